@@ -1,0 +1,142 @@
+# pga - see README and INSTALL.  Targets: all deps check demo bench fuzz
+# install clean check-versions.  `make check SAN=1` builds with ASan+UBSan.
+
+PGA_VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= gcc
+SAN ?=
+
+PKGS := libpq libzstd libarchive libcurl libbsd inih libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread
+
+ifeq ($(SAN),1)
+BUILD := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD := build
+SANFLAGS :=
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	  -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation -fno-strict-aliasing \
+	  -D_FILE_OFFSET_BITS=64 -DPGA_VERSION='"$(PGA_VERSION)"' \
+	  -I. -I$(shell pg_config --includedir 2>/dev/null) $(PKG_CFLAGS) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+
+# every module's sources; main.c is linked only into the pga binary
+COMMON_SRC := $(wildcard common/*.c)
+SPOOL_SRC := $(wildcard spool/*.c)
+COLLECT_SRC := $(wildcard collect/*.c)
+LOAD_SRC := $(wildcard load/*.c)
+SHIP_SRC := $(wildcard ship/*.c)
+RESTORE_SRC := $(wildcard restore/*.c)
+LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(COLLECT_SRC) $(LOAD_SRC) $(SHIP_SRC) $(RESTORE_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRC := $(wildcard tests/helper/*.c)
+
+PGA := $(BUILD)/pga
+
+.PHONY: all deps check unit integration demo bench fuzz fuzz-long install clean \
+	check-versions doc torture
+.DELETE_ON_ERROR:
+
+all: $(PGA) $(BUILD)/pga-test-helper $(BUILD)/libfailwrite.so
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libpga.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PGA): $(BUILD)/main.o $(BUILD)/libpga.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/pga-test-helper: $(BUILD)/tests/helper/pga-test-helper.o $(BUILD)/libpga.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# LD_PRELOAD shim that fails write/fsync with ENOSPC or EIO on demand
+$(BUILD)/libfailwrite.so: tests/helper/failwrite.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpga.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(BUILD)/libpga.a $(LDFLAGS) $(PKG_LIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: all
+	PGA_BUILD=$(CURDIR)/$(BUILD) prove -j2 --timer tests/t/
+
+check: deps
+	$(MAKE) all unit
+	$(MAKE) fuzz-smoke
+	PGA_BUILD=$(CURDIR)/$(BUILD) prove -j2 --timer tests/t/
+
+check-versions: deps all
+	PGA_BUILD=$(CURDIR)/$(BUILD) PGA_TEST_VERSIONS="12 13 14 15 16 17 18" \
+		prove --timer tests/t/2*-catalog*.t
+
+torture: deps all
+	PGA_BUILD=$(CURDIR)/$(BUILD) PGA_TORTURE=1 prove --timer tests/t/
+
+demo: deps all
+	@scripts/demo.sh $(CURDIR)/$(BUILD)
+
+bench: deps all
+	@bench/run.sh $(CURDIR)/$(BUILD)
+
+# ---- fuzzing (clang libFuzzer) ----
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
+	$(PKG_CFLAGS) -DPGA_VERSION='"$(PGA_VERSION)"' -D_FILE_OFFSET_BITS=64
+FUZZ_LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz
+	@scripts/fuzz.sh 20
+
+fuzz-long: fuzz
+	@scripts/fuzz.sh $${FUZZ_SECONDS:-3600}
+
+# ---- docs and install ----
+doc: $(BUILD)/pga.1
+
+$(BUILD)/pga.1: doc/pga.1.scd $(PGA)
+	@mkdir -p $(BUILD)
+	{ sed '/@CONFIG_KEYS@/,$$d' doc/pga.1.scd; $(PGA) help config --man; \
+	  sed '1,/@CONFIG_KEYS@/d' doc/pga.1.scd; } | scdoc > $@
+
+install: all $(BUILD)/pga.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)/etc/pga $(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/cron.d
+	install -m 0755 $(PGA) $(DESTDIR)$(PREFIX)/bin/pga
+	install -m 0644 $(BUILD)/pga.1 $(DESTDIR)$(PREFIX)/share/man/man1/pga.1
+	install -m 0640 pga.conf.example $(DESTDIR)/etc/pga/pga.conf.example
+	for f in cron/*.service cron/*.timer; do \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' $$f > $(DESTDIR)/lib/systemd/system/$$(basename $$f); \
+		chmod 0644 $(DESTDIR)/lib/systemd/system/$$(basename $$f); done
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' cron/pga.cron > $(DESTDIR)/etc/cron.d/pga
+	chmod 0644 $(DESTDIR)/etc/cron.d/pga
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/main.d

@@ -1,0 +1,743 @@
+#include "common/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <ini.h>
+
+#include "common/log.h"
+#include "common/units.h"
+
+enum cfg_scope { SCOPE_GLOBAL, SCOPE_TARGET, SCOPE_DEST };
+enum cfg_type { T_STRING, T_SIZE, T_DURATION, T_INT, T_BOOL, T_ENUM };
+
+struct cfg_row {
+	const char *name;
+	enum cfg_scope scope;
+	enum cfg_type type;
+	size_t off;
+	const char *def;
+	long long min, max;
+	const char *const *choices;
+	bool secret;
+	const char *inherit;
+	const char *doc;
+};
+
+static const char *const full_choices[] = {"block", "drop-oldest", NULL};
+static const char *const level_choices[] = {"error", "warn", "info", "debug",
+					    "trace", NULL};
+
+/* One row per key: name, scope, type, field, default, bounds, doc. */
+#define ROW(n, sc, ty, st, f, def, mn, mx, ch, sec, inh, doc) \
+	{n, sc, ty, offsetof(st, f), def, mn, mx, ch, sec, inh, doc}
+#define GKEY(n, ty, f, def, mn, mx, ch, doc) \
+	ROW(n, SCOPE_GLOBAL, ty, struct pga_global, f, def, mn, mx, ch, false, NULL, doc)
+#define GSECRET(n, f, doc) \
+	ROW(n, SCOPE_GLOBAL, T_STRING, struct pga_global, f, NULL, 0, 0, NULL, true, NULL, doc)
+#define TKEY(n, ty, f, def, mn, mx, inh, doc) \
+	ROW(n, SCOPE_TARGET, ty, struct pga_target, f, def, mn, mx, NULL, false, inh, doc)
+#define DKEY(n, ty, f, def, mn, mx, sec, doc) \
+	ROW(n, SCOPE_DEST, ty, struct pga_dest, f, def, mn, mx, NULL, sec, NULL, doc)
+
+static const struct cfg_row keys[] = {
+	/* [global]: the spool */
+	GKEY("spool-path", T_STRING, spool_path, "/var/spool/pga", 0, 0, NULL,
+	     "Directory of the local spool (segments, state, counters). Also --spool DIR."),
+	GKEY("collector", T_STRING, collector, NULL, 0, 0, NULL,
+	     "This site's collector id, part of every segment name. Default: the host name."),
+	GKEY("spool-max", T_SIZE, spool_max, "1G", 0, 0, NULL,
+	     "Most bytes the spool may hold (sealed and open segments)."),
+	GKEY("spool-full", T_ENUM, spool_full, "block", 0, 0, full_choices,
+	     "What to do when spool-max is reached: block refuses new data (exit 1), "
+	     "drop-oldest deletes the oldest sealed segments, counted and logged."),
+	GKEY("segment-max-size", T_SIZE, segment_max_size, "64M", 0, 0, NULL,
+	     "Seal a segment once it reaches this size."),
+	GKEY("segment-max-age", T_DURATION, segment_max_age, "5m", 0, 0, NULL,
+	     "Seal a segment once it is this old, so the shipper can take it."),
+	GKEY("compress-level", T_INT, compress_level, "3", 1, 19, NULL,
+	     "zstd compression level of segment data frames."),
+	GKEY("log-level", T_ENUM, log_level, "info", 0, 0, level_choices,
+	     "error, warn, info, debug or trace. Also --log-level."),
+	GKEY("spool-retain", T_STRING, spool_retain, "shipped", 0, 0, NULL,
+	     "When shipped segments leave the spool: 'shipped' (as soon as every "
+	     "destination has confirmed them) or a duration such as 7d (keep that long after shipping)."),
+	/* [global]: the collector */
+	GKEY("workers", T_INT, workers, "0", 0, 256, NULL,
+	     "Parallel collector connections; 0 picks 4 per core, capped by the number of targets."),
+	GKEY("interval", T_DURATION, interval, "60s", 0, 0, NULL,
+	     "Cycle interval of pga collect --loop. Also --interval."),
+	GKEY("query-stats-limit", T_INT, query_stats_limit, "1000", 100, 10000, NULL,
+	     "Most pg_stat_statements entries per cycle, by total time."),
+	GKEY("texts-every", T_INT, texts_every, "60", 1, 100000, NULL,
+	     "Collect all query texts every N cycles; new queryids get their text at once."),
+	GKEY("settings-every", T_INT, settings_every, "60", 1, 100000, NULL,
+	     "Collect pg_settings every N cycles, and whenever they changed."),
+	GKEY("connect-timeout", T_DURATION, connect_timeout, "5s", 0, 0, NULL,
+	     "libpq connect_timeout for every target."),
+	GKEY("statement-timeout", T_DURATION, statement_timeout, "10s", 0, 0, NULL,
+	     "statement_timeout of collector sessions."),
+	GKEY("lock-timeout", T_DURATION, lock_timeout, "1s", 0, 0, NULL,
+	     "lock_timeout of collector sessions."),
+	GKEY("target-deadline", T_DURATION, target_deadline, "30s", 0, 0, NULL,
+	     "Wall-clock limit for one target in one cycle; past it the target is abandoned and counted."),
+	GKEY("functions-limit", T_INT, functions_limit, "1000", 10, 100000, NULL,
+	     "Most pg_stat_user_functions rows per database, by total time."),
+	GKEY("os-stats", T_BOOL, os_stats, "off", 0, 0, NULL,
+	     "Collect host CPU, memory, disk and network counters for local targets."),
+	/* [global]: the central side */
+	GSECRET("central", central,
+		"Conninfo of the central database used by pga load, restore and status --central. Also --db."),
+	GKEY("central-schema", T_STRING, central_schema, "pga", 0, 0, NULL,
+	     "Schema that holds the central tables."),
+	GKEY("load-jobs", T_INT, load_jobs, "1", 1, 64, NULL,
+	     "Parallel loader connections. Also --jobs."),
+	/* [global]: the shipper */
+	GKEY("ship-interval", T_DURATION, ship_interval, "30s", 0, 0, NULL,
+	     "Pause between passes of pga ship --loop."),
+	GKEY("ship-deadline", T_DURATION, ship_deadline, "0", 0, 0, NULL,
+	     "Stop a one-shot pga ship after this long (0: until the spool is drained)."),
+
+	/* [target:NAME] */
+	TKEY("conninfo", T_STRING, conninfo, NULL, 0, 0, NULL,
+	     "libpq connection string or URI (required). dbname=* collects every database."),
+	TKEY("databases", T_STRING, databases, NULL, 0, 0, NULL,
+	     "'*' for every connectable non-template database, or a comma list."),
+	TKEY("csvlog", T_STRING, csvlog, NULL, 0, 0, NULL,
+	     "Server csvlog file or directory to ingest incrementally."),
+	TKEY("data-directory", T_STRING, data_directory, NULL, 0, 0, NULL,
+	     "Data directory for statvfs when os-stats is on (default: asked from the server)."),
+	TKEY("os-stats", T_BOOL, os_stats, NULL, 0, 0, "os-stats",
+	     "Override the global os-stats for this target."),
+	TKEY("query-stats-limit", T_INT, query_stats_limit, NULL, 100, 10000,
+	     "query-stats-limit", "Override the global query-stats-limit."),
+	TKEY("texts-every", T_INT, texts_every, NULL, 1, 100000, "texts-every",
+	     "Override the global texts-every."),
+	TKEY("target-deadline", T_DURATION, target_deadline, NULL, 0, 0,
+	     "target-deadline", "Override the global target-deadline."),
+	TKEY("enabled", T_BOOL, enabled, "on", 0, 0, NULL,
+	     "Set to off to keep a target in the file without collecting it."),
+
+	/* [dest:NAME] */
+	DKEY("url", T_STRING, url, NULL, 0, 0, true,
+	     "s3://bucket/prefix, gs://bucket/prefix, azure://account/container/prefix, "
+	     "file:///path or postgres://... (required)."),
+	DKEY("endpoint", T_STRING, endpoint, NULL, 0, 0, false,
+	     "Service endpoint URL for S3-compatible stores, Azure or GCS emulators."),
+	DKEY("region", T_STRING, region, "us-east-1", 0, 0, false, "S3 region."),
+	DKEY("path-style", T_BOOL, path_style, "off", 0, 0, false,
+	     "Use path-style S3 URLs (endpoint/bucket/key) instead of virtual hosts."),
+	DKEY("access-key-id", T_STRING, access_key_id, NULL, 0, 0, false,
+	     "S3 or GCS HMAC access key id (default: AWS_ACCESS_KEY_ID or the credentials file)."),
+	DKEY("secret-access-key", T_STRING, secret_access_key, NULL, 0, 0, true,
+	     "S3 or GCS HMAC secret (default: AWS_SECRET_ACCESS_KEY or the credentials file)."),
+	DKEY("session-token", T_STRING, session_token, NULL, 0, 0, true,
+	     "Temporary S3 session token (default: AWS_SESSION_TOKEN)."),
+	DKEY("credentials-file", T_STRING, credentials_file, NULL, 0, 0, false,
+	     "AWS-style credentials file (mode 0600)."),
+	DKEY("profile", T_STRING, profile, "default", 0, 0, false,
+	     "Profile to read from the credentials file."),
+	DKEY("storage-class", T_STRING, storage_class, NULL, 0, 0, false,
+	     "S3 storage class for new objects."),
+	DKEY("account-key", T_STRING, account_key, NULL, 0, 0, true,
+	     "Azure storage account key (base64) for Shared Key."),
+	DKEY("sas-token", T_STRING, sas_token, NULL, 0, 0, true,
+	     "Azure SAS token instead of the account key."),
+	DKEY("key-file", T_STRING, key_file, NULL, 0, 0, false,
+	     "GCS service-account JSON key file (mode 0600)."),
+	DKEY("token-url", T_STRING, token_url, NULL, 0, 0, false,
+	     "OAuth token endpoint override for the GCS service-account flow."),
+	DKEY("ca-file", T_STRING, ca_file, NULL, 0, 0, false,
+	     "CA bundle for TLS verification (verification is always on)."),
+	DKEY("rate-limit", T_SIZE, rate_limit, "0", 0, 0, false,
+	     "Upload rate limit in bytes per second (e.g. 10M); 0 is unlimited."),
+	DKEY("max-parallel", T_INT, max_parallel, "4", 1, 64, false,
+	     "Concurrent uploads to this destination."),
+	DKEY("timeout", T_DURATION, timeout, "60s", 0, 0, false,
+	     "Timeout of one request."),
+	DKEY("retries", T_INT, retries, "8", 0, 1000, false,
+	     "Attempts per segment and pass before the destination is marked failing."),
+	DKEY("retry-max-delay", T_DURATION, retry_max_delay, "60s", 0, 0, false,
+	     "Cap of the exponential backoff between retries."),
+	DKEY("enabled", T_BOOL, enabled, "on", 0, 0, false,
+	     "Set to off to keep a destination in the file without shipping to it."),
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const scope_names[] = {"global", "target", "dest"};
+
+/* ---- value parsing ---- */
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"on", "yes", "true", "1", NULL};
+	static const char *const no[] = {"off", "no", "false", "0", NULL};
+
+	for (int i = 0; yes[i]; i++)
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+	for (int i = 0; no[i]; i++)
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+parse_int(const char *v, long long min, long long max, long long *out)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+set_value(void *base, const struct cfg_row *k, const char *v, struct pga_err *err)
+{
+	char *field = (char *)base + k->off;
+	long long n;
+	int rc = 0;
+
+	switch (k->type) {
+	case T_STRING: {
+		char **s = (char **)field;
+
+		return pga_config_set_string(s, v, err);
+	}
+	case T_SIZE:
+		return pga_parse_size(v, (uint64_t *)field, err);
+	case T_DURATION:
+		return pga_parse_duration(v, (int64_t *)field, err);
+	case T_INT:
+		if (parse_int(v, k->min, k->max, &n) != 0)
+			return pga_fail(err, PGA_ECONFIG,
+					"'%s' must be an integer from %lld to %lld, not '%s'",
+					k->name, k->min, k->max, v);
+		*(long long *)field = n;
+		break;
+	case T_BOOL:
+		if (parse_bool(v, (bool *)field) != 0)
+			return pga_fail(err, PGA_ECONFIG,
+					"'%s' must be on or off, not '%s'", k->name, v);
+		break;
+	case T_ENUM:
+		for (int i = 0; k->choices[i]; i++)
+			if (strcmp(v, k->choices[i]) == 0) {
+				*(int *)field = i;
+				return 0;
+			}
+		rc = pga_fail(err, PGA_ECONFIG, "'%s' must be one of", k->name);
+		for (int i = 0; k->choices[i]; i++)
+			strlcat(err->msg, i ? ", " : " ", sizeof(err->msg)),
+			strlcat(err->msg, k->choices[i], sizeof(err->msg));
+		strlcat(err->msg, ", not '", sizeof(err->msg));
+		strlcat(err->msg, v, sizeof(err->msg));
+		strlcat(err->msg, "'", sizeof(err->msg));
+		break;
+	}
+	return rc;
+}
+
+int
+pga_config_set_string(char **field, const char *value, struct pga_err *err)
+{
+	char *copy = strdup(value);
+
+	if (copy == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (*field != NULL) {
+		explicit_bzero(*field, strlen(*field));
+		free(*field);
+	}
+	*field = copy;
+	return 0;
+}
+
+static const struct cfg_row *
+find_key(enum cfg_scope scope, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].scope == scope && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+apply_defaults(void *base, enum cfg_scope scope, struct pga_err *err)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		int rc;
+
+		if (keys[i].scope != scope || keys[i].def == NULL)
+			continue;
+		rc = set_value(base, &keys[i], keys[i].def, err);
+		if (rc < 0)
+			return pga_fail(err, PGA_EINTERNAL, "bad built-in default for '%s'",
+					keys[i].name);
+	}
+	return 0;
+}
+
+/* ---- the parser ---- */
+
+struct parse_state {
+	struct pga_config *cfg;
+	struct pga_err *err;
+	FILE *fp;
+	const char *file;
+	int line;
+	int rc;
+	enum cfg_scope scope;
+	void *base;			/* struct being filled */
+	unsigned char *seen;		/* keys set in the current section */
+	unsigned char seen_global[NKEYS];
+	unsigned char (*seen_targets)[NKEYS];
+	unsigned char (*seen_dests)[NKEYS];
+};
+
+static int
+fail_at(struct parse_state *ps, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+fail_at(struct parse_state *ps, int code, const char *fmt, ...)
+{
+	char msg[PGA_ERR_MSG_MAX];
+	va_list ap;
+
+	if (ps->rc < 0)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ps->rc = pga_fail(ps->err, code, "%s:%d: %s", ps->file, ps->line, msg);
+	return 0;
+}
+
+static int
+add_section(struct parse_state *ps, enum cfg_scope scope, const char *name)
+{
+	struct pga_config *cfg = ps->cfg;
+	void *arr;
+
+	if (!pga_name_valid(name))
+		return fail_at(ps, PGA_ECONFIG,
+			       "invalid %s name '%s' (use letters, digits, '.', '_' or '-')",
+			       scope_names[scope], name);
+	for (size_t i = 0; scope == SCOPE_TARGET && i < cfg->ntargets; i++)
+		if (strcmp(cfg->targets[i].name, name) == 0)
+			return fail_at(ps, PGA_ECONFIG, "duplicate section [target:%s]", name);
+	for (size_t i = 0; scope == SCOPE_DEST && i < cfg->ndests; i++)
+		if (strcmp(cfg->dests[i].name, name) == 0)
+			return fail_at(ps, PGA_ECONFIG, "duplicate section [dest:%s]", name);
+	if (scope == SCOPE_TARGET) {
+		arr = reallocarray(cfg->targets, cfg->ntargets + 1, sizeof(*cfg->targets));
+		if (arr == NULL)
+			return fail_at(ps, PGA_ENOMEM, "out of memory");
+		cfg->targets = arr;
+		arr = reallocarray(ps->seen_targets, cfg->ntargets + 1, NKEYS);
+		if (arr == NULL)
+			return fail_at(ps, PGA_ENOMEM, "out of memory");
+		ps->seen_targets = arr;
+		ps->base = &cfg->targets[cfg->ntargets];
+		memset(ps->base, 0, sizeof(struct pga_target));
+		ps->seen = ps->seen_targets[cfg->ntargets++];
+		cfg->targets[cfg->ntargets - 1].line = ps->line;
+	} else {
+		arr = reallocarray(cfg->dests, cfg->ndests + 1, sizeof(*cfg->dests));
+		if (arr == NULL)
+			return fail_at(ps, PGA_ENOMEM, "out of memory");
+		cfg->dests = arr;
+		arr = reallocarray(ps->seen_dests, cfg->ndests + 1, NKEYS);
+		if (arr == NULL)
+			return fail_at(ps, PGA_ENOMEM, "out of memory");
+		ps->seen_dests = arr;
+		ps->base = &cfg->dests[cfg->ndests];
+		memset(ps->base, 0, sizeof(struct pga_dest));
+		ps->seen = ps->seen_dests[cfg->ndests++];
+		cfg->dests[cfg->ndests - 1].line = ps->line;
+	}
+	memset(ps->seen, 0, NKEYS);
+	ps->scope = scope;
+	if (apply_defaults(ps->base, scope, ps->err) < 0)
+		return fail_at(ps, PGA_EINTERNAL, "%s", ps->err->msg);
+	/* name is the first field of both structs */
+	*(char **)ps->base = strdup(name);
+	if (*(char **)ps->base == NULL)
+		return fail_at(ps, PGA_ENOMEM, "out of memory");
+	return 1;
+}
+
+/* Sections are handled from the raw line so empty ones are seen too. */
+static void
+section_line(struct parse_state *ps, const char *line)
+{
+	char name[256];
+	const char *end = strchr(line, ']');
+	size_t len;
+
+	if (end == NULL) {
+		fail_at(ps, PGA_ECONFIG, "unterminated section header");
+		return;
+	}
+	len = (size_t)(end - line - 1);
+	if (len >= sizeof(name)) {
+		fail_at(ps, PGA_ECONFIG, "section name too long");
+		return;
+	}
+	memcpy(name, line + 1, len);
+	name[len] = '\0';
+	if (strcmp(name, "global") == 0) {
+		ps->scope = SCOPE_GLOBAL;
+		ps->base = &ps->cfg->global;
+		ps->seen = ps->seen_global;
+	} else if (strncmp(name, "target:", 7) == 0) {
+		add_section(ps, SCOPE_TARGET, name + 7);
+	} else if (strncmp(name, "dest:", 5) == 0) {
+		add_section(ps, SCOPE_DEST, name + 5);
+	} else {
+		fail_at(ps, PGA_ECONFIG,
+			"unknown section [%s] (expected [global], [target:NAME] or [dest:NAME])",
+			name);
+	}
+}
+
+static char *
+counting_reader(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	char *line = fgets(str, num, ps->fp);
+	const char *p;
+
+	if (line == NULL)
+		return NULL;
+	ps->line++;
+	for (p = line; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p == '[')
+		section_line(ps, p);
+	return line;
+}
+
+static int
+handle_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	const struct cfg_row *k;
+	struct pga_err verr = {0};
+	size_t idx;
+
+	(void)section;
+	if (ps->rc < 0)
+		return 1;
+	if (ps->base == NULL)
+		return fail_at(ps, PGA_ECONFIG, "key '%s' before any section", name);
+	k = find_key(ps->scope, name);
+	if (k == NULL)
+		return fail_at(ps, PGA_ECONFIG, "unknown key '%s' in [%s%s%s]", name,
+			       scope_names[ps->scope], ps->scope == SCOPE_GLOBAL ? "" : ":",
+			       ps->scope == SCOPE_GLOBAL ? "" : *(char **)ps->base);
+	idx = (size_t)(k - keys);
+	if (ps->seen[idx])
+		return fail_at(ps, PGA_ECONFIG, "duplicate key '%s'", name);
+	ps->seen[idx] = 1;
+	if (ps->scope == SCOPE_GLOBAL && idx < 64)
+		ps->cfg->global_lines[idx] = ps->line;
+	if (set_value(ps->base, k, value, &verr) < 0)
+		return fail_at(ps, PGA_ECONFIG, "key '%s': %s", name, verr.msg);
+	return 1;
+}
+
+static void
+inherit_target_keys(struct pga_config *cfg, unsigned char (*seen)[NKEYS])
+{
+	for (size_t t = 0; t < cfg->ntargets; t++)
+		for (size_t i = 0; i < NKEYS; i++) {
+			const struct cfg_row *g;
+			size_t sz;
+
+			if (keys[i].scope != SCOPE_TARGET || keys[i].inherit == NULL ||
+			    seen[t][i])
+				continue;
+			g = find_key(SCOPE_GLOBAL, keys[i].inherit);
+			sz = keys[i].type == T_BOOL ? sizeof(bool) :
+			     keys[i].type == T_INT ? sizeof(long long) : sizeof(int64_t);
+			memcpy((char *)&cfg->targets[t] + keys[i].off,
+			       (char *)&cfg->global + g->off, sz);
+		}
+}
+
+static int
+check_required(struct parse_state *ps)
+{
+	struct pga_config *cfg = ps->cfg;
+
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		if (cfg->targets[i].conninfo == NULL) {
+			ps->line = cfg->targets[i].line;
+			return fail_at(ps, PGA_ECONFIG, "[target:%s] has no 'conninfo'",
+				       cfg->targets[i].name);
+		}
+	for (size_t i = 0; i < cfg->ndests; i++)
+		if (cfg->dests[i].url == NULL) {
+			ps->line = cfg->dests[i].line;
+			return fail_at(ps, PGA_ECONFIG, "[dest:%s] has no 'url'",
+				       cfg->dests[i].name);
+		}
+	if (cfg->global.collector != NULL && !pga_name_valid(cfg->global.collector)) {
+		ps->line = cfg->global_lines[find_key(SCOPE_GLOBAL, "collector") - keys];
+		return fail_at(ps, PGA_ECONFIG,
+			       "invalid collector id '%s' (use letters, digits, '.', '_' or '-')",
+			       cfg->global.collector);
+	}
+	return 0;
+}
+
+static int
+default_collector(struct pga_config *cfg, struct pga_err *err)
+{
+	char host[256];
+	char *dot;
+
+	if (cfg->global.collector != NULL)
+		return 0;
+	if (gethostname(host, sizeof(host)) != 0)
+		strlcpy(host, "localhost", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	if ((dot = strchr(host, '.')) != NULL)
+		*dot = '\0';
+	if (!pga_name_valid(host))
+		strlcpy(host, "localhost", sizeof(host));
+	return pga_config_set_string(&cfg->global.collector, host, err);
+}
+
+int
+pga_config_defaults(struct pga_config **out, struct pga_err *err)
+{
+	struct pga_config *cfg = calloc(1, sizeof(*cfg));
+	int rc;
+
+	*out = NULL;
+	if (cfg == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = apply_defaults(&cfg->global, SCOPE_GLOBAL, err);
+	if (rc == 0)
+		rc = default_collector(cfg, err);
+	if (rc < 0) {
+		pga_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}
+
+static int
+parse_file(struct pga_config *cfg, const char *path, struct pga_err *err)
+{
+	struct parse_state ps = {.cfg = cfg, .err = err, .file = path};
+	int rc;
+
+	ps.fp = fopen(path, "re");
+	if (ps.fp == NULL)
+		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_ECONFIG,
+				"could not open config file '%s': %m", path);
+	ini_allow_inline_comments = false;	/* ';' may appear in passwords */
+	ini_allow_multiline = false;
+	ini_stop_on_first_error = true;
+	rc = ini_parse_stream(counting_reader, &ps, handle_key, &ps);
+	if (ps.rc == 0 && rc > 0) {
+		ps.line = rc;
+		fail_at(&ps, PGA_ECONFIG, "syntax error");
+	}
+	if (ps.rc == 0) {
+		inherit_target_keys(cfg, ps.seen_targets);
+		check_required(&ps);
+	}
+	fclose(ps.fp);
+	free(ps.seen_targets);
+	free(ps.seen_dests);
+	return ps.rc;
+}
+
+int
+pga_config_load(const char *path, struct pga_config **out, struct pga_err *err)
+{
+	struct pga_config *cfg = NULL;
+	bool explicit = true;
+	int rc;
+
+	if (path == NULL)
+		path = getenv("PGA_CONFIG");
+	if (path == NULL || *path == '\0') {
+		path = PGA_DEFAULT_CONFIG;
+		explicit = false;
+	}
+	rc = pga_config_defaults(&cfg, err);
+	if (rc < 0)
+		goto out;
+	if (!explicit && access(path, F_OK) != 0)
+		goto out;		/* no file: built-in defaults */
+	rc = pga_config_set_string(&cfg->path, path, err);
+	if (rc == 0)
+		rc = parse_file(cfg, path, err);
+	if (rc == 0)
+		rc = default_collector(cfg, err);
+out:
+	if (rc < 0) {
+		pga_config_free(cfg);
+		cfg = NULL;
+	}
+	*out = cfg;
+	return rc;
+}
+
+static void
+free_strings(void *base, enum cfg_scope scope)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		char **s;
+
+		if (keys[i].scope != scope || keys[i].type != T_STRING)
+			continue;
+		s = (char **)((char *)base + keys[i].off);
+		if (*s != NULL) {
+			explicit_bzero(*s, strlen(*s));
+			free(*s);
+		}
+	}
+}
+
+void
+pga_config_free(struct pga_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free_strings(&cfg->global, SCOPE_GLOBAL);
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		free_strings(&cfg->targets[i], SCOPE_TARGET);
+		free(cfg->targets[i].name);
+	}
+	for (size_t i = 0; i < cfg->ndests; i++) {
+		free_strings(&cfg->dests[i], SCOPE_DEST);
+		free(cfg->dests[i].name);
+	}
+	free(cfg->targets);
+	free(cfg->dests);
+	free(cfg->path);
+	free(cfg);
+}
+
+const char *
+pga_config_where(const struct pga_config *cfg, const char *key, char *buf,
+		 size_t cap)
+{
+	const struct cfg_row *k = find_key(SCOPE_GLOBAL, key);
+	size_t idx = k ? (size_t)(k - keys) : 64;
+
+	if (cfg->path != NULL && idx < 64 && cfg->global_lines[idx] > 0)
+		snprintf(buf, cap, "%s:%d", cfg->path, cfg->global_lines[idx]);
+	else
+		snprintf(buf, cap, "%s", cfg->path ? cfg->path : "defaults");
+	return buf;
+}
+
+bool
+pga_name_valid(const char *name)
+{
+	size_t n = 0;
+
+	for (const char *p = name; *p; p++, n++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			return false;
+	return n > 0 && n <= PGA_NAME_MAX && name[0] != '.' && name[0] != '-';
+}
+
+/* ---- documentation from the table ---- */
+
+static const char *const type_names[] = {"string", "size", "duration",
+					 "integer", "on|off", "choice"};
+
+static void
+print_wrapped(FILE *out, const char *prefix, const char *text, int width)
+{
+	const char *p = text;
+
+	while (*p) {
+		int n = (int)strlen(p);
+
+		if (n > width) {
+			n = width;
+			while (n > 0 && p[n] != ' ')
+				n--;
+			if (n == 0)
+				n = width;
+		}
+		fprintf(out, "%s%.*s\n", prefix, n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+static void
+print_scope_doc(FILE *out, enum cfg_scope scope, enum pga_config_doc kind)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_row *k = &keys[i];
+
+		if (k->scope != scope)
+			continue;
+		if (kind == PGA_DOC_EXAMPLE) {
+			print_wrapped(out, "# ", k->doc, 76);
+			fprintf(out, "#%s = %s\n\n", k->name,
+				k->def ? k->def : k->inherit ? "(global value)" : "");
+		} else if (kind == PGA_DOC_SCDOC) {
+			fprintf(out, "*%s* (%s%s%s)\n", k->name, type_names[k->type],
+				k->def ? ", default " : "", k->def ? k->def : "");
+			fprintf(out, "\t%s\n\n", k->doc);
+		} else {
+			fprintf(out, "  %-20s %-9s %-15s\n", k->name, type_names[k->type],
+				k->def ? k->def : "-");
+			print_wrapped(out, "      ", k->doc, 70);
+		}
+	}
+}
+
+void
+pga_config_print_doc(FILE *out, enum pga_config_doc kind)
+{
+	static const char *const heads[] = {
+		"[global]", "[target:NAME]", "[dest:NAME]",
+	};
+
+	if (kind == PGA_DOC_EXAMPLE)
+		fprintf(out, "# pga.conf - generated by 'pga help config --example'.\n"
+			     "# Every key with its default; uncomment to change.\n"
+			     "# Values are taken literally: no quotes, no inline comments.\n\n");
+	for (int s = SCOPE_GLOBAL; s <= SCOPE_DEST; s++) {
+		if (kind == PGA_DOC_SCDOC)
+			fprintf(out, "## %s\n\n", heads[s]);
+		else
+			fprintf(out, "%s%s\n%s", kind == PGA_DOC_EXAMPLE && s ? "#" : "",
+				heads[s], kind == PGA_DOC_EXAMPLE ? "\n" : "");
+		print_scope_doc(out, (enum cfg_scope)s, kind);
+		fprintf(out, "\n");
+	}
+}

@@ -1,0 +1,38 @@
+/*
+ * jsonw.h - a small streaming JSON writer for --json outputs
+ *
+ * The writer tracks nesting and commas; the caller opens and closes objects
+ * and arrays in order.  Strings are escaped per RFC 8259.  Depth is capped
+ * at 16.  Not thread-safe; one writer per output.
+ */
+#ifndef PGA_JSONW_H
+#define PGA_JSONW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct jsonw {
+	FILE *out;
+	int depth;
+	bool first[16];
+	bool after_key;
+};
+
+void jsonw_init(struct jsonw *w, FILE *out);
+void jsonw_obj_open(struct jsonw *w);
+void jsonw_obj_close(struct jsonw *w);
+void jsonw_arr_open(struct jsonw *w);
+void jsonw_arr_close(struct jsonw *w);
+void jsonw_key(struct jsonw *w, const char *key);
+void jsonw_str(struct jsonw *w, const char *s);	/* NULL writes null */
+void jsonw_u64(struct jsonw *w, uint64_t v);
+void jsonw_i64(struct jsonw *w, int64_t v);
+void jsonw_bool(struct jsonw *w, bool v);
+void jsonw_null(struct jsonw *w);
+/* A time in microseconds as an ISO 8601 string, or null when 0/INT64_MIN. */
+void jsonw_time(struct jsonw *w, int64_t us);
+/* Finish the document with a newline. */
+void jsonw_end(struct jsonw *w);
+
+#endif

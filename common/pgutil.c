@@ -1,0 +1,169 @@
+#include "common/pgutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+void
+pga_conninfo_redact(const char *conninfo, char *buf, size_t cap)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (opts == NULL) {
+		strlcpy(buf, "(unparsable conninfo)", cap);
+		return;
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		const char *v = o->val;
+
+		if (v == NULL || *v == '\0')
+			continue;
+		if (strcmp(o->keyword, "password") == 0 || strchr(o->dispchar, '*') != NULL)
+			v = "***";
+		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s=%s",
+				      n ? " " : "", o->keyword, v);
+		if (n >= cap)
+			break;
+	}
+	PQconninfoFree(opts);
+}
+
+int
+pga_conninfo_check(const char *conninfo, struct pga_err *err)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+
+	if (opts == NULL) {
+		int rc = pga_fail(err, PGA_EINVAL, "invalid conninfo: %s",
+				  msg ? strtok(msg, "\n") : "out of memory");
+
+		PQfreemem(msg);
+		return rc;
+	}
+	PQconninfoFree(opts);
+	return 0;
+}
+
+static void
+first_line(char *s)
+{
+	s[strcspn(s, "\n")] = '\0';
+}
+
+int
+pga_pg_connect(PGconn **out, const char *conninfo,
+	       const struct pga_connect_opts *o, struct pga_err *err)
+{
+	const char *keys[8], *vals[8];
+	char timeout[32], where[512], msg[512];
+	int n = 0;
+	PGconn *conn;
+
+	*out = NULL;
+	keys[n] = "dbname";
+	vals[n++] = conninfo;	/* expanded: conninfo or URI */
+	keys[n] = "fallback_application_name";
+	vals[n++] = "pga";
+	if (o != NULL && o->application_name != NULL) {
+		keys[n] = "application_name";
+		vals[n++] = o->application_name;
+	}
+	if (o != NULL && o->connect_timeout_us > 0) {
+		snprintf(timeout, sizeof(timeout), "%lld",
+			 (long long)((o->connect_timeout_us + 999999) / 1000000));
+		keys[n] = "connect_timeout";
+		vals[n++] = timeout;
+	}
+	if (o != NULL && o->dbname != NULL) {
+		keys[n] = "dbname";
+		vals[n++] = o->dbname;
+	}
+	if (o != NULL && o->options != NULL) {
+		keys[n] = "options";
+		vals[n++] = o->options;
+	}
+	keys[n] = NULL;
+	vals[n] = NULL;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		pga_conninfo_redact(conninfo, where, sizeof(where));
+		strlcpy(msg, PQerrorMessage(conn), sizeof(msg));
+		first_line(msg);
+		PQfinish(conn);
+		return pga_fail(err, PGA_ENET, "could not connect to '%s': %s", where, msg);
+	}
+	*out = conn;
+	return 0;
+}
+
+const char *
+pga_pg_sqlstate(const PGresult *res)
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return s ? s : "";
+}
+
+int
+pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
+	    const char *what)
+{
+	char msg[400];
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = pga_pg_sqlstate(res);
+
+	if (primary != NULL)
+		strlcpy(msg, primary, sizeof(msg));
+	else
+		strlcpy(msg, conn ? PQerrorMessage(conn) : "no connection", sizeof(msg));
+	first_line(msg);
+	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD)
+		return pga_fail(err, PGA_ENET, "%s: connection lost: %s", what, msg);
+	return pga_fail(err, PGA_EDB, "%s: %s%s%s%s", what, msg, *state ? " (SQLSTATE " : "",
+			state, *state ? ")" : "");
+}
+
+int
+pga_pg_exec(PGconn *conn, const char *sql, struct pga_err *err)
+{
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		char what[80];
+
+		snprintf(what, sizeof(what), "%.60s", sql);
+		first_line(what);
+		rc = pga_pg_fail(err, conn, res, what);
+	}
+	PQclear(res);
+	return rc;
+}
+
+int
+pga_pg_quote_ident(const char *ident, char *buf, size_t cap, struct pga_err *err)
+{
+	size_t n = 0;
+
+	if (cap < 3)
+		return pga_fail(err, PGA_EINVAL, "identifier buffer too small");
+	buf[n++] = '"';
+	for (const char *p = ident; *p; p++) {
+		if (n + 3 >= cap)
+			return pga_fail(err, PGA_EINVAL, "identifier too long '%.40s'", ident);
+		if (*p == '"')
+			buf[n++] = '"';
+		buf[n++] = *p;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return 0;
+}

@@ -1,0 +1,581 @@
+/* `pga spool put|ls|verify|cat|pack` */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "common/cli.h"
+#include "common/fsutil.h"
+#include "common/jsonw.h"
+#include "common/log.h"
+#include "common/units.h"
+#include "spool/source.h"
+#include "spool/spool.h"
+
+static const char *const spool_help[] = {
+	"usage: pga spool put --metric NAME --columns A,B,... [--target NAME]",
+	"                     [--database DB] [--time T] [--spool DIR] < data.csv",
+	"   or: pga spool ls [--json] [--spool DIR]",
+	"   or: pga spool verify [--spool DIR] [SEGMENT...]",
+	"   or: pga spool cat [--block N | --metric NAME] [--raw] SEGMENT",
+	"   or: pga spool pack -o FILE.tar [--since T] [--until T] [--spool DIR]",
+	"",
+	"  put      write one block from CSV on standard input (COPY csv format)",
+	"  ls       sealed, open and quarantined segments, usage and counters",
+	"  verify   full verification incl. the hash chain; bad spool segments",
+	"           are moved to quarantine/",
+	"  cat      print blocks as CSV, each after a '#' line and a column header",
+	"  pack     pax tar of sealed segments with MANIFEST.sha256, for carrying",
+	NULL,
+};
+
+#define PUT_BUF (128 * 1024)
+
+/* Options shared by the spool subcommands. */
+struct spool_args {
+	const char *spool;
+	const char *metric, *columns, *target, *database, *time, *out;
+	const char *since, *until;
+	long block;
+	bool json, raw;
+};
+
+static int
+parse_args(int argc, char **argv, struct spool_args *a, struct pga_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"spool", required_argument, NULL, 's'},
+		{"metric", required_argument, NULL, 'm'},
+		{"columns", required_argument, NULL, 'C'},
+		{"target", required_argument, NULL, 't'},
+		{"database", required_argument, NULL, 'd'},
+		{"time", required_argument, NULL, 'T'},
+		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
+		{"block", required_argument, NULL, 'b'},
+		{"json", no_argument, NULL, 'j'},
+		{"raw", no_argument, NULL, 'r'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char *end;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->block = -1;
+	a->spool = ctx->cfg->global.spool_path;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->spool = optarg; break;
+		case 'm': a->metric = optarg; break;
+		case 'C': a->columns = optarg; break;
+		case 't': a->target = optarg; break;
+		case 'd': a->database = optarg; break;
+		case 'T': a->time = optarg; break;
+		case 'S': a->since = optarg; break;
+		case 'U': a->until = optarg; break;
+		case 'j': a->json = true; break;
+		case 'r': a->raw = true; break;
+		case 'o': a->out = optarg; break;
+		case 'b':
+			errno = 0;
+			a->block = strtol(optarg, &end, 10);
+			if (*end != '\0' || errno != 0 || a->block < 0)
+				return pga_cli_usage(spool_help, "invalid block number '%s'", optarg);
+			break;
+		case 'h':
+			pga_cli_help(spool_help);
+			return -1;
+		default:
+			return PGA_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* ---- put ---- */
+
+struct put_meta {
+	struct seg_block_meta m;
+	char colbuf[8192];
+	const char *cols[SEG_MAX_COLS];
+};
+
+static int
+build_put_meta(const struct spool_args *a, struct put_meta *pm, struct pga_err *err)
+{
+	char *save = NULL, *tok;
+	int64_t t = pga_now_us();
+
+	memset(pm, 0, sizeof(*pm));
+	if (a->time != NULL && pga_parse_time(a->time, pga_now_us(), &t, err) < 0)
+		return err->code;
+	if (strlcpy(pm->m.metric, a->metric, sizeof(pm->m.metric)) >= sizeof(pm->m.metric) ||
+	    !seg_metric_valid(pm->m.metric))
+		return pga_fail(err, PGA_EINVAL,
+				"invalid metric name '%s' (use a-z, 0-9 and _, starting with a letter)",
+				a->metric);
+	if (strlcpy(pm->colbuf, a->columns, sizeof(pm->colbuf)) >= sizeof(pm->colbuf))
+		return pga_fail(err, PGA_EINVAL, "column list too long");
+	for (tok = strtok_r(pm->colbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (pm->m.ncols == SEG_MAX_COLS)
+			return pga_fail(err, PGA_EINVAL, "more than %d columns", SEG_MAX_COLS);
+		if (!seg_column_valid(tok))
+			return pga_fail(err, PGA_EINVAL, "invalid column name '%s'", tok);
+		pm->cols[pm->m.ncols++] = tok;
+	}
+	if (pm->m.ncols == 0)
+		return pga_fail(err, PGA_EINVAL, "no columns given");
+	pm->m.cols = pm->cols;
+	pm->m.snapshot_us = t;
+	strlcpy(pm->m.target, a->target ? a->target : "", sizeof(pm->m.target));
+	strlcpy(pm->m.database, a->database ? a->database : "", sizeof(pm->m.database));
+	return 0;
+}
+
+static int
+stream_stdin(struct spool_stream *s, struct pga_err *err)
+{
+	char *buf = malloc(PUT_BUF);
+	int rc = 0;
+
+	if (buf == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, PUT_BUF);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = pga_fail(err, PGA_EIO, "could not read standard input: %m");
+			break;
+		}
+		if (n == 0)
+			break;
+		rc = spool_stream_write(s, buf, (size_t)n, err);
+		if (rc < 0)
+			break;
+	}
+	free(buf);
+	if (rc == 0 && spool_stream_in_quotes(s))
+		rc = pga_fail(err, PGA_EINVAL,
+			      "standard input ends inside a quoted CSV field: block not written");
+	return rc;
+}
+
+static int
+spool_put(const struct spool_args *a, struct pga_ctx *ctx)
+{
+	struct spool_opts o;
+	struct spool *sp = NULL;
+	struct spool_stream *s = NULL;
+	struct put_meta pm;
+	struct pga_err err = {0};
+	uint64_t rows = 0;
+	int rc;
+
+	if (a->metric == NULL || a->columns == NULL)
+		return pga_cli_usage(spool_help, "put needs --metric and --columns");
+	rc = build_put_meta(a, &pm, &err);
+	if (rc < 0)
+		return pga_cli_error(&err);
+	spool_opts_from_config(&o, ctx->cfg);
+	rc = spool_open_writer(&sp, a->spool, &o, &err);
+	if (rc == 0)
+		rc = spool_stream_new(sp, SPOOL_STREAM_DIRECT | SPOOL_STREAM_THREADED, &s, &err);
+	if (rc == 0)
+		rc = spool_stream_begin(s, &pm.m, &err);
+	if (rc == 0)
+		rc = stream_stdin(s, &err);
+	if (rc == 0)
+		rc = spool_stream_commit(s, &rows, &err);
+	spool_stream_free(s);	/* aborts the block if it was not committed */
+	if (sp != NULL) {
+		struct pga_err cerr = {0};
+		int crc = spool_close(sp, &cerr);	/* seals: a clean exit leaves nothing open */
+
+		if (rc == 0 && crc < 0) {
+			rc = crc;
+			err = cerr;
+		}
+	}
+	if (rc < 0)
+		return pga_cli_error(&err);
+	log_info("wrote block '%s': %" PRIu64 " rows", pm.m.metric, rows);
+	return PGA_EXIT_OK;
+}
+
+/* ---- ls ---- */
+
+static void
+print_counters(const struct spool_counters *c, struct jsonw *jw)
+{
+	if (jw != NULL) {
+		jsonw_key(jw, "counters");
+		jsonw_obj_open(jw);
+		for (int i = 0; i < SC__COUNT; i++) {
+			jsonw_key(jw, spool_counter_name((enum spool_counter)i));
+			jsonw_u64(jw, c->v[i]);
+		}
+		jsonw_obj_close(jw);
+		return;
+	}
+	printf("\ncounters:\n");
+	for (int i = 0; i < SC__COUNT; i++)
+		printf("  %-22s %" PRIu64 "\n", spool_counter_name((enum spool_counter)i), c->v[i]);
+}
+
+static void
+print_segment(struct spool *sp, const struct spool_entry *e, const char *state,
+	      struct jsonw *jw)
+{
+	struct seg_info info;
+	struct pga_err err = {0};
+	char path[PATH_MAX], from[40] = "-", to[40] = "-", size[16];
+	bool ok;
+
+	if (strcmp(state, "quarantined") == 0)
+		snprintf(path, sizeof(path), "%s/quarantine/%s", spool_path(sp), e->name);
+	else
+		spool_ready_path(sp, e->name, path, sizeof(path), NULL);
+	ok = seg_peek_file(path, &info, &err) == 0;
+	if (ok) {
+		pga_format_time(info.min_snapshot_us, from, sizeof(from));
+		pga_format_time(info.max_snapshot_us, to, sizeof(to));
+	}
+	if (jw != NULL) {
+		jsonw_obj_open(jw);
+		jsonw_key(jw, "name"); jsonw_str(jw, e->name);
+		jsonw_key(jw, "state"); jsonw_str(jw, state);
+		jsonw_key(jw, "size"); jsonw_u64(jw, e->size);
+		jsonw_key(jw, "blocks"); jsonw_u64(jw, ok ? info.nblocks : 0);
+		jsonw_key(jw, "rows"); jsonw_u64(jw, ok ? info.rows : 0);
+		jsonw_key(jw, "from"); jsonw_time(jw, ok ? info.min_snapshot_us : 0);
+		jsonw_key(jw, "to"); jsonw_time(jw, ok ? info.max_snapshot_us : 0);
+		jsonw_key(jw, "recovered");
+		jsonw_bool(jw, ok && (info.flags & SEG_FOOTER_RECOVERED));
+		jsonw_obj_close(jw);
+		return;
+	}
+	pga_format_size(e->size, size, sizeof(size));
+	printf("%-11s %-62s %7s %6u %9" PRIu64 "  %s .. %s%s\n", state, e->name, size,
+	       ok ? info.nblocks : 0, ok ? info.rows : 0, from, to,
+	       ok && (info.flags & SEG_FOOTER_RECOVERED) ? " (recovered)" : "");
+}
+
+/* Open part files are not named like segments: list tmp/ by hand. */
+static void
+list_parts(struct spool *sp, struct jsonw *jw)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/tmp", spool_path(sp));
+	d = opendir(dir);
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strstr(de->d_name, ".part") == NULL ||
+		    fstatat(dirfd(d), de->d_name, &st, 0) != 0)
+			continue;
+		if (jw == NULL) {
+			printf("%-11s %-62s %7jd\n", "open", de->d_name, (intmax_t)st.st_size);
+			continue;
+		}
+		jsonw_obj_open(jw);
+		jsonw_key(jw, "name");
+		jsonw_str(jw, de->d_name);
+		jsonw_key(jw, "state");
+		jsonw_str(jw, "open");
+		jsonw_key(jw, "size");
+		jsonw_u64(jw, (uint64_t)st.st_size);
+		jsonw_obj_close(jw);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+static int
+spool_ls(const struct spool_args *a, struct pga_ctx *ctx)
+{
+	struct spool *sp = NULL;
+	struct spool_list ready = {0}, quar = {0};
+	struct spool_counters c;
+	struct pga_err err = {0};
+	struct jsonw jw, *j = a->json ? &jw : NULL;
+	uint64_t usage = 0;
+	int rc;
+
+	rc = spool_open(&sp, a->spool, &err);
+	if (rc == 0)
+		rc = spool_list_ready(sp, &ready, &err);
+	if (rc == 0)
+		rc = spool_list_quarantine(sp, &quar, &err);
+	if (rc == 0)
+		rc = spool_counters_read(sp, &c, &err);
+	if (rc == 0)
+		rc = spool_usage(sp, &usage, &err);
+	if (rc < 0)
+		goto out;
+	if (j != NULL) {
+		jsonw_init(j, stdout);
+		jsonw_obj_open(j);
+		jsonw_key(j, "spool"); jsonw_str(j, a->spool);
+		jsonw_key(j, "usage"); jsonw_u64(j, usage);
+		jsonw_key(j, "spool_max"); jsonw_u64(j, ctx->cfg->global.spool_max);
+		jsonw_key(j, "segments");
+		jsonw_arr_open(j);
+	} else {
+		char u[16], m[16];
+
+		pga_format_size(usage, u, sizeof(u));
+		pga_format_size(ctx->cfg->global.spool_max, m, sizeof(m));
+		printf("spool %s: %zu sealed, %zu quarantined, %s used of %s\n\n", a->spool,
+		       ready.n, quar.n, u, m);
+		printf("%-11s %-62s %7s %6s %9s  %s\n", "STATE", "SEGMENT", "SIZE", "BLOCKS",
+		       "ROWS", "SNAPSHOTS");
+	}
+	for (size_t i = 0; i < ready.n; i++)
+		print_segment(sp, &ready.v[i], "sealed", j);
+	list_parts(sp, j);
+	for (size_t i = 0; i < quar.n; i++)
+		print_segment(sp, &quar.v[i], "quarantined", j);
+	if (j != NULL)
+		jsonw_arr_close(j);
+	print_counters(&c, j);
+	if (j != NULL) {
+		jsonw_obj_close(j);
+		jsonw_end(j);
+	}
+out:
+	spool_list_free(&ready);
+	spool_list_free(&quar);
+	spool_free(sp);
+	return rc < 0 ? pga_cli_error(&err) : PGA_EXIT_OK;
+}
+
+/* ---- verify ---- */
+
+struct chain_prev {
+	char collector[PGA_NAME_MAX + 1];
+	uint64_t seq;
+	uint8_t sha[PGA_SHA256_LEN];
+	bool valid;
+};
+
+static int
+check_chain(struct chain_prev *prev, const struct seg_info *info, const char *name,
+	    struct pga_err *err)
+{
+	const struct seg_header *h = &info->header;
+	bool same = prev->valid && strcmp(prev->collector, h->collector) == 0;
+	int rc = 0;
+
+	if (same && prev->seq + 1 == h->seq &&
+	    memcmp(prev->sha, h->prev_sha256, PGA_SHA256_LEN) != 0)
+		rc = pga_fail(err, PGA_ECHAIN,
+			      "'%s': chain broken: previous-segment hash does not match segment %" PRIu64,
+			      name, prev->seq);
+	else if (same && prev->seq >= h->seq)
+		rc = pga_fail(err, PGA_ECHAIN, "'%s': sequence %" PRIu64 " repeats or goes back",
+			      name, h->seq);
+	strlcpy(prev->collector, h->collector, sizeof(prev->collector));
+	prev->seq = h->seq;
+	memcpy(prev->sha, info->file_sha256, PGA_SHA256_LEN);
+	prev->valid = true;
+	return rc;
+}
+
+static int
+verify_one(struct spool *sp, const char *name, const char *path,
+	   struct chain_prev *prev)
+{
+	struct seg_info info;
+	struct pga_err err = {0};
+	int rc = seg_verify_file(path, &info, &err);
+
+	if (rc == 0)
+		rc = check_chain(prev, &info, name, &err);
+	if (rc == 0) {
+		printf("ok       %s (%u blocks, %" PRIu64 " rows)\n", name, info.nblocks, info.rows);
+		return 0;
+	}
+	printf("FAILED   %s: %s [%s]\n", name, err.msg, pga_err_name(rc));
+	if (sp != NULL && rc != PGA_ECHAIN && rc != PGA_EIO && rc != PGA_ENOTFOUND) {
+		struct pga_err qerr = {0};
+
+		if (spool_quarantine(sp, name, err.msg, &qerr) < 0)
+			log_error("%s", qerr.msg);
+	}
+	if (rc == PGA_ECHAIN)
+		prev->valid = false;
+	return rc;
+}
+
+static int
+spool_verify(int argc, char **argv, const struct spool_args *a)
+{
+	struct spool *sp = NULL;
+	struct spool_list l = {0};
+	struct chain_prev prev = {0};
+	struct pga_err err = {0};
+	char path[PATH_MAX];
+	int bad = 0, rc;
+
+	if (argc > 0) {
+		for (int i = 0; i < argc; i++)
+			bad += verify_one(NULL, argv[i], argv[i], &prev) < 0;
+		return bad ? PGA_EXIT_FAIL : PGA_EXIT_OK;
+	}
+	rc = spool_open(&sp, a->spool, &err);
+	if (rc == 0)
+		rc = spool_list_ready(sp, &l, &err);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		rc = spool_ready_path(sp, l.v[i].name, path, sizeof(path), &err);
+		if (rc == 0)
+			bad += verify_one(sp, l.v[i].name, path, &prev) < 0;
+	}
+	if (rc == 0)
+		printf("%zu segments verified, %d failed\n", l.n, bad);
+	spool_list_free(&l);
+	spool_free(sp);
+	if (rc < 0)
+		return pga_cli_error(&err);
+	return bad ? PGA_EXIT_FAIL : PGA_EXIT_OK;
+}
+
+/* ---- cat ---- */
+
+static void
+print_block_head(const struct seg_block_meta *m)
+{
+	char t[40];
+
+	pga_format_time(m->snapshot_us, t, sizeof(t));
+	printf("# block %u metric=%s target=%s database=%s snapshot=%s", m->block_no,
+	       m->metric, m->target, m->database, t);
+	if (m->sysid != 0)
+		printf(" server=%" PRIu64 "@%s:%u version=%u", m->sysid, m->host, m->port,
+		       m->server_version);
+	printf("\n");
+	for (uint16_t i = 0; i < m->ncols; i++)
+		printf("%s%s", i ? "," : "", m->cols[i]);
+	printf("\n");
+}
+
+static int
+cat_blocks(struct seg_reader *r, const struct spool_args *a, struct pga_err *err)
+{
+	const struct seg_block_meta *m;
+	char buf[65536];
+	int rc;
+
+	while ((rc = seg_reader_next(r, &m, err)) == 1) {
+		size_t got;
+
+		if ((a->block >= 0 && m->block_no != (uint32_t)a->block) ||
+		    (a->metric != NULL && strcmp(a->metric, m->metric) != 0))
+			continue;	/* next() verifies the skipped data too */
+		if (!a->raw)
+			print_block_head(m);
+		fflush(stdout);
+		while ((rc = seg_reader_read(r, buf, sizeof(buf), &got, err)) == 0 && got > 0)
+			if (fwrite(buf, 1, got, stdout) != got)
+				return pga_fail(err, PGA_EIO, "could not write to standard output: %m");
+		if (rc < 0)
+			return rc;
+	}
+	return rc;
+}
+
+static int
+spool_cat(int argc, char **argv, const struct spool_args *a)
+{
+	struct seg_reader *r = NULL;
+	struct pga_err err = {0};
+	char path[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if (argc != 1)
+		return pga_cli_usage(spool_help, "cat needs exactly one segment");
+	/* a path, or a name inside the spool's ready/ */
+	if (stat(argv[0], &st) == 0)
+		strlcpy(path, argv[0], sizeof(path));
+	else
+		snprintf(path, sizeof(path), "%s/ready/%s", a->spool, argv[0]);
+	rc = seg_reader_open_file(&r, path, &err);
+	if (rc == 0)
+		rc = cat_blocks(r, a, &err);
+	seg_reader_free(r);
+	return rc < 0 ? pga_cli_error(&err) : PGA_EXIT_OK;
+}
+
+/* ---- pack ---- */
+
+static int
+spool_pack_cmd(const struct spool_args *a)
+{
+	struct spool *sp = NULL;
+	struct pack_stats st;
+	struct pga_err err = {0};
+	int64_t since = INT64_MIN, until = INT64_MAX, now = pga_now_us();
+	char size[16];
+	int rc;
+
+	if (a->out == NULL)
+		return pga_cli_usage(spool_help, "pack needs -o FILE.tar");
+	if ((a->since && pga_parse_time(a->since, now, &since, &err) < 0) ||
+	    (a->until && pga_parse_time(a->until, now, &until, &err) < 0))
+		return pga_cli_error(&err);
+	rc = spool_open(&sp, a->spool, &err);
+	if (rc == 0)
+		rc = spool_pack(sp, a->out, since, until, &st, &err);
+	spool_free(sp);
+	if (rc < 0)
+		return pga_cli_error(&err);
+	pga_format_size(st.bytes, size, sizeof(size));
+	printf("packed %" PRIu64 " segments (%s) into '%s'\n", st.segments, size, a->out);
+	return PGA_EXIT_OK;
+}
+
+int
+cmd_spool(int argc, char **argv, struct pga_ctx *ctx)
+{
+	struct spool_args a;
+	const char *sub;
+	int rc;
+
+	if (argc < 2)
+		return pga_cli_usage(spool_help, "spool needs a subcommand");
+	sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
+		return pga_cli_help(spool_help);
+	rc = parse_args(argc - 1, argv + 1, &a, ctx);
+	if (rc != 0)
+		return rc < 0 ? PGA_EXIT_OK : rc;
+	argc -= 1 + optind;
+	argv += 1 + optind;
+	if (strcmp(sub, "put") == 0)
+		return spool_put(&a, ctx);
+	if (strcmp(sub, "ls") == 0)
+		return spool_ls(&a, ctx);
+	if (strcmp(sub, "verify") == 0)
+		return spool_verify(argc, argv, &a);
+	if (strcmp(sub, "cat") == 0)
+		return spool_cat(argc, argv, &a);
+	if (strcmp(sub, "pack") == 0)
+		return spool_pack_cmd(&a);
+	return pga_cli_usage(spool_help, "unknown spool subcommand '%s'", sub);
+}

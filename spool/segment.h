@@ -1,0 +1,267 @@
+/*
+ * segment.h - one spool segment file: writing, reading, verifying
+ *
+ * The format is specified in spool/FORMAT.md; this module is its only
+ * implementation.  It knows nothing about spool directories, quotas or
+ * locking (that is spool.h): a writer appends to one file it was given, a
+ * reader consumes bytes from a callback, so the same reader serves files,
+ * tar entries and HTTP bodies.
+ *
+ * Ownership: every object returned through an out-pointer belongs to the
+ * caller and is released with its _free function; strings inside metadata
+ * structs belong to the struct.  Objects are not thread-safe: one thread
+ * uses one writer or reader at a time.
+ *
+ * Errors: functions return 0 or a negative PGA_E* code and fill err.  Reader
+ * errors use distinct classes (PGA_EFORMAT, PGA_ETRUNC, PGA_ECHECKSUM,
+ * PGA_ECORRUPT, PGA_EVERSION) and the message names the segment, the block
+ * and the byte offset.
+ */
+#ifndef PGA_SEGMENT_H
+#define PGA_SEGMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+#include "common/hash.h"
+
+#define SEG_FORMAT_MAJOR 1
+#define SEG_FORMAT_MINOR 0
+#define SEG_SKIPPABLE_BASE 0x184D2A50u
+#define SEG_ZSTD_MAGIC 0xFD2FB528u
+
+enum seg_kind {
+	SEG_KIND_HEADER = 0,
+	SEG_KIND_BLOCK = 1,
+	SEG_KIND_TRAILER = 2,
+	SEG_KIND_FOOTER = 15,
+};
+
+/* header flags (reserved for the encryption and signing issue) */
+#define SEG_FLAG_ENCRYPTED 0x1u
+#define SEG_FLAG_SIGNED 0x2u
+#define SEG_KNOWN_FLAGS 0x0u
+
+/* footer flags */
+#define SEG_FOOTER_RECOVERED 0x1u
+
+#define SEG_MAX_BLOCKS 65536
+#define SEG_MAX_COLS 1024
+#define SEG_MAX_META (1u << 20)
+#define SEG_MAX_FOOTER (8u << 20)
+#define SEG_NAME_MAX 160	/* relative segment name */
+#define SEG_METRIC_MAX 63
+
+struct seg_header {
+	uint16_t major, minor;
+	uint32_t flags;
+	uint64_t seq;
+	int64_t created_us;
+	uint8_t prev_sha256[PGA_SHA256_LEN];
+	char collector[65];
+	char hostname[256];
+	char writer[64];
+};
+
+/* What a block header says.  cols points into memory owned by the struct's
+ * producer (the caller for writers, the reader for readers). */
+struct seg_block_meta {
+	uint32_t block_no;
+	int64_t snapshot_us;
+	uint64_t sysid;
+	uint32_t server_version;
+	uint16_t port;
+	char metric[SEG_METRIC_MAX + 1];
+	char target[65];
+	char host[256];
+	char database[128];
+	uint16_t ncols;
+	const char **cols;
+};
+
+struct seg_block_trailer {
+	uint32_t block_no;
+	uint64_t rows;
+	uint64_t raw_bytes;
+	uint64_t frame_bytes;
+	uint32_t frame_crc;
+};
+
+struct seg_index_entry {
+	uint64_t offset;
+	uint64_t rows;
+	int64_t snapshot_us;
+	char metric[SEG_METRIC_MAX + 1];
+};
+
+struct seg_footer {
+	uint32_t flags;
+	uint32_t nblocks;
+	uint64_t total_rows;
+	uint64_t total_raw;
+	int64_t min_snapshot_us;
+	int64_t max_snapshot_us;
+	uint64_t torn_bytes;
+	uint8_t sha256[PGA_SHA256_LEN];	/* of the bytes before the footer */
+	struct seg_index_entry *index;	/* nblocks entries, owned */
+};
+
+/* ---- names ---- */
+
+/* "<collector>/<yyyy>/<mm>/<dd>/<seq:016x>-<yyyymmddThhmmssZ>.pga.zst" */
+int seg_name_format(char *buf, size_t cap, const char *collector, uint64_t seq,
+		    int64_t created_us, struct pga_err *err);
+/* Parse a relative name (or any path ending in one); out fields may be NULL. */
+int seg_name_parse(const char *name, char *collector, size_t ccap,
+		   uint64_t *seq, int64_t *created_us);
+
+/* A metric name: [a-z][a-z0-9_]{0,62}.  A column name: [A-Za-z_][A-Za-z0-9_]{0,62}. */
+bool seg_metric_valid(const char *name);
+bool seg_column_valid(const char *name);
+
+/* ---- CSV row counting (quote-aware), shared by writer and reader ---- */
+
+struct csv_counter {
+	uint64_t rows;
+	bool in_quotes;
+	char last;	/* last byte seen, to know whether a final newline is missing */
+};
+
+void csv_count(struct csv_counter *c, const void *buf, size_t len);
+
+/* ---- writer ---- */
+
+struct seg_writer;
+
+/*
+ * Create part_path (O_EXCL) and write the header.  The file is not durable
+ * until seg_writer_seal().
+ */
+int seg_writer_create(struct seg_writer **out, const char *part_path,
+		      const struct seg_header *h, struct pga_err *err);
+int seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
+			   struct pga_err *err);
+/* Append bytes of the block's zstd frame (already compressed). */
+int seg_writer_data(struct seg_writer *w, const void *buf, size_t len,
+		    struct pga_err *err);
+int seg_writer_block_end(struct seg_writer *w, uint64_t rows, uint64_t raw_bytes,
+			 struct pga_err *err);
+/* Drop the block being written: the file goes back to where it began. */
+int seg_writer_block_abort(struct seg_writer *w, struct pga_err *err);
+/*
+ * Write the footer, fsync, rename to final_path (its directory must exist),
+ * fsync that directory.  file_sha receives the SHA-256 of the whole file
+ * (the next segment's prev hash).  The writer is finished afterwards.
+ */
+int seg_writer_seal(struct seg_writer *w, uint32_t footer_flags,
+		    uint64_t torn_bytes, const char *final_path,
+		    uint8_t file_sha[PGA_SHA256_LEN], struct pga_err *err);
+/* Close without sealing; unlink the part file when discard is true. */
+void seg_writer_free(struct seg_writer *w, bool discard);
+
+uint64_t seg_writer_size(const struct seg_writer *w);
+uint32_t seg_writer_nblocks(const struct seg_writer *w);
+const struct seg_header *seg_writer_header(const struct seg_writer *w);
+const char *seg_writer_path(const struct seg_writer *w);
+bool seg_writer_in_block(const struct seg_writer *w);
+
+/*
+ * Reopen a part file left by a crash: keep its complete, verified blocks,
+ * cut the torn tail at the end of the last one.  *torn gets the bytes cut.
+ * Returns PGA_ENOTFOUND (nothing to keep: no complete block) or a reader
+ * error class when even the header is unreadable.
+ */
+int seg_writer_recover(struct seg_writer **out, const char *part_path,
+		       uint64_t *torn, struct pga_err *err);
+
+/* ---- block compressor ---- */
+
+typedef int (*seg_sink_fn)(void *ctx, const void *buf, size_t len,
+			   struct pga_err *err);
+
+struct seg_encoder;
+
+/* window_log 0 keeps zstd's default for the level. */
+int seg_encoder_new(struct seg_encoder **out, int level, int window_log,
+		    struct pga_err *err);
+/* Start a new frame; compressed bytes go to sink as they are produced. */
+void seg_encoder_begin(struct seg_encoder *e, seg_sink_fn sink, void *ctx);
+int seg_encoder_write(struct seg_encoder *e, const void *buf, size_t len,
+		      struct pga_err *err);
+/* End the frame.  A missing final newline is added (and counted). */
+int seg_encoder_finish(struct seg_encoder *e, uint64_t *rows,
+		       uint64_t *raw_bytes, struct pga_err *err);
+bool seg_encoder_in_quotes(const struct seg_encoder *e);
+/* Compress on n extra threads (zstd's own workers), for large single streams. */
+int seg_encoder_set_workers(struct seg_encoder *e, int n);
+void seg_encoder_free(struct seg_encoder *e);
+
+/* ---- reader ---- */
+
+/* Like read(2): bytes read, 0 at end, -1 with errno on error. */
+typedef ssize_t (*seg_read_fn)(void *ctx, void *buf, size_t len);
+
+struct seg_reader;
+
+/* Reads and verifies the header.  name is used in messages only. */
+int seg_reader_open(struct seg_reader **out, seg_read_fn fn, void *ctx,
+		    const char *name, struct pga_err *err);
+int seg_reader_open_file(struct seg_reader **out, const char *path,
+			 struct pga_err *err);
+const struct seg_header *seg_reader_header(const struct seg_reader *r);
+const char *seg_reader_name(const struct seg_reader *r);
+
+/*
+ * Advance to the next block: 1 and *meta set (valid until the next call),
+ * 0 at the end (footer verified, nothing after it), or an error.  Data of
+ * the previous block that was not read is decompressed and verified first.
+ */
+int seg_reader_next(struct seg_reader *r, const struct seg_block_meta **meta,
+		    struct pga_err *err);
+/*
+ * Decompressed CSV of the current block into buf; *got == 0 means the block
+ * is done and its trailer has been verified (row count included).
+ */
+int seg_reader_read(struct seg_reader *r, void *buf, size_t cap, size_t *got,
+		    struct pga_err *err);
+/* Skip the current block's data without decompressing (CRC32C still checked). */
+int seg_reader_skip(struct seg_reader *r, struct pga_err *err);
+const struct seg_block_trailer *seg_reader_trailer(const struct seg_reader *r);
+/* Valid after seg_reader_next() returned 0. */
+const struct seg_footer *seg_reader_footer(const struct seg_reader *r);
+/* SHA-256 of the whole file; valid after seg_reader_next() returned 0. */
+void seg_reader_file_sha256(const struct seg_reader *r, uint8_t out[PGA_SHA256_LEN]);
+uint64_t seg_reader_offset(const struct seg_reader *r);
+/* Offset just after the last fully verified block (or the header). */
+uint64_t seg_reader_good_end(const struct seg_reader *r);
+void seg_reader_free(struct seg_reader *r);
+
+/* Summary of a fully verified segment. */
+struct seg_info {
+	struct seg_header header;
+	uint32_t flags;		/* footer flags */
+	uint32_t nblocks;
+	uint64_t rows, raw_bytes, size, torn_bytes;
+	int64_t min_snapshot_us, max_snapshot_us;
+	uint8_t file_sha256[PGA_SHA256_LEN];
+};
+
+/* Read a whole segment, verifying everything except the chain. */
+int seg_verify_stream(seg_read_fn fn, void *ctx, const char *name,
+		      struct seg_info *info, struct pga_err *err);
+int seg_verify_file(const char *path, struct seg_info *info, struct pga_err *err);
+
+/*
+ * Quick look without verifying data: header from the start, footer from the
+ * end (its CRC checked).  For listings.  Does not allocate the index.
+ */
+int seg_peek_file(const char *path, struct seg_info *info, struct pga_err *err);
+
+/* Read the whole footer including its index (caller frees footer->index). */
+int seg_read_footer_file(const char *path, struct seg_header *h,
+			 struct seg_footer *footer, struct pga_err *err);
+
+#endif

@@ -1,0 +1,800 @@
+/* Reading and verifying segment files from any byte source. */
+#define _GNU_SOURCE
+#include "spool/segment_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_getFrameHeader */
+#include <zstd.h>
+
+#define IBUF_SIZE (128 * 1024)
+#define COLBUF_SIZE (SEG_MAX_COLS * 64)
+#define DECODE_WINDOW_LOG_MAX 23	/* caps decoder memory at 8 MiB */
+
+enum rstate { ST_BETWEEN, ST_DATA, ST_DATA_DONE, ST_END };
+
+struct seg_reader {
+	seg_read_fn fn;
+	void *ctx;
+	int own_fd;
+	char name[PATH_MAX];
+	uint8_t *ibuf;
+	size_t ipos, ilen;
+	bool eof;
+	uint64_t off;			/* file offset of ibuf[ipos] */
+	struct pga_sha256 sha;		/* over every consumed byte */
+	uint8_t *meta;
+	size_t meta_cap;
+	struct seg_header h;
+	enum rstate state;
+	struct seg_block_meta m;
+	char *colbuf;
+	const char **cols;
+	ZSTD_DCtx *dctx;
+	uint32_t frame_crc;
+	uint64_t frame_bytes, raw;
+	struct csv_counter csv;
+	struct seg_block_trailer trailer;
+	uint32_t next_block;
+	struct seg_index_entry *seen;
+	uint32_t seen_cap;
+	uint64_t total_rows, total_raw;
+	int64_t min_snap, max_snap;
+	struct seg_footer footer;
+	uint8_t file_sha[PGA_SHA256_LEN];
+	uint64_t good_end;
+};
+
+static ssize_t
+fd_read(void *ctx, void *buf, size_t len)
+{
+	int fd = (int)(intptr_t)ctx;
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* Make at least need bytes available unless the source ends first. */
+static int
+fill(struct seg_reader *r, size_t need, struct pga_err *err)
+{
+	if (r->ilen - r->ipos >= need || r->eof)
+		return 0;
+	if (r->ipos > 0) {
+		memmove(r->ibuf, r->ibuf + r->ipos, r->ilen - r->ipos);
+		r->ilen -= r->ipos;
+		r->ipos = 0;
+	}
+	while (r->ilen < need && !r->eof) {
+		ssize_t n = r->fn(r->ctx, r->ibuf + r->ilen, IBUF_SIZE - r->ilen);
+
+		if (n < 0)
+			return pga_fail(err, PGA_EIO, "could not read '%s': %m", r->name);
+		if (n == 0)
+			r->eof = true;
+		r->ilen += (size_t)n;
+	}
+	return 0;
+}
+
+static size_t
+avail(const struct seg_reader *r)
+{
+	return r->ilen - r->ipos;
+}
+
+static void
+consume(struct seg_reader *r, size_t n)
+{
+	pga_sha256_update(&r->sha, r->ibuf + r->ipos, n);
+	r->ipos += n;
+	r->off += n;
+}
+
+static int
+truncated(struct seg_reader *r, const char *what, struct pga_err *err)
+{
+	return pga_fail(err, PGA_ETRUNC,
+			"'%s': truncated: unexpected end of file in %s at offset %" PRIu64,
+			r->name, what, r->off + avail(r));
+}
+
+/* Copy n bytes out of the stream (n may exceed the buffer). */
+static int
+read_bytes(struct seg_reader *r, uint8_t *dst, size_t n, const char *what,
+	   struct pga_err *err)
+{
+	while (n > 0) {
+		size_t take;
+		int rc = fill(r, 1, err);
+
+		if (rc < 0)
+			return rc;
+		if (avail(r) == 0)
+			return truncated(r, what, err);
+		take = avail(r) < n ? avail(r) : n;
+		memcpy(dst, r->ibuf + r->ipos, take);
+		consume(r, take);
+		dst += take;
+		n -= take;
+	}
+	return 0;
+}
+
+/* Peek the next frame's magic and length; false at a clean end of input. */
+static int
+peek_frame(struct seg_reader *r, uint32_t *magic, uint32_t *len, bool *at_end,
+	   struct pga_err *err)
+{
+	int rc = fill(r, 8, err);
+
+	if (rc < 0)
+		return rc;
+	*at_end = avail(r) == 0;
+	if (*at_end)
+		return 0;
+	if (avail(r) < 8)
+		return truncated(r, "frame header", err);
+	*magic = le32(r->ibuf + r->ipos);
+	*len = le32(r->ibuf + r->ipos + 4);
+	return 0;
+}
+
+static int
+read_meta(struct seg_reader *r, uint32_t len, size_t cap, const char *what,
+	  struct pga_err *err)
+{
+	if (len > cap)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': %s length %u is over the limit",
+				r->name, what, len);
+	if (len > r->meta_cap) {
+		uint8_t *p = realloc(r->meta, len);
+
+		if (p == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		r->meta = p;
+		r->meta_cap = len;
+	}
+	consume(r, 8);
+	return read_bytes(r, r->meta, len, what, err);
+}
+
+static bool
+is_pga_magic(uint32_t magic)
+{
+	return (magic & 0xFFFFFFF0u) == SEG_SKIPPABLE_BASE;
+}
+
+static int
+read_header(struct seg_reader *r, struct pga_err *err)
+{
+	uint32_t magic = 0, len = 0;
+	bool at_end;
+	int rc = peek_frame(r, &magic, &len, &at_end, err);
+
+	if (rc < 0)
+		return rc;
+	if (at_end)
+		return pga_fail(err, PGA_ETRUNC, "'%s': truncated: empty file", r->name);
+	if (magic != SEG_SKIPPABLE_BASE + SEG_KIND_HEADER)
+		return pga_fail(err, PGA_EFORMAT,
+				"'%s': not a pga segment (foreign magic 0x%08x)", r->name, magic);
+	rc = read_meta(r, len, SEG_MAX_META, "segment header", err);
+	if (rc < 0)
+		return rc;
+	rc = seg_decode_header(r->meta, len, &r->h, r->name, err);
+	r->good_end = r->off;
+	return rc;
+}
+
+int
+seg_reader_open(struct seg_reader **out, seg_read_fn fn, void *ctx,
+		const char *name, struct pga_err *err)
+{
+	struct seg_reader *r = calloc(1, sizeof(*r));
+	int rc;
+
+	*out = NULL;
+	if (r == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	r->own_fd = -1;
+	r->fn = fn;
+	r->ctx = ctx;
+	strlcpy(r->name, name, sizeof(r->name));
+	r->ibuf = malloc(IBUF_SIZE);
+	r->colbuf = malloc(COLBUF_SIZE);
+	r->cols = calloc(SEG_MAX_COLS, sizeof(*r->cols));
+	r->dctx = ZSTD_createDCtx();
+	r->min_snap = INT64_MAX;
+	r->max_snap = INT64_MIN;
+	if (r->ibuf == NULL || r->colbuf == NULL || r->cols == NULL || r->dctx == NULL) {
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+		goto out;
+	}
+	ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax, DECODE_WINDOW_LOG_MAX);
+	rc = pga_sha256_init(&r->sha, err);
+	if (rc == 0)
+		rc = read_header(r, err);
+out:
+	if (rc < 0) {
+		seg_reader_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int
+seg_reader_open_file(struct seg_reader **out, const char *path,
+		     struct pga_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	*out = NULL;
+	if (fd < 0)
+		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
+				"could not open '%s': %m", path);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rc = seg_reader_open(out, fd_read, (void *)(intptr_t)fd, path, err);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	(*out)->own_fd = fd;
+	return 0;
+}
+
+const struct seg_header *
+seg_reader_header(const struct seg_reader *r)
+{
+	return &r->h;
+}
+
+const char *
+seg_reader_name(const struct seg_reader *r)
+{
+	return r->name;
+}
+
+/* ---- blocks ---- */
+
+static int
+remember_block(struct seg_reader *r, uint64_t offset, struct pga_err *err)
+{
+	struct seg_index_entry *e;
+
+	if (r->next_block >= SEG_MAX_BLOCKS)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': more than %d blocks", r->name,
+				SEG_MAX_BLOCKS);
+	if (r->next_block == r->seen_cap) {
+		uint32_t cap = r->seen_cap ? r->seen_cap * 2 : 64;
+		void *p = reallocarray(r->seen, cap, sizeof(*r->seen));
+
+		if (p == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		r->seen = p;
+		r->seen_cap = cap;
+	}
+	e = &r->seen[r->next_block];
+	e->offset = offset;
+	e->rows = 0;
+	e->snapshot_us = r->m.snapshot_us;
+	strlcpy(e->metric, r->m.metric, sizeof(e->metric));
+	return 0;
+}
+
+static int
+read_block_header(struct seg_reader *r, uint32_t len, struct pga_err *err)
+{
+	uint64_t start = r->off;
+	int rc = read_meta(r, len, SEG_MAX_META, "block header", err);
+
+	if (rc < 0)
+		return rc;
+	rc = seg_decode_block(r->meta, len, &r->m, r->colbuf, COLBUF_SIZE, r->cols,
+			      r->name, err);
+	if (rc < 0)
+		return pga_err_prefix(err, "block %u", r->next_block);
+	if (r->m.block_no != r->next_block)
+		return pga_fail(err, PGA_ECORRUPT,
+				"'%s': blocks out of order: expected block %u, found block %u at offset %" PRIu64,
+				r->name, r->next_block, r->m.block_no, start);
+	rc = remember_block(r, start, err);
+	if (rc < 0)
+		return rc;
+	rc = fill(r, 4, err);
+	if (rc < 0)
+		return rc;
+	if (avail(r) < 4)
+		return truncated(r, "data frame", err);
+	if (le32(r->ibuf + r->ipos) != SEG_ZSTD_MAGIC)
+		return pga_fail(err, PGA_ECORRUPT,
+				"'%s': block %u has no zstd data frame at offset %" PRIu64,
+				r->name, r->next_block, r->off);
+	ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+	r->frame_crc = 0;
+	r->frame_bytes = 0;
+	r->raw = 0;
+	memset(&r->csv, 0, sizeof(r->csv));
+	r->state = ST_DATA;
+	return 0;
+}
+
+static int
+read_trailer(struct seg_reader *r, bool decoded, struct pga_err *err)
+{
+	struct seg_block_trailer *t = &r->trailer;
+	uint32_t magic = 0, len = 0;
+	bool at_end;
+	int rc = peek_frame(r, &magic, &len, &at_end, err);
+
+	if (rc < 0)
+		return rc;
+	if (at_end)
+		return truncated(r, "block trailer", err);
+	if (magic != SEG_SKIPPABLE_BASE + SEG_KIND_TRAILER)
+		return pga_fail(err, PGA_ECORRUPT,
+				"'%s': block %u: expected a block trailer at offset %" PRIu64,
+				r->name, r->next_block, r->off);
+	rc = read_meta(r, len, SEG_MAX_META, "block trailer", err);
+	if (rc == 0)
+		rc = seg_decode_trailer(r->meta, len, t, r->name, err);
+	if (rc < 0)
+		return pga_err_prefix(err, "block %u", r->next_block);
+	if (t->block_no != r->next_block || t->frame_bytes != r->frame_bytes)
+		return pga_fail(err, PGA_ECORRUPT,
+				"'%s': block %u: trailer does not match its block", r->name,
+				r->next_block);
+	if (t->frame_crc != r->frame_crc)
+		return pga_fail(err, PGA_ECHECKSUM,
+				"'%s': block %u: data frame crc32c mismatch", r->name,
+				r->next_block);
+	if (decoded && (t->rows != r->csv.rows || t->raw_bytes != r->raw))
+		return pga_fail(err, PGA_ECORRUPT,
+				"'%s': block %u: trailer says %" PRIu64 " rows, %" PRIu64
+				" bytes; data has %" PRIu64 " rows, %" PRIu64 " bytes",
+				r->name, r->next_block, t->rows, t->raw_bytes, r->csv.rows, r->raw);
+	r->seen[r->next_block].rows = t->rows;
+	r->total_rows += t->rows;
+	r->total_raw += t->raw_bytes;
+	if (r->m.snapshot_us < r->min_snap)
+		r->min_snap = r->m.snapshot_us;
+	if (r->m.snapshot_us > r->max_snap)
+		r->max_snap = r->m.snapshot_us;
+	r->next_block++;
+	r->good_end = r->off;
+	r->state = ST_DATA_DONE;
+	return 0;
+}
+
+/* Consume frame bytes, with CRC32C over them. */
+static void
+consume_frame(struct seg_reader *r, size_t n)
+{
+	r->frame_crc = pga_crc32c(r->frame_crc, r->ibuf + r->ipos, n);
+	r->frame_bytes += n;
+	consume(r, n);
+}
+
+int
+seg_reader_read(struct seg_reader *r, void *buf, size_t cap, size_t *got,
+		struct pga_err *err)
+{
+	ZSTD_outBuffer out = {buf, cap, 0};
+	int rc;
+
+	*got = 0;
+	if (r->state == ST_DATA_DONE)
+		return 0;
+	if (r->state != ST_DATA)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': no block to read", r->name);
+	while (out.pos == 0) {
+		ZSTD_inBuffer in;
+		size_t ret;
+
+		rc = fill(r, 1, err);
+		if (rc < 0)
+			return rc;
+		if (avail(r) == 0)
+			return truncated(r, "data frame", err);
+		in = (ZSTD_inBuffer){r->ibuf + r->ipos, avail(r), 0};
+		ret = ZSTD_decompressStream(r->dctx, &out, &in);
+		consume_frame(r, in.pos);
+		if (ZSTD_isError(ret))
+			return pga_fail(err, PGA_ECHECKSUM,
+					"'%s': block %u: data frame is corrupt (zstd: %s)",
+					r->name, r->next_block, ZSTD_getErrorName(ret));
+		if (ret == 0) {
+			csv_count(&r->csv, buf, out.pos);
+			r->raw += out.pos;
+			rc = read_trailer(r, true, err);
+			*got = out.pos;
+			return rc;
+		}
+	}
+	csv_count(&r->csv, buf, out.pos);
+	r->raw += out.pos;
+	*got = out.pos;
+	return 0;
+}
+
+/* Stream n bytes of frame content through the CRC without keeping them. */
+static int
+skip_frame_bytes(struct seg_reader *r, size_t n, struct pga_err *err)
+{
+	while (n > 0) {
+		size_t take;
+		int rc = fill(r, 1, err);
+
+		if (rc < 0)
+			return rc;
+		if (avail(r) == 0)
+			return truncated(r, "data frame", err);
+		take = avail(r) < n ? avail(r) : n;
+		consume_frame(r, take);
+		n -= take;
+	}
+	return 0;
+}
+
+int
+seg_reader_skip(struct seg_reader *r, struct pga_err *err)
+{
+	ZSTD_frameHeader fh;
+	size_t hsize;
+	bool last = false;
+	int rc;
+
+	if (r->state == ST_DATA_DONE)
+		return 0;
+	if (r->state != ST_DATA || r->frame_bytes != 0)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': cannot skip now", r->name);
+	rc = fill(r, ZSTD_FRAMEHEADERSIZE_MAX, err);
+	if (rc < 0)
+		return rc;
+	hsize = ZSTD_frameHeaderSize(r->ibuf + r->ipos, avail(r));
+	if (ZSTD_isError(hsize) || hsize > avail(r) ||
+	    ZSTD_getFrameHeader(&fh, r->ibuf + r->ipos, avail(r)) != 0)
+		return pga_fail(err, PGA_ECHECKSUM, "'%s': block %u: bad zstd frame header",
+				r->name, r->next_block);
+	consume_frame(r, hsize);
+	while (!last) {
+		uint32_t bh, type, size;
+
+		rc = fill(r, 3, err);
+		if (rc < 0)
+			return rc;
+		if (avail(r) < 3)
+			return truncated(r, "data frame", err);
+		bh = r->ibuf[r->ipos] | r->ibuf[r->ipos + 1] << 8 |
+		     (uint32_t)r->ibuf[r->ipos + 2] << 16;
+		last = bh & 1;
+		type = (bh >> 1) & 3;
+		size = bh >> 3;
+		if (type == 3 || size > ZSTD_BLOCKSIZE_MAX)
+			return pga_fail(err, PGA_ECHECKSUM, "'%s': block %u: bad zstd block",
+					r->name, r->next_block);
+		consume_frame(r, 3);
+		rc = skip_frame_bytes(r, type == 1 ? 1 : size, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (fh.checksumFlag) {
+		rc = skip_frame_bytes(r, 4, err);
+		if (rc < 0)
+			return rc;
+	}
+	return read_trailer(r, false, err);
+}
+
+static int
+drain_block(struct seg_reader *r, struct pga_err *err)
+{
+	uint8_t buf[64 * 1024];
+	size_t got;
+	int rc;
+
+	do
+		rc = seg_reader_read(r, buf, sizeof(buf), &got, err);
+	while (rc == 0 && got > 0);
+	return rc;
+}
+
+static int
+footer_matches(struct seg_reader *r, struct pga_err *err)
+{
+	const struct seg_footer *f = &r->footer;
+
+	if (f->nblocks != r->next_block || f->total_rows != r->total_rows ||
+	    f->total_raw != r->total_raw || f->min_snapshot_us != r->min_snap ||
+	    f->max_snapshot_us != r->max_snap)
+		return pga_fail(err, PGA_ECORRUPT,
+				"'%s': footer totals do not match the blocks (%u blocks in footer, %u read)",
+				r->name, f->nblocks, r->next_block);
+	for (uint32_t i = 0; i < f->nblocks; i++)
+		if (f->index[i].offset != r->seen[i].offset ||
+		    f->index[i].rows != r->seen[i].rows ||
+		    f->index[i].snapshot_us != r->seen[i].snapshot_us ||
+		    strcmp(f->index[i].metric, r->seen[i].metric) != 0)
+			return pga_fail(err, PGA_ECORRUPT,
+					"'%s': footer index entry %u does not match block %u",
+					r->name, i, i);
+	return 0;
+}
+
+static int
+read_footer(struct seg_reader *r, uint32_t len, struct pga_err *err)
+{
+	uint8_t before[PGA_SHA256_LEN];
+	int rc;
+
+	pga_sha256_peek(&r->sha, before);
+	rc = read_meta(r, len, SEG_MAX_FOOTER, "footer", err);
+	if (rc == 0)
+		rc = seg_decode_footer(r->meta, len, &r->footer, r->name, err);
+	if (rc == 0)
+		rc = footer_matches(r, err);
+	if (rc < 0)
+		return rc;
+	if (memcmp(before, r->footer.sha256, PGA_SHA256_LEN) != 0)
+		return pga_fail(err, PGA_ECHECKSUM, "'%s': footer sha-256 mismatch", r->name);
+	rc = fill(r, 1, err);
+	if (rc < 0)
+		return rc;
+	if (avail(r) > 0)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': data after the footer at offset %" PRIu64,
+				r->name, r->off);
+	pga_sha256_final(&r->sha, r->file_sha);
+	r->state = ST_END;
+	return 0;
+}
+
+int
+seg_reader_next(struct seg_reader *r, const struct seg_block_meta **meta,
+		struct pga_err *err)
+{
+	uint32_t magic = 0, len = 0;
+	bool at_end;
+	int rc;
+
+	if (r->state == ST_END)
+		return 0;
+	if (r->state == ST_DATA) {
+		rc = drain_block(r, err);
+		if (rc < 0)
+			return rc;
+	}
+	rc = peek_frame(r, &magic, &len, &at_end, err);
+	if (rc < 0)
+		return rc;
+	if (at_end)
+		return pga_fail(err, PGA_ETRUNC,
+				"'%s': truncated: no footer after block %u (offset %" PRIu64 ")",
+				r->name, r->next_block, r->off);
+	if (magic == SEG_SKIPPABLE_BASE + SEG_KIND_BLOCK) {
+		rc = read_block_header(r, len, err);
+		if (rc < 0)
+			return rc;
+		*meta = &r->m;
+		return 1;
+	}
+	if (magic == SEG_SKIPPABLE_BASE + SEG_KIND_FOOTER)
+		return read_footer(r, len, err);
+	if (is_pga_magic(magic) || magic == SEG_ZSTD_MAGIC)
+		return pga_fail(err, PGA_ECORRUPT,
+				"'%s': unexpected frame 0x%08x at offset %" PRIu64 " after block %u",
+				r->name, magic, r->off, r->next_block);
+	return pga_fail(err, PGA_ECORRUPT, "'%s': garbage at offset %" PRIu64, r->name,
+			r->off);
+}
+
+const struct seg_block_trailer *
+seg_reader_trailer(const struct seg_reader *r)
+{
+	return &r->trailer;
+}
+
+const struct seg_footer *
+seg_reader_footer(const struct seg_reader *r)
+{
+	return r->state == ST_END ? &r->footer : NULL;
+}
+
+void
+seg_reader_file_sha256(const struct seg_reader *r, uint8_t out[PGA_SHA256_LEN])
+{
+	memcpy(out, r->file_sha, PGA_SHA256_LEN);
+}
+
+uint64_t
+seg_reader_offset(const struct seg_reader *r)
+{
+	return r->off;
+}
+
+uint64_t
+seg_reader_good_end(const struct seg_reader *r)
+{
+	return r->good_end;
+}
+
+void
+seg_reader_free(struct seg_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->own_fd >= 0)
+		close(r->own_fd);
+	pga_sha256_free(&r->sha);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->footer.index);
+	free(r->seen);
+	free(r->meta);
+	free(r->cols);
+	free(r->colbuf);
+	free(r->ibuf);
+	free(r);
+}
+
+/* ---- whole-file helpers ---- */
+
+int
+seg_verify_stream(seg_read_fn fn, void *ctx, const char *name,
+		  struct seg_info *info, struct pga_err *err)
+{
+	struct seg_reader *r = NULL;
+	const struct seg_block_meta *m;
+	int rc;
+
+	rc = seg_reader_open(&r, fn, ctx, name, err);
+	while (rc == 0 && (rc = seg_reader_next(r, &m, err)) == 1)
+		rc = drain_block(r, err);
+	if (rc == 0 && info != NULL) {
+		memset(info, 0, sizeof(*info));
+		info->header = r->h;
+		info->flags = r->footer.flags;
+		info->nblocks = r->footer.nblocks;
+		info->rows = r->footer.total_rows;
+		info->raw_bytes = r->footer.total_raw;
+		info->torn_bytes = r->footer.torn_bytes;
+		info->min_snapshot_us = r->footer.min_snapshot_us;
+		info->max_snapshot_us = r->footer.max_snapshot_us;
+		info->size = r->off;
+		memcpy(info->file_sha256, r->file_sha, PGA_SHA256_LEN);
+	}
+	seg_reader_free(r);
+	return rc;
+}
+
+int
+seg_verify_file(const char *path, struct seg_info *info, struct pga_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
+				"could not open '%s': %m", path);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rc = seg_verify_stream(fd_read, (void *)(intptr_t)fd, path, info, err);
+	close(fd);
+	return rc;
+}
+
+static int
+pread_exact(int fd, void *buf, size_t n, off_t off, const char *path,
+	    struct pga_err *err)
+{
+	ssize_t got = pread(fd, buf, n, off);
+
+	if (got < 0)
+		return pga_fail(err, PGA_EIO, "could not read '%s': %m", path);
+	if ((size_t)got != n)
+		return pga_fail(err, PGA_ETRUNC, "'%s': truncated", path);
+	return 0;
+}
+
+/* Header frame from the front, footer frame from the back. */
+static int
+read_ends(int fd, const char *path, struct seg_header *h, struct seg_footer *f,
+	  uint64_t *size, struct pga_err *err)
+{
+	uint8_t fh[8], tail[8];
+	uint8_t *buf = NULL;
+	struct stat st;
+	uint32_t len;
+	int rc;
+
+	if (fstat(fd, &st) != 0)
+		return pga_fail(err, PGA_EIO, "could not stat '%s': %m", path);
+	*size = (uint64_t)st.st_size;
+	rc = pread_exact(fd, fh, 8, 0, path, err);
+	if (rc < 0)
+		return rc;
+	if (le32(fh) != SEG_SKIPPABLE_BASE + SEG_KIND_HEADER)
+		return pga_fail(err, PGA_EFORMAT, "'%s': not a pga segment (foreign magic 0x%08x)",
+				path, le32(fh));
+	len = le32(fh + 4);
+	if (len > SEG_MAX_META || len + 16u > *size)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': bad header length", path);
+	buf = malloc(len > SEG_MAX_FOOTER ? len : SEG_MAX_FOOTER);
+	if (buf == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = pread_exact(fd, buf, len, 8, path, err);
+	if (rc == 0)
+		rc = seg_decode_header(buf, len, h, path, err);
+	if (rc == 0)
+		rc = pread_exact(fd, tail, 8, st.st_size - 8, path, err);
+	if (rc == 0 && memcmp(tail + 4, "PGAE", 4) != 0)
+		rc = pga_fail(err, PGA_ETRUNC, "'%s': truncated: no footer", path);
+	if (rc < 0)
+		goto out;
+	len = le32(tail);
+	if (len < 16 || len - 8 > SEG_MAX_FOOTER || len > *size)
+		rc = pga_fail(err, PGA_ECORRUPT, "'%s': bad footer length", path);
+	else
+		rc = pread_exact(fd, buf, len - 8, st.st_size - len + 8, path, err);
+	if (rc == 0)
+		rc = seg_decode_footer(buf, len - 8, f, path, err);
+out:
+	free(buf);
+	return rc;
+}
+
+int
+seg_read_footer_file(const char *path, struct seg_header *h,
+		     struct seg_footer *footer, struct pga_err *err)
+{
+	uint64_t size;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	memset(footer, 0, sizeof(*footer));
+	if (fd < 0)
+		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
+				"could not open '%s': %m", path);
+	rc = read_ends(fd, path, h, footer, &size, err);
+	close(fd);
+	return rc;
+}
+
+int
+seg_peek_file(const char *path, struct seg_info *info, struct pga_err *err)
+{
+	struct seg_footer f = {0};
+	uint64_t size = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if (fd < 0)
+		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
+				"could not open '%s': %m", path);
+	rc = read_ends(fd, path, &info->header, &f, &size, err);
+	close(fd);
+	if (rc < 0)
+		goto out;
+	info->flags = f.flags;
+	info->nblocks = f.nblocks;
+	info->rows = f.total_rows;
+	info->raw_bytes = f.total_raw;
+	info->torn_bytes = f.torn_bytes;
+	info->min_snapshot_us = f.min_snapshot_us;
+	info->max_snapshot_us = f.max_snapshot_us;
+	info->size = size;
+out:
+	free(f.index);
+	return rc;
+}

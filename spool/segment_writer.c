@@ -1,0 +1,596 @@
+/* Writing segment files, and the block compressor. */
+#define _GNU_SOURCE
+#include "spool/segment_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+#include <zstd.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+
+#define WBUF_SIZE (256 * 1024)
+
+struct seg_writer {
+	int fd;
+	char path[PATH_MAX];
+	struct seg_header h;
+	struct pga_sha256 sha;		/* every byte written so far */
+	struct pga_sha256 sha_mark;	/* at the start of the open block */
+	uint64_t off;			/* logical size, buffered bytes included */
+	uint8_t *wbuf;
+	size_t wlen;
+	bool in_block;
+	bool broken;			/* an I/O error: only abort or free */
+	struct seg_block_trailer cur;
+	uint64_t block_start;
+	int64_t cur_snapshot;
+	struct seg_index_entry *index;
+	uint32_t nblocks, index_cap;
+	uint64_t total_rows, total_raw;
+	int64_t min_snap, max_snap;
+};
+
+static int
+flush_wbuf(struct seg_writer *w, struct pga_err *err)
+{
+	int rc;
+
+	if (w->wlen == 0)
+		return 0;
+	rc = pga_write_all(w->fd, w->wbuf, w->wlen, w->path, err);
+	if (rc < 0)
+		w->broken = true;
+	w->wlen = 0;
+	return rc;
+}
+
+static int
+wappend(struct seg_writer *w, const void *buf, size_t len, struct pga_err *err)
+{
+	int rc;
+
+	if (w->broken)
+		return pga_fail(err, PGA_EIO, "'%s': writer failed earlier", w->path);
+	pga_sha256_update(&w->sha, buf, len);
+	w->off += len;
+	if (w->wlen + len <= WBUF_SIZE) {
+		memcpy(w->wbuf + w->wlen, buf, len);
+		w->wlen += len;
+		return 0;
+	}
+	rc = flush_wbuf(w, err);
+	if (rc < 0)
+		return rc;
+	if (len >= WBUF_SIZE / 2) {
+		rc = pga_write_all(w->fd, buf, len, w->path, err);
+		if (rc < 0)
+			w->broken = true;
+		return rc;
+	}
+	memcpy(w->wbuf, buf, len);
+	w->wlen = len;
+	return 0;
+}
+
+/* Write one skippable frame with the given payload. */
+static int
+write_meta_frame(struct seg_writer *w, enum seg_kind kind, struct pbuf *b,
+		 struct pga_err *err)
+{
+	uint8_t hdr[8];
+
+	if (b->oom)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	put_le32(hdr, SEG_SKIPPABLE_BASE + kind);
+	put_le32(hdr + 4, (uint32_t)b->len);
+	if (wappend(w, hdr, 8, err) < 0)
+		return err->code;
+	return wappend(w, b->p, b->len, err);
+}
+
+int
+seg_writer_create(struct seg_writer **out, const char *part_path,
+		  const struct seg_header *h, struct pga_err *err)
+{
+	struct seg_writer *w = calloc(1, sizeof(*w));
+	struct pbuf b = {0};
+	int rc;
+
+	*out = NULL;
+	if (w == NULL || (w->wbuf = malloc(WBUF_SIZE)) == NULL) {
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+		goto out;
+	}
+	w->fd = -1;
+	w->h = *h;
+	w->min_snap = INT64_MAX;
+	w->max_snap = INT64_MIN;
+	strlcpy(w->path, part_path, sizeof(w->path));
+	rc = pga_sha256_init(&w->sha, err);
+	if (rc < 0)
+		goto out;
+	w->fd = open(part_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (w->fd < 0) {
+		rc = pga_fail(err, pga_errno_code(errno), "could not create '%s': %m",
+			      part_path);
+		goto out;
+	}
+	seg_encode_header(&b, h);
+	rc = write_meta_frame(w, SEG_KIND_HEADER, &b, err);
+	if (rc == 0)
+		rc = flush_wbuf(w, err);
+out:
+	pbuf_free(&b);
+	if (rc < 0 && w != NULL) {
+		seg_writer_free(w, w->fd >= 0);
+		return rc;
+	}
+	*out = w;
+	return rc;
+}
+
+int
+seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
+		       struct pga_err *err)
+{
+	struct seg_block_meta meta = *m;
+	struct pbuf b = {0};
+	int rc;
+
+	if (w->in_block || w->broken)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': block already open", w->path);
+	if (w->nblocks >= SEG_MAX_BLOCKS)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': too many blocks", w->path);
+	rc = flush_wbuf(w, err);	/* an abort truncates to here */
+	if (rc < 0)
+		return rc;
+	rc = pga_sha256_copy(&w->sha_mark, &w->sha);
+	if (rc < 0)
+		return pga_fail(err, rc, "out of memory");
+	w->block_start = w->off;
+	meta.block_no = w->nblocks;
+	seg_encode_block(&b, &meta);
+	rc = write_meta_frame(w, SEG_KIND_BLOCK, &b, err);
+	pbuf_free(&b);
+	if (rc < 0)
+		return rc;
+	w->in_block = true;
+	memset(&w->cur, 0, sizeof(w->cur));
+	w->cur.block_no = w->nblocks;
+	w->cur_snapshot = m->snapshot_us;
+	if (w->nblocks == w->index_cap) {
+		uint32_t cap = w->index_cap ? w->index_cap * 2 : 64;
+		void *p = reallocarray(w->index, cap, sizeof(*w->index));
+
+		if (p == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		w->index = p;
+		w->index_cap = cap;
+	}
+	w->index[w->nblocks].offset = w->block_start;
+	w->index[w->nblocks].snapshot_us = m->snapshot_us;
+	strlcpy(w->index[w->nblocks].metric, m->metric, sizeof(w->index[0].metric));
+	return 0;
+}
+
+int
+seg_writer_data(struct seg_writer *w, const void *buf, size_t len,
+		struct pga_err *err)
+{
+	if (!w->in_block)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': no block open", w->path);
+	w->cur.frame_crc = pga_crc32c(w->cur.frame_crc, buf, len);
+	w->cur.frame_bytes += len;
+	return wappend(w, buf, len, err);
+}
+
+int
+seg_writer_block_end(struct seg_writer *w, uint64_t rows, uint64_t raw_bytes,
+		     struct pga_err *err)
+{
+	struct pbuf b = {0};
+	int rc;
+
+	if (!w->in_block)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': no block open", w->path);
+	w->cur.rows = rows;
+	w->cur.raw_bytes = raw_bytes;
+	seg_encode_trailer(&b, &w->cur);
+	rc = write_meta_frame(w, SEG_KIND_TRAILER, &b, err);
+	pbuf_free(&b);
+	if (rc < 0)
+		return rc;
+	w->index[w->nblocks].rows = rows;
+	w->nblocks++;
+	w->total_rows += rows;
+	w->total_raw += raw_bytes;
+	if (w->cur_snapshot < w->min_snap)
+		w->min_snap = w->cur_snapshot;
+	if (w->cur_snapshot > w->max_snap)
+		w->max_snap = w->cur_snapshot;
+	w->in_block = false;
+	return 0;
+}
+
+int
+seg_writer_block_abort(struct seg_writer *w, struct pga_err *err)
+{
+	if (!w->in_block)
+		return 0;
+	w->wlen = 0;
+	w->in_block = false;
+	if (ftruncate(w->fd, (off_t)w->block_start) != 0 ||
+	    lseek(w->fd, (off_t)w->block_start, SEEK_SET) < 0) {
+		w->broken = true;
+		return pga_fail(err, PGA_EIO, "could not truncate '%s': %m", w->path);
+	}
+	pga_sha256_copy(&w->sha, &w->sha_mark);
+	w->off = w->block_start;
+	w->broken = false;
+	return 0;
+}
+
+int
+seg_writer_seal(struct seg_writer *w, uint32_t footer_flags, uint64_t torn_bytes,
+		const char *final_path, uint8_t file_sha[PGA_SHA256_LEN],
+		struct pga_err *err)
+{
+	struct seg_footer f = {0};
+	struct pbuf b = {0};
+	uint64_t before_footer;
+	int rc;
+
+	if (w->in_block || w->nblocks == 0)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': nothing to seal", w->path);
+	f.flags = footer_flags;
+	f.nblocks = w->nblocks;
+	f.total_rows = w->total_rows;
+	f.total_raw = w->total_raw;
+	f.min_snapshot_us = w->min_snap;
+	f.max_snapshot_us = w->max_snap;
+	f.torn_bytes = torn_bytes;
+	f.index = w->index;
+	pga_sha256_peek(&w->sha, f.sha256);
+	rc = flush_wbuf(w, err);
+	if (rc < 0)
+		return rc;
+	before_footer = w->off;
+	seg_encode_footer(&b, &f);
+	rc = write_meta_frame(w, SEG_KIND_FOOTER, &b, err);
+	pbuf_free(&b);
+	if (rc == 0)
+		rc = flush_wbuf(w, err);
+	if (rc == 0)
+		rc = pga_fsync_fd(w->fd, w->path, err);
+	if (rc < 0) {
+		/* never leave a half-written footer: the part stays salvageable */
+		if (ftruncate(w->fd, (off_t)before_footer) == 0)
+			fsync(w->fd);
+		return rc;
+	}
+	pga_sha256_final(&w->sha, file_sha);
+	rc = pga_rename_durable(w->path, final_path, err);
+	if (rc == 0)
+		strlcpy(w->path, final_path, sizeof(w->path));
+	return rc;
+}
+
+void
+seg_writer_free(struct seg_writer *w, bool discard)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (discard)
+		unlink(w->path);
+	pga_sha256_free(&w->sha);
+	pga_sha256_free(&w->sha_mark);
+	free(w->index);
+	free(w->wbuf);
+	free(w);
+}
+
+uint64_t
+seg_writer_size(const struct seg_writer *w)
+{
+	return w->off;
+}
+
+uint32_t
+seg_writer_nblocks(const struct seg_writer *w)
+{
+	return w->nblocks;
+}
+
+const struct seg_header *
+seg_writer_header(const struct seg_writer *w)
+{
+	return &w->h;
+}
+
+const char *
+seg_writer_path(const struct seg_writer *w)
+{
+	return w->path;
+}
+
+bool
+seg_writer_in_block(const struct seg_writer *w)
+{
+	return w->in_block;
+}
+
+/* ---- crash recovery ---- */
+
+struct recover_scan {
+	uint64_t good_end;
+	struct seg_index_entry *index;
+	uint32_t n, cap;
+	uint64_t rows, raw;
+	int64_t min_snap, max_snap;
+	struct seg_header h;
+};
+
+static int
+scan_part(const char *path, struct recover_scan *s, struct pga_err *err)
+{
+	struct seg_reader *r = NULL;
+	const struct seg_block_meta *m;
+	struct pga_err scan_err = {0};
+	uint8_t buf[65536];
+	int rc;
+
+	rc = seg_reader_open_file(&r, path, err);
+	if (rc < 0)
+		return rc;
+	s->h = *seg_reader_header(r);
+	s->good_end = seg_reader_offset(r);
+	for (;;) {
+		uint64_t start = seg_reader_offset(r);
+		size_t got;
+
+		rc = seg_reader_next(r, &m, &scan_err);
+		if (rc <= 0)
+			break;
+		do
+			rc = seg_reader_read(r, buf, sizeof(buf), &got, &scan_err);
+		while (rc == 0 && got > 0);
+		if (rc < 0)
+			break;
+		if (s->n == s->cap) {
+			uint32_t cap = s->cap ? s->cap * 2 : 64;
+			void *p = reallocarray(s->index, cap, sizeof(*s->index));
+
+			if (p == NULL) {
+				rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+				goto out;
+			}
+			s->index = p;
+			s->cap = cap;
+		}
+		s->index[s->n].offset = start;
+		s->index[s->n].rows = seg_reader_trailer(r)->rows;
+		s->index[s->n].snapshot_us = m->snapshot_us;
+		strlcpy(s->index[s->n].metric, m->metric, sizeof(s->index[0].metric));
+		s->n++;
+		s->rows += seg_reader_trailer(r)->rows;
+		s->raw += seg_reader_trailer(r)->raw_bytes;
+		if (m->snapshot_us < s->min_snap)
+			s->min_snap = m->snapshot_us;
+		if (m->snapshot_us > s->max_snap)
+			s->max_snap = m->snapshot_us;
+		s->good_end = seg_reader_offset(r);
+	}
+	if (rc < 0)
+		log_debug("recovery of '%s' stops at offset %llu: %s", path,
+			  (unsigned long long)s->good_end, scan_err.msg);
+	rc = 0;
+out:
+	seg_reader_free(r);
+	return rc;
+}
+
+static int
+rehash_prefix(struct seg_writer *w, uint64_t len, struct pga_err *err)
+{
+	uint8_t buf[65536];
+	uint64_t done = 0;
+
+	while (done < len) {
+		size_t want = len - done < sizeof(buf) ? (size_t)(len - done) : sizeof(buf);
+		ssize_t n = pread(w->fd, buf, want, (off_t)done);
+
+		if (n <= 0)
+			return pga_fail(err, PGA_EIO, "could not read '%s': %m", w->path);
+		pga_sha256_update(&w->sha, buf, (size_t)n);
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+int
+seg_writer_recover(struct seg_writer **out, const char *part_path,
+		   uint64_t *torn, struct pga_err *err)
+{
+	struct recover_scan s = {.min_snap = INT64_MAX, .max_snap = INT64_MIN};
+	struct seg_writer *w = NULL;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	*torn = 0;
+	if (stat(part_path, &st) != 0)
+		return pga_fail(err, PGA_EIO, "could not stat '%s': %m", part_path);
+	rc = scan_part(part_path, &s, err);
+	if (rc < 0)
+		goto out;
+	*torn = (uint64_t)st.st_size - s.good_end;
+	if (s.n == 0) {
+		rc = pga_fail(err, PGA_ENOTFOUND, "'%s' holds no complete block", part_path);
+		goto out;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL || (w->wbuf = malloc(WBUF_SIZE)) == NULL) {
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+		goto out;
+	}
+	strlcpy(w->path, part_path, sizeof(w->path));
+	w->h = s.h;
+	w->fd = open(part_path, O_RDWR | O_CLOEXEC);
+	if (w->fd < 0 || ftruncate(w->fd, (off_t)s.good_end) != 0 ||
+	    lseek(w->fd, (off_t)s.good_end, SEEK_SET) < 0) {
+		rc = pga_fail(err, PGA_EIO, "could not truncate '%s': %m", part_path);
+		goto out;
+	}
+	rc = pga_sha256_init(&w->sha, err);
+	if (rc == 0)
+		rc = rehash_prefix(w, s.good_end, err);
+	if (rc < 0)
+		goto out;
+	w->off = s.good_end;
+	w->index = s.index;
+	w->nblocks = w->index_cap = s.n;
+	s.index = NULL;
+	w->total_rows = s.rows;
+	w->total_raw = s.raw;
+	w->min_snap = s.min_snap;
+	w->max_snap = s.max_snap;
+	*out = w;
+	w = NULL;
+out:
+	free(s.index);
+	if (w != NULL)
+		seg_writer_free(w, false);
+	return rc;
+}
+
+/* ---- compressor ---- */
+
+struct seg_encoder {
+	ZSTD_CCtx *cctx;
+	uint8_t *out;
+	size_t out_cap;
+	seg_sink_fn sink;
+	void *sink_ctx;
+	struct csv_counter csv;
+	uint64_t raw;
+};
+
+int
+seg_encoder_new(struct seg_encoder **out, int level, int window_log,
+		struct pga_err *err)
+{
+	struct seg_encoder *e = calloc(1, sizeof(*e));
+
+	*out = NULL;
+	if (e == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	e->cctx = ZSTD_createCCtx();
+	e->out_cap = ZSTD_CStreamOutSize();
+	e->out = malloc(e->out_cap);
+	if (e->cctx == NULL || e->out == NULL) {
+		seg_encoder_free(e);
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_checksumFlag, 1);
+	if (window_log > 0)
+		ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_windowLog, window_log);
+	*out = e;
+	return 0;
+}
+
+int
+seg_encoder_set_workers(struct seg_encoder *e, int n)
+{
+	return ZSTD_isError(ZSTD_CCtx_setParameter(e->cctx, ZSTD_c_nbWorkers, n)) ? -1 : 0;
+}
+
+void
+seg_encoder_begin(struct seg_encoder *e, seg_sink_fn sink, void *ctx)
+{
+	ZSTD_CCtx_reset(e->cctx, ZSTD_reset_session_only);
+	e->sink = sink;
+	e->sink_ctx = ctx;
+	memset(&e->csv, 0, sizeof(e->csv));
+	e->raw = 0;
+}
+
+static int
+compress(struct seg_encoder *e, const void *buf, size_t len,
+	 ZSTD_EndDirective mode, struct pga_err *err)
+{
+	ZSTD_inBuffer in = {buf, len, 0};
+
+	for (;;) {
+		ZSTD_outBuffer out = {e->out, e->out_cap, 0};
+		size_t left = ZSTD_compressStream2(e->cctx, &out, &in, mode);
+		int rc;
+
+		if (ZSTD_isError(left))
+			return pga_fail(err, PGA_EINTERNAL, "zstd compression failed: %s",
+					ZSTD_getErrorName(left));
+		if (out.pos > 0) {
+			rc = e->sink(e->sink_ctx, e->out, out.pos, err);
+			if (rc < 0)
+				return rc;
+		}
+		if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
+int
+seg_encoder_write(struct seg_encoder *e, const void *buf, size_t len,
+		  struct pga_err *err)
+{
+	if (len == 0)
+		return 0;
+	csv_count(&e->csv, buf, len);
+	e->raw += len;
+	return compress(e, buf, len, ZSTD_e_continue, err);
+}
+
+int
+seg_encoder_finish(struct seg_encoder *e, uint64_t *rows, uint64_t *raw_bytes,
+		   struct pga_err *err)
+{
+	int rc;
+
+	if (e->raw > 0 && e->csv.last != '\n' && !e->csv.in_quotes) {
+		rc = seg_encoder_write(e, "\n", 1, err);
+		if (rc < 0)
+			return rc;
+	}
+	rc = compress(e, NULL, 0, ZSTD_e_end, err);
+	if (rc < 0)
+		return rc;
+	*rows = e->csv.rows;
+	*raw_bytes = e->raw;
+	return 0;
+}
+
+bool
+seg_encoder_in_quotes(const struct seg_encoder *e)
+{
+	return e->csv.in_quotes;
+}
+
+void
+seg_encoder_free(struct seg_encoder *e)
+{
+	if (e == NULL)
+		return;
+	ZSTD_freeCCtx(e->cctx);
+	free(e->out);
+	free(e);
+}

@@ -1,0 +1,396 @@
+/* Spool directory: listing, usage, chain state, counters, quarantine. */
+#define _GNU_SOURCE
+#include "spool/spool_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+
+#define WALK_DEPTH_MAX 8
+
+static int
+walk_dir(const char *root, const char *rel, int depth, spool_walk_fn fn,
+	 void *ctx, struct pga_err *err)
+{
+	char path[PATH_MAX], sub[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	rc = pga_path(path, sizeof(path), err, "%s%s%s", root, *rel ? "/" : "", rel);
+	if (rc < 0)
+		return rc;
+	d = opendir(path);
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return pga_fail(err, PGA_EIO, "could not open directory '%s': %m", path);
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		rc = pga_path(sub, sizeof(sub), err, "%s%s%s", rel, *rel ? "/" : "",
+			      de->d_name);
+		if (rc < 0)
+			break;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue;	/* removed by a concurrent shipper */
+			rc = pga_fail(err, PGA_EIO, "could not stat '%s/%s': %m", path,
+				      de->d_name);
+		} else if (S_ISDIR(st.st_mode) && depth < WALK_DEPTH_MAX) {
+			rc = walk_dir(root, sub, depth + 1, fn, ctx, err);
+		} else if (S_ISREG(st.st_mode)) {
+			rc = fn(ctx, sub, (uint64_t)st.st_size, err);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+spool_walk(const char *dir, spool_walk_fn fn, void *ctx, struct pga_err *err)
+{
+	return walk_dir(dir, "", 0, fn, ctx, err);
+}
+
+/* ---- listing ---- */
+
+static int
+list_add(void *ctx, const char *rel, uint64_t size, struct pga_err *err)
+{
+	struct spool_list *l = ctx;
+	struct spool_entry *e;
+
+	if (seg_name_parse(rel, NULL, 0, NULL, NULL) != 0) {
+		if (strstr(rel, ".why") == NULL)
+			log_debug("ignoring '%s': not a segment name", rel);
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		void *p = reallocarray(l->v, cap, sizeof(*l->v));
+
+		if (p == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		l->v = p;
+		l->cap = cap;
+	}
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	strlcpy(e->name, rel, sizeof(e->name));
+	seg_name_parse(rel, e->collector, sizeof(e->collector), &e->seq, &e->created_us);
+	e->size = size;
+	return 0;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct spool_entry *x = a, *y = b;
+	int c = strcmp(x->collector, y->collector);
+
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int
+spool_list_tree(const char *dir, struct spool_list *out, struct pga_err *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = spool_walk(dir, list_add, out, err);
+	if (rc < 0) {
+		spool_list_free(out);
+		return rc;
+	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), entry_cmp);
+	return 0;
+}
+
+static int
+list_dir(struct spool *sp, const char *sub, struct spool_list *out,
+	 struct pga_err *err)
+{
+	char dir[PATH_MAX];
+	int rc = pga_path(dir, sizeof(dir), err, "%s/%s", sp->path, sub);
+
+	if (rc < 0)
+		return rc;
+	return spool_list_tree(dir, out, err);
+}
+
+int
+spool_list_ready(struct spool *sp, struct spool_list *out, struct pga_err *err)
+{
+	return list_dir(sp, "ready", out, err);
+}
+
+int
+spool_list_quarantine(struct spool *sp, struct spool_list *out,
+		      struct pga_err *err)
+{
+	return list_dir(sp, "quarantine", out, err);
+}
+
+void
+spool_list_free(struct spool_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+int
+spool_ready_path(const struct spool *sp, const char *name, char *buf, size_t cap,
+		 struct pga_err *err)
+{
+	return pga_path(buf, cap, err, "%s/ready/%s", sp->path, name);
+}
+
+static int
+sum_size(void *ctx, const char *rel, uint64_t size, struct pga_err *err)
+{
+	(void)rel;
+	(void)err;
+	*(uint64_t *)ctx += size;
+	return 0;
+}
+
+int
+spool_usage(struct spool *sp, uint64_t *bytes, struct pga_err *err)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	*bytes = 0;
+	rc = pga_path(dir, sizeof(dir), err, "%s/ready", sp->path);
+	if (rc == 0)
+		rc = spool_walk(dir, sum_size, bytes, err);
+	if (rc == 0)
+		rc = pga_path(dir, sizeof(dir), err, "%s/tmp", sp->path);
+	if (rc == 0)
+		rc = spool_walk(dir, sum_size, bytes, err);
+	return rc;
+}
+
+/* ---- removing and quarantining ---- */
+
+int
+spool_remove(struct spool *sp, const char *name, struct pga_err *err)
+{
+	char path[PATH_MAX];
+	int rc = spool_ready_path(sp, name, path, sizeof(path), err);
+
+	if (rc < 0)
+		return rc;
+	if (unlink(path) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return pga_fail(err, PGA_EIO, "could not remove '%s': %m", path);
+	}
+	return pga_fsync_parent(path, err);
+}
+
+int
+spool_quarantine(struct spool *sp, const char *name, const char *why,
+		 struct pga_err *err)
+{
+	struct spool_counters d = {0};
+	char from[PATH_MAX], to[PATH_MAX], whyp[PATH_MAX];
+	char *slash;
+	int rc;
+
+	rc = spool_ready_path(sp, name, from, sizeof(from), err);
+	if (rc == 0)
+		rc = pga_path(to, sizeof(to), err, "%s/quarantine/%s", sp->path, name);
+	if (rc == 0)
+		rc = pga_path(whyp, sizeof(whyp), err, "%s.why", to);
+	if (rc < 0)
+		return rc;
+	slash = strrchr(to, '/');
+	*slash = '\0';
+	rc = pga_mkdir_p(to, 0750, err);
+	*slash = '/';
+	if (rc < 0)
+		return rc;
+	rc = pga_write_file_atomic(whyp, why, strlen(why), 0640, err);
+	if (rc == 0)
+		rc = pga_rename_durable(from, to, err);
+	if (rc < 0)
+		return rc;
+	log_error("quarantined segment '%s': %s", name, why);
+	d.v[SC_SEGMENTS_QUARANTINED] = 1;
+	return spool_counters_add(sp, &d, err);
+}
+
+/* ---- chain state ---- */
+
+int
+spool_chain_get(struct spool *sp, const char *collector, uint64_t *seq,
+		uint8_t sha[PGA_SHA256_LEN], struct pga_err *err)
+{
+	char path[PATH_MAX], buf[256], hex[PGA_SHA256_HEX];
+	unsigned long long s;
+	int rc;
+
+	*seq = 0;
+	memset(sha, 0, PGA_SHA256_LEN);
+	rc = pga_path(path, sizeof(path), err, "%s/chain/%s", sp->path, collector);
+	if (rc < 0)
+		return rc;
+	rc = pga_read_small_file(path, buf, sizeof(buf), NULL, err);
+	if (rc == PGA_ENOTFOUND) {
+		pga_err_clear(err);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (sscanf(buf, "%llu %64s", &s, hex) != 2 || strlen(hex) != 64 ||
+	    pga_unhex(hex, sha, PGA_SHA256_LEN) != 0)
+		return pga_fail(err, PGA_ECORRUPT, "chain state '%s' is malformed", path);
+	*seq = s;
+	return 0;
+}
+
+int
+spool_chain_set(struct spool *sp, const char *collector, uint64_t seq,
+		const uint8_t sha[PGA_SHA256_LEN], struct pga_err *err)
+{
+	char path[PATH_MAX], buf[128], hex[PGA_SHA256_HEX];
+	int rc, n;
+
+	rc = pga_path(path, sizeof(path), err, "%s/chain/%s", sp->path, collector);
+	if (rc < 0)
+		return rc;
+	pga_hex(sha, PGA_SHA256_LEN, hex);
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 " %s\n", seq, hex);
+	return pga_write_file_atomic(path, buf, (size_t)n, 0640, err);
+}
+
+/* ---- counters ---- */
+
+static const char *const counter_names[SC__COUNT] = {
+	[SC_SEGMENTS_SEALED] = "segments_sealed",
+	[SC_BLOCKS_WRITTEN] = "blocks_written",
+	[SC_ROWS_WRITTEN] = "rows_written",
+	[SC_BYTES_WRITTEN] = "bytes_written",
+	[SC_SEGMENTS_RECOVERED] = "segments_recovered",
+	[SC_BYTES_TORN] = "bytes_torn",
+	[SC_SEGMENTS_DROPPED] = "segments_dropped",
+	[SC_BLOCKS_DROPPED] = "blocks_dropped",
+	[SC_ROWS_DROPPED] = "rows_dropped",
+	[SC_BYTES_DROPPED] = "bytes_dropped",
+	[SC_BLOCKS_REFUSED] = "blocks_refused",
+	[SC_SEGMENTS_QUARANTINED] = "segments_quarantined",
+	[SC_CYCLES] = "cycles",
+	[SC_CYCLES_SKIPPED] = "cycles_skipped",
+	[SC_TARGETS_OK] = "targets_ok",
+	[SC_TARGETS_FAILED] = "targets_failed",
+	[SC_METRIC_ERRORS] = "metric_errors",
+	[SC_SEGMENTS_SHIPPED] = "segments_shipped",
+	[SC_BYTES_SHIPPED] = "bytes_shipped",
+	[SC_SHIP_ERRORS] = "ship_errors",
+};
+
+const char *
+spool_counter_name(enum spool_counter c)
+{
+	return counter_names[c];
+}
+
+static int
+counters_parse(const char *path, const char *buf, struct spool_counters *out,
+	       struct pga_err *err)
+{
+	const char *p = buf;
+
+	memset(out, 0, sizeof(*out));
+	while (*p) {
+		char name[64];
+		unsigned long long v;
+		int used = 0;
+
+		if (sscanf(p, "%63s %llu%n", name, &v, &used) != 2)
+			return pga_fail(err, PGA_ECORRUPT, "counters file '%s' is malformed",
+					path);
+		for (int i = 0; i < SC__COUNT; i++)
+			if (strcmp(name, counter_names[i]) == 0)
+				out->v[i] = v;
+		p += used;
+		while (*p == '\n' || *p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+int
+spool_counters_read(struct spool *sp, struct spool_counters *out,
+		    struct pga_err *err)
+{
+	char path[PATH_MAX], buf[4096];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
+	if (rc < 0)
+		return rc;
+	rc = pga_read_small_file(path, buf, sizeof(buf), NULL, err);
+	if (rc == PGA_ENOTFOUND) {
+		pga_err_clear(err);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	return counters_parse(path, buf, out, err);
+}
+
+int
+spool_counters_add(struct spool *sp, const struct spool_counters *delta,
+		   struct pga_err *err)
+{
+	struct spool_counters cur;
+	char path[PATH_MAX], buf[4096];
+	size_t n = 0;
+	int fd, rc;
+
+	rc = pga_path(path, sizeof(path), err, "%s/counters.lock", sp->path);
+	if (rc < 0)
+		return rc;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return pga_fail(err, pga_errno_code(errno), "could not open '%s': %m", path);
+	while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
+		;
+	rc = spool_counters_read(sp, &cur, err);
+	if (rc < 0)
+		goto out;
+	for (int i = 0; i < SC__COUNT; i++) {
+		cur.v[i] += delta->v[i];
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %" PRIu64 "\n",
+				      counter_names[i], cur.v[i]);
+	}
+	rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
+	if (rc == 0)
+		rc = pga_write_file_atomic(path, buf, n, 0640, err);
+out:
+	close(fd);	/* releases the flock */
+	return rc;
+}

@@ -1,0 +1,40 @@
+/* spool_int.h - struct spool, shared by the files of the spool module only. */
+#ifndef PGA_SPOOL_INT_H
+#define PGA_SPOOL_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+
+#include "spool/spool.h"
+
+struct spool {
+	char path[PATH_MAX];
+	bool writer;
+	int lock_fd;
+	struct spool_opts opts;
+	char collector[PGA_NAME_MAX + 1];
+	char hostname[256];
+	pthread_mutex_t mu;		/* guards everything below */
+	struct seg_writer *seg;		/* the open segment, NULL if none */
+	bool broken;			/* a seal failed: refuse further blocks */
+	uint64_t chain_seq;
+	uint8_t chain_sha[PGA_SHA256_LEN];
+	uint64_t usage_other;		/* bytes in ready/ and tmp/ but the open segment */
+	struct spool_counters pending;	/* written-data counters not yet flushed */
+};
+
+/* Called with sp->mu held. */
+int spool_make_room(struct spool *sp, uint64_t need, struct pga_err *err);
+int spool_ensure_segment(struct spool *sp, struct pga_err *err);
+int spool_seal_locked(struct spool *sp, struct pga_err *err);
+int spool_flush_counters_locked(struct spool *sp, struct pga_err *err);
+
+/* Directory scan callback: relative name, size. */
+typedef int (*spool_walk_fn)(void *ctx, const char *rel, uint64_t size,
+			     struct pga_err *err);
+int spool_walk(const char *dir, spool_walk_fn fn, void *ctx, struct pga_err *err);
+
+int spool_chain_set(struct spool *sp, const char *collector, uint64_t seq,
+		    const uint8_t sha[PGA_SHA256_LEN], struct pga_err *err);
+
+#endif

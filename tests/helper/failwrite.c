@@ -1,0 +1,1 @@
+int failwrite_placeholder;

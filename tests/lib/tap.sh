@@ -1,0 +1,107 @@
+# tap.sh - TAP output for the bash integration tests (run by prove).
+#
+# Source it first; it creates $TEST_TMP (removed at exit unless
+# PGA_KEEP_TMP=1), defines pga/helper wrappers and these checks:
+#   ok STATUS DESC          pass when STATUS is 0
+#   is GOT WANT DESC        string equality
+#   like GOT REGEX DESC     bash regex match
+#   run_ok DESC CMD...      CMD exits 0; its stdout/stderr are in $OUT/$ERR
+#   run_fails RC DESC CMD.. CMD exits with RC ('any' for any non-zero)
+#   diag MSG, skip_all WHY, done_testing
+# Cleanup hooks registered with at_exit run in reverse order at exit.
+
+set -u
+TAP_N=0
+TAP_FAILED=0
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO_DIR=$(cd "$TESTS_DIR/.." && pwd)
+PGA_BUILD=${PGA_BUILD:-$REPO_DIR/build}
+PGA_BIN=$PGA_BUILD/pga
+HELPER_BIN=$PGA_BUILD/pga-test-helper
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pga-test.XXXXXX")
+chmod 755 "$TEST_TMP"
+# tests never read /etc/pga/pga.conf by accident
+: >"$TEST_TMP/empty.conf"
+export PGA_CONFIG=$TEST_TMP/empty.conf
+OUT=$TEST_TMP/.out
+ERR=$TEST_TMP/.err
+AT_EXIT=()
+
+at_exit() { AT_EXIT+=("$*"); }
+
+_tap_cleanup() {
+	local rc=$? i
+	for ((i = ${#AT_EXIT[@]} - 1; i >= 0; i--)); do
+		eval "${AT_EXIT[$i]}" >/dev/null 2>&1 || true
+	done
+	if [ "${PGA_KEEP_TMP:-0}" = 1 ] || [ "$TAP_FAILED" -gt 0 -a "${PGA_KEEP_FAILED:-0}" = 1 ]; then
+		echo "# kept $TEST_TMP" >&2
+	else
+		rm -rf "$TEST_TMP"
+	fi
+	exit $rc
+}
+trap _tap_cleanup EXIT
+trap 'exit 130' INT TERM
+
+pga() { "$PGA_BIN" "$@"; }
+helper() { "$HELPER_BIN" "$@"; }
+
+diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /' >&2; }
+
+ok() {
+	local status=$1; shift
+	TAP_N=$((TAP_N + 1))
+	if [ "$status" -eq 0 ]; then
+		echo "ok $TAP_N - $*"
+	else
+		echo "not ok $TAP_N - $*"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+	return "$status"
+}
+
+is() {
+	local got=$1 want=$2; shift 2
+	if [ "$got" = "$want" ]; then ok 0 "$@"; else
+		ok 1 "$@"; diag "got:  '$got'"; diag "want: '$want'"; return 1; fi
+}
+
+like() {
+	local got=$1 re=$2; shift 2
+	if [[ $got =~ $re ]]; then ok 0 "$@"; else
+		ok 1 "$@"; diag "got:  '$got'"; diag "want match: '$re'"; return 1; fi
+}
+
+run_ok() {
+	local desc=$1; shift
+	"$@" >"$OUT" 2>"$ERR"
+	local rc=$?
+	if [ $rc -eq 0 ]; then ok 0 "$desc"; else
+		ok 1 "$desc"; diag "command: $*"; diag "exit $rc"; diag "$(tail -n 20 "$ERR")"; return 1; fi
+}
+
+run_fails() {
+	local want=$1 desc=$2; shift 2
+	"$@" >"$OUT" 2>"$ERR"
+	local rc=$?
+	if [ $rc -ne 0 ] && { [ "$want" = any ] || [ $rc -eq "$want" ]; }; then ok 0 "$desc"; else
+		ok 1 "$desc"; diag "command: $*"; diag "exit $rc, wanted $want"; diag "$(tail -n 20 "$ERR")"; return 1; fi
+}
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+done_testing() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}
+
+# Lines of stdout of the last run_ok/run_fails, stderr as one string.
+last_out() { cat "$OUT"; }
+last_err() { cat "$ERR"; }
+
+# Run a program as the unprivileged server user when we are root.
+as_pg_user() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
