@@ -38,7 +38,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-HELPER_SRC := $(wildcard tests/helper/*.c)
+HELPER_SRC := tests/helper/pga-test-helper.c $(wildcard tests/helper/helper_*.c)
+HELPER_OBJ := $(HELPER_SRC:%.c=$(BUILD)/%.o)
 
 PGA := $(BUILD)/pga
 
@@ -59,7 +60,7 @@ $(BUILD)/libpga.a: $(LIB_OBJ)
 $(PGA): $(BUILD)/main.o $(BUILD)/libpga.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/pga-test-helper: $(BUILD)/tests/helper/pga-test-helper.o $(BUILD)/libpga.a
+$(BUILD)/pga-test-helper: $(HELPER_OBJ) $(BUILD)/libpga.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # LD_PRELOAD shim that fails write/fsync with ENOSPC or EIO on demand
@@ -139,4 +140,4 @@ install: all $(BUILD)/pga.1
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/main.d
+-include $(LIB_OBJ:.o=.d) $(HELPER_OBJ:.o=.d) $(BUILD)/main.d

@@ -1,0 +1,20 @@
+/* helper.h - command table of pga-test-helper; one helper_<area>.c per area. */
+#ifndef PGA_TEST_HELPER_H
+#define PGA_TEST_HELPER_H
+
+struct helper_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+};
+
+int helper_seg_corrupt(int argc, char **argv);
+int helper_seg_info(int argc, char **argv);
+int helper_put_kill(int argc, char **argv);
+
+#define HELPER_SPOOL_COMMANDS \
+	{"seg-corrupt", helper_seg_corrupt, "MODE FILE [ARG]: damage a segment (see helper_spool.c)"}, \
+	{"seg-info", helper_seg_info, "FILE: header fields, one per line"}, \
+	{"put-kill", helper_put_kill, "SPOOL ROWS KILL_AFTER: stream rows, SIGKILL self midway"},
+
+#endif
