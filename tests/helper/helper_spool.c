@@ -115,9 +115,10 @@ helper_seg_corrupt(int argc, char **argv)
 			return fail("offset out of range");
 		buf[off] ^= 1;
 	} else if (strcmp(argv[1], "flip-data") == 0) {
-		size_t s, e;
+		size_t s = 0, e = 0;
 
-		block_range(&f, len, flen, 0, &s, &e);
+		if (block_range(&f, len, flen, 0, &s, &e) != 0)
+			return fail("no block 0");
 		buf[s + (e - s) / 2] ^= 0x40;
 	} else if (strcmp(argv[1], "truncate") == 0) {
 		len = arg < 0 ? len + (size_t)arg : (size_t)arg;
