@@ -89,6 +89,13 @@ pga_crc32c(uint32_t crc, const void *buf, size_t len)
 	return ~crc_soft(c, buf, len);
 }
 
+uint32_t
+pga_crc32c_portable(uint32_t crc, const void *buf, size_t len)
+{
+	pthread_once(&crc_once, crc_init_tables);
+	return ~crc_soft(~crc, buf, len);
+}
+
 /* ---- SHA-256 ---- */
 
 int

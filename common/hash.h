@@ -18,6 +18,8 @@
 #include "common/err.h"
 
 uint32_t pga_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The table-driven path alone, so tests can check it on any CPU. */
+uint32_t pga_crc32c_portable(uint32_t crc, const void *buf, size_t len);
 
 #define PGA_SHA256_LEN 32
 #define PGA_SHA256_HEX 65	/* 64 hex digits and a NUL */

@@ -368,34 +368,9 @@ out:
 /* ---- verify ---- */
 
 struct chain_prev {
-	char collector[PGA_NAME_MAX + 1];
-	uint64_t seq;
-	uint8_t sha[PGA_SHA256_LEN];
+	struct seg_info info;
 	bool valid;
 };
-
-static int
-check_chain(struct chain_prev *prev, const struct seg_info *info, const char *name,
-	    struct pga_err *err)
-{
-	const struct seg_header *h = &info->header;
-	bool same = prev->valid && strcmp(prev->collector, h->collector) == 0;
-	int rc = 0;
-
-	if (same && prev->seq + 1 == h->seq &&
-	    memcmp(prev->sha, h->prev_sha256, PGA_SHA256_LEN) != 0)
-		rc = pga_fail(err, PGA_ECHAIN,
-			      "'%s': chain broken: previous-segment hash does not match segment %" PRIu64,
-			      name, prev->seq);
-	else if (same && prev->seq >= h->seq)
-		rc = pga_fail(err, PGA_ECHAIN, "'%s': sequence %" PRIu64 " repeats or goes back",
-			      name, h->seq);
-	strlcpy(prev->collector, h->collector, sizeof(prev->collector));
-	prev->seq = h->seq;
-	memcpy(prev->sha, info->file_sha256, PGA_SHA256_LEN);
-	prev->valid = true;
-	return rc;
-}
 
 static int
 verify_one(struct spool *sp, const char *name, const char *path,
@@ -405,8 +380,12 @@ verify_one(struct spool *sp, const char *name, const char *path,
 	struct pga_err err = {0};
 	int rc = seg_verify_file(path, &info, &err);
 
-	if (rc == 0)
-		rc = check_chain(prev, &info, name, &err);
+	if (rc == 0 && prev->valid && seg_check_chain(&prev->info, &info, name, &err) < 0)
+		rc = err.code;
+	if (rc == 0 || rc == PGA_ECHAIN) {
+		prev->info = info;
+		prev->valid = true;
+	}
 	if (rc == 0) {
 		printf("ok       %s (%u blocks, %" PRIu64 " rows)\n", name, info.nblocks, info.rows);
 		return 0;
@@ -418,8 +397,6 @@ verify_one(struct spool *sp, const char *name, const char *path,
 		if (spool_quarantine(sp, name, err.msg, &qerr) < 0)
 			log_error("%s", qerr.msg);
 	}
-	if (rc == PGA_ECHAIN)
-		prev->valid = false;
 	return rc;
 }
 

@@ -255,6 +255,15 @@ int seg_verify_stream(seg_read_fn fn, void *ctx, const char *name,
 int seg_verify_file(const char *path, struct seg_info *info, struct pga_err *err);
 
 /*
+ * The hash chain between two verified segments of one collector: next must
+ * come after prev, and when it directly follows (seq + 1) its header's
+ * previous-segment hash must equal prev's file SHA-256.  PGA_ECHAIN if not.
+ * Returns 1 (and checks nothing) when they belong to different collectors.
+ */
+int seg_check_chain(const struct seg_info *prev, const struct seg_info *next,
+		    const char *next_name, struct pga_err *err);
+
+/*
  * Quick look without verifying data: header from the start, footer from the
  * end (its CRC checked).  For listings.  Does not allocate the index.
  */

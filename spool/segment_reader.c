@@ -798,3 +798,23 @@ out:
 	free(f.index);
 	return rc;
 }
+
+int
+seg_check_chain(const struct seg_info *prev, const struct seg_info *next,
+		const char *next_name, struct pga_err *err)
+{
+	const struct seg_header *h = &next->header;
+
+	if (strcmp(prev->header.collector, h->collector) != 0)
+		return 1;
+	if (h->seq <= prev->header.seq)
+		return pga_fail(err, PGA_ECHAIN,
+				"'%s': sequence %" PRIu64 " does not follow %" PRIu64,
+				next_name, h->seq, prev->header.seq);
+	if (h->seq == prev->header.seq + 1 &&
+	    memcmp(prev->file_sha256, h->prev_sha256, PGA_SHA256_LEN) != 0)
+		return pga_fail(err, PGA_ECHAIN,
+				"'%s': chain broken: previous-segment hash does not match segment %" PRIu64,
+				next_name, prev->header.seq);
+	return 0;
+}
