@@ -1,0 +1,596 @@
+/* Unit tests of the segment format: round trip and every kind of damage. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
+
+#include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/units.h"
+#include "spool/segment.h"
+
+static char tmpdir[256];
+
+static const char *cols3[] = {"id", "name", "value"};
+
+struct fixture {
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	struct seg_info info;
+};
+
+static int
+sink_to_writer(void *ctx, const void *buf, size_t len, struct pga_err *err)
+{
+	return seg_writer_data(ctx, buf, len, err);
+}
+
+/* Write a segment of nblocks blocks of rows rows each; returns its path. */
+static void
+make_segment(struct fixture *fx, const char *name, uint64_t seq,
+	     const uint8_t prev[PGA_SHA256_LEN], int nblocks, int rows)
+{
+	struct seg_header h = {.major = SEG_FORMAT_MAJOR, .seq = seq,
+			       .created_us = 1764100000000000LL};
+	struct seg_writer *w = NULL;
+	struct seg_encoder *e = NULL;
+	struct pga_err err = {0};
+	char part[600];
+	uint8_t sha[PGA_SHA256_LEN];
+
+	strcpy(h.collector, "unit");
+	strcpy(h.hostname, "host");
+	strcpy(h.writer, "pga test");
+	if (prev)
+		memcpy(h.prev_sha256, prev, PGA_SHA256_LEN);
+	snprintf(fx->path, sizeof(fx->path), "%s/%s", tmpdir, name);
+	snprintf(part, sizeof(part), "%s.part", fx->path);
+	assert_int_equal(seg_writer_create(&w, part, &h, &err), 0);
+	assert_int_equal(seg_encoder_new(&e, 3, 0, &err), 0);
+	for (int b = 0; b < nblocks; b++) {
+		struct seg_block_meta m = {.snapshot_us = 1764100000000000LL + b,
+					   .sysid = 42, .port = 5432, .ncols = 3, .cols = cols3};
+		uint64_t r, raw;
+
+		snprintf(m.metric, sizeof(m.metric), "metric_%d", b);
+		strcpy(m.target, "t1");
+		strcpy(m.host, "localhost");
+		assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+		seg_encoder_begin(e, sink_to_writer, w);
+		for (int i = 0; i < rows; i++) {
+			char line[128];
+			int n = snprintf(line, sizeof(line),
+					 "%d,\"name, with \"\"quotes\"\"\nand newline\",%d.5\n", i, i * b);
+
+			assert_int_equal(seg_encoder_write(e, line, (size_t)n, &err), 0);
+		}
+		assert_int_equal(seg_encoder_finish(e, &r, &raw, &err), 0);
+		assert_int_equal(r, (uint64_t)rows);
+		assert_int_equal(seg_writer_block_end(w, r, raw, &err), 0);
+	}
+	assert_int_equal(seg_writer_seal(w, 0, 0, fx->path, sha, &err), 0);
+	seg_writer_free(w, false);
+	seg_encoder_free(e);
+	assert_int_equal(seg_verify_file(fx->path, &fx->info, &err), 0);
+	assert_memory_equal(sha, fx->info.file_sha256, PGA_SHA256_LEN);
+}
+
+static void
+load(struct fixture *fx)
+{
+	struct stat st;
+	FILE *f = fopen(fx->path, "rb");
+
+	assert_non_null(f);
+	assert_int_equal(stat(fx->path, &st), 0);
+	fx->len = (size_t)st.st_size;
+	fx->buf = malloc(fx->len);
+	assert_int_equal(fread(fx->buf, 1, fx->len, f), fx->len);
+	fclose(f);
+}
+
+static void
+store(struct fixture *fx, const char *name, size_t len)
+{
+	FILE *f;
+
+	snprintf(fx->path, sizeof(fx->path), "%s/%s", tmpdir, name);
+	f = fopen(fx->path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(fx->buf, 1, len, f), len);
+	fclose(f);
+}
+
+static int
+verify_code(const char *path, char *msg, size_t cap)
+{
+	struct pga_err err = {0};
+	struct seg_info info;
+	int rc = seg_verify_file(path, &info, &err);
+
+	if (msg)
+		snprintf(msg, cap, "%s", err.msg);
+	return rc;
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct fixture fx;
+	struct seg_reader *r = NULL;
+	const struct seg_block_meta *m;
+	struct pga_err err = {0};
+	char buf[4096];
+	size_t got, total = 0;
+	int blocks = 0, rc;
+
+	(void)state;
+	make_segment(&fx, "rt.pga.zst", 1, NULL, 3, 50);
+	assert_int_equal(fx.info.nblocks, 3);
+	assert_int_equal(fx.info.rows, 150);
+	assert_int_equal(fx.info.min_snapshot_us, 1764100000000000LL);
+	assert_int_equal(fx.info.max_snapshot_us, 1764100000000002LL);
+	assert_int_equal(seg_reader_open_file(&r, fx.path, &err), 0);
+	assert_string_equal(seg_reader_header(r)->collector, "unit");
+	while ((rc = seg_reader_next(r, &m, &err)) == 1) {
+		assert_int_equal(m->block_no, (uint32_t)blocks);
+		assert_int_equal(m->ncols, 3);
+		assert_string_equal(m->cols[2], "value");
+		assert_int_equal(m->sysid, 42);
+		if (blocks == 1) {
+			assert_int_equal(seg_reader_skip(r, &err), 0);
+		} else {
+			while (seg_reader_read(r, buf, sizeof(buf), &got, &err) == 0 && got > 0)
+				total += got;
+		}
+		blocks++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(blocks, 3);
+	assert_true(total > 0);
+	assert_int_equal(seg_reader_footer(r)->nblocks, 3);
+	seg_reader_free(r);
+}
+
+static void
+test_zstd_compatible(void **state)
+{
+	struct fixture fx;
+	unsigned long long content;
+
+	(void)state;
+	make_segment(&fx, "z.pga.zst", 1, NULL, 2, 10);
+	load(&fx);
+	/* the whole file is a valid sequence of zstd frames */
+	content = ZSTD_findDecompressedSize(fx.buf, fx.len);
+	assert_true(content != ZSTD_CONTENTSIZE_ERROR);
+	free(fx.buf);
+}
+
+static void
+test_every_truncation_fails(void **state)
+{
+	struct fixture fx;
+	char msg[PGA_ERR_MSG_MAX];
+	int truncated = 0;
+
+	(void)state;
+	make_segment(&fx, "full.pga.zst", 1, NULL, 2, 20);
+	load(&fx);
+	for (size_t cut = 0; cut < fx.len; cut += 7) {
+		int rc;
+
+		store(&fx, "cut.pga.zst", cut);
+		rc = verify_code(fx.path, msg, sizeof(msg));
+		assert_true(rc < 0);
+		truncated += rc == PGA_ETRUNC;
+	}
+	/* most cuts land inside a frame and read as a truncation */
+	assert_true(truncated > 0);
+	store(&fx, "cut.pga.zst", fx.len - 1);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ETRUNC);
+	assert_non_null(strstr(msg, "truncated"));
+	free(fx.buf);
+}
+
+static void
+test_every_bit_flip_fails(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	make_segment(&fx, "flip.pga.zst", 1, NULL, 2, 5);
+	load(&fx);
+	for (size_t off = 0; off < fx.len; off++) {
+		fx.buf[off] ^= 0x10;
+		store(&fx, "flipped.pga.zst", fx.len);
+		if (verify_code(fx.path, NULL, 0) == 0)
+			fail_msg("bit flip at offset %zu went undetected", off);
+		fx.buf[off] ^= 0x10;
+	}
+	free(fx.buf);
+}
+
+static void
+test_flip_classes(void **state)
+{
+	struct fixture fx;
+	struct seg_header h;
+	struct seg_footer f;
+	struct pga_err err = {0};
+	char msg[PGA_ERR_MSG_MAX];
+	size_t data_mid;
+
+	(void)state;
+	make_segment(&fx, "cls.pga.zst", 1, NULL, 2, 200);
+	assert_int_equal(seg_read_footer_file(fx.path, &h, &f, &err), 0);
+	data_mid = (size_t)(f.index[0].offset + f.index[1].offset) / 2;
+	load(&fx);
+	fx.buf[12] ^= 1;	/* inside the header payload */
+	store(&fx, "c1.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECHECKSUM);
+	assert_non_null(strstr(msg, "segment header crc32c"));
+	fx.buf[12] ^= 1;
+	fx.buf[data_mid] ^= 1;	/* inside block 0's data frame */
+	store(&fx, "c2.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECHECKSUM);
+	assert_non_null(strstr(msg, "block 0"));
+	fx.buf[data_mid] ^= 1;
+	fx.buf[fx.len - 20] ^= 1;	/* inside the footer */
+	store(&fx, "c3.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECHECKSUM);
+	free(f.index);
+	free(fx.buf);
+}
+
+static void
+test_reordered_blocks(void **state)
+{
+	struct fixture fx;
+	struct seg_header h;
+	struct seg_footer f;
+	struct pga_err err = {0};
+	char msg[PGA_ERR_MSG_MAX];
+	size_t s0, s1, s2;
+	uint8_t *out;
+
+	(void)state;
+	make_segment(&fx, "ord.pga.zst", 1, NULL, 3, 10);
+	assert_int_equal(seg_read_footer_file(fx.path, &h, &f, &err), 0);
+	load(&fx);
+	s0 = f.index[0].offset;
+	s1 = f.index[1].offset;
+	s2 = f.index[2].offset;
+	out = malloc(fx.len);
+	memcpy(out, fx.buf, s0);
+	memcpy(out + s0, fx.buf + s1, s2 - s1);
+	memcpy(out + s0 + (s2 - s1), fx.buf + s0, s1 - s0);
+	memcpy(out + s2, fx.buf + s2, fx.len - s2);
+	free(fx.buf);
+	fx.buf = out;
+	store(&fx, "swapped.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECORRUPT);
+	assert_non_null(strstr(msg, "out of order"));
+	free(f.index);
+	free(fx.buf);
+}
+
+static void
+test_foreign_files(void **state)
+{
+	struct fixture fx;
+	char msg[PGA_ERR_MSG_MAX];
+	const char text[] = "just some text\n";
+	size_t cap = ZSTD_compressBound(sizeof(text));
+
+	(void)state;
+	/* a plain zstd file is not a segment */
+	fx.buf = malloc(cap);
+	fx.len = ZSTD_compress(fx.buf, cap, text, sizeof(text), 3);
+	store(&fx, "plain.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_EFORMAT);
+	assert_non_null(strstr(msg, "not a pga segment"));
+	free(fx.buf);
+	/* another tool's skippable frame first */
+	make_segment(&fx, "f.pga.zst", 1, NULL, 1, 1);
+	load(&fx);
+	fx.buf[0] = 0x5E;
+	store(&fx, "foreign.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_EFORMAT);
+	/* our magic but not our payload tag */
+	fx.buf[0] = 0x50;
+	memcpy(fx.buf + 8, "XXXX", 4);
+	store(&fx, "tag.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_EFORMAT);
+	free(fx.buf);
+	/* empty file */
+	fx.buf = NULL;
+	store(&fx, "empty.pga.zst", 0);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ETRUNC);
+}
+
+static void
+test_trailing_garbage(void **state)
+{
+	struct fixture fx;
+	char msg[PGA_ERR_MSG_MAX];
+
+	(void)state;
+	make_segment(&fx, "g.pga.zst", 1, NULL, 1, 3);
+	load(&fx);
+	fx.buf = realloc(fx.buf, fx.len + 4);
+	memcpy(fx.buf + fx.len, "junk", 4);
+	store(&fx, "garbage.pga.zst", fx.len + 4);
+	assert_true(verify_code(fx.path, msg, sizeof(msg)) < 0);
+	free(fx.buf);
+}
+
+static void
+test_chain(void **state)
+{
+	struct fixture a, b, c, d;
+	struct pga_err err = {0};
+	uint8_t wrong[PGA_SHA256_LEN] = {1};
+
+	(void)state;
+	make_segment(&a, "ch1.pga.zst", 1, NULL, 1, 2);
+	make_segment(&b, "ch2.pga.zst", 2, a.info.file_sha256, 1, 2);
+	make_segment(&c, "ch3.pga.zst", 3, wrong, 1, 2);
+	make_segment(&d, "ch1b.pga.zst", 1, NULL, 1, 2);
+	assert_int_equal(seg_check_chain(&a.info, &b.info, "b", &err), 0);
+	assert_int_equal(seg_check_chain(&b.info, &c.info, "c", &err), PGA_ECHAIN);
+	assert_non_null(strstr(err.msg, "chain broken"));
+	assert_int_equal(seg_check_chain(&b.info, &d.info, "d", &err), PGA_ECHAIN);
+	/* a gap is not a broken chain: the hash is only known for seq - 1 */
+	assert_int_equal(seg_check_chain(&a.info, &c.info, "c", &err), 0);
+	strcpy(d.info.header.collector, "other");
+	assert_int_equal(seg_check_chain(&a.info, &d.info, "d", &err), 1);
+}
+
+static void
+test_version_and_flags(void **state)
+{
+	struct fixture fx;
+	char msg[PGA_ERR_MSG_MAX];
+	uint32_t crc;
+
+	(void)state;
+	make_segment(&fx, "v.pga.zst", 1, NULL, 1, 1);
+	load(&fx);
+	/* header payload starts at 8: tag, major(2), minor(2), flags(4) */
+	uint32_t plen = fx.buf[4] | fx.buf[5] << 8 | fx.buf[6] << 16 | (uint32_t)fx.buf[7] << 24;
+
+	fx.buf[12] = 2;	/* major 2 */
+	crc = pga_crc32c(0, fx.buf + 8, plen - 4);
+	memcpy(fx.buf + 8 + plen - 4, &crc, 4);
+	store(&fx, "v2.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_EVERSION);
+	fx.buf[12] = 1;
+	fx.buf[16] = SEG_FLAG_ENCRYPTED;
+	crc = pga_crc32c(0, fx.buf + 8, plen - 4);
+	memcpy(fx.buf + 8 + plen - 4, &crc, 4);
+	store(&fx, "enc.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_EVERSION);
+	assert_non_null(strstr(msg, "encrypted"));
+	free(fx.buf);
+}
+
+static void
+test_abort_rewinds(void **state)
+{
+	struct seg_header h = {.major = SEG_FORMAT_MAJOR, .seq = 7, .created_us = 1};
+	struct seg_block_meta m = {.ncols = 3, .cols = cols3};
+	struct seg_writer *w = NULL;
+	struct pga_err err = {0};
+	struct seg_info info;
+	char part[512], final[512];
+	uint8_t sha[PGA_SHA256_LEN];
+
+	(void)state;
+	strcpy(h.collector, "unit");
+	strcpy(m.metric, "kept");
+	snprintf(part, sizeof(part), "%s/abort.part", tmpdir);
+	snprintf(final, sizeof(final), "%s/abort.pga.zst", tmpdir);
+	assert_int_equal(seg_writer_create(&w, part, &h, &err), 0);
+	assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+	assert_int_equal(seg_writer_data(w, "garbage", 7, &err), 0);
+	assert_int_equal(seg_writer_block_abort(w, &err), 0);
+	assert_int_equal(seg_writer_nblocks(w), 0);
+	/* an empty frame is a valid data frame */
+	{
+		uint8_t frame[64];
+		size_t n = ZSTD_compress(frame, sizeof(frame), "", 0, 1);
+
+		assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+		assert_int_equal(seg_writer_data(w, frame, n, &err), 0);
+		assert_int_equal(seg_writer_block_end(w, 0, 0, &err), 0);
+	}
+	assert_int_equal(seg_writer_seal(w, 0, 0, final, sha, &err), 0);
+	seg_writer_free(w, false);
+	assert_int_equal(seg_verify_file(final, &info, &err), 0);
+	assert_int_equal(info.nblocks, 1);
+	assert_int_equal(info.rows, 0);
+}
+
+static void
+test_recover_torn_tail(void **state)
+{
+	struct fixture fx;
+	struct seg_writer *w = NULL;
+	struct pga_err err = {0};
+	struct seg_info info;
+	char part[600], final[600];
+	uint8_t sha[PGA_SHA256_LEN];
+	uint64_t torn;
+	struct seg_header h;
+	struct seg_footer f;
+
+	(void)state;
+	make_segment(&fx, "rec.pga.zst", 1, NULL, 3, 30);
+	assert_int_equal(seg_read_footer_file(fx.path, &h, &f, &err), 0);
+	load(&fx);
+	/* cut in the middle of block 2: blocks 0 and 1 survive */
+	snprintf(part, sizeof(part), "%s/rec.part", tmpdir);
+	strcpy(fx.path, part);
+	{
+		FILE *o = fopen(part, "wb");
+		size_t keep = (size_t)f.index[2].offset + 20;
+
+		fwrite(fx.buf, 1, keep, o);
+		fclose(o);
+		assert_int_equal(seg_writer_recover(&w, part, &torn, &err), 0);
+		assert_int_equal(torn, keep - f.index[2].offset);
+	}
+	snprintf(final, sizeof(final), "%s/recovered.pga.zst", tmpdir);
+	assert_int_equal(seg_writer_seal(w, SEG_FOOTER_RECOVERED, torn, final, sha, &err), 0);
+	seg_writer_free(w, false);
+	assert_int_equal(seg_verify_file(final, &info, &err), 0);
+	assert_int_equal(info.nblocks, 2);
+	assert_int_equal(info.rows, 60);
+	assert_true(info.flags & SEG_FOOTER_RECOVERED);
+	assert_int_equal(info.torn_bytes, torn);
+	/* a part with only a header holds nothing to keep */
+	{
+		FILE *o = fopen(part, "wb");
+
+		fwrite(fx.buf, 1, (size_t)f.index[0].offset + 5, o);
+		fclose(o);
+		assert_int_equal(seg_writer_recover(&w, part, &torn, &err), PGA_ENOTFOUND);
+	}
+	free(f.index);
+	free(fx.buf);
+}
+
+static void
+test_names(void **state)
+{
+	char name[SEG_NAME_MAX], coll[65];
+	uint64_t seq;
+	int64_t t, when = 0;
+	struct pga_err err = {0};
+
+	(void)state;
+	assert_int_equal(pga_parse_time("2026-11-25T21:34:07Z", 0, &when, &err), 0);
+	assert_int_equal(seg_name_format(name, sizeof(name), "db-site-3", 0x2a1, when, &err), 0);
+	assert_string_equal(name, "db-site-3/2026/11/25/00000000000002a1-20261125T213407Z.pga.zst");
+	assert_int_equal(seg_name_parse(name, coll, sizeof(coll), &seq, &t), 0);
+	assert_string_equal(coll, "db-site-3");
+	assert_int_equal(seq, 0x2a1);
+	assert_int_equal(t, when);
+	assert_int_equal(seg_name_parse("/spool/ready/db-site-3/2026/11/25/00000000000002a1-20261125T213407Z.pga.zst",
+					coll, sizeof(coll), &seq, &t), 0);
+	/* date directories must agree with the timestamp */
+	assert_int_equal(seg_name_parse("c/2026/11/26/00000000000002a1-20261125T213407Z.pga.zst",
+					NULL, 0, NULL, NULL), -1);
+	assert_int_equal(seg_name_parse("c/2026/11/25/00000000000002A1-20261125T213407Z.pga.zst",
+					NULL, 0, NULL, NULL), -1);
+	assert_int_equal(seg_name_parse("2026/11/25/00000000000002a1-20261125T213407Z.pga.zst",
+					NULL, 0, NULL, NULL), -1);
+	assert_int_equal(seg_name_parse("c/2026/11/25/00000000000002a1-20261125T213407Z.zst",
+					NULL, 0, NULL, NULL), -1);
+	assert_true(seg_metric_valid("pg_stat_database"));
+	assert_false(seg_metric_valid("Pg"));
+	assert_false(seg_metric_valid("a;drop"));
+	assert_false(seg_metric_valid("1abc"));
+	assert_true(seg_column_valid("Col_1"));
+	assert_false(seg_column_valid("a b"));
+}
+
+static void
+test_csv_count(void **state)
+{
+	struct csv_counter c = {0};
+	const char *text = "1,\"a\nb\"\n2,\"x\"\"\n\"\n3,plain\n";
+
+	(void)state;
+	/* fed one byte at a time, quotes and newlines split across calls */
+	for (const char *p = text; *p; p++)
+		csv_count(&c, p, 1);
+	assert_int_equal(c.rows, 3);
+	assert_false(c.in_quotes);
+	memset(&c, 0, sizeof(c));
+	csv_count(&c, text, strlen(text));
+	assert_int_equal(c.rows, 3);
+	memset(&c, 0, sizeof(c));
+	csv_count(&c, "1,\"open\n", 8);
+	assert_int_equal(c.rows, 0);
+	assert_true(c.in_quotes);
+}
+
+static void
+test_crc32c_vectors(void **state)
+{
+	uint8_t zeros[32] = {0}, ones[32], inc[32], dec[32], big[2048];
+
+	(void)state;
+	memset(ones, 0xff, sizeof(ones));
+	for (int i = 0; i < 32; i++) {
+		inc[i] = (uint8_t)i;
+		dec[i] = (uint8_t)(31 - i);
+	}
+	for (int i = 0; i < 2048; i++)
+		big[i] = (uint8_t)(3 * i * i + 7 * i + 11);
+	/* CRC-32/ISCSI check value and RFC 3720 B.4 vectors */
+	assert_int_equal(pga_crc32c(0, "123456789", 9), 0xE3069283u);
+	assert_int_equal(pga_crc32c(0, "", 0), 0);
+	assert_int_equal(pga_crc32c(0, "a", 1), 0xC1D04330u);
+	assert_int_equal(pga_crc32c(0, zeros, 32), 0x8A9136AAu);
+	assert_int_equal(pga_crc32c(0, ones, 32), 0x62A8AB43u);
+	assert_int_equal(pga_crc32c(0, inc, 32), 0x46DD794Eu);
+	assert_int_equal(pga_crc32c(0, dec, 32), 0x113FDB5Cu);
+	assert_int_equal(pga_crc32c(0, big, 2048), 0x36DCC753u);
+	assert_int_equal(pga_crc32c_portable(0, "123456789", 9), 0xE3069283u);
+	assert_int_equal(pga_crc32c_portable(0, big, 2048), 0x36DCC753u);
+	/* chaining pieces gives the same value */
+	assert_int_equal(pga_crc32c(pga_crc32c(0, big, 1000), big + 1000, 1048), 0x36DCC753u);
+	assert_int_equal(pga_crc32c_portable(pga_crc32c_portable(0, big, 3), big + 3, 2045),
+			 0x36DCC753u);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_zstd_compatible),
+		cmocka_unit_test(test_every_truncation_fails),
+		cmocka_unit_test(test_every_bit_flip_fails),
+		cmocka_unit_test(test_flip_classes),
+		cmocka_unit_test(test_reordered_blocks),
+		cmocka_unit_test(test_foreign_files),
+		cmocka_unit_test(test_trailing_garbage),
+		cmocka_unit_test(test_chain),
+		cmocka_unit_test(test_version_and_flags),
+		cmocka_unit_test(test_abort_rewinds),
+		cmocka_unit_test(test_recover_torn_tail),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_csv_count),
+		cmocka_unit_test(test_crc32c_vectors),
+	};
+	char tmpl[] = "/tmp/pga-unit-seg.XXXXXX";
+	int rc;
+
+	if (mkdtemp(tmpl) == NULL)
+		return 1;
+	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (rc == 0) {
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			rc = 1;
+	}
+	return rc;
+}
