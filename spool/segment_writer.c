@@ -206,6 +206,10 @@ seg_writer_block_end(struct seg_writer *w, uint64_t rows, uint64_t raw_bytes,
 	seg_encode_trailer(&b, &w->cur);
 	rc = write_meta_frame(w, SEG_KIND_TRAILER, &b, err);
 	pbuf_free(&b);
+	/* a committed block reaches the kernel now, so a killed process keeps it;
+	 * on failure the block stays open for seg_writer_block_abort() */
+	if (rc == 0)
+		rc = flush_wbuf(w, err);
 	if (rc < 0)
 		return rc;
 	w->index[w->nblocks].rows = rows;

@@ -1,0 +1,248 @@
+/* Unit tests of common/: units, configuration file, JSON writer, redaction. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/config.h"
+#include "common/jsonw.h"
+#include "common/pgutil.h"
+#include "common/units.h"
+
+static char conf_path[] = "/tmp/pga-unit-conf.XXXXXX";
+
+static void
+test_times(void **state)
+{
+	int64_t t, now = 1764106447000000LL;	/* 2025-11-25T21:34:07Z */
+	char buf[40];
+
+	(void)state;
+	assert_int_equal(pga_parse_time("2025-11-25T21:34:07Z", 0, &t, NULL), 0);
+	assert_int_equal(t, now);
+	assert_int_equal(pga_parse_time("2025-11-25 21:34:07+00", 0, &t, NULL), 0);
+	assert_int_equal(t, now);
+	assert_int_equal(pga_parse_time("2025-11-25T23:34:07+02:00", 0, &t, NULL), 0);
+	assert_int_equal(t, now);
+	assert_int_equal(pga_parse_time("2025-11-25T21:34:07.25Z", 0, &t, NULL), 0);
+	assert_int_equal(t, now + 250000);
+	assert_int_equal(pga_parse_time("2025-11-25", 0, &t, NULL), 0);
+	assert_int_equal(t, now - (21 * 3600 + 34 * 60 + 7) * PGA_USEC_PER_SEC);
+	assert_int_equal(pga_parse_time("-2h", now, &t, NULL), 0);
+	assert_int_equal(t, now - 7200 * PGA_USEC_PER_SEC);
+	assert_int_equal(pga_parse_time("now", now, &t, NULL), 0);
+	assert_int_equal(t, now);
+	assert_int_equal(pga_parse_time("1970-01-01T00:00:00Z", 0, &t, NULL), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(pga_parse_time("2024-02-29T00:00:00Z", 0, &t, NULL), 0);
+	assert_int_equal(t, 1709164800LL * PGA_USEC_PER_SEC);
+	assert_true(pga_parse_time("yesterday", now, &t, NULL) < 0);
+	assert_true(pga_parse_time("2025-13-01", now, &t, NULL) < 0);
+	assert_true(pga_parse_time("2025-11-25T25:00Z", now, &t, NULL) < 0);
+	assert_true(pga_parse_time("-2x", now, &t, NULL) < 0);
+	pga_format_time(now, buf, sizeof(buf));
+	assert_string_equal(buf, "2025-11-25T21:34:07Z");
+	pga_format_time(now + 5, buf, sizeof(buf));
+	assert_string_equal(buf, "2025-11-25T21:34:07.000005Z");
+	pga_format_time_compact(now, buf, sizeof(buf));
+	assert_string_equal(buf, "20251125T213407Z");
+}
+
+static void
+test_durations_and_sizes(void **state)
+{
+	int64_t d;
+	uint64_t s;
+
+	(void)state;
+	assert_int_equal(pga_parse_duration("60s", &d, NULL), 0);
+	assert_int_equal(d, 60 * PGA_USEC_PER_SEC);
+	assert_int_equal(pga_parse_duration("250ms", &d, NULL), 0);
+	assert_int_equal(d, 250000);
+	assert_int_equal(pga_parse_duration("7d", &d, NULL), 0);
+	assert_int_equal(d, 7 * 86400 * PGA_USEC_PER_SEC);
+	assert_int_equal(pga_parse_duration("15", &d, NULL), 0);
+	assert_int_equal(d, 15 * PGA_USEC_PER_SEC);
+	assert_true(pga_parse_duration("-5s", &d, NULL) < 0);
+	assert_true(pga_parse_duration("5 s", &d, NULL) < 0);
+	assert_true(pga_parse_duration("fast", &d, NULL) < 0);
+	assert_int_equal(pga_parse_size("64K", &s, NULL), 0);
+	assert_int_equal(s, 65536);
+	assert_int_equal(pga_parse_size("10M", &s, NULL), 0);
+	assert_int_equal(s, 10485760);
+	assert_int_equal(pga_parse_size("1GiB", &s, NULL), 0);
+	assert_int_equal(s, 1073741824);
+	assert_int_equal(pga_parse_size("512", &s, NULL), 0);
+	assert_int_equal(s, 512);
+	assert_true(pga_parse_size("12Q", &s, NULL) < 0);
+	assert_true(pga_parse_size("-1", &s, NULL) < 0);
+	assert_true(pga_parse_size("99999999999999999999", &s, NULL) < 0);
+}
+
+static int
+load_text(const char *text, struct pga_config **cfg, struct pga_err *err)
+{
+	FILE *f = fopen(conf_path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	return pga_config_load(conf_path, cfg, err);
+}
+
+static void
+expect_config_error(const char *text, const char *needle)
+{
+	struct pga_config *cfg = NULL;
+	struct pga_err err = {0};
+
+	assert_int_equal(load_text(text, &cfg, &err), PGA_ECONFIG);
+	assert_null(cfg);
+	if (strstr(err.msg, needle) == NULL)
+		fail_msg("error '%s' does not contain '%s'", err.msg, needle);
+	assert_non_null(strstr(err.msg, conf_path));
+}
+
+static void
+test_config_good(void **state)
+{
+	struct pga_config *cfg = NULL;
+	struct pga_err err = {0};
+	char where[300];
+
+	(void)state;
+	assert_int_equal(load_text("# comment\n[global]\nspool-path = /tmp/x\ncollector = site-1\n"
+				   "spool-max = 2G\nspool-full = drop-oldest\nquery-stats-limit = 5000\n"
+				   "os-stats = on\n\n[target:db1]\nconninfo = host=a password=x;y\n"
+				   "query-stats-limit = 200\n[target:db2]\nconninfo = postgres://b/c\n"
+				   "[dest:s3]\nurl = s3://bucket/prefix\nrate-limit = 10M\n",
+				   &cfg, &err), 0);
+	assert_string_equal(cfg->global.spool_path, "/tmp/x");
+	assert_string_equal(cfg->global.collector, "site-1");
+	assert_int_equal(cfg->global.spool_max, 2ULL << 30);
+	assert_int_equal(cfg->global.spool_full, PGA_FULL_DROP_OLDEST);
+	assert_int_equal(cfg->ntargets, 2);
+	/* ';' is part of the value: no inline comments */
+	assert_string_equal(cfg->targets[0].conninfo, "host=a password=x;y");
+	assert_int_equal(cfg->targets[0].query_stats_limit, 200);
+	/* unset target keys inherit the global value */
+	assert_int_equal(cfg->targets[1].query_stats_limit, 5000);
+	assert_true(cfg->targets[1].os_stats);
+	assert_true(cfg->targets[1].enabled);
+	assert_int_equal(cfg->targets[1].line, 13);
+	assert_int_equal(cfg->ndests, 1);
+	assert_int_equal(cfg->dests[0].rate_limit, 10ULL << 20);
+	assert_int_equal(cfg->dests[0].max_parallel, 4);
+	pga_config_where(cfg, "spool-max", where, sizeof(where));
+	assert_non_null(strstr(where, ":5"));
+	pga_config_free(cfg);
+}
+
+static void
+test_config_errors(void **state)
+{
+	(void)state;
+	expect_config_error("[global]\nspool-pth = /x\n", ":2: unknown key 'spool-pth' in [global]");
+	expect_config_error("[global]\n\n\nspool-max = lots\n", ":4: key 'spool-max': invalid size 'lots'");
+	expect_config_error("[global]\nquery-stats-limit = 50\n", "from 100 to 10000");
+	expect_config_error("[global]\nspool-full = maybe\n", "must be one of block, drop-oldest");
+	expect_config_error("[global]\nlog-level = info\nlog-level = warn\n", ":3: duplicate key 'log-level'");
+	expect_config_error("[target:a]\nconninfo = x\n[target:a]\nconninfo = y\n",
+			    ":3: duplicate section [target:a]");
+	expect_config_error("[targets:a]\n", ":1: unknown section [targets:a]");
+	expect_config_error("[target:bad name]\n", "invalid target name 'bad name'");
+	expect_config_error("[global]\n[target:x]\n\n[dest:d]\nurl=file:///x\n",
+			    ":2: [target:x] has no 'conninfo'");
+	expect_config_error("[target:x]\nconninfo=a\nurl = s3://x\n", "unknown key 'url' in [target:x]");
+	expect_config_error("[global]\nthis line has no equals\n", ":2: syntax error");
+	expect_config_error("[global]\ncollector = ../../etc\n", "invalid collector id");
+	expect_config_error("[global]\nos-stats = perhaps\n", "must be on or off");
+}
+
+static void
+test_config_missing(void **state)
+{
+	struct pga_config *cfg = NULL;
+	struct pga_err err = {0};
+
+	(void)state;
+	assert_true(pga_config_load("/nonexistent/pga.conf", &cfg, &err) < 0);
+	assert_non_null(strstr(err.msg, "'/nonexistent/pga.conf'"));
+	assert_int_equal(pga_config_defaults(&cfg, &err), 0);
+	assert_non_null(cfg->global.collector);
+	assert_int_equal(cfg->global.query_stats_limit, 1000);
+	pga_config_free(cfg);
+}
+
+static void
+test_redaction(void **state)
+{
+	char buf[512];
+
+	(void)state;
+	pga_conninfo_redact("host=db1 password=s3cret user=u", buf, sizeof(buf));
+	assert_null(strstr(buf, "s3cret"));
+	assert_non_null(strstr(buf, "password=***"));
+	pga_conninfo_redact("postgresql://u:s3cret@db1:5433/x", buf, sizeof(buf));
+	assert_null(strstr(buf, "s3cret"));
+	assert_non_null(strstr(buf, "host=db1"));
+	assert_int_equal(pga_conninfo_check("host=a port=", NULL), 0);
+	assert_true(pga_conninfo_check("host='unterminated", NULL) < 0);
+	assert_true(pga_conninfo_check("nokey", NULL) < 0);
+}
+
+static void
+test_json(void **state)
+{
+	struct jsonw w;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	jsonw_init(&w, f);
+	jsonw_obj_open(&w);
+	jsonw_key(&w, "a");
+	jsonw_str(&w, "q\"\\\n\x01");
+	jsonw_key(&w, "list");
+	jsonw_arr_open(&w);
+	jsonw_u64(&w, 1);
+	jsonw_i64(&w, -2);
+	jsonw_null(&w);
+	jsonw_arr_close(&w);
+	jsonw_key(&w, "t");
+	jsonw_bool(&w, true);
+	jsonw_obj_close(&w);
+	jsonw_end(&w);
+	fclose(f);
+	assert_string_equal(out, "{\"a\":\"q\\\"\\\\\\n\\u0001\",\"list\":[1,-2,null],\"t\":true}\n");
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_durations_and_sizes),
+		cmocka_unit_test(test_config_good),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_missing),
+		cmocka_unit_test(test_redaction),
+		cmocka_unit_test(test_json),
+	};
+	int fd = mkstemp(conf_path), rc;
+
+	if (fd < 0)
+		return 1;
+	close(fd);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	unlink(conf_path);
+	return rc;
+}

@@ -1,0 +1,339 @@
+/* Unit tests of the spool library: locking, streams, rotation, quota, recovery. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/units.h"
+#include "spool/spool.h"
+
+static char root[256];
+static int seq_dir;
+static const char *cols[] = {"k", "v"};
+
+static void
+new_spool_path(char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/s%d", root, seq_dir++);
+}
+
+static struct spool_opts
+opts(uint64_t max, enum pga_spool_full full)
+{
+	struct spool_opts o = {.collector = "unit", .max_bytes = max, .full = full,
+			       .seg_max_size = 1 << 20, .seg_max_age_us = 3600LL * PGA_USEC_PER_SEC,
+			       .level = 1};
+	return o;
+}
+
+/* One block of `rows` incompressible-ish rows through a stream. */
+static int
+put_block(struct spool *sp, unsigned flags, const char *metric, int rows,
+	  struct pga_err *err)
+{
+	struct seg_block_meta m = {.ncols = 2, .cols = cols, .snapshot_us = pga_now_us()};
+	struct spool_stream *s = NULL;
+	uint64_t got = 0;
+	int rc;
+
+	strcpy(m.metric, metric);
+	rc = spool_stream_new(sp, flags, &s, err);
+	if (rc == 0)
+		rc = spool_stream_begin(s, &m, err);
+	for (int i = 0; rc == 0 && i < rows; i++) {
+		char line[96];
+		int n = snprintf(line, sizeof(line), "%d,%08x%08x%08x\n", i, rand(), rand(), rand());
+
+		rc = spool_stream_write(s, line, (size_t)n, err);
+	}
+	if (rc == 0)
+		rc = spool_stream_commit(s, &got, err);
+	if (rc == 0 && got != (uint64_t)rows)
+		rc = PGA_EINTERNAL;
+	spool_stream_free(s);
+	return rc;
+}
+
+static size_t
+count_ready(struct spool *sp)
+{
+	struct spool_list l;
+	size_t n;
+
+	assert_int_equal(spool_list_ready(sp, &l, NULL), 0);
+	n = l.n;
+	spool_list_free(&l);
+	return n;
+}
+
+static void
+test_lock_is_exclusive(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct spool *a = NULL, *b = NULL, *r = NULL;
+	struct pga_err err = {0};
+	char path[300];
+
+	(void)state;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&a, path, &o, &err), 0);
+	assert_int_equal(spool_open_writer(&b, path, &o, &err), PGA_ELOCKED);
+	assert_non_null(strstr(err.msg, "in use by another writer"));
+	/* readers are never blocked */
+	assert_int_equal(spool_open(&r, path, &err), 0);
+	spool_free(r);
+	assert_int_equal(spool_close(a, &err), 0);
+	assert_int_equal(spool_open_writer(&b, path, &o, &err), 0);
+	assert_int_equal(spool_close(b, &err), 0);
+}
+
+static void
+test_streams_and_chain(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct spool *sp = NULL;
+	struct spool_list l;
+	struct pga_err err = {0};
+	struct seg_info prev, cur;
+	char path[300], seg[600];
+	uint64_t seq;
+	uint8_t sha[PGA_SHA256_LEN];
+
+	(void)state;
+	new_spool_path(path, sizeof(path));
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+		assert_int_equal(put_block(sp, 0, "spilled", 5000, &err), 0);
+		assert_int_equal(put_block(sp, SPOOL_STREAM_DIRECT, "direct", 10, &err), 0);
+		assert_int_equal(spool_close(sp, &err), 0);
+	}
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+	assert_int_equal(l.n, 3);
+	for (size_t i = 0; i < l.n; i++) {
+		snprintf(seg, sizeof(seg), "%s/ready/%s", path, l.v[i].name);
+		assert_int_equal(seg_verify_file(seg, &cur, &err), 0);
+		assert_int_equal(cur.nblocks, 2);
+		assert_int_equal(cur.header.seq, i + 1);
+		if (i > 0)
+			assert_int_equal(seg_check_chain(&prev, &cur, seg, &err), 0);
+		prev = cur;
+	}
+	assert_int_equal(spool_chain_get(sp, "unit", &seq, sha, &err), 0);
+	assert_int_equal(seq, 3);
+	assert_memory_equal(sha, prev.file_sha256, PGA_SHA256_LEN);
+	spool_list_free(&l);
+	spool_free(sp);
+}
+
+static void
+test_rotation_by_size(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct spool *sp = NULL;
+	struct pga_err err = {0};
+	char path[300];
+
+	(void)state;
+	o.seg_max_size = 64 * 1024;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(put_block(sp, 0, "m", 2000, &err), 0);
+	assert_int_equal(spool_close(sp, &err), 0);
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	assert_true(count_ready(sp) >= 4);
+	spool_free(sp);
+}
+
+static void
+test_quota_block(void **state)
+{
+	struct spool_opts o = opts(200 * 1024, PGA_FULL_BLOCK);
+	struct spool *sp = NULL;
+	struct spool_counters c;
+	struct pga_err err = {0};
+	char path[300];
+	size_t before;
+	int rc = 0, ok = 0;
+
+	(void)state;
+	o.seg_max_size = 32 * 1024;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	for (int i = 0; i < 40 && rc == 0; i++)
+		if ((rc = put_block(sp, 0, "m", 1000, &err)) == 0)
+			ok++;
+	assert_int_equal(rc, PGA_EFULL);
+	assert_non_null(strstr(err.msg, "is full"));
+	assert_true(ok > 3);
+	assert_int_equal(spool_close(sp, &err), 0);
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	before = count_ready(sp);
+	assert_int_equal(spool_counters_read(sp, &c, &err), 0);
+	assert_int_equal(c.v[SC_BLOCKS_REFUSED], 1);
+	assert_int_equal(c.v[SC_SEGMENTS_DROPPED], 0);
+	assert_int_equal(c.v[SC_BLOCKS_WRITTEN], (uint64_t)ok);
+	spool_free(sp);
+	/* a direct stream is refused at its start, and nothing already there changes */
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(put_block(sp, SPOOL_STREAM_DIRECT, "m", 1000, &err), PGA_EFULL);
+	assert_int_equal(spool_close(sp, &err), 0);
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	assert_int_equal(count_ready(sp), before);
+	spool_free(sp);
+}
+
+static void
+test_quota_drop_oldest(void **state)
+{
+	struct spool_opts o = opts(200 * 1024, PGA_FULL_BLOCK);
+	struct spool *sp = NULL;
+	struct spool_counters c;
+	struct spool_list l;
+	struct pga_err err = {0};
+	char path[300];
+	uint64_t usage;
+
+	(void)state;
+	o.full = PGA_FULL_DROP_OLDEST;
+	o.seg_max_size = 32 * 1024;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(put_block(sp, 0, "m", 1000, &err), 0);
+	assert_int_equal(spool_close(sp, &err), 0);
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	assert_int_equal(spool_usage(sp, &usage, &err), 0);
+	assert_true(usage < o.max_bytes);
+	assert_int_equal(spool_counters_read(sp, &c, &err), 0);
+	assert_true(c.v[SC_SEGMENTS_DROPPED] > 0);
+	assert_int_equal(c.v[SC_BLOCKS_WRITTEN], 40);
+	/* every block is either still here or counted as dropped */
+	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+	{
+		uint64_t blocks = 0;
+
+		for (size_t i = 0; i < l.n; i++) {
+			struct seg_info info;
+			char seg[600];
+
+			snprintf(seg, sizeof(seg), "%s/ready/%s", path, l.v[i].name);
+			assert_int_equal(seg_peek_file(seg, &info, &err), 0);
+			blocks += info.nblocks;
+		}
+		assert_int_equal(blocks + c.v[SC_BLOCKS_DROPPED], 40);
+		/* the oldest went first: the newest segment survived */
+		assert_true(l.v[l.n - 1].seq == c.v[SC_SEGMENTS_SEALED]);
+	}
+	spool_list_free(&l);
+	spool_free(sp);
+}
+
+static void
+test_recovery_on_open(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct spool *sp = NULL;
+	struct spool_counters c;
+	struct spool_list l;
+	struct pga_err err = {0};
+	char path[300], part[400], seg[700];
+	struct seg_info info;
+
+	(void)state;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(put_block(sp, 0, "a", 100, &err), 0);
+	assert_int_equal(put_block(sp, 0, "b", 100, &err), 0);
+	spool_free(sp);	/* a crash: the part file stays in tmp/ */
+	/* plus a part that never got past its header */
+	snprintf(part, sizeof(part), "%s/tmp/unit.00000000000000ff.part", path);
+	{
+		FILE *f = fopen(part, "wb");
+
+		fwrite("\x50\x2a\x4d\x18", 1, 4, f);
+		fclose(f);
+	}
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(put_block(sp, 0, "c", 10, &err), 0);
+	assert_int_equal(spool_close(sp, &err), 0);
+	assert_int_equal(access(part, F_OK), -1);
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+	assert_int_equal(l.n, 2);
+	snprintf(seg, sizeof(seg), "%s/ready/%s", path, l.v[0].name);
+	assert_int_equal(seg_verify_file(seg, &info, &err), 0);
+	assert_int_equal(info.nblocks, 2);
+	assert_true(info.flags & SEG_FOOTER_RECOVERED);
+	assert_int_equal(spool_counters_read(sp, &c, &err), 0);
+	assert_int_equal(c.v[SC_SEGMENTS_RECOVERED], 1);
+	assert_int_equal(c.v[SC_BYTES_TORN], 4);
+	spool_list_free(&l);
+	spool_free(sp);
+}
+
+static void
+test_bad_meta_refused(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct seg_block_meta m = {.ncols = 2, .cols = cols};
+	const char *badcols[] = {"ok", "not ok"};
+	struct spool *sp = NULL;
+	struct spool_stream *s = NULL;
+	struct pga_err err = {0};
+	char path[300];
+
+	(void)state;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(spool_stream_new(sp, 0, &s, &err), 0);
+	strcpy(m.metric, "Bad-Name");
+	assert_int_equal(spool_stream_begin(s, &m, &err), PGA_EINVAL);
+	strcpy(m.metric, "good");
+	m.cols = badcols;
+	assert_int_equal(spool_stream_begin(s, &m, &err), PGA_EINVAL);
+	assert_non_null(strstr(err.msg, "'not ok'"));
+	spool_stream_free(s);
+	assert_int_equal(spool_close(sp, &err), 0);
+	o.collector = "../escape";
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), PGA_EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lock_is_exclusive),
+		cmocka_unit_test(test_streams_and_chain),
+		cmocka_unit_test(test_rotation_by_size),
+		cmocka_unit_test(test_quota_block),
+		cmocka_unit_test(test_quota_drop_oldest),
+		cmocka_unit_test(test_recovery_on_open),
+		cmocka_unit_test(test_bad_meta_refused),
+	};
+	char tmpl[] = "/tmp/pga-unit-spool.XXXXXX";
+	int rc;
+
+	if (mkdtemp(tmpl) == NULL)
+		return 1;
+	snprintf(root, sizeof(root), "%s", tmpl);
+	setenv("PGA_LOG_LEVEL", "error", 1);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (rc == 0) {
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		if (system(cmd) != 0)
+			rc = 1;
+	}
+	return rc;
+}
