@@ -25,7 +25,7 @@ static const char *const spool_help[] = {
 	"usage: pga spool put --metric NAME --columns A,B,... [--target NAME]",
 	"                     [--database DB] [--time T] [--spool DIR] < data.csv",
 	"   or: pga spool ls [--json] [--spool DIR]",
-	"   or: pga spool verify [--spool DIR] [SEGMENT...]",
+	"   or: pga spool verify [--spool DIR] [SEGMENT|DIR|FILE.tar...]",
 	"   or: pga spool cat [--block N | --metric NAME] [--raw] SEGMENT",
 	"   or: pga spool pack -o FILE.tar [--since T] [--until T] [--spool DIR]",
 	"",
@@ -372,30 +372,62 @@ struct chain_prev {
 	bool valid;
 };
 
+/* Report one verified (or failed) segment; quarantine it when it is ours. */
 static int
-verify_one(struct spool *sp, const char *name, const char *path,
-	   struct chain_prev *prev)
+verify_report(struct spool *sp, const char *name, int rc, const struct seg_info *info,
+	      const struct pga_err *err)
+{
+	if (rc == 0) {
+		printf("ok       %s (%u blocks, %" PRIu64 " rows)\n", name, info->nblocks,
+		       info->rows);
+		return 0;
+	}
+	printf("FAILED   %s: %s [%s]\n", name, err->msg, pga_err_name(rc));
+	if (sp != NULL && rc != PGA_ECHAIN && rc != PGA_EIO && rc != PGA_ENOTFOUND) {
+		struct pga_err qerr = {0};
+
+		if (spool_quarantine(sp, name, err->msg, &qerr) < 0)
+			log_error("%s", qerr.msg);
+	}
+	return rc;
+}
+
+static int
+verify_item(struct spool *sp, const struct seg_item *item, struct chain_prev *prev)
 {
 	struct seg_info info;
 	struct pga_err err = {0};
-	int rc = seg_verify_file(path, &info, &err);
+	int rc = seg_verify_stream(item->read, item->ctx, item->path ? item->path : item->name,
+				   &info, &err);
 
-	if (rc == 0 && prev->valid && seg_check_chain(&prev->info, &info, name, &err) < 0)
+	if (rc == 0 && prev->valid && seg_check_chain(&prev->info, &info, item->name, &err) < 0)
 		rc = err.code;
 	if (rc == 0 || rc == PGA_ECHAIN) {
 		prev->info = info;
 		prev->valid = true;
 	}
-	if (rc == 0) {
-		printf("ok       %s (%u blocks, %" PRIu64 " rows)\n", name, info.nblocks, info.rows);
-		return 0;
-	}
-	printf("FAILED   %s: %s [%s]\n", name, err.msg, pga_err_name(rc));
-	if (sp != NULL && rc != PGA_ECHAIN && rc != PGA_EIO && rc != PGA_ENOTFOUND) {
-		struct pga_err qerr = {0};
+	return verify_report(sp, item->name, rc, &info, &err);
+}
 
-		if (spool_quarantine(sp, name, err.msg, &qerr) < 0)
-			log_error("%s", qerr.msg);
+/* Verify every segment of a source (spool, tree, tar or file). */
+static int
+verify_source(struct spool *sp, const char *path, int *bad, size_t *count)
+{
+	struct seg_source *src = NULL;
+	struct seg_item item;
+	struct chain_prev prev = {0};
+	struct pga_err err = {0};
+	int rc = seg_source_open(&src, path, &err);
+
+	while (rc == 0 && (rc = seg_source_next(src, &item, &err)) == 1) {
+		(*count)++;
+		*bad += verify_item(sp, &item, &prev) < 0;
+		rc = 0;
+	}
+	seg_source_free(src);
+	if (rc < 0) {
+		printf("FAILED   %s: %s [%s]\n", path, err.msg, pga_err_name(rc));
+		(*bad)++;
 	}
 	return rc;
 }
@@ -404,31 +436,19 @@ static int
 spool_verify(int argc, char **argv, const struct spool_args *a)
 {
 	struct spool *sp = NULL;
-	struct spool_list l = {0};
-	struct chain_prev prev = {0};
 	struct pga_err err = {0};
-	char path[PATH_MAX];
-	int bad = 0, rc;
+	size_t count = 0;
+	int bad = 0;
 
-	if (argc > 0) {
-		for (int i = 0; i < argc; i++)
-			bad += verify_one(NULL, argv[i], argv[i], &prev) < 0;
-		return bad ? PGA_EXIT_FAIL : PGA_EXIT_OK;
+	if (argc == 0) {
+		if (spool_open(&sp, a->spool, &err) < 0)
+			return pga_cli_error(&err);
+		verify_source(sp, a->spool, &bad, &count);
+		spool_free(sp);
 	}
-	rc = spool_open(&sp, a->spool, &err);
-	if (rc == 0)
-		rc = spool_list_ready(sp, &l, &err);
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		rc = spool_ready_path(sp, l.v[i].name, path, sizeof(path), &err);
-		if (rc == 0)
-			bad += verify_one(sp, l.v[i].name, path, &prev) < 0;
-	}
-	if (rc == 0)
-		printf("%zu segments verified, %d failed\n", l.n, bad);
-	spool_list_free(&l);
-	spool_free(sp);
-	if (rc < 0)
-		return pga_cli_error(&err);
+	for (int i = 0; i < argc; i++)
+		verify_source(NULL, argv[i], &bad, &count);
+	printf("%zu segments verified, %d failed\n", count, bad);
 	return bad ? PGA_EXIT_FAIL : PGA_EXIT_OK;
 }
 
