@@ -382,7 +382,7 @@ verify_report(struct spool *sp, const char *name, int rc, const struct seg_info 
 		       info->rows);
 		return 0;
 	}
-	printf("FAILED   %s: %s [%s]\n", name, err->msg, pga_err_name(rc));
+	printf("FAILED   %s [%s]\n", err->msg, pga_err_name(rc));
 	if (sp != NULL && rc != PGA_ECHAIN && rc != PGA_EIO && rc != PGA_ENOTFOUND) {
 		struct pga_err qerr = {0};
 
@@ -426,7 +426,7 @@ verify_source(struct spool *sp, const char *path, int *bad, size_t *count)
 	}
 	seg_source_free(src);
 	if (rc < 0) {
-		printf("FAILED   %s: %s [%s]\n", path, err.msg, pga_err_name(rc));
+		printf("FAILED   %s [%s]\n", err.msg, pga_err_name(rc));
 		(*bad)++;
 	}
 	return rc;
