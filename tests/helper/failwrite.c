@@ -1,1 +1,145 @@
-int failwrite_placeholder;
+/*
+ * libfailwrite.so - an LD_PRELOAD shim that makes the disk "fill up"
+ *
+ *   FAILWRITE_MATCH=substr   only files whose path contains substr (default: all
+ *                            regular files)
+ *   FAILWRITE_AFTER=N        let N bytes through, then fail every write
+ *   FAILWRITE_ERRNO=ENOSPC   or EIO
+ *   FAILWRITE_FSYNC=1        fail fsync/fdatasync (once the byte budget is spent)
+ *   FAILWRITE_FSYNC=always   fail fsync/fdatasync, let every write through
+ *
+ * Used by the full-disk tests where a small tmpfs is not available (tmpfs
+ * needs root).  Writes to pipes, sockets and ttys always pass.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static long long budget = -1;	/* -1: not configured yet */
+static int fail_errno = ENOSPC;
+static int fail_fsync;
+static const char *match;
+
+static void
+configure(void)
+{
+	const char *after = getenv("FAILWRITE_AFTER");
+	const char *e = getenv("FAILWRITE_ERRNO");
+
+	budget = after ? atoll(after) : 0;
+	if (e != NULL && strcmp(e, "EIO") == 0)
+		fail_errno = EIO;
+	e = getenv("FAILWRITE_FSYNC");
+	fail_fsync = e == NULL ? 0 : strcmp(e, "always") == 0 ? 2 : 1;
+	if (fail_fsync == 2)
+		budget = -2;	/* unlimited writes */
+	match = getenv("FAILWRITE_MATCH");
+}
+
+static int
+targeted(int fd)
+{
+	char link[64], path[4096];
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (match == NULL)
+		return 1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return 0;
+	path[n] = '\0';
+	return strstr(path, match) != NULL;
+}
+
+/* How many of len bytes may go through; -1 with errno set when none. */
+static ssize_t
+allowance(int fd, size_t len)
+{
+	if (budget == -1)
+		configure();
+	if (budget == -2 || !targeted(fd))
+		return (ssize_t)len;
+	if (budget <= 0) {
+		errno = fail_errno;
+		return -1;
+	}
+	if ((long long)len > budget)
+		len = (size_t)budget;
+	budget -= (long long)len;
+	return (ssize_t)len;
+}
+
+ssize_t
+write(int fd, const void *buf, size_t len)
+{
+	static ssize_t (*real)(int, const void *, size_t);
+	ssize_t ok = allowance(fd, len);
+
+	if (real == NULL)
+		real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+	if (ok < 0)
+		return -1;
+	return real(fd, buf, (size_t)ok);
+}
+
+ssize_t
+pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	static ssize_t (*real)(int, const void *, size_t, off_t);
+	ssize_t ok = allowance(fd, len);
+
+	if (real == NULL)
+		real = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
+	if (ok < 0)
+		return -1;
+	return real(fd, buf, (size_t)ok, off);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
+	__attribute__((alias("pwrite")));
+
+static int
+fsync_fails(int fd)
+{
+	if (budget == -1)
+		configure();
+	if (fail_fsync && (fail_fsync == 2 || budget <= 0) && targeted(fd)) {
+		errno = fail_errno;
+		return 1;
+	}
+	return 0;
+}
+
+int
+fsync(int fd)
+{
+	static int (*real)(int);
+
+	if (real == NULL)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	if (fsync_fails(fd))
+		return -1;
+	return real(fd);
+}
+
+int
+fdatasync(int fd)
+{
+	static int (*real)(int);
+
+	if (real == NULL)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+	if (fsync_fails(fd))
+		return -1;
+	return real(fd);
+}
