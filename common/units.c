@@ -268,7 +268,7 @@ pga_format_time_compact(int64_t us, char *buf, size_t cap)
 void
 pga_format_size(uint64_t bytes, char *buf, size_t cap)
 {
-	if (humanize_number(buf, cap < 8 ? cap : 8, (int64_t)bytes, "",
+	if (humanize_number(buf, cap < 6 ? cap : 6, (int64_t)bytes, "",
 			    HN_AUTOSCALE, HN_DECIMAL | HN_NOSPACE | HN_B) < 0)
 		snprintf(buf, cap, "%" PRIu64, bytes);
 }

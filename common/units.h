@@ -32,7 +32,7 @@ int pga_parse_size(const char *s, uint64_t *out, struct pga_err *err);
 void pga_format_time(int64_t us, char *buf, size_t cap);
 /* 20261125T213407Z, the form used in segment names; buf >= 17. */
 void pga_format_time_compact(int64_t us, char *buf, size_t cap);
-/* "1.5G" style via humanize_number; buf >= 8. */
+/* "1.5G" style via humanize_number (at most 5 characters); buf >= 6. */
 void pga_format_size(uint64_t bytes, char *buf, size_t cap);
 /* "1h02m", "45s", "3d04h"; buf >= 16. */
 void pga_format_duration(int64_t us, char *buf, size_t cap);

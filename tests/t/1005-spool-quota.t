@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# spool-max with spool-full = block and = drop-oldest, through the CLI.
+. "$(dirname "$0")/../lib/tap.sh"
+
+gen() { awk -v n="$1" -v s="$2" 'BEGIN { srand(s); for (i = 0; i < n; i++) printf "%d,%x%x\n", i, rand()*1e9, rand()*1e9 }'; }
+
+cat >"$TEST_TMP/block.conf" <<CONF
+[global]
+spool-path = $TEST_TMP/block
+collector = quota-site
+spool-max = 300K
+spool-full = block
+CONF
+refused=0
+for i in $(seq 1 30); do
+	if ! gen 3000 $i | pga -c "$TEST_TMP/block.conf" spool put --metric q --columns a,b 2>"$ERR"; then
+		refused=$i
+		break
+	fi
+done
+ok $([ $refused -gt 3 ]; echo $?) "block: some puts fit, then one is refused (at put $refused)"
+like "$(cat "$ERR")" "spool '[^']*block' is full \([^)]* used, spool-max 300K.*new data refused \(spool-full = block\)" \
+	"the refusal says why, in one line"
+kept=$(find "$TEST_TMP/block/ready" -name '*.pga.zst' | wc -l)
+is "$kept" $((refused - 1)) "every segment written before the refusal is kept"
+run_ok "block: counters" pga -c "$TEST_TMP/block.conf" spool ls --json
+cp "$OUT" "$TEST_TMP/b.json"
+run_ok "blocks_refused counted, nothing dropped" python3 -c '
+import json,sys
+d=json.load(open(sys.argv[1])); c=d["counters"]
+assert c["blocks_refused"]>=1 and c["segments_dropped"]==0, c
+assert d["usage"] <= 300*1024, d["usage"]' "$TEST_TMP/b.json"
+run_ok "block: the spool verifies" pga -c "$TEST_TMP/block.conf" spool verify
+
+cat >"$TEST_TMP/drop.conf" <<CONF
+[global]
+spool-path = $TEST_TMP/drop
+collector = quota-site
+spool-max = 300K
+spool-full = drop-oldest
+CONF
+for i in $(seq 1 30); do
+	gen 3000 $i | pga -c "$TEST_TMP/drop.conf" spool put --metric q --columns a,b 2>>"$TEST_TMP/drop.log" ||
+		ok 1 "drop-oldest: put $i"
+done
+ok 0 "drop-oldest: all 30 puts succeed"
+run_ok "drop-oldest: counters" pga -c "$TEST_TMP/drop.conf" spool ls --json
+cp "$OUT" "$TEST_TMP/d.json"
+python3 - "$TEST_TMP/d.json" "$TEST_TMP/drop" >"$TEST_TMP/check.out" 2>&1 <<'PY'
+import json, sys, subprocess
+d = json.load(open(sys.argv[1])); c = d["counters"]
+segs = d["segments"]
+assert d["usage"] <= 300 * 1024, d["usage"]
+# every block written is either in the spool or counted as dropped
+assert sum(s["blocks"] for s in segs) + c["blocks_dropped"] == c["blocks_written"] == 30, c
+assert c["rows_dropped"] == 3000 * c["segments_dropped"], c
+# the newest survived: the last sequence number is the 30th
+assert segs[-1]["name"].split("/")[-1].startswith("%016x" % 30), segs[-1]
+print("ok")
+PY
+is "$(cat "$TEST_TMP/check.out")" ok "drop-oldest: usage under the cap, every block kept or counted, oldest first"
+dropped=$(grep -c "spool full: dropped oldest segment" "$TEST_TMP/drop.log")
+ok $([ "$dropped" -ge 1 ]; echo $?) "each drop is logged ($dropped lines)"
+run_ok "drop-oldest: the spool verifies" pga -c "$TEST_TMP/drop.conf" spool verify
+done_testing
