@@ -8,6 +8,25 @@
  * builds header.claims.signature (base64url) for the given scope and time.
  * The token request itself (HTTP POST of the assertion) is done by the GCS
  * destination with its HTTP client.  Private key bytes are wiped on free.
+ *
+ * The key file is parsed strictly (ship/json_field.h): "type" must be
+ * "service_account", "client_email" and "private_key" (PEM, RSA) must be
+ * present, "token_uri" defaults to GCS_DEFAULT_TOKEN_URI.  The PEM is
+ * parsed at load time, so a bad key is an error before anything is sent;
+ * the file text and PEM copy are wiped as soon as they are parsed, the
+ * OpenSSL key object is freed (and cleared by OpenSSL) in gcs_key_free().
+ *
+ * JWT: header {"alg":"RS256","typ":"JWT"}, claims iss=client_email,
+ * scope, aud (audience, or token_uri when NULL), iat=now, exp=now+3600.
+ * The token request is then a POST to token_uri with
+ * Content-Type: application/x-www-form-urlencoded and the body
+ * grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=<jwt>
+ * (the JWT is base64url and dots, so it needs no further encoding).
+ * gcs_parse_token_response() turns an {"error": ..} body into PGA_EREMOTE
+ * with the error code and description (never the assertion or token).
+ *
+ * A struct gcs_key is immutable after load; signing with it from several
+ * threads at once is safe (each call uses its own OpenSSL context).
  */
 #ifndef PGA_GCS_AUTH_H
 #define PGA_GCS_AUTH_H
@@ -16,6 +35,16 @@
 #include <stdint.h>
 
 #include "common/err.h"
+
+#define GCS_DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
+#define GCS_SCOPE_RW "https://www.googleapis.com/auth/devstorage.read_write"
+#define GCS_KEYFILE_MAX 65536		/* bytes of a key file */
+#define GCS_FIELD_MAX 512		/* client_email, token_uri */
+#define GCS_SIG_MAX 1024		/* RSA up to 8192 bits */
+#define GCS_JWT_MAX 4096		/* a comfortable cap for out */
+#define GCS_JWT_LIFETIME_S 3600
+#define GCS_TOKEN_RESPONSE_MAX 65536
+#define GCS_TOKEN_MAX 4096		/* a comfortable cap for the token */
 
 struct gcs_key;
 
