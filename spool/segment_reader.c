@@ -179,17 +179,22 @@ is_pga_magic(uint32_t magic)
 static int
 read_header(struct seg_reader *r, struct pga_err *err)
 {
-	uint32_t magic = 0, len = 0;
-	bool at_end;
-	int rc = peek_frame(r, &magic, &len, &at_end, err);
+	uint32_t magic, len;
+	int rc = fill(r, 8, err);
 
 	if (rc < 0)
 		return rc;
-	if (at_end)
-		return pga_fail(err, PGA_ETRUNC, "'%s': truncated: empty file", r->name);
+	/* a short file can still be told apart: foreign beats truncated */
+	if (avail(r) < 4)
+		return pga_fail(err, PGA_ETRUNC, "'%s': truncated: %zu bytes is too short for a segment",
+				r->name, avail(r));
+	magic = le32(r->ibuf + r->ipos);
 	if (magic != SEG_SKIPPABLE_BASE + SEG_KIND_HEADER)
 		return pga_fail(err, PGA_EFORMAT,
 				"'%s': not a pga segment (foreign magic 0x%08x)", r->name, magic);
+	if (avail(r) < 8)
+		return truncated(r, "segment header", err);
+	len = le32(r->ibuf + r->ipos + 4);
 	rc = read_meta(r, len, SEG_MAX_META, "segment header", err);
 	if (rc < 0)
 		return rc;
