@@ -102,7 +102,7 @@ bench: deps all
 # ---- fuzzing (clang libFuzzer) ----
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
 	$(PKG_CFLAGS) -DPGA_VERSION='"$(PGA_VERSION)"' -D_FILE_OFFSET_BITS=64
-FUZZ_LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC)
+FUZZ_LIB_SRC := $(filter-out %/cmd_%.c,$(COMMON_SRC) $(SPOOL_SRC))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
@@ -111,11 +111,11 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
 
 fuzz: $(FUZZ_TARGETS)
 
-fuzz-smoke: fuzz
-	@scripts/fuzz.sh 20
+fuzz-smoke: fuzz $(PGA)
+	@PGA_BUILD=$(BUILD) scripts/fuzz.sh 10
 
-fuzz-long: fuzz
-	@scripts/fuzz.sh $${FUZZ_SECONDS:-3600}
+fuzz-long: fuzz $(PGA)
+	@PGA_BUILD=$(BUILD) scripts/fuzz.sh $${FUZZ_SECONDS:-3600}
 
 # ---- docs and install ----
 doc: $(BUILD)/pga.1
