@@ -696,6 +696,17 @@ print_wrapped(FILE *out, const char *prefix, const char *text, int width)
 	}
 }
 
+/* scdoc treats * and _ as markup: escape them in running text */
+static void
+print_scdoc_text(FILE *out, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		if (*p == '*' || *p == '_' || *p == '\\')
+			fputc('\\', out);
+		fputc(*p, out);
+	}
+}
+
 static void
 print_scope_doc(FILE *out, enum cfg_scope scope, enum pga_config_doc kind)
 {
@@ -709,9 +720,12 @@ print_scope_doc(FILE *out, enum cfg_scope scope, enum pga_config_doc kind)
 			fprintf(out, "#%s = %s\n\n", k->name,
 				k->def ? k->def : k->inherit ? "(global value)" : "");
 		} else if (kind == PGA_DOC_SCDOC) {
-			fprintf(out, "*%s* (%s%s%s)\n", k->name, type_names[k->type],
-				k->def ? ", default " : "", k->def ? k->def : "");
-			fprintf(out, "\t%s\n\n", k->doc);
+			fprintf(out, "*%s* (%s%s", k->name, type_names[k->type],
+				k->def ? ", default " : "");
+			print_scdoc_text(out, k->def ? k->def : "");
+			fprintf(out, ")\n\t");
+			print_scdoc_text(out, k->doc);
+			fprintf(out, "\n\n");
 		} else {
 			fprintf(out, "  %-20s %-9s %-15s\n", k->name, type_names[k->type],
 				k->def ? k->def : "-");
