@@ -12,7 +12,10 @@
  */
 #include "collect/catalog.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "common/err.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define COLS(a) a, N(a)
@@ -140,15 +143,680 @@ static const struct metric_sql stat_user_tables_sql[] = {
 	 " total_autoanalyze_time" TAB_FROM},
 };
 
+/* ---- pg_statio_user_tables (per database) ---- */
+
+static const struct metric_col statio_user_tables_cols[] = {
+	{"relid", "oid", K}, {"schemaname", "text", I}, {"relname", "text", I},
+	{"heap_blks_read", "bigint", C}, {"heap_blks_hit", "bigint", C},
+	{"idx_blks_read", "bigint", C}, {"idx_blks_hit", "bigint", C},
+	{"toast_blks_read", "bigint", C}, {"toast_blks_hit", "bigint", C},
+	{"tidx_blks_read", "bigint", C}, {"tidx_blks_hit", "bigint", C},
+};
+
+static const struct metric_sql statio_user_tables_sql[] = {
+	{120000, 0,
+	 "SELECT relid, schemaname, relname, heap_blks_read, heap_blks_hit,"
+	 " idx_blks_read, idx_blks_hit, toast_blks_read, toast_blks_hit,"
+	 " tidx_blks_read, tidx_blks_hit FROM pg_statio_user_tables ORDER BY relid"},
+};
+
+/* ---- pg_stat_user_indexes (per database) ---- */
+
+static const struct metric_col stat_user_indexes_cols[] = {
+	{"relid", "oid", I}, {"indexrelid", "oid", K},
+	{"schemaname", "text", I}, {"relname", "text", I},
+	{"indexrelname", "text", I}, {"idx_scan", "bigint", C},
+	{"last_idx_scan", "timestamptz", I}, {"idx_tup_read", "bigint", C},
+	{"idx_tup_fetch", "bigint", C},
+};
+
+static const struct metric_sql stat_user_indexes_sql[] = {
+	{120000, 159999,
+	 "SELECT relid, indexrelid, schemaname, relname, indexrelname, idx_scan,"
+	 " NULL::timestamptz, idx_tup_read, idx_tup_fetch"
+	 " FROM pg_stat_user_indexes ORDER BY indexrelid"},
+	{160000, 0,
+	 "SELECT relid, indexrelid, schemaname, relname, indexrelname, idx_scan,"
+	 " last_idx_scan, idx_tup_read, idx_tup_fetch"
+	 " FROM pg_stat_user_indexes ORDER BY indexrelid"},
+};
+
+/* ---- pg_statio_user_indexes (per database) ---- */
+
+static const struct metric_col statio_user_indexes_cols[] = {
+	{"relid", "oid", I}, {"indexrelid", "oid", K},
+	{"schemaname", "text", I}, {"relname", "text", I},
+	{"indexrelname", "text", I}, {"idx_blks_read", "bigint", C},
+	{"idx_blks_hit", "bigint", C},
+};
+
+static const struct metric_sql statio_user_indexes_sql[] = {
+	{120000, 0,
+	 "SELECT relid, indexrelid, schemaname, relname, indexrelname,"
+	 " idx_blks_read, idx_blks_hit FROM pg_statio_user_indexes ORDER BY indexrelid"},
+};
+
+/* ---- pg_statio_user_sequences (per database) ---- */
+
+static const struct metric_col statio_user_sequences_cols[] = {
+	{"relid", "oid", K}, {"schemaname", "text", I}, {"relname", "text", I},
+	{"blks_read", "bigint", C}, {"blks_hit", "bigint", C},
+};
+
+static const struct metric_sql statio_user_sequences_sql[] = {
+	{120000, 0,
+	 "SELECT relid, schemaname, relname, blks_read, blks_hit"
+	 " FROM pg_statio_user_sequences ORDER BY relid"},
+};
+
+/* ---- pg_stat_user_functions (per database, top N by total time) ---- */
+
+static const struct metric_col stat_user_functions_cols[] = {
+	{"funcid", "oid", K}, {"schemaname", "text", I}, {"funcname", "text", I},
+	{"calls", "bigint", C}, {"total_time", "double precision", C},
+	{"self_time", "double precision", C},
+};
+
+static const struct metric_sql stat_user_functions_sql[] = {
+	{120000, 0,
+	 "SELECT funcid, schemaname, funcname, calls, total_time, self_time"
+	 " FROM pg_stat_user_functions"
+	 " ORDER BY total_time DESC, funcid LIMIT {functions_limit}"},
+};
+
+/* ---- table and index sizes, per-table wraparound ages (per database) ---- */
+
+static const struct metric_col table_sizes_cols[] = {
+	{"relid", "oid", K}, {"schemaname", "text", I}, {"relname", "text", I},
+	{"relkind", "text", I}, {"total_bytes", "bigint", G},
+	{"heap_bytes", "bigint", G}, {"toast_bytes", "bigint", G},
+	{"indexes_bytes", "bigint", G}, {"reltuples", "double precision", G},
+	{"relpages", "bigint", G}, {"relfrozenxid_age", "integer", G},
+	{"relminmxid_age", "integer", G},
+};
+
+/* Sizes take no lock on a table being rewritten: lock_timeout makes such a
+ * cycle's sizes a metric error rather than a stall. */
+static const struct metric_sql table_sizes_sql[] = {
+	{120000, 0,
+	 "SELECT c.oid, n.nspname, c.relname, c.relkind::text,"
+	 " pg_total_relation_size(c.oid), pg_relation_size(c.oid),"
+	 " CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END,"
+	 " pg_indexes_size(c.oid), c.reltuples::float8, c.relpages::bigint,"
+	 " CASE WHEN c.relkind IN ('r', 'm') THEN age(c.relfrozenxid) END,"
+	 " CASE WHEN c.relkind IN ('r', 'm') THEN mxid_age(c.relminmxid) END"
+	 " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+	 " WHERE c.relkind IN ('r', 'm', 'p') AND c.relpersistence <> 't'"
+	 " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+	 " AND n.nspname !~ '^pg_toast' ORDER BY c.oid"},
+};
+
+static const struct metric_col index_sizes_cols[] = {
+	{"indexrelid", "oid", K}, {"relid", "oid", I},
+	{"schemaname", "text", I}, {"relname", "text", I},
+	{"indexrelname", "text", I}, {"size_bytes", "bigint", G},
+	{"indisunique", "boolean", I}, {"indisprimary", "boolean", I},
+	{"indisvalid", "boolean", I},
+};
+
+static const struct metric_sql index_sizes_sql[] = {
+	{120000, 0,
+	 "SELECT i.indexrelid, i.indrelid, n.nspname, t.relname, c.relname,"
+	 " pg_relation_size(i.indexrelid), i.indisunique, i.indisprimary,"
+	 " i.indisvalid FROM pg_index i"
+	 " JOIN pg_class c ON c.oid = i.indexrelid"
+	 " JOIN pg_class t ON t.oid = i.indrelid"
+	 " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	 " WHERE c.relpersistence <> 't' AND c.relkind = 'i'"
+	 " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+	 " AND n.nspname !~ '^pg_toast' ORDER BY i.indexrelid"},
+};
+
+/* ---- pg_stat_bgwriter (the checkpoint columns are pg_stat_checkpointer's) ---- */
+
+static const struct metric_col stat_bgwriter_cols[] = {
+	{"buffers_clean", "bigint", C}, {"maxwritten_clean", "bigint", C},
+	{"buffers_alloc", "bigint", C}, {"buffers_backend", "bigint", C},
+	{"buffers_backend_fsync", "bigint", C}, {"stats_reset", "timestamptz", I},
+};
+
+static const struct metric_sql stat_bgwriter_sql[] = {
+	{120000, 169999,
+	 "SELECT buffers_clean, maxwritten_clean, buffers_alloc, buffers_backend,"
+	 " buffers_backend_fsync, stats_reset FROM pg_stat_bgwriter"},
+	{170000, 0,
+	 "SELECT buffers_clean, maxwritten_clean, buffers_alloc, NULL::bigint,"
+	 " NULL::bigint, stats_reset FROM pg_stat_bgwriter"},
+};
+
+/* ---- pg_stat_checkpointer (before 17: the checkpoint half of pg_stat_bgwriter) ---- */
+
+static const struct metric_col stat_checkpointer_cols[] = {
+	{"num_timed", "bigint", C}, {"num_requested", "bigint", C},
+	{"num_done", "bigint", C}, {"restartpoints_timed", "bigint", C},
+	{"restartpoints_req", "bigint", C}, {"restartpoints_done", "bigint", C},
+	{"write_time", "double precision", C}, {"sync_time", "double precision", C},
+	{"buffers_written", "bigint", C}, {"slru_written", "bigint", C},
+	{"stats_reset", "timestamptz", I},
+};
+
+static const struct metric_sql stat_checkpointer_sql[] = {
+	{120000, 169999,
+	 "SELECT checkpoints_timed, checkpoints_req, NULL::bigint, NULL::bigint,"
+	 " NULL::bigint, NULL::bigint, checkpoint_write_time, checkpoint_sync_time,"
+	 " buffers_checkpoint, NULL::bigint, stats_reset FROM pg_stat_bgwriter"},
+	{170000, 179999,
+	 "SELECT num_timed, num_requested, NULL::bigint, restartpoints_timed,"
+	 " restartpoints_req, restartpoints_done, write_time, sync_time,"
+	 " buffers_written, NULL::bigint, stats_reset FROM pg_stat_checkpointer"},
+	{180000, 0,
+	 "SELECT num_timed, num_requested, num_done, restartpoints_timed,"
+	 " restartpoints_req, restartpoints_done, write_time, sync_time,"
+	 " buffers_written, slru_written, stats_reset FROM pg_stat_checkpointer"},
+};
+
+/* ---- pg_stat_wal (+ the current WAL position, which 12 and 13 have too) ---- */
+
+#define CUR_LSN \
+	"(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()" \
+	" ELSE pg_current_wal_lsn() END)"
+
+static const struct metric_col stat_wal_cols[] = {
+	{"in_recovery", "boolean", I}, {"wal_lsn", "pg_lsn", C},
+	{"wal_records", "bigint", C}, {"wal_fpi", "bigint", C},
+	{"wal_bytes", "numeric", C}, {"wal_buffers_full", "bigint", C},
+	{"wal_write", "bigint", C}, {"wal_sync", "bigint", C},
+	{"wal_write_time", "double precision", C},
+	{"wal_sync_time", "double precision", C},
+	{"stats_reset", "timestamptz", I},
+};
+
+static const struct metric_sql stat_wal_sql[] = {
+	{120000, 139999,
+	 "SELECT pg_is_in_recovery(), " CUR_LSN ", NULL::bigint, NULL::bigint,"
+	 " NULL::numeric, NULL::bigint, NULL::bigint, NULL::bigint, NULL::float8,"
+	 " NULL::float8, NULL::timestamptz"},
+	{140000, 179999,
+	 "SELECT pg_is_in_recovery(), " CUR_LSN ", wal_records, wal_fpi, wal_bytes,"
+	 " wal_buffers_full, wal_write, wal_sync, wal_write_time, wal_sync_time,"
+	 " stats_reset FROM pg_stat_wal"},
+	{180000, 0,
+	 "SELECT pg_is_in_recovery(), " CUR_LSN ", wal_records, wal_fpi, wal_bytes,"
+	 " wal_buffers_full, NULL::bigint, NULL::bigint, NULL::float8, NULL::float8,"
+	 " stats_reset FROM pg_stat_wal"},
+};
+
+/* ---- pg_stat_archiver ---- */
+
+static const struct metric_col stat_archiver_cols[] = {
+	{"archived_count", "bigint", C}, {"last_archived_wal", "text", I},
+	{"last_archived_time", "timestamptz", I}, {"failed_count", "bigint", C},
+	{"last_failed_wal", "text", I}, {"last_failed_time", "timestamptz", I},
+	{"stats_reset", "timestamptz", I},
+};
+
+static const struct metric_sql stat_archiver_sql[] = {
+	{120000, 0,
+	 "SELECT archived_count, last_archived_wal, last_archived_time,"
+	 " failed_count, last_failed_wal, last_failed_time, stats_reset"
+	 " FROM pg_stat_archiver"},
+};
+
+/* ---- pg_stat_replication (lags in seconds and in bytes behind us) ---- */
+
+static const struct metric_col stat_replication_cols[] = {
+	{"pid", "integer", K}, {"usename", "text", I},
+	{"application_name", "text", K}, {"client_addr", "text", I},
+	{"client_port", "integer", I}, {"backend_start", "timestamptz", I},
+	{"backend_xmin_age", "integer", G}, {"state", "text", I},
+	{"sent_lsn", "pg_lsn", I}, {"write_lsn", "pg_lsn", I},
+	{"flush_lsn", "pg_lsn", I}, {"replay_lsn", "pg_lsn", I},
+	{"sent_lag_bytes", "numeric", G}, {"replay_lag_bytes", "numeric", G},
+	{"write_lag", "double precision", G}, {"flush_lag", "double precision", G},
+	{"replay_lag", "double precision", G}, {"sync_priority", "integer", I},
+	{"sync_state", "text", I}, {"reply_time", "timestamptz", I},
+};
+
+static const struct metric_sql stat_replication_sql[] = {
+	{120000, 0,
+	 "SELECT pid, usename, application_name, client_addr::text, client_port,"
+	 " backend_start, age(backend_xmin), state, sent_lsn, write_lsn, flush_lsn,"
+	 " replay_lsn, pg_wal_lsn_diff(" CUR_LSN ", sent_lsn),"
+	 " pg_wal_lsn_diff(" CUR_LSN ", replay_lsn),"
+	 " extract(epoch FROM write_lag)::float8, extract(epoch FROM flush_lag)::float8,"
+	 " extract(epoch FROM replay_lag)::float8, sync_priority, sync_state, reply_time"
+	 " FROM pg_stat_replication ORDER BY pid"},
+};
+
+/* ---- pg_replication_slots (+ the WAL each one holds back) ---- */
+
+static const struct metric_col replication_slots_cols[] = {
+	{"slot_name", "text", K}, {"plugin", "text", I}, {"slot_type", "text", I},
+	{"datoid", "oid", I}, {"database", "text", I}, {"temporary", "boolean", I},
+	{"active", "boolean", I}, {"active_pid", "integer", I},
+	{"xmin_age", "integer", G}, {"catalog_xmin_age", "integer", G},
+	{"restart_lsn", "pg_lsn", I}, {"confirmed_flush_lsn", "pg_lsn", I},
+	{"retained_wal_bytes", "numeric", G}, {"wal_status", "text", I},
+	{"safe_wal_size", "bigint", G}, {"two_phase", "boolean", I},
+	{"two_phase_at", "pg_lsn", I}, {"inactive_since", "timestamptz", I},
+	{"conflicting", "boolean", I}, {"invalidation_reason", "text", I},
+	{"failover", "boolean", I}, {"synced", "boolean", I},
+};
+
+#define SLOTS_HEAD \
+	"SELECT slot_name::text, plugin::text, slot_type, datoid, database::text," \
+	" temporary, active, active_pid, age(xmin), age(catalog_xmin), restart_lsn," \
+	" confirmed_flush_lsn, pg_wal_lsn_diff(" CUR_LSN ", restart_lsn),"
+#define SLOTS_FROM " FROM pg_replication_slots ORDER BY slot_name"
+
+static const struct metric_sql replication_slots_sql[] = {
+	{120000, 129999, SLOTS_HEAD
+	 " NULL::text, NULL::bigint, NULL::boolean, NULL::pg_lsn, NULL::timestamptz,"
+	 " NULL::boolean, NULL::text, NULL::boolean, NULL::boolean" SLOTS_FROM},
+	{130000, 139999, SLOTS_HEAD
+	 " wal_status, safe_wal_size, NULL::boolean, NULL::pg_lsn, NULL::timestamptz,"
+	 " NULL::boolean, NULL::text, NULL::boolean, NULL::boolean" SLOTS_FROM},
+	{140000, 159999, SLOTS_HEAD
+	 " wal_status, safe_wal_size, two_phase, NULL::pg_lsn, NULL::timestamptz,"
+	 " NULL::boolean, NULL::text, NULL::boolean, NULL::boolean" SLOTS_FROM},
+	{160000, 169999, SLOTS_HEAD
+	 " wal_status, safe_wal_size, two_phase, NULL::pg_lsn, NULL::timestamptz,"
+	 " conflicting, NULL::text, NULL::boolean, NULL::boolean" SLOTS_FROM},
+	{170000, 179999, SLOTS_HEAD
+	 " wal_status, safe_wal_size, two_phase, NULL::pg_lsn, inactive_since,"
+	 " conflicting, invalidation_reason, failover, synced" SLOTS_FROM},
+	{180000, 0, SLOTS_HEAD
+	 " wal_status, safe_wal_size, two_phase, two_phase_at, inactive_since,"
+	 " conflicting, invalidation_reason, failover, synced" SLOTS_FROM},
+};
+
+/* ---- pg_stat_replication_slots (logical decoding counters, 14+) ---- */
+
+static const struct metric_col stat_replication_slots_cols[] = {
+	{"slot_name", "text", K}, {"spill_txns", "bigint", C},
+	{"spill_count", "bigint", C}, {"spill_bytes", "bigint", C},
+	{"stream_txns", "bigint", C}, {"stream_count", "bigint", C},
+	{"stream_bytes", "bigint", C}, {"total_txns", "bigint", C},
+	{"total_bytes", "bigint", C}, {"stats_reset", "timestamptz", I},
+};
+
+static const struct metric_sql stat_replication_slots_sql[] = {
+	{140000, 0,
+	 "SELECT slot_name, spill_txns, spill_count, spill_bytes, stream_txns,"
+	 " stream_count, stream_bytes, total_txns, total_bytes, stats_reset"
+	 " FROM pg_stat_replication_slots ORDER BY slot_name"},
+};
+
+/* ---- pg_stat_activity, summarised: counts by state and wait, oldest ages ---- */
+
+static const struct metric_col activity_summary_cols[] = {
+	{"datname", "text", K}, {"usename", "text", K},
+	{"backend_type", "text", K}, {"state", "text", K},
+	{"wait_event_type", "text", K}, {"wait_event", "text", K},
+	{"backends", "integer", G}, {"max_xact_age", "double precision", G},
+	{"max_query_age", "double precision", G},
+	{"max_state_age", "double precision", G},
+	{"max_backend_xmin_age", "integer", G},
+};
+
+/* Ages in seconds; the status snapshot is frozen at first access, so the
+ * clock is read then too. */
+static const struct metric_sql activity_summary_sql[] = {
+	{120000, 0,
+	 "SELECT datname::text, usename::text, backend_type, state, wait_event_type,"
+	 " wait_event, count(*)::int,"
+	 " max(extract(epoch FROM clock_timestamp() - xact_start))::float8,"
+	 " max(extract(epoch FROM clock_timestamp() - query_start))"
+	 "  FILTER (WHERE state <> 'idle')::float8,"
+	 " max(extract(epoch FROM clock_timestamp() - state_change))::float8,"
+	 " max(age(backend_xmin))"
+	 " FROM pg_stat_activity GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"},
+};
+
+/* ---- pg_locks, summarised ---- */
+
+static const struct metric_col locks_summary_cols[] = {
+	{"datname", "text", K}, {"locktype", "text", K}, {"mode", "text", K},
+	{"granted", "boolean", K}, {"locks", "integer", G},
+	{"max_wait", "double precision", G},
+};
+
+#define LOCKS_FROM \
+	" FROM pg_locks l LEFT JOIN pg_database d ON d.oid = l.database" \
+	" GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+
+static const struct metric_sql locks_summary_sql[] = {
+	{120000, 139999,
+	 "SELECT d.datname::text, l.locktype, l.mode, l.granted, count(*)::int,"
+	 " NULL::float8" LOCKS_FROM},
+	{140000, 0,
+	 "SELECT d.datname::text, l.locktype, l.mode, l.granted, count(*)::int,"
+	 " max(extract(epoch FROM clock_timestamp() - l.waitstart))::float8" LOCKS_FROM},
+};
+
+/* ---- pg_database: sizes, xid and multixact ages (wraparound) ---- */
+
+static const struct metric_col database_cols[] = {
+	{"datid", "oid", K}, {"datname", "text", I}, {"size_bytes", "bigint", G},
+	{"datfrozenxid_age", "integer", G}, {"datminmxid_age", "integer", G},
+	{"datconnlimit", "integer", I}, {"datallowconn", "boolean", I},
+	{"datistemplate", "boolean", I},
+};
+
+static const struct metric_sql database_sql[] = {
+	{120000, 0,
+	 "SELECT oid, datname::text,"
+	 " CASE WHEN has_database_privilege(oid, 'CONNECT')"
+	 "  OR pg_has_role('pg_read_all_stats', 'USAGE')"
+	 "  THEN pg_database_size(oid) END,"
+	 " age(datfrozenxid), mxid_age(datminmxid), datconnlimit, datallowconn,"
+	 " datistemplate FROM pg_database ORDER BY oid"},
+};
+
+/* ---- wraparound: what holds the xid horizon back, cluster-wide ---- */
+
+static const struct metric_col xid_wraparound_cols[] = {
+	{"next_xid", "bigint", C}, {"oldest_datfrozenxid_age", "integer", G},
+	{"oldest_datminmxid_age", "integer", G},
+	{"oldest_backend_xmin_age", "integer", G},
+	{"oldest_prepared_xact_age", "integer", G},
+	{"oldest_slot_xmin_age", "integer", G},
+	{"oldest_slot_catalog_xmin_age", "integer", G},
+	{"autovacuum_freeze_max_age", "bigint", I},
+	{"autovacuum_multixact_freeze_max_age", "bigint", I},
+};
+
+static const struct metric_sql xid_wraparound_sql[] = {
+	{120000, 0,
+	 "SELECT txid_snapshot_xmax(txid_current_snapshot()),"
+	 " (SELECT max(age(datfrozenxid)) FROM pg_database),"
+	 " (SELECT max(mxid_age(datminmxid)) FROM pg_database),"
+	 " (SELECT max(age(backend_xmin)) FROM pg_stat_activity),"
+	 " (SELECT max(age(transaction)) FROM pg_prepared_xacts),"
+	 " (SELECT max(age(xmin)) FROM pg_replication_slots),"
+	 " (SELECT max(age(catalog_xmin)) FROM pg_replication_slots),"
+	 " current_setting('autovacuum_freeze_max_age')::bigint,"
+	 " current_setting('autovacuum_multixact_freeze_max_age')::bigint"},
+};
+
+/* ---- pg_settings (settings-every cycles, and whenever they change) ---- */
+
+static const struct metric_col settings_cols[] = {
+	{"name", "text", K}, {"setting", "text", I}, {"unit", "text", I},
+	{"vartype", "text", I}, {"source", "text", I}, {"boot_val", "text", I},
+	{"reset_val", "text", I}, {"pending_restart", "boolean", I},
+};
+
+static const struct metric_sql settings_sql[] = {
+	{120000, 0,
+	 "SELECT name, setting, unit, vartype, source, boot_val, reset_val,"
+	 " pending_restart FROM pg_settings ORDER BY name"},
+};
+
+/* ---- pg_stat_io (16+) ---- */
+
+static const struct metric_col stat_io_cols[] = {
+	{"backend_type", "text", K}, {"object", "text", K}, {"context", "text", K},
+	{"reads", "bigint", C}, {"read_bytes", "numeric", C},
+	{"read_time", "double precision", C}, {"writes", "bigint", C},
+	{"write_bytes", "numeric", C}, {"write_time", "double precision", C},
+	{"writebacks", "bigint", C}, {"writeback_time", "double precision", C},
+	{"extends", "bigint", C}, {"extend_bytes", "numeric", C},
+	{"extend_time", "double precision", C}, {"op_bytes", "bigint", I},
+	{"hits", "bigint", C}, {"evictions", "bigint", C}, {"reuses", "bigint", C},
+	{"fsyncs", "bigint", C}, {"fsync_time", "double precision", C},
+	{"stats_reset", "timestamptz", I},
+};
+
+static const struct metric_sql stat_io_sql[] = {
+	{160000, 179999,
+	 "SELECT backend_type, object, context, reads, NULL::numeric, read_time,"
+	 " writes, NULL::numeric, write_time, writebacks, writeback_time, extends,"
+	 " NULL::numeric, extend_time, op_bytes, hits, evictions, reuses, fsyncs,"
+	 " fsync_time, stats_reset FROM pg_stat_io ORDER BY 1, 2, 3"},
+	{180000, 0,
+	 "SELECT backend_type, object, context, reads, read_bytes, read_time,"
+	 " writes, write_bytes, write_time, writebacks, writeback_time, extends,"
+	 " extend_bytes, extend_time, NULL::bigint, hits, evictions, reuses, fsyncs,"
+	 " fsync_time, stats_reset FROM pg_stat_io ORDER BY 1, 2, 3"},
+};
+
+/* ---- pg_stat_slru (13+; row names as 17 spells them) ---- */
+
+static const struct metric_col stat_slru_cols[] = {
+	{"name", "text", K}, {"blks_zeroed", "bigint", C}, {"blks_hit", "bigint", C},
+	{"blks_read", "bigint", C}, {"blks_written", "bigint", C},
+	{"blks_exists", "bigint", C}, {"flushes", "bigint", C},
+	{"truncates", "bigint", C}, {"stats_reset", "timestamptz", I},
+};
+
+static const struct metric_sql stat_slru_sql[] = {
+	{130000, 169999,
+	 "SELECT CASE name WHEN 'CommitTs' THEN 'commit_timestamp'"
+	 " WHEN 'MultiXactMember' THEN 'multixact_member'"
+	 " WHEN 'MultiXactOffset' THEN 'multixact_offset' WHEN 'Notify' THEN 'notify'"
+	 " WHEN 'Serial' THEN 'serializable' WHEN 'Subtrans' THEN 'subtransaction'"
+	 " WHEN 'Xact' THEN 'transaction' ELSE name END,"
+	 " blks_zeroed, blks_hit, blks_read, blks_written, blks_exists, flushes,"
+	 " truncates, stats_reset FROM pg_stat_slru ORDER BY 1"},
+	{170000, 0,
+	 "SELECT name, blks_zeroed, blks_hit, blks_read, blks_written, blks_exists,"
+	 " flushes, truncates, stats_reset FROM pg_stat_slru ORDER BY 1"},
+};
+
+/* ---- pg_stat_statements (ranges are extension versions, see catalog.h) ---- */
+
+static const struct metric_col statements_cols[] = {
+	{"userid", "oid", K}, {"dbid", "oid", K}, {"toplevel", "boolean", K},
+	{"queryid", "bigint", K},
+	{"plans", "bigint", C}, {"total_plan_time", "double precision", C},
+	{"min_plan_time", "double precision", G},
+	{"max_plan_time", "double precision", G},
+	{"mean_plan_time", "double precision", G},
+	{"stddev_plan_time", "double precision", G},
+	{"calls", "bigint", C}, {"total_exec_time", "double precision", C},
+	{"min_exec_time", "double precision", G},
+	{"max_exec_time", "double precision", G},
+	{"mean_exec_time", "double precision", G},
+	{"stddev_exec_time", "double precision", G},
+	{"rows", "bigint", C},
+	{"shared_blks_hit", "bigint", C}, {"shared_blks_read", "bigint", C},
+	{"shared_blks_dirtied", "bigint", C}, {"shared_blks_written", "bigint", C},
+	{"local_blks_hit", "bigint", C}, {"local_blks_read", "bigint", C},
+	{"local_blks_dirtied", "bigint", C}, {"local_blks_written", "bigint", C},
+	{"temp_blks_read", "bigint", C}, {"temp_blks_written", "bigint", C},
+	{"shared_blk_read_time", "double precision", C},
+	{"shared_blk_write_time", "double precision", C},
+	{"local_blk_read_time", "double precision", C},
+	{"local_blk_write_time", "double precision", C},
+	{"temp_blk_read_time", "double precision", C},
+	{"temp_blk_write_time", "double precision", C},
+	{"wal_records", "bigint", C}, {"wal_fpi", "bigint", C},
+	{"wal_bytes", "numeric", C}, {"wal_buffers_full", "bigint", C},
+	{"jit_functions", "bigint", C},
+	{"jit_generation_time", "double precision", C},
+	{"jit_inlining_count", "bigint", C},
+	{"jit_inlining_time", "double precision", C},
+	{"jit_optimization_count", "bigint", C},
+	{"jit_optimization_time", "double precision", C},
+	{"jit_emission_count", "bigint", C},
+	{"jit_emission_time", "double precision", C},
+	{"jit_deform_count", "bigint", C},
+	{"jit_deform_time", "double precision", C},
+	{"parallel_workers_to_launch", "bigint", C},
+	{"parallel_workers_launched", "bigint", C},
+	{"stats_since", "timestamptz", I}, {"minmax_stats_since", "timestamptz", I},
+};
+
+#define SS_BLKS \
+	" rows, shared_blks_hit, shared_blks_read, shared_blks_dirtied," \
+	" shared_blks_written, local_blks_hit, local_blks_read, local_blks_dirtied," \
+	" local_blks_written, temp_blks_read, temp_blks_written,"
+#define SS_NO_PLAN \
+	" NULL::bigint, NULL::float8, NULL::float8, NULL::float8, NULL::float8," \
+	" NULL::float8,"
+#define SS_PLAN \
+	" plans, total_plan_time, min_plan_time, max_plan_time, mean_plan_time," \
+	" stddev_plan_time,"
+#define SS_EXEC \
+	" calls, total_exec_time, min_exec_time, max_exec_time, mean_exec_time," \
+	" stddev_exec_time,"
+#define SS_NO_JIT \
+	" NULL::bigint, NULL::float8, NULL::bigint, NULL::float8, NULL::bigint," \
+	" NULL::float8, NULL::bigint, NULL::float8,"
+#define SS_JIT \
+	" jit_functions, jit_generation_time, jit_inlining_count, jit_inlining_time," \
+	" jit_optimization_count, jit_optimization_time, jit_emission_count," \
+	" jit_emission_time,"
+#define SS_FROM(order) \
+	" FROM {pgss}.pg_stat_statements(false)" \
+	" ORDER BY " order " DESC NULLS LAST LIMIT {limit}"
+
+static const struct metric_sql statements_sql[] = {
+	{104, 107,
+	 "SELECT userid, dbid, NULL::boolean, queryid," SS_NO_PLAN
+	 " calls, total_time, min_time, max_time, mean_time, stddev_time," SS_BLKS
+	 " blk_read_time, blk_write_time, NULL::float8, NULL::float8, NULL::float8,"
+	 " NULL::float8, NULL::bigint, NULL::bigint, NULL::numeric, NULL::bigint,"
+	 SS_NO_JIT " NULL::bigint, NULL::float8, NULL::bigint, NULL::bigint,"
+	 " NULL::timestamptz, NULL::timestamptz" SS_FROM("total_time")},
+	{108, 108,
+	 "SELECT userid, dbid, NULL::boolean, queryid," SS_PLAN SS_EXEC SS_BLKS
+	 " blk_read_time, blk_write_time, NULL::float8, NULL::float8, NULL::float8,"
+	 " NULL::float8, wal_records, wal_fpi, wal_bytes, NULL::bigint,"
+	 SS_NO_JIT " NULL::bigint, NULL::float8, NULL::bigint, NULL::bigint,"
+	 " NULL::timestamptz, NULL::timestamptz" SS_FROM("total_exec_time")},
+	{109, 109,
+	 "SELECT userid, dbid, toplevel, queryid," SS_PLAN SS_EXEC SS_BLKS
+	 " blk_read_time, blk_write_time, NULL::float8, NULL::float8, NULL::float8,"
+	 " NULL::float8, wal_records, wal_fpi, wal_bytes, NULL::bigint,"
+	 SS_NO_JIT " NULL::bigint, NULL::float8, NULL::bigint, NULL::bigint,"
+	 " NULL::timestamptz, NULL::timestamptz" SS_FROM("total_exec_time")},
+	{110, 110,
+	 "SELECT userid, dbid, toplevel, queryid," SS_PLAN SS_EXEC SS_BLKS
+	 " blk_read_time, blk_write_time, NULL::float8, NULL::float8,"
+	 " temp_blk_read_time, temp_blk_write_time, wal_records, wal_fpi, wal_bytes,"
+	 " NULL::bigint," SS_JIT " NULL::bigint, NULL::float8, NULL::bigint,"
+	 " NULL::bigint, NULL::timestamptz, NULL::timestamptz" SS_FROM("total_exec_time")},
+	{111, 111,
+	 "SELECT userid, dbid, toplevel, queryid," SS_PLAN SS_EXEC SS_BLKS
+	 " shared_blk_read_time, shared_blk_write_time, local_blk_read_time,"
+	 " local_blk_write_time, temp_blk_read_time, temp_blk_write_time,"
+	 " wal_records, wal_fpi, wal_bytes, NULL::bigint," SS_JIT
+	 " jit_deform_count, jit_deform_time, NULL::bigint, NULL::bigint,"
+	 " stats_since, minmax_stats_since" SS_FROM("total_exec_time")},
+	{112, 0,
+	 "SELECT userid, dbid, toplevel, queryid," SS_PLAN SS_EXEC SS_BLKS
+	 " shared_blk_read_time, shared_blk_write_time, local_blk_read_time,"
+	 " local_blk_write_time, temp_blk_read_time, temp_blk_write_time,"
+	 " wal_records, wal_fpi, wal_bytes, wal_buffers_full," SS_JIT
+	 " jit_deform_count, jit_deform_time, parallel_workers_to_launch,"
+	 " parallel_workers_launched, stats_since, minmax_stats_since"
+	 SS_FROM("total_exec_time")},
+};
+
+static const struct metric_col statements_info_cols[] = {
+	{"dealloc", "bigint", C}, {"stats_reset", "timestamptz", I},
+};
+
+static const struct metric_sql statements_info_sql[] = {
+	{109, 0, "SELECT dealloc, stats_reset FROM {pgss}.pg_stat_statements_info"},
+};
+
+static const struct metric_col statements_texts_cols[] = {
+	{"userid", "oid", K}, {"dbid", "oid", K}, {"toplevel", "boolean", K},
+	{"queryid", "bigint", K}, {"query", "text", I},
+};
+
+/* {where} is "true" on a texts cycle, else the queryids not seen before. */
+static const struct metric_sql statements_texts_sql[] = {
+	{104, 107,
+	 "SELECT userid, dbid, NULL::boolean, queryid, query"
+	 " FROM {pgss}.pg_stat_statements(true) WHERE {where}"
+	 " ORDER BY total_time DESC NULLS LAST LIMIT {limit}"},
+	{108, 108,
+	 "SELECT userid, dbid, NULL::boolean, queryid, query"
+	 " FROM {pgss}.pg_stat_statements(true) WHERE {where}"
+	 " ORDER BY total_exec_time DESC NULLS LAST LIMIT {limit}"},
+	{109, 0,
+	 "SELECT userid, dbid, toplevel, queryid, query"
+	 " FROM {pgss}.pg_stat_statements(true) WHERE {where}"
+	 " ORDER BY total_exec_time DESC NULLS LAST LIMIT {limit}"},
+};
+
 /* ---- the catalog ---- */
 
+#define SQLM(name, scope, cols, sql, reset, flags, doc) \
+	{name, scope, METRIC_SQL, COLS(cols), SQLS(sql), reset, flags, doc}
+#define CUM METRIC_CUMULATIVE
+#define PGSS METRIC_NEEDS_PGSS
+
 static const struct metric_def catalog[] = {
-	{"pg_stat_database", METRIC_CLUSTER, METRIC_SQL, COLS(stat_database_cols),
-	 SQLS(stat_database_sql), "stats_reset", METRIC_CUMULATIVE,
-	 "pg_stat_database with its conflicts, one row per database plus datid 0"},
-	{"pg_stat_user_tables", METRIC_DATABASE, METRIC_SQL,
-	 COLS(stat_user_tables_cols), SQLS(stat_user_tables_sql), NULL,
-	 METRIC_CUMULATIVE, "pg_stat_user_tables of every collected database"},
+	/* cluster-wide, once per target */
+	SQLM("pg_stat_database", METRIC_CLUSTER, stat_database_cols,
+	     stat_database_sql, "stats_reset", CUM,
+	     "pg_stat_database with its recovery conflicts, plus the datid 0 row"),
+	SQLM("pg_database", METRIC_CLUSTER, database_cols, database_sql, NULL, 0,
+	     "database sizes, datfrozenxid and datminmxid ages"),
+	SQLM("xid_wraparound", METRIC_CLUSTER, xid_wraparound_cols,
+	     xid_wraparound_sql, NULL, CUM,
+	     "next xid and what holds the xmin horizon back (wraparound)"),
+	SQLM("pg_stat_bgwriter", METRIC_CLUSTER, stat_bgwriter_cols,
+	     stat_bgwriter_sql, "stats_reset", CUM, "background writer"),
+	SQLM("pg_stat_checkpointer", METRIC_CLUSTER, stat_checkpointer_cols,
+	     stat_checkpointer_sql, "stats_reset", CUM,
+	     "checkpoints (from pg_stat_bgwriter before 17)"),
+	SQLM("pg_stat_wal", METRIC_CLUSTER, stat_wal_cols, stat_wal_sql,
+	     "stats_reset", CUM, "WAL position and pg_stat_wal (14+)"),
+	SQLM("pg_stat_archiver", METRIC_CLUSTER, stat_archiver_cols,
+	     stat_archiver_sql, "stats_reset", CUM, "WAL archiver"),
+	SQLM("pg_stat_replication", METRIC_CLUSTER, stat_replication_cols,
+	     stat_replication_sql, NULL, 0, "walsenders with lags in seconds and bytes"),
+	SQLM("pg_replication_slots", METRIC_CLUSTER, replication_slots_cols,
+	     replication_slots_sql, NULL, 0, "slots with the WAL each one retains"),
+	SQLM("pg_stat_replication_slots", METRIC_CLUSTER,
+	     stat_replication_slots_cols, stat_replication_slots_sql,
+	     "stats_reset", CUM, "logical decoding spill/stream counters (14+)"),
+	SQLM("activity_summary", METRIC_CLUSTER, activity_summary_cols,
+	     activity_summary_sql, NULL, 0,
+	     "pg_stat_activity: backends by state and wait event, oldest ages"),
+	SQLM("locks_summary", METRIC_CLUSTER, locks_summary_cols,
+	     locks_summary_sql, NULL, 0, "pg_locks by type, mode and grant, longest wait"),
+	SQLM("pg_stat_io", METRIC_CLUSTER, stat_io_cols, stat_io_sql,
+	     "stats_reset", CUM, "I/O by backend type, object and context (16+)"),
+	SQLM("pg_stat_slru", METRIC_CLUSTER, stat_slru_cols, stat_slru_sql,
+	     "stats_reset", CUM, "SLRU caches (13+)"),
+	SQLM("pg_settings", METRIC_CLUSTER, settings_cols, settings_sql, NULL,
+	     METRIC_LOW_CADENCE | METRIC_SETTINGS,
+	     "server settings, every settings-every cycles and whenever they change"),
+	SQLM("pg_stat_statements", METRIC_CLUSTER, statements_cols,
+	     statements_sql, "stats_since", PGSS | CUM,
+	     "statement counters without texts, top query-stats-limit by total time"),
+	SQLM("pg_stat_statements_info", METRIC_CLUSTER, statements_info_cols,
+	     statements_info_sql, "stats_reset", PGSS | CUM,
+	     "pg_stat_statements evictions and last reset (extension 1.9+)"),
+	SQLM("pg_stat_statements_texts", METRIC_CLUSTER, statements_texts_cols,
+	     statements_texts_sql, NULL, PGSS | METRIC_LOW_CADENCE | METRIC_TEXTS,
+	     "query texts every texts-every cycles, and of queryids not seen before"),
+	/* per database */
+	SQLM("pg_stat_user_tables", METRIC_DATABASE, stat_user_tables_cols,
+	     stat_user_tables_sql, NULL, CUM, "table access and vacuum counters"),
+	SQLM("pg_statio_user_tables", METRIC_DATABASE, statio_user_tables_cols,
+	     statio_user_tables_sql, NULL, CUM, "table block I/O"),
+	SQLM("pg_stat_user_indexes", METRIC_DATABASE, stat_user_indexes_cols,
+	     stat_user_indexes_sql, NULL, CUM, "index scans"),
+	SQLM("pg_statio_user_indexes", METRIC_DATABASE, statio_user_indexes_cols,
+	     statio_user_indexes_sql, NULL, CUM, "index block I/O"),
+	SQLM("pg_statio_user_sequences", METRIC_DATABASE,
+	     statio_user_sequences_cols, statio_user_sequences_sql, NULL, CUM,
+	     "sequence block I/O"),
+	SQLM("pg_stat_user_functions", METRIC_DATABASE, stat_user_functions_cols,
+	     stat_user_functions_sql, NULL, CUM,
+	     "function calls and times, top functions-limit by total time"),
+	SQLM("table_sizes", METRIC_DATABASE, table_sizes_cols, table_sizes_sql,
+	     NULL, 0, "table, TOAST and index bytes, relfrozenxid/relminmxid ages"),
+	SQLM("index_sizes", METRIC_DATABASE, index_sizes_cols, index_sizes_sql,
+	     NULL, 0, "index bytes and validity"),
 };
 
 const struct metric_def *
@@ -178,4 +846,73 @@ catalog_sql_for(const struct metric_def *m, int server_version_num)
 			return s->sql;
 	}
 	return NULL;
+}
+
+int
+catalog_pgss_version(const char *extversion)
+{
+	unsigned major, minor;
+	char tail;
+
+	if (extversion == NULL ||
+	    sscanf(extversion, "%u.%u%c", &major, &minor, &tail) != 2 ||
+	    major > 99 || minor > 99)
+		return -1;
+	return (int)(major * 100 + minor);
+}
+
+/* The text a placeholder stands for, into tmp if it is a number. */
+static const char *
+placeholder_value(const char *name, size_t n, const struct catalog_vars *v,
+		  char *tmp, size_t cap)
+{
+#define IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
+	if (IS("pgss"))
+		return v->pgss;
+	if (IS("where"))
+		return v->where;
+	if (IS("limit") && v->limit > 0) {
+		snprintf(tmp, cap, "%lld", v->limit);
+		return tmp;
+	}
+	if (IS("functions_limit") && v->functions_limit > 0) {
+		snprintf(tmp, cap, "%lld", v->functions_limit);
+		return tmp;
+	}
+	return NULL;
+#undef IS
+}
+
+int
+catalog_expand(const char *sql, const struct catalog_vars *v, char *buf,
+	       size_t cap, size_t *len, struct pga_err *err)
+{
+	char tmp[32];
+	size_t out = 0;
+
+	for (const char *p = sql; *p; p++) {
+		const char *val = NULL, *close;
+		size_t n;
+
+		if (*p == '{' && (close = strchr(p, '}')) != NULL) {
+			val = placeholder_value(p + 1, (size_t)(close - p - 1), v, tmp,
+						sizeof(tmp));
+			if (val == NULL)
+				return pga_fail(err, PGA_EINVAL, "unset placeholder '%.*s' in catalog sql",
+						(int)(close - p + 1), p);
+			n = strlen(val);
+			p = close;
+		} else {
+			val = p;
+			n = 1;
+		}
+		if (out + n >= cap)
+			return pga_fail(err, PGA_EINVAL, "catalog sql does not fit in %zu bytes", cap);
+		memcpy(buf + out, val, n);
+		out += n;
+	}
+	buf[out] = '\0';
+	if (len != NULL)
+		*len = out;
+	return 0;
 }

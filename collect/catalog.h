@@ -45,7 +45,15 @@ struct metric_col {
 	enum col_kind kind;
 };
 
-/* SQL for server_version_num in [min_version, max_version] (0: open end). */
+/*
+ * SQL for server_version_num in [min_version, max_version] (0: open end).
+ * For METRIC_NEEDS_PGSS metrics the range is over the installed extension's
+ * version as major*100+minor (1.10 = 110) instead: pg_stat_statements'
+ * columns follow the extension, which pg_upgrade may leave older than the
+ * server.  The SQL may hold placeholders the collector fills in (see
+ * catalog_expand): {pgss} the extension's quoted schema, {limit} the
+ * query-stats-limit, {functions_limit}, and {where} the texts filter.
+ */
 struct metric_sql {
 	int min_version;
 	int max_version;
@@ -55,6 +63,8 @@ struct metric_sql {
 #define METRIC_NEEDS_PGSS 0x01u	/* only where pg_stat_statements is installed */
 #define METRIC_LOW_CADENCE 0x02u /* not every cycle (settings, texts) */
 #define METRIC_CUMULATIVE 0x04u	/* has COL_COUNTER columns: delta view */
+#define METRIC_TEXTS 0x08u	/* the pg_stat_statements texts (texts-every) */
+#define METRIC_SETTINGS 0x10u	/* pg_settings (settings-every, or when changed) */
 
 struct metric_def {
 	const char *name;
@@ -74,5 +84,25 @@ const struct metric_def *catalog_all(size_t *n);
 const struct metric_def *catalog_find(const char *name);
 /* The SQL for a server version, or NULL if the metric does not exist there. */
 const char *catalog_sql_for(const struct metric_def *m, int server_version_num);
+
+/* "1.10" -> 110 (what METRIC_NEEDS_PGSS ranges use); -1 if unparsable. */
+int catalog_pgss_version(const char *extversion);
+
+/* Values for the placeholders of catalog SQL. */
+struct catalog_vars {
+	const char *pgss;		/* quoted schema of pg_stat_statements */
+	long long limit;		/* query-stats-limit */
+	long long functions_limit;
+	const char *where;		/* texts filter, "true" for all */
+};
+
+/*
+ * Copy sql into buf with its placeholders replaced.  PGA_EINVAL (with
+ * err filled, if err is not NULL) when it does not fit or a placeholder is
+ * unknown or unset.  *len gets the expanded length.
+ */
+struct pga_err;
+int catalog_expand(const char *sql, const struct catalog_vars *v, char *buf,
+		   size_t cap, size_t *len, struct pga_err *err);
 
 #endif

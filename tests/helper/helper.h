@@ -17,4 +17,13 @@ int helper_put_kill(int argc, char **argv);
 	{"seg-info", helper_seg_info, "FILE: header fields, one per line"}, \
 	{"put-kill", helper_put_kill, "SPOOL ROWS KILL_AFTER: stream rows, SIGKILL self midway"},
 
+int helper_catalog_sql(int argc, char **argv);
+int helper_catalog_cols(int argc, char **argv);
+int helper_seg_blocks(int argc, char **argv);
+
+#define HELPER_COLLECT_COMMANDS \
+	{"catalog-sql", helper_catalog_sql, "VERSION [PGSS_VERSION [LIMIT]]: catalog SQL for a server"}, \
+	{"catalog-cols", helper_catalog_cols, ": every metric's canonical columns"}, \
+	{"seg-blocks", helper_seg_blocks, "PATH: one line per block of every segment"},
+
 #endif

@@ -11,6 +11,7 @@
 
 static const struct helper_cmd commands[] = {
 	HELPER_SPOOL_COMMANDS
+	HELPER_COLLECT_COMMANDS
 	{NULL, NULL, NULL},
 };
 
