@@ -26,4 +26,11 @@ int helper_seg_blocks(int argc, char **argv);
 	{"catalog-cols", helper_catalog_cols, ": every metric's canonical columns"}, \
 	{"seg-blocks", helper_seg_blocks, "PATH: one line per block of every segment"},
 
+int helper_s3_request(int argc, char **argv);
+int helper_azure_request(int argc, char **argv);
+
+#define HELPER_SIGN_COMMANDS \
+	{"s3-request", helper_s3_request, "[opts] METHOD ENDPOINT RAWPATH: SigV4-signed request (helper_sign.c)"}, \
+	{"azure-request", helper_azure_request, "[opts] METHOD ENDPOINT RAWPATH: Shared Key request (helper_sign.c)"},
+
 #endif

@@ -12,6 +12,7 @@
 static const struct helper_cmd commands[] = {
 	HELPER_SPOOL_COMMANDS
 	HELPER_COLLECT_COMMANDS
+	HELPER_SIGN_COMMANDS
 	{NULL, NULL, NULL},
 };
 
