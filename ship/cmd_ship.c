@@ -1,13 +1,57 @@
-/* placeholder until the ship command lands */
+/* `pga ship [--loop] [--spool DIR] [--dest NAME]` */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "common/cli.h"
 #include "common/log.h"
+#include "ship/ship.h"
+
+static const char *const ship_help[] = {
+	"usage: pga ship [--loop] [--spool DIR] [--dest NAME]",
+	"",
+	"Deliver sealed segments, oldest first, to every enabled [dest:NAME].",
+	"A segment leaves the spool once every enabled destination confirmed it",
+	"and spool-retain allows.",
+	"",
+	"  --loop        keep shipping (every ship-interval) until SIGTERM or SIGINT;",
+	"                uploads in flight then get 10 s to finish",
+	"  --spool DIR   the spool directory (default: spool-path)",
+	"  --dest NAME   ship only to this destination",
+	"",
+	"Exit status: 0 everything delivered, 1 failure, 2 some destinations failed",
+	"or ship-deadline stopped a one-shot run early.",
+	NULL,
+};
 
 int
 cmd_ship(int argc, char **argv, struct pga_ctx *ctx)
 {
-	(void)argc;
-	(void)argv;
-	(void)ctx;
-	log_error("'pga ship' is not implemented yet");
-	return PGA_EXIT_FAIL;
+	static const struct option opts[] = {
+		{"loop", no_argument, NULL, 'l'},
+		{"spool", required_argument, NULL, 's'},
+		{"dest", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ship_opts o = {0};
+	struct pga_err err = {0};
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o.loop = true; break;
+		case 's': o.spool = optarg; break;
+		case 'd': o.dest = optarg; break;
+		case 'h': return pga_cli_help(ship_help);
+		default: return PGA_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return pga_cli_usage(ship_help, "unexpected argument '%s'", argv[optind]);
+	pga_cli_catch_signals();
+	status = ship_run(ctx->cfg, &o, &err);
+	if (err.code != 0)
+		log_error("%s", err.msg);
+	return status;
 }

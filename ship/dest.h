@@ -23,6 +23,12 @@
  *   - Secrets never appear in err messages or logs.
  * A struct dest is used by one thread at a time; the shipper makes one per
  * parallel upload slot.
+ *
+ * Every implementation's object starts with struct dest (below), so the
+ * engine can attach what a destination's slots share: the token bucket of
+ * its rate-limit and a cancel callback that abandons the request in flight
+ * (SIGTERM past its grace period).  dest_open() does lookup, validation and
+ * open in one call and fills those fields; dest_close() releases.
  */
 #ifndef PGA_DEST_H
 #define PGA_DEST_H
@@ -35,7 +41,15 @@
 #include "common/hash.h"
 #include "spool/segment.h"
 
-struct dest;
+struct ratelimit;
+
+struct dest {
+	const struct dest_ops *ops;
+	const struct pga_dest *cfg;	/* borrowed: outlives the dest */
+	struct ratelimit *rl;		/* shared by the slots; NULL: no limit */
+	bool (*cancel)(void *ctx);	/* true: abandon the request in flight */
+	void *cancel_ctx;
+};
 
 struct dest_object {
 	uint64_t size;
@@ -57,6 +71,9 @@ typedef int (*dest_list_fn)(void *ctx, const char *name, uint64_t size,
 
 struct dest_ops {
 	const char *scheme;
+	const char *kind;		/* "s3", "gcs", "azure", "file", "postgres" */
+	/* kind-specific checks of the section, without I/O on the network */
+	int (*validate)(const struct pga_dest *cfg, struct pga_err *err);
 	int (*open)(struct dest **out, const struct pga_dest *cfg,
 		    struct pga_err *err);
 	int (*put)(struct dest *d, const struct dest_upload *up,
@@ -82,5 +99,25 @@ int dest_lookup(const char *url, const struct dest_ops **ops,
 		struct pga_err *err);
 /* Validate a [dest:NAME] section before anything is sent. */
 int dest_validate(const struct pga_dest *cfg, struct pga_err *err);
+/* dest_lookup + dest_validate + open; errors are prefixed with the name. */
+int dest_open(struct dest **out, const struct pga_dest *cfg,
+	      struct pga_err *err);
+void dest_close(struct dest *d);
+/* The request in flight should be abandoned (used by implementations). */
+bool dest_cancelled(const struct dest *d);
+
+/* ---- helpers for the implementations ---- */
+
+/*
+ * Split "scheme://first/rest" into first (bucket, account, ...) and rest;
+ * rest gets a trailing '/' when not empty, so key = rest + name.
+ */
+int dest_url_split(const char *url, char *first, size_t fcap, char *rest,
+		   size_t rcap, struct pga_err *err);
+/* A credential or key file: regular, ours, mode 0600 or stricter, readable. */
+int dest_check_secret_file(const char *path, const char *what,
+			   struct pga_err *err);
+/* A segment name safe to append to a prefix or a directory. */
+bool dest_name_safe(const char *name);
 
 #endif

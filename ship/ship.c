@@ -1,0 +1,826 @@
+/*
+ * ship.c - the shipping engine: one runner thread per destination, each
+ * with max-parallel upload slots; see ship.h for the rules.
+ *
+ * Threads: the main thread starts the runners, flushes counters every
+ * second and does the housekeeping (retention, stale markers).  A runner
+ * lists ready/, picks what its destination has not acknowledged, and lets
+ * its slot threads take segments in order from a shared index.  A slot
+ * owns one struct dest (one connection) and delivers one segment at a time
+ * with retries.  Shared between threads: the spool handle (path-based
+ * calls only), the prep table (locked), counters (atomics) and each
+ * runner's state (its mutex).
+ */
+#define _GNU_SOURCE
+#include "ship/ship.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/libutil.h>
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/units.h"
+#include "ship/dest.h"
+#include "ship/ratelimit.h"
+#include "ship/ship_int.h"
+#include "spool/spool.h"
+
+#define SHIP_GRACE_US (10 * PGA_USEC_PER_SEC)
+#define SHIP_BACKOFF_BASE_US (200 * 1000)
+#define SHIP_FLUSH_US PGA_USEC_PER_SEC
+#define SHIP_STATE_EVERY_US PGA_USEC_PER_SEC
+#define SHIP_SLICE_US (100 * 1000)
+#define SHIP_MAX_DESTS 64
+
+struct shipper;
+
+struct runner {
+	struct shipper *sh;
+	const struct pga_dest *cfg;
+	char what[PGA_NAME_MAX + 16];
+	struct dest **slots;
+	size_t nslots;
+	struct ratelimit rl;
+	pthread_t thread;
+	bool started;
+	atomic_bool done;		/* the runner thread has finished */
+	/* the pass in progress */
+	struct spool_list list;
+	size_t *pending;
+	size_t npending;
+	atomic_size_t next;
+	atomic_bool failed;		/* stop taking segments this pass */
+	bool stopped;			/* conflict: for the rest of the process */
+	int outcome;			/* last pass: 0 ok, else the error code */
+	uint64_t pass_delivered, pass_bytes;
+	/* persistent state, under mu */
+	pthread_mutex_t mu;
+	struct ship_dest_state st;
+	int64_t st_written_us;
+};
+
+struct shipper {
+	const struct pga_config *cfg;
+	const struct ship_opts *o;
+	struct spool *sp;
+	char spool[PATH_MAX];
+	int lock_fd;
+	struct ship_prep *prep;
+	struct runner *runners;
+	size_t nrunners;
+	const char *enabled[SHIP_MAX_DESTS];	/* every enabled destination */
+	size_t nenabled;
+	bool retain_shipped;
+	int64_t retain_us;
+	int64_t deadline_us;		/* monotonic; 0: none */
+	atomic_llong stop_seen_us;
+	atomic_ullong c_delivered, c_bytes, c_errors;
+};
+
+/* ---- stopping ---- */
+
+static bool
+deadline_passed(const struct shipper *sh)
+{
+	return sh->deadline_us != 0 && pga_mono_us() >= sh->deadline_us;
+}
+
+static bool
+stopping(const struct shipper *sh)
+{
+	return pga_stop_requested() || deadline_passed(sh);
+}
+
+/* Cancel callback of every dest: abandon in-flight work after the grace. */
+static bool
+ship_cancel(void *ctx)
+{
+	struct shipper *sh = ctx;
+	long long seen, now;
+
+	if (!stopping(sh))
+		return false;
+	now = pga_mono_us();
+	seen = atomic_load(&sh->stop_seen_us);
+	if (seen == 0) {
+		atomic_compare_exchange_strong(&sh->stop_seen_us, &seen, now);
+		return false;
+	}
+	return now - seen > SHIP_GRACE_US;
+}
+
+/* Sleep up to us, waking early on stop; true if stopping. */
+static bool
+nap(const struct shipper *sh, int64_t us)
+{
+	int64_t end = pga_mono_us() + us;
+
+	while (!stopping(sh)) {
+		int64_t left = end - pga_mono_us();
+		struct timespec ts;
+
+		if (left <= 0)
+			return false;
+		if (left > SHIP_SLICE_US)
+			left = SHIP_SLICE_US;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000;
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+/* ---- per-destination state ---- */
+
+static void
+runner_save_state(struct runner *r, bool force)
+{
+	struct pga_err err = {0};
+	struct ship_dest_state copy;
+	int64_t now = pga_mono_us();
+
+	pthread_mutex_lock(&r->mu);
+	if (!force && now - r->st_written_us < SHIP_STATE_EVERY_US) {
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	r->st_written_us = now;
+	copy = r->st;
+	pthread_mutex_unlock(&r->mu);
+	if (ship_state_write(r->sh->spool, r->cfg->name, &copy, &err) < 0)
+		log_warn("%s: could not save its state: %s", r->what, err.msg);
+}
+
+static void
+runner_note_error(struct runner *r, const struct pga_err *err)
+{
+	atomic_fetch_add(&r->sh->c_errors, 1);
+	pthread_mutex_lock(&r->mu);
+	r->st.errors++;
+	r->st.last_error_us = pga_now_us();
+	strlcpy(r->st.last_error, err->msg, sizeof(r->st.last_error));
+	pthread_mutex_unlock(&r->mu);
+	runner_save_state(r, false);
+}
+
+/* ---- delivering one segment ---- */
+
+static bool
+retryable(int code)
+{
+	return code == PGA_ENET || code == PGA_ETIMEOUT;
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]. */
+static int64_t
+backoff_us(int attempt, int64_t cap)
+{
+	int64_t ceil = SHIP_BACKOFF_BASE_US;
+
+	for (int i = 1; i < attempt && ceil < cap; i++)
+		ceil *= 2;
+	if (ceil > cap)
+		ceil = cap;
+	if (ceil <= 0)
+		return 0;
+	return (int64_t)arc4random_uniform((uint32_t)(ceil > UINT32_MAX ? UINT32_MAX : ceil));
+}
+
+static int
+deliver(struct runner *r, struct dest *d, const struct dest_upload *up,
+	struct pga_err *err)
+{
+	long long attempts = r->cfg->retries + 1;
+	int rc;
+
+	for (int a = 1;; a++) {
+		int64_t wait;
+
+		rc = d->ops->put(d, up, err);
+		if (rc == 0 || rc == PGA_ENOTFOUND)
+			return rc;
+		if (rc == PGA_ECANCEL)
+			return rc;
+		runner_note_error(r, err);
+		if (!retryable(rc) || a >= attempts || stopping(r->sh) ||
+		    atomic_load(&r->failed))
+			return rc;
+		wait = backoff_us(a, r->cfg->retry_max_delay);
+		log_warn("%s: attempt %d of %lld for '%s' failed: %s; retrying in %lld ms",
+			 r->what, a, attempts, up->name, err->msg, (long long)(wait / 1000));
+		if (nap(r->sh, wait))
+			return pga_fail(err, PGA_ECANCEL, "stopping");
+	}
+}
+
+/* Every enabled destination has the marker: the segment may go. */
+static void
+maybe_remove(struct shipper *sh, const char *name)
+{
+	struct pga_err err = {0};
+	struct ship_ack ack;
+
+	for (size_t i = 0; i < sh->nenabled; i++)
+		if (!ship_ack_read(sh->spool, sh->enabled[i], name, &ack))
+			return;
+	if (spool_remove(sh->sp, name, &err) < 0) {
+		log_error("could not remove shipped segment '%s': %s", name, err.msg);
+		return;
+	}
+	log_debug("removed shipped segment '%s'", name);
+	for (size_t i = 0; i < sh->nenabled; i++)
+		ship_ack_remove(sh->spool, sh->enabled[i], name);
+	prep_forget(sh->prep, name);
+}
+
+static int
+acknowledge(struct runner *r, const struct dest_upload *up, struct pga_err *err)
+{
+	struct shipper *sh = r->sh;
+	struct ship_ack ack = {.size = up->size, .acked_us = pga_now_us()};
+	int rc;
+
+	memcpy(ack.sha256, up->sha256, PGA_SHA256_LEN);
+	rc = ship_ack_write(sh->spool, r->cfg->name, up->name, &ack, err);
+	if (rc < 0)
+		return rc;
+	atomic_fetch_add(&sh->c_delivered, 1);
+	atomic_fetch_add(&sh->c_bytes, up->size);
+	pthread_mutex_lock(&r->mu);
+	r->st.delivered++;
+	r->st.bytes += up->size;
+	r->st.last_success_us = ack.acked_us;
+	r->pass_delivered++;
+	r->pass_bytes += up->size;
+	pthread_mutex_unlock(&r->mu);
+	runner_save_state(r, false);
+	log_debug("%s: shipped '%s' (%" PRIu64 " bytes)", r->what, up->name, up->size);
+	if (sh->retain_shipped)
+		maybe_remove(sh, up->name);
+	return 0;
+}
+
+/* Prepare, deliver and acknowledge one segment; 0 also when skipped. */
+static int
+ship_one(struct runner *r, struct dest *d, const struct spool_entry *e,
+	 struct pga_err *err)
+{
+	struct shipper *sh = r->sh;
+	struct dest_upload up = {.name = e->name};
+	struct prep_info info;
+	enum prep_state state;
+	char path[PATH_MAX];
+	int rc;
+
+	rc = prep_get(sh->prep, sh->sp, e->name, &info, &state, err);
+	if (rc < 0 || state != PREP_OK)
+		return rc;	/* quarantined or dropped: nothing to ship */
+	rc = spool_ready_path(sh->sp, e->name, path, sizeof(path), err);
+	if (rc < 0)
+		return rc;
+	up.path = path;
+	up.size = info.size;
+	memcpy(up.sha256, info.sha256, PGA_SHA256_LEN);
+	memcpy(up.md5, info.md5, sizeof(up.md5));
+	rc = deliver(r, d, &up, err);
+	if (rc == PGA_ENOTFOUND && access(path, F_OK) != 0) {
+		log_debug("'%s' left the spool while shipping it", e->name);
+		return 0;
+	}
+	if (rc == 0)
+		rc = acknowledge(r, &up, err);
+	return rc;
+}
+
+struct slot_arg {
+	struct runner *r;
+	struct dest *d;
+};
+
+static void *
+slot_main(void *arg)
+{
+	struct slot_arg *sa = arg;
+	struct runner *r = sa->r;
+
+	while (!stopping(r->sh) && !atomic_load(&r->failed)) {
+		size_t i = atomic_fetch_add(&r->next, 1);
+		struct pga_err err = {0};
+		int rc;
+
+		if (i >= r->npending)
+			break;
+		rc = ship_one(r, sa->d, &r->list.v[r->pending[i]], &err);
+		if (rc == 0 || rc == PGA_ECANCEL)
+			continue;
+		if (atomic_exchange(&r->failed, true))
+			continue;	/* another slot already stopped the pass */
+		r->outcome = rc;
+		if (rc == PGA_ECONFLICT) {
+			r->stopped = true;
+			log_error("%s: %s: stopping this destination until pga ship is restarted",
+				  r->what, err.msg);
+		} else {
+			log_error("%s: %s", r->what, err.msg);
+		}
+		pthread_mutex_lock(&r->mu);
+		r->st.stopped = r->stopped;
+		r->st.last_error_us = pga_now_us();
+		strlcpy(r->st.last_error, err.msg, sizeof(r->st.last_error));
+		pthread_mutex_unlock(&r->mu);
+	}
+	return NULL;
+}
+
+/* ---- one pass of one destination ---- */
+
+static int
+find_pending(struct runner *r, struct pga_err *err)
+{
+	struct shipper *sh = r->sh;
+	struct ship_ack ack;
+	int rc;
+
+	spool_list_free(&r->list);
+	free(r->pending);
+	r->pending = NULL;
+	r->npending = 0;
+	rc = spool_list_ready(sh->sp, &r->list, err);
+	if (rc == 0)
+		rc = ship_order_oldest_first(&r->list, err);
+	if (rc < 0)
+		return rc;
+	r->pending = calloc(r->list.n ? r->list.n : 1, sizeof(*r->pending));
+	if (r->pending == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	for (size_t i = 0; i < r->list.n; i++)
+		if (!ship_ack_read(sh->spool, r->cfg->name, r->list.v[i].name, &ack))
+			r->pending[r->npending++] = i;
+	return 0;
+}
+
+static int
+run_slots(struct runner *r, struct pga_err *err)
+{
+	size_t n = r->nslots < r->npending ? r->nslots : r->npending;
+	pthread_t tids[64];
+	struct slot_arg args[64];
+	size_t started = 0;
+
+	atomic_store(&r->next, 0);
+	for (; started < n && started < 64; started++) {
+		args[started].r = r;
+		args[started].d = r->slots[started];
+		if (pthread_create(&tids[started], NULL, slot_main, &args[started]) != 0)
+			break;
+	}
+	if (started == 0 && n > 0)
+		return pga_fail(err, PGA_ENOMEM, "could not start upload threads");
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	return 0;
+}
+
+static int
+runner_pass(struct runner *r)
+{
+	struct pga_err err = {0};
+	int64_t t0 = pga_mono_us();
+	int rc;
+
+	atomic_store(&r->failed, false);
+	r->outcome = 0;
+	r->pass_delivered = r->pass_bytes = 0;
+	rc = find_pending(r, &err);
+	if (rc == 0 && r->npending > 0)
+		rc = run_slots(r, &err);
+	if (rc < 0) {
+		r->outcome = rc;
+		log_error("%s: %s", r->what, err.msg);
+	}
+	if (r->pass_delivered > 0) {
+		char size[16];
+
+		pga_format_size(r->pass_bytes, size, sizeof(size));
+		log_info("%s: shipped %" PRIu64 " segments (%s) in %.1f s", r->what,
+			 r->pass_delivered, size, (double)(pga_mono_us() - t0) / 1e6);
+	}
+	pthread_mutex_lock(&r->mu);
+	r->st.last_pass_us = pga_now_us();
+	pthread_mutex_unlock(&r->mu);
+	runner_save_state(r, true);
+	return r->outcome;
+}
+
+static void *
+runner_main(void *arg)
+{
+	struct runner *r = arg;
+	struct shipper *sh = r->sh;
+
+	for (;;) {
+		int rc = runner_pass(r);
+
+		if (!sh->o->loop || r->stopped || stopping(sh))
+			break;
+		/* more may have been sealed meanwhile: go again if this pass did work */
+		if (rc == 0 && r->pass_delivered > 0)
+			continue;
+		if (nap(sh, sh->cfg->global.ship_interval))
+			break;
+	}
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/* ---- housekeeping: retention and stale markers ---- */
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+names_add(void *ctx, const char *name)
+{
+	struct names *ns = ctx;
+
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 256;
+		char **v = reallocarray(ns->v, cap, sizeof(*v));
+
+		if (v == NULL)
+			return PGA_ENOMEM;
+		ns->v = v;
+		ns->cap = cap;
+	}
+	ns->v[ns->n] = strdup(name);
+	if (ns->v[ns->n] == NULL)
+		return PGA_ENOMEM;
+	ns->n++;
+	return 0;
+}
+
+static void
+names_free(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	free(ns->v);
+	memset(ns, 0, sizeof(*ns));
+}
+
+static int
+cmp_entry_name(const void *a, const void *b)
+{
+	return strcmp(((const struct spool_entry *)a)->name, ((const struct spool_entry *)b)->name);
+}
+
+static bool
+in_ready(const struct spool_list *ready, const char *name)
+{
+	struct spool_entry key;
+
+	strlcpy(key.name, name, sizeof(key.name));
+	return bsearch(&key, ready->v, ready->n, sizeof(*ready->v), cmp_entry_name) != NULL;
+}
+
+/* Retention for one segment every enabled destination has acknowledged. */
+static void
+retain_one(struct shipper *sh, const struct spool_entry *e, int64_t now)
+{
+	int64_t last = 0;
+	struct ship_ack ack;
+
+	for (size_t i = 0; i < sh->nenabled; i++) {
+		if (!ship_ack_read(sh->spool, sh->enabled[i], e->name, &ack))
+			return;
+		if (ack.acked_us > last)
+			last = ack.acked_us;
+	}
+	if (sh->retain_shipped || last + sh->retain_us <= now)
+		maybe_remove(sh, e->name);
+}
+
+static int
+housekeeping(struct shipper *sh, struct pga_err *err)
+{
+	struct names acks[SHIP_MAX_DESTS];
+	struct spool_list ready = {0};
+	int64_t now = pga_now_us();
+	int rc = 0;
+
+	memset(acks, 0, sizeof(acks));
+	/* markers first, ready/ second: a marker not in ready/ is then surely stale */
+	for (size_t i = 0; i < sh->nenabled && rc == 0; i++)
+		rc = ship_ack_walk(sh->spool, sh->enabled[i], names_add, &acks[i], err);
+	if (rc == 0)
+		rc = spool_list_ready(sh->sp, &ready, err);
+	if (rc < 0)
+		goto out;
+	qsort(ready.v, ready.n, sizeof(*ready.v), cmp_entry_name);
+	for (size_t i = 0; i < sh->nenabled; i++)
+		for (size_t k = 0; k < acks[i].n; k++)
+			if (!in_ready(&ready, acks[i].v[k]))
+				ship_ack_remove(sh->spool, sh->enabled[i], acks[i].v[k]);
+	for (size_t k = 0; k < ready.n && sh->nenabled > 0; k++)
+		retain_one(sh, &ready.v[k], now);
+out:
+	for (size_t i = 0; i < sh->nenabled; i++)
+		names_free(&acks[i]);
+	spool_list_free(&ready);
+	return rc;
+}
+
+static void
+flush_counters(struct shipper *sh)
+{
+	struct spool_counters d = {0};
+	struct pga_err err = {0};
+
+	d.v[SC_SEGMENTS_SHIPPED] = atomic_exchange(&sh->c_delivered, 0);
+	d.v[SC_BYTES_SHIPPED] = atomic_exchange(&sh->c_bytes, 0);
+	d.v[SC_SHIP_ERRORS] = atomic_exchange(&sh->c_errors, 0);
+	if (d.v[SC_SEGMENTS_SHIPPED] == 0 && d.v[SC_SHIP_ERRORS] == 0)
+		return;
+	if (spool_counters_add(sh->sp, &d, &err) < 0) {
+		log_warn("could not update spool counters: %s", err.msg);
+		atomic_fetch_add(&sh->c_delivered, d.v[SC_SEGMENTS_SHIPPED]);
+		atomic_fetch_add(&sh->c_bytes, d.v[SC_BYTES_SHIPPED]);
+		atomic_fetch_add(&sh->c_errors, d.v[SC_SHIP_ERRORS]);
+	}
+}
+
+/* ---- set-up ---- */
+
+static bool
+shipper_cancel_trampoline(void *ctx)
+{
+	return ship_cancel(ctx);
+}
+
+static int
+runner_open(struct runner *r, struct shipper *sh, const struct pga_dest *cfg,
+	    struct pga_err *err)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	r->sh = sh;
+	r->cfg = cfg;
+	snprintf(r->what, sizeof(r->what), "dest '%s'", cfg->name);
+	pthread_mutex_init(&r->mu, NULL);
+	ratelimit_init(&r->rl, cfg->rate_limit);
+	r->nslots = (size_t)(cfg->max_parallel > 0 ? cfg->max_parallel : 1);
+	r->slots = calloc(r->nslots, sizeof(*r->slots));
+	if (r->slots == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	for (size_t i = 0; i < r->nslots; i++) {
+		rc = dest_open(&r->slots[i], cfg, err);
+		if (rc < 0)
+			return rc;
+		r->slots[i]->rl = &r->rl;
+		r->slots[i]->cancel = shipper_cancel_trampoline;
+		r->slots[i]->cancel_ctx = sh;
+	}
+	rc = pga_path(dir, sizeof(dir), err, "%s/ship/%s", sh->spool, cfg->name);
+	if (rc == 0)
+		rc = pga_mkdir_p(dir, 0750, err);
+	if (rc == 0)
+		rc = ship_state_read(sh->spool, cfg->name, &r->st, err);
+	r->st.stopped = false;
+	return rc;
+}
+
+static void
+runner_close(struct runner *r)
+{
+	for (size_t i = 0; r->slots != NULL && i < r->nslots; i++)
+		dest_close(r->slots[i]);
+	free(r->slots);
+	spool_list_free(&r->list);
+	free(r->pending);
+	if (r->sh != NULL) {
+		ratelimit_destroy(&r->rl);
+		pthread_mutex_destroy(&r->mu);
+	}
+}
+
+static int
+take_lock(struct shipper *sh, struct pga_err *err)
+{
+	char path[PATH_MAX], pid[32];
+	int rc = pga_path(path, sizeof(path), err, "%s/ship.lock", sh->spool);
+
+	if (rc < 0)
+		return rc;
+	sh->lock_fd = flopen(path, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0640);
+	if (sh->lock_fd < 0) {
+		if (errno == EWOULDBLOCK)
+			return pga_fail(err, PGA_ELOCKED,
+					"another 'pga ship' is running on spool '%s'", sh->spool);
+		return pga_fail(err, PGA_EIO, "could not lock '%s': %m", path);
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(sh->lock_fd, 0) == 0)
+		(void)!write(sh->lock_fd, pid, strlen(pid));
+	return 0;
+}
+
+/* Pick the destinations: enabled ones, or the one --dest names. */
+static int
+select_dests(struct shipper *sh, struct pga_err *err)
+{
+	const struct pga_config *cfg = sh->cfg;
+	size_t want = 0;
+
+	for (size_t i = 0; i < cfg->ndests; i++) {
+		const struct pga_dest *d = &cfg->dests[i];
+
+		if (d->enabled && sh->nenabled < SHIP_MAX_DESTS)
+			sh->enabled[sh->nenabled++] = d->name;
+		if (sh->o->dest != NULL && strcmp(d->name, sh->o->dest) == 0 && !d->enabled)
+			return pga_fail(err, PGA_EINVAL, "destination '%s' is disabled (enabled = off)",
+					d->name);
+		if (d->enabled && (sh->o->dest == NULL || strcmp(d->name, sh->o->dest) == 0))
+			want++;
+	}
+	if (cfg->ndests == 0)
+		return pga_fail(err, PGA_ECONFIG, "no [dest:NAME] section in the configuration: nowhere to ship");
+	if (sh->o->dest != NULL && want == 0)
+		return pga_fail(err, PGA_EINVAL, "no destination named '%s' in the configuration",
+				sh->o->dest);
+	if (want == 0)
+		return pga_fail(err, PGA_ECONFIG, "every destination is disabled: nowhere to ship");
+	if (sh->nenabled >= SHIP_MAX_DESTS)
+		return pga_fail(err, PGA_ECONFIG, "more than %d destinations", SHIP_MAX_DESTS - 1);
+	sh->runners = calloc(want, sizeof(*sh->runners));
+	if (sh->runners == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Validate every destination before opening any, so nothing is half set up. */
+static int
+open_runners(struct shipper *sh, struct pga_err *err)
+{
+	const struct pga_config *cfg = sh->cfg;
+	int rc = 0;
+
+	for (size_t i = 0; i < cfg->ndests && rc == 0; i++)
+		if (cfg->dests[i].enabled)
+			rc = dest_validate(&cfg->dests[i], err);
+	for (size_t i = 0; i < cfg->ndests && rc == 0; i++) {
+		const struct pga_dest *d = &cfg->dests[i];
+
+		if (!d->enabled || (sh->o->dest != NULL && strcmp(d->name, sh->o->dest) != 0))
+			continue;
+		rc = runner_open(&sh->runners[sh->nrunners++], sh, d, err);
+	}
+	return rc;
+}
+
+static int
+shipper_init(struct shipper *sh, const struct pga_config *cfg,
+	     const struct ship_opts *o, struct pga_err *err)
+{
+	const char *spool = o->spool ? o->spool : cfg->global.spool_path;
+	char dir[PATH_MAX];
+	int rc;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->cfg = cfg;
+	sh->o = o;
+	sh->lock_fd = -1;
+	if (strlcpy(sh->spool, spool, sizeof(sh->spool)) >= sizeof(sh->spool))
+		return pga_fail(err, PGA_EINVAL, "spool path too long");
+	rc = ship_parse_retain(cfg->global.spool_retain, &sh->retain_shipped, &sh->retain_us, err);
+	if (rc == 0)
+		rc = select_dests(sh, err);
+	if (rc == 0)
+		rc = open_runners(sh, err);
+	if (rc == 0)
+		rc = spool_open(&sh->sp, sh->spool, err);
+	if (rc == 0)
+		rc = pga_path(dir, sizeof(dir), err, "%s/ship", sh->spool);
+	if (rc == 0)
+		rc = pga_mkdir_p(dir, 0750, err);
+	if (rc == 0)
+		rc = take_lock(sh, err);
+	if (rc == 0)
+		rc = prep_new(&sh->prep, err);
+	if (rc == 0 && !o->loop && cfg->global.ship_deadline > 0)
+		sh->deadline_us = pga_mono_us() + cfg->global.ship_deadline;
+	return rc;
+}
+
+static void
+shipper_fini(struct shipper *sh)
+{
+	for (size_t i = 0; i < sh->nrunners; i++)
+		runner_close(&sh->runners[i]);
+	free(sh->runners);
+	prep_free(sh->prep);
+	if (sh->sp != NULL)
+		spool_free(sh->sp);
+	if (sh->lock_fd >= 0)
+		close(sh->lock_fd);
+}
+
+/* ---- the run ---- */
+
+static void
+supervise(struct shipper *sh)
+{
+	int64_t last_hk = pga_mono_us();
+
+	for (;;) {
+		bool all_done = true;
+		struct timespec ts = {0, 200 * 1000 * 1000};
+
+		for (size_t i = 0; i < sh->nrunners; i++)
+			all_done &= atomic_load(&sh->runners[i].done);
+		if (all_done)
+			break;
+		nanosleep(&ts, NULL);
+		flush_counters(sh);
+		if (sh->o->loop && pga_mono_us() - last_hk >= sh->cfg->global.ship_interval) {
+			struct pga_err err = {0};
+
+			if (housekeeping(sh, &err) < 0)
+				log_warn("housekeeping: %s", err.msg);
+			last_hk = pga_mono_us();
+		}
+	}
+}
+
+static int
+exit_status(const struct shipper *sh)
+{
+	size_t failed = 0, stopped = 0;
+
+	for (size_t i = 0; i < sh->nrunners; i++) {
+		if (sh->runners[i].outcome != 0 || sh->runners[i].stopped)
+			failed++;
+		if (sh->runners[i].stopped)
+			stopped++;
+	}
+	/* --loop ends only on request, or when every destination had to stop */
+	if (sh->o->loop)
+		return stopped == sh->nrunners ? PGA_EXIT_FAIL :
+		       stopped > 0 ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
+	if (failed == sh->nrunners)
+		return PGA_EXIT_FAIL;
+	if (failed > 0)
+		return PGA_EXIT_PARTIAL;
+	if (!sh->o->loop && deadline_passed(sh))
+		return PGA_EXIT_PARTIAL;
+	return PGA_EXIT_OK;
+}
+
+int
+ship_run(const struct pga_config *cfg, const struct ship_opts *o,
+	 struct pga_err *err)
+{
+	struct shipper sh;
+	struct pga_err herr = {0};
+	int status = PGA_EXIT_FAIL;
+
+	if (shipper_init(&sh, cfg, o, err) < 0)
+		goto out;
+	if (housekeeping(&sh, &herr) < 0)	/* finish what a crash left */
+		log_warn("housekeeping: %s", herr.msg);
+	for (size_t i = 0; i < sh.nrunners; i++) {
+		if (pthread_create(&sh.runners[i].thread, NULL, runner_main, &sh.runners[i]) != 0) {
+			atomic_store(&sh.runners[i].done, true);
+			sh.runners[i].outcome = PGA_ENOMEM;
+			log_error("%s: could not start its thread", sh.runners[i].what);
+			continue;
+		}
+		sh.runners[i].started = true;
+	}
+	supervise(&sh);
+	for (size_t i = 0; i < sh.nrunners; i++)
+		if (sh.runners[i].started)
+			pthread_join(sh.runners[i].thread, NULL);
+	if (housekeeping(&sh, &herr) < 0)
+		log_warn("housekeeping: %s", herr.msg);
+	flush_counters(&sh);
+	status = exit_status(&sh);
+out:
+	shipper_fini(&sh);
+	return status;
+}

@@ -1,0 +1,81 @@
+/*
+ * ship.h - the shipping engine behind `pga ship`, and its reports for
+ * `pga status` and `pga check`
+ *
+ * Delivery: sealed segments are taken oldest first (across collectors by
+ * creation time, within a collector by sequence) and put to every enabled
+ * destination.  Each destination runs on its own threads (max-parallel
+ * upload slots, its own token bucket and retry clock), so a slow or dead
+ * destination never holds up the others.  Every segment is verified
+ * (seg_verify_stream) before its first upload; one that fails is moved to
+ * quarantine and never shipped.
+ *
+ * Durability: after a destination confirmed a segment, the shipper writes
+ * and fsyncs SPOOL/ship/<dest>/<name>.ok.  A segment leaves ready/ only when
+ * every enabled destination has its marker and spool-retain allows it
+ * ('shipped': at once; a duration: that long after the last confirmation).
+ * A crash between confirmation and marker costs one re-upload, which the
+ * destinations make harmless (create-only writes, compare on conflict).
+ *
+ * Failures: retryable errors (network, 5xx, 408, 429, timeouts) are retried
+ * with exponential backoff and full jitter up to retries attempts per
+ * segment; then, or on a permanent error, the destination stops for this
+ * pass (--loop tries again after ship-interval).  A different object under
+ * a segment's name stops that destination until pga ship is restarted.
+ * Everything is logged and kept in SPOOL/ship/<dest>/state for status.
+ *
+ * One `pga ship` per spool (flock on SPOOL/ship.lock).  Counters in
+ * SPOOL/counters: segments_shipped and bytes_shipped count deliveries (a
+ * segment sent to two destinations counts twice), ship_errors failed
+ * attempts; they are flushed every second and at exit, so a kill -9 may
+ * lose up to a second of counts but never a segment.
+ */
+#ifndef PGA_SHIP_H
+#define PGA_SHIP_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/cli.h"
+#include "common/err.h"
+#include "common/jsonw.h"
+
+struct ship_opts {
+	const char *spool;		/* NULL: [global] spool-path */
+	const char *dest;		/* only this destination, or NULL: all enabled */
+	bool loop;			/* run until SIGTERM/SIGINT */
+};
+
+/*
+ * Ship; returns an exit status: PGA_EXIT_OK (everything pending was
+ * delivered, or --loop stopped on request), PGA_EXIT_PARTIAL (some
+ * destinations failed, others did not, or ship-deadline left work),
+ * PGA_EXIT_FAIL (start-up error in err, or every destination failed).
+ * On SIGTERM/SIGINT no new upload starts; uploads in flight get 10 s to
+ * finish and are then abandoned (their segment stays pending).
+ */
+int ship_run(const struct pga_config *cfg, const struct ship_opts *o,
+	     struct pga_err *err);
+
+/*
+ * Per enabled destination: pending segments and bytes (in ready/ without
+ * its marker), oldest pending age, delivered totals, last success, last
+ * error.  With jw, writes one JSON array value (the caller has written the
+ * key); otherwise human-readable lines to out.  Reads only; safe while
+ * pga ship runs.  spool NULL: [global] spool-path.
+ */
+int ship_status(struct pga_ctx *ctx, const char *spool, struct jsonw *jw,
+		FILE *out, struct pga_err *err);
+
+/*
+ * For pga check: validate every enabled destination's configuration, open
+ * it and call its check (reachability and credentials, nothing written
+ * except the file destination's probe file).  With jw, writes one JSON
+ * array value ([{"name","url","ok","error"}]); otherwise one line per
+ * destination to out.  *failures gets the number that failed.  Returns 0,
+ * or an error only when the report itself could not be made.
+ */
+int ship_check_destinations(struct pga_ctx *ctx, struct jsonw *jw, FILE *out,
+			    int *failures, struct pga_err *err);
+
+#endif
