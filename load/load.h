@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/err.h"
 #include "spool/segment.h"
@@ -36,6 +37,7 @@ struct load_opts {
 	int64_t since, until;		/* snapshot-time window; INT64_MIN/MAX for none */
 	const char *collector;		/* only this collector, or NULL */
 	bool dry_run;			/* verify and count, write nothing */
+	bool init;			/* loader_open() creates/upgrades the schema */
 };
 
 enum load_result {
@@ -46,12 +48,20 @@ enum load_result {
 };
 
 struct load_seg_stats {
-	uint64_t blocks, rows, bytes;	/* what was written */
-	uint64_t blocks_skipped;	/* outside the time window */
+	uint64_t blocks, rows, bytes;	/* what was written (bytes: CSV) */
+	uint64_t blocks_skipped;	/* outside the time window or loaded before */
 	uint64_t columns_dropped;	/* columns the central schema does not know */
+	uint64_t blocks_refused;	/* custom metric named like one of our objects */
+	uint64_t seg_bytes;		/* size of the segment file */
+	bool partial;			/* some blocks left out by --since/--until */
 };
 
-/* Connect and check the schema exists at a version this pga knows. */
+/*
+ * Connect and check the schema exists at the version this pga knows
+ * (PGA_ENOTFOUND without it, PGA_EVERSION when older or newer); with
+ * o->init, create or upgrade it instead.  Tables for catalog metrics this
+ * pga knows but the database lacks are added here (additive, idempotent).
+ */
 int loader_open(struct loader **out, const struct load_opts *o,
 		struct pga_err *err);
 /* Create or upgrade the schema (migrations in one transaction). */
@@ -65,11 +75,72 @@ int loader_load_segment(struct loader *l, const char *name, seg_read_fn fn,
 			void *ctx, enum load_result *res,
 			struct load_seg_stats *st, struct pga_err *err);
 /*
+ * The same for a segment on disk: a segment already in the ledger is
+ * recognised from its header and footer alone (nothing else is read), and
+ * the file can be read twice (verification and DDL before the transaction).
+ * loader_load_segment() copies a stream to an unlinked temporary file in
+ * $TMPDIR and calls this.  Prefer it whenever there is a path.
+ */
+int loader_load_file(struct loader *l, const char *name, const char *path,
+		     enum load_result *res, struct load_seg_stats *st,
+		     struct pga_err *err);
+/* Same, for an open file descriptor (read with pread; not closed). */
+int loader_load_fd(struct loader *l, const char *name, int fd,
+		   enum load_result *res, struct load_seg_stats *st,
+		   struct pga_err *err);
+/*
+ * By default a segment another loader is loading right now gives
+ * LOAD_BUSY at once; with wait, the call waits for that loader to finish
+ * and then reports what it did (usually LOAD_DUPLICATE).
+ */
+void loader_set_wait(struct loader *l, bool wait);
+/*
+ * Drop daily partitions of every metric table that end before cutoff (one
+ * transaction each, with a lock timeout: a partition in use is skipped and
+ * counted in *busy).
+ */
+int loader_retain(struct loader *l, int64_t cutoff_us, uint64_t *dropped,
+		  uint64_t *busy, struct pga_err *err);
+/*
  * Is (collector, seq) in the ledger?  1 with sha filled, 0 if not.  Used by
  * the shipper's postgres destination as its HEAD.
  */
 int loader_lookup(struct loader *l, const char *collector, uint64_t seq,
 		  uint8_t sha[PGA_SHA256_LEN], struct pga_err *err);
 void loader_close(struct loader *l);
+
+/* ---- a whole load: sources, jobs, progress, summary (run.c) ---- */
+
+struct load_run_opts {
+	struct load_opts lo;
+	const char *from;		/* spool dir, directory, tar or file */
+	int jobs;			/* loaders in parallel, >= 1 */
+	int64_t retain_us;		/* > 0: drop partitions older than this */
+	bool json;			/* JSON summary on out */
+	bool progress;			/* live progress line on stderr */
+	bool fresh;			/* restore: the ledger must be empty */
+};
+
+struct load_totals {
+	uint64_t segments, loaded, duplicate, filtered, busy, refused, conflicts;
+	uint64_t blocks, rows, bytes, seg_bytes, blocks_skipped, columns_dropped,
+		 blocks_refused, partial;
+	uint64_t partitions_dropped, partitions_busy;
+	int64_t elapsed_us;
+};
+
+/*
+ * Load every segment of ro->from.  Returns PGA_EXIT_OK, PGA_EXIT_PARTIAL
+ * (some segments refused, the rest loaded) or PGA_EXIT_FAIL (nothing could
+ * be done: connection, schema, source); the summary goes to out.
+ */
+int load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *t);
+
+/*
+ * `pga status --central`: per collector, last snapshot, lag, segments,
+ * gaps, chain breaks, quarantined segments.  Text or JSON to out.
+ */
+int load_status_central(const struct load_opts *o, bool json, FILE *out,
+			struct pga_err *err);
 
 #endif

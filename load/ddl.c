@@ -1,0 +1,630 @@
+/*
+ * ddl.c - what a segment needs to exist before its transaction runs
+ *
+ * A segment is verified and its block headers read before anything is
+ * written (loader.c); the metrics, days, servers and custom columns found
+ * there are checked against per-loader caches, and whatever is missing is
+ * created here, each kind in its own short transaction.  Doing DDL inside
+ * the load transaction could deadlock two loaders (each holding its
+ * metric tables while waiting for the other's to change), so it never
+ * happens there.
+ *
+ * Partitions are created as plain tables and then ATTACHed: ATTACH takes
+ * SHARE UPDATE EXCLUSIVE on the parent, which does not wait for loaders
+ * that are COPYing into it, where CREATE TABLE ... PARTITION OF would take
+ * ACCESS EXCLUSIVE and stall them all.  An advisory lock per schema
+ * serialises the creations so two loaders never race on one name.
+ */
+#define _GNU_SOURCE
+#include "load/load_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/string.h>
+
+#include "collect/catalog.h"
+#include "common/log.h"
+#include "common/pgutil.h"
+
+#define DDL_LOCK_TIMEOUT "2s"
+#define DDL_RETRIES 30
+
+/* ---- table cache ---- */
+
+static void
+table_clear(struct ld_table *t)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->cols[i]);
+	free(t->cols);
+	free(t->days);
+	t->cols = NULL;
+	t->days = NULL;
+	t->ncols = t->ndays = t->days_cap = 0;
+}
+
+void
+ld_tables_forget(struct loader *l)
+{
+	for (size_t i = 0; i < l->ntables; i++)
+		table_clear(&l->tables[i]);
+	l->ntables = 0;
+}
+
+struct ld_table *
+ld_table_find(struct loader *l, const char *metric)
+{
+	for (size_t i = 0; i < l->ntables; i++)
+		if (strcmp(l->tables[i].metric, metric) == 0)
+			return &l->tables[i];
+	return NULL;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cmp_day(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+bool
+ld_table_has_col(const struct ld_table *t, const char *col)
+{
+	return bsearch(&col, t->cols, t->ncols, sizeof(char *), cmp_str) != NULL;
+}
+
+bool
+ld_table_has_day(const struct ld_table *t, int32_t day)
+{
+	return bsearch(&day, t->days, t->ndays, sizeof(int32_t), cmp_day) != NULL;
+}
+
+/* "..._pYYYYMMDD" to a day number; -1 (false) when the name is not one. */
+static bool
+partition_day(const char *relname, int32_t *day)
+{
+	size_t n = strlen(relname);
+	struct tm tm = {0};
+	int ymd;
+
+	if (n < 10 || relname[n - 10] != '_' || relname[n - 9] != 'p' ||
+	    strspn(relname + n - 8, "0123456789") != 8)
+		return false;
+	ymd = atoi(relname + n - 8);
+	tm.tm_year = ymd / 10000 - 1900;
+	tm.tm_mon = ymd / 100 % 100 - 1;
+	tm.tm_mday = ymd % 100;
+	*day = (int32_t)(timegm(&tm) / 86400);
+	return true;
+}
+
+static int
+load_cols(struct loader *l, struct ld_table *t, struct pga_err *err)
+{
+	const char *params[1] = {t->qname};
+	PGresult *res = NULL;
+	int rc = ld_exec(l, "SELECT a.attname FROM pg_attribute a"
+			 " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0"
+			 " AND NOT a.attisdropped", 1, params, &res, err);
+	int n = rc == 0 ? PQntuples(res) : 0;
+
+	if (rc == 0)
+		t->cols = calloc((size_t)n + 1, sizeof(char *));
+	if (rc == 0 && t->cols == NULL)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	for (int i = 0; rc == 0 && i < n; i++) {
+		const char *c = PQgetvalue(res, i, 0);
+
+		if (ld_fixed_col(c))
+			continue;
+		t->cols[t->ncols] = strdup(c);
+		if (t->cols[t->ncols++] == NULL)
+			rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	PQclear(res);
+	if (rc == 0)
+		qsort(t->cols, t->ncols, sizeof(char *), cmp_str);
+	return rc == 0 && n == 0 ? PGA_ENOTFOUND : rc;
+}
+
+static int
+load_days(struct loader *l, struct ld_table *t, struct pga_err *err)
+{
+	const char *params[1] = {t->qname};
+	PGresult *res = NULL;
+	int rc = ld_exec(l, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+			 " WHERE i.inhparent = to_regclass($1)", 1, params, &res, err);
+	int n = rc == 0 ? PQntuples(res) : 0;
+
+	if (rc == 0)
+		rc = ld_grow((void **)&t->days, &t->days_cap, (size_t)n + 1, sizeof(int32_t), err);
+	for (int i = 0; rc == 0 && i < n; i++)
+		if (partition_day(PQgetvalue(res, i, 0), &t->days[t->ndays]))
+			t->ndays++;
+	PQclear(res);
+	if (rc == 0)
+		qsort(t->days, t->ndays, sizeof(int32_t), cmp_day);
+	return rc;
+}
+
+int
+ld_table_load(struct loader *l, const char *metric, struct ld_table **out,
+	      struct pga_err *err)
+{
+	struct ld_table *t = ld_table_find(l, metric);
+	int rc;
+
+	*out = NULL;
+	if (t == NULL) {
+		rc = ld_grow((void **)&l->tables, &l->tables_cap, l->ntables + 1,
+			     sizeof(*l->tables), err);
+		if (rc < 0)
+			return rc;
+		t = &l->tables[l->ntables];
+		memset(t, 0, sizeof(*t));
+		strlcpy(t->metric, metric, sizeof(t->metric));
+		rc = ld_qualify(l->schema, metric, t->qname, sizeof(t->qname), err);
+		if (rc < 0)
+			return rc;
+		t->custom = catalog_find(metric) == NULL;
+		l->ntables++;
+	}
+	table_clear(t);
+	rc = load_cols(l, t, err);
+	if (rc == 0)
+		rc = load_days(l, t, err);
+	if (rc < 0) {
+		table_clear(t);
+		/* not cached: a table that does not exist yet is looked up again */
+		*t = l->tables[--l->ntables];
+		return rc == PGA_ENOTFOUND ? 0 : rc;
+	}
+	*out = t;
+	return 0;
+}
+
+/* ---- what a segment needs ---- */
+
+void
+ld_needs_reset(struct ld_needs *n)
+{
+	n->nparts = n->ncols = n->nsrvs = 0;
+}
+
+void
+ld_needs_free(struct ld_needs *n)
+{
+	free(n->parts);
+	free(n->cols);
+	free(n->srvs);
+	memset(n, 0, sizeof(*n));
+}
+
+static int
+need_part(struct loader *l, const char *metric, int32_t day, struct pga_err *err)
+{
+	struct ld_needs *n = &l->needs;
+
+	for (size_t i = 0; i < n->nparts; i++)
+		if (n->parts[i].day == day && strcmp(n->parts[i].metric, metric) == 0)
+			return 0;
+	if (ld_grow((void **)&n->parts, &n->parts_cap, n->nparts + 1, sizeof(*n->parts), err) < 0)
+		return err->code;
+	strlcpy(n->parts[n->nparts].metric, metric, sizeof(n->parts[0].metric));
+	n->parts[n->nparts++].day = day;
+	return 0;
+}
+
+/* col "" means: the table itself. */
+static int
+need_col(struct loader *l, const char *metric, const char *col, struct pga_err *err)
+{
+	struct ld_needs *n = &l->needs;
+
+	for (size_t i = 0; i < n->ncols; i++)
+		if (strcmp(n->cols[i].col, col) == 0 && strcmp(n->cols[i].metric, metric) == 0)
+			return 0;
+	if (ld_grow((void **)&n->cols, &n->cols_cap, n->ncols + 1, sizeof(*n->cols), err) < 0)
+		return err->code;
+	strlcpy(n->cols[n->ncols].metric, metric, sizeof(n->cols[0].metric));
+	strlcpy(n->cols[n->ncols++].col, col, sizeof(n->cols[0].col));
+	return 0;
+}
+
+static int
+need_srv(struct loader *l, const struct seg_block_meta *m, struct pga_err *err)
+{
+	struct ld_needs *n = &l->needs;
+	struct ld_need_srv *s;
+
+	for (size_t i = 0; i < n->nsrvs; i++)
+		if (n->srvs[i].sysid == m->sysid && n->srvs[i].port == m->port &&
+		    strcmp(n->srvs[i].host, m->host) == 0)
+			return 0;
+	if (ld_grow((void **)&n->srvs, &n->srvs_cap, n->nsrvs + 1, sizeof(*n->srvs), err) < 0)
+		return err->code;
+	s = &n->srvs[n->nsrvs++];
+	s->sysid = m->sysid;
+	s->port = m->port;
+	s->version = m->server_version;
+	strlcpy(s->host, m->host, sizeof(s->host));
+	strlcpy(s->target, m->target, sizeof(s->target));
+	return 0;
+}
+
+int32_t
+ld_server_lookup(struct loader *l, uint64_t sysid, const char *host, uint16_t port)
+{
+	for (size_t i = 0; i < l->nservers; i++)
+		if (l->servers[i].sysid == sysid && l->servers[i].port == port &&
+		    strcmp(l->servers[i].host, host) == 0)
+			return l->servers[i].id;
+	return -1;
+}
+
+int
+ld_need_block(struct loader *l, const struct seg_block_meta *m, struct pga_err *err)
+{
+	struct ld_table *t = ld_table_find(l, m->metric);
+	int32_t day = ld_day_of(m->snapshot_us);
+	int rc = 0;
+
+	if (t == NULL)
+		rc = ld_table_load(l, m->metric, &t, err);
+	if (rc == 0 && t == NULL)
+		rc = need_col(l, m->metric, "", err);
+	if (rc == 0 && (t == NULL || t->custom)) {
+		bool custom = catalog_find(m->metric) == NULL;
+
+		for (uint16_t i = 0; rc == 0 && custom && i < m->ncols; i++)
+			if (!ld_fixed_col(m->cols[i]) && (t == NULL || !ld_table_has_col(t, m->cols[i])))
+				rc = need_col(l, m->metric, m->cols[i], err);
+	}
+	if (rc == 0 && (t == NULL || !ld_table_has_day(t, day)))
+		rc = need_part(l, m->metric, day, err);
+	if (rc == 0 && ld_server_lookup(l, m->sysid, m->host, m->port) < 0)
+		rc = need_srv(l, m, err);
+	return rc;
+}
+
+/* ---- creating what is needed ---- */
+
+static int
+ddl_begin(struct loader *l, struct pga_err *err)
+{
+	char key[32];
+	const char *params[1] = {key};
+	int rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
+
+	snprintf(key, sizeof(key), "%" PRId64,
+		 (int64_t)ld_hash64(l->schema, strlen(l->schema), 0xdd1));
+	if (rc == 0)
+		rc = ld_exec(l, "SET LOCAL lock_timeout = '" DDL_LOCK_TIMEOUT "'", 0, NULL, NULL, err);
+	if (rc == 0)
+		rc = ld_exec(l, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, NULL, err);
+	return rc;
+}
+
+static int
+ddl_end(struct loader *l, int rc, struct pga_err *err)
+{
+	if (rc == 0)
+		rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
+	if (rc < 0)
+		ld_rollback(l);
+	return rc;
+}
+
+/* Retry a DDL step that timed out waiting for a lock held by a loader. */
+static int
+ddl_retry(struct loader *l, int (*step)(struct loader *, struct pga_err *),
+	  struct pga_err *err)
+{
+	int rc;
+
+	for (int i = 0;; i++) {
+		rc = step(l, err);
+		if (rc == 0 || i >= DDL_RETRIES || strcmp(ld_last_sqlstate(), "55P03") != 0)
+			return rc;
+		log_debug("ddl waits for a lock, retrying: %s", err->msg);
+		usleep(100000);
+	}
+}
+
+static int
+create_custom_table(struct loader *l, const char *metric, struct pga_err *err)
+{
+	char qt[LD_QNAME_MAX], sql[LD_SQL_MAX];
+	const char *params[1] = {metric};
+	int rc = ld_qualify(l->schema, metric, qt, sizeof(qt), err);
+
+	if (rc < 0)
+		return rc;
+	snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS %s (collector_id integer NOT NULL,"
+		 " server_id integer NOT NULL, snapshot_time timestamptz NOT NULL, dbname text)"
+		 " PARTITION BY RANGE (snapshot_time)", qt);
+	rc = ld_exec(l, sql, 0, NULL, NULL, err);
+	if (rc == 0) {
+		snprintf(sql, sizeof(sql), "INSERT INTO %s.metrics (metric, kind) VALUES ($1, 'custom')"
+			 " ON CONFLICT DO NOTHING", l->qschema);
+		rc = ld_exec(l, sql, 1, params, NULL, err);
+	}
+	if (rc == 0)
+		log_info("central table '%s' created for a custom metric", metric);
+	return rc;
+}
+
+static int
+create_tables(struct loader *l, struct pga_err *err)
+{
+	int rc = ddl_begin(l, err);
+
+	for (size_t i = 0; rc == 0 && i < l->needs.ncols; i++) {
+		const struct ld_need_col *c = &l->needs.cols[i];
+		const struct metric_def *m = catalog_find(c->metric);
+
+		if (c->col[0] != '\0')
+			continue;
+		rc = m ? ld_schema_ensure_metric(l, m, err) : create_custom_table(l, c->metric, err);
+	}
+	return ddl_end(l, rc, err);
+}
+
+/* One ALTER per custom table with every new column: ACCESS EXCLUSIVE, briefly. */
+static int
+add_columns(struct loader *l, struct pga_err *err)
+{
+	char sql[LD_SQL_MAX], q[2 * LD_IDENT_MAX + 4];
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < l->needs.ncols; i++) {
+		const char *metric = l->needs.cols[i].metric;
+		size_t n = 0;
+		bool any = false, seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(l->needs.cols[j].metric, metric) == 0 && l->needs.cols[j].col[0];
+		if (seen || l->needs.cols[i].col[0] == '\0')
+			continue;
+		rc = ld_qualify(l->schema, metric, q, sizeof(q), err);
+		n = (size_t)snprintf(sql, sizeof(sql), "ALTER TABLE %s", q);
+		for (size_t j = i; rc == 0 && j < l->needs.ncols; j++) {
+			const struct ld_need_col *c = &l->needs.cols[j];
+
+			if (c->col[0] == '\0' || strcmp(c->metric, metric) != 0)
+				continue;
+			rc = pga_pg_quote_ident(c->col, q, sizeof(q), err);
+			n += (size_t)snprintf(sql + n, n < sizeof(sql) ? sizeof(sql) - n : 0,
+					      "%s ADD COLUMN IF NOT EXISTS %s text", any ? "," : "", q);
+			any = true;
+		}
+		if (rc == 0 && n >= sizeof(sql))
+			rc = pga_fail(err, PGA_EINVAL, "too many new columns for '%s'", metric);
+		if (rc == 0)
+			rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
+		if (rc == 0)
+			rc = ld_exec(l, "SET LOCAL lock_timeout = '" DDL_LOCK_TIMEOUT "'", 0, NULL, NULL, err);
+		if (rc == 0)
+			rc = ld_exec(l, sql, 0, NULL, NULL, err);
+		rc = ddl_end(l, rc, err);
+		if (rc == 0)
+			log_info("central table '%s': added columns for a custom metric", metric);
+	}
+	return rc;
+}
+
+static void
+day_text(int32_t day, char *buf, size_t cap)
+{
+	time_t t = (time_t)day * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, cap, "%Y-%m-%d 00:00:00+00", &tm);
+}
+
+static int
+create_partition(struct loader *l, const char *metric, int32_t day, struct pga_err *err)
+{
+	char suffix[16], part[LD_IDENT_MAX], qp[LD_QNAME_MAX], qt[LD_QNAME_MAX];
+	char from[32], to[32], sql[LD_SQL_MAX];
+	const char *params[1] = {qp};
+	time_t t = (time_t)day * 86400;
+	PGresult *res = NULL;
+	struct tm tm;
+	int rc;
+
+	gmtime_r(&t, &tm);
+	strftime(suffix, sizeof(suffix), "_p%Y%m%d", &tm);
+	ld_derived_name(metric, suffix, part, sizeof(part));
+	rc = ld_qualify(l->schema, part, qp, sizeof(qp), err);
+	if (rc == 0)
+		rc = ld_qualify(l->schema, metric, qt, sizeof(qt), err);
+	if (rc == 0)
+		rc = ld_exec(l, "SELECT to_regclass($1) IS NOT NULL", 1, params, &res, err);
+	if (rc < 0 || strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		PQclear(res);
+		return rc;
+	}
+	PQclear(res);
+	day_text(day, from, sizeof(from));
+	day_text(day + 1, to, sizeof(to));
+	snprintf(sql, sizeof(sql), "CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS);"
+		 "ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')",
+		 qp, qt, qt, qp, from, to);
+	rc = ld_exec(l, sql, 0, NULL, NULL, err);
+	if (rc == 0)
+		log_debug("created partition '%s'", part);
+	return rc;
+}
+
+static int
+create_partitions(struct loader *l, struct pga_err *err)
+{
+	int rc = ddl_begin(l, err);
+
+	for (size_t i = 0; rc == 0 && i < l->needs.nparts; i++) {
+		struct ld_table *t = ld_table_find(l, l->needs.parts[i].metric);
+
+		if (t != NULL && ld_table_has_day(t, l->needs.parts[i].day))
+			continue;
+		rc = create_partition(l, l->needs.parts[i].metric, l->needs.parts[i].day, err);
+	}
+	return ddl_end(l, rc, err);
+}
+
+static int
+upsert_server(struct loader *l, const struct ld_need_srv *s, struct pga_err *err)
+{
+	char sysid[24], port[8], version[12], sql[1024];
+	const char *params[5] = {sysid, s->host, port, s->target, version};
+	PGresult *res = NULL;
+	struct ld_server *c;
+	int rc;
+
+	snprintf(sysid, sizeof(sysid), "%" PRIu64, s->sysid);
+	snprintf(port, sizeof(port), "%u", s->port);
+	snprintf(version, sizeof(version), "%u", s->version);
+	snprintf(sql, sizeof(sql), "INSERT INTO %s.servers (system_identifier, host, port, target,"
+		 " server_version) VALUES ($1, $2, $3, nullif($4, ''), nullif($5::integer, 0))"
+		 " ON CONFLICT (system_identifier, host, port) DO UPDATE"
+		 " SET target = coalesce(EXCLUDED.target, servers.target),"
+		 " server_version = coalesce(EXCLUDED.server_version, servers.server_version)"
+		 " RETURNING server_id", l->qschema);
+	rc = ld_exec(l, sql, 5, params, &res, err);
+	if (rc == 0)
+		rc = ld_grow((void **)&l->servers, &l->servers_cap, l->nservers + 1,
+			     sizeof(*l->servers), err);
+	if (rc == 0) {
+		c = &l->servers[l->nservers++];
+		c->sysid = s->sysid;
+		c->port = s->port;
+		c->id = atoi(PQgetvalue(res, 0, 0));
+		strlcpy(c->host, s->host, sizeof(c->host));
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+step_tables(struct loader *l, struct pga_err *err)
+{
+	return create_tables(l, err);
+}
+
+static int
+step_partitions(struct loader *l, struct pga_err *err)
+{
+	return create_partitions(l, err);
+}
+
+static int
+step_columns(struct loader *l, struct pga_err *err)
+{
+	return add_columns(l, err);
+}
+
+/* Reload the tables the needs named, so the caches see what was made. */
+static int
+refresh_tables(struct loader *l, struct pga_err *err)
+{
+	struct ld_table *t;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < l->needs.ncols; i++)
+		rc = ld_table_load(l, l->needs.cols[i].metric, &t, err);
+	for (size_t i = 0; rc == 0 && i < l->needs.nparts; i++)
+		rc = ld_table_load(l, l->needs.parts[i].metric, &t, err);
+	return rc;
+}
+
+int
+ld_apply_needs(struct loader *l, struct pga_err *err)
+{
+	bool tables = false, cols = false;
+	int rc = 0;
+
+	for (size_t i = 0; i < l->needs.ncols; i++) {
+		tables |= l->needs.cols[i].col[0] == '\0';
+		cols |= l->needs.cols[i].col[0] != '\0';
+	}
+	if (tables)
+		rc = ddl_retry(l, step_tables, err);
+	if (rc == 0 && cols)
+		rc = ddl_retry(l, step_columns, err);
+	if (rc == 0 && (tables || cols))
+		rc = refresh_tables(l, err);
+	if (rc == 0 && l->needs.nparts > 0)
+		rc = ddl_retry(l, step_partitions, err);
+	for (size_t i = 0; rc == 0 && i < l->needs.nsrvs; i++)
+		rc = upsert_server(l, &l->needs.srvs[i], err);
+	if (rc == 0 && l->needs.nparts > 0)
+		rc = refresh_tables(l, err);
+	return rc;
+}
+
+/* ---- collectors ---- */
+
+int
+ld_collector_id(struct loader *l, const struct seg_header *h, int32_t *id,
+		struct pga_err *err)
+{
+	char sql[512];
+	const char *params[3] = {h->collector, h->hostname, h->writer};
+	PGresult *res = NULL;
+	int rc;
+
+	for (size_t i = 0; i < l->ncollectors; i++)
+		if (strcmp(l->collectors[i].name, h->collector) == 0) {
+			*id = l->collectors[i].id;
+			return 0;
+		}
+	snprintf(sql, sizeof(sql), "INSERT INTO %s.collectors (collector, hostname, writer)"
+		 " VALUES ($1, $2, $3) ON CONFLICT (collector) DO NOTHING", l->qschema);
+	rc = ld_exec(l, sql, 3, params, NULL, err);
+	if (rc == 0) {
+		snprintf(sql, sizeof(sql), "SELECT collector_id FROM %s.collectors WHERE collector = $1",
+			 l->qschema);
+		rc = ld_exec(l, sql, 1, params, &res, err);
+	}
+	if (rc == 0)
+		rc = ld_grow((void **)&l->collectors, &l->collectors_cap, l->ncollectors + 1,
+			     sizeof(*l->collectors), err);
+	if (rc == 0) {
+		*id = atoi(PQgetvalue(res, 0, 0));
+		strlcpy(l->collectors[l->ncollectors].name, h->collector,
+			sizeof(l->collectors[0].name));
+		l->collectors[l->ncollectors++].id = *id;
+	}
+	PQclear(res);
+	return rc;
+}
+
+bool
+ld_warn_once(struct loader *l, const char *key)
+{
+	char *k;
+
+	for (size_t i = 0; i < l->nwarned; i++)
+		if (strcmp(l->warned[i], key) == 0)
+			return false;
+	if (l->nwarned >= 1024 || ld_grow((void **)&l->warned, &l->warned_cap, l->nwarned + 1,
+					  sizeof(char *), NULL) < 0)
+		return true;
+	k = strdup(key);
+	if (k != NULL)
+		l->warned[l->nwarned++] = k;
+	return true;
+}

@@ -1,0 +1,227 @@
+/*
+ * load_int.h - internals shared by the loader's files (not an interface)
+ *
+ *   schema.c   migrations, the catalog tables and delta views, names
+ *   ddl.c      on-demand DDL outside the load transaction: collectors,
+ *              servers, daily partitions, custom tables and columns
+ *   copy.c     decompressed CSV to COPY: per-row constant prefix, and the
+ *              libcsv rewrite that drops unknown columns
+ *   loader.c   the segment transaction (claim, ledger, blocks, commit)
+ *
+ * Locking rules that keep concurrent loaders deadlock-free (see loader.c):
+ * every DDL statement runs in its own short transaction before the load
+ * transaction begins, so a load transaction only ever takes ROW EXCLUSIVE /
+ * ACCESS SHARE locks on metric tables, one ledger key, and the collector's
+ * registry row as its very last statement.
+ */
+#ifndef PGA_LOAD_INT_H
+#define PGA_LOAD_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <csv.h>
+#include <libpq-fe.h>
+
+#include "common/err.h"
+#include "load/load.h"
+#include "spool/segment.h"
+
+#define LD_IDENT_MAX 64			/* NAMEDATALEN */
+#define LD_QNAME_MAX (2 * 2 * LD_IDENT_MAX + 8)
+#define LD_SQL_MAX 8192
+#define LD_DAY_US (86400LL * 1000000LL)
+
+/* The columns every metric table has besides the block's own. */
+#define LD_FIXED_COLS "collector_id, server_id, snapshot_time, dbname"
+bool ld_fixed_col(const char *name);
+
+/* ---- names (schema.c) ---- */
+
+/*
+ * A name derived from a metric with a suffix ("_delta", "_series",
+ * "_p20261125"), kept under 63 bytes: long metric names are cut and an
+ * 8-digit hash of the full name keeps them apart.
+ */
+void ld_derived_name(const char *metric, const char *suffix, char *buf, size_t cap);
+/* Custom metric names that would collide with our own objects. */
+bool ld_metric_reserved(const char *metric);
+/* "schema"."name", both quoted. */
+int ld_qualify(const char *schema, const char *name, char *buf, size_t cap,
+	       struct pga_err *err);
+/* Day number (UTC days since 1970-01-01) of a time, floor for negatives. */
+int32_t ld_day_of(int64_t us);
+/* 64-bit FNV-1a, for advisory lock keys and name hashes. */
+uint64_t ld_hash64(const void *buf, size_t len, uint64_t h);
+
+/* ---- small growable arrays ---- */
+
+int ld_grow(void **v, size_t *cap, size_t need, size_t elem, struct pga_err *err);
+
+/* ---- per-loader caches ---- */
+
+struct ld_table {
+	char metric[SEG_METRIC_MAX + 1];
+	char qname[LD_QNAME_MAX];
+	bool custom;
+	char **cols;			/* sorted; fixed columns excluded */
+	size_t ncols;
+	int32_t *days;			/* existing daily partitions, sorted */
+	size_t ndays, days_cap;
+};
+
+struct ld_server {
+	uint64_t sysid;
+	uint16_t port;
+	int32_t id;
+	char host[256];
+};
+
+struct ld_collector {
+	char name[65];
+	int32_t id;
+};
+
+/* Things a segment needs before its transaction can run. */
+struct ld_need_part { char metric[SEG_METRIC_MAX + 1]; int32_t day; };
+struct ld_need_col { char metric[SEG_METRIC_MAX + 1]; char col[LD_IDENT_MAX]; };
+struct ld_need_srv {
+	uint64_t sysid;
+	uint16_t port;
+	uint32_t version;
+	char host[256];
+	char target[65];
+};
+
+struct ld_needs {
+	struct ld_need_part *parts;
+	size_t nparts, parts_cap;
+	struct ld_need_col *cols;	/* custom metric columns (and tables) */
+	size_t ncols, cols_cap;
+	struct ld_need_srv *srvs;
+	size_t nsrvs, srvs_cap;
+};
+
+void ld_needs_reset(struct ld_needs *n);
+void ld_needs_free(struct ld_needs *n);
+
+struct loader {
+	PGconn *conn;
+	struct load_opts o;
+	char schema[LD_IDENT_MAX];
+	char qschema[2 * LD_IDENT_MAX + 4];
+	bool wait_claims;
+	struct ld_table *tables;
+	size_t ntables, tables_cap;
+	struct ld_server *servers;
+	size_t nservers, servers_cap;
+	struct ld_collector *collectors;
+	size_t ncollectors, collectors_cap;
+	struct ld_needs needs;
+	uint8_t *rbuf;			/* decompressed CSV, LD_RBUF bytes */
+	char tmpdir[4096];
+	/* warnings given once per loader: "metric.column" */
+	char **warned;
+	size_t nwarned, warned_cap;
+};
+
+/* ---- SQL helpers (loader.c) ---- */
+
+/* Run sql with text params; res (may be NULL) receives a TUPLES_OK/COMMAND_OK result. */
+int ld_exec(struct loader *l, const char *sql, int nparams, const char *const *params,
+	    PGresult **res, struct pga_err *err);
+/* SQLSTATE of the last failed ld_exec on this thread ("" if none). */
+const char *ld_last_sqlstate(void);
+void ld_rollback(struct loader *l);
+
+/* ---- schema (schema.c) ---- */
+
+#define LD_SCHEMA_VERSION 1
+
+/* Current version, 0 if the schema or its version table does not exist. */
+int ld_schema_version(struct loader *l, int *version, struct pga_err *err);
+/* Apply all migrations newer than the database's, in one transaction. */
+int ld_schema_migrate(struct loader *l, struct pga_err *err);
+/*
+ * One table per catalog metric (columns added as the catalog grows), their
+ * series indexes and delta views; skipped when this catalog's fingerprint is
+ * already recorded.  force runs it regardless.
+ */
+int ld_schema_ensure_catalog(struct loader *l, bool force, struct pga_err *err);
+struct metric_def;
+/* Table, index and delta view of one catalog metric, in the caller's transaction. */
+int ld_schema_ensure_metric(struct loader *l, const struct metric_def *m,
+			    struct pga_err *err);
+/* The DDL of one catalog metric (table, index, delta view if cumulative). */
+int ld_schema_metric_sql(const char *qschema, const struct metric_def *m,
+			 char **sql, struct pga_err *err);
+
+/* ---- DDL and caches (ddl.c) ---- */
+
+struct ld_table *ld_table_find(struct loader *l, const char *metric);
+/* Load (or reload) a table's columns and partitions; *t NULL if it does not exist. */
+int ld_table_load(struct loader *l, const char *metric, struct ld_table **t,
+		  struct pga_err *err);
+bool ld_table_has_col(const struct ld_table *t, const char *col);
+bool ld_table_has_day(const struct ld_table *t, int32_t day);
+void ld_tables_forget(struct loader *l);
+
+/* Record what a block will need (only what the caches do not know). */
+int ld_need_block(struct loader *l, const struct seg_block_meta *m,
+		  struct pga_err *err);
+/* Create what was recorded, each in its own short transaction. */
+int ld_apply_needs(struct loader *l, struct pga_err *err);
+
+int ld_collector_id(struct loader *l, const struct seg_header *h, int32_t *id,
+		    struct pga_err *err);
+/* Cached server id (after ld_apply_needs); -1 if unknown. */
+int32_t ld_server_lookup(struct loader *l, uint64_t sysid, const char *host,
+			 uint16_t port);
+
+/* Warn once per loader about key; returns true the first time. */
+bool ld_warn_once(struct loader *l, const char *key);
+
+/* ---- COPY streaming (copy.c) ---- */
+
+#define LD_RBUF (256 * 1024)
+#define LD_OBUF (256 * 1024)
+
+struct ld_copy {
+	PGconn *conn;
+	bool active;
+	char *obuf;
+	size_t olen;
+	/* per block */
+	char prefix[640];
+	size_t plen;
+	bool row_start, in_quotes;
+	const bool *keep;		/* NULL: every column goes through untouched */
+	uint16_t ncols, nkept;
+	/* dropping path */
+	struct csv_parser csv;
+	bool csv_ready;
+	uint16_t field;
+	bool row_has_field;
+	int cb_rc;
+	struct pga_err *cb_err;
+	uint64_t rows_expected;
+	uint64_t bytes_in;
+};
+
+int ld_copy_init(struct ld_copy *c, PGconn *conn, struct pga_err *err);
+void ld_copy_free(struct ld_copy *c);
+int ld_copy_begin(struct ld_copy *c, const char *sql, struct pga_err *err);
+/*
+ * Start a block: prefix is the constant fields without separator, keep says
+ * which of ncols columns go through (NULL: all, bytes untouched).
+ */
+int ld_copy_block(struct ld_copy *c, const char *prefix, const bool *keep,
+		  uint16_t ncols, struct pga_err *err);
+int ld_copy_data(struct ld_copy *c, const void *buf, size_t len, struct pga_err *err);
+int ld_copy_block_end(struct ld_copy *c, uint64_t rows, struct pga_err *err);
+/* End the COPY and check the server stored exactly the rows announced. */
+int ld_copy_end(struct ld_copy *c, uint64_t *rows, struct pga_err *err);
+/* Abandon the COPY (the transaction is then rolled back by the caller). */
+void ld_copy_abort(struct ld_copy *c, const char *why);
+
+#endif

@@ -1,0 +1,659 @@
+/*
+ * schema.c - the central schema: versioned migrations and catalog tables
+ *
+ * Two layers, on purpose:
+ *   - Migrations (below, numbered, never edited once released) create the
+ *     fixed objects: registry, ledger, quarantine, gap views.  They run in
+ *     one transaction and each is recorded in schema_version.  A database
+ *     at a higher version than this pga knows is refused.
+ *   - Catalog tables are generated from collect/catalog.c.  A new catalog
+ *     metric or column is not a new migration: the generated DDL is
+ *     additive and idempotent (CREATE TABLE IF NOT EXISTS, ADD COLUMN for
+ *     what is missing, the delta view recreated), and is applied at --init
+ *     and whenever a loader meets a database that has not seen this
+ *     catalog's fingerprint (SHA-256 of the generated DDL, recorded in
+ *     catalog_applied).  So adding a metric is adding one catalog entry.
+ */
+#define _GNU_SOURCE
+#include "load/load_int.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+#include "collect/catalog.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/pgutil.h"
+
+/* ---- names ---- */
+
+uint64_t
+ld_hash64(const void *buf, size_t len, uint64_t h)
+{
+	const unsigned char *p = buf;
+
+	if (h == 0)
+		h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void
+ld_derived_name(const char *metric, const char *suffix, char *buf, size_t cap)
+{
+	size_t ml = strlen(metric), sl = strlen(suffix);
+
+	if (ml + sl <= LD_IDENT_MAX - 1) {
+		snprintf(buf, cap, "%s%s", metric, suffix);
+		return;
+	}
+	snprintf(buf, cap, "%.*s_%08" PRIx32 "%s", (int)(LD_IDENT_MAX - 1 - sl - 9), metric,
+		 (uint32_t)ld_hash64(metric, ml, 0), suffix);
+}
+
+static const char *const reserved_names[] = {
+	"schema_version", "collectors", "servers", "segments", "segment_windows",
+	"quarantine", "catalog_applied", "metrics", "gaps", "chain_breaks", NULL,
+};
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+bool
+ld_metric_reserved(const char *metric)
+{
+	size_t n = strlen(metric);
+
+	for (const char *const *r = reserved_names; *r; r++)
+		if (strcmp(metric, *r) == 0)
+			return true;
+	if (ends_with(metric, "_delta") || ends_with(metric, "_series"))
+		return true;
+	/* partition names: <metric>_pYYYYMMDD */
+	if (n >= 10 && metric[n - 10] == '_' && metric[n - 9] == 'p' &&
+	    strspn(metric + n - 8, "0123456789") == 8)
+		return true;
+	return false;
+}
+
+bool
+ld_fixed_col(const char *name)
+{
+	return strcmp(name, "collector_id") == 0 || strcmp(name, "server_id") == 0 ||
+	       strcmp(name, "snapshot_time") == 0 || strcmp(name, "dbname") == 0;
+}
+
+int
+ld_qualify(const char *schema, const char *name, char *buf, size_t cap,
+	   struct pga_err *err)
+{
+	char qs[2 * LD_IDENT_MAX + 4], qn[2 * LD_IDENT_MAX + 4];
+
+	if (pga_pg_quote_ident(schema, qs, sizeof(qs), err) < 0 ||
+	    pga_pg_quote_ident(name, qn, sizeof(qn), err) < 0)
+		return err->code;
+	if ((size_t)snprintf(buf, cap, "%s.%s", qs, qn) >= cap)
+		return pga_fail(err, PGA_EINVAL, "name too long '%s.%s'", schema, name);
+	return 0;
+}
+
+int32_t
+ld_day_of(int64_t us)
+{
+	int64_t d = us / LD_DAY_US;
+
+	if (us % LD_DAY_US < 0)
+		d--;
+	return (int32_t)d;
+}
+
+int
+ld_grow(void **v, size_t *cap, size_t need, size_t elem, struct pga_err *err)
+{
+	size_t n = *cap ? *cap : 8;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = reallocarray(*v, n, elem);
+	if (p == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+/* ---- a growable SQL text ---- */
+
+struct sqlbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+sb_add(struct sqlbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if (b->s != NULL && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (cap <= b->len + (size_t)n)
+			cap *= 2;
+		char *p = realloc(b->s, cap);
+
+		if (p == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+}
+
+/* ---- migrations ---- */
+
+struct migration {
+	int version;
+	const char *description;
+	const char *sql;	/* @s@ stands for the quoted schema */
+};
+
+static const struct migration migrations[] = {
+	{1, "registry, ledger, quarantine, gaps",
+	 "CREATE TABLE @s@.schema_version ("
+	 " version integer PRIMARY KEY,"
+	 " description text NOT NULL,"
+	 " pga_version text NOT NULL,"
+	 " applied_at timestamptz NOT NULL DEFAULT now());"
+	 "CREATE TABLE @s@.collectors ("
+	 " collector_id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	 " collector text NOT NULL UNIQUE,"
+	 " hostname text,"
+	 " writer text,"
+	 " public_key bytea,"
+	 " first_seen timestamptz NOT NULL DEFAULT now(),"
+	 " last_seen timestamptz,"
+	 " last_seq bigint,"
+	 " last_snapshot timestamptz);"
+	 "CREATE TABLE @s@.servers ("
+	 " server_id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	 " system_identifier numeric(20,0) NOT NULL,"
+	 " host text NOT NULL,"
+	 " port integer NOT NULL,"
+	 " target text,"
+	 " server_version integer,"
+	 " first_seen timestamptz NOT NULL DEFAULT now(),"
+	 " UNIQUE (system_identifier, host, port));"
+	 "CREATE TABLE @s@.segments ("
+	 " collector_id integer NOT NULL REFERENCES @s@.collectors,"
+	 " seq bigint NOT NULL,"
+	 " sha256 bytea NOT NULL,"
+	 " body_sha256 bytea NOT NULL,"
+	 " prev_sha256 bytea NOT NULL,"
+	 " name text NOT NULL,"
+	 " size bigint NOT NULL,"
+	 " created timestamptz NOT NULL,"
+	 " min_snapshot timestamptz,"
+	 " max_snapshot timestamptz,"
+	 " blocks integer NOT NULL,"
+	 " total_rows bigint NOT NULL,"
+	 " rows bigint NOT NULL,"
+	 " recovered boolean NOT NULL,"
+	 " complete boolean NOT NULL,"
+	 " loaded_at timestamptz NOT NULL DEFAULT now(),"
+	 " PRIMARY KEY (collector_id, seq));"
+	 "COMMENT ON COLUMN @s@.segments.sha256 IS 'SHA-256 of the whole file (what sha256sum prints)';"
+	 "COMMENT ON COLUMN @s@.segments.body_sha256 IS 'the footer''s SHA-256 of the bytes before it';"
+	 "COMMENT ON COLUMN @s@.segments.complete IS 'false while --since/--until left blocks out';"
+	 "CREATE TABLE @s@.segment_windows ("
+	 " collector_id integer NOT NULL,"
+	 " seq bigint NOT NULL,"
+	 " since timestamptz,"
+	 " until timestamptz,"
+	 " rows bigint NOT NULL,"
+	 " loaded_at timestamptz NOT NULL DEFAULT now(),"
+	 " FOREIGN KEY (collector_id, seq) REFERENCES @s@.segments ON DELETE CASCADE);"
+	 "CREATE INDEX segment_windows_seg ON @s@.segment_windows (collector_id, seq);"
+	 "CREATE TABLE @s@.quarantine ("
+	 " name text NOT NULL,"
+	 " kind text NOT NULL CHECK (kind IN ('conflict', 'corrupt', 'rejected')),"
+	 " collector text,"
+	 " seq bigint,"
+	 " sha256 bytea,"
+	 " error text NOT NULL,"
+	 " first_seen timestamptz NOT NULL DEFAULT now(),"
+	 " last_seen timestamptz NOT NULL DEFAULT now(),"
+	 " times integer NOT NULL DEFAULT 1,"
+	 " resolved_at timestamptz,"
+	 " PRIMARY KEY (name, kind));"
+	 "CREATE TABLE @s@.catalog_applied ("
+	 " fingerprint text PRIMARY KEY,"
+	 " pga_version text NOT NULL,"
+	 " applied_at timestamptz NOT NULL DEFAULT now());"
+	 "CREATE TABLE @s@.metrics ("
+	 " metric text PRIMARY KEY,"
+	 " kind text NOT NULL CHECK (kind IN ('catalog', 'custom')),"
+	 " created_at timestamptz NOT NULL DEFAULT now());"
+	 "CREATE VIEW @s@.gaps AS"
+	 " SELECT c.collector, g.collector_id, g.from_seq, g.to_seq,"
+	 "  g.to_seq - g.from_seq + 1 AS missing"
+	 " FROM (SELECT collector_id, coalesce(lag(seq) OVER w, 0) + 1 AS from_seq,"
+	 "        seq - 1 AS to_seq"
+	 "       FROM @s@.segments WINDOW w AS (PARTITION BY collector_id ORDER BY seq)) g"
+	 " JOIN @s@.collectors c USING (collector_id)"
+	 " WHERE g.to_seq >= g.from_seq;"
+	 "CREATE VIEW @s@.chain_breaks AS"
+	 " SELECT c.collector, s.collector_id, s.seq, p.sha256 AS prev_sha256,"
+	 "  s.prev_sha256 AS header_prev_sha256"
+	 " FROM @s@.segments s"
+	 " JOIN @s@.segments p ON p.collector_id = s.collector_id AND p.seq = s.seq - 1"
+	 " JOIN @s@.collectors c ON c.collector_id = s.collector_id"
+	 " WHERE s.prev_sha256 <> p.sha256;"},
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+static char *
+subst_schema(const char *sql, const char *qschema)
+{
+	struct sqlbuf b = {0};
+
+	for (const char *p = sql; *p;) {
+		const char *at = strstr(p, "@s@");
+
+		if (at == NULL) {
+			sb_add(&b, "%s", p);
+			break;
+		}
+		sb_add(&b, "%.*s%s", (int)(at - p), p, qschema);
+		p = at + 3;
+	}
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+int
+ld_schema_version(struct loader *l, int *version, struct pga_err *err)
+{
+	const char *params[1] = {l->schema};
+	PGresult *res = NULL;
+	char sql[512];
+	int rc;
+
+	*version = 0;
+	rc = ld_exec(l, "SELECT to_regclass(quote_ident($1) || '.schema_version') IS NOT NULL",
+		     1, params, &res, err);
+	if (rc < 0)
+		return rc;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	snprintf(sql, sizeof(sql), "SELECT coalesce(max(version), 0) FROM %s.schema_version",
+		 l->qschema);
+	rc = ld_exec(l, sql, 0, NULL, &res, err);
+	if (rc == 0)
+		*version = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+static int
+apply_migration(struct loader *l, const struct migration *m, struct pga_err *err)
+{
+	char *sql = subst_schema(m->sql, l->qschema);
+	char ver[16];
+	const char *params[3] = {ver, m->description, "pga " PGA_VERSION};
+	char ins[512];
+	int rc;
+
+	if (sql == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = ld_exec(l, sql, 0, NULL, NULL, err);
+	free(sql);
+	if (rc < 0)
+		return pga_err_prefix(err, "migration %d", m->version);
+	snprintf(ver, sizeof(ver), "%d", m->version);
+	snprintf(ins, sizeof(ins), "INSERT INTO %s.schema_version (version, description, pga_version)"
+		 " VALUES ($1, $2, $3)", l->qschema);
+	return ld_exec(l, ins, 3, params, NULL, err);
+}
+
+int
+ld_schema_migrate(struct loader *l, struct pga_err *err)
+{
+	char sql[512], lockkey[32];
+	const char *params[1] = {lockkey};
+	int version = 0, rc;
+
+	snprintf(lockkey, sizeof(lockkey), "%" PRId64,
+		 (int64_t)ld_hash64(l->schema, strlen(l->schema), 0x5ca1ab1e));
+	rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
+	if (rc < 0)
+		return rc;
+	/* one migrator at a time; the others find the work done */
+	rc = ld_exec(l, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, NULL, err);
+	if (rc == 0) {
+		snprintf(sql, sizeof(sql), "CREATE SCHEMA IF NOT EXISTS %s", l->qschema);
+		rc = ld_exec(l, sql, 0, NULL, NULL, err);
+	}
+	if (rc == 0)
+		rc = ld_schema_version(l, &version, err);
+	if (rc == 0 && version > LD_SCHEMA_VERSION)
+		rc = pga_fail(err, PGA_EVERSION,
+			      "central schema '%s' is at version %d, newer than this pga knows (%d): upgrade pga",
+			      l->schema, version, LD_SCHEMA_VERSION);
+	for (size_t i = 0; rc == 0 && i < NMIGRATIONS; i++) {
+		if (migrations[i].version <= version)
+			continue;
+		rc = apply_migration(l, &migrations[i], err);
+		if (rc == 0)
+			log_info("central schema '%s': applied migration %d (%s)", l->schema,
+				 migrations[i].version, migrations[i].description);
+	}
+	if (rc == 0)
+		rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
+	if (rc < 0)
+		ld_rollback(l);
+	return rc;
+}
+
+/* ---- catalog tables ---- */
+
+static int
+quote(const char *ident, char *buf, size_t cap, struct pga_err *err)
+{
+	return pga_pg_quote_ident(ident, buf, cap, err);
+}
+
+static bool
+has_counters(const struct metric_def *m)
+{
+	for (size_t i = 0; i < m->ncols; i++)
+		if (m->cols[i].kind == COL_COUNTER)
+			return true;
+	return false;
+}
+
+/* PARTITION BY list of a metric's series: fixed columns then its keys. */
+static void
+series_cols(struct sqlbuf *b, const struct metric_def *m, const char *prefix)
+{
+	char q[2 * LD_IDENT_MAX + 4];
+
+	sb_add(b, "%scollector_id, %sserver_id, %sdbname", prefix, prefix, prefix);
+	for (size_t i = 0; i < m->ncols; i++)
+		if (m->cols[i].kind == COL_KEY && quote(m->cols[i].name, q, sizeof(q), NULL) == 0)
+			sb_add(b, ", %s%s", prefix, q);
+}
+
+static void
+table_sql(struct sqlbuf *b, const char *qschema, const struct metric_def *m)
+{
+	char q[2 * LD_IDENT_MAX + 4], idx[LD_IDENT_MAX], qidx[2 * LD_IDENT_MAX + 4];
+
+	quote(m->name, q, sizeof(q), NULL);
+	sb_add(b, "CREATE TABLE IF NOT EXISTS %s.%s (collector_id integer NOT NULL,"
+	       " server_id integer NOT NULL, snapshot_time timestamptz NOT NULL, dbname text",
+	       qschema, q);
+	for (size_t i = 0; i < m->ncols; i++) {
+		quote(m->cols[i].name, q, sizeof(q), NULL);
+		sb_add(b, ", %s %s", q, m->cols[i].type);
+	}
+	sb_add(b, ") PARTITION BY RANGE (snapshot_time);\n");
+	ld_derived_name(m->name, "_series", idx, sizeof(idx));
+	quote(idx, qidx, sizeof(qidx), NULL);
+	quote(m->name, q, sizeof(q), NULL);
+	sb_add(b, "CREATE INDEX IF NOT EXISTS %s ON %s.%s (", qidx, qschema, q);
+	series_cols(b, m, "");
+	sb_add(b, ", snapshot_time);\n");
+}
+
+/*
+ * The delta view: per series, each snapshot minus the one before.  A reset
+ * (any counter smaller than before, or the reset column changed) makes the
+ * interval's delta the counter itself: it counted up from zero since.
+ */
+static void
+delta_view_sql(struct sqlbuf *b, const char *qschema, const struct metric_def *m)
+{
+	char q[2 * LD_IDENT_MAX + 4], vname[LD_IDENT_MAX], qv[2 * LD_IDENT_MAX + 4];
+	char qt[2 * LD_IDENT_MAX + 4], rq[2 * LD_IDENT_MAX + 4];
+	bool first = true;
+
+	ld_derived_name(m->name, "_delta", vname, sizeof(vname));
+	quote(vname, qv, sizeof(qv), NULL);
+	quote(m->name, qt, sizeof(qt), NULL);
+	sb_add(b, "DROP VIEW IF EXISTS %s.%s;\nCREATE VIEW %s.%s AS SELECT ", qschema, qv, qschema, qv);
+	series_cols(b, m, "");
+	sb_add(b, ", lag__snapshot_time AS prev_snapshot_time, snapshot_time,"
+	       " snapshot_time - lag__snapshot_time AS elapsed, is__reset AS reset");
+	for (size_t i = 0; i < m->ncols; i++) {
+		if (m->cols[i].kind == COL_KEY)
+			continue;
+		quote(m->cols[i].name, q, sizeof(q), NULL);
+		if (m->cols[i].kind == COL_COUNTER)
+			sb_add(b, ", CASE WHEN is__reset THEN %s ELSE %s - \"lag__%s\" END AS %s",
+			       q, q, m->cols[i].name, q);
+		else
+			sb_add(b, ", %s", q);
+	}
+	sb_add(b, " FROM (SELECT d.*, (");
+	for (size_t i = 0; i < m->ncols; i++) {
+		if (m->cols[i].kind != COL_COUNTER)
+			continue;
+		quote(m->cols[i].name, q, sizeof(q), NULL);
+		sb_add(b, "%scoalesce(%s < \"lag__%s\", false)", first ? "" : " OR ", q,
+		       m->cols[i].name);
+		first = false;
+	}
+	if (m->reset_col != NULL) {
+		quote(m->reset_col, rq, sizeof(rq), NULL);
+		sb_add(b, " OR %s IS DISTINCT FROM lag__reset", rq);
+	}
+	sb_add(b, ") AS is__reset FROM (SELECT t.*, lag(snapshot_time) OVER w AS lag__snapshot_time");
+	for (size_t i = 0; i < m->ncols; i++) {
+		if (m->cols[i].kind != COL_COUNTER)
+			continue;
+		quote(m->cols[i].name, q, sizeof(q), NULL);
+		sb_add(b, ", lag(%s) OVER w AS \"lag__%s\"", q, m->cols[i].name);
+	}
+	if (m->reset_col != NULL)
+		sb_add(b, ", lag(%s) OVER w AS lag__reset", rq);
+	sb_add(b, " FROM %s.%s t WINDOW w AS (PARTITION BY ", qschema, qt);
+	series_cols(b, m, "t.");
+	sb_add(b, " ORDER BY t.snapshot_time)) d) x WHERE lag__snapshot_time IS NOT NULL;\n");
+	sb_add(b, "COMMENT ON VIEW %s.%s IS 'per-interval differences of %s; a counter going"
+	       " backwards or a changed reset column counts as a reset';\n", qschema, qv, m->name);
+}
+
+int
+ld_schema_metric_sql(const char *qschema, const struct metric_def *m, char **sql,
+		     struct pga_err *err)
+{
+	struct sqlbuf b = {0};
+
+	table_sql(&b, qschema, m);
+	if (has_counters(m))
+		delta_view_sql(&b, qschema, m);
+	if (b.oom) {
+		free(b.s);
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	*sql = b.s;
+	return 0;
+}
+
+/* ADD COLUMN for catalog columns an older pga did not create. */
+static int
+add_missing_columns(struct loader *l, const struct metric_def *m, struct pga_err *err)
+{
+	struct ld_table *t = NULL;
+	char qt[LD_QNAME_MAX], q[2 * LD_IDENT_MAX + 4], sql[LD_SQL_MAX];
+	int rc = ld_table_load(l, m->name, &t, err);
+
+	if (rc < 0 || t == NULL)
+		return rc;
+	rc = ld_qualify(l->schema, m->name, qt, sizeof(qt), err);
+	for (size_t i = 0; rc == 0 && i < m->ncols; i++) {
+		if (ld_table_has_col(t, m->cols[i].name))
+			continue;
+		quote(m->cols[i].name, q, sizeof(q), NULL);
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s", qt, q,
+			 m->cols[i].type);
+		rc = ld_exec(l, sql, 0, NULL, NULL, err);
+		if (rc == 0)
+			log_info("central table '%s': added column '%s'", m->name, m->cols[i].name);
+	}
+	return rc;
+}
+
+int
+ld_schema_ensure_metric(struct loader *l, const struct metric_def *m, struct pga_err *err)
+{
+	char *sql = NULL, reg[512];
+	const char *params[1] = {m->name};
+	int rc;
+
+	if (!seg_metric_valid(m->name))
+		return pga_fail(err, PGA_EINTERNAL, "catalog metric name '%s' is invalid", m->name);
+	rc = add_missing_columns(l, m, err);
+	if (rc == 0)
+		rc = ld_schema_metric_sql(l->qschema, m, &sql, err);
+	if (rc == 0)
+		rc = ld_exec(l, sql, 0, NULL, NULL, err);
+	free(sql);
+	if (rc < 0)
+		return pga_err_prefix(err, "central table '%s'", m->name);
+	snprintf(reg, sizeof(reg), "INSERT INTO %s.metrics (metric, kind) VALUES ($1, 'catalog')"
+		 " ON CONFLICT (metric) DO UPDATE SET kind = 'catalog'", l->qschema);
+	return ld_exec(l, reg, 1, params, NULL, err);
+}
+
+static int
+catalog_fingerprint(const char *qschema, char hex[PGA_SHA256_HEX], struct pga_err *err)
+{
+	struct pga_sha256 h;
+	size_t n;
+	const struct metric_def *all = catalog_all(&n);
+	uint8_t d[PGA_SHA256_LEN];
+	int rc = pga_sha256_init(&h, err);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char *sql = NULL;
+
+		rc = ld_schema_metric_sql(qschema, &all[i], &sql, err);
+		if (rc == 0)
+			pga_sha256_update(&h, sql, strlen(sql) + 1);
+		free(sql);
+	}
+	if (rc == 0) {
+		pga_sha256_final(&h, d);
+		pga_hex(d, sizeof(d), hex);
+	}
+	pga_sha256_free(&h);
+	return rc;
+}
+
+static int
+fingerprint_known(struct loader *l, const char *fp, bool *known, struct pga_err *err)
+{
+	char sql[512];
+	const char *params[1] = {fp};
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s.catalog_applied WHERE fingerprint = $1",
+		 l->qschema);
+	rc = ld_exec(l, sql, 1, params, &res, err);
+	*known = rc == 0 && PQntuples(res) > 0;
+	PQclear(res);
+	return rc;
+}
+
+static int
+ensure_catalog_tx(struct loader *l, const char *fp, bool force, struct pga_err *err)
+{
+	size_t n;
+	const struct metric_def *all = catalog_all(&n);
+	char sql[512], lockkey[32];
+	const char *params[2] = {lockkey, fp};
+	bool known = false;
+	int rc;
+
+	snprintf(lockkey, sizeof(lockkey), "%" PRId64,
+		 (int64_t)ld_hash64(l->schema, strlen(l->schema), 0xca7a1095));
+	rc = ld_exec(l, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, NULL, err);
+	if (rc == 0 && !force)
+		rc = fingerprint_known(l, fp, &known, err);
+	if (rc < 0 || known)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = ld_schema_ensure_metric(l, &all[i], err);
+	if (rc == 0) {
+		snprintf(sql, sizeof(sql), "INSERT INTO %s.catalog_applied (fingerprint, pga_version)"
+			 " VALUES ($2, 'pga ' || $1::text) ON CONFLICT DO NOTHING", l->qschema);
+		params[0] = PGA_VERSION;
+		rc = ld_exec(l, sql, 2, params, NULL, err);
+	}
+	if (rc == 0)
+		log_info("central schema '%s': catalog tables ready (%zu metrics)", l->schema, n);
+	return rc;
+}
+
+int
+ld_schema_ensure_catalog(struct loader *l, bool force, struct pga_err *err)
+{
+	char fp[PGA_SHA256_HEX];
+	bool known = false;
+	int rc = catalog_fingerprint(l->qschema, fp, err);
+
+	if (rc == 0 && !force)
+		rc = fingerprint_known(l, fp, &known, err);
+	if (rc < 0 || known)
+		return rc;
+	rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
+	if (rc == 0)
+		rc = ensure_catalog_tx(l, fp, force, err);
+	if (rc == 0)
+		rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
+	if (rc < 0)
+		ld_rollback(l);
+	ld_tables_forget(l);
+	return rc;
+}
