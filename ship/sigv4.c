@@ -127,15 +127,15 @@ canon_component(struct auth_sb *sb, const char *in, size_t len,
 }
 
 /*
- * RFC 3986 dot-segment removal plus collapsing of empty segments, from in
- * into out (at most strlen(in)+2 bytes); a trailing '/' survives unless the
- * result is "/".
+ * Dot-segment removal plus collapsing of empty segments, from in into out
+ * (at most strlen(in)+2 bytes).  As botocore does: the result keeps a
+ * trailing '/' only when the input ends in '/', so "/a/b/.." gives "/a".
  */
 static void
 normalize_path(const char *in, char *out)
 {
-	size_t o = 0;
-	bool trailing = false;
+	size_t o = 0, len = strlen(in);
+	bool trailing = len > 0 && in[len - 1] == '/';
 
 	for (;;) {
 		size_t n;
@@ -144,12 +144,10 @@ normalize_path(const char *in, char *out)
 		if (*in == '\0')
 			break;
 		n = strcspn(in, "/");
-		trailing = in[n] == '/' || (n > 0 && in[n] == '\0' && in[n - 1] == '.' &&
-					   (n == 1 || (n == 2 && in[0] == '.')));
 		if (n == 2 && in[0] == '.' && in[1] == '.') {
 			while (o > 0 && out[--o] != '/')
 				;
-		} else if (n > 0 && !(n == 1 && in[0] == '.')) {
+		} else if (!(n == 1 && in[0] == '.')) {
 			out[o++] = '/';
 			memcpy(out + o, in, n);
 			o += n;

@@ -17,7 +17,8 @@
  *     give the same canonical URI "/b/a%20b": S3 encodes once.  No dot
  *     segment removal and no '//' collapsing: S3 keys may contain them.
  *   SIGV4_NORMALIZE_PATH: remove "." and ".." segments and collapse empty
- *     segments (keeping one trailing '/'), as every AWS service but S3
+ *     segments (a trailing '/' kept only when the path ends in one, as
+ *     botocore does), as every AWS service but S3
  *     expects and as the AWS suite's normalize-path cases test.
  *   SIGV4_DOUBLE_ENCODE: encode the path as sent again ('%' -> %25), the
  *     rule of non-S3 services for an already-encoded path.  The AWS suite's

@@ -17,7 +17,8 @@
  *   --verbose            canonical request / string to sign on stderr
  *   --out FILE           response body to FILE (default stderr)
  *   --dump-headers FILE  response headers to FILE
- *   s3 only: --region R, --service S, --goog4, --unsigned-payload
+ *   s3 only: --region R, --service S, --goog4, --unsigned-payload,
+ *            --generic (non-S3 path rules: normalise, double-encode)
  *   azure only: --version V (x-ms-version, default 2021-08-06)
  * Credentials only from the environment, never argv: AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; AZURE_STORAGE_ACCOUNT,
@@ -56,7 +57,7 @@ struct sign_opts {
 	size_t nhdrs;
 	const char *body_file, *md5_value, *out_file, *headers_file;
 	const char *region, *service, *version;
-	bool want_md5, print, verbose, goog4, unsigned_payload;
+	bool want_md5, print, verbose, goog4, unsigned_payload, generic;
 	long long time_s;
 	/* filled while building */
 	uint8_t *body;
@@ -110,7 +111,8 @@ parse_opts(int argc, char **argv, struct sign_opts *o)
 		{"content-md5", 2, 0, 'm'}, {"time", 1, 0, 't'}, {"print", 0, 0, 'p'},
 		{"verbose", 0, 0, 'v'}, {"out", 1, 0, 'o'}, {"dump-headers", 1, 0, 'D'},
 		{"region", 1, 0, 'r'}, {"service", 1, 0, 's'}, {"goog4", 0, 0, 'g'},
-		{"unsigned-payload", 0, 0, 'u'}, {"version", 1, 0, 'V'}, {0, 0, 0, 0},
+		{"unsigned-payload", 0, 0, 'u'}, {"version", 1, 0, 'V'}, {"generic", 0, 0, 'G'},
+		{0, 0, 0, 0},
 	};
 	int c;
 
@@ -137,6 +139,7 @@ parse_opts(int argc, char **argv, struct sign_opts *o)
 		case 'g': o->goog4 = true; break;
 		case 'u': o->unsigned_payload = true; break;
 		case 'V': o->version = optarg; break;
+		case 'G': o->generic = true; break;
 		default: return fail("bad option", NULL);
 		}
 	}
@@ -400,7 +403,8 @@ helper_s3_request(int argc, char **argv)
 	for (size_t i = 0; i < o.nhdrs; i++)
 		hs[i] = (struct sigv4_header){o.hdr_name[i], o.hdr_value[i]};
 	struct sigv4_request req = {o.method, o.path, o.qstr, hs, o.nhdrs, payload_hash,
-				    o.time_s * 1000000LL, 0};
+				    o.time_s * 1000000LL,
+				    o.generic ? SIGV4_NORMALIZE_PATH | SIGV4_DOUBLE_ENCODE : 0};
 
 	if (sigv4_sign(&req, &key, canonical, SIGV4_CANONICAL_MAX, sts, sizeof(sts), auth,
 		       sizeof(auth), &err) < 0) {
