@@ -744,10 +744,80 @@ static const struct metric_sql statements_texts_sql[] = {
 	 " ORDER BY total_exec_time DESC NULLS LAST LIMIT {limit}"},
 };
 
+/* ---- host counters of a local target (hoststats.c) ---- */
+
+static const struct metric_col host_cpu_cols[] = {
+	{"cpu", "text", K}, {"user_s", "double precision", C},
+	{"nice_s", "double precision", C}, {"system_s", "double precision", C},
+	{"idle_s", "double precision", C}, {"iowait_s", "double precision", C},
+	{"irq_s", "double precision", C}, {"softirq_s", "double precision", C},
+	{"steal_s", "double precision", C},
+};
+
+static const struct metric_col host_load_cols[] = {
+	{"load1", "double precision", G}, {"load5", "double precision", G},
+	{"load15", "double precision", G}, {"procs_running", "bigint", G},
+	{"procs_blocked", "bigint", G}, {"context_switches", "bigint", C},
+	{"forks", "bigint", C}, {"uptime_s", "double precision", G},
+};
+
+static const struct metric_col host_memory_cols[] = {
+	{"mem_total", "bigint", G}, {"mem_free", "bigint", G},
+	{"mem_available", "bigint", G}, {"buffers", "bigint", G},
+	{"cached", "bigint", G}, {"swap_total", "bigint", G},
+	{"swap_free", "bigint", G}, {"dirty", "bigint", G},
+	{"writeback", "bigint", G}, {"shmem", "bigint", G}, {"slab", "bigint", G},
+	{"committed_as", "bigint", G}, {"hugepages_total", "bigint", G},
+	{"hugepages_free", "bigint", G},
+};
+
+static const struct metric_col host_disk_cols[] = {
+	{"device", "text", K}, {"reads", "bigint", C}, {"reads_merged", "bigint", C},
+	{"read_bytes", "bigint", C}, {"read_time_ms", "bigint", C},
+	{"writes", "bigint", C}, {"writes_merged", "bigint", C},
+	{"write_bytes", "bigint", C}, {"write_time_ms", "bigint", C},
+	{"io_in_progress", "bigint", G}, {"io_time_ms", "bigint", C},
+	{"weighted_io_time_ms", "bigint", C},
+};
+
+static const struct metric_col host_net_cols[] = {
+	{"interface", "text", K}, {"rx_bytes", "bigint", C},
+	{"rx_packets", "bigint", C}, {"rx_errors", "bigint", C},
+	{"rx_dropped", "bigint", C}, {"tx_bytes", "bigint", C},
+	{"tx_packets", "bigint", C}, {"tx_errors", "bigint", C},
+	{"tx_dropped", "bigint", C},
+};
+
+static const struct metric_col host_fs_cols[] = {
+	{"path", "text", K}, {"total_bytes", "bigint", G},
+	{"free_bytes", "bigint", G}, {"avail_bytes", "bigint", G},
+	{"total_inodes", "bigint", G}, {"free_inodes", "bigint", G},
+};
+
+/* ---- the server's csvlog (csvlog.c): 14+'s 26 fields ---- */
+
+static const struct metric_col postgres_log_cols[] = {
+	{"log_time", "timestamptz", K}, {"user_name", "text", I},
+	{"database_name", "text", I}, {"process_id", "integer", I},
+	{"connection_from", "text", I}, {"session_id", "text", K},
+	{"session_line_num", "bigint", K}, {"command_tag", "text", I},
+	{"session_start_time", "timestamptz", I},
+	{"virtual_transaction_id", "text", I}, {"transaction_id", "bigint", I},
+	{"error_severity", "text", I}, {"sql_state_code", "text", I},
+	{"message", "text", I}, {"detail", "text", I}, {"hint", "text", I},
+	{"internal_query", "text", I}, {"internal_query_pos", "integer", I},
+	{"context", "text", I}, {"query", "text", I}, {"query_pos", "integer", I},
+	{"location", "text", I}, {"application_name", "text", I},
+	{"backend_type", "text", I}, {"leader_pid", "integer", I},
+	{"query_id", "bigint", I},
+};
+
 /* ---- the catalog ---- */
 
 #define SQLM(name, scope, cols, sql, reset, flags, doc) \
 	{name, scope, METRIC_SQL, COLS(cols), SQLS(sql), reset, flags, doc}
+#define HOSTM(name, cols, flags, doc) \
+	{name, METRIC_CLUSTER, METRIC_HOST, COLS(cols), NULL, 0, NULL, flags, doc}
 #define CUM METRIC_CUMULATIVE
 #define PGSS METRIC_NEEDS_PGSS
 
@@ -817,6 +887,15 @@ static const struct metric_def catalog[] = {
 	     NULL, 0, "table, TOAST and index bytes, relfrozenxid/relminmxid ages"),
 	SQLM("index_sizes", METRIC_DATABASE, index_sizes_cols, index_sizes_sql,
 	     NULL, 0, "index bytes and validity"),
+	/* produced by pga itself: host counters (os-stats) and the csvlog */
+	HOSTM("host_cpu", host_cpu_cols, CUM, "CPU seconds by mode, per CPU and in total"),
+	HOSTM("host_load", host_load_cols, CUM, "load averages, runnable/blocked, forks"),
+	HOSTM("host_memory", host_memory_cols, 0, "/proc/meminfo, in bytes"),
+	HOSTM("host_disk", host_disk_cols, CUM, "/proc/diskstats per device"),
+	HOSTM("host_net", host_net_cols, CUM, "/proc/net/dev per interface"),
+	HOSTM("host_fs", host_fs_cols, 0, "statvfs of the data directory"),
+	{"postgres_log", METRIC_CLUSTER, METRIC_CSVLOG, COLS(postgres_log_cols), NULL, 0,
+	 NULL, 0, "server log records from the csvlog, read incrementally"},
 };
 
 const struct metric_def *

@@ -436,6 +436,26 @@ counting_reader(char *str, int num, void *stream)
 	return line;
 }
 
+/* Position of a target key among the target keys (key_lines index). */
+static size_t
+target_key_index(const struct cfg_row *k)
+{
+	size_t n = 0;
+
+	for (const struct cfg_row *r = keys; r < k; r++)
+		n += r->scope == SCOPE_TARGET;
+	return n;
+}
+
+int
+pga_config_target_line(const struct pga_target *t, const char *key)
+{
+	const struct cfg_row *k = find_key(SCOPE_TARGET, key);
+	size_t i = k ? target_key_index(k) : 16;
+
+	return i < 16 && t->key_lines[i] > 0 ? t->key_lines[i] : t->line;
+}
+
 static int
 handle_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -460,6 +480,8 @@ handle_key(void *user, const char *section, const char *name, const char *value)
 	ps->seen[idx] = 1;
 	if (ps->scope == SCOPE_GLOBAL && idx < 64)
 		ps->cfg->global_lines[idx] = ps->line;
+	if (ps->scope == SCOPE_TARGET && target_key_index(k) < 16)
+		((struct pga_target *)ps->base)->key_lines[target_key_index(k)] = ps->line;
 	if (set_value(ps->base, k, value, &verr) < 0)
 		return fail_at(ps, PGA_ECONFIG, "key '%s': %s", name, verr.msg);
 	return 1;

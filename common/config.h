@@ -74,6 +74,7 @@ struct pga_target {
 	int64_t target_deadline;
 	bool enabled;
 	int line;			/* line of the [target:NAME] header */
+	int key_lines[16];		/* line of each key set, by table order */
 };
 
 struct pga_dest {
@@ -126,6 +127,9 @@ void pga_config_free(struct pga_config *cfg);
 
 /* Replace a string setting (command-line override); copies value. */
 int pga_config_set_string(char **field, const char *value, struct pga_err *err);
+
+/* Line of a target key in the file, or of the section header if it was not set. */
+int pga_config_target_line(const struct pga_target *t, const char *key);
 
 /* "file:line" of a global key, or "command line" if it was not in a file. */
 const char *pga_config_where(const struct pga_config *cfg, const char *key,

@@ -1,0 +1,834 @@
+/*
+ * cjob.c - one job of a cycle: a session on one database of a target
+ *
+ * The cluster job opens the target's snapshot (one REPEATABLE READ READ
+ * ONLY transaction; its start time is the snapshot time of every block of
+ * the target), discovers the databases and queues a job for each, then runs
+ * the cluster metrics.  A database job runs the per-database metrics in its
+ * own transaction on its own connection.  Each metric is one round trip:
+ * "RELEASE SAVEPOINT pga; SAVEPOINT pga; COPY (...) TO STDOUT", so a metric
+ * that fails (permission, timeout) is rolled back to the savepoint and the
+ * session goes on with the next one.
+ */
+#define _GNU_SOURCE
+#include "collect/collect_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+
+#include "collect/cpg.h"
+#include "collect/csvlog.h"
+#include "collect/hoststats.h"
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/units.h"
+
+#define SQL_MIN_CAP 65536
+
+/* ---- sessions ---- */
+
+static long long
+ms(int64_t us)
+{
+	return us <= 0 ? 0 : us < 1000 ? 1 : us / 1000;
+}
+
+static int
+session_settings(struct collector *c, struct ctarget *t, PGconn *conn,
+		 struct pga_err *err)
+{
+	const struct pga_global *g = &c->cfg->global;
+	char sql[1024];
+	int n;
+
+	/* search_path: our SQL names pg_catalog objects unqualified and the
+	 * extension by its schema, so nothing in public can shadow them.
+	 * DateStyle/TimeZone: the central side parses what COPY prints. */
+	snprintf(sql, sizeof(sql),
+		 "SET search_path = pg_catalog; SET DateStyle = ISO; SET TimeZone = UTC;"
+		 " SET jit = off; SET statement_timeout = %lld; SET lock_timeout = %lld;"
+		 " SET idle_in_transaction_session_timeout = %lld%s",
+		 ms(g->statement_timeout), ms(g->lock_timeout),
+		 ms(t->cfg->target_deadline > 1000000 ? t->cfg->target_deadline : 1000000),
+		 PQserverVersion(conn) >= 150000 ? "; SET stats_fetch_consistency = snapshot" : "");
+	return cpg_exec(conn, sql, t->deadline, NULL, 0, &n, err);
+}
+
+static int
+session_connect(struct collector *c, struct csession *s, const char *dbname,
+		struct pga_err *err)
+{
+	struct ctarget *t = s->t;
+	int64_t d = t->deadline;
+	int rc;
+
+	if (c->cfg->global.connect_timeout > 0 &&
+	    pga_mono_us() + c->cfg->global.connect_timeout < d)
+		d = pga_mono_us() + c->cfg->global.connect_timeout;
+	rc = cpg_connect(&s->conn, t->cfg->conninfo, dbname, d, err);
+	if (rc == 0)
+		rc = session_settings(c, t, s->conn, err);
+	if (rc < 0) {
+		PQfinish(s->conn);
+		s->conn = NULL;
+	}
+	return rc;
+}
+
+#define SNAP_SQL \
+	"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;" \
+	" SELECT extract(epoch FROM date_trunc('second', now()))::int8 * 1000000" \
+	"  + extract(microseconds FROM now())::int8 %% 1000000," \
+	" (SELECT system_identifier FROM pg_control_system())," \
+	" current_setting('server_version_num')::int, current_database()," \
+	" pg_backend_pid(), e.extversion, quote_ident(n.nspname), %s, %s" \
+	" FROM (SELECT 1) AS one LEFT JOIN pg_extension e" \
+	"  ON e.extname = 'pg_stat_statements'" \
+	" LEFT JOIN pg_namespace n ON n.oid = e.extnamespace%s"
+#define SETTINGS_HASH \
+	"(SELECT md5(string_agg(name || '=' || coalesce(setting, ''), ',' ORDER BY name))" \
+	" FROM pg_settings WHERE source NOT IN ('session', 'client'))"
+#define DATA_DIRECTORY \
+	"CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')" \
+	" THEN current_setting('data_directory') END"
+#define DATABASES \
+	"; SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate" \
+	" AND has_database_privilege(datname, 'CONNECT') ORDER BY datname"
+
+static void
+snap_parse(struct csnap *sn, const PGresult *r)
+{
+	const char *v;
+
+	memset(sn, 0, sizeof(*sn));
+	if (PQntuples(r) != 1 || PQnfields(r) < 9)
+		return;
+	sn->snapshot_us = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	sn->sysid = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+	sn->server_version = atoi(PQgetvalue(r, 0, 2));
+	strlcpy(sn->database, PQgetvalue(r, 0, 3), sizeof(sn->database));
+	sn->backend_pid = atoi(PQgetvalue(r, 0, 4));
+	strlcpy(sn->pgss_version, PQgetvalue(r, 0, 5), sizeof(sn->pgss_version));
+	strlcpy(sn->pgss_schema, PQgetvalue(r, 0, 6), sizeof(sn->pgss_schema));
+	strlcpy(sn->settings_hash, PQgetvalue(r, 0, 7), sizeof(sn->settings_hash));
+	v = PQgetvalue(r, 0, 8);
+	strlcpy(sn->data_directory, v, sizeof(sn->data_directory));
+}
+
+static int
+session_begin(struct csession *s, bool cluster, PGresult **dbl,
+	      struct pga_err *err)
+{
+	struct ctarget *t = s->t;
+	PGresult *res[2];
+	char sql[2048];
+	int n = 0, rc;
+
+	snprintf(sql, sizeof(sql), SNAP_SQL, cluster ? SETTINGS_HASH : "NULL",
+		 cluster && t->local && t->cfg->os_stats ? DATA_DIRECTORY : "NULL",
+		 cluster && t->all_dbs ? DATABASES : "");
+	rc = cpg_exec(s->conn, sql, t->deadline, res, 2, &n, err);
+	if (rc == 0 && (n != (cluster && t->all_dbs ? 2 : 1) || PQntuples(res[0]) != 1))
+		rc = pga_fail(err, PGA_EDB, "snapshot query returned an unexpected result");
+	if (rc == 0)
+		snap_parse(&s->snap, res[0]);
+	if (n > 0)
+		PQclear(res[0]);
+	if (rc == 0 && n > 1 && dbl != NULL)
+		*dbl = res[1];
+	else if (n > 1)
+		PQclear(res[1]);
+	s->savepoint = false;
+	return rc;
+}
+
+/*
+ * Connect (or reuse *slot) and open the snapshot transaction.  A kept
+ * connection that died between cycles (server restart, idle timeout) is
+ * replaced once, at once: that is not a failure of the target.
+ */
+static int
+session_open(struct collector *c, struct csession *s, PGconn **slot,
+	     const char *dbname, bool cluster, PGresult **dbl, struct pga_err *err)
+{
+	bool reused = *slot != NULL;
+	int rc = 0;
+
+	s->conn = *slot;
+	*slot = NULL;
+	if (!reused)
+		rc = session_connect(c, s, dbname, err);
+	if (rc == 0)
+		rc = session_begin(s, cluster, dbl, err);
+	if (rc == PGA_ENET && reused) {
+		log_info("target '%s'%s%s: kept connection lost, reconnecting (%s)",
+			 s->t->cfg->name, dbname ? " database " : "", dbname ? dbname : "",
+			 err->msg);
+		PQfinish(s->conn);
+		s->conn = NULL;
+		rc = session_connect(c, s, dbname, err);
+		if (rc == 0)
+			rc = session_begin(s, cluster, dbl, err);
+	}
+	if (rc < 0) {
+		PQfinish(s->conn);
+		s->conn = NULL;
+	}
+	return rc;
+}
+
+/* Keep the connection for the next cycle, or close it. */
+static void
+session_end(struct collector *c, struct csession *s, PGconn **slot, bool ok)
+{
+	struct pga_err err = {0};
+	int64_t d = pga_mono_us() + 1000000;
+	int n;
+
+	if (s->conn == NULL)
+		return;
+	if (d < s->t->deadline)
+		d = s->t->deadline;
+	if (c->keep && ok && !pga_stop_requested() &&
+	    cpg_exec(s->conn, "COMMIT", d, NULL, 0, &n, &err) == 0) {
+		*slot = s->conn;
+	} else {
+		PQfinish(s->conn);
+	}
+	s->conn = NULL;
+}
+
+/* ---- metrics ---- */
+
+static void
+tstat_add(struct collector *c, struct ctarget *t, uint64_t rows, uint64_t bytes,
+	  bool error)
+{
+	pthread_mutex_lock(&c->mu);
+	if (error) {
+		t->metric_errors++;
+	} else {
+		t->blocks++;
+		t->rows += rows;
+		t->bytes += bytes;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+static int
+push_id(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 1024;
+		uint64_t *nv = reallocarray(*v, nc, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = id;
+	return 0;
+}
+
+/* Reads queryid (the 4th column) of pg_stat_statements rows as they stream. */
+struct qscan {
+	unsigned field;
+	bool inq;
+	unsigned nlen;
+	char num[24];
+};
+
+struct csink {
+	struct cworker *w;
+	struct ctarget *t;
+	struct qscan *q;
+};
+
+static void
+qscan_id(struct csink *k)
+{
+	struct cworker *w = k->w;
+	struct qscan *q = k->q;
+	char *end;
+	long long id;
+
+	if (q->nlen == 0 || q->nlen >= sizeof(q->num))
+		return;		/* NULL: masked for lack of pg_read_all_stats */
+	q->num[q->nlen] = '\0';
+	id = strtoll(q->num, &end, 10);
+	if (*end != '\0')
+		return;
+	if (push_id(&w->ids, &w->nids, &w->capids, (uint64_t)id) == 0 &&
+	    !cstate_has_qid(&k->t->state, (uint64_t)id))
+		push_id(&w->newids, &w->nnew, &w->capnew, (uint64_t)id);
+}
+
+static void
+qscan_feed(struct csink *k, const char *buf, size_t len)
+{
+	struct qscan *q = k->q;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (ch == '"')
+			q->inq = !q->inq;
+		else if (q->inq)
+			continue;
+		else if (ch == ',' || ch == '\n') {
+			if (q->field == 3)
+				qscan_id(k);
+			q->field = ch == '\n' ? 0 : q->field + 1;
+			q->nlen = 0;
+		} else if (q->field == 3 && q->nlen < sizeof(q->num)) {
+			q->num[q->nlen++] = ch;
+		}
+	}
+}
+
+static int
+sink_block(void *ctx, const char *buf, size_t len, struct pga_err *err)
+{
+	struct csink *k = ctx;
+
+	if (k->q != NULL)
+		qscan_feed(k, buf, len);
+	return spool_stream_write(k->w->stream, buf, len, err);
+}
+
+static int
+sql_reserve(struct cworker *w, size_t need, struct pga_err *err)
+{
+	char *p;
+
+	if (need <= w->sqlcap)
+		return 0;
+	if (need < SQL_MIN_CAP)
+		need = SQL_MIN_CAP;
+	p = realloc(w->sql, need);
+	if (p == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	w->sql = p;
+	w->sqlcap = need;
+	return 0;
+}
+
+static int
+build_copy_sql(struct cworker *w, struct csession *s, const char *sql,
+	       const struct catalog_vars *v, struct pga_err *err)
+{
+	static const char first[] = "SAVEPOINT pga; COPY (";
+	static const char next[] = "RELEASE SAVEPOINT pga; SAVEPOINT pga; COPY (";
+	static const char tail[] = ") TO STDOUT (FORMAT csv)";
+	const char *head = s->savepoint ? next : first;
+	size_t hl = strlen(head), len;
+	int rc = sql_reserve(w, strlen(sql) + (v->where ? strlen(v->where) : 0) + 256, err);
+
+	if (rc == 0) {
+		memcpy(w->sql, head, hl);
+		rc = catalog_expand(sql, v, w->sql + hl, w->sqlcap - hl - sizeof(tail), &len, err);
+	}
+	if (rc == 0)
+		memcpy(w->sql + hl + len, tail, sizeof(tail));
+	return rc;
+}
+
+static int
+ensure_stream(struct cworker *w, struct pga_err *err)
+{
+	if (w->stream != NULL)
+		return 0;
+	return spool_stream_new(w->c->sp, 0, &w->stream, err);
+}
+
+static void
+block_meta(struct cworker *w, const struct csession *s, const struct metric_def *m,
+	   struct seg_block_meta *meta)
+{
+	*meta = s->t->base;
+	strlcpy(meta->metric, m->name, sizeof(meta->metric));
+	strlcpy(meta->database, m->scope == METRIC_DATABASE && s->database ? s->database : "",
+		sizeof(meta->database));
+	for (size_t i = 0; i < m->ncols; i++)
+		w->cols[i] = m->cols[i].name;
+	meta->ncols = (uint16_t)m->ncols;
+	meta->cols = w->cols;
+}
+
+static bool
+conn_level(int rc)
+{
+	return rc == PGA_ETIMEOUT || rc == PGA_ECANCEL || rc == PGA_ENET;
+}
+
+static void
+metric_error(struct collector *c, struct csession *s, const struct metric_def *m,
+	     const struct pga_err *err)
+{
+	log_warn("target '%s'%s%s%s metric '%s': %s", s->t->cfg->name,
+		 s->database ? " database '" : "", s->database ? s->database : "",
+		 s->database ? "'" : "", m->name, err->msg);
+	tstat_add(c, s->t, 0, 0, true);
+}
+
+/*
+ * After a failed COPY: a server error is this metric's alone (roll back to
+ * the savepoint, go on); a lost connection ends the session; anything else
+ * came from the spool and ends the cycle.
+ */
+static int
+copy_failed(struct cworker *w, struct csession *s, const struct metric_def *m,
+	    int rc, struct pga_err *err)
+{
+	int n;
+
+	if (rc == PGA_EDB) {
+		metric_error(w->c, s, m, err);
+		rc = cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline,
+			      NULL, 0, &n, err);
+		return rc < 0 ? rc : 1;
+	}
+	if (!conn_level(rc))
+		collector_fatal(w->c, err);
+	return rc;
+}
+
+/*
+ * Stream one metric into a block.  Returns 0 (collected, or not on this
+ * version), 1 (the metric failed; counted and logged), or < 0 when the
+ * session is lost or the spool failed (err filled).
+ */
+static int
+run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
+	   const struct catalog_vars *v, bool scan, struct pga_err *err)
+{
+	bool pgss = m->flags & METRIC_NEEDS_PGSS;
+	const char *sql = catalog_sql_for(m, pgss ? catalog_pgss_version(s->snap.pgss_version) :
+					  s->snap.server_version);
+	struct qscan q = {0};
+	struct csink k = {.w = w, .t = s->t, .q = scan ? &q : NULL};
+	struct seg_block_meta meta;
+	uint64_t bytes = 0, rows = 0;
+	int rc;
+
+	if (sql == NULL)
+		return 0;
+	rc = build_copy_sql(w, s, sql, v, err);
+	if (rc == 0)
+		rc = ensure_stream(w, err);
+	if (rc < 0) {
+		collector_fatal(w->c, err);
+		return rc;
+	}
+	block_meta(w, s, m, &meta);
+	rc = spool_stream_begin(w->stream, &meta, err);
+	if (rc < 0) {
+		collector_fatal(w->c, err);
+		return rc;
+	}
+	rc = cpg_copy(s->conn, w->sql, s->t->deadline, sink_block, &k, &bytes, err);
+	s->savepoint = true;
+	if (rc == 0) {
+		rc = spool_stream_commit(w->stream, &rows, err);
+		if (rc < 0) {
+			collector_fatal(w->c, err);
+			return rc;
+		}
+		tstat_add(w->c, s->t, rows, bytes, false);
+		return 0;
+	}
+	spool_stream_abort(w->stream);
+	return copy_failed(w, s, m, rc, err);
+}
+
+static int
+run_scope(struct cworker *w, struct csession *s, enum metric_scope scope,
+	  bool settings, struct pga_err *err)
+{
+	const struct pga_config *cfg = w->c->cfg;
+	struct catalog_vars v = {.functions_limit = cfg->global.functions_limit,
+				 .limit = s->t->cfg->query_stats_limit, .where = "true"};
+	const struct metric_def *all;
+	size_t n;
+
+	all = catalog_all(&n);
+	for (size_t i = 0; i < n; i++) {
+		const struct metric_def *m = &all[i];
+		int rc;
+
+		if (m->source != METRIC_SQL || m->scope != scope ||
+		    (m->flags & METRIC_NEEDS_PGSS) || (!settings && (m->flags & METRIC_SETTINGS)))
+			continue;
+		if (pga_stop_requested())
+			return pga_fail(err, PGA_ECANCEL, "interrupted");
+		rc = run_metric(w, s, m, &v, false, err);
+		if (rc < 0)
+			return rc;
+		if ((m->flags & METRIC_SETTINGS) && rc == 0) {
+			s->t->state.settings_cycle = s->t->state.cycle;
+			strlcpy(s->t->state.settings_hash, s->snap.settings_hash,
+				sizeof(s->t->state.settings_hash));
+		}
+	}
+	return 0;
+}
+
+/* ---- pg_stat_statements ---- */
+
+/* "queryid = ANY ('{1,2,3}'::bigint[])" for the ids not seen before. */
+static char *
+new_ids_filter(const struct cworker *w)
+{
+	size_t cap = w->nnew * 21 + 64, len;
+	char *s = malloc(cap);
+
+	if (s == NULL)
+		return NULL;
+	len = (size_t)snprintf(s, cap, "queryid = ANY ('{");
+	for (size_t i = 0; i < w->nnew; i++)
+		len += (size_t)snprintf(s + len, cap - len, "%s%" PRId64, i ? "," : "",
+					(int64_t)w->newids[i]);
+	snprintf(s + len, cap - len, "}'::bigint[])");
+	return s;
+}
+
+static int
+run_texts(struct cworker *w, struct csession *s, struct catalog_vars *v,
+	  bool full, bool counters_ok, struct pga_err *err)
+{
+	struct cstate *st = &s->t->state;
+	char *filter = NULL;
+	int rc;
+
+	if (!full && (!counters_ok || w->nnew == 0))
+		return 0;
+	if (!full) {
+		filter = new_ids_filter(w);
+		if (filter == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		v->where = filter;
+	}
+	rc = run_metric(w, s, catalog_find("pg_stat_statements_texts"), v, false, err);
+	if (rc == 0 && full) {
+		st->texts_cycle = st->cycle;
+		if (counters_ok)
+			rc = cstate_set_qids(st, w->ids, w->nids, true, err);
+	} else if (rc == 0) {
+		rc = cstate_set_qids(st, w->newids, w->nnew, false, err);
+	}
+	free(filter);
+	return rc;
+}
+
+static int
+run_pgss(struct cworker *w, struct csession *s, struct pga_err *err)
+{
+	struct ctarget *t = s->t;
+	struct cstate *st = &t->state;
+	struct catalog_vars v = {.pgss = s->snap.pgss_schema,
+				 .limit = t->cfg->query_stats_limit, .where = "true",
+				 .functions_limit = w->c->cfg->global.functions_limit};
+	bool full = st->texts_cycle == 0 ||
+		    st->cycle - st->texts_cycle >= (uint64_t)t->cfg->texts_every ||
+		    st->nqids > 4 * (size_t)t->cfg->query_stats_limit;
+	int rc, counters;
+
+	w->nids = w->nnew = 0;
+	counters = run_metric(w, s, catalog_find("pg_stat_statements"), &v, true, err);
+	if (counters < 0)
+		return counters;
+	rc = run_metric(w, s, catalog_find("pg_stat_statements_info"), &v, false, err);
+	if (rc < 0)
+		return rc;
+	rc = run_texts(w, s, &v, full, counters == 0, err);
+	return rc < 0 ? rc : 0;
+}
+
+static bool
+claim_pgss(struct collector *c, struct csession *s)
+{
+	bool mine = false;
+
+	if (s->snap.pgss_version[0] == '\0' || catalog_pgss_version(s->snap.pgss_version) < 0)
+		return false;
+	pthread_mutex_lock(&c->mu);
+	if (!s->t->pgss_claimed)
+		mine = s->t->pgss_claimed = true;
+	pthread_mutex_unlock(&c->mu);
+	return mine;
+}
+
+/* ---- host metrics and the server log (produced here, not by SQL) ---- */
+
+static int
+write_stream(void *ctx, const char *buf, size_t len, struct pga_err *err)
+{
+	return spool_stream_write(((struct cworker *)ctx)->stream, buf, len, err);
+}
+
+/* Like run_metric for a block we produce ourselves; fn fills it. */
+static int
+run_local(struct cworker *w, struct csession *s, const struct metric_def *m,
+	  int (*fn)(struct cworker *, struct csession *, const struct metric_def *,
+		    struct pga_err *), struct pga_err *err)
+{
+	struct seg_block_meta meta;
+	uint64_t rows = 0;
+	int rc = ensure_stream(w, err);
+
+	block_meta(w, s, m, &meta);
+	if (rc == 0)
+		rc = spool_stream_begin(w->stream, &meta, err);
+	if (rc < 0) {
+		collector_fatal(w->c, err);
+		return rc;
+	}
+	rc = fn(w, s, m, err);
+	if (rc == 0)
+		rc = spool_stream_commit(w->stream, &rows, err);
+	if (rc == 0) {
+		tstat_add(w->c, s->t, rows, 0, false);
+		return 0;
+	}
+	spool_stream_abort(w->stream);
+	if (rc == PGA_EIO || rc == PGA_ENOSPC || rc == PGA_EFULL || rc == PGA_ENOMEM) {
+		collector_fatal(w->c, err);
+		return rc;
+	}
+	metric_error(w->c, s, m, err);
+	return 1;
+}
+
+static int
+host_fill(struct cworker *w, struct csession *s, const struct metric_def *m,
+	  struct pga_err *err)
+{
+	const char *dir = s->t->cfg->data_directory ? s->t->cfg->data_directory :
+			  s->snap.data_directory;
+
+	return host_metric(m->name, dir, write_stream, w, err);
+}
+
+static int
+csvlog_fill(struct cworker *w, struct csession *s, const struct metric_def *m,
+	    struct pga_err *err)
+{
+	(void)m;
+	return csvlog_read(&s->t->csvlog, write_stream, w, err);
+}
+
+static int
+run_local_metrics(struct cworker *w, struct csession *s, struct pga_err *err)
+{
+	const struct metric_def *all;
+	size_t n;
+	int rc = 0;
+
+	all = catalog_all(&n);
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		if (all[i].source == METRIC_HOST && s->t->local && s->t->cfg->os_stats)
+			rc = run_local(w, s, &all[i], host_fill, err);
+		else if (all[i].source == METRIC_CSVLOG && s->t->cfg->csvlog != NULL) {
+			rc = run_local(w, s, &all[i], csvlog_fill, err);
+			if (rc == 0)
+				csvlog_done(&s->t->csvlog);
+		}
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- jobs ---- */
+
+static bool
+settings_due(const struct collector *c, const struct csession *s)
+{
+	const struct cstate *st = &s->t->state;
+
+	return st->settings_cycle == 0 ||
+	       st->cycle - st->settings_cycle >= (uint64_t)c->cfg->global.settings_every ||
+	       strcmp(st->settings_hash, s->snap.settings_hash) != 0;
+}
+
+/* Identity of every block of the target this cycle; the state follows it. */
+static void
+target_identity(struct collector *c, struct ctarget *t, struct csession *s)
+{
+	struct seg_block_meta *b = &t->base;
+	struct pga_err err = {0};
+	const char *host = PQhost(s->conn), *port = PQport(s->conn);
+
+	memset(b, 0, sizeof(*b));
+	b->snapshot_us = s->snap.snapshot_us;
+	b->sysid = s->snap.sysid;
+	b->server_version = (uint32_t)s->snap.server_version;
+	b->port = (uint16_t)(port ? atoi(port) : 0);
+	strlcpy(b->target, t->cfg->name, sizeof(b->target));
+	strlcpy(b->host, host ? host : "", sizeof(b->host));
+	if (!t->state_loaded) {
+		if (cstate_load(&t->state, c->state_dir, t->cfg->name, &err) < 0)
+			log_warn("target '%s': %s (query texts and settings are sent every cycle)",
+				 t->cfg->name, err.msg);
+		t->state_loaded = true;
+	}
+	if (t->state.sysid != s->snap.sysid) {
+		/* another cluster behind the same name: what we knew is void */
+		t->state.sysid = s->snap.sysid;
+		t->state.texts_cycle = t->state.settings_cycle = 0;
+		t->state.nqids = 0;
+		t->state.qids_dirty = true;
+	}
+	t->state.cycle++;
+}
+
+/* Fill t->dbs with this cycle's databases; close the ones that went away. */
+static int
+discover(struct collector *c, struct ctarget *t, struct csession *s,
+	 PGresult *dbl, struct pga_err *err)
+{
+	size_t n = dbl ? (size_t)PQntuples(dbl) : t->dblist ? t->ndblist : 1;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < t->ndbs; i++)
+		t->dbs[i].listed = t->dbs[i].on_cluster = false;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = dbl ? PQgetvalue(dbl, (int)i, 0) :
+				   t->dblist ? t->dblist[i] : s->snap.database;
+		size_t j = 0;
+
+		while (j < t->ndbs && strcmp(t->dbs[j].name, name) != 0)
+			j++;
+		if (j == t->ndbs) {
+			if (t->ndbs == t->capdbs) {
+				size_t cap = t->capdbs ? t->capdbs * 2 : 8;
+				struct cdb *v = reallocarray(t->dbs, cap, sizeof(*v));
+
+				if (v == NULL)
+					return pga_fail(err, PGA_ENOMEM, "out of memory");
+				t->dbs = v;
+				t->capdbs = cap;
+			}
+			memset(&t->dbs[j], 0, sizeof(t->dbs[j]));
+			strlcpy(t->dbs[j].name, name, sizeof(t->dbs[j].name));
+			t->ndbs++;
+		}
+		t->dbs[j].listed = true;
+		t->dbs[j].on_cluster = strcmp(name, s->snap.database) == 0;
+	}
+	for (size_t i = 0; i < t->ndbs; i++) {
+		if (t->dbs[i].listed)
+			t->dbs[keep++] = t->dbs[i];
+		else
+			PQfinish(t->dbs[i].conn);
+	}
+	t->ndbs = keep;
+	return collector_enqueue_dbs(c, t, err);
+}
+
+static bool
+cluster_db_listed(const struct ctarget *t)
+{
+	for (size_t i = 0; i < t->ndbs; i++)
+		if (t->dbs[i].on_cluster)
+			return true;
+	return false;
+}
+
+static void
+run_cluster_job(struct cworker *w, struct ctarget *t)
+{
+	struct collector *c = w->c;
+	struct csession s = {.t = t};
+	struct pga_err err = {0};
+	PGresult *dbl = NULL;
+	bool mine;
+	int rc;
+
+	rc = session_open(c, &s, &t->cconn, t->cluster_db, true, &dbl, &err);
+	if (rc < 0) {
+		ctarget_fail(c, t, true, &err);
+		return;
+	}
+	t->cconn_pid = s.snap.backend_pid;
+	target_identity(c, t, &s);
+	rc = discover(c, t, &s, dbl, &err);
+	PQclear(dbl);
+	mine = claim_pgss(c, &s);
+	if (rc == 0)
+		rc = run_scope(w, &s, METRIC_CLUSTER, settings_due(c, &s), &err);
+	if (rc == 0 && mine)
+		rc = run_pgss(w, &s, &err);
+	if (rc == 0 && cluster_db_listed(t)) {
+		s.database = s.snap.database;
+		rc = run_scope(w, &s, METRIC_DATABASE, false, &err);
+		s.database = NULL;
+	}
+	session_end(c, &s, &t->cconn, rc == 0);
+	if (rc == 0)
+		rc = run_local_metrics(w, &s, &err);
+	if (rc < 0 && !c->fatal)
+		ctarget_fail(c, t, true, &err);
+	else if (rc == 0 && cluster_db_listed(t))
+		__atomic_add_fetch(&t->dbs_ok, 1, __ATOMIC_RELAXED);
+}
+
+static void
+run_db_job(struct cworker *w, struct ctarget *t, struct cdb *d)
+{
+	struct collector *c = w->c;
+	struct csession s = {.t = t, .database = d->name};
+	struct pga_err err = {0};
+	int rc;
+
+	if (cpg_left(t->deadline) == 0) {
+		pga_fail(&err, PGA_ETIMEOUT, "database '%s': target deadline passed before its turn",
+			 d->name);
+		ctarget_fail(c, t, false, &err);
+		return;
+	}
+	rc = session_open(c, &s, &d->conn, d->name, false, NULL, &err);
+	if (rc == 0)
+		rc = run_scope(w, &s, METRIC_DATABASE, false, &err);
+	if (rc == 0 && claim_pgss(c, &s))
+		rc = run_pgss(w, &s, &err);
+	session_end(c, &s, &d->conn, rc == 0);
+	if (rc < 0 && !c->fatal) {
+		pga_err_prefix(&err, "database '%s'", d->name);
+		ctarget_fail(c, t, false, &err);
+	} else if (rc == 0) {
+		__atomic_add_fetch(&t->dbs_ok, 1, __ATOMIC_RELAXED);
+	}
+}
+
+void
+cjob_run(struct cworker *w, const struct cjob *job)
+{
+	struct pga_err err = {0};
+
+	if (w->c->fatal)
+		return;
+	if (pga_stop_requested()) {
+		pga_fail(&err, PGA_ECANCEL, "interrupted before its turn");
+		ctarget_fail(w->c, job->t, job->db < 0, &err);
+		return;
+	}
+	if (job->db < 0)
+		run_cluster_job(w, job->t);
+	else
+		run_db_job(w, job->t, &job->t->dbs[job->db]);
+}
+
+void
+cworker_free(struct cworker *w)
+{
+	spool_stream_free(w->stream);
+	free(w->sql);
+	free(w->ids);
+	free(w->newids);
+	memset(w, 0, sizeof(*w));
+}

@@ -1,0 +1,92 @@
+/*
+ * collect.h - the collector: every target's statistics into the spool
+ *
+ * A struct collector owns the configured targets, a pool of worker threads
+ * (one per cycle, joined at its end) and, in loop mode, the connections
+ * kept open between cycles.  collector_cycle() runs one cycle: each target
+ * gets a wall-clock deadline, a cluster job (connect, one snapshot
+ * transaction, cluster metrics, database discovery) and a job per further
+ * database; metric data goes from libpq's COPY buffers into a spilled spool
+ * stream per worker and is committed block by block.
+ *
+ * Why threads with blocking-style libpq (bounded by cpg.h's deadlines)
+ * rather than one non-blocking event loop: the work per row is compression
+ * (CPU) and the waiting is per connection (network); N threads keep every
+ * core compressing while the others wait, each worker keeps its own zstd
+ * context and spill buffer without sharing, and the only shared point is
+ * spool_stream_commit(), which appends a finished block under the spool's
+ * mutex.  An event loop would need a compressor per connection or a copy of
+ * the data to hand it to a compressing thread.
+ *
+ * Ownership: collector_new() keeps pointers to the config and the spool;
+ * both must outlive it.  Not thread-safe: one thread drives a collector.
+ * Errors: 0 or a negative PGA_E* code with err filled; a target's failure
+ * is not an error of collector_cycle() (it is counted in the stats).
+ */
+#ifndef PGA_COLLECT_H
+#define PGA_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cli.h"
+#include "common/config.h"
+#include "common/err.h"
+#include "spool/spool.h"
+
+struct collector;
+
+struct collect_opts {
+	const struct pga_config *cfg;
+	struct spool *sp;		/* open for writing */
+	const char *const *only;	/* --target names, or NULL for all enabled */
+	size_t nonly;
+	int workers;			/* 0: the config's, or automatic */
+	bool keep_connections;		/* loop mode: reuse across cycles */
+};
+
+struct collect_stats {
+	unsigned targets_ok, targets_failed, targets_skipped;
+	uint64_t blocks, rows, bytes;	/* bytes: uncompressed CSV */
+	uint64_t metric_errors;
+	uint64_t databases;		/* databases collected */
+	int64_t elapsed_us;
+	bool interrupted;		/* a stop request cut the cycle short */
+};
+
+/*
+ * Check the configuration (conninfo syntax, database lists, the --target
+ * names) without connecting; err names file and line.
+ */
+int collect_validate(const struct pga_config *cfg, const char *const *only,
+		     size_t nonly, struct pga_err *err);
+
+int collector_new(struct collector **out, const struct collect_opts *o,
+		  struct pga_err *err);
+/*
+ * One cycle over every target.  Adds its figures to the spool counters
+ * (cycles, targets ok/failed, metric errors).  Fails only when the spool
+ * itself fails (it cannot take blocks) or on out-of-memory.
+ */
+int collector_cycle(struct collector *c, struct collect_stats *st,
+		    struct pga_err *err);
+/* Number of targets it collects from. */
+size_t collector_ntargets(const struct collector *c);
+void collector_free(struct collector *c);
+
+/* Backend pid of target i's cluster connection (loop mode), 0 if none. */
+int collector_backend_pid(const struct collector *c, size_t i);
+
+/*
+ * The target half of `pga check`: connect to every enabled target, report
+ * version, metrics, pg_stat_statements and privileges on stdout (JSON when
+ * json is set: an array "targets" inside the caller's open object, see
+ * cmd_check.c).  *failures gets the number of targets with a problem.
+ * Returns 0, or a negative code when the check itself could not run.
+ */
+struct jsonw;
+int check_targets(struct pga_ctx *ctx, struct jsonw *json, int *failures,
+		  struct pga_err *err);
+
+#endif

@@ -1,0 +1,128 @@
+/* collect_int.h - structures shared by the files of the collector only. */
+#ifndef PGA_COLLECT_INT_H
+#define PGA_COLLECT_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+
+#include <libpq-fe.h>
+
+#include "collect/catalog.h"
+#include "collect/collect.h"
+#include "collect/cstate.h"
+#include "collect/csvlog.h"
+#include "spool/segment.h"
+
+#define CDB_NAME_MAX 64		/* NAMEDATALEN */
+
+/* A database of a target, and its connection when kept across cycles. */
+struct cdb {
+	char name[CDB_NAME_MAX];
+	PGconn *conn;
+	bool listed;		/* in this cycle's list */
+	bool on_cluster;	/* collected on the cluster connection */
+};
+
+/* What one session learned from its snapshot query. */
+struct csnap {
+	int64_t snapshot_us;
+	uint64_t sysid;
+	int server_version;
+	int backend_pid;
+	char database[CDB_NAME_MAX];
+	char pgss_version[16];		/* "" when not installed here */
+	char pgss_schema[136];		/* quoted */
+	char settings_hash[33];
+	char data_directory[PATH_MAX];
+};
+
+struct ctarget {
+	const struct pga_target *cfg;
+	size_t index;
+	bool all_dbs;			/* dbname=* or databases=* */
+	const char *cluster_db;		/* dbname override of the cluster session */
+	char **dblist;			/* databases = a,b,c */
+	size_t ndblist;
+	bool local;			/* host is this machine (os-stats) */
+	PGconn *cconn;			/* cluster connection (kept in loop mode) */
+	int cconn_pid;
+	struct cdb *dbs;
+	size_t ndbs, capdbs;
+	struct cstate state;
+	bool state_loaded;
+	struct csvlog csvlog;		/* when csvlog is set */
+	unsigned fails;			/* consecutive failed cycles (loop backoff) */
+	uint64_t skip_until;		/* collector cycle before which it is skipped */
+	/* ---- per cycle; under collector.mu once jobs run in parallel ---- */
+	int64_t deadline;		/* monotonic */
+	struct seg_block_meta base;	/* snapshot, identity: the same for all blocks */
+	unsigned pending;		/* jobs not finished */
+	bool pgss_claimed;
+	bool failed, cluster_failed;
+	char why[PGA_ERR_MSG_MAX];
+	unsigned dbs_ok, dbs_failed;
+	uint64_t blocks, rows, bytes, metric_errors;
+	int64_t started_us;
+};
+
+/* One session (connection + transaction) a job works in. */
+struct csession {
+	struct ctarget *t;
+	PGconn *conn;
+	struct csnap snap;
+	const char *database;		/* block database for per-database metrics */
+	bool savepoint;			/* a SAVEPOINT pga exists */
+};
+
+struct collector;
+
+struct cworker {
+	struct collector *c;
+	pthread_t tid;
+	bool started;
+	struct spool_stream *stream;	/* created at the first block */
+	char *sql;
+	size_t sqlcap;
+	const char *cols[SEG_MAX_COLS];
+	/* pg_stat_statements queryids seen in this worker's counters block */
+	uint64_t *ids, *newids;
+	size_t nids, nnew, capids, capnew;
+};
+
+struct cjob {
+	struct ctarget *t;
+	long db;			/* index in t->dbs, -1 for the cluster job */
+};
+
+struct collector {
+	const struct pga_config *cfg;
+	struct spool *sp;
+	bool keep;
+	struct ctarget *targets;
+	size_t ntargets;
+	struct cworker *workers;
+	int nworkers;
+	char state_dir[PATH_MAX];
+	uint64_t cycle_no;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct cjob *jobs;
+	size_t njobs, capjobs, next;
+	int busy;
+	bool fatal;			/* the spool failed: stop the cycle */
+	struct pga_err fatal_err;
+	struct collect_stats st;
+};
+
+/* cjob.c */
+void cjob_run(struct cworker *w, const struct cjob *job);
+void cworker_free(struct cworker *w);
+
+/* collector.c: called by jobs */
+int collector_enqueue_dbs(struct collector *c, struct ctarget *t,
+			  struct pga_err *err);
+void collector_fatal(struct collector *c, const struct pga_err *err);
+void ctarget_fail(struct collector *c, struct ctarget *t, bool cluster,
+		  const struct pga_err *err);
+
+#endif

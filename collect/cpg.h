@@ -1,0 +1,71 @@
+/*
+ * cpg.h - libpq with deadlines, for the collector and pga check
+ *
+ * Every call here is bounded by a deadline on the monotonic clock
+ * (pga_mono_us()) and returns early, with PGA_ECANCEL, once a stop was
+ * requested (SIGTERM/SIGINT).  Connecting uses PQconnectStartParams and
+ * PQconnectPoll, reading uses PQconsumeInput and poll(2), so a server that
+ * accepts TCP but never answers, or stops answering mid-query, costs its
+ * caller no more than the deadline.  A connection that hit its deadline or a
+ * network error is useless afterwards (PQstatus may still say OK): callers
+ * PQfinish it.  We never PQcancel: a cancel request to a hung server would
+ * block without a deadline; statement_timeout ends the server side.
+ *
+ * Errors: 0 or a negative PGA_E* code with err filled: PGA_ETIMEOUT (the
+ * deadline passed), PGA_ECANCEL (stop requested), PGA_ENET (connection
+ * failed or lost), PGA_EDB (the server returned an error; the connection is
+ * fine).  Messages never contain a password (conninfo is redacted).
+ *
+ * Thread safety: one connection per thread at a time, as libpq.
+ */
+#ifndef PGA_CPG_H
+#define PGA_CPG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "common/err.h"
+
+/*
+ * Connect.  dbname (or NULL) overrides the conninfo's database; the session
+ * gets application_name=pga.  The deadline covers DNS, TCP, TLS and auth.
+ */
+int cpg_connect(PGconn **out, const char *conninfo, const char *dbname,
+		int64_t deadline, struct pga_err *err);
+
+/* PGA_ENET if the error left the connection unusable, else PGA_EDB. */
+int cpg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
+	     const char *what);
+
+/*
+ * Run sql (one or more statements); up to max results that returned rows
+ * are stored in res[] (the caller PQclears them), *n gets their number.
+ * The first error stops the statements after it and is returned.
+ */
+int cpg_exec(PGconn *conn, const char *sql, int64_t deadline, PGresult **res,
+	     int max, int *n, struct pga_err *err);
+
+/*
+ * Called with each chunk of COPY data as libpq hands it over (one CSV row
+ * per call with PostgreSQL servers).  A negative return stops forwarding;
+ * the COPY is still drained so the connection stays usable, and that
+ * error is what cpg_copy returns.
+ */
+typedef int (*cpg_sink_fn)(void *ctx, const char *buf, size_t len,
+			   struct pga_err *err);
+
+/*
+ * Run sql, whose last statement is a COPY ... TO STDOUT, and pass its data
+ * to sink.  Statements before the COPY (SAVEPOINT) run in the same round
+ * trip.  *bytes gets the bytes passed on.
+ */
+int cpg_copy(PGconn *conn, const char *sql, int64_t deadline, cpg_sink_fn sink,
+	     void *ctx, uint64_t *bytes, struct pga_err *err);
+
+/* Microseconds left before deadline (0 when past). */
+int64_t cpg_left(int64_t deadline);
+
+#endif
