@@ -21,7 +21,7 @@ is "$(status)" 409 "409 for an existing container"
 # blob with Content-MD5, a name that needs encoding, metadata
 head -c 100000 /dev/urandom >"$TEST_TMP/blob"
 name='dir/seg 0001 ü~+$.pgs'
-md5=$(openssl dgst -md5 -binary "$TEST_TMP/blob" | base64)
+md5=$(perl -MDigest::MD5 -MMIME::Base64 -0777 -ne 'print encode_base64(Digest::MD5::md5($_), "")' "$TEST_TMP/blob")
 sha=$(sha256sum "$TEST_TMP/blob" | cut -d' ' -f1)
 run_ok "put blob with content-md5 and metadata" az --content-md5 --body "$TEST_TMP/blob" \
 	--header 'x-ms-blob-type: BlockBlob' --header "x-ms-meta-sha256: $sha" \
