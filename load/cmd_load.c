@@ -1,13 +1,191 @@
-/* placeholder until the load command lands */
+/* `pga load`: segments into the central database (see load/load.h) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/units.h"
+#include "load/load.h"
+
+static const char *const load_help[] = {
+	"usage: pga load [--db CONNINFO] [--from PATH|FILE.tar] [--since T] [--until T]",
+	"                [--collector ID] [--dry-run] [--jobs N] [--retain DURATION]",
+	"                [--schema NAME] [--json]",
+	"   or: pga load --init [--db CONNINFO] [--schema NAME]",
+	"",
+	"  --db CONNINFO     central database (default: [global] central); prefer a",
+	"                    password in ~/.pgpass or PGPASSWORD over one on the command line",
+	"  --from PATH       a spool directory, a directory of segments, a tar from",
+	"                    'pga spool pack', or one segment file (default: the local spool)",
+	"  --since T, --until T",
+	"                    only snapshots taken in [T1, T2]: ISO 8601 UTC or -2h, -7d",
+	"  --collector ID    only segments of this collector",
+	"  --dry-run         verify and count what would load, write nothing",
+	"  --jobs N          loaders in parallel, one connection each (default: load-jobs)",
+	"  --retain D        then drop daily partitions older than D (e.g. 90d); with no",
+	"                    --from and no local spool, only that",
+	"  --init            create or upgrade the central schema, then stop (or load --from)",
+	"  --schema NAME     schema of the central tables (default: central-schema)",
+	"  --json            summary as JSON",
+	"",
+	"Exit status: 0 all loaded (or already there), 2 some segments refused, 1 failure.",
+	NULL,
+};
+
+struct load_args {
+	struct load_run_opts ro;
+	const char *db, *since, *until, *retain;
+	bool init;
+	long jobs;
+};
+
+static int
+parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"from", required_argument, NULL, 'f'},
+		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
+		{"collector", required_argument, NULL, 'c'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"retain", required_argument, NULL, 'r'},
+		{"init", no_argument, NULL, 'i'},
+		{"schema", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'J'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': a->db = optarg; break;
+		case 'f': a->ro.from = optarg; break;
+		case 'S': a->since = optarg; break;
+		case 'U': a->until = optarg; break;
+		case 'c': a->ro.lo.collector = optarg; break;
+		case 'n': a->ro.lo.dry_run = true; break;
+		case 'r': a->retain = optarg; break;
+		case 'i': a->init = true; break;
+		case 's': a->ro.lo.schema = optarg; break;
+		case 'J': a->ro.json = true; break;
+		case 'j':
+			errno = 0;
+			a->jobs = strtol(optarg, &end, 10);
+			if (*end != '\0' || errno != 0 || a->jobs < 1 || a->jobs > 64)
+				return pga_cli_usage(load_help, "invalid --jobs '%s' (1 to 64)", optarg);
+			break;
+		case 'h':
+			pga_cli_help(load_help);
+			return -1;
+		default:
+			return PGA_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return pga_cli_usage(load_help, "unexpected argument '%s'", argv[optind]);
+	(void)ctx;
+	return 0;
+}
+
+/* --since/--until/--retain and the configuration into the run options. */
+static int
+resolve_args(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
+{
+	int64_t now = pga_now_us();
+	struct load_opts *lo = &a->ro.lo;
+
+	lo->conninfo = a->db ? a->db : ctx->cfg->global.central;
+	if (lo->schema == NULL)
+		lo->schema = ctx->cfg->global.central_schema;
+	lo->since = INT64_MIN;
+	lo->until = INT64_MAX;
+	if (a->since && pga_parse_time(a->since, now, &lo->since, err) < 0)
+		return pga_err_prefix(err, "--since");
+	if (a->until && pga_parse_time(a->until, now, &lo->until, err) < 0)
+		return pga_err_prefix(err, "--until");
+	if (lo->since > lo->until)
+		return pga_fail(err, PGA_EINVAL, "--since is after --until");
+	if (a->retain && pga_parse_duration(a->retain, &a->ro.retain_us, err) < 0)
+		return pga_err_prefix(err, "--retain");
+	if (a->retain && a->ro.retain_us <= 0)
+		return pga_fail(err, PGA_EINVAL, "--retain must be positive");
+	if (lo->collector && !pga_name_valid(lo->collector))
+		return pga_fail(err, PGA_EINVAL, "invalid collector id '%s'", lo->collector);
+	if (lo->conninfo == NULL || *lo->conninfo == '\0')
+		return pga_fail(err, PGA_EINVAL,
+				"no central database: give --db or set 'central' in [global]");
+	a->ro.jobs = (int)(a->jobs > 0 ? a->jobs : ctx->cfg->global.load_jobs);
+	return 0;
+}
+
+static int
+init_only(struct load_args *a, struct pga_err *err)
+{
+	struct loader *l = NULL;
+	int rc;
+
+	a->ro.lo.init = true;
+	rc = loader_open(&l, &a->ro.lo, err);
+	loader_close(l);
+	if (rc < 0)
+		return pga_cli_error(err);
+	printf("central schema '%s' is ready\n", a->ro.lo.schema ? a->ro.lo.schema : "pga");
+	return PGA_EXIT_OK;
+}
+
+static int
+retain_only(struct load_args *a, struct pga_err *err)
+{
+	struct loader *l = NULL;
+	uint64_t dropped = 0, busy = 0;
+	int rc = loader_open(&l, &a->ro.lo, err);
+
+	if (rc == 0)
+		rc = loader_retain(l, pga_now_us() - a->ro.retain_us, &dropped, &busy, err);
+	loader_close(l);
+	if (rc < 0)
+		return pga_cli_error(err);
+	printf("retention: %llu partitions dropped, %llu in use left for next time\n",
+	       (unsigned long long)dropped, (unsigned long long)busy);
+	return busy ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
+}
 
 int
 cmd_load(int argc, char **argv, struct pga_ctx *ctx)
 {
-	(void)argc;
-	(void)argv;
-	(void)ctx;
-	log_error("'pga load' is not implemented yet");
-	return PGA_EXIT_FAIL;
+	struct load_args a;
+	struct pga_err err = {0};
+	struct stat st;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	rc = parse_load_args(argc, argv, &a, ctx);
+	if (rc != 0)
+		return rc < 0 ? PGA_EXIT_OK : rc;
+	if (resolve_args(&a, ctx, &err) < 0)
+		return err.code == PGA_EINVAL ? pga_cli_usage(load_help, "%s", err.msg)
+					      : pga_cli_error(&err);
+	if (a.init && a.ro.from == NULL)
+		return init_only(&a, &err);
+	a.ro.lo.init = a.init;
+	if (a.ro.from == NULL) {
+		a.ro.from = ctx->cfg->global.spool_path;
+		if (a.retain && stat(a.ro.from, &st) != 0)
+			return retain_only(&a, &err);
+	}
+	a.ro.progress = !a.ro.json && isatty(STDERR_FILENO);
+	pga_cli_catch_signals();
+	return load_run(&a.ro, stdout, NULL);
 }

@@ -628,3 +628,79 @@ ld_warn_once(struct loader *l, const char *key)
 		l->warned[l->nwarned++] = k;
 	return true;
 }
+
+/* ---- retention ---- */
+
+struct doomed {
+	char name[LD_IDENT_MAX];
+};
+
+static int
+list_old_partitions(struct loader *l, int64_t cutoff_us, struct doomed **out, size_t *n,
+		    struct pga_err *err)
+{
+	char sql[1024];
+	const char *params[1] = {l->schema};
+	PGresult *res = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(sql, sizeof(sql), "SELECT c.relname FROM pg_inherits i"
+		 " JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent"
+		 " JOIN pg_namespace ns ON ns.oid = p.relnamespace"
+		 " WHERE ns.nspname = $1 AND p.relname IN (SELECT metric FROM %s.metrics)"
+		 " ORDER BY 1", l->qschema);
+	rc = ld_exec(l, sql, 1, params, &res, err);
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+		const char *name = PQgetvalue(res, i, 0);
+		int32_t day;
+
+		if (!partition_day(name, &day) || (int64_t)(day + 1) * LD_DAY_US > cutoff_us)
+			continue;
+		rc = ld_grow((void **)out, &cap, *n + 1, sizeof(**out), err);
+		if (rc == 0)
+			strlcpy((*out)[(*n)++].name, name, sizeof((*out)[0].name));
+	}
+	PQclear(res);
+	return rc;
+}
+
+int
+loader_retain(struct loader *l, int64_t cutoff_us, uint64_t *dropped, uint64_t *busy,
+	      struct pga_err *err)
+{
+	struct doomed *d = NULL;
+	size_t n = 0;
+	char q[LD_QNAME_MAX], sql[LD_QNAME_MAX + 32];
+	int rc = list_old_partitions(l, cutoff_us, &d, &n, err);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = ld_qualify(l->schema, d[i].name, q, sizeof(q), err);
+		if (rc == 0)
+			rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
+		if (rc == 0)
+			rc = ld_exec(l, "SET LOCAL lock_timeout = '5s'", 0, NULL, NULL, err);
+		if (rc == 0) {
+			snprintf(sql, sizeof(sql), "DROP TABLE %s", q);
+			rc = ld_exec(l, sql, 0, NULL, NULL, err);
+		}
+		if (rc == 0)
+			rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
+		if (rc == 0) {
+			(*dropped)++;
+			log_info("retention: dropped partition '%s'", d[i].name);
+		} else if (strcmp(ld_last_sqlstate(), "55P03") == 0) {
+			ld_rollback(l);
+			(*busy)++;
+			log_warn("retention: partition '%s' is in use, left for next time", d[i].name);
+			rc = 0;
+		}
+	}
+	if (rc < 0)
+		ld_rollback(l);
+	free(d);
+	ld_tables_forget(l);
+	return rc;
+}

@@ -138,9 +138,18 @@ int load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *t);
 
 /*
  * `pga status --central`: per collector, last snapshot, lag, segments,
- * gaps, chain breaks, quarantined segments.  Text or JSON to out.
+ * rows, gaps, chain breaks, unresolved quarantine records, then the gap
+ * and quarantine lists.  Text or a JSON document to out.  Read-only: opens
+ * its own connection (o->conninfo, o->schema; the other fields are
+ * ignored).  Returns how many collectors need attention (gaps, chain
+ * breaks or quarantined segments, plus quarantined files nobody could
+ * attribute), so 0 is all well, or a negative PGA_E* code with err filled.
  */
 int load_status_central(const struct load_opts *o, bool json, FILE *out,
 			struct pga_err *err);
+/* The same as a "central": {...} member of the JSON object jw has open. */
+struct jsonw;
+int load_status_central_jsonw(const struct load_opts *o, struct jsonw *jw,
+			      struct pga_err *err);
 
 #endif

@@ -181,6 +181,13 @@ int32_t ld_server_lookup(struct loader *l, uint64_t sysid, const char *host,
 /* Warn once per loader about key; returns true the first time. */
 bool ld_warn_once(struct loader *l, const char *key);
 
+/* ---- run and status helpers (status.c) ---- */
+
+/* Restore: PGA_EINVAL unless the ledger is empty. */
+int ld_check_fresh(struct loader *l, struct pga_err *err);
+/* Log the gaps and chain breaks the ledger shows now (a few lines at most). */
+void ld_warn_gaps(struct loader *l);
+
 /* ---- COPY streaming (copy.c) ---- */
 
 #define LD_RBUF (256 * 1024)

@@ -467,7 +467,11 @@ delta_view_sql(struct sqlbuf *b, const char *qschema, const struct metric_def *m
 		if (m->cols[i].kind == COL_KEY)
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
-		if (m->cols[i].kind == COL_COUNTER)
+		if (m->cols[i].kind == COL_COUNTER && strcmp(m->cols[i].type, "pg_lsn") == 0)
+			/* a position: its delta is bytes, and bytes since 0/0 after a reset */
+			sb_add(b, ", CASE WHEN is__reset THEN %s - '0/0'::pg_lsn ELSE %s - \"lag__%s\""
+			       " END AS %s", q, q, m->cols[i].name, q);
+		else if (m->cols[i].kind == COL_COUNTER)
 			sb_add(b, ", CASE WHEN is__reset THEN %s ELSE %s - \"lag__%s\" END AS %s",
 			       q, q, m->cols[i].name, q);
 		else
@@ -568,7 +572,7 @@ ld_schema_ensure_metric(struct loader *l, const struct metric_def *m, struct pga
 static int
 catalog_fingerprint(const char *qschema, char hex[PGA_SHA256_HEX], struct pga_err *err)
 {
-	struct pga_sha256 h;
+	struct pga_sha256 h = {0};
 	size_t n;
 	const struct metric_def *all = catalog_all(&n);
 	uint8_t d[PGA_SHA256_LEN];

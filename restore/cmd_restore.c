@@ -1,13 +1,142 @@
-/* placeholder until the restore command lands */
+/*
+ * `pga restore`: rebuild a central database from an archive of segments
+ *
+ * The schema is created in the (fresh) database and every segment of the
+ * source is replayed through the loader, optionally only up to --until (and
+ * from --since): the same archive replayed with different windows gives
+ * exactly the snapshots of each window.  A database whose ledger already
+ * holds segments is refused: adding to one is `pga load`.
+ *
+ * Sources: a directory tree of segments (a spool, an unpacked archive, a
+ * file:// destination), a tar from `pga spool pack`, or one segment file.
+ * Bucket URLs (s3://, gs://, azure://) are read through ship/dest.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/units.h"
+#include "load/load.h"
+
+static const char *const restore_help[] = {
+	"usage: pga restore --db CONNINFO --from PATH|FILE.tar [--until T] [--since T]",
+	"                   [--jobs N] [--schema NAME] [--json]",
+	"",
+	"  --db CONNINFO   a fresh central database (default: [global] central)",
+	"  --from PATH     a directory of segments, a tar from 'pga spool pack',",
+	"                  or one segment file",
+	"  --until T       only snapshots taken at or before T (ISO 8601 UTC or -2h)",
+	"  --since T       only snapshots taken at or after T",
+	"  --jobs N        loaders in parallel (default: load-jobs)",
+	"  --schema NAME   schema of the central tables (default: central-schema)",
+	"  --json          summary as JSON",
+	"",
+	"Exit status: 0 restored, 2 some segments refused, 1 failure.",
+	NULL,
+};
+
+struct restore_args {
+	struct load_run_opts ro;
+	const char *db, *since, *until;
+	long jobs;
+};
+
+static int
+parse_restore_args(int argc, char **argv, struct restore_args *a)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"from", required_argument, NULL, 'f'},
+		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"schema", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'J'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': a->db = optarg; break;
+		case 'f': a->ro.from = optarg; break;
+		case 'S': a->since = optarg; break;
+		case 'U': a->until = optarg; break;
+		case 's': a->ro.lo.schema = optarg; break;
+		case 'J': a->ro.json = true; break;
+		case 'j':
+			errno = 0;
+			a->jobs = strtol(optarg, &end, 10);
+			if (*end != '\0' || errno != 0 || a->jobs < 1 || a->jobs > 64)
+				return pga_cli_usage(restore_help, "invalid --jobs '%s' (1 to 64)", optarg);
+			break;
+		case 'h':
+			pga_cli_help(restore_help);
+			return -1;
+		default:
+			return PGA_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return pga_cli_usage(restore_help, "unexpected argument '%s'", argv[optind]);
+	if (a->ro.from == NULL)
+		return pga_cli_usage(restore_help, "restore needs --from");
+	return 0;
+}
+
+static int
+resolve(struct restore_args *a, struct pga_ctx *ctx, struct pga_err *err)
+{
+	struct load_opts *lo = &a->ro.lo;
+	int64_t now = pga_now_us();
+
+	lo->conninfo = a->db ? a->db : ctx->cfg->global.central;
+	if (lo->schema == NULL)
+		lo->schema = ctx->cfg->global.central_schema;
+	lo->since = INT64_MIN;
+	lo->until = INT64_MAX;
+	if (a->since && pga_parse_time(a->since, now, &lo->since, err) < 0)
+		return pga_err_prefix(err, "--since");
+	if (a->until && pga_parse_time(a->until, now, &lo->until, err) < 0)
+		return pga_err_prefix(err, "--until");
+	if (lo->since > lo->until)
+		return pga_fail(err, PGA_EINVAL, "--since is after --until");
+	if (lo->conninfo == NULL || *lo->conninfo == '\0')
+		return pga_fail(err, PGA_EINVAL,
+				"no central database: give --db or set 'central' in [global]");
+	if (strstr(a->ro.from, "://") != NULL)
+		return pga_fail(err, PGA_EINVAL,
+				"restoring from '%s': bucket sources are not available in this build;"
+				" download the segments (or a pack) and restore from the directory", a->ro.from);
+	lo->init = true;
+	a->ro.fresh = true;
+	a->ro.jobs = (int)(a->jobs > 0 ? a->jobs : ctx->cfg->global.load_jobs);
+	a->ro.progress = !a->ro.json && isatty(STDERR_FILENO);
+	return 0;
+}
 
 int
 cmd_restore(int argc, char **argv, struct pga_ctx *ctx)
 {
-	(void)argc;
-	(void)argv;
-	(void)ctx;
-	log_error("'pga restore' is not implemented yet");
-	return PGA_EXIT_FAIL;
+	struct restore_args a;
+	struct pga_err err = {0};
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	rc = parse_restore_args(argc, argv, &a);
+	if (rc != 0)
+		return rc < 0 ? PGA_EXIT_OK : rc;
+	if (resolve(&a, ctx, &err) < 0)
+		return pga_cli_usage(restore_help, "%s", err.msg);
+	pga_cli_catch_signals();
+	return load_run(&a.ro, stdout, NULL);
 }

@@ -33,4 +33,16 @@ int helper_azure_request(int argc, char **argv);
 	{"s3-request", helper_s3_request, "[opts] METHOD ENDPOINT RAWPATH: SigV4-signed request (helper_sign.c)"}, \
 	{"azure-request", helper_azure_request, "[opts] METHOD ENDPOINT RAWPATH: Shared Key request (helper_sign.c)"},
 
+int helper_ship_fill(int argc, char **argv);
+
+#define HELPER_SHIP_COMMANDS \
+	{"ship-fill", helper_ship_fill, "SPOOL COLLECTOR N RAW_BYTES: N sealed one-block segments"},
+
+int helper_load_spool(int argc, char **argv);
+int helper_central_status(int argc, char **argv);
+
+#define HELPER_LOAD_COMMANDS \
+	{"load-spool", helper_load_spool, "SPOOL COLLECTOR NSEG BLOCKS ROWS START STEP [METRIC]: test segments"}, \
+	{"central-status", helper_central_status, "[--json] CONNINFO [SCHEMA]: pga status --central"},
+
 #endif
