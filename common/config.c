@@ -33,6 +33,7 @@ struct cfg_row {
 static const char *const full_choices[] = {"block", "drop-oldest", NULL};
 static const char *const level_choices[] = {"error", "warn", "info", "debug",
 					    "trace", NULL};
+static const char *const create_only_choices[] = {"auto", "if-none-match", "head", NULL};
 
 /* One row per key: name, scope, type, field, default, bounds, doc. */
 #define ROW(n, sc, ty, st, f, def, mn, mx, ch, sec, inh, doc) \
@@ -167,6 +168,12 @@ static const struct cfg_row keys[] = {
 	     "Cap of the exponential backoff between retries."),
 	DKEY("enabled", T_BOOL, enabled, "on", 0, 0, false,
 	     "Set to off to keep a destination in the file without shipping to it."),
+	ROW("create-only", SCOPE_DEST, T_ENUM, struct pga_dest, create_only, "auto", 0, 0,
+	    create_only_choices, false, NULL,
+	    "How object stores keep writes create-only: if-none-match trusts the store's "
+	    "conditional PUT (AWS S3, GCS, Azure, MinIO, Ceph); head also checks with a HEAD "
+	    "before each PUT, for stores that ignore the condition (s3rver); auto is head for "
+	    "s3:// and gs:// with an endpoint, if-none-match otherwise."),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -100,8 +100,11 @@ struct pga_dest {
 	long long retries;
 	int64_t retry_max_delay;
 	bool enabled;
+	int create_only;		/* enum pga_create_only */
 	int line;
 };
+
+enum pga_create_only { PGA_CREATE_AUTO = 0, PGA_CREATE_IF_NONE_MATCH = 1, PGA_CREATE_HEAD = 2 };
 
 struct pga_config {
 	char *path;			/* file it came from, NULL for defaults */

@@ -21,6 +21,7 @@ struct scheme_row {
 
 static const struct scheme_row schemes[] = {
 	{"file", &dest_dir_ops},
+	{"s3", &dest_s3_ops},
 };
 
 int

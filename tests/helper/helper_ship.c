@@ -1,0 +1,95 @@
+/* Shipper test helpers: fill a spool with many segments quickly. */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bsd/stdlib.h>
+
+#include "common/units.h"
+#include "spool/spool.h"
+#include "tests/helper/helper.h"
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* One block of about raw bytes of barely compressible CSV. */
+static int
+write_block(struct spool *sp, size_t raw, uint64_t n, struct pga_err *err)
+{
+	static const char *cols[] = {"n", "payload"};
+	struct seg_block_meta m = {0};
+	struct spool_stream *s = NULL;
+	char line[160];
+	size_t done = 0;
+	uint64_t row = 0;
+	int rc;
+
+	m.snapshot_us = pga_now_us();
+	strcpy(m.metric, "ship_test");
+	strcpy(m.target, "t");
+	m.ncols = 2;
+	m.cols = cols;
+	rc = spool_stream_new(sp, SPOOL_STREAM_DIRECT, &s, err);
+	if (rc == 0)
+		rc = spool_stream_begin(s, &m, err);
+	while (rc == 0 && done < raw) {
+		uint8_t rnd[96];
+		int len = snprintf(line, sizeof(line), "%" PRIu64 ",", n * 1000000 + row++);
+
+		arc4random_buf(rnd, sizeof(rnd));
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			line[len++] = b64[rnd[i] & 63];
+		line[len++] = '\n';
+		rc = spool_stream_write(s, line, (size_t)len, err);
+		done += (size_t)len;
+	}
+	if (rc == 0)
+		rc = spool_stream_commit(s, NULL, err);
+	spool_stream_free(s);
+	return rc;
+}
+
+/* ship-fill SPOOL COLLECTOR N RAW_BYTES: N sealed segments of one block each. */
+int
+helper_ship_fill(int argc, char **argv)
+{
+	struct spool_opts o = {0};
+	struct spool *sp = NULL;
+	struct pga_err err = {0};
+	long n;
+	size_t raw;
+	int rc;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: ship-fill SPOOL COLLECTOR N RAW_BYTES\n");
+		return 64;
+	}
+	n = atol(argv[3]);
+	raw = (size_t)atol(argv[4]);
+	o.collector = argv[2];
+	o.full = PGA_FULL_BLOCK;
+	o.seg_max_size = 1ull << 40;
+	o.seg_max_age_us = INT64_MAX / 2;
+	o.level = 1;
+	rc = spool_open_writer(&sp, argv[1], &o, &err);
+	for (long i = 0; rc == 0 && i < n; i++) {
+		rc = write_block(sp, raw, (uint64_t)i, &err);
+		if (rc == 0)
+			rc = spool_seal(sp, &err);
+	}
+	if (sp != NULL) {
+		struct pga_err cerr = {0};
+
+		if (spool_close(sp, &cerr) < 0 && rc == 0) {
+			rc = -1;
+			err = cerr;
+		}
+	}
+	if (rc < 0) {
+		fprintf(stderr, "pga-test-helper: ship-fill: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
