@@ -40,7 +40,8 @@ ok "$(cmp -s "$TEST_TMP/blob" "$TEST_TMP/got"; echo $?)" "got the same bytes bac
 run_ok "head blob" az --dump-headers "$TEST_TMP/h" HEAD "$AZURITE_URL" "$A/pga/$name"
 hdrs=$(tr -d '\r' <"$TEST_TMP/h")
 like "$hdrs" $'(^|\n)content-length: 100000(\n|$)' "head: content-length"
-like "$hdrs" "content-md5: $md5" "head: content-md5 as sent"
+[[ $hdrs == *"content-md5: $md5"* ]]
+ok $? "head: content-md5 as sent" || diag "want content-md5: $md5 in: $hdrs"
 like "$hdrs" "x-ms-meta-sha256: $sha" "head: sha256 metadata kept"
 
 run_ok "list with an encoded prefix" az --out "$TEST_TMP/list" --query restype=container \
