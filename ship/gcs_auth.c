@@ -50,7 +50,9 @@ static int
 read_key_file(const char *path, char *buf, size_t cap, size_t *len,
 	      struct pga_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* symlinks are followed (Kubernetes mounts secrets that way); the
+	 * mode and owner checks apply to the file itself, via the fd */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc;
 
 	if (fd < 0) {

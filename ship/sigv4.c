@@ -438,7 +438,7 @@ derive_key(const struct sigv4_key *key, const struct sig_scheme *sch,
 	   const char *date8, uint8_t out[AUTH_HMAC_LEN], struct pga_err *err)
 {
 	char secret[512];
-	uint8_t k[AUTH_HMAC_LEN];
+	uint8_t k1[AUTH_HMAC_LEN], k2[AUTH_HMAC_LEN];
 	int n, rc;
 
 	n = snprintf(secret, sizeof(secret), "%s%s", sch->key_prefix, key->secret_key);
@@ -446,17 +446,19 @@ derive_key(const struct sigv4_key *key, const struct sig_scheme *sch,
 		rc = pga_fail(err, PGA_EINVAL, "secret key is too long");
 		goto out;
 	}
-	rc = auth_hmac_sha256(secret, (size_t)n, date8, strlen(date8), k, err);
+	/* never hash into the buffer holding the key: no aliasing in HMAC() */
+	rc = auth_hmac_sha256(secret, (size_t)n, date8, strlen(date8), k1, err);
 	if (rc == 0)
-		rc = auth_hmac_sha256(k, sizeof(k), key->region, strlen(key->region), k, err);
+		rc = auth_hmac_sha256(k1, sizeof(k1), key->region, strlen(key->region), k2, err);
 	if (rc == 0)
-		rc = auth_hmac_sha256(k, sizeof(k), key->service, strlen(key->service), k, err);
+		rc = auth_hmac_sha256(k2, sizeof(k2), key->service, strlen(key->service), k1, err);
 	if (rc == 0)
-		rc = auth_hmac_sha256(k, sizeof(k), sch->terminator,
+		rc = auth_hmac_sha256(k1, sizeof(k1), sch->terminator,
 				      strlen(sch->terminator), out, err);
 out:
 	explicit_bzero(secret, sizeof(secret));
-	explicit_bzero(k, sizeof(k));
+	explicit_bzero(k1, sizeof(k1));
+	explicit_bzero(k2, sizeof(k2));
 	return rc;
 }
 
