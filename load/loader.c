@@ -472,7 +472,8 @@ quarantine_record(struct loader *l, const struct seg_job *j, const char *kind,
 			    NULL, why->msg};
 	struct pga_err e = {0};
 
-	if (l->o.dry_run || PQstatus(l->conn) != CONNECTION_OK)
+	/* a file that is not a segment of anybody's is an error, not a record */
+	if (l->o.dry_run || !have || PQstatus(l->conn) != CONNECTION_OK)
 		return;
 	ld_rollback(l);
 	snprintf(seq, sizeof(seq), "%" PRIu64, j->h.seq);
@@ -499,10 +500,13 @@ prescan(struct loader *l, struct seg_job *j, struct pga_err *err)
 	int rc = seg_reader_open(&r, fd_src_read, &src, j->name, err);
 
 	ld_needs_reset(&l->needs);
+	j->all_covered = true;
 	while (rc == 0 && (rc = seg_reader_next(r, &m, err)) == 1) {
 		size_t got = 0;
 
 		rc = 0;
+		if (!in_window(l, m->snapshot_us) && !covered_before(j, m->snapshot_us))
+			j->all_covered = false;
 		if (!block_wanted(l, j, m->metric, m->snapshot_us)) {
 			rc = seg_reader_skip(r, err);
 			continue;
@@ -840,7 +844,7 @@ attempt(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 				j->name, j->h.collector, j->h.seq, b, a);
 	}
 	if (l->o.dry_run) {
-		*result = j->st.blocks > 0 || j->f.nblocks == 0 ? LOAD_LOADED : LOAD_FILTERED;
+		*result = j->st.blocks > 0 || j->all_covered ? LOAD_LOADED : LOAD_FILTERED;
 		return 0;
 	}
 	if (j->collector_id < 0)
@@ -854,6 +858,20 @@ attempt(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 			      " was just loaded by another loader with a different sha256: refused",
 			      j->name, j->h.collector, j->h.seq);
 	return rc;
+}
+
+/* Messages from the segment library name the path we gave it: name the segment. */
+static void
+name_the_file(struct pga_err *err, const char *path, const char *name)
+{
+	char *at = strstr(err->msg, path);
+	char buf[PGA_ERR_MSG_MAX];
+
+	if (at == NULL || strncmp(path, "/proc/self/fd/", 14) != 0)
+		return;
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - err->msg), err->msg, name,
+		 at + strlen(path));
+	strlcpy(err->msg, buf, sizeof(err->msg));
 }
 
 int
@@ -879,6 +897,8 @@ loader_load_fd(struct loader *l, const char *name, int fd, enum load_result *res
 		ld_tables_forget(l);
 		usleep(50000u << i);
 	}
+	if (rc < 0)
+		name_the_file(err, j.path, name);
 	if (rc < 0 && reader_error(rc))
 		quarantine_record(l, &j, "corrupt", err);
 	else if (rc == PGA_ECONFLICT)

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# pga load: schema, exact contents, custom metrics, column mapping, twice
+# adds nothing, and every bad start is one clear line with exit 1.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+
+pg_start central
+pg_psql central postgres -c "CREATE DATABASE c1" -c "CREATE DATABASE empty"
+DB=$(pg_conninfo central c1)
+q() { pg_psql central c1 -At -c "$1"; }
+SP=$TEST_TMP/spool
+printf '[global]\ncollector = site-a\nspool-path = %s\n' "$SP" >"$TEST_TMP/pga.conf"
+export PGA_CONFIG=$TEST_TMP/pga.conf
+one_line() { is "$(grep -c . "$ERR")" 1 "$1: the error is one line"; }
+
+# ---- errors before anything is loaded ----
+printf '1,x\n' | pga spool put --metric m1 --columns a,b 2>/dev/null
+run_fails 1 "a database that does not answer" pga load --db "host=$TEST_TMP port=1 dbname=x" --from "$SP"
+like "$(last_err)" "could not connect to 'dbname=x host=[^']* port=1'" "names the database"
+one_line "bad --db"
+run_fails 1 "--db with a password is never echoed" pga load --db "host=$TEST_TMP port=1 password=s3cret" --from "$SP"
+ok $(grep -q s3cret "$ERR"; [ $? -ne 0 ]; echo $?) "the password is not in the message"
+run_fails 1 "a database without the schema" pga load --db "$(pg_conninfo central empty)" --from "$SP"
+like "$(last_err)" "has no pga schema 'pga': run 'pga load --init'" "says how to create it"
+one_line "no schema"
+run_fails 64 "no --db and no central in the config" pga load --from "$SP"
+like "$(last_err)" "no central database: give --db or set 'central'" "says where to set it"
+
+run_ok "--init creates the schema" pga load --init --db "$DB"
+is "$(q "SELECT max(version) FROM pga.schema_version")" 1 "schema version 1 recorded"
+run_ok "--init again is a no-op" pga load --init --db "$DB"
+is "$(q "SELECT count(*) FROM pga.schema_version")" 1 "still one migration recorded"
+is "$(q "SELECT count(*) FROM pga.metrics WHERE kind = 'catalog'")" \
+	"$(helper catalog-cols | cut -d' ' -f1 | sort -u | grep -c .)" "one table per catalog metric"
+ok $(q "SELECT to_regclass('pga.pg_stat_database_delta') IS NOT NULL" | grep -qx t; echo $?) \
+	"a delta view for a cumulative metric"
+
+q "INSERT INTO pga.schema_version VALUES (99, 'from the future', 'pga 9.9')"
+run_fails 1 "a schema newer than this pga" pga load --db "$DB" --from "$SP"
+like "$(last_err)" "central schema 'pga' is at version 99, newer than this pga knows \(1\): upgrade pga" \
+	"says which version"
+one_line "newer schema"
+run_fails 1 "--init refuses to touch it too" pga load --init --db "$DB"
+q "DELETE FROM pga.schema_version WHERE version = 99"
+
+echo "just text" >"$TEST_TMP/notes.txt"
+run_fails 2 "a file that is not a segment" pga load --db "$DB" --from "$TEST_TMP/notes.txt"
+like "$(last_err)" "notes.txt.*not a pga segment" "names the file and why"
+is "$(grep -c error "$ERR")" 1 "one error line"
+run_fails 1 "a --from that does not exist" pga load --db "$DB" --from "$TEST_TMP/nothing"
+like "$(last_err)" "could not open '[^']*nothing'" "names the path"
+is "$(q "SELECT count(*) FROM pga.segments")" 0 "nothing loaded by any of that"
+
+# ---- contents: CSV in, the same CSV out ----
+rm -rf "$SP"
+cat >"$TEST_TMP/a.csv" <<'CSV'
+1,plain,10
+2,"with, comma",20
+3,"with ""quotes""",
+4,"two
+lines",40
+5,"",50
+6,,
+CSV
+pga spool put --metric app_stats --columns id,label,n --database "shop, \"eu\"" \
+	--time 2026-11-20T10:00:00Z <"$TEST_TMP/a.csv" 2>/dev/null
+seq 1 1000 | awk '{ printf "%d,row %d\n", $1, $1 }' |
+	pga spool put --metric app_stats --columns id,label --time 2026-11-20T10:05:00Z 2>/dev/null
+# a later block with a new column: the table grows
+printf '7,new,70,extra\n' | pga spool put --metric app_stats --columns id,label,n,more \
+	--time 2026-11-21T00:00:01Z 2>/dev/null
+# a catalog metric with a column the central side does not know
+printf '16384,mydb,3,9,1\n' | pga spool put --metric pg_stat_database \
+	--columns datid,datname,numbackends,xact_commit,no_such_column --time 2026-11-20T10:00:00Z 2>/dev/null
+# a custom metric named like one of our own tables
+printf '1\n' | pga spool put --metric segments --columns x --time 2026-11-20T10:00:00Z 2>/dev/null
+
+run_ok "--dry-run" pga load --db "$DB" --from "$SP" --dry-run
+like "$(last_out)" "would load 5 of 5 segments" "counts what would load"
+is "$(q "SELECT count(*) FROM pga.segments")" 0 "and writes nothing"
+
+run_ok "load the spool" pga load --db "$DB" --from "$SP"
+like "$(last_out)" "^loaded 5 of 5 segments \(0 already loaded, 0 filtered, 0 refused\): 1008 rows" \
+	"one-line summary"
+like "$(last_err)" "column 'no_such_column' of metric 'pg_stat_database' is not in the central table: dropped" \
+	"an unknown column is dropped with a warning"
+like "$(last_err)" "metric 'segments' is reserved" "a reserved custom metric name is refused"
+is "$(q "SELECT count(*) FROM pga.app_stats")" 1007 "custom metric: every row"
+pg_psql central c1 -c "\copy (SELECT id, label, n FROM pga.app_stats WHERE snapshot_time = '2026-11-20 10:00:00+00' ORDER BY id::int) TO '$TEST_TMP/a.out' (FORMAT csv)"
+is "$(cat "$TEST_TMP/a.out")" "$(cat "$TEST_TMP/a.csv")" "quotes, newlines, NULL and '' come back exactly"
+is "$(q "SELECT count(*) FROM pga.app_stats WHERE dbname = 'shop, \"eu\"'")" 6 "database name with comma and quotes"
+is "$(q "SELECT count(*) FROM pga.app_stats WHERE more = 'extra' AND id = '7'")" 1 "a column added by a later block"
+is "$(q "SELECT count(*) FROM pga.app_stats WHERE n IS NULL AND snapshot_time = '2026-11-20 10:05:00+00'")" \
+	1000 "an older block without the new columns loads with NULLs"
+is "$(q "SELECT datid, datname, numbackends, xact_commit FROM pga.pg_stat_database")" "16384|mydb|3|9" \
+	"catalog metric: known columns typed and loaded"
+is "$(q "SELECT count(*) FROM pga.segments WHERE complete")" 5 "five segments in the ledger"
+is "$(q "SELECT sum(rows) FROM pga.segments")" 1008 "ledger rows = CSV rows loaded (all but the refused block)"
+spool_rows=$(pga spool ls --spool "$SP" --json | grep -o '"rows":[0-9]*' | head -5 | cut -d: -f2 | paste -sd+ | bc)
+is "$(q "SELECT sum(total_rows) FROM pga.segments")" "$spool_rows" "ledger total rows = what the spool holds"
+is "$(q "SELECT string_agg(encode(sha256, 'hex'), ' ' ORDER BY seq) FROM pga.segments")" \
+	"$(cd "$SP/ready" && find . -name '*.pga.zst' | sort | xargs sha256sum | cut -d' ' -f1 | paste -sd' ')" \
+	"ledger hashes are the files' sha256sum"
+is "$(q "SELECT count(*) FROM pga.app_stats_p20261120")" 1006 "daily partition of the 20th"
+is "$(q "SELECT count(*) FROM pga.app_stats_p20261121")" 1 "daily partition of the 21st"
+
+run_ok "loading again" pga load --db "$DB" --from "$SP" --json
+like "$(last_out)" '"loaded":0,"duplicate":5' "adds nothing: all five already loaded"
+is "$(q "SELECT count(*) FROM pga.app_stats")" 1007 "still 1007 rows"
+
+run_ok "--collector of another collector" pga load --db "$DB" --from "$SP" --collector other
+like "$(last_out)" "0 already loaded, 5 filtered" "filters everything"
+
+# ---- status of the central side ----
+run_ok "central status" helper central-status --json "$DB"
+like "$(last_out)" '"collector":"site-a".*"segments":5,"partial":0,"rows":1008,"gaps":0.*"quarantine":\[\]' \
+	"per collector; a file that is no segment at all is not quarantined"
+
+# ---- retention drops whole days ----
+run_ok "--retain 1d" pga load --db "$DB" --from "$SP" --retain 1d
+like "$(last_out)" "partitions dropped" "reports dropped partitions"
+ok $(q "SELECT to_regclass('pga.app_stats_p20261120') IS NULL" | grep -qx t; echo $?) "the old partition is gone"
+is "$(q "SELECT count(*) FROM pga.app_stats")" 0 "with its rows"
+
+done_testing
