@@ -22,6 +22,8 @@ struct scheme_row {
 static const struct scheme_row schemes[] = {
 	{"file", &dest_dir_ops},
 	{"s3", &dest_s3_ops},
+	{"gs", &dest_gcs_ops},
+	{"azure", &dest_azure_ops},
 };
 
 int

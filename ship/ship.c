@@ -219,8 +219,8 @@ deliver(struct runner *r, struct dest *d, const struct dest_upload *up,
 		    atomic_load(&r->failed))
 			return rc;
 		wait = backoff_us(a, r->cfg->retry_max_delay);
-		log_warn("%s: attempt %d of %lld for '%s' failed: %s; retrying in %lld ms",
-			 r->what, a, attempts, up->name, err->msg, (long long)(wait / 1000));
+		log_warn("%s (attempt %d of %lld for '%s'); retrying in %lld ms",
+			 err->msg, a, attempts, up->name, (long long)(wait / 1000));
 		if (nap(r->sh, wait))
 			return pga_fail(err, PGA_ECANCEL, "stopping");
 	}
@@ -331,10 +331,10 @@ slot_main(void *arg)
 		r->outcome = rc;
 		if (rc == PGA_ECONFLICT) {
 			r->stopped = true;
-			log_error("%s: %s: stopping this destination until pga ship is restarted",
-				  r->what, err.msg);
+			log_error("%s: stopping this destination until pga ship is restarted",
+				  err.msg);
 		} else {
-			log_error("%s: %s", r->what, err.msg);
+			log_error("%s", err.msg);
 		}
 		pthread_mutex_lock(&r->mu);
 		r->st.stopped = r->stopped;
@@ -410,6 +410,10 @@ runner_pass(struct runner *r)
 	if (rc < 0) {
 		r->outcome = rc;
 		log_error("%s: %s", r->what, err.msg);
+		pthread_mutex_lock(&r->mu);
+		r->st.last_error_us = pga_now_us();
+		strlcpy(r->st.last_error, err.msg, sizeof(r->st.last_error));
+		pthread_mutex_unlock(&r->mu);
 	}
 	if (r->pass_delivered > 0) {
 		char size[16];

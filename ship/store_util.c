@@ -68,6 +68,7 @@ store_http_error(struct pga_err *err, const char *what, const char *op,
 	if (store_xml_tag(rs->body, "Code", code, sizeof(code)) == NULL)
 		snprintf(code, sizeof(code), "HTTP %ld", st);
 	store_xml_tag(rs->body, "Message", msg, sizeof(msg));
+	msg[strcspn(msg, "\r\n")] = '\0';	/* Azure appends RequestId and Time lines */
 	if (msg[0] == '\0')	/* Azure HEAD errors carry it in a header */
 		http_header(rs, "x-ms-error-code", msg, sizeof(msg));
 	if (looks_like_skew(code, msg) && st == 403)
