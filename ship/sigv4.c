@@ -500,6 +500,7 @@ build_sts(const struct sigv4_key *key, const struct sig_scheme *sch,
 {
 	uint8_t digest[PGA_SHA256_LEN];
 	char hex[PGA_SHA256_HEX], date8[9];
+	int rc;
 
 	memcpy(date8, amzdate, 8);
 	date8[8] = '\0';
@@ -513,9 +514,8 @@ build_sts(const struct sigv4_key *key, const struct sig_scheme *sch,
 	auth_sb_puts(sts, scope->buf);
 	auth_sb_putc(sts, '\n');
 	auth_sb_puts(sts, hex);
-	if (auth_sb_check(scope, "credential scope", err) < 0)
-		return err ? err->code : PGA_EINVAL;
-	return auth_sb_check(sts, "string to sign", err);
+	rc = auth_sb_check(scope, "credential scope", err);
+	return rc < 0 ? rc : auth_sb_check(sts, "string to sign", err);
 }
 
 static int
