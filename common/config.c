@@ -168,6 +168,8 @@ static const struct cfg_row keys[] = {
 	     "Cap of the exponential backoff between retries."),
 	DKEY("enabled", T_BOOL, enabled, "on", 0, 0, false,
 	     "Set to off to keep a destination in the file without shipping to it."),
+	DKEY("schema", T_STRING, schema, "pga", 0, 0, false,
+	     "Schema of the central tables for a postgres:// destination."),
 	ROW("create-only", SCOPE_DEST, T_ENUM, struct pga_dest, create_only, "auto", 0, 0,
 	    create_only_choices, false, NULL,
 	    "How object stores keep writes create-only: if-none-match trusts the store's "

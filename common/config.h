@@ -101,6 +101,7 @@ struct pga_dest {
 	int64_t retry_max_delay;
 	bool enabled;
 	int create_only;		/* enum pga_create_only */
+	char *schema;			/* postgres destination: central schema */
 	int line;
 };
 

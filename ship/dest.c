@@ -24,6 +24,8 @@ static const struct scheme_row schemes[] = {
 	{"s3", &dest_s3_ops},
 	{"gs", &dest_gcs_ops},
 	{"azure", &dest_azure_ops},
+	{"postgres", &dest_pg_ops},
+	{"postgresql", &dest_pg_ops},
 };
 
 int
@@ -36,7 +38,8 @@ dest_lookup(const char *url, const struct dest_ops **ops, struct pga_err *err)
 		return pga_fail(err, PGA_EINVAL, "destination has no url");
 	/* a libpq keyword/value conninfo ("host=... dbname=...") is postgres too */
 	if (sep == NULL && strchr(url, '=') != NULL) {
-		return pga_fail(err, PGA_EINVAL, "postgres destinations are not built yet");
+		*ops = &dest_pg_ops;
+		return 0;
 	}
 	for (size_t i = 0; sep != NULL && i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		size_t n = strlen(schemes[i].scheme);
