@@ -132,9 +132,14 @@ helper_seg_blocks(int argc, char **argv)
 		return 64;
 	}
 	rc = seg_source_open(&src, argv[1], &err);
-	while (rc == 0 && (rc = seg_source_next(src, &it, &err)) == 1)
+	while (rc == 0) {
+		rc = seg_source_next(src, &it, &err);
+		if (rc != 1)
+			break;
+		rc = 0;
 		if (list_segment(&it) != 0)
 			status = 1;
+	}
 	seg_source_free(src);
 	if (rc < 0) {
 		fprintf(stderr, "pga-test-helper: %s\n", err.msg);
