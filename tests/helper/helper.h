@@ -34,9 +34,13 @@ int helper_azure_request(int argc, char **argv);
 	{"azure-request", helper_azure_request, "[opts] METHOD ENDPOINT RAWPATH: Shared Key request (helper_sign.c)"},
 
 int helper_ship_fill(int argc, char **argv);
+int helper_ship_status(int argc, char **argv);
+int helper_ship_check(int argc, char **argv);
 
 #define HELPER_SHIP_COMMANDS \
-	{"ship-fill", helper_ship_fill, "SPOOL COLLECTOR N RAW_BYTES: N sealed one-block segments"},
+	{"ship-fill", helper_ship_fill, "SPOOL COLLECTOR N RAW_BYTES: N sealed one-block segments"}, \
+	{"ship-status", helper_ship_status, "CONFIG [json]: per-destination shipping status"}, \
+	{"ship-check", helper_ship_check, "CONFIG [json]: check every destination"},
 
 int helper_load_spool(int argc, char **argv);
 int helper_central_status(int argc, char **argv);

@@ -1,13 +1,18 @@
 /* Shipper test helpers: fill a spool with many segments quickly. */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bsd/stdlib.h>
 
+#include "common/cli.h"
+#include "common/config.h"
+#include "common/jsonw.h"
 #include "common/units.h"
+#include "ship/ship.h"
 #include "spool/spool.h"
 #include "tests/helper/helper.h"
 
@@ -92,4 +97,67 @@ helper_ship_fill(int argc, char **argv)
 		return 1;
 	}
 	return 0;
+}
+
+/* ship-status CONFIG [json]: what pga status will show per destination. */
+int
+helper_ship_status(int argc, char **argv)
+{
+	struct pga_ctx ctx = {0};
+	struct pga_err err = {0};
+	struct jsonw jw;
+	bool json = argc > 2 && strcmp(argv[2], "json") == 0;
+	int rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: ship-status CONFIG [json]\n");
+		return 64;
+	}
+	if (pga_config_load(argv[1], &ctx.cfg, &err) < 0) {
+		fprintf(stderr, "pga-test-helper: %s\n", err.msg);
+		return 1;
+	}
+	if (json) {
+		jsonw_init(&jw, stdout);
+		jsonw_obj_open(&jw);
+		jsonw_key(&jw, "destinations");
+	}
+	rc = ship_status(&ctx, NULL, json ? &jw : NULL, stdout, &err);
+	if (json) {
+		jsonw_obj_close(&jw);
+		jsonw_end(&jw);
+	}
+	pga_config_free(ctx.cfg);
+	if (rc < 0) {
+		fprintf(stderr, "pga-test-helper: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* ship-check CONFIG [json]: what pga check will show per destination. */
+int
+helper_ship_check(int argc, char **argv)
+{
+	struct pga_ctx ctx = {0};
+	struct pga_err err = {0};
+	struct jsonw jw;
+	bool json = argc > 2 && strcmp(argv[2], "json") == 0;
+	int failures = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: ship-check CONFIG [json]\n");
+		return 64;
+	}
+	if (pga_config_load(argv[1], &ctx.cfg, &err) < 0) {
+		fprintf(stderr, "pga-test-helper: %s\n", err.msg);
+		return 1;
+	}
+	if (json)
+		jsonw_init(&jw, stdout);
+	ship_check_destinations(&ctx, json ? &jw : NULL, stdout, &failures, &err);
+	if (json)
+		jsonw_end(&jw);
+	pga_config_free(ctx.cfg);
+	return failures == 0 ? 0 : 1;
 }
