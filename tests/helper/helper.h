@@ -36,11 +36,15 @@ int helper_azure_request(int argc, char **argv);
 int helper_ship_fill(int argc, char **argv);
 int helper_ship_status(int argc, char **argv);
 int helper_ship_check(int argc, char **argv);
+int helper_dest_op(int argc, char **argv);
 
 #define HELPER_SHIP_COMMANDS \
 	{"ship-fill", helper_ship_fill, "SPOOL COLLECTOR N RAW_BYTES: N sealed one-block segments"}, \
 	{"ship-status", helper_ship_status, "CONFIG [json]: per-destination shipping status"}, \
-	{"ship-check", helper_ship_check, "CONFIG [json]: check every destination"},
+	{"ship-check", helper_ship_check, "CONFIG [json]: check every destination"}, \
+	{"dest-list", helper_dest_op, "CONFIG DEST [PREFIX]: objects of a destination, name and size"}, \
+	{"dest-get", helper_dest_op, "CONFIG DEST NAME: an object's bytes to standard output"}, \
+	{"dest-head", helper_dest_op, "CONFIG DEST NAME: exists SIZE SHA256, or absent"},
 
 int helper_load_spool(int argc, char **argv);
 int helper_central_status(int argc, char **argv);

@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "common/jsonw.h"
 #include "common/units.h"
+#include "ship/dest.h"
 #include "ship/ship.h"
 #include "spool/spool.h"
 #include "tests/helper/helper.h"
@@ -160,4 +161,91 @@ helper_ship_check(int argc, char **argv)
 		jsonw_end(&jw);
 	pga_config_free(ctx.cfg);
 	return failures == 0 ? 0 : 1;
+}
+
+/* ---- the destination interface as pga restore uses it ---- */
+
+static int
+open_named_dest(const char *conf, const char *name, struct pga_config **cfg,
+		struct dest **d)
+{
+	struct pga_err err = {0};
+
+	*d = NULL;
+	if (pga_config_load(conf, cfg, &err) < 0) {
+		fprintf(stderr, "pga-test-helper: %s\n", err.msg);
+		return 1;
+	}
+	for (size_t i = 0; i < (*cfg)->ndests; i++)
+		if (strcmp((*cfg)->dests[i].name, name) == 0 &&
+		    dest_open(d, &(*cfg)->dests[i], &err) < 0) {
+			fprintf(stderr, "pga-test-helper: %s\n", err.msg);
+			return 1;
+		}
+	if (*d == NULL) {
+		fprintf(stderr, "pga-test-helper: no destination '%s'\n", name);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+print_entry(void *ctx, const char *name, uint64_t size, struct pga_err *err)
+{
+	(void)ctx;
+	(void)err;
+	printf("%s %" PRIu64 "\n", name, size);
+	return 0;
+}
+
+static int
+write_out(void *ctx, const void *buf, size_t len, struct pga_err *err)
+{
+	(void)ctx;
+	if (fwrite(buf, 1, len, stdout) != len)
+		return pga_fail(err, PGA_EIO, "could not write to standard output");
+	return 0;
+}
+
+/* dest-list CONFIG DEST [PREFIX] | dest-get CONFIG DEST NAME | dest-head CONFIG DEST NAME */
+int
+helper_dest_op(int argc, char **argv)
+{
+	struct pga_config *cfg = NULL;
+	struct pga_err err = {0};
+	struct dest_object obj;
+	struct dest *d = NULL;
+	int rc = 0;
+
+	if (argc < 3 || (strcmp(argv[0], "dest-list") != 0 && argc < 4)) {
+		fprintf(stderr, "usage: %s CONFIG DEST [NAME|PREFIX]\n", argv[0]);
+		return 64;
+	}
+	if (open_named_dest(argv[1], argv[2], &cfg, &d) != 0) {
+		pga_config_free(cfg);
+		return 1;
+	}
+	if (strcmp(argv[0], "dest-list") == 0) {
+		rc = d->ops->list(d, argc > 3 ? argv[3] : "", print_entry, NULL, &err);
+	} else if (strcmp(argv[0], "dest-get") == 0) {
+		rc = d->ops->get(d, argv[3], write_out, NULL, &err);
+	} else {
+		rc = d->ops->head(d, argv[3], &obj, &err);
+		if (rc == 1) {
+			char hex[PGA_SHA256_HEX] = "-";
+
+			if (obj.have_sha256)
+				pga_hex(obj.sha256, PGA_SHA256_LEN, hex);
+			printf("exists %" PRIu64 " %s\n", obj.size, hex);
+		} else if (rc == 0) {
+			printf("absent\n");
+		}
+	}
+	dest_close(d);
+	pga_config_free(cfg);
+	if (rc < 0) {
+		fprintf(stderr, "pga-test-helper: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
 }

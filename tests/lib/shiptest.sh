@@ -1,12 +1,13 @@
 # shiptest.sh - servers and checks for the shipper tests (source after tap.sh).
 #
 #   free_port                      a free TCP port on 127.0.0.1
-#   s3rver_available / s3rver_start BUCKET...   s3rver on a free port with
+#   s3srv_available / s3srv_start BUCKET...   s3rver on a free port with
 #       its data under $TEST_TMP/s3rver; sets S3_PORT and S3_URL; stopped at exit
-#   s3rver_stop / s3rver_restart   stop; start again on the same port and data
-#   moto_available / moto_start    moto (signature-checking S3) where installed;
-#       sets MOTO_PORT, MOTO_URL and exports MOTO_KEY_ID / MOTO_SECRET of an
-#       IAM user, with authentication switched on
+#   s3srv_stop / s3srv_restart     stop; start again on the same port and data
+#   moto_available / moto_start BUCKET...   moto (signature-checking S3)
+#       where installed, with the buckets; sets MOTO_PORT, MOTO_URL and
+#       exports MOTO_KEY_ID / MOTO_SECRET of an IAM user, then switches
+#       authentication on
 #   awss3 ARGS...                  Debian's awscli against $S3_URL
 #   fill_spool SPOOL COLLECTOR N RAW   N sealed segments (pga-test-helper)
 #   spool_manifest SPOOL           "sha256  name" of every sealed segment
@@ -16,8 +17,8 @@
 # s3rver accepts any signature (it checks none) and ignores If-None-Match on
 # PUT; moto checks SigV4 once auth is on and honours If-None-Match.
 
-S3RVER_BIN=$REPO_DIR/.deps/npm/s3rver/node_modules/.bin/s3rver
-S3RVER_PID=
+S3SRV_BIN=$REPO_DIR/.deps/npm/s3rver/node_modules/.bin/s3rver
+S3SRV_PID=
 AWS_BIN=/usr/bin/aws
 
 free_port() {
@@ -40,34 +41,34 @@ wait_http() {	# URL: until anything answers (max ~15 s)
 	return 1
 }
 
-s3rver_available() { [ -x "$S3RVER_BIN" ] && command -v node >/dev/null; }
+s3srv_available() { [ -x "$S3SRV_BIN" ] && command -v node >/dev/null; }
 
-_s3rver_launch() {
+_s3srv_launch() {
 	local args=() b
 	for b in $S3_BUCKETS; do args+=(--configure-bucket "$b"); done
-	"$S3RVER_BIN" -d "$TEST_TMP/s3rver" -a 127.0.0.1 -p "$S3_PORT" -s "${args[@]}" \
+	"$S3SRV_BIN" -d "$TEST_TMP/s3rver" -a 127.0.0.1 -p "$S3_PORT" -s "${args[@]}" \
 		>>"$TEST_TMP/s3rver.log" 2>&1 &
-	S3RVER_PID=$!
+	S3SRV_PID=$!
 	wait_http "$S3_URL/"
 }
 
-s3rver_start() {
+s3srv_start() {
 	S3_BUCKETS="$*"
 	mkdir -p "$TEST_TMP/s3rver"
 	S3_PORT=$(free_port) || return 1
 	S3_URL=http://127.0.0.1:$S3_PORT
-	at_exit s3rver_stop
-	_s3rver_launch || { diag "s3rver did not start: $(tail -5 "$TEST_TMP/s3rver.log")"; return 1; }
+	at_exit s3srv_stop
+	_s3srv_launch || { diag "s3rver did not start: $(tail -5 "$TEST_TMP/s3rver.log")"; return 1; }
 }
 
-s3rver_stop() {
-	[ -n "$S3RVER_PID" ] || return 0
-	kill "$S3RVER_PID" 2>/dev/null
-	wait "$S3RVER_PID" 2>/dev/null
-	S3RVER_PID=
+s3srv_stop() {
+	[ -n "$S3SRV_PID" ] || return 0
+	kill "$S3SRV_PID" 2>/dev/null
+	wait "$S3SRV_PID" 2>/dev/null
+	S3SRV_PID=
 }
 
-s3rver_restart() { s3rver_stop; _s3rver_launch; }
+s3srv_restart() { s3srv_stop; _s3srv_launch; }
 
 awss3() {
 	AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
@@ -87,20 +88,25 @@ moto_start() {
 	wait_http "$MOTO_URL/moto-api/" || { diag "moto did not start"; return 1; }
 	# an IAM user with a key, then authentication on (moto checks SigV4 from then on)
 	local out
-	out=$(python3 - "$MOTO_URL" <<'PY'
-import sys, boto3
+	out=$(python3 - "$MOTO_URL" "$@" <<'PY'
+import json, sys, boto3
 url = sys.argv[1]
 iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
                    aws_access_key_id="x", aws_secret_access_key="x")
 iam.create_user(UserName="pga")
-iam.attach_user_policy(UserName="pga", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+iam.put_user_policy(UserName="pga", PolicyName="all", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
 k = iam.create_access_key(UserName="pga")["AccessKey"]
+s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                  aws_access_key_id="x", aws_secret_access_key="x")
+for b in sys.argv[2:]:
+    s3.create_bucket(Bucket=b)
 print(k["AccessKeyId"], k["SecretAccessKey"])
 PY
 ) || { diag "moto: could not create a user"; return 1; }
 	read -r MOTO_KEY_ID MOTO_SECRET <<<"$out"
 	export MOTO_KEY_ID MOTO_SECRET
-	curl -s -X POST -d '{"value": 3}' "$MOTO_URL/moto-api/reset-auth" >/dev/null
+	curl -s -X POST -H 'Content-Type: text/plain' -d 0 "$MOTO_URL/moto-api/reset-auth" >/dev/null
 }
 
 fill_spool() { "$HELPER_BIN" ship-fill "$@"; }
