@@ -259,8 +259,10 @@ dir_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 		rc = obj_path(d, up->name, ".part", tmp, sizeof(tmp), err);
 	if (rc < 0)
 		return rc;
-	if (stat(path, &st) == 0)	/* a resend after a crash: nothing to copy */
+	if (stat(path, &st) == 0) {	/* a resend after a crash: nothing to copy */
+		unlink(tmp);		/* a crash between link() and unlink() left it */
 		return compare_existing(d, path, up, err);
+	}
 	rc = make_parent(d, path, err);
 	if (rc < 0)
 		return rc;
