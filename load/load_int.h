@@ -54,6 +54,19 @@ int32_t ld_day_of(int64_t us);
 /* 64-bit FNV-1a, for advisory lock keys and name hashes. */
 uint64_t ld_hash64(const void *buf, size_t len, uint64_t h);
 
+/* ---- a growable SQL text (schema.c); oom is sticky, checked at the end ---- */
+
+struct ld_sb {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+void ld_sb_add(struct ld_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A quoted literal (PQescapeLiteral), or NULL for s == NULL. */
+void ld_sb_lit(struct ld_sb *b, PGconn *conn, const char *s);
+void ld_sb_free(struct ld_sb *b);
+
 /* ---- small growable arrays ---- */
 
 int ld_grow(void **v, size_t *cap, size_t need, size_t elem, struct pga_err *err);

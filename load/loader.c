@@ -296,6 +296,8 @@ block_wanted(const struct loader *l, const struct seg_job *j, const char *metric
 
 /* ---- ledger ---- */
 
+static int windows_read(struct loader *l, struct seg_job *j, struct pga_err *err);
+
 static int
 ledger_read(struct loader *l, struct seg_job *j, struct pga_err *err)
 {
@@ -322,7 +324,20 @@ ledger_read(struct loader *l, struct seg_job *j, struct pga_err *err)
 	PQclear(res);
 	if (rc < 0 || !j->in_ledger || j->complete)
 		return rc;
-	/* windows as microseconds; NULL ends are open */
+	return windows_read(l, j, err);
+}
+
+/* The windows a partial segment was loaded for, as microseconds (NULL: open). */
+static int
+windows_read(struct loader *l, struct seg_job *j, struct pga_err *err)
+{
+	char sql[512], cid[16], seq[24];
+	const char *params[2] = {cid, seq};
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(cid, sizeof(cid), "%d", j->collector_id);
+	snprintf(seq, sizeof(seq), "%" PRIu64, j->h.seq);
 	snprintf(sql, sizeof(sql), "SELECT coalesce((extract(epoch FROM since) * 1000000)::bigint, %" PRId64 "),"
 		 " coalesce((extract(epoch FROM until) * 1000000)::bigint, %" PRId64 ")"
 		 " FROM %s.segment_windows WHERE collector_id = $1 AND seq = $2 LIMIT %d",
@@ -368,97 +383,105 @@ collector_lookup(struct loader *l, struct seg_job *j, struct pga_err *err)
 	return rc;
 }
 
-static const char *
-nullable_time(int64_t us, char *buf, size_t cap, bool open)
+static void
+sb_sha(struct ld_sb *b, const uint8_t *sha)
 {
-	if (open)
-		return NULL;
-	time_param(us, buf, cap);
-	return buf;
+	char hex[PGA_SHA256_HEX];
+
+	pga_hex(sha, PGA_SHA256_LEN, hex);
+	ld_sb_add(b, "'\\x%s'::bytea", hex);
 }
 
-static int
-ledger_insert(struct loader *l, struct seg_job *j, const char *cid, const char *seq,
-	      const char *rows, struct pga_err *err)
+static void
+sb_time(struct ld_sb *b, int64_t us, bool open)
 {
-	char sha[68], body[68], prev[68], size[24], created[40], mins[40], maxs[40];
-	char blocks[16], total[24], sql[1024];
-	const char *p[15] = {cid, seq, sha, body, prev, j->name, size, created, NULL, NULL,
-			     blocks, total, rows, j->f.flags & SEG_FOOTER_RECOVERED ? "t" : "f",
-			     j->all_covered ? "t" : "f"};
+	char ts[40];
 
-	hex_param(j->file_sha, sha);
-	hex_param(j->f.sha256, body);
-	hex_param(j->h.prev_sha256, prev);
-	snprintf(size, sizeof(size), "%" PRIu64, j->size);
-	time_param(j->h.created_us, created, sizeof(created));
-	p[8] = nullable_time(j->f.min_snapshot_us, mins, sizeof(mins), j->f.nblocks == 0);
-	p[9] = nullable_time(j->f.max_snapshot_us, maxs, sizeof(maxs), j->f.nblocks == 0);
-	snprintf(blocks, sizeof(blocks), "%u", j->f.nblocks);
-	snprintf(total, sizeof(total), "%" PRIu64, j->f.total_rows);
-	snprintf(sql, sizeof(sql), "INSERT INTO %s.segments (collector_id, seq, sha256,"
-		 " body_sha256, prev_sha256, name, size, created, min_snapshot, max_snapshot,"
-		 " blocks, total_rows, rows, recovered, complete) VALUES ($1, $2, $3, $4, $5,"
-		 " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)", l->qschema);
-	return ld_exec(l, sql, 15, p, NULL, err);
+	if (open) {
+		ld_sb_add(b, "NULL");
+		return;
+	}
+	time_param(us, ts, sizeof(ts));
+	ld_sb_add(b, "'%s'::timestamptz", ts);
 }
 
-static int
-ledger_write(struct loader *l, struct seg_job *j, struct pga_err *err)
+static void
+sb_ledger_insert(struct loader *l, struct ld_sb *b, const struct seg_job *j)
 {
-	char cid[16], seq[24], rows[24], since[40], until[40], sql[512];
-	const char *p[5] = {cid, seq, rows, j->all_covered ? "t" : "f", NULL};
+	ld_sb_add(b, "INSERT INTO %s.segments (collector_id, seq, sha256, body_sha256, prev_sha256,"
+		  " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
+		  " recovered, complete) VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id,
+		  j->h.seq);
+	sb_sha(b, j->file_sha);
+	ld_sb_add(b, ", ");
+	sb_sha(b, j->f.sha256);
+	ld_sb_add(b, ", ");
+	sb_sha(b, j->h.prev_sha256);
+	ld_sb_add(b, ", ");
+	ld_sb_lit(b, l->conn, j->name);
+	ld_sb_add(b, ", %" PRIu64 ", ", j->size);
+	sb_time(b, j->h.created_us, false);
+	ld_sb_add(b, ", ");
+	sb_time(b, j->f.min_snapshot_us, j->f.nblocks == 0);
+	ld_sb_add(b, ", ");
+	sb_time(b, j->f.max_snapshot_us, j->f.nblocks == 0);
+	ld_sb_add(b, ", %u, %" PRIu64 ", %" PRIu64 ", %s, %s);\n", j->f.nblocks, j->f.total_rows,
+		  j->st.rows, j->f.flags & SEG_FOOTER_RECOVERED ? "true" : "false",
+		  j->all_covered ? "true" : "false");
+}
+
+/* The ledger: a new row, or more rows and maybe completion for a partial one. */
+static void
+sb_ledger(struct loader *l, struct ld_sb *b, const struct seg_job *j)
+{
+	if (!j->in_ledger)
+		sb_ledger_insert(l, b, j);
+	else
+		ld_sb_add(b, "UPDATE %s.segments SET rows = rows + %" PRIu64 ", complete = %s,"
+			  " loaded_at = now() WHERE ", l->qschema, j->st.rows,
+			  j->all_covered ? "true" : "false");
+	if (j->in_ledger)
+		ld_sb_add(b, "collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id, j->h.seq);
+	if (j->all_covered && j->in_ledger) {
+		ld_sb_add(b, "DELETE FROM %s.segment_windows WHERE ", l->qschema);
+		ld_sb_add(b, "collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id, j->h.seq);
+	} else if (!j->all_covered) {
+		ld_sb_add(b, "INSERT INTO %s.segment_windows (collector_id, seq, since, until, rows)"
+			  " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
+		sb_time(b, l->o.since, l->o.since == INT64_MIN);
+		ld_sb_add(b, ", ");
+		sb_time(b, l->o.until, l->o.until == INT64_MAX);
+		ld_sb_add(b, ", %" PRIu64 ");\n", j->st.rows);
+	}
+}
+
+/*
+ * Ledger, quarantine resolution, the collector's registry row (last: it is
+ * the one row loaders of one collector share) and COMMIT, in one round trip.
+ */
+static int
+finish_tx(struct loader *l, struct seg_job *j, struct pga_err *err)
+{
+	struct ld_sb b = {0};
 	int rc;
 
-	snprintf(cid, sizeof(cid), "%d", j->collector_id);
-	snprintf(seq, sizeof(seq), "%" PRIu64, j->h.seq);
-	snprintf(rows, sizeof(rows), "%" PRIu64, j->st.rows);
-	if (!j->in_ledger) {
-		rc = ledger_insert(l, j, cid, seq, rows, err);
-	} else {
-		snprintf(sql, sizeof(sql), "UPDATE %s.segments SET rows = rows + $3::bigint,"
-			 " complete = $4::boolean, loaded_at = now()"
-			 " WHERE collector_id = $1 AND seq = $2", l->qschema);
-		rc = ld_exec(l, sql, 4, p, NULL, err);
-	}
-	if (rc == 0 && j->all_covered && j->in_ledger) {
-		snprintf(sql, sizeof(sql), "DELETE FROM %s.segment_windows WHERE collector_id = $1"
-			 " AND seq = $2", l->qschema);
-		return ld_exec(l, sql, 2, p, NULL, err);
-	}
-	if (rc < 0 || j->all_covered)
-		return rc;
-	p[2] = nullable_time(l->o.since, since, sizeof(since), l->o.since == INT64_MIN);
-	p[3] = nullable_time(l->o.until, until, sizeof(until), l->o.until == INT64_MAX);
-	p[4] = rows;
-	snprintf(sql, sizeof(sql), "INSERT INTO %s.segment_windows (collector_id, seq, since, until,"
-		 " rows) VALUES ($1, $2, $3, $4, $5)", l->qschema);
-	return ld_exec(l, sql, 5, p, NULL, err);
-}
-
-/* The registry row is the last thing a load transaction touches. */
-static int
-collector_update(struct loader *l, struct seg_job *j, struct pga_err *err)
-{
-	char cid[16], seq[24], last[40], sql[1024];
-	const char *p[5] = {cid, seq, NULL, j->h.hostname, j->h.writer};
-
-	snprintf(cid, sizeof(cid), "%d", j->collector_id);
-	snprintf(seq, sizeof(seq), "%" PRIu64, j->h.seq);
-	p[2] = nullable_time(j->f.max_snapshot_us, last, sizeof(last), j->f.nblocks == 0);
-	snprintf(sql, sizeof(sql), "UPDATE %s.quarantine SET resolved_at = now()"
-		 " WHERE collector = (SELECT collector FROM %s.collectors WHERE collector_id = $1)"
-		 " AND seq = $2 AND kind <> 'conflict' AND resolved_at IS NULL",
-		 l->qschema, l->qschema);
-	if (ld_exec(l, sql, 2, p, NULL, err) < 0)
-		return err->code;
-	snprintf(sql, sizeof(sql), "UPDATE %s.collectors SET last_seen = now(),"
-		 " last_seq = greatest(last_seq, $2::bigint),"
-		 " last_snapshot = greatest(last_snapshot, $3::timestamptz),"
-		 " hostname = CASE WHEN $2::bigint >= coalesce(last_seq, 0) THEN $4 ELSE hostname END,"
-		 " writer = CASE WHEN $2::bigint >= coalesce(last_seq, 0) THEN $5 ELSE writer END"
-		 " WHERE collector_id = $1", l->qschema);
-	return ld_exec(l, sql, 5, p, NULL, err);
+	sb_ledger(l, &b, j);
+	ld_sb_add(&b, "UPDATE %s.quarantine SET resolved_at = now() WHERE collector = ", l->qschema);
+	ld_sb_lit(&b, l->conn, j->h.collector);
+	ld_sb_add(&b, " AND seq = %" PRIu64 " AND kind <> 'conflict' AND resolved_at IS NULL;\n",
+		  j->h.seq);
+	ld_sb_add(&b, "UPDATE %s.collectors SET last_seen = now(), last_seq = greatest(last_seq, %"
+		  PRIu64 "), last_snapshot = greatest(last_snapshot, ", l->qschema, j->h.seq);
+	sb_time(&b, j->f.max_snapshot_us, j->f.nblocks == 0);
+	ld_sb_add(&b, "), hostname = CASE WHEN %" PRIu64 " >= coalesce(last_seq, 0) THEN ", j->h.seq);
+	ld_sb_lit(&b, l->conn, j->h.hostname);
+	ld_sb_add(&b, " ELSE hostname END, writer = CASE WHEN %" PRIu64
+		  " >= coalesce(last_seq, 0) THEN ", j->h.seq);
+	ld_sb_lit(&b, l->conn, j->h.writer);
+	ld_sb_add(&b, " ELSE writer END WHERE collector_id = %d;\nCOMMIT", j->collector_id);
+	rc = b.oom ? pga_fail(err, PGA_ENOMEM, "out of memory") : ld_exec(l, b.s, 0, NULL, NULL, err);
+	ld_sb_free(&b);
+	return rc;
 }
 
 /* Recorded in its own transaction: the segment's own one was rolled back. */
@@ -694,21 +717,48 @@ main_pass(struct loader *l, struct seg_job *j, struct pass *ps, struct pga_err *
 	return rc;
 }
 
+/*
+ * BEGIN, the claim and the ledger row in one round trip.  The ledger is
+ * read by a statement after the claim's, so its snapshot sees whatever the
+ * loader that held the claim before us committed.
+ */
 static int
-claim(struct loader *l, struct seg_job *j, bool *got, struct pga_err *err)
+claim_and_read(struct loader *l, struct seg_job *j, bool *got, struct pga_err *err)
 {
-	char key[32], id[160];
-	const char *params[1] = {key};
-	PGresult *res = NULL;
-	int rc;
+	char sql[1024], id[160];
+	PGresult *res;
+	int rc = 0, n = 0;
 
 	snprintf(id, sizeof(id), "%s/%s/%" PRIu64, l->schema, j->h.collector, j->h.seq);
-	snprintf(key, sizeof(key), "%" PRId64, (int64_t)ld_hash64(id, strlen(id), 0));
-	rc = ld_exec(l, l->wait_claims ? "SELECT pg_advisory_xact_lock($1::bigint), true"
-				       : "SELECT true, pg_try_advisory_xact_lock($1::bigint)",
-		     1, params, &res, err);
-	*got = rc == 0 && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-	PQclear(res);
+	snprintf(sql, sizeof(sql), "BEGIN; SELECT %s(%" PRId64 "::bigint);"
+		 " SELECT encode(sha256, 'hex'), encode(body_sha256, 'hex'), complete"
+		 " FROM %s.segments WHERE collector_id = %d AND seq = %" PRIu64,
+		 l->wait_claims ? "true FROM pg_advisory_xact_lock" : "pg_try_advisory_xact_lock",
+		 (int64_t)ld_hash64(id, strlen(id), 0), l->qschema, j->collector_id, j->h.seq);
+	*got = false;
+	j->in_ledger = j->complete = false;
+	j->nwin = 0;
+	if (!PQsendQuery(l->conn, sql))
+		return pga_pg_fail(err, l->conn, NULL, "claim");
+	while ((res = PQgetResult(l->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			strlcpy(last_sqlstate, pga_pg_sqlstate(res), sizeof(last_sqlstate));
+			rc = pga_pg_fail(err, l->conn, res, "claim");
+		} else if (rc == 0 && n == 1) {
+			*got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		} else if (rc == 0 && n == 2 && PQntuples(res) == 1) {
+			j->in_ledger = true;
+			pga_unhex(PQgetvalue(res, 0, 0), j->led_sha, PGA_SHA256_LEN);
+			pga_unhex(PQgetvalue(res, 0, 1), j->led_body, PGA_SHA256_LEN);
+			j->complete = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		}
+		n++;
+		PQclear(res);
+	}
+	if (rc == 0 && *got && j->in_ledger && !j->complete)
+		rc = windows_read(l, j, err);
 	return rc;
 }
 
@@ -722,15 +772,11 @@ load_tx(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 	memset(&ps, 0, sizeof(ps));
 	rc = ld_copy_init(&ps.copy, l->conn, err);
 	if (rc == 0)
-		rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
-	if (rc == 0)
-		rc = claim(l, j, &got, err);
+		rc = claim_and_read(l, j, &got, err);
 	if (rc == 0 && !got) {
 		*result = LOAD_BUSY;
 		goto out;
 	}
-	if (rc == 0)
-		rc = ledger_read(l, j, err);
 	if (rc == 0 && j->in_ledger && memcmp(j->led_sha, j->file_sha, PGA_SHA256_LEN) != 0) {
 		rc = PGA_ECONFLICT;	/* reported by the caller, which saw it first */
 		goto out;
@@ -747,11 +793,7 @@ load_tx(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 		goto out;
 	}
 	if (rc == 0)
-		rc = ledger_write(l, j, err);
-	if (rc == 0)
-		rc = collector_update(l, j, err);
-	if (rc == 0)
-		rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
+		rc = finish_tx(l, j, err);
 	if (rc == 0)
 		*result = LOAD_LOADED;
 out:
@@ -777,7 +819,7 @@ transient(int code)
 
 	return code == PGA_EDB && (strcmp(s, "40P01") == 0 || strcmp(s, "40001") == 0 ||
 				   strcmp(s, "55P03") == 0 || strcmp(s, "42P01") == 0 ||
-				   strcmp(s, "23514") == 0);
+				   strcmp(s, "23514") == 0 || strcmp(s, "23505") == 0);
 }
 
 static bool

@@ -140,14 +140,8 @@ ld_grow(void **v, size_t *cap, size_t need, size_t elem, struct pga_err *err)
 
 /* ---- a growable SQL text ---- */
 
-struct sqlbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-sb_add(struct sqlbuf *b, const char *fmt, ...)
+void
+ld_sb_add(struct ld_sb *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -179,6 +173,31 @@ sb_add(struct sqlbuf *b, const char *fmt, ...)
 		b->s = p;
 		b->cap = cap;
 	}
+}
+
+void
+ld_sb_lit(struct ld_sb *b, PGconn *conn, const char *s)
+{
+	char *lit;
+
+	if (s == NULL) {
+		ld_sb_add(b, "NULL");
+		return;
+	}
+	lit = PQescapeLiteral(conn, s, strlen(s));
+	if (lit == NULL) {
+		b->oom = true;
+		return;
+	}
+	ld_sb_add(b, "%s", lit);
+	PQfreemem(lit);
+}
+
+void
+ld_sb_free(struct ld_sb *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
 }
 
 /* ---- migrations ---- */
@@ -287,16 +306,16 @@ static const struct migration migrations[] = {
 static char *
 subst_schema(const char *sql, const char *qschema)
 {
-	struct sqlbuf b = {0};
+	struct ld_sb b = {0};
 
 	for (const char *p = sql; *p;) {
 		const char *at = strstr(p, "@s@");
 
 		if (at == NULL) {
-			sb_add(&b, "%s", p);
+			ld_sb_add(&b, "%s", p);
 			break;
 		}
-		sb_add(&b, "%.*s%s", (int)(at - p), p, qschema);
+		ld_sb_add(&b, "%.*s%s", (int)(at - p), p, qschema);
 		p = at + 3;
 	}
 	if (b.oom) {
@@ -412,36 +431,36 @@ has_counters(const struct metric_def *m)
 
 /* PARTITION BY list of a metric's series: fixed columns then its keys. */
 static void
-series_cols(struct sqlbuf *b, const struct metric_def *m, const char *prefix)
+series_cols(struct ld_sb *b, const struct metric_def *m, const char *prefix)
 {
 	char q[2 * LD_IDENT_MAX + 4];
 
-	sb_add(b, "%scollector_id, %sserver_id, %sdbname", prefix, prefix, prefix);
+	ld_sb_add(b, "%scollector_id, %sserver_id, %sdbname", prefix, prefix, prefix);
 	for (size_t i = 0; i < m->ncols; i++)
 		if (m->cols[i].kind == COL_KEY && quote(m->cols[i].name, q, sizeof(q), NULL) == 0)
-			sb_add(b, ", %s%s", prefix, q);
+			ld_sb_add(b, ", %s%s", prefix, q);
 }
 
 static void
-table_sql(struct sqlbuf *b, const char *qschema, const struct metric_def *m)
+table_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 {
 	char q[2 * LD_IDENT_MAX + 4], idx[LD_IDENT_MAX], qidx[2 * LD_IDENT_MAX + 4];
 
 	quote(m->name, q, sizeof(q), NULL);
-	sb_add(b, "CREATE TABLE IF NOT EXISTS %s.%s (collector_id integer NOT NULL,"
+	ld_sb_add(b, "CREATE TABLE IF NOT EXISTS %s.%s (collector_id integer NOT NULL,"
 	       " server_id integer NOT NULL, snapshot_time timestamptz NOT NULL, dbname text",
 	       qschema, q);
 	for (size_t i = 0; i < m->ncols; i++) {
 		quote(m->cols[i].name, q, sizeof(q), NULL);
-		sb_add(b, ", %s %s", q, m->cols[i].type);
+		ld_sb_add(b, ", %s %s", q, m->cols[i].type);
 	}
-	sb_add(b, ") PARTITION BY RANGE (snapshot_time);\n");
+	ld_sb_add(b, ") PARTITION BY RANGE (snapshot_time);\n");
 	ld_derived_name(m->name, "_series", idx, sizeof(idx));
 	quote(idx, qidx, sizeof(qidx), NULL);
 	quote(m->name, q, sizeof(q), NULL);
-	sb_add(b, "CREATE INDEX IF NOT EXISTS %s ON %s.%s (", qidx, qschema, q);
+	ld_sb_add(b, "CREATE INDEX IF NOT EXISTS %s ON %s.%s (", qidx, qschema, q);
 	series_cols(b, m, "");
-	sb_add(b, ", snapshot_time);\n");
+	ld_sb_add(b, ", snapshot_time);\n");
 }
 
 /*
@@ -450,7 +469,7 @@ table_sql(struct sqlbuf *b, const char *qschema, const struct metric_def *m)
  * interval's delta the counter itself: it counted up from zero since.
  */
 static void
-delta_view_sql(struct sqlbuf *b, const char *qschema, const struct metric_def *m)
+delta_view_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 {
 	char q[2 * LD_IDENT_MAX + 4], vname[LD_IDENT_MAX], qv[2 * LD_IDENT_MAX + 4];
 	char qt[2 * LD_IDENT_MAX + 4], rq[2 * LD_IDENT_MAX + 4];
@@ -459,9 +478,9 @@ delta_view_sql(struct sqlbuf *b, const char *qschema, const struct metric_def *m
 	ld_derived_name(m->name, "_delta", vname, sizeof(vname));
 	quote(vname, qv, sizeof(qv), NULL);
 	quote(m->name, qt, sizeof(qt), NULL);
-	sb_add(b, "DROP VIEW IF EXISTS %s.%s;\nCREATE VIEW %s.%s AS SELECT ", qschema, qv, qschema, qv);
+	ld_sb_add(b, "DROP VIEW IF EXISTS %s.%s;\nCREATE VIEW %s.%s AS SELECT ", qschema, qv, qschema, qv);
 	series_cols(b, m, "");
-	sb_add(b, ", lag__snapshot_time AS prev_snapshot_time, snapshot_time,"
+	ld_sb_add(b, ", lag__snapshot_time AS prev_snapshot_time, snapshot_time,"
 	       " snapshot_time - lag__snapshot_time AS elapsed, is__reset AS reset");
 	for (size_t i = 0; i < m->ncols; i++) {
 		if (m->cols[i].kind == COL_KEY)
@@ -469,40 +488,40 @@ delta_view_sql(struct sqlbuf *b, const char *qschema, const struct metric_def *m
 		quote(m->cols[i].name, q, sizeof(q), NULL);
 		if (m->cols[i].kind == COL_COUNTER && strcmp(m->cols[i].type, "pg_lsn") == 0)
 			/* a position: its delta is bytes, and bytes since 0/0 after a reset */
-			sb_add(b, ", CASE WHEN is__reset THEN %s - '0/0'::pg_lsn ELSE %s - \"lag__%s\""
+			ld_sb_add(b, ", CASE WHEN is__reset THEN %s - '0/0'::pg_lsn ELSE %s - \"lag__%s\""
 			       " END AS %s", q, q, m->cols[i].name, q);
 		else if (m->cols[i].kind == COL_COUNTER)
-			sb_add(b, ", CASE WHEN is__reset THEN %s ELSE %s - \"lag__%s\" END AS %s",
+			ld_sb_add(b, ", CASE WHEN is__reset THEN %s ELSE %s - \"lag__%s\" END AS %s",
 			       q, q, m->cols[i].name, q);
 		else
-			sb_add(b, ", %s", q);
+			ld_sb_add(b, ", %s", q);
 	}
-	sb_add(b, " FROM (SELECT d.*, (");
+	ld_sb_add(b, " FROM (SELECT d.*, (");
 	for (size_t i = 0; i < m->ncols; i++) {
 		if (m->cols[i].kind != COL_COUNTER)
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
-		sb_add(b, "%scoalesce(%s < \"lag__%s\", false)", first ? "" : " OR ", q,
+		ld_sb_add(b, "%scoalesce(%s < \"lag__%s\", false)", first ? "" : " OR ", q,
 		       m->cols[i].name);
 		first = false;
 	}
 	if (m->reset_col != NULL) {
 		quote(m->reset_col, rq, sizeof(rq), NULL);
-		sb_add(b, " OR %s IS DISTINCT FROM lag__reset", rq);
+		ld_sb_add(b, " OR %s IS DISTINCT FROM lag__reset", rq);
 	}
-	sb_add(b, ") AS is__reset FROM (SELECT t.*, lag(snapshot_time) OVER w AS lag__snapshot_time");
+	ld_sb_add(b, ") AS is__reset FROM (SELECT t.*, lag(snapshot_time) OVER w AS lag__snapshot_time");
 	for (size_t i = 0; i < m->ncols; i++) {
 		if (m->cols[i].kind != COL_COUNTER)
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
-		sb_add(b, ", lag(%s) OVER w AS \"lag__%s\"", q, m->cols[i].name);
+		ld_sb_add(b, ", lag(%s) OVER w AS \"lag__%s\"", q, m->cols[i].name);
 	}
 	if (m->reset_col != NULL)
-		sb_add(b, ", lag(%s) OVER w AS lag__reset", rq);
-	sb_add(b, " FROM %s.%s t WINDOW w AS (PARTITION BY ", qschema, qt);
+		ld_sb_add(b, ", lag(%s) OVER w AS lag__reset", rq);
+	ld_sb_add(b, " FROM %s.%s t WINDOW w AS (PARTITION BY ", qschema, qt);
 	series_cols(b, m, "t.");
-	sb_add(b, " ORDER BY t.snapshot_time)) d) x WHERE lag__snapshot_time IS NOT NULL;\n");
-	sb_add(b, "COMMENT ON VIEW %s.%s IS 'per-interval differences of %s; a counter going"
+	ld_sb_add(b, " ORDER BY t.snapshot_time)) d) x WHERE lag__snapshot_time IS NOT NULL;\n");
+	ld_sb_add(b, "COMMENT ON VIEW %s.%s IS 'per-interval differences of %s; a counter going"
 	       " backwards or a changed reset column counts as a reset';\n", qschema, qv, m->name);
 }
 
@@ -510,7 +529,7 @@ int
 ld_schema_metric_sql(const char *qschema, const struct metric_def *m, char **sql,
 		     struct pga_err *err)
 {
-	struct sqlbuf b = {0};
+	struct ld_sb b = {0};
 
 	table_sql(&b, qschema, m);
 	if (has_counters(m))
