@@ -446,28 +446,9 @@ s3_head(struct dest *dd, const char *name, struct dest_object *obj, struct pga_e
 	return rc;
 }
 
-/* The object exists (or a create-only PUT was refused): same content? */
 static int
-compare_existing(struct s3_dest *d, const struct dest_upload *up, struct pga_err *err)
-{
-	struct store_seen seen;
-	int rc = head_seen(d, up->name, &seen, err);
-
-	if (rc < 0)
-		return rc;
-	if (rc == 0)
-		return pga_fail(err, PGA_ENET,
-				"%s: PUT '%s' was refused as a conflict but the object is not there",
-				d->what, up->name);
-	rc = store_compare(d->what, up->name, &seen, up, err);
-	if (rc == 0)
-		log_debug("%s: '%s' already there with the same content", d->what, up->name);
-	return rc;
-}
-
-static int
-put_once(struct s3_dest *d, const struct dest_upload *up, int fd, struct http_response *rs,
-	 struct pga_err *err)
+put_once(struct s3_dest *d, const struct dest_upload *up, int fd, bool create_only,
+	 struct http_response *rs, struct pga_err *err)
 {
 	struct s3_hdrs h = {0};
 	struct http_request rq = {.method = "PUT", .body_fd = fd, .body_from_fd = true,
@@ -481,13 +462,94 @@ put_once(struct s3_dest *d, const struct dest_upload *up, int fd, struct http_re
 	http_base64(up->md5, sizeof(up->md5), md5_b64);
 	hdr_add(&h, "Content-MD5", md5_b64, true);
 	hdr_add(&h, "Content-Type", "application/octet-stream", true);
-	hdr_add(&h, d->fl->create_hdr, d->fl->create_val, true);
+	if (create_only)
+		hdr_add(&h, d->fl->create_hdr, d->fl->create_val, true);
 	hdr_addp(&h, d->fl->hp, "meta-sha256", sha_hex);
 	if (d->storage_class[0]) {
 		snprintf(hdr, sizeof(hdr), "%sstorage-class", d->fl->hp);
 		hdr_addp(&h, "", hdr, d->storage_class);
 	}
-	return s3_send(d, &h, path, NULL, sha_hex, &rq, rs, err);
+	rc = s3_send(d, &h, path, NULL, sha_hex, &rq, rs, err);
+	if (rc == 0 && rs->status >= 200 && rs->status < 300)
+		return 0;
+	if (rc == 0 && !(create_only && (rs->status == 412 || rs->status == 409)))
+		rc = store_http_error(err, d->what, "PUT", up->name, rs);
+	return rc;
+}
+
+/* Compare a GET of the object with the start of the local file. */
+struct prefix_cmp {
+	int fd;
+	uint64_t off;
+	bool differs;
+};
+
+static int
+prefix_sink(void *ctx, const void *buf, size_t len, struct pga_err *err)
+{
+	struct prefix_cmp *pc = ctx;
+	char mine[16384];
+
+	while (len > 0 && !pc->differs) {
+		size_t n = len < sizeof(mine) ? len : sizeof(mine);
+		ssize_t got = pread(pc->fd, mine, n, (off_t)pc->off);
+
+		if (got < 0)
+			return pga_fail(err, PGA_EIO, "could not read the segment: %m");
+		if ((size_t)got != n || memcmp(mine, buf, n) != 0)
+			pc->differs = true;
+		pc->off += n;
+		buf = (const char *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Some stores (s3rver) keep what arrived of an upload whose client died.
+ * Such an object is a proper prefix of the segment: never a valid segment
+ * itself (a segment ends with its footer), so replacing it loses nothing.
+ * 1: it is a torn copy, 0: it is something else.
+ */
+static int
+is_torn_copy(struct s3_dest *d, const struct dest_upload *up, const struct store_seen *seen,
+	     int fd, struct pga_err *err)
+{
+	struct prefix_cmp pc = {fd, 0, false};
+	int rc;
+
+	if (seen->obj.size >= up->size ||
+	    (seen->obj.have_sha256 && memcmp(seen->obj.sha256, up->sha256, PGA_SHA256_LEN) != 0))
+		return 0;
+	rc = s3_get(&d->base, up->name, prefix_sink, &pc, err);
+	if (rc < 0)
+		return rc;
+	return !pc.differs && pc.off == seen->obj.size;
+}
+
+/* The object is there: same content, a torn copy of ours to replace, or a conflict. */
+static int
+resolve_existing(struct s3_dest *d, const struct dest_upload *up, const struct store_seen *seen,
+		 int fd, struct http_response *rs, struct pga_err *err)
+{
+	struct pga_err cerr = {0};
+	int rc = store_compare(d->what, up->name, seen, up, &cerr);
+
+	if (rc == 0) {
+		log_debug("%s: '%s' already there with the same content", d->what, up->name);
+		return 0;
+	}
+	rc = is_torn_copy(d, up, seen, fd, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		*err = cerr;
+		return err->code;
+	}
+	log_warn("%s: '%s' holds %llu of the segment's %llu bytes (an interrupted upload the store "
+		 "kept): replacing it", d->what, up->name, (unsigned long long)seen->obj.size,
+		 (unsigned long long)up->size);
+	return put_once(d, up, fd, false, rs, err);
 }
 
 int
@@ -496,16 +558,11 @@ s3_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 	struct s3_dest *d = to_s3(dd);
 	struct http_response *rs = NULL;
 	struct store_seen seen;
-	int fd = -1, rc;
+	int fd = -1, rc = 0;
 
 	if (up->size > S3_MAX_OBJECT)
 		return pga_fail(err, PGA_EREMOTE, "%s: '%s' is larger than 5 GiB, the limit of one PUT",
 				d->what, up->name);
-	if (d->head_first) {
-		rc = head_seen(d, up->name, &seen, err);
-		if (rc != 0)
-			return rc < 0 ? rc : store_compare(d->what, up->name, &seen, up, err);
-	}
 	fd = open(up->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
@@ -515,11 +572,19 @@ s3_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 		close(fd);
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	}
-	rc = put_once(d, up, fd, rs, err);
-	if (rc == 0 && (rs->status == 412 || rs->status == 409))
-		rc = compare_existing(d, up, err);
-	else if (rc == 0 && (rs->status < 200 || rs->status >= 300))
-		rc = store_http_error(err, d->what, "PUT", up->name, rs);
+	if (d->head_first)
+		rc = head_seen(d, up->name, &seen, err);
+	if (rc == 0) {
+		rc = put_once(d, up, fd, true, rs, err);
+		if (rc == 0 && (rs->status == 412 || rs->status == 409)) {
+			rc = head_seen(d, up->name, &seen, err);
+			if (rc == 0)
+				rc = pga_fail(err, PGA_ENET, "%s: PUT '%s' was refused as a conflict but "
+					      "the object is not there", d->what, up->name);
+		}
+	}
+	if (rc == 1)
+		rc = resolve_existing(d, up, &seen, fd, rs, err);
 	close(fd);
 	free(rs);
 	return rc;
