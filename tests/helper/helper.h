@@ -39,7 +39,7 @@ int helper_ship_check(int argc, char **argv);
 int helper_dest_op(int argc, char **argv);
 
 #define HELPER_SHIP_COMMANDS \
-	{"ship-fill", helper_ship_fill, "SPOOL COLLECTOR N RAW_BYTES: N sealed one-block segments"}, \
+	{"ship-fill", helper_ship_fill, "SPOOL COLLECTOR N RAW_BYTES [MAX block|drop-oldest]: N sealed one-block segments"}, \
 	{"ship-status", helper_ship_status, "CONFIG [json]: per-destination shipping status"}, \
 	{"ship-check", helper_ship_check, "CONFIG [json]: check every destination"}, \
 	{"dest-list", helper_dest_op, "CONFIG DEST [PREFIX]: objects of a destination, name and size"}, \

@@ -57,31 +57,44 @@ write_block(struct spool *sp, size_t raw, uint64_t n, struct pga_err *err)
 	return rc;
 }
 
-/* ship-fill SPOOL COLLECTOR N RAW_BYTES: N sealed segments of one block each. */
+/*
+ * ship-fill SPOOL COLLECTOR N RAW_BYTES [MAX_BYTES block|drop-oldest]: N
+ * sealed segments of one block each, under a quota when given.  Blocks
+ * the quota refuses are counted ("refused N" on stdout), not an error.
+ */
 int
 helper_ship_fill(int argc, char **argv)
 {
 	struct spool_opts o = {0};
 	struct spool *sp = NULL;
 	struct pga_err err = {0};
-	long n;
+	long n, refused = 0;
 	size_t raw;
 	int rc;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: ship-fill SPOOL COLLECTOR N RAW_BYTES\n");
+	if (argc != 5 && argc != 7) {
+		fprintf(stderr, "usage: ship-fill SPOOL COLLECTOR N RAW_BYTES [MAX_BYTES block|drop-oldest]\n");
 		return 64;
 	}
 	n = atol(argv[3]);
 	raw = (size_t)atol(argv[4]);
 	o.collector = argv[2];
 	o.full = PGA_FULL_BLOCK;
+	if (argc == 7) {
+		o.max_bytes = strtoull(argv[5], NULL, 10);
+		o.full = strcmp(argv[6], "drop-oldest") == 0 ? PGA_FULL_DROP_OLDEST : PGA_FULL_BLOCK;
+	}
 	o.seg_max_size = 1ull << 40;
 	o.seg_max_age_us = INT64_MAX / 2;
 	o.level = 1;
 	rc = spool_open_writer(&sp, argv[1], &o, &err);
 	for (long i = 0; rc == 0 && i < n; i++) {
 		rc = write_block(sp, raw, (uint64_t)i, &err);
+		if (rc == PGA_EFULL) {
+			refused++;
+			rc = 0;
+			continue;
+		}
 		if (rc == 0)
 			rc = spool_seal(sp, &err);
 	}
@@ -97,6 +110,8 @@ helper_ship_fill(int argc, char **argv)
 		fprintf(stderr, "pga-test-helper: ship-fill: %s\n", err.msg);
 		return 1;
 	}
+	if (argc == 7)
+		printf("refused %ld\n", refused);
 	return 0;
 }
 
