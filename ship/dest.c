@@ -196,6 +196,14 @@ dest_check_secret_file(const char *path, const char *what, struct pga_err *err)
 	return 0;
 }
 
+int
+dest_err_wrap(struct pga_err *err, int code, const char *what)
+{
+	pga_err_prefix(err, "%s", what);
+	err->code = code;
+	return code;
+}
+
 bool
 dest_name_safe(const char *name)
 {

@@ -117,6 +117,8 @@ int dest_url_split(const char *url, char *first, size_t fcap, char *rest,
 /* A credential or key file: regular, ours, mode 0600 or stricter, readable. */
 int dest_check_secret_file(const char *path, const char *what,
 			   struct pga_err *err);
+/* Prefix err's message with what and give it a new code; returns code. */
+int dest_err_wrap(struct pga_err *err, int code, const char *what);
 /* A segment name safe to append to a prefix or a directory. */
 bool dest_name_safe(const char *name);
 

@@ -134,7 +134,7 @@ stat_object(struct dest_dir *d, const char *path, struct dest_object *obj,
 	}
 	rc = pga_sha256_file(path, obj->sha256, &size, err);
 	if (rc < 0)
-		return pga_fail(err, PGA_ENET, "%s: %s", d->what, err->msg);
+		return dest_err_wrap(err, PGA_ENET, d->what);
 	obj->size = size;
 	obj->have_sha256 = true;
 	return 1;
@@ -188,14 +188,14 @@ copy_body(struct dest_dir *d, int in, int out, const char *tmp,
 		total += n;
 		rc = pga_write_all(out, buf, n, tmp, err);
 		if (rc < 0)
-			rc = pga_fail(err, PGA_ENET, "%s: %s", d->what, err->msg);
+			rc = dest_err_wrap(err, PGA_ENET, d->what);
 	}
 	pga_sha256_final(&h, got);
 	pga_sha256_free(&h);
 	if (rc == 0 && (total != up->size || memcmp(got, up->sha256, PGA_SHA256_LEN) != 0))
 		rc = pga_fail(err, PGA_EIO, "segment '%s' changed since it was verified", up->path);
 	if (rc == 0 && pga_fsync_fd(out, tmp, err) < 0)
-		rc = pga_fail(err, PGA_ENET, "%s: %s", d->what, err->msg);
+		rc = dest_err_wrap(err, PGA_ENET, d->what);
 	return rc;
 }
 
@@ -239,7 +239,7 @@ make_parent(struct dest_dir *d, const char *path, struct pga_err *err)
 	slash = strrchr(dir, '/');
 	*slash = '\0';
 	if (pga_mkdir_p(dir, 0755, err) < 0)
-		return pga_fail(err, PGA_ENET, "%s: %s", d->what, err->msg);
+		return dest_err_wrap(err, PGA_ENET, d->what);
 	return 0;
 }
 
@@ -287,7 +287,7 @@ dir_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 	if (rc == 0)
 		rc = publish(d, tmp, path, up, err);
 	if (rc == 0 && pga_fsync_parent(path, err) < 0)
-		rc = pga_fail(err, PGA_ENET, "%s: %s", d->what, err->msg);
+		rc = dest_err_wrap(err, PGA_ENET, d->what);
 out:
 	if (out >= 0)
 		close(out);

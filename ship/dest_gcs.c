@@ -75,6 +75,27 @@ token_slot_for(const char *name)
 	return t;
 }
 
+/* The token endpoint's answer: the token, or why it refused. */
+static int
+token_answer(struct gcs_dest *g, struct token_slot *tok, const struct http_response *rs,
+	     int64_t *expires_in, struct pga_err *err)
+{
+	int rc;
+
+	if (rs->status == 200)
+		return gcs_parse_token_response(rs->body, tok->token, sizeof(tok->token),
+						expires_in, err);
+	if (rs->status >= 500 || rs->status == 429 || rs->status == 408 || rs->body_len == 0)
+		return store_http_error(err, g->s3.what, "POST", "token", rs);
+	/* an OAuth error body ("invalid_grant: ...") says why better than the status */
+	rc = gcs_parse_token_response(rs->body, tok->token, sizeof(tok->token), expires_in, err);
+	explicit_bzero(tok->token, sizeof(tok->token));
+	if (rc == 0)
+		return store_http_error(err, g->s3.what, "POST", "token", rs);
+	pga_err_prefix(err, "token request refused (%ld)", rs->status);
+	return dest_err_wrap(err, PGA_EREMOTE, g->s3.what);
+}
+
 /* POST the JWT assertion; fills tok on success. */
 static int
 fetch_token(struct gcs_dest *g, struct token_slot *tok, struct pga_err *err)
@@ -103,15 +124,8 @@ fetch_token(struct gcs_dest *g, struct token_slot *tok, struct pga_err *err)
 	rq.body = body;
 	rq.body_len = strlen(body);
 	rc = http_do(g->s3.http, &rq, rs, err);
-	if (rc == 0 && rs->status != 200 && rs->status < 500 && rs->status != 429 &&
-	    rs->body_len > 0 && gcs_parse_token_response(rs->body, tok->token,
-							 sizeof(tok->token), &expires_in, err) < 0)
-		rc = pga_fail(err, PGA_EREMOTE, "%s: token request refused: %s", g->s3.what, err->msg);
-	else if (rc == 0 && rs->status != 200)
-		rc = store_http_error(err, g->s3.what, "POST", "token", rs);
-	else if (rc == 0)
-		rc = gcs_parse_token_response(rs->body, tok->token, sizeof(tok->token),
-					      &expires_in, err);
+	if (rc == 0)
+		rc = token_answer(g, tok, rs, &expires_in, err);
 	if (rc == 0) {
 		int64_t life = expires_in * PGA_USEC_PER_SEC;
 		int64_t margin = life > 240 * PGA_USEC_PER_SEC ? 60 * PGA_USEC_PER_SEC : life / 4;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <bsd/string.h>
+#include <libpq-fe.h>
 
 #include "common/log.h"
 #include "common/pgutil.h"
@@ -38,10 +39,28 @@ to_pg(struct dest *d)
 	return (struct pg_dest *)d;
 }
 
+/* libpq parses "port=x" happily and fails only when connecting: check it now. */
+static int
+check_port(const char *conninfo, struct pga_err *err)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	int rc = 0;
+
+	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "port") != 0 || o->val == NULL)
+			continue;
+		if (o->val[0] == '\0' || strspn(o->val, "0123456789,") != strlen(o->val))
+			rc = pga_fail(err, PGA_EINVAL, "invalid conninfo: port '%s' is not a number",
+				      o->val);
+	}
+	PQconninfoFree(opts);
+	return rc;
+}
+
 static int
 pg_validate(const struct pga_dest *cfg, struct pga_err *err)
 {
-	if (pga_conninfo_check(cfg->url, err) < 0)
+	if (pga_conninfo_check(cfg->url, err) < 0 || check_port(cfg->url, err) < 0)
 		return err->code;
 	if (cfg->schema == NULL || cfg->schema[0] == '\0')
 		return pga_fail(err, PGA_EINVAL, "schema must not be empty");
@@ -105,12 +124,12 @@ classify(struct pg_dest *d, int rc, bool loading, struct pga_err *err)
 	if (retry || rc == PGA_EDB)
 		pg_disconnect(d);
 	if (retry)
-		return pga_fail(err, PGA_ENET, "%s: %s", d->what, err->msg);
+		return dest_err_wrap(err, PGA_ENET, d->what);
 	/* the loader's I/O errors and missing files are about our own segment */
 	if (rc == PGA_ENOMEM || (loading && (rc == PGA_ECONFLICT || rc == PGA_EIO ||
 					     rc == PGA_ENOTFOUND)))
 		return rc;
-	return pga_fail(err, PGA_EREMOTE, "%s: %s", d->what, err->msg);
+	return dest_err_wrap(err, PGA_EREMOTE, d->what);
 }
 
 static int
