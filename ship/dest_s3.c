@@ -387,7 +387,41 @@ s3_send(struct s3_dest *d, struct s3_hdrs *h, const char *path, const char *quer
 	return rc;
 }
 
+/* The server's refusal; a rejected bearer token is retryable (a new one is fetched). */
+static int
+s3_error(struct s3_dest *d, struct pga_err *err, const char *op, const char *name,
+	 const struct http_response *rs)
+{
+	int rc = store_http_error(err, d->what, op, name, rs);
+
+	if (rs->status == 401 && d->bearer != NULL)
+		err->code = rc = PGA_ENET;
+	return rc;
+}
+
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/*
+ * A HEAD answer has no body, so no error code: for a refusal ask again with
+ * a one-byte GET, whose answer carries the server's code and message.
+ */
+static int
+head_error(struct s3_dest *d, const char *name, const char *path,
+	   struct http_response *rs, struct pga_err *err)
+{
+	struct s3_hdrs h = {0};
+	struct http_request rq = {.method = "GET", .sink = NULL};
+	long head_status = rs->status;
+	int rc;
+
+	if (head_status < 400 || head_status >= 500 || head_status == 408 || head_status == 429)
+		return s3_error(d, err, "HEAD", name, rs);
+	hdr_add(&h, "Range", "bytes=0-0", true);
+	rc = s3_send(d, &h, path, NULL, EMPTY_SHA256, &rq, rs, err);
+	if (rc < 0 || rs->status < 400)
+		rs->status = head_status;
+	return s3_error(d, err, "HEAD", name, rs);
+}
 
 /* HEAD name: 1 with seen filled, 0 absent. */
 static int
@@ -412,7 +446,7 @@ head_seen(struct s3_dest *d, const char *name, struct store_seen *seen, struct p
 		goto out;
 	}
 	if (rs->status != 200) {
-		rc = store_http_error(err, d->what, "HEAD", name, rs);
+		rc = head_error(d, name, path, rs, err);
 		goto out;
 	}
 	if (http_header(rs, "content-length", v, sizeof(v)) != NULL)
@@ -473,7 +507,7 @@ put_once(struct s3_dest *d, const struct dest_upload *up, int fd, bool create_on
 	if (rc == 0 && rs->status >= 200 && rs->status < 300)
 		return 0;
 	if (rc == 0 && !(create_only && (rs->status == 412 || rs->status == 409)))
-		rc = store_http_error(err, d->what, "PUT", up->name, rs);
+		rc = s3_error(d, err, "PUT", up->name, rs);
 	return rc;
 }
 
@@ -652,7 +686,7 @@ list_page(struct list_state *ls, const char *key_prefix, const char *extra, stru
 	if (rc == 0)
 		rc = s3_send(d, &h, path, query, EMPTY_SHA256, &rq, rs, err);
 	if (rc == 0 && rs->status != 200)
-		rc = store_http_error(err, d->what, "LIST", key_prefix[0] ? key_prefix : "/", rs);
+		rc = s3_error(d, err, "LIST", key_prefix[0] ? key_prefix : "/", rs);
 	if (rc == 0)
 		rc = list_page_parse(ls, body.p ? body.p : "", err);
 	store_buf_free(&body);
@@ -699,7 +733,7 @@ s3_get(struct dest *dd, const char *name,
 	if (rc == 0 && rs->status == 404)
 		rc = pga_fail(err, PGA_ENOTFOUND, "%s: object '%s' does not exist", d->what, name);
 	else if (rc == 0 && rs->status != 200)
-		rc = store_http_error(err, d->what, "GET", name, rs);
+		rc = s3_error(d, err, "GET", name, rs);
 	free(rs);
 	return rc;
 }
