@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# What `pga collect` writes loads into the catalog tables: per metric, the
+# rows in the tables are the rows in the segments; the delta views give
+# per-interval differences and treat pg_stat_reset() as a reset, never as a
+# negative rate.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+
+pg_start main 15 "track_functions = all"
+pg_psql main postgres -c "CREATE DATABASE app" -c "CREATE DATABASE central"
+app() { pg_psql main app -At -c "$1"; }
+q() { pg_psql main central -At -c "$1"; }
+app "CREATE EXTENSION pg_stat_statements; CREATE TABLE t (a int); CREATE TABLE u (b text)" >/dev/null
+SP=$TEST_TMP/spool
+cat >"$TEST_TMP/pga.conf" <<CONF
+[global]
+spool-path = $SP
+collector = site-c
+central = $(pg_conninfo main central)
+[target:main]
+conninfo = $(pg_conninfo main app)
+CONF
+export PGA_CONFIG=$TEST_TMP/pga.conf
+
+work() { for i in $(seq 1 "$1"); do echo "INSERT INTO t VALUES ($i); SELECT count(*) FROM t;"; done |
+	pg_psql main app >/dev/null; }
+work 20
+run_ok "collect cycle 1" pga collect
+work 30
+sleep 1.1	# snapshot times one second apart at least
+run_ok "collect cycle 2" pga collect
+app "SELECT pg_stat_reset()" >/dev/null
+work 5
+sleep 1.1
+run_ok "collect cycle 3 after pg_stat_reset()" pga collect
+
+run_ok "load what the collector wrote" pga load --init
+run_ok "loaded" pga load --json
+like "$(last_out)" '"refused":0' "nothing refused"
+like "$(last_out)" '"columns_dropped":0' "the collector and the central schema agree on every column"
+
+helper seg-blocks "$SP" >"$TEST_TMP/blocks" || { echo "Bail out! seg-blocks"; exit 1; }
+awk -F'\t' '{ r[$1] += $4 } END { for (m in r) print m, r[m] }' "$TEST_TMP/blocks" | sort >"$TEST_TMP/want"
+ok $([ "$(wc -l <"$TEST_TMP/want")" -ge 5 ]; echo $?) "at least five metrics collected ($(wc -l <"$TEST_TMP/want"))"
+: >"$TEST_TMP/got"
+while read -r metric _; do
+	echo "$metric $(q "SELECT count(*) FROM pga.$metric")" >>"$TEST_TMP/got"
+done <"$TEST_TMP/want"
+is "$(cat "$TEST_TMP/got")" "$(cat "$TEST_TMP/want")" "per metric: rows in the tables = rows in the segments"
+is "$(q "SELECT count(DISTINCT snapshot_time) FROM pga.pg_stat_database")" 3 "three snapshots"
+is "$(q "SELECT count(*) FROM pga.servers WHERE system_identifier > 0")" 1 "one server, by system identifier"
+
+# delta views
+is "$(q "SELECT count(*) FROM pga.pg_stat_database_delta WHERE datname = 'app'")" 2 \
+	"pg_stat_database_delta: two intervals for the database"
+is "$(q "SELECT string_agg(reset::text, ',' ORDER BY snapshot_time) FROM pga.pg_stat_database_delta WHERE datname = 'app'")" \
+	"false,true" "pg_stat_reset() shows as a reset in the second interval"
+ok $([ "$(q "SELECT xact_commit FROM pga.pg_stat_database_delta WHERE datname = 'app' ORDER BY snapshot_time LIMIT 1")" -ge 30 ]; echo $?) \
+	"the first interval counts the transactions in it"
+is "$(q "SELECT count(*) FROM pga.pg_stat_database_delta WHERE xact_commit < 0 OR blks_hit < 0 OR tup_inserted < 0")" 0 \
+	"never a negative rate"
+is "$(q "SELECT n_tup_ins FROM pga.pg_stat_user_tables_delta WHERE relname = 't' ORDER BY snapshot_time LIMIT 1")" 30 \
+	"pg_stat_user_tables_delta: 30 rows inserted between cycles 1 and 2"
+is "$(q "SELECT reset::text || ' ' || n_tup_ins FROM pga.pg_stat_user_tables_delta WHERE relname = 't' ORDER BY snapshot_time DESC LIMIT 1")" \
+	"true 5" "after the reset: a reset, counting from zero"
+
+run_ok "central status" helper central-status "$(pg_conninfo main central)"
+like "$(last_out)" "site-c +[0-9T:Z-]+ +[0-9a-z.]+ +3 " "three segments for the collector"
+
+done_testing
