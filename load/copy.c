@@ -63,8 +63,14 @@ out_flush(struct ld_copy *c, struct pga_err *err)
 {
 	if (c->olen == 0)
 		return 0;
-	if (PQputCopyData(c->conn, c->obuf, (int)c->olen) != 1)
+	if (c->sink != NULL) {
+		int rc = c->sink(c->sink_ctx, c->obuf, c->olen, err);
+
+		if (rc < 0)
+			return rc;
+	} else if (PQputCopyData(c->conn, c->obuf, (int)c->olen) != 1) {
 		return pga_pg_fail(err, c->conn, NULL, "COPY");
+	}
 	c->olen = 0;
 	return 0;
 }

@@ -212,8 +212,13 @@ void ld_warn_gaps(struct loader *l);
  */
 #define LD_OBUF (32 * 1024)
 
+/* Where COPY data goes: PQputCopyData by default, a buffer in the unit tests. */
+typedef int (*ld_copy_sink)(void *ctx, const char *buf, size_t len, struct pga_err *err);
+
 struct ld_copy {
 	PGconn *conn;
+	ld_copy_sink sink;		/* NULL: PQputCopyData on conn */
+	void *sink_ctx;
 	bool active;
 	char *obuf;
 	size_t olen;

@@ -1,0 +1,294 @@
+/*
+ * Unit tests of the loader's pure parts: derived names and reserved metric
+ * names, days, the COPY stream (constant prefix on every row, the libcsv
+ * rewrite that drops columns) fed in every possible chunking, and the DDL
+ * generated from the catalog.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "collect/catalog.h"
+#include "load/load_int.h"
+
+/* ---- names ---- */
+
+static void
+test_derived_names(void **state)
+{
+	char a[LD_IDENT_MAX], b[LD_IDENT_MAX];
+	const char *long1 = "m23456789_123456789_123456789_123456789_123456789_123456789_12";
+	const char *long2 = "m23456789_123456789_123456789_123456789_123456789_123456789_13";
+
+	ld_derived_name("pg_stat_database", "_delta", a, sizeof(a));
+	assert_string_equal(a, "pg_stat_database_delta");
+	ld_derived_name(long1, "_p20261125", a, sizeof(a));
+	ld_derived_name(long2, "_p20261125", b, sizeof(b));
+	assert_int_equal(strlen(a), 63);
+	assert_int_equal(strlen(b), 63);
+	assert_string_not_equal(a, b);	/* the hash keeps them apart */
+	assert_memory_equal(a + 53, "_p20261125", 10);
+	/* same input, same name: partitions are found again by name */
+	ld_derived_name(long1, "_p20261125", b, sizeof(b));
+	assert_string_equal(a, b);
+}
+
+static void
+test_reserved(void **state)
+{
+	assert_true(ld_metric_reserved("segments"));
+	assert_true(ld_metric_reserved("collectors"));
+	assert_true(ld_metric_reserved("schema_version"));
+	assert_true(ld_metric_reserved("foo_delta"));
+	assert_true(ld_metric_reserved("foo_series"));
+	assert_true(ld_metric_reserved("foo_p20261125"));
+	assert_false(ld_metric_reserved("foo_p2026112"));
+	assert_false(ld_metric_reserved("foo_pabcdefgh"));
+	assert_false(ld_metric_reserved("app_stats"));
+	assert_false(ld_metric_reserved("deltas"));
+	assert_true(ld_fixed_col("snapshot_time"));
+	assert_true(ld_fixed_col("dbname"));
+	assert_false(ld_fixed_col("datname"));
+}
+
+/* No catalog metric may collide with our own names or fixed columns. */
+static void
+test_catalog_names(void **state)
+{
+	size_t n;
+	const struct metric_def *all = catalog_all(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		assert_true(seg_metric_valid(all[i].name));
+		assert_false(ld_metric_reserved(all[i].name));
+		for (size_t c = 0; c < all[i].ncols; c++)
+			assert_false(ld_fixed_col(all[i].cols[c].name));
+	}
+}
+
+static void
+test_days(void **state)
+{
+	assert_int_equal(ld_day_of(0), 0);
+	assert_int_equal(ld_day_of(LD_DAY_US - 1), 0);
+	assert_int_equal(ld_day_of(LD_DAY_US), 1);
+	assert_int_equal(ld_day_of(-1), -1);
+	assert_int_equal(ld_day_of(-LD_DAY_US), -1);
+	assert_int_equal(ld_day_of(-LD_DAY_US - 1), -2);
+	/* 2026-11-25T21:34:07Z */
+	assert_int_equal(ld_day_of(1795642447LL * 1000000), 20782);
+}
+
+static void
+test_hash(void **state)
+{
+	/* FNV-1a 64 of "a": a published test vector */
+	assert_true(ld_hash64("a", 1, 0) == 0xaf63dc4c8601ec8cULL);
+	assert_true(ld_hash64("", 0, 0) == 0xcbf29ce484222325ULL);
+}
+
+/* ---- COPY stream ---- */
+
+struct capture {
+	char buf[8192];
+	size_t len;
+};
+
+static int
+capture_sink(void *ctx, const char *buf, size_t len, struct pga_err *err)
+{
+	struct capture *c = ctx;
+
+	if (c->len + len >= sizeof(c->buf))
+		return pga_fail(err, PGA_EINTERNAL, "capture full");
+	memcpy(c->buf + c->len, buf, len);
+	c->len += len;
+	c->buf[c->len] = '\0';
+	return 0;
+}
+
+/* Feed csv in pieces of at most step bytes; returns the rc of the block. */
+static int
+run_block(const char *prefix, const bool *keep, uint16_t ncols, const char *csv,
+	  size_t step, struct capture *out, struct pga_err *err)
+{
+	struct ld_copy c;
+	size_t len = strlen(csv);
+	int rc = ld_copy_init(&c, NULL, err);
+
+	memset(out, 0, sizeof(*out));
+	c.sink = capture_sink;
+	c.sink_ctx = out;
+	if (rc == 0)
+		rc = ld_copy_block(&c, prefix, keep, ncols, err);
+	for (size_t off = 0; rc == 0 && off < len; off += step)
+		rc = ld_copy_data(&c, csv + off, len - off < step ? len - off : step, err);
+	if (rc == 0)
+		rc = ld_copy_block_end(&c, 0, err);
+	/* flush without a server: what ld_copy_end would send */
+	if (rc == 0 && c.olen > 0)
+		rc = capture_sink(out, c.obuf, c.olen, err);
+	ld_copy_free(&c);
+	return rc;
+}
+
+static const char *const tricky_csv =
+	"1,plain,10\n"
+	"2,\"with, comma\",20\n"
+	"3,\"with \"\"quotes\"\"\",\n"
+	"4,\"two\nlines\",40\n"
+	"5,\"\",50\n"
+	",,\n";
+
+static void
+test_prefix_every_chunking(void **state)
+{
+	const char *want =
+		"7,3,2026-11-25T10:00:00Z,\"db\",1,plain,10\n"
+		"7,3,2026-11-25T10:00:00Z,\"db\",2,\"with, comma\",20\n"
+		"7,3,2026-11-25T10:00:00Z,\"db\",3,\"with \"\"quotes\"\"\",\n"
+		"7,3,2026-11-25T10:00:00Z,\"db\",4,\"two\nlines\",40\n"
+		"7,3,2026-11-25T10:00:00Z,\"db\",5,\"\",50\n"
+		"7,3,2026-11-25T10:00:00Z,\"db\",,,\n";
+	struct capture out;
+	struct pga_err err = {0};
+
+	for (size_t step = 1; step <= strlen(tricky_csv); step++) {
+		assert_int_equal(run_block("7,3,2026-11-25T10:00:00Z,\"db\"", NULL, 3, tricky_csv,
+					   step, &out, &err), 0);
+		assert_string_equal(out.buf, want);
+	}
+}
+
+static void
+test_missing_final_newline(void **state)
+{
+	struct capture out;
+	struct pga_err err = {0};
+
+	assert_int_equal(run_block("1,1,T,", NULL, 2, "a,b\nc,d", 3, &out, &err), 0);
+	assert_string_equal(out.buf, "1,1,T,,a,b\n1,1,T,,c,d\n");
+}
+
+static void
+test_drop_every_chunking(void **state)
+{
+	/* keep columns 0 and 2, drop 1: NULL stays unquoted, '' stays "" */
+	const bool keep[3] = {true, false, true};
+	const char *want =
+		"P,\"1\",\"10\"\n"
+		"P,\"2\",\"20\"\n"
+		"P,\"3\",\n"
+		"P,\"4\",\"40\"\n"
+		"P,\"5\",\"50\"\n"
+		"P,,\n";
+	const bool keep_mid[3] = {false, true, false};
+	const char *want_mid =
+		"P,\"plain\"\n"
+		"P,\"with, comma\"\n"
+		"P,\"with \"\"quotes\"\"\"\n"
+		"P,\"two\nlines\"\n"
+		"P,\"\"\n"
+		"P,\n";
+	struct capture out;
+	struct pga_err err = {0};
+
+	for (size_t step = 1; step <= strlen(tricky_csv); step++) {
+		assert_int_equal(run_block("P", keep, 3, tricky_csv, step, &out, &err), 0);
+		assert_string_equal(out.buf, want);
+		assert_int_equal(run_block("P", keep_mid, 3, tricky_csv, step, &out, &err), 0);
+		assert_string_equal(out.buf, want_mid);
+	}
+}
+
+static void
+test_drop_keeps_blanks(void **state)
+{
+	const bool keep[2] = {true, false};
+	struct capture out;
+	struct pga_err err = {0};
+
+	/* libcsv trims blanks by default: COPY output must come back exact */
+	assert_int_equal(run_block("P", keep, 2, " a ,x\n\tb\t,y\n", 4, &out, &err), 0);
+	assert_string_equal(out.buf, "P,\" a \"\nP,\"\tb\t\"\n");
+}
+
+static void
+test_drop_all_columns(void **state)
+{
+	const bool keep[3] = {false, false, false};
+	struct capture out;
+	struct pga_err err = {0};
+
+	/* only the constant columns remain, one row per CSV row */
+	for (size_t step = 1; step <= strlen(tricky_csv); step++) {
+		assert_int_equal(run_block("P", keep, 3, tricky_csv, step, &out, &err), 0);
+		assert_string_equal(out.buf, "P\nP\nP\nP\nP\nP\n");
+	}
+}
+
+static void
+test_drop_field_count(void **state)
+{
+	const bool keep[3] = {true, false, true};
+	struct capture out;
+	struct pga_err err = {0};
+
+	assert_int_equal(run_block("P", keep, 3, "1,2,3\n4,5\n", 64, &out, &err), PGA_ECORRUPT);
+	assert_non_null(strstr(err.msg, "2 fields where the block names 3 columns"));
+	assert_int_equal(run_block("P", keep, 3, "1,\"open\n", 64, &out, &err), PGA_ECORRUPT);
+}
+
+/* ---- DDL from the catalog ---- */
+
+static void
+test_metric_sql(void **state)
+{
+	const struct metric_def *m = catalog_find("pg_stat_database");
+	char *sql = NULL;
+	struct pga_err err = {0};
+
+	assert_non_null(m);
+	assert_int_equal(ld_schema_metric_sql("\"pga\"", m, &sql, &err), 0);
+	assert_non_null(strstr(sql, "CREATE TABLE IF NOT EXISTS \"pga\".\"pg_stat_database\""
+				    " (collector_id integer NOT NULL, server_id integer NOT NULL,"
+				    " snapshot_time timestamptz NOT NULL, dbname text, \"datid\" oid"));
+	assert_non_null(strstr(sql, ") PARTITION BY RANGE (snapshot_time);"));
+	assert_non_null(strstr(sql, "CREATE INDEX IF NOT EXISTS \"pg_stat_database_series\" ON"
+				    " \"pga\".\"pg_stat_database\" (collector_id, server_id, dbname,"
+				    " \"datid\", snapshot_time)"));
+	assert_non_null(strstr(sql, "CREATE VIEW \"pga\".\"pg_stat_database_delta\""));
+	assert_non_null(strstr(sql, "\"stats_reset\" IS DISTINCT FROM lag__reset"));
+	assert_non_null(strstr(sql, "coalesce(\"xact_commit\" < \"lag__xact_commit\", false)"));
+	assert_non_null(strstr(sql, "CASE WHEN is__reset THEN \"xact_commit\" ELSE"
+				    " \"xact_commit\" - \"lag__xact_commit\" END"));
+	free(sql);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_derived_names),
+		cmocka_unit_test(test_reserved),
+		cmocka_unit_test(test_catalog_names),
+		cmocka_unit_test(test_days),
+		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_prefix_every_chunking),
+		cmocka_unit_test(test_missing_final_newline),
+		cmocka_unit_test(test_drop_every_chunking),
+		cmocka_unit_test(test_drop_keeps_blanks),
+		cmocka_unit_test(test_drop_all_columns),
+		cmocka_unit_test(test_drop_field_count),
+		cmocka_unit_test(test_metric_sql),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
