@@ -38,9 +38,12 @@ is "$(q "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM pga.segments")" "1,
 	"the ledger has what was committed before, not the interrupted one"
 is "$(q "SELECT count(*) FROM pga.load_test")" 400 "and all of their rows"
 
-run_ok "a rerun" pga load --db "$DB" --from "$SP" --json
+run_ok "a rerun" /usr/bin/time -f %M -o "$TEST_TMP/rss" "$PGA_BIN" load --db "$DB" --from "$SP" --json
 like "$(last_out)" '"loaded":1,"duplicate":2' "loads only the interrupted segment"
 is "$(q "SELECT count(*) FROM pga.big_test")" "$BIG" "every row of it"
+csv_mb=$(($(grep -o '"bytes":[0-9]*' "$OUT" | cut -d: -f2) / 1048576))
+rss_mb=$(($(tail -1 "$TEST_TMP/rss") / 1024))
+ok $([ "$rss_mb" -lt 32 ]; echo $?) "memory stays flat: ${rss_mb} MiB resident for a ${csv_mb} MiB segment"
 is "$(q "SELECT count(*) FROM pga.segments WHERE complete")" 3 "three segments in the ledger"
 
 done_testing
