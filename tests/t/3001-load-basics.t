@@ -79,6 +79,10 @@ run_ok "--dry-run" pga load --db "$DB" --from "$SP" --dry-run
 like "$(last_out)" "would load 5 of 5 segments" "counts what would load"
 is "$(q "SELECT count(*) FROM pga.segments")" 0 "and writes nothing"
 
+# on a terminal: a live progress line on stderr (script(1) provides the tty)
+script -qec "'$PGA_BIN' load --db '$DB' --from '$SP' --dry-run" /dev/null >"$TEST_TMP/tty.out" 2>&1
+like "$(tr '\r' '\n' <"$TEST_TMP/tty.out")" "5/5 segments +1008 rows .* MB/s" "progress: segments, rows, MB/s"
+
 run_ok "load the spool" pga load --db "$DB" --from "$SP"
 like "$(last_out)" "^loaded 5 of 5 segments \(0 already loaded, 0 filtered, 0 refused\): 1008 rows" \
 	"one-line summary"

@@ -33,6 +33,12 @@ is "$(q tar "SELECT string_agg(seq || encode(sha256, 'hex'), ',' ORDER BY seq) F
 run_fails 1 "restore into a database that already has segments" pga restore --db "$(pg_conninfo central dir)" --from "$SP"
 like "$(last_err)" "already holds 12 segments .* restore needs a fresh database" "is refused"
 
+head -c -3000 "$TEST_TMP/all.tar" >"$TEST_TMP/cut.tar"
+pg_psql central postgres -c "CREATE DATABASE cut"
+run_fails 2 "a truncated tar" pga restore --db "$(pg_conninfo central cut)" --from "$TEST_TMP/cut.tar"
+like "$(last_err)" "archive '[^']*cut.tar'" "names the archive"
+is "$(q cut "SELECT count(*) FROM pga.segments WHERE NOT complete")" 0 "what it loaded is whole segments"
+
 # --until inside segment 4 (blocks 12..15): block 13 is at 03:15
 U1=2026-11-20T03:15:00Z
 run_ok "restore --until $U1" pga restore --db "$(pg_conninfo central u1)" --from "$SP" --until $U1 --json
