@@ -444,7 +444,7 @@ series_cols(struct ld_sb *b, const struct metric_def *m, const char *prefix)
 static void
 table_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 {
-	char q[2 * LD_IDENT_MAX + 4], idx[LD_IDENT_MAX], qidx[2 * LD_IDENT_MAX + 4];
+	char q[2 * LD_IDENT_MAX + 4];
 
 	quote(m->name, q, sizeof(q), NULL);
 	ld_sb_add(b, "CREATE TABLE IF NOT EXISTS %s.%s (collector_id integer NOT NULL,"
@@ -455,6 +455,14 @@ table_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 		ld_sb_add(b, ", %s %s", q, m->cols[i].type);
 	}
 	ld_sb_add(b, ") PARTITION BY RANGE (snapshot_time);\n");
+}
+
+/* The index the delta views read series by: fixed columns, keys, time. */
+static void
+index_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
+{
+	char q[2 * LD_IDENT_MAX + 4], idx[LD_IDENT_MAX], qidx[2 * LD_IDENT_MAX + 4];
+
 	ld_derived_name(m->name, "_series", idx, sizeof(idx));
 	quote(idx, qidx, sizeof(qidx), NULL);
 	quote(m->name, q, sizeof(q), NULL);
@@ -532,6 +540,7 @@ ld_schema_metric_sql(const char *qschema, const struct metric_def *m, char **sql
 	struct ld_sb b = {0};
 
 	table_sql(&b, qschema, m);
+	index_sql(&b, qschema, m);
 	if (has_counters(m))
 		delta_view_sql(&b, qschema, m);
 	if (b.oom) {
@@ -544,15 +553,12 @@ ld_schema_metric_sql(const char *qschema, const struct metric_def *m, char **sql
 
 /* ADD COLUMN for catalog columns an older pga did not create. */
 static int
-add_missing_columns(struct loader *l, const struct metric_def *m, struct pga_err *err)
+add_missing_columns(struct loader *l, const struct metric_def *m, struct ld_table *t,
+		    struct pga_err *err)
 {
-	struct ld_table *t = NULL;
 	char qt[LD_QNAME_MAX], q[2 * LD_IDENT_MAX + 4], sql[LD_SQL_MAX];
-	int rc = ld_table_load(l, m->name, &t, err);
+	int rc = ld_qualify(l->schema, m->name, qt, sizeof(qt), err);
 
-	if (rc < 0 || t == NULL)
-		return rc;
-	rc = ld_qualify(l->schema, m->name, qt, sizeof(qt), err);
 	for (size_t i = 0; rc == 0 && i < m->ncols; i++) {
 		if (ld_table_has_col(t, m->cols[i].name))
 			continue;
@@ -566,21 +572,56 @@ add_missing_columns(struct loader *l, const struct metric_def *m, struct pga_err
 	return rc;
 }
 
+static int
+index_exists(struct loader *l, const struct metric_def *m, bool *exists, struct pga_err *err)
+{
+	char idx[LD_IDENT_MAX], qidx[LD_QNAME_MAX];
+	const char *params[1] = {qidx};
+	PGresult *res = NULL;
+	int rc;
+
+	ld_derived_name(m->name, "_series", idx, sizeof(idx));
+	rc = ld_qualify(l->schema, idx, qidx, sizeof(qidx), err);
+	if (rc == 0)
+		rc = ld_exec(l, "SELECT to_regclass($1) IS NOT NULL", 1, params, &res, err);
+	*exists = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Only what is missing is created: statements on an existing table (even
+ * CREATE INDEX IF NOT EXISTS) would lock it against loaders busy with it.
+ * The delta view is replaced every time; loaders never lock views.
+ */
 int
 ld_schema_ensure_metric(struct loader *l, const struct metric_def *m, struct pga_err *err)
 {
-	char *sql = NULL, reg[512];
+	struct ld_table *t = NULL;
+	struct ld_sb b = {0};
+	char reg[512];
 	const char *params[1] = {m->name};
+	bool have_index = false;
 	int rc;
 
 	if (!seg_metric_valid(m->name))
 		return pga_fail(err, PGA_EINTERNAL, "catalog metric name '%s' is invalid", m->name);
-	rc = add_missing_columns(l, m, err);
+	rc = ld_table_load(l, m->name, &t, err);
+	if (rc == 0 && t != NULL)
+		rc = add_missing_columns(l, m, t, err);
 	if (rc == 0)
-		rc = ld_schema_metric_sql(l->qschema, m, &sql, err);
-	if (rc == 0)
-		rc = ld_exec(l, sql, 0, NULL, NULL, err);
-	free(sql);
+		rc = index_exists(l, m, &have_index, err);
+	if (rc == 0 && t == NULL)
+		table_sql(&b, l->qschema, m);
+	if (rc == 0 && !have_index)
+		index_sql(&b, l->qschema, m);
+	if (rc == 0 && has_counters(m))
+		delta_view_sql(&b, l->qschema, m);
+	if (rc == 0 && b.oom)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (rc == 0 && b.s != NULL)
+		rc = ld_exec(l, b.s, 0, NULL, NULL, err);
+	ld_sb_free(&b);
 	if (rc < 0)
 		return pga_err_prefix(err, "central table '%s'", m->name);
 	snprintf(reg, sizeof(reg), "INSERT INTO %s.metrics (metric, kind) VALUES ($1, 'catalog')"
