@@ -115,6 +115,31 @@ is "$(q "SELECT count(*) FROM pga.app_stats")" 1007 "still 1007 rows"
 run_ok "--collector of another collector" pga load --db "$DB" --from "$SP" --collector other
 like "$(last_out)" "0 already loaded, 5 filtered" "filters everything"
 
+# ---- a column named like a fixed one, and a schema name that needs quoting ----
+printf '1,2\n' | pga spool put --spool "$TEST_TMP/sp2" --metric odd --columns id,snapshot_time \
+	--time 2026-11-20T10:00:00Z 2>/dev/null
+S='my "stats", v2'
+run_ok "--init --schema with quotes and a comma" pga load --init --db "$DB" --schema "$S"
+run_ok "load into it" pga load --db "$DB" --schema "$S" --from "$TEST_TMP/sp2"
+like "$(last_err)" "column 'snapshot_time' of metric 'odd' is not in the central table: dropped" \
+	"a block column named like a fixed column is dropped"
+is "$(q "SELECT id || ' ' || snapshot_time FROM \"my \"\"stats\"\", v2\".odd")" "1 2026-11-20 10:00:00+00" \
+	"the row is there, with the block's snapshot time"
+is "$(q "SELECT count(*) FROM pga.odd" 2>/dev/null)" "" "nothing went to the default schema"
+
+# ---- the catalog grows: new tables and columns appear without a migration ----
+q "SET client_min_messages = warning; ALTER TABLE pga.pg_stat_database DROP COLUMN sessions_killed CASCADE;
+   DROP TABLE pga.pg_stat_user_tables CASCADE; DELETE FROM pga.catalog_applied" >/dev/null
+run_ok "a load meets a database from an older catalog" pga load --db "$DB" --from "$SP"
+like "$(last_err)" "added column 'sessions_killed'" "says what it added"
+is "$(q "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'pga'
+	AND table_name = 'pg_stat_database' AND column_name = 'sessions_killed'")" 1 "the column is back"
+ok $(q "SELECT to_regclass('pga.pg_stat_user_tables_delta') IS NOT NULL" | grep -qx t; echo $?) \
+	"the table and its delta view are back"
+is "$(q "SELECT count(*) FROM pga.catalog_applied")" 1 "this catalog's fingerprint is recorded"
+run_ok "the next load" pga load --db "$DB" --from "$SP"
+ok $(grep -q "added column\|catalog tables ready" "$ERR"; [ $? -ne 0 ]; echo $?) "does no DDL at all"
+
 # ---- status of the central side ----
 run_ok "central status" helper central-status --json "$DB"
 like "$(last_out)" '"collector":"site-a".*"segments":5,"partial":0,"rows":1008,"gaps":0.*"quarantine":\[\]' \
