@@ -384,43 +384,52 @@ create_tables(struct loader *l, struct pga_err *err)
 
 /* One ALTER per custom table with every new column: ACCESS EXCLUSIVE, briefly. */
 static int
+add_table_columns(struct loader *l, size_t first, struct pga_err *err)
+{
+	const char *metric = l->needs.cols[first].metric;
+	char q[LD_QNAME_MAX];
+	struct ld_sb b = {0};
+	bool any = false;
+	int rc = ld_qualify(l->schema, metric, q, sizeof(q), err);
+
+	ld_sb_add(&b, "ALTER TABLE %s", q);
+	for (size_t j = first; rc == 0 && j < l->needs.ncols; j++) {
+		const struct ld_need_col *c = &l->needs.cols[j];
+
+		if (c->col[0] == '\0' || strcmp(c->metric, metric) != 0)
+			continue;
+		rc = pga_pg_quote_ident(c->col, q, sizeof(q), err);
+		ld_sb_add(&b, "%s ADD COLUMN IF NOT EXISTS %s text", any ? "," : "", q);
+		any = true;
+	}
+	if (rc == 0 && b.oom)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
+	if (rc == 0)
+		rc = ld_exec(l, "SET LOCAL lock_timeout = '" DDL_LOCK_TIMEOUT "'", 0, NULL, NULL, err);
+	if (rc == 0)
+		rc = ld_exec(l, b.s, 0, NULL, NULL, err);
+	ld_sb_free(&b);
+	rc = ddl_end(l, rc, err);
+	if (rc == 0)
+		log_info("central table '%s': added columns for a custom metric", metric);
+	return rc;
+}
+
+static int
 add_columns(struct loader *l, struct pga_err *err)
 {
-	char sql[LD_SQL_MAX], q[2 * LD_IDENT_MAX + 4];
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < l->needs.ncols; i++) {
-		const char *metric = l->needs.cols[i].metric;
-		size_t n = 0;
-		bool any = false, seen = false;
+		bool seen = false;
 
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(l->needs.cols[j].metric, metric) == 0 && l->needs.cols[j].col[0];
-		if (seen || l->needs.cols[i].col[0] == '\0')
-			continue;
-		rc = ld_qualify(l->schema, metric, q, sizeof(q), err);
-		n = (size_t)snprintf(sql, sizeof(sql), "ALTER TABLE %s", q);
-		for (size_t j = i; rc == 0 && j < l->needs.ncols; j++) {
-			const struct ld_need_col *c = &l->needs.cols[j];
-
-			if (c->col[0] == '\0' || strcmp(c->metric, metric) != 0)
-				continue;
-			rc = pga_pg_quote_ident(c->col, q, sizeof(q), err);
-			n += (size_t)snprintf(sql + n, n < sizeof(sql) ? sizeof(sql) - n : 0,
-					      "%s ADD COLUMN IF NOT EXISTS %s text", any ? "," : "", q);
-			any = true;
-		}
-		if (rc == 0 && n >= sizeof(sql))
-			rc = pga_fail(err, PGA_EINVAL, "too many new columns for '%s'", metric);
-		if (rc == 0)
-			rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
-		if (rc == 0)
-			rc = ld_exec(l, "SET LOCAL lock_timeout = '" DDL_LOCK_TIMEOUT "'", 0, NULL, NULL, err);
-		if (rc == 0)
-			rc = ld_exec(l, sql, 0, NULL, NULL, err);
-		rc = ddl_end(l, rc, err);
-		if (rc == 0)
-			log_info("central table '%s': added columns for a custom metric", metric);
+			seen = l->needs.cols[j].col[0] != '\0' &&
+			       strcmp(l->needs.cols[j].metric, l->needs.cols[i].metric) == 0;
+		if (!seen && l->needs.cols[i].col[0] != '\0')
+			rc = add_table_columns(l, i, err);
 	}
 	return rc;
 }

@@ -30,6 +30,8 @@
 #define LD_IDENT_MAX 64			/* NAMEDATALEN */
 #define LD_QNAME_MAX (2 * 2 * LD_IDENT_MAX + 8)
 #define LD_SQL_MAX 8192
+/* COPY t (every column of a widest block, quoted) FROM STDIN: 1024 x 130 bytes */
+#define LD_COPY_SQL_MAX (SEG_MAX_COLS * (2 * LD_IDENT_MAX + 4) + 1024)
 #define LD_DAY_US (86400LL * 1000000LL)
 
 /* The columns every metric table has besides the block's own. */

@@ -559,7 +559,7 @@ prescan(struct loader *l, struct seg_job *j, struct pga_err *err)
 /* ---- step 4: the load transaction ---- */
 
 struct block_plan {
-	char sql[LD_SQL_MAX];
+	char sql[LD_COPY_SQL_MAX];
 	char prefix[600];
 	bool keep[SEG_MAX_COLS];
 	bool all_kept;
@@ -621,9 +621,10 @@ plan_block(struct loader *l, const struct seg_job *j, const struct seg_block_met
 	return 0;
 }
 
+/* Allocated: its SQL buffers fit the widest block the format allows. */
 struct pass {
 	struct ld_copy copy;
-	char open_sql[LD_SQL_MAX];
+	char open_sql[LD_COPY_SQL_MAX];
 	bool open;
 	struct block_plan plan;
 };
@@ -765,12 +766,13 @@ claim_and_read(struct loader *l, struct seg_job *j, bool *got, struct pga_err *e
 static int
 load_tx(struct loader *l, struct seg_job *j, enum load_result *result, struct pga_err *err)
 {
-	struct pass ps;
+	struct pass *ps = calloc(1, sizeof(*ps));
 	bool got = false;
 	int rc;
 
-	memset(&ps, 0, sizeof(ps));
-	rc = ld_copy_init(&ps.copy, l->conn, err);
+	if (ps == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = ld_copy_init(&ps->copy, l->conn, err);
 	if (rc == 0)
 		rc = claim_and_read(l, j, &got, err);
 	if (rc == 0 && !got) {
@@ -787,7 +789,7 @@ load_tx(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 	}
 	memset(&j->st, 0, sizeof(j->st));
 	if (rc == 0)
-		rc = main_pass(l, j, &ps, err);
+		rc = main_pass(l, j, ps, err);
 	if (rc == 0 && j->st.blocks == 0 && !j->all_covered) {
 		*result = j->in_ledger ? LOAD_DUPLICATE : LOAD_FILTERED;
 		goto out;
@@ -797,8 +799,9 @@ load_tx(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 	if (rc == 0)
 		*result = LOAD_LOADED;
 out:
-	ld_copy_abort(&ps.copy, "pga: load aborted");
-	ld_copy_free(&ps.copy);
+	ld_copy_abort(&ps->copy, "pga: load aborted");
+	ld_copy_free(&ps->copy);
+	free(ps);
 	ld_rollback(l);
 	return rc;
 }

@@ -118,6 +118,10 @@ like "$(last_out)" "0 already loaded, 5 filtered" "filters everything"
 # ---- a column named like a fixed one, and a schema name that needs quoting ----
 printf '1,2\n' | pga spool put --spool "$TEST_TMP/sp2" --metric odd --columns id,snapshot_time \
 	--time 2026-11-20T10:00:00Z 2>/dev/null
+# the widest block the format allows: 1024 columns (COPY's column list > 8 KiB)
+cols=$(seq -f "c%04g" 1 1024 | paste -sd,)
+seq 1 1024 | paste -sd, | pga spool put --spool "$TEST_TMP/sp2" --metric wide --columns "$cols" \
+	--time 2026-11-20T10:00:00Z 2>/dev/null
 S='my "stats", v2'
 run_ok "--init --schema with quotes and a comma" pga load --init --db "$DB" --schema "$S"
 run_ok "load into it" pga load --db "$DB" --schema "$S" --from "$TEST_TMP/sp2"
@@ -126,6 +130,8 @@ like "$(last_err)" "column 'snapshot_time' of metric 'odd' is not in the central
 is "$(q "SELECT id || ' ' || snapshot_time FROM \"my \"\"stats\"\", v2\".odd")" "1 2026-11-20 10:00:00+00" \
 	"the row is there, with the block's snapshot time"
 is "$(q "SELECT count(*) FROM pga.odd" 2>/dev/null)" "" "nothing went to the default schema"
+is "$(q "SELECT c0001 || c1024 FROM \"my \"\"stats\"\", v2\".wide")" \
+	11024 "a 1024-column custom metric"
 
 # ---- the catalog grows: new tables and columns appear without a migration ----
 q "SET client_min_messages = warning; ALTER TABLE pga.pg_stat_database DROP COLUMN sessions_killed CASCADE;
