@@ -289,7 +289,8 @@ ld_need_block(struct loader *l, const struct seg_block_meta *m, struct pga_err *
 		bool custom = catalog_find(m->metric) == NULL;
 
 		for (uint16_t i = 0; rc == 0 && custom && i < m->ncols; i++)
-			if (!ld_fixed_col(m->cols[i]) && (t == NULL || !ld_table_has_col(t, m->cols[i])))
+			if (seg_column_valid(m->cols[i]) && !ld_fixed_col(m->cols[i]) &&
+			    (t == NULL || !ld_table_has_col(t, m->cols[i])))
 				rc = need_col(l, m->metric, m->cols[i], err);
 	}
 	if (rc == 0 && (t == NULL || !ld_table_has_day(t, day)))

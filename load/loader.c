@@ -280,11 +280,15 @@ covered_before(const struct seg_job *j, int64_t t)
 	return false;
 }
 
-/* Custom metrics named like our own objects are never loaded. */
+/*
+ * Custom metrics named like our own objects are never loaded.  The segment
+ * reader already refuses invalid metric names; checked again before SQL.
+ */
 static bool
 metric_refused(const char *metric)
 {
-	return catalog_find(metric) == NULL && ld_metric_reserved(metric);
+	return !seg_metric_valid(metric) ||
+	       (catalog_find(metric) == NULL && ld_metric_reserved(metric));
 }
 
 static bool
