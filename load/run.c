@@ -522,6 +522,65 @@ exit_status(const struct run *r, int rc)
 	return PGA_EXIT_OK;
 }
 
+/* Close the queue, wait for the workers (they drain it) and the progress line. */
+static void
+stop_all(struct run *r, struct worker *wk, int started, bool nothing_ran,
+	 pthread_t *prog, bool prog_on)
+{
+	pthread_mutex_lock(&r->mu);
+	r->closed = true;
+	if (nothing_ran)
+		r->fatal = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(wk[i].th, NULL);
+	if (!prog_on)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->progress_stop = true;
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(*prog, NULL);
+	print_progress(r, true);
+}
+
+static void
+release_all(struct run *r, struct worker *wk, int jobs, struct seg_source *src)
+{
+	for (size_t i = 0; i < r->qlen; i++)
+		work_release(&r->q[(r->qhead + i) % r->qcap]);
+	for (size_t i = 0; i < r->ndeferred; i++)
+		work_release(&r->deferred[i]);
+	for (int i = 0; wk != NULL && i < jobs; i++)
+		loader_close(wk[i].l);
+	seg_source_free(src);
+	free(r->deferred);
+	free(r->q);
+	free(wk);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+}
+
+/* After the segments: retention, gap warnings, the summary; the exit status. */
+static int
+report(struct run *r, struct worker *wk, int rc, struct pga_err *err, FILE *out)
+{
+	if (rc < 0)
+		log_error("%s", err->msg);
+	if (r->fatal)
+		log_error("%s", r->fatal_err.msg);
+	if (rc == 0 && finish(r, wk, err) < 0) {
+		log_error("%s", err->msg);
+		rc = err->code;
+	}
+	r->t.elapsed_us = pga_mono_us() - r->start_us;
+	if (r->ro->json)
+		print_json(r, out);
+	else
+		print_summary(r, out);
+	return exit_status(r, rc);
+}
+
 int
 load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 {
@@ -550,55 +609,16 @@ load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 		prog_on = pthread_create(&prog, NULL, progress_main, &r) == 0;
 	if (rc == 0)
 		rc = produce(&r, src, &err);
-	pthread_mutex_lock(&r.mu);
-	r.closed = true;
-	if (rc < 0 && started == 0)
-		r.fatal = true;
-	pthread_cond_broadcast(&r.cv);
-	pthread_mutex_unlock(&r.mu);
-	for (int i = 0; i < started; i++)
-		pthread_join(wk[i].th, NULL);
-	if (prog_on) {
-		pthread_mutex_lock(&r.mu);
-		r.progress_stop = true;
-		pthread_mutex_unlock(&r.mu);
-		pthread_join(prog, NULL);
-		print_progress(&r, true);
-	}
+	stop_all(&r, wk, started, rc < 0 && started == 0, &prog, prog_on);
 	if (rc < 0 && started == 0) {
 		/* nothing ran: a connection, schema or source problem */
 		pga_cli_error(&err);
 		status = PGA_EXIT_FAIL;
-		goto out;
+	} else {
+		status = report(&r, wk, rc, &err, out);
 	}
-	if (rc < 0)
-		log_error("%s", err.msg);
-	if (r.fatal)
-		log_error("%s", r.fatal_err.msg);
-	if (rc == 0 && finish(&r, wk, &err) < 0) {
-		log_error("%s", err.msg);
-		rc = err.code;
-	}
-	r.t.elapsed_us = pga_mono_us() - r.start_us;
-	if (ro->json)
-		print_json(&r, out);
-	else
-		print_summary(&r, out);
-	status = exit_status(&r, rc);
-out:
 	if (tot != NULL)
 		*tot = r.t;
-	for (size_t i = 0; i < r.qlen; i++)
-		work_release(&r.q[(r.qhead + i) % r.qcap]);
-	for (size_t i = 0; i < r.ndeferred; i++)
-		work_release(&r.deferred[i]);
-	for (int i = 0; wk != NULL && i < jobs; i++)
-		loader_close(wk[i].l);
-	seg_source_free(src);
-	free(r.deferred);
-	free(r.q);
-	free(wk);
-	pthread_cond_destroy(&r.cv);
-	pthread_mutex_destroy(&r.mu);
+	release_all(&r, wk, jobs, src);
 	return status;
 }
