@@ -113,10 +113,6 @@ resolve(struct restore_args *a, struct pga_ctx *ctx, struct pga_err *err)
 	if (lo->conninfo == NULL || *lo->conninfo == '\0')
 		return pga_fail(err, PGA_EINVAL,
 				"no central database: give --db or set 'central' in [global]");
-	if (strstr(a->ro.from, "://") != NULL)
-		return pga_fail(err, PGA_EINVAL,
-				"restoring from '%s': bucket sources are not available in this build;"
-				" download the segments (or a pack) and restore from the directory", a->ro.from);
 	lo->init = true;
 	a->ro.fresh = true;
 	a->ro.jobs = (int)(a->jobs > 0 ? a->jobs : ctx->cfg->global.load_jobs);
@@ -137,6 +133,12 @@ cmd_restore(int argc, char **argv, struct pga_ctx *ctx)
 		return rc < 0 ? PGA_EXIT_OK : rc;
 	if (resolve(&a, ctx, &err) < 0)
 		return pga_cli_usage(restore_help, "%s", err.msg);
+	if (strstr(a.ro.from, "://") != NULL) {
+		pga_fail(&err, PGA_EINVAL, "restoring from '%s': bucket sources are not available"
+			 " in this build; download the segments (or a pack) and restore from the"
+			 " directory", a.ro.from);
+		return pga_cli_error(&err);
+	}
 	pga_cli_catch_signals();
 	return load_run(&a.ro, stdout, NULL);
 }
