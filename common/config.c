@@ -33,7 +33,7 @@ struct cfg_row {
 static const char *const full_choices[] = {"block", "drop-oldest", NULL};
 static const char *const level_choices[] = {"error", "warn", "info", "debug",
 					    "trace", NULL};
-static const char *const create_only_choices[] = {"auto", "if-none-match", "head", NULL};
+static const char *const create_only_choices[] = {"auto", "if-none-match", "check", NULL};
 
 /* One row per key: name, scope, type, field, default, bounds, doc. */
 #define ROW(n, sc, ty, st, f, def, mn, mx, ch, sec, inh, doc) \
@@ -173,9 +173,10 @@ static const struct cfg_row keys[] = {
 	ROW("create-only", SCOPE_DEST, T_ENUM, struct pga_dest, create_only, "auto", 0, 0,
 	    create_only_choices, false, NULL,
 	    "How object stores keep writes create-only: if-none-match trusts the store's "
-	    "conditional PUT (AWS S3, GCS, Azure, MinIO, Ceph); head also checks with a HEAD "
-	    "before each PUT, for stores that ignore the condition (s3rver); auto is head for "
-	    "s3:// and gs:// with an endpoint, if-none-match otherwise."),
+	    "conditional PUT (AWS S3, GCS, Azure, MinIO, Ceph); check also looks before each PUT "
+	    "(in a listing of the segment's day, at most a minute old), for stores that ignore "
+	    "the condition (s3rver); auto is check for s3:// and gs:// with an endpoint, "
+	    "if-none-match otherwise."),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -105,7 +105,7 @@ struct pga_dest {
 	int line;
 };
 
-enum pga_create_only { PGA_CREATE_AUTO = 0, PGA_CREATE_IF_NONE_MATCH = 1, PGA_CREATE_HEAD = 2 };
+enum pga_create_only { PGA_CREATE_AUTO = 0, PGA_CREATE_IF_NONE_MATCH = 1, PGA_CREATE_CHECK = 2 };
 
 struct pga_config {
 	char *path;			/* file it came from, NULL for defaults */

@@ -3,12 +3,12 @@
  *
  * Every PUT carries x-amz-content-sha256 (the real payload hash, signed),
  * Content-MD5 (the store checks the body), x-amz-meta-sha256 (so a later
- * HEAD can compare) and If-None-Match: * (create-only).  Stores that
- * ignore the condition (s3rver) get a HEAD before each PUT (create-only =
- * head, the default when an endpoint is set): an existing object is
- * compared instead of overwritten.  After a timeout the next attempt's
- * HEAD or 412 finds the first attempt's object and compares it; 412 and
- * 409 answers are compared the same way.  Objects are single PUTs (up to
+ * HEAD can compare) and If-None-Match: * (create-only).  For stores that
+ * ignore the condition (s3rver) create-only = check (the default when an
+ * endpoint is set) looks first, in a shared listing of the segment's day
+ * (below): an existing object is compared instead of overwritten.  412
+ * and 409 answers are compared the same way, and after a timeout the next
+ * attempt either gets 412 or harmlessly rewrites the segment's own bytes.  Objects are single PUTs (up to
  * 5 GiB, far above segment-max-size).
  *
  * Credentials: access-key-id/secret-access-key from the section, else
@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -227,6 +228,127 @@ out:
 	return rc;
 }
 
+/*
+ * ---- create-only = check: look before each PUT ----
+ *
+ * Instead of a HEAD per segment, the slots of a destination share one
+ * listing of the segment's day prefix (collector/yyyy/mm/dd/), at most
+ * SEEN_TTL_US old; a name in it gets a HEAD and is compared, a name not in
+ * it is PUT.  The window in which another writer could create the same
+ * name unseen is the listing's age; stores that honour If-None-Match close
+ * it anyway.  Re-sends after our own failed attempts need no check: their
+ * object has the segment's own content.
+ */
+#define SEEN_TTL_US (60 * PGA_USEC_PER_SEC)
+#define SEEN_MAX 200000
+#define SEEN_SLOTS 64
+
+struct s3_seen_cache {
+	char dest[PGA_NAME_MAX + 1];
+	pthread_mutex_t mu;
+	char dir[SEG_NAME_MAX];		/* day prefix listed; "" when none */
+	int64_t listed_us;		/* monotonic */
+	char **names;			/* sorted, relative to the destination's prefix */
+	size_t n, cap;
+	bool too_many;			/* more than SEEN_MAX: HEAD instead */
+};
+
+static pthread_mutex_t seen_slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct s3_seen_cache seen_slots[SEEN_SLOTS];
+
+static struct s3_seen_cache *
+seen_cache_for(const char *dest)
+{
+	struct s3_seen_cache *c = NULL;
+
+	pthread_mutex_lock(&seen_slots_mu);
+	for (size_t i = 0; i < SEEN_SLOTS && c == NULL; i++) {
+		if (seen_slots[i].dest[0] == '\0') {
+			strlcpy(seen_slots[i].dest, dest, sizeof(seen_slots[i].dest));
+			pthread_mutex_init(&seen_slots[i].mu, NULL);
+			c = &seen_slots[i];
+		} else if (strcmp(seen_slots[i].dest, dest) == 0) {
+			c = &seen_slots[i];
+		}
+	}
+	pthread_mutex_unlock(&seen_slots_mu);
+	return c;
+}
+
+static void
+seen_clear(struct s3_seen_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->names[i]);
+	free(c->names);
+	c->names = NULL;
+	c->n = c->cap = 0;
+	c->dir[0] = '\0';
+	c->too_many = false;
+}
+
+static int
+seen_add(void *ctx, const char *name, uint64_t size, struct pga_err *err)
+{
+	struct s3_seen_cache *c = ctx;
+
+	(void)size;
+	if (c->n == SEEN_MAX) {
+		c->too_many = true;
+		return 0;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		char **v = reallocarray(c->names, cap, sizeof(*v));
+
+		if (v == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		c->names = v;
+		c->cap = cap;
+	}
+	c->names[c->n] = strdup(name);
+	if (c->names[c->n] == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	c->n++;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 1: name may exist (listed, or the listing is too large to tell), 0: absent. */
+static int
+seen_lookup(struct s3_dest *d, const char *name, struct pga_err *err)
+{
+	struct s3_seen_cache *c = d->seen;
+	const char *slash = strrchr(name, '/');
+	char dir[SEG_NAME_MAX];
+	int rc = 0;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - name + 1) : 0, name);
+	pthread_mutex_lock(&c->mu);
+	if (c->dir[0] == '\0' || strcmp(c->dir, dir) != 0 ||
+	    pga_mono_us() - c->listed_us > SEEN_TTL_US) {
+		seen_clear(c);
+		rc = s3_list(&d->base, dir, seen_add, c, err);
+		if (rc == 0) {
+			qsort(c->names, c->n, sizeof(*c->names), cmp_str);
+			strlcpy(c->dir, dir, sizeof(c->dir));
+			c->listed_us = pga_mono_us();
+			log_debug("%s: %zu objects under '%s'", d->what, c->n, dir);
+		} else {
+			seen_clear(c);
+		}
+	}
+	if (rc == 0)
+		rc = c->too_many || bsearch(&name, c->names, c->n, sizeof(*c->names), cmp_str) != NULL;
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
 int
 s3_setup(struct s3_dest *d, const struct pga_dest *cfg, const struct s3_flavour *fl,
 	 const char *default_endpoint, bool path_style, struct pga_err *err)
@@ -248,8 +370,13 @@ s3_setup(struct s3_dest *d, const struct pga_dest *cfg, const struct s3_flavour 
 	rc = parse_endpoint(d, cfg->endpoint ? cfg->endpoint : default_endpoint, path_style, err);
 	if (rc < 0)
 		return rc;
-	d->head_first = cfg->create_only == PGA_CREATE_HEAD ||
-			(cfg->create_only == PGA_CREATE_AUTO && cfg->endpoint != NULL);
+	d->check_first = cfg->create_only == PGA_CREATE_CHECK ||
+			 (cfg->create_only == PGA_CREATE_AUTO && cfg->endpoint != NULL);
+	if (d->check_first) {
+		d->seen = seen_cache_for(cfg->name);
+		if (d->seen == NULL)
+			return pga_fail(err, PGA_EINVAL, "too many object store destinations");
+	}
 	hc.ca_file = cfg->ca_file;
 	hc.timeout_us = cfg->timeout;
 	hc.what = d->what;
@@ -606,8 +733,11 @@ s3_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 		close(fd);
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	}
-	if (d->head_first)
-		rc = head_seen(d, up->name, &seen, err);
+	if (d->check_first) {
+		rc = seen_lookup(d, up->name, err);
+		if (rc == 1)
+			rc = head_seen(d, up->name, &seen, err);
+	}
 	if (rc == 0) {
 		rc = put_once(d, up, fd, true, rs, err);
 		if (rc == 0 && (rs->status == 412 || rs->status == 409)) {

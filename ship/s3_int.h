@@ -34,6 +34,7 @@ struct s3_creds {
 };
 
 struct s3_dest;
+struct s3_seen_cache;
 typedef int (*s3_bearer_fn)(struct s3_dest *d, char *buf, size_t cap,
 			    struct pga_err *err);
 
@@ -50,7 +51,8 @@ struct s3_dest {
 	char region[64];
 	char storage_class[64];
 	struct s3_creds creds;
-	bool head_first;		/* HEAD before PUT (create-only = head) */
+	bool check_first;		/* look before each PUT (create-only = check) */
+	struct s3_seen_cache *seen;	/* shared listing snapshot, for check_first */
 	s3_bearer_fn bearer;		/* NULL: sign with creds */
 	void (*bearer_reset)(struct s3_dest *d);	/* after a 401 */
 	void *bearer_ctx;

@@ -226,35 +226,75 @@ deliver(struct runner *r, struct dest *d, const struct dest_upload *up,
 	}
 }
 
-/* Every enabled destination has the marker: the segment may go. */
-static void
-maybe_remove(struct shipper *sh, const char *name)
+/* Every enabled destination but skip (NULL: none) has acknowledged name. */
+static bool
+acked_by_all(struct shipper *sh, const char *skip, const char *name)
 {
-	struct pga_err err = {0};
 	struct ship_ack ack;
 
 	for (size_t i = 0; i < sh->nenabled; i++)
-		if (!ship_ack_read(sh->spool, sh->enabled[i], name, &ack))
-			return;
+		if ((skip == NULL || strcmp(sh->enabled[i], skip) != 0) &&
+		    !ship_ack_read(sh->spool, sh->enabled[i], name, &ack))
+			return false;
+	return true;
+}
+
+/* The segment leaves the spool, then its markers (a crash between: GC'd). */
+static int
+remove_shipped(struct shipper *sh, const char *name)
+{
+	struct pga_err err = {0};
+
 	if (spool_remove(sh->sp, name, &err) < 0) {
 		log_error("could not remove shipped segment '%s': %s", name, err.msg);
-		return;
+		return err.code;
 	}
 	log_debug("removed shipped segment '%s'", name);
 	for (size_t i = 0; i < sh->nenabled; i++)
 		ship_ack_remove(sh->spool, sh->enabled[i], name);
 	prep_forget(sh->prep, name);
+	return 0;
+}
+
+static void
+maybe_remove(struct shipper *sh, const char *name)
+{
+	if (acked_by_all(sh, NULL, name))
+		remove_shipped(sh, name);
+}
+
+/*
+ * Record a confirmed delivery.  With spool-retain = shipped, the last
+ * destination to confirm removes the segment instead of writing a marker:
+ * a marker would only live until that removal, and a crash before the
+ * removal is durable costs one harmless resend.  Otherwise the marker is
+ * written and fsync'd, then the others are looked at again (two
+ * destinations finishing together: the later one's second look sees both).
+ */
+static int
+record_ack(struct runner *r, const struct dest_upload *up, int64_t now, struct pga_err *err)
+{
+	struct shipper *sh = r->sh;
+	struct ship_ack ack = {.size = up->size, .acked_us = now};
+	int rc;
+
+	if (sh->retain_shipped && acked_by_all(sh, r->cfg->name, up->name) &&
+	    remove_shipped(sh, up->name) == 0)
+		return 0;
+	memcpy(ack.sha256, up->sha256, PGA_SHA256_LEN);
+	rc = ship_ack_write(sh->spool, r->cfg->name, up->name, &ack, err);
+	if (rc == 0 && sh->retain_shipped)
+		maybe_remove(sh, up->name);
+	return rc;
 }
 
 static int
 acknowledge(struct runner *r, const struct dest_upload *up, struct pga_err *err)
 {
 	struct shipper *sh = r->sh;
-	struct ship_ack ack = {.size = up->size, .acked_us = pga_now_us()};
-	int rc;
+	int64_t now = pga_now_us();
+	int rc = record_ack(r, up, now, err);
 
-	memcpy(ack.sha256, up->sha256, PGA_SHA256_LEN);
-	rc = ship_ack_write(sh->spool, r->cfg->name, up->name, &ack, err);
 	if (rc < 0)
 		return rc;
 	atomic_fetch_add(&sh->c_delivered, 1);
@@ -262,14 +302,12 @@ acknowledge(struct runner *r, const struct dest_upload *up, struct pga_err *err)
 	pthread_mutex_lock(&r->mu);
 	r->st.delivered++;
 	r->st.bytes += up->size;
-	r->st.last_success_us = ack.acked_us;
+	r->st.last_success_us = now;
 	r->pass_delivered++;
 	r->pass_bytes += up->size;
 	pthread_mutex_unlock(&r->mu);
 	runner_save_state(r, false);
 	log_debug("%s: shipped '%s' (%" PRIu64 " bytes)", r->what, up->name, up->size);
-	if (sh->retain_shipped)
-		maybe_remove(sh, up->name);
 	return 0;
 }
 

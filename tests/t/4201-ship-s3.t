@@ -74,7 +74,7 @@ run_fails 1 "a different object under a segment's name fails the run" pga -c "$C
 like "$(last_err)" "'$victim' already exists with a different size.*stopping this destination" "the conflict is reported"
 [ -e "$SP/ready/$victim" ]; ok $? "the segment stays in the spool"
 awss3 s3 cp --quiet "s3://pga/site-a/$victim" "$TEST_TMP/after"
-cmp -s "$TEST_TMP/other" "$TEST_TMP/after"; ok $? "the existing object was not overwritten (HEAD before PUT on s3rver)"
+cmp -s "$TEST_TMP/other" "$TEST_TMP/after"; ok $? "the existing object was not overwritten (checked before the PUT on s3rver)"
 # the same bytes already there (a crash after the upload, before the ack) are fine
 awss3 s3 cp --quiet "$SP/ready/$victim" "s3://pga/site-a/$victim"
 run_ok "an identical object counts as delivered" pga -c "$CONF" ship
