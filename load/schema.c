@@ -472,6 +472,53 @@ index_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 }
 
 /*
+ * A metric whose resets another metric of the same snapshot announces:
+ * pg_stat_statements_reset() shows in pg_stat_statements_info.stats_reset,
+ * while an entry's own counters may well have grown past their old values
+ * again by the next snapshot.  Its dealloc count says how many entries were
+ * evicted meanwhile (their series restart; a view column shows it).
+ */
+struct companion {
+	const char *metric, *from, *reset_col, *evict_col;
+};
+
+static const struct companion companions[] = {
+	{"pg_stat_statements", "pg_stat_statements_info", "stats_reset", "dealloc"},
+};
+
+static const struct companion *
+companion_of(const struct metric_def *m)
+{
+	for (size_t i = 0; i < sizeof(companions) / sizeof(companions[0]); i++)
+		if (strcmp(companions[i].metric, m->name) == 0 &&
+		    catalog_find(companions[i].from) != NULL)
+			return &companions[i];
+	return NULL;
+}
+
+/* FROM of the delta view's innermost select: the table, or it with its companion. */
+static void
+delta_source(struct ld_sb *b, const char *qschema, const struct metric_def *m,
+	     const struct companion *c)
+{
+	char qt[2 * LD_IDENT_MAX + 4], qc[2 * LD_IDENT_MAX + 4];
+	char qr[2 * LD_IDENT_MAX + 4], qe[2 * LD_IDENT_MAX + 4];
+
+	quote(m->name, qt, sizeof(qt), NULL);
+	if (c == NULL) {
+		ld_sb_add(b, "%s.%s t", qschema, qt);
+		return;
+	}
+	quote(c->from, qc, sizeof(qc), NULL);
+	quote(c->reset_col, qr, sizeof(qr), NULL);
+	quote(c->evict_col, qe, sizeof(qe), NULL);
+	ld_sb_add(b, "(SELECT t0.*, c0.%s AS comp__reset, c0.%s AS comp__evict FROM %s.%s t0"
+		  " LEFT JOIN LATERAL (SELECT c.%s, c.%s FROM %s.%s c WHERE c.collector_id ="
+		  " t0.collector_id AND c.server_id = t0.server_id AND c.snapshot_time ="
+		  " t0.snapshot_time LIMIT 1) c0 ON true) t", qr, qe, qschema, qt, qr, qe, qschema, qc);
+}
+
+/*
  * The delta view: per series, each snapshot minus the one before.  A reset
  * (any counter smaller than before, or the reset column changed) makes the
  * interval's delta the counter itself: it counted up from zero since.
@@ -480,12 +527,12 @@ static void
 delta_view_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 {
 	char q[2 * LD_IDENT_MAX + 4], vname[LD_IDENT_MAX], qv[2 * LD_IDENT_MAX + 4];
-	char qt[2 * LD_IDENT_MAX + 4], rq[2 * LD_IDENT_MAX + 4];
+	char rq[2 * LD_IDENT_MAX + 4];
+	const struct companion *c = companion_of(m);
 	bool first = true;
 
 	ld_derived_name(m->name, "_delta", vname, sizeof(vname));
 	quote(vname, qv, sizeof(qv), NULL);
-	quote(m->name, qt, sizeof(qt), NULL);
 	ld_sb_add(b, "DROP VIEW IF EXISTS %s.%s;\nCREATE VIEW %s.%s AS SELECT ", qschema, qv, qschema, qv);
 	series_cols(b, m, "");
 	ld_sb_add(b, ", lag__snapshot_time AS prev_snapshot_time, snapshot_time,"
@@ -504,6 +551,9 @@ delta_view_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 		else
 			ld_sb_add(b, ", %s", q);
 	}
+	if (c != NULL)
+		ld_sb_add(b, ", CASE WHEN comp__reset IS DISTINCT FROM lag__comp_reset THEN comp__evict"
+			  " ELSE comp__evict - lag__comp_evict END AS evictions");
 	ld_sb_add(b, " FROM (SELECT d.*, (");
 	for (size_t i = 0; i < m->ncols; i++) {
 		if (m->cols[i].kind != COL_COUNTER)
@@ -517,6 +567,8 @@ delta_view_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 		quote(m->reset_col, rq, sizeof(rq), NULL);
 		ld_sb_add(b, " OR %s IS DISTINCT FROM lag__reset", rq);
 	}
+	if (c != NULL)
+		ld_sb_add(b, " OR comp__reset IS DISTINCT FROM lag__comp_reset");
 	ld_sb_add(b, ") AS is__reset FROM (SELECT t.*, lag(snapshot_time) OVER w AS lag__snapshot_time");
 	for (size_t i = 0; i < m->ncols; i++) {
 		if (m->cols[i].kind != COL_COUNTER)
@@ -526,7 +578,12 @@ delta_view_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 	}
 	if (m->reset_col != NULL)
 		ld_sb_add(b, ", lag(%s) OVER w AS lag__reset", rq);
-	ld_sb_add(b, " FROM %s.%s t WINDOW w AS (PARTITION BY ", qschema, qt);
+	if (c != NULL)
+		ld_sb_add(b, ", lag(comp__reset) OVER w AS lag__comp_reset,"
+			  " lag(comp__evict) OVER w AS lag__comp_evict");
+	ld_sb_add(b, " FROM ");
+	delta_source(b, qschema, m, c);
+	ld_sb_add(b, " WINDOW w AS (PARTITION BY ");
 	series_cols(b, m, "t.");
 	ld_sb_add(b, " ORDER BY t.snapshot_time)) d) x WHERE lag__snapshot_time IS NOT NULL;\n");
 	ld_sb_add(b, "COMMENT ON VIEW %s.%s IS 'per-interval differences of %s; a counter going"
@@ -592,10 +649,9 @@ index_exists(struct loader *l, const struct metric_def *m, bool *exists, struct 
 /*
  * Only what is missing is created: statements on an existing table (even
  * CREATE INDEX IF NOT EXISTS) would lock it against loaders busy with it.
- * The delta view is replaced every time; loaders never lock views.
  */
-int
-ld_schema_ensure_metric(struct loader *l, const struct metric_def *m, struct pga_err *err)
+static int
+ensure_table(struct loader *l, const struct metric_def *m, struct pga_err *err)
 {
 	struct ld_table *t = NULL;
 	struct ld_sb b = {0};
@@ -615,8 +671,6 @@ ld_schema_ensure_metric(struct loader *l, const struct metric_def *m, struct pga
 		table_sql(&b, l->qschema, m);
 	if (rc == 0 && !have_index)
 		index_sql(&b, l->qschema, m);
-	if (rc == 0 && has_counters(m))
-		delta_view_sql(&b, l->qschema, m);
 	if (rc == 0 && b.oom)
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 	if (rc == 0 && b.s != NULL)
@@ -627,6 +681,37 @@ ld_schema_ensure_metric(struct loader *l, const struct metric_def *m, struct pga
 	snprintf(reg, sizeof(reg), "INSERT INTO %s.metrics (metric, kind) VALUES ($1, 'catalog')"
 		 " ON CONFLICT (metric) DO UPDATE SET kind = 'catalog'", l->qschema);
 	return ld_exec(l, reg, 1, params, NULL, err);
+}
+
+/* Replaced every time (loaders never lock views); after every table exists. */
+static int
+ensure_view(struct loader *l, const struct metric_def *m, struct pga_err *err)
+{
+	struct ld_sb b = {0};
+	int rc = 0;
+
+	if (!has_counters(m))
+		return 0;
+	delta_view_sql(&b, l->qschema, m);
+	if (b.oom)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	else
+		rc = ld_exec(l, b.s, 0, NULL, NULL, err);
+	ld_sb_free(&b);
+	return rc < 0 ? pga_err_prefix(err, "delta view of '%s'", m->name) : 0;
+}
+
+int
+ld_schema_ensure_metric(struct loader *l, const struct metric_def *m, struct pga_err *err)
+{
+	const struct companion *c = companion_of(m);
+	int rc = ensure_table(l, m, err);
+
+	if (rc == 0 && c != NULL)
+		rc = ensure_table(l, catalog_find(c->from), err);
+	if (rc == 0)
+		rc = ensure_view(l, m, err);
+	return rc;
 }
 
 static int
@@ -688,7 +773,9 @@ ensure_catalog_tx(struct loader *l, const char *fp, bool force, struct pga_err *
 	if (rc < 0 || known)
 		return rc;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = ld_schema_ensure_metric(l, &all[i], err);
+		rc = ensure_table(l, &all[i], err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = ensure_view(l, &all[i], err);
 	if (rc == 0) {
 		snprintf(sql, sizeof(sql), "INSERT INTO %s.catalog_applied (fingerprint, pga_version)"
 			 " VALUES ($2, 'pga ' || $1::text) ON CONFLICT DO NOTHING", l->qschema);

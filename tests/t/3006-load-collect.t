@@ -24,13 +24,18 @@ export PGA_CONFIG=$TEST_TMP/pga.conf
 
 work() { for i in $(seq 1 "$1"); do echo "INSERT INTO t VALUES ($i); SELECT count(*) FROM t;"; done |
 	pg_psql main app >/dev/null; }
+probe() { for _ in $(seq 1 "$1"); do echo "SELECT 1 AS pgss_probe, 2, 3;"; done | pg_psql main app >/dev/null; }
 work 20
+probe 20
 run_ok "collect cycle 1" pga collect
 work 30
+probe 10
 sleep 1.1	# snapshot times one second apart at least
 run_ok "collect cycle 2" pga collect
-app "SELECT pg_stat_reset()" >/dev/null
+app "SELECT pg_stat_reset(); SELECT pg_stat_statements_reset()" >/dev/null
 work 5
+# more calls after the reset than before it: only the reset time tells
+probe 50
 sleep 1.1
 run_ok "collect cycle 3 after pg_stat_reset()" pga collect
 
@@ -63,6 +68,11 @@ is "$(q "SELECT n_tup_ins FROM pga.pg_stat_user_tables_delta WHERE relname = 't'
 	"pg_stat_user_tables_delta: 30 rows inserted between cycles 1 and 2"
 is "$(q "SELECT reset::text || ' ' || n_tup_ins FROM pga.pg_stat_user_tables_delta WHERE relname = 't' ORDER BY snapshot_time DESC LIMIT 1")" \
 	"true 5" "after the reset: a reset, counting from zero"
+
+qid=$(app "SELECT queryid FROM pg_stat_statements WHERE query LIKE '%pgss_probe%' LIMIT 1")
+is "$(q "SELECT string_agg(reset || ':' || calls, ',' ORDER BY snapshot_time) FROM pga.pg_stat_statements_delta
+	WHERE queryid = $qid")" "false:10,true:50" \
+	"pg_stat_statements_delta: pg_stat_statements_reset() is a reset although calls grew (30 to 50)"
 
 run_ok "central status" helper central-status "$(pg_conninfo main central)"
 like "$(last_out)" "site-c +[0-9T:Z-]+ +[0-9a-z.]+ +3 " "three segments for the collector"
