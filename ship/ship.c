@@ -88,6 +88,13 @@ struct shipper {
 	int64_t deadline_us;		/* monotonic; 0: none */
 	atomic_llong stop_seen_us;
 	atomic_ullong c_delivered, c_bytes, c_errors;
+	/* removals of fully shipped segments, done off the upload path */
+	pthread_mutex_t reap_mu;
+	pthread_cond_t reap_cv;
+	char (*reap)[SEG_NAME_MAX];
+	size_t nreap, reap_cap;
+	bool reap_busy, reap_stop, reaper_started;
+	pthread_t reaper;
 };
 
 /* ---- stopping ---- */
@@ -264,11 +271,80 @@ maybe_remove(struct shipper *sh, const char *name)
 }
 
 /*
+ * Removal (an unlink and a directory fsync in the spool) is handed to the
+ * reaper thread, so an upload slot goes on to its next segment at once.
+ * Until the removal is durable a crash means one harmless resend.  false:
+ * the queue could not take it (the caller writes a marker instead).
+ */
+static bool
+reap_later(struct shipper *sh, const char *name)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&sh->reap_mu);
+	if (sh->nreap == sh->reap_cap) {
+		size_t cap = sh->reap_cap ? sh->reap_cap * 2 : 256;
+		char (*v)[SEG_NAME_MAX] = reallocarray(sh->reap, cap, sizeof(*v));
+
+		if (v == NULL)
+			ok = false;
+		else {
+			sh->reap = v;
+			sh->reap_cap = cap;
+		}
+	}
+	if (ok) {
+		strlcpy(sh->reap[sh->nreap++], name, SEG_NAME_MAX);
+		pthread_cond_broadcast(&sh->reap_cv);	/* idle waiters share the cv */
+	}
+	pthread_mutex_unlock(&sh->reap_mu);
+	return ok;
+}
+
+static void *
+reaper_main(void *arg)
+{
+	struct shipper *sh = arg;
+	char name[SEG_NAME_MAX];
+
+	pthread_mutex_lock(&sh->reap_mu);
+	for (;;) {
+		while (sh->nreap == 0 && !sh->reap_stop)
+			pthread_cond_wait(&sh->reap_cv, &sh->reap_mu);
+		if (sh->nreap == 0)
+			break;
+		strlcpy(name, sh->reap[--sh->nreap], sizeof(name));
+		sh->reap_busy = true;
+		pthread_mutex_unlock(&sh->reap_mu);
+		remove_shipped(sh, name);
+		pthread_mutex_lock(&sh->reap_mu);
+		sh->reap_busy = false;
+		pthread_cond_broadcast(&sh->reap_cv);
+	}
+	pthread_mutex_unlock(&sh->reap_mu);
+	return NULL;
+}
+
+/*
+ * Wait until every queued removal is done: a segment whose last
+ * confirmation left no marker must be gone before a new pass lists ready/,
+ * or it would be sent again.
+ */
+static void
+reap_wait_idle(struct shipper *sh)
+{
+	pthread_mutex_lock(&sh->reap_mu);
+	while (sh->reaper_started && (sh->nreap > 0 || sh->reap_busy))
+		pthread_cond_wait(&sh->reap_cv, &sh->reap_mu);
+	pthread_mutex_unlock(&sh->reap_mu);
+}
+
+/*
  * Record a confirmed delivery.  With spool-retain = shipped, the last
- * destination to confirm removes the segment instead of writing a marker:
- * a marker would only live until that removal, and a crash before the
- * removal is durable costs one harmless resend.  Otherwise the marker is
- * written and fsync'd, then the others are looked at again (two
+ * destination to confirm has the segment removed instead of writing a
+ * marker: a marker would only live until that removal, and a crash before
+ * the removal is durable costs one harmless resend.  Otherwise the marker
+ * is written and fsync'd, then the others are looked at again (two
  * destinations finishing together: the later one's second look sees both).
  */
 static int
@@ -279,12 +355,12 @@ record_ack(struct runner *r, const struct dest_upload *up, int64_t now, struct p
 	int rc;
 
 	if (sh->retain_shipped && acked_by_all(sh, r->cfg->name, up->name) &&
-	    remove_shipped(sh, up->name) == 0)
+	    reap_later(sh, up->name))
 		return 0;
 	memcpy(ack.sha256, up->sha256, PGA_SHA256_LEN);
 	rc = ship_ack_write(sh->spool, r->cfg->name, up->name, &ack, err);
-	if (rc == 0 && sh->retain_shipped)
-		maybe_remove(sh, up->name);
+	if (rc == 0 && sh->retain_shipped && acked_by_all(sh, NULL, up->name))
+		reap_later(sh, up->name);
 	return rc;
 }
 
@@ -442,6 +518,7 @@ runner_pass(struct runner *r)
 	atomic_store(&r->failed, false);
 	r->outcome = 0;
 	r->pass_delivered = r->pass_bytes = 0;
+	reap_wait_idle(r->sh);
 	rc = find_pending(r, &err);
 	if (rc == 0 && r->npending > 0)
 		rc = run_slots(r, &err);
@@ -764,14 +841,35 @@ shipper_init(struct shipper *sh, const struct pga_config *cfg,
 		rc = take_lock(sh, err);
 	if (rc == 0)
 		rc = prep_new(&sh->prep, err);
+	pthread_mutex_init(&sh->reap_mu, NULL);
+	pthread_cond_init(&sh->reap_cv, NULL);
+	if (rc == 0 && pthread_create(&sh->reaper, NULL, reaper_main, sh) != 0)
+		rc = pga_fail(err, PGA_ENOMEM, "could not start the removal thread");
+	sh->reaper_started = rc == 0;
 	if (rc == 0 && !o->loop && cfg->global.ship_deadline > 0)
 		sh->deadline_us = pga_mono_us() + cfg->global.ship_deadline;
 	return rc;
 }
 
+/* Let the reaper finish every queued removal, then stop it. */
+static void
+reaper_stop(struct shipper *sh)
+{
+	if (!sh->reaper_started)
+		return;
+	pthread_mutex_lock(&sh->reap_mu);
+	sh->reap_stop = true;
+	pthread_cond_broadcast(&sh->reap_cv);
+	pthread_mutex_unlock(&sh->reap_mu);
+	pthread_join(sh->reaper, NULL);
+	sh->reaper_started = false;
+}
+
 static void
 shipper_fini(struct shipper *sh)
 {
+	reaper_stop(sh);
+	free(sh->reap);
 	for (size_t i = 0; i < sh->nrunners; i++)
 		runner_close(&sh->runners[i]);
 	free(sh->runners);
@@ -858,6 +956,7 @@ ship_run(const struct pga_config *cfg, const struct ship_opts *o,
 	for (size_t i = 0; i < sh.nrunners; i++)
 		if (sh.runners[i].started)
 			pthread_join(sh.runners[i].thread, NULL);
+	reaper_stop(&sh);
 	if (housekeeping(&sh, &herr) < 0)
 		log_warn("housekeeping: %s", herr.msg);
 	flush_counters(&sh);
