@@ -19,7 +19,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 PGA_BIN=${PGA_BUILD:-$BENCH_DIR/../build}/pga
 ROWS_PER_BLOCK=${BENCH_LOAD_ROWS:-15000}
 BLOCKS=${BENCH_LOAD_BLOCKS:-20}
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-7}
 
 pg_start bench >/dev/null
 pg_psql bench postgres -c "CREATE DATABASE c"
