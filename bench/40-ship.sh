@@ -18,7 +18,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 PGA_BIN=${PGA_BUILD:-$BENCH_DIR/../build}/pga
 HELPER_BIN=${PGA_BUILD:-$BENCH_DIR/../build}/pga-test-helper
 N=${BENCH_SHIP_SEGMENTS:-1000}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 PARALLEL=${BENCH_SHIP_PARALLEL:-8}
 
 s3srv_available || { echo "bench: s3rver not installed (make deps)" >&2; exit 1; }

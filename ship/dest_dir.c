@@ -367,7 +367,8 @@ read_sorted(struct dest_dir *d, const char *dir, struct walk_entry **out,
 		v[(*n)++].is_dir = is_dir;
 	}
 	closedir(dh);
-	qsort(v, *n, sizeof(*v), cmp_entry);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), cmp_entry);
 	*out = v;
 	return 0;
 }

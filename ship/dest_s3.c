@@ -335,7 +335,8 @@ seen_lookup(struct s3_dest *d, const char *name, struct pga_err *err)
 		seen_clear(c);
 		rc = s3_list(&d->base, dir, seen_add, c, err);
 		if (rc == 0) {
-			qsort(c->names, c->n, sizeof(*c->names), cmp_str);
+			if (c->n > 1)
+				qsort(c->names, c->n, sizeof(*c->names), cmp_str);
 			strlcpy(c->dir, dir, sizeof(c->dir));
 			c->listed_us = pga_mono_us();
 			log_debug("%s: %zu objects under '%s'", d->what, c->n, dir);
@@ -344,7 +345,8 @@ seen_lookup(struct s3_dest *d, const char *name, struct pga_err *err)
 		}
 	}
 	if (rc == 0)
-		rc = c->too_many || bsearch(&name, c->names, c->n, sizeof(*c->names), cmp_str) != NULL;
+		rc = c->too_many || (c->n > 0 &&
+				     bsearch(&name, c->names, c->n, sizeof(*c->names), cmp_str) != NULL);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }

@@ -614,7 +614,8 @@ in_ready(const struct spool_list *ready, const char *name)
 	struct spool_entry key;
 
 	strlcpy(key.name, name, sizeof(key.name));
-	return bsearch(&key, ready->v, ready->n, sizeof(*ready->v), cmp_entry_name) != NULL;
+	return ready->n > 0 &&
+	       bsearch(&key, ready->v, ready->n, sizeof(*ready->v), cmp_entry_name) != NULL;
 }
 
 /* Retention for one segment every enabled destination has acknowledged. */
@@ -650,7 +651,8 @@ housekeeping(struct shipper *sh, struct pga_err *err)
 		rc = spool_list_ready(sh->sp, &ready, err);
 	if (rc < 0)
 		goto out;
-	qsort(ready.v, ready.n, sizeof(*ready.v), cmp_entry_name);
+	if (ready.n > 1)
+		qsort(ready.v, ready.n, sizeof(*ready.v), cmp_entry_name);
 	for (size_t i = 0; i < sh->nenabled; i++)
 		for (size_t k = 0; k < acks[i].n; k++)
 			if (!in_ready(&ready, acks[i].v[k]))
