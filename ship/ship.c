@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,7 @@ struct shipper {
 	bool retain_shipped;
 	int64_t retain_us;
 	int64_t deadline_us;		/* monotonic; 0: none */
+	atomic_bool stop;		/* SIGTERM/SIGINT seen by the main thread */
 	atomic_llong stop_seen_us;
 	atomic_ullong c_delivered, c_bytes, c_errors;
 	/* removals of fully shipped segments, done off the upload path */
@@ -105,10 +107,14 @@ deadline_passed(const struct shipper *sh)
 	return sh->deadline_us != 0 && pga_mono_us() >= sh->deadline_us;
 }
 
+/*
+ * Signals are blocked in every thread but the main one, which turns the
+ * signal flag into sh->stop: the other threads only read the atomic.
+ */
 static bool
 stopping(const struct shipper *sh)
 {
-	return pga_stop_requested() || deadline_passed(sh);
+	return atomic_load(&sh->stop) || deadline_passed(sh);
 }
 
 /* Cancel callback of every dest: abandon in-flight work after the grace. */
@@ -897,7 +903,9 @@ supervise(struct shipper *sh)
 			all_done &= atomic_load(&sh->runners[i].done);
 		if (all_done)
 			break;
-		nanosleep(&ts, NULL);
+		nanosleep(&ts, NULL);	/* a signal cuts it short */
+		if (pga_stop_requested())
+			atomic_store(&sh->stop, true);
 		flush_counters(sh);
 		if (sh->o->loop && pga_mono_us() - last_hk >= sh->cfg->global.ship_interval) {
 			struct pga_err err = {0};
@@ -939,8 +947,14 @@ ship_run(const struct pga_config *cfg, const struct ship_opts *o,
 {
 	struct shipper sh;
 	struct pga_err herr = {0};
+	sigset_t block, old;
 	int status = PGA_EXIT_FAIL;
 
+	/* threads started from here on inherit the mask: signals go to main */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	if (shipper_init(&sh, cfg, o, err) < 0)
 		goto out;
 	if (housekeeping(&sh, &herr) < 0)	/* finish what a crash left */
@@ -954,6 +968,7 @@ ship_run(const struct pga_config *cfg, const struct ship_opts *o,
 		}
 		sh.runners[i].started = true;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	supervise(&sh);
 	for (size_t i = 0; i < sh.nrunners; i++)
 		if (sh.runners[i].started)
@@ -964,6 +979,7 @@ ship_run(const struct pga_config *cfg, const struct ship_opts *o,
 	flush_counters(&sh);
 	status = exit_status(&sh);
 out:
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	shipper_fini(&sh);
 	return status;
 }
