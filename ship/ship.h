@@ -62,7 +62,9 @@ int ship_run(const struct pga_config *cfg, const struct ship_opts *o,
  * its marker), oldest pending age, delivered totals, last success, last
  * error.  With jw, writes one JSON array value (the caller has written the
  * key); otherwise human-readable lines to out.  Reads only; safe while
- * pga ship runs.  spool NULL: [global] spool-path.
+ * pga ship runs.  spool NULL: [global] spool-path.  Returns the number of
+ * enabled destinations that need attention (stopped after a conflict, or
+ * whose last attempt failed), or a negative PGA_E* code with err filled.
  */
 int ship_status(struct pga_ctx *ctx, const char *spool, struct jsonw *jw,
 		FILE *out, struct pga_err *err);

@@ -65,8 +65,16 @@ status_json(struct jsonw *jw, const struct pga_dest *d, const struct pending *p,
 	jsonw_key(jw, "name"); jsonw_str(jw, d->name);
 	jsonw_key(jw, "url"); jsonw_str(jw, url);
 	jsonw_key(jw, "enabled"); jsonw_bool(jw, d->enabled);
-	jsonw_key(jw, "pending_segments"); jsonw_u64(jw, p->segments);
-	jsonw_key(jw, "pending_bytes"); jsonw_u64(jw, p->bytes);
+	jsonw_key(jw, "pending_segments");
+	if (d->enabled)
+		jsonw_u64(jw, p->segments);
+	else
+		jsonw_null(jw);	/* not shipped to: it holds nothing back */
+	jsonw_key(jw, "pending_bytes");
+	if (d->enabled)
+		jsonw_u64(jw, p->bytes);
+	else
+		jsonw_null(jw);
 	jsonw_key(jw, "oldest_pending"); jsonw_time(jw, p->oldest_us);
 	jsonw_key(jw, "oldest_pending_age_s");
 	if (p->oldest_us != 0)
@@ -81,6 +89,8 @@ status_json(struct jsonw *jw, const struct pga_dest *d, const struct pending *p,
 	jsonw_key(jw, "last_error");
 	jsonw_str(jw, st->last_error[0] ? st->last_error : NULL);
 	jsonw_key(jw, "stopped"); jsonw_bool(jw, st->stopped);
+	jsonw_key(jw, "failing");
+	jsonw_bool(jw, st->stopped || st->last_error_us > st->last_success_us);
 	jsonw_obj_close(jw);
 }
 
@@ -105,7 +115,10 @@ status_text(FILE *out, const struct pga_dest *d, const struct pending *p,
 	char url[1024], size[16], age[16];
 
 	display_url(d, url, sizeof(url));
-	fprintf(out, "destination '%s' (%s)%s\n", d->name, url, d->enabled ? "" : " disabled");
+	fprintf(out, "destination '%s' (%s)%s\n", d->name, url,
+		d->enabled ? "" : ": disabled, not shipped to, holds nothing back");
+	if (!d->enabled)
+		return;
 	pga_format_size(p->bytes, size, sizeof(size));
 	if (p->segments > 0) {
 		pga_format_duration(now - p->oldest_us, age, sizeof(age));
@@ -132,7 +145,7 @@ ship_status(struct pga_ctx *ctx, const char *spool, struct jsonw *jw, FILE *out,
 	struct spool_list ready = {0};
 	struct spool *sp = NULL;
 	int64_t now = pga_now_us();
-	int rc;
+	int rc, attention = 0;
 
 	if (spool == NULL)
 		spool = cfg->global.spool_path;
@@ -154,6 +167,8 @@ ship_status(struct pga_ctx *ctx, const char *spool, struct jsonw *jw, FILE *out,
 		count_pending(spool, d, &ready, &p);
 		if (ship_state_read(spool, d->name, &st, &serr) < 0)
 			log_warn("destination '%s': %s", d->name, serr.msg);
+		if (d->enabled && (st.stopped || st.last_error_us > st.last_success_us))
+			attention++;
 		if (jw != NULL)
 			status_json(jw, d, &p, &st, now);
 		else
@@ -165,7 +180,7 @@ out:
 	spool_list_free(&ready);
 	if (sp != NULL)
 		spool_free(sp);
-	return rc;
+	return rc < 0 ? rc : attention;
 }
 
 /* ---- pga check ---- */
