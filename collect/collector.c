@@ -115,8 +115,12 @@ validate_target(const struct pga_config *cfg, const struct pga_target *t,
 			 pga_config_target_line(t, "databases"));
 	if (rc == 0)
 		rc = check_databases(t, dbname, err);
-	if (rc < 0)
-		return pga_fail(err, PGA_ECONFIG, "%s: [target:%s] %s", where, t->name, err->msg);
+	if (rc < 0) {
+		char msg[PGA_ERR_MSG_MAX];
+
+		memcpy(msg, err->msg, sizeof(msg));
+		return pga_fail(err, PGA_ECONFIG, "%s: [target:%s] %s", where, t->name, msg);
+	}
 	return 0;
 }
 
