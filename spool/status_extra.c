@@ -27,7 +27,7 @@ destinations(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
 			jsonw_null(jw);
 		return 1;
 	}
-	return 0;
+	return rc;	/* destinations that need attention */
 }
 
 static int
