@@ -19,11 +19,13 @@ int helper_put_kill(int argc, char **argv);
 
 int helper_catalog_sql(int argc, char **argv);
 int helper_catalog_cols(int argc, char **argv);
+int helper_catalog_types(int argc, char **argv);
 int helper_seg_blocks(int argc, char **argv);
 
 #define HELPER_COLLECT_COMMANDS \
 	{"catalog-sql", helper_catalog_sql, "VERSION [PGSS_VERSION [LIMIT]]: catalog SQL for a server"}, \
 	{"catalog-cols", helper_catalog_cols, ": every metric's canonical columns"}, \
+	{"catalog-types", helper_catalog_types, ": every SQL metric's columns with their types"}, \
 	{"seg-blocks", helper_seg_blocks, "PATH: one line per block of every segment"},
 
 int helper_s3_request(int argc, char **argv);

@@ -77,6 +77,27 @@ helper_catalog_cols(int argc, char **argv)
 	return 0;
 }
 
+/* catalog-types: name TAB "col type,col type,..." for every SQL metric. */
+int
+helper_catalog_types(int argc, char **argv)
+{
+	const struct metric_def *all;
+	size_t n;
+
+	(void)argc;
+	(void)argv;
+	all = catalog_all(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].source != METRIC_SQL)
+			continue;
+		printf("%s\t", all[i].name);
+		for (size_t c = 0; c < all[i].ncols; c++)
+			printf("%s%s %s", c ? "," : "", all[i].cols[c].name, all[i].cols[c].type);
+		printf("\n");
+	}
+	return 0;
+}
+
 static void
 print_block(const char *seg, const struct seg_block_meta *m, uint64_t rows)
 {
