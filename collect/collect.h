@@ -79,14 +79,16 @@ void collector_free(struct collector *c);
 int collector_backend_pid(const struct collector *c, size_t i);
 
 /*
- * The target half of `pga check`: connect to every enabled target, report
- * version, metrics, pg_stat_statements and privileges on stdout (JSON when
- * json is set: an array "targets" inside the caller's open object, see
- * cmd_check.c).  *failures gets the number of targets with a problem.
- * Returns 0, or a negative code when the check itself could not run.
+ * The target half of `pga check`: connect to every enabled target (or the
+ * ones named in only), report version, identity, privileges, databases,
+ * pg_stat_statements and every metric (each run as in a cycle, output
+ * discarded).  Text on stdout, or, with json, a key "targets" holding an
+ * array, written into the caller's open JSON object.  *failures gets the
+ * number of targets with a problem.  Returns 0, or a negative code when the
+ * check could not run at all (bad configuration: err names file and line).
  */
 struct jsonw;
-int check_targets(struct pga_ctx *ctx, struct jsonw *json, int *failures,
-		  struct pga_err *err);
+int check_targets(struct pga_ctx *ctx, const char *const *only, size_t nonly,
+		  struct jsonw *json, int *failures, struct pga_err *err);
 
 #endif
