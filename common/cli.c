@@ -1,13 +1,15 @@
 #include "common/cli.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 
-static volatile sig_atomic_t stop_requested;
+/* read from every thread: an atomic, not just a sig_atomic_t */
+static _Atomic int stop_requested;
 
 int
 pga_cli_error(const struct pga_err *err)
@@ -43,7 +45,7 @@ static void
 on_signal(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	atomic_store(&stop_requested, 1);
 }
 
 void
@@ -61,5 +63,5 @@ pga_cli_catch_signals(void)
 bool
 pga_stop_requested(void)
 {
-	return stop_requested != 0;
+	return atomic_load(&stop_requested) != 0;
 }
