@@ -16,6 +16,7 @@
 #include "common/cli.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "ship/ship.h"
 
 #ifndef PGA_VERSION
 #define PGA_VERSION "0.0.0"
@@ -171,6 +172,7 @@ main(int argc, char **argv)
 	if (pga_config_load(config, &ctx.cfg, &err) < 0)
 		die(PGA_EXIT_FAIL, "error: %s", err.msg);
 	pga_log_set_level((enum pga_log_level)ctx.cfg->global.log_level);
+	ship_register_url_source(ctx.cfg);
 	if (level == NULL)
 		level = getenv("PGA_LOG_LEVEL");
 	if (level != NULL) {

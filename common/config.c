@@ -676,6 +676,31 @@ pga_config_free(struct pga_config *cfg)
 	free(cfg);
 }
 
+int
+pga_config_dest_init(struct pga_dest *d, const char *name, const char *url,
+		     struct pga_err *err)
+{
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = apply_defaults(d, SCOPE_DEST, err);
+	if (rc == 0)
+		rc = pga_config_set_string(&d->name, name, err);
+	if (rc == 0)
+		rc = pga_config_set_string(&d->url, url, err);
+	if (rc < 0)
+		pga_config_dest_release(d);
+	return rc;
+}
+
+void
+pga_config_dest_release(struct pga_dest *d)
+{
+	free_strings(d, SCOPE_DEST);
+	free(d->name);
+	memset(d, 0, sizeof(*d));
+}
+
 const char *
 pga_config_where(const struct pga_config *cfg, const char *key, char *buf,
 		 size_t cap)

@@ -129,6 +129,15 @@ int pga_config_load(const char *path, struct pga_config **out,
 int pga_config_defaults(struct pga_config **out, struct pga_err *err);
 void pga_config_free(struct pga_config *cfg);
 
+/*
+ * A [dest:NAME] section that is not in the file (a URL given on the command
+ * line): defaults applied, name and url set.  Release with
+ * pga_config_dest_release(), which wipes its secrets.
+ */
+int pga_config_dest_init(struct pga_dest *d, const char *name, const char *url,
+			 struct pga_err *err);
+void pga_config_dest_release(struct pga_dest *d);
+
 /* Replace a string setting (command-line override); copies value. */
 int pga_config_set_string(char **field, const char *value, struct pga_err *err);
 

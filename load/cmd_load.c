@@ -16,15 +16,16 @@
 #include "load/load.h"
 
 static const char *const load_help[] = {
-	"usage: pga load [--db CONNINFO] [--from PATH|FILE.tar] [--since T] [--until T]",
+	"usage: pga load [--db CONNINFO] [--from SOURCE] [--since T] [--until T]",
 	"                [--collector ID] [--dry-run] [--jobs N] [--retain DURATION]",
 	"                [--schema NAME] [--json]",
 	"   or: pga load --init [--db CONNINFO] [--schema NAME]",
 	"",
 	"  --db CONNINFO     central database (default: [global] central); prefer a",
 	"                    password in ~/.pgpass or PGPASSWORD over one on the command line",
-	"  --from PATH       a spool directory, a directory of segments, a tar from",
-	"                    'pga spool pack', or one segment file (default: the local spool)",
+	"  --from SOURCE     a spool directory, a directory of segments, a tar from",
+	"                    'pga spool pack', one segment file, a bucket URL",
+	"                    (s3://, gs://, azure://) or dest:NAME (default: the local spool)",
 	"  --since T, --until T",
 	"                    only snapshots taken in [T1, T2]: ISO 8601 UTC or -2h, -7d",
 	"  --collector ID    only segments of this collector",

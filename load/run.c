@@ -334,6 +334,11 @@ produce(struct run *r, struct seg_source *src, struct pga_err *err)
 			w.path = strdup(it.path);
 			if (w.path == NULL)
 				return pga_fail(err, PGA_ENOMEM, "out of memory");
+		} else if (it.fd >= 0) {
+			/* already a local copy (a bucket object): keep it, no second copy */
+			w.fd = dup(it.fd);
+			if (w.fd < 0)
+				return pga_fail(err, PGA_EIO, "could not keep '%s': %m", it.name);
 		} else {
 			rc = copy_to_tmp(&it, &w.fd, err);
 			if (rc < 0)

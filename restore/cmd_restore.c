@@ -9,7 +9,8 @@
  *
  * Sources: a directory tree of segments (a spool, an unpacked archive, a
  * file:// destination), a tar from `pga spool pack`, or one segment file.
- * Bucket URLs (s3://, gs://, azure://) are read through ship/dest.h.
+ * Bucket URLs (s3://, gs://, azure://, or dest:NAME) are read through the
+ * shipper's destinations, one object at a time (spool/source.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,12 +27,13 @@
 #include "load/load.h"
 
 static const char *const restore_help[] = {
-	"usage: pga restore --db CONNINFO --from PATH|FILE.tar [--until T] [--since T]",
+	"usage: pga restore --db CONNINFO --from SOURCE [--until T] [--since T]",
 	"                   [--jobs N] [--schema NAME] [--json]",
 	"",
 	"  --db CONNINFO   a fresh central database (default: [global] central)",
-	"  --from PATH     a directory of segments, a tar from 'pga spool pack',",
-	"                  or one segment file",
+	"  --from SOURCE   a directory of segments, a tar from 'pga spool pack',",
+	"                  one segment file, a bucket URL (s3://bucket/prefix,",
+	"                  gs://..., azure://account/container/prefix) or dest:NAME",
 	"  --until T       only snapshots taken at or before T (ISO 8601 UTC or -2h)",
 	"  --since T       only snapshots taken at or after T",
 	"  --jobs N        loaders in parallel (default: load-jobs)",
@@ -133,12 +135,6 @@ cmd_restore(int argc, char **argv, struct pga_ctx *ctx)
 		return rc < 0 ? PGA_EXIT_OK : rc;
 	if (resolve(&a, ctx, &err) < 0)
 		return pga_cli_usage(restore_help, "%s", err.msg);
-	if (strstr(a.ro.from, "://") != NULL) {
-		pga_fail(&err, PGA_EINVAL, "restoring from '%s': bucket sources are not available"
-			 " in this build; download the segments (or a pack) and restore from the"
-			 " directory", a.ro.from);
-		return pga_cli_error(&err);
-	}
 	pga_cli_catch_signals();
 	return load_run(&a.ro, stdout, NULL);
 }

@@ -80,4 +80,11 @@ int ship_status(struct pga_ctx *ctx, const char *spool, struct jsonw *jw,
 int ship_check_destinations(struct pga_ctx *ctx, struct jsonw *jw, FILE *out,
 			    int *failures, struct pga_err *err);
 
+/*
+ * Let spool/source.h read bucket URLs (pga load --from URL, pga restore)
+ * through the destinations; cfg must outlive every source.  Called once by
+ * main() before any thread starts.
+ */
+void ship_register_url_source(const struct pga_config *cfg);
+
 #endif

@@ -23,7 +23,7 @@
 #define MANIFEST_NAME "MANIFEST.sha256"
 #define MANIFEST_MAX (16u << 20)
 
-enum source_kind { SRC_TREE, SRC_TAR, SRC_FILE };
+enum source_kind { SRC_TREE, SRC_TAR, SRC_FILE, SRC_URL };
 
 struct tar_seen {
 	char name[SEG_NAME_MAX];
@@ -44,7 +44,18 @@ struct seg_source {
 	struct tar_seen *seen;
 	size_t nseen, seen_cap;
 	bool manifest_ok;
+	void *url;			/* backend handle */
 };
+
+static const struct seg_url_backend *url_backend;
+static void *url_backend_ctx;
+
+void
+seg_source_set_url_backend(const struct seg_url_backend *b, void *ctx)
+{
+	url_backend = b;
+	url_backend_ctx = ctx;
+}
 
 static ssize_t
 fd_read(void *ctx, void *buf, size_t len)
@@ -104,6 +115,36 @@ open_tar(struct seg_source *src, struct pga_err *err)
 	return pga_sha256_init(&src->sha, err);
 }
 
+static int
+url_add(void *ctx, const char *name, uint64_t size, struct pga_err *err)
+{
+	return spool_list_add(ctx, name, size, err);
+}
+
+static int
+open_url(struct seg_source *src, struct pga_err *err)
+{
+	int rc;
+
+	src->kind = SRC_URL;
+	if (url_backend == NULL)
+		return pga_fail(err, PGA_EINVAL, "'%s': URL sources are not available here",
+				src->path);
+	rc = url_backend->open(url_backend_ctx, src->path, &src->url, err);
+	if (rc == 0)
+		rc = url_backend->list(src->url, url_add, &src->list, err);
+	if (rc == 0)
+		spool_list_sort(&src->list);
+	return rc;
+}
+
+static bool
+is_url(const char *path)
+{
+	return strncmp(path, "dest:", 5) == 0 ||
+	       (strstr(path, "://") != NULL && strncmp(path, "file://", 7) != 0);
+}
+
 static bool
 looks_like_tar(const char *path)
 {
@@ -125,8 +166,12 @@ seg_source_open(struct seg_source **out, const char *path, struct pga_err *err)
 	if (src == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	src->fd = -1;
+	if (strncmp(path, "file://", 7) == 0)
+		path += 7;	/* a file:// destination is a directory tree */
 	strlcpy(src->path, path, sizeof(src->path));
-	if (stat(path, &st) != 0) {
+	if (is_url(path)) {
+		rc = open_url(src, err);
+	} else if (stat(path, &st) != 0) {
 		rc = pga_fail(err, PGA_ENOTFOUND, "could not open '%s': %m", path);
 	} else if (S_ISDIR(st.st_mode)) {
 		rc = open_tree(src, path, err);
@@ -147,7 +192,7 @@ seg_source_open(struct seg_source **out, const char *path, struct pga_err *err)
 long
 seg_source_count(const struct seg_source *src)
 {
-	if (src->kind == SRC_TREE)
+	if (src->kind == SRC_TREE || src->kind == SRC_URL)
 		return (long)src->list.n;
 	return src->kind == SRC_FILE ? 1 : -1;
 }
@@ -214,6 +259,36 @@ next_file(struct seg_source *src, struct seg_item *item, struct pga_err *err)
 	}
 	item->path = src->path;
 	item->size = (uint64_t)st.st_size;
+	item->read = fd_read;
+	item->ctx = src;
+	return 1;
+}
+
+static int
+next_url(struct seg_source *src, struct seg_item *item, struct pga_err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	const struct spool_entry *e;
+	int rc;
+
+	if (src->next >= src->list.n)
+		return 0;
+	e = &src->list.v[src->next++];
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	src->fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (src->fd < 0)
+		return pga_fail(err, pga_errno_code(errno),
+				"could not create a temporary file in '%s': %m", tmp);
+	rc = url_backend->fetch(src->url, e->name, src->fd, err);
+	if (rc == 0 && lseek(src->fd, 0, SEEK_SET) != 0)
+		rc = pga_fail(err, PGA_EIO, "could not rewind a temporary file: %m");
+	if (rc < 0)
+		return rc;
+	strlcpy(item->name, e->name, sizeof(item->name));
+	item->path = NULL;
+	item->fd = src->fd;
+	item->size = e->size;
 	item->read = fd_read;
 	item->ctx = src;
 	return 1;
@@ -368,8 +443,11 @@ seg_source_next(struct seg_source *src, struct seg_item *item,
 		struct pga_err *err)
 {
 	memset(item, 0, sizeof(*item));
+	item->fd = -1;
 	close_fd(src);
 	switch (src->kind) {
+	case SRC_URL:
+		return next_url(src, item, err);
 	case SRC_TREE:
 		return next_tree(src, item, err);
 	case SRC_FILE:
@@ -386,6 +464,8 @@ seg_source_free(struct seg_source *src)
 	if (src == NULL)
 		return;
 	close_fd(src);
+	if (src->url != NULL)
+		url_backend->close(src->url);
 	if (src->ar != NULL)
 		archive_read_free(src->ar);
 	pga_sha256_free(&src->sha);

@@ -118,6 +118,11 @@ int spool_list_ready(struct spool *sp, struct spool_list *out,
 int spool_list_quarantine(struct spool *sp, struct spool_list *out,
 			  struct pga_err *err);
 void spool_list_free(struct spool_list *l);
+/* Add a name to a list (ignored unless it parses as a segment name). */
+int spool_list_add(struct spool_list *l, const char *name, uint64_t size,
+		   struct pga_err *err);
+/* Sort a list by (collector, seq). */
+void spool_list_sort(struct spool_list *l);
 /* Segments (by name) anywhere under dir, sorted by (collector, seq). */
 int spool_list_tree(const char *dir, struct spool_list *out, struct pga_err *err);
 

@@ -73,7 +73,13 @@ spool_walk(const char *dir, spool_walk_fn fn, void *ctx, struct pga_err *err)
 static int
 list_add(void *ctx, const char *rel, uint64_t size, struct pga_err *err)
 {
-	struct spool_list *l = ctx;
+	return spool_list_add(ctx, rel, size, err);
+}
+
+int
+spool_list_add(struct spool_list *l, const char *rel, uint64_t size,
+	       struct pga_err *err)
+{
 	struct spool_entry *e;
 
 	if (seg_name_parse(rel, NULL, 0, NULL, NULL) != 0) {
@@ -120,9 +126,15 @@ spool_list_tree(const char *dir, struct spool_list *out, struct pga_err *err)
 		spool_list_free(out);
 		return rc;
 	}
-	if (out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), entry_cmp);
+	spool_list_sort(out);
 	return 0;
+}
+
+void
+spool_list_sort(struct spool_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), entry_cmp);
 }
 
 static int

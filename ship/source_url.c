@@ -1,0 +1,121 @@
+/*
+ * Buckets as segment sources for `pga load --from URL` and `pga restore`.
+ *
+ * The URL names a configured destination (dest:NAME), or is matched to a
+ * [dest:NAME] with the same url (so its endpoint and credentials apply), or
+ * stands alone with the defaults and credentials from the environment.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fsutil.h"
+#include "ship/dest.h"
+#include "ship/ship.h"
+#include "spool/source.h"
+
+struct url_source {
+	struct dest *d;
+	struct pga_dest own;		/* when the URL is not configured */
+	bool owned;
+};
+
+static const struct pga_dest *
+configured(const struct pga_config *cfg, const char *url)
+{
+	for (size_t i = 0; i < cfg->ndests; i++) {
+		const struct pga_dest *d = &cfg->dests[i];
+
+		if (strncmp(url, "dest:", 5) == 0 ? strcmp(d->name, url + 5) == 0
+						  : strcmp(d->url, url) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+static void
+url_close(void *handle)
+{
+	struct url_source *s = handle;
+
+	if (s == NULL)
+		return;
+	dest_close(s->d);
+	if (s->owned)
+		pga_config_dest_release(&s->own);
+	free(s);
+}
+
+static int
+url_open(void *ctx, const char *url, void **handle, struct pga_err *err)
+{
+	const struct pga_config *cfg = ctx;
+	const struct pga_dest *dc = configured(cfg, url);
+	struct url_source *s = calloc(1, sizeof(*s));
+	int rc = 0;
+
+	*handle = NULL;
+	if (s == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (dc == NULL && strncmp(url, "dest:", 5) == 0)
+		rc = pga_fail(err, PGA_EINVAL, "no [dest:%s] in the configuration", url + 5);
+	if (rc == 0 && dc == NULL) {
+		rc = pga_config_dest_init(&s->own, "source", url, err);
+		s->owned = rc == 0;
+		dc = &s->own;
+	}
+	if (rc == 0)
+		rc = dest_open(&s->d, dc, err);
+	if (rc == 0 && (s->d->ops->list == NULL || s->d->ops->get == NULL))
+		rc = pga_fail(err, PGA_EINVAL, "'%s' cannot be read back (no listing)", url);
+	if (rc < 0) {
+		url_close(s);
+		return rc;
+	}
+	*handle = s;
+	return 0;
+}
+
+static int
+url_list(void *handle, int (*add)(void *actx, const char *name, uint64_t size,
+				  struct pga_err *err),
+	 void *actx, struct pga_err *err)
+{
+	struct url_source *s = handle;
+
+	return s->d->ops->list(s->d, "", add, actx, err);
+}
+
+struct fd_sink {
+	int fd;
+	const char *name;
+};
+
+static int
+to_fd(void *ctx, const void *buf, size_t len, struct pga_err *err)
+{
+	struct fd_sink *k = ctx;
+
+	return pga_write_all(k->fd, buf, len, k->name, err);
+}
+
+static int
+url_fetch(void *handle, const char *name, int fd, struct pga_err *err)
+{
+	struct url_source *s = handle;
+	struct fd_sink k = {.fd = fd, .name = name};
+
+	return s->d->ops->get(s->d, name, to_fd, &k, err);
+}
+
+static const struct seg_url_backend backend = {
+	.open = url_open,
+	.list = url_list,
+	.fetch = url_fetch,
+	.close = url_close,
+};
+
+void
+ship_register_url_source(const struct pga_config *cfg)
+{
+	seg_source_set_url_backend(&backend, (void *)cfg);
+}
