@@ -29,6 +29,7 @@
 #include "common/units.h"
 
 #define SQL_MIN_CAP 65536
+#define TEXTS_NEW_LIMIT 10000000
 
 /* ---- sessions ---- */
 
@@ -38,25 +39,25 @@ ms(int64_t us)
 	return us <= 0 ? 0 : us < 1000 ? 1 : us / 1000;
 }
 
-static int
-session_settings(struct collector *c, struct ctarget *t, PGconn *conn,
-		 struct pga_err *err)
+/* SET statements for a new session, run inside its first transaction. */
+static void
+session_settings(struct collector *c, struct ctarget *t, PGconn *conn, char *buf,
+		 size_t cap)
 {
 	const struct pga_global *g = &c->cfg->global;
-	char sql[1024];
-	int n;
 
 	/* search_path: our SQL names pg_catalog objects unqualified and the
 	 * extension by its schema, so nothing in public can shadow them.
-	 * DateStyle/TimeZone: the central side parses what COPY prints. */
-	snprintf(sql, sizeof(sql),
-		 "SET search_path = pg_catalog; SET DateStyle = ISO; SET TimeZone = UTC;"
+	 * DateStyle/TimeZone: the central side parses what COPY prints.
+	 * Session-level SETs in the first transaction persist after its
+	 * COMMIT (loop mode); a session that fails is closed, never reused. */
+	snprintf(buf, cap,
+		 " SET search_path = pg_catalog; SET DateStyle = ISO; SET TimeZone = UTC;"
 		 " SET jit = off; SET statement_timeout = %lld; SET lock_timeout = %lld;"
-		 " SET idle_in_transaction_session_timeout = %lld%s",
+		 " SET idle_in_transaction_session_timeout = %lld;%s",
 		 ms(g->statement_timeout), ms(g->lock_timeout),
 		 ms(t->cfg->target_deadline > 1000000 ? t->cfg->target_deadline : 1000000),
-		 PQserverVersion(conn) >= 150000 ? "; SET stats_fetch_consistency = snapshot" : "");
-	return cpg_exec(conn, sql, t->deadline, NULL, 0, &n, err);
+		 PQserverVersion(conn) >= 150000 ? " SET stats_fetch_consistency = snapshot;" : "");
 }
 
 static int
@@ -65,31 +66,24 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
 {
 	struct ctarget *t = s->t;
 	int64_t d = t->deadline;
-	int rc;
 
 	if (c->cfg->global.connect_timeout > 0 &&
 	    pga_mono_us() + c->cfg->global.connect_timeout < d)
 		d = pga_mono_us() + c->cfg->global.connect_timeout;
-	rc = cpg_connect(&s->conn, t->cfg->conninfo, dbname, d, err);
-	if (rc == 0)
-		rc = session_settings(c, t, s->conn, err);
-	if (rc < 0) {
-		PQfinish(s->conn);
-		s->conn = NULL;
-	}
-	return rc;
+	s->fresh = true;
+	return cpg_connect(&s->conn, t->cfg->conninfo, dbname, d, err);
 }
 
 #define SNAP_SQL \
-	"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;" \
+	"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;%s" \
 	" SELECT extract(epoch FROM date_trunc('second', now()))::int8 * 1000000" \
-	"  + extract(microseconds FROM now())::int8 %% 1000000," \
-	" (SELECT system_identifier FROM pg_control_system())," \
+	"  + extract(microseconds FROM now())::int8 %% 1000000, %s," \
 	" current_setting('server_version_num')::int, current_database()," \
 	" pg_backend_pid(), e.extversion, quote_ident(n.nspname), %s, %s" \
 	" FROM (SELECT 1) AS one LEFT JOIN pg_extension e" \
 	"  ON e.extname = 'pg_stat_statements'" \
 	" LEFT JOIN pg_namespace n ON n.oid = e.extnamespace%s"
+#define SYSID "(SELECT system_identifier FROM pg_control_system())"
 #define SETTINGS_HASH \
 	"(SELECT md5(string_agg(name || '=' || coalesce(setting, ''), ',' ORDER BY name))" \
 	" FROM pg_settings WHERE source NOT IN ('session', 'client'))"
@@ -121,15 +115,20 @@ snap_parse(struct csnap *sn, const PGresult *r)
 }
 
 static int
-session_begin(struct csession *s, bool cluster, PGresult **dbl,
+session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **dbl,
 	      struct pga_err *err)
 {
 	struct ctarget *t = s->t;
 	PGresult *res[2];
-	char sql[2048];
+	char sql[3072], sets[1024] = "";
 	int n = 0, rc;
 
-	snprintf(sql, sizeof(sql), SNAP_SQL, cluster ? SETTINGS_HASH : "NULL",
+	/* one round trip: the settings of a new session, the transaction, the
+	 * snapshot facts; the identity and settings hash for the cluster job */
+	if (s->fresh)
+		session_settings(c, t, s->conn, sets, sizeof(sets));
+	snprintf(sql, sizeof(sql), SNAP_SQL, sets, cluster ? SYSID : "NULL",
+		 cluster ? SETTINGS_HASH : "NULL",
 		 cluster && t->local && t->cfg->os_stats ? DATA_DIRECTORY : "NULL",
 		 cluster && t->all_dbs ? DATABASES : "");
 	rc = cpg_exec(s->conn, sql, t->deadline, res, 2, &n, err);
@@ -144,6 +143,7 @@ session_begin(struct csession *s, bool cluster, PGresult **dbl,
 	else if (n > 1)
 		PQclear(res[1]);
 	s->savepoint = false;
+	s->fresh = false;
 	return rc;
 }
 
@@ -164,7 +164,7 @@ session_open(struct collector *c, struct csession *s, PGconn **slot,
 	if (!reused)
 		rc = session_connect(c, s, dbname, err);
 	if (rc == 0)
-		rc = session_begin(s, cluster, dbl, err);
+		rc = session_begin(c, s, cluster, dbl, err);
 	if (rc == PGA_ENET && reused) {
 		log_info("target '%s'%s%s: kept connection lost, reconnecting (%s)",
 			 s->t->cfg->name, dbname ? " database " : "", dbname ? dbname : "",
@@ -173,7 +173,7 @@ session_open(struct collector *c, struct csession *s, PGconn **slot,
 		s->conn = NULL;
 		rc = session_connect(c, s, dbname, err);
 		if (rc == 0)
-			rc = session_begin(s, cluster, dbl, err);
+			rc = session_begin(c, s, cluster, dbl, err);
 	}
 	if (rc < 0) {
 		PQfinish(s->conn);
@@ -513,6 +513,10 @@ run_texts(struct cworker *w, struct csession *s, struct catalog_vars *v,
 		if (filter == NULL)
 			return pga_fail(err, PGA_ENOMEM, "out of memory");
 		v->where = filter;
+		/* every row of those queryids (one per user, database and level):
+		 * they are all marked as shipped afterwards; pg_stat_statements.max
+		 * bounds the count */
+		v->limit = TEXTS_NEW_LIMIT;
 	}
 	rc = run_metric(w, s, catalog_find("pg_stat_statements_texts"), v, false, err);
 	if (rc == 0 && full) {

@@ -72,6 +72,7 @@ struct csession {
 	struct csnap snap;
 	const char *database;		/* block database for per-database metrics */
 	bool savepoint;			/* a SAVEPOINT pga exists */
+	bool fresh;			/* new connection: its SETs still to run */
 };
 
 struct collector;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,22 +78,26 @@ helper_catalog_cols(int argc, char **argv)
 	return 0;
 }
 
-/* catalog-types: name TAB "col type,col type,..." for every SQL metric. */
+/*
+ * catalog-types [--kinds]: name TAB "col type,col type,..." for every SQL
+ * metric; with --kinds "col type kind" (key, counter, gauge, info).
+ */
 int
 helper_catalog_types(int argc, char **argv)
 {
+	static const char *const kinds[] = {"key", "counter", "gauge", "info"};
+	bool with_kinds = argc > 1 && strcmp(argv[1], "--kinds") == 0;
 	const struct metric_def *all;
 	size_t n;
 
-	(void)argc;
-	(void)argv;
 	all = catalog_all(&n);
 	for (size_t i = 0; i < n; i++) {
 		if (all[i].source != METRIC_SQL)
 			continue;
 		printf("%s\t", all[i].name);
 		for (size_t c = 0; c < all[i].ncols; c++)
-			printf("%s%s %s", c ? "," : "", all[i].cols[c].name, all[i].cols[c].type);
+			printf("%s%s %s%s%s", c ? "," : "", all[i].cols[c].name, all[i].cols[c].type,
+			       with_kinds ? " " : "", with_kinds ? kinds[all[i].cols[c].kind] : "");
 		printf("\n");
 	}
 	return 0;
