@@ -235,20 +235,26 @@ static const struct metric_col table_sizes_cols[] = {
 	{"relminmxid_age", "integer", G},
 };
 
-/* Sizes take no lock on a table being rewritten: lock_timeout makes such a
- * cycle's sizes a metric error rather than a stall. */
+/* Each size function runs once per table (the subquery is not flattened:
+ * they are volatile); total is table (heap, TOAST, FSM, VM) plus indexes.
+ * A table being rewritten holds a lock the size functions wait for:
+ * lock_timeout makes that cycle's sizes a metric error, not a stall. */
 static const struct metric_sql table_sizes_sql[] = {
 	{120000, 0,
-	 "SELECT c.oid, n.nspname, c.relname, c.relkind::text,"
-	 " pg_total_relation_size(c.oid), pg_relation_size(c.oid),"
-	 " CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END,"
-	 " pg_indexes_size(c.oid), c.reltuples::float8, c.relpages::bigint,"
-	 " CASE WHEN c.relkind IN ('r', 'm') THEN age(c.relfrozenxid) END,"
-	 " CASE WHEN c.relkind IN ('r', 'm') THEN mxid_age(c.relminmxid) END"
-	 " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-	 " WHERE c.relkind IN ('r', 'm', 'p') AND c.relpersistence <> 't'"
-	 " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
-	 " AND n.nspname !~ '^pg_toast' ORDER BY c.oid"},
+	 "SELECT oid, nspname, relname, relkind, table_bytes + indexes_bytes, heap_bytes,"
+	 " toast_bytes, indexes_bytes, reltuples, relpages, frozen_age, minmxid_age FROM"
+	 " (SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text,"
+	 "  pg_table_size(c.oid) AS table_bytes, pg_relation_size(c.oid) AS heap_bytes,"
+	 "  CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END"
+	 "   AS toast_bytes,"
+	 "  pg_indexes_size(c.oid) AS indexes_bytes, c.reltuples::float8 AS reltuples,"
+	 "  c.relpages::bigint AS relpages,"
+	 "  CASE WHEN c.relkind IN ('r', 'm') THEN age(c.relfrozenxid) END AS frozen_age,"
+	 "  CASE WHEN c.relkind IN ('r', 'm') THEN mxid_age(c.relminmxid) END AS minmxid_age"
+	 "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+	 "  WHERE c.relkind IN ('r', 'm', 'p') AND c.relpersistence <> 't'"
+	 "  AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+	 "  AND n.nspname !~ '^pg_toast' ORDER BY c.oid) AS t"},
 };
 
 static const struct metric_col index_sizes_cols[] = {
