@@ -321,19 +321,17 @@ sql_reserve(struct cworker *w, size_t need, struct pga_err *err)
 
 static int
 build_copy_sql(struct cworker *w, struct csession *s, const char *sql,
-	       const struct catalog_vars *v, struct pga_err *err)
+	       const struct catalog_vars *v, const char *pre, struct pga_err *err)
 {
-	static const char first[] = "SAVEPOINT pga; COPY (";
-	static const char next[] = "RELEASE SAVEPOINT pga; SAVEPOINT pga; COPY (";
 	static const char tail[] = ") TO STDOUT (FORMAT csv)";
-	const char *head = s->savepoint ? next : first;
-	size_t hl = strlen(head), len;
-	int rc = sql_reserve(w, strlen(sql) + (v->where ? strlen(v->where) : 0) + 256, err);
+	size_t len, hl;
+	int rc = sql_reserve(w, strlen(sql) + (pre ? strlen(pre) : 0) + 256, err);
 
-	if (rc == 0) {
-		memcpy(w->sql, head, hl);
-		rc = catalog_expand(sql, v, w->sql + hl, w->sqlcap - hl - sizeof(tail), &len, err);
-	}
+	if (rc < 0)
+		return rc;
+	hl = (size_t)snprintf(w->sql, w->sqlcap, "%sSAVEPOINT pga; %sCOPY (",
+			      s->savepoint ? "RELEASE SAVEPOINT pga; " : "", pre ? pre : "");
+	rc = catalog_expand(sql, v, w->sql + hl, w->sqlcap - hl - sizeof(tail), &len, err);
 	if (rc == 0)
 		memcpy(w->sql + hl + len, tail, sizeof(tail));
 	return rc;
@@ -406,7 +404,7 @@ copy_failed(struct cworker *w, struct csession *s, const struct metric_def *m,
  */
 static int
 run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
-	   const struct catalog_vars *v, bool scan, struct pga_err *err)
+	   const struct catalog_vars *v, bool scan, const char *pre, struct pga_err *err)
 {
 	bool pgss = m->flags & METRIC_NEEDS_PGSS;
 	const char *sql = catalog_sql_for(m, pgss ? catalog_pgss_version(s->snap.pgss_version) :
@@ -415,11 +413,12 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 	struct csink k = {.w = w, .t = s->t, .q = scan ? &q : NULL};
 	struct seg_block_meta meta;
 	uint64_t bytes = 0, rows = 0;
+	int64_t t0;
 	int rc;
 
 	if (sql == NULL)
 		return 0;
-	rc = build_copy_sql(w, s, sql, v, err);
+	rc = build_copy_sql(w, s, sql, v, pre, err);
 	if (rc == 0)
 		rc = ensure_stream(w, err);
 	if (rc < 0) {
@@ -432,8 +431,12 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 		collector_fatal(w->c, err);
 		return rc;
 	}
+	t0 = pga_mono_us();
 	rc = cpg_copy(s->conn, w->sql, s->t->deadline, sink_block, &k, &bytes, err);
 	s->savepoint = true;
+	log_trace("target '%s'%s%s metric '%s': %" PRIu64 " bytes in %.2f ms", s->t->cfg->name,
+		  s->database ? " database " : "", s->database ? s->database : "", m->name, bytes,
+		  (double)(pga_mono_us() - t0) / 1000);
 	if (rc == 0) {
 		rc = spool_stream_commit(w->stream, &rows, err);
 		if (rc < 0) {
@@ -467,7 +470,7 @@ run_scope(struct cworker *w, struct csession *s, enum metric_scope scope,
 			continue;
 		if (pga_stop_requested())
 			return pga_fail(err, PGA_ECANCEL, "interrupted");
-		rc = run_metric(w, s, m, &v, false, err);
+		rc = run_metric(w, s, m, &v, false, NULL, err);
 		if (rc < 0)
 			return rc;
 		if ((m->flags & METRIC_SETTINGS) && rc == 0) {
@@ -481,20 +484,26 @@ run_scope(struct cworker *w, struct csession *s, enum metric_scope scope,
 
 /* ---- pg_stat_statements ---- */
 
-/* "queryid = ANY ('{1,2,3}'::bigint[])" for the ids not seen before. */
+/*
+ * "SELECT set_config('pga.qids', '{1,2,3}', true); " for the ids not seen
+ * before.  The ids travel in a transaction-local setting rather than in the
+ * COPY's text: a text that changed every cycle would itself be a new
+ * statement in pg_stat_statements every cycle, whose text the next cycle
+ * would fetch, forever.
+ */
 static char *
-new_ids_filter(const struct cworker *w)
+new_ids_setting(const struct cworker *w)
 {
 	size_t cap = w->nnew * 21 + 64, len;
 	char *s = malloc(cap);
 
 	if (s == NULL)
 		return NULL;
-	len = (size_t)snprintf(s, cap, "queryid = ANY ('{");
+	len = (size_t)snprintf(s, cap, "SELECT set_config('pga.qids', '{");
 	for (size_t i = 0; i < w->nnew; i++)
 		len += (size_t)snprintf(s + len, cap - len, "%s%" PRId64, i ? "," : "",
 					(int64_t)w->newids[i]);
-	snprintf(s + len, cap - len, "}'::bigint[])");
+	snprintf(s + len, cap - len, "}', true); ");
 	return s;
 }
 
@@ -503,22 +512,22 @@ run_texts(struct cworker *w, struct csession *s, struct catalog_vars *v,
 	  bool full, bool counters_ok, struct pga_err *err)
 {
 	struct cstate *st = &s->t->state;
-	char *filter = NULL;
+	char *pre = NULL;
 	int rc;
 
 	if (!full && (!counters_ok || w->nnew == 0))
 		return 0;
 	if (!full) {
-		filter = new_ids_filter(w);
-		if (filter == NULL)
+		pre = new_ids_setting(w);
+		if (pre == NULL)
 			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		v->where = filter;
+		v->where = "queryid = ANY (current_setting('pga.qids')::bigint[])";
 		/* every row of those queryids (one per user, database and level):
 		 * they are all marked as shipped afterwards; pg_stat_statements.max
 		 * bounds the count */
 		v->limit = TEXTS_NEW_LIMIT;
 	}
-	rc = run_metric(w, s, catalog_find("pg_stat_statements_texts"), v, false, err);
+	rc = run_metric(w, s, catalog_find("pg_stat_statements_texts"), v, false, pre, err);
 	if (rc == 0 && full) {
 		st->texts_cycle = st->cycle;
 		if (counters_ok)
@@ -526,7 +535,7 @@ run_texts(struct cworker *w, struct csession *s, struct catalog_vars *v,
 	} else if (rc == 0) {
 		rc = cstate_set_qids(st, w->newids, w->nnew, false, err);
 	}
-	free(filter);
+	free(pre);
 	return rc;
 }
 
@@ -544,10 +553,10 @@ run_pgss(struct cworker *w, struct csession *s, struct pga_err *err)
 	int rc, counters;
 
 	w->nids = w->nnew = 0;
-	counters = run_metric(w, s, catalog_find("pg_stat_statements"), &v, true, err);
+	counters = run_metric(w, s, catalog_find("pg_stat_statements"), &v, true, NULL, err);
 	if (counters < 0)
 		return counters;
-	rc = run_metric(w, s, catalog_find("pg_stat_statements_info"), &v, false, err);
+	rc = run_metric(w, s, catalog_find("pg_stat_statements_info"), &v, false, NULL, err);
 	if (rc < 0)
 		return rc;
 	rc = run_texts(w, s, &v, full, counters == 0, err);
@@ -813,6 +822,7 @@ void
 cjob_run(struct cworker *w, const struct cjob *job)
 {
 	struct pga_err err = {0};
+	int64_t t0;
 
 	if (w->c->fatal)
 		return;
@@ -821,10 +831,16 @@ cjob_run(struct cworker *w, const struct cjob *job)
 		ctarget_fail(w->c, job->t, job->db < 0, &err);
 		return;
 	}
+	t0 = pga_mono_us();
 	if (job->db < 0)
 		run_cluster_job(w, job->t);
 	else
 		run_db_job(w, job->t, &job->t->dbs[job->db]);
+	log_trace("target '%s' %s%s%s: job from %.1f to %.1f ms of the target's time",
+		  job->t->cfg->name, job->db < 0 ? "cluster" : "database '",
+		  job->db < 0 ? "" : job->t->dbs[job->db].name, job->db < 0 ? "" : "'",
+		  (double)(t0 - job->t->started_us) / 1000,
+		  (double)(pga_mono_us() - job->t->started_us) / 1000);
 }
 
 void
