@@ -118,7 +118,7 @@ pg_psql good postgres -c "CREATE ROLE mon LOGIN IN ROLE pg_monitor" \
 	-c "REVOKE SELECT ON pg_catalog.pg_stat_archiver FROM PUBLIC"
 pg_psql good g2 -c "CREATE TABLE busy(a int); CREATE TABLE calm(a int)"
 # an exclusive lock that outlives the cycle: table_sizes in g2 waits lock_timeout
-pg_psql good g2 -c "BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20)" &
+pg_psql good g2 -c "BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20)" 2>/dev/null &
 LOCKER=$!
 at_exit "kill $LOCKER"
 for _ in $(seq 50); do
@@ -151,7 +151,31 @@ is "$(helper catalog-sql 150000 1.10 | awk -F'\t' '$2 == "cluster" { print $1 }'
 	while read -r m; do awk -F'\t' -v m="$m" '$1 == m' "$TEST_TMP/b2" | grep -q . || echo "$m"; done)" "" \
 	"every other cluster metric is there"
 is "$(pga -c "$TEST_TMP/mon.conf" spool ls | awk '$1 == "metric_errors" { print $2 }')" 2 "counted: metric_errors 2"
-kill $LOCKER 2>/dev/null
+pg_psql good g2 -At -c "SELECT pg_terminate_backend(pid) FROM pg_locks
+	WHERE relation = 'busy'::regclass AND mode = 'AccessExclusiveLock'" >/dev/null
+wait $LOCKER 2>/dev/null
+
+# ---- the spool cannot take the data: quota, then a full disk ----
+conf >"$TEST_TMP/small.conf" <<CONF
+spool-max = 16K
+spool-full = block
+[target:good]
+conninfo = $(pg_conninfo good '*')
+CONF
+rm -rf "$SP"
+run_fails 1 "spool-max reached with spool-full = block: exit 1" pga -c "$TEST_TMP/small.conf" collect
+like "$(last_err)" "spool.*(full|spool-max)" "the error says the spool is full"
+ok $([ "$(pga -c "$TEST_TMP/small.conf" spool ls | awk '$1 == "blocks_refused" { print $2 }')" -ge 1 ]; echo $?) \
+	"the refused block is counted"
+run_ok "what is in the spool verifies" pga -c "$TEST_TMP/small.conf" spool verify
+rm -rf "$SP"
+FAILWRITE_MATCH="$SP/" FAILWRITE_AFTER=30000 LD_PRELOAD=$PGA_BUILD/libfailwrite.so \
+	"$PGA_BIN" -c "$TEST_TMP/pga.conf" collect --target good >"$OUT" 2>"$ERR"
+is "$?" 1 "disk full in the middle of a cycle: exit 1"
+like "$(last_err)" "No space left on device" "says so"
+run_ok "the next run recovers the spool and collects" pga -c "$TEST_TMP/pga.conf" collect --target good
+run_ok "every segment verifies" pga -c "$TEST_TMP/pga.conf" spool verify
+ok $(helper seg-blocks "$SP" | awk -F'\t' '$1 == "pg_stat_database"' | grep -q .; echo $?) "and the new cycle is in it"
 
 # ---- one collector per spool ----
 "$PGA_BIN" -c "$TEST_TMP/mon.conf" collect --loop --interval 1h 2>"$TEST_TMP/loop.err" &
