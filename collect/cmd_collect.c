@@ -256,7 +256,15 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 		summary(1, &st);
 	}
 	collector_free(col);
-	if (spool_close(sp, &err) < 0)
-		status = pga_cli_error(&err);
+	{
+		struct pga_err cerr = {0};
+
+		/* a broken spool fails again the same way: say it once */
+		if (spool_close(sp, &cerr) < 0) {
+			if (strcmp(cerr.msg, err.msg) != 0)
+				pga_cli_error(&cerr);
+			status = PGA_EXIT_FAIL;
+		}
+	}
 	return status;
 }

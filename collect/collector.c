@@ -507,6 +507,25 @@ run_workers(struct collector *c, struct pga_err *err)
 	return 0;	/* the started workers did all the jobs */
 }
 
+/* After a spool failure the workers stop early: what they did still counts. */
+static void
+settle_unfinished(struct collector *c)
+{
+	struct pga_err why = {0};
+
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct ctarget *t = c->jobs[i].t;
+
+		if (c->jobs[i].db >= 0 || t->pending == 0)
+			continue;
+		pga_fail(&why, PGA_ECANCEL, "cycle stopped before the target was done");
+		if (!t->failed)
+			ctarget_fail(c, t, false, c->fatal ? &c->fatal_err : &why);
+		t->pending = 0;
+		target_settle(c, t);
+	}
+}
+
 static void
 count_cycle(struct collector *c, struct collect_stats *st)
 {
@@ -532,6 +551,7 @@ collector_cycle(struct collector *c, struct collect_stats *st, struct pga_err *e
 	rc = queue_targets(c, err);
 	if (rc == 0 && c->njobs > 0)
 		rc = run_workers(c, err);
+	settle_unfinished(c);
 	c->st.elapsed_us = pga_mono_us() - start;
 	c->st.interrupted = pga_stop_requested();
 	*st = c->st;
