@@ -5,10 +5,11 @@
  * ONLY transaction; its start time is the snapshot time of every block of
  * the target), discovers the databases and queues a job for each, then runs
  * the cluster metrics.  A database job runs the per-database metrics in its
- * own transaction on its own connection.  Each metric is one round trip:
- * "RELEASE SAVEPOINT pga; SAVEPOINT pga; COPY (...) TO STDOUT", so a metric
- * that fails (permission, timeout) is rolled back to the savepoint and the
- * session goes on with the next one.
+ * own transaction on its own connection.  A session opens with one round
+ * trip (settings of a new connection, BEGIN, SAVEPOINT pga, the snapshot
+ * query); each metric is then one round trip, a bare COPY (...) TO STDOUT.
+ * A metric that fails (permission, timeout) is rolled back to the savepoint
+ * and the session goes on with the next one, in the same snapshot.
  */
 #define _GNU_SOURCE
 #include "collect/collect_int.h"
@@ -39,7 +40,7 @@ ms(int64_t us)
 	return us <= 0 ? 0 : us < 1000 ? 1 : us / 1000;
 }
 
-/* SET statements for a new session, run inside its first transaction. */
+/* Settings of a new session, run inside its first transaction. */
 static void
 session_settings(struct collector *c, struct ctarget *t, PGconn *conn, char *buf,
 		 size_t cap)
@@ -49,15 +50,19 @@ session_settings(struct collector *c, struct ctarget *t, PGconn *conn, char *buf
 	/* search_path: our SQL names pg_catalog objects unqualified and the
 	 * extension by its schema, so nothing in public can shadow them.
 	 * DateStyle/TimeZone: the central side parses what COPY prints.
-	 * Session-level SETs in the first transaction persist after its
-	 * COMMIT (loop mode); a session that fails is closed, never reused. */
+	 * One SELECT of set_config() costs the server a fraction of eight SETs;
+	 * session-level settings made in the first transaction persist after
+	 * its COMMIT (loop mode); a session that fails is closed, never reused. */
 	snprintf(buf, cap,
-		 " SET search_path = pg_catalog; SET DateStyle = ISO; SET TimeZone = UTC;"
-		 " SET jit = off; SET statement_timeout = %lld; SET lock_timeout = %lld;"
-		 " SET idle_in_transaction_session_timeout = %lld;%s",
+		 " SELECT set_config('search_path', 'pg_catalog', false),"
+		 " set_config('DateStyle', 'ISO', false), set_config('TimeZone', 'UTC', false),"
+		 " set_config('jit', 'off', false), set_config('statement_timeout', '%lld', false),"
+		 " set_config('lock_timeout', '%lld', false),"
+		 " set_config('idle_in_transaction_session_timeout', '%lld', false)%s;",
 		 ms(g->statement_timeout), ms(g->lock_timeout),
 		 ms(t->cfg->target_deadline > 1000000 ? t->cfg->target_deadline : 1000000),
-		 PQserverVersion(conn) >= 150000 ? " SET stats_fetch_consistency = snapshot;" : "");
+		 PQserverVersion(conn) >= 150000 ?
+		 ", set_config('stats_fetch_consistency', 'snapshot', false)" : "");
 }
 
 static int
@@ -74,8 +79,13 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
 	return cpg_connect(&s->conn, t->cfg->conninfo, dbname, d, err);
 }
 
+/*
+ * One savepoint for the whole session: a metric that fails rolls back to
+ * it and the session goes on (the transaction's snapshot is unchanged);
+ * a successful COPY leaves nothing to undo, so none is set per metric.
+ */
 #define SNAP_SQL \
-	"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;%s" \
+	"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;%s SAVEPOINT pga;" \
 	" SELECT extract(epoch FROM date_trunc('second', now()))::int8 * 1000000" \
 	"  + extract(microseconds FROM now())::int8 %% 1000000, %s," \
 	" current_setting('server_version_num')::int, current_database()," \
@@ -119,9 +129,9 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 	      struct pga_err *err)
 {
 	struct ctarget *t = s->t;
-	PGresult *res[2];
+	PGresult *res[3];
 	char sql[3072], sets[1024] = "";
-	int n = 0, rc;
+	int n = 0, base = s->fresh ? 1 : 0, want, rc;
 
 	/* one round trip: the settings of a new session, the transaction, the
 	 * snapshot facts; the identity and settings hash for the cluster job */
@@ -131,18 +141,19 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 		 cluster ? SETTINGS_HASH : "NULL",
 		 cluster && t->local && t->cfg->os_stats ? DATA_DIRECTORY : "NULL",
 		 cluster && t->all_dbs ? DATABASES : "");
-	rc = cpg_exec(s->conn, sql, t->deadline, res, 2, &n, err);
-	if (rc == 0 && (n != (cluster && t->all_dbs ? 2 : 1) || PQntuples(res[0]) != 1))
+	want = base + (cluster && t->all_dbs ? 2 : 1);
+	rc = cpg_exec(s->conn, sql, t->deadline, res, 3, &n, err);
+	if (rc == 0 && (n != want || PQntuples(res[base]) != 1))
 		rc = pga_fail(err, PGA_EDB, "snapshot query returned an unexpected result");
 	if (rc == 0)
-		snap_parse(&s->snap, res[0]);
-	if (n > 0)
-		PQclear(res[0]);
-	if (rc == 0 && n > 1 && dbl != NULL)
-		*dbl = res[1];
-	else if (n > 1)
-		PQclear(res[1]);
-	s->savepoint = false;
+		snap_parse(&s->snap, res[base]);
+	if (rc == 0 && n == base + 2 && dbl != NULL) {
+		*dbl = res[base + 1];
+		res[base + 1] = NULL;
+	}
+	for (int i = 0; i < n; i++)
+		PQclear(res[i]);
+	s->savepoint = rc == 0;
 	s->fresh = false;
 	return rc;
 }
@@ -320,8 +331,8 @@ sql_reserve(struct cworker *w, size_t need, struct pga_err *err)
 }
 
 static int
-build_copy_sql(struct cworker *w, struct csession *s, const char *sql,
-	       const struct catalog_vars *v, const char *pre, struct pga_err *err)
+build_copy_sql(struct cworker *w, const char *sql, const struct catalog_vars *v,
+	       const char *pre, struct pga_err *err)
 {
 	static const char tail[] = ") TO STDOUT (FORMAT csv)";
 	size_t len, hl;
@@ -329,8 +340,7 @@ build_copy_sql(struct cworker *w, struct csession *s, const char *sql,
 
 	if (rc < 0)
 		return rc;
-	hl = (size_t)snprintf(w->sql, w->sqlcap, "%sSAVEPOINT pga; %sCOPY (",
-			      s->savepoint ? "RELEASE SAVEPOINT pga; " : "", pre ? pre : "");
+	hl = (size_t)snprintf(w->sql, w->sqlcap, "%sCOPY (", pre ? pre : "");
 	rc = catalog_expand(sql, v, w->sql + hl, w->sqlcap - hl - sizeof(tail), &len, err);
 	if (rc == 0)
 		memcpy(w->sql + hl + len, tail, sizeof(tail));
@@ -418,7 +428,7 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 
 	if (sql == NULL)
 		return 0;
-	rc = build_copy_sql(w, s, sql, v, pre, err);
+	rc = build_copy_sql(w, sql, v, pre, err);
 	if (rc == 0)
 		rc = ensure_stream(w, err);
 	if (rc < 0) {
@@ -433,7 +443,6 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 	}
 	t0 = pga_mono_us();
 	rc = cpg_copy(s->conn, w->sql, s->t->deadline, sink_block, &k, &bytes, err);
-	s->savepoint = true;
 	log_trace("target '%s'%s%s metric '%s': %" PRIu64 " bytes in %.2f ms", s->t->cfg->name,
 		  s->database ? " database " : "", s->database ? s->database : "", m->name, bytes,
 		  (double)(pga_mono_us() - t0) / 1000);
