@@ -20,7 +20,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/../tests/lib/pg.sh"
 PGA=$PGA_BUILD/pga
 HELPER=$PGA_BUILD/pga-test-helper
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 W=$TEST_TMP
 ms() { awk -v s="$1" 'BEGIN { printf "%.0f", s * 1000 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
