@@ -1,7 +1,7 @@
 /*
  * `pga check`: the "test connection" button.  The targets part lives in
- * check.c (check_targets); destinations are checked here too once the
- * shipper exposes its check (the integration point is marked below).
+ * check.c (check_targets), the destinations part in the shipper
+ * (ship_check_destinations): reachability and credentials of each.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "common/cli.h"
 #include "common/jsonw.h"
 #include "common/log.h"
+#include "ship/ship.h"
 
 #define MAX_ONLY 256
 
@@ -20,13 +21,29 @@ static const char *const check_help[] = {
 	"Connect to every enabled target and report its version, identity, the",
 	"monitoring privileges of the role, the databases pga would visit,",
 	"pg_stat_statements, and every metric run once as a cycle would (output",
-	"thrown away).  Exit status: 0 nothing wrong, 1 something is (or the",
-	"configuration is bad), 64 usage.",
+	"thrown away); then open every enabled destination and check that it is",
+	"reachable and accepts the credentials (skipped with --target).",
+	"Exit status: 0 nothing wrong, 1 something is (or the configuration is",
+	"bad), 64 usage.",
 	"",
 	"  --json          one JSON object on stdout",
 	"  --target NAME   only this target (repeatable)",
 	NULL,
 };
+
+static int
+check_dests(struct pga_ctx *ctx, struct jsonw *jw, int *failures, struct pga_err *err)
+{
+	int bad = 0, rc;
+
+	if (jw != NULL)
+		jsonw_key(jw, "destinations");
+	else
+		printf("\ndestinations\n");
+	rc = ship_check_destinations(ctx, jw, stdout, &bad, err);
+	*failures += bad;
+	return rc;
+}
 
 int
 cmd_check(int argc, char **argv, struct pga_ctx *ctx)
@@ -63,7 +80,8 @@ cmd_check(int argc, char **argv, struct pga_ctx *ctx)
 		jsonw_obj_open(&j);
 	}
 	rc = check_targets(ctx, nonly ? only : NULL, nonly, json ? &j : NULL, &failures, &err);
-	/* destinations: add check_dests(ctx, json ? &j : NULL, &failures) here */
+	if (rc == 0 && nonly == 0 && ctx->cfg->ndests > 0)
+		rc = check_dests(ctx, json ? &j : NULL, &failures, &err);
 	if (json) {
 		jsonw_key(&j, "ok");
 		jsonw_bool(&j, rc == 0 && failures == 0);
@@ -73,6 +91,7 @@ cmd_check(int argc, char **argv, struct pga_ctx *ctx)
 	if (rc < 0)
 		return pga_cli_error(&err);
 	if (failures > 0)
-		log_error("%d target%s with problems", failures, failures == 1 ? "" : "s");
+		log_error("%d target%s or destination%s with problems", failures,
+			  failures == 1 ? "" : "s", failures == 1 ? "" : "s");
 	return failures > 0 ? PGA_EXIT_FAIL : PGA_EXIT_OK;
 }

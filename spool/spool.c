@@ -392,6 +392,7 @@ spool_ensure_segment(struct spool *sp, struct pga_err *err)
 		int64_t age = pga_now_us() - seg_writer_header(sp->seg)->created_us;
 
 		if (seg_writer_size(sp->seg) < sp->opts.seg_max_size &&
+		    seg_writer_nblocks(sp->seg) < SEG_MAX_BLOCKS &&
 		    (sp->opts.seg_max_age_us <= 0 || age < sp->opts.seg_max_age_us))
 			return 0;
 		rc = spool_seal_locked(sp, err);

@@ -155,6 +155,30 @@ test_rotation_by_size(void **state)
 }
 
 static void
+test_rotation_by_block_count(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct spool *sp = NULL;
+	struct spool_list l;
+	struct pga_err err = {0};
+	char path[300];
+
+	(void)state;
+	o.seg_max_size = 1ULL << 40;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	for (int i = 0; i < SEG_MAX_BLOCKS + 1; i++)
+		if (put_block(sp, SPOOL_STREAM_DIRECT, "m", 1, &err) != 0)
+			fail_msg("block %d: %s", i, err.msg);
+	assert_int_equal(spool_close(sp, &err), 0);
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+	assert_int_equal(l.n, 2);
+	spool_list_free(&l);
+	spool_free(sp);
+}
+
+static void
 test_quota_block(void **state)
 {
 	struct spool_opts o = opts(200 * 1024, PGA_FULL_BLOCK);
@@ -315,6 +339,7 @@ main(void)
 		cmocka_unit_test(test_lock_is_exclusive),
 		cmocka_unit_test(test_streams_and_chain),
 		cmocka_unit_test(test_rotation_by_size),
+		cmocka_unit_test(test_rotation_by_block_count),
 		cmocka_unit_test(test_quota_block),
 		cmocka_unit_test(test_quota_drop_oldest),
 		cmocka_unit_test(test_recovery_on_open),
