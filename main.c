@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collect/catalog.h"
 #include "common/cli.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -51,7 +52,8 @@ static const char *const main_usage[] = {
 	"  --log-level LEVEL    error, warn, info, debug or trace",
 	"",
 	"Run 'pga help <command>' for a command's options, 'pga help config' for the",
-	"configuration keys.  Exit status: 0 ok, 1 failure, 2 partial success, 64 usage.",
+	"configuration keys, 'pga help metrics' for what is collected.",
+	"Exit status: 0 ok, 1 failure, 2 partial success, 64 usage.",
 	NULL,
 };
 
@@ -105,6 +107,10 @@ cmd_help(int argc, char **argv, struct pga_ctx *ctx)
 		else if (argc > 2 && strcmp(argv[2], "--man") == 0)
 			kind = PGA_DOC_SCDOC;
 		pga_config_print_doc(stdout, kind);
+		return PGA_EXIT_OK;
+	}
+	if (strcmp(argv[1], "metrics") == 0) {
+		catalog_print_doc(stdout);
 		return PGA_EXIT_OK;
 	}
 	c = find_command(argv[1]);

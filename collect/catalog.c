@@ -1001,3 +1001,53 @@ catalog_expand(const char *sql, const struct catalog_vars *v, char *buf,
 		*len = out;
 	return 0;
 }
+
+static const char *const kind_names[] = {"key", "counter", "gauge", "info"};
+
+static void
+print_versions(FILE *out, const struct metric_def *m)
+{
+	const char *what = m->flags & METRIC_NEEDS_PGSS ? "pg_stat_statements" : "PostgreSQL";
+	int lo = 0, hi = 0;
+
+	for (size_t i = 0; i < m->nsql; i++) {
+		if (lo == 0 || (m->sql[i].min_version && m->sql[i].min_version < lo))
+			lo = m->sql[i].min_version;
+		if (m->sql[i].max_version == 0 || hi == -1)
+			hi = -1;
+		else if (m->sql[i].max_version > hi)
+			hi = m->sql[i].max_version;
+	}
+	if (m->source != METRIC_SQL)
+		fprintf(out, "    from %s\n", m->source == METRIC_HOST ? "the host (os-stats)"
+								  : "the server's csvlog (csvlog)");
+	else if (hi == -1)
+		fprintf(out, "    %s %d and later\n", what, lo);
+	else
+		fprintf(out, "    %s %d to %d\n", what, lo, hi);
+}
+
+void
+catalog_print_doc(FILE *out)
+{
+	size_t n;
+	const struct metric_def *all = catalog_all(&n);
+
+	fprintf(out, "%zu metrics; versions are server_version_num, or the extension "
+		     "version x100 for pg_stat_statements\n\n", n);
+	for (size_t i = 0; i < n; i++) {
+		const struct metric_def *m = &all[i];
+
+		fprintf(out, "%s  (%s%s%s)\n", m->name,
+			m->scope == METRIC_CLUSTER ? "per cluster" : "per database",
+			m->flags & METRIC_CUMULATIVE ? ", cumulative" : "",
+			m->flags & METRIC_LOW_CADENCE ? ", low cadence" : "");
+		if (m->doc != NULL)
+			fprintf(out, "    %s\n", m->doc);
+		print_versions(out, m);
+		for (size_t c = 0; c < m->ncols; c++)
+			fprintf(out, "      %-32s %-24s %s\n", m->cols[c].name, m->cols[c].type,
+				kind_names[m->cols[c].kind]);
+		fprintf(out, "\n");
+	}
+}

@@ -88,6 +88,10 @@ const char *catalog_sql_for(const struct metric_def *m, int server_version_num);
 /* "1.10" -> 110 (what METRIC_NEEDS_PGSS ranges use); -1 if unparsable. */
 int catalog_pgss_version(const char *extversion);
 
+/* `pga help metrics`: every metric, its scope, versions, columns and doc. */
+#include <stdio.h>
+void catalog_print_doc(FILE *out);
+
 /* Values for the placeholders of catalog SQL. */
 struct catalog_vars {
 	const char *pgss;		/* quoted schema of pg_stat_statements */

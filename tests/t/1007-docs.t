@@ -19,8 +19,8 @@ if command -v scdoc >/dev/null; then
 else
 	ok 0 "# SKIP scdoc not installed"
 fi
-for c in check collect help load restore ship spool status version; do
-	pga help "$c" >"$OUT" 2>"$ERR" || [ "$c" = help ] || [ "$c" = version ]
+for c in check collect help load metrics restore ship spool status version; do
+	pga help "$c" >"$OUT" 2>"$ERR"
 	ok $? "pga help $c"
 done
 setup=$(sed -n '/^On a fresh Debian 12 machine/,/^Both work/p' "$REPO_DIR/README" | grep -c '^    make ')
