@@ -95,7 +95,7 @@ cmd_help(int argc, char **argv, struct pga_ctx *ctx)
 	const struct command *c;
 	char *sub[3];
 
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "help") == 0) {
 		print_commands(stdout);
 		return PGA_EXIT_OK;
 	}
@@ -114,7 +114,7 @@ cmd_help(int argc, char **argv, struct pga_ctx *ctx)
 		return PGA_EXIT_OK;
 	}
 	c = find_command(argv[1]);
-	if (c == NULL || c->fn == cmd_help)
+	if (c == NULL)
 		return pga_cli_usage(main_usage, "unknown command '%s'", argv[1]);
 	sub[0] = argv[1];
 	sub[1] = "--help";

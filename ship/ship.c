@@ -820,6 +820,39 @@ open_runners(struct shipper *sh, struct pga_err *err)
 	return rc;
 }
 
+/*
+ * A daemon may start before the collector has ever run: in --loop a spool
+ * that does not exist yet is waited for, not an error.
+ */
+static bool
+stop_pending(void)
+{
+	sigset_t pending;
+
+	/* SIGINT/SIGTERM are blocked here (see ship_run): look for them */
+	sigpending(&pending);
+	return pga_stop_requested() || sigismember(&pending, SIGTERM) ||
+	       sigismember(&pending, SIGINT);
+}
+
+static int
+open_spool(struct shipper *sh, struct pga_err *err)
+{
+	bool said = false;
+	int rc;
+
+	while ((rc = spool_open(&sh->sp, sh->spool, err)) == PGA_ENOTFOUND && sh->o->loop) {
+		if (stop_pending())
+			return pga_fail(err, PGA_ECANCEL, "stopped while waiting for spool '%s'",
+					sh->spool);
+		if (!said)
+			log_warn("%s; waiting for it to appear", err->msg);
+		said = true;
+		usleep(200000);
+	}
+	return rc;
+}
+
 static int
 shipper_init(struct shipper *sh, const struct pga_config *cfg,
 	     const struct ship_opts *o, struct pga_err *err)
@@ -840,7 +873,7 @@ shipper_init(struct shipper *sh, const struct pga_config *cfg,
 	if (rc == 0)
 		rc = open_runners(sh, err);
 	if (rc == 0)
-		rc = spool_open(&sh->sp, sh->spool, err);
+		rc = open_spool(sh, err);
 	if (rc == 0)
 		rc = pga_path(dir, sizeof(dir), err, "%s/ship", sh->spool);
 	if (rc == 0)

@@ -46,7 +46,7 @@ like "$(last_out)" "problem: +metric 'pg_stat_archiver': .*permission denied" "s
 like "$(last_out)" "target 'mon'.*pg_stat_statements: not installed.*problem: +pg_stat_statements is not installed" \
 	"and a database without pg_stat_statements"
 like "$(last_out)" "target 'down'.*problem: +could not connect to '[^']*port=1" "and a target that cannot be reached"
-like "$(last_err)" "3 targets with problems" "counted on stderr"
+like "$(last_err)" "3 targets or destinations with problems" "counted on stderr"
 run_ok "--target picks one" pga check --target good
 
 printf '[target:bad]\nconninfo = port=1 bogus=2\n' >"$TEST_TMP/bad.conf"
