@@ -68,7 +68,7 @@ summarise(struct spool *sp, struct spool_summary *s, struct pga_err *err)
 static void
 print_spool_text(const char *path, const struct spool_summary *s, uint64_t max)
 {
-	char used[16], cap[16], bytes[16], age[16] = "-";
+	char used[16], cap[16], bytes[16], age[24] = "";
 	static const enum spool_counter shown[] = {
 		SC_SEGMENTS_SEALED, SC_BLOCKS_WRITTEN, SC_ROWS_WRITTEN,
 		SC_SEGMENTS_RECOVERED, SC_BYTES_TORN, SC_SEGMENTS_DROPPED,
@@ -80,12 +80,15 @@ print_spool_text(const char *path, const struct spool_summary *s, uint64_t max)
 	pga_format_size(s->usage, used, sizeof(used));
 	pga_format_size(max, cap, sizeof(cap));
 	pga_format_size(s->bytes, bytes, sizeof(bytes));
-	if (s->oldest_us != 0)
-		pga_format_duration(pga_now_us() - s->oldest_us, age, sizeof(age));
+	if (s->oldest_us != 0) {
+		strcpy(age, ", oldest ");
+		pga_format_duration(pga_now_us() - s->oldest_us, age + 9, sizeof(age) - 9);
+		strcat(age, " old");
+	}
 	printf("spool %s\n", path);
 	printf("  usage         %s of %s (%.0f%%)\n", used, cap,
 	       max ? 100.0 * (double)s->usage / (double)max : 0.0);
-	printf("  sealed        %zu segments, %s, oldest %s old\n", s->sealed, bytes, age);
+	printf("  sealed        %zu segments, %s%s\n", s->sealed, bytes, age);
 	printf("  quarantined   %zu%s\n", s->quarantined,
 	       s->quarantined ? "  <- look at quarantine/*.why" : "");
 	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
