@@ -105,3 +105,11 @@ last_err() { cat "$ERR"; }
 as_pg_user() {
 	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+
+# LD_PRELOAD value for the failwrite shim (libfailwrite.so); under
+# AddressSanitizer (make check SAN=1) its runtime must come first.
+failwrite_preload() {
+	local asan
+	asan=$(ldd "$PGA_BIN" 2>/dev/null | awk '/libasan/ { print $3 }')
+	echo "${asan:+$asan }$PGA_BUILD/libfailwrite.so"
+}

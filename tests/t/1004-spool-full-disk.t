@@ -3,10 +3,7 @@
 # command fails with a clear message, nothing already sealed is lost.
 . "$(dirname "$0")/../lib/tap.sh"
 
-SHIM=$PGA_BUILD/libfailwrite.so
-# under AddressSanitizer (make check SAN=1) its runtime must be preloaded first
-asan=$(ldd "$PGA_BIN" | awk '/libasan/ { print $3 }')
-[ -n "$asan" ] && SHIM="$asan $SHIM"
+SHIM=$(failwrite_preload)
 SP=$TEST_TMP/spool
 gen() { awk -v n="$1" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "%d,%x%x\n", i, rand()*1e9, rand()*1e9 }'; }
 

@@ -169,7 +169,7 @@ ok $([ "$(pga -c "$TEST_TMP/small.conf" spool ls | awk '$1 == "blocks_refused" {
 	"the refused block is counted"
 run_ok "what is in the spool verifies" pga -c "$TEST_TMP/small.conf" spool verify
 rm -rf "$SP"
-FAILWRITE_MATCH="$SP/" FAILWRITE_AFTER=30000 LD_PRELOAD=$PGA_BUILD/libfailwrite.so \
+FAILWRITE_MATCH="$SP/" FAILWRITE_AFTER=30000 LD_PRELOAD="$(failwrite_preload)" \
 	"$PGA_BIN" -c "$TEST_TMP/pga.conf" collect --target good >"$OUT" 2>"$ERR"
 is "$?" 1 "disk full in the middle of a cycle: exit 1"
 like "$(last_err)" "No space left on device" "says so"
