@@ -164,7 +164,7 @@ for line in open(sys.argv[1]):
         print('        usage: "%s"' % ('LABEL' if label(t, k) else 'GAUGE'))
         print('        description: "%s"' % c)
 PY
-	EXPORTER_PORT=$(_pg_free_port)
+	EXPORTER_PORT=$(free_port)
 	DATA_SOURCE_NAME="$CI dbname=postgres sslmode=disable" prometheus-postgres-exporter \
 		--web.listen-address="127.0.0.1:$EXPORTER_PORT" --auto-discover-databases \
 		--disable-default-metrics --disable-settings-metrics --no-collector.database \

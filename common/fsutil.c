@@ -140,6 +140,21 @@ pga_mkdir_p(const char *path, mode_t mode, struct pga_err *err)
 }
 
 int
+pga_mkdir_parent(const char *path, mode_t mode, struct pga_err *err)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir))
+		return pga_fail(err, PGA_EINVAL, "path too long '%s'", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	return pga_mkdir_p(dir, mode, err);
+}
+
+int
 pga_rename_durable(const char *from, const char *to, struct pga_err *err)
 {
 	char from_dir[PATH_MAX], to_dir[PATH_MAX];

@@ -29,6 +29,9 @@ int pga_fsync_parent(const char *path, struct pga_err *err);
 /* mkdir -p; each directory it creates is made durable in its parent. */
 int pga_mkdir_p(const char *path, mode_t mode, struct pga_err *err);
 
+/* mkdir -p of the directory that will hold path. */
+int pga_mkdir_parent(const char *path, mode_t mode, struct pga_err *err);
+
 /* rename(2), then fsync the target's directory (and the source's if different). */
 int pga_rename_durable(const char *from, const char *to, struct pga_err *err);
 

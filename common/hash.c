@@ -211,8 +211,8 @@ pga_hex(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int
-hexval(char c)
+int
+pga_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -227,11 +227,11 @@ int
 pga_unhex(const char *in, uint8_t *out, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		int hi = hexval(in[2 * i]), lo;
+		int hi = pga_hexval(in[2 * i]), lo;
 
 		if (hi < 0)
 			return -1;
-		lo = hexval(in[2 * i + 1]);
+		lo = pga_hexval(in[2 * i + 1]);
 		if (lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -44,6 +44,8 @@ int pga_sha256_file(const char *path, uint8_t out[PGA_SHA256_LEN],
 
 /* Lowercase hex; out must hold 2*len+1 bytes. */
 void pga_hex(const uint8_t *in, size_t len, char *out);
+/* Value of one hex digit (either case), or -1. */
+int pga_hexval(char c);
 /* Parse exactly 2*len hex digits; returns 0 or -1. */
 int pga_unhex(const char *in, uint8_t *out, size_t len);
 

@@ -66,7 +66,6 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
@@ -82,9 +81,8 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 		case 's': a->ro.lo.schema = optarg; break;
 		case 'J': a->ro.json = true; break;
 		case 'j':
-			errno = 0;
-			a->jobs = strtol(optarg, &end, 10);
-			if (*end != '\0' || errno != 0 || a->jobs < 1 || a->jobs > 64)
+			a->jobs = load_parse_jobs(optarg);
+			if (a->jobs < 0)
 				return pga_cli_usage(load_help, "invalid --jobs '%s' (1 to 64)", optarg);
 			break;
 		case 'h':
@@ -104,30 +102,17 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 static int
 resolve_args(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
 {
-	int64_t now = pga_now_us();
 	struct load_opts *lo = &a->ro.lo;
+	int rc = load_resolve_common(&a->ro, ctx->cfg, a->db, a->since, a->until, a->jobs, err);
 
-	lo->conninfo = a->db ? a->db : ctx->cfg->global.central;
-	if (lo->schema == NULL)
-		lo->schema = ctx->cfg->global.central_schema;
-	lo->since = INT64_MIN;
-	lo->until = INT64_MAX;
-	if (a->since && pga_parse_time(a->since, now, &lo->since, err) < 0)
-		return pga_err_prefix(err, "--since");
-	if (a->until && pga_parse_time(a->until, now, &lo->until, err) < 0)
-		return pga_err_prefix(err, "--until");
-	if (lo->since > lo->until)
-		return pga_fail(err, PGA_EINVAL, "--since is after --until");
+	if (rc < 0)
+		return rc;
 	if (a->retain && pga_parse_duration(a->retain, &a->ro.retain_us, err) < 0)
 		return pga_err_prefix(err, "--retain");
 	if (a->retain && a->ro.retain_us <= 0)
 		return pga_fail(err, PGA_EINVAL, "--retain must be positive");
 	if (lo->collector && !pga_name_valid(lo->collector))
 		return pga_fail(err, PGA_EINVAL, "invalid collector id '%s'", lo->collector);
-	if (lo->conninfo == NULL || *lo->conninfo == '\0')
-		return pga_fail(err, PGA_EINVAL,
-				"no central database: give --db or set 'central' in [global]");
-	a->ro.jobs = (int)(a->jobs > 0 ? a->jobs : ctx->cfg->global.load_jobs);
 	return 0;
 }
 

@@ -137,6 +137,18 @@ struct load_totals {
 int load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *t);
 
 /*
+ * What pga load and pga restore share on their command lines: --db (else
+ * [global] central), --schema (else central-schema), --since/--until and
+ * --jobs (else load-jobs; 0 means not given) into ro.  One-line errors.
+ */
+struct pga_config;
+int load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
+			const char *db, const char *since, const char *until,
+			long jobs, struct pga_err *err);
+/* Parse a --jobs value (1 to 64); -1 if it is not one. */
+long load_parse_jobs(const char *arg);
+
+/*
  * `pga status --central`: per collector, last snapshot, lag, segments,
  * rows, gaps, chain breaks, unresolved quarantine records, then the gap
  * and quarantine lists.  Text or a JSON document to out.  Read-only: opens

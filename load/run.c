@@ -31,6 +31,7 @@
 #include <bsd/string.h>
 
 #include "common/cli.h"
+#include "common/config.h"
 #include "common/fsutil.h"
 #include "common/jsonw.h"
 #include "common/log.h"
@@ -626,4 +627,45 @@ load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 		*tot = r.t;
 	release_all(&r, wk, jobs, src);
 	return status;
+}
+
+/* ---- shared by pga load and pga restore ---- */
+
+long
+load_parse_jobs(const char *arg)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || n < 1 || n > 64)
+		return -1;
+	return n;
+}
+
+int
+load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
+		    const char *db, const char *since, const char *until, long jobs,
+		    struct pga_err *err)
+{
+	struct load_opts *lo = &ro->lo;
+	int64_t now = pga_now_us();
+
+	lo->conninfo = db ? db : cfg->global.central;
+	if (lo->schema == NULL)
+		lo->schema = cfg->global.central_schema;
+	lo->since = INT64_MIN;
+	lo->until = INT64_MAX;
+	if (since && pga_parse_time(since, now, &lo->since, err) < 0)
+		return pga_err_prefix(err, "--since");
+	if (until && pga_parse_time(until, now, &lo->until, err) < 0)
+		return pga_err_prefix(err, "--until");
+	if (lo->since > lo->until)
+		return pga_fail(err, PGA_EINVAL, "--since is after --until");
+	if (lo->conninfo == NULL || *lo->conninfo == '\0')
+		return pga_fail(err, PGA_EINVAL,
+				"no central database: give --db or set 'central' in [global]");
+	ro->jobs = (int)(jobs > 0 ? jobs : cfg->global.load_jobs);
+	return 0;
 }

@@ -64,7 +64,6 @@ parse_restore_args(int argc, char **argv, struct restore_args *a)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
@@ -76,9 +75,8 @@ parse_restore_args(int argc, char **argv, struct restore_args *a)
 		case 's': a->ro.lo.schema = optarg; break;
 		case 'J': a->ro.json = true; break;
 		case 'j':
-			errno = 0;
-			a->jobs = strtol(optarg, &end, 10);
-			if (*end != '\0' || errno != 0 || a->jobs < 1 || a->jobs > 64)
+			a->jobs = load_parse_jobs(optarg);
+			if (a->jobs < 0)
 				return pga_cli_usage(restore_help, "invalid --jobs '%s' (1 to 64)", optarg);
 			break;
 		case 'h':
@@ -99,25 +97,12 @@ static int
 resolve(struct restore_args *a, struct pga_ctx *ctx, struct pga_err *err)
 {
 	struct load_opts *lo = &a->ro.lo;
-	int64_t now = pga_now_us();
+	int rc = load_resolve_common(&a->ro, ctx->cfg, a->db, a->since, a->until, a->jobs, err);
 
-	lo->conninfo = a->db ? a->db : ctx->cfg->global.central;
-	if (lo->schema == NULL)
-		lo->schema = ctx->cfg->global.central_schema;
-	lo->since = INT64_MIN;
-	lo->until = INT64_MAX;
-	if (a->since && pga_parse_time(a->since, now, &lo->since, err) < 0)
-		return pga_err_prefix(err, "--since");
-	if (a->until && pga_parse_time(a->until, now, &lo->until, err) < 0)
-		return pga_err_prefix(err, "--until");
-	if (lo->since > lo->until)
-		return pga_fail(err, PGA_EINVAL, "--since is after --until");
-	if (lo->conninfo == NULL || *lo->conninfo == '\0')
-		return pga_fail(err, PGA_EINVAL,
-				"no central database: give --db or set 'central' in [global]");
+	if (rc < 0)
+		return rc;
 	lo->init = true;
 	a->ro.fresh = true;
-	a->ro.jobs = (int)(a->jobs > 0 ? a->jobs : ctx->cfg->global.load_jobs);
 	a->ro.progress = !a->ro.json && isatty(STDERR_FILENO);
 	return 0;
 }

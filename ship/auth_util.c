@@ -1,5 +1,7 @@
 #include "ship/auth_util.h"
 
+#include "common/hash.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <string.h>
@@ -33,6 +35,22 @@ void
 auth_sb_puts(struct auth_sb *sb, const char *s)
 {
 	auth_sb_putn(sb, s, strlen(s));
+}
+
+void
+auth_sb_put_decoded(struct auth_sb *sb, const char *in, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+
+		if (in[i] == '%' && len - i >= 3 && (hi = pga_hexval(in[i + 1])) >= 0 &&
+		    (lo = pga_hexval(in[i + 2])) >= 0) {
+			auth_sb_putc(sb, (char)(hi << 4 | lo));
+			i += 2;
+		} else {
+			auth_sb_putc(sb, in[i]);
+		}
+	}
 }
 
 void

@@ -25,6 +25,8 @@ void auth_sb_init(struct auth_sb *sb, char *buf, size_t cap);
 void auth_sb_putn(struct auth_sb *sb, const char *s, size_t n);
 void auth_sb_puts(struct auth_sb *sb, const char *s);
 void auth_sb_putc(struct auth_sb *sb, char c);
+/* Append in[0..len) percent-decoded (%XX of either case; a bad escape is kept). */
+void auth_sb_put_decoded(struct auth_sb *sb, const char *in, size_t len);
 /* 0, or PGA_EINVAL naming what did not fit. */
 int auth_sb_check(const struct auth_sb *sb, const char *what,
 		  struct pga_err *err);

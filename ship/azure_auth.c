@@ -120,35 +120,13 @@ put_ms_headers(struct auth_sb *sb, const struct azure_request *req,
 	return 0;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode in[0..len) into the arena as a NUL-terminated string. */
 static char *
 arena_decode(struct auth_sb *arena, const char *in, size_t len)
 {
 	char *start = arena->buf + arena->len;
 
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-
-		if (in[i] == '%' && len - i >= 3 && (hi = hex_digit(in[i + 1])) >= 0 &&
-		    (lo = hex_digit(in[i + 2])) >= 0) {
-			auth_sb_putc(arena, (char)(hi << 4 | lo));
-			i += 2;
-		} else {
-			auth_sb_putc(arena, in[i]);
-		}
-	}
+	auth_sb_put_decoded(arena, in, len);
 	auth_sb_putc(arena, '\0');
 	return start;
 }

@@ -244,19 +244,9 @@ fix_wire_lines(struct az_hdrs *h)
 static int
 blob_path(struct az_dest *d, const char *name, char *path, size_t cap, struct pga_err *err)
 {
-	char key[2048], enc[6144];
-	int rc;
-
 	if (name == NULL)
 		return pga_path(path, cap, err, "%s", d->base_path);
-	if (!dest_name_safe(name))
-		return pga_fail(err, PGA_EINVAL, "%s: unsafe blob name '%s'", d->what, name);
-	rc = pga_path(key, sizeof(key), err, "%s%s", d->prefix, name);
-	if (rc == 0)
-		rc = sigv4_uri_encode(key, 1, enc, sizeof(enc), err);
-	if (rc == 0)
-		rc = pga_path(path, cap, err, "%s/%s", d->base_path, enc);
-	return rc;
+	return store_object_path(d->base_path, d->prefix, name, d->what, path, cap, err);
 }
 
 static int
@@ -495,22 +485,12 @@ az_get(struct dest *dd, const char *name,
 }
 
 static int
-ignore_blob(void *ctx, const char *name, uint64_t size, struct pga_err *err)
-{
-	(void)ctx;
-	(void)name;
-	(void)size;
-	(void)err;
-	return 0;
-}
-
-static int
 az_check(struct dest *dd, struct pga_err *err)
 {
 	struct az_dest *d = to_az(dd);
 	char marker[16] = "";
 
-	return list_page(d, d->prefix, marker, sizeof(marker), "&maxresults=1", ignore_blob,
+	return list_page(d, d->prefix, marker, sizeof(marker), "&maxresults=1", store_list_ignore,
 			 NULL, err);
 }
 

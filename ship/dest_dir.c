@@ -232,13 +232,7 @@ exists:
 static int
 make_parent(struct dest_dir *d, const char *path, struct pga_err *err)
 {
-	char dir[PATH_MAX];
-	char *slash;
-
-	strlcpy(dir, path, sizeof(dir));
-	slash = strrchr(dir, '/');
-	*slash = '\0';
-	if (pga_mkdir_p(dir, 0755, err) < 0)
+	if (pga_mkdir_parent(path, 0755, err) < 0)
 		return dest_err_wrap(err, PGA_ENET, d->what);
 	return 0;
 }

@@ -443,19 +443,9 @@ hdr_addp(struct s3_hdrs *h, const char *prefix, const char *name, const char *va
 static int
 object_path(struct s3_dest *d, const char *name, char *path, size_t cap, struct pga_err *err)
 {
-	char key[2048], enc[6144];
-	int rc;
-
 	if (name == NULL)
 		return pga_path(path, cap, err, "%s/", d->base_path);
-	if (!dest_name_safe(name))
-		return pga_fail(err, PGA_EINVAL, "%s: unsafe object name '%s'", d->what, name);
-	rc = pga_path(key, sizeof(key), err, "%s%s", d->prefix, name);
-	if (rc == 0)
-		rc = sigv4_uri_encode(key, 1, enc, sizeof(enc), err);
-	if (rc == 0)
-		rc = pga_path(path, cap, err, "%s/%s", d->base_path, enc);
-	return rc;
+	return store_object_path(d->base_path, d->prefix, name, d->what, path, cap, err);
 }
 
 /* Sign (or attach the bearer token) and send; rq carries body and sink. */
@@ -870,22 +860,12 @@ s3_get(struct dest *dd, const char *name,
 	return rc;
 }
 
-static int
-ignore_key(void *ctx, const char *name, uint64_t size, struct pga_err *err)
-{
-	(void)ctx;
-	(void)name;
-	(void)size;
-	(void)err;
-	return 0;
-}
-
 /* Reachability and credentials: list one key under the prefix. */
 int
 s3_check(struct dest *dd, struct pga_err *err)
 {
 	struct s3_dest *d = to_s3(dd);
-	struct list_state ls = {.d = d, .fn = ignore_key};
+	struct list_state ls = {.d = d, .fn = store_list_ignore};
 
 	return list_page(&ls, d->prefix, "max-keys=1", err);
 }

@@ -57,16 +57,12 @@ ship_ack_write(const char *spool, const char *dest, const char *name,
 	       const struct ship_ack *ack, struct pga_err *err)
 {
 	char path[PATH_MAX], buf[ACK_MAX], hex[PGA_SHA256_HEX];
-	char *slash;
 	int fd, n, rc;
 
 	rc = ship_ack_path(spool, dest, name, path, sizeof(path), err);
 	if (rc < 0)
 		return rc;
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	rc = pga_mkdir_p(path, 0750, err);
-	*slash = '/';
+	rc = pga_mkdir_parent(path, 0750, err);
 	if (rc < 0)
 		return rc;
 	pga_hex(ack->sha256, PGA_SHA256_LEN, hex);

@@ -81,37 +81,15 @@ sigv4_uri_encode(const char *in, int keep_slash, char *out, size_t cap,
 	return auth_sb_check(&sb, "encoded uri component", err);
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode in[0..len) into out (never longer than the input). */
 static size_t
 percent_decode(const char *in, size_t len, char *out)
 {
-	size_t o = 0;
+	struct auth_sb sb;
 
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-
-		if (in[i] == '%' && len - i >= 3 &&
-		    (hi = hex_digit(in[i + 1])) >= 0 &&
-		    (lo = hex_digit(in[i + 2])) >= 0) {
-			out[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			out[o++] = in[i];
-		}
-	}
-	return o;
+	auth_sb_init(&sb, out, len + 1);
+	auth_sb_put_decoded(&sb, in, len);
+	return sb.len;
 }
 
 /* Decode (unless double encoding) and encode one component into sb. */

@@ -1,6 +1,9 @@
 /* Shared object-store helpers; see store_util.h. */
 #define _GNU_SOURCE
 #include "ship/store_util.h"
+#include "common/fsutil.h"
+#include "ship/dest.h"
+#include "ship/sigv4.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -230,4 +233,31 @@ store_http_date(const char *s)
 	if (end == NULL)
 		return 0;
 	return (int64_t)timegm(&tm) * PGA_USEC_PER_SEC;
+}
+
+int
+store_object_path(const char *base_path, const char *prefix, const char *name,
+		  const char *what, char *path, size_t cap, struct pga_err *err)
+{
+	char key[2048], enc[6144];
+	int rc;
+
+	if (!dest_name_safe(name))
+		return pga_fail(err, PGA_EINVAL, "%s: unsafe object name '%s'", what, name);
+	rc = pga_path(key, sizeof(key), err, "%s%s", prefix, name);
+	if (rc == 0)
+		rc = sigv4_uri_encode(key, 1, enc, sizeof(enc), err);
+	if (rc == 0)
+		rc = pga_path(path, cap, err, "%s/%s", base_path, enc);
+	return rc;
+}
+
+int
+store_list_ignore(void *ctx, const char *name, uint64_t size, struct pga_err *err)
+{
+	(void)ctx;
+	(void)name;
+	(void)size;
+	(void)err;
+	return 0;
 }

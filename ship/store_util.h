@@ -63,4 +63,14 @@ void store_buf_free(struct store_buf *b);
 /* Parse an HTTP date (RFC 1123); 0 on failure. */
 int64_t store_http_date(const char *s);
 
+/*
+ * "<base_path>/<percent-encoded prefix+name>", the URL path of an object
+ * (what names the destination in messages).  Unsafe names are refused.
+ */
+int store_object_path(const char *base_path, const char *prefix, const char *name,
+		      const char *what, char *path, size_t cap, struct pga_err *err);
+
+/* A dest_list_fn that takes nothing: for checks that only need a listing to answer. */
+int store_list_ignore(void *ctx, const char *name, uint64_t size, struct pga_err *err);
+
 #endif

@@ -155,7 +155,6 @@ final_path(struct spool *sp, const struct seg_header *h, char *buf, size_t cap,
 	   struct pga_err *err)
 {
 	char name[SEG_NAME_MAX];
-	char *slash;
 	int rc;
 
 	rc = seg_name_format(name, sizeof(name), h->collector, h->seq, h->created_us,
@@ -164,10 +163,7 @@ final_path(struct spool *sp, const struct seg_header *h, char *buf, size_t cap,
 		rc = spool_ready_path(sp, name, buf, cap, err);
 	if (rc < 0)
 		return rc;
-	slash = strrchr(buf, '/');
-	*slash = '\0';
-	rc = pga_mkdir_p(buf, 0750, err);
-	*slash = '/';
+	rc = pga_mkdir_parent(buf, 0750, err);
 	return rc;
 }
 

@@ -227,7 +227,6 @@ spool_quarantine(struct spool *sp, const char *name, const char *why,
 {
 	struct spool_counters d = {0};
 	char from[PATH_MAX], to[PATH_MAX], whyp[PATH_MAX];
-	char *slash;
 	int rc;
 
 	rc = spool_ready_path(sp, name, from, sizeof(from), err);
@@ -237,10 +236,7 @@ spool_quarantine(struct spool *sp, const char *name, const char *why,
 		rc = pga_path(whyp, sizeof(whyp), err, "%s.why", to);
 	if (rc < 0)
 		return rc;
-	slash = strrchr(to, '/');
-	*slash = '\0';
-	rc = pga_mkdir_p(to, 0750, err);
-	*slash = '/';
+	rc = pga_mkdir_parent(to, 0750, err);
 	if (rc < 0)
 		return rc;
 	rc = pga_write_file_atomic(whyp, why, strlen(why), 0640, err);

@@ -15,23 +15,11 @@ AZURITE_PID=
 
 azurite_available() { [ -x "$AZURITE_BIN" ] && command -v node >/dev/null; }
 
-_azurite_free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-			echo $p
-			return 0
-		fi
-	done
-	return 1
-}
-
 azurite_start() {
 	local dir=$TEST_TMP/azurite port i
 	mkdir -p "$dir"
 	for _ in 1 2 3 4 5; do
-		port=$(_azurite_free_port) || return 1
+		port=$(free_port) || return 1
 		"$AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir" \
 			--skipApiVersionCheck --loose --disableTelemetry \
 			--debug "$dir/debug.log" >"$dir/server.log" 2>&1 &

@@ -27,18 +27,6 @@ pg_bindir() {
 
 pg_have_version() { [ -x "$(pg_bindir "$1")/initdb" ]; }
 
-_pg_free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-			echo $p
-			return 0
-		fi
-	done
-	return 1
-}
-
 _pg_try_start() {
 	local name=$1 bin=$2 data=$3 sock=$4 port=$5
 	as_pg_user "$bin/pg_ctl" -D "$data" -o "-p $port" -w -t 60 \
@@ -78,7 +66,7 @@ log_min_messages = warning
 CONF
 	for extra in "$@"; do echo "$extra" >>"$data/postgresql.conf"; done
 	for _ in 1 2 3 4 5; do
-		port=$(_pg_free_port) || break
+		port=$(free_port) || break
 		if _pg_try_start "$name" "$bin" "$data" "$sock" "$port"; then
 			printf -v "PG_PORT_$name" %s "$port"
 			printf -v "PG_SOCK_$name" %s "$sock"

@@ -1,6 +1,5 @@
 # shiptest.sh - servers and checks for the shipper tests (source after tap.sh).
 #
-#   free_port                      a free TCP port on 127.0.0.1
 #   s3srv_available / s3srv_start BUCKET...   s3rver on a free port with
 #       its data under $TEST_TMP/s3rver; sets S3_PORT and S3_URL; stopped at exit
 #   s3srv_stop / s3srv_restart     stop; start again on the same port and data
@@ -20,18 +19,6 @@
 S3SRV_BIN=$REPO_DIR/.deps/npm/s3rver/node_modules/.bin/s3rver
 S3SRV_PID=
 AWS_BIN=/usr/bin/aws
-
-free_port() {
-	local p
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-			echo $p
-			return 0
-		fi
-	done
-	return 1
-}
 
 wait_http() {	# URL: until anything answers (max ~15 s)
 	for _ in $(seq 1 150); do

@@ -101,6 +101,19 @@ done_testing() {
 last_out() { cat "$OUT"; }
 last_err() { cat "$ERR"; }
 
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+	local p
+	for _ in $(seq 1 100); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo $p
+			return 0
+		fi
+	done
+	return 1
+}
+
 # Run a program as the unprivileged server user when we are root.
 as_pg_user() {
 	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

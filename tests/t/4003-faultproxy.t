@@ -5,17 +5,17 @@
 # that the "-after" modes let the upstream store the object first), the
 # configured rate with a seed, the control file, and an upstream that is gone.
 . "$(dirname "$0")/../lib/tap.sh"
-. "$(dirname "$0")/../lib/s3rver.sh"
+. "$(dirname "$0")/../lib/shiptest.sh"
 . "$(dirname "$0")/../lib/faultproxy.sh"
 
-s3rver_available || skip_all "s3rver not installed (run scripts/deps.sh)"
-s3rver_start || { ok 1 "s3rver starts"; done_testing; exit 1; }
-UP=127.0.0.1:$S3RVER_PORT
+s3srv_available || skip_all "s3rver not installed (run scripts/deps.sh)"
+s3srv_start || { ok 1 "s3rver starts"; done_testing; exit 1; }
+UP=127.0.0.1:$S3_PORT
 head -c 300000 /dev/urandom >"$TEST_TMP/big"
-stored() { curl -s -o /dev/null -w '%{http_code}' "$S3RVER_URL/bkt/$1"; }
+stored() { curl -s -o /dev/null -w '%{http_code}' "$S3_URL/bkt/$1"; }
 code() { curl -s -o "$TEST_TMP/resp" -w '%{http_code}' "$@"; }
 
-run_ok "create bucket upstream" curl -sf -X PUT "$S3RVER_URL/bkt"
+run_ok "create bucket upstream" curl -sf -X PUT "$S3_URL/bkt"
 
 # ---- clean forwarding ----
 faultproxy_start "$UP" --rate 0
@@ -115,7 +115,7 @@ faultproxy_set rate=0
 is "$(code "$FAULTPROXY_URL/bkt/cl")" 200 "control: destination back"
 
 # ---- upstream gone ----
-s3rver_stop
+s3srv_stop
 is "$(code "$FAULTPROXY_URL/bkt/cl")" 502 "upstream gone: 502"
 faultproxy_stop
 
