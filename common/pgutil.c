@@ -1,5 +1,6 @@
 #include "common/pgutil.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,24 @@ pga_conninfo_redact(const char *conninfo, char *buf, size_t cap)
 			break;
 	}
 	PQconninfoFree(opts);
+}
+
+int
+pga_conninfo_no_password(const char *conninfo, const char *option,
+			 struct pga_err *err)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	bool has = false;
+
+	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && *o->val != '\0')
+			has = true;
+	PQconninfoFree(opts);
+	if (has)
+		return pga_fail(err, PGA_EINVAL,
+				"%s holds a password, which the process list would show: put it in "
+				"~/.pgpass, PGPASSFILE or the configuration file instead", option);
+	return 0;
 }
 
 int

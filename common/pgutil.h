@@ -24,6 +24,13 @@
 /* Write a printable form of conninfo (password masked) into buf. */
 void pga_conninfo_redact(const char *conninfo, char *buf, size_t cap);
 
+/*
+ * A conninfo given on the command line must not carry a password: the
+ * process list shows argv.  PGA_EINVAL naming the option if it does.
+ */
+int pga_conninfo_no_password(const char *conninfo, const char *option,
+			     struct pga_err *err);
+
 /* Check syntax only (no connection): PGA_EINVAL with libpq's reason. */
 int pga_conninfo_check(const char *conninfo, struct pga_err *err);
 

@@ -35,6 +35,7 @@
 #include "common/fsutil.h"
 #include "common/jsonw.h"
 #include "common/log.h"
+#include "common/pgutil.h"
 #include "common/units.h"
 #include "spool/source.h"
 
@@ -652,6 +653,8 @@ load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
 	struct load_opts *lo = &ro->lo;
 	int64_t now = pga_now_us();
 
+	if (db != NULL && pga_conninfo_no_password(db, "--db", err) < 0)
+		return err->code;
 	lo->conninfo = db ? db : cfg->global.central;
 	if (lo->schema == NULL)
 		lo->schema = cfg->global.central_schema;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "common/pgutil.h"
 #include "load/load.h"
 #include "ship/ship.h"
 
@@ -40,6 +41,10 @@ central(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
 
 	if (a->db == NULL) {
 		log_error("--central needs --db CONNINFO or [global] central");
+		return 1;
+	}
+	if (a->db != ctx->cfg->global.central && pga_conninfo_no_password(a->db, "--db", &err) < 0) {
+		log_error("%s", err.msg);
 		return 1;
 	}
 	if (jw == NULL)

@@ -18,7 +18,14 @@ printf '1,x\n' | pga spool put --metric m1 --columns a,b 2>/dev/null
 run_fails 1 "a database that does not answer" pga load --db "host=$TEST_TMP port=1 dbname=x" --from "$SP"
 like "$(last_err)" "could not connect to 'dbname=x host=[^']* port=1'" "names the database"
 one_line "bad --db"
-run_fails 1 "--db with a password is never echoed" pga load --db "host=$TEST_TMP port=1 password=s3cret" --from "$SP"
+run_fails 64 "--db with a password is refused: argv is public" pga load --db "host=$TEST_TMP port=1 password=s3cret" --from "$SP"
+ok $(grep -q s3cret "$ERR"; [ $? -ne 0 ]; echo $?) "the password is not in the message"
+like "$(last_err)" "--db holds a password" "the message says why"
+cat >"$TEST_TMP/pw.conf" <<CONF
+[global]
+central = host=$TEST_TMP port=1 password=s3cret
+CONF
+run_fails 1 "a password in the config file is allowed, and never echoed" pga -c "$TEST_TMP/pw.conf" load --from "$SP"
 ok $(grep -q s3cret "$ERR"; [ $? -ne 0 ]; echo $?) "the password is not in the message"
 run_fails 1 "a database without the schema" pga load --db "$(pg_conninfo central empty)" --from "$SP"
 like "$(last_err)" "has no pga schema 'pga': run 'pga load --init'" "says how to create it"
