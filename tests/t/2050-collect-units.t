@@ -8,7 +8,7 @@ mkdir "$U"
 for f in "$REPO_DIR"/cron/*.service "$REPO_DIR"/cron/*.timer "$REPO_DIR"/cron/pga.cron; do
 	sed "s|@BINDIR@|$PGA_BUILD|g" "$f" >"$U/$(basename "$f")"
 done
-is "$(ls "$U" | tr '\n' ' ')" "pga-collect-loop.service pga-collect.service pga-collect.timer pga.cron " \
+is "$(ls "$U" | tr '\n' ' ')" "pga-collect-loop.service pga-collect.service pga-collect.timer pga-ship-loop.service pga-ship.service pga-ship.timer pga.cron " \
 	"the files make install copies"
 ok $(grep -q @BINDIR@ "$U"/*; [ $? -ne 0 ]; echo $?) "every @BINDIR@ is substituted"
 if command -v systemd-analyze >/dev/null; then
@@ -16,7 +16,7 @@ if command -v systemd-analyze >/dev/null; then
 else
 	ok 0 "# SKIP systemd-analyze not installed"
 fi
-for s in pga-collect.service pga-collect-loop.service; do
+for s in pga-collect.service pga-collect-loop.service pga-ship.service pga-ship-loop.service; do
 	missing=""
 	for k in "NoNewPrivileges=yes" "ProtectSystem=strict" "ReadWritePaths=/var/spool/pga" \
 		"PrivateTmp=yes" "User=pga" "CapabilityBoundingSet=$"; do
@@ -30,6 +30,9 @@ like "$(grep '^ExecStart' "$U/pga-collect-loop.service")" "pga collect --loop$" 
 like "$(grep '^KillSignal' "$U/pga-collect-loop.service")" "SIGTERM" "stopped with SIGTERM, which seals"
 like "$(grep -E '^#?\* \* \* \* \*' "$U/pga.cron")" "^#\* \* \* \* \* pga $PGA_BUILD/pga collect" \
 	"the crontab line runs as pga every minute, shipped disabled"
+like "$(grep '^ExecStart' "$U/pga-ship.service")" "^ExecStart=$PGA_BUILD/pga ship$" "the ship oneshot runs one pass"
+like "$(grep '^ExecStart' "$U/pga-ship-loop.service")" "pga ship --loop$" "the ship loop service runs --loop"
+like "$(grep -E '^#?\* .*pga ship' "$U/pga.cron")" "^#\* \* \* \* \* pga $PGA_BUILD/pga ship" "and a disabled crontab line for ship"
 "$PGA_BIN" help collect >/dev/null
 is "$?" 0 "the binary the units name answers"
 done_testing
