@@ -231,6 +231,33 @@ pga_read_small_file(const char *path, char *buf, size_t cap, size_t *len,
 }
 
 int
+pga_read_optional_file(const char *path, char *buf, size_t cap, bool *exists,
+		       struct pga_err *err)
+{
+	int rc = pga_read_small_file(path, buf, cap, NULL, err);
+
+	if (exists != NULL)
+		*exists = rc == 0;
+	if (rc == PGA_ENOTFOUND) {
+		pga_err_clear(err);
+		buf[0] = '\0';
+		rc = 0;
+	}
+	return rc;
+}
+
+int
+pga_open_sequential(const char *path, int *fd, struct pga_err *err)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
+				"could not open '%s': %m", path);
+	posix_fadvise(*fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return 0;
+}
+
+int
 pga_path(char *buf, size_t cap, struct pga_err *err, const char *fmt, ...)
 {
 	va_list ap;

@@ -10,6 +10,7 @@
 #ifndef PGA_FSUTIL_H
 #define PGA_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -46,6 +47,13 @@ int pga_write_file_atomic(const char *path, const void *data, size_t len,
  */
 int pga_read_small_file(const char *path, char *buf, size_t cap, size_t *len,
 			struct pga_err *err);
+
+/* Like pga_read_small_file, but a missing file is an empty one (*exists false). */
+int pga_read_optional_file(const char *path, char *buf, size_t cap, bool *exists,
+			   struct pga_err *err);
+
+/* Open a file to read it once from start to end (PGA_ENOTFOUND if missing). */
+int pga_open_sequential(const char *path, int *fd, struct pga_err *err);
 
 /* snprintf into a path buffer; error if it does not fit. */
 int pga_path(char *buf, size_t cap, struct pga_err *err, const char *fmt, ...)

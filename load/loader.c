@@ -967,13 +967,10 @@ int
 loader_load_file(struct loader *l, const char *name, const char *path,
 		 enum load_result *res, struct load_seg_stats *st, struct pga_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc;
+	int fd, rc = pga_open_sequential(path, &fd, err);
 
-	if (fd < 0)
-		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
-				"could not open '%s': %m", path);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (rc < 0)
+		return rc;
 	rc = loader_load_fd(l, name, fd, res, st, err);
 	close(fd);
 	return rc;

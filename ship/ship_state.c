@@ -150,11 +150,7 @@ ship_state_read(const char *spool, const char *dest, struct ship_dest_state *st,
 	memset(st, 0, sizeof(*st));
 	rc = pga_path(path, sizeof(path), err, "%s/ship/%s/state", spool, dest);
 	if (rc == 0)
-		rc = pga_read_small_file(path, buf, sizeof(buf), NULL, err);
-	if (rc == PGA_ENOTFOUND) {
-		pga_err_clear(err);
-		return 0;
-	}
+		rc = pga_read_optional_file(path, buf, sizeof(buf), NULL, err);
 	if (rc < 0)
 		return rc;
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {

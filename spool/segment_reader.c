@@ -15,6 +15,8 @@
 #define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_getFrameHeader */
 #include <zstd.h>
 
+#include "common/fsutil.h"
+
 #define IBUF_SIZE (128 * 1024)
 #define COLBUF_SIZE (SEG_MAX_COLS * 64)
 #define DECODE_WINDOW_LOG_MAX 23	/* caps decoder memory at 8 MiB */
@@ -244,14 +246,12 @@ int
 seg_reader_open_file(struct seg_reader **out, const char *path,
 		     struct pga_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc;
+	int fd, rc;
 
 	*out = NULL;
-	if (fd < 0)
-		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
-				"could not open '%s': %m", path);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rc = pga_open_sequential(path, &fd, err);
+	if (rc < 0)
+		return rc;
 	rc = seg_reader_open(out, fd_read, (void *)(intptr_t)fd, path, err);
 	if (rc < 0) {
 		close(fd);
@@ -686,13 +686,10 @@ seg_verify_stream(seg_read_fn fn, void *ctx, const char *name,
 int
 seg_verify_file(const char *path, struct seg_info *info, struct pga_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc;
+	int fd, rc = pga_open_sequential(path, &fd, err);
 
-	if (fd < 0)
-		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
-				"could not open '%s': %m", path);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (rc < 0)
+		return rc;
 	rc = seg_verify_stream(fd_read, (void *)(intptr_t)fd, path, info, err);
 	close(fd);
 	return rc;

@@ -257,6 +257,7 @@ spool_chain_get(struct spool *sp, const char *collector, uint64_t *seq,
 {
 	char path[PATH_MAX], buf[256], hex[PGA_SHA256_HEX];
 	unsigned long long s;
+	bool exists;
 	int rc;
 
 	*seq = 0;
@@ -264,12 +265,8 @@ spool_chain_get(struct spool *sp, const char *collector, uint64_t *seq,
 	rc = pga_path(path, sizeof(path), err, "%s/chain/%s", sp->path, collector);
 	if (rc < 0)
 		return rc;
-	rc = pga_read_small_file(path, buf, sizeof(buf), NULL, err);
-	if (rc == PGA_ENOTFOUND) {
-		pga_err_clear(err);
-		return 0;
-	}
-	if (rc < 0)
+	rc = pga_read_optional_file(path, buf, sizeof(buf), &exists, err);
+	if (rc < 0 || !exists)
 		return rc;
 	if (sscanf(buf, "%llu %64s", &s, hex) != 2 || strlen(hex) != 64 ||
 	    pga_unhex(hex, sha, PGA_SHA256_LEN) != 0)
@@ -360,11 +357,7 @@ spool_counters_read(struct spool *sp, struct spool_counters *out,
 	rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
 	if (rc < 0)
 		return rc;
-	rc = pga_read_small_file(path, buf, sizeof(buf), NULL, err);
-	if (rc == PGA_ENOTFOUND) {
-		pga_err_clear(err);
-		return 0;
-	}
+	rc = pga_read_optional_file(path, buf, sizeof(buf), NULL, err);
 	if (rc < 0)
 		return rc;
 	return counters_parse(path, buf, out, err);
