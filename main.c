@@ -133,6 +133,27 @@ cmd_version(int argc, char **argv, struct pga_ctx *ctx)
 	return PGA_EXIT_OK;
 }
 
+/* Configuration and logging, before any command runs: errors end here. */
+static void
+setup(const char *config, const char *level, struct pga_ctx *ctx)
+{
+	struct pga_err err = {0};
+
+	if (pga_config_load(config, &ctx->cfg, &err) < 0)
+		die(PGA_EXIT_FAIL, "error: %s", err.msg);
+	pga_log_set_level((enum pga_log_level)ctx->cfg->global.log_level);
+	ship_register_url_source(ctx->cfg);
+	if (level == NULL)
+		level = getenv("PGA_LOG_LEVEL");
+	if (level != NULL) {
+		int l = pga_log_parse_level(level);
+
+		if (l < 0)
+			die(PGA_EXIT_USAGE, "error: unknown log level '%s'", level);
+		pga_log_set_level((enum pga_log_level)l);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -144,7 +165,6 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct pga_ctx ctx = {0};
-	struct pga_err err = {0};
 	const char *config = NULL, *level = NULL;
 	const struct command *cmd;
 	int c, status;
@@ -175,19 +195,7 @@ main(int argc, char **argv)
 	if (cmd == NULL)
 		return pga_cli_usage(main_usage, "unknown command '%s'", argv[optind]);
 	signal(SIGPIPE, SIG_IGN);
-	if (pga_config_load(config, &ctx.cfg, &err) < 0)
-		die(PGA_EXIT_FAIL, "error: %s", err.msg);
-	pga_log_set_level((enum pga_log_level)ctx.cfg->global.log_level);
-	ship_register_url_source(ctx.cfg);
-	if (level == NULL)
-		level = getenv("PGA_LOG_LEVEL");
-	if (level != NULL) {
-		int l = pga_log_parse_level(level);
-
-		if (l < 0)
-			die(PGA_EXIT_USAGE, "error: unknown log level '%s'", level);
-		pga_log_set_level((enum pga_log_level)l);
-	}
+	setup(config, level, &ctx);
 	ctx.stdout_tty = isatty(STDOUT_FILENO);
 	argc -= optind;
 	argv += optind;
