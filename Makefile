@@ -87,6 +87,7 @@ check: deps
 	PGA_BUILD=$(CURDIR)/$(BUILD) prove -j2 --timer tests/t/
 
 check-versions: deps all
+	@PGA_PG_VERSIONS="12 13 14 16 17 18" scripts/deps.sh
 	PGA_BUILD=$(CURDIR)/$(BUILD) PGA_TEST_VERSIONS="12 13 14 15 16 17 18" \
 		prove --timer tests/t/2*-catalog*.t
 
