@@ -115,22 +115,6 @@ cpg_connect(PGconn **out, const char *conninfo, const char *dbname,
 	return 0;
 }
 
-int
-cpg_fail(struct pga_err *err, PGconn *conn, const PGresult *res, const char *what)
-{
-	char msg[400];
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *state = pga_pg_sqlstate(res);
-
-	strlcpy(msg, primary ? primary : conn ? PQerrorMessage(conn) : "no connection",
-		sizeof(msg));
-	first_line(msg);
-	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
-		return pga_fail(err, PGA_ENET, "%s: connection lost: %s", what, msg);
-	return pga_fail(err, PGA_EDB, "%s: %s%s%s%s", what, msg,
-			*state ? " (SQLSTATE " : "", state, *state ? ")" : "");
-}
-
 /* The next result, waiting for it without blocking past the deadline. */
 static int
 next_result(PGconn *conn, int64_t deadline, PGresult **res, struct pga_err *err)
@@ -142,7 +126,7 @@ next_result(PGconn *conn, int64_t deadline, PGresult **res, struct pga_err *err)
 		if (rc < 0)
 			return rc;
 		if (!PQconsumeInput(conn))
-			return cpg_fail(err, conn, NULL, "query");
+			return pga_pg_fail(err, conn, NULL, "query");
 	}
 	*res = PQgetResult(conn);
 	return 0;
@@ -156,7 +140,7 @@ cpg_exec(PGconn *conn, const char *sql, int64_t deadline, PGresult **res,
 
 	*n = 0;
 	if (!PQsendQuery(conn, sql))
-		return cpg_fail(err, conn, NULL, "query");
+		return pga_pg_fail(err, conn, NULL, "query");
 	for (;;) {
 		PGresult *r;
 		ExecStatusType st;
@@ -170,7 +154,7 @@ cpg_exec(PGconn *conn, const char *sql, int64_t deadline, PGresult **res,
 			continue;
 		}
 		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && first == 0)
-			first = cpg_fail(err, conn, r, "query");
+			first = pga_pg_fail(err, conn, r, "query");
 		PQclear(r);
 	}
 	if (rc == 0)
@@ -208,12 +192,12 @@ copy_rows(PGconn *conn, int64_t deadline, cpg_sink_fn sink, void *ctx,
 		if (len == -1)
 			return sink_rc;
 		if (len < -1)
-			return cpg_fail(err, conn, NULL, "copy");
+			return pga_pg_fail(err, conn, NULL, "copy");
 		rc = cpg_wait(conn, false, deadline, "copy", err);
 		if (rc < 0)
 			return rc;
 		if (!PQconsumeInput(conn))
-			return cpg_fail(err, conn, NULL, "copy");
+			return pga_pg_fail(err, conn, NULL, "copy");
 	}
 }
 
@@ -231,7 +215,7 @@ cpg_copy(PGconn *conn, const char *sql, int64_t deadline, cpg_sink_fn sink,
 
 	*bytes = 0;
 	if (!PQsendQuery(conn, sql))
-		return cpg_fail(err, conn, NULL, "query");
+		return pga_pg_fail(err, conn, NULL, "query");
 	for (;;) {
 		PGresult *r;
 		ExecStatusType st;
@@ -242,7 +226,7 @@ cpg_copy(PGconn *conn, const char *sql, int64_t deadline, cpg_sink_fn sink,
 		st = PQresultStatus(r);
 		if (st != PGRES_COPY_OUT && st != PGRES_COMMAND_OK &&
 		    st != PGRES_TUPLES_OK && first == 0)
-			first = cpg_fail(err, conn, r, "query");
+			first = pga_pg_fail(err, conn, r, "query");
 		PQclear(r);
 		if (st == PGRES_COPY_OUT) {
 			rc = copy_rows(conn, deadline, sink, ctx, bytes, err);

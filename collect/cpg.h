@@ -36,10 +36,6 @@
 int cpg_connect(PGconn **out, const char *conninfo, const char *dbname,
 		int64_t deadline, struct pga_err *err);
 
-/* PGA_ENET if the error left the connection unusable, else PGA_EDB. */
-int cpg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
-	     const char *what);
-
 /*
  * Run sql (one or more statements); up to max results that returned rows
  * are stored in res[] (the caller PQclears them), *n gets their number.

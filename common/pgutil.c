@@ -143,7 +143,7 @@ pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 	else
 		strlcpy(msg, conn ? PQerrorMessage(conn) : "no connection", sizeof(msg));
 	first_line(msg);
-	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD)
+	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
 		return pga_fail(err, PGA_ENET, "%s: connection lost: %s", what, msg);
 	return pga_fail(err, PGA_EDB, "%s: %s%s%s%s", what, msg, *state ? " (SQLSTATE " : "",
 			state, *state ? ")" : "");

@@ -48,7 +48,10 @@ int pga_pg_connect(PGconn **out, const char *conninfo,
 /* Run a statement that returns no rows or rows we do not need. */
 int pga_pg_exec(PGconn *conn, const char *sql, struct pga_err *err);
 
-/* One-line description of a failed result (or of the connection's error). */
+/*
+ * One-line description of a failed result (or of the connection's error):
+ * PGA_ENET when the connection is gone (or NULL), else PGA_EDB.
+ */
 int pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 		const char *what);
 
