@@ -30,22 +30,32 @@ wait_http() {	# URL: until anything answers (max ~15 s)
 
 s3srv_available() { [ -x "$S3SRV_BIN" ] && command -v node >/dev/null; }
 
-_s3srv_launch() {
+_s3srv_launch() {	# until it answers, or it died (a port lost to a race)
 	local args=() b
 	for b in $S3_BUCKETS; do args+=(--configure-bucket "$b"); done
 	"$S3SRV_BIN" -d "$TEST_TMP/s3rver" -a 127.0.0.1 -p "$S3_PORT" -s "${args[@]}" \
 		>>"$TEST_TMP/s3rver.log" 2>&1 &
 	S3SRV_PID=$!
-	wait_http "$S3_URL/"
+	for _ in $(seq 1 150); do
+		curl -s -o /dev/null --max-time 1 "$S3_URL/" && return 0
+		kill -0 "$S3SRV_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	s3srv_stop
+	return 1
 }
 
-s3srv_start() {
+s3srv_start() {	# a new port when the chosen one was taken meanwhile
 	S3_BUCKETS="$*"
 	mkdir -p "$TEST_TMP/s3rver"
-	S3_PORT=$(free_port) || return 1
-	S3_URL=http://127.0.0.1:$S3_PORT
 	at_exit s3srv_stop
-	_s3srv_launch || { diag "s3rver did not start: $(tail -5 "$TEST_TMP/s3rver.log")"; return 1; }
+	for _ in 1 2 3 4 5; do
+		S3_PORT=$(free_port) || return 1
+		S3_URL=http://127.0.0.1:$S3_PORT
+		_s3srv_launch && return 0
+	done
+	diag "s3rver did not start: $(tail -5 "$TEST_TMP/s3rver.log")"
+	return 1
 }
 
 s3srv_stop() {

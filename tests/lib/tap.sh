@@ -101,11 +101,18 @@ done_testing() {
 last_out() { cat "$OUT"; }
 last_err() { cat "$ERR"; }
 
-# A TCP port on 127.0.0.1 that nothing listens on right now.
+# A TCP port on 127.0.0.1 that nothing listens on right now.  It is taken
+# below the kernel's ephemeral range: a port that an outgoing connection (or
+# its TIME_WAIT remnant) holds cannot be bound by a server, and the shipper
+# tests leave thousands of those, invisible to a connect probe.
 free_port() {
-	local p
+	local lo hi p span
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768 hi=60999
+	if [ "$lo" -gt 12000 ]; then span=$((lo - 11000)); lo=10000
+	else lo=$((hi + 1)); span=$((65000 - lo)); fi
+	[ "$span" -ge 1000 ] || { lo=20000 span=10000; }
 	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((lo + RANDOM % span))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo $p
 			return 0
