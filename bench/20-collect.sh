@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A collection cycle over 100 databases of one PostgreSQL 15, pga beside, in
 # the same run and on the same server, with the same queries (the catalog's
-# steady-state set: 8 per-database queries in each database, the cluster
+# steady-state set: the 13 per-database queries in each database, the cluster
 # queries and pg_stat_statements top 1000 once):
 #   (a) one `psql -c "COPY ..." | zstd` per query, one after another
 #   (b) one psql session per database, one after another, output | zstd

@@ -113,34 +113,45 @@ static const struct metric_col stat_user_tables_cols[] = {
 #define TAB_TAIL \
 	" last_vacuum, last_autovacuum, last_analyze, last_autoanalyze," \
 	" vacuum_count, autovacuum_count, analyze_count, autoanalyze_count,"
-#define TAB_FROM " FROM pg_stat_user_tables ORDER BY relid"
+
+/* The same SQL for the user and the system tables: only FROM differs. */
+#define TAB_SQLS(TAB_FROM) \
+	{120000, 129999, \
+	 "SELECT relid, schemaname, relname, seq_scan, NULL::timestamptz," \
+	 " seq_tup_read, idx_scan, NULL::timestamptz, idx_tup_fetch, n_tup_ins," \
+	 " n_tup_upd, n_tup_del, n_tup_hot_upd, NULL::bigint, n_live_tup," \
+	 " n_dead_tup, n_mod_since_analyze, NULL::bigint," TAB_TAIL \
+	 " NULL::float8, NULL::float8, NULL::float8, NULL::float8" TAB_FROM}, \
+	{130000, 159999, \
+	 "SELECT relid, schemaname, relname, seq_scan, NULL::timestamptz," \
+	 " seq_tup_read, idx_scan, NULL::timestamptz, idx_tup_fetch, n_tup_ins," \
+	 " n_tup_upd, n_tup_del, n_tup_hot_upd, NULL::bigint, n_live_tup," \
+	 " n_dead_tup, n_mod_since_analyze, n_ins_since_vacuum," TAB_TAIL \
+	 " NULL::float8, NULL::float8, NULL::float8, NULL::float8" TAB_FROM}, \
+	{160000, 179999, \
+	 "SELECT relid, schemaname, relname, seq_scan, last_seq_scan," \
+	 " seq_tup_read, idx_scan, last_idx_scan, idx_tup_fetch, n_tup_ins," \
+	 " n_tup_upd, n_tup_del, n_tup_hot_upd, n_tup_newpage_upd, n_live_tup," \
+	 " n_dead_tup, n_mod_since_analyze, n_ins_since_vacuum," TAB_TAIL \
+	 " NULL::float8, NULL::float8, NULL::float8, NULL::float8" TAB_FROM}, \
+	{180000, 0, \
+	 "SELECT relid, schemaname, relname, seq_scan, last_seq_scan," \
+	 " seq_tup_read, idx_scan, last_idx_scan, idx_tup_fetch, n_tup_ins," \
+	 " n_tup_upd, n_tup_del, n_tup_hot_upd, n_tup_newpage_upd, n_live_tup," \
+	 " n_dead_tup, n_mod_since_analyze, n_ins_since_vacuum," TAB_TAIL \
+	 " total_vacuum_time, total_autovacuum_time, total_analyze_time," \
+	 " total_autoanalyze_time" TAB_FROM},
 
 static const struct metric_sql stat_user_tables_sql[] = {
-	{120000, 129999,
-	 "SELECT relid, schemaname, relname, seq_scan, NULL::timestamptz,"
-	 " seq_tup_read, idx_scan, NULL::timestamptz, idx_tup_fetch, n_tup_ins,"
-	 " n_tup_upd, n_tup_del, n_tup_hot_upd, NULL::bigint, n_live_tup,"
-	 " n_dead_tup, n_mod_since_analyze, NULL::bigint," TAB_TAIL
-	 " NULL::float8, NULL::float8, NULL::float8, NULL::float8" TAB_FROM},
-	{130000, 159999,
-	 "SELECT relid, schemaname, relname, seq_scan, NULL::timestamptz,"
-	 " seq_tup_read, idx_scan, NULL::timestamptz, idx_tup_fetch, n_tup_ins,"
-	 " n_tup_upd, n_tup_del, n_tup_hot_upd, NULL::bigint, n_live_tup,"
-	 " n_dead_tup, n_mod_since_analyze, n_ins_since_vacuum," TAB_TAIL
-	 " NULL::float8, NULL::float8, NULL::float8, NULL::float8" TAB_FROM},
-	{160000, 179999,
-	 "SELECT relid, schemaname, relname, seq_scan, last_seq_scan,"
-	 " seq_tup_read, idx_scan, last_idx_scan, idx_tup_fetch, n_tup_ins,"
-	 " n_tup_upd, n_tup_del, n_tup_hot_upd, n_tup_newpage_upd, n_live_tup,"
-	 " n_dead_tup, n_mod_since_analyze, n_ins_since_vacuum," TAB_TAIL
-	 " NULL::float8, NULL::float8, NULL::float8, NULL::float8" TAB_FROM},
-	{180000, 0,
-	 "SELECT relid, schemaname, relname, seq_scan, last_seq_scan,"
-	 " seq_tup_read, idx_scan, last_idx_scan, idx_tup_fetch, n_tup_ins,"
-	 " n_tup_upd, n_tup_del, n_tup_hot_upd, n_tup_newpage_upd, n_live_tup,"
-	 " n_dead_tup, n_mod_since_analyze, n_ins_since_vacuum," TAB_TAIL
-	 " total_vacuum_time, total_autovacuum_time, total_analyze_time,"
-	 " total_autoanalyze_time" TAB_FROM},
+	TAB_SQLS(" FROM pg_stat_user_tables ORDER BY relid")
+};
+
+/* ---- pg_stat_sys_tables (per database): the catalogs and every TOAST table ---- */
+
+/* Catalog bloat (pg_attribute, pg_class under temp-table churn) and TOAST
+ * vacuuming show only here; the columns are pg_stat_user_tables'. */
+static const struct metric_sql stat_sys_tables_sql[] = {
+	TAB_SQLS(" FROM pg_stat_sys_tables ORDER BY relid")
 };
 
 /* ---- pg_statio_user_tables (per database) ---- */
@@ -276,6 +287,102 @@ static const struct metric_sql index_sizes_sql[] = {
 	 " WHERE c.relpersistence <> 't' AND c.relkind = 'i'"
 	 " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
 	 " AND n.nspname !~ '^pg_toast' ORDER BY i.indexrelid"},
+};
+
+/* ---- sequences (per database): how close each one is to its end ---- */
+
+static const struct metric_col sequences_cols[] = {
+	{"relid", "oid", K}, {"schemaname", "text", I}, {"relname", "text", I},
+	{"data_type", "text", I}, {"start_value", "bigint", G},
+	{"min_value", "bigint", G}, {"max_value", "bigint", G},
+	{"increment_by", "bigint", G}, {"cycle", "boolean", I},
+	{"cache_size", "bigint", G}, {"last_value", "bigint", G},
+};
+
+/* pg_sequence rather than the pg_sequences view: the view reads every
+ * sequence it lists, this reads only those we may read.  last_value is
+ * NULL without SELECT or USAGE (pg_monitor has neither: grant it to see
+ * exhaustion), for an unlogged sequence on a standby (unreadable there),
+ * and before the first nextval; other sessions' temp sequences are skipped
+ * (reading them is an error). */
+static const struct metric_sql sequences_sql[] = {
+	{120000, 0,
+	 "SELECT c.oid, n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL),"
+	 " s.seqstart, s.seqmin, s.seqmax, s.seqincrement, s.seqcycle, s.seqcache,"
+	 " CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE')"
+	 "  AND NOT (c.relpersistence = 'u' AND pg_is_in_recovery())"
+	 "  THEN pg_sequence_last_value(c.oid) END"
+	 " FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid"
+	 " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	 " WHERE c.relpersistence <> 't'"
+	 " AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY c.oid"},
+};
+
+/* ---- extensions (per database): what is installed where, at which version ---- */
+
+static const struct metric_col extensions_cols[] = {
+	{"extname", "text", K}, {"extversion", "text", I},
+	{"schemaname", "text", I}, {"relocatable", "boolean", I},
+};
+
+static const struct metric_sql extensions_sql[] = {
+	{120000, 0,
+	 "SELECT e.extname::text, e.extversion, n.nspname::text, e.extrelocatable"
+	 " FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+	 " ORDER BY e.extname"},
+};
+
+/* ---- relation_options (per database): storage parameters, partitions ---- */
+
+static const struct metric_col relation_options_cols[] = {
+	{"relid", "oid", K}, {"schemaname", "text", I}, {"relname", "text", I},
+	{"relkind", "text", I}, {"relpersistence", "text", I},
+	{"partition_of", "oid", I}, {"reloptions", "text[]", I},
+	{"toast_reloptions", "text[]", I},
+};
+
+/* Only relations that differ from the defaults: per-table autovacuum
+ * settings and fillfactor (why one table vacuums unlike the others),
+ * unlogged relations, and partitions with their parent (to sum a
+ * partitioned table's sizes centrally).  A plain table has no row. */
+static const struct metric_sql relation_options_sql[] = {
+	{120000, 0,
+	 "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text,"
+	 " c.relpersistence::text, p.inhparent, c.reloptions, t.reloptions"
+	 " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+	 " LEFT JOIN pg_inherits p ON p.inhrelid = c.oid AND c.relispartition"
+	 " LEFT JOIN pg_class t ON t.oid = c.reltoastrelid"
+	 " WHERE c.relkind IN ('r', 'm', 'p', 'i', 'I') AND c.relpersistence <> 't'"
+	 " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+	 " AND n.nspname !~ '^pg_toast'"
+	 " AND (c.reloptions IS NOT NULL OR t.reloptions IS NOT NULL"
+	 "  OR c.relispartition OR c.relpersistence = 'u') ORDER BY c.oid"},
+};
+
+/* ---- foreign_keys (per database), each with whether an index serves it ---- */
+
+static const struct metric_col foreign_keys_cols[] = {
+	{"conid", "oid", K}, {"relid", "oid", I}, {"confrelid", "oid", I},
+	{"schemaname", "text", I}, {"conname", "text", I},
+	{"conkey", "smallint[]", I}, {"on_update", "text", I},
+	{"on_delete", "text", I}, {"validated", "boolean", I},
+	{"indexed", "boolean", I},
+};
+
+/* A foreign key without an index whose leading columns cover it makes
+ * every DELETE or key UPDATE on the referenced table scan the referencing
+ * one.  indkey is 0-based: its first n entries are the leading columns,
+ * and INCLUDE columns (past indnkeyatts) serve no lookup. */
+static const struct metric_sql foreign_keys_sql[] = {
+	{120000, 0,
+	 "SELECT k.oid, k.conrelid, k.confrelid, n.nspname::text, k.conname::text,"
+	 " k.conkey, k.confupdtype::text, k.confdeltype::text, k.convalidated,"
+	 " EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = k.conrelid"
+	 "  AND i.indisvalid AND i.indpred IS NULL AND i.indnkeyatts >= cardinality(k.conkey)"
+	 "  AND (i.indkey::int2[])[0:cardinality(k.conkey) - 1] @> k.conkey)"
+	 " FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace"
+	 " WHERE k.contype = 'f' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+	 " ORDER BY k.oid"},
 };
 
 /* ---- pg_stat_bgwriter (the checkpoint columns are pg_stat_checkpointer's) ---- */
@@ -893,6 +1000,18 @@ static const struct metric_def catalog[] = {
 	     NULL, 0, "table, TOAST and index bytes, relfrozenxid/relminmxid ages"),
 	SQLM("index_sizes", METRIC_DATABASE, index_sizes_cols, index_sizes_sql,
 	     NULL, 0, "index bytes and validity"),
+	SQLM("pg_stat_sys_tables", METRIC_DATABASE, stat_user_tables_cols,
+	     stat_sys_tables_sql, NULL, CUM,
+	     "the catalogs' and TOAST tables' access and vacuum counters"),
+	SQLM("sequences", METRIC_DATABASE, sequences_cols, sequences_sql, NULL, 0,
+	     "sequence bounds and last value: exhaustion ahead"),
+	SQLM("extensions", METRIC_DATABASE, extensions_cols, extensions_sql, NULL, 0,
+	     "installed extensions and their versions"),
+	SQLM("relation_options", METRIC_DATABASE, relation_options_cols,
+	     relation_options_sql, NULL, 0,
+	     "non-default storage parameters, unlogged relations, partition parents"),
+	SQLM("foreign_keys", METRIC_DATABASE, foreign_keys_cols, foreign_keys_sql,
+	     NULL, 0, "foreign keys and whether an index covers each"),
 	/* produced by pga itself: host counters (os-stats) and the csvlog */
 	HOSTM("host_cpu", host_cpu_cols, CUM, "CPU seconds by mode, per CPU and in total"),
 	HOSTM("host_load", host_load_cols, CUM, "load averages, runnable/blocked, forks"),

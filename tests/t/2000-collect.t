@@ -13,7 +13,8 @@ SOCK=$PG_SOCK_main PORT=$PG_PORT_main
 psqlq() { pg_psql main "$1" -At -c "$2"; }
 for i in $(seq -w 1 22); do echo "CREATE DATABASE d$i;"; done | pg_psql main postgres
 psqlq postgres "CREATE EXTENSION pg_stat_statements"
-pgbench -q -i -s 1 -h "$SOCK" -p "$PORT" -U postgres d01 >/dev/null 2>&1
+# fillfactor and foreign keys: rows for relation_options and foreign_keys
+pgbench -q -i -s 1 -F 90 --foreign-keys -h "$SOCK" -p "$PORT" -U postgres d01 >/dev/null 2>&1
 psqlq d02 "CREATE SEQUENCE s; SELECT nextval('s');
 	CREATE FUNCTION f(int) RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN \$1 + 1; END';
 	SELECT f(1);" >/dev/null

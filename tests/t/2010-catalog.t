@@ -15,6 +15,7 @@ for v in $VERSIONS; do
 	pg_start "v$v" "$v" "track_functions = all" "wal_level = logical" "max_replication_slots = 4"
 	pg_psql "v$v" postgres -c "CREATE EXTENSION pg_stat_statements" \
 		-c "CREATE TABLE t(a int PRIMARY KEY, b text); INSERT INTO t SELECT g, 'x' FROM generate_series(1, 100) g" \
+		-c "CREATE TABLE r(a int REFERENCES t) WITH (fillfactor = 80)" \
 		-c "CREATE SEQUENCE s; SELECT nextval('s')" \
 		-c "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN 1; END'; SELECT f()" \
 		-c "SELECT pg_create_logical_replication_slot('slot', 'test_decoding')" \

@@ -10,7 +10,8 @@ pg_start main 15 "track_functions = all"
 pg_psql main postgres -c "CREATE DATABASE app" -c "CREATE DATABASE central"
 app() { pg_psql main app -At -c "$1"; }
 q() { pg_psql main central -At -c "$1"; }
-app "CREATE EXTENSION pg_stat_statements; CREATE TABLE t (a int); CREATE TABLE u (b text)" >/dev/null
+app "CREATE EXTENSION pg_stat_statements; CREATE TABLE t (a int); CREATE TABLE u (b text);
+	CREATE TABLE p (id int PRIMARY KEY) WITH (fillfactor = 70); CREATE TABLE c (id int REFERENCES p)" >/dev/null
 SP=$TEST_TMP/spool
 cat >"$TEST_TMP/pga.conf" <<CONF
 [global]
@@ -53,6 +54,10 @@ while read -r metric _; do
 done <"$TEST_TMP/want"
 is "$(cat "$TEST_TMP/got")" "$(cat "$TEST_TMP/want")" "per metric: rows in the tables = rows in the segments"
 is "$(q "SELECT count(DISTINCT snapshot_time) FROM pga.pg_stat_database")" 3 "three snapshots"
+is "$(q "SELECT DISTINCT reloptions FROM pga.relation_options WHERE relname = 'p'")" "{fillfactor=70}" \
+	"array columns load as arrays (relation_options.reloptions)"
+is "$(q "SELECT DISTINCT conkey::text || ' ' || indexed FROM pga.foreign_keys WHERE conname = 'c_id_fkey'")" \
+	"{1} false" "foreign_keys: the key columns, and no index covers c.id"
 is "$(q "SELECT count(*) FROM pga.servers WHERE system_identifier > 0")" 1 "one server, by system identifier"
 
 # delta views

@@ -16,7 +16,7 @@
 
 static const char *const types[] = {
 	"bigint", "integer", "oid", "text", "boolean", "timestamptz",
-	"double precision", "numeric", "pg_lsn", NULL,
+	"double precision", "numeric", "pg_lsn", "text[]", "smallint[]", NULL,
 };
 
 static bool
