@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,14 @@ run_loop(struct collector *col, struct spool *sp, const struct collect_args *a)
 	uint64_t tick = 0, done = 0;
 	struct pga_err err = {0};
 
+	/* The workers are new threads every cycle, each in whichever glibc
+	 * arena it gets, and zstd resizes its workspaces as block sizes vary.
+	 * glibc raises its mmap threshold after the first large free, so those
+	 * megabyte buffers then land in the arenas and fragment them: measured
+	 * over 170 cycles of 100 databases, RSS climbed past 50 MiB.  A fixed
+	 * threshold keeps them in mmaps of their own, returned on free; RSS
+	 * then stays between 24 and 30 MiB over 200 cycles. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	while (!pga_stop_requested()) {
 		struct collect_stats st;
 		uint64_t next;
@@ -190,6 +199,9 @@ run_loop(struct collector *col, struct spool *sp, const struct collect_args *a)
 			return pga_cli_error(&err);
 		if (spool_tick(sp, &err) < 0)
 			return pga_cli_error(&err);
+		/* what the cycle freed in the arenas goes back to the kernel too,
+		 * so an idle loop between cycles holds only what it keeps */
+		malloc_trim(0);
 		if (a->cycles > 0 && done >= (uint64_t)a->cycles)
 			break;
 		next = (uint64_t)((pga_mono_us() - t0) / a->interval) + 1;
