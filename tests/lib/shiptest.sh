@@ -20,9 +20,10 @@ S3SRV_BIN=$REPO_DIR/.deps/npm/s3rver/node_modules/.bin/s3rver
 S3SRV_PID=
 AWS_BIN=/usr/bin/aws
 
-wait_http() {	# URL: until anything answers (max ~15 s)
+wait_http() {	# URL [PID]: until anything answers (max ~15 s), or PID died
 	for _ in $(seq 1 150); do
 		curl -s -o /dev/null --max-time 1 "$1" && return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.1
 	done
 	return 1
@@ -36,11 +37,7 @@ _s3srv_launch() {	# until it answers, or it died (a port lost to a race)
 	"$S3SRV_BIN" -d "$TEST_TMP/s3rver" -a 127.0.0.1 -p "$S3_PORT" -s "${args[@]}" \
 		>>"$TEST_TMP/s3rver.log" 2>&1 &
 	S3SRV_PID=$!
-	for _ in $(seq 1 150); do
-		curl -s -o /dev/null --max-time 1 "$S3_URL/" && return 0
-		kill -0 "$S3SRV_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_http "$S3_URL/" "$S3SRV_PID" && return 0
 	s3srv_stop
 	return 1
 }
