@@ -15,32 +15,32 @@ AZURITE_PID=
 
 azurite_available() { [ -x "$AZURITE_BIN" ] && command -v node >/dev/null; }
 
-azurite_start() {
-	local dir=$TEST_TMP/azurite port i
-	mkdir -p "$dir"
-	for _ in 1 2 3 4 5; do
-		port=$(free_port) || return 1
-		"$AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir" \
-			--skipApiVersionCheck --loose --disableTelemetry \
-			--debug "$dir/debug.log" >"$dir/server.log" 2>&1 &
-		AZURITE_PID=$!
-		for i in $(seq 1 300); do
-			if grep -q "successfully listens" "$dir/server.log" 2>/dev/null; then
-				AZURITE_PORT=$port
-				AZURITE_URL=http://127.0.0.1:$port
-				export AZURE_STORAGE_ACCOUNT=devstoreaccount1
-				export AZURE_STORAGE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-				at_exit azurite_stop
-				return 0
-			fi
-			kill -0 "$AZURITE_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$AZURITE_PID" 2>/dev/null
-		wait "$AZURITE_PID" 2>/dev/null
+_azurite_try() {	# PORT: until it listens, or it died (the port was taken)
+	local dir=$TEST_TMP/azurite
+	"$AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$1" --location "$dir" \
+		--skipApiVersionCheck --loose --disableTelemetry \
+		--debug "$dir/debug.log" >"$dir/server.log" 2>&1 &
+	AZURITE_PID=$!
+	for _ in $(seq 1 300); do
+		grep -q "successfully listens" "$dir/server.log" 2>/dev/null && return 0
+		kill -0 "$AZURITE_PID" 2>/dev/null || break
+		sleep 0.1
 	done
-	diag "azurite did not start: $(tail -n 5 "$dir/server.log")"
+	azurite_stop
 	return 1
+}
+
+azurite_start() {
+	mkdir -p "$TEST_TMP/azurite"
+	if ! on_free_port _azurite_try; then
+		diag "azurite did not start: $(tail -n 5 "$TEST_TMP/azurite/server.log")"
+		return 1
+	fi
+	AZURITE_PORT=$FREE_PORT
+	AZURITE_URL=http://127.0.0.1:$AZURITE_PORT
+	export AZURE_STORAGE_ACCOUNT=devstoreaccount1
+	export AZURE_STORAGE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+	at_exit azurite_stop
 }
 
 azurite_stop() {

@@ -65,20 +65,18 @@ max_connections = 200
 log_min_messages = warning
 CONF
 	for extra in "$@"; do echo "$extra" >>"$data/postgresql.conf"; done
-	for _ in 1 2 3 4 5; do
-		port=$(free_port) || break
-		if _pg_try_start "$name" "$bin" "$data" "$sock" "$port"; then
-			printf -v "PG_PORT_$name" %s "$port"
-			printf -v "PG_SOCK_$name" %s "$sock"
-			printf -v "PG_DATA_$name" %s "$data"
-			printf -v "PG_BIN_$name" %s "$bin"
-			at_exit "as_pg_user '$bin/pg_ctl' -D '$data' -m immediate stop"
-			if [ -z "${PGHOST:-}" ]; then
-				export PGHOST=$sock PGPORT=$port PGUSER=postgres PGDATABASE=postgres
-			fi
-			return 0
+	if on_free_port _pg_try_start "$name" "$bin" "$data" "$sock"; then
+		port=$FREE_PORT
+		printf -v "PG_PORT_$name" %s "$port"
+		printf -v "PG_SOCK_$name" %s "$sock"
+		printf -v "PG_DATA_$name" %s "$data"
+		printf -v "PG_BIN_$name" %s "$bin"
+		at_exit "as_pg_user '$bin/pg_ctl' -D '$data' -m immediate stop"
+		if [ -z "${PGHOST:-}" ]; then
+			export PGHOST=$sock PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 		fi
-	done
+		return 0
+	fi
 	echo "Bail out! could not start PostgreSQL $version ($name): $(tail -5 "$TEST_TMP/pg-$name/server.log" 2>/dev/null)"
 	exit 1
 }

@@ -42,15 +42,13 @@ _s3srv_launch() {	# until it answers, or it died (a port lost to a race)
 	return 1
 }
 
-s3srv_start() {	# a new port when the chosen one was taken meanwhile
+_s3srv_try() { S3_PORT=$1 S3_URL=http://127.0.0.1:$1; _s3srv_launch; }
+
+s3srv_start() {
 	S3_BUCKETS="$*"
 	mkdir -p "$TEST_TMP/s3rver"
 	at_exit s3srv_stop
-	for _ in 1 2 3 4 5; do
-		S3_PORT=$(free_port) || return 1
-		S3_URL=http://127.0.0.1:$S3_PORT
-		_s3srv_launch && return 0
-	done
+	on_free_port _s3srv_try && return 0
 	diag "s3rver did not start: $(tail -5 "$TEST_TMP/s3rver.log")"
 	return 1
 }

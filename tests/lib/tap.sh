@@ -121,6 +121,17 @@ free_port() {
 	return 1
 }
 
+# on_free_port CMD [ARGS...]: run CMD ARGS... PORT on a fresh free port until
+# it succeeds, at most 5 times (another test may bind the port between the
+# probe and the server's bind); sets FREE_PORT to the port that worked.
+on_free_port() {
+	for _ in 1 2 3 4 5; do
+		FREE_PORT=$(free_port) || return 1
+		"$@" "$FREE_PORT" && return 0
+	done
+	return 1
+}
+
 # Run a program as the unprivileged server user when we are root.
 as_pg_user() {
 	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
