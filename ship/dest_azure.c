@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "ship/azure_auth.h"
+#include "ship/base64.h"
 #include "ship/dest_int.h"
 #include "ship/http.h"
 #include "ship/sigv4.h"
@@ -106,7 +107,7 @@ az_validate(const struct pga_dest *cfg, struct pga_err *err)
 	if ((key == NULL || *key == '\0') && (sas == NULL || *sas == '\0'))
 		return pga_fail(err, PGA_EINVAL,
 				"no credentials: set account-key or sas-token (or AZURE_STORAGE_KEY)");
-	if (key != NULL && *key != '\0' && http_base64_decode(key, raw, sizeof(raw)) <= 0) {
+	if (key != NULL && *key != '\0' && base64_decode(key, raw, sizeof(raw)) <= 0) {
 		explicit_bzero(raw, sizeof(raw));
 		return pga_fail(err, PGA_EINVAL, "account-key is not valid base64");
 	}
@@ -207,7 +208,7 @@ az_open(struct dest **out, const struct pga_dest *cfg, struct pga_err *err)
 struct az_hdrs {
 	const char *lines[AZ_MAX_HEADERS];
 	size_t n;
-	struct azure_header sig[AZ_MAX_HEADERS];
+	struct sign_header sig[AZ_MAX_HEADERS];
 	size_t nsig;
 	char arena[AZ_HDR_ARENA];
 	size_t used;
@@ -368,7 +369,7 @@ az_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 		goto out;
 	}
 	pga_hex(up->sha256, PGA_SHA256_LEN, sha_hex);
-	http_base64(up->md5, sizeof(up->md5), md5_b64);
+	base64_encode(up->md5, sizeof(up->md5), md5_b64, sizeof(md5_b64));
 	snprintf(len, sizeof(len), "%" PRIu64, up->size);
 	hdr(&h, "Content-Length", len, false);
 	hdr(&h, "Content-MD5", md5_b64, true);

@@ -33,6 +33,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "ship/base64.h"
 #include "ship/dest_int.h"
 #include "ship/s3_int.h"
 #include "ship/sigv4.h"
@@ -397,7 +398,7 @@ s3_teardown(struct s3_dest *d)
 struct s3_hdrs {
 	const char *lines[S3_MAX_HEADERS];
 	size_t n;
-	struct sigv4_header sig[S3_MAX_HEADERS];
+	struct sign_header sig[S3_MAX_HEADERS];
 	size_t nsig;
 	char arena[S3_HDR_ARENA];
 	size_t used;
@@ -612,7 +613,7 @@ put_once(struct s3_dest *d, const struct dest_upload *up, int fd, bool create_on
 	if (rc < 0)
 		return rc;
 	pga_hex(up->sha256, PGA_SHA256_LEN, sha_hex);
-	http_base64(up->md5, sizeof(up->md5), md5_b64);
+	base64_encode(up->md5, sizeof(up->md5), md5_b64, sizeof(md5_b64));
 	hdr_add(&h, "Content-MD5", md5_b64, true);
 	hdr_add(&h, "Content-Type", "application/octet-stream", true);
 	if (create_only)

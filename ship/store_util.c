@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "ship/store_util.h"
 #include "common/fsutil.h"
+#include "ship/base64.h"
 #include "ship/dest.h"
 #include "ship/sigv4.h"
 
@@ -153,7 +154,7 @@ store_md5_from_b64(const char *b64, struct store_seen *seen)
 {
 	uint8_t md5[32];
 
-	if (http_base64_decode(b64, md5, sizeof(md5)) == 16) {
+	if (base64_decode(b64, md5, sizeof(md5)) == 16) {
 		memcpy(seen->md5, md5, 16);
 		seen->have_md5 = true;
 	}
