@@ -1,11 +1,9 @@
-/* Shared object-store helpers; see store_util.h. */
+/*
+ * Reading object stores' answers: errors, HEAD headers, listings; pure
+ * functions over a received response (objstore.h), fuzzed through
+ * tests/fuzz/fuzz_xml.c.
+ */
 #define _GNU_SOURCE
-#include "ship/store_util.h"
-#include "common/fsutil.h"
-#include "ship/base64.h"
-#include "ship/dest.h"
-#include "ship/sigv4.h"
-
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +11,16 @@
 #include <strings.h>
 #include <time.h>
 
+#include <bsd/string.h>
+
+#include "common/fsutil.h"
 #include "common/units.h"
+#include "ship/base64.h"
+#include "ship/objstore.h"
+#include "ship/xml_tag.h"
+#include "spool/segment.h"
+
+/* ---- errors ---- */
 
 static bool
 transient_code(const char *code)
@@ -38,6 +45,18 @@ looks_like_skew(const char *code, const char *msg)
 	       strcasestr(msg, "too old") != NULL || strcmp(code, "RequestExpired") == 0;
 }
 
+/* An HTTP date (RFC 1123) in microseconds; 0 when it is not one. */
+static int64_t
+http_date(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strptime(s, "%a, %d %b %Y %H:%M:%S", &tm) == NULL)
+		return 0;
+	return (int64_t)timegm(&tm) * PGA_USEC_PER_SEC;
+}
+
 static int
 skew_error(struct pga_err *err, const char *what, const char *op, const char *name,
 	   const struct http_response *rs, const char *code)
@@ -46,7 +65,7 @@ skew_error(struct pga_err *err, const char *what, const char *op, const char *na
 	int64_t server = 0;
 
 	if (http_header(rs, "date", date, sizeof(date)) != NULL)
-		server = store_http_date(date);
+		server = http_date(date);
 	if (server != 0) {
 		int64_t off = (server - pga_now_us()) / PGA_USEC_PER_SEC;
 
@@ -62,16 +81,16 @@ skew_error(struct pga_err *err, const char *what, const char *op, const char *na
 }
 
 int
-store_http_error(struct pga_err *err, const char *what, const char *op,
-		 const char *name, const struct http_response *rs)
+objstore_http_error(struct pga_err *err, const char *what, const char *op,
+		    const char *name, const struct http_response *rs)
 {
 	char code[128] = "", msg[256] = "", region[64];
 	long st = rs->status;
 	int cls;
 
-	if (store_xml_tag(rs->body, "Code", code, sizeof(code)) == NULL)
+	if (xml_tag(rs->body, "Code", code, sizeof(code)) == NULL)
 		snprintf(code, sizeof(code), "HTTP %ld", st);
-	store_xml_tag(rs->body, "Message", msg, sizeof(msg));
+	xml_tag(rs->body, "Message", msg, sizeof(msg));
 	msg[strcspn(msg, "\r\n")] = '\0';	/* Azure appends RequestId and Time lines */
 	if (msg[0] == '\0')	/* Azure HEAD errors carry it in a header */
 		http_header(rs, "x-ms-error-code", msg, sizeof(msg));
@@ -86,55 +105,10 @@ store_http_error(struct pga_err *err, const char *what, const char *op,
 			msg[0] ? ": " : "", msg);
 }
 
+/* ---- what a HEAD says ---- */
+
 static void
-xml_decode(const char *in, size_t n, char *out)
-{
-	static const struct { const char *ent; char c; } ents[] = {
-		{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''},
-	};
-	size_t o = 0;
-
-	for (size_t i = 0; i < n;) {
-		size_t k;
-
-		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
-			size_t el = strlen(ents[k].ent);
-
-			if (i + el <= n && strncmp(in + i, ents[k].ent, el) == 0) {
-				out[o++] = ents[k].c;
-				i += el;
-				break;
-			}
-		}
-		if (k == sizeof(ents) / sizeof(ents[0]))
-			out[o++] = in[i++];
-	}
-	out[o] = '\0';
-}
-
-const char *
-store_xml_tag(const char *p, const char *tag, char *out, size_t cap)
-{
-	char open[64], close[64];
-	const char *s, *e;
-
-	snprintf(open, sizeof(open), "<%s>", tag);
-	snprintf(close, sizeof(close), "</%s>", tag);
-	if (cap > 0)
-		out[0] = '\0';
-	s = strstr(p, open);
-	if (s == NULL)
-		return NULL;
-	s += strlen(open);
-	e = strstr(s, close);
-	if (e == NULL || (size_t)(e - s) >= cap)
-		return NULL;
-	xml_decode(s, (size_t)(e - s), out);
-	return e + strlen(close);
-}
-
-void
-store_md5_from_etag(const char *etag, struct store_seen *seen)
+md5_from_etag(const char *etag, struct objstore_seen *seen)
 {
 	char hex[33];
 	size_t n = 0;
@@ -149,8 +123,8 @@ store_md5_from_etag(const char *etag, struct store_seen *seen)
 		seen->have_md5 = true;
 }
 
-void
-store_md5_from_b64(const char *b64, struct store_seen *seen)
+static void
+md5_from_b64(const char *b64, struct objstore_seen *seen)
 {
 	uint8_t md5[32];
 
@@ -160,9 +134,35 @@ store_md5_from_b64(const char *b64, struct store_seen *seen)
 	}
 }
 
+void
+objstore_read_head(const struct http_response *rs, const char *meta_prefix,
+		   struct objstore_seen *seen)
+{
+	char v[256], hdr[64];
+	char *md5;
+
+	memset(seen, 0, sizeof(*seen));
+	if (http_header(rs, "content-length", v, sizeof(v)) != NULL)
+		seen->obj.size = strtoull(v, NULL, 10);
+	snprintf(hdr, sizeof(hdr), "%ssha256", meta_prefix);
+	if (http_header(rs, hdr, v, sizeof(v)) != NULL && strlen(v) == 64 &&
+	    pga_unhex(v, seen->obj.sha256, PGA_SHA256_LEN) == 0)
+		seen->obj.have_sha256 = true;
+	if (http_header(rs, "x-goog-hash", v, sizeof(v)) != NULL &&
+	    (md5 = strstr(v, "md5=")) != NULL) {
+		md5 += 4;
+		md5[strcspn(md5, ", ")] = '\0';
+		md5_from_b64(md5, seen);
+	}
+	if (!seen->have_md5 && http_header(rs, "content-md5", v, sizeof(v)) != NULL)
+		md5_from_b64(v, seen);
+	if (!seen->have_md5 && http_header(rs, "etag", v, sizeof(v)) != NULL)
+		md5_from_etag(v, seen);
+}
+
 int
-store_compare(const char *what, const char *name, const struct store_seen *seen,
-	      const struct dest_upload *up, struct pga_err *err)
+objstore_compare(const char *what, const char *name, const struct objstore_seen *seen,
+		 const struct dest_upload *up, struct pga_err *err)
 {
 	if (seen->obj.size != up->size)
 		return pga_fail(err, PGA_ECONFLICT,
@@ -188,77 +188,52 @@ store_compare(const char *what, const char *name, const struct store_seen *seen,
 			"(no sha256 metadata, no plain md5)", what, name);
 }
 
-int
-store_buf_sink(void *ctx, const void *buf, size_t len, struct pga_err *err)
+/* ---- listings ---- */
+
+/* Where the page after this one starts: "" when this is the last. */
+static int
+next_marker(const struct objstore_list_syntax *syn, const char *xml, const char *last,
+	    struct objstore_page *pg, const char *what, struct pga_err *err)
 {
-	struct store_buf *b = ctx;
+	char trunc[16];
 
-	if (b->len + len + 1 > b->max)
-		return pga_fail(err, PGA_EREMOTE, "response larger than %zu bytes", b->max);
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 65536;
-		char *p;
-
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		if (cap > b->max)
-			cap = b->max;
-		p = realloc(b->p, cap);
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, buf, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-void
-store_buf_free(struct store_buf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
-int64_t
-store_http_date(const char *s)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%a, %d %b %Y %H:%M:%S", &tm);
-	if (end == NULL)
+	if (syn->next != NULL) {
+		if (xml_tag(xml, syn->next, pg->marker, sizeof(pg->marker)) == NULL)
+			pg->marker[0] = '\0';
 		return 0;
-	return (int64_t)timegm(&tm) * PGA_USEC_PER_SEC;
-}
-
-int
-store_object_path(const char *base_path, const char *prefix, const char *name,
-		  const char *what, char *path, size_t cap, struct pga_err *err)
-{
-	char key[2048], enc[6144];
-	int rc;
-
-	if (!dest_name_safe(name))
-		return pga_fail(err, PGA_EINVAL, "%s: unsafe object name '%s'", what, name);
-	rc = pga_path(key, sizeof(key), err, "%s%s", prefix, name);
-	if (rc == 0)
-		rc = sigv4_uri_encode(key, 1, enc, sizeof(enc), err);
-	if (rc == 0)
-		rc = pga_path(path, cap, err, "%s/%s", base_path, enc);
-	return rc;
-}
-
-int
-store_list_ignore(void *ctx, const char *name, uint64_t size, struct pga_err *err)
-{
-	(void)ctx;
-	(void)name;
-	(void)size;
-	(void)err;
+	}
+	pg->marker[0] = '\0';
+	if (xml_tag(xml, "IsTruncated", trunc, sizeof(trunc)) == NULL ||
+	    strcmp(trunc, "true") != 0)
+		return 0;
+	if (pg->items == 0)
+		return pga_fail(err, PGA_EREMOTE, "%s: listing is truncated but empty", what);
+	strlcpy(pg->marker, last, sizeof(pg->marker));
 	return 0;
+}
+
+int
+objstore_list_page_parse(const struct objstore_list_syntax *syn, const char *xml,
+			 const char *prefix, struct objstore_page *pg, dest_list_fn fn,
+			 void *ctx, const char *what, struct pga_err *err)
+{
+	size_t plen = strlen(prefix);
+	char item[4096], name[2048], size[32];
+	const char *p = xml;
+	int rc = 0;
+
+	pg->items = 0;
+	name[0] = '\0';
+	while (rc == 0 && (p = xml_tag(p, syn->item, item, sizeof(item))) != NULL) {
+		if (xml_tag(item, syn->name, name, sizeof(name)) == NULL ||
+		    xml_tag(item, syn->size, size, sizeof(size)) == NULL)
+			return pga_fail(err, PGA_EREMOTE, "%s: malformed listing", what);
+		pg->items++;
+		if (strncmp(name, prefix, plen) == 0 &&
+		    seg_name_parse(name + plen, NULL, 0, NULL, NULL) == 0)
+			rc = fn(ctx, name + plen, strtoull(size, NULL, 10), err);
+	}
+	if (rc == 0)
+		rc = next_marker(syn, xml, name, pg, what, err);
+	return rc;
 }
