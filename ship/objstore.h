@@ -228,7 +228,8 @@ struct objstore_page {
 };
 /*
  * One page of a listing: fn gets every segment name under prefix (without
- * it) and its size; pg says where the next page starts.  A page that is
+ * it) that dest_name_safe() accepts, and its size; pg says where the next
+ * page starts.  A page that is
  * malformed, or truncated without any object, is PGA_EREMOTE.
  */
 int objstore_list_page_parse(const struct objstore_list_syntax *syn, const char *xml,

@@ -229,7 +229,8 @@ objstore_list_page_parse(const struct objstore_list_syntax *syn, const char *xml
 		    xml_tag(item, syn->size, size, sizeof(size)) == NULL)
 			return pga_fail(err, PGA_EREMOTE, "%s: malformed listing", what);
 		pg->items++;
-		if (strncmp(name, prefix, plen) == 0 &&
+		/* only names we could fetch back: a foreign or hostile key is skipped */
+		if (strncmp(name, prefix, plen) == 0 && dest_name_safe(name + plen) &&
 		    seg_name_parse(name + plen, NULL, 0, NULL, NULL) == 0)
 			rc = fn(ctx, name + plen, strtoull(size, NULL, 10), err);
 	}

@@ -391,6 +391,8 @@ collect_name(void *ctx, const char *name, uint64_t size, struct pga_err *err)
 
 #define SEG1 "c1/2026/11/25/0000000000000001-20261125T213407Z.pga.zst"
 #define SEG2 "c1/2026/11/25/0000000000000002-20261125T213507Z.pga.zst"
+#define LONG_DIR "0123456789012345678901234567890123456789012345678901234567890123456789/" \
+		 "0123456789012345678901234567890123456789012345678901234567890123456789/"
 
 static void
 test_list_page(void **state)
@@ -405,6 +407,8 @@ test_list_page(void **state)
 		"<Contents><Key>other/" SEG2 "</Key><Size>11</Size></Contents>"
 		"<Contents><Key>p/not-a-segment</Key><Size>12</Size></Contents>"
 		"<Contents><Key>p/" SEG2 "</Key><Size>13</Size></Contents>"
+		"<Contents><Key>p/../" SEG1 "</Key><Size>14</Size></Contents>"
+		"<Contents><Key>p/" LONG_DIR SEG1 "</Key><Size>15</Size></Contents>"
 		"<Contents><Key>p/zz&amp;last</Key><Size>1</Size></Contents>"
 		"</ListBucketResult>";
 
@@ -412,11 +416,12 @@ test_list_page(void **state)
 	assert_int_equal(dest_lookup("azure://a/c", &az, &err), 0);
 	assert_int_equal(objstore_list_page_parse(&s3->store->list, xml, "p/", &pg, collect_name,
 						  &c, "d", &err), 0);
+	/* other prefixes, foreign names, "..", and names too long to be ours are skipped */
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.names[0], SEG1);
 	assert_int_equal(c.sizes[0], 10);
 	assert_string_equal(c.names[1], SEG2);
-	assert_int_equal(pg.items, 5);
+	assert_int_equal(pg.items, 7);
 	/* S3 v1: the next page starts after the last name of this one, whatever it is */
 	assert_string_equal(pg.marker, "p/zz&last");
 	/* not truncated: done */
