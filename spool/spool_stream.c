@@ -113,10 +113,11 @@ lose(struct spool_stream *s, int how, const struct pga_err *err)
 static void
 log_lost(const struct spool_stream *s, int how, const char *why)
 {
-	log_warn("block '%s' of target '%s'%s%s%s %s: %s", s->meta.metric, s->meta.target,
-		 s->meta.database[0] ? " database '" : "", s->meta.database,
-		 s->meta.database[0] ? "'" : "", how == REFUSED ? "refused" : "not written",
-		 why);
+	log_warn("block '%s'%s%s%s%s%s%s %s: %s", s->meta.metric,
+		 s->meta.target[0] ? " of target '" : "", s->meta.target,
+		 s->meta.target[0] ? "'" : "", s->meta.database[0] ? " database '" : "",
+		 s->meta.database, s->meta.database[0] ? "'" : "",
+		 how == REFUSED ? "refused" : "not written", why);
 }
 
 static int

@@ -55,6 +55,10 @@ out = b','.join((b'"' + v.replace(b'"', b'""') + b'"') if i in text and v else v
 open(sys.argv[1], 'wb').write(out + b'\n')
 PY
 
+# a host (here a socket directory) named with a byte that is not UTF-8
+BADHOST=$TEST_TMP/sock$'\xe9'
+ln -s "$PG_SOCK_main" "$BADHOST"
+
 SP=$TEST_TMP/spool
 cat >"$TEST_TMP/pga.conf" <<CONF
 [global]
@@ -65,7 +69,7 @@ central = $(pg_conninfo main central)
 conninfo = $(pg_conninfo main '*')
 csvlog = $LOG
 [target:fake]
-conninfo = $(pg_conninfo main postgres)
+conninfo = host=$BADHOST port=$PG_PORT_main user=postgres dbname=postgres
 csvlog = $FAKE
 CONF
 export PGA_CONFIG=$TEST_TMP/pga.conf
@@ -80,7 +84,7 @@ detail=$(sed -n 's/.*values held bytes that are not UTF-8, written as \\xNN: //p
 ok $([ "${total:-0}" -ge 20 ]; echo $?) "the summary counts the escaped values ($total)"
 is "$(echo "$detail" | tr ',' '\n' | awk '{ s += $NF } END { print s }')" "$total" \
 	"the per-metric figures add up to the total ($detail)"
-like "$detail" "block headers 1" "the database name in block headers counts once"
+like "$detail" "block headers 2" "the database name and the host in block headers count once each"
 run_ok "a second cycle" pga collect
 is "$(grep -c 'values held bytes that are not UTF-8' "$ERR")" 1 "one warning again, not one per value"
 total2=$(sed -n 's/.*cycle 1: .*; \([0-9]*\) values escaped.*/\1/p' "$ERR")
@@ -90,6 +94,8 @@ is "$(pga spool ls | awk '$1 == "values_escaped" { print $2 }')" $((total + tota
 	"the persistent counter values_escaped adds both cycles"
 is "$(helper seg-blocks "$SP" | awk -F'\t' '$1 == "pg_stat_user_tables" { print $3 }' | sort | grep -c '^d\\xe9b$')" 2 \
 	"block headers carry the database name escaped"
+is "$(helper seg-blocks "$SP" | awk -F'\t' '$2 == "fake" { print $8 }' | sort -u)" "$TEST_TMP/sock\\xe9" \
+	"and the host"
 
 run_ok "load into a UTF8 central database" pga load --init
 run_ok "load" pga load --json
@@ -107,6 +113,7 @@ is "$(rel sa 'lone\x80cont')" 2 "a lone continuation byte"
 is "$(rel sa 'good café')" 2 "valid UTF-8 in a SQL_ASCII database passes unchanged"
 is "$(rel 'd\xe9b' inside)" 2 "the database named d<e9>b is collected, its name escaped"
 is "$(rel l1 'café')" 2 "LATIN1: the server converts, é arrives as UTF-8 é"
+is "$(q "SELECT count(*) FROM pga.servers WHERE host = '$TEST_TMP/sock\xe9'")" 1 "the escaped host names a server"
 is "$(q "SELECT encode(convert_to(relname, 'UTF8'), 'hex') FROM pga.pg_stat_user_tables WHERE dbname = 'l1' LIMIT 1")" \
 	"636166c3a9" "byte for byte (63 61 66 c3 a9)"
 is "$(rel w1 'w\x81x')" 2 "WIN1252: a byte with no UTF-8 equivalent is read unconverted and escaped"
