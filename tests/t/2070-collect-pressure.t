@@ -155,6 +155,9 @@ unlike "$(last_err)" "info: cycle 1:" "no cycle ran"
 is "$(refused cycles_failed)" "$FAILS" "and yet it is counted in cycles_failed"
 collect 0 "then it recovers"
 exact "failed seals"
+pga status >"$OUT" 2>&1
+is "$(awk '$1 == "cycles_failed" { print $2 }' "$OUT") $(awk '$1 == "snapshots_partial" { print $2 }' "$OUT")" \
+	"$FAILS $(refused snapshots_partial)" "pga status shows failed cycles and partial snapshots"
 
 collect 0 "the chain update fails once: retried at close" FAILWRITE_MATCH="$SPOOL/chain/" \
 	FAILWRITE_AFTER=0 FAILWRITE_ERRNO=EIO FAILWRITE_TIMES=1
