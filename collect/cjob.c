@@ -33,7 +33,6 @@
 #define TEXTS_NEW_LIMIT 10000000
 /* Text the server cannot convert to UTF-8 is read unconverted, then escaped. */
 #define RAW_ENCODING "SELECT set_config('client_encoding', 'SQL_ASCII', true); "
-#define UTF8_ENCODING "SELECT set_config('client_encoding', 'UTF8', true)"
 
 /* ---- sessions ---- */
 
@@ -559,7 +558,10 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 			rc = copy_metric(w, s, m, sql, v, scan, pre, true, err);
 		if (rc == 0) {
 			__atomic_add_fetch(&s->t->unconverted, 1, __ATOMIC_RELAXED);
-			return cpg_exec(s->conn, UTF8_ENCODING, s->t->deadline, NULL, 0, &n, err);
+			/* back to the session's encoding: a COPY TO leaves nothing else
+			 * to undo, its rows are already here */
+			return cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline, NULL,
+					0, &n, err);
 		}
 	}
 	return rc < 0 ? copy_failed(w, s, m, rc, err) : 0;

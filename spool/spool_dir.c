@@ -506,7 +506,6 @@ spool_counters_add_first(struct spool *sp, const struct spool_counters *delta,
 int
 spool_counters_retry(struct spool *sp, struct pga_err *err)
 {
-	static const struct spool_counters zero;
 	char lost[1024] = "";
 	size_t n = 0;
 	int rc;
@@ -517,7 +516,7 @@ spool_counters_retry(struct spool *sp, struct pga_err *err)
 		memset(&sp->unsaved, 0, sizeof(sp->unsaved));
 	} else {
 		for (int i = 0; i < SC__COUNT && n < sizeof(lost) - 64; i++)
-			if (sp->unsaved.v[i] != zero.v[i])
+			if (sp->unsaved.v[i] != 0)
 				n += (size_t)snprintf(lost + n, sizeof(lost) - n, "%s%s +%" PRIu64,
 						      n ? ", " : "", counter_names[i],
 						      sp->unsaved.v[i]);

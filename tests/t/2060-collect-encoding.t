@@ -33,7 +33,7 @@ printf '%s\n' 'CREATE EXTENSION pg_stat_statements;' \
 	'CREATE DATABASE "d'$'\xe9''b";' | raw SQL_ASCII sa >/dev/null
 raw SQL_ASCII $'d\xe9b' -c 'CREATE TABLE inside (a int)'
 printf 'CREATE TABLE "caf\xe9" (a int);\n' | raw LATIN1 l1
-printf 'CREATE TABLE "w\x81x" (a int);\n' | raw WIN1252 w1
+printf 'CREATE TABLE "w\x81x" (a int); CREATE SEQUENCE "s\xe9q";\n' | raw WIN1252 w1
 # a refused connection: the server writes the startup packet's user to csvlog
 psql -X "host=$PG_SOCK_main port=$PG_PORT_main dbname=postgres user=bad"$'\xff\xfe'"user" \
 	-c 'SELECT 1' >/dev/null 2>&1
@@ -117,6 +117,13 @@ is "$(q "SELECT count(*) FROM pga.servers WHERE host = '$TEST_TMP/sock\xe9'")" 1
 is "$(q "SELECT encode(convert_to(relname, 'UTF8'), 'hex') FROM pga.pg_stat_user_tables WHERE dbname = 'l1' LIMIT 1")" \
 	"636166c3a9" "byte for byte (63 61 66 c3 a9)"
 is "$(rel w1 'w\x81x')" 2 "WIN1252: a byte with no UTF-8 equivalent is read unconverted and escaped"
+is "$(q "SELECT count(*) FROM pga.pg_statio_user_sequences WHERE dbname = 'w1' AND relname = 'séq'")" 2 \
+	"the session converts again after that metric (é of WIN1252 arrives as UTF-8 é)"
+is "$(q "SELECT sum(metrics_unconverted) FROM pga.snapshot_status")" \
+	"$(q "SELECT (SELECT count(*) FROM pga.pg_stat_user_tables WHERE relname = 'w\x81x')
+	      + (SELECT count(*) FROM pga.pg_statio_user_tables WHERE relname = 'w\x81x')
+	      + (SELECT count(*) FROM pga.table_sizes WHERE relname = 'w\x81x')")" \
+	"snapshot_status counts each metric read unconverted"
 is "$(q "SELECT count(*) FROM pga.table_sizes WHERE dbname = 'sa' AND relname = 't\xe9st'")" 2 \
 	"other metrics of the same database too"
 is "$(q "SELECT count(*) FROM pga.pg_stat_statements_texts WHERE strpos(query, 'AS \"col\xe9\xff\"') > 0")" 2 \
