@@ -124,16 +124,52 @@ summary(uint64_t cycle, const struct collect_stats *st)
 	pga_format_size(st->bytes, size, sizeof(size));
 	log_info("cycle %" PRIu64 ": targets %u ok, %u failed, %u skipped; %" PRIu64
 		 " databases, %" PRIu64 " blocks, %" PRIu64 " rows, %s; %" PRIu64
-		 " metric errors; %.3f s%s", cycle, st->targets_ok, st->targets_failed,
+		 " metric errors; snapshots %u complete, %u partial; %" PRIu64
+		 " values escaped%s%s%s; %.3f s%s", cycle, st->targets_ok, st->targets_failed,
 		 st->targets_skipped, st->databases, st->blocks, st->rows, size,
-		 st->metric_errors, (double)st->elapsed_us / 1e6,
+		 st->metric_errors, st->snapshots_complete, st->snapshots_partial,
+		 st->values_escaped, st->escaped_detail[0] ? " (" : "", st->escaped_detail,
+		 st->escaped_detail[0] ? ")" : "", (double)st->elapsed_us / 1e6,
 		 st->interrupted ? " (interrupted)" : "");
+}
+
+/*
+ * A cycle that failed before it could collect (the spool would not open,
+ * the configuration is wrong), or whose spool failed only when closing,
+ * is counted all the same: through a reader's handle, the writer's is gone.
+ * One that found another writer running was skipped, not failed.
+ */
+static void
+count_lost_cycle(const char *path, bool skipped, bool cycle_counted)
+{
+	struct spool_counters d = {0};
+	struct pga_err err = {0};
+	struct spool *sp = NULL;
+	int rc;
+
+	if (skipped)
+		d.v[SC_CYCLES_SKIPPED] = 1;
+	else
+		d.v[SC_CYCLES_FAILED] = 1;
+	d.v[SC_CYCLES] = !skipped && !cycle_counted;
+	rc = spool_open(&sp, path, &err);
+	if (rc == PGA_ENOTFOUND)
+		return;		/* no spool yet: nothing to count in, the error said it */
+	if (rc == 0)
+		rc = spool_counters_add(sp, &d, &err);
+	if (rc == 0) {
+		spool_free(sp);
+		return;
+	}
+	if (sp != NULL && spool_close(sp, &err) == 0)
+		return;
+	log_error("the %s cycle is not counted: %s", skipped ? "skipped" : "failed", err.msg);
 }
 
 static int
 cycle_status(const struct collect_stats *st)
 {
-	if (st->blocks == 0)
+	if (st->failed)
 		return PGA_EXIT_FAIL;
 	if (st->targets_failed > 0 || st->metric_errors > 0 || st->interrupted)
 		return PGA_EXIT_PARTIAL;
@@ -175,7 +211,8 @@ count_skipped(struct spool *sp, uint64_t skipped)
  * starts on the first tick after it ended.
  */
 static int
-run_loop(struct collector *col, struct spool *sp, const struct collect_args *a)
+run_loop(struct collector *col, struct spool *sp, const struct collect_args *a,
+	 bool *last_failed)
 {
 	int64_t t0 = pga_mono_us();
 	uint64_t tick = 0, done = 0;
@@ -194,6 +231,7 @@ run_loop(struct collector *col, struct spool *sp, const struct collect_args *a)
 		uint64_t next;
 		int rc = collector_cycle(col, &st, &err);
 
+		*last_failed = st.failed;
 		summary(++done, &st);
 		if (rc < 0)
 			return pga_cli_error(&err);
@@ -227,10 +265,14 @@ open_spool(const struct collect_args *a, struct pga_ctx *ctx, struct spool **sp)
 	rc = spool_open_writer(sp, a->spool, &so, &err);
 	if (rc == PGA_ELOCKED) {
 		log_error("another pga collect (or spool writer) is running: %s", err.msg);
+		count_lost_cycle(a->spool, true, false);
 		return PGA_EXIT_FAIL;
 	}
-	if (rc < 0)
-		return pga_cli_error(&err);
+	if (rc < 0) {
+		rc = pga_cli_error(&err);
+		count_lost_cycle(a->spool, false, false);
+		return rc;
+	}
 	return 0;
 }
 
@@ -242,13 +284,17 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 	struct collector *col = NULL;
 	struct spool *sp = NULL;
 	struct pga_err err = {0};
+	bool failed_counted = false;
 	int status = parse_args(argc, argv, &a, ctx);
 
 	if (status != 0)
 		return status < 0 ? PGA_EXIT_OK : status;
 	/* everything that can be checked is checked before any connection */
-	if (collect_validate(ctx->cfg, a.nonly ? a.only : NULL, a.nonly, &err) < 0)
-		return pga_cli_error(&err);
+	if (collect_validate(ctx->cfg, a.nonly ? a.only : NULL, a.nonly, &err) < 0) {
+		status = pga_cli_error(&err);
+		count_lost_cycle(a.spool, false, false);
+		return status;
+	}
 	status = open_spool(&a, ctx, &sp);
 	if (status != 0)
 		return status;
@@ -257,14 +303,17 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 				  .nonly = a.nonly, .workers = a.workers, .keep_connections = a.loop};
 	if (collector_new(&col, &o, &err) < 0) {
 		spool_free(sp);
-		return pga_cli_error(&err);
+		status = pga_cli_error(&err);
+		count_lost_cycle(a.spool, false, false);
+		return status;
 	}
 	if (a.loop) {
-		status = run_loop(col, sp, &a);
+		status = run_loop(col, sp, &a, &failed_counted);
 	} else {
 		struct collect_stats st;
 
 		status = collector_cycle(col, &st, &err) < 0 ? pga_cli_error(&err) : cycle_status(&st);
+		failed_counted = st.failed;
 		summary(1, &st);
 	}
 	collector_free(col);
@@ -276,6 +325,8 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 			if (strcmp(cerr.msg, err.msg) != 0)
 				pga_cli_error(&cerr);
 			status = PGA_EXIT_FAIL;
+			if (!failed_counted)
+				count_lost_cycle(a.spool, false, true);
 		}
 	}
 	return status;

@@ -37,7 +37,9 @@ if [ ! -d "$out/corpus-xml" ]; then	# the first byte picks the reader (tests/fuz
 		>"$out/corpus-json/key"
 fi
 status=0
-for t in segment tar xml json; do
+mkdir -p "$out/corpus-utf8"
+[ -s "$out/corpus-utf8/seed" ] || printf '\003caf\303\251,t\351st,"\355\240\200"\n' >"$out/corpus-utf8/seed"
+for t in segment tar xml json utf8; do
 	mkdir -p "$out/crash-$t"
 	echo "fuzz: $t for ${secs}s"
 	if ! "$out/fuzz_$t" -max_total_time="$secs" -max_len=262144 -timeout=10 -rss_limit_mb=1024 \
