@@ -12,7 +12,7 @@ pga=${PGA_BUILD:-build}/pga
 seed=$out/seed
 if [ ! -d "$out/corpus-segment" ]; then
 	rm -rf "$seed"
-	mkdir -p "$seed" "$out/corpus-segment" "$out/corpus-tar"
+	mkdir -p "$seed" "$out/corpus-segment" "$out/corpus-tar" "$out/corpus-manifest"
 	for i in 1 2 3; do
 		awk -v n=$((i * 40)) 'BEGIN { for (j = 0; j < n; j++) printf "%d,\"t %d\",%d\n", j, j, j*j }' |
 			PGA_CONFIG=/dev/null "$pga" spool put --spool "$seed/spool" --metric m$i --columns a,b,c 2>/dev/null
@@ -20,8 +20,12 @@ if [ ! -d "$out/corpus-segment" ]; then
 	find "$seed/spool/ready" -name '*.pga.zst' -exec cp {} "$out/corpus-segment/" \;
 	PGA_CONFIG=/dev/null "$pga" spool pack --spool "$seed/spool" -o "$out/corpus-tar/seed.tar" >/dev/null
 fi
+mkdir -p "$out/corpus-manifest"	# also where the corpus predates this target
+if [ -z "$(ls -A "$out/corpus-manifest")" ] && [ -f "$out/corpus-tar/seed.tar" ]; then
+	tar -xOf "$out/corpus-tar/seed.tar" MANIFEST.sha256 >"$out/corpus-manifest/seed"
+fi
 status=0
-for t in segment tar; do
+for t in segment tar manifest; do
 	mkdir -p "$out/crash-$t"
 	echo "fuzz: $t for ${secs}s"
 	if ! "$out/fuzz_$t" -max_total_time="$secs" -max_len=262144 -timeout=10 -rss_limit_mb=1024 \
