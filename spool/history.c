@@ -231,7 +231,8 @@ seg_history_check(struct seg_history *h, seg_finding_fn fn, void *ctx,
 	memset(counts, 0, sizeof(*counts));
 	if (first == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	qsort(h->v, h->n, sizeof(*h->v), entry_cmp);
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), entry_cmp);
 	for (size_t s = 0, e; s < h->n; s = e) {
 		for (e = s; e < h->n && strcmp(h->v[e].collector, h->v[s].collector) == 0; e++)
 			;

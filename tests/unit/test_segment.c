@@ -547,7 +547,7 @@ test_name_check(void **state)
 	assert_int_equal(seg_name_check(good, &h, &err), PGA_ECORRUPT);
 	/* every reader applies it: a segment file under a name its header denies */
 	{
-		struct fixture fx;
+		struct fixture fx = {0};
 		char name[SEG_NAME_MAX], gpath[700], bpath[700];
 		struct seg_info info;
 		struct seg_reader *r = NULL;
