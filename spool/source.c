@@ -639,8 +639,11 @@ tar_read(void *ctx, void *buf, size_t len)
 		ar_fail(src, src->mem[src->cur - 1].name, &src->tar_err);
 	else if (n == 0 && member_end(src, &src->tar_err) < 0)
 		n = -1;
-	if (n < 0)
+	if (n < 0) {
+		/* a read error carries only errno: say here what it was */
+		log_error("%s", src->tar_err.msg);
 		errno = EIO;
+	}
 	return n;
 }
 
