@@ -430,7 +430,7 @@ verify_segment_member(struct seg_source *src, const char *name, uint64_t size,
 	rc = drain_member(src, name, err);
 	if (rc == 0 && src->entry_read != size)
 		rc = pga_fail(err, PGA_ETRUNC, "archive '%s': member '%s' has %" PRIu64
-			      " bytes, not the %" PRIu64 " its header declares", src->path, name,
+			      " bytes, not the %" PRIu64 " its tar header declares", src->path, name,
 			      src->entry_read, size);
 	return rc < 0 ? rc : add_member(src, name, size, err);
 }
