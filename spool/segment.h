@@ -132,7 +132,10 @@ int seg_name_check(const char *name, const struct seg_header *h,
 
 /* ---- strings (FORMAT.md "Strings") ---- */
 
-/* A collector id: [A-Za-z0-9][A-Za-z0-9._-]{0,63} (so never "." or ".."). */
+/*
+ * A collector id: [A-Za-z0-9_][A-Za-z0-9._-]{0,63}, what the configuration
+ * accepts (pga_name_valid): never ".", ".." or an option.
+ */
 bool seg_collector_valid(const char *id);
 /* A metric name: [a-z][a-z0-9_]{0,62}. */
 bool seg_metric_valid(const char *name);

@@ -572,7 +572,7 @@ seg_collector_valid(const char *id)
 	for (const char *p = id; *p; p++, n++)
 		if (!ascii_alnum(*p) && *p != '.' && *p != '_' && *p != '-')
 			return false;
-	return n > 0 && n <= PGA_NAME_MAX && ascii_alnum(id[0]);
+	return n > 0 && n <= PGA_NAME_MAX && (ascii_alnum(id[0]) || id[0] == '_');
 }
 
 bool

@@ -14,6 +14,7 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "common/config.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/units.h"
@@ -577,7 +578,7 @@ test_name_check(void **state)
 static void
 test_strings(void **state)
 {
-	static const char *const ids_ok[] = {"a", "db-site-3", "A.b_c-d", "9", NULL};
+	static const char *const ids_ok[] = {"a", "db-site-3", "A.b_c-d", "9", "_x", NULL};
 	static const char *const ids_bad[] = {"", ".", "..", "../../x", "-x", ".hidden", "a b",
 					      "a/b", "\x1b[31mred", "caf\xc3\xa9", "a\tb", NULL};
 	static const char *const text_bad[] = {"a\nb", "a\x1b" "b", "\x7f", "a\xc2\x9b",
@@ -590,6 +591,11 @@ test_strings(void **state)
 		assert_true(seg_collector_valid(*p));
 	for (const char *const *p = ids_bad; *p; p++)
 		assert_false(seg_collector_valid(*p));
+	/* every id the configuration accepts is one a segment may carry */
+	for (const char *const *p = ids_ok; *p; p++)
+		assert_true(pga_name_valid(*p));
+	for (const char *const *p = ids_bad; *p; p++)
+		assert_int_equal(pga_name_valid(*p), seg_collector_valid(*p));
 	memset(long_id, 'a', 64);
 	long_id[64] = '\0';
 	assert_true(seg_collector_valid(long_id));
