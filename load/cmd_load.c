@@ -14,11 +14,12 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "load/load.h"
+#include "spool/source.h"
 
 static const char *const load_help[] = {
 	"usage: pga load [--db CONNINFO] [--from SOURCE] [--since T] [--until T]",
 	"                [--collector ID] [--dry-run] [--jobs N] [--retain DURATION]",
-	"                [--schema NAME] [--json]",
+	"                [--schema NAME] [--json] [--no-manifest]",
 	"   or: pga load --init [--db CONNINFO] [--schema NAME]",
 	"",
 	"  --db CONNINFO     central database (default: [global] central); a password",
@@ -36,6 +37,7 @@ static const char *const load_help[] = {
 	"  --init            create or upgrade the central schema, then stop (or load --from)",
 	"  --schema NAME     schema of the central tables (default: central-schema)",
 	"  --json            summary as JSON",
+	"  --no-manifest     read an archive that has no MANIFEST.sha256 (never the default)",
 	"",
 	"Exit status: 0 all loaded (or already there), 2 some segments refused, 1 failure.",
 	NULL,
@@ -63,6 +65,7 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 		{"init", no_argument, NULL, 'i'},
 		{"schema", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'J'},
+		{"no-manifest", no_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -80,6 +83,9 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 		case 'i': a->init = true; break;
 		case 's': a->ro.lo.schema = optarg; break;
 		case 'J': a->ro.json = true; break;
+		case 'M':	/* the source is opened deep in load_run() */
+			seg_source_set_defaults(&(struct seg_source_opts){.no_manifest = true});
+			break;
 		case 'j':
 			a->jobs = load_parse_jobs(optarg);
 			if (a->jobs < 0)

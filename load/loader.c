@@ -863,6 +863,8 @@ attempt(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 {
 	int rc = read_ends(j, err);
 
+	if (rc == 0)
+		rc = seg_name_check(j->name, &j->h, err);	/* before it filters by collector */
 	if (rc < 0)
 		return rc;
 	if ((l->o.collector != NULL && strcmp(l->o.collector, j->h.collector) != 0) ||

@@ -25,10 +25,11 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "load/load.h"
+#include "spool/source.h"
 
 static const char *const restore_help[] = {
 	"usage: pga restore --db CONNINFO --from SOURCE [--until T] [--since T]",
-	"                   [--jobs N] [--schema NAME] [--json]",
+	"                   [--jobs N] [--schema NAME] [--json] [--no-manifest]",
 	"",
 	"  --db CONNINFO   a fresh central database (default: [global] central)",
 	"  --from SOURCE   a directory of segments, a tar from 'pga spool pack',",
@@ -39,6 +40,7 @@ static const char *const restore_help[] = {
 	"  --jobs N        loaders in parallel (default: load-jobs)",
 	"  --schema NAME   schema of the central tables (default: central-schema)",
 	"  --json          summary as JSON",
+	"  --no-manifest   read an archive that has no MANIFEST.sha256 (never the default)",
 	"",
 	"Exit status: 0 restored, 2 some segments refused, 1 failure.",
 	NULL,
@@ -61,6 +63,7 @@ parse_restore_args(int argc, char **argv, struct restore_args *a)
 		{"jobs", required_argument, NULL, 'j'},
 		{"schema", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'J'},
+		{"no-manifest", no_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -74,6 +77,9 @@ parse_restore_args(int argc, char **argv, struct restore_args *a)
 		case 'U': a->until = optarg; break;
 		case 's': a->ro.lo.schema = optarg; break;
 		case 'J': a->ro.json = true; break;
+		case 'M':	/* the source is opened deep in load_run() */
+			seg_source_set_defaults(&(struct seg_source_opts){.no_manifest = true});
+			break;
 		case 'j':
 			a->jobs = load_parse_jobs(optarg);
 			if (a->jobs < 0)

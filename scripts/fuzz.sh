@@ -13,7 +13,7 @@ pga=${PGA_BUILD:-build}/pga
 seed=$out/seed
 if [ ! -d "$out/corpus-segment" ]; then
 	rm -rf "$seed"
-	mkdir -p "$seed" "$out/corpus-segment" "$out/corpus-tar"
+	mkdir -p "$seed" "$out/corpus-segment" "$out/corpus-tar" "$out/corpus-manifest"
 	for i in 1 2 3; do
 		awk -v n=$((i * 40)) 'BEGIN { for (j = 0; j < n; j++) printf "%d,\"t %d\",%d\n", j, j, j*j }' |
 			PGA_CONFIG=/dev/null "$pga" spool put --spool "$seed/spool" --metric m$i --columns a,b,c 2>/dev/null
@@ -36,10 +36,14 @@ if [ ! -d "$out/corpus-xml" ]; then	# the first byte picks the reader (tests/fuz
 	printf '{"type":"service_account","client_email":"a@b.iam","private_key":"-----BEGIN PRIVATE KEY-----\\nMII\\n","token_uri":"https://x/token","n":[1,2.5e3,{"x":null}]}' \
 		>"$out/corpus-json/key"
 fi
-status=0
 mkdir -p "$out/corpus-utf8"
 [ -s "$out/corpus-utf8/seed" ] || printf '\003caf\303\251,t\351st,"\355\240\200"\n' >"$out/corpus-utf8/seed"
-for t in segment tar xml json utf8; do
+mkdir -p "$out/corpus-manifest"	# also where the corpus predates this target
+if [ -z "$(ls -A "$out/corpus-manifest")" ] && [ -f "$out/corpus-tar/seed.tar" ]; then
+	tar -xOf "$out/corpus-tar/seed.tar" MANIFEST.sha256 >"$out/corpus-manifest/seed"
+fi
+status=0
+for t in segment tar manifest xml json utf8; do
 	mkdir -p "$out/crash-$t"
 	echo "fuzz: $t for ${secs}s"
 	if ! "$out/fuzz_$t" -max_total_time="$secs" -max_len=262144 -timeout=10 -rss_limit_mb=1024 \

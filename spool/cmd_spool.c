@@ -18,6 +18,7 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "spool/history.h"
 #include "spool/source.h"
 #include "spool/spool.h"
 
@@ -25,16 +26,17 @@ static const char *const spool_help[] = {
 	"usage: pga spool put --metric NAME --columns A,B,... [--target NAME]",
 	"                     [--database DB] [--time T] [--spool DIR] < data.csv",
 	"   or: pga spool ls [--json] [--spool DIR]",
-	"   or: pga spool verify [--spool DIR] [SEGMENT|DIR|FILE.tar...]",
+	"   or: pga spool verify [--no-manifest] [--spool DIR] [SEGMENT|DIR|FILE.tar...]",
 	"   or: pga spool cat [--block N | --metric NAME] [--raw] SEGMENT",
 	"   or: pga spool pack -o FILE.tar [--since T] [--until T] [--spool DIR]",
 	"",
 	"  put      write one block from CSV on standard input (COPY csv format)",
 	"  ls       sealed, open and quarantined segments, usage and counters",
-	"  verify   full verification incl. the hash chain; bad spool segments",
-	"           are moved to quarantine/",
+	"  verify   full verification incl. the hash chain, gaps and forks per",
+	"           collector; bad spool segments are moved to quarantine/;",
+	"           --no-manifest reads archives that have no MANIFEST.sha256",
 	"  cat      print blocks as CSV, each after a '#' line and a column header",
-	"  pack     pax tar of sealed segments with MANIFEST.sha256, for carrying",
+	"  pack     pax tar of MANIFEST.sha256 and sealed segments, for carrying",
 	NULL,
 };
 
@@ -46,7 +48,7 @@ struct spool_args {
 	const char *metric, *columns, *target, *database, *time, *out;
 	const char *since, *until;
 	long block;
-	bool json, raw;
+	bool json, raw, no_manifest;
 };
 
 static int
@@ -64,6 +66,7 @@ parse_args(int argc, char **argv, struct spool_args *a, struct pga_ctx *ctx)
 		{"block", required_argument, NULL, 'b'},
 		{"json", no_argument, NULL, 'j'},
 		{"raw", no_argument, NULL, 'r'},
+		{"no-manifest", no_argument, NULL, 'M'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -86,6 +89,7 @@ parse_args(int argc, char **argv, struct spool_args *a, struct pga_ctx *ctx)
 		case 'U': a->until = optarg; break;
 		case 'j': a->json = true; break;
 		case 'r': a->raw = true; break;
+		case 'M': a->no_manifest = true; break;
 		case 'o': a->out = optarg; break;
 		case 'b':
 			errno = 0;
@@ -105,17 +109,76 @@ parse_args(int argc, char **argv, struct spool_args *a, struct pga_ctx *ctx)
 
 /* ---- put ---- */
 
+/*
+ * put refuses what the loader could never load, with one line: a block it
+ * writes must load whole.  Rules of the format (names, columns, CSV) are
+ * spool/'s; the catalog's come through the check main() registers.
+ */
+static spool_metric_check_fn metric_check;
+
+void
+spool_set_metric_check(spool_metric_check_fn fn)
+{
+	metric_check = fn;
+}
+
 struct put_meta {
 	struct seg_block_meta m;
 	char colbuf[8192];
 	const char *cols[SEG_MAX_COLS];
 };
 
+/* Split --columns on commas; an empty name (a,,b or a trailing comma) is refused. */
+static int
+split_columns(const char *list, struct put_meta *pm, struct pga_err *err)
+{
+	char *p = pm->colbuf, esc[96];
+
+	if (strlcpy(pm->colbuf, list, sizeof(pm->colbuf)) >= sizeof(pm->colbuf))
+		return pga_fail(err, PGA_EINVAL, "column list too long");
+	for (;;) {
+		char *comma = strchr(p, ',');
+
+		if (comma != NULL)
+			*comma = '\0';
+		if (pm->m.ncols == SEG_MAX_COLS)
+			return pga_fail(err, PGA_EINVAL, "more than %d columns", SEG_MAX_COLS);
+		if (*p == '\0')
+			return pga_fail(err, PGA_EINVAL, "empty column name (column %u of '%s')",
+					pm->m.ncols + 1, seg_escape(list, esc, sizeof(esc)));
+		if (!seg_column_valid(p))
+			return pga_fail(err, PGA_EINVAL, "invalid column name '%s' (use letters, digits"
+					" and _, not a system column or collector_id, server_id,"
+					" snapshot_time, dbname)", seg_escape(p, esc, sizeof(esc)));
+		for (uint16_t i = 0; i < pm->m.ncols; i++)
+			if (strcmp(pm->cols[i], p) == 0)
+				return pga_fail(err, PGA_EINVAL, "column '%s' is named twice", p);
+		pm->cols[pm->m.ncols++] = p;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int
+check_metric(const struct put_meta *pm, struct pga_err *err)
+{
+	int known = metric_check ? metric_check(pm->m.metric, pm->cols, pm->m.ncols, err) : 0;
+
+	if (known < 0)
+		return known;
+	if (known == 0 && seg_metric_reserved(pm->m.metric))
+		return pga_fail(err, PGA_EINVAL, "metric name '%s' is reserved for the central"
+				" schema's own tables", pm->m.metric);
+	return 0;
+}
+
 static int
 build_put_meta(const struct spool_args *a, struct put_meta *pm, struct pga_err *err)
 {
-	char *save = NULL, *tok;
 	int64_t t = pga_now_us();
+	char esc[96];
+	int rc;
 
 	memset(pm, 0, sizeof(*pm));
 	if (a->time != NULL && pga_parse_time(a->time, pga_now_us(), &t, err) < 0)
@@ -124,33 +187,47 @@ build_put_meta(const struct spool_args *a, struct put_meta *pm, struct pga_err *
 	    !seg_metric_valid(pm->m.metric))
 		return pga_fail(err, PGA_EINVAL,
 				"invalid metric name '%s' (use a-z, 0-9 and _, starting with a letter)",
-				a->metric);
-	if (strlcpy(pm->colbuf, a->columns, sizeof(pm->colbuf)) >= sizeof(pm->colbuf))
-		return pga_fail(err, PGA_EINVAL, "column list too long");
-	for (tok = strtok_r(pm->colbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (pm->m.ncols == SEG_MAX_COLS)
-			return pga_fail(err, PGA_EINVAL, "more than %d columns", SEG_MAX_COLS);
-		if (!seg_column_valid(tok))
-			return pga_fail(err, PGA_EINVAL, "invalid column name '%s'", tok);
-		pm->cols[pm->m.ncols++] = tok;
-	}
-	if (pm->m.ncols == 0)
-		return pga_fail(err, PGA_EINVAL, "no columns given");
+				seg_escape(a->metric, esc, sizeof(esc)));
+	rc = split_columns(a->columns, pm, err);
+	if (rc == 0)
+		rc = check_metric(pm, err);
+	if (rc < 0)
+		return rc;
+	if (a->target && (strlcpy(pm->m.target, a->target, sizeof(pm->m.target)) >=
+			  sizeof(pm->m.target) || !seg_text_valid(a->target)))
+		return pga_fail(err, PGA_EINVAL, "invalid target name '%s' (UTF-8 text, at most %zu"
+				" bytes)", seg_escape(a->target, esc, sizeof(esc)),
+				sizeof(pm->m.target) - 1);
+	if (a->database && (strlcpy(pm->m.database, a->database, sizeof(pm->m.database)) >=
+			    sizeof(pm->m.database) || !seg_text_valid(a->database)))
+		return pga_fail(err, PGA_EINVAL, "invalid database name '%s' (UTF-8 text, at most"
+				" %zu bytes)", seg_escape(a->database, esc, sizeof(esc)),
+				sizeof(pm->m.database) - 1);
 	pm->m.cols = pm->cols;
 	pm->m.snapshot_us = t;
-	strlcpy(pm->m.target, a->target ? a->target : "", sizeof(pm->m.target));
-	strlcpy(pm->m.database, a->database ? a->database : "", sizeof(pm->m.database));
 	return 0;
 }
 
+/* A refusal of the data: one line, and nothing of the block is kept. */
 static int
-stream_stdin(struct spool_stream *s, struct pga_err *err)
+data_refused(struct pga_err *err)
 {
+	char msg[PGA_ERR_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "standard input: %s: block not written", err->msg);
+	return pga_fail(err, PGA_EINVAL, "%s", msg);
+}
+
+static int
+stream_stdin(struct spool_stream *s, uint16_t ncols, struct pga_err *err)
+{
+	struct seg_csv_check check;
 	char *buf = malloc(PUT_BUF);
 	int rc = 0;
 
 	if (buf == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	seg_csv_check_init(&check, ncols);
 	for (;;) {
 		ssize_t n = read(STDIN_FILENO, buf, PUT_BUF);
 
@@ -162,6 +239,11 @@ stream_stdin(struct spool_stream *s, struct pga_err *err)
 		}
 		if (n == 0)
 			break;
+		rc = seg_csv_check_feed(&check, buf, (size_t)n, err);
+		if (rc < 0) {
+			rc = data_refused(err);
+			break;
+		}
 		rc = spool_stream_write(s, buf, (size_t)n, err);
 		if (rc < 0)
 			break;
@@ -170,6 +252,8 @@ stream_stdin(struct spool_stream *s, struct pga_err *err)
 	if (rc == 0 && spool_stream_in_quotes(s))
 		rc = pga_fail(err, PGA_EINVAL,
 			      "standard input ends inside a quoted CSV field: block not written");
+	if (rc == 0 && seg_csv_check_end(&check, err) < 0)
+		rc = data_refused(err);
 	return rc;
 }
 
@@ -196,7 +280,7 @@ spool_put(const struct spool_args *a, struct pga_ctx *ctx)
 	if (rc == 0)
 		rc = spool_stream_begin(s, &pm.m, &err);
 	if (rc == 0)
-		rc = stream_stdin(s, &err);
+		rc = stream_stdin(s, pm.m.ncols, &err);
 	if (rc == 0)
 		rc = spool_stream_commit(s, &rows, &err);
 	spool_stream_free(s);	/* aborts the block if it was not committed */
@@ -264,13 +348,18 @@ print_segment(struct spool *sp, const struct spool_entry *e, const char *state,
 		jsonw_key(jw, "to"); jsonw_time(jw, ok ? info.max_snapshot_us : 0);
 		jsonw_key(jw, "recovered");
 		jsonw_bool(jw, ok && (info.flags & SEG_FOOTER_RECOVERED));
+		if (!ok) {
+			jsonw_key(jw, "error");
+			jsonw_str(jw, err.msg);
+		}
 		jsonw_obj_close(jw);
 		return;
 	}
 	pga_format_size(e->size, size, sizeof(size));
-	printf("%-11s %-62s %7s %6u %9" PRIu64 "  %s .. %s%s\n", state, e->name, size,
+	printf("%-11s %-62s %7s %6u %9" PRIu64 "  %s .. %s%s%s%s\n", state, e->name, size,
 	       ok ? info.nblocks : 0, ok ? info.rows : 0, from, to,
-	       ok && (info.flags & SEG_FOOTER_RECOVERED) ? " (recovered)" : "");
+	       ok && (info.flags & SEG_FOOTER_RECOVERED) ? " (recovered)" : "",
+	       ok ? "" : "  unreadable: ", ok ? "" : err.msg);
 }
 
 /* Open part files are not named like segments: list tmp/ by hand. */
@@ -367,9 +456,20 @@ out:
 
 /* ---- verify ---- */
 
-struct chain_prev {
-	struct seg_info info;
-	bool valid;
+/*
+ * Each segment is verified on its own as it comes, then the history of
+ * every collector is checked across all of them (spool/history.h): a gap
+ * fails the verification of directories and archives, which should hold a
+ * whole history; in a spool segments leave as they are shipped, so there a
+ * gap is only a note.
+ */
+struct verify_run {
+	struct spool *sp;		/* the spool verified, for quarantine */
+	struct seg_history *hist;
+	struct seg_source_opts opts;
+	size_t count;
+	int bad;			/* segments and sources that failed */
+	bool spool_mode;
 };
 
 /* Report one verified (or failed) segment; quarantine it when it is ours. */
@@ -393,81 +493,131 @@ verify_report(struct spool *sp, const char *name, int rc, const struct seg_info 
 }
 
 static int
-verify_item(struct spool *sp, const struct seg_item *item, struct chain_prev *prev)
+verify_item(struct verify_run *v, struct spool *sp, const struct seg_item *item)
 {
 	struct seg_info info;
 	struct pga_err err = {0};
 	int rc = seg_verify_stream(item->read, item->ctx, item->path ? item->path : item->name,
 				   &info, &err);
 
-	if (rc == 0 && prev->valid && seg_check_chain(&prev->info, &info, item->name, &err) < 0)
+	if (rc == 0 && seg_history_add(v->hist, &info.header, info.file_sha256, item->name,
+				       &err) < 0)
 		rc = err.code;
-	if (rc == 0 || rc == PGA_ECHAIN) {
-		prev->info = info;
-		prev->valid = true;
-	}
 	return verify_report(sp, item->name, rc, &info, &err);
 }
 
 /* Verify every segment of a source (spool, tree, tar or file). */
-static int
-verify_source(struct spool *sp, const char *path, int *bad, size_t *count)
+static void
+verify_source(struct verify_run *v, struct spool *sp, const char *path)
 {
 	struct seg_source *src = NULL;
 	struct seg_item item;
-	struct chain_prev prev = {0};
 	struct pga_err err = {0};
-	int rc = seg_source_open(&src, path, &err);
+	int rc = seg_source_open_opts(&src, path, &v->opts, &err);
 
+	if (rc == 0 && seg_source_is_spool(src))
+		v->spool_mode = true;
 	while (rc == 0 && (rc = seg_source_next(src, &item, &err)) == 1) {
-		(*count)++;
-		*bad += verify_item(sp, &item, &prev) < 0;
+		v->count++;
+		v->bad += verify_item(v, sp, &item) < 0;
 		rc = 0;
 	}
 	seg_source_free(src);
 	if (rc < 0) {
 		printf("FAILED   %s [%s]\n", err.msg, pga_err_name(rc));
-		(*bad)++;
+		v->bad++;
 	}
-	return rc;
+}
+
+static void
+print_finding(void *ctx, const struct seg_finding *f)
+{
+	const struct verify_run *v = ctx;
+	char seqs[64];
+
+	switch (f->kind) {
+	case SEG_FIND_GAP:
+		if (f->seq == f->seq_to)
+			snprintf(seqs, sizeof(seqs), "seq %" PRIu64, f->seq);
+		else
+			snprintf(seqs, sizeof(seqs), "seq %" PRIu64 "..%" PRIu64 " (%" PRIu64
+				 " segments)", f->seq, f->seq_to, f->seq_to - f->seq + 1);
+		printf("%s collector '%s': no verified segment for %s, between '%s' and '%s'%s\n",
+		       v->spool_mode ? "note    " : "GAP     ", f->collector, seqs, f->name,
+		       f->other, v->spool_mode ? " (a spool keeps only what is not shipped yet)" : "");
+		break;
+	case SEG_FIND_FORK:
+		printf("FAILED   '%s': fork: collector '%s' has another segment with seq %" PRIu64
+		       "%s%s%s [chain]\n", f->name, f->collector, f->seq,
+		       f->other ? "; the chain goes on through '" : " and nothing here tells which"
+		       " is genuine", f->other ? f->other : "", f->other ? "'" : "");
+		break;
+	case SEG_FIND_CHAIN:
+		if (f->seq == 1)
+			printf("FAILED   '%s': chain broken: seq 1 must have no previous segment"
+			       " [chain]\n", f->name);
+		else
+			printf("FAILED   '%s': chain broken: its previous-segment hash is not that of"
+			       " '%s', seq %" PRIu64 " [chain]\n", f->name, f->other ? f->other : "?",
+			       f->seq - 1);
+		break;
+	case SEG_FIND_COPY:
+		printf("note     '%s' is the same segment as '%s'\n", f->name, f->other);
+		break;
+	case SEG_FIND_START:
+		printf("note     collector '%s': the history here starts at seq %" PRIu64 "\n",
+		       f->collector, f->seq);
+		break;
+	}
 }
 
 static int
 spool_verify(int argc, char **argv, const struct spool_args *a)
 {
-	struct spool *sp = NULL;
+	struct verify_run v = {.opts.no_manifest = a->no_manifest};
+	struct seg_history_counts hc = {0};
 	struct pga_err err = {0};
-	size_t count = 0;
-	int bad = 0;
+	int rc = seg_history_new(&v.hist, &err);
 
-	if (argc == 0) {
-		if (spool_open(&sp, a->spool, &err) < 0)
-			return pga_cli_error(&err);
-		verify_source(sp, a->spool, &bad, &count);
-		spool_free(sp);
+	if (rc == 0 && argc == 0) {
+		rc = spool_open(&v.sp, a->spool, &err);
+		if (rc == 0)
+			verify_source(&v, v.sp, a->spool);
+		spool_free(v.sp);
 	}
-	for (int i = 0; i < argc; i++)
-		verify_source(NULL, argv[i], &bad, &count);
-	printf("%zu segments verified, %d failed\n", count, bad);
-	return bad ? PGA_EXIT_FAIL : PGA_EXIT_OK;
+	for (int i = 0; rc == 0 && i < argc; i++)
+		verify_source(&v, NULL, argv[i]);
+	if (rc == 0)
+		rc = seg_history_check(v.hist, print_finding, &v, &hc, &err);
+	seg_history_free(v.hist);
+	if (rc < 0)
+		return pga_cli_error(&err);
+	printf("%zu segments verified, %" PRIu64 " failed, %" PRIu64 " gaps%s\n", v.count,
+	       (uint64_t)v.bad + hc.blamed, hc.gaps,
+	       hc.gaps && v.spool_mode ? " (not counted in a spool)" : "");
+	if (v.bad || hc.blamed || (hc.gaps && !v.spool_mode))
+		return PGA_EXIT_FAIL;
+	return PGA_EXIT_OK;
 }
 
 /* ---- cat ---- */
 
+/* Strings from a file reach the terminal escaped (FORMAT.md "Strings"). */
 static void
 print_block_head(const struct seg_block_meta *m)
 {
-	char t[40];
+	char t[40], target[300], db[520], host[1040];
 
 	pga_format_time(m->snapshot_us, t, sizeof(t));
 	printf("# block %u metric=%s target=%s database=%s snapshot=%s", m->block_no,
-	       m->metric, m->target, m->database, t);
+	       m->metric, seg_escape(m->target, target, sizeof(target)),
+	       seg_escape(m->database, db, sizeof(db)), t);
 	if (m->sysid != 0)
-		printf(" server=%" PRIu64 "@%s:%u version=%u", m->sysid, m->host, m->port,
-		       m->server_version);
+		printf(" server=%" PRIu64 "@%s:%u version=%u", m->sysid,
+		       seg_escape(m->host, host, sizeof(host)), m->port, m->server_version);
 	printf("\n");
 	for (uint16_t i = 0; i < m->ncols; i++)
-		printf("%s%s", i ? "," : "", m->cols[i]);
+		printf("%s%s", i ? "," : "", seg_escape(m->cols[i], host, sizeof(host)));
 	printf("\n");
 }
 

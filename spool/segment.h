@@ -118,9 +118,73 @@ int seg_name_format(char *buf, size_t cap, const char *collector, uint64_t seq,
 int seg_name_parse(const char *name, char *collector, size_t ccap,
 		   uint64_t *seq, int64_t *created_us);
 
-/* A metric name: [a-z][a-z0-9_]{0,62}.  A column name: [A-Za-z_][A-Za-z0-9_]{0,62}. */
+/*
+ * Name and contents must agree (FORMAT.md "Names"): when name (a relative
+ * name or any path) ends in a segment name, that name must be exactly the
+ * one the header's collector, seq and creation time give.  0 when they
+ * agree or when name claims nothing (not named like a segment: a part
+ * file, "/proc/self/fd/5"); PGA_ECORRUPT naming both otherwise.  Every
+ * reader entry point (seg_reader_open, seg_verify_*, seg_peek_file,
+ * seg_read_footer_file) applies it to the name or path it is given.
+ */
+int seg_name_check(const char *name, const struct seg_header *h,
+		   struct pga_err *err);
+
+/* ---- strings (FORMAT.md "Strings") ---- */
+
+/*
+ * A collector id: [A-Za-z0-9_][A-Za-z0-9._-]{0,63}, what the configuration
+ * accepts (pga_name_valid): never ".", ".." or an option.
+ */
+bool seg_collector_valid(const char *id);
+/* A metric name: [a-z][a-z0-9_]{0,62}. */
 bool seg_metric_valid(const char *name);
+/*
+ * A column name a central table can hold: [A-Za-z_][A-Za-z0-9_]{0,62}, and
+ * none of PostgreSQL's system column names (tableoid, xmin, cmin, xmax,
+ * cmax, ctid) nor the names of the block's constant fields in the central
+ * tables (collector_id, server_id, snapshot_time, dbname).  The one rule
+ * for `pga spool put` and the loader, which drops any other column.
+ */
 bool seg_column_valid(const char *name);
+/*
+ * A metric name reserved for the central schema's own objects (its tables,
+ * views, and names ending in _delta, _series or _pYYYYMMDD).  pga's own
+ * catalog metrics are exempt; custom metrics may not use these names.
+ */
+bool seg_metric_reserved(const char *name);
+/* len bytes of well-formed UTF-8 (no overlongs, surrogates or NUL). */
+bool seg_utf8_valid(const void *buf, size_t len);
+/* "text": well-formed UTF-8 without control characters (C0, DEL, C1). */
+bool seg_text_valid(const char *s);
+/*
+ * A string made safe for a terminal or a log line: text is copied, every
+ * control character or invalid byte becomes \xHH; cut with "..." to fit.
+ * Returns out.
+ */
+const char *seg_escape(const char *s, char *out, size_t cap);
+
+/*
+ * Incremental check of a block's CSV against what the loader can load:
+ * exactly ncols fields on every row, well-formed UTF-8 without NUL bytes,
+ * no carriage return outside quotes (COPY would take it for a line end).
+ * Quotes follow COPY's csv rules (a quote toggles quoting anywhere).
+ */
+struct seg_csv_check {
+	uint16_t ncols;
+	uint32_t seps;		/* separators on the current row */
+	bool in_quotes, row_open;
+	uint8_t u8_need;	/* UTF-8 continuation bytes still expected */
+	uint32_t u8_cp, u8_min;
+	uint64_t row;		/* 1-based row being read */
+	uint64_t bytes;		/* bytes seen so far */
+};
+
+void seg_csv_check_init(struct seg_csv_check *c, uint16_t ncols);
+/* 0, or PGA_EINVAL naming the row and what is wrong with it. */
+int seg_csv_check_feed(struct seg_csv_check *c, const void *buf, size_t len,
+		       struct pga_err *err);
+int seg_csv_check_end(struct seg_csv_check *c, struct pga_err *err);
 
 /* ---- CSV row counting (quote-aware), shared by writer and reader ---- */
 
@@ -248,6 +312,14 @@ struct seg_info {
 	int64_t min_snapshot_us, max_snapshot_us;
 	uint8_t file_sha256[PGA_SHA256_LEN];
 };
+
+/*
+ * Read just the header frame (8 + its length bytes, nothing more) and check
+ * it as seg_reader_open does, name included: what an archive reader needs
+ * to judge a member before copying it anywhere.
+ */
+int seg_read_header(seg_read_fn fn, void *ctx, const char *name,
+		    struct seg_header *h, struct pga_err *err);
 
 /* Read a whole segment, verifying everything except the chain. */
 int seg_verify_stream(seg_read_fn fn, void *ctx, const char *name,

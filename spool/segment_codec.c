@@ -270,6 +270,44 @@ check_frame(const uint8_t *p, size_t n, size_t crc_end, const char *tag,
 	return 0;
 }
 
+/* The header's strings (FORMAT.md "Strings"); values printed escaped. */
+int
+seg_header_strings_check(const struct seg_header *h, const char *name,
+			 struct pga_err *err)
+{
+	char esc[96];
+
+	if (!seg_collector_valid(h->collector))
+		return pga_fail(err, PGA_ECORRUPT, "'%s': invalid collector id '%s' in the segment header",
+				name, seg_escape(h->collector, esc, sizeof(esc)));
+	if (!seg_text_valid(h->hostname))
+		return pga_fail(err, PGA_ECORRUPT, "'%s': host name '%s' in the segment header is not"
+				" valid text", name, seg_escape(h->hostname, esc, sizeof(esc)));
+	if (!seg_text_valid(h->writer))
+		return pga_fail(err, PGA_ECORRUPT, "'%s': writer '%s' in the segment header is not"
+				" valid text", name, seg_escape(h->writer, esc, sizeof(esc)));
+	return 0;
+}
+
+/* A block header's strings, but for the columns (the loader drops bad ones). */
+int
+seg_block_strings_check(const struct seg_block_meta *m, const char *name,
+			struct pga_err *err)
+{
+	char esc[96];
+
+	if (!seg_metric_valid(m->metric))
+		return pga_fail(err, PGA_ECORRUPT, "'%s': invalid metric name '%s'",
+				name, seg_escape(m->metric, esc, sizeof(esc)));
+	if (!seg_text_valid(m->target))
+		return pga_fail(err, PGA_ECORRUPT, "'%s': target name '%s' is not valid text",
+				name, seg_escape(m->target, esc, sizeof(esc)));
+	if (!seg_text_valid(m->host))
+		return pga_fail(err, PGA_ECORRUPT, "'%s': server host '%s' is not valid text",
+				name, seg_escape(m->host, esc, sizeof(esc)));
+	return 0;
+}
+
 int
 seg_decode_header(const uint8_t *p, size_t n, struct seg_header *h,
 		  const char *name, struct pga_err *err)
@@ -303,7 +341,10 @@ seg_decode_header(const uint8_t *p, size_t n, struct seg_header *h,
 	if (h->seq == 0 || h->collector[0] == '\0')
 		return pga_fail(err, PGA_ECORRUPT,
 				"'%s': segment header has no sequence number or collector", name);
-	return 0;
+	rc = seg_header_strings_check(h, name, err);
+	if (rc == 0)
+		rc = seg_name_check(name, h, err);
+	return rc;
 }
 
 int
@@ -335,9 +376,9 @@ seg_decode_block(const uint8_t *p, size_t n, struct seg_block_meta *m,
 		used += strlen(colbuf + used) + 1;
 	}
 	m->cols = cols;
-	if (c.bad || c.pos != c.len || !seg_metric_valid(m->metric))
+	if (c.bad || c.pos != c.len)
 		return pga_fail(err, PGA_ECORRUPT, "'%s': malformed block header", name);
-	return 0;
+	return seg_block_strings_check(m, name, err);
 }
 
 int
@@ -472,7 +513,7 @@ seg_name_parse(const char *name, char *collector, size_t ccap, uint64_t *seq,
 		return -1;
 	memcpy(coll, comp[0], len[0]);
 	coll[len[0]] = '\0';
-	if (!pga_name_valid(coll))
+	if (!seg_collector_valid(coll))
 		return -1;
 	if (collector != NULL && strlcpy(collector, coll, ccap) >= ccap)
 		return -1;
@@ -483,31 +524,319 @@ seg_name_parse(const char *name, char *collector, size_t ccap, uint64_t *seq,
 	return 0;
 }
 
+/*
+ * The name's creation time has whole seconds and a four-digit year: a
+ * header time outside 1970..9999 cannot be named (and gmtime would not
+ * say so).
+ */
+#define NAME_TIME_MIN 0LL
+#define NAME_TIME_MAX 253402300799999999LL	/* 9999-12-31T23:59:59.999999Z */
+
+int
+seg_name_check(const char *name, const struct seg_header *h, struct pga_err *err)
+{
+	const char *comp[5];
+	size_t len[5];
+	char want[SEG_NAME_MAX], esc[96];
+
+	if (seg_name_parse(name, NULL, 0, NULL, NULL) != 0)
+		return 0;	/* not named like a segment: no claim to check */
+	split_name(name, comp, len);
+	if (h->created_us < NAME_TIME_MIN || h->created_us > NAME_TIME_MAX ||
+	    !seg_collector_valid(h->collector) ||
+	    seg_name_format(want, sizeof(want), h->collector, h->seq, h->created_us, NULL) != 0)
+		return pga_fail(err, PGA_ECORRUPT,
+				"'%s': name does not match its header (collector '%s', seq %" PRIu64
+				", created at an unnameable time): refused", name,
+				seg_escape(h->collector, esc, sizeof(esc)), h->seq);
+	if (strcmp(comp[0], want) != 0)
+		return pga_fail(err, PGA_ECORRUPT,
+				"'%s': name does not match its header, which says '%s': refused",
+				name, want);
+	return 0;
+}
+
+/* ---- strings ---- */
+
+static bool
+ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool
+seg_collector_valid(const char *id)
+{
+	size_t n = 0;
+
+	for (const char *p = id; *p; p++, n++)
+		if (!ascii_alnum(*p) && *p != '.' && *p != '_' && *p != '-')
+			return false;
+	return n > 0 && n <= PGA_NAME_MAX && (ascii_alnum(id[0]) || id[0] == '_');
+}
+
 bool
 seg_metric_valid(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n == 0 || n > SEG_METRIC_MAX || !islower((unsigned char)name[0]))
+	if (n == 0 || n > SEG_METRIC_MAX || !(name[0] >= 'a' && name[0] <= 'z'))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) &&
+		if (!(name[i] >= 'a' && name[i] <= 'z') && !(name[i] >= '0' && name[i] <= '9') &&
 		    name[i] != '_')
 			return false;
 	return true;
 }
 
+static bool
+in_list(const char *name, const char *const *list)
+{
+	for (const char *const *p = list; *p; p++)
+		if (strcmp(name, *p) == 0)
+			return true;
+	return false;
+}
+
 bool
 seg_column_valid(const char *name)
 {
+	static const char *const taken[] = {
+		/* PostgreSQL's system columns: no table may have a column so named */
+		"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid",
+		/* the block's constant fields in every central table */
+		"collector_id", "server_id", "snapshot_time", "dbname", NULL,
+	};
 	size_t n = strlen(name);
 
-	if (n == 0 || n > 63 || isdigit((unsigned char)name[0]))
+	if (n == 0 || n > 63 || (name[0] >= '0' && name[0] <= '9'))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+		if (!ascii_alnum(name[i]) && name[i] != '_')
 			return false;
+	return !in_list(name, taken);
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+bool
+seg_metric_reserved(const char *name)
+{
+	static const char *const objects[] = {
+		"schema_version", "collectors", "servers", "segments", "segment_windows",
+		"quarantine", "catalog_applied", "metrics", "gaps", "chain_breaks", NULL,
+	};
+	size_t n = strlen(name);
+
+	if (in_list(name, objects) || ends_with(name, "_delta") || ends_with(name, "_series"))
+		return true;
+	/* daily partitions: <metric>_pYYYYMMDD */
+	return n >= 10 && name[n - 10] == '_' && name[n - 9] == 'p' &&
+	       strspn(name + n - 8, "0123456789") == 8;
+}
+
+/* Bytes of the UTF-8 sequence at p (n > 0 left), 0 if it is not well-formed. */
+static size_t
+utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	uint32_t v, min;
+	size_t len;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xE0) == 0xC0) {
+		len = 2, v = p[0] & 0x1Fu, min = 0x80;
+	} else if ((p[0] & 0xF0) == 0xE0) {
+		len = 3, v = p[0] & 0x0Fu, min = 0x800;
+	} else if ((p[0] & 0xF8) == 0xF0) {
+		len = 4, v = p[0] & 0x07u, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3Fu);
+	}
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+static bool
+is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+bool
+seg_utf8_valid(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t cp;
+
+	for (size_t i = 0, k; i < len; i += k) {
+		k = utf8_seq(p + i, len - i, &cp);
+		if (k == 0 || cp == 0)
+			return false;
+	}
 	return true;
+}
+
+bool
+seg_text_valid(const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t len = strlen(s);
+	uint32_t cp;
+
+	for (size_t i = 0, k; i < len; i += k) {
+		k = utf8_seq(p + i, len - i, &cp);
+		if (k == 0 || is_control(cp))
+			return false;
+	}
+	return true;
+}
+
+const char *
+seg_escape(const char *s, char *out, size_t cap)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t len = strlen(s), o = 0;
+	uint32_t cp;
+
+	if (cap < 4) {
+		if (cap > 0)
+			out[0] = '\0';
+		return out;
+	}
+	for (size_t i = 0, k; i < len; i += k) {
+		char piece[5];
+		size_t plen;
+
+		k = utf8_seq(p + i, len - i, &cp);
+		if (k == 0 || is_control(cp)) {
+			k = 1;
+			plen = (size_t)snprintf(piece, sizeof(piece), "\\x%02X", p[i]);
+		} else {
+			memcpy(piece, p + i, k);
+			plen = k;
+		}
+		if (o + plen + 4 > cap) {	/* room for "..." and the NUL */
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(out + o, piece, plen);
+		o += plen;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- the CSV a block may carry ---- */
+
+void
+seg_csv_check_init(struct seg_csv_check *c, uint16_t ncols)
+{
+	memset(c, 0, sizeof(*c));
+	c->ncols = ncols;
+	c->row = 1;
+}
+
+static int
+csv_row_end(struct seg_csv_check *c, struct pga_err *err)
+{
+	if (c->seps + 1 != c->ncols)
+		return pga_fail(err, PGA_EINVAL, "row %" PRIu64 " has %" PRIu32 " field%s, not %u",
+				c->row, c->seps + 1, c->seps ? "s" : "", c->ncols);
+	c->row++;
+	c->seps = 0;
+	c->row_open = false;
+	return 0;
+}
+
+/* One byte of UTF-8, kept across buffers: false when it breaks the encoding. */
+static bool
+csv_utf8(struct seg_csv_check *c, uint8_t b)
+{
+	if (c->u8_need > 0) {
+		if ((b & 0xC0) != 0x80)
+			return false;
+		c->u8_cp = c->u8_cp << 6 | (b & 0x3Fu);
+		if (--c->u8_need > 0)
+			return true;
+		return c->u8_cp >= c->u8_min && c->u8_cp <= 0x10FFFF &&
+		       !(c->u8_cp >= 0xD800 && c->u8_cp <= 0xDFFF);
+	}
+	if (b == 0)
+		return false;
+	if (b < 0x80)
+		return true;
+	if ((b & 0xE0) == 0xC0)
+		c->u8_need = 1, c->u8_cp = b & 0x1Fu, c->u8_min = 0x80;
+	else if ((b & 0xF0) == 0xE0)
+		c->u8_need = 2, c->u8_cp = b & 0x0Fu, c->u8_min = 0x800;
+	else if ((b & 0xF8) == 0xF0)
+		c->u8_need = 3, c->u8_cp = b & 0x07u, c->u8_min = 0x10000;
+	else
+		return false;
+	return true;
+}
+
+int
+seg_csv_check_feed(struct seg_csv_check *c, const void *buf, size_t len,
+		   struct pga_err *err)
+{
+	const uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = p[i];
+
+		c->bytes++;
+		if (!csv_utf8(c, b))
+			return pga_fail(err, PGA_EINVAL, "row %" PRIu64 " is not valid UTF-8 (%s"
+					" at byte %" PRIu64 ")", c->row,
+					b == 0 ? "a NUL byte" : "a bad sequence", c->bytes);
+		if (b == '"') {
+			c->in_quotes = !c->in_quotes;	/* "" inside quotes: out and in again */
+		} else if (!c->in_quotes && b == ',') {
+			c->seps++;
+		} else if (!c->in_quotes && b == '\r') {
+			return pga_fail(err, PGA_EINVAL, "row %" PRIu64 " has a carriage return"
+					" outside quotes (end rows with \\n alone)", c->row);
+		} else if (!c->in_quotes && b == '\n') {
+			int rc = csv_row_end(c, err);
+
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		c->row_open = true;
+	}
+	return 0;
+}
+
+int
+seg_csv_check_end(struct seg_csv_check *c, struct pga_err *err)
+{
+	if (c->u8_need > 0)
+		return pga_fail(err, PGA_EINVAL, "row %" PRIu64 " is not valid UTF-8 (cut short)",
+				c->row);
+	if (c->in_quotes)
+		return pga_fail(err, PGA_EINVAL, "input ends inside a quoted CSV field");
+	return c->row_open ? csv_row_end(c, err) : 0;
 }
 
 /* ---- CSV rows ---- */

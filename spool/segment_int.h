@@ -73,6 +73,15 @@ int seg_decode_block(const uint8_t *p, size_t n, struct seg_block_meta *m,
 		     const char *name, struct pga_err *err);
 int seg_decode_trailer(const uint8_t *p, size_t n, struct seg_block_trailer *t,
 		       const char *name, struct pga_err *err);
+/*
+ * The strings of a header or block header against FORMAT.md "Strings"
+ * (the block's columns are not checked: the loader drops bad ones).
+ * PGA_ECORRUPT naming `name`; shared by the decoders and the writer.
+ */
+int seg_header_strings_check(const struct seg_header *h, const char *name,
+			     struct pga_err *err);
+int seg_block_strings_check(const struct seg_block_meta *m, const char *name,
+			    struct pga_err *err);
 /* Allocates f->index. */
 int seg_decode_footer(const uint8_t *p, size_t n, struct seg_footer *f,
 		      const char *name, struct pga_err *err);

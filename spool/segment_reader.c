@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -300,6 +301,21 @@ remember_block(struct seg_reader *r, uint64_t offset, struct pga_err *err)
 	return 0;
 }
 
+/* "'<name>': <what>" from a decoder becomes "'<name>': block N: <what>". */
+static int
+name_block(struct seg_reader *r, struct pga_err *err)
+{
+	char msg[PGA_ERR_MSG_MAX];
+	const char *what = err->msg;
+	size_t n = strlen(r->name);
+
+	if (what[0] == '\'' && strncmp(what + 1, r->name, n) == 0 &&
+	    strncmp(what + 1 + n, "': ", 3) == 0)
+		what += n + 4;
+	snprintf(msg, sizeof(msg), "'%s': block %u: %s", r->name, r->next_block, what);
+	return pga_fail(err, err->code, "%s", msg);
+}
+
 static int
 read_block_header(struct seg_reader *r, uint32_t len, struct pga_err *err)
 {
@@ -311,7 +327,7 @@ read_block_header(struct seg_reader *r, uint32_t len, struct pga_err *err)
 	rc = seg_decode_block(r->meta, len, &r->m, r->colbuf, COLBUF_SIZE, r->cols,
 			      r->name, err);
 	if (rc < 0)
-		return pga_err_prefix(err, "block %u", r->next_block);
+		return name_block(r, err);
 	if (r->m.block_no != r->next_block)
 		return pga_fail(err, PGA_ECORRUPT,
 				"'%s': blocks out of order: expected block %u, found block %u at offset %" PRIu64,
@@ -654,6 +670,52 @@ seg_reader_free(struct seg_reader *r)
 }
 
 /* ---- whole-file helpers ---- */
+
+static int
+read_exact(seg_read_fn fn, void *ctx, uint8_t *buf, size_t n, const char *name,
+	   const char *what, struct pga_err *err)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = fn(ctx, buf + got, n - got);
+
+		if (r < 0)
+			return pga_fail(err, PGA_EIO, "could not read '%s': %m", name);
+		if (r == 0)
+			return pga_fail(err, PGA_ETRUNC, "'%s': truncated: unexpected end of"
+					" file in %s at offset %zu", name, what, got);
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int
+seg_read_header(seg_read_fn fn, void *ctx, const char *name, struct seg_header *h,
+		struct pga_err *err)
+{
+	uint8_t fh[8], *buf;
+	uint32_t len;
+	int rc = read_exact(fn, ctx, fh, sizeof(fh), name, "segment header", err);
+
+	if (rc < 0)
+		return rc;
+	if (le32(fh) != SEG_SKIPPABLE_BASE + SEG_KIND_HEADER)
+		return pga_fail(err, PGA_EFORMAT, "'%s': not a pga segment (foreign magic 0x%08x)",
+				name, le32(fh));
+	len = le32(fh + 4);
+	if (len > SEG_MAX_META)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': segment header length %u is over the"
+				" limit", name, len);
+	buf = malloc(len ? len : 1);
+	if (buf == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = read_exact(fn, ctx, buf, len, name, "segment header", err);
+	if (rc == 0)
+		rc = seg_decode_header(buf, len, h, name, err);
+	free(buf);
+	return rc;
+}
 
 int
 seg_verify_stream(seg_read_fn fn, void *ctx, const char *name,

@@ -96,6 +96,15 @@ write_meta_frame(struct seg_writer *w, enum seg_kind kind, struct pbuf *b,
 	return wappend(w, b->p, b->len, err);
 }
 
+/* What a reader calls corrupt is the caller's bad input to a writer. */
+static int
+as_invalid(struct pga_err *err)
+{
+	if (err != NULL)
+		err->code = PGA_EINVAL;
+	return PGA_EINVAL;
+}
+
 int
 seg_writer_create(struct seg_writer **out, const char *part_path,
 		  const struct seg_header *h, struct pga_err *err)
@@ -105,11 +114,17 @@ seg_writer_create(struct seg_writer **out, const char *part_path,
 	int rc;
 
 	*out = NULL;
+	if (w != NULL)
+		w->fd = -1;
 	if (w == NULL || (w->wbuf = malloc(WBUF_SIZE)) == NULL) {
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 		goto out;
 	}
-	w->fd = -1;
+	/* never write what a reader refuses */
+	if (seg_header_strings_check(h, part_path, err) < 0) {
+		rc = as_invalid(err);
+		goto out;
+	}
 	w->h = *h;
 	w->min_snap = INT64_MAX;
 	w->max_snap = INT64_MIN;
@@ -149,6 +164,15 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 		return pga_fail(err, PGA_EINTERNAL, "'%s': block already open", w->path);
 	if (w->nblocks >= SEG_MAX_BLOCKS)
 		return pga_fail(err, PGA_EINTERNAL, "'%s': too many blocks", w->path);
+	if (seg_block_strings_check(m, w->path, err) < 0)
+		return as_invalid(err);
+	for (uint16_t i = 0; i < m->ncols; i++) {	/* readers let old ones through */
+		char esc[96];
+
+		if (!seg_column_valid(m->cols[i]))
+			return pga_fail(err, PGA_EINVAL, "'%s': invalid column name '%s'", w->path,
+					seg_escape(m->cols[i], esc, sizeof(esc)));
+	}
 	rc = flush_wbuf(w, err);	/* an abort truncates to here */
 	if (rc < 0)
 		return rc;

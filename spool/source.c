@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,37 +19,55 @@
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/log.h"
+#include "spool/manifest.h"
 #include "spool/spool.h"
-
-#define MANIFEST_NAME "MANIFEST.sha256"
-#define MANIFEST_MAX (16u << 20)
 
 enum source_kind { SRC_TREE, SRC_TAR, SRC_FILE, SRC_URL };
 
-struct tar_seen {
-	char name[SEG_NAME_MAX];
+#define SRC_BUF (128 * 1024)
+
+/* An archive member as the verification pass saw it. */
+struct tar_member {
+	char *name;			/* normalised (manifest.h) */
+	uint64_t size;
 	uint8_t sha[PGA_SHA256_LEN];
 };
 
 struct seg_source {
 	enum source_kind kind;
+	struct seg_source_opts opts;
 	char path[PATH_MAX];
 	char root[PATH_MAX];		/* tree: directory the names are under */
+	bool spool;			/* tree: a spool's ready/ */
 	struct spool_list list;
 	size_t next;
 	int fd;				/* tree/file: the item being read */
 	bool file_done;
 	struct archive *ar;		/* tar */
+	uint8_t *buf;
+	struct tar_member *mem;		/* tar: members in archive order */
+	size_t nmem, mem_cap;
+	size_t cur;			/* tar: members handed out */
 	bool entry_open;
-	struct pga_sha256 sha;		/* tar: hash of the current entry */
-	struct tar_seen *seen;
-	size_t nseen, seen_cap;
-	bool manifest_ok;
+	uint64_t entry_read;
+	struct pga_sha256 sha;		/* tar: hash of the current member */
+	struct pga_err tar_err;		/* tar: a member read failed */
 	void *url;			/* backend handle */
 };
 
+/* Archives: the verification pass, then the yielding pass (below). */
+static int open_tar(struct seg_source *src, const struct stat *st, struct pga_err *err);
+static int next_tar(struct seg_source *src, struct seg_item *item, struct pga_err *err);
+
 static const struct seg_url_backend *url_backend;
 static void *url_backend_ctx;
+static struct seg_source_opts default_opts;
+
+void
+seg_source_set_defaults(const struct seg_source_opts *opts)
+{
+	default_opts = *opts;
+}
 
 void
 seg_source_set_url_backend(const struct seg_url_backend *b, void *ctx)
@@ -69,20 +88,6 @@ fd_read(void *ctx, void *buf, size_t len)
 	return n;
 }
 
-static ssize_t
-tar_read(void *ctx, void *buf, size_t len)
-{
-	struct seg_source *src = ctx;
-	la_ssize_t n = archive_read_data(src->ar, buf, len);
-
-	if (n < 0) {
-		errno = EIO;
-		return -1;
-	}
-	pga_sha256_update(&src->sha, buf, (size_t)n);
-	return n;
-}
-
 static int
 open_tree(struct seg_source *src, const char *dir, struct pga_err *err)
 {
@@ -93,26 +98,12 @@ open_tree(struct seg_source *src, const char *dir, struct pga_err *err)
 	if (rc < 0)
 		return rc;
 	src->kind = SRC_TREE;
-	if (stat(ready, &st) == 0 && S_ISDIR(st.st_mode))
+	src->spool = stat(ready, &st) == 0 && S_ISDIR(st.st_mode);
+	if (src->spool)
 		strlcpy(src->root, ready, sizeof(src->root));
 	else
 		strlcpy(src->root, dir, sizeof(src->root));
 	return spool_list_tree(src->root, &src->list, err);
-}
-
-static int
-open_tar(struct seg_source *src, struct pga_err *err)
-{
-	src->kind = SRC_TAR;
-	src->ar = archive_read_new();
-	if (src->ar == NULL)
-		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	archive_read_support_format_tar(src->ar);
-	archive_read_support_filter_all(src->ar);
-	if (archive_read_open_filename(src->ar, src->path, 128 * 1024) != ARCHIVE_OK)
-		return pga_fail(err, PGA_EFORMAT, "'%s' is not a readable tar archive: %s",
-				src->path, archive_error_string(src->ar));
-	return pga_sha256_init(&src->sha, err);
 }
 
 static int
@@ -150,13 +141,23 @@ looks_like_tar(const char *path)
 {
 	size_t n = strlen(path);
 
-	return (n > 4 && strcmp(path + n - 4, ".tar") == 0) ||
-	       (n > 7 && strcmp(path + n - 7, ".tar.gz") == 0) ||
-	       (n > 8 && strcmp(path + n - 8, ".tar.zst") == 0);
+	static const char *const ext[] = {".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.xz", NULL};
+
+	for (const char *const *e = ext; *e; e++)
+		if (n > strlen(*e) && strcmp(path + n - strlen(*e), *e) == 0)
+			return true;
+	return false;
 }
 
 int
 seg_source_open(struct seg_source **out, const char *path, struct pga_err *err)
+{
+	return seg_source_open_opts(out, path, &default_opts, err);
+}
+
+int
+seg_source_open_opts(struct seg_source **out, const char *path,
+		     const struct seg_source_opts *opts, struct pga_err *err)
 {
 	struct seg_source *src = calloc(1, sizeof(*src));
 	struct stat st;
@@ -166,6 +167,7 @@ seg_source_open(struct seg_source **out, const char *path, struct pga_err *err)
 	if (src == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	src->fd = -1;
+	src->opts = *opts;
 	if (strncmp(path, "file://", 7) == 0)
 		path += 7;	/* a file:// destination is a directory tree */
 	strlcpy(src->path, path, sizeof(src->path));
@@ -176,7 +178,7 @@ seg_source_open(struct seg_source **out, const char *path, struct pga_err *err)
 	} else if (S_ISDIR(st.st_mode)) {
 		rc = open_tree(src, path, err);
 	} else if (looks_like_tar(path)) {
-		rc = open_tar(src, err);
+		rc = open_tar(src, &st, err);
 	} else {
 		src->kind = SRC_FILE;
 		rc = 0;
@@ -194,7 +196,15 @@ seg_source_count(const struct seg_source *src)
 {
 	if (src->kind == SRC_TREE || src->kind == SRC_URL)
 		return (long)src->list.n;
-	return src->kind == SRC_FILE ? 1 : -1;
+	if (src->kind == SRC_TAR)
+		return (long)src->nmem;
+	return 1;
+}
+
+bool
+seg_source_is_spool(const struct seg_source *src)
+{
+	return src->spool;
 }
 
 static void
@@ -294,103 +304,369 @@ next_url(struct seg_source *src, struct seg_item *item, struct pga_err *err)
 	return 1;
 }
 
-/* ---- tar ---- */
+/* ---- tar: the verification pass ---- */
 
 static int
-finish_entry(struct seg_source *src, struct pga_err *err)
+tar_reopen(struct seg_source *src, struct pga_err *err)
 {
-	uint8_t buf[65536];
-	la_ssize_t n;
+	if (src->ar != NULL)
+		archive_read_free(src->ar);
+	src->ar = archive_read_new();
+	if (src->ar == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	/* tar only, and only the usual compressions (built into libarchive) */
+	archive_read_support_format_tar(src->ar);
+	archive_read_support_filter_gzip(src->ar);
+	archive_read_support_filter_zstd(src->ar);
+	archive_read_support_filter_xz(src->ar);
+	archive_read_support_filter_bzip2(src->ar);
+	if (archive_read_open_filename(src->ar, src->path, 128 * 1024) != ARCHIVE_OK)
+		return pga_fail(err, PGA_EFORMAT, "'%s' is not a readable tar archive: %s",
+				src->path, archive_error_string(src->ar));
+	return 0;
+}
 
-	if (!src->entry_open)
-		return 0;
-	while ((n = archive_read_data(src->ar, buf, sizeof(buf))) > 0)
-		pga_sha256_update(&src->sha, buf, (size_t)n);
-	if (n < 0)
-		return pga_fail(err, PGA_ETRUNC, "archive '%s': %s", src->path,
-				archive_error_string(src->ar));
-	pga_sha256_final(&src->sha, src->seen[src->nseen - 1].sha);
-	src->entry_open = false;
-	return pga_sha256_init(&src->sha, err);
+/* An archive error while reading member `name` (NULL: between members). */
+static int
+ar_fail(struct seg_source *src, const char *name, struct pga_err *err)
+{
+	const char *why = archive_error_string(src->ar);
+	char esc[SEG_NAME_MAX];
+
+	if (name == NULL)
+		return pga_fail(err, PGA_ETRUNC, "archive '%s': %s (truncated or damaged?)",
+				src->path, why ? why : "read error");
+	return pga_fail(err, PGA_ETRUNC, "archive '%s': member '%s': %s (truncated or damaged?)",
+			src->path, seg_escape(name, esc, sizeof(esc)), why ? why : "read error");
+}
+
+/* A member refused: one line naming the archive and the member. */
+static int
+member_fail(struct seg_source *src, const char *raw, const char *why, struct pga_err *err)
+{
+	char esc[SEG_NAME_MAX];
+
+	return pga_fail(err, PGA_ECORRUPT, "archive '%s': member '%s' %s: refused", src->path,
+			seg_escape(raw, esc, sizeof(esc)), why);
+}
+
+/* Member bytes, hashed on the way (both passes). */
+static ssize_t
+ar_hash_read(void *ctx, void *buf, size_t len)
+{
+	struct seg_source *src = ctx;
+	la_ssize_t n = archive_read_data(src->ar, buf, len);
+
+	if (n < 0) {
+		errno = EIO;
+		return -1;
+	}
+	pga_sha256_update(&src->sha, buf, (size_t)n);
+	src->entry_read += (uint64_t)n;
+	return n;
 }
 
 static int
-check_manifest_line(struct seg_source *src, const char *line, bool *used,
-		    struct pga_err *err)
+drain_member(struct seg_source *src, const char *name, struct pga_err *err)
 {
-	uint8_t sha[PGA_SHA256_LEN];
-	const char *name = line + 66;
+	ssize_t n;
 
-	if (strlen(line) < 67 || line[64] != ' ' || pga_unhex(line, sha, PGA_SHA256_LEN) != 0)
-		return pga_fail(err, PGA_ECORRUPT, "archive '%s': malformed %s line",
-				src->path, MANIFEST_NAME);
-	if (*name == '*')
-		name++;
-	for (size_t i = 0; i < src->nseen; i++)
-		if (strcmp(src->seen[i].name, name) == 0) {
-			used[i] = true;
-			if (memcmp(sha, src->seen[i].sha, PGA_SHA256_LEN) != 0)
-				return pga_fail(err, PGA_ECHECKSUM,
-						"archive '%s': '%s' does not match %s",
-						src->path, name, MANIFEST_NAME);
-			return 0;
-		}
-	return pga_fail(err, PGA_ETRUNC, "archive '%s': '%s' is in %s but not in the archive",
-			src->path, name, MANIFEST_NAME);
+	while ((n = ar_hash_read(src, src->buf, SRC_BUF)) > 0)
+		;
+	return n < 0 ? ar_fail(src, name, err) : 0;
 }
 
 static int
-read_manifest(struct seg_source *src, struct archive_entry *ae, struct pga_err *err)
+add_member(struct seg_source *src, const char *name, uint64_t size, struct pga_err *err)
 {
-	la_int64_t size = archive_entry_size(ae);
-	bool *used = NULL;
-	char *buf = NULL, *line, *save = NULL;
+	struct tar_member *m;
+
+	if (src->nmem == src->mem_cap) {
+		size_t cap = src->mem_cap ? src->mem_cap * 2 : 64;
+		void *p = reallocarray(src->mem, cap, sizeof(*src->mem));
+
+		if (p == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		src->mem = p;
+		src->mem_cap = cap;
+	}
+	m = &src->mem[src->nmem];
+	m->name = strdup(name);
+	if (m->name == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	m->size = size;
+	pga_sha256_final(&src->sha, m->sha);
+	src->nmem++;
+	return 0;
+}
+
+/* A segment member: its header before anything else, then its hash. */
+static int
+verify_segment_member(struct seg_source *src, const char *name, uint64_t size,
+		      struct pga_err *err)
+{
+	struct seg_header h;
+	int rc;
+
+	if (size > SEG_ARCHIVE_MEMBER_MAX)
+		return member_fail(src, name, "declares more bytes than the 1 GiB limit for"
+				   " archive members", err);
+	if (src->nmem == SEG_ARCHIVE_MEMBERS_MAX)
+		return pga_fail(err, PGA_ECORRUPT, "archive '%s' has more than %u segments:"
+				" refused (split it)", src->path, SEG_ARCHIVE_MEMBERS_MAX);
+	rc = pga_sha256_init(&src->sha, err);
+	if (rc < 0)
+		return rc;
+	src->entry_read = 0;
+	rc = seg_read_header(ar_hash_read, src, name, &h, err);
+	if (rc == PGA_EIO)
+		return ar_fail(src, name, err);
+	if (rc < 0) {	/* the reader's message names the member */
+		char msg[PGA_ERR_MSG_MAX];
+
+		snprintf(msg, sizeof(msg), "archive '%s': member %s", src->path, err->msg);
+		return pga_fail(err, rc, "%s", msg);
+	}
+	rc = drain_member(src, name, err);
+	if (rc == 0 && src->entry_read != size)
+		rc = pga_fail(err, PGA_ETRUNC, "archive '%s': member '%s' has %" PRIu64
+			      " bytes, not the %" PRIu64 " its tar header declares", src->path, name,
+			      src->entry_read, size);
+	return rc < 0 ? rc : add_member(src, name, size, err);
+}
+
+static int
+read_manifest(struct seg_source *src, uint64_t size, struct seg_manifest *man,
+	      bool *have, struct pga_err *err)
+{
+	char *buf;
+	uint64_t got = 0;
 	int rc = 0;
 
-	if (size < 0 || (uint64_t)size > MANIFEST_MAX)
-		return pga_fail(err, PGA_ECORRUPT, "archive '%s': %s is too large",
-				src->path, MANIFEST_NAME);
-	buf = malloc((size_t)size + 1);
-	used = calloc(src->nseen + 1, sizeof(*used));
-	if (buf == NULL || used == NULL) {
-		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
-		goto out;
+	if (*have)
+		return pga_fail(err, PGA_ECORRUPT, "archive '%s' has more than one %s: refused",
+				src->path, SEG_MANIFEST_NAME);
+	if (size > SEG_MANIFEST_MAX)
+		return pga_fail(err, PGA_ECORRUPT, "archive '%s': %s is larger than %u bytes:"
+				" refused", src->path, SEG_MANIFEST_NAME, SEG_MANIFEST_MAX);
+	buf = malloc(size ? size : 1);
+	if (buf == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	while (got < size) {
+		la_ssize_t n = archive_read_data(src->ar, buf + got, size - got);
+
+		if (n <= 0) {
+			rc = ar_fail(src, SEG_MANIFEST_NAME, err);
+			break;
+		}
+		got += (uint64_t)n;
 	}
-	if (archive_read_data(src->ar, buf, (size_t)size) != size) {
-		rc = pga_fail(err, PGA_ETRUNC, "archive '%s': short %s", src->path,
-			      MANIFEST_NAME);
-		goto out;
-	}
-	buf[size] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line && rc == 0;
-	     line = strtok_r(NULL, "\n", &save))
-		rc = check_manifest_line(src, line, used, err);
-	for (size_t i = 0; rc == 0 && i < src->nseen; i++)
-		if (!used[i])
-			rc = pga_fail(err, PGA_ECORRUPT, "archive '%s': '%s' is not in %s",
-				      src->path, src->seen[i].name, MANIFEST_NAME);
-	src->manifest_ok = rc == 0;
-out:
+	if (rc == 0)
+		rc = seg_manifest_parse(buf, size, src->path, man, err);
+	*have = rc == 0;
 	free(buf);
-	free(used);
+	return rc;
+}
+
+static const char *
+type_name(mode_t type)
+{
+	switch (type) {
+	case AE_IFLNK: return "is a symbolic link";
+	case AE_IFCHR: return "is a character device";
+	case AE_IFBLK: return "is a block device";
+	case AE_IFIFO: return "is a fifo";
+	case AE_IFSOCK: return "is a socket";
+	}
+	return "is not a plain file";
+}
+
+/* One entry of the verification pass. */
+static int
+verify_entry(struct seg_source *src, struct archive_entry *ae, struct seg_manifest *man,
+	     bool *have_man, struct pga_err *err)
+{
+	const char *raw = archive_entry_pathname(ae);
+	mode_t type = archive_entry_filetype(ae);
+	char name[SEG_NAME_MAX];
+	uint64_t size;
+
+	if (raw == NULL)
+		return pga_fail(err, PGA_ECORRUPT, "archive '%s': an entry has no name: refused",
+				src->path);
+	if (archive_entry_hardlink(ae) != NULL)
+		return member_fail(src, raw, "is a hard link", err);
+	if (type == AE_IFDIR)
+		return seg_member_name(raw, true, name, sizeof(name)) ? 0 :
+		       member_fail(src, raw, "has an unsafe path (absolute, '.' or '..')", err);
+	if (type != AE_IFREG || archive_entry_symlink(ae) != NULL)
+		return member_fail(src, raw, type_name(type), err);
+	if (!seg_member_name(raw, false, name, sizeof(name)))
+		return member_fail(src, raw, "has an unsafe path (absolute, '.' or '..', or odd"
+				   " characters)", err);
+	if (archive_entry_sparse_count(ae) > 0)
+		return member_fail(src, raw, "is a sparse file", err);
+	if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
+		return member_fail(src, raw, "declares no size", err);
+	size = (uint64_t)archive_entry_size(ae);
+	if (strcmp(name, SEG_MANIFEST_NAME) == 0)
+		return read_manifest(src, size, man, have_man, err);
+	if (seg_name_parse(name, NULL, 0, NULL, NULL) != 0)
+		return member_fail(src, raw, "is neither a segment nor " SEG_MANIFEST_NAME, err);
+	return verify_segment_member(src, name, size, err);
+}
+
+static int
+name_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+check_duplicates(struct seg_source *src, struct pga_err *err)
+{
+	char **names = calloc(src->nmem ? src->nmem : 1, sizeof(*names));
+	int rc = 0;
+
+	if (names == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	for (size_t i = 0; i < src->nmem; i++)
+		names[i] = src->mem[i].name;
+	qsort(names, src->nmem, sizeof(*names), name_ptr_cmp);
+	for (size_t i = 1; rc == 0 && i < src->nmem; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			rc = member_fail(src, names[i], "appears twice", err);
+	free(names);
+	return rc;
+}
+
+/* Every member listed with its hash, every line a member. */
+static int
+check_manifest(struct seg_source *src, struct seg_manifest *man, struct pga_err *err)
+{
+	for (size_t i = 0; i < src->nmem; i++) {
+		struct seg_manifest_entry *e = seg_manifest_find(man, src->mem[i].name);
+
+		if (e == NULL)
+			return pga_fail(err, PGA_ECORRUPT, "archive '%s': '%s' is not in %s: refused",
+					src->path, src->mem[i].name, SEG_MANIFEST_NAME);
+		if (memcmp(e->sha, src->mem[i].sha, PGA_SHA256_LEN) != 0)
+			return pga_fail(err, PGA_ECHECKSUM, "archive '%s': '%s' does not match %s:"
+					" refused", src->path, src->mem[i].name, SEG_MANIFEST_NAME);
+		e->seen = true;
+	}
+	for (size_t i = 0; i < man->n; i++)
+		if (!man->v[i].seen)
+			return pga_fail(err, PGA_ETRUNC, "archive '%s': '%s' is in %s but not in the"
+					" archive: refused", src->path, man->v[i].name,
+					SEG_MANIFEST_NAME);
+	return 0;
+}
+
+static int
+verify_pass(struct seg_source *src, struct pga_err *err)
+{
+	struct seg_manifest man = {0};
+	struct archive_entry *ae;
+	bool have_man = false;
+	int rc = tar_reopen(src, err), ar;
+
+	while (rc == 0 && (ar = archive_read_next_header(src->ar, &ae)) != ARCHIVE_EOF) {
+		if (ar < ARCHIVE_WARN)
+			rc = ar_fail(src, NULL, err);
+		else
+			rc = verify_entry(src, ae, &man, &have_man, err);
+	}
+	if (rc == 0)
+		rc = check_duplicates(src, err);
+	if (rc == 0 && have_man)
+		rc = check_manifest(src, &man, err);
+	else if (rc == 0 && !src->opts.no_manifest)
+		rc = pga_fail(err, PGA_ECORRUPT, "archive '%s' has no %s: refused (--no-manifest"
+			      " reads it unchecked)", src->path, SEG_MANIFEST_NAME);
+	else if (rc == 0)
+		log_warn("archive '%s' has no %s: read unchecked, as --no-manifest asks",
+			 src->path, SEG_MANIFEST_NAME);
+	seg_manifest_free(&man);
 	return rc;
 }
 
 static int
-remember_entry(struct seg_source *src, const char *name, struct pga_err *err)
+open_tar(struct seg_source *src, const struct stat *st, struct pga_err *err)
 {
-	if (src->nseen == src->seen_cap) {
-		size_t cap = src->seen_cap ? src->seen_cap * 2 : 64;
-		void *p = reallocarray(src->seen, cap, sizeof(*src->seen));
+	int rc;
 
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		src->seen = p;
-		src->seen_cap = cap;
-	}
-	strlcpy(src->seen[src->nseen++].name, name, sizeof(src->seen[0].name));
-	src->entry_open = true;
+	src->kind = SRC_TAR;
+	if (!S_ISREG(st->st_mode))
+		return pga_fail(err, PGA_EINVAL, "'%s' is not a regular file (an archive is read"
+				" twice: verified first, then used)", src->path);
+	src->buf = malloc(SRC_BUF);
+	if (src->buf == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = verify_pass(src, err);
+	archive_read_free(src->ar);	/* next_tar() reads it again, from the start */
+	src->ar = NULL;
+	return rc;
+}
+
+/* ---- tar: the yielding pass ---- */
+
+/* The member just read must be the one the first pass verified. */
+static int
+member_end(struct seg_source *src, struct pga_err *err)
+{
+	const struct tar_member *m = &src->mem[src->cur - 1];
+	uint8_t sha[PGA_SHA256_LEN];
+
+	src->entry_open = false;
+	pga_sha256_final(&src->sha, sha);
+	if (src->entry_read != m->size || memcmp(sha, m->sha, PGA_SHA256_LEN) != 0)
+		return pga_fail(err, PGA_ECHECKSUM, "archive '%s': '%s' changed after it was"
+				" verified: refused", src->path, m->name);
 	return 0;
+}
+
+static ssize_t
+tar_read(void *ctx, void *buf, size_t len)
+{
+	struct seg_source *src = ctx;
+	ssize_t n;
+
+	if (!src->entry_open)
+		return 0;
+	n = ar_hash_read(src, buf, len);
+	if (n < 0)
+		ar_fail(src, src->mem[src->cur - 1].name, &src->tar_err);
+	else if (n == 0 && member_end(src, &src->tar_err) < 0)
+		n = -1;
+	if (n < 0) {
+		/* a read error carries only errno: say here what it was */
+		log_error("%s", src->tar_err.msg);
+		errno = EIO;
+	}
+	return n;
+}
+
+static int
+finish_entry(struct seg_source *src, struct pga_err *err)
+{
+	if (src->entry_open) {
+		if (drain_member(src, src->mem[src->cur - 1].name, &src->tar_err) == 0)
+			member_end(src, &src->tar_err);
+		src->entry_open = false;
+	}
+	if (src->tar_err.code != 0) {
+		*err = src->tar_err;
+		return err->code;
+	}
+	return 0;
+}
+
+static int
+changed(struct seg_source *src, struct pga_err *err)
+{
+	return pga_fail(err, PGA_ECORRUPT, "archive '%s' changed after it was verified: refused",
+			src->path);
 }
 
 static int
@@ -399,42 +675,44 @@ next_tar(struct seg_source *src, struct seg_item *item, struct pga_err *err)
 	struct archive_entry *ae;
 	int rc = finish_entry(src, err);
 
+	if (rc == 0 && src->ar == NULL)
+		rc = tar_reopen(src, err);	/* the pass that hands members out */
 	while (rc == 0) {
-		const char *name;
+		const struct tar_member *m;
+		char name[SEG_NAME_MAX];
+		const char *raw;
 		int ar = archive_read_next_header(src->ar, &ae);
 
 		if (ar == ARCHIVE_EOF)
-			break;
+			return src->cur == src->nmem ? 0 : changed(src, err);
 		if (ar < ARCHIVE_WARN)
-			return pga_fail(err, PGA_ETRUNC, "archive '%s': %s", src->path,
-					archive_error_string(src->ar));
-		name = archive_entry_pathname(ae);
-		if (name == NULL || archive_entry_filetype(ae) != AE_IFREG)
+			return ar_fail(src, NULL, err);
+		raw = archive_entry_pathname(ae);
+		if (raw == NULL)
+			return changed(src, err);
+		if (archive_entry_filetype(ae) == AE_IFDIR)
 			continue;
-		if (strncmp(name, "./", 2) == 0)
-			name += 2;
-		if (strcmp(name, MANIFEST_NAME) == 0) {
-			rc = read_manifest(src, ae, err);
-			continue;
-		}
-		if (seg_name_parse(name, NULL, 0, NULL, NULL) != 0) {
-			log_warn("archive '%s': skipping '%s': not a segment name", src->path, name);
-			continue;
-		}
-		rc = remember_entry(src, name, err);
+		if (!seg_member_name(raw, false, name, sizeof(name)))
+			return changed(src, err);
+		if (strcmp(name, SEG_MANIFEST_NAME) == 0)
+			continue;	/* checked in the first pass */
+		m = &src->mem[src->cur];
+		if (src->cur == src->nmem || strcmp(name, m->name) != 0 ||
+		    archive_entry_size(ae) != (la_int64_t)m->size)
+			return changed(src, err);
+		rc = pga_sha256_init(&src->sha, err);
 		if (rc < 0)
 			return rc;
-		strlcpy(item->name, name, sizeof(item->name));
+		src->cur++;
+		src->entry_open = true;
+		src->entry_read = 0;
+		strlcpy(item->name, m->name, sizeof(item->name));
 		item->path = NULL;
-		item->size = (uint64_t)archive_entry_size(ae);
+		item->size = m->size;
 		item->read = tar_read;
 		item->ctx = src;
 		return 1;
 	}
-	if (rc == 0 && !src->manifest_ok)
-		rc = pga_fail(err, PGA_ETRUNC,
-			      "archive '%s' has no %s at its end (truncated?)", src->path,
-			      MANIFEST_NAME);
 	return rc;
 }
 
@@ -470,6 +748,9 @@ seg_source_free(struct seg_source *src)
 		archive_read_free(src->ar);
 	pga_sha256_free(&src->sha);
 	spool_list_free(&src->list);
-	free(src->seen);
+	for (size_t i = 0; i < src->nmem; i++)
+		free(src->mem[i].name);
+	free(src->mem);
+	free(src->buf);
 	free(src);
 }

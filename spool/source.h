@@ -5,8 +5,8 @@
  *   - a spool directory (has ready/): its sealed segments;
  *   - any directory tree holding segments under their names (an unpacked
  *     archive, a file:// destination, a mounted share);
- *   - a tar archive made by `pga spool pack` (or any tar of segments with a
- *     MANIFEST.sha256 at the end, which is then checked);
+ *   - a tar archive (.tar, .tar.gz/.tgz, .tar.zst, .tar.xz), as `pga spool
+ *     pack` writes it: see "Archives" below;
  *   - a single segment file;
  *   - a URL (s3://, gs://, azure://, or dest:NAME for a configured
  *     destination), read through the backend main() registers, so spool/
@@ -15,7 +15,36 @@
  * Items come in (collector, seq) order for directories, archive order for
  * tars.  Files in a directory that are not named like segments are skipped
  * with a log line; a file given directly that is not a segment is an error
- * when it is read.
+ * when it is read.  Every item's name is the name its contents must agree
+ * with: the segment readers refuse a header that contradicts it
+ * (seg_name_check), whatever the source.
+ *
+ * Archives: no item of an archive is returned before the whole archive has
+ * been checked against its MANIFEST.sha256.  seg_source_open() reads the
+ * archive once (the verification pass, nothing written anywhere) and
+ * refuses it with one error naming the archive and the member at fault
+ * unless all of this holds:
+ *   - every entry is a directory or a plain file (no symlink, hard link,
+ *     device, fifo or sparse file), under a safe relative path (no absolute
+ *     path, no "." or ".." component);
+ *   - every file is MANIFEST.sha256 or named like a segment, and no name
+ *     comes twice;
+ *   - each segment's declared size is at most SEG_ARCHIVE_MEMBER_MAX, and
+ *     its header frame is a valid segment header agreeing with its name,
+ *     both checked before the rest of the member is read;
+ *   - there is exactly one manifest (anywhere: pack writes it first, older
+ *     archives have it last), it parses strictly (manifest.h), it lists
+ *     every segment member and nothing else, and each SHA-256 matches.
+ * seg_source_next() then reads the archive a second time and hands out the
+ * members in order; each is hashed again as it is read, and a member whose
+ * bytes differ from the first pass fails its read (-1, EIO) and the next
+ * seg_source_next() call: an archive changed in between is never trusted.
+ * Compressed archives are decompressed by libarchive in both passes; a
+ * decompression bomb costs CPU, never disk, because nothing is written in
+ * the first pass and no member over the cap is ever handed out.
+ * Temporary space: a consumer that copies members (pga load copies each to
+ * an unlinked file in $TMPDIR while it waits for a loader) needs at most
+ * SEG_ARCHIVE_MEMBER_MAX per copy it holds.
  *
  * An item's read function is valid until the next call to seg_source_next()
  * or seg_source_free().  One thread uses a source at a time.
@@ -23,6 +52,7 @@
 #ifndef PGA_SOURCE_H
 #define PGA_SOURCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -39,8 +69,29 @@ struct seg_item {
 	void *ctx;
 };
 
+/* Largest archive member handed out (1 GiB): see "Archives" above. */
+#define SEG_ARCHIVE_MEMBER_MAX (1ull << 30)
+/* Most members an archive may have (memory stays bounded). */
+#define SEG_ARCHIVE_MEMBERS_MAX (1u << 18)
+
+struct seg_source_opts {
+	/* read an archive that has no MANIFEST.sha256 (never the default);
+	 * a manifest that is there is still checked */
+	bool no_manifest;
+};
+
 int seg_source_open(struct seg_source **out, const char *path,
 		    struct pga_err *err);
+int seg_source_open_opts(struct seg_source **out, const char *path,
+			 const struct seg_source_opts *opts, struct pga_err *err);
+/*
+ * Options seg_source_open() uses (commands set them from their flags, once,
+ * before any thread starts: pga load and restore open their source deep
+ * inside the load module).
+ */
+void seg_source_set_defaults(const struct seg_source_opts *opts);
+/* true for a spool directory (a source with ready/). */
+bool seg_source_is_spool(const struct seg_source *src);
 
 /* How URL sources reach a store.  All calls from one thread. */
 struct seg_url_backend {
@@ -56,10 +107,10 @@ struct seg_url_backend {
 
 /* Register the backend (once, before any thread starts); ctx is passed to open. */
 void seg_source_set_url_backend(const struct seg_url_backend *b, void *ctx);
-/* 1: *item is the next segment; 0: no more (archive manifest verified). */
+/* 1: *item is the next segment; 0: no more. */
 int seg_source_next(struct seg_source *src, struct seg_item *item,
 		    struct pga_err *err);
-/* Number of segments, when known in advance (directories); -1 otherwise. */
+/* Number of segments, when known in advance (directories, archives); -1 otherwise. */
 long seg_source_count(const struct seg_source *src);
 void seg_source_free(struct seg_source *src);
 
@@ -71,8 +122,12 @@ struct pack_stats {
 
 /*
  * Write a pax tar of the spool's sealed segments whose snapshot range meets
- * [since, until] (INT64_MIN/INT64_MAX for open ends), with MANIFEST.sha256
- * last; the tar is written as out.part, fsync'd and renamed into place.
+ * [since, until] (INT64_MIN/INT64_MAX for open ends), MANIFEST.sha256 first
+ * (every segment is hashed before the tar is written, and hashed again as
+ * it is copied: a segment that changed fails the pack; one shipped and
+ * removed in between restarts it); the tar is written as out.part, fsync'd
+ * and renamed into place.  Segments over SEG_ARCHIVE_MEMBER_MAX are
+ * refused: no reader would accept the archive.
  */
 struct spool;
 int spool_pack(struct spool *sp, const char *out, int64_t since, int64_t until,

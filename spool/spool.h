@@ -192,4 +192,17 @@ int spool_counters_add(struct spool *sp, const struct spool_counters *delta,
 int spool_counters_read(struct spool *sp, struct spool_counters *out,
 			struct pga_err *err);
 
+/* ---- what `pga spool put` cannot know by itself ---- */
+
+/*
+ * The consumer's own metrics (pga's catalog): 1 when metric is one of them
+ * and cols are exactly its columns (any order), 0 when it is not one of
+ * them, PGA_EINVAL with err filled when it is but the columns differ.
+ * main() registers it once before any command runs (spool/ knows no
+ * catalog); without it every metric counts as custom.
+ */
+typedef int (*spool_metric_check_fn)(const char *metric, const char *const *cols,
+				     uint16_t ncols, struct pga_err *err);
+void spool_set_metric_check(spool_metric_check_fn fn);
+
 #endif

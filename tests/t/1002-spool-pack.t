@@ -12,7 +12,7 @@ like "$(last_out)" "packed 4 segments" "four segments packed"
 ok $([ ! -e "$TEST_TMP/all.tar.part" ]; echo $?) "no .part left behind"
 run_ok "tar lists it" tar tf "$TEST_TMP/all.tar"
 is "$(grep -c '\.pga\.zst$' "$OUT")" 4 "four segments under their names"
-is "$(tail -n 1 "$OUT")" "MANIFEST.sha256" "the manifest comes last"
+is "$(head -n 1 "$OUT")" "MANIFEST.sha256" "the manifest comes first: a reader knows what to expect"
 run_ok "pax format" bash -c "tar --list --verbose --file '$TEST_TMP/all.tar' >/dev/null && \
 	head -c 1024 '$TEST_TMP/all.tar' | grep -aq 'ustar'"
 mkdir "$TEST_TMP/x"
@@ -40,8 +40,11 @@ victim=$(cd "$TEST_TMP/y" && find . -name '*.pga.zst' | sort | head -1)
 helper seg-corrupt flip-data "$TEST_TMP/y/$victim"
 (cd "$TEST_TMP/y" && tar --format=pax -cf "$TEST_TMP/bad.tar" $(find . -name '*.pga.zst' | sort) MANIFEST.sha256)
 run_fails 1 "a damaged segment in a tar is found" pga spool verify "$TEST_TMP/bad.tar"
+like "$(last_out)" "FAILED +archive '[^']+bad.tar': '[^']+0001-[^']+' does not match MANIFEST.sha256" \
+	"the manifest gate refuses the archive, naming the segment"
+is "$(grep -c '^ok' "$OUT")" 0 "and nothing of it is taken before the whole archive is checked"
+run_fails 1 "the damaged segment itself fails once unpacked" pga spool verify "$TEST_TMP/y"
 like "$(last_out)" "FAILED +'[^']+0001-[^']+': block 0: data frame is corrupt" "the failure names the segment and the block"
-like "$(last_out)" "FAILED +archive '[^']+bad.tar': '[^']+' does not match MANIFEST.sha256" "and the manifest check agrees"
 
 run_fails 1 "pack into a missing directory fails" pga spool pack --spool "$SP" -o /nonexistent/dir/x.tar
 like "$(last_err)" "could not create '/nonexistent/dir/x.tar.part'" "one line naming the file"

@@ -14,10 +14,12 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#include "common/config.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/units.h"
-#include "spool/segment.h"
+#include "load/load_int.h"
+#include "spool/segment_int.h"
 
 static char tmpdir[256];
 
@@ -508,6 +510,250 @@ test_names(void **state)
 	assert_false(seg_column_valid("a b"));
 }
 
+/* seg_name_check: the one home of "name and header agree". */
+static void
+test_name_check(void **state)
+{
+	struct seg_header h = {.major = SEG_FORMAT_MAJOR, .seq = 0x2a1};
+	struct pga_err err = {0};
+	const char *good = "db-site-3/2026/11/25/00000000000002a1-20261125T213407Z.pga.zst";
+	static const char *const wrong[] = {
+		"db-site-4/2026/11/25/00000000000002a1-20261125T213407Z.pga.zst",	/* collector */
+		"db-site-3/2026/11/25/00000000000002a2-20261125T213407Z.pga.zst",	/* seq */
+		"db-site-3/2026/11/25/00000000000002a1-20261125T213408Z.pga.zst",	/* second */
+		"db-site-3/2026/11/25/00000000000002a1-20261125T223407Z.pga.zst",	/* hour */
+		"db-site-3/2026/11/24/00000000000002a1-20261124T213407Z.pga.zst",	/* day */
+		"/x/db-site-3/2026/11/25/00000000000012a1-20261125T213407Z.pga.zst",	/* a path */
+	};
+
+	(void)state;
+	strcpy(h.collector, "db-site-3");
+	assert_int_equal(pga_parse_time("2026-11-25T21:34:07.654321Z", 0, &h.created_us, &err), 0);
+	assert_int_equal(seg_name_check(good, &h, &err), 0);
+	assert_int_equal(seg_name_check("/spool/ready/db-site-3/2026/11/25/00000000000002a1-20261125T213407Z.pga.zst",
+					&h, &err), 0);
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		assert_int_equal(seg_name_check(wrong[i], &h, &err), PGA_ECORRUPT);
+		assert_non_null(strstr(err.msg, "name does not match its header"));
+		assert_non_null(strstr(err.msg, good));		/* says what it should be */
+	}
+	/* names that claim nothing are not checked */
+	assert_int_equal(seg_name_check("/proc/self/fd/5", &h, &err), 0);
+	assert_int_equal(seg_name_check("tmp/db-site-3.673.part", &h, &err), 0);
+	assert_int_equal(seg_name_check("x.pga.zst", &h, &err), 0);
+	/* a header time no name can hold */
+	h.created_us = -1;
+	assert_int_equal(seg_name_check(good, &h, &err), PGA_ECORRUPT);
+	h.created_us = INT64_MAX;
+	assert_int_equal(seg_name_check(good, &h, &err), PGA_ECORRUPT);
+	/* every reader applies it: a segment file under a name its header denies */
+	{
+		struct fixture fx = {0};
+		char name[SEG_NAME_MAX], gpath[700], bpath[700];
+		struct seg_info info;
+		struct seg_reader *r = NULL;
+
+		make_segment(&fx, "nc.pga.zst", 7, NULL, 1, 2);
+		assert_int_equal(seg_name_format(name, sizeof(name), "unit", 7,
+						 1764100000000000LL, &err), 0);
+		snprintf(gpath, sizeof(gpath), "%s/%s", tmpdir, name);
+		assert_int_equal(seg_name_format(name, sizeof(name), "unit", 6,
+						 1764100000000000LL, &err), 0);
+		snprintf(bpath, sizeof(bpath), "%s/%s", tmpdir, name);
+		assert_int_equal(pga_mkdir_parent(gpath, 0750, &err), 0);
+		assert_int_equal(rename(fx.path, gpath), 0);
+		assert_int_equal(seg_verify_file(gpath, &info, &err), 0);
+		assert_int_equal(seg_peek_file(gpath, &info, &err), 0);
+		assert_int_equal(rename(gpath, bpath), 0);
+		assert_int_equal(seg_verify_file(bpath, &info, &err), PGA_ECORRUPT);
+		assert_int_equal(seg_peek_file(bpath, &info, &err), PGA_ECORRUPT);
+		assert_int_equal(seg_reader_open_file(&r, bpath, &err), PGA_ECORRUPT);
+		assert_null(r);
+		unlink(bpath);
+		free(fx.buf);
+	}
+}
+
+/* FORMAT.md "Strings": what readers accept and writers may write. */
+static void
+test_strings(void **state)
+{
+	static const char *const ids_ok[] = {"a", "db-site-3", "A.b_c-d", "9", "_x", NULL};
+	static const char *const ids_bad[] = {"", ".", "..", "../../x", "-x", ".hidden", "a b",
+					      "a/b", "\x1b[31mred", "caf\xc3\xa9", "a\tb", NULL};
+	static const char *const text_bad[] = {"a\nb", "a\x1b" "b", "\x7f", "a\xc2\x9b",
+					       "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+					       "\xe2\x82", NULL};
+	char long_id[70], out[64];
+
+	(void)state;
+	for (const char *const *p = ids_ok; *p; p++)
+		assert_true(seg_collector_valid(*p));
+	for (const char *const *p = ids_bad; *p; p++)
+		assert_false(seg_collector_valid(*p));
+	/* every id the configuration accepts is one a segment may carry */
+	for (const char *const *p = ids_ok; *p; p++)
+		assert_true(pga_name_valid(*p));
+	for (const char *const *p = ids_bad; *p; p++)
+		assert_int_equal(pga_name_valid(*p), seg_collector_valid(*p));
+	memset(long_id, 'a', 64);
+	long_id[64] = '\0';
+	assert_true(seg_collector_valid(long_id));
+	long_id[64] = 'a';
+	long_id[65] = '\0';
+	assert_false(seg_collector_valid(long_id));
+	assert_true(seg_text_valid(""));
+	assert_true(seg_text_valid("host-1.example.org"));
+	assert_true(seg_text_valid("caf\xc3\xa9 \xe6\xbc\xa2 \xf0\x9f\x90\x98"));
+	for (const char *const *p = text_bad; *p; p++)
+		assert_false(seg_text_valid(*p));
+	assert_true(seg_utf8_valid("a\nb\t\xc3\xa9", 6));
+	assert_false(seg_utf8_valid("a\0b", 3));
+	assert_string_equal(seg_escape("a\x1b[1m\xff\xc3\xa9", out, sizeof(out)), "a\\x1B[1m\\xFF\xc3\xa9");
+	assert_string_equal(seg_escape("abcdefghijklmnop", out, 10), "abcdef...");
+	/* columns: the loader's and put's one rule */
+	assert_true(seg_column_valid("Col_1"));
+	assert_true(seg_column_valid("_x"));
+	assert_true(seg_column_valid("xmin_age"));
+	assert_false(seg_column_valid("a b"));
+	assert_false(seg_column_valid(""));
+	assert_false(seg_column_valid("1a"));
+	for (const char *const *p = (const char *const[]){"ctid", "xmin", "xmax", "cmin", "cmax",
+		"tableoid", "collector_id", "server_id", "snapshot_time", "dbname", NULL}; *p; p++)
+		assert_false(seg_column_valid(*p));
+	assert_true(seg_metric_reserved("segments"));
+	assert_true(seg_metric_reserved("x_delta"));
+	assert_true(seg_metric_reserved("x_series"));
+	assert_true(seg_metric_reserved("x_p20260101"));
+	assert_false(seg_metric_reserved("x_p2026010"));
+	assert_false(seg_metric_reserved("pg_stat_database"));
+}
+
+/*
+ * The loader keeps its own list of reserved metric names (load/schema.c);
+ * put's comes from spool/.  Until the loader uses seg_metric_reserved(),
+ * they must agree on every name.
+ */
+static void
+test_reserved_agrees_with_loader(void **state)
+{
+	static const char *const names[] = {
+		"schema_version", "collectors", "servers", "segments", "segment_windows",
+		"quarantine", "catalog_applied", "metrics", "gaps", "chain_breaks", "a_delta",
+		"a_series", "a_p20260101", "p20260101", "a_p2026010x", "a_deltas", "delta",
+		"pg_stat_database", "custom", "segmentsx", "x_segments", NULL,
+	};
+
+	(void)state;
+	for (const char *const *n = names; *n; n++)
+		if (seg_metric_reserved(*n) != ld_metric_reserved(*n))
+			fail_msg("'%s': spool says %d, the loader %d", *n, seg_metric_reserved(*n),
+				 ld_metric_reserved(*n));
+}
+
+/* A writer refuses what a reader would refuse, and the reader refuses it. */
+static void
+test_header_strings(void **state)
+{
+	struct seg_header h = {.major = SEG_FORMAT_MAJOR, .seq = 1, .created_us = 1};
+	struct seg_writer *w = NULL;
+	struct pga_err err = {0};
+	struct pbuf b = {0};
+	struct seg_header out;
+	char part[600];
+
+	(void)state;
+	strcpy(h.collector, "../../x");
+	strcpy(h.hostname, "h");
+	strcpy(h.writer, "w");
+	snprintf(part, sizeof(part), "%s/bad.part", tmpdir);
+	assert_int_equal(seg_writer_create(&w, part, &h, &err), PGA_EINVAL);
+	assert_null(w);
+	assert_int_equal(access(part, F_OK), -1);	/* nothing created */
+	seg_encode_header(&b, &h);
+	assert_int_equal(seg_decode_header(b.p, b.len, &out, "x", &err), PGA_ECORRUPT);
+	assert_non_null(strstr(err.msg, "invalid collector id '../../x'"));
+	pbuf_free(&b);
+	strcpy(h.collector, "ok");
+	strcpy(h.hostname, "a\x1b]0;t\x07");
+	assert_int_equal(seg_writer_create(&w, part, &h, &err), PGA_EINVAL);
+	seg_encode_header(&b, &h);
+	assert_int_equal(seg_decode_header(b.p, b.len, &out, "x", &err), PGA_ECORRUPT);
+	assert_null(strchr(err.msg, '\x1b'));	/* printed escaped */
+	pbuf_free(&b);
+	strcpy(h.hostname, "h");
+	assert_int_equal(seg_writer_create(&w, part, &h, &err), 0);
+	{
+		struct seg_block_meta m = {.ncols = 1, .cols = cols3};
+
+		strcpy(m.metric, "m");
+		strcpy(m.target, "t\x1b");
+		assert_int_equal(seg_writer_block_begin(w, &m, &err), PGA_EINVAL);
+		strcpy(m.target, "t");
+		m.cols = (const char *[]){"ctid"};
+		assert_int_equal(seg_writer_block_begin(w, &m, &err), PGA_EINVAL);
+		m.cols = cols3;
+		strcpy(m.database, "any \x01 bytes are the server's");
+		assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+	}
+	seg_writer_free(w, true);
+}
+
+/* The CSV put must refuse: checked fed whole and one byte at a time. */
+static void
+test_csv_check(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		uint16_t ncols;
+		bool ok;
+	} cases[] = {
+		{"1,a\n2,b\n", 8, 2, true},
+		{"1,a\n2,b", 7, 2, true},		/* no final newline */
+		{"", 0, 2, true},
+		{"1,\"a,b\"\n", 8, 2, true},
+		{"1,\"a\nb\"\n", 8, 2, true},
+		{"1,\"a\"\"b\"\n", 9, 2, true},
+		{"1,\xe2\x82\xac\n", 6, 2, true},
+		{"\n", 1, 1, true},			/* one NULL */
+		{"1,a,b\n", 6, 2, false},
+		{"1\n", 2, 2, false},
+		{"1,a\n\n", 5, 2, false},
+		{"1,\"a\n", 5, 2, false},		/* unterminated */
+		{"1,a\r\n", 5, 2, false},
+		{"1,\"a\r\nb\"\n", 9, 2, true},		/* a CR inside quotes is data */
+		{"1,a\0\n", 5, 2, false},
+		{"1,\xff\n", 4, 2, false},
+		{"1,\xe2\x82\n", 5, 2, false},
+		{"1,\xe2\x82", 4, 2, false},
+		{"1,\xc0\xaf\n", 5, 2, false},
+		{"1,\xed\xa0\x80\n", 6, 2, false},
+		{"1,\xf4\x90\x80\x80\n", 7, 2, false},
+	};
+	struct pga_err err = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			struct seg_csv_check c;
+			int rc = 0;
+
+			seg_csv_check_init(&c, cases[i].ncols);
+			if (bytewise)
+				for (size_t k = 0; rc == 0 && k < cases[i].len; k++)
+					rc = seg_csv_check_feed(&c, cases[i].in + k, 1, &err);
+			else
+				rc = seg_csv_check_feed(&c, cases[i].in, cases[i].len, &err);
+			if (rc == 0)
+				rc = seg_csv_check_end(&c, &err);
+			if (cases[i].ok != (rc == 0))
+				fail_msg("case %zu (%s): rc %d %s", i, bytewise ? "bytewise" : "whole",
+					 rc, err.msg);
+		}
+	}
+}
+
 static void
 test_csv_count(void **state)
 {
@@ -576,6 +822,11 @@ main(void)
 		cmocka_unit_test(test_abort_rewinds),
 		cmocka_unit_test(test_recover_torn_tail),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_name_check),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_reserved_agrees_with_loader),
+		cmocka_unit_test(test_header_strings),
+		cmocka_unit_test(test_csv_check),
 		cmocka_unit_test(test_csv_count),
 		cmocka_unit_test(test_crc32c_vectors),
 	};
