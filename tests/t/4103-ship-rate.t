@@ -32,18 +32,19 @@ measure() {
 # ---- file:// ----
 DST=$TEST_TMP/archive
 mkdir -p "$DST"
-ship_conf "$CONF" "$SP" "[dest:f]" "url = file://$DST" "rate-limit = 1M"
-fill_spool "$SP" c1 100 20000
+# slow enough that each .part lives half a second
+ship_conf "$CONF" "$SP" "[dest:f]" "url = file://$DST" "rate-limit = 200K" "max-parallel = 1"
+fill_spool "$SP" c1 4 150000
 "$PGA_BIN" -c "$CONF" ship 2>/dev/null &
 SHIP=$!
-part=
-for _ in $(seq 1 100); do
+mode=
+for _ in $(seq 1 250); do
 	part=$(find "$DST" -name '*.part' 2>/dev/null | head -1)
-	[ -n "$part" ] && break
+	[ -n "$part" ] && mode=$(stat -c %a "$part" 2>/dev/null) && [ -n "$mode" ] && break
 	sleep 0.02
 done
-mode=$(stat -c %a "$part" 2>/dev/null)
 wait $SHIP
+ship_conf "$CONF" "$SP" "[dest:f]" "url = file://$DST" "rate-limit = 1M"
 is "$mode" 640 "a .part file in flight is 0640"
 is "$(find "$DST" -name '*.pga.zst' ! -perm 0640 | wc -l)" 0 "every shipped file is 0640"
 is "$(find "$DST" -mindepth 1 -type d ! -perm 0750 | wc -l)" 0 "every directory pga made is 0750"
