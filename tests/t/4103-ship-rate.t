@@ -52,19 +52,19 @@ is "$(find "$DST" -mindepth 1 -type d ! -perm 0750 | wc -l)" 0 "every directory 
 is "$(stat -c %a "$DST")" 755 "the operator's root keeps its own mode"
 is "$(find "$SP" -type f -perm /0027 | wc -l)" 0 "  as in the spool, which opens nothing to others"
 
-fill_spool "$SP" c1 100 20000
-measure "file://, 100 segments of 15 KB"
-fill_spool "$SP" c1 10 350000
-measure "file://, 10 segments of 250 KB"
+fill_spool "$SP" c1 200 20000
+measure "file://, 200 segments of 15 KB"
+fill_spool "$SP" c1 12 350000
+measure "file://, 12 segments of 250 KB"
 ship_conf "$CONF" "$SP" "[dest:f]" "url = file://$DST" "rate-limit = 1M" "max-parallel = 1"
-fill_spool "$SP" c1 60 40000
+fill_spool "$SP" c1 100 40000
 measure "file://, one upload slot"
 
 # ---- s3:// ----
 if s3srv_available && s3srv_start rate gcsb; then
 	ship_conf "$CONF" "$SP" "[dest:s3]" "url = s3://rate/r" "endpoint = $S3_URL" "path-style = on" \
 		"access-key-id = S3RVER" "secret-access-key = S3RVER" "rate-limit = 1M"
-	fill_spool "$SP" c1 60 40000
+	fill_spool "$SP" c1 100 40000
 	measure "s3:// (s3rver)"
 
 	# ---- gs:// through the gateway ----
@@ -76,7 +76,7 @@ if s3srv_available && s3srv_start rate gcsb; then
 	for _ in $(seq 1 100); do [ -s "$TEST_TMP/gw.port" ] && break; sleep 0.05; done
 	ship_conf "$CONF" "$SP" "[dest:g]" "url = gs://gcsb/r" "endpoint = http://127.0.0.1:$(cat "$TEST_TMP/gw.port")" \
 		"access-key-id = GOOG1RATE" "secret-access-key = rate-secret" "rate-limit = 1M"
-	fill_spool "$SP" c1 60 40000
+	fill_spool "$SP" c1 100 40000
 	measure "gs:// (GCS gateway)"
 else
 	ok 0 "# SKIP s3rver not installed: no s3:// and gs:// rate check"
@@ -87,7 +87,7 @@ if azurite_available && azurite_start; then
 	helper azure-request --query restype=container PUT "$AZURITE_URL" "/devstoreaccount1/rate" >/dev/null
 	ship_conf "$CONF" "$SP" "[dest:az]" "url = azure://devstoreaccount1/rate/r" \
 		"endpoint = $AZURITE_URL/devstoreaccount1" "account-key = $AZURE_STORAGE_KEY" "rate-limit = 1M"
-	fill_spool "$SP" c1 60 40000
+	fill_spool "$SP" c1 100 40000
 	measure "azure:// (azurite)"
 else
 	ok 0 "# SKIP azurite not installed: no azure:// rate check"
@@ -98,6 +98,6 @@ pg_start central
 pg_psql central postgres -c "CREATE DATABASE central" >/dev/null
 run_ok "central schema" pga load --init --db "$(pg_conninfo central central)"
 ship_conf "$CONF" "$SP" "[dest:pg]" "url = $(pg_conninfo central central)" "rate-limit = 1M"
-fill_spool "$SP" c1 60 40000
+fill_spool "$SP" c1 100 40000
 measure "postgres://"
 done_testing
