@@ -177,18 +177,20 @@ count_skipped(struct spool *sp, uint64_t skipped)
 struct loop {
 	struct pga_ctx *ctx;
 	const struct collect_args *a;
-	const struct pga_config *cfg;	/* ctx->cfg, or owned after a reload */
+	const struct pga_config *cfg;	/* in use: ctx->cfg, or owned */
+	struct pga_config *owned;	/* the last configuration a reload read */
 	struct collector *col;
 	struct spool *sp;
 	int64_t interval;
 };
 
+/* Use cfg from now on (NULL: the one main() read), freeing a reloaded one. */
 static void
-loop_set_config(struct loop *l, const struct pga_config *cfg)
+loop_use_config(struct loop *l, struct pga_config *cfg)
 {
-	if (l->cfg != l->ctx->cfg)
-		pga_config_free((struct pga_config *)l->cfg);
-	l->cfg = cfg;
+	pga_config_free(l->owned);
+	l->owned = cfg;
+	l->cfg = cfg != NULL ? cfg : l->ctx->cfg;
 }
 
 static int
@@ -295,7 +297,7 @@ reload(struct loop *l)
 	}
 	collector_free(l->col);
 	l->col = col;
-	loop_set_config(l, cfg);
+	loop_use_config(l, cfg);
 	if (!l->a->interval_set)
 		l->interval = cfg->global.interval;
 	pga_cli_apply_log_level(l->ctx, cfg);
@@ -424,6 +426,6 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 			status = PGA_EXIT_FAIL;
 		}
 	}
-	loop_set_config(&l, ctx->cfg);
+	loop_use_config(&l, NULL);
 	return status;
 }
