@@ -925,6 +925,16 @@ static const struct metric_col postgres_log_cols[] = {
 	{"query_id", "bigint", I},
 };
 
+/* ---- pga's record of each snapshot (collector.c, cjob.c) ---- */
+
+static const struct metric_col snapshot_status_cols[] = {
+	{"status", "text", I}, {"blocks", "bigint", G}, {"rows", "bigint", G},
+	{"databases", "integer", G}, {"databases_failed", "integer", G},
+	{"metric_errors", "bigint", G}, {"values_escaped", "bigint", G},
+	{"metrics_unconverted", "integer", G}, {"duration_s", "double precision", G},
+	{"reason", "text", I},
+};
+
 /* ---- the catalog ---- */
 
 #define SQLM(name, scope, cols, sql, reset, flags, doc) \
@@ -1021,6 +1031,9 @@ static const struct metric_def catalog[] = {
 	HOSTM("host_fs", host_fs_cols, 0, "statvfs of the data directory"),
 	{"postgres_log", METRIC_CLUSTER, METRIC_CSVLOG, COLS(postgres_log_cols), NULL, 0,
 	 NULL, 0, "server log records from the csvlog, read incrementally"},
+	/* last: its position is also the order the collector writes it in */
+	{"snapshot_status", METRIC_CLUSTER, METRIC_STATUS, COLS(snapshot_status_cols), NULL, 0,
+	 NULL, 0, "the last block of every snapshot: complete or partial, and why"},
 };
 
 const struct metric_def *
@@ -1123,6 +1136,33 @@ catalog_expand(const char *sql, const struct catalog_vars *v, char *buf,
 
 static const char *const kind_names[] = {"key", "counter", "gauge", "info"};
 
+static const char status_doc[] =
+	"Complete and partial snapshots\n"
+	"    A snapshot is what one cycle took from one target: every block with\n"
+	"    its snapshot_time.  The collector writes snapshot_status as the\n"
+	"    snapshot's last block: 'complete' when every job of the snapshot ran\n"
+	"    to its end and every block it produced is in the spool (metrics the\n"
+	"    server refused are in metric_errors), 'partial' with the first\n"
+	"    reason otherwise (a database that failed or was not reached, the\n"
+	"    target deadline, a stop request, a spool that could not take more).\n"
+	"    A snapshot cut short by the spool may have no status block at all.\n"
+	"    So, centrally, a snapshot is complete only when it has a\n"
+	"    snapshot_status row saying so; the counters snapshots_complete and\n"
+	"    snapshots_partial count the same on the collector.  For example:\n"
+	"        SELECT d.collector_id, d.server_id, d.snapshot_time,\n"
+	"               coalesce(s.status, 'no status block') AS status, s.reason\n"
+	"        FROM (SELECT DISTINCT collector_id, server_id, snapshot_time\n"
+	"              FROM pga.pg_stat_database) d\n"
+	"        LEFT JOIN pga.snapshot_status s USING (collector_id, server_id, snapshot_time)\n"
+	"        WHERE s.status IS DISTINCT FROM 'complete';\n"
+	"    (pg_stat_database stands for any metric the snapshot has.)\n"
+	"    values_escaped counts values that held bytes which are not UTF-8\n"
+	"    (a SQL_ASCII database, a csvlog): they are loaded with each such byte\n"
+	"    written as \\xNN.  metrics_unconverted counts metrics PostgreSQL\n"
+	"    could not convert to UTF-8 (a character the database's encoding has\n"
+	"    and UTF-8 has not): they were read unconverted, so all their bytes\n"
+	"    beyond ASCII are escaped.\n";
+
 static void
 print_versions(FILE *out, const struct metric_def *m)
 {
@@ -1138,8 +1178,9 @@ print_versions(FILE *out, const struct metric_def *m)
 			hi = m->sql[i].max_version;
 	}
 	if (m->source != METRIC_SQL)
-		fprintf(out, "    from %s\n", m->source == METRIC_HOST ? "the host (os-stats)"
-								  : "the server's csvlog (csvlog)");
+		fprintf(out, "    from %s\n", m->source == METRIC_HOST ? "the host (os-stats)" :
+			m->source == METRIC_CSVLOG ? "the server's csvlog (csvlog)" :
+			"pga itself, every snapshot");
 	else if (hi == -1)
 		fprintf(out, "    %s %d and later\n", what, lo);
 	else
@@ -1169,4 +1210,5 @@ catalog_print_doc(FILE *out)
 				kind_names[m->cols[c].kind]);
 		fprintf(out, "\n");
 	}
+	fprintf(out, "%s", status_doc);
 }

@@ -30,6 +30,7 @@ enum metric_source {
 	METRIC_SQL,		/* COPY (SELECT ...) TO STDOUT on the target */
 	METRIC_HOST,		/* /proc and statvfs of a local target */
 	METRIC_CSVLOG,		/* the server's csvlog, parsed incrementally */
+	METRIC_STATUS,		/* pga's own record of a snapshot, written last */
 };
 
 enum col_kind {

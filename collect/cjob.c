@@ -31,6 +31,8 @@
 
 #define SQL_MIN_CAP 65536
 #define TEXTS_NEW_LIMIT 10000000
+/* Text the server cannot convert to UTF-8 is read unconverted, then escaped. */
+#define RAW_ENCODING "SELECT set_config('client_encoding', 'SQL_ASCII', true); "
 
 /* ---- sessions ---- */
 
@@ -50,11 +52,18 @@ session_settings(struct collector *c, struct ctarget *t, PGconn *conn, char *buf
 	/* search_path: our SQL names pg_catalog objects unqualified and the
 	 * extension by its schema, so nothing in public can shadow them.
 	 * DateStyle/TimeZone: the central side parses what COPY prints.
+	 * client_encoding (also a connection parameter, cpg.c): the server
+	 * converts from the database's encoding, and the central side is UTF8;
+	 * a SQL_ASCII database has no encoding to convert from and would refuse
+	 * every value that is not UTF-8 already (22021), so it is read as it
+	 * is and common/utf8.c escapes what is not UTF-8.
 	 * One SELECT of set_config() costs the server a fraction of eight SETs;
 	 * session-level settings made in the first transaction persist after
 	 * its COMMIT (loop mode); a session that fails is closed, never reused. */
 	snprintf(buf, cap,
 		 " SELECT set_config('search_path', 'pg_catalog', false),"
+		 " set_config('client_encoding', CASE current_setting('server_encoding')"
+		 "  WHEN 'SQL_ASCII' THEN 'SQL_ASCII' ELSE 'UTF8' END, false),"
 		 " set_config('DateStyle', 'ISO', false), set_config('TimeZone', 'UTC', false),"
 		 " set_config('jit', 'off', false), set_config('statement_timeout', '%lld', false),"
 		 " set_config('lock_timeout', '%lld', false),"
@@ -231,6 +240,47 @@ tstat_add(struct collector *c, struct ctarget *t, uint64_t rows, uint64_t bytes,
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* ---- blocks: every byte goes through the UTF-8 escaper (common/utf8.h) ---- */
+
+static int
+to_spool(void *ctx, const char *buf, size_t len, struct pga_err *err)
+{
+	return spool_stream_write(ctx, buf, len, err);
+}
+
+static int
+block_write(struct cworker *w, const char *buf, size_t len, struct pga_err *err)
+{
+	return utf8_stream_write(&w->u8, buf, len, to_spool, w->stream, err);
+}
+
+static int
+block_begin(struct cworker *w, const struct seg_block_meta *meta, struct pga_err *err)
+{
+	utf8_stream_reset(&w->u8);
+	return spool_stream_begin(w->stream, meta, err);
+}
+
+/* Commit the block; the values it escaped are counted for metric m. */
+static int
+block_commit(struct cworker *w, struct ctarget *t, const struct metric_def *m,
+	     uint64_t *rows, struct pga_err *err)
+{
+	const struct metric_def *all;
+	size_t n;
+	int rc = utf8_stream_finish(&w->u8, to_spool, w->stream, err);
+
+	if (rc < 0) {
+		spool_stream_abort(w->stream);
+		return rc;
+	}
+	rc = spool_stream_commit(w->stream, rows, err);
+	all = catalog_all(&n);
+	if (rc == 0 && w->u8.values > 0)
+		collector_count_escaped(w->c, t, (size_t)(m - all), w->u8.values);
+	return rc;
+}
+
 static int
 push_id(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
 {
@@ -310,7 +360,7 @@ sink_block(void *ctx, const char *buf, size_t len, struct pga_err *err)
 
 	if (k->q != NULL)
 		qscan_feed(k, buf, len);
-	return spool_stream_write(k->w->stream, buf, len, err);
+	return block_write(k->w, buf, len, err);
 }
 
 static int
@@ -332,7 +382,7 @@ sql_reserve(struct cworker *w, size_t need, struct pga_err *err)
 
 static int
 build_copy_sql(struct cworker *w, const char *sql, const struct catalog_vars *v,
-	       const char *pre, struct pga_err *err)
+	       const char *pre, bool raw, struct pga_err *err)
 {
 	static const char tail[] = ") TO STDOUT (FORMAT csv)";
 	size_t len, hl;
@@ -340,7 +390,8 @@ build_copy_sql(struct cworker *w, const char *sql, const struct catalog_vars *v,
 
 	if (rc < 0)
 		return rc;
-	hl = (size_t)snprintf(w->sql, w->sqlcap, "%sCOPY (", pre ? pre : "");
+	hl = (size_t)snprintf(w->sql, w->sqlcap, "%s%sCOPY (", raw ? RAW_ENCODING : "",
+			      pre ? pre : "");
 	rc = catalog_expand(sql, v, w->sql + hl, w->sqlcap - hl - sizeof(tail), &len, err);
 	if (rc == 0)
 		memcpy(w->sql + hl + len, tail, sizeof(tail));
@@ -356,13 +407,19 @@ ensure_stream(struct cworker *w, struct pga_err *err)
 }
 
 static void
-block_meta(struct cworker *w, const struct csession *s, const struct metric_def *m,
+block_meta(struct cworker *w, struct csession *s, const struct metric_def *m,
 	   struct seg_block_meta *meta)
 {
 	*meta = s->t->base;
 	strlcpy(meta->metric, m->name, sizeof(meta->metric));
-	strlcpy(meta->database, m->scope == METRIC_DATABASE && s->database ? s->database : "",
-		sizeof(meta->database));
+	/* a SQL_ASCII cluster may name a database with any bytes: the header
+	 * gets it escaped, the connection keeps the real name */
+	if (utf8_escape_str(meta->database, sizeof(meta->database),
+			    m->scope == METRIC_DATABASE && s->database ? s->database : "",
+			    NULL) > 0 && !s->header_counted) {
+		s->header_counted = true;
+		collector_count_escaped(w->c, s->t, w->c->nmetrics, 1);
+	}
 	for (size_t i = 0; i < m->ncols; i++)
 		w->cols[i] = m->cols[i].name;
 	meta->ncols = (uint16_t)m->ncols;
@@ -407,36 +464,38 @@ copy_failed(struct cworker *w, struct csession *s, const struct metric_def *m,
 	return rc;
 }
 
+/* An error converting to UTF-8: read the metric again without conversion. */
+static bool
+unconvertible(const struct pga_err *err)
+{
+	return err->code == PGA_EDB && (strstr(err->msg, "(SQLSTATE 22P05)") != NULL ||
+					strstr(err->msg, "(SQLSTATE 22021)") != NULL);
+}
+
 /*
- * Stream one metric into a block.  Returns 0 (collected, or not on this
- * version), 1 (the metric failed; counted and logged), or < 0 when the
- * session is lost or the spool failed (err filled).
+ * One COPY into one block: 0, or the error (the block is aborted; a spool
+ * error has stopped the cycle already).
  */
 static int
-run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
-	   const struct catalog_vars *v, bool scan, const char *pre, struct pga_err *err)
+copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
+	    const char *sql, const struct catalog_vars *v, bool scan, const char *pre,
+	    bool raw, struct pga_err *err)
 {
-	bool pgss = m->flags & METRIC_NEEDS_PGSS;
-	const char *sql = catalog_sql_for(m, pgss ? catalog_pgss_version(s->snap.pgss_version) :
-					  s->snap.server_version);
 	struct qscan q = {0};
 	struct csink k = {.w = w, .t = s->t, .q = scan ? &q : NULL};
 	struct seg_block_meta meta;
+	size_t nids = w->nids, nnew = w->nnew;
 	uint64_t bytes = 0, rows = 0;
 	int64_t t0;
 	int rc;
 
-	if (sql == NULL)
-		return 0;
-	rc = build_copy_sql(w, sql, v, pre, err);
+	rc = build_copy_sql(w, sql, v, pre, raw, err);
 	if (rc == 0)
 		rc = ensure_stream(w, err);
-	if (rc < 0) {
-		collector_fatal(w->c, err);
-		return rc;
+	if (rc == 0) {
+		block_meta(w, s, m, &meta);
+		rc = block_begin(w, &meta, err);
 	}
-	block_meta(w, s, m, &meta);
-	rc = spool_stream_begin(w->stream, &meta, err);
 	if (rc < 0) {
 		collector_fatal(w->c, err);
 		return rc;
@@ -446,17 +505,66 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 	log_trace("target '%s'%s%s metric '%s': %" PRIu64 " bytes in %.2f ms", s->t->cfg->name,
 		  s->database ? " database " : "", s->database ? s->database : "", m->name, bytes,
 		  (double)(pga_mono_us() - t0) / 1000);
-	if (rc == 0) {
-		rc = spool_stream_commit(w->stream, &rows, err);
-		if (rc < 0) {
-			collector_fatal(w->c, err);
-			return rc;
-		}
-		tstat_add(w->c, s->t, rows, bytes, false);
-		return 0;
+	if (rc < 0) {
+		spool_stream_abort(w->stream);
+		w->nids = nids;	/* the ids of rows that were thrown away */
+		w->nnew = nnew;
+		return rc;
 	}
-	spool_stream_abort(w->stream);
-	return copy_failed(w, s, m, rc, err);
+	rc = block_commit(w, s->t, m, &rows, err);
+	if (rc < 0) {
+		collector_fatal(w->c, err);
+		return rc;
+	}
+	tstat_add(w->c, s->t, rows, bytes, false);
+	return 0;
+}
+
+#define METRIC_ELSEWHERE 2
+
+/*
+ * Stream one metric into a block.  Returns 0 (collected, or not on this
+ * version), 1 (the metric failed; counted and logged), METRIC_ELSEWHERE
+ * (texts that cannot be read in this database: not counted yet, see
+ * texts_elsewhere), or < 0 when the session is lost or the spool failed.
+ */
+static int
+run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
+	   const struct catalog_vars *v, bool scan, const char *pre, struct pga_err *err)
+{
+	bool pgss = m->flags & METRIC_NEEDS_PGSS;
+	const char *sql = catalog_sql_for(m, pgss ? catalog_pgss_version(s->snap.pgss_version) :
+					  s->snap.server_version);
+	int rc, n;
+
+	if (sql == NULL)
+		return 0;
+	rc = copy_metric(w, s, m, sql, v, scan, pre, false, err);
+	if (rc < 0 && unconvertible(err) && (m->flags & METRIC_TEXTS)) {
+		/* pg_stat_statements converts on the server: no client setting helps */
+		rc = cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline, NULL, 0, &n,
+			      err);
+		return rc < 0 ? rc : METRIC_ELSEWHERE;
+	}
+	if (rc < 0 && unconvertible(err)) {
+		/* a character the database's encoding has and UTF-8 has not (or
+		 * bytes invalid in it): PostgreSQL cannot convert, so take the
+		 * bytes as they are; what is not UTF-8 is escaped */
+		log_debug("target '%s' metric '%s': %s: read again unconverted", s->t->cfg->name,
+			  m->name, err->msg);
+		rc = cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline, NULL, 0, &n,
+			      err);
+		if (rc == 0)
+			rc = copy_metric(w, s, m, sql, v, scan, pre, true, err);
+		if (rc == 0) {
+			__atomic_add_fetch(&s->t->unconverted, 1, __ATOMIC_RELAXED);
+			/* back to the session's encoding: a COPY TO leaves nothing else
+			 * to undo, its rows are already here */
+			return cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline, NULL,
+					0, &n, err);
+		}
+	}
+	return rc < 0 ? copy_failed(w, s, m, rc, err) : 0;
 }
 
 static int
@@ -516,6 +624,63 @@ new_ids_setting(const struct cworker *w)
 	return s;
 }
 
+/*
+ * pg_stat_statements converts every text to the encoding of the database it
+ * is read in, and a text it cannot convert (bytes a SQL_ASCII database
+ * took) fails the whole call.  In a SQL_ASCII database nothing is
+ * converted: read the texts there, on a connection of their own (what is
+ * not UTF-8 is then escaped).  Returns 0 (read), 1 (failed there: counted)
+ * or METRIC_ELSEWHERE (no SQL_ASCII database with the extension).
+ */
+static int
+texts_elsewhere(struct cworker *w, struct csession *s, const struct catalog_vars *v,
+		const char *pre, struct pga_err *err)
+{
+	const struct metric_def *m = catalog_find("pg_stat_statements_texts");
+	PGresult *r = NULL;
+	int n = 0, rc;
+
+	rc = cpg_exec(s->conn, "SELECT datname FROM pg_database WHERE encoding = 0"
+		      " AND datallowconn AND has_database_privilege(datname, 'CONNECT')"
+		      " ORDER BY datname LIMIT 16", s->t->deadline, &r, 1, &n, err);
+	if (rc < 0 || n != 1)
+		return rc < 0 ? rc : METRIC_ELSEWHERE;
+	rc = METRIC_ELSEWHERE;
+	for (int i = 0; rc == METRIC_ELSEWHERE && i < PQntuples(r); i++) {
+		struct csession side = {.t = s->t};
+		struct catalog_vars sv = *v;
+		struct pga_err e = {0};
+		PGconn *slot = NULL;
+		const char *db = PQgetvalue(r, i, 0);
+
+		if (session_open(w->c, &side, &slot, db, false, NULL, &e) < 0) {
+			log_debug("target '%s': query texts: %s", s->t->cfg->name, e.msg);
+			continue;
+		}
+		/* SQL_ASCII has nothing to convert from: take the bytes as they are */
+		if (side.snap.pgss_version[0] != '\0' &&
+		    catalog_pgss_version(side.snap.pgss_version) >= 0 &&
+		    cpg_exec(side.conn, RAW_ENCODING, s->t->deadline, NULL, 0, &n, &e) == 0) {
+			sv.pgss = side.snap.pgss_schema;
+			rc = run_metric(w, &side, m, &sv, false, pre, &e);
+			if (rc < 0 && w->c->fatal) {
+				*err = e;
+				rc = e.code;
+			} else if (rc < 0 || rc == METRIC_ELSEWHERE) {
+				metric_error(w->c, &side, m, &e);
+				rc = 1;
+			}
+			if (rc == 0)
+				log_info("target '%s': query texts read in SQL_ASCII database '%s'"
+					 " (database '%s' cannot convert them all)", s->t->cfg->name,
+					 db, s->snap.database);
+		}
+		session_end(w->c, &side, &slot, false);
+	}
+	PQclear(r);
+	return rc;
+}
+
 static int
 run_texts(struct cworker *w, struct csession *s, struct catalog_vars *v,
 	  bool full, bool counters_ok, struct pga_err *err)
@@ -536,7 +701,25 @@ run_texts(struct cworker *w, struct csession *s, struct catalog_vars *v,
 		 * bounds the count */
 		v->limit = TEXTS_NEW_LIMIT;
 	}
-	rc = run_metric(w, s, catalog_find("pg_stat_statements_texts"), v, false, pre, err);
+	/* once texts had to be read elsewhere, go there first (loop mode): each
+	 * failed attempt is an ERROR in the server's log */
+	rc = s->t->texts_raw ? texts_elsewhere(w, s, v, pre, err) : METRIC_ELSEWHERE;
+	if (rc == METRIC_ELSEWHERE) {
+		s->t->texts_raw = false;
+		rc = run_metric(w, s, catalog_find("pg_stat_statements_texts"), v, false, pre, err);
+	}
+	if (rc == METRIC_ELSEWHERE) {
+		struct pga_err why = *err;
+
+		rc = texts_elsewhere(w, s, v, pre, err);
+		s->t->texts_raw = rc == 0;
+		if (rc == METRIC_ELSEWHERE) {
+			pga_err_prefix(&why, "no SQL_ASCII database with pg_stat_statements to read"
+				       " them unconverted");
+			metric_error(w->c, s, catalog_find("pg_stat_statements_texts"), &why);
+			rc = 1;
+		}
+	}
 	if (rc == 0 && full) {
 		st->texts_cycle = st->cycle;
 		if (counters_ok)
@@ -591,7 +774,7 @@ claim_pgss(struct collector *c, struct csession *s)
 static int
 write_stream(void *ctx, const char *buf, size_t len, struct pga_err *err)
 {
-	return spool_stream_write(((struct cworker *)ctx)->stream, buf, len, err);
+	return block_write(ctx, buf, len, err);
 }
 
 /* Like run_metric for a block we produce ourselves; fn fills it. */
@@ -604,16 +787,17 @@ run_local(struct cworker *w, struct csession *s, const struct metric_def *m,
 	uint64_t rows = 0;
 	int rc = ensure_stream(w, err);
 
-	block_meta(w, s, m, &meta);
-	if (rc == 0)
-		rc = spool_stream_begin(w->stream, &meta, err);
+	if (rc == 0) {
+		block_meta(w, s, m, &meta);
+		rc = block_begin(w, &meta, err);
+	}
 	if (rc < 0) {
 		collector_fatal(w->c, err);
 		return rc;
 	}
 	rc = fn(w, s, m, err);
 	if (rc == 0)
-		rc = spool_stream_commit(w->stream, &rows, err);
+		rc = block_commit(w, s->t, m, &rows, err);
 	if (rc == 0) {
 		tstat_add(w->c, s->t, rows, 0, false);
 		return 0;
@@ -691,7 +875,9 @@ target_identity(struct collector *c, struct ctarget *t, struct csession *s)
 	b->server_version = (uint32_t)s->snap.server_version;
 	b->port = (uint16_t)(port ? atoi(port) : 0);
 	strlcpy(b->target, t->cfg->name, sizeof(b->target));
-	strlcpy(b->host, host ? host : "", sizeof(b->host));
+	if (utf8_escape_str(b->host, sizeof(b->host), host ? host : "", NULL) > 0)
+		collector_count_escaped(c, t, c->nmetrics, 1);
+	t->snapshot_open = true;
 	if (!t->state_loaded) {
 		if (cstate_load(&t->state, c->state_dir, t->cfg->name, &err) < 0)
 			log_warn("target '%s': %s (query texts and settings are sent every cycle)",
@@ -793,7 +979,7 @@ run_cluster_job(struct cworker *w, struct ctarget *t)
 	session_end(c, &s, &t->cconn, rc == 0);
 	if (rc == 0)
 		rc = run_local_metrics(w, &s, &err);
-	if (rc < 0 && !c->fatal)
+	if (rc < 0)
 		ctarget_fail(c, t, true, &err);
 	else if (rc == 0 && cluster_db_listed(t))
 		__atomic_add_fetch(&t->dbs_ok, 1, __ATOMIC_RELAXED);
@@ -819,8 +1005,9 @@ run_db_job(struct cworker *w, struct ctarget *t, struct cdb *d)
 	if (rc == 0 && claim_pgss(c, &s))
 		rc = run_pgss(w, &s, &err);
 	session_end(c, &s, &d->conn, rc == 0);
-	if (rc < 0 && !c->fatal) {
-		pga_err_prefix(&err, "database '%s'", d->name);
+	if (rc < 0) {
+		if (!c->fatal || strcmp(err.msg, c->fatal_err.msg) != 0)
+			pga_err_prefix(&err, "database '%s'", d->name);
 		ctarget_fail(c, t, false, &err);
 	} else if (rc == 0) {
 		__atomic_add_fetch(&t->dbs_ok, 1, __ATOMIC_RELAXED);
@@ -833,8 +1020,11 @@ cjob_run(struct cworker *w, const struct cjob *job)
 	struct pga_err err = {0};
 	int64_t t0;
 
-	if (w->c->fatal)
+	if (w->c->fatal) {
+		/* the spool failed: the target's snapshot is cut short */
+		ctarget_fail(w->c, job->t, job->db < 0, &w->c->fatal_err);
 		return;
+	}
 	if (pga_stop_requested()) {
 		pga_fail(&err, PGA_ECANCEL, "interrupted before its turn");
 		ctarget_fail(w->c, job->t, job->db < 0, &err);
@@ -850,6 +1040,62 @@ cjob_run(struct cworker *w, const struct cjob *job)
 		  job->db < 0 ? "" : job->t->dbs[job->db].name, job->db < 0 ? "" : "'",
 		  (double)(t0 - job->t->started_us) / 1000,
 		  (double)(pga_mono_us() - job->t->started_us) / 1000);
+}
+
+/* ---- the snapshot's status ---- */
+
+/* CSV of a text value, quoted; "" doubled. */
+static size_t
+csv_text(char *buf, size_t cap, const char *v)
+{
+	size_t n = 0;
+
+	buf[n++] = '"';
+	for (; *v && n + 3 < cap; v++) {
+		if (*v == '"')
+			buf[n++] = '"';
+		buf[n++] = *v;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return n;
+}
+
+int
+cjob_status_block(struct cworker *w, struct ctarget *t, bool complete,
+		  struct pga_err *err)
+{
+	const struct metric_def *m = catalog_find("snapshot_status");
+	struct seg_block_meta meta = t->base;
+	char row[2 * PGA_ERR_MSG_MAX + 256];
+	size_t n;
+	uint64_t rows = 0;
+	int rc;
+
+	strlcpy(meta.metric, m->name, sizeof(meta.metric));
+	meta.database[0] = '\0';
+	for (size_t i = 0; i < m->ncols; i++)
+		w->cols[i] = m->cols[i].name;
+	meta.ncols = (uint16_t)m->ncols;
+	meta.cols = w->cols;
+	n = (size_t)snprintf(row, sizeof(row), "%s,%" PRIu64 ",%" PRIu64 ",%u,%u,%" PRIu64
+			     ",%" PRIu64 ",%u,%.6f,", complete ? "complete" : "partial",
+			     t->blocks, t->rows, t->dbs_ok, t->dbs_failed, t->metric_errors,
+			     t->values_escaped, t->unconverted,
+			     (double)(pga_mono_us() - t->started_us) / 1e6);
+	if (!complete)
+		n += csv_text(row + n, sizeof(row) - n - 1, t->why[0] ? t->why : "cut short");
+	row[n++] = '\n';
+	rc = ensure_stream(w, err);
+	if (rc < 0)
+		return rc;
+	rc = block_begin(w, &meta, err);
+	if (rc == 0)
+		rc = block_write(w, row, n, err);
+	if (rc == 0)
+		return block_commit(w, t, m, &rows, err);	/* aborts on failure */
+	spool_stream_abort(w->stream);
+	return rc;
 }
 
 void

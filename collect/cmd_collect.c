@@ -128,16 +128,52 @@ summary(uint64_t cycle, const struct collect_stats *st)
 	pga_format_size(st->bytes, size, sizeof(size));
 	log_info("cycle %" PRIu64 ": targets %u ok, %u failed, %u skipped; %" PRIu64
 		 " databases, %" PRIu64 " blocks, %" PRIu64 " rows, %s; %" PRIu64
-		 " metric errors; %.3f s%s", cycle, st->targets_ok, st->targets_failed,
+		 " metric errors; snapshots %u complete, %u partial; %" PRIu64
+		 " values escaped%s%s%s; %.3f s%s", cycle, st->targets_ok, st->targets_failed,
 		 st->targets_skipped, st->databases, st->blocks, st->rows, size,
-		 st->metric_errors, (double)st->elapsed_us / 1e6,
+		 st->metric_errors, st->snapshots_complete, st->snapshots_partial,
+		 st->values_escaped, st->escaped_detail[0] ? " (" : "", st->escaped_detail,
+		 st->escaped_detail[0] ? ")" : "", (double)st->elapsed_us / 1e6,
 		 st->interrupted ? " (interrupted)" : "");
+}
+
+/*
+ * A cycle that failed before it could collect (the spool would not open,
+ * the configuration is wrong), or whose spool failed only when closing,
+ * is counted all the same: through a reader's handle, the writer's is gone.
+ * One that found another writer running was skipped, not failed.
+ */
+static void
+count_lost_cycle(const char *path, bool skipped, bool cycle_counted)
+{
+	struct spool_counters d = {0};
+	struct pga_err err = {0};
+	struct spool *sp = NULL;
+	int rc;
+
+	if (skipped)
+		d.v[SC_CYCLES_SKIPPED] = 1;
+	else
+		d.v[SC_CYCLES_FAILED] = 1;
+	d.v[SC_CYCLES] = !skipped && !cycle_counted;
+	rc = spool_open(&sp, path, &err);
+	if (rc == PGA_ENOTFOUND)
+		return;		/* no spool yet: nothing to count in, the error said it */
+	if (rc == 0)
+		rc = spool_counters_add(sp, &d, &err);
+	if (rc == 0) {
+		spool_free(sp);
+		return;
+	}
+	if (sp != NULL && spool_close(sp, &err) == 0)
+		return;
+	log_error("the %s cycle is not counted: %s", skipped ? "skipped" : "failed", err.msg);
 }
 
 static int
 cycle_status(const struct collect_stats *st)
 {
-	if (st->blocks == 0)
+	if (st->failed)
 		return PGA_EXIT_FAIL;
 	if (st->targets_failed > 0 || st->metric_errors > 0 || st->interrupted)
 		return PGA_EXIT_PARTIAL;
@@ -182,6 +218,7 @@ struct loop {
 	struct collector *col;
 	struct spool *sp;
 	int64_t interval;
+	bool last_failed;		/* the last cycle failed (and was counted so) */
 };
 
 /* Use cfg from now on (NULL: the one main() read), freeing a reloaded one. */
@@ -229,8 +266,12 @@ reopen_spool(struct loop *l, const struct pga_config *old, const struct pga_conf
 	l->col = NULL;
 	rc = spool_close(l->sp, err);
 	l->sp = NULL;
-	if (rc < 0)
+	if (rc < 0) {
 		log_error("%s", err->msg);
+		if (!l->last_failed)	/* the last cycle's data may not be sealed */
+			count_lost_cycle(l->a->spool, false, true);
+		l->last_failed = true;
+	}
 	spool_opts_from_config(&so, cfg);
 	rc = spool_open_writer(&l->sp, l->a->spool, &so, err);
 	if (rc == 0)
@@ -335,6 +376,7 @@ run_loop(struct loop *l)
 		uint64_t next;
 		int rc = collector_cycle(l->col, &st, &err);
 
+		l->last_failed = st.failed;
 		summary(++done, &st);
 		if (rc < 0)
 			return pga_cli_error(&err);
@@ -375,10 +417,14 @@ open_spool(const struct collect_args *a, struct pga_ctx *ctx, struct spool **sp)
 	rc = spool_open_writer(sp, a->spool, &so, &err);
 	if (rc == PGA_ELOCKED) {
 		log_error("another pga collect (or spool writer) is running: %s", err.msg);
+		count_lost_cycle(a->spool, true, false);
 		return PGA_EXIT_FAIL;
 	}
-	if (rc < 0)
-		return pga_cli_error(&err);
+	if (rc < 0) {
+		rc = pga_cli_error(&err);
+		count_lost_cycle(a->spool, false, false);
+		return rc;
+	}
 	return 0;
 }
 
@@ -389,13 +435,17 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 	struct collect_opts o = {0};
 	struct loop l = {.ctx = ctx, .a = &a, .cfg = ctx->cfg};
 	struct pga_err err = {0};
+	bool failed_counted = false;
 	int status = parse_args(argc, argv, &a, ctx);
 
 	if (status != 0)
 		return status < 0 ? PGA_EXIT_OK : status;
 	/* everything that can be checked is checked before any connection */
-	if (collect_validate(ctx->cfg, a.nonly ? a.only : NULL, a.nonly, &err) < 0)
-		return pga_cli_error(&err);
+	if (collect_validate(ctx->cfg, a.nonly ? a.only : NULL, a.nonly, &err) < 0) {
+		status = pga_cli_error(&err);
+		count_lost_cycle(a.spool, false, false);
+		return status;
+	}
 	status = open_spool(&a, ctx, &l.sp);
 	if (status != 0)
 		return status;
@@ -404,15 +454,19 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 				  .nonly = a.nonly, .workers = a.workers, .keep_connections = a.loop};
 	if (collector_new(&l.col, &o, &err) < 0) {
 		spool_free(l.sp);
-		return pga_cli_error(&err);
+		status = pga_cli_error(&err);
+		count_lost_cycle(a.spool, false, false);
+		return status;
 	}
 	l.interval = a.interval;
 	if (a.loop) {
 		status = run_loop(&l);
+		failed_counted = l.last_failed;
 	} else {
 		struct collect_stats st;
 
 		status = collector_cycle(l.col, &st, &err) < 0 ? pga_cli_error(&err) : cycle_status(&st);
+		failed_counted = st.failed;
 		summary(1, &st);
 	}
 	collector_free(l.col);
@@ -424,6 +478,8 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 			if (strcmp(cerr.msg, err.msg) != 0)
 				pga_cli_error(&cerr);
 			status = PGA_EXIT_FAIL;
+			if (!failed_counted)
+				count_lost_cycle(a.spool, false, true);
 		}
 	}
 	loop_use_config(&l, NULL);

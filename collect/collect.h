@@ -6,8 +6,10 @@
  * kept open between cycles.  collector_cycle() runs one cycle: each target
  * gets a wall-clock deadline, a cluster job (connect, one snapshot
  * transaction, cluster metrics, database discovery) and a job per further
- * database; metric data goes from libpq's COPY buffers into a spilled spool
- * stream per worker and is committed block by block.
+ * database; metric data goes from libpq's COPY buffers, through the UTF-8
+ * escaper (common/utf8.h: what the server could not convert to UTF-8 is
+ * written as \xNN), into a spilled spool stream per worker and is
+ * committed block by block.
  *
  * Why threads with blocking-style libpq (bounded by cpg.h's deadlines)
  * rather than one non-blocking event loop: the work per row is compression
@@ -48,11 +50,15 @@ struct collect_opts {
 
 struct collect_stats {
 	unsigned targets_ok, targets_failed, targets_skipped;
+	unsigned snapshots_complete, snapshots_partial;
 	uint64_t blocks, rows, bytes;	/* bytes: uncompressed CSV */
 	uint64_t metric_errors;
 	uint64_t databases;		/* databases collected */
+	uint64_t values_escaped;	/* not UTF-8: escaped as \xNN */
+	char escaped_detail[256];	/* "metric n, metric n", "" when none */
 	int64_t elapsed_us;
 	bool interrupted;		/* a stop request cut the cycle short */
+	bool failed;			/* nothing collected, or the spool failed */
 };
 
 /*
@@ -66,8 +72,12 @@ int collector_new(struct collector **out, const struct collect_opts *o,
 		  struct pga_err *err);
 /*
  * One cycle over every target.  Adds its figures to the spool counters
- * (cycles, targets ok/failed, metric errors).  Fails only when the spool
- * itself fails (it cannot take blocks) or on out-of-memory.
+ * (cycles, cycles_failed, targets ok/failed, snapshots complete/partial,
+ * metric errors, values escaped).  Each target's snapshot ends with a
+ * snapshot_status block (complete, or partial and why); a target whose
+ * snapshot was cut short, by the spool too, is failed, never ok.  Fails
+ * only when the spool itself fails (it cannot take blocks) or on
+ * out-of-memory.
  */
 int collector_cycle(struct collector *c, struct collect_stats *st,
 		    struct pga_err *err);

@@ -11,6 +11,7 @@
 #include "collect/collect.h"
 #include "collect/cstate.h"
 #include "collect/csvlog.h"
+#include "common/utf8.h"
 #include "spool/segment.h"
 
 #define CDB_NAME_MAX 64		/* NAMEDATALEN */
@@ -52,6 +53,7 @@ struct ctarget {
 	bool state_loaded;
 	struct csvlog csvlog;		/* when csvlog is set */
 	unsigned fails;			/* consecutive failed cycles (loop backoff) */
+	bool texts_raw;			/* query texts are read in a SQL_ASCII database */
 	uint64_t skip_until;		/* collector cycle before which it is skipped */
 	/* ---- per cycle; under collector.mu once jobs run in parallel ---- */
 	int64_t deadline;		/* monotonic */
@@ -59,9 +61,13 @@ struct ctarget {
 	unsigned pending;		/* jobs not finished */
 	bool pgss_claimed;
 	bool failed, cluster_failed;
+	bool snapshot_open;		/* the cluster session began: a snapshot exists */
+	bool queued, settled;		/* in this cycle; its last job done */
 	char why[PGA_ERR_MSG_MAX];
 	unsigned dbs_ok, dbs_failed;
 	uint64_t blocks, rows, bytes, metric_errors;
+	uint64_t values_escaped;	/* values (and header strings) escaped */
+	unsigned unconverted;		/* metrics read without encoding conversion */
 	int64_t started_us;
 };
 
@@ -73,6 +79,7 @@ struct csession {
 	const char *database;		/* block database for per-database metrics */
 	bool savepoint;			/* a SAVEPOINT pga exists */
 	bool fresh;			/* new connection: its SETs still to run */
+	bool header_counted;		/* an escaped database name was counted */
 };
 
 struct collector;
@@ -82,6 +89,7 @@ struct cworker {
 	pthread_t tid;
 	bool started;
 	struct spool_stream *stream;	/* created at the first block */
+	struct utf8_stream u8;		/* what goes into the open block */
 	char *sql;
 	size_t sqlcap;
 	const char *cols[SEG_MAX_COLS];
@@ -113,11 +121,20 @@ struct collector {
 	bool fatal;			/* the spool failed: stop the cycle */
 	struct pga_err fatal_err;
 	struct collect_stats st;
+	/* values escaped this cycle per catalog metric; the last: block headers */
+	uint64_t *escaped;
+	size_t nmetrics;
 };
 
 /* cjob.c */
 void cjob_run(struct cworker *w, const struct cjob *job);
 void cworker_free(struct cworker *w);
+/* The snapshot_status block, last of the target's snapshot. */
+int cjob_status_block(struct cworker *w, struct ctarget *t, bool complete,
+		      struct pga_err *err);
+/* Count escaped values for metric index i (nmetrics: block headers). */
+void collector_count_escaped(struct collector *c, struct ctarget *t, size_t i,
+			     uint64_t n);
 
 /* collector.c: called by jobs */
 int collector_enqueue_dbs(struct collector *c, struct ctarget *t,

@@ -252,7 +252,10 @@ collector_new(struct collector **out, const struct collect_opts *o,
 	c->keep = o->keep_connections;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
-	rc = pga_path(c->state_dir, sizeof(c->state_dir), err, "%s/state", spool_path(o->sp));
+	catalog_all(&c->nmetrics);
+	c->escaped = calloc(c->nmetrics + 1, sizeof(*c->escaped));
+	rc = c->escaped == NULL ? pga_fail(err, PGA_ENOMEM, "out of memory") :
+	     pga_path(c->state_dir, sizeof(c->state_dir), err, "%s/state", spool_path(o->sp));
 	c->targets = calloc(o->cfg->ntargets ? o->cfg->ntargets : 1, sizeof(*c->targets));
 	if (rc == 0 && c->targets == NULL)
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
@@ -289,6 +292,7 @@ collector_free(struct collector *c)
 	free(c->workers);
 	free(c->targets);
 	free(c->jobs);
+	free(c->escaped);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	free(c);
@@ -356,28 +360,80 @@ void
 ctarget_fail(struct collector *c, struct ctarget *t, bool cluster,
 	     const struct pga_err *err)
 {
+	bool spool;
+
 	pthread_mutex_lock(&c->mu);
+	/* the spool's failure is the cycle's, said once: not the target's fault */
+	spool = c->fatal && strcmp(err->msg, c->fatal_err.msg) == 0;
 	t->failed = true;
-	if (cluster)
-		t->cluster_failed = true;
-	else
+	if (cluster && !spool)
+		t->cluster_failed = true;	/* backs off */
+	else if (!cluster)
 		t->dbs_failed++;
 	if (t->why[0] == '\0')
 		strlcpy(t->why, err->msg, sizeof(t->why));
 	pthread_mutex_unlock(&c->mu);
-	if (err->code == PGA_ECANCEL)
+	if (spool)
+		log_debug("target '%s': %s", t->cfg->name, err->msg);
+	else if (err->code == PGA_ECANCEL)
 		log_info("target '%s': %s", t->cfg->name, err->msg);
 	else
 		log_warn("target '%s': %s", t->cfg->name, err->msg);
 }
 
-/* The target's last job is done: keep its state, count it, plan backoff. */
+void
+collector_count_escaped(struct collector *c, struct ctarget *t, size_t i, uint64_t n)
+{
+	pthread_mutex_lock(&c->mu);
+	c->escaped[i < c->nmetrics ? i : c->nmetrics] += n;
+	t->values_escaped += n;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/*
+ * The snapshot's status block goes last, once every job of the target is
+ * done.  A snapshot is complete only when nothing cut it short and its
+ * status block is in the spool: without one it is partial centrally too.
+ * Returns whether it is complete; *written whether any block of it is in
+ * the spool (a snapshot with none is no snapshot: the target failed).
+ */
+static bool
+settle_snapshot(struct collector *c, struct cworker *w, struct ctarget *t, bool *written)
+{
+	struct pga_err err = {0};
+	bool complete = !t->failed;
+
+	*written = t->blocks > 0;
+	if (cjob_status_block(w, t, complete, &err) == 0) {
+		pthread_mutex_lock(&c->mu);
+		c->st.blocks++;
+		c->st.rows++;
+		pthread_mutex_unlock(&c->mu);
+		*written = true;
+		return complete;
+	}
+	/* the spool logged and counted the lost block; the cycle has failed */
+	pga_err_prefix(&err, "snapshot status not written");
+	collector_fatal(c, &err);
+	pthread_mutex_lock(&c->mu);
+	t->failed = true;
+	if (t->why[0] == '\0')
+		strlcpy(t->why, err.msg, sizeof(t->why));
+	pthread_mutex_unlock(&c->mu);
+	return false;
+}
+
+/* The target's last job is done: its status, state, figures and backoff. */
 static void
-target_settle(struct collector *c, struct ctarget *t)
+target_settle(struct collector *c, struct cworker *w, struct ctarget *t)
 {
 	struct pga_err err = {0};
 	char size[16];
+	bool complete = false, written = false;
 
+	t->settled = true;
+	if (t->snapshot_open)
+		complete = settle_snapshot(c, w, t, &written);
 	if (!t->cluster_failed && t->state_loaded && t->state.path[0] &&
 	    cstate_save(&t->state, &err) < 0)
 		log_warn("target '%s': %s", t->cfg->name, err.msg);
@@ -399,11 +455,16 @@ target_settle(struct collector *c, struct ctarget *t)
 		c->st.targets_failed++;
 	else
 		c->st.targets_ok++;
+	if (complete)
+		c->st.snapshots_complete++;
+	else if (written)
+		c->st.snapshots_partial++;
 	c->st.blocks += t->blocks;
 	c->st.rows += t->rows;
 	c->st.bytes += t->bytes;
 	c->st.metric_errors += t->metric_errors;
 	c->st.databases += t->dbs_ok;
+	c->st.values_escaped += t->values_escaped;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -430,7 +491,7 @@ worker_main(void *arg)
 		last = --job.t->pending == 0;
 		if (last) {
 			pthread_mutex_unlock(&c->mu);
-			target_settle(c, job.t);
+			target_settle(c, w, job.t);
 			pthread_mutex_lock(&c->mu);
 		}
 		c->busy--;
@@ -451,9 +512,12 @@ target_reset(struct ctarget *t)
 	t->pending = 0;
 	t->pgss_claimed = false;
 	t->failed = t->cluster_failed = false;
+	t->snapshot_open = t->settled = false;
 	t->why[0] = '\0';
 	t->dbs_ok = t->dbs_failed = 0;
 	t->blocks = t->rows = t->bytes = t->metric_errors = 0;
+	t->values_escaped = 0;
+	t->unconverted = 0;
 }
 
 static int
@@ -464,6 +528,8 @@ queue_targets(struct collector *c, struct pga_err *err)
 	c->njobs = c->next = 0;
 	c->busy = 0;
 	c->fatal = false;
+	for (size_t i = 0; i < c->ntargets; i++)
+		c->targets[i].queued = false;
 	for (size_t i = 0; rc == 0 && i < c->ntargets; i++) {
 		struct ctarget *t = &c->targets[i];
 
@@ -475,6 +541,7 @@ queue_targets(struct collector *c, struct pga_err *err)
 		}
 		target_reset(t);
 		rc = push_job(c, t, -1, err);
+		t->queued = rc == 0;
 	}
 	return rc;
 }
@@ -507,23 +574,54 @@ run_workers(struct collector *c, struct pga_err *err)
 	return 0;	/* the started workers did all the jobs */
 }
 
-/* After a spool failure the workers stop early: what they did still counts. */
+/*
+ * After a spool failure (or a stop) the workers leave jobs in the queue:
+ * each is a database (or a whole target) not collected, and every target
+ * still open is settled here, its snapshot partial.
+ */
 static void
 settle_unfinished(struct collector *c)
 {
 	struct pga_err why = {0};
+	const struct pga_err *e = &why;
 
-	for (size_t i = 0; i < c->njobs; i++) {
-		struct ctarget *t = c->jobs[i].t;
+	pga_fail(&why, PGA_ECANCEL, "cycle stopped before the target was done");
+	if (c->fatal)
+		e = &c->fatal_err;
+	for (size_t i = c->next; i < c->njobs; i++) {
+		struct cjob *j = &c->jobs[i];
 
-		if (c->jobs[i].db >= 0 || t->pending == 0)
-			continue;
-		pga_fail(&why, PGA_ECANCEL, "cycle stopped before the target was done");
-		if (!t->failed)
-			ctarget_fail(c, t, false, c->fatal ? &c->fatal_err : &why);
-		t->pending = 0;
-		target_settle(c, t);
+		ctarget_fail(c, j->t, j->db < 0, e);
+		j->t->pending--;
 	}
+	c->next = c->njobs;
+	for (size_t i = 0; i < c->ntargets; i++) {
+		struct ctarget *t = &c->targets[i];
+
+		if (t->queued && !t->settled)
+			target_settle(c, &c->workers[0], t);
+	}
+}
+
+/* One line for the cycle: which metrics had values that are not UTF-8. */
+static void
+escaped_detail(struct collector *c, struct collect_stats *st)
+{
+	const struct metric_def *all;
+	size_t n, len = 0, cap = sizeof(st->escaped_detail);
+
+	st->escaped_detail[0] = '\0';
+	all = catalog_all(&n);
+	for (size_t i = 0; i <= c->nmetrics && len < cap; i++) {
+		if (c->escaped[i] == 0)
+			continue;
+		len += (size_t)snprintf(st->escaped_detail + len, cap - len, "%s%s %" PRIu64,
+					len ? ", " : "", i < n ? all[i].name : "block headers",
+					c->escaped[i]);
+	}
+	if (st->values_escaped > 0)
+		log_warn("%" PRIu64 " values held bytes that are not UTF-8, written as \\xNN: %s",
+			 st->values_escaped, st->escaped_detail);
 }
 
 static void
@@ -533,11 +631,15 @@ count_cycle(struct collector *c, struct collect_stats *st)
 	struct pga_err err = {0};
 
 	d.v[SC_CYCLES] = 1;
+	d.v[SC_CYCLES_FAILED] = st->failed;
 	d.v[SC_TARGETS_OK] = st->targets_ok;
 	d.v[SC_TARGETS_FAILED] = st->targets_failed;
+	d.v[SC_SNAPSHOTS_COMPLETE] = st->snapshots_complete;
+	d.v[SC_SNAPSHOTS_PARTIAL] = st->snapshots_partial;
 	d.v[SC_METRIC_ERRORS] = st->metric_errors;
+	d.v[SC_VALUES_ESCAPED] = st->values_escaped;
 	if (spool_counters_add(c->sp, &d, &err) < 0)
-		log_warn("%s", err.msg);
+		log_warn("%s (kept, written with the next counters)", err.msg);
 }
 
 int
@@ -547,6 +649,7 @@ collector_cycle(struct collector *c, struct collect_stats *st, struct pga_err *e
 	int rc;
 
 	memset(&c->st, 0, sizeof(c->st));
+	memset(c->escaped, 0, (c->nmetrics + 1) * sizeof(*c->escaped));
 	c->cycle_no++;
 	rc = queue_targets(c, err);
 	if (rc == 0 && c->njobs > 0)
@@ -554,11 +657,13 @@ collector_cycle(struct collector *c, struct collect_stats *st, struct pga_err *e
 	settle_unfinished(c);
 	c->st.elapsed_us = pga_mono_us() - start;
 	c->st.interrupted = pga_stop_requested();
-	*st = c->st;
-	count_cycle(c, st);
 	if (rc == 0 && c->fatal) {
 		*err = c->fatal_err;
 		rc = err->code < 0 ? err->code : PGA_EIO;
 	}
+	c->st.failed = rc < 0 || c->st.blocks == 0;
+	*st = c->st;
+	escaped_detail(c, st);
+	count_cycle(c, st);
 	return rc;
 }

@@ -82,7 +82,7 @@ int
 cpg_connect(PGconn **out, const char *conninfo, const char *dbname,
 	    int64_t deadline, struct pga_err *err)
 {
-	const char *keys[4], *vals[4];
+	const char *keys[5], *vals[5];
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	PGconn *conn;
 	int n = 0, rc = 0;
@@ -92,6 +92,10 @@ cpg_connect(PGconn **out, const char *conninfo, const char *dbname,
 	vals[n++] = conninfo;
 	keys[n] = "application_name";
 	vals[n++] = "pga";
+	/* the server converts from the database's encoding; after the
+	 * conninfo, so it wins over a client_encoding given there */
+	keys[n] = "client_encoding";
+	vals[n++] = "UTF8";
 	if (dbname != NULL) {
 		keys[n] = "dbname";
 		vals[n++] = dbname;

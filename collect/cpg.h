@@ -31,7 +31,9 @@
 
 /*
  * Connect.  dbname (or NULL) overrides the conninfo's database; the session
- * gets application_name=pga.  The deadline covers DNS, TCP, TLS and auth.
+ * gets application_name=pga and client_encoding=UTF8 (the server converts
+ * what it can; common/utf8.h escapes the rest).  The deadline covers DNS,
+ * TCP, TLS and auth.
  */
 int cpg_connect(PGconn **out, const char *conninfo, const char *dbname,
 		int64_t deadline, struct pga_err *err);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run each libFuzzer target for N seconds (default 20) from a seed corpus of
-# real segments and archives made by pga itself, and of configuration files
-# (pga.conf.example and the ones the tests write).  `make fuzz-smoke` runs it
+# real segments and archives made by pga itself, of object-store and OAuth
+# answers written here, and of configuration files (pga.conf.example and a
+# few written here).  `make fuzz-smoke` runs it
 # briefly inside `make check`; `make fuzz-long FUZZ_SECONDS=36000` for hours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +30,25 @@ if [ ! -d "$out/corpus-config" ]; then
 	printf '\xef\xbb\xbf[global]\r\nworkers = 2\r\n[target:b] # c\r\nconninfo = postgresql://u:p@h/d\r\n' \
 		>"$out/corpus-config/crlf.conf"
 fi
+if [ ! -d "$out/corpus-xml" ]; then	# the first byte picks the reader (tests/fuzz/fuzz_xml.c)
+	mkdir -p "$out/corpus-xml" "$out/corpus-json"
+	seg=c1/2026/11/25/0000000000000001-20261125T213407Z.pga.zst
+	printf '\000<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>%s</Key><Size>10</Size></Contents><Contents><Key>b&amp;c</Key><Size>1</Size></Contents></ListBucketResult>' \
+		"$seg" >"$out/corpus-xml/s3-list"
+	printf '\001<EnumerationResults><Blobs><Blob><Name>%s</Name><Properties><Content-Length>77</Content-Length></Properties></Blob></Blobs><NextMarker>2!8!x</NextMarker></EnumerationResults>' \
+		"$seg" >"$out/corpus-xml/azure-list"
+	printf '\002date: Tue, 01 Dec 2026 10:00:00 GMT\nx-amz-bucket-region: eu-west-1\n\000<Error><Code>RequestTimeTooSkewed</Code><Message>skew\nRequestId:1</Message></Error>' \
+		>"$out/corpus-xml/error"
+	printf '\003content-length: 12\nx-amz-meta-sha256: %064d\nx-goog-hash: crc32c=AAAAAA==, md5=1B2M2Y8AsgTpgAmY7PhCfg==\netag: "d41d8cd98f00b204e9800998ecf8427e"\n\000' 0 \
+		>"$out/corpus-xml/head"
+	printf '{"access_token":"ya29.x\\u00e9\\ud83d\\ude00","expires_in":3599,"token_type":"Bearer"}' >"$out/corpus-json/token"
+	printf '{"type":"service_account","client_email":"a@b.iam","private_key":"-----BEGIN PRIVATE KEY-----\\nMII\\n","token_uri":"https://x/token","n":[1,2.5e3,{"x":null}]}' \
+		>"$out/corpus-json/key"
+fi
 status=0
-for t in segment tar config; do
+mkdir -p "$out/corpus-utf8"
+[ -s "$out/corpus-utf8/seed" ] || printf '\003caf\303\251,t\351st,"\355\240\200"\n' >"$out/corpus-utf8/seed"
+for t in segment tar xml json utf8 config; do
 	mkdir -p "$out/crash-$t"
 	echo "fuzz: $t for ${secs}s"
 	if ! "$out/fuzz_$t" -max_total_time="$secs" -max_len=262144 -timeout=10 -rss_limit_mb=1024 \

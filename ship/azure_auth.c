@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ship/auth_util.h"
+#include "common/dynbuf.h"
+#include "ship/base64.h"
+#include "ship/sign.h"
 
 #define AZ_NAME_MAX 128
 #define AZ_KEY_MAX 128
@@ -40,7 +42,7 @@ is_space(char c)
 }
 
 static void
-put_trimmed(struct auth_sb *sb, const char *v)
+put_trimmed(struct dynbuf *sb, const char *v)
 {
 	size_t n;
 
@@ -49,11 +51,11 @@ put_trimmed(struct auth_sb *sb, const char *v)
 	n = strlen(v);
 	while (n > 0 && is_space(v[n - 1]))
 		n--;
-	auth_sb_putn(sb, v, n);
+	dynbuf_addn(sb, v, n);
 }
 
 static void
-put_standard_headers(struct auth_sb *sb, const struct azure_request *req)
+put_standard_headers(struct dynbuf *sb, const struct azure_request *req)
 {
 	for (size_t i = 0; i < sizeof(std_headers) / sizeof(std_headers[0]); i++) {
 		const char *v = find_header(req, std_headers[i]);
@@ -61,7 +63,7 @@ put_standard_headers(struct auth_sb *sb, const struct azure_request *req)
 		/* since 2015-02-21 a zero length is signed as an empty line */
 		if (v != NULL && !(i == 2 && strcmp(v, "0") == 0))
 			put_trimmed(sb, v);
-		auth_sb_putc(sb, '\n');
+		dynbuf_addc(sb, '\n');
 	}
 }
 
@@ -84,7 +86,7 @@ lowercase(char *s)
 
 /* x-ms-* headers: "name:value\n", sorted by lowercase name. */
 static int
-put_ms_headers(struct auth_sb *sb, const struct azure_request *req,
+put_ms_headers(struct dynbuf *sb, const struct azure_request *req,
 	       struct pga_err *err)
 {
 	struct az_pair pairs[AZURE_MAX_HEADERS];
@@ -112,28 +114,28 @@ put_ms_headers(struct auth_sb *sb, const struct azure_request *req,
 		if (i > 0 && strcmp(pairs[i].name, pairs[i - 1].name) == 0)
 			return pga_fail(err, PGA_EINVAL, "header '%s' is given twice",
 					pairs[i].name);
-		auth_sb_puts(sb, pairs[i].name);
-		auth_sb_putc(sb, ':');
+		dynbuf_adds(sb, pairs[i].name);
+		dynbuf_addc(sb, ':');
 		put_trimmed(sb, pairs[i].value);
-		auth_sb_putc(sb, '\n');
+		dynbuf_addc(sb, '\n');
 	}
 	return 0;
 }
 
 /* Percent-decode in[0..len) into the arena as a NUL-terminated string. */
 static char *
-arena_decode(struct auth_sb *arena, const char *in, size_t len)
+arena_decode(struct dynbuf *arena, const char *in, size_t len)
 {
-	char *start = arena->buf + arena->len;
+	char *start = arena->p + arena->len;
 
-	auth_sb_put_decoded(arena, in, len);
-	auth_sb_putc(arena, '\0');
+	sign_put_decoded(arena, in, len);
+	dynbuf_addc(arena, '\0');
 	return start;
 }
 
 static int
 split_query(const char *q, struct az_pair *pairs, size_t *npairs,
-	    struct auth_sb *arena, struct pga_err *err)
+	    struct dynbuf *arena, struct pga_err *err)
 {
 	size_t n = 0;
 
@@ -150,22 +152,22 @@ split_query(const char *q, struct az_pair *pairs, size_t *npairs,
 			pairs[n].name = arena_decode(arena, q, nlen);
 			pairs[n].value = eq ? arena_decode(arena, eq + 1, len - nlen - 1)
 					    : arena_decode(arena, "", 0);
-			if (!arena->overflow)
+			if (arena->fail == 0)
 				lowercase(pairs[n].name);
 			n++;
 		}
 		q += len + (q[len] == '&');
 	}
 	*npairs = n;
-	return auth_sb_check(arena, "decoded query", err);
+	return dynbuf_check(arena, "decoded query", err);
 }
 
 /* "\nname:v1,v2" per parameter name, names and values sorted. */
 static int
-put_query(struct auth_sb *sb, const char *query, struct pga_err *err)
+put_query(struct dynbuf *sb, const char *query, struct pga_err *err)
 {
 	struct az_pair pairs[AZURE_MAX_PARAMS];
-	struct auth_sb arena;
+	struct dynbuf arena;
 	char *buf = NULL;
 	size_t len = query ? strlen(query) : 0, n = 0;
 	int rc = 0;
@@ -181,7 +183,7 @@ put_query(struct auth_sb *sb, const char *query, struct pga_err *err)
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory signing a request");
 		goto out;
 	}
-	auth_sb_init(&arena, buf, len + 2 * AZURE_MAX_PARAMS + 1);
+	dynbuf_init_fixed(&arena, buf, len + 2 * AZURE_MAX_PARAMS + 1);
 	if ((rc = split_query(query, pairs, &n, &arena, err)) < 0)
 		goto out;
 	qsort(pairs, n, sizeof(pairs[0]), pair_cmp);
@@ -189,13 +191,13 @@ put_query(struct auth_sb *sb, const char *query, struct pga_err *err)
 		bool same = i > 0 && strcmp(pairs[i].name, pairs[i - 1].name) == 0;
 
 		if (same) {
-			auth_sb_putc(sb, ',');
+			dynbuf_addc(sb, ',');
 		} else {
-			auth_sb_putc(sb, '\n');
-			auth_sb_puts(sb, pairs[i].name);
-			auth_sb_putc(sb, ':');
+			dynbuf_addc(sb, '\n');
+			dynbuf_adds(sb, pairs[i].name);
+			dynbuf_addc(sb, ':');
 		}
-		auth_sb_puts(sb, pairs[i].value);
+		dynbuf_adds(sb, pairs[i].value);
 	}
 out:
 	free(buf);
@@ -203,42 +205,42 @@ out:
 }
 
 static int
-build_sts(const struct azure_request *req, struct auth_sb *sb,
+build_sts(const struct azure_request *req, struct dynbuf *sb,
 	  struct pga_err *err)
 {
 	int rc;
 
 	if (req->method == NULL || req->account == NULL || req->path == NULL)
 		return pga_fail(err, PGA_EINVAL, "request to sign has no method, account or path");
-	auth_sb_puts(sb, req->method);
-	auth_sb_putc(sb, '\n');
+	dynbuf_adds(sb, req->method);
+	dynbuf_addc(sb, '\n');
 	put_standard_headers(sb, req);
 	if ((rc = put_ms_headers(sb, req, err)) < 0)
 		return rc;
-	auth_sb_putc(sb, '/');
-	auth_sb_puts(sb, req->account);
-	auth_sb_puts(sb, req->path);
+	dynbuf_addc(sb, '/');
+	dynbuf_adds(sb, req->account);
+	dynbuf_adds(sb, req->path);
 	if ((rc = put_query(sb, req->query, err)) < 0)
 		return rc;
-	return auth_sb_check(sb, "azure string to sign", err);
+	return dynbuf_check(sb, "azure string to sign", err);
 }
 
 int
 azure_sign_string(const char *string_to_sign, const char *account_key_b64,
 		  char *sig_b64, size_t cap, struct pga_err *err)
 {
-	uint8_t key[AZ_KEY_MAX], mac[AUTH_HMAC_LEN];
+	uint8_t key[AZ_KEY_MAX], mac[SIGN_HMAC_LEN];
 	long klen;
 	int rc;
 
-	klen = auth_base64_decode(account_key_b64, key, sizeof(key));
+	klen = base64_decode(account_key_b64, key, sizeof(key));
 	if (klen <= 0) {
 		rc = pga_fail(err, PGA_EINVAL, "azure account key is not valid base64");
 		goto out;
 	}
-	rc = auth_hmac_sha256(key, (size_t)klen, string_to_sign,
+	rc = sign_hmac_sha256(key, (size_t)klen, string_to_sign,
 			      strlen(string_to_sign), mac, err);
-	if (rc == 0 && auth_base64(mac, sizeof(mac), sig_b64, cap) < 0)
+	if (rc == 0 && base64_encode(mac, sizeof(mac), sig_b64, cap) < 0)
 		rc = pga_fail(err, PGA_EINVAL, "azure signature does not fit in %zu bytes", cap);
 out:
 	explicit_bzero(key, sizeof(key));
@@ -252,7 +254,7 @@ azure_sharedkey_sign(const struct azure_request *req,
 		     size_t sts_cap, char *authorization, size_t auth_cap,
 		     struct pga_err *err)
 {
-	struct auth_sb sts, auth;
+	struct dynbuf sts, auth;
 	char *buf = NULL, sig[64];
 	int rc;
 
@@ -260,21 +262,21 @@ azure_sharedkey_sign(const struct azure_request *req,
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory signing a request");
 		goto out;
 	}
-	auth_sb_init(&sts, buf, AZURE_STS_MAX);
+	dynbuf_init_fixed(&sts, buf, AZURE_STS_MAX);
 	if ((rc = build_sts(req, &sts, err)) < 0)
 		goto out;
-	if ((rc = azure_sign_string(sts.buf, account_key_b64, sig, sizeof(sig), err)) < 0)
+	if ((rc = azure_sign_string(dynbuf_str(&sts), account_key_b64, sig, sizeof(sig), err)) < 0)
 		goto out;
 	if (authorization != NULL) {
-		auth_sb_init(&auth, authorization, auth_cap);
-		auth_sb_puts(&auth, "SharedKey ");
-		auth_sb_puts(&auth, req->account);
-		auth_sb_putc(&auth, ':');
-		auth_sb_puts(&auth, sig);
-		if ((rc = auth_sb_check(&auth, "authorization header", err)) < 0)
+		dynbuf_init_fixed(&auth, authorization, auth_cap);
+		dynbuf_adds(&auth, "SharedKey ");
+		dynbuf_adds(&auth, req->account);
+		dynbuf_addc(&auth, ':');
+		dynbuf_adds(&auth, sig);
+		if ((rc = dynbuf_check(&auth, "authorization header", err)) < 0)
 			goto out;
 	}
-	if (string_to_sign != NULL && strlcpy(string_to_sign, sts.buf, sts_cap) >= sts_cap)
+	if (string_to_sign != NULL && strlcpy(string_to_sign, dynbuf_str(&sts), sts_cap) >= sts_cap)
 		rc = pga_fail(err, PGA_EINVAL, "string to sign does not fit in %zu bytes",
 			      sts_cap);
 out:

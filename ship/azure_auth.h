@@ -30,18 +30,14 @@
 #include <stddef.h>
 
 #include "common/err.h"
-
-struct azure_header {
-	const char *name;
-	const char *value;
-};
+#include "ship/sign.h"
 
 struct azure_request {
 	const char *method;
 	const char *account;		/* storage account name */
 	const char *path;		/* URL path as sent, e.g. "/devstoreaccount1/c/blob" */
 	const char *query;		/* raw query without '?', or NULL */
-	const struct azure_header *headers;	/* all request headers */
+	const struct sign_header *headers;	/* all request headers */
 	size_t nheaders;
 };
 

@@ -5,6 +5,7 @@
 
 #include "common/cli.h"
 #include "common/log.h"
+#include "ship/dest.h"
 #include "ship/ship.h"
 
 static const char *const ship_help[] = {
@@ -25,6 +26,16 @@ static const char *const ship_help[] = {
 	NULL,
 };
 
+/* the usage, then the destination kinds from the scheme table */
+static int
+ship_usage(void)
+{
+	pga_cli_help(ship_help);
+	printf("\n");
+	dest_print_kinds(stdout);
+	return PGA_EXIT_OK;
+}
+
 int
 cmd_ship(int argc, char **argv, struct pga_ctx *ctx)
 {
@@ -44,7 +55,7 @@ cmd_ship(int argc, char **argv, struct pga_ctx *ctx)
 		case 'l': o.loop = true; break;
 		case 's': o.spool = optarg; break;
 		case 'd': o.dest = optarg; break;
-		case 'h': return pga_cli_help(ship_help);
+		case 'h': return ship_usage();
 		default: return PGA_EXIT_USAGE;
 		}
 	}

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,27 +16,108 @@
 #include "common/log.h"
 #include "common/secretfile.h"
 #include "ship/dest_int.h"
+#include "ship/objstore.h"
 
-struct scheme_row {
+/* The registry: one row per url scheme, in the order help lists them. */
+static const struct scheme_row {
 	const char *scheme;	/* without "://" */
 	const struct dest_ops *ops;
+	const char *form;	/* the url's shape; NULL: an alias, not listed */
+	const char *what;
+} schemes[] = {
+	{"s3", &dest_s3_ops, "s3://bucket/prefix", "Amazon S3 or a compatible store (SigV4)"},
+	{"gs", &dest_gcs_ops, "gs://bucket/prefix",
+	 "Google Cloud Storage (HMAC key or service account)"},
+	{"azure", &dest_azure_ops, "azure://account/container/prefix",
+	 "Azure Blob Storage (Shared Key or SAS)"},
+	{"file", &dest_dir_ops, "file:///path", "a directory, e.g. a mounted disk"},
+	{"postgres", &dest_pg_ops, "postgres://...", "the central database, loaded exactly once"},
+	{"postgresql", &dest_pg_ops, NULL, NULL},
 };
+#define NSCHEMES (sizeof(schemes) / sizeof(schemes[0]))
 
-static const struct scheme_row schemes[] = {
-	{"file", &dest_dir_ops},
-	{"s3", &dest_s3_ops},
-	{"gs", &dest_gcs_ops},
-	{"azure", &dest_azure_ops},
-	{"postgres", &dest_pg_ops},
-	{"postgresql", &dest_pg_ops},
-};
+int
+dest_ops_check(const struct dest_ops *ops, struct pga_err *err)
+{
+	const char *kind = ops->kind != NULL ? ops->kind : "?";
+	const struct { bool ok; const char *what; } need[] = {
+		{ops->kind != NULL, "kind"}, {ops->open != NULL, "open"},
+		{ops->put != NULL, "put"}, {ops->head != NULL, "head"},
+		{ops->list != NULL, "list"}, {ops->get != NULL, "get"},
+		{ops->check != NULL, "check"}, {ops->close != NULL, "close"},
+		{(ops->share == NULL) == (ops->unshare == NULL), "share/unshare pair"},
+	};
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!need[i].ok)
+			return pga_fail(err, PGA_EINTERNAL,
+					"destination kind '%s' has no %s operation (a bug)", kind,
+					need[i].what);
+	return ops->store != NULL ? objstore_kind_check(ops->store, kind, err) : 0;
+}
+
+int
+dest_registry_check(struct pga_err *err)
+{
+	for (size_t i = 0; i < NSCHEMES; i++) {
+		int rc = dest_ops_check(schemes[i].ops, err);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
+static struct pga_err registry_err;
+
+static void
+registry_check_once(void)
+{
+	dest_registry_check(&registry_err);
+}
+
+/* "s3://, gs://, azure://, file:// or postgres://" */
+static void
+scheme_list(char *buf, size_t cap)
+{
+	size_t n = 0, listed = 0;
+
+	for (size_t i = 0; i < NSCHEMES; i++)
+		listed += schemes[i].form != NULL;
+	buf[0] = '\0';
+	for (size_t i = 0; i < NSCHEMES; i++) {
+		if (schemes[i].form == NULL)
+			continue;
+		n++;
+		strlcat(buf, n == 1 ? "" : n == listed ? " or " : ", ", cap);
+		strlcat(buf, schemes[i].scheme, cap);
+		strlcat(buf, "://", cap);
+	}
+}
+
+void
+dest_print_kinds(FILE *out)
+{
+	fprintf(out, "destinations, by the scheme of their url:\n");
+	for (size_t i = 0; i < NSCHEMES; i++)
+		if (schemes[i].form != NULL)
+			fprintf(out, "  %-34s %s\n", schemes[i].form, schemes[i].what);
+}
 
 int
 dest_lookup(const char *url, const struct dest_ops **ops, struct pga_err *err)
 {
 	const char *sep = url != NULL ? strstr(url, "://") : NULL;
+	char expected[128];
 
 	*ops = NULL;
+	pthread_once(&registry_once, registry_check_once);
+	if (registry_err.code != 0) {
+		if (err != NULL)
+			*err = registry_err;
+		return registry_err.code;
+	}
 	if (url == NULL || *url == '\0')
 		return pga_fail(err, PGA_EINVAL, "destination has no url");
 	/* a libpq keyword/value conninfo ("host=... dbname=...") is postgres too */
@@ -42,7 +125,7 @@ dest_lookup(const char *url, const struct dest_ops **ops, struct pga_err *err)
 		*ops = &dest_pg_ops;
 		return 0;
 	}
-	for (size_t i = 0; sep != NULL && i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+	for (size_t i = 0; sep != NULL && i < NSCHEMES; i++) {
 		size_t n = strlen(schemes[i].scheme);
 
 		if ((size_t)(sep - url) == n && strncasecmp(url, schemes[i].scheme, n) == 0) {
@@ -50,13 +133,12 @@ dest_lookup(const char *url, const struct dest_ops **ops, struct pga_err *err)
 			return 0;
 		}
 	}
+	scheme_list(expected, sizeof(expected));
 	/* never echo a postgres-looking url: it may hold a password */
 	if (sep == NULL)
-		return pga_fail(err, PGA_EINVAL,
-				"url has no scheme (expected s3://, gs://, azure://, file:// or postgres://)");
-	return pga_fail(err, PGA_EINVAL,
-			"unknown url scheme '%.*s://' (expected s3://, gs://, azure://, file:// or postgres://)",
-			(int)(sep - url < 32 ? sep - url : 32), url);
+		return pga_fail(err, PGA_EINVAL, "url has no scheme (expected %s)", expected);
+	return pga_fail(err, PGA_EINVAL, "unknown url scheme '%.*s://' (expected %s)",
+			(int)(sep - url < 32 ? sep - url : 32), url, expected);
 }
 
 static int
@@ -89,30 +171,87 @@ dest_validate(const struct pga_dest *cfg, struct pga_err *err)
 }
 
 int
-dest_open(struct dest **out, const struct pga_dest *cfg, struct pga_err *err)
+dest_shared_new(struct dest_shared **out, const struct pga_dest *cfg, struct pga_err *err)
 {
+	struct dest_shared *sh;
+	int rc;
+
+	*out = NULL;
+	sh = calloc(1, sizeof(*sh));
+	if (sh == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = dest_lookup(cfg->url, &sh->ops, err);
+	if (rc == 0 && sh->ops->share != NULL)
+		rc = sh->ops->share(&sh->state, cfg, err);
+	if (rc < 0) {
+		free(sh);
+		pga_err_prefix(err, "[dest:%s]", cfg->name);
+		return rc;
+	}
+	*out = sh;
+	return 0;
+}
+
+void
+dest_shared_free(struct dest_shared *sh)
+{
+	if (sh == NULL)
+		return;
+	if (sh->ops->unshare != NULL)
+		sh->ops->unshare(sh->state);
+	free(sh);
+}
+
+int
+dest_open_shared(struct dest **out, const struct pga_dest *cfg, struct dest_shared *sh,
+		 struct pga_err *err)
+{
+	struct dest_shared *own = NULL;
 	const struct dest_ops *ops;
 	int rc;
 
 	*out = NULL;
 	rc = dest_validate(cfg, err);
+	if (rc == 0)
+		rc = dest_lookup(cfg->url, &ops, err);
+	if (rc == 0 && sh != NULL && sh->ops != ops)
+		rc = pga_fail(err, PGA_EINTERNAL, "[dest:%s] opened with another kind's state (a bug)",
+			      cfg->name);
+	if (rc == 0 && sh == NULL)
+		rc = dest_shared_new(&own, cfg, err);
 	if (rc < 0)
 		return rc;
-	dest_lookup(cfg->url, &ops, err);
-	rc = ops->open(out, cfg, err);
+	if (sh == NULL)
+		sh = own;
+	rc = sh->ops->open(out, cfg, err);
 	if (rc < 0) {
+		dest_shared_free(own);
 		pga_err_prefix(err, "[dest:%s]", cfg->name);
 		return rc;
 	}
-	dest_base_init(*out, ops, cfg);
+	(*out)->ops = sh->ops;
+	(*out)->cfg = cfg;
+	(*out)->shared = sh;
+	(*out)->own_shared = own != NULL;
 	return 0;
+}
+
+int
+dest_open(struct dest **out, const struct pga_dest *cfg, struct pga_err *err)
+{
+	return dest_open_shared(out, cfg, NULL, err);
 }
 
 void
 dest_close(struct dest *d)
 {
-	if (d != NULL)
-		d->ops->close(d);
+	struct dest_shared *own;
+
+	if (d == NULL)
+		return;
+	own = d->own_shared ? d->shared : NULL;
+	d->ops->close(d);
+	dest_shared_free(own);
 }
 
 bool
@@ -122,52 +261,9 @@ dest_cancelled(const struct dest *d)
 }
 
 void
-dest_base_init(struct dest *d, const struct dest_ops *ops,
-	       const struct pga_dest *cfg)
-{
-	d->ops = ops;
-	d->cfg = cfg;
-}
-
-void
 dest_what(const struct pga_dest *cfg, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "dest '%s'", cfg->name);
-}
-
-int
-dest_url_split(const char *url, char *first, size_t fcap, char *rest,
-	       size_t rcap, struct pga_err *err)
-{
-	const char *p = strstr(url, "://");
-	size_t flen, rlen;
-
-	if (p == NULL)
-		return pga_fail(err, PGA_EINVAL, "url '%s' has no scheme", url);
-	p += 3;
-	flen = strcspn(p, "/");
-	if (flen == 0)
-		return pga_fail(err, PGA_EINVAL, "url '%s' names no bucket, account or container", url);
-	if (flen >= fcap)
-		return pga_fail(err, PGA_EINVAL, "url '%s': name too long", url);
-	memcpy(first, p, flen);
-	first[flen] = '\0';
-	p += flen;
-	while (*p == '/')
-		p++;
-	rlen = strlen(p);
-	while (rlen > 0 && p[rlen - 1] == '/')
-		rlen--;
-	if (rlen + 2 > rcap)
-		return pga_fail(err, PGA_EINVAL, "url '%s': prefix too long", url);
-	memcpy(rest, p, rlen);
-	rest[rlen] = '\0';
-	if (rlen > 0)
-		strcat(rest, "/");
-	if (strstr(rest, "//") != NULL || strstr(rest, "/../") != NULL ||
-	    strncmp(rest, "../", 3) == 0 || strcmp(rest, "./") == 0)
-		return pga_fail(err, PGA_EINVAL, "url '%s': prefix has empty or dot components", url);
-	return 0;
 }
 
 int
@@ -196,30 +292,4 @@ dest_err_wrap(struct pga_err *err, int code, const char *what)
 	pga_err_prefix(err, "%s", what);
 	err->code = code;
 	return code;
-}
-
-bool
-dest_name_safe(const char *name)
-{
-	if (name[0] == '\0' || name[0] == '/' || strlen(name) >= SEG_NAME_MAX)
-		return false;
-	for (const char *p = name; *p; p++) {
-		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			  (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-			  *p == '-' || *p == '/';
-
-		if (!ok)
-			return false;
-	}
-	/* no empty, "." or ".." component */
-	for (const char *c = name; *c; ) {
-		size_t n = strcspn(c, "/");
-
-		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return false;
-		c += n;
-		if (*c == '/' && *++c == '\0')
-			return false;
-	}
-	return true;
 }

@@ -1,12 +1,15 @@
 /*
  * dest.h - one interface for every kind of destination
  *
- * A destination is chosen by the scheme of its url:
+ * A destination is chosen by the scheme of its url, in one table (dest.c);
+ * `pga ship --help` and the messages about urls list the kinds from it:
  *   s3://bucket/prefix        dest_s3.c    (AWS SigV4)
  *   gs://bucket/prefix        dest_gcs.c   (XML API, HMAC or service account)
  *   azure://account/container/prefix  dest_azure.c (Shared Key or SAS)
  *   file:///path              dest_dir.c   (*.part, fsync, rename)
  *   postgres://... / postgresql://...  dest_pg.c (the loader, exactly once)
+ * The three object stores share their HTTP mechanics in objstore.c
+ * (objstore.h); each of their files holds only how the kind signs and lists.
  * Object names are exactly the spool's segment names under the prefix.
  *
  * Contract of every implementation:
@@ -26,15 +29,38 @@
  *
  * Every implementation's object starts with struct dest (below), so the
  * engine can attach what a destination's slots share: the token bucket of
- * its rate-limit and a cancel callback that abandons the request in flight
- * (SIGTERM past its grace period).  dest_open() does lookup, validation and
- * open in one call and fills those fields; dest_close() releases.
+ * its rate-limit, a cancel callback that abandons the request in flight
+ * (SIGTERM past its grace period), and the kind's shared state.  The
+ * engine makes one struct dest_shared per destination (dest_shared_new)
+ * and opens every slot with it (dest_open_shared); a dest opened alone
+ * (dest_open) gets its own.  dest_open*() do lookup, validation and open in
+ * one call and fill the base; dest_close() releases.
+ *
+ * How to add a destination kind:
+ *   1. Write ship/dest_KIND.c with a `const struct dest_ops dest_KIND_ops`
+ *      (declare it in dest_int.h).  Required slots: kind, open, put, head,
+ *      list, get, check, close; validate is optional, share and unshare go
+ *      together.  Every slot is checked when the registry is first used:
+ *      an incomplete kind fails every lookup with PGA_EINTERNAL naming the
+ *      slot, and tests/unit/test_ship.c checks the whole table.
+ *   2. An object store over HTTP needs no more than a struct objstore_kind
+ *      (objstore.h): its header names, its listing's syntax, setup() and
+ *      sign(); its dest_ops are OBJSTORE_DEST_OPS(...) with its own
+ *      validate() and a one-line open() calling objstore_open().
+ *   3. Add a row to the scheme table in dest.c: scheme, ops, the url's
+ *      form and one line for help.  Messages and help follow.
+ *   4. Keys of the [dest:NAME] section go in common/config.c's table, and
+ *      the url key's text there names the new scheme (a unit test checks
+ *      that it names every scheme of the table).
+ *   5. Tests: an integration test against a real server (tests/t/4NNN),
+ *      the fault proxy (4601) for its errors, and unit tests of its signer.
  */
 #ifndef PGA_DEST_H
 #define PGA_DEST_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/config.h"
 #include "common/err.h"
@@ -42,10 +68,19 @@
 #include "spool/segment.h"
 
 struct ratelimit;
+struct objstore_kind;
+
+/* What the slots of one destination share; see dest_shared_new(). */
+struct dest_shared {
+	const struct dest_ops *ops;
+	void *state;			/* the kind's (ops->share), or NULL */
+};
 
 struct dest {
 	const struct dest_ops *ops;
 	const struct pga_dest *cfg;	/* borrowed: outlives the dest */
+	struct dest_shared *shared;	/* never NULL once open */
+	bool own_shared;		/* opened alone: freed on close */
 	struct ratelimit *rl;		/* shared by the slots; NULL: no limit */
 	bool (*cancel)(void *ctx);	/* true: abandon the request in flight */
 	void *cancel_ctx;
@@ -68,10 +103,12 @@ struct dest_upload {
 
 typedef int (*dest_list_fn)(void *ctx, const char *name, uint64_t size,
 			    struct pga_err *err);
+typedef int (*dest_sink_fn)(void *ctx, const void *buf, size_t len,
+			    struct pga_err *err);
 
 struct dest_ops {
-	const char *scheme;
 	const char *kind;		/* "s3", "gcs", "azure", "file", "postgres" */
+	const struct objstore_kind *store;	/* object stores: the layer's part */
 	/* kind-specific checks of the section, without I/O on the network */
 	int (*validate)(const struct pga_dest *cfg, struct pga_err *err);
 	int (*open)(struct dest **out, const struct pga_dest *cfg,
@@ -85,21 +122,36 @@ struct dest_ops {
 	int (*list)(struct dest *d, const char *prefix, dest_list_fn fn, void *ctx,
 		    struct pga_err *err);
 	/* stream an object's bytes to a callback */
-	int (*get)(struct dest *d, const char *name,
-		   int (*sink)(void *ctx, const void *buf, size_t len,
-			       struct pga_err *err),
-		   void *ctx, struct pga_err *err);
+	int (*get)(struct dest *d, const char *name, dest_sink_fn sink, void *ctx,
+		   struct pga_err *err);
 	/* reachability and credentials, for pga check */
 	int (*check)(struct dest *d, struct pga_err *err);
 	void (*close)(struct dest *d);
+	/* optional, together: the state the slots of one destination share */
+	int (*share)(void **state, const struct pga_dest *cfg, struct pga_err *err);
+	void (*unshare)(void *state);
 };
 
-/* The ops for a url's scheme; PGA_EINVAL naming the url if unknown. */
+/* The ops for a url's scheme; PGA_EINVAL naming the url if unknown,
+ * PGA_EINTERNAL if a registered kind is incomplete (a bug). */
 int dest_lookup(const char *url, const struct dest_ops **ops,
 		struct pga_err *err);
+/* Every required slot of ops is filled; PGA_EINTERNAL naming one that is not. */
+int dest_ops_check(const struct dest_ops *ops, struct pga_err *err);
+/* dest_ops_check() over every registered kind (done once, by dest_lookup). */
+int dest_registry_check(struct pga_err *err);
+/* "kind  url form  what it is" for each kind, for help. */
+void dest_print_kinds(FILE *out);
 /* Validate a [dest:NAME] section before anything is sent. */
 int dest_validate(const struct pga_dest *cfg, struct pga_err *err);
-/* dest_lookup + dest_validate + open; errors are prefixed with the name. */
+/* The state the slots of the destination cfg share; free after its dests. */
+int dest_shared_new(struct dest_shared **out, const struct pga_dest *cfg,
+		    struct pga_err *err);
+void dest_shared_free(struct dest_shared *sh);
+/* lookup + validate + open, with sh from dest_shared_new() for the same cfg
+ * (NULL: the dest gets its own); errors are prefixed with the name. */
+int dest_open_shared(struct dest **out, const struct pga_dest *cfg,
+		     struct dest_shared *sh, struct pga_err *err);
 int dest_open(struct dest **out, const struct pga_dest *cfg,
 	      struct pga_err *err);
 void dest_close(struct dest *d);

@@ -493,7 +493,6 @@ dir_check(struct dest *dd, struct pga_err *err)
 }
 
 const struct dest_ops dest_dir_ops = {
-	.scheme = "file",
 	.kind = "file",
 	.validate = dir_validate,
 	.open = dir_open,

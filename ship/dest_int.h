@@ -19,8 +19,4 @@ extern const struct dest_ops dest_pg_ops;
 #define DEST_WHAT_MAX (PGA_NAME_MAX + 16)
 void dest_what(const struct pga_dest *cfg, char *buf, size_t cap);
 
-/* Fill the shared base of a freshly allocated implementation object. */
-void dest_base_init(struct dest *d, const struct dest_ops *ops,
-		    const struct pga_dest *cfg);
-
 #endif

@@ -249,7 +249,6 @@ pg_check(struct dest *dd, struct pga_err *err)
 }
 
 const struct dest_ops dest_pg_ops = {
-	.scheme = "postgres",
 	.kind = "postgres",
 	.validate = pg_validate,
 	.open = pg_open,

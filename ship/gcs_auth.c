@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/dynbuf.h"
 #include "common/fsutil.h"
 #include "common/secretfile.h"
-#include "ship/auth_util.h"
+#include "ship/base64.h"
+#include "ship/sign.h"
 #include "ship/json_field.h"
 
 struct gcs_key {
@@ -166,69 +168,70 @@ gcs_key_token_uri(const struct gcs_key *k)
 	return k->token_uri;
 }
 
+/* The largest input of put_b64url(): the claims, or a signature. */
+#define B64URL_IN_MAX (4 * GCS_FIELD_MAX > GCS_SIG_MAX ? 4 * GCS_FIELD_MAX : GCS_SIG_MAX)
+
 /* A JSON string literal (quotes included) of s. */
 static void
-put_json_string(struct auth_sb *sb, const char *s)
+put_json_string(struct dynbuf *sb, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	auth_sb_putc(sb, '"');
+	dynbuf_addc(sb, '"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\') {
-			auth_sb_putc(sb, '\\');
-			auth_sb_putc(sb, (char)c);
+			dynbuf_addc(sb, '\\');
+			dynbuf_addc(sb, (char)c);
 		} else if (c < 0x20) {
 			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 
-			auth_sb_putn(sb, esc, 6);
+			dynbuf_addn(sb, esc, 6);
 		} else {
-			auth_sb_putc(sb, (char)c);
+			dynbuf_addc(sb, (char)c);
 		}
 	}
-	auth_sb_putc(sb, '"');
+	dynbuf_addc(sb, '"');
 }
 
 static void
-put_b64url(struct auth_sb *sb, const void *data, size_t len)
+put_b64url(struct dynbuf *sb, const void *data, size_t len)
 {
-	long n;
+	char enc[B64URL_IN_MAX / 3 * 4 + 8];
+	long n = len <= B64URL_IN_MAX ? base64url_encode(data, len, enc, sizeof(enc)) : -1;
 
-	if (sb->overflow)
-		return;
-	n = auth_base64url(data, len, sb->buf + sb->len, sb->cap - sb->len);
-	if (n < 0)
-		sb->overflow = true;
-	else
-		sb->len += (size_t)n;
+	if (n >= 0)
+		dynbuf_addn(sb, enc, (size_t)n);
+	else if (sb->fail == 0)
+		sb->fail = PGA_EINVAL;	/* a bug: no input of ours is that long */
 }
 
 /* header.claims, both base64url, into sb. */
 static int
-put_unsigned_jwt(struct auth_sb *sb, const struct gcs_key *k, const char *scope,
+put_unsigned_jwt(struct dynbuf *sb, const struct gcs_key *k, const char *scope,
 		 const char *audience, int64_t now_s, struct pga_err *err)
 {
 	static const char header[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
 	char claims_buf[4 * GCS_FIELD_MAX], num[64];
-	struct auth_sb claims;
+	struct dynbuf claims;
 
-	auth_sb_init(&claims, claims_buf, sizeof(claims_buf));
-	auth_sb_puts(&claims, "{\"iss\":");
+	dynbuf_init_fixed(&claims, claims_buf, sizeof(claims_buf));
+	dynbuf_adds(&claims, "{\"iss\":");
 	put_json_string(&claims, k->email);
-	auth_sb_puts(&claims, ",\"scope\":");
+	dynbuf_adds(&claims, ",\"scope\":");
 	put_json_string(&claims, scope);
-	auth_sb_puts(&claims, ",\"aud\":");
+	dynbuf_adds(&claims, ",\"aud\":");
 	put_json_string(&claims, audience ? audience : k->token_uri);
 	snprintf(num, sizeof(num), ",\"iat\":%" PRId64 ",\"exp\":%" PRId64 "}",
 		 now_s, now_s + GCS_JWT_LIFETIME_S);
-	auth_sb_puts(&claims, num);
-	if (auth_sb_check(&claims, "jwt claims", err) < 0)
+	dynbuf_adds(&claims, num);
+	if (dynbuf_check(&claims, "jwt claims", err) < 0)
 		return PGA_EINVAL;
 	put_b64url(sb, header, sizeof(header) - 1);
-	auth_sb_putc(sb, '.');
-	put_b64url(sb, claims.buf, claims.len);
-	return auth_sb_check(sb, "jwt assertion", err);
+	dynbuf_addc(sb, '.');
+	put_b64url(sb, dynbuf_str(&claims), claims.len);
+	return dynbuf_check(sb, "jwt assertion", err);
 }
 
 static int
@@ -252,7 +255,7 @@ gcs_jwt_assertion(const struct gcs_key *k, const char *scope,
 		  const char *audience, int64_t now_us, char *out, size_t cap,
 		  struct pga_err *err)
 {
-	struct auth_sb sb;
+	struct dynbuf sb;
 	uint8_t sig[GCS_SIG_MAX];
 	size_t siglen = sizeof(sig);
 	int rc;
@@ -262,14 +265,14 @@ gcs_jwt_assertion(const struct gcs_key *k, const char *scope,
 	if ((size_t)EVP_PKEY_get_size(k->pkey) > sizeof(sig))
 		return pga_fail(err, PGA_EINVAL, "service-account key of '%s' is too large",
 				k->email);
-	auth_sb_init(&sb, out, cap);
+	dynbuf_init_fixed(&sb, out, cap);
 	rc = put_unsigned_jwt(&sb, k, scope, audience, now_us / 1000000, err);
 	if (rc == 0)
-		rc = rs256_sign(k->pkey, sb.buf, sb.len, sig, &siglen, err);
+		rc = rs256_sign(k->pkey, dynbuf_str(&sb), sb.len, sig, &siglen, err);
 	if (rc == 0) {
-		auth_sb_putc(&sb, '.');
+		dynbuf_addc(&sb, '.');
 		put_b64url(&sb, sig, siglen);
-		rc = auth_sb_check(&sb, "jwt assertion", err);
+		rc = dynbuf_check(&sb, "jwt assertion", err);
 	}
 	if (rc < 0 && cap > 0)
 		out[0] = '\0';

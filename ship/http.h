@@ -95,11 +95,4 @@ const char *http_header(const struct http_response *rs, const char *name,
 /* "scheme://host/path" of url without query or credentials, for messages. */
 void http_url_for_log(const char *url, char *buf, size_t cap);
 
-/* Base64 (standard alphabet, padded); out needs 4*((len+2)/3)+1 bytes. */
-void http_base64(const uint8_t *in, size_t len, char *out);
-/* Decode standard base64; returns decoded length or -1. */
-long http_base64_decode(const char *in, uint8_t *out, size_t cap);
-/* Percent-encode for an application/x-www-form-urlencoded or query value. */
-int http_form_encode(const char *in, char *out, size_t cap, struct pga_err *err);
-
 #endif

@@ -56,6 +56,7 @@ struct runner {
 	char what[PGA_NAME_MAX + 16];
 	struct dest **slots;
 	size_t nslots;
+	struct dest_shared *shared;	/* what the slots share (a listing, a token) */
 	struct ratelimit rl;
 	pthread_t thread;
 	bool started;
@@ -740,8 +741,11 @@ runner_open(struct runner *r, struct shipper *sh, const struct pga_dest *cfg,
 	r->slots = calloc(r->nslots, sizeof(*r->slots));
 	if (r->slots == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = dest_shared_new(&r->shared, cfg, err);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < r->nslots; i++) {
-		rc = dest_open(&r->slots[i], cfg, err);
+		rc = dest_open_shared(&r->slots[i], cfg, r->shared, err);
 		if (rc < 0)
 			return rc;
 		r->slots[i]->rl = &r->rl;
@@ -763,6 +767,7 @@ runner_close(struct runner *r)
 	for (size_t i = 0; r->slots != NULL && i < r->nslots; i++)
 		dest_close(r->slots[i]);
 	free(r->slots);
+	dest_shared_free(r->shared);
 	spool_list_free(&r->list);
 	free(r->pending);
 	if (r->sh != NULL) {

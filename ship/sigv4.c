@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "common/hash.h"
-#include "ship/auth_util.h"
+#include "common/dynbuf.h"
+#include "ship/base64.h"
+#include "ship/sign.h"
 
 #define HDR_NAME_MAX 128
 
@@ -55,7 +57,7 @@ is_unreserved(unsigned char c)
 }
 
 static void
-encode_bytes(struct auth_sb *sb, const char *in, size_t len, bool keep_slash)
+encode_bytes(struct dynbuf *sb, const char *in, size_t len, bool keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -64,9 +66,9 @@ encode_bytes(struct auth_sb *sb, const char *in, size_t len, bool keep_slash)
 		char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
 
 		if (is_unreserved(c) || (keep_slash && c == '/'))
-			auth_sb_putc(sb, (char)c);
+			dynbuf_addc(sb, (char)c);
 		else
-			auth_sb_putn(sb, esc, 3);
+			dynbuf_addn(sb, esc, 3);
 	}
 }
 
@@ -74,27 +76,27 @@ int
 sigv4_uri_encode(const char *in, int keep_slash, char *out, size_t cap,
 		 struct pga_err *err)
 {
-	struct auth_sb sb;
+	struct dynbuf sb;
 
-	auth_sb_init(&sb, out, cap);
+	dynbuf_init_fixed(&sb, out, cap);
 	encode_bytes(&sb, in, strlen(in), keep_slash != 0);
-	return auth_sb_check(&sb, "encoded uri component", err);
+	return dynbuf_check(&sb, "encoded uri component", err);
 }
 
 /* Percent-decode in[0..len) into out (never longer than the input). */
 static size_t
 percent_decode(const char *in, size_t len, char *out)
 {
-	struct auth_sb sb;
+	struct dynbuf sb;
 
-	auth_sb_init(&sb, out, len + 1);
-	auth_sb_put_decoded(&sb, in, len);
+	dynbuf_init_fixed(&sb, out, len + 1);
+	sign_put_decoded(&sb, in, len);
 	return sb.len;
 }
 
 /* Decode (unless double encoding) and encode one component into sb. */
 static void
-canon_component(struct auth_sb *sb, const char *in, size_t len,
+canon_component(struct dynbuf *sb, const char *in, size_t len,
 		bool keep_slash, bool decode, char *scratch)
 {
 	if (decode) {
@@ -138,7 +140,7 @@ normalize_path(const char *in, char *out)
 }
 
 static int
-canon_path(struct auth_sb *sb, const struct sigv4_request *req,
+canon_path(struct dynbuf *sb, const struct sigv4_request *req,
 	   struct pga_err *err)
 {
 	const char *path = req->path && req->path[0] ? req->path : "/";
@@ -181,23 +183,23 @@ param_cmp(const void *a, const void *b)
 /* Encode one "name[=value]" piece into the arena, filling p. */
 static void
 query_piece(const char *piece, size_t len, struct query_param *p,
-	    struct auth_sb *arena, char *scratch)
+	    struct dynbuf *arena, char *scratch)
 {
 	const char *eq = memchr(piece, '=', len);
 	size_t nlen = eq ? (size_t)(eq - piece) : len;
 
-	p->name = arena->buf + arena->len;
+	p->name = arena->p + arena->len;
 	canon_component(arena, piece, nlen, false, true, scratch);
-	auth_sb_putc(arena, '\0');
-	p->value = arena->buf + arena->len;
+	dynbuf_addc(arena, '\0');
+	p->value = arena->p + arena->len;
 	if (eq)
 		canon_component(arena, eq + 1, len - nlen - 1, false, true, scratch);
-	auth_sb_putc(arena, '\0');
+	dynbuf_addc(arena, '\0');
 }
 
 static int
 split_query(const char *q, struct query_param *params, size_t *nparams,
-	    struct auth_sb *arena, char *scratch, struct pga_err *err)
+	    struct dynbuf *arena, char *scratch, struct pga_err *err)
 {
 	size_t n = 0;
 
@@ -214,14 +216,14 @@ split_query(const char *q, struct query_param *params, size_t *nparams,
 		q += len + (q[len] == '&');
 	}
 	*nparams = n;
-	return auth_sb_check(arena, "encoded query", err);
+	return dynbuf_check(arena, "encoded query", err);
 }
 
 static int
-canon_query(struct auth_sb *sb, const char *query, struct pga_err *err)
+canon_query(struct dynbuf *sb, const char *query, struct pga_err *err)
 {
 	struct query_param *params = NULL;
-	struct auth_sb arena;
+	struct dynbuf arena;
 	char *arena_buf = NULL, *scratch = NULL;
 	size_t len = query ? strlen(query) : 0, n = 0;
 	int rc = 0;
@@ -240,17 +242,17 @@ canon_query(struct auth_sb *sb, const char *query, struct pga_err *err)
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory signing a request");
 		goto out;
 	}
-	auth_sb_init(&arena, arena_buf, 3 * len + 2 * SIGV4_MAX_PARAMS + 1);
+	dynbuf_init_fixed(&arena, arena_buf, 3 * len + 2 * SIGV4_MAX_PARAMS + 1);
 	rc = split_query(query, params, &n, &arena, scratch, err);
 	if (rc < 0)
 		goto out;
 	qsort(params, n, sizeof(*params), param_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			auth_sb_putc(sb, '&');
-		auth_sb_puts(sb, params[i].name);
-		auth_sb_putc(sb, '=');
-		auth_sb_puts(sb, params[i].value);
+			dynbuf_addc(sb, '&');
+		dynbuf_adds(sb, params[i].name);
+		dynbuf_addc(sb, '=');
+		dynbuf_adds(sb, params[i].value);
 	}
 out:
 	free(params);
@@ -278,7 +280,7 @@ is_space(char c)
 
 /* Trimmed value with every run of white space folded to one space. */
 static void
-put_header_value(struct auth_sb *sb, const char *v)
+put_header_value(struct dynbuf *sb, const char *v)
 {
 	bool pending_space = false, started = false;
 
@@ -288,8 +290,8 @@ put_header_value(struct auth_sb *sb, const char *v)
 			continue;
 		}
 		if (pending_space)
-			auth_sb_putc(sb, ' ');
-		auth_sb_putc(sb, *v);
+			dynbuf_addc(sb, ' ');
+		dynbuf_addc(sb, *v);
 		pending_space = false;
 		started = true;
 	}
@@ -320,27 +322,27 @@ collect_headers(const struct sigv4_request *req, struct canon_header *hs,
 
 /* "name:v1,v2\n" lines into sb, "name;name" into signed. */
 static void
-put_headers(struct auth_sb *sb, struct auth_sb *signed_hdrs,
+put_headers(struct dynbuf *sb, struct dynbuf *signed_hdrs,
 	    const struct canon_header *hs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		bool continues = i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0;
 
 		if (continues) {
-			auth_sb_putc(sb, ',');
+			dynbuf_addc(sb, ',');
 		} else {
 			if (i > 0) {
-				auth_sb_putc(sb, '\n');
-				auth_sb_putc(signed_hdrs, ';');
+				dynbuf_addc(sb, '\n');
+				dynbuf_addc(signed_hdrs, ';');
 			}
-			auth_sb_puts(sb, hs[i].name);
-			auth_sb_putc(sb, ':');
-			auth_sb_puts(signed_hdrs, hs[i].name);
+			dynbuf_adds(sb, hs[i].name);
+			dynbuf_addc(sb, ':');
+			dynbuf_adds(signed_hdrs, hs[i].name);
 		}
 		put_header_value(sb, hs[i].value);
 	}
 	if (n > 0)
-		auth_sb_putc(sb, '\n');
+		dynbuf_addc(sb, '\n');
 }
 
 static const char *
@@ -373,7 +375,7 @@ check_request(const struct sigv4_request *req, const struct sig_scheme *sch,
 /* Canonical request into sb, "a;b;c" into signed_hdrs. */
 static int
 build_canonical(const struct sigv4_request *req, const struct sig_scheme *sch,
-		struct auth_sb *sb, struct auth_sb *signed_hdrs,
+		struct dynbuf *sb, struct dynbuf *signed_hdrs,
 		struct pga_err *err)
 {
 	struct canon_header *hs = NULL;
@@ -389,22 +391,22 @@ build_canonical(const struct sigv4_request *req, const struct sig_scheme *sch,
 		rc = check_request(req, sch, hs, err);
 	if (rc < 0)
 		goto out;
-	auth_sb_puts(sb, req->method);
-	auth_sb_putc(sb, '\n');
+	dynbuf_adds(sb, req->method);
+	dynbuf_addc(sb, '\n');
 	if ((rc = canon_path(sb, req, err)) < 0)
 		goto out;
-	auth_sb_putc(sb, '\n');
+	dynbuf_addc(sb, '\n');
 	if ((rc = canon_query(sb, req->query, err)) < 0)
 		goto out;
-	auth_sb_putc(sb, '\n');
+	dynbuf_addc(sb, '\n');
 	put_headers(sb, signed_hdrs, hs, req->nheaders);
-	auth_sb_putc(sb, '\n');
-	auth_sb_puts(sb, signed_hdrs->buf);
-	auth_sb_putc(sb, '\n');
-	auth_sb_puts(sb, req->payload_hash);
-	rc = auth_sb_check(sb, "canonical request", err);
+	dynbuf_addc(sb, '\n');
+	dynbuf_adds(sb, dynbuf_str(signed_hdrs));
+	dynbuf_addc(sb, '\n');
+	dynbuf_adds(sb, req->payload_hash);
+	rc = dynbuf_check(sb, "canonical request", err);
 	if (rc == 0)
-		rc = auth_sb_check(signed_hdrs, "signed header list", err);
+		rc = dynbuf_check(signed_hdrs, "signed header list", err);
 out:
 	free(hs);
 	return rc;
@@ -413,10 +415,10 @@ out:
 /* kSigning = HMAC chain over date, region, service, terminator. */
 static int
 derive_key(const struct sigv4_key *key, const struct sig_scheme *sch,
-	   const char *date8, uint8_t out[AUTH_HMAC_LEN], struct pga_err *err)
+	   const char *date8, uint8_t out[SIGN_HMAC_LEN], struct pga_err *err)
 {
 	char secret[512];
-	uint8_t k1[AUTH_HMAC_LEN], k2[AUTH_HMAC_LEN];
+	uint8_t k1[SIGN_HMAC_LEN], k2[SIGN_HMAC_LEN];
 	int n, rc;
 
 	n = snprintf(secret, sizeof(secret), "%s%s", sch->key_prefix, key->secret_key);
@@ -425,13 +427,13 @@ derive_key(const struct sigv4_key *key, const struct sig_scheme *sch,
 		goto out;
 	}
 	/* never hash into the buffer holding the key: no aliasing in HMAC() */
-	rc = auth_hmac_sha256(secret, (size_t)n, date8, strlen(date8), k1, err);
+	rc = sign_hmac_sha256(secret, (size_t)n, date8, strlen(date8), k1, err);
 	if (rc == 0)
-		rc = auth_hmac_sha256(k1, sizeof(k1), key->region, strlen(key->region), k2, err);
+		rc = sign_hmac_sha256(k1, sizeof(k1), key->region, strlen(key->region), k2, err);
 	if (rc == 0)
-		rc = auth_hmac_sha256(k2, sizeof(k2), key->service, strlen(key->service), k1, err);
+		rc = sign_hmac_sha256(k2, sizeof(k2), key->service, strlen(key->service), k1, err);
 	if (rc == 0)
-		rc = auth_hmac_sha256(k1, sizeof(k1), sch->terminator,
+		rc = sign_hmac_sha256(k1, sizeof(k1), sch->terminator,
 				      strlen(sch->terminator), out, err);
 out:
 	explicit_bzero(secret, sizeof(secret));
@@ -458,23 +460,23 @@ pick_scheme(const struct sigv4_key *key, const struct sig_scheme **sch,
 }
 
 static void
-put_scope(struct auth_sb *sb, const struct sigv4_key *key,
+put_scope(struct dynbuf *sb, const struct sigv4_key *key,
 	  const struct sig_scheme *sch, const char *date8)
 {
-	auth_sb_puts(sb, date8);
-	auth_sb_putc(sb, '/');
-	auth_sb_puts(sb, key->region);
-	auth_sb_putc(sb, '/');
-	auth_sb_puts(sb, key->service);
-	auth_sb_putc(sb, '/');
-	auth_sb_puts(sb, sch->terminator);
+	dynbuf_adds(sb, date8);
+	dynbuf_addc(sb, '/');
+	dynbuf_adds(sb, key->region);
+	dynbuf_addc(sb, '/');
+	dynbuf_adds(sb, key->service);
+	dynbuf_addc(sb, '/');
+	dynbuf_adds(sb, sch->terminator);
 }
 
 /* String to sign from the canonical request; scope into scope_sb. */
 static int
 build_sts(const struct sigv4_key *key, const struct sig_scheme *sch,
-	  const char *amzdate, const char *canonical, struct auth_sb *sts,
-	  struct auth_sb *scope, struct pga_err *err)
+	  const char *amzdate, const char *canonical, struct dynbuf *sts,
+	  struct dynbuf *scope, struct pga_err *err)
 {
 	uint8_t digest[PGA_SHA256_LEN];
 	char hex[PGA_SHA256_HEX], date8[9];
@@ -485,42 +487,42 @@ build_sts(const struct sigv4_key *key, const struct sig_scheme *sch,
 	put_scope(scope, key, sch, date8);
 	pga_sha256_buf(canonical, strlen(canonical), digest);
 	pga_hex(digest, sizeof(digest), hex);
-	auth_sb_puts(sts, key->algorithm);
-	auth_sb_putc(sts, '\n');
-	auth_sb_puts(sts, amzdate);
-	auth_sb_putc(sts, '\n');
-	auth_sb_puts(sts, scope->buf);
-	auth_sb_putc(sts, '\n');
-	auth_sb_puts(sts, hex);
-	rc = auth_sb_check(scope, "credential scope", err);
-	return rc < 0 ? rc : auth_sb_check(sts, "string to sign", err);
+	dynbuf_adds(sts, key->algorithm);
+	dynbuf_addc(sts, '\n');
+	dynbuf_adds(sts, amzdate);
+	dynbuf_addc(sts, '\n');
+	dynbuf_adds(sts, dynbuf_str(scope));
+	dynbuf_addc(sts, '\n');
+	dynbuf_adds(sts, hex);
+	rc = dynbuf_check(scope, "credential scope", err);
+	return rc < 0 ? rc : dynbuf_check(sts, "string to sign", err);
 }
 
 static int
 build_authorization(const struct sigv4_key *key, const struct sig_scheme *sch,
 		    const char *sts, const char *scope, const char *signed_hdrs,
-		    const char *date8, struct auth_sb *auth, struct pga_err *err)
+		    const char *date8, struct dynbuf *auth, struct pga_err *err)
 {
-	uint8_t kdate[AUTH_HMAC_LEN], sig[AUTH_HMAC_LEN];
-	char hex[2 * AUTH_HMAC_LEN + 1];
+	uint8_t kdate[SIGN_HMAC_LEN], sig[SIGN_HMAC_LEN];
+	char hex[2 * SIGN_HMAC_LEN + 1];
 	int rc;
 
 	rc = derive_key(key, sch, date8, kdate, err);
 	if (rc == 0)
-		rc = auth_hmac_sha256(kdate, sizeof(kdate), sts, strlen(sts), sig, err);
+		rc = sign_hmac_sha256(kdate, sizeof(kdate), sts, strlen(sts), sig, err);
 	if (rc < 0)
 		goto out;
 	pga_hex(sig, sizeof(sig), hex);
-	auth_sb_puts(auth, key->algorithm);
-	auth_sb_puts(auth, " Credential=");
-	auth_sb_puts(auth, key->access_key_id);
-	auth_sb_putc(auth, '/');
-	auth_sb_puts(auth, scope);
-	auth_sb_puts(auth, ", SignedHeaders=");
-	auth_sb_puts(auth, signed_hdrs);
-	auth_sb_puts(auth, ", Signature=");
-	auth_sb_puts(auth, hex);
-	rc = auth_sb_check(auth, "authorization header", err);
+	dynbuf_adds(auth, key->algorithm);
+	dynbuf_adds(auth, " Credential=");
+	dynbuf_adds(auth, key->access_key_id);
+	dynbuf_addc(auth, '/');
+	dynbuf_adds(auth, scope);
+	dynbuf_adds(auth, ", SignedHeaders=");
+	dynbuf_adds(auth, signed_hdrs);
+	dynbuf_adds(auth, ", Signature=");
+	dynbuf_adds(auth, hex);
+	rc = dynbuf_check(auth, "authorization header", err);
 out:
 	explicit_bzero(kdate, sizeof(kdate));
 	return rc;
@@ -553,7 +555,7 @@ sigv4_sign(const struct sigv4_request *req, const struct sigv4_key *key,
 {
 	const struct sig_scheme *sch = NULL;
 	struct sign_bufs *b = NULL;
-	struct auth_sb canon, sts, scope, shdrs, auth;
+	struct dynbuf canon, sts, scope, shdrs, auth;
 	char amzdate[32];
 	int rc;
 
@@ -568,24 +570,25 @@ sigv4_sign(const struct sigv4_request *req, const struct sigv4_key *key,
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory signing a request");
 		goto out;
 	}
-	auth_sb_init(&canon, b->canonical, SIGV4_CANONICAL_MAX);
-	auth_sb_init(&sts, b->sts, sizeof(b->sts));
-	auth_sb_init(&scope, b->scope, sizeof(b->scope));
-	auth_sb_init(&shdrs, b->signed_hdrs, sizeof(b->signed_hdrs));
-	auth_sb_init(&auth, b->auth, sizeof(b->auth));
+	dynbuf_init_fixed(&canon, b->canonical, SIGV4_CANONICAL_MAX);
+	dynbuf_init_fixed(&sts, b->sts, sizeof(b->sts));
+	dynbuf_init_fixed(&scope, b->scope, sizeof(b->scope));
+	dynbuf_init_fixed(&shdrs, b->signed_hdrs, sizeof(b->signed_hdrs));
+	dynbuf_init_fixed(&auth, b->auth, sizeof(b->auth));
 	sigv4_amz_date(req->time_us, amzdate, sizeof(amzdate));
 	if ((rc = build_canonical(req, sch, &canon, &shdrs, err)) < 0 ||
-	    (rc = build_sts(key, sch, amzdate, canon.buf, &sts, &scope, err)) < 0)
+	    (rc = build_sts(key, sch, amzdate, dynbuf_str(&canon), &sts, &scope, err)) < 0)
 		goto out;
 	amzdate[8] = '\0';
-	rc = build_authorization(key, sch, sts.buf, scope.buf, shdrs.buf, amzdate,
+	rc = build_authorization(key, sch, dynbuf_str(&sts), dynbuf_str(&scope),
+				 dynbuf_str(&shdrs), amzdate,
 				 &auth, err);
 	if (rc == 0)
-		rc = copy_out(canonical, canonical_cap, canon.buf, "canonical request", err);
+		rc = copy_out(canonical, canonical_cap, dynbuf_str(&canon), "canonical request", err);
 	if (rc == 0)
-		rc = copy_out(string_to_sign, sts_cap, sts.buf, "string to sign", err);
+		rc = copy_out(string_to_sign, sts_cap, dynbuf_str(&sts), "string to sign", err);
 	if (rc == 0)
-		rc = copy_out(authorization, auth_cap, auth.buf, "authorization header", err);
+		rc = copy_out(authorization, auth_cap, dynbuf_str(&auth), "authorization header", err);
 out:
 	if (b != NULL) {
 		free(b->canonical);

@@ -48,17 +48,13 @@
 #include <stdint.h>
 
 #include "common/err.h"
-
-struct sigv4_header {
-	const char *name;
-	const char *value;
-};
+#include "ship/sign.h"
 
 struct sigv4_request {
 	const char *method;		/* "PUT", "GET", ... */
 	const char *path;		/* absolute path as sent, e.g. "/bucket/a%20b" */
 	const char *query;		/* raw query without '?', "" or NULL if none */
-	const struct sigv4_header *headers;
+	const struct sign_header *headers;
 	size_t nheaders;
 	const char *payload_hash;	/* hex SHA-256 or "UNSIGNED-PAYLOAD" */
 	int64_t time_us;		/* request time; x-amz-date must match it */

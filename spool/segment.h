@@ -77,7 +77,7 @@ struct seg_block_meta {
 	char metric[SEG_METRIC_MAX + 1];
 	char target[65];
 	char host[256];
-	char database[128];
+	char database[256];		/* 63 bytes escaped as \xNN fit (common/utf8.h) */
 	uint16_t ncols;
 	const char **cols;
 };

@@ -18,6 +18,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "common/utf8.h"
 
 #ifndef PGA_VERSION
 #define PGA_VERSION "0.0.0"
@@ -41,6 +42,7 @@ static struct spool *
 spool_alloc(const char *path, struct pga_err *err)
 {
 	struct spool *sp = calloc(1, sizeof(*sp));
+	char host[256];
 
 	if (sp == NULL) {
 		pga_fail(err, PGA_ENOMEM, "out of memory");
@@ -49,9 +51,12 @@ spool_alloc(const char *path, struct pga_err *err)
 	sp->lock_fd = -1;
 	strlcpy(sp->path, path, sizeof(sp->path));
 	pthread_mutex_init(&sp->mu, NULL);
-	if (gethostname(sp->hostname, sizeof(sp->hostname)) != 0)
-		strlcpy(sp->hostname, "unknown", sizeof(sp->hostname));
-	sp->hostname[sizeof(sp->hostname) - 1] = '\0';
+	pthread_mutex_init(&sp->cmu, NULL);
+	if (gethostname(host, sizeof(host)) != 0)
+		strlcpy(host, "unknown", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	/* a segment header holds UTF-8, and sethostname(2) takes any bytes */
+	utf8_escape_str(sp->hostname, sizeof(sp->hostname), host, NULL);
 	return sp;
 }
 
@@ -198,7 +203,7 @@ drop_part(struct spool *sp, const char *part, uint64_t size, const char *why,
 	int rc;
 
 	d.v[SC_BYTES_TORN] = size;
-	rc = spool_counters_add(sp, &d, err);
+	rc = spool_counters_add_first(sp, &d, err);
 	if (rc < 0)
 		return rc;
 	log_warn("removed part file '%s' (%" PRIu64 " bytes): %s", part, size, why);
@@ -310,6 +315,7 @@ int
 spool_open_writer(struct spool **out, const char *path,
 		  const struct spool_opts *opts, struct pga_err *err)
 {
+	struct pga_err rerr = {0};
 	struct spool *sp;
 	int rc;
 
@@ -327,6 +333,8 @@ spool_open_writer(struct spool **out, const char *path,
 	rc = make_layout(sp, err);
 	if (rc == 0)
 		rc = take_lock(sp, err);
+	if (rc == 0 && spool_reserve_ensure(sp, &rerr) < 0)
+		log_warn("%s", rerr.msg);	/* a full disk: recovery may still work */
 	if (rc == 0)
 		rc = recover_parts(sp, err);
 	if (rc == 0)
@@ -368,8 +376,11 @@ open_segment(struct spool *sp, struct pga_err *err)
 	strlcpy(h.collector, sp->collector, sizeof(h.collector));
 	strlcpy(h.hostname, sp->hostname, sizeof(h.hostname));
 	strlcpy(h.writer, "pga " PGA_VERSION, sizeof(h.writer));
-	rc = pga_path(part, sizeof(part), err, "%s/tmp/%s.%016" PRIx64 ".part",
-		      sp->path, sp->collector, h.seq);
+	/* data never takes the room the counters and chain need on a full disk */
+	rc = spool_reserve_ensure(sp, err);
+	if (rc == 0)
+		rc = pga_path(part, sizeof(part), err, "%s/tmp/%s.%016" PRIx64 ".part",
+			      sp->path, sp->collector, h.seq);
 	if (rc == 0)
 		rc = seg_writer_create(&sp->seg, part, &h, err);
 	return rc;
@@ -407,15 +418,38 @@ spool_flush_counters_locked(struct spool *sp, struct pga_err *err)
 	if (memcmp(&sp->pending, &zero, sizeof(zero)) == 0)
 		return 0;
 	rc = spool_counters_add(sp, &sp->pending, err);
-	if (rc == 0)
-		memset(&sp->pending, 0, sizeof(sp->pending));
+	memset(&sp->pending, 0, sizeof(sp->pending));	/* on failure: kept as unsaved */
 	return rc;
+}
+
+/* The chain file follows chain_seq; a failure is retried at the next seal. */
+static int
+chain_update(struct spool *sp, struct pga_err *err)
+{
+	int rc = spool_chain_set(sp, sp->collector, sp->chain_seq, sp->chain_sha, err);
+
+	sp->chain_dirty = rc < 0;
+	return rc;
+}
+
+/*
+ * seg_writer_seal failed: did the rename into ready/ happen (only the
+ * directory fsync after it failed)?  Then the segment is sealed.
+ */
+static bool
+renamed_anyway(const struct seg_writer *w, const char *final)
+{
+	struct stat st;
+
+	return stat(seg_writer_path(w), &st) != 0 && errno == ENOENT &&
+	       stat(final, &st) == 0;
 }
 
 int
 spool_seal_locked(struct spool *sp, struct pga_err *err)
 {
 	const struct seg_header *h;
+	struct pga_err cerr = {0};
 	uint8_t sha[PGA_SHA256_LEN];
 	char path[PATH_MAX];
 	int rc;
@@ -431,13 +465,15 @@ spool_seal_locked(struct spool *sp, struct pga_err *err)
 	rc = final_path(sp, h, path, sizeof(path), err);
 	if (rc == 0)
 		rc = seg_writer_seal(sp->seg, 0, 0, path, sha, err);
-	if (rc < 0) {
+	if (rc < 0 && !renamed_anyway(sp->seg, path)) {
 		/* the part file keeps its complete blocks; the next start salvages it */
 		sp->broken = true;
 		seg_writer_free(sp->seg, false);
 		sp->seg = NULL;
 		return rc;
 	}
+	if (rc < 0)
+		sp->broken = true;	/* sealed, but its directory is not durable */
 	sp->chain_seq = h->seq;
 	memcpy(sp->chain_sha, sha, PGA_SHA256_LEN);
 	sp->usage_other += seg_writer_size(sp->seg);
@@ -445,9 +481,14 @@ spool_seal_locked(struct spool *sp, struct pga_err *err)
 	seg_writer_free(sp->seg, false);
 	sp->seg = NULL;
 	sp->pending.v[SC_SEGMENTS_SEALED]++;
-	rc = spool_chain_set(sp, sp->collector, sp->chain_seq, sp->chain_sha, err);
-	if (rc == 0)
-		rc = spool_flush_counters_locked(sp, err);
+	/* the segment is safe in ready/ whatever happens to its bookkeeping:
+	 * a chain file left behind is retried (and rebuilt from ready/ at the
+	 * next start), counters that could not be written are kept */
+	if (chain_update(sp, &cerr) < 0)
+		log_error("segment '%s' sealed, but its chain state was not saved: %s", path,
+			  cerr.msg);
+	if (spool_flush_counters_locked(sp, &cerr) < 0)
+		log_warn("%s (kept, written with the next counters)", cerr.msg);
 	return rc;
 }
 
@@ -511,7 +552,7 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 	d.v[SC_BLOCKS_DROPPED] = info.nblocks;
 	d.v[SC_ROWS_DROPPED] = info.rows;
 	d.v[SC_BYTES_DROPPED] = e->size;
-	rc = spool_counters_add(sp, &d, err);	/* counted before it happens */
+	rc = spool_counters_add_first(sp, &d, err);	/* counted before it happens */
 	if (rc < 0)
 		return rc;
 	log_warn("spool full: dropped oldest segment '%s' (%u blocks, %" PRIu64
@@ -525,10 +566,12 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 static int
 refuse_full(struct spool *sp, uint64_t need, struct pga_err *err)
 {
+	struct pga_err cerr = {0};
 	char used[16], max[16];
 
 	sp->pending.v[SC_BLOCKS_REFUSED]++;
-	spool_flush_counters_locked(sp, NULL);
+	if (spool_flush_counters_locked(sp, &cerr) < 0)
+		log_warn("%s (kept, written with the next counters)", cerr.msg);
 	pga_format_size(used_bytes(sp), used, sizeof(used));
 	pga_format_size(sp->opts.max_bytes, max, sizeof(max));
 	return pga_fail(err, PGA_EFULL,
@@ -574,16 +617,24 @@ spool_make_room(struct spool *sp, uint64_t need, struct pga_err *err)
 int
 spool_close(struct spool *sp, struct pga_err *err)
 {
-	int rc = 0;
+	struct pga_err e2 = {0};
+	int rc = 0, rc2;
 
 	if (sp == NULL)
 		return 0;
 	if (sp->writer) {
 		pthread_mutex_lock(&sp->mu);
 		rc = spool_seal_locked(sp, err);
-		if (rc == 0)
-			rc = spool_flush_counters_locked(sp, err);
+		if (sp->chain_dirty && chain_update(sp, &e2) < 0 && rc == 0)
+			rc = pga_fail(err, e2.code, "%s", e2.msg);
+		spool_flush_counters_locked(sp, &e2);	/* a failure: retried below */
 		pthread_mutex_unlock(&sp->mu);
+	}
+	rc2 = spool_counters_retry(sp, &e2);
+	if (rc2 < 0) {
+		log_error("%s", e2.msg);
+		if (rc == 0)
+			rc = pga_fail(err, rc2, "%s", e2.msg);
 	}
 	spool_free(sp);
 	return rc;
@@ -599,5 +650,6 @@ spool_free(struct spool *sp)
 	if (sp->lock_fd >= 0)
 		close(sp->lock_fd);
 	pthread_mutex_destroy(&sp->mu);
+	pthread_mutex_destroy(&sp->cmu);
 	free(sp);
 }

@@ -32,7 +32,9 @@
  * logged.  Every drop is added to the persistent counters before it happens.
  *
  * Errors: 0 or a negative PGA_E* code with err filled.  An I/O error inside a
- * block aborts just that block; the open segment stays consistent.
+ * block aborts just that block (counted in blocks_failed); the open segment
+ * stays consistent.  A segment whose rename into ready/ happened is counted
+ * as sealed even when the directory fsync after it failed.
  */
 #ifndef PGA_SPOOL_H
 #define PGA_SPOOL_H
@@ -156,12 +158,17 @@ enum spool_counter {
 	SC_ROWS_DROPPED,
 	SC_BYTES_DROPPED,
 	SC_BLOCKS_REFUSED,
+	SC_BLOCKS_FAILED,
 	SC_SEGMENTS_QUARANTINED,
 	SC_CYCLES,
+	SC_CYCLES_FAILED,
 	SC_CYCLES_SKIPPED,
 	SC_TARGETS_OK,
 	SC_TARGETS_FAILED,
+	SC_SNAPSHOTS_COMPLETE,
+	SC_SNAPSHOTS_PARTIAL,
 	SC_METRIC_ERRORS,
+	SC_VALUES_ESCAPED,
 	SC_SEGMENTS_SHIPPED,
 	SC_BYTES_SHIPPED,
 	SC_SHIP_ERRORS,
@@ -173,7 +180,13 @@ struct spool_counters {
 };
 
 const char *spool_counter_name(enum spool_counter c);
-/* Add deltas to SPOOL/counters (locked read-modify-write, durable). */
+/*
+ * Add deltas to SPOOL/counters (locked read-modify-write, durable).  What
+ * happened stays counted when the write fails: the deltas are kept in sp
+ * and go out with the next successful write (any later add, or
+ * spool_close, which fails naming them if they never could).  A full disk
+ * does not stop the write: the spool keeps SPOOL/reserve for it (FORMAT.md).
+ */
 int spool_counters_add(struct spool *sp, const struct spool_counters *delta,
 		       struct pga_err *err);
 int spool_counters_read(struct spool *sp, struct spool_counters *out,

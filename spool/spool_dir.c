@@ -287,7 +287,7 @@ spool_chain_set(struct spool *sp, const char *collector, uint64_t seq,
 		return rc;
 	pga_hex(sha, PGA_SHA256_LEN, hex);
 	n = snprintf(buf, sizeof(buf), "%" PRIu64 " %s\n", seq, hex);
-	return pga_write_file_atomic(path, buf, (size_t)n, 0640, err);
+	return spool_write_meta(sp, path, buf, (size_t)n, err);
 }
 
 /* ---- counters ---- */
@@ -304,12 +304,17 @@ static const char *const counter_names[SC__COUNT] = {
 	[SC_ROWS_DROPPED] = "rows_dropped",
 	[SC_BYTES_DROPPED] = "bytes_dropped",
 	[SC_BLOCKS_REFUSED] = "blocks_refused",
+	[SC_BLOCKS_FAILED] = "blocks_failed",
 	[SC_SEGMENTS_QUARANTINED] = "segments_quarantined",
 	[SC_CYCLES] = "cycles",
+	[SC_CYCLES_FAILED] = "cycles_failed",
 	[SC_CYCLES_SKIPPED] = "cycles_skipped",
 	[SC_TARGETS_OK] = "targets_ok",
 	[SC_TARGETS_FAILED] = "targets_failed",
+	[SC_SNAPSHOTS_COMPLETE] = "snapshots_complete",
+	[SC_SNAPSHOTS_PARTIAL] = "snapshots_partial",
 	[SC_METRIC_ERRORS] = "metric_errors",
+	[SC_VALUES_ESCAPED] = "values_escaped",
 	[SC_SEGMENTS_SHIPPED] = "segments_shipped",
 	[SC_BYTES_SHIPPED] = "bytes_shipped",
 	[SC_SHIP_ERRORS] = "ship_errors",
@@ -363,9 +368,78 @@ spool_counters_read(struct spool *sp, struct spool_counters *out,
 	return counters_parse(path, buf, out, err);
 }
 
+/* ---- the reserve: room for state files on a full disk ---- */
+
 int
-spool_counters_add(struct spool *sp, const struct spool_counters *delta,
-		   struct pga_err *err)
+spool_reserve_ensure(struct spool *sp, struct pga_err *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, rc;
+
+	rc = pga_path(path, sizeof(path), err, "%s/reserve", sp->path);
+	if (rc < 0)
+		return rc;
+	if (stat(path, &st) == 0 && st.st_size >= SPOOL_RESERVE_SIZE)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return pga_fail(err, pga_errno_code(errno), "could not create '%s': %m", path);
+	rc = posix_fallocate(fd, 0, SPOOL_RESERVE_SIZE);
+	close(fd);
+	if (rc != 0) {
+		unlink(path);	/* a partial reserve would hide how little is left */
+		return pga_fail(err, pga_errno_code(rc),
+				"could not keep %d KiB for the spool's state in '%s': %s",
+				SPOOL_RESERVE_SIZE / 1024, path, strerror(rc));
+	}
+	return 0;
+}
+
+static bool
+reserve_release(struct spool *sp)
+{
+	char path[PATH_MAX];
+
+	if (pga_path(path, sizeof(path), NULL, "%s/reserve", sp->path) < 0)
+		return false;
+	return unlink(path) == 0;
+}
+
+int
+spool_write_meta(struct spool *sp, const char *path, const void *buf, size_t len,
+		 struct pga_err *err)
+{
+	int rc = pga_write_file_atomic(path, buf, len, 0640, err);
+
+	if (rc == PGA_ENOSPC && reserve_release(sp)) {
+		struct pga_err rerr = {0};
+
+		log_warn("disk full writing '%s': released the spool's reserve to record it", path);
+		rc = pga_write_file_atomic(path, buf, len, 0640, err);
+		/* the write replaced a file of its own size: the room is free again,
+		 * and held back again before anything else can take it */
+		if (spool_reserve_ensure(sp, &rerr) < 0)
+			log_warn("%s", rerr.msg);
+	}
+	return rc;
+}
+
+/* ---- adding ---- */
+
+static bool
+counters_zero(const struct spool_counters *c)
+{
+	for (int i = 0; i < SC__COUNT; i++)
+		if (c->v[i] != 0)
+			return false;
+	return true;
+}
+
+/* The file plus delta, under counters.lock (cmu held). */
+static int
+counters_write(struct spool *sp, const struct spool_counters *delta,
+	       struct pga_err *err)
 {
 	struct spool_counters cur;
 	char path[PATH_MAX], buf[4096];
@@ -390,8 +464,64 @@ spool_counters_add(struct spool *sp, const struct spool_counters *delta,
 	}
 	rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
 	if (rc == 0)
-		rc = pga_write_file_atomic(path, buf, n, 0640, err);
+		rc = spool_write_meta(sp, path, buf, n, err);
 out:
 	close(fd);	/* releases the flock */
+	return rc;
+}
+
+static int
+counters_add(struct spool *sp, const struct spool_counters *delta, bool keep,
+	     struct pga_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&sp->cmu);
+	for (int i = 0; i < SC__COUNT; i++)
+		sp->unsaved.v[i] += delta->v[i];
+	rc = counters_write(sp, &sp->unsaved, err);
+	if (rc == 0)
+		memset(&sp->unsaved, 0, sizeof(sp->unsaved));
+	else if (!keep)
+		for (int i = 0; i < SC__COUNT; i++)
+			sp->unsaved.v[i] -= delta->v[i];
+	pthread_mutex_unlock(&sp->cmu);
+	return rc;
+}
+
+int
+spool_counters_add(struct spool *sp, const struct spool_counters *delta,
+		   struct pga_err *err)
+{
+	return counters_add(sp, delta, true, err);
+}
+
+int
+spool_counters_add_first(struct spool *sp, const struct spool_counters *delta,
+			 struct pga_err *err)
+{
+	return counters_add(sp, delta, false, err);
+}
+
+int
+spool_counters_retry(struct spool *sp, struct pga_err *err)
+{
+	char lost[1024] = "";
+	size_t n = 0;
+	int rc;
+
+	pthread_mutex_lock(&sp->cmu);
+	rc = counters_zero(&sp->unsaved) ? 0 : counters_write(sp, &sp->unsaved, err);
+	if (rc == 0) {
+		memset(&sp->unsaved, 0, sizeof(sp->unsaved));
+	} else {
+		for (int i = 0; i < SC__COUNT && n < sizeof(lost) - 64; i++)
+			if (sp->unsaved.v[i] != 0)
+				n += (size_t)snprintf(lost + n, sizeof(lost) - n, "%s%s +%" PRIu64,
+						      n ? ", " : "", counter_names[i],
+						      sp->unsaved.v[i]);
+		pga_err_prefix(err, "counters not recorded (%s)", lost);
+	}
+	pthread_mutex_unlock(&sp->cmu);
 	return rc;
 }

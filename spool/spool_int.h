@@ -21,7 +21,22 @@ struct spool {
 	uint8_t chain_sha[PGA_SHA256_LEN];
 	uint64_t usage_other;		/* bytes in ready/ and tmp/ but the open segment */
 	struct spool_counters pending;	/* written-data counters not yet flushed */
+	bool chain_dirty;		/* chain/<collector> behind chain_seq: retry */
+	pthread_mutex_t cmu;		/* guards unsaved (taken after mu, never before) */
+	struct spool_counters unsaved;	/* added, but the counters file write failed */
 };
+
+/* SPOOL/reserve: space held back for counters and chain state (FORMAT.md). */
+#define SPOOL_RESERVE_SIZE (64 * 1024)
+int spool_reserve_ensure(struct spool *sp, struct pga_err *err);
+/* Write a small state file; on a full disk release the reserve and retry. */
+int spool_write_meta(struct spool *sp, const char *path, const void *buf,
+		     size_t len, struct pga_err *err);
+/* Counted before it happens: on failure the delta is forgotten, not kept. */
+int spool_counters_add_first(struct spool *sp, const struct spool_counters *delta,
+			     struct pga_err *err);
+/* Write counters kept after a failed write; PGA_EIO naming them if it fails. */
+int spool_counters_retry(struct spool *sp, struct pga_err *err);
 
 /* Called with sp->mu held. */
 int spool_make_room(struct spool *sp, uint64_t need, struct pga_err *err);

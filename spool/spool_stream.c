@@ -26,6 +26,8 @@ struct spool_stream {
 	struct seg_encoder *enc;
 	bool active;
 	bool locked;			/* direct: holding sp->mu */
+	enum { KEPT, REFUSED, FAILED } lost;	/* the spool could not take the block */
+	char why[PGA_ERR_MSG_MAX];
 	struct seg_block_meta meta;
 	const char **cols;
 	char *colbuf;
@@ -97,15 +99,38 @@ copy_meta(struct spool_stream *s, const struct seg_block_meta *m,
 	return 0;
 }
 
+/* The block will not reach the spool: remember why, for abort to count. */
+static void
+lose(struct spool_stream *s, int how, const struct pga_err *err)
+{
+	if (s->lost == KEPT) {
+		s->lost = how;
+		strlcpy(s->why, err->msg, sizeof(s->why));
+	}
+}
+
+/* One line per block the spool could not take: counted, and named. */
+static void
+log_lost(const struct spool_stream *s, int how, const char *why)
+{
+	log_warn("block '%s'%s%s%s%s%s%s %s: %s", s->meta.metric,
+		 s->meta.target[0] ? " of target '" : "", s->meta.target,
+		 s->meta.target[0] ? "'" : "", s->meta.database[0] ? " database '" : "",
+		 s->meta.database, s->meta.database[0] ? "'" : "",
+		 how == REFUSED ? "refused" : "not written", why);
+}
+
 static int
 direct_sink(void *ctx, const void *buf, size_t len, struct pga_err *err)
 {
 	struct spool_stream *s = ctx;
 	int rc = spool_make_room(s->sp, len, err);
 
+	if (rc == 0)
+		rc = seg_writer_data(s->sp->seg, buf, len, err);
 	if (rc < 0)
-		return rc;
-	return seg_writer_data(s->sp->seg, buf, len, err);
+		lose(s, rc == PGA_EFULL ? REFUSED : FAILED, err);
+	return rc;
 }
 
 static int
@@ -126,12 +151,19 @@ spill_sink(void *ctx, const void *buf, size_t len, struct pga_err *err)
 			return rc;
 		strlcpy(s->spill_name, dir, sizeof(s->spill_name));
 		s->spill_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (s->spill_fd < 0)
-			return pga_fail(err, pga_errno_code(errno),
-					"could not create a spill file in '%s': %m", dir);
+		if (s->spill_fd < 0) {
+			pga_fail(err, pga_errno_code(errno),
+				 "could not create a spill file in '%s': %m", dir);
+			lose(s, FAILED, err);
+			return err->code;
+		}
 	}
 	s->spill_len += len;
-	return pga_write_all(s->spill_fd, buf, len, s->spill_name, err);
+	if (pga_write_all(s->spill_fd, buf, len, s->spill_name, err) < 0) {
+		lose(s, FAILED, err);
+		return err->code;
+	}
+	return 0;
 }
 
 int
@@ -146,6 +178,7 @@ spool_stream_begin(struct spool_stream *s, const struct seg_block_meta *m,
 	rc = copy_meta(s, m, err);
 	if (rc < 0)
 		return rc;
+	s->lost = KEPT;
 	if (!(s->flags & SPOOL_STREAM_DIRECT)) {
 		s->mem_len = 0;
 		s->spill_len = 0;
@@ -160,6 +193,9 @@ spool_stream_begin(struct spool_stream *s, const struct seg_block_meta *m,
 	if (rc == 0)
 		rc = seg_writer_block_begin(sp->seg, &s->meta, err);
 	if (rc < 0) {
+		if (rc != PGA_EFULL)
+			sp->pending.v[SC_BLOCKS_FAILED]++;
+		log_lost(s, rc == PGA_EFULL ? REFUSED : FAILED, err->msg);
 		pthread_mutex_unlock(&sp->mu);
 		return rc;
 	}
@@ -222,6 +258,10 @@ commit_spilled(struct spool_stream *s, uint64_t rows, uint64_t raw,
 		rc = seg_writer_block_end(sp->seg, rows, raw, err);
 	if (rc < 0 && sp->seg != NULL)
 		seg_writer_block_abort(sp->seg, NULL);
+	if (rc < 0 && rc != PGA_EFULL)
+		sp->pending.v[SC_BLOCKS_FAILED]++;
+	if (rc < 0)
+		log_lost(s, rc == PGA_EFULL ? REFUSED : FAILED, err->msg);
 	if (rc == 0) {
 		sp->pending.v[SC_BLOCKS_WRITTEN]++;
 		sp->pending.v[SC_ROWS_WRITTEN] += rows;
@@ -262,6 +302,7 @@ spool_stream_commit(struct spool_stream *s, uint64_t *rows, struct pga_err *err)
 	} else {
 		rc = seg_writer_block_end(sp->seg, r, raw, err);
 		if (rc < 0) {
+			lose(s, FAILED, err);
 			spool_stream_abort(s);
 			return rc;
 		}
@@ -284,12 +325,20 @@ spool_stream_abort(struct spool_stream *s)
 
 	if (!s->active)
 		return;
+	if (!s->locked && s->lost != KEPT)
+		pthread_mutex_lock(&s->sp->mu);
+	if (s->lost == FAILED)	/* a refusal was counted when it happened */
+		s->sp->pending.v[SC_BLOCKS_FAILED]++;
+	if (s->lost != KEPT)
+		log_lost(s, s->lost, s->why);
 	if (s->locked) {
 		if (s->sp->seg != NULL && seg_writer_block_abort(s->sp->seg, &err) < 0)
 			log_error("%s", err.msg);
-		s->locked = false;
-		pthread_mutex_unlock(&s->sp->mu);
 	}
+	if (s->locked || s->lost != KEPT)
+		pthread_mutex_unlock(&s->sp->mu);
+	s->locked = false;
+	s->lost = KEPT;
 	reset_spill(s);
 	s->active = false;
 }

@@ -7,6 +7,9 @@
  *   FAILWRITE_ERRNO=ENOSPC   or EIO
  *   FAILWRITE_FSYNC=1        fail fsync/fdatasync (once the byte budget is spent)
  *   FAILWRITE_FSYNC=always   fail fsync/fdatasync, let every write through
+ *   FAILWRITE_TIMES=N        fail only N calls, then let everything through
+ *                            again (a disk that was full for a moment)
+ *   FAILWRITE_DIRS=1         directories match too (their fsync can fail)
  *
  * Used by the full-disk tests where a small tmpfs is not available (tmpfs
  * needs root).  Writes to pipes, sockets and ttys always pass.
@@ -24,6 +27,8 @@
 static long long budget = -1;	/* -1: not configured yet */
 static int fail_errno = ENOSPC;
 static int fail_fsync;
+static long long times = -1;	/* failures left; -1: no limit */
+static int dirs;
 static const char *match;
 
 static void
@@ -40,6 +45,20 @@ configure(void)
 	if (fail_fsync == 2)
 		budget = -2;	/* unlimited writes */
 	match = getenv("FAILWRITE_MATCH");
+	e = getenv("FAILWRITE_TIMES");
+	times = e ? atoll(e) : -1;
+	dirs = getenv("FAILWRITE_DIRS") != NULL;
+}
+
+/* One more failure, unless the allowed number has been used up. */
+static int
+fail_now(void)
+{
+	if (times == 0)
+		return 0;
+	if (times > 0)
+		times--;
+	return 1;
 }
 
 static int
@@ -49,7 +68,7 @@ targeted(int fd)
 	struct stat st;
 	ssize_t n;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || (dirs && S_ISDIR(st.st_mode))))
 		return 0;
 	if (match == NULL)
 		return 1;
@@ -69,10 +88,12 @@ allowance(int fd, size_t len)
 		configure();
 	if (budget == -2 || !targeted(fd))
 		return (ssize_t)len;
-	if (budget <= 0) {
+	if (budget <= 0 && fail_now()) {
 		errno = fail_errno;
 		return -1;
 	}
+	if (budget <= 0)
+		return (ssize_t)len;
 	if ((long long)len > budget)
 		len = (size_t)budget;
 	budget -= (long long)len;
@@ -113,7 +134,7 @@ fsync_fails(int fd)
 {
 	if (budget == -1)
 		configure();
-	if (fail_fsync && (fail_fsync == 2 || budget <= 0) && targeted(fd)) {
+	if (fail_fsync && (fail_fsync == 2 || budget <= 0) && targeted(fd) && fail_now()) {
 		errno = fail_errno;
 		return 1;
 	}

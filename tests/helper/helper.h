@@ -11,11 +11,13 @@ struct helper_cmd {
 int helper_seg_corrupt(int argc, char **argv);
 int helper_seg_info(int argc, char **argv);
 int helper_put_kill(int argc, char **argv);
+int helper_part_blocks(int argc, char **argv);
 
 #define HELPER_SPOOL_COMMANDS \
 	{"seg-corrupt", helper_seg_corrupt, "MODE FILE [ARG]: damage a segment (see helper_spool.c)"}, \
 	{"seg-info", helper_seg_info, "FILE: header fields, one per line"}, \
-	{"put-kill", helper_put_kill, "SPOOL ROWS KILL_AFTER: stream rows, SIGKILL self midway"},
+	{"put-kill", helper_put_kill, "SPOOL ROWS KILL_AFTER: stream rows, SIGKILL self midway"}, \
+	{"part-blocks", helper_part_blocks, "FILE: complete blocks of a part file (metric, snapshot, rows, status)"},
 
 int helper_catalog_sql(int argc, char **argv);
 int helper_catalog_cols(int argc, char **argv);

@@ -61,7 +61,7 @@ helper_catalog_sql(int argc, char **argv)
 int
 helper_catalog_cols(int argc, char **argv)
 {
-	static const char *const sources[] = {"sql", "host", "csvlog"};
+	static const char *const sources[] = {"sql", "host", "csvlog", "status"};
 	const struct metric_def *all;
 	size_t n;
 

@@ -38,7 +38,7 @@
 #include <time.h>
 
 #include "common/hash.h"
-#include "ship/auth_util.h"
+#include "ship/base64.h"
 #include "ship/azure_auth.h"
 #include "ship/sigv4.h"
 #include "tests/helper/helper.h"
@@ -190,7 +190,7 @@ add_md5(struct sign_opts *o)
 	if (EVP_Digest(o->body ? o->body : (uint8_t *)"", o->body_len, md, &mdlen, EVP_md5(),
 		       NULL) != 1)
 		return fail("md5 failed", NULL);
-	auth_base64(md, sizeof(md), b64, sizeof(b64));
+	base64_encode(md, sizeof(md), b64, sizeof(b64));
 	return add_header(o, "Content-MD5", b64);
 }
 
@@ -381,7 +381,7 @@ int
 helper_s3_request(int argc, char **argv)
 {
 	static struct sign_opts o;
-	struct sigv4_header hs[MAX_HDRS];
+	struct sign_header hs[MAX_HDRS];
 	char payload_hash[PGA_SHA256_HEX], *canonical = malloc(SIGV4_CANONICAL_MAX);
 	char sts[SIGV4_STS_MAX], auth[SIGV4_AUTH_MAX];
 	struct pga_err err = {0};
@@ -401,7 +401,7 @@ helper_s3_request(int argc, char **argv)
 	if (s3_headers(&o, o.goog4 ? "x-goog" : "x-amz", payload_hash) != 0)
 		goto out;
 	for (size_t i = 0; i < o.nhdrs; i++)
-		hs[i] = (struct sigv4_header){o.hdr_name[i], o.hdr_value[i]};
+		hs[i] = (struct sign_header){o.hdr_name[i], o.hdr_value[i]};
 	struct sigv4_request req = {o.method, o.path, o.qstr, hs, o.nhdrs, payload_hash,
 				    o.time_s * 1000000LL,
 				    o.generic ? SIGV4_NORMALIZE_PATH | SIGV4_DOUBLE_ENCODE : 0};
@@ -443,7 +443,7 @@ int
 helper_azure_request(int argc, char **argv)
 {
 	static struct sign_opts o;
-	struct azure_header hs[MAX_HDRS];
+	struct sign_header hs[MAX_HDRS];
 	char *sts = malloc(AZURE_STS_MAX), auth[AZURE_AUTH_MAX];
 	const char *account = getenv("AZURE_STORAGE_ACCOUNT"), *key = getenv("AZURE_STORAGE_KEY");
 	struct pga_err err = {0};
@@ -456,7 +456,7 @@ helper_azure_request(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < o.nhdrs; i++)
-		hs[i] = (struct azure_header){o.hdr_name[i], o.hdr_value[i]};
+		hs[i] = (struct sign_header){o.hdr_name[i], o.hdr_value[i]};
 	struct azure_request req = {o.method, account, o.path, o.qstr, hs, o.nhdrs};
 
 	if (azure_sharedkey_sign(&req, key, sts, AZURE_STS_MAX, auth, sizeof(auth), &err) < 0) {

@@ -215,3 +215,47 @@ helper_put_kill(int argc, char **argv)
 	}
 	return 1;
 }
+
+/*
+ * part-blocks FILE: the complete blocks of an open (part) segment, what a
+ * salvage would keep, one per line: metric TAB snapshot_us TAB rows TAB the
+ * first field of its first row (a snapshot_status block's status).
+ */
+int
+helper_part_blocks(int argc, char **argv)
+{
+	struct seg_reader *r = NULL;
+	const struct seg_block_meta *m;
+	struct pga_err err = {0};
+	char buf[65536], first[64];
+	int rc;
+
+	if (argc < 2)
+		return fail("usage: part-blocks FILE");
+	if (seg_reader_open_file(&r, argv[1], &err) != 0)
+		return fail(err.msg);
+	while (seg_reader_next(r, &m, &err) == 1) {
+		char metric[SEG_METRIC_MAX + 1];
+		int64_t snap = m->snapshot_us;
+		size_t got, n = 0;
+		bool done = false;
+
+		strcpy(metric, m->metric);
+		do {
+			rc = seg_reader_read(r, buf, sizeof(buf), &got, &err);
+			for (size_t i = 0; rc == 0 && !done && i < got; i++) {
+				if (buf[i] == ',' || buf[i] == '\n' || n == sizeof(first) - 1)
+					done = true;
+				else
+					first[n++] = buf[i];
+			}
+		} while (rc == 0 && got > 0);
+		first[n] = '\0';
+		if (rc != 0)
+			break;	/* a torn block: salvage stops here too */
+		printf("%s\t%" PRId64 "\t%" PRIu64 "\t%s\n", metric, snap,
+		       seg_reader_trailer(r)->rows, first);
+	}
+	seg_reader_free(r);
+	return 0;
+}

@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "ship/auth_util.h"
+#include "ship/base64.h"
 #include "ship/azure_auth.h"
 
 #define DEV_ACCOUNT "devstoreaccount1"
@@ -32,7 +32,7 @@
 
 static int
 sign(const char *method, const char *account, const char *path, const char *query,
-     const struct azure_header *h, size_t n, char *sts, char *auth)
+     const struct sign_header *h, size_t n, char *sts, char *auth)
 {
 	struct azure_request req = {method, account, path, query, h, n};
 	struct pga_err err = {0};
@@ -59,7 +59,7 @@ test_published_sdk_vectors(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
-		struct azure_header h[] = {
+		struct sign_header h[] = {
 			{"Content-Type", ""}, {"x-ms-version", v[i].version},
 			{"x-ms-date", "Fri, 23 Sep 2011 01:37:34 GMT"},
 		};
@@ -95,7 +95,7 @@ test_published_sas_hmac(void **state)
 static void
 test_doc_canonical_example(void **state)
 {
-	struct azure_header h[] = {
+	struct sign_header h[] = {
 		{"x-ms-version", "2015-02-21"}, {"X-MS-Date", "Fri, 26 Jun 2015 23:39:12 GMT"},
 	};
 	char sts[AZURE_STS_MAX], auth[AZURE_AUTH_MAX];
@@ -112,7 +112,7 @@ test_doc_canonical_example(void **state)
 static void
 test_put_layout(void **state)
 {
-	struct azure_header h[] = {
+	struct sign_header h[] = {
 		{"Content-Length", "5"}, {"content-md5", "XUFAKrxLKna5cZ2REBfFkg=="},
 		{"Content-Type", "application/octet-stream"}, {"If-None-Match", "*"},
 		{"x-ms-meta-sha256", "  abc  "}, {"x-ms-blob-type", "BlockBlob"},
@@ -137,7 +137,7 @@ test_put_layout(void **state)
 static void
 test_query_rules(void **state)
 {
-	struct azure_header h[] = {{"x-ms-date", "d"}};
+	struct sign_header h[] = {{"x-ms-date", "d"}};
 	char sts[AZURE_STS_MAX], auth[AZURE_AUTH_MAX];
 	const char *tail;
 
@@ -153,7 +153,7 @@ test_query_rules(void **state)
 static void
 test_errors(void **state)
 {
-	struct azure_header h[] = {{"x-ms-date", "d"}, {"X-Ms-Date", "e"}};
+	struct sign_header h[] = {{"x-ms-date", "d"}, {"X-Ms-Date", "e"}};
 	struct azure_request req = {"GET", "a", "/c", NULL, h, 1};
 	char sts[64], auth[AZURE_AUTH_MAX];
 	struct pga_err err = {0};
@@ -191,25 +191,25 @@ test_base64(void **state)
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		size_t n = strlen(v[i].plain);
 
-		assert_int_equal(auth_base64((const uint8_t *)v[i].plain, n, out, sizeof(out)),
+		assert_int_equal(base64_encode((const uint8_t *)v[i].plain, n, out, sizeof(out)),
 				 (long)strlen(v[i].b64));
 		assert_string_equal(out, v[i].b64);
-		assert_int_equal(auth_base64url((const uint8_t *)v[i].plain, n, out, sizeof(out)),
+		assert_int_equal(base64url_encode((const uint8_t *)v[i].plain, n, out, sizeof(out)),
 				 (long)strlen(v[i].b64url));
 		assert_string_equal(out, v[i].b64url);
-		assert_int_equal(auth_base64_decode(v[i].b64, bin, sizeof(bin)), (long)n);
+		assert_int_equal(base64_decode(v[i].b64, bin, sizeof(bin)), (long)n);
 		assert_memory_equal(bin, v[i].plain, n);
 	}
-	auth_base64(hi, 3, out, sizeof(out));
+	base64_encode(hi, 3, out, sizeof(out));
 	assert_string_equal(out, "+//+");
-	auth_base64url(hi, 3, out, sizeof(out));
+	base64url_encode(hi, 3, out, sizeof(out));
 	assert_string_equal(out, "-__-");
-	assert_int_equal(auth_base64_decode("Zg=", bin, sizeof(bin)), -1);
-	assert_int_equal(auth_base64_decode("Zg==Zg==", bin, sizeof(bin)), -1);
-	assert_int_equal(auth_base64_decode("Z===", bin, sizeof(bin)), -1);
-	assert_int_equal(auth_base64_decode("Zm9v YmFy", bin, sizeof(bin)), -1);
-	assert_int_equal(auth_base64_decode("Zm9vYmFy", bin, 5), -1);
-	assert_int_equal(auth_base64((const uint8_t *)"foobar", 6, out, 8), -1);
+	assert_int_equal(base64_decode("Zg=", bin, sizeof(bin)), -1);
+	assert_int_equal(base64_decode("Zg==Zg==", bin, sizeof(bin)), -1);
+	assert_int_equal(base64_decode("Z===", bin, sizeof(bin)), -1);
+	assert_int_equal(base64_decode("Zm9v YmFy", bin, sizeof(bin)), -1);
+	assert_int_equal(base64_decode("Zm9vYmFy", bin, 5), -1);
+	assert_int_equal(base64_encode((const uint8_t *)"foobar", 6, out, 8), -1);
 }
 
 int

@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "ship/auth_util.h"
+#include "ship/base64.h"
 #include "ship/gcs_auth.h"
 #include "ship/json_field.h"
 
@@ -132,7 +132,7 @@ b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 	while (o % 4)
 		buf[o++] = '=';
 	buf[o] = '\0';
-	return auth_base64_decode(buf, out, cap);
+	return base64_decode(buf, out, cap);
 }
 
 static int

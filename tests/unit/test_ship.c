@@ -18,12 +18,15 @@
 
 #include <cmocka.h>
 
+#include "common/config.h"
 #include "common/units.h"
+#include "ship/base64.h"
 #include "ship/dest.h"
 #include "ship/http.h"
 #include "ship/ratelimit.h"
 #include "ship/ship_int.h"
-#include "ship/store_util.h"
+#include "ship/objstore.h"
+#include "ship/xml_tag.h"
 
 static void
 test_url_split(void **state)
@@ -106,13 +109,13 @@ test_base64(void **state)
 	char out[64];
 	uint8_t back[32];
 
-	http_base64(md5, sizeof(md5), out);	/* MD5 of nothing, as Content-MD5 */
+	assert_int_equal(base64_encode(md5, sizeof(md5), out, sizeof(out)), 24);	/* MD5 of nothing, as Content-MD5 */
 	assert_string_equal(out, "1B2M2Y8AsgTpgAmY7PhCfg==");
-	assert_int_equal(http_base64_decode(out, back, sizeof(back)), 16);
+	assert_int_equal(base64_decode(out, back, sizeof(back)), 16);
 	assert_memory_equal(back, md5, 16);
-	http_base64((const uint8_t *)"ab", 2, out);
+	base64_encode((const uint8_t *)"ab", 2, out, sizeof(out));
 	assert_string_equal(out, "YWI=");
-	assert_int_equal(http_base64_decode("not*base64", back, sizeof(back)), -1);
+	assert_int_equal(base64_decode("not*base64", back, sizeof(back)), -1);
 }
 
 static void
@@ -133,22 +136,22 @@ test_http_error(void **state)
 	struct pga_err err = {0};
 
 	response(rs, 403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>", "");
-	assert_int_equal(store_http_error(&err, "dest 'x'", "PUT", "a/b", rs), PGA_EREMOTE);
+	assert_int_equal(objstore_http_error(&err, "dest 'x'", "PUT", "a/b", rs), PGA_EREMOTE);
 	assert_string_equal(err.msg, "dest 'x': PUT 'a/b': 403 AccessDenied: Access Denied");
 	response(rs, 503, "<Error><Code>SlowDown</Code><Message>Reduce your rate</Message></Error>", "");
-	assert_int_equal(store_http_error(&err, "d", "PUT", "n", rs), PGA_ENET);
+	assert_int_equal(objstore_http_error(&err, "d", "PUT", "n", rs), PGA_ENET);
 	response(rs, 400, "<Error><Code>RequestTimeout</Code><Message>idle</Message></Error>", "");
-	assert_int_equal(store_http_error(&err, "d", "PUT", "n", rs), PGA_ENET);
+	assert_int_equal(objstore_http_error(&err, "d", "PUT", "n", rs), PGA_ENET);
 	response(rs, 429, "", "");
-	assert_int_equal(store_http_error(&err, "d", "PUT", "n", rs), PGA_ENET);
+	assert_int_equal(objstore_http_error(&err, "d", "PUT", "n", rs), PGA_ENET);
 	assert_non_null(strstr(err.msg, "429 HTTP 429"));
 	response(rs, 404, "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist"
 		 "\nRequestId:1\nTime:x</Message></Error>", "");
-	assert_int_equal(store_http_error(&err, "d", "PUT", "n", rs), PGA_EREMOTE);
+	assert_int_equal(objstore_http_error(&err, "d", "PUT", "n", rs), PGA_EREMOTE);
 	assert_null(strchr(err.msg, '\n'));
 	response(rs, 301, "<Error><Code>PermanentRedirect</Code><Message>elsewhere</Message></Error>",
 		 "x-amz-bucket-region: eu-west-1\n");
-	store_http_error(&err, "d", "PUT", "n", rs);
+	objstore_http_error(&err, "d", "PUT", "n", rs);
 	assert_non_null(strstr(err.msg, "the bucket is in region 'eu-west-1'"));
 	free(rs);
 }
@@ -167,13 +170,13 @@ test_clock_skew(void **state)
 	snprintf(hdr, sizeof(hdr), "date: %s\n", date);
 	response(rs, 403, "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between "
 		 "the request time and the current time is too large.</Message></Error>", hdr);
-	assert_int_equal(store_http_error(&err, "d", "PUT", "n", rs), PGA_EREMOTE);
+	assert_int_equal(objstore_http_error(&err, "d", "PUT", "n", rs), PGA_EREMOTE);
 	assert_non_null(strstr(err.msg, "clock skew"));
 	assert_non_null(strstr(err.msg, "ahead of ours"));
 	assert_true(strstr(err.msg, "3600 s") || strstr(err.msg, "3599 s") || strstr(err.msg, "3601 s"));
 	response(rs, 403, "<Error><Code>AuthenticationFailed</Code><Message>Request date header too "
 		 "old: 'x'</Message></Error>", "");
-	store_http_error(&err, "d", "PUT", "n", rs);
+	objstore_http_error(&err, "d", "PUT", "n", rs);
 	assert_non_null(strstr(err.msg, "clock skew"));
 	free(rs);
 }
@@ -187,21 +190,22 @@ test_xml_tag(void **state)
 	const char *p = xml;
 	int n = 0;
 
-	while ((p = store_xml_tag(p, "Contents", c, sizeof(c))) != NULL) {
-		assert_non_null(store_xml_tag(c, "Key", v, sizeof(v)));
+	while ((p = xml_tag(p, "Contents", c, sizeof(c))) != NULL) {
+		assert_non_null(xml_tag(c, "Key", v, sizeof(v)));
 		assert_string_equal(v, n == 0 ? "a&b" : "c");
 		n++;
 	}
 	assert_int_equal(n, 2);
-	assert_null(store_xml_tag(xml, "Missing", v, sizeof(v)));
-	assert_null(store_xml_tag("<K>0123456789abcdefXYZ</K>", "K", v, sizeof(v)));
+	assert_null(xml_tag(xml, "Missing", v, sizeof(v)));
+	assert_null(xml_tag("<K>0123456789abcdefXYZ</K>", "K", v, sizeof(v)));
 }
 
 static void
 test_compare(void **state)
 {
 	struct dest_upload up = {.name = "n", .size = 10};
-	struct store_seen seen = {0};
+	struct objstore_seen seen = {0};
+	struct http_response *rs = malloc(sizeof(*rs));
 	struct pga_err err = {0};
 
 	memset(up.sha256, 0xab, sizeof(up.sha256));
@@ -209,21 +213,257 @@ test_compare(void **state)
 	seen.obj.size = 10;
 	memcpy(seen.obj.sha256, up.sha256, PGA_SHA256_LEN);
 	seen.obj.have_sha256 = true;
-	assert_int_equal(store_compare("d", "n", &seen, &up, &err), 0);
+	assert_int_equal(objstore_compare("d", "n", &seen, &up, &err), 0);
 	seen.obj.sha256[0] ^= 1;
-	assert_int_equal(store_compare("d", "n", &seen, &up, &err), PGA_ECONFLICT);
-	seen.obj.have_sha256 = false;
-	store_md5_from_etag("\"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\"", &seen);
+	assert_int_equal(objstore_compare("d", "n", &seen, &up, &err), PGA_ECONFLICT);
+	response(rs, 200, "", "content-length: 10\netag: \"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\"\n");
+	objstore_read_head(rs, "x-amz-meta-", &seen);
+	assert_int_equal(seen.obj.size, 10);
+	assert_false(seen.obj.have_sha256);
 	assert_true(seen.have_md5);
-	assert_int_equal(store_compare("d", "n", &seen, &up, &err), 0);
-	seen.have_md5 = false;
-	store_md5_from_etag("\"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd-2\"", &seen);
+	assert_int_equal(objstore_compare("d", "n", &seen, &up, &err), 0);
+	response(rs, 200, "", "content-length: 10\netag: \"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd-2\"\n");
+	objstore_read_head(rs, "x-amz-meta-", &seen);
 	assert_false(seen.have_md5);	/* a multipart ETag is no MD5 */
-	assert_int_equal(store_compare("d", "n", &seen, &up, &err), PGA_ECONFLICT);
+	assert_int_equal(objstore_compare("d", "n", &seen, &up, &err), PGA_ECONFLICT);
 	assert_non_null(strstr(err.msg, "cannot be verified"));
 	seen.obj.size = 9;
-	assert_int_equal(store_compare("d", "n", &seen, &up, &err), PGA_ECONFLICT);
+	assert_int_equal(objstore_compare("d", "n", &seen, &up, &err), PGA_ECONFLICT);
 	assert_non_null(strstr(err.msg, "different size"));
+	free(rs);
+}
+
+/* Each store names size, SHA-256 and MD5 its own way; one reader takes them all. */
+static void
+test_read_head(void **state)
+{
+	struct http_response *rs = malloc(sizeof(*rs));
+	struct objstore_seen seen;
+	char hdrs[512], sha[PGA_SHA256_HEX];
+	uint8_t want[PGA_SHA256_LEN];
+
+	memset(want, 0x5a, sizeof(want));
+	pga_hex(want, sizeof(want), sha);
+	/* GCS: x-goog-meta-sha256 and an md5 inside x-goog-hash, the ETag no MD5 */
+	snprintf(hdrs, sizeof(hdrs), "content-length: 123\nx-goog-meta-sha256: %s\n"
+		 "x-goog-hash: crc32c=n03x6A==, md5=1B2M2Y8AsgTpgAmY7PhCfg==\netag: \"0x1\"\n", sha);
+	response(rs, 200, "", hdrs);
+	objstore_read_head(rs, "x-goog-meta-", &seen);
+	assert_int_equal(seen.obj.size, 123);
+	assert_true(seen.obj.have_sha256);
+	assert_memory_equal(seen.obj.sha256, want, sizeof(want));
+	assert_true(seen.have_md5);
+	assert_int_equal(seen.md5[0], 0xd4);
+	/* the same header under another kind's prefix is not ours */
+	objstore_read_head(rs, "x-amz-meta-", &seen);
+	assert_false(seen.obj.have_sha256);
+	/* Azure: x-ms-meta-sha256 and Content-MD5; its ETag is no MD5 */
+	snprintf(hdrs, sizeof(hdrs), "content-length: 7\nx-ms-meta-sha256: %s\n"
+		 "content-md5: 1B2M2Y8AsgTpgAmY7PhCfg==\netag: \"0x8DC5F\"\n", sha);
+	response(rs, 200, "", hdrs);
+	objstore_read_head(rs, "x-ms-meta-", &seen);
+	assert_true(seen.obj.have_sha256 && seen.have_md5);
+	assert_int_equal(seen.md5[15], 0x7e);
+	/* a short or non-hex SHA-256, a bad base64 MD5: ignored, not trusted */
+	response(rs, 200, "", "x-ms-meta-sha256: abcd\ncontent-md5: 1B2M2Y8AsgTp*AmY7PhCfg==\n");
+	objstore_read_head(rs, "x-ms-meta-", &seen);
+	assert_false(seen.obj.have_sha256 || seen.have_md5);
+	assert_int_equal(seen.obj.size, 0);
+	free(rs);
+}
+
+/* Every registered kind has every required slot; an incomplete one is caught. */
+static void
+test_registry(void **state)
+{
+	const char *urls[] = {"s3://b", "gs://b", "azure://a/c", "file:///x", "postgres://h/d"};
+	const struct dest_ops *ops;
+	struct dest_ops broken;
+	struct objstore_kind kind;
+	struct pga_err err = {0};
+
+	assert_int_equal(dest_registry_check(&err), 0);
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		assert_int_equal(dest_lookup(urls[i], &ops, &err), 0);
+		assert_int_equal(dest_ops_check(ops, &err), 0);
+		/* take each required operation away in turn */
+		for (int slot = 0; slot < 7; slot++) {
+			static const char *const names[] = {"open", "put", "head", "list", "get",
+							    "check", "close"};
+			broken = *ops;
+			switch (slot) {
+			case 0: broken.open = NULL; break;
+			case 1: broken.put = NULL; break;
+			case 2: broken.head = NULL; break;
+			case 3: broken.list = NULL; break;
+			case 4: broken.get = NULL; break;
+			case 5: broken.check = NULL; break;
+			default: broken.close = NULL; break;
+			}
+			assert_int_equal(dest_ops_check(&broken, &err), PGA_EINTERNAL);
+			assert_non_null(strstr(err.msg, names[slot]));
+			assert_non_null(strstr(err.msg, ops->kind));
+		}
+		broken = *ops;
+		broken.kind = NULL;
+		assert_int_equal(dest_ops_check(&broken, &err), PGA_EINTERNAL);
+		broken = *ops;
+		broken.unshare = NULL;
+		broken.share = objstore_share;
+		assert_int_equal(dest_ops_check(&broken, &err), PGA_EINTERNAL);
+	}
+	/* an object store is checked down to its kind's own slots */
+	assert_int_equal(dest_lookup("azure://a/c", &ops, &err), 0);
+	assert_non_null(ops->store);
+	kind = *ops->store;
+	kind.sign = NULL;
+	broken = *ops;
+	broken.store = &kind;
+	assert_int_equal(dest_ops_check(&broken, &err), PGA_EINTERNAL);
+	assert_non_null(strstr(err.msg, "'azure' has no sign"));
+	kind = *ops->store;
+	kind.list.item = NULL;
+	assert_int_equal(objstore_kind_check(&kind, "x", &err), PGA_EINTERNAL);
+	kind = *ops->store;
+	kind.put_val = NULL;
+	assert_int_equal(objstore_kind_check(&kind, "x", &err), PGA_EINTERNAL);
+	kind = *ops->store;
+	kind.setup = NULL;
+	assert_int_equal(objstore_kind_check(&kind, "x", &err), PGA_EINTERNAL);
+}
+
+/* Help, messages and the config documentation list the kinds of the one table. */
+static void
+test_schemes_documented(void **state)
+{
+	char *kinds = NULL, *doc = NULL, *line, *save = NULL;
+	size_t klen = 0, dlen = 0;
+	FILE *f = open_memstream(&kinds, &klen);
+	const struct dest_ops *ops;
+	struct pga_err err = {0};
+	int n = 0;
+
+	dest_print_kinds(f);
+	fclose(f);
+	f = open_memstream(&doc, &dlen);
+	pga_config_print_doc(f, PGA_DOC_TEXT);
+	fclose(f);
+	assert_int_equal(dest_lookup("ftp://h/x", &ops, &err), PGA_EINVAL);
+	for (line = strtok_r(kinds, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char form[64], scheme[40];
+
+		if (sscanf(line, " %63s", form) != 1 || strstr(form, "://") == NULL)
+			continue;
+		n++;
+		/* each listed form names a kind the registry knows */
+		assert_int_equal(dest_lookup(form, &ops, &err), 0);
+		snprintf(scheme, sizeof(scheme), "%.*s", (int)(strstr(form, "://") - form + 3), form);
+		/* and appears in the url key's documentation and in the refusal */
+		assert_non_null(strstr(doc, scheme));
+		dest_lookup("ftp://h/x", &ops, &err);
+		assert_non_null(strstr(err.msg, scheme));
+	}
+	assert_int_equal(n, 5);
+	assert_non_null(strstr(err.msg, "(expected s3://, gs://, azure://, file:// or postgres://)"));
+	free(kinds);
+	free(doc);
+}
+
+/* Listings of both syntaxes: filtering, paging, malformed and empty pages. */
+struct collected {
+	char names[8][128];
+	uint64_t sizes[8];
+	int n;
+	int fail_at;
+};
+
+static int
+collect_name(void *ctx, const char *name, uint64_t size, struct pga_err *err)
+{
+	struct collected *c = ctx;
+
+	if (c->n == c->fail_at)
+		return pga_fail(err, PGA_EIO, "stop");
+	snprintf(c->names[c->n], sizeof(c->names[c->n]), "%s", name);
+	c->sizes[c->n++] = size;
+	return 0;
+}
+
+#define SEG1 "c1/2026/11/25/0000000000000001-20261125T213407Z.pga.zst"
+#define SEG2 "c1/2026/11/25/0000000000000002-20261125T213507Z.pga.zst"
+#define LONG_DIR "0123456789012345678901234567890123456789012345678901234567890123456789/" \
+		 "0123456789012345678901234567890123456789012345678901234567890123456789/"
+
+static void
+test_list_page(void **state)
+{
+	const struct dest_ops *s3, *az;
+	struct objstore_page pg;
+	struct collected c = {.fail_at = -1};
+	struct pga_err err = {0};
+	const char *xml =
+		"<ListBucketResult><IsTruncated>true</IsTruncated>"
+		"<Contents><Key>p/" SEG1 "</Key><Size>10</Size></Contents>"
+		"<Contents><Key>other/" SEG2 "</Key><Size>11</Size></Contents>"
+		"<Contents><Key>p/not-a-segment</Key><Size>12</Size></Contents>"
+		"<Contents><Key>p/" SEG2 "</Key><Size>13</Size></Contents>"
+		"<Contents><Key>p/../" SEG1 "</Key><Size>14</Size></Contents>"
+		"<Contents><Key>p/" LONG_DIR SEG1 "</Key><Size>15</Size></Contents>"
+		"<Contents><Key>p/zz&amp;last</Key><Size>1</Size></Contents>"
+		"</ListBucketResult>";
+
+	assert_int_equal(dest_lookup("s3://b", &s3, &err), 0);
+	assert_int_equal(dest_lookup("azure://a/c", &az, &err), 0);
+	assert_int_equal(objstore_list_page_parse(&s3->store->list, xml, "p/", &pg, collect_name,
+						  &c, "d", &err), 0);
+	/* other prefixes, foreign names, "..", and names too long to be ours are skipped */
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.names[0], SEG1);
+	assert_int_equal(c.sizes[0], 10);
+	assert_string_equal(c.names[1], SEG2);
+	assert_int_equal(pg.items, 7);
+	/* S3 v1: the next page starts after the last name of this one, whatever it is */
+	assert_string_equal(pg.marker, "p/zz&last");
+	/* not truncated: done */
+	assert_int_equal(objstore_list_page_parse(&s3->store->list,
+						  "<R><IsTruncated>false</IsTruncated></R>", "p/", &pg,
+						  collect_name, &c, "d", &err), 0);
+	assert_string_equal(pg.marker, "");
+	/* truncated but empty would page forever */
+	assert_int_equal(objstore_list_page_parse(&s3->store->list,
+						  "<R><IsTruncated>true</IsTruncated></R>", "", &pg,
+						  collect_name, &c, "d", &err), PGA_EREMOTE);
+	assert_non_null(strstr(err.msg, "truncated but empty"));
+	/* an object without its size, and an unclosed one */
+	assert_int_equal(objstore_list_page_parse(&s3->store->list,
+						  "<Contents><Key>p/" SEG1 "</Key></Contents>", "p/",
+						  &pg, collect_name, &c, "d", &err), PGA_EREMOTE);
+	assert_non_null(strstr(err.msg, "malformed listing"));
+	c.n = 0;
+	assert_int_equal(objstore_list_page_parse(&s3->store->list,
+						  "<Contents><Key>p/" SEG1 "</Key><Size>1</Size>", "p/",
+						  &pg, collect_name, &c, "d", &err), 0);
+	assert_int_equal(c.n, 0);
+	/* the callback's refusal stops the page */
+	c.n = 0;
+	c.fail_at = 1;
+	assert_int_equal(objstore_list_page_parse(&s3->store->list, xml, "p/", &pg, collect_name,
+						  &c, "d", &err), PGA_EIO);
+	/* Azure: Blob/Name/Properties/Content-Length, NextMarker continues */
+	c.n = 0;
+	c.fail_at = -1;
+	assert_int_equal(objstore_list_page_parse(&az->store->list,
+		"<EnumerationResults><Blobs><Blob><Name>" SEG1 "</Name><Properties>"
+		"<Content-Length>77</Content-Length></Properties></Blob></Blobs>"
+		"<NextMarker>2!80!opaque</NextMarker></EnumerationResults>", "", &pg,
+		collect_name, &c, "d", &err), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.sizes[0], 77);
+	assert_string_equal(pg.marker, "2!80!opaque");
+	assert_int_equal(objstore_list_page_parse(&az->store->list,
+		"<EnumerationResults><Blobs/><NextMarker/></EnumerationResults>", "", &pg,
+		collect_name, &c, "d", &err), 0);
+	assert_string_equal(pg.marker, "");
 }
 
 static void
@@ -361,6 +601,10 @@ main(void)
 		cmocka_unit_test(test_clock_skew),
 		cmocka_unit_test(test_xml_tag),
 		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_read_head),
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_schemes_documented),
+		cmocka_unit_test(test_list_page),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_ratelimit_cancel),
 		cmocka_unit_test(test_order),

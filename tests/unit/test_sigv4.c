@@ -37,7 +37,7 @@ struct vector {
 	const char *method;
 	const char *path;
 	const char *query;
-	struct sigv4_header headers[8];
+	struct sign_header headers[8];
 	size_t nheaders;
 	const char *payload_hash;
 	unsigned flags;
@@ -802,7 +802,7 @@ state_setup(void **state)
 static void
 canonical_uri(const char *path, unsigned flags, char *out, size_t cap)
 {
-	struct sigv4_header h[] = {{"host", "h"}};
+	struct sign_header h[] = {{"host", "h"}};
 	struct sigv4_request req = {"GET", path, NULL, h, 1, EMPTY_SHA256, 0, flags};
 	char creq[SIGV4_CANONICAL_MAX];
 	struct pga_err err = {0};
@@ -858,7 +858,7 @@ test_path_modes(void **state)
 static void
 canonical_query(const char *query, char *out, size_t cap)
 {
-	struct sigv4_header h[] = {{"host", "h"}};
+	struct sign_header h[] = {{"host", "h"}};
 	struct sigv4_request req = {"GET", "/", query, h, 1, EMPTY_SHA256, 0, 0};
 	char creq[SIGV4_CANONICAL_MAX];
 	struct pga_err err = {0};
@@ -908,7 +908,7 @@ test_goog4(void **state)
 		"GOOG4-HMAC-SHA256", "GOOGTS7C7FUP3AIRVJTE2BCD",
 		"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "auto", "storage",
 	};
-	struct sigv4_header h[] = {{"Host", "example.amazonaws.com"},
+	struct sign_header h[] = {{"Host", "example.amazonaws.com"},
 				   {"X-Goog-Date", "20150830T123600Z"}};
 	struct sigv4_request req = {"GET", "/", NULL, h, 2, EMPTY_SHA256, SUITE_TIME_US, 0};
 	char sts[SIGV4_STS_MAX], auth[SIGV4_AUTH_MAX];
@@ -942,15 +942,15 @@ sign_status(const struct sigv4_request *req, const struct sigv4_key *key,
 static void
 test_errors(void **state)
 {
-	struct sigv4_header h[SIGV4_MAX_HEADERS + 1];
+	struct sign_header h[SIGV4_MAX_HEADERS + 1];
 	struct sigv4_request req = {"GET", "/", NULL, h, 2, EMPTY_SHA256, SUITE_TIME_US, 0};
 	struct sigv4_key key = suite_key;
 	struct pga_err err = {0};
 	char *q;
 
 	(void)state;
-	h[0] = (struct sigv4_header){"Host", "example.amazonaws.com"};
-	h[1] = (struct sigv4_header){"X-Amz-Date", "20150830T123600Z"};
+	h[0] = (struct sign_header){"Host", "example.amazonaws.com"};
+	h[1] = (struct sign_header){"X-Amz-Date", "20150830T123600Z"};
 	assert_int_equal(sign_status(&req, &key, SIGV4_AUTH_MAX, &err), 0);
 	assert_int_equal(sign_status(&req, &key, 40, &err), PGA_EINVAL);
 	assert_non_null(strstr(err.msg, "authorization header does not fit"));
@@ -964,7 +964,7 @@ test_errors(void **state)
 	assert_non_null(strstr(err.msg, "'host'"));
 	req.headers = h;
 	for (size_t i = 2; i < SIGV4_MAX_HEADERS + 1; i++)
-		h[i] = (struct sigv4_header){"x-amz-meta-x", "v"};
+		h[i] = (struct sign_header){"x-amz-meta-x", "v"};
 	req.nheaders = SIGV4_MAX_HEADERS + 1;
 	assert_int_equal(sign_status(&req, &key, SIGV4_AUTH_MAX, &err), PGA_EINVAL);
 	req.nheaders = 2;
