@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <bsd/string.h>
 
@@ -33,18 +34,51 @@ pga_conninfo_redact(const char *conninfo, char *buf, size_t cap)
 	PQconninfoFree(opts);
 }
 
-int
-pga_conninfo_no_password(const char *conninfo, const char *option,
-			 struct pga_err *err)
+/*
+ * Text libpq cannot parse may still hold a password (a typo elsewhere in
+ * it): a URL's user:password@ part, or the word password.
+ */
+static bool
+unparsed_has_password(const char *s)
+{
+	const char *sep = strstr(s, "://");
+
+	if (sep != NULL) {
+		const char *auth = sep + 3;
+		size_t n = strcspn(auth, "/?#");
+		const char *at = NULL;
+
+		for (size_t i = 0; i < n; i++)
+			if (auth[i] == '@')
+				at = auth + i;
+		return at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL;
+	}
+	for (; *s; s++)
+		if (strncasecmp(s, "password", 8) == 0)
+			return true;
+	return false;
+}
+
+bool
+pga_conninfo_has_password(const char *conninfo)
 {
 	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
 	bool has = false;
 
-	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+	if (opts == NULL)
+		return unparsed_has_password(conninfo);
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && *o->val != '\0')
 			has = true;
 	PQconninfoFree(opts);
-	if (has)
+	return has;
+}
+
+int
+pga_conninfo_no_password(const char *conninfo, const char *option,
+			 struct pga_err *err)
+{
+	if (pga_conninfo_has_password(conninfo))
 		return pga_fail(err, PGA_EINVAL,
 				"%s holds a password, which the process list would show: put it in "
 				"~/.pgpass, PGPASSFILE or the configuration file instead", option);

@@ -14,6 +14,7 @@
 #ifndef PGA_PGUTIL_H
 #define PGA_PGUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,13 @@
 
 /* Write a printable form of conninfo (password masked) into buf. */
 void pga_conninfo_redact(const char *conninfo, char *buf, size_t cap);
+
+/*
+ * Whether a conninfo or URI carries a password.  Text libpq cannot parse
+ * counts as carrying one when it has a URL's user:password@ or the word
+ * password, so that a typo never hides a secret.
+ */
+bool pga_conninfo_has_password(const char *conninfo);
 
 /*
  * A conninfo given on the command line must not carry a password: the
