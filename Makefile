@@ -26,14 +26,17 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  -I. -I$(shell pg_config --includedir 2>/dev/null) $(PKG_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 
-# every module's sources; main.c is linked only into the pga binary
+# every part's sources, then the command layer above them (cmd/, see
+# cmd/cmd.h); main.c is linked only into the pga binary
 COMMON_SRC := $(wildcard common/*.c)
 SPOOL_SRC := $(wildcard spool/*.c)
 COLLECT_SRC := $(wildcard collect/*.c)
 LOAD_SRC := $(wildcard load/*.c)
 SHIP_SRC := $(wildcard ship/*.c)
 RESTORE_SRC := $(wildcard restore/*.c)
-LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(COLLECT_SRC) $(LOAD_SRC) $(SHIP_SRC) $(RESTORE_SRC)
+CMD_SRC := $(wildcard cmd/*.c)
+LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(COLLECT_SRC) $(LOAD_SRC) $(SHIP_SRC) $(RESTORE_SRC) \
+	$(CMD_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -107,8 +110,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
 # object stores' answers (fuzz_xml) and json_field (fuzz_json) a few ship/ files
 FUZZ_SHIP_SRC := ship/objstore_reply.c ship/xml_tag.c ship/base64.c ship/http.c \
 	ship/ratelimit.c ship/dest_names.c ship/json_field.c
-FUZZ_LIB_SRC := $(filter-out $(wildcard */cmd_*.c) spool/status_extra.c,$(COMMON_SRC) $(SPOOL_SRC)) \
-	$(FUZZ_SHIP_SRC)
+FUZZ_LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(FUZZ_SHIP_SRC)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC)

@@ -2,7 +2,7 @@
  * pga - PostgreSQL statistics collector that never loses a snapshot
  *
  * main.c holds the command table, the global options and the one place
- * where the process exits.  Each subcommand lives in its own file.
+ * where the process exits.  Each command lives in its own file in cmd/.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,12 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cmd.h"
 #include "collect/catalog.h"
 #include "common/cli.h"
 #include "common/config.h"
 #include "common/log.h"
-#include "ship/ship.h"
-#include "spool/spool.h"
 
 #ifndef PGA_VERSION
 #define PGA_VERSION "0.0.0"
@@ -134,33 +133,6 @@ cmd_version(int argc, char **argv, struct pga_ctx *ctx)
 	return PGA_EXIT_OK;
 }
 
-/*
- * `pga spool put` of a catalog metric keeps the catalog's columns: spool/
- * knows no catalog, so it asks through this check (spool_set_metric_check).
- */
-static int
-catalog_metric_check(const char *metric, const char *const *cols, uint16_t ncols,
-		     struct pga_err *err)
-{
-	const struct metric_def *m = catalog_find(metric);
-
-	if (m == NULL)
-		return 0;
-	for (uint16_t i = 0; ncols == m->ncols && i < ncols; i++) {
-		size_t j = 0;
-
-		while (j < m->ncols && strcmp(cols[i], m->cols[j].name) != 0)
-			j++;
-		if (j == m->ncols)
-			break;
-		if (i + 1 == ncols)
-			return 1;	/* put refuses a column named twice */
-	}
-	return pga_fail(err, PGA_EINVAL, "metric '%s' is pga's own: --columns must be its %zu"
-			" columns ('pga help metrics' lists them); put other data under another"
-			" name", metric, m->ncols);
-}
-
 /* Configuration and logging, before any command runs: errors end here. */
 static void
 setup(const char *config, const char *level, struct pga_ctx *ctx)
@@ -170,8 +142,7 @@ setup(const char *config, const char *level, struct pga_ctx *ctx)
 	if (pga_config_load(config, &ctx->cfg, &err) < 0)
 		die(PGA_EXIT_FAIL, "error: %s", err.msg);
 	pga_log_set_level((enum pga_log_level)ctx->cfg->global.log_level);
-	ship_register_url_source(ctx->cfg);
-	spool_set_metric_check(catalog_metric_check);
+	cmd_setup(ctx->cfg);
 	ctx->log_level_override = -1;
 	if (level == NULL)
 		level = getenv("PGA_LOG_LEVEL");

@@ -39,6 +39,30 @@
 
 struct collector;
 
+/*
+ * The collector's counters in SPOOL/counters (spool.h): cycles, cycles
+ * that failed (nothing collected or the spool failed, also before the
+ * cycle could start) or were skipped (a tick missed, another writer
+ * running), targets ok and failed, snapshots complete and partial, metric
+ * errors, values escaped as \xNN.
+ */
+enum collect_counter {
+	CC_CYCLES,
+	CC_CYCLES_FAILED,
+	CC_CYCLES_SKIPPED,
+	CC_TARGETS_OK,
+	CC_TARGETS_FAILED,
+	CC_SNAPSHOTS_COMPLETE,
+	CC_SNAPSHOTS_PARTIAL,
+	CC_METRIC_ERRORS,
+	CC_VALUES_ESCAPED,
+	CC__COUNT
+};
+extern const struct spool_counter_set collect_counters;
+
+/* The collector's folder in the spool (spool_part_dir): cadence and csvlog state. */
+#define COLLECT_STATE_DIR "state"
+
 struct collect_opts {
 	const struct pga_config *cfg;
 	struct spool *sp;		/* open for writing */

@@ -1,5 +1,5 @@
 /*
- * cli.h - what every subcommand gets from main() and shares with the others
+ * cli.h - what every command gets from main() and shares with the others
  *
  * main.c parses the global options (-c FILE, --log-level), loads the
  * configuration once, and calls the subcommand's entry point with the
@@ -56,14 +56,5 @@ int pga_cli_reload(const struct pga_ctx *ctx, struct pga_config **out,
 		   struct pga_err *err);
 /* Apply cfg's log-level, unless --log-level or PGA_LOG_LEVEL said otherwise. */
 void pga_cli_apply_log_level(const struct pga_ctx *ctx, const struct pga_config *cfg);
-
-/* Subcommand entry points, one file each. */
-int cmd_check(int argc, char **argv, struct pga_ctx *ctx);
-int cmd_collect(int argc, char **argv, struct pga_ctx *ctx);
-int cmd_load(int argc, char **argv, struct pga_ctx *ctx);
-int cmd_restore(int argc, char **argv, struct pga_ctx *ctx);
-int cmd_ship(int argc, char **argv, struct pga_ctx *ctx);
-int cmd_spool(int argc, char **argv, struct pga_ctx *ctx);
-int cmd_status(int argc, char **argv, struct pga_ctx *ctx);
 
 #endif

@@ -564,7 +564,7 @@ test_ack_and_state(void **state)
 	assert_int_equal(b.acked_us, 456);
 	assert_memory_equal(b.sha256, a.sha256, PGA_SHA256_LEN);
 	/* a torn marker counts as absent */
-	snprintf(path, sizeof(path), "%s/ship/d/c/2026/x.pga.zst.ok", dir);
+	snprintf(path, sizeof(path), "%s/d/c/2026/x.pga.zst.ok", dir);
 	f = fopen(path, "w");
 	fputs("5a5a5a", f);
 	fclose(f);

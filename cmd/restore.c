@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cmd.h"
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/units.h"

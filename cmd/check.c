@@ -1,12 +1,14 @@
 /*
- * `pga check`: the "test connection" button.  The targets part lives in
- * check.c (check_targets), the destinations part in the shipper
- * (ship_check_destinations): reachability and credentials of each.
+ * `pga check`: the "test connection" button, from two parts' reports: the
+ * targets' (collect/check.c, check_targets) and the destinations'
+ * (ship/ship_status.c, ship_check_destinations): reachability and
+ * credentials of each.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/cmd.h"
 #include "collect/collect.h"
 #include "common/cli.h"
 #include "common/jsonw.h"

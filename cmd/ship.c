@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/cmd.h"
 #include "common/cli.h"
 #include "common/log.h"
 #include "ship/dest.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/cmd.h"
 #include "collect/collect.h"
 #include "common/cli.h"
 #include "common/log.h"
@@ -152,15 +153,15 @@ count_lost_cycle(const char *path, bool skipped, bool cycle_counted)
 	int rc;
 
 	if (skipped)
-		d.v[SC_CYCLES_SKIPPED] = 1;
+		d.v[CC_CYCLES_SKIPPED] = 1;
 	else
-		d.v[SC_CYCLES_FAILED] = 1;
-	d.v[SC_CYCLES] = !skipped && !cycle_counted;
+		d.v[CC_CYCLES_FAILED] = 1;
+	d.v[CC_CYCLES] = !skipped && !cycle_counted;
 	rc = spool_open(&sp, path, &err);
 	if (rc == PGA_ENOTFOUND)
 		return;		/* no spool yet: nothing to count in, the error said it */
 	if (rc == 0)
-		rc = spool_counters_add(sp, &d, &err);
+		rc = spool_counters_add(sp, &collect_counters, &d, &err);
 	if (rc == 0) {
 		spool_free(sp);
 		return;
@@ -204,8 +205,8 @@ count_skipped(struct spool *sp, uint64_t skipped)
 	struct spool_counters d = {0};
 	struct pga_err err = {0};
 
-	d.v[SC_CYCLES_SKIPPED] = skipped;
-	if (spool_counters_add(sp, &d, &err) < 0)
+	d.v[CC_CYCLES_SKIPPED] = skipped;
+	if (spool_counters_add(sp, &collect_counters, &d, &err) < 0)
 		log_warn("%s", err.msg);
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/cmd.h"
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/units.h"
