@@ -128,10 +128,10 @@ fuzz-long: fuzz $(PGA)
 # ---- docs and install ----
 doc: $(BUILD)/pga.1
 
-$(BUILD)/pga.1: doc/pga.1.scd $(PGA)
+# synopses, options, keys and variables come from the option table
+$(BUILD)/pga.1: doc/pga.1.scd scripts/man.sh $(PGA)
 	@mkdir -p $(BUILD)
-	{ sed '/@CONFIG_KEYS@/,$$d' doc/pga.1.scd; $(PGA) help config --man; \
-	  sed '1,/@CONFIG_KEYS@/d' doc/pga.1.scd; } | scdoc > $@
+	scripts/man.sh $(PGA) doc/pga.1.scd | scdoc > $@
 
 install: all $(BUILD)/pga.1
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -4,7 +4,6 @@
  * (ship/ship_status.c, ship_check_destinations): reachability and
  * credentials of each.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,24 +13,6 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "ship/ship.h"
-
-#define MAX_ONLY 256
-
-static const char *const check_help[] = {
-	"usage: pga check [--json] [--target NAME]...",
-	"",
-	"Connect to every enabled target and report its version, identity, the",
-	"monitoring privileges of the role, the databases pga would visit,",
-	"pg_stat_statements, and every metric run once as a cycle would (output",
-	"thrown away); then open every enabled destination and check that it is",
-	"reachable and accepts the credentials (skipped with --target).",
-	"Exit status: 0 nothing wrong, 1 something is (or the configuration is",
-	"bad), 64 usage.",
-	"",
-	"  --json          one JSON object on stdout",
-	"  --target NAME   only this target (repeatable)",
-	NULL,
-};
 
 static int
 check_dests(struct pga_ctx *ctx, struct jsonw *jw, int *failures, struct pga_err *err)
@@ -50,41 +31,22 @@ check_dests(struct pga_ctx *ctx, struct jsonw *jw, int *failures, struct pga_err
 int
 cmd_check(int argc, char **argv, struct pga_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"target", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *only[MAX_ONLY];
+	const struct pga_args *a = &ctx->cfg->args;
+	const char *const *only = a->target.n ? (const char *const *)a->target.v : NULL;
 	struct pga_err err = {0};
 	struct jsonw j;
-	size_t nonly = 0;
-	bool json = false;
-	int c, failures = 0, rc;
+	int failures = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 't':
-			if (nonly == MAX_ONLY)
-				return pga_cli_usage(check_help, "too many --target options");
-			only[nonly++] = optarg;
-			break;
-		case 'h': return pga_cli_help(check_help);
-		default: return PGA_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return pga_cli_usage(check_help, "unexpected argument '%s'", argv[optind]);
-	if (json) {
+	(void)argc;
+	(void)argv;
+	if (a->json) {
 		jsonw_init(&j, stdout);
 		jsonw_obj_open(&j);
 	}
-	rc = check_targets(ctx, nonly ? only : NULL, nonly, json ? &j : NULL, &failures, &err);
-	if (rc == 0 && nonly == 0 && ctx->cfg->ndests > 0)
-		rc = check_dests(ctx, json ? &j : NULL, &failures, &err);
-	if (json) {
+	rc = check_targets(ctx, only, a->target.n, a->json ? &j : NULL, &failures, &err);
+	if (rc == 0 && only == NULL && ctx->cfg->ndests > 0)
+		rc = check_dests(ctx, a->json ? &j : NULL, &failures, &err);
+	if (a->json) {
 		jsonw_key(&j, "ok");
 		jsonw_bool(&j, rc == 0 && failures == 0);
 		jsonw_obj_close(&j);

@@ -11,23 +11,35 @@
  * targets and the destinations.  As git's builtin/ and pgBackRest's
  * src/command/ sit above their libraries.
  *
- * Every entry point gets the arguments after the global options (argv[0]
- * is the command's name) and main()'s context; it returns an exit status
- * (PGA_EXIT_*, common/err.h) and never exits.
+ * main.c parses every option from the table (common/options.h) and
+ * resolves the configuration before a command runs; an entry point gets
+ * its positional arguments only (argc may be 0), the options in
+ * ctx->cfg (cfg->args for the command line's own), and returns an exit
+ * status (PGA_EXIT_*, common/err.h); it never exits.
  */
 #ifndef PGA_CMD_H
 #define PGA_CMD_H
+
+#include <stdio.h>
 
 #include "common/cli.h"
 #include "spool/spool.h"
 
 int cmd_check(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_collect(int argc, char **argv, struct pga_ctx *ctx);
+int cmd_help(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_load(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_restore(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_ship(int argc, char **argv, struct pga_ctx *ctx);
+/* spool put, ls, verify, cat, pack: ctx->cmd says which */
 int cmd_spool(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_status(int argc, char **argv, struct pga_ctx *ctx);
+int cmd_version(int argc, char **argv, struct pga_ctx *ctx);
+
+/* A command's usage (`pga help CMD`, `pga CMD --help`), with what parts add to it. */
+void cmd_usage(FILE *out, const struct pga_cmd *cmd);
+/* `pga help spool`: the synopsis of every subcommand of group. */
+void cmd_usage_group(FILE *out, const char *group);
 
 /*
  * What the parts cannot do alone, set up once before any command runs:

@@ -1,7 +1,6 @@
 /* `pga load`: segments into the central database (see load/load.h) */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,107 +16,33 @@
 #include "load/load.h"
 #include "spool/source.h"
 
-static const char *const load_help[] = {
-	"usage: pga load [--db CONNINFO] [--from SOURCE] [--since T] [--until T]",
-	"                [--collector ID] [--dry-run] [--jobs N] [--retain DURATION]",
-	"                [--schema NAME] [--json] [--no-manifest]",
-	"   or: pga load --init [--db CONNINFO] [--schema NAME]",
-	"",
-	"  --db CONNINFO     central database (default: [global] central); a password",
-	"                    here is refused (argv is public): use ~/.pgpass or the config",
-	"  --from SOURCE     a spool directory, a directory of segments, a tar from",
-	"                    'pga spool pack', one segment file, a bucket URL",
-	"                    (s3://, gs://, azure://) or dest:NAME (default: the local spool)",
-	"  --since T, --until T",
-	"                    only snapshots taken in [T1, T2]: ISO 8601 UTC or -2h, -7d",
-	"  --collector ID    only segments of this collector",
-	"  --dry-run         verify and count what would load, write nothing",
-	"  --jobs N          loaders in parallel, one connection each (default: load-jobs)",
-	"  --retain D        then drop daily partitions older than D (e.g. 90d); with no",
-	"                    --from and no local spool, only that",
-	"  --init            create or upgrade the central schema, then stop (or load --from)",
-	"  --schema NAME     schema of the central tables (default: central-schema)",
-	"  --json            summary as JSON",
-	"  --no-manifest     read an archive that has no MANIFEST.sha256 (never the default)",
-	"",
-	"Exit status: 0 all loaded (or already there), 2 some segments refused, 1 failure.",
-	NULL,
-};
-
 struct load_args {
 	struct load_run_opts ro;
-	const char *db, *since, *until, *retain;
 	bool init;
-	long jobs;
 };
-
-static int
-parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
-{
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"from", required_argument, NULL, 'f'},
-		{"since", required_argument, NULL, 'S'},
-		{"until", required_argument, NULL, 'U'},
-		{"collector", required_argument, NULL, 'c'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"retain", required_argument, NULL, 'r'},
-		{"init", no_argument, NULL, 'i'},
-		{"schema", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'J'},
-		{"no-manifest", no_argument, NULL, 'M'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "hj:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': a->db = optarg; break;
-		case 'f': a->ro.from = optarg; break;
-		case 'S': a->since = optarg; break;
-		case 'U': a->until = optarg; break;
-		case 'c': a->ro.lo.collector = optarg; break;
-		case 'n': a->ro.lo.dry_run = true; break;
-		case 'r': a->retain = optarg; break;
-		case 'i': a->init = true; break;
-		case 's': a->ro.lo.schema = optarg; break;
-		case 'J': a->ro.json = true; break;
-		case 'M':	/* the source is opened deep in load_run() */
-			seg_source_set_defaults(&(struct seg_source_opts){.no_manifest = true});
-			break;
-		case 'j':
-			a->jobs = load_parse_jobs(optarg);
-			if (a->jobs < 0)
-				return pga_cli_usage(load_help, "invalid --jobs '%s' (1 to 64)", optarg);
-			break;
-		case 'h':
-			pga_cli_help(load_help);
-			return -1;
-		default:
-			return PGA_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return pga_cli_usage(load_help, "unexpected argument '%s'", argv[optind]);
-	(void)ctx;
-	return 0;
-}
 
 /* --since/--until/--retain and the configuration into the run options. */
 static int
 resolve_args(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
 {
+	const struct pga_args *args = &ctx->cfg->args;
 	struct load_opts *lo = &a->ro.lo;
-	int rc = load_resolve_common(&a->ro, ctx->cfg, a->db, a->since, a->until, a->jobs, err);
+	int rc;
 
+	a->init = args->init;
+	a->ro.from = args->from;
+	a->ro.json = args->json;
+	lo->collector = args->only_collector;
+	lo->dry_run = args->dry_run;
+	/* the source is opened deep in load_run() */
+	if (args->no_manifest)
+		seg_source_set_defaults(&(struct seg_source_opts){.no_manifest = true});
+	rc = load_resolve_common(&a->ro, ctx->cfg, NULL, args->since, args->until, 0, err);
 	if (rc < 0)
 		return rc;
-	if (a->retain && pga_parse_duration(a->retain, &a->ro.retain_us, err) < 0)
-		return pga_err_prefix(err, "--retain");
-	if (a->retain && a->ro.retain_us <= 0)
+	if (pga_config_given(ctx->cfg, "retain") && args->retain <= 0)
 		return pga_fail(err, PGA_EINVAL, "--retain must be positive");
+	a->ro.retain_us = args->retain;
 	if (lo->collector && !pga_name_valid(lo->collector))
 		return pga_fail(err, PGA_EINVAL, "invalid collector id '%s'", lo->collector);
 	return 0;
@@ -161,21 +86,19 @@ cmd_load(int argc, char **argv, struct pga_ctx *ctx)
 	struct load_args a;
 	struct pga_err err = {0};
 	struct stat st;
-	int rc;
 
+	(void)argc;
+	(void)argv;
 	memset(&a, 0, sizeof(a));
-	rc = parse_load_args(argc, argv, &a, ctx);
-	if (rc != 0)
-		return rc < 0 ? PGA_EXIT_OK : rc;
 	if (resolve_args(&a, ctx, &err) < 0)
-		return err.code == PGA_EINVAL ? pga_cli_usage(load_help, "%s", err.msg)
+		return err.code == PGA_EINVAL ? pga_cli_usage(ctx->cmd, "%s", err.msg)
 					      : pga_cli_error(&err);
 	if (a.init && a.ro.from == NULL)
 		return init_only(&a, &err);
 	a.ro.lo.init = a.init;
 	if (a.ro.from == NULL) {
 		a.ro.from = ctx->cfg->global.spool_path;
-		if (a.retain && stat(a.ro.from, &st) != 0)
+		if (a.ro.retain_us > 0 && stat(a.ro.from, &st) != 0)
 			return retain_only(&a, &err);
 	}
 	a.ro.progress = !a.ro.json && isatty(STDERR_FILENO);

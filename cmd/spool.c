@@ -1,7 +1,6 @@
 /* `pga spool put|ls|verify|cat|pack` */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -24,89 +23,28 @@
 #include "spool/source.h"
 #include "spool/spool.h"
 
-static const char *const spool_help[] = {
-	"usage: pga spool put --metric NAME --columns A,B,... [--target NAME]",
-	"                     [--database DB] [--time T] [--spool DIR] < data.csv",
-	"   or: pga spool ls [--json] [--spool DIR]",
-	"   or: pga spool verify [--no-manifest] [--spool DIR] [SEGMENT|DIR|FILE.tar...]",
-	"   or: pga spool cat [--block N | --metric NAME] [--raw] SEGMENT",
-	"   or: pga spool pack -o FILE.tar [--since T] [--until T] [--spool DIR]",
-	"",
-	"  put      write one block from CSV on standard input (COPY csv format)",
-	"  ls       sealed, open and quarantined segments, usage and counters",
-	"  verify   full verification incl. the hash chain, gaps and forks per",
-	"           collector; bad spool segments are moved to quarantine/;",
-	"           --no-manifest reads archives that have no MANIFEST.sha256",
-	"  cat      print blocks as CSV, each after a '#' line and a column header",
-	"  pack     pax tar of MANIFEST.sha256 and sealed segments, for carrying",
-	NULL,
-};
-
 #define PUT_BUF (128 * 1024)
 
-/* Options shared by the spool subcommands. */
+/* What the subcommands read of the command line and the configuration. */
 struct spool_args {
 	const char *spool;
 	const char *metric, *columns, *target, *database, *time, *out;
 	const char *since, *until;
-	long block;
+	long long block;		/* -1: every block */
 	bool json, raw, no_manifest;
 };
 
-static int
-parse_args(int argc, char **argv, struct spool_args *a, struct pga_ctx *ctx)
+static void
+get_args(struct spool_args *a, const struct pga_config *cfg)
 {
-	static const struct option opts[] = {
-		{"spool", required_argument, NULL, 's'},
-		{"metric", required_argument, NULL, 'm'},
-		{"columns", required_argument, NULL, 'C'},
-		{"target", required_argument, NULL, 't'},
-		{"database", required_argument, NULL, 'd'},
-		{"time", required_argument, NULL, 'T'},
-		{"since", required_argument, NULL, 'S'},
-		{"until", required_argument, NULL, 'U'},
-		{"block", required_argument, NULL, 'b'},
-		{"json", no_argument, NULL, 'j'},
-		{"raw", no_argument, NULL, 'r'},
-		{"no-manifest", no_argument, NULL, 'M'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	char *end;
-	int c;
+	const struct pga_args *g = &cfg->args;
 
-	memset(a, 0, sizeof(*a));
-	a->block = -1;
-	a->spool = ctx->cfg->global.spool_path;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': a->spool = optarg; break;
-		case 'm': a->metric = optarg; break;
-		case 'C': a->columns = optarg; break;
-		case 't': a->target = optarg; break;
-		case 'd': a->database = optarg; break;
-		case 'T': a->time = optarg; break;
-		case 'S': a->since = optarg; break;
-		case 'U': a->until = optarg; break;
-		case 'j': a->json = true; break;
-		case 'r': a->raw = true; break;
-		case 'M': a->no_manifest = true; break;
-		case 'o': a->out = optarg; break;
-		case 'b':
-			errno = 0;
-			a->block = strtol(optarg, &end, 10);
-			if (*end != '\0' || errno != 0 || a->block < 0)
-				return pga_cli_usage(spool_help, "invalid block number '%s'", optarg);
-			break;
-		case 'h':
-			pga_cli_help(spool_help);
-			return -1;
-		default:
-			return PGA_EXIT_USAGE;
-		}
-	}
-	return 0;
+	*a = (struct spool_args){.spool = cfg->global.spool_path, .metric = g->metric,
+				 .columns = g->columns, .target = g->put_target,
+				 .database = g->database, .time = g->time, .out = g->output,
+				 .since = g->since, .until = g->until, .json = g->json,
+				 .raw = g->raw, .no_manifest = g->no_manifest,
+				 .block = pga_config_given(cfg, "block") ? g->block : -1};
 }
 
 /* ---- put ---- */
@@ -290,8 +228,6 @@ spool_put(const struct spool_args *a, struct pga_ctx *ctx)
 	uint64_t rows = 0;
 	int rc;
 
-	if (a->metric == NULL || a->columns == NULL)
-		return pga_cli_usage(spool_help, "put needs --metric and --columns");
 	rc = build_put_meta(a, &pm, &err);
 	if (rc < 0)
 		return pga_cli_error(&err);
@@ -663,7 +599,7 @@ cat_blocks(struct seg_reader *r, const struct spool_args *a, struct pga_err *err
 }
 
 static int
-spool_cat(int argc, char **argv, const struct spool_args *a)
+spool_cat(char **argv, const struct spool_args *a)
 {
 	struct seg_reader *r = NULL;
 	struct spool *sp = NULL;
@@ -672,8 +608,6 @@ spool_cat(int argc, char **argv, const struct spool_args *a)
 	struct stat st;
 	int rc;
 
-	if (argc != 1)
-		return pga_cli_usage(spool_help, "cat needs exactly one segment");
 	/* a path, or a name inside the spool's ready/ */
 	strlcpy(path, argv[0], sizeof(path));
 	if (stat(argv[0], &st) != 0 && spool_open(&sp, a->spool, &err) == 0)
@@ -698,8 +632,6 @@ spool_pack_cmd(const struct spool_args *a)
 	char size[16];
 	int rc;
 
-	if (a->out == NULL)
-		return pga_cli_usage(spool_help, "pack needs -o FILE.tar");
 	if ((a->since && pga_parse_time(a->since, now, &since, &err) < 0) ||
 	    (a->until && pga_parse_time(a->until, now, &until, &err) < 0))
 		return pga_cli_error(&err);
@@ -718,28 +650,20 @@ int
 cmd_spool(int argc, char **argv, struct pga_ctx *ctx)
 {
 	struct spool_args a;
-	const char *sub;
-	int rc;
 
-	if (argc < 2)
-		return pga_cli_usage(spool_help, "spool needs a subcommand");
-	sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
-		return pga_cli_help(spool_help);
-	rc = parse_args(argc - 1, argv + 1, &a, ctx);
-	if (rc != 0)
-		return rc < 0 ? PGA_EXIT_OK : rc;
-	argc -= 1 + optind;
-	argv += 1 + optind;
-	if (strcmp(sub, "put") == 0)
+	get_args(&a, ctx->cfg);
+	switch (ctx->cmd->id) {
+	case PGA_CMD_SPOOL_PUT:
 		return spool_put(&a, ctx);
-	if (strcmp(sub, "ls") == 0)
+	case PGA_CMD_SPOOL_LS:
 		return spool_ls(&a, ctx);
-	if (strcmp(sub, "verify") == 0)
+	case PGA_CMD_SPOOL_VERIFY:
 		return spool_verify(argc, argv, &a);
-	if (strcmp(sub, "cat") == 0)
-		return spool_cat(argc, argv, &a);
-	if (strcmp(sub, "pack") == 0)
+	case PGA_CMD_SPOOL_CAT:
+		return spool_cat(argv, &a);	/* main() saw to one argument */
+	case PGA_CMD_SPOOL_PACK:
 		return spool_pack_cmd(&a);
-	return pga_cli_usage(spool_help, "unknown spool subcommand '%s'", sub);
+	default:
+		return pga_cli_usage(NULL, "unknown spool subcommand '%s'", ctx->cmd->name);
+	}
 }

@@ -68,7 +68,6 @@ struct collect_opts {
 	struct spool *sp;		/* open for writing */
 	const char *const *only;	/* --target names, or NULL for all enabled */
 	size_t nonly;
-	int workers;			/* 0: the config's, or automatic */
 	bool keep_connections;		/* loop mode: reuse across cycles */
 };
 

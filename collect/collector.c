@@ -224,7 +224,7 @@ static int
 worker_count(const struct collect_opts *o, const struct collector *c)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	long long want = o->workers > 0 ? o->workers : o->cfg->global.workers;
+	long long want = o->cfg->global.workers;
 	long long jobs = 0;
 
 	if (want <= 0)

@@ -162,6 +162,8 @@ dest_validate(const struct pga_dest *cfg, struct pga_err *err)
 	int rc = dest_lookup(cfg->url, &ops, err);
 
 	if (rc == 0)
+		rc = pga_config_dest_check_kind(cfg, ops->kind, err);
+	if (rc == 0)
 		rc = check_common(cfg, err);
 	if (rc == 0 && ops->validate != NULL)
 		rc = ops->validate(cfg, err);

@@ -934,7 +934,7 @@ static int
 shipper_init(struct shipper *sh, const struct pga_config *cfg,
 	     const struct ship_opts *o, struct pga_err *err)
 {
-	const char *spool = o->spool ? o->spool : cfg->global.spool_path;
+	const char *spool = cfg->global.spool_path;
 	char dir[PATH_MAX];
 	int rc;
 
@@ -1125,13 +1125,13 @@ ship_reload(struct shipper *sh)
 		pga_config_free(cfg);
 		return;
 	}
-	if (sh->o->spool == NULL && strcmp(cfg->global.spool_path, sh->spool) != 0)
+	if (strcmp(cfg->global.spool_path, sh->spool) != 0)
 		log_warn("reload: spool-path changed to '%s'; that takes a restart, still "
 			 "shipping from '%s'", cfg->global.spool_path, sh->spool);
 	dest_set_close(&sh->ds);
 	ds.owned = cfg;
 	sh->ds = ds;
-	pga_cli_apply_log_level(sh->o->reload_ctx, cfg);
+	pga_cli_apply_log_level(cfg);
 	log_info("configuration reloaded from '%s': %zu destinations",
 		 cfg->path ? cfg->path : "defaults", sh->ds.nrunners);
 	if (housekeeping(sh, &err) < 0)	/* a removed destination waited for nothing */

@@ -58,7 +58,6 @@ extern const struct spool_counter_set ship_counters;
 #define SHIP_DIR "ship"
 
 struct ship_opts {
-	const char *spool;		/* NULL: [global] spool-path */
 	const char *dest;		/* only this destination, or NULL: all enabled */
 	bool loop;			/* run until SIGTERM/SIGINT */
 	/* --loop: SIGHUP reloads the configuration through this (NULL: no reload) */

@@ -61,4 +61,11 @@ int helper_central_status(int argc, char **argv);
 	{"load-spool", helper_load_spool, "SPOOL COLLECTOR NSEG BLOCKS ROWS START STEP [METRIC]: test segments"}, \
 	{"central-status", helper_central_status, "[--json] CONNINFO [SCHEMA]: pga status --central"},
 
+int helper_config_get(int argc, char **argv);
+int helper_opt_table(int argc, char **argv);
+
+#define HELPER_CONFIG_COMMANDS \
+	{"config-get", helper_config_get, "FILE [CMD [OPTION...] --] [KEY...]: what pga resolves (helper_config.c)"}, \
+	{"opt-table", helper_opt_table, ": the option table, one option a line, tab-separated"},
+
 #endif
