@@ -12,10 +12,11 @@
  *   - The kept version is a held one: the loaded branch from SEQ on (the
  *     loaded SEQ and the loaded segments chaining from it) is unloaded in
  *     one transaction: each block's rows are moved to held_rows (as jsonb,
- *     nothing deleted outright), found by the block records (collector,
- *     server, snapshot time, database) and counted: a block whose rows do
- *     not match its record exactly (another loaded block shares its key,
- *     rows changed or dropped by retention) makes the whole unload refuse.
+ *     nothing deleted outright), found by the ledger's block records
+ *     (collector, server, snapshot time, database) and counted: a block
+ *     whose rows do not match its record exactly (another loaded block
+ *     shares its key, rows changed by hand) makes the whole unload refuse;
+ *     a block whose day retention dropped has nothing left to move.
  *     The ledger rows go, a held_segments row per unloaded segment says
  *     so.  Then the kept version is loaded from its large object.
  *   - Last, every held segment of the collector that now fits the chain
@@ -36,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bsd/string.h>
@@ -254,6 +256,28 @@ lock_branch(struct resolve *rs, const struct branch_seg *b, size_t n, struct pga
 	return rc;
 }
 
+/* Was the daily partition of day dropped (pga load --retain)? */
+static bool
+partition_gone(struct resolve *rs, const char *metric, int32_t day, struct pga_err *err)
+{
+	char suffix[16], name[LD_IDENT_MAX], qname[LD_QNAME_MAX];
+	const char *p[1] = {qname};
+	time_t t = (time_t)day * 86400;
+	PGresult *res = NULL;
+	struct tm tm;
+	bool gone;
+
+	gmtime_r(&t, &tm);
+	strftime(suffix, sizeof(suffix), "_p%Y%m%d", &tm);
+	ld_derived_name(metric, suffix, name, sizeof(name));
+	if (ld_qualify(rs->l->schema, name, qname, sizeof(qname), err) < 0 ||
+	    ld_exec(rs->l, "SELECT to_regclass($1) IS NULL", 1, p, &res, err) < 0)
+		return false;
+	gone = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return gone;
+}
+
 /* One block's rows into held_rows; exactly its recorded rows or an error. */
 static int
 move_block(struct resolve *rs, const struct branch_seg *b, const PGresult *blk, int i,
@@ -269,7 +293,7 @@ move_block(struct resolve *rs, const struct branch_seg *b, const PGresult *blk, 
 	int rc;
 
 	if (!seg_metric_valid(metric))
-		return pga_fail(err, PGA_EINTERNAL, "invalid metric '%s' in segment_blocks", metric);
+		return pga_fail(err, PGA_EINTERNAL, "invalid metric '%s' in loaded_blocks", metric);
 	rc = ld_qualify(rs->l->schema, metric, qt, sizeof(qt), err);
 	if (rc < 0)
 		return rc;
@@ -282,6 +306,9 @@ move_block(struct resolve *rs, const struct branch_seg *b, const PGresult *blk, 
 	rc = ld_exec(rs->l, sql, 5, p, &res, err);
 	got = rc == 0 ? strtoull(PQcmdTuples(res), NULL, 10) : 0;
 	PQclear(res);
+	if (rc == 0 && got == 0 && want > 0 &&
+	    partition_gone(rs, metric, atoi(PQgetvalue(blk, i, 6)), err))
+		want = 0;	/* its day was dropped by retention: nothing left to move */
 	if (rc == 0 && got != want)
 		rc = pga_fail(err, PGA_ECONFLICT, "collector '%s' seq %" PRIu64 " block %s: %" PRIu64
 			      " rows found where %" PRIu64 " were loaded (changed by hand or dropped"
@@ -300,11 +327,12 @@ blocks_exact(struct resolve *rs, const struct branch_seg *b, struct pga_err *err
 	PGresult *res = NULL;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT b.block, o.seq FROM %s.segment_blocks b"
-		 " JOIN %s.segment_blocks o ON o.collector_id = b.collector_id AND o.metric = b.metric"
-		 " AND o.server_id = b.server_id AND o.snapshot_time = b.snapshot_time"
-		 " AND o.dbname IS NOT DISTINCT FROM b.dbname AND (o.seq, o.block) <> (b.seq, b.block)"
-		 " WHERE b.collector_id = %d AND b.seq = %" PRIu64 " LIMIT 1", s, s, rs->cid, b->seq);
+	snprintf(sql, sizeof(sql), "WITH b AS (SELECT s.seq, x.* FROM %s.segments s,"
+		 " unnest(s.loaded_blocks) x WHERE s.collector_id = %d)"
+		 " SELECT m.block, o.seq FROM b m JOIN b o ON o.metric = m.metric"
+		 " AND o.server_id = m.server_id AND o.snapshot_time = m.snapshot_time"
+		 " AND o.dbname IS NOT DISTINCT FROM m.dbname AND (o.seq, o.block) <> (m.seq, m.block)"
+		 " WHERE m.seq = %" PRIu64 " LIMIT 1", s, rs->cid, b->seq);
 	rc = ld_exec(rs->l, sql, 0, NULL, &res, err);
 	if (rc == 0 && PQntuples(res) > 0)
 		rc = pga_fail(err, PGA_ECONFLICT, "collector '%s' seq %" PRIu64 " block %s has the same"
@@ -323,8 +351,9 @@ check_segment(struct resolve *rs, const struct branch_seg *b, struct pga_err *er
 	PGresult *res = NULL;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT block_records FROM %s.segments WHERE collector_id = %d"
-		 " AND seq = %" PRIu64 " FOR UPDATE", rs->l->qschema, rs->cid, b->seq);
+	snprintf(sql, sizeof(sql), "SELECT loaded_blocks IS NOT NULL FROM %s.segments"
+		 " WHERE collector_id = %d AND seq = %" PRIu64 " FOR UPDATE", rs->l->qschema,
+		 rs->cid, b->seq);
 	rc = ld_exec(rs->l, sql, 0, NULL, &res, err);
 	if (rc == 0 && (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0))
 		rc = pga_fail(err, PGA_ECONFLICT, "collector '%s' seq %" PRIu64 " was loaded before"
@@ -342,9 +371,10 @@ unload_segment(struct resolve *rs, const struct branch_seg *b, struct pga_err *e
 	PGresult *blk = NULL;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT block, metric, server_id, snapshot_time, dbname, rows"
-		 " FROM %s.segment_blocks WHERE collector_id = %d AND seq = %" PRIu64
-		 " ORDER BY block", s, rs->cid, b->seq);
+	snprintf(sql, sizeof(sql), "SELECT x.block, x.metric, x.server_id, x.snapshot_time,"
+		 " x.dbname, x.rows, floor(extract(epoch FROM x.snapshot_time) / 86400)::integer"
+		 " FROM %s.segments s, unnest(s.loaded_blocks) x WHERE s.collector_id = %d"
+		 " AND s.seq = %" PRIu64 " ORDER BY 1", s, rs->cid, b->seq);
 	rc = ld_exec(rs->l, sql, 0, NULL, &blk, err);
 	for (int i = 0; rc == 0 && i < PQntuples(blk); i++)
 		rc = move_block(rs, b, blk, i, err);

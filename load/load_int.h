@@ -9,7 +9,7 @@
  *   loader.c   the segment transaction (claim, ledger, blocks, commit),
  *              block-by-block isolation after a data error, the chain check
  *   record.c   what is written besides rows: refusals (quarantine), block
- *              records (segment_blocks), held forks (large objects)
+ *              records (segments.loaded_blocks), held forks (large objects)
  *   fork.c     pga load --resolve-fork: unload one branch, load the other
  *   status.c   pga status --central
  *
@@ -179,6 +179,7 @@ struct ld_job {
 	uint8_t led_sha[PGA_SHA256_LEN], led_body[PGA_SHA256_LEN];
 	/* the chain around it, as the ledger has it */
 	bool have_prev, have_next;
+	bool edge_lo, edge_hi;		/* chain edge locks (seq-1, seq), (seq, seq+1) held */
 	uint8_t prev_sha[PGA_SHA256_LEN];	/* ledger's sha256 of seq - 1 */
 	uint8_t next_prev[PGA_SHA256_LEN];	/* ledger's prev_sha256 of seq + 1 */
 	struct ld_win *win;
@@ -194,7 +195,7 @@ struct ld_job {
 	/* written with the ledger row, in its transaction */
 	bool bad_collector;		/* header read, its collector id invalid */
 	struct ld_sb refusals;		/* VALUES rows for quarantine */
-	struct ld_sb blocks;		/* VALUES rows for segment_blocks */
+	struct ld_sb blocks;		/* elements of the ledger's loaded_blocks */
 	struct ld_sb logs;		/* refusal log lines, printed once committed */
 	uint64_t logs_dropped;
 	struct load_seg_stats st;
@@ -213,14 +214,19 @@ struct ld_job {
  */
 void ld_refuse(struct loader *l, struct ld_job *j, const char *kind, int64_t block,
 	       const char *metric, const char *sqlstate, int64_t rows, const char *reason);
-/* Queue the record of a loaded block (what unloading it needs). */
+/*
+ * Record a loaded block (what unloading it needs), for the ledger row:
+ * bounded by SEG_MAX_BLOCKS, as the footer index already in memory is.
+ */
 void ld_block_record(struct loader *l, struct ld_job *j, const struct seg_block_meta *m,
 		     int32_t server_id, uint64_t rows);
 bool ld_records_full(const struct ld_job *j);
 /* Print the queued refusal log lines (after the commit that recorded them). */
 void ld_records_log(struct ld_job *j);
-/* Statements writing what is queued, appended to b; the queues are emptied. */
+/* Statements writing the queued refusals, appended to b; the queue is emptied. */
 void ld_records_sql(struct loader *l, struct ld_job *j, struct ld_sb *b);
+/* The loaded_blocks value of the ledger row: an array literal (or '{}'). */
+void ld_blocks_sql(struct loader *l, const struct ld_job *j, struct ld_sb *b);
 void ld_records_reset(struct ld_job *j);
 void ld_records_free(struct ld_job *j);
 /*

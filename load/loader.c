@@ -25,16 +25,17 @@
  *      (ddl.c).
  *   5. The load transaction: claim the segment (transaction-scoped advisory
  *      lock on a hash of schema, collector and seq; a busy claim means
- *      another loader has it), look at the ledger again, stream every
- *      wanted block through COPY while the reader decompresses and checks
- *      it again (consecutive blocks of one table share one COPY), then lock
- *      the two chain edges of seq (advisory locks on (seq-1, seq) and (seq,
- *      seq+1), in that order, held to commit) and check the neighbours once
- *      more: two loaders of neighbouring segments cannot both miss each
- *      other, and only this short tail is serialised, never the COPYs.
- *      Then the ledger row, the block records, the refusals, the
- *      collector's registry row last, and COMMIT only after the reader
- *      reached a verified footer.  Any error rolls everything back.
+ *      another loader has it) and try the two chain edges of seq (advisory
+ *      locks on (seq-1, seq) and (seq, seq+1)), look at the ledger again,
+ *      stream every wanted block through COPY while the reader decompresses
+ *      and checks it again (consecutive blocks of one table share one
+ *      COPY), wait for an edge that was busy and check the neighbours once
+ *      more (chain_final(): two loaders of neighbouring segments cannot
+ *      both miss each other; only their commits are serialised, never the
+ *      COPYs, and a load in order pays nothing).  Then the ledger row with
+ *      its block records, the refusals, the collector's registry row last,
+ *      and COMMIT only after the reader reached a verified footer.  Any
+ *      error rolls everything back.
  *   6. Isolation: when the server refuses block data (SQLSTATE class 22,
  *      23502, 54000, or our own CSV checks: field count, unterminated
  *      quote, row count), the transaction is rolled back and run again in
@@ -502,9 +503,16 @@ conflict_detail(const struct ld_job *j, char *buf, size_t cap, const char *how)
 }
 
 /*
- * The chain edges of seq, locked in ascending order until commit, then the
- * neighbours read again: of two loaders of neighbouring segments, the one
- * that gets here second sees what the first committed.
+ * The chain edges of seq are (seq-1, seq) and (seq, seq+1), each an advisory
+ * lock.  Whoever commits a ledger row holds both of its edges at that
+ * moment, so of two loaders of neighbouring segments the one that commits
+ * second has read the ledger after the first committed.  An edge is tried
+ * at the claim (claim_and_read(): free, it is held from then on and the
+ * ledger read that follows is final for it); an edge that was busy (its
+ * other end is being loaded right now) is waited for here, at commit, and
+ * the neighbour read again.  So a load in order costs no round trip more,
+ * and only the commits of neighbours loaded at once are serialised, never
+ * their COPYs.  Waits only ever go to the edge's older holder: no cycle.
  */
 static int
 chain_final(struct loader *l, struct ld_job *j, struct pga_err *err)
@@ -513,14 +521,25 @@ chain_final(struct loader *l, struct ld_job *j, struct pga_err *err)
 	PGresult *res = NULL;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%" PRId64 "::bigint),"
-		 " pg_advisory_xact_lock(%" PRId64 "::bigint);"
+	if (j->edge_lo && j->edge_hi)
+		return 0;
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%" PRId64 "::bigint);"
 		 " SELECT seq, encode(sha256, 'hex'), '', false, encode(prev_sha256, 'hex')"
-		 " FROM %s.segments WHERE collector_id = %d AND seq IN (%" PRIu64 ", %" PRIu64 ")",
-		 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq - 1),
-		 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq), l->qschema,
-		 j->collector_id, j->h.seq - 1, j->h.seq + 1);
-	j->have_prev = j->have_next = false;
+		 " FROM %s.segments WHERE collector_id = %d AND seq = %" PRIu64,
+		 ld_lock_key(l->schema, j->h.collector, "/edge", j->edge_lo ? j->h.seq : j->h.seq - 1),
+		 l->qschema, j->collector_id, j->edge_lo ? j->h.seq + 1 : j->h.seq - 1);
+	if (!j->edge_lo && !j->edge_hi)
+		snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%" PRId64 "::bigint),"
+			 " pg_advisory_xact_lock(%" PRId64 "::bigint);"
+			 " SELECT seq, encode(sha256, 'hex'), '', false, encode(prev_sha256, 'hex')"
+			 " FROM %s.segments WHERE collector_id = %d AND seq IN (%" PRIu64 ", %" PRIu64 ")",
+			 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq - 1),
+			 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq), l->qschema,
+			 j->collector_id, j->h.seq - 1, j->h.seq + 1);
+	if (!j->edge_lo)
+		j->have_prev = false;
+	if (!j->edge_hi)
+		j->have_next = false;
 	rc = ld_exec(l, sql, 0, NULL, &res, err);
 	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
 		ledger_row(j, res, i);
@@ -536,7 +555,7 @@ prescan(struct loader *l, struct ld_job *j, struct pga_err *err)
 	struct fd_src src = {j->fd, 0};
 	struct seg_reader *r = NULL;
 	const struct seg_block_meta *m;
-	int rc = seg_reader_open(&r, fd_src_read, &src, j->name, err);
+	int rc = seg_reader_open(&r, fd_src_read, &src, j->qname, err);
 
 	ld_needs_reset(&l->needs);
 	j->all_covered = true;
@@ -835,7 +854,7 @@ main_pass(struct loader *l, struct ld_job *j, struct pass *ps, struct pga_err *e
 	struct seg_reader *r = NULL;
 	const struct seg_block_meta *m;
 	uint8_t sha[PGA_SHA256_LEN];
-	int rc = seg_reader_open(&r, fd_src_read, &src, j->name, err);
+	int rc = seg_reader_open(&r, fd_src_read, &src, j->qname, err);
 
 	j->all_covered = true;
 	while (rc == 0 && (rc = seg_reader_next(r, &m, err)) == 1) {
@@ -900,7 +919,7 @@ sb_ledger_insert(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 {
 	ld_sb_add(b, "INSERT INTO %s.segments (collector_id, seq, sha256, body_sha256, prev_sha256,"
 		  " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
-		  " recovered, complete, blocks_refused, rows_refused, hostname, block_records)"
+		  " recovered, complete, blocks_refused, rows_refused, hostname, loaded_blocks)"
 		  " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
 	sb_sha(b, j->file_sha);
 	ld_sb_add(b, ", ");
@@ -920,7 +939,25 @@ sb_ledger_insert(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 		  j->f.flags & SEG_FOOTER_RECOVERED ? "true" : "false",
 		  j->all_covered ? "true" : "false", j->st.blocks_refused, j->st.rows_refused);
 	ld_sb_lit(b, l->conn, j->h.hostname);
-	ld_sb_add(b, ", true);\n");
+	ld_sb_add(b, ", ");
+	ld_blocks_sql(l, j, b);
+	ld_sb_add(b, ");\n");
+}
+
+/* More rows, refusals and block records for a partial one, maybe completion. */
+static void
+sb_ledger_update(struct loader *l, struct ld_sb *b, const struct ld_job *j)
+{
+	ld_sb_add(b, "UPDATE %s.segments SET rows = rows + %" PRIu64 ", blocks_refused ="
+		  " blocks_refused + %" PRIu64 ", rows_refused = rows_refused + %" PRIu64
+		  ", complete = %s, loaded_at = now(), loaded_blocks = CASE WHEN"
+		  " loaded_blocks IS NULL THEN NULL ELSE loaded_blocks || ", l->qschema,
+		  j->st.rows, j->st.blocks_refused, j->st.rows_refused,
+		  j->all_covered ? "true" : "false");
+	/* a segment begun before migration 2 stays without records: never partial ones */
+	ld_blocks_sql(l, j, b);
+	ld_sb_add(b, " END WHERE collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id,
+		  j->h.seq);
 }
 
 /* The ledger: a new row, or more rows and maybe completion for a partial one. */
@@ -930,12 +967,7 @@ sb_ledger(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 	if (!j->in_ledger)
 		sb_ledger_insert(l, b, j);
 	else
-		ld_sb_add(b, "UPDATE %s.segments SET rows = rows + %" PRIu64 ", blocks_refused ="
-			  " blocks_refused + %" PRIu64 ", rows_refused = rows_refused + %" PRIu64
-			  ", complete = %s, loaded_at = now() WHERE ", l->qschema, j->st.rows,
-			  j->st.blocks_refused, j->st.rows_refused, j->all_covered ? "true" : "false");
-	if (j->in_ledger)
-		ld_sb_add(b, "collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id, j->h.seq);
+		sb_ledger_update(l, b, j);
 	if (j->all_covered && j->in_ledger) {
 		ld_sb_add(b, "DELETE FROM %s.segment_windows WHERE ", l->qschema);
 		ld_sb_add(b, "collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id, j->h.seq);
@@ -1007,9 +1039,10 @@ finish_tx(struct loader *l, struct ld_job *j, struct pga_err *err)
 }
 
 /*
- * BEGIN, the claim and the ledger row in one round trip.  The ledger is
- * read by a statement after the claim's, so its snapshot sees whatever the
- * loader that held the claim before us committed.
+ * BEGIN, the claim, the chain edges (tried, see chain_final()) and the
+ * ledger rows of seq-1, seq and seq+1 in one round trip.  The ledger is
+ * read by a statement after the locks', so its snapshot sees whatever the
+ * loaders that held them before us committed.
  */
 static int
 claim_and_read(struct loader *l, struct ld_job *j, bool *got, struct pga_err *err)
@@ -1019,13 +1052,19 @@ claim_and_read(struct loader *l, struct ld_job *j, bool *got, struct pga_err *er
 	int rc = 0, n = 0;
 
 	snprintf(sql, sizeof(sql), "BEGIN; SELECT %s(%" PRId64 "::bigint);"
-		 " SELECT encode(sha256, 'hex'), encode(body_sha256, 'hex'), complete"
-		 " FROM %s.segments WHERE collector_id = %d AND seq = %" PRIu64,
+		 " SELECT pg_try_advisory_xact_lock(%" PRId64 "::bigint),"
+		 " pg_try_advisory_xact_lock(%" PRId64 "::bigint);"
+		 " SELECT seq, encode(sha256, 'hex'), encode(body_sha256, 'hex'), complete,"
+		 " encode(prev_sha256, 'hex') FROM %s.segments WHERE collector_id = %d"
+		 " AND seq BETWEEN %" PRIu64 " AND %" PRIu64,
 		 l->wait_claims ? "true FROM pg_advisory_xact_lock" : "pg_try_advisory_xact_lock",
-		 ld_lock_key(l->schema, j->h.collector, "", j->h.seq), l->qschema,
-		 j->collector_id, j->h.seq);
+		 ld_lock_key(l->schema, j->h.collector, "", j->h.seq),
+		 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq - 1),
+		 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq), l->qschema,
+		 j->collector_id, j->h.seq - 1, j->h.seq + 1);
 	*got = false;
-	j->in_ledger = j->complete = false;
+	j->in_ledger = j->complete = j->have_prev = j->have_next = false;
+	j->edge_lo = j->edge_hi = false;
 	j->nwin = 0;
 	if (!PQsendQuery(l->conn, sql))
 		return pga_pg_fail(err, l->conn, NULL, "claim");
@@ -1036,11 +1075,12 @@ claim_and_read(struct loader *l, struct ld_job *j, bool *got, struct pga_err *er
 			rc = pga_pg_fail(err, l->conn, res, "claim");
 		} else if (rc == 0 && n == 1) {
 			*got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		} else if (rc == 0 && n == 2 && PQntuples(res) == 1) {
-			j->in_ledger = true;
-			pga_unhex(PQgetvalue(res, 0, 0), j->led_sha, PGA_SHA256_LEN);
-			pga_unhex(PQgetvalue(res, 0, 1), j->led_body, PGA_SHA256_LEN);
-			j->complete = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		} else if (rc == 0 && n == 2) {
+			j->edge_lo = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+			j->edge_hi = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		} else if (rc == 0 && n == 3) {
+			for (int i = 0; i < PQntuples(res); i++)
+				ledger_row(j, res, i);
 		}
 		n++;
 		PQclear(res);
@@ -1287,7 +1327,12 @@ name_the_file(struct pga_err *err, const char *path, const char *name)
 	strlcpy(err->msg, buf, sizeof(err->msg));
 }
 
-/* After the attempts: the refusal of a whole segment, in its own transaction. */
+/*
+ * After the attempts: the refusal of a whole segment, in its own
+ * transaction.  Whatever refused it (a corrupt file, data refused outside
+ * any block, a constraint someone added, a lock that never came free) is
+ * recorded; errors that stop the run are not the segment's fault.
+ */
 static void
 record_failure(struct loader *l, const struct ld_job *j, int rc, enum load_result res,
 	       const struct pga_err *err)
@@ -1298,7 +1343,7 @@ record_failure(struct loader *l, const struct ld_job *j, int rc, enum load_resul
 		ld_quarantine_now(l, j, "corrupt", err);
 	else if (rc == PGA_ECONFLICT)
 		ld_quarantine_now(l, j, "conflict", err);
-	else if (ld_data_error(err))
+	else
 		ld_quarantine_now(l, j, "rejected", err);
 }
 

@@ -11,19 +11,22 @@
  * segment refused (corrupt, rejected) is recorded in its own transaction,
  * the segment's having been rolled back.
  *
- * Block records.  Every loaded block's (metric, server, snapshot time,
- * database, rows) goes to segment_blocks in the same transaction: what
- * pga load --resolve-fork needs to take a loaded segment's rows out again
- * exactly (fork.c).  One multi-row INSERT per segment, measured with
- * bench/30-load.sh (see SCHEMA.md).
+ * Block records.  Every loaded block's (block, metric, server, snapshot
+ * time, database, rows) goes into the ledger row itself, an array of
+ * block_record: what pga load --resolve-fork needs to take a loaded
+ * segment's rows out again exactly (fork.c).  A table of its own
+ * (segment_blocks, one row per block, foreign key to the ledger) was
+ * measured first: one more statement, an index entry and a deferred
+ * foreign-key check per block cost 0.08 ms per segment, +11 % on 1000
+ * segments of 12 rows; the array costs nothing measurable (SCHEMA.md).
  *
  * Held segments.  A segment that forks its collector's chain is kept
  * whole, never loaded over the other branch: its bytes as a large object
  * (written in LD_RBUF pieces, so memory stays flat), a held_segments row
  * with its header's identity, and a quarantine row, in one transaction.
  *
- * Queues are SQL text; beyond LD_RECORDS_FLUSH the loader writes them
- * early, so memory is capped whatever the number of blocks.
+ * Refusals are queued as SQL text; beyond LD_RECORDS_FLUSH the loader
+ * writes them early, so memory is capped whatever the number of blocks.
  */
 #define _GNU_SOURCE
 #include "load/load_int.h"
@@ -104,22 +107,33 @@ ld_block_record(struct loader *l, struct ld_job *j, const struct seg_block_meta 
 	char ts[40];
 
 	pga_format_time(m->snapshot_us, ts, sizeof(ts));
-	ld_sb_add(b, "%s(%d, %" PRIu64 ", %u, '%s', %d, '%s', ", b->len ? ",\n" : "",
-		  j->collector_id, j->h.seq, m->block_no, m->metric, server_id, ts);
+	ld_sb_add(b, "%sROW(%u, '%s', %d, '%s', ", b->len ? ", " : "", m->block_no, m->metric,
+		  server_id, ts);
 	sb_text_or_null(b, l->conn, m->database);
-	ld_sb_add(b, ", %" PRIu64 ")", rows);
+	ld_sb_add(b, ", %" PRIu64 ")::%s.block_record", rows, l->qschema);
+}
+
+void
+ld_blocks_sql(struct loader *l, const struct ld_job *j, struct ld_sb *b)
+{
+	if (j->blocks.oom)
+		b->oom = true;
+	if (j->blocks.len == 0)
+		ld_sb_add(b, "'{}'::%s.block_record[]", l->qschema);
+	else
+		ld_sb_add(b, "ARRAY[%s]", j->blocks.s);
 }
 
 bool
 ld_records_full(const struct ld_job *j)
 {
-	return j->refusals.len + j->blocks.len > LD_RECORDS_FLUSH;
+	return j->refusals.len > LD_RECORDS_FLUSH;
 }
 
 void
 ld_records_sql(struct loader *l, struct ld_job *j, struct ld_sb *b)
 {
-	if (j->refusals.oom || j->blocks.oom)
+	if (j->refusals.oom)
 		b->oom = true;
 	if (j->refusals.len > 0)
 		ld_sb_add(b, "INSERT INTO %s.quarantine (name, kind, collector, seq, sha256, block,"
@@ -129,12 +143,8 @@ ld_records_sql(struct loader *l, struct ld_job *j, struct ld_sb *b)
 			  " sqlstate = EXCLUDED.sqlstate, rows = EXCLUDED.rows,"
 			  " sha256 = EXCLUDED.sha256, resolved_at = NULL;\n", l->qschema,
 			  j->refusals.s);
-	if (j->blocks.len > 0)
-		ld_sb_add(b, "INSERT INTO %s.segment_blocks (collector_id, seq, block, metric,"
-			  " server_id, snapshot_time, dbname, rows) VALUES %s;\n", l->qschema,
-			  j->blocks.s);
-	j->refusals.len = j->blocks.len = 0;
-	j->refusals.oom = j->blocks.oom = false;
+	j->refusals.len = 0;
+	j->refusals.oom = false;
 }
 
 void

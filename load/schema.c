@@ -62,7 +62,7 @@ ld_derived_name(const char *metric, const char *suffix, char *buf, size_t cap)
 
 static const char *const reserved_names[] = {
 	"schema_version", "collectors", "servers", "segments", "segment_windows",
-	"quarantine", "catalog_applied", "metrics", "gaps", "chain_breaks", "segment_blocks",
+	"quarantine", "catalog_applied", "metrics", "gaps", "chain_breaks", "block_record",
 	"held_segments", "held_rows", NULL,
 };
 
@@ -308,13 +308,15 @@ static const struct migration migrations[] = {
 	 * chain, with their bytes as large objects.
 	 */
 	{2, "refusals per block, block records, held forks",
+	 "CREATE TYPE @s@.block_record AS (block integer, metric text, server_id integer,"
+	 " snapshot_time timestamptz, dbname text, rows bigint);"
 	 "ALTER TABLE @s@.segments"
 	 " ADD COLUMN blocks_refused integer NOT NULL DEFAULT 0,"
 	 " ADD COLUMN rows_refused bigint NOT NULL DEFAULT 0,"
 	 " ADD COLUMN hostname text,"
-	 " ADD COLUMN block_records boolean NOT NULL DEFAULT false;"
+	 " ADD COLUMN loaded_blocks @s@.block_record[];"
 	 "COMMENT ON COLUMN @s@.segments.blocks_refused IS 'blocks not loaded: data the server refused, reserved metric names';"
-	 "COMMENT ON COLUMN @s@.segments.block_records IS 'segment_blocks lists every loaded block (false: loaded before migration 2)';"
+	 "COMMENT ON COLUMN @s@.segments.loaded_blocks IS 'every loaded block (what unloading it exactly needs); NULL: loaded before migration 2';"
 	 "ALTER TABLE @s@.quarantine"
 	 " ADD COLUMN block integer,"
 	 " ADD COLUMN metric text,"
@@ -326,18 +328,6 @@ static const struct migration migrations[] = {
 	 "  'block', 'reserved', 'columns', 'chain'));"
 	 "CREATE UNIQUE INDEX quarantine_key ON @s@.quarantine (name, kind, coalesce(block, -1));"
 	 "COMMENT ON COLUMN @s@.quarantine.block IS 'block number for a refused block, NULL for a whole segment';"
-	 "CREATE TABLE @s@.segment_blocks ("
-	 " collector_id integer NOT NULL,"
-	 " seq bigint NOT NULL,"
-	 " block integer NOT NULL,"
-	 " metric text NOT NULL,"
-	 " server_id integer NOT NULL,"
-	 " snapshot_time timestamptz NOT NULL,"
-	 " dbname text,"
-	 " rows bigint NOT NULL,"
-	 " PRIMARY KEY (collector_id, seq, block),"
-	 " FOREIGN KEY (collector_id, seq) REFERENCES @s@.segments ON DELETE CASCADE"
-	 "  DEFERRABLE INITIALLY DEFERRED);"
 	 "CREATE TABLE @s@.held_segments ("
 	 " collector text NOT NULL,"
 	 " seq bigint NOT NULL,"

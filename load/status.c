@@ -401,12 +401,13 @@ text_lists(FILE *out, const struct lists *ls)
 			fprintf(out, "quarantined (%s): '%s': %s\n", PQgetvalue(q, i, Q_KIND),
 				safe(&n, q, i, Q_NAME), safe(&e, q, i, Q_ERROR));
 		else
-			fprintf(out, "refused (%s): '%s' block %s metric '%s'%s%s, %s rows: %s\n",
+			fprintf(out, "refused (%s): '%s' block %s metric '%s'%s%s%s%s: %s\n",
 				PQgetvalue(q, i, Q_KIND), safe(&n, q, i, Q_NAME),
 				PQgetvalue(q, i, Q_BLOCK), safe(&m, q, i, Q_METRIC),
 				PQgetisnull(q, i, Q_SQLSTATE) ? "" : " SQLSTATE ",
 				PQgetisnull(q, i, Q_SQLSTATE) ? "" : PQgetvalue(q, i, Q_SQLSTATE),
-				PQgetisnull(q, i, Q_ROWS) ? "no" : PQgetvalue(q, i, Q_ROWS),
+				PQgetisnull(q, i, Q_ROWS) ? "" : ", rows ",
+				PQgetisnull(q, i, Q_ROWS) ? "" : PQgetvalue(q, i, Q_ROWS),
 				safe(&e, q, i, Q_ERROR));
 	}
 	if (ls->quar_total > PQntuples(q))

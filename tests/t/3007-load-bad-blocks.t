@@ -9,6 +9,7 @@
 # or an attacker could have sealed.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/../lib/shiptest.sh"
 
 pg_start central
 pg_psql central postgres -c "CREATE DATABASE c1"
@@ -75,11 +76,13 @@ is "$(q "SELECT count(*) FROM pga.quarantine WHERE name = '$n3' AND error ~ 'row
 like "$(last_err)" "'$n4': block 5 \(metric 'bt'\): row 1: COPY: invalid byte sequence" \
 	"the log names segment and block"
 is "$(grep -c "warn: '.*': block [0-9]* (metric" "$ERR")" 11 "one log line per refused block, not two"
-is "$(q "SELECT count(*) FROM pga.segment_blocks")" 11 "a record of every loaded block, for exact unloading"
+is "$(q "SELECT sum(cardinality(loaded_blocks)) FROM pga.segments")" 11 "a record of every loaded block, for exact unloading"
+is "$(q "SELECT string_agg((b).block::text, ',' ORDER BY (b).block) FROM (SELECT unnest(loaded_blocks) b FROM pga.segments WHERE seq = 4) x")" \
+	"1,3,6,8" "seq 4: blocks 1, 3, 6 and 8 recorded as loaded"
 
 run_fails 2 "status --central needs attention" helper central-status "$DB"
 like "$(last_out)" "site-b .* 6 +22 +0 +0 +0 +11 +0 +11" "per collector: rows, 11 refusals, 11 blocks refused"
-like "$(last_out)" "refused \(block\): '$n3' block 2 metric 'pg_stat_database' SQLSTATE 22P02, 1 rows" \
+like "$(last_out)" "refused \(block\): '$n3' block 2 metric 'pg_stat_database' SQLSTATE 22P02, rows 1: " \
 	"text: segment, block, metric, SQLSTATE"
 is "$(grep -c '^refused (block)' "$OUT")" 11 "text: every refused block listed"
 run_fails 2 "status --central --json" helper central-status --json "$DB"
@@ -103,5 +106,17 @@ is "$(rec 7)" "0 bt 22021 2|2 bt - 0" "the bad rewritten blocks are isolated too
 is "$(q "SELECT count(*) FROM pga.bt WHERE id IN ('710', '711')")" 2 "and the good one loads"
 is "$(q "SELECT count(*) FROM pga.quarantine WHERE kind = 'columns' AND seq = 7")" 2 \
 	"the dropped column is a refusal of its own, per block"
+
+# ---- a postgres:// destination: the rest loads, the spool drains ----
+SP=$TEST_TMP/spool
+helper load-spool "$SP" site-p 3 3 4 2026-11-21T00:00:00Z 60 load_test 1 >"$TEST_TMP/pbad" ||
+	{ echo "Bail out! load-spool"; exit 1; }
+ship_conf "$TEST_TMP/pga.conf" "$SP" "[dest:central]" "url = $DB"
+run_ok "ship segments with a bad block each into PostgreSQL" pga -c "$TEST_TMP/pga.conf" ship
+like "$(last_err)" "loaded '[^']*' in part: 1 blocks \(4 rows\) refused" "the destination says so"
+is "$(find "$SP/ready" -type f | wc -l)" 0 "delivered: the spool does not grow"
+is "$(q "SELECT count(*) FROM pga.load_test")" 24 "every good block's rows"
+is "$(q "SELECT count(*) FROM pga.quarantine WHERE collector = 'site-p' AND kind = 'block'")" 3 \
+	"every bad block recorded"
 
 done_testing

@@ -44,7 +44,7 @@ run_fails 2 "status --central" helper central-status "$DB"
 named=0
 while read -r seq block first; do
 	name=$(q "SELECT name FROM pga.segments WHERE seq = $seq")
-	grep -q "refused (block): '$name' block $block metric 'load_test' SQLSTATE 22021, $ROWS rows" "$OUT" &&
+	grep -q "refused (block): '$name' block $block metric 'load_test' SQLSTATE 22021, rows $ROWS: " "$OUT" &&
 		named=$((named + 1))
 done <"$TEST_TMP/bad"
 is "$named" "$NBAD" "status --central names every bad block"

@@ -161,4 +161,21 @@ for i in $(seq 1 8); do
 done
 is "$bad" 0 "G: in 8 races, always one loaded and the other held"
 
+# ---- H: unloading a segment whose oldest day retention already dropped ----
+printf '1,v,old\n' >"$B/h.old"
+printf '2,v,g\n' >"$B/h.g"
+printf '2,v,forged\n' >"$B/h.f"
+read -r _ hh1 < <(helper seg-build "$TEST_TMP/h1" h vm1 1 0 -2h "ft:id,val,note:$B/h.old:-30d")
+read -r _ hf2 < <(helper seg-build "$TEST_TMP/hf" h evil 2 "$hh1" -1h "ft:id,val,note:$B/h.old:-30d" \
+	"ft:id,val,note:$B/h.f:-1h")
+read -r _ hg2 < <(helper seg-build "$TEST_TMP/hg" h vm1 2 "$hh1" -1h "ft:id,val,note:$B/h.g:-1h")
+run_ok "H: 1" load "$TEST_TMP/h1"
+run_ok "H: a rival 2 (chaining to 1) with a block 30 days old" load "$TEST_TMP/hf"
+run_fails 2 "H: the genuine 2 is held" load "$TEST_TMP/hg"
+run_ok "H: retention drops the old day" pga load --db "$DB" --retain 10d --from "$TEST_TMP/h1"
+run_ok "H: keep the genuine 2: the dropped day has nothing left to move" \
+	pga load --db "$DB" --resolve-fork h:2 --keep "${hg2:0:8}"
+like "$(last_out)" "1 segments unloaded \(1 rows moved to held_rows\)" "H: the rows still there were moved"
+is "$(notes h)" "2g" "H: the genuine rows (the old day is gone for everyone)"
+
 done_testing

@@ -33,6 +33,23 @@ run_fails 1 "a read-only database: exit 1" pga load --db "$(pg_conninfo central 
 is "$(errors)" 1 "said once"
 like "$(last_err)" "stopping: .*read-only transaction .*\(SQLSTATE 25006\)" "says why"
 
+# ---- the server's disk is full (a tablespace on a small tmpfs; as root) ----
+if [ "$(id -u)" = 0 ] && mkdir -p "$TEST_TMP/tiny" &&
+	mount -t tmpfs -o size=1m tmpfs "$TEST_TMP/tiny" 2>/dev/null; then
+	at_exit "umount -l '$TEST_TMP/tiny'"
+	chown postgres: "$TEST_TMP/tiny"
+	pg_psql central postgres -c "CREATE TABLESPACE tiny LOCATION '$TEST_TMP/tiny'" -c "CREATE DATABASE fulldisk" >/dev/null
+	run_ok "init full" pga load --init --db "$(pg_conninfo central fulldisk)"
+	pg_psql central postgres -c "ALTER DATABASE fulldisk SET default_tablespace = tiny" >/dev/null
+	helper load-spool "$TEST_TMP/fsp" fill 40 2 2000 2026-11-20T00:00:00Z 60 || { echo "Bail out! load-spool"; exit 1; }
+	run_fails 1 "no space left on the server: exit 1" pga load --db "$(pg_conninfo central fulldisk)" --from "$TEST_TMP/fsp" --jobs 2
+	is "$(errors)" 1 "said once"
+	like "$(last_err)" "stopping: .*\(SQLSTATE 53100\)" "says why"
+	is "$(q "SELECT count(*) FROM pga.quarantine" fulldisk)" 0 "no segment blamed for it"
+else
+	TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP a full disk needs root and tmpfs"
+fi
+
 # ---- the central server killed in the middle of a load ----
 KSP=$TEST_TMP/kspool
 helper load-spool "$KSP" killed 400 3 300 2026-11-20T00:00:00Z 60 || { echo "Bail out! load-spool"; exit 1; }
