@@ -141,9 +141,11 @@ bool loader_error_fatal(const struct pga_err *err);
  * and the kept one is loaded; the other versions at seq and the held
  * segments chaining from them are marked discarded (their bytes stay).
  * Then every held segment of the collector that now fits the chain is
- * loaded.  What was done is printed to out.  0, or a negative PGA_E* code
- * (PGA_ENOTFOUND: no such fork or no version with that prefix, PGA_EINVAL:
- * the prefix matches several).
+ * loaded.  What was done is printed to out.  Returns how many segments of
+ * the collector are still held (0: no fork left), or a negative PGA_E*
+ * code (PGA_ENOTFOUND: no such fork or no version with that prefix,
+ * PGA_EINVAL: the prefix matches several, PGA_ECONFLICT: the loaded branch
+ * cannot be unloaded exactly; nothing changed).
  */
 int loader_resolve_fork(struct loader *l, const char *collector, uint64_t seq,
 			const char *keep_prefix, FILE *out, struct pga_err *err);

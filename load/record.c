@@ -17,8 +17,8 @@
  * segment's rows out again exactly (fork.c).  A table of its own
  * (segment_blocks, one row per block, foreign key to the ledger) was
  * measured first: one more statement, an index entry and a deferred
- * foreign-key check per block cost 0.08 ms per segment, +11 % on 1000
- * segments of 12 rows; the array costs nothing measurable (SCHEMA.md).
+ * foreign-key check per block cost about 0.08 ms a segment (1000
+ * segments of 12 rows); the array costs nothing measurable (SCHEMA.md).
  *
  * Held segments.  A segment that forks its collector's chain is kept
  * whole, never loaded over the other branch: its bytes as a large object
