@@ -337,7 +337,7 @@ ddl_retry(struct loader *l, int (*step)(struct loader *, struct pga_err *),
 
 	for (int i = 0;; i++) {
 		rc = step(l, err);
-		if (rc == 0 || i >= DDL_RETRIES || strcmp(ld_last_sqlstate(), "55P03") != 0)
+		if (rc == 0 || i >= DDL_RETRIES || strcmp(err->sqlstate, "55P03") != 0)
 			return rc;
 		log_debug("ddl waits for a lock, retrying: %s", err->msg);
 		usleep(100000);
@@ -498,12 +498,15 @@ create_partitions(struct loader *l, struct pga_err *err)
 static int
 upsert_server(struct loader *l, const struct ld_need_srv *s, struct pga_err *err)
 {
-	char sysid[24], port[8], version[12], sql[1024];
-	const char *params[5] = {sysid, s->host, port, s->target, version};
+	char sysid[24], port[8], version[12], sql[1024], host[1024], target[264];
+	const char *params[5] = {sysid, host, port, target, version};
 	PGresult *res = NULL;
 	struct ld_server *c;
 	int rc;
 
+	/* header text is not trusted to be UTF-8: escaped (injective) before SQL */
+	pga_escape(s->host, host, sizeof(host));
+	pga_escape(s->target, target, sizeof(target));
 	snprintf(sysid, sizeof(sysid), "%" PRIu64, s->sysid);
 	snprintf(port, sizeof(port), "%u", s->port);
 	snprintf(version, sizeof(version), "%u", s->version);
@@ -701,7 +704,7 @@ loader_retain(struct loader *l, int64_t cutoff_us, uint64_t *dropped, uint64_t *
 		if (rc == 0) {
 			(*dropped)++;
 			log_info("retention: dropped partition '%s'", d[i].name);
-		} else if (strcmp(ld_last_sqlstate(), "55P03") == 0) {
+		} else if (strcmp(err->sqlstate, "55P03") == 0) {
 			ld_rollback(l);
 			(*busy)++;
 			log_warn("retention: partition '%s' is in use, left for next time", d[i].name);
