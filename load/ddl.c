@@ -498,15 +498,13 @@ create_partitions(struct loader *l, struct pga_err *err)
 static int
 upsert_server(struct loader *l, const struct ld_need_srv *s, struct pga_err *err)
 {
-	char sysid[24], port[8], version[12], sql[1024], host[1024], target[264];
-	const char *params[5] = {sysid, host, port, target, version};
+	char sysid[24], port[8], version[12], sql[1024];
+	/* the segment reader refused any header text that is not clean UTF-8 */
+	const char *params[5] = {sysid, s->host, port, s->target, version};
 	PGresult *res = NULL;
 	struct ld_server *c;
 	int rc;
 
-	/* header text is not trusted to be UTF-8: escaped (injective) before SQL */
-	pga_escape(s->host, host, sizeof(host));
-	pga_escape(s->target, target, sizeof(target));
 	snprintf(sysid, sizeof(sysid), "%" PRIu64, s->sysid);
 	snprintf(port, sizeof(port), "%u", s->port);
 	snprintf(version, sizeof(version), "%u", s->version);

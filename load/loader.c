@@ -1199,14 +1199,16 @@ wholly_outside(const struct loader *l, const struct ld_job *j)
 }
 
 /*
- * Header text goes to SQL and terminals: the collector id must be a valid
- * name (anything else is refused before any SQL), host name and writer are
- * escaped.
+ * Header text goes to SQL and terminals.  The segment reader already refuses
+ * a collector id that is not a valid name and host or writer text that is
+ * not clean UTF-8 (FORMAT.md "Strings"); the id is checked again here, before
+ * any SQL, because it becomes a registry key.  Host and writer are stored as
+ * written (escaping them again would double the collector's own \xNN escapes).
  */
 static int
 check_header(struct ld_job *j, struct pga_err *err)
 {
-	char buf[4 * sizeof(j->h.hostname)];
+	char buf[4 * sizeof(j->h.collector)];
 
 	if (!pga_name_valid(j->h.collector)) {
 		pga_escape(j->h.collector, buf, sizeof(buf));
@@ -1215,10 +1217,6 @@ check_header(struct ld_job *j, struct pga_err *err)
 		return pga_fail(err, PGA_ECORRUPT, "'%s': invalid collector id '%s' in the segment"
 				" header (letters, digits, '.', '_' or '-')", j->qname, buf);
 	}
-	pga_escape(j->h.hostname, buf, sizeof(buf));
-	strlcpy(j->h.hostname, buf, sizeof(j->h.hostname));
-	pga_escape(j->h.writer, buf, sizeof(buf));
-	strlcpy(j->h.writer, buf, sizeof(j->h.writer));
 	return 0;
 }
 
@@ -1280,12 +1278,27 @@ look(struct loader *l, struct ld_job *j, enum load_result *result, bool *done,
 	return 0;
 }
 
+/*
+ * The reader refuses a header whose collector id is not a valid name, but
+ * leaves what it read in h: that id must not reach the quarantine record.
+ */
+static void
+forget_bad_collector(struct ld_job *j)
+{
+	if (j->h.collector[0] != '\0' && !pga_name_valid(j->h.collector)) {
+		j->h.collector[0] = '\0';
+		j->bad_collector = true;
+	}
+}
+
 static int
 attempt(struct loader *l, struct ld_job *j, enum load_result *result, struct pga_err *err)
 {
 	bool done = false;
 	int rc = read_ends(j, err);
 
+	if (rc < 0)
+		forget_bad_collector(j);
 	j->hold_kind = NULL;
 	j->isolate = false;
 	if (rc == 0)

@@ -100,11 +100,15 @@ is "$(q "SELECT count(*) || ' ' || sum(times) FROM pga.quarantine")" "$before" "
 # ---- isolation also guards the libcsv path (a block with a column to drop) ----
 printf '1,a,zz,b\n2,b\xff,zz,c\n' >"$B/drop"
 printf '1,"open,zz,b\n' >"$B/dropquote"
-read -r n7 h7 < <(seg 7 "$h6" "bt:id,val,snapshot_time,note:$B/drop" "$(good 710)" "bt:id,val,snapshot_time,note:$B/dropquote")
+printf '710,v710,zz,plain\n711,"with, comma",zz,x\n' >"$B/g710d"
+# pga's writer refuses a fixed central column name: build with 'zz' in its
+# place, then forge the name into every block (the loader must drop it)
+read -r n7 h7 < <(seg 7 "$h6" "bt:id,val,zz,note:$B/drop" "bt:id,val,zz,note:$B/g710d" "bt:id,val,zz,note:$B/dropquote")
+helper seg-forge "$IN/$n7" "$IN/$n7" block.col2=snapshot_time || { echo "Bail out! seg-forge"; exit 1; }
 run_fails 2 "a segment whose blocks are rewritten (a column dropped)" pga load --db "$DB" --from "$IN"
 is "$(rec 7)" "0 bt 22021 2|2 bt - 0" "the bad rewritten blocks are isolated too"
 is "$(q "SELECT count(*) FROM pga.bt WHERE id IN ('710', '711')")" 2 "and the good one loads"
-is "$(q "SELECT count(*) FROM pga.quarantine WHERE kind = 'columns' AND seq = 7")" 2 \
+is "$(q "SELECT count(*) FROM pga.quarantine WHERE kind = 'columns' AND seq = 7")" 3 \
 	"the dropped column is a refusal of its own, per block"
 
 # ---- a postgres:// destination: the rest loads, the spool drains ----

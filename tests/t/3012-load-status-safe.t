@@ -17,18 +17,29 @@ raw() { LC_ALL=C grep -c $'\e\|\xc2\x9b\|\xe2\x80\xae\|\r' "$1"; }
 ESC=$'\e'
 printf '1,a,b\n' >"$TEST_TMP/blk"
 
-# a host name and writer with escape sequences in a segment header
-helper seg-build "$TEST_TMP/in" site-s "host${ESC}[31mRED${ESC}[0m" 1 0 2026-11-20T00:00:00Z \
+# a host name with escape sequences in a segment header: the reader refuses
+# it (FORMAT.md "Strings"); the refusal names it escaped
+helper seg-build "$TEST_TMP/in" site-s h 1 0 2026-11-20T00:00:00Z \
 	"st:id,val,note:$TEST_TMP/blk" >/dev/null || { echo "Bail out! seg-build"; exit 1; }
-run_ok "a segment whose host name holds escape sequences loads" pga load --db "$DB" --from "$TEST_TMP/in"
-is "$(q "SELECT hostname FROM pga.collectors WHERE collector = 'site-s'")" 'host\x1b[31mRED\x1b[0m' \
-	"stored escaped"
+seg=$(find "$TEST_TMP/in" -name '*.pga.zst')
+helper seg-forge "$seg" "$seg" "host=host${ESC}[31mRED${ESC}[0m" || { echo "Bail out! seg-forge"; exit 1; }
+run_fails 2 "a segment whose host name holds escape sequences is refused" pga load --db "$DB" --from "$TEST_TMP/in"
+like "$(last_err)" "host name 'host\\\\x1[bB]\[31mRED\\\\x1[bB]\[0m' in the segment header is not valid text" \
+	"the host name is shown escaped"
+is "$(raw "$ERR")" 0 "nothing raw in the log"
+is "$(q "SELECT count(*) FROM pga.collectors")" 0 "nothing registered"
+q "TRUNCATE pga.quarantine" >/dev/null
+helper seg-build "$TEST_TMP/in2" site-s h 1 0 2026-11-20T00:00:00Z \
+	"st:id,val,note:$TEST_TMP/blk" >/dev/null || { echo "Bail out! seg-build"; exit 1; }
+run_ok "a clean segment of the same collector loads" pga load --db "$DB" --from "$TEST_TMP/in2"
 
 # a collector id with escape sequences: refused before any SQL, recorded
-helper seg-build "$TEST_TMP/bad" "ev${ESC}[2Jil" h1 1 0 2026-11-20T00:00:00Z \
+helper seg-build "$TEST_TMP/bad" site-x h1 1 0 2026-11-20T00:00:00Z \
 	"st:id,val,note:$TEST_TMP/blk" >/dev/null || { echo "Bail out! seg-build"; exit 1; }
+seg=$(find "$TEST_TMP/bad" -name '*.pga.zst')
+helper seg-forge "$seg" "$seg" "collector=ev${ESC}[2Jil" || { echo "Bail out! seg-forge"; exit 1; }
 run_fails 2 "a collector id that is no valid name is refused" pga load --db "$DB" --from "$TEST_TMP/bad"
-like "$(last_err)" "invalid collector id 'ev\\\\x1b\[2Jil' in the segment header" "the id is shown escaped"
+like "$(last_err)" "invalid collector id 'ev\\\\x1[bB]\[2Jil' in the segment header" "the id is shown escaped"
 is "$(raw "$ERR")" 0 "nothing raw in the log"
 is "$(q "SELECT count(*) FROM pga.collectors WHERE collector <> 'site-s'")" 0 "it is not registered as a collector"
 is "$(q "SELECT kind || ' ' || coalesce(collector, 'NULL') FROM pga.quarantine")" "corrupt NULL" \
