@@ -79,7 +79,8 @@ ok $([ -n "$rows" ] && [ "$got" -ge "$rows" ] && [ "$got" -le $((rows + ${doubt:
 	"the summary's rows ($rows, ${doubt:-0} in doubt) are the rows committed ($got)"
 ok $([ -n "$segs" ] && [ "$gotsegs" -ge "$segs" ] && [ "$gotsegs" -le $((segs + ${ndoubt:-0})) ]; echo $?) \
 	"its segments ($segs) are the ledger's ($gotsegs)"
-is "$(grep -c ' error: ' "$TEST_TMP/k.err")" 1 "the lost connection is said once"
+is "$(grep -c ' error: ' "$TEST_TMP/k.err")" 1 "the lost connection is said once" ||
+	diag "$(grep -E ' (error|warn): ' "$TEST_TMP/k.err" | head -5)"
 run_ok "a rerun completes it" pga load --db "$KDB" --from "$KSP" --jobs 3
 is "$(q "SELECT count(*) FROM pga.load_test" kill)" $((400 * 3 * 300)) "every row, once"
 
