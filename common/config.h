@@ -134,7 +134,7 @@ struct pga_args {
 	long long cycles, block;
 	int64_t retain;
 	struct pga_list target;
-	char *dest, *from, *since, *until, *only_collector;
+	char *dest, *from, *since, *until, *only_collector, *resolve_fork, *keep;
 	char *metric, *columns, *put_target, *database, *time, *output;
 };
 
