@@ -1,7 +1,7 @@
 /*
  * `pga check`: the "test connection" button, from two parts' reports: the
  * targets' (collect/check.c, check_targets) and the destinations'
- * (ship/ship_status.c, ship_check_destinations): reachability and
+ * (ship/ship_report.c, ship_check_destinations): reachability and
  * credentials of each.
  */
 #include <stdio.h>

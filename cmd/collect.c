@@ -1,7 +1,6 @@
 /* `pga collect`: one cycle (cron, systemd timer) or --loop. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -129,7 +128,7 @@ count_skipped(struct spool *sp, uint64_t skipped)
 
 	d.v[CC_CYCLES_SKIPPED] = skipped;
 	if (spool_counters_add(sp, &collect_counters, &d, &err) < 0)
-		log_warn("%s", err.msg);
+		pga_log_err(PGA_LOG_WARN, &err);
 }
 
 /* What the loop runs with; a reload replaces cfg, col and perhaps sp. */
@@ -190,7 +189,7 @@ reopen_spool(struct loop *l, const struct pga_config *old, const struct pga_conf
 	rc = spool_close(l->sp, err);
 	l->sp = NULL;
 	if (rc < 0) {
-		log_error("%s", err->msg);
+		log_err(err);
 		if (!l->last_failed)	/* the last cycle's data may not be sealed */
 			count_lost_cycle(l->a->spool, false, true);
 		l->last_failed = true;

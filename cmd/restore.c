@@ -38,7 +38,7 @@ resolve(struct load_run_opts *ro, struct pga_ctx *ctx, struct pga_err *err)
 	/* the source is opened deep in load_run() */
 	if (args->no_manifest)
 		seg_source_set_defaults(&(struct seg_source_opts){.no_manifest = true});
-	rc = load_resolve_common(ro, ctx->cfg, NULL, args->since, args->until, 0, err);
+	rc = load_resolve_common(ro, ctx->cfg, args->since, args->until, err);
 	if (rc < 0)
 		return rc;
 	ro->lo.init = true;

@@ -21,6 +21,6 @@ cmd_ship(int argc, char **argv, struct pga_ctx *ctx)
 		o.reload_ctx = ctx;
 	status = ship_run(ctx->cfg, &o, &err);
 	if (err.code != 0)
-		log_error("%s", err.msg);
+		log_err(&err);
 	return status;
 }

@@ -439,7 +439,7 @@ verify_report(struct spool *sp, const char *name, int rc, const struct seg_info 
 		struct pga_err qerr = {0};
 
 		if (spool_quarantine(sp, name, err->msg, &qerr) < 0)
-			log_error("%s", qerr.msg);
+			log_err(&qerr);
 	}
 	return rc;
 }

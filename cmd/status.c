@@ -110,7 +110,7 @@ destinations(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
 		printf("\ndestinations\n");
 	rc = ship_status(ctx, a->spool, jw, stdout, &err);
 	if (rc < 0) {
-		log_error("%s", err.msg);
+		log_err(&err);
 		if (jw != NULL)
 			jsonw_null(jw);
 		return 1;
@@ -137,7 +137,7 @@ central(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
 	rc = jw != NULL ? load_status_central_jsonw(&o, jw, &err)
 			: load_status_central(&o, false, stdout, &err);
 	if (rc < 0) {
-		log_error("%s", err.msg);
+		log_err(&err);
 		return 1;
 	}
 	return rc;

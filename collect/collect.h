@@ -108,9 +108,6 @@ int collector_cycle(struct collector *c, struct collect_stats *st,
 size_t collector_ntargets(const struct collector *c);
 void collector_free(struct collector *c);
 
-/* Backend pid of target i's cluster connection (loop mode), 0 if none. */
-int collector_backend_pid(const struct collector *c, size_t i);
-
 /*
  * The target half of `pga check`: connect to every enabled target (or the
  * ones named in only), report version, identity, privileges, databases,

@@ -304,12 +304,6 @@ collector_ntargets(const struct collector *c)
 	return c->ntargets;
 }
 
-int
-collector_backend_pid(const struct collector *c, size_t i)
-{
-	return i < c->ntargets && c->targets[i].cconn ? c->targets[i].cconn_pid : 0;
-}
-
 /* ---- the queue ---- */
 
 /* With c->mu held. */

@@ -15,7 +15,7 @@ static _Atomic int reload_requested;
 int
 pga_cli_error(const struct pga_err *err)
 {
-	log_error("%s", err->msg);
+	log_err(err);
 	return PGA_EXIT_FAIL;
 }
 

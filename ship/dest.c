@@ -30,7 +30,7 @@ static const struct scheme_row {
 	 "Google Cloud Storage (HMAC key or service account)"},
 	{"azure", &dest_azure_ops, "azure://account/container/prefix",
 	 "Azure Blob Storage (Shared Key or SAS)"},
-	{"file", &dest_dir_ops, "file:///path", "a directory, e.g. a mounted disk"},
+	{"file", &dest_file_ops, "file:///path", "a directory, e.g. a mounted disk"},
 	{"postgres", &dest_pg_ops, "postgres://...", "the central database, loaded exactly once"},
 	{"postgresql", &dest_pg_ops, NULL, NULL},
 };

@@ -6,7 +6,7 @@
  *   s3://bucket/prefix        dest_s3.c    (AWS SigV4)
  *   gs://bucket/prefix        dest_gcs.c   (XML API, HMAC or service account)
  *   azure://account/container/prefix  dest_azure.c (Shared Key or SAS)
- *   file:///path              dest_dir.c   (*.part, fsync, rename)
+ *   file:///path              dest_file.c  (*.part, fsync, rename)
  *   postgres://... / postgresql://...  dest_pg.c (the loader, exactly once)
  * The three object stores share their HTTP mechanics in objstore.c
  * (objstore.h); each of their files holds only how the kind signs and lists.

@@ -481,7 +481,7 @@ slot_main(void *arg)
 			log_error("%s: stopping this destination until pga ship is restarted",
 				  err.msg);
 		} else {
-			log_error("%s", err.msg);
+			log_err(&err);
 		}
 		pthread_mutex_lock(&r->mu);
 		r->st.stopped = r->stopped;

@@ -1,6 +1,6 @@
 /*
  * ship_int.h - private to the shipping engine (ship.c, ship_prep.c,
- * ship_state.c, ship_status.c)
+ * ship_state.c, ship_report.c)
  *
  * On-disk state, in the shipper's folder of the spool (root below:
  * spool_part_dir(sp, SHIP_DIR); see spool/FORMAT.md):

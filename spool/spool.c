@@ -375,7 +375,7 @@ spool_open_writer(struct spool **out, const char *path,
 	if (rc == 0)
 		rc = take_lock(sp, err);
 	if (rc == 0 && spool_reserve_ensure(sp, &rerr) < 0)
-		log_warn("%s", rerr.msg);	/* a full disk: recovery may still work */
+		pga_log_err(PGA_LOG_WARN, &rerr);	/* a full disk: recovery may still work */
 	if (rc == 0)
 		rc = recover_parts(sp, err);
 	if (rc == 0)
@@ -394,12 +394,6 @@ const char *
 spool_path(const struct spool *sp)
 {
 	return sp->path;
-}
-
-bool
-spool_is_writer(const struct spool *sp)
-{
-	return sp->writer;
 }
 
 /* ---- the open segment ---- */
@@ -673,7 +667,7 @@ spool_close(struct spool *sp, struct pga_err *err)
 	}
 	rc2 = spool_counters_retry(sp, &e2);
 	if (rc2 < 0) {
-		log_error("%s", e2.msg);
+		log_err(&e2);
 		if (rc == 0)
 			rc = pga_fail(err, rc2, "%s", e2.msg);
 	}

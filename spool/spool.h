@@ -75,7 +75,6 @@ int spool_close(struct spool *sp, struct pga_err *err);
 void spool_free(struct spool *sp);
 
 const char *spool_path(const struct spool *sp);
-bool spool_is_writer(const struct spool *sp);
 
 /* ---- producing blocks ---- */
 

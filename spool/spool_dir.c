@@ -542,7 +542,7 @@ spool_write_meta(struct spool *sp, const char *path, const void *buf, size_t len
 		/* the write replaced a file of its own size: the room is free again,
 		 * and held back again before anything else can take it */
 		if (spool_reserve_ensure(sp, &rerr) < 0)
-			log_warn("%s", rerr.msg);
+			pga_log_err(PGA_LOG_WARN, &rerr);
 	}
 	return rc;
 }

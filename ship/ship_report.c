@@ -1,4 +1,7 @@
-/* Shipping status for `pga status` and destination checks for `pga check`; see ship.h. */
+/*
+ * The shipper's reports: delivery status for `pga status`, destination
+ * checks for `pga check`; see ship.h.
+ */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <limits.h>
