@@ -309,9 +309,12 @@ chart_draw(struct html *h, const struct chart *c, const char *prefix, const char
 	draw_axes(h, c, ymax, ticks);
 	for (int i = 0; i < c->nseries; i++) {
 		snprintf(cls, sizeof(cls), "s%d", i);
+		/* the label whole in the group's title: the legend may cut it */
 		html_raw(h, "<g data-label=\"");
 		html_text(h, c->s[i].label);
-		html_raw(h, "\">");
+		html_raw(h, "\"><title>");
+		html_text(h, c->s[i].label);
+		html_raw(h, "</title>");
 		draw_line(h, c, c->s[i].t, c->s[i].v, c->s[i].brk, c->s[i].n, ymax, cls, PL, PR, PT,
 			  PB);
 		html_raw(h, "</g>");

@@ -1,18 +1,39 @@
 /* The page writer and its escaping (the contract is in html.h). */
+#define _GNU_SOURCE
 #include "report/html.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/hash.h"
 #include "common/utf8.h"
 
 void
-html_init(struct html *h, FILE *f)
+html_init(struct html *h, html_sink_fn sink, void *ctx)
 {
-	memset(h, 0, sizeof(*h));
-	h->f = f;
+	h->sink = sink;
+	h->ctx = ctx;
+	h->len = 0;
+	h->fail = 0;
+	h->bytes = 0;
+}
+
+int
+html_flush(struct html *h)
+{
+	if (h->fail == 0 && h->len > 0)
+		h->fail = h->sink(h->ctx, h->buf, h->len);
+	h->len = 0;
+	return h->fail;
+}
+
+int
+html_sink_file(void *ctx, const char *buf, size_t len)
+{
+	return fwrite(buf, 1, len, ctx) == len ? 0 : errno ? errno : EIO;
 }
 
 static void
@@ -20,11 +41,15 @@ put(struct html *h, const char *s, size_t n)
 {
 	if (h->fail || n == 0)
 		return;
-	if (fwrite(s, 1, n, h->f) != n) {
-		h->fail = errno ? errno : EIO;
+	h->bytes += n;
+	if (h->len + n > sizeof(h->buf) && html_flush(h) != 0)
+		return;
+	if (n >= sizeof(h->buf)) {	/* a long text: straight through */
+		h->fail = h->sink(h->ctx, s, n);
 		return;
 	}
-	h->bytes += n;
+	memcpy(h->buf + h->len, s, n);
+	h->len += n;
 }
 
 void
@@ -36,18 +61,32 @@ html_raw(struct html *h, const char *s)
 void
 html_fmt(struct html *h, const char *fmt, ...)
 {
+	char small[512], *big = NULL;
 	va_list ap;
 	int n;
 
 	if (h->fail)
 		return;
 	va_start(ap, fmt);
-	n = vfprintf(h->f, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		h->fail = errno ? errno : EIO;
-	else
-		h->bytes += (uint64_t)n;
+	if (n < 0) {
+		h->fail = EINVAL;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		put(h, small, (size_t)n);
+		return;
+	}
+	va_start(ap, fmt);
+	n = vasprintf(&big, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		h->fail = ENOMEM;
+		return;
+	}
+	put(h, big, (size_t)n);
+	free(big);
 }
 
 /* ---- escaping ---- */
@@ -214,9 +253,9 @@ html_escape_buf(const char *s, char *buf, size_t cap)
 }
 
 int
-html_check(const struct html *h, const char *what, struct pga_err *err)
+html_check(struct html *h, const char *what, struct pga_err *err)
 {
-	if (h->fail == 0)
+	if (html_flush(h) == 0)
 		return 0;
 	errno = h->fail;
 	return pga_fail(err, pga_errno_code(h->fail), "could not write '%s': %m", what);

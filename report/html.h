@@ -1,9 +1,9 @@
 /*
  * html.h - the page writer: streamed out, and every server text escaped
  *
- * The report is written front to back through one struct html onto a
- * stdio stream; nothing of the page is held in memory beyond stdio's
- * buffer.  Two kinds of output, kept apart on purpose:
+ * The report is written front to back through one struct html: its fixed
+ * buffer goes to a sink (write(2) to the output file) whenever it fills, so
+ * nothing of the page is held in memory beyond that buffer.  Two kinds of output, kept apart on purpose:
  *
  *   - markup: html_raw() and html_fmt() write pga's own constant markup
  *     and numbers pga formatted.  Never pass text that came from the
@@ -33,17 +33,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-
 #include "common/err.h"
 
+#define HTML_BUF 65536
+
+/* Where the bytes go: 0, or an errno value. */
+typedef int (*html_sink_fn)(void *ctx, const char *buf, size_t len);
+
 struct html {
-	FILE *f;
+	html_sink_fn sink;
+	void *ctx;
+	char buf[HTML_BUF];	/* the only copy of the page in memory */
+	size_t len;
 	int fail;		/* 0 or errno of the first failed write */
-	uint64_t bytes;		/* written so far */
+	uint64_t bytes;		/* written so far (passed to the sink or buffered) */
 };
 
-void html_init(struct html *h, FILE *f);
+void html_init(struct html *h, html_sink_fn sink, void *ctx);
+/* Pass what is buffered to the sink; 0 or the sticky failure (an errno). */
+int html_flush(struct html *h);
+/* A sink for a stdio stream (tests, tools). */
+int html_sink_file(void *ctx, const char *buf, size_t len);
 
 /* pga's own markup and numbers: written as they are. */
 void html_raw(struct html *h, const char *s);
@@ -61,8 +71,8 @@ bool html_text_cut(struct html *h, const char *s, size_t max_chars);
 /* Characters in s as html_text_cut counts them. */
 size_t html_text_chars(const char *s);
 
-/* 0, or the first write failure (PGA_ENOSPC / PGA_EIO) naming what. */
-int html_check(const struct html *h, const char *what, struct pga_err *err);
+/* Flush; 0, or the first write failure (PGA_ENOSPC / PGA_EIO) naming what. */
+int html_check(struct html *h, const char *what, struct pga_err *err);
 
 /*
  * The Content-Security-Policy source for an inline element's content:

@@ -29,58 +29,61 @@
 #define DAY_US (86400 * PGA_USEC_PER_SEC)
 
 struct output {
-	FILE *f;
+	int fd;
 	char tmp[4096];
 	bool is_stdout;
 };
 
+/* The page's bytes to the output, with write(2): 0 or errno. */
+static int
+write_sink(void *ctx, const char *buf, size_t len)
+{
+	struct output *o = ctx;
+
+	while (len > 0) {
+		ssize_t n = write(o->fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static int
 output_open(struct output *o, const char *path, struct pga_err *err)
 {
-	int fd;
-
 	memset(o, 0, sizeof(*o));
+	o->fd = -1;
 	if (strcmp(path, "-") == 0) {
-		o->f = stdout;
+		o->fd = STDOUT_FILENO;
 		o->is_stdout = true;
 		return 0;
 	}
 	if (pga_path(o->tmp, sizeof(o->tmp), err, "%s.tmp-%ld", path, (long)getpid()) < 0)
 		return err->code;
 	/* 0600: query texts and log messages may hold what others should not read */
-	fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
+	o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (o->fd < 0)
 		return pga_fail(err, pga_errno_code(errno) == PGA_ENOSPC ? PGA_ENOSPC : PGA_EIO,
 				"could not create '%s': %m", o->tmp);
-	o->f = fdopen(fd, "w");
-	if (o->f == NULL) {
-		close(fd);
-		unlink(o->tmp);
-		return pga_fail(err, PGA_ENOMEM, "could not open '%s': %m", o->tmp);
-	}
-	setvbuf(o->f, NULL, _IOFBF, 1 << 16);
 	return 0;
 }
 
-/* Flush, fsync and rename into place; on failure the temporary file goes. */
+/* fsync and rename into place; on failure the temporary file goes. */
 static int
 output_close(struct output *o, const char *path, int rc, struct pga_err *err)
 {
-	if (o->f == NULL)
+	if (o->fd < 0 || o->is_stdout)
 		return rc;
-	if (o->is_stdout) {
-		if (rc == 0 && fflush(stdout) != 0)
-			rc = pga_fail(err, pga_errno_code(errno), "could not write to standard"
-				      " output: %m");
-		return rc;
-	}
-	if (rc == 0 && fflush(o->f) != 0)
-		rc = pga_fail(err, pga_errno_code(errno), "could not write '%s': %m", o->tmp);
 	if (rc == 0)
-		rc = pga_fsync_fd(fileno(o->f), o->tmp, err);
-	if (fclose(o->f) != 0 && rc == 0)
+		rc = pga_fsync_fd(o->fd, o->tmp, err);
+	if (close(o->fd) != 0 && rc == 0)
 		rc = pga_fail(err, pga_errno_code(errno), "could not write '%s': %m", o->tmp);
-	o->f = NULL;
+	o->fd = -1;
 	if (rc == 0)
 		rc = pga_rename_durable(o->tmp, path, err);
 	if (rc < 0)
@@ -214,8 +217,11 @@ nav(struct rctx *x, const struct rsrv *v, int n)
 		html_fmt(x->h, "<li><a href=\"#s%d-%d\">", v[i].cid, v[i].sid);
 		html_text(x->h, *v[i].target ? v[i].target : v[i].host);
 		html_raw(x->h, "</a> <span class=\"sub\">");
-		html_text(x->h, v[i].host);
-		html_fmt(x->h, ":%d via ", v[i].port);
+		if (*v[i].host) {
+			html_text(x->h, v[i].host);
+			html_fmt(x->h, ":%d ", v[i].port);
+		}
+		html_raw(x->h, "via ");
 		html_text(x->h, v[i].collector);
 		html_raw(x->h, "</span></li>\n");
 	}
@@ -278,7 +284,7 @@ write_page(struct rctx *x, struct report_summary *sum, struct pga_err *err)
 		empty_window(x);
 	else
 		nav(x, v, n);
-	for (int i = 0; i < n && html_check(x->h, "", NULL) == 0; i++)
+	for (int i = 0; i < n && x->h->fail == 0; i++)
 		server_section(x, &v[i]);
 	sum->servers = n;
 	sum->charts = x->charts;
@@ -291,18 +297,16 @@ int
 report_write(const struct report_opts *o, struct report_summary *sum, struct pga_err *err)
 {
 	struct rctx x;
-	struct html h;
-	struct output out = {0};
+	struct output out = {.fd = -1};
 	int rc;
 
 	memset(&x, 0, sizeof(x));
-	memset(&h, 0, sizeof(h));
 	memset(sum, 0, sizeof(*sum));
 	x.o = o;
-	x.h = &h;
+	x.h = calloc(1, sizeof(*x.h));
 	x.chart = malloc(sizeof(*x.chart));
 	x.g = malloc(sizeof(*x.g));
-	if (x.chart == NULL || x.g == NULL) {
+	if (x.h == NULL || x.chart == NULL || x.g == NULL) {
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -317,13 +321,13 @@ report_write(const struct report_opts *o, struct report_summary *sum, struct pga
 	if (rc == 0)
 		rc = output_open(&out, o->out, err);
 	if (rc == 0) {
-		html_init(&h, out.f);
+		html_init(x.h, write_sink, &out);
 		rc = write_page(&x, sum, err);
 	}
 	if (rc == 0)
-		rc = html_check(&h, out.is_stdout ? "standard output" : out.tmp, err);
+		rc = html_check(x.h, out.is_stdout ? "standard output" : out.tmp, err);
 	rc = output_close(&out, o->out, rc, err);
-	sum->bytes = h.bytes;
+	sum->bytes = x.h->bytes;
 	sum->since = x.since;
 	sum->until = x.until;
 	sum->queries = x.q.queries;
@@ -335,6 +339,7 @@ out:
 	if (x.q.explain != NULL)
 		fclose(x.q.explain);
 	PQfinish(x.q.conn);
+	free(x.h);
 	free(x.chart);
 	free(x.g);
 	return rc;

@@ -100,10 +100,12 @@ sect_collectors(struct rctx *x, struct pga_err *err)
 
 /* ---- the servers with data in the window ---- */
 
-/* Tables whose rows mean a server has data; the first ones are the likely. */
+/* The tables the report reads: rows in any of them put a server in the page. */
 static const char *const evidence[] = {
 	"snapshot_status", "pg_stat_database", "pg_stat_statements", "pg_stat_user_tables",
-	"activity_summary", "pg_settings", "pg_stat_wal", "table_sizes", "postgres_log", NULL,
+	"activity_summary", "pg_settings", "pg_stat_wal", "table_sizes", "postgres_log",
+	"pg_database", "pg_stat_checkpointer", "xid_wraparound", "pg_stat_replication",
+	"pg_replication_slots", "pg_stat_user_indexes", "index_sizes", NULL,
 };
 
 /* $1 since, $2 until, $3 collector ids or NULL, $4 server filter (text[]) or NULL */

@@ -138,8 +138,11 @@ sect_server_head(struct rctx *x, struct rsrv *v)
 		 " data-server-id=\"%d\"><h2>Server ", x->prefix, v->cid, v->sid);
 	html_text(x->h, *v->target ? v->target : v->host);
 	html_raw(x->h, " <span class=\"sub\">");
-	html_text(x->h, v->host);
-	html_fmt(x->h, ":%d, collected by ", v->port);
+	if (*v->host) {
+		html_text(x->h, v->host);
+		html_fmt(x->h, ":%d, ", v->port);
+	}
+	html_raw(x->h, "collected by ");
 	html_text(x->h, v->collector);
 	html_raw(x->h, "</span></h2>\n<table class=\"facts\">");
 	snprintf(port, sizeof(port), "%d", v->sid);
@@ -177,9 +180,8 @@ static const struct sample_spec db_spec = {
 	.reset = "stats_reset",
 	.tail = "SELECT k, sum((coalesce(d_xact_commit, 0) + coalesce(d_xact_rollback, 0)) / e),"
 		" sum(d_blks_hit), sum(d_blks_read),"
-		" sum((coalesce(d_tup_returned, 0) + coalesce(d_tup_fetched, 0)) / e),"
-		" sum((coalesce(d_tup_inserted, 0) + coalesce(d_tup_updated, 0)"
-		"  + coalesce(d_tup_deleted, 0)) / e),"
+		" sum((d_tup_returned + d_tup_fetched) / e),"
+		" sum((d_tup_inserted + d_tup_updated + d_tup_deleted) / e),"
 		" count(*) FILTER (WHERE rst)"
 		" FROM d WHERE e > 0 GROUP BY k ORDER BY k",
 };
@@ -231,10 +233,12 @@ chart_database(struct rctx *x, const struct rsrv *v, int64_t *resets)
 
 		if (g->brk[k])
 			continue;
-		point(c, &l, 0, g, k, rq_f64(r, i, 4, 0));
-		point(c, &l, 1, g, k, rq_f64(r, i, 5, 0));
+		if (!PQgetisnull(r, i, 4))
+			point(c, &l, 0, g, k, rq_f64(r, i, 4, 0));
+		if (!PQgetisnull(r, i, 5))
+			point(c, &l, 1, g, k, rq_f64(r, i, 5, 0));
 	}
-	draw(x, "pg_stat_database is not collected for this server in the window");
+	draw(x, "no tuple counters in the window");
 	PQclear(r);
 }
 

@@ -317,9 +317,10 @@ ranking_table(struct rctx *x, const struct rsrv *v, const struct grid *g, const 
 				 "<th class=\"num\">rows</th><th class=\"num\">blocks read</th>"
 				 "<th>over the window</th><th>statement</th></tr></thead><tbody>\n",
 				 k->id);
-		html_fmt(x->h, "<tr data-queryid=\"%s\" data-userid=\"%s\" data-dbid=\"%s\">"
-			 "<td class=\"num\" data-v=\"%d\">%d</td><td>", rq_str(r, i, C_QUERYID),
-			 rq_str(r, i, C_USERID), rq_str(r, i, C_DBID), rank, rank);
+		html_fmt(x->h, "<tr data-queryid=\"%s\" data-userid=\"%s\" data-dbid=\"%s\""
+			 " data-toplevel=\"%s\"><td class=\"num\" data-v=\"%d\">%d</td><td>",
+			 rq_str(r, i, C_QUERYID), rq_str(r, i, C_USERID), rq_str(r, i, C_DBID),
+			 rq_str(r, i, C_TOPLEVEL) ? rq_str(r, i, C_TOPLEVEL) : "", rank, rank);
 		html_text(x->h, rq_str(r, i, C_DATNAME) ? rq_str(r, i, C_DATNAME) : rq_str(r, i, C_DBID));
 		html_raw(x->h, "</td>");
 		num_cell(x, "calls", rq_f64(r, i, C_CALLS, 0), UNIT_COUNT);
