@@ -120,6 +120,7 @@ connect_db(struct rctx *x, const struct report_opts *o, struct pga_err *err)
 
 	if (rc == 0 && PQsetClientEncoding(x->q.conn, "UTF8") != 0)
 		rc = pga_fail(err, PGA_EDB, "could not set client_encoding UTF8");
+	x->q.schema = schema;
 	if (rc == 0)
 		rc = pga_pg_quote_ident(schema, x->q.qschema, sizeof(x->q.qschema), err);
 	if (rc == 0)

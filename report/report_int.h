@@ -27,7 +27,8 @@
 
 struct rq {
 	PGconn *conn;
-	char qschema[132];	/* quoted schema */
+	const char *schema;	/* as given */
+	char qschema[132];	/* quoted */
 	FILE *explain;		/* plans go here when asked */
 	int queries;
 	double seconds, slowest_seconds;

@@ -141,10 +141,10 @@ rq_exec(struct rq *q, const char *name, const char *tmpl, const char *const *var
 int
 rq_exists(struct rq *q, const char *table, bool *exists, struct pga_err *err)
 {
-	const char *params[1] = {table};
+	const char *params[2] = {table, q->schema};
 	PGresult *r = NULL;
-	int rc = rq_exec(q, "exists", "SELECT to_regclass('@s@.' || quote_ident($1)) IS NOT NULL",
-			 NULL, 1, params, &r, err);
+	int rc = rq_exec(q, "exists", "SELECT to_regclass(quote_ident($2) || '.' || quote_ident($1))"
+			 " IS NOT NULL", NULL, 2, params, &r, err);
 
 	*exists = rc == 0 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);

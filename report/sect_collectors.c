@@ -70,7 +70,7 @@ sect_collectors(struct rctx *x, struct pga_err *err)
 	for (int i = 0; i < PQntuples(r); i++) {
 		int64_t last = rq_i64(r, i, 2, INT64_MIN);
 
-		html_fmt(x->h, "<tr data-collector=\"%s\"><td>", PQgetvalue(r, i, 10));
+		html_fmt(x->h, "<tr data-collector=\"%" PRId64 "\"><td>", rq_i64(r, i, 10, 0));
 		html_text(x->h, rq_str(r, i, 0));
 		html_raw(x->h, "</td><td>");
 		html_text(x->h, rq_str(r, i, 1));

@@ -86,7 +86,7 @@ sect_settings(struct rctx *x, struct rsrv *v)
 		 "<th>pending restart</th></tr></thead><tbody>\n");
 	for (int i = 0; i < n && i < SETTINGS_MAX; i++) {
 		fmt_time(rq_i64(r, i, 0, INT64_MIN), t, sizeof(t));
-		html_fmt(x->h, "<tr><td data-v=\"%s\">%s</td>", PQgetvalue(r, i, 0), t);
+		html_fmt(x->h, "<tr><td data-v=\"%" PRId64 "\">%s</td>", rq_i64(r, i, 0, 0), t);
 		for (int c = 2; c < 8; c++) {
 			html_raw(x->h, c == 3 || c == 4 ? "<td class=\"val\">" : "<td>");
 			if (c == 7)
@@ -197,9 +197,9 @@ sect_logs(struct rctx *x, struct rsrv *v)
 		html_text(x->h, PQgetvalue(r, i, 1));
 		fmt_time(rq_i64(r, i, 3, INT64_MIN), a, sizeof(a));
 		fmt_time(rq_i64(r, i, 4, INT64_MIN), b, sizeof(b));
-		html_fmt(x->h, "</td><td class=\"num\" data-k=\"count\" data-v=\"%s\">%s</td>"
-			 "<td>%s</td><td>%s</td><td class=\"msg\">", PQgetvalue(r, i, 2),
-			 PQgetvalue(r, i, 2), a, b);
+		html_fmt(x->h, "</td><td class=\"num\" data-k=\"count\" data-v=\"%" PRId64 "\">%"
+			 PRId64 "</td><td>%s</td><td>%s</td><td class=\"msg\">", rq_i64(r, i, 2, 0),
+			 rq_i64(r, i, 2, 0), a, b);
 		if (html_text_cut(x->h, PQgetvalue(r, i, 5), 300))
 			html_raw(x->h, "\xe2\x80\xa6");
 		html_raw(x->h, "</td></tr>\n");

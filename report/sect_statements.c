@@ -62,8 +62,8 @@
 	" SELECT r.userid, r.dbid, r.toplevel, r.queryid, r.calls, r.ms, r.rws, r.blks," \
 	"  r.r_ms, r.r_calls, r.r_mean, r.r_rows, r.r_blks, r.has_text," \
 	"  (SELECT x.datname FROM @s@.{DBT} x WHERE x.collector_id = $1 AND x.server_id = $2" \
-	"   AND x.dbname IS NULL AND x.datid = r.dbid AND x.snapshot_time <= $8::timestamptz" \
-	"   ORDER BY x.snapshot_time DESC LIMIT 1) AS datname," \
+	"   AND x.dbname IS NULL AND x.datid = r.dbid AND x.snapshot_time = $4::timestamptz" \
+	"   LIMIT 1) AS datname," \
 	"  r.ks, r.a_ms, r.a_calls, r.a_mean, r.a_rows, r.a_blks," \
 	"  (SELECT count(*) FROM tx WHERE own) AS own_entries" \
 	" FROM r WHERE least(r_ms, r_calls, r_mean, r_rows, r_blks) <= $7::int" \
@@ -317,10 +317,13 @@ ranking_table(struct rctx *x, const struct rsrv *v, const struct grid *g, const 
 				 "<th class=\"num\">rows</th><th class=\"num\">blocks read</th>"
 				 "<th>over the window</th><th>statement</th></tr></thead><tbody>\n",
 				 k->id);
-		html_fmt(x->h, "<tr data-queryid=\"%s\" data-userid=\"%s\" data-dbid=\"%s\""
-			 " data-toplevel=\"%s\"><td class=\"num\" data-v=\"%d\">%d</td><td>",
-			 rq_str(r, i, C_QUERYID), rq_str(r, i, C_USERID), rq_str(r, i, C_DBID),
-			 rq_str(r, i, C_TOPLEVEL) ? rq_str(r, i, C_TOPLEVEL) : "", rank, rank);
+		/* numbers by their columns' types (bigint, oid, boolean) */
+		html_fmt(x->h, "<tr data-queryid=\"%" PRId64 "\" data-userid=\"%" PRId64 "\""
+			 " data-dbid=\"%" PRId64 "\" data-toplevel=\"%s\"><td class=\"num\""
+			 " data-v=\"%d\">%d</td><td>", rq_i64(r, i, C_QUERYID, 0),
+			 rq_i64(r, i, C_USERID, 0), rq_i64(r, i, C_DBID, 0),
+			 PQgetisnull(r, i, C_TOPLEVEL) ? "" : *PQgetvalue(r, i, C_TOPLEVEL) == 't' ?
+			 "t" : "f", rank, rank);
 		html_text(x->h, rq_str(r, i, C_DATNAME) ? rq_str(r, i, C_DATNAME) : rq_str(r, i, C_DBID));
 		html_raw(x->h, "</td>");
 		num_cell(x, "calls", rq_f64(r, i, C_CALLS, 0), UNIT_COUNT);
@@ -381,15 +384,14 @@ sect_statements(struct rctx *x, struct rsrv *v)
 	int kind = 0;
 
 	html_fmt(x->h, "<h3 id=\"%s-statements\">Statements</h3>\n", x->prefix);
-	if (rq_exists(&x->q, "pg_stat_statements", &have[0], &err) < 0 || !have[0] ||
-	    rq_exists(&x->q, "pg_stat_statements_info", &have[1], &err) < 0 ||
-	    rq_exists(&x->q, "pg_stat_statements_texts", &have[2], &err) < 0 ||
-	    rq_exists(&x->q, "pg_database", &have[0], &err) < 0 || !have[0] || !have[1] ||
-	    !have[2]) {
-		if (err.code)
-			sect_failed(x, "statements", &err);
-		else
-			sect_nodata(x, "the central schema has no pg_stat_statements tables");
+	for (int i = 0; i < 3 && err.code == 0; i++)
+		if (rq_exists(&x->q, vars[2 * i + 1], &have[i], &err) == 0 && !have[i])
+			pga_fail(&err, PGA_ENOTFOUND, "this central schema has no table %s",
+				 vars[2 * i + 1]);
+	if (rq_exists(&x->q, "pg_stat_statements", &have[0], &err) == 0 && !have[0])
+		pga_fail(&err, PGA_ENOTFOUND, "this central schema has no table pg_stat_statements");
+	if (err.code) {
+		sect_failed(x, "statements", &err);
 		return;
 	}
 	g = server_grid(x, v, "pg_stat_statements", false, &err);

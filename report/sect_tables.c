@@ -58,8 +58,10 @@ num_cell(struct rctx *x, const char *k, const PGresult *r, int i, int col, enum 
 		return;
 	}
 	fmt_value(rq_f64(r, i, col, 0), u, b, sizeof(b));
-	html_fmt(x->h, "<td class=\"num\" data-k=\"%s\" data-v=\"%s\">%s</td>", k,
-		 PQgetvalue(r, i, col), b);
+	/* a number by the column's type; escaped all the same */
+	html_fmt(x->h, "<td class=\"num\" data-k=\"%s\" data-v=\"", k);
+	html_text(x->h, PQgetvalue(r, i, col));
+	html_fmt(x->h, "\">%s</td>", b);
 }
 
 static void
@@ -184,8 +186,8 @@ static const struct sample_spec tables_spec = {
 		"  z.r_dead, z.r_vac, s.total_bytes, s.relfrozenxid_age"
 		" FROM z LEFT JOIN LATERAL (SELECT x.total_bytes, x.relfrozenxid_age"
 		"  FROM @s@.table_sizes x WHERE x.collector_id = $1 AND x.server_id = $2"
-		"  AND x.dbname = z.dbname AND x.relid = z.relid AND x.snapshot_time <= z.ts"
-		"  ORDER BY x.snapshot_time DESC LIMIT 1) s ON true"
+		"  AND x.dbname = z.dbname AND x.relid = z.relid AND x.snapshot_time = z.ts"
+		"  LIMIT 1) s ON true"
 		" WHERE least(z.r_seq, z.r_dead, z.r_vac) <= $6::int",
 };
 
@@ -281,8 +283,7 @@ static const struct sample_spec unused_spec = {
 		"  AND d.indexrelid = t.indexrelid AND d.k = t.lk LEFT JOIN LATERAL"
 		"  (SELECT x.size_bytes, x.indisunique, x.indisprimary FROM @s@.index_sizes x"
 		"   WHERE x.collector_id = $1 AND x.server_id = $2 AND x.dbname = t.dbname"
-		"   AND x.indexrelid = t.indexrelid AND x.snapshot_time <= t.last_ts"
-		"   ORDER BY x.snapshot_time DESC LIMIT 1) s ON true)"
+		"   AND x.indexrelid = t.indexrelid AND x.snapshot_time = t.last_ts LIMIT 1) s ON true)"
 		" SELECT dbname, schemaname, relname, indexrelname, size_bytes,"
 		"  extract(epoch FROM last_ts - first_ts)::float8"
 		" FROM z WHERE scans = 0 AND samples > 1 AND NOT coalesce(indisunique, false)"
@@ -366,8 +367,8 @@ static void
 duplicates(struct rctx *x, const struct rsrv *v)
 {
 	static const char col_sql[] =
-		"SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('@s@.index_sizes')"
-		" AND attname = 'indexdef' AND NOT attisdropped";
+		"SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(quote_ident($1)"
+		" || '.index_sizes') AND attname = 'indexdef' AND NOT attisdropped";
 	char top[16];
 	const char *extra[1] = {top};
 	struct pga_err err = {0};
@@ -377,7 +378,7 @@ duplicates(struct rctx *x, const struct rsrv *v)
 	int64_t prev = 0;
 
 	html_fmt(x->h, "<h4 id=\"%s-duplicates\">Duplicate indexes</h4>\n", x->prefix);
-	if (rq_exec(&x->q, "index definitions", col_sql, NULL, 0, NULL, &r, &err) < 0 ||
+	if (rq_exec(&x->q, "index definitions", col_sql, NULL, 1, &x->q.schema, &r, &err) < 0 ||
 	    rq_i64(r, 0, 0, 0) == 0) {
 		if (err.code)
 			sect_failed(x, "duplicate indexes", &err);

@@ -92,4 +92,11 @@ SELECT left(regexp_replace(t.query, '\\s+', ' ', 'g'), 60) AS query,
 
 say "pga status --central"
 "$BUILD/pga" status --central || true
-say "done: everything above lived in $TEST_TMP and is removed now"
+
+# the page outlives the throwaway server: it needs nothing but itself
+REPORT=${PGA_DEMO_REPORT:-$PWD/pga-demo-report.html}
+say "pga report: one HTML page of everything above"
+"$BUILD/pga" report --since -1h -o "$REPORT"
+say "done: the servers lived in $TEST_TMP and are removed now"
+echo "  the report stays: $REPORT"
+echo "  open it in a browser (it loads nothing from anywhere: it can be mailed as it is)"

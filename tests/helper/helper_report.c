@@ -303,9 +303,13 @@ helper_report_history(int argc, char **argv)
 	conn = PQconnectdb(argv[1]);
 	if (PQstatus(conn) != CONNECTION_OK)
 		return fail("connect", NULL);
-	if (exec(argc > 7 ? "SELECT $1::timestamptz, extract(epoch FROM $1::timestamptz)::bigint" :
-		 "SELECT date_trunc('minute', now()), extract(epoch FROM date_trunc('minute', now()))"
-		 "::bigint", argc > 7 ? 1 : 0, (const char *const[]){argc > 7 ? argv[7] : NULL}, &r)) {
+	/* END, or this minute */
+	r = PQexecParams(conn, "SELECT coalesce(nullif($1, '')::timestamptz, date_trunc('minute',"
+			 " now())), extract(epoch FROM coalesce(nullif($1, '')::timestamptz,"
+			 " date_trunc('minute', now())))::bigint", 1, NULL,
+			 (const char *const[]){argc > 7 ? argv[7] : ""}, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fail("END", r);
 		PQfinish(conn);
 		return 1;
 	}
@@ -315,7 +319,7 @@ helper_report_history(int argc, char **argv)
 	first = t_end - (time_t)((nsnap - 1) * st);
 	rc = registry(p, cid, sid, days * 24);
 	for (size_t i = 0; rc == 0 && i < NMETRICS; i++) {
-		if (!wanted(argc > 8 ? argv[8] : NULL, metrics[i].name))
+		if (!wanted(argc > 8 && *argv[8] ? argv[8] : NULL, metrics[i].name))
 			continue;
 		rc = exec("BEGIN", 0, NULL, NULL);
 		for (time_t d = first - first % 86400; rc == 0 && d <= t_end; d += 86400)
