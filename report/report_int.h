@@ -99,6 +99,8 @@ int grid_build(struct rctx *x, const struct rsrv *v, const char *table, bool per
  */
 const struct grid *server_grid(struct rctx *x, const struct rsrv *v, const char *table,
 			       bool per_db, struct pga_err *err);
+/* The x axis of g's charts: its first snapshot in the window to its last. */
+void grid_span(const struct rctx *x, const struct grid *g, int64_t *a, int64_t *b);
 /* Index of time t in g, or -1. */
 int grid_find(const struct grid *g, int64_t t);
 

@@ -48,6 +48,35 @@ series_names(struct chart *c, const char *const *names)
 		chart_series_new(c, *names);
 }
 
+/*
+ * The x axis of a server's charts: from its first snapshot in the window to
+ * its last, so a server seen for a few minutes is not a line at the edge.
+ */
+void
+grid_span(const struct rctx *x, const struct grid *g, int64_t *a, int64_t *b)
+{
+	int64_t pad;
+
+	*a = x->since;
+	*b = x->until;
+	if (g == NULL || g->n == 0)
+		return;
+	*a = g->t[g->before0 && g->n > 1 ? 1 : 0];
+	*b = g->t[g->n - 1];
+	pad = g->step > 0 ? g->step : PGA_USEC_PER_SEC;
+	if (*b - *a < pad)
+		*a = *b - pad;
+}
+
+static void
+chart_at(struct rctx *x, const struct grid *g, const char *id, const char *title, enum unit u)
+{
+	int64_t a, b;
+
+	grid_span(x, g, &a, &b);
+	chart_init(x->chart, id, title, u, a, b);
+}
+
 static int
 draw(struct rctx *x, const char *missing)
 {
@@ -203,8 +232,7 @@ chart_database(struct rctx *x, const struct rsrv *v, int64_t *resets)
 	rows = r ? PQntuples(r) : 0;
 	for (int i = 0; i < rows; i++)
 		*resets += rq_i64(r, i, 6, 0);
-	chart_init(c, "tps", "Transactions per second (commits + rollbacks)", UNIT_RATE, x->since,
-		   x->until);
+	chart_at(x, g, "tps", "Transactions per second (commits + rollbacks)", UNIT_RATE);
 	chart_series_new(c, "all databases");
 	lines_init(&l);
 	for (int i = 0; i < rows; i++) {
@@ -214,7 +242,7 @@ chart_database(struct rctx *x, const struct rsrv *v, int64_t *resets)
 			point(c, &l, 0, g, k, rq_f64(r, i, 1, 0));
 	}
 	draw(x, "pg_stat_database is not collected for this server in the window");
-	chart_init(c, "hit", "Cache hit ratio (shared buffers)", UNIT_PERCENT, x->since, x->until);
+	chart_at(x, g, "hit", "Cache hit ratio (shared buffers)", UNIT_PERCENT);
 	chart_series_new(c, "blks_hit / (blks_hit + blks_read)");
 	lines_init(&l);
 	for (int i = 0; i < rows; i++) {
@@ -225,7 +253,7 @@ chart_database(struct rctx *x, const struct rsrv *v, int64_t *resets)
 			point(c, &l, 0, g, k, 100 * hit / (hit + rd));
 	}
 	draw(x, "no block reads or hits in the window");
-	chart_init(c, "tup", "Tuples read and written per second", UNIT_RATE, x->since, x->until);
+	chart_at(x, g, "tup", "Tuples read and written per second", UNIT_RATE);
 	series_names(c, tup);
 	lines_init(&l);
 	for (int i = 0; i < rows; i++) {
@@ -278,7 +306,7 @@ chart_wal(struct rctx *x, const struct rsrv *v)
 
 	if (g != NULL && sample_query(x, v, g, &wal_spec, 0, NULL, &r, &err) < 0)
 		sect_failed(x, "pg_stat_wal", &err);
-	chart_init(c, "wal", "WAL written, bytes per second", UNIT_BYTES_RATE, x->since, x->until);
+	chart_at(x, g, "wal", "WAL written, bytes per second", UNIT_BYTES_RATE);
 	c->note = "from the WAL position: on a standby, WAL replayed";
 	chart_series_new(c, "WAL bytes/s");
 	lines_init(&l);
@@ -295,7 +323,7 @@ chart_wal(struct rctx *x, const struct rsrv *v)
 	g = chart_grid(x, v, "pg_stat_checkpointer", false, "pg_stat_checkpointer");
 	if (g != NULL && sample_query(x, v, g, &ckpt_spec, 0, NULL, &r, &err) < 0)
 		sect_failed(x, "pg_stat_checkpointer", &err);
-	chart_init(c, "ckpt", "Checkpoints, timed and requested", UNIT_COUNT, x->since, x->until);
+	chart_at(x, g, "ckpt", "Checkpoints, timed and requested", UNIT_COUNT);
 	if (g != NULL) {
 		pga_format_duration(g->bucketed ? g->width : g->step, w, sizeof(w));
 		snprintf(note, sizeof(note), "checkpoints in each interval (%s); requested ones mean"
@@ -378,8 +406,7 @@ chart_activity(struct rctx *x, const struct rsrv *v)
 
 	if (g != NULL && gauge_query(x, v, g, "chart: activity_summary", activity_sql, &r, &err) < 0)
 		sect_failed(x, "activity_summary", &err);
-	chart_init(c, "conn", "Client connections by state (most in each interval)", UNIT_COUNT,
-		   x->since, x->until);
+	chart_at(x, g, "conn", "Client connections by state (most in each interval)", UNIT_COUNT);
 	series_names(c, st);
 	lines_init(&l);
 	for (int i = 0; r && i < PQntuples(r); i++) {
@@ -389,8 +416,7 @@ chart_activity(struct rctx *x, const struct rsrv *v)
 			point(c, &l, s, g, k, rq_f64(r, i, 1 + s, 0));
 	}
 	draw(x, "activity_summary is not collected for this server in the window");
-	chart_init(c, "xact", "Longest transaction (age of the oldest open transaction)",
-		   UNIT_SECONDS, x->since, x->until);
+	chart_at(x, g, "xact", "Longest transaction (age of the oldest open transaction)", UNIT_SECONDS);
 	chart_series_new(c, "oldest transaction");
 	lines_init(&l);
 	for (int i = 0; r && i < PQntuples(r); i++) {
@@ -422,7 +448,7 @@ chart_xid(struct rctx *x, const struct rsrv *v)
 
 	if (g != NULL && gauge_query(x, v, g, "chart: xid_wraparound", xid_sql, &r, &err) < 0)
 		sect_failed(x, "xid_wraparound", &err);
-	chart_init(c, "xid", "XID age (oldest datfrozenxid)", UNIT_COUNT, x->since, x->until);
+	chart_at(x, g, "xid", "XID age (oldest datfrozenxid)", UNIT_COUNT);
 	chart_series_new(c, "age(datfrozenxid), oldest database");
 	lines_init(&l);
 	for (int i = 0; r && i < PQntuples(r); i++) {
@@ -487,19 +513,16 @@ labelled(struct rctx *x, const struct grid *g, PGresult *r, int col)
 static void
 chart_replication(struct rctx *x, const struct rsrv *v)
 {
-	struct chart *c = x->chart;
 	const struct grid *g = chart_grid(x, v, "pg_stat_replication", false, "pg_stat_replication");
 	struct pga_err err = {0};
 	PGresult *r = NULL;
 
 	if (g != NULL && gauge_query(x, v, g, "chart: pg_stat_replication", repl_sql, &r, &err) < 0)
 		sect_failed(x, "pg_stat_replication", &err);
-	chart_init(c, "repl", "Replication lag, replay (most in each interval)", UNIT_SECONDS,
-		   x->since, x->until);
+	chart_at(x, g, "repl", "Replication lag, replay (most in each interval)", UNIT_SECONDS);
 	labelled(x, g, r, 2);
 	draw(x, "no standby was connected in the window (pg_stat_replication)");
-	chart_init(c, "replb", "Replication lag, WAL bytes not yet replayed", UNIT_BYTES, x->since,
-		   x->until);
+	chart_at(x, g, "replb", "Replication lag, WAL bytes not yet replayed", UNIT_BYTES);
 	labelled(x, g, r, 3);
 	draw(x, "no standby was connected in the window (pg_stat_replication)");
 	PQclear(r);
@@ -507,7 +530,7 @@ chart_replication(struct rctx *x, const struct rsrv *v)
 	g = chart_grid(x, v, "pg_replication_slots", false, "pg_replication_slots");
 	if (g != NULL && gauge_query(x, v, g, "chart: pg_replication_slots", slots_sql, &r, &err) < 0)
 		sect_failed(x, "pg_replication_slots", &err);
-	chart_init(c, "slots", "WAL retained by replication slots", UNIT_BYTES, x->since, x->until);
+	chart_at(x, g, "slots", "WAL retained by replication slots", UNIT_BYTES);
 	labelled(x, g, r, 2);
 	draw(x, "no replication slot in the window");
 	PQclear(r);
@@ -542,7 +565,7 @@ chart_sizes(struct rctx *x, const struct rsrv *v)
 
 	if (g != NULL && sample_query(x, v, g, &size_spec, 0, NULL, &r, &err) < 0)
 		sect_failed(x, "pg_database", &err);
-	chart_init(c, "size", "Database size", UNIT_BYTES, x->since, x->until);
+	chart_at(x, g, "size", "Database size", UNIT_BYTES);
 	lines_init(&l);
 	for (int i = 0; r && i < PQntuples(r); i++) {
 		int k = (int)rq_i64(r, i, 2, 0) - 1;

@@ -148,7 +148,7 @@ sparkline(struct rctx *x, const struct grid *g, const PGresult *r, int i, int co
 {
 	double ks[CHART_POINTS_MAX], v[CHART_POINTS_MAX];
 	bool kp[CHART_POINTS_MAX], vp[CHART_POINTS_MAX], brk[CHART_POINTS_MAX];
-	int64_t t[CHART_POINTS_MAX];
+	int64_t t[CHART_POINTS_MAX], x0, x1;
 	int nk = parse_array(rq_str(r, i, C_KS), ks, kp, CHART_POINTS_MAX);
 	int nv = parse_array(rq_str(r, i, col), v, vp, CHART_POINTS_MAX);
 	int n = 0, last = -2;
@@ -163,7 +163,8 @@ sparkline(struct rctx *x, const struct grid *g, const PGresult *r, int i, int co
 		v[n++] = v[j];
 		last = k;
 	}
-	spark_draw(x->h, t, v, brk, n, x->since, x->until, u);
+	grid_span(x, g, &x0, &x1);
+	spark_draw(x->h, t, v, brk, n, x0, x1, u);
 }
 
 #define SHORT_BYTES (SHORT_TEXT * 4 + 1)

@@ -81,13 +81,14 @@ SELECT dbname, relname, sum(n_tup_upd) AS updates, sum(n_tup_ins) AS inserts,
   FROM pga.pg_stat_user_tables_delta
  GROUP BY 1, 2 ORDER BY updates DESC NULLS LAST LIMIT 5"
 
-say "top statements by time spent between snapshots (pg_stat_statements_delta)"
+say "top statements by time spent between snapshots (pg_stat_statements_delta), pga's own left out"
 pg_psql demo central -P pager=off -c "
 SELECT left(regexp_replace(t.query, '\\s+', ' ', 'g'), 60) AS query,
        sum(d.calls) AS calls, round(sum(d.total_exec_time)::numeric, 1) AS ms
   FROM pga.pg_stat_statements_delta d
   LEFT JOIN LATERAL (SELECT query FROM pga.pg_stat_statements_texts x
                       WHERE x.queryid = d.queryid LIMIT 1) t ON true
+ WHERE coalesce(t.query !~ '^[[:alpha:]_]+ /\\* pga \\*/', true)
  GROUP BY 1 ORDER BY ms DESC NULLS LAST LIMIT 5"
 
 say "pga status --central"
