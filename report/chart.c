@@ -177,7 +177,12 @@ y_axis(double m, enum unit u, double *ymax, int *ticks)
 		*ticks = 4;
 		return;
 	}
-	step = nice_step(m > 0 ? m / 4 : 0.25);
+	if (!(m > 0)) {		/* all zero: an axis from 0 to 1 */
+		*ymax = 1;
+		*ticks = 1;
+		return;
+	}
+	step = nice_step(m / 4);
 	n = 1;
 	while (n < 8 && step * n < m)
 		n++;
