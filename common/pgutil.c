@@ -164,23 +164,34 @@ pga_pg_sqlstate(const PGresult *res)
 	return s ? s : "";
 }
 
+/*
+ * The server's message may quote a value (22P02 "invalid input syntax for
+ * type bigint: \"...\"") that came from a file: escaped before it reaches a
+ * log line or a terminal.  SQLSTATE goes into err for callers to branch on.
+ */
 int
 pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 	    const char *what)
 {
-	char msg[400];
+	char raw[400], msg[400];
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *state = pga_pg_sqlstate(res);
+	int rc;
 
 	if (primary != NULL)
-		strlcpy(msg, primary, sizeof(msg));
+		strlcpy(raw, primary, sizeof(raw));
 	else
-		strlcpy(msg, conn ? PQerrorMessage(conn) : "no connection", sizeof(msg));
-	first_line(msg);
+		strlcpy(raw, conn ? PQerrorMessage(conn) : "no connection", sizeof(raw));
+	first_line(raw);
+	pga_escape(raw, msg, sizeof(msg));
 	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
-		return pga_fail(err, PGA_ENET, "%s: connection lost: %s", what, msg);
-	return pga_fail(err, PGA_EDB, "%s: %s%s%s%s", what, msg, *state ? " (SQLSTATE " : "",
-			state, *state ? ")" : "");
+		rc = pga_fail(err, PGA_ENET, "%s: connection lost: %s", what, msg);
+	else
+		rc = pga_fail(err, PGA_EDB, "%s: %s%s%s%s", what, msg, *state ? " (SQLSTATE " : "",
+			      state, *state ? ")" : "");
+	if (err != NULL)
+		strlcpy(err->sqlstate, state, sizeof(err->sqlstate));
+	return rc;
 }
 
 int
