@@ -29,9 +29,10 @@ var_value(const char *const *vars, const char *name, size_t n)
 	return NULL;
 }
 
-int
-rq_expand(const struct rq *q, const char *tmpl, const char *const *vars, char *buf,
-	  size_t cap, struct pga_err *err)
+/* One pass over tmpl: "{X}" from vars (vars NULL: left as is) or "@s@" (schema NULL: left). */
+static int
+expand_pass(const char *tmpl, const char *const *vars, const char *schema, char *buf,
+	    size_t cap, struct pga_err *err)
 {
 	size_t o = 0;
 
@@ -39,10 +40,10 @@ rq_expand(const struct rq *q, const char *tmpl, const char *const *vars, char *b
 		const char *val = NULL, *close = NULL;
 		size_t n = 1;
 
-		if (p[0] == '@' && strncmp(p, "@s@", 3) == 0) {
-			val = q->qschema;
+		if (schema != NULL && p[0] == '@' && strncmp(p, "@s@", 3) == 0) {
+			val = schema;
 			p += 2;
-		} else if (p[0] == '{' && (close = strchr(p, '}')) != NULL &&
+		} else if (vars != NULL && p[0] == '{' && (close = strchr(p, '}')) != NULL &&
 			   (size_t)(close - p) < 16 && close > p + 1 &&
 			   strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == (size_t)(close - p - 1)) {
 			val = var_value(vars, p + 1, (size_t)(close - p - 1));
@@ -62,6 +63,26 @@ rq_expand(const struct rq *q, const char *tmpl, const char *const *vars, char *b
 	}
 	buf[o] = '\0';
 	return 0;
+}
+
+int
+rq_expand(const struct rq *q, const char *tmpl, const char *const *vars, char *buf,
+	  size_t cap, struct pga_err *err)
+{
+	char *tmp;
+	int rc;
+
+	if (vars == NULL)
+		return expand_pass(tmpl, NULL, q->qschema, buf, cap, err);
+	/* the variables first: their values may name the schema too */
+	tmp = malloc(cap);
+	if (tmp == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = expand_pass(tmpl, vars, NULL, tmp, cap, err);
+	if (rc == 0)
+		rc = expand_pass(tmp, NULL, q->qschema, buf, cap, err);
+	free(tmp);
+	return rc;
 }
 
 static double

@@ -27,7 +27,7 @@ static const char collectors_sql[] =
 	" (SELECT count(*) FROM @s@.quarantine q WHERE q.collector = c.collector"
 	"  AND q.resolved_at IS NULL),"
 	" (SELECT count(*) FROM @s@.chain_breaks x WHERE x.collector_id = c.collector_id),"
-	" " RQ_US("c.last_seen") ", c.collector_id"
+	" " RQ_US("c.last_seen") ", c.collector_id, {HELD}"
 	" FROM @s@.collectors c LEFT JOIN (SELECT collector_id, max(max_snapshot) AS last_snapshot,"
 	"  count(*) AS segments, sum(rows) AS rows FROM @s@.segments GROUP BY collector_id) g"
 	" USING (collector_id) WHERE $1::int[] IS NULL OR c.collector_id = ANY($1::int[])"
@@ -44,12 +44,20 @@ int
 sect_collectors(struct rctx *x, struct pga_err *err)
 {
 	const char *p[1] = {*x->collectors_arr ? x->collectors_arr : NULL};
+	/* held forks: a central schema from before migration 2 has none */
+	const char *vars[] = {"HELD", "(SELECT count(*) FROM @s@.held_segments h WHERE"
+			      " h.collector = c.collector AND h.resolved_at IS NULL)", NULL};
 	PGresult *r = NULL;
 	char t[40], lag[16];
+	bool held = false;
 	int rc;
 
 	html_raw(x->h, "<section id=\"collectors\"><h2>Collectors</h2>\n");
-	rc = rq_exec(&x->q, "collectors", collectors_sql, NULL, 1, p, &r, err);
+	rc = rq_exists(&x->q, "held_segments", &held, err);
+	if (rc == 0 && !held)
+		vars[1] = "0";
+	if (rc == 0)
+		rc = rq_exec(&x->q, "collectors", collectors_sql, vars, 1, p, &r, err);
 	if (rc < 0) {
 		sect_failed(x, "the collectors", err);
 		html_raw(x->h, "</section>\n");
@@ -66,7 +74,8 @@ sect_collectors(struct rctx *x, struct pga_err *err)
 		 "</th><th>host</th><th>last snapshot</th><th class=\"num\">lag</th>"
 		 "<th class=\"num\">segments</th><th class=\"num\">rows</th><th class=\"num\">gaps"
 		 "</th><th class=\"num\">segments missing</th><th class=\"num\">refused</th>"
-		 "<th class=\"num\">chain breaks</th></tr></thead><tbody>\n");
+		 "<th class=\"num\">held forks</th><th class=\"num\">chain breaks</th></tr>"
+		 "</thead><tbody>\n");
 	for (int i = 0; i < PQntuples(r); i++) {
 		int64_t last = rq_i64(r, i, 2, INT64_MIN);
 
@@ -87,13 +96,16 @@ sect_collectors(struct rctx *x, struct pga_err *err)
 		cell_num(x, "gaps", rq_i64(r, i, 5, 0), true);
 		cell_num(x, "missing", rq_i64(r, i, 6, 0), true);
 		cell_num(x, "refused", rq_i64(r, i, 7, 0), true);
+		cell_num(x, "held", rq_i64(r, i, 11, 0), true);
 		cell_num(x, "chain_breaks", rq_i64(r, i, 8, 0), true);
 		html_raw(x->h, "</tr>\n");
 	}
 	html_raw(x->h, "</tbody></table>\n<p class=\"note\">Lag: time since the newest snapshot"
 		 " loaded. Gaps: segments missing between the first and the newest loaded (they may"
-		 " still be on their way). Refused: segments in quarantine (corrupt, conflicting or"
-		 " rejected); pga status --central lists them.</p>\n</section>\n");
+		 " still be on their way). Refused: unresolved refusals of segments or blocks"
+		 " (quarantine). Held forks: segments kept out because they fork their collector's"
+		 " chain, until pga load --resolve-fork decides. pga status --central lists them."
+		 "</p>\n</section>\n");
 	PQclear(r);
 	return 0;
 }

@@ -85,4 +85,13 @@ LD_PRELOAD=$(failwrite_preload) FAILWRITE_MATCH=keep.html FAILWRITE_AFTER=1000 \
 	run_fails 1 "a failed run" pga report --db "$DB" -o "$TEST_TMP/keep.html"
 is "$(cat "$TEST_TMP/keep.html")" "old" "leaves the previous page as it was"
 
+# ---- a section that cannot be computed: the page says which, exit 2 ----
+q "ALTER TABLE pga.pg_stat_wal RENAME COLUMN wal_lsn TO wal_lsn_gone" >/dev/null
+run_fails 2 "a query that fails is a partial report" pga report --db "$DB" -o "$TEST_TMP/part.html"
+like "$(last_err)" "some sections could not be computed" "said on standard error"
+like "$(cat "$TEST_TMP/part.html")" 'class="error">Could not compute pg_stat_wal: report query &#39;chart: pg_stat_wal&#39;: column x.wal_lsn does not exist' \
+	"and in the page, where the chart would be"
+like "$(cat "$TEST_TMP/part.html")" 'data-chart="tps"' "the other sections are there"
+like "$(tail -c 40 "$TEST_TMP/part.html")" "</html>" "a whole page"
+
 done_testing
