@@ -68,8 +68,7 @@ grid_add(struct grid *g, int64_t t, bool brk)
 	}
 }
 
-/* The array literal of the times, for = ANY($n) and unnest($n). */
-static void
+void
 grid_literal(struct grid *g)
 {
 	size_t o = 0;

@@ -234,7 +234,10 @@ server_section(struct rctx *x, struct rsrv *v)
 {
 	struct pga_err err = {0};
 
-	if (v->has_status && grid_build(x, v, "snapshot_status", false, &v->grid, &err) < 0) {
+	v->grid = x->sg;
+	memset(v->grid, 0, sizeof(*v->grid));
+
+	if (v->has_status && grid_build(x, v, "snapshot_status", false, v->grid, &err) < 0) {
 		sect_failed(x, "the snapshot times", &err);
 		v->has_status = false;
 	}
@@ -307,7 +310,8 @@ report_write(const struct report_opts *o, struct report_summary *sum, struct pga
 	x.h = calloc(1, sizeof(*x.h));
 	x.chart = malloc(sizeof(*x.chart));
 	x.g = malloc(sizeof(*x.g));
-	if (x.h == NULL || x.chart == NULL || x.g == NULL) {
+	x.sg = malloc(sizeof(*x.sg));
+	if (x.h == NULL || x.chart == NULL || x.g == NULL || x.sg == NULL) {
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -343,5 +347,6 @@ out:
 	free(x.h);
 	free(x.chart);
 	free(x.g);
+	free(x.sg);
 	return rc;
 }

@@ -75,6 +75,7 @@
 #define REPORT_TOP_DEFAULT 10
 #define REPORT_TOP_MAX 100
 #define REPORT_FILTER_MAX 64		/* --collector / --server values */
+#define REPORT_SERVERS_MAX 1000		/* server sections in one page */
 #define REPORT_TEXT_MAX 262144		/* characters of a statement shown in full */
 #define REPORT_TEXT_MAX_S "262144"
 

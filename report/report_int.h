@@ -101,6 +101,8 @@ const struct grid *server_grid(struct rctx *x, const struct rsrv *v, const char 
 			       bool per_db, struct pga_err *err);
 /* The x axis of g's charts: its first snapshot in the window to its last. */
 void grid_span(const struct rctx *x, const struct grid *g, int64_t *a, int64_t *b);
+/* Set g->arr from g->t[0..n): the times as a timestamptz[] literal. */
+void grid_literal(struct grid *g);
 /* Index of time t in g, or -1. */
 int grid_find(const struct grid *g, int64_t t);
 
@@ -111,7 +113,8 @@ struct rsrv {
 	char collector[128], target[256], host[256], sysid[24];
 	int port, version;
 	bool has_status;		/* snapshot_status rows in the window */
-	struct grid grid;		/* from snapshot_status, when has_status */
+	struct grid *grid;		/* from snapshot_status, when has_status; the one
+					   buffer of the server being written */
 };
 
 struct rctx {
@@ -124,6 +127,7 @@ struct rctx {
 	char collectors_arr[2048];	/* collector ids as an int[] literal, "" for all */
 	struct chart *chart;		/* scratch, reused by every chart */
 	struct grid *g;			/* scratch grid for metrics without snapshot_status */
+	struct grid *sg;		/* the current server's grid (rsrv.grid) */
 	int charts;
 	char prefix[32];		/* element id prefix of the current server */
 };

@@ -153,7 +153,7 @@ servers_sql(struct rctx *x, char *buf, size_t cap, struct pga_err *err)
 	if (o + 64 >= cap)
 		return pga_fail(err, PGA_EINTERNAL, "servers query does not fit");
 	snprintf(buf + o, cap - o, ") ORDER BY coalesce(nullif(s.target, ''), s.host), s.server_id,"
-		 " c.collector");
+		 " c.collector LIMIT %d", REPORT_SERVERS_MAX + 1);
 	if (!any)
 		return pga_fail(err, PGA_EVERSION, "the central schema has no metric tables:"
 				" run pga load --init");
@@ -225,6 +225,12 @@ sect_servers_list(struct rctx *x, struct rsrv **out, int *n, struct pga_err *err
 	if (rc == 0) {
 		*out = v;
 		*n = PQntuples(r);
+		if (*n > REPORT_SERVERS_MAX) {
+			*n = REPORT_SERVERS_MAX;
+			html_fmt(x->h, "<p class=\"warn\">More than %d servers have data in this"
+				 " window: the first %d are shown; choose with --server or"
+				 " --collector.</p>\n", REPORT_SERVERS_MAX, REPORT_SERVERS_MAX);
+		}
 	} else {
 		free(v);
 	}

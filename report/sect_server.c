@@ -93,7 +93,7 @@ server_grid(struct rctx *x, const struct rsrv *v, const char *table, bool per_db
 	    struct pga_err *err)
 {
 	if (v->has_status)
-		return v->grid.n > 0 ? &v->grid : NULL;
+		return v->grid->n > 0 ? v->grid : NULL;
 	if (strcmp(x->g->source, table) != 0 &&
 	    grid_build(x, v, table, per_db, x->g, err) < 0)
 		return NULL;
@@ -133,7 +133,7 @@ fact(struct rctx *x, const char *name, const char *value)
 static void
 server_gaps(struct rctx *x, const struct rsrv *v)
 {
-	const struct grid *g = &v->grid;
+	const struct grid *g = v->grid;
 	char a[40], b[40], d[16];
 	int n = 0;
 
@@ -180,12 +180,12 @@ sect_server_head(struct rctx *x, struct rsrv *v)
 	snprintf(ver, sizeof(ver), "%d.%d", v->version / 10000, v->version % 10000);
 	fact(x, "server version", v->version ? ver : "unknown");
 	if (v->has_status) {
-		snprintf(buf, sizeof(buf), "%" PRId64, v->grid.snapshots);
+		snprintf(buf, sizeof(buf), "%" PRId64, v->grid->snapshots);
 		fact(x, "snapshots in the window", buf);
-		pga_format_duration(v->grid.step, buf, sizeof(buf));
+		pga_format_duration(v->grid->step, buf, sizeof(buf));
 		fact(x, "interval between snapshots (median)", buf);
-		if (v->grid.bucketed) {
-			pga_format_duration(v->grid.width, buf, sizeof(buf));
+		if (v->grid->bucketed) {
+			pga_format_duration(v->grid->width, buf, sizeof(buf));
 			fact(x, "chart resolution (one point per)", buf);
 		}
 	} else {

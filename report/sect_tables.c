@@ -25,8 +25,6 @@
 static void
 grid_pick(const struct grid *src, struct grid *dst, int max)
 {
-	size_t o = 0;
-
 	memset(dst, 0, sizeof(*dst));
 	for (int i = 0; i <= max && src->n > 0; i++) {
 		int j = src->n <= max + 1 ? i : (int)((int64_t)i * (src->n - 1) / max);
@@ -35,17 +33,10 @@ grid_pick(const struct grid *src, struct grid *dst, int max)
 			break;
 		if (dst->n > 0 && dst->t[dst->n - 1] == src->t[j])
 			continue;
-		dst->t[dst->n] = src->t[j];
-		dst->brk[dst->n++] = false;
+		dst->t[dst->n++] = src->t[j];
 	}
-	dst->arr[o++] = '{';
-	for (int i = 0; i < dst->n; i++) {
-		char t[40];
-
-		rq_time(dst->t[i], t, sizeof(t));
-		o += (size_t)snprintf(dst->arr + o, sizeof(dst->arr) - o, "%s\"%s\"", i ? "," : "", t);
-	}
-	snprintf(dst->arr + o, sizeof(dst->arr) - o, "}");
+	dst->step = src->step;
+	grid_literal(dst);
 }
 
 static void
@@ -392,14 +383,11 @@ duplicates(struct rctx *x, const struct rsrv *v)
 	g = table_grid(x, v, "index_sizes", "duplicate indexes");
 	if (g == NULL || one == NULL)
 		goto out;
-	*one = *g;
-	grid_pick(g, one, 1);
 	/* only the newest sample: what the indexes are now */
-	one->t[0] = one->t[one->n - 1];
+	memset(one, 0, sizeof(*one));
+	one->t[0] = g->t[g->n - 1];
 	one->n = 1;
-	snprintf(one->arr, sizeof(one->arr), "{\"");
-	rq_time(one->t[0], one->arr + 2, sizeof(one->arr) - 4);
-	strcat(one->arr, "\"}");
+	grid_literal(one);
 	snprintf(top, sizeof(top), "%d", x->top);
 	if (sample_query(x, v, one, &dup_spec, 1, extra, &r, &err) < 0) {
 		sect_failed(x, "duplicate indexes", &err);
