@@ -39,6 +39,7 @@ static const struct command commands[] = {
 	{"collect", cmd_collect, "take a snapshot of every target into the spool"},
 	{"help", cmd_help, "show help for a command, or the config keys"},
 	{"load", cmd_load, "import segments into the central database"},
+	{"report", cmd_report, "write an HTML report from the central database"},
 	{"restore", cmd_restore, "rebuild a central database from a bucket or archive"},
 	{"ship", cmd_ship, "deliver sealed segments to the destinations"},
 	{"spool", cmd_spool, "inspect, verify, write and pack the local spool"},

@@ -61,6 +61,7 @@ void pga_cli_apply_log_level(const struct pga_ctx *ctx, const struct pga_config 
 int cmd_check(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_collect(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_load(int argc, char **argv, struct pga_ctx *ctx);
+int cmd_report(int argc, char **argv, struct pga_ctx *ctx);	/* cmd/report.c */
 int cmd_restore(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_ship(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_spool(int argc, char **argv, struct pga_ctx *ctx);
