@@ -34,9 +34,10 @@ COLLECT_SRC := $(wildcard collect/*.c)
 LOAD_SRC := $(wildcard load/*.c)
 SHIP_SRC := $(wildcard ship/*.c)
 RESTORE_SRC := $(wildcard restore/*.c)
+REPORT_SRC := $(wildcard report/*.c)
 CMD_SRC := $(wildcard cmd/*.c)
 LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(COLLECT_SRC) $(LOAD_SRC) $(SHIP_SRC) $(RESTORE_SRC) \
-	$(CMD_SRC)
+	$(REPORT_SRC) $(CMD_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{"collect", cmd_collect, RUN_SETUP},
 	{"help", cmd_help, 0},
 	{"load", cmd_load, RUN_SETUP},
+	{"report", cmd_report, RUN_SETUP},
 	{"restore", cmd_restore, RUN_SETUP},
 	{"ship", cmd_ship, RUN_SETUP},
 	{"spool", cmd_spool, RUN_SETUP | SUBCOMMANDS},

@@ -29,6 +29,7 @@ int cmd_check(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_collect(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_help(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_load(int argc, char **argv, struct pga_ctx *ctx);
+int cmd_report(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_restore(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_ship(int argc, char **argv, struct pga_ctx *ctx);
 /* spool put, ls, verify, cat, pack: ctx->cmd says which */

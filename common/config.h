@@ -131,11 +131,11 @@ struct pga_args {
 	char *config;			/* -c: the file it was read from is path below */
 	bool loop, json, dry_run, init, no_manifest, raw, status_central;
 	bool example, man, man_options;
-	long long cycles, block;
+	long long cycles, block, top, points;
 	int64_t retain;
-	struct pga_list target;
+	struct pga_list target, report_collector, server;
 	char *dest, *from, *since, *until, *only_collector, *resolve_fork, *keep;
-	char *metric, *columns, *put_target, *database, *time, *output;
+	char *metric, *columns, *put_target, *database, *time, *output, *explain;
 };
 
 /* Where a [global] key's or an option's value came from. */

@@ -31,6 +31,7 @@
 #define C_PACK PGA_CMD_SPOOL_PACK
 #define C_SPOOL PGA_CMD_SPOOL
 #define C_STATUS PGA_CMD_STATUS
+#define C_REPORT PGA_CMD_REPORT
 
 #define ARG(f) .scope = PGA_SCOPE_ARGS, .off = offsetof(struct pga_args, f)
 #define GLOBAL(f) .scope = PGA_SCOPE_GLOBAL, .off = offsetof(struct pga_global, f)
@@ -80,9 +81,11 @@ const struct pga_opt pga_opts[] = {
 	 .usage = "create or upgrade the central schema, then stop (or load --from)"},
 	{.name = "only-collector", ARG(only_collector), STRING, .cmds = C_LOAD, .flag = "collector",
 	 .metavar = "ID", .usage = "only segments of this collector"},
-	{.name = "since", ARG(since), STRING, .cmds = C_LOAD | C_RESTORE | C_PACK, .metavar = "T",
+	{.name = "since", ARG(since), STRING, .cmds = C_LOAD | C_RESTORE | C_PACK | C_REPORT,
+	 .metavar = "T",
 	 .usage = "only snapshots taken at or after T: ISO 8601 UTC or -2h, -7d"},
-	{.name = "until", ARG(until), STRING, .cmds = C_LOAD | C_RESTORE | C_PACK, .metavar = "T",
+	{.name = "until", ARG(until), STRING, .cmds = C_LOAD | C_RESTORE | C_PACK | C_REPORT,
+	 .metavar = "T",
 	 .usage = "only snapshots taken at or before T"},
 	{.name = "resolve-fork", ARG(resolve_fork), STRING, .cmds = C_LOAD, .metavar = "COLLECTOR:SEQ",
 	 .usage = "decide a fork 'pga status --central' shows, with --keep: a command of its own"},
@@ -108,8 +111,20 @@ const struct pga_opt pga_opts[] = {
 	{.name = "block", ARG(block), INT(0, 4294967295LL), .cmds = C_CAT, .metavar = "N",
 	 .usage = "only block N"},
 	{.name = "raw", ARG(raw), BOOL, .cmds = C_CAT, .usage = "the rows alone, no '#' and header lines"},
-	{.name = "output", ARG(output), STRING, .cmds = C_PACK, .required = C_PACK,
-	 .short_flag = 'o', .metavar = "FILE.tar", .usage = "the archive to write"},
+	{.name = "output", ARG(output), STRING, .cmds = C_PACK | C_REPORT,
+	 .required = C_PACK | C_REPORT, .short_flag = 'o', .metavar = "FILE",
+	 .usage = "the file to write"},
+	/* pga report; its bounds are report/report.h's (test_options checks) */
+	{.name = "report-collector", ARG(report_collector), LIST, .cmds = C_REPORT, .flag = "collector",
+	 .metavar = "ID", .usage = "only this collector (repeatable)"},
+	{.name = "server", ARG(server), LIST, .cmds = C_REPORT, .metavar = "ID",
+	 .usage = "only this server: its id, target name or host (repeatable)"},
+	{.name = "top", ARG(top), INT(1, 100), .def = "10", .cmds = C_REPORT, .metavar = "N",
+	 .usage = "entries per ranking"},
+	{.name = "points", ARG(points), INT(2, 240), .def = "120", .cmds = C_REPORT, .metavar = "N",
+	 .usage = "points per chart"},
+	{.name = "explain", ARG(explain), STRING, .cmds = C_REPORT, .metavar = "FILE",
+	 .usage = "write every query's plan (EXPLAIN ANALYZE) and time there"},
 	{.name = "no-manifest", ARG(no_manifest), BOOL, .cmds = C_LOAD | C_RESTORE | C_VERIFY,
 	 .usage = "read an archive that has no MANIFEST.sha256 (never the default)"},
 	{.name = "json", ARG(json), BOOL, .cmds = C_CHECK | C_LOAD | C_RESTORE | C_LS | C_STATUS,
@@ -172,12 +187,12 @@ const struct pga_opt pga_opts[] = {
 	 .doc = "Collect host CPU, memory, disk and network counters for local targets."},
 	/* ---- [global]: the central side ---- */
 	{.name = "central", GLOBAL(central), STRING, .secret = PGA_SECRET_PASSWORD,
-	 .cmds = C_LOAD | C_RESTORE | C_STATUS, .flag = "db", .metavar = "CONNINFO",
+	 .cmds = C_LOAD | C_REPORT | C_RESTORE | C_STATUS, .flag = "db", .metavar = "CONNINFO",
 	 .usage = "central database; a password here is refused (argv is public): use "
 	 "~/.pgpass, the environment or the configuration",
 	 .doc = "Conninfo of the central database used by pga load, restore and status --central."},
 	{.name = "central-schema", GLOBAL(central_schema), STRING, .def = "pga",
-	 .cmds = C_LOAD | C_RESTORE, .flag = "schema", .metavar = "NAME",
+	 .cmds = C_LOAD | C_REPORT | C_RESTORE, .flag = "schema", .metavar = "NAME",
 	 .usage = "schema of the central tables",
 	 .doc = "Schema that holds the central tables."},
 	{.name = "load-jobs", GLOBAL(load_jobs), INT(1, 64), .def = "1", .cmds = C_LOAD | C_RESTORE,
@@ -313,6 +328,19 @@ const struct pga_cmd pga_cmds[] = {
 	       "(the load stopped: connection, permissions, read-only or full database),",
 	       "64 usage."),
 	 USAGES({"json", "summary as JSON"})},
+	{PGA_CMD_REPORT, "report", NULL, 0, "write an HTML report from the central database",
+	 LINES("One self-contained HTML page from the central database: the collectors,",
+	       "then per server its charts, top statements, tables, indexes, settings and",
+	       "log errors in the window."),
+	 LINES("The page needs nothing but itself: charts are inline SVG, it reads the same",
+	       "with JavaScript off, and it loads nothing from anywhere.",
+	       "Exit status: 0 written, 2 written but a section could not be computed,",
+	       "1 failure (nothing written), 64 usage."),
+	 USAGES({"output", "the HTML page to write ('-': standard output); it is written "
+		 "beside, then renamed, with mode 0600"},
+		{"since", "the window: snapshots after T (default: 24 hours before --until), "
+		 "ISO 8601 UTC or -2h, -7d"},
+		{"until", "the window's end (default: now)"})},
 	{PGA_CMD_RESTORE, "restore", NULL, 0, "rebuild a central database from a bucket or archive",
 	 LINES("Create the schema in a fresh database and replay every segment of",
 	       "SOURCE into it, optionally only from --since and up to --until."),
@@ -353,7 +381,8 @@ const struct pga_cmd pga_cmds[] = {
 	 LINES("A pax tar of MANIFEST.sha256 and the sealed segments, for carrying."),
 	 LINES("Exit status: 0 packed, 1 failure, 64 usage."),
 	 USAGES({"since", "only segments with snapshots at or after T: ISO 8601 UTC or -2h"},
-		{"until", "only segments with snapshots at or before T"})},
+		{"until", "only segments with snapshots at or before T"},
+		{"output", "the archive to write", "FILE.tar"})},
 	{PGA_CMD_STATUS, "status", NULL, 0, "show spool, shipping and central state",
 	 LINES("The spool's usage and counters, each destination's delivery state and,",
 	       "with --central, every collector as the central database sees it."),
@@ -435,6 +464,18 @@ usage_of(const struct pga_cmd *cmd, const struct pga_opt *o)
 		if (strcmp(u->opt, o->name) == 0)
 			return u->usage;
 	return o->usage ? o->usage : o->doc;
+}
+
+/* The name of an option's value for a command: the command's own, else the row's. */
+static const char *
+metavar_of(unsigned cmd_id, const struct pga_opt *o)
+{
+	for (size_t i = 0; o->metavar != NULL && i < pga_ncmds; i++)
+		if (pga_cmds[i].id == cmd_id)
+			for (const struct pga_cmd_usage *u = pga_cmds[i].usages; u && u->opt; u++)
+				if (strcmp(u->opt, o->name) == 0 && u->metavar != NULL)
+					return u->metavar;
+	return o->metavar;
 }
 
 /* ---- the command line ---- */
@@ -587,6 +628,7 @@ static void
 synopsis_word(char *buf, size_t cap, unsigned cmd, const struct pga_opt *o, bool man)
 {
 	bool req = (o->required & cmd) != 0;
+	const char *mv = metavar_of(cmd, o);
 	char flag[64];
 
 	if (o->short_flag)
@@ -594,8 +636,8 @@ synopsis_word(char *buf, size_t cap, unsigned cmd, const struct pga_opt *o, bool
 	else
 		pga_opt_flag(o, flag, sizeof(flag));
 	snprintf(buf, cap, "%s%s%s%s%s%s%s%s%s", req ? "" : "[", man ? "*" : "", flag,
-		 man ? "*" : "", o->metavar ? " " : "", o->metavar && man ? "_" : "",
-		 o->metavar ? o->metavar : "", o->metavar && man ? "_" : "", req ? "" : "]");
+		 man ? "*" : "", mv ? " " : "", mv && man ? "_" : "", mv ? mv : "",
+		 mv && man ? "_" : "", req ? "" : "]");
 	if (o->type == PGA_OPT_LIST)
 		strlcat(buf, "...", cap);
 }
@@ -674,17 +716,23 @@ usage_option(FILE *out, const struct pga_cmd *cmd, const struct pga_opt *o)
 {
 	char head[96], flag[64], text[1024], first[128];
 	const char *indent = "                      ";
+	const char *mv = metavar_of(cmd ? cmd->id : PGA_CMD_GLOBAL, o);
 
 	pga_opt_flag(o, flag, sizeof(flag));
 	if (o->short_flag)
 		snprintf(head, sizeof(head), "-%c, %s", o->short_flag, flag);
 	else
 		strlcpy(head, flag, sizeof(head));
-	if (o->metavar) {
+	if (mv) {
 		strlcat(head, " ", sizeof(head));
-		strlcat(head, o->metavar, sizeof(head));
+		strlcat(head, mv, sizeof(head));
 	}
 	snprintf(text, sizeof(text), "%s", usage_of(cmd, o));
+	if (o->scope == PGA_SCOPE_ARGS && o->def != NULL) {
+		strlcat(text, " (default: ", sizeof(text));
+		strlcat(text, o->def, sizeof(text));
+		strlcat(text, ")", sizeof(text));
+	}
 	if (o->scope == PGA_SCOPE_GLOBAL) {
 		strlcat(text, " (default: ", sizeof(text));
 		strlcat(text, o->name, sizeof(text));
@@ -937,18 +985,23 @@ pga_man_options(FILE *out, const struct pga_cmd *cmd)
 
 	for (size_t i = 0; i < n; i++) {
 		char flag[64], env[96];
-		const char *text;
+		const char *text, *mv = metavar_of(cmd ? cmd->id : PGA_CMD_GLOBAL, v[i]);
 
 		pga_opt_flag(v[i], flag, sizeof(flag));
 		fprintf(out, "%s*", tab);
 		if (v[i]->short_flag)
 			fprintf(out, "-%c, ", v[i]->short_flag);
-		fprintf(out, "%s*%s%s%s\n%s\t", flag, v[i]->metavar ? " _" : "",
-			v[i]->metavar ? v[i]->metavar : "", v[i]->metavar ? "_" : "", tab);
+		fprintf(out, "%s*%s%s%s\n%s\t", flag, mv ? " _" : "", mv ? mv : "", mv ? "_" : "",
+			tab);
 		text = usage_of(cmd, v[i]);
 		fputc(toupper((unsigned char)text[0]), out);
 		print_scdoc_text(out, text + 1);
 		fprintf(out, ". ");
+		if (v[i]->scope == PGA_SCOPE_ARGS && v[i]->def != NULL) {
+			fprintf(out, "Default: ");
+			print_scdoc_text(out, v[i]->def);
+			fprintf(out, ". ");
+		}
 		if (v[i]->scope == PGA_SCOPE_GLOBAL) {
 			fprintf(out, "Default: the key *");
 			print_scdoc_text(out, v[i]->name);

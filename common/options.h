@@ -55,6 +55,7 @@ enum pga_cmd_bit {
 	PGA_CMD_SPOOL_PACK = 1u << 11,
 	PGA_CMD_STATUS = 1u << 12,
 	PGA_CMD_VERSION = 1u << 13,
+	PGA_CMD_REPORT = 1u << 14,
 };
 #define PGA_CMD_SPOOL (PGA_CMD_SPOOL_PUT | PGA_CMD_SPOOL_LS | PGA_CMD_SPOOL_VERIFY | \
 		       PGA_CMD_SPOOL_CAT | PGA_CMD_SPOOL_PACK)
@@ -114,6 +115,7 @@ extern const size_t pga_nopts;
 struct pga_cmd_usage {
 	const char *opt;		/* option name */
 	const char *usage;		/* what it means to this command */
+	const char *metavar;		/* its value's name here, or NULL: the row's */
 };
 
 struct pga_cmd {

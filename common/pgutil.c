@@ -195,6 +195,24 @@ pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 }
 
 int
+pga_pg_exec(PGconn *conn, const char *sql, struct pga_err *err)
+{
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		char what[80];
+
+		snprintf(what, sizeof(what), "%.60s", sql);
+		first_line(what);
+		rc = pga_pg_fail(err, conn, res, what);
+	}
+	PQclear(res);
+	return rc;
+}
+
+int
 pga_pg_quote_ident(const char *ident, char *buf, size_t cap, struct pga_err *err)
 {
 	size_t n = 0;

@@ -53,6 +53,9 @@ struct pga_connect_opts {
 int pga_pg_connect(PGconn **out, const char *conninfo,
 		   const struct pga_connect_opts *o, struct pga_err *err);
 
+/* Run a statement that returns no rows or rows we do not need. */
+int pga_pg_exec(PGconn *conn, const char *sql, struct pga_err *err);
+
 /*
  * One-line description of a failed result (or of the connection's error):
  * PGA_ENET when the connection is gone (or NULL), else PGA_EDB.  The

@@ -17,6 +17,7 @@ static const struct helper_cmd commands[] = {
 	HELPER_SHIP_COMMANDS
 	HELPER_LOAD_COMMANDS
 	HELPER_CONFIG_COMMANDS
+	HELPER_REPORT_COMMANDS
 	{NULL, NULL, NULL},
 };
 

@@ -3,7 +3,8 @@
 # the tree is checked against the table below.  The spool knows no producer
 # or consumer; collect/ nothing of ship/, load/ or restore/; ship/ nothing of
 # collect/ or load/ (one exception, stated); load/ nothing of collect/ (one
-# known exception, stated); common/ nothing of ours.  Only the command layer
+# known exception, stated); report/ reads the central tables through SQL
+# alone; common/ nothing of ours.  Only the command layer
 # (cmd/) and main.c may include every part, and nothing else includes cmd/.
 # PGA_SRC_DIR checks another tree (e.g. an old commit's) instead of this one.
 . "$(dirname "$0")/../lib/tap.sh"
@@ -18,8 +19,9 @@ declare -A may=(
 	[ship]="common spool"
 	[load]="common spool"
 	[restore]="common spool load"
-	[cmd]="common spool collect ship load restore"
-	[main.c]="common spool collect ship load restore cmd"
+	[report]="common"
+	[cmd]="common spool collect ship load restore report"
+	[main.c]="common spool collect ship load restore report cmd"
 )
 
 # Single includes allowed across that line, each with why: FILE HEADER.
@@ -49,7 +51,7 @@ allowed() {	# FILE HEADER
 }
 
 [ -d "$SRC/common" ] || { ok 1 "no source tree at '$SRC'"; done_testing; exit; }
-files=$(cd "$SRC" && { ls main.c; find common spool collect ship load restore cmd \
+files=$(cd "$SRC" && { ls main.c; find common spool collect ship load restore report cmd \
 	-name '*.[ch]' 2>/dev/null; } | sort)
 n=0 bad=0
 while read -r file; do

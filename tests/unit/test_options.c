@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/options.h"
+#include "report/report.h"
 
 /* Names, variables and flags are unique where they must be. */
 static void
@@ -79,6 +80,18 @@ test_table_rows(void **state)
 					   pga_opt_find(o->inherit) == NULL))
 			fail_msg("'%s' inherits from nothing", o->name);
 	}
+}
+
+/* Bounds said once: the report's options are the report's limits. */
+static void
+test_report_bounds(void **state)
+{
+	const struct pga_opt *top = pga_opt_find("top"), *points = pga_opt_find("points");
+
+	assert_int_equal(top->max, REPORT_TOP_MAX);
+	assert_int_equal(atoi(top->def), REPORT_TOP_DEFAULT);
+	assert_int_equal(points->max, REPORT_POINTS_MAX);
+	assert_int_equal(atoi(points->def), REPORT_POINTS_DEFAULT);
 }
 
 static int
@@ -203,6 +216,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_unique),
 		cmocka_unit_test(test_table_rows),
+		cmocka_unit_test(test_report_bounds),
 		cmocka_unit_test(test_parser),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_dest_kinds),
