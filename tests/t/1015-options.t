@@ -87,7 +87,7 @@ run_fails 1 "the same error" pga -c "$T/c.conf" status --spool "$T/none"
 while read -r c; do
 	run_fails 64 "pga $c --bogus" pga -c "$T/c.conf" $c --bogus
 	like "$(last_err)" "unknown option '--bogus'" "  says which"
-done < <(printf '%s\n' check collect help load restore ship "spool put" "spool ls" \
+done < <(printf '%s\n' check collect help load report restore ship "spool put" "spool ls" \
 	"spool verify" "spool cat" "spool pack" status version)
 run_fails 64 "a value it does not take" pga -c "$T/c.conf" collect --cycles 0 --loop
 like "$(last_err)" "invalid --cycles '0'" "  names the flag"
