@@ -26,7 +26,8 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  -I. -I$(shell pg_config --includedir 2>/dev/null) $(PKG_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 
-# every module's sources; main.c is linked only into the pga binary
+# every part's sources, then the command layer above them (cmd/, see
+# cmd/cmd.h); main.c is linked only into the pga binary
 COMMON_SRC := $(wildcard common/*.c)
 SPOOL_SRC := $(wildcard spool/*.c)
 COLLECT_SRC := $(wildcard collect/*.c)
@@ -34,12 +35,10 @@ LOAD_SRC := $(wildcard load/*.c)
 SHIP_SRC := $(wildcard ship/*.c)
 RESTORE_SRC := $(wildcard restore/*.c)
 REPORT_SRC := $(wildcard report/*.c)
-LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(COLLECT_SRC) $(LOAD_SRC) $(SHIP_SRC) $(RESTORE_SRC) \
-	$(REPORT_SRC)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-# the command layer: linked into the pga binary only, like main.c
 CMD_SRC := $(wildcard cmd/*.c)
-CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
+LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(COLLECT_SRC) $(LOAD_SRC) $(SHIP_SRC) $(RESTORE_SRC) \
+	$(REPORT_SRC) $(CMD_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -62,7 +61,7 @@ $(BUILD)/libpga.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(PGA): $(BUILD)/main.o $(CMD_OBJ) $(BUILD)/libpga.a
+$(PGA): $(BUILD)/main.o $(BUILD)/libpga.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/pga-test-helper: $(HELPER_OBJ) $(BUILD)/libpga.a
@@ -112,8 +111,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
 # object stores' answers (fuzz_xml) and json_field (fuzz_json) a few ship/ files
 FUZZ_SHIP_SRC := ship/objstore_reply.c ship/xml_tag.c ship/base64.c ship/http.c \
 	ship/ratelimit.c ship/dest_names.c ship/json_field.c
-FUZZ_LIB_SRC := $(filter-out $(wildcard */cmd_*.c) spool/status_extra.c,$(COMMON_SRC) $(SPOOL_SRC)) \
-	$(FUZZ_SHIP_SRC)
+FUZZ_LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(FUZZ_SHIP_SRC)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
@@ -131,10 +129,10 @@ fuzz-long: fuzz $(PGA)
 # ---- docs and install ----
 doc: $(BUILD)/pga.1
 
-$(BUILD)/pga.1: doc/pga.1.scd $(PGA)
+# synopses, options, keys and variables come from the option table
+$(BUILD)/pga.1: doc/pga.1.scd scripts/man.sh $(PGA)
 	@mkdir -p $(BUILD)
-	{ sed '/@CONFIG_KEYS@/,$$d' doc/pga.1.scd; $(PGA) help config --man; \
-	  sed '1,/@CONFIG_KEYS@/d' doc/pga.1.scd; } | scdoc > $@
+	scripts/man.sh $(PGA) doc/pga.1.scd | scdoc > $@
 
 install: all $(BUILD)/pga.1
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -151,4 +149,4 @@ install: all $(BUILD)/pga.1
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(HELPER_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(BUILD)/main.d
+-include $(LIB_OBJ:.o=.d) $(HELPER_OBJ:.o=.d) $(BUILD)/main.d

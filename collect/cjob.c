@@ -962,7 +962,6 @@ run_cluster_job(struct cworker *w, struct ctarget *t)
 		ctarget_fail(c, t, true, &err);
 		return;
 	}
-	t->cconn_pid = s.snap.backend_pid;
 	target_identity(c, t, &s);
 	rc = discover(c, t, &s, dbl, &err);
 	PQclear(dbl);

@@ -46,7 +46,6 @@ struct ctarget {
 	size_t ndblist;
 	bool local;			/* host is this machine (os-stats) */
 	PGconn *cconn;			/* cluster connection (kept in loop mode) */
-	int cconn_pid;
 	struct cdb *dbs;
 	size_t ndbs, capdbs;
 	struct cstate state;

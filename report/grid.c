@@ -40,24 +40,6 @@ static const char before_sql[] =
 	"SELECT " RQ_US("snapshot_time") " FROM @s@.{T} WHERE " WIN
 	" AND snapshot_time <= $3 ORDER BY snapshot_time DESC LIMIT 1";
 
-int
-grid_find(const struct grid *g, int64_t t)
-{
-	int lo = 0, hi = g->n - 1;
-
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-
-		if (g->t[mid] == t)
-			return mid;
-		if (g->t[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
 static void
 grid_add(struct grid *g, int64_t t, bool brk)
 {

@@ -222,36 +222,6 @@ html_text_chars(const char *s)
 	return s ? escape_walk(s, strlen(s), SIZE_MAX, NULL, NULL, &cut) : 0;
 }
 
-struct bufout {
-	char *buf;
-	size_t cap, len;
-	bool full;
-};
-
-static void
-buf_cb(void *ctx, const char *s, size_t n)
-{
-	struct bufout *b = ctx;
-
-	if (b->full || b->len + n >= b->cap) {
-		b->full = true;
-		return;
-	}
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-}
-
-size_t
-html_escape_buf(const char *s, char *buf, size_t cap)
-{
-	struct bufout b = {.buf = buf, .cap = cap};
-	bool cut;
-
-	escape_walk(s, strlen(s), SIZE_MAX, buf_cb, &b, &cut);
-	buf[b.len] = '\0';
-	return b.len;
-}
-
 int
 html_check(struct html *h, const char *what, struct pga_err *err)
 {

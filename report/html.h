@@ -81,7 +81,4 @@ int html_check(struct html *h, const char *what, struct pga_err *err);
 #define HTML_CSP_HASH_MAX 56
 void html_csp_hash(const char *content, char *out);
 
-/* Escape s into buf (cap >= 1) the way html_text does; cut if it does not fit. */
-size_t html_escape_buf(const char *s, char *buf, size_t cap);
-
 #endif

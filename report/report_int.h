@@ -103,8 +103,6 @@ const struct grid *server_grid(struct rctx *x, const struct rsrv *v, const char 
 void grid_span(const struct rctx *x, const struct grid *g, int64_t *a, int64_t *b);
 /* Set g->arr from g->t[0..n): the times as a timestamptz[] literal. */
 void grid_literal(struct grid *g);
-/* Index of time t in g, or -1. */
-int grid_find(const struct grid *g, int64_t t);
 
 /* ---- the report's state ---- */
 

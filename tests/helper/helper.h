@@ -70,4 +70,11 @@ int helper_report_history(int argc, char **argv);
 	{"schema-sql", helper_schema_sql, "VERSION: a released migration's SQL for schema pga"}, \
 	{"seg-build", helper_seg_build, "DIR COLLECTOR HOST SEQ PREV CREATED METRIC:COLS:FILE[:TIME]...: one segment, CSV unchecked"},
 
+int helper_config_get(int argc, char **argv);
+int helper_opt_table(int argc, char **argv);
+
+#define HELPER_CONFIG_COMMANDS \
+	{"config-get", helper_config_get, "FILE [CMD [OPTION...] --] [KEY...]: what pga resolves (helper_config.c)"}, \
+	{"opt-table", helper_opt_table, ": the option table, one option a line, tab-separated"},
+
 #endif

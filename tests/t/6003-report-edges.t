@@ -15,7 +15,7 @@ q() { pg_psql main central -At -c "$1"; }
 
 # ---- usage ----
 run_fails 64 "-o is required" pga report --db "$DB"
-like "$(last_err)" "report needs -o FILE" "and the error says so"
+like "$(last_err)" "'pga report' needs -o FILE" "and the error says so"
 run_fails 64 "--top 0 is refused" pga report --db "$DB" -o "$TEST_TMP/x.html" --top 0
 run_fails 64 "--top past 100 is refused" pga report --db "$DB" -o "$TEST_TMP/x.html" --top 101
 run_fails 64 "--points 1 is refused" pga report --db "$DB" -o "$TEST_TMP/x.html" --points 1
