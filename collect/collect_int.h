@@ -24,6 +24,47 @@ struct cdb {
 	bool on_cluster;	/* collected on the cluster connection */
 };
 
+/*
+ * What a snapshot query learns for the catalog (cfacts.c): each
+ * extension's version and schema in the session's database (by
+ * catalog_ext_index), and which metrics' conditions (when) were false.
+ */
+struct cfacts {
+	struct {
+		bool installed;
+		int version;		/* catalog_ext_version(), -1 if unparsable */
+		char vtext[16];
+		char schema[136];	/* quoted */
+	} ext[CATALOG_EXT_MAX];
+	uint64_t off[CATALOG_MAX / 64];	/* by metric index: condition false */
+	uint8_t when_idx[CATALOG_MAX];	/* the metrics whose condition was asked */
+	size_t nwhen;
+	bool parsed;
+};
+
+/*
+ * The snapshot query's extra columns into buf: the extensions, then the
+ * condition of each metric want() accepts (expanded with v).  f records
+ * which; cfacts_parse() reads them from row 0 of r from column first on.
+ */
+int cfacts_sql(struct cfacts *f, bool (*want)(const struct metric_def *, void *), void *ctx,
+	       const struct catalog_vars *v, char *buf, size_t cap, struct pga_err *err);
+void cfacts_parse(struct cfacts *f, const PGresult *r, int first);
+enum cfacts_why {
+	CFACTS_RUN,		/* it runs: *version and *schema are set for an ext */
+	CFACTS_NO_EXT,		/* its extension is not installed in this database */
+	CFACTS_EXT_VERSION,	/* in a version the catalog has no SQL for */
+	CFACTS_WHEN,		/* its condition was false (or not asked) */
+};
+
+/* Whether metric m runs in this session; for an extension's metric, the
+ * extension's version and quoted schema. */
+enum cfacts_why cfacts_skip(const struct cfacts *f, const struct metric_def *m,
+			    int *version, const char **schema);
+/* Why, in words, for pga check and the logs. */
+void cfacts_why(const struct cfacts *f, const struct metric_def *m, enum cfacts_why why,
+		const char *database, char *buf, size_t cap);
+
 /* What one session learned from its snapshot query. */
 struct csnap {
 	int64_t snapshot_us;
@@ -35,6 +76,7 @@ struct csnap {
 	char pgss_schema[136];		/* quoted */
 	char settings_hash[33];
 	char data_directory[PATH_MAX];
+	struct cfacts facts;
 };
 
 struct ctarget {
@@ -60,6 +102,8 @@ struct ctarget {
 	struct seg_block_meta base;	/* snapshot, identity: the same for all blocks */
 	unsigned pending;		/* jobs not finished */
 	bool pgss_claimed;
+	unsigned ext_claimed;		/* by catalog_ext_index: cluster data taken */
+	bool bloat_due;			/* the bloat metrics run this cycle */
 	bool failed, cluster_failed;
 	bool snapshot_open;		/* the cluster session began: a snapshot exists */
 	bool queued, settled;		/* in this cycle; its last job done */

@@ -90,6 +90,16 @@ static const struct cfg_row keys[] = {
 	     "Wall-clock limit for one target in one cycle; past it the target is abandoned and counted."),
 	GKEY("functions-limit", T_INT, functions_limit, "1000", 10, 100000, NULL,
 	     "Most pg_stat_user_functions rows per database, by total time."),
+	GKEY("sessions-limit", T_INT, sessions_limit, "50", 1, 10000, NULL,
+	     "Most rows of activity_top (the oldest transactions and queries) and of "
+	     "blocking_chains per cycle."),
+	GKEY("bloat-every", T_INT, bloat_every, "60", 1, 100000, NULL,
+	     "Estimate table and index bloat every N cycles (a scan of pg_stats in every database)."),
+	GKEY("bloat-exact-limit", T_INT, bloat_exact_limit, "10", 0, 1000, NULL,
+	     "Where pgstattuple is installed: measure this many tables and as many indexes "
+	     "per database, those with the most estimated bloat, at bloat-every; 0 never."),
+	GKEY("bloat-exact-max-size", T_SIZE, bloat_exact_max_size, "1G", 0, 0, NULL,
+	     "Largest table or index bloat-exact-limit measures (pgstatindex reads all of it)."),
 	GKEY("os-stats", T_BOOL, os_stats, "off", 0, 0, NULL,
 	     "Collect host CPU, memory, disk and network counters for local targets."),
 	/* [global]: the central side */
