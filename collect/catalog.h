@@ -69,7 +69,7 @@ struct metric_sql {
 #define METRIC_CUMULATIVE 0x04u	/* has COL_COUNTER columns: delta view */
 #define METRIC_TEXTS 0x08u	/* the pg_stat_statements texts (texts-every) */
 #define METRIC_SETTINGS 0x10u	/* pg_settings (settings-every, or when changed) */
-#define METRIC_BLOAT 0x20u	/* bloat estimates and measures (bloat-every) */
+#define METRIC_BLOAT 0x20u	/* heavy: every bloat-every cycles (bloat, tablespaces) */
 
 #define CATALOG_MAX 128		/* metrics in the catalog, at most */
 #define CATALOG_EXT_MAX 8	/* extensions metrics name, at most */
@@ -101,6 +101,10 @@ struct metric_def {
 	 * view with no command running in this database.  It must be valid on
 	 * every server version the metric has SQL for, also where the
 	 * extension is absent.  needs says the same in words (help, check).
+	 * A database metric's condition may name {datid}, the database's oid:
+	 * then it depends on nothing but the database, and where the cluster
+	 * session lists the databases (dbname=*), it is evaluated there for
+	 * all of them at once ({datid} a column), not in every database.
 	 */
 	const char *when;
 	const char *needs;
@@ -134,6 +138,7 @@ struct catalog_vars {
 	long long exact_limit;		/* bloat-exact-limit: 0 is allowed */
 	long long exact_max_size;	/* bloat-exact-max-size in bytes */
 	const char *where;		/* texts filter, "true" for all */
+	const char *datid;		/* conditions: the database's oid (SQL) */
 };
 
 /*

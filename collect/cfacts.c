@@ -34,8 +34,8 @@ append(char *buf, size_t cap, size_t *len, const char *s, size_t n, struct pga_e
 	"  JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = '%s')"
 
 int
-cfacts_sql(struct cfacts *f, bool (*want)(const struct metric_def *, void *), void *ctx,
-	   const struct catalog_vars *v, char *buf, size_t cap, struct pga_err *err)
+cfacts_sql(struct cfacts *f, bool exts_too, bool (*want)(const struct metric_def *, void *),
+	   void *ctx, const struct catalog_vars *v, char *buf, size_t cap, struct pga_err *err)
 {
 	const char *const *exts;
 	const struct metric_def *all;
@@ -46,7 +46,7 @@ cfacts_sql(struct cfacts *f, bool (*want)(const struct metric_def *, void *), vo
 	memset(f, 0, sizeof(*f));
 	buf[0] = '\0';
 	exts = catalog_extensions(&n);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	for (size_t i = 0; exts_too && rc == 0 && i < n; i++) {
 		tl = (size_t)snprintf(tmp, sizeof(tmp), EXT_COLS, exts[i], exts[i]);
 		rc = append(buf, cap, &len, tmp, tl, err);
 	}
@@ -70,28 +70,40 @@ cfacts_sql(struct cfacts *f, bool (*want)(const struct metric_def *, void *), vo
 }
 
 void
-cfacts_parse(struct cfacts *f, const PGresult *r, int first)
+cfacts_parse(struct cfacts *f, bool exts_too, const PGresult *r, int row, int first)
 {
 	size_t n;
 	int col = first;
 
 	catalog_extensions(&n);
-	for (size_t i = 0; i < n; i++, col += 2) {
+	for (size_t i = 0; exts_too && i < n; i++, col += 2) {
 		f->ext[i].version = -1;
-		if (col + 1 >= PQnfields(r) || PQgetisnull(r, 0, col))
+		if (col + 1 >= PQnfields(r) || PQgetisnull(r, row, col))
 			continue;
-		f->ext[i].version = catalog_ext_version(PQgetvalue(r, 0, col));
-		strlcpy(f->ext[i].vtext, PQgetvalue(r, 0, col), sizeof(f->ext[i].vtext));
-		strlcpy(f->ext[i].schema, PQgetvalue(r, 0, col + 1), sizeof(f->ext[i].schema));
+		f->ext[i].version = catalog_ext_version(PQgetvalue(r, row, col));
+		strlcpy(f->ext[i].vtext, PQgetvalue(r, row, col), sizeof(f->ext[i].vtext));
+		strlcpy(f->ext[i].schema, PQgetvalue(r, row, col + 1), sizeof(f->ext[i].schema));
 		f->ext[i].installed = true;
 	}
 	for (size_t w = 0; w < f->nwhen; w++, col++) {
 		size_t i = f->when_idx[w];
 
-		if (col >= PQnfields(r) || strcmp(PQgetvalue(r, 0, col), "t") != 0)
+		if (col >= PQnfields(r) || strcmp(PQgetvalue(r, row, col), "t") != 0)
 			f->off[i / 64] |= UINT64_C(1) << (i % 64);
 	}
 	f->parsed = true;
+}
+
+void
+cfacts_merge(struct cfacts *f, const struct cfacts *more)
+{
+	for (size_t w = 0; w < more->nwhen && f->nwhen < CATALOG_MAX; w++) {
+		size_t i = more->when_idx[w];
+
+		f->when_idx[f->nwhen++] = (uint8_t)i;
+		f->off[i / 64] &= ~(UINT64_C(1) << (i % 64));
+		f->off[i / 64] |= more->off[i / 64] & (UINT64_C(1) << (i % 64));
+	}
 }
 
 enum cfacts_why

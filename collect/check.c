@@ -195,11 +195,12 @@ read_facts(struct check *k, PGconn *conn, struct pga_err *err)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	check_vars(k, &v);
 	memcpy(sql, "SELECT 1", 9);
-	rc = cfacts_sql(&k->facts, want_all, k, &v, sql + 8, 16384 - 8, err);
+	v.datid = "(SELECT oid FROM pg_database WHERE datname = current_database())";
+	rc = cfacts_sql(&k->facts, true, want_all, k, &v, sql + 8, 16384 - 8, err);
 	if (rc == 0)
 		rc = cpg_exec(conn, sql, k->deadline, &r, 1, &n, err);
 	if (rc == 0 && PQntuples(r) == 1)
-		cfacts_parse(&k->facts, r, 1);
+		cfacts_parse(&k->facts, true, r, 0, 1);
 	if (n > 0)
 		PQclear(r);
 	free(sql);

@@ -110,8 +110,9 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
 	"CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')" \
 	" THEN current_setting('data_directory') END"
 #define DATABASES \
-	"; SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate" \
-	" AND has_database_privilege(datname, 'CONNECT') ORDER BY datname"
+	"; SELECT d.datname%s FROM pg_database d WHERE d.datallowconn AND NOT d.datistemplate" \
+	" AND has_database_privilege(d.datname, 'CONNECT') ORDER BY d.datname"
+#define MYDB_OID "(SELECT oid FROM pg_database WHERE datname = current_database())"
 
 static void
 snap_parse(struct csnap *sn, const PGresult *r)
@@ -151,9 +152,17 @@ catalog_vars_of(const struct collector *c, const struct ctarget *t, struct catal
 
 struct want_ctx {
 	const struct ctarget *t;
+	const struct cdb *db;
 	bool cluster;
 	int version;
 };
+
+static bool
+per_database(const struct metric_def *m)
+{
+	return m->scope == METRIC_DATABASE && m->when != NULL &&
+	       strstr(m->when, "{datid}") != NULL;
+}
 
 /* Whether a session asks for a metric's condition: it might run it. */
 static bool
@@ -162,6 +171,9 @@ session_wants(const struct metric_def *m, void *ctx)
 	const struct want_ctx *w = ctx;
 
 	if (m->source != METRIC_SQL)
+		return false;
+	/* known from the cluster session's list of databases */
+	if (w->db != NULL && w->db->when_known && per_database(m))
 		return false;
 	/* the cluster session starts before the cycle's cadence is known */
 	if ((m->flags & METRIC_BLOAT) && !w->cluster && !w->t->bloat_due)
@@ -174,6 +186,41 @@ session_wants(const struct metric_def *m, void *ctx)
 	return w->cluster || m->scope == METRIC_DATABASE;
 }
 
+/* The conditions of one database that the list of all can carry. */
+static bool
+list_wants(const struct metric_def *m, void *ctx)
+{
+	const struct want_ctx *w = ctx;
+
+	return m->source == METRIC_SQL && per_database(m) && m->ext == NULL &&
+	       catalog_sql_for(m, w->version) != NULL;
+}
+
+/* "; SELECT d.datname, <conditions> FROM pg_database d ..." into buf. */
+static int
+databases_sql(struct ctarget *t, struct want_ctx *wc, struct catalog_vars *v, char *buf,
+	      size_t cap, struct pga_err *err)
+{
+	struct cfacts f;
+	char *cols = malloc(cap);
+	int rc;
+
+	if (cols == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	v->datid = "d.oid";
+	rc = cfacts_sql(&f, false, list_wants, wc, v, cols, cap, err);
+	v->datid = MYDB_OID;
+	if (rc == 0 && (size_t)snprintf(buf, cap, DATABASES, cols) >= cap)
+		rc = pga_fail(err, PGA_EINTERNAL, "database list query does not fit in %zu bytes",
+			      cap);
+	if (rc == 0) {
+		memcpy(t->db_when_idx, f.when_idx, f.nwhen);
+		t->ndb_when = f.nwhen;
+	}
+	free(cols);
+	return rc;
+}
+
 #define SNAP_CAP 16384
 
 static int
@@ -181,24 +228,33 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 	      struct pga_err *err)
 {
 	struct ctarget *t = s->t;
-	struct want_ctx wc = {.t = t, .cluster = cluster, .version = PQserverVersion(s->conn)};
+	struct want_ctx wc = {.t = t, .db = s->db, .cluster = cluster,
+			      .version = PQserverVersion(s->conn)};
 	struct catalog_vars v;
 	struct cfacts facts;
 	PGresult *res[3];
-	char *sql = malloc(SNAP_CAP), *extra = malloc(SNAP_CAP / 2), sets[1024] = "";
+	char *sql = malloc(SNAP_CAP), *extra = malloc(SNAP_CAP / 4), sets[1024] = "";
+	char *dbs = malloc(SNAP_CAP / 4);
 	int n = 0, base = s->fresh ? 1 : 0, want, rc = 0;
 
-	if (sql == NULL || extra == NULL)
+	if (sql == NULL || extra == NULL || dbs == NULL)
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 	/* one round trip: the settings of a new session, the transaction, the
 	 * snapshot facts and the catalog's (extensions, conditions); the
-	 * identity and settings hash for the cluster job */
+	 * identity, settings hash and databases (with the conditions of each
+	 * one) for the cluster job */
 	catalog_vars_of(c, t, &v);
+	v.datid = MYDB_OID;
 	if (rc == 0)
-		rc = cfacts_sql(&facts, session_wants, &wc, &v, extra, SNAP_CAP / 2, err);
+		rc = cfacts_sql(&facts, true, session_wants, &wc, &v, extra, SNAP_CAP / 4, err);
+	if (rc == 0 && cluster && t->all_dbs)
+		rc = databases_sql(t, &wc, &v, dbs, SNAP_CAP / 4, err);
+	else if (rc == 0)
+		dbs[0] = '\0';
 	if (rc < 0) {
 		free(sql);
 		free(extra);
+		free(dbs);
 		return rc;
 	}
 	if (s->fresh)
@@ -206,10 +262,11 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 	if ((size_t)snprintf(sql, SNAP_CAP, SNAP_SQL, sets, cluster ? SYSID : "NULL",
 			     cluster ? SETTINGS_HASH : "NULL",
 			     cluster && t->local && t->cfg->os_stats ? DATA_DIRECTORY : "NULL",
-			     extra, cluster && t->all_dbs ? DATABASES : "") >= SNAP_CAP)
+			     extra, dbs) >= SNAP_CAP)
 		rc = pga_fail(err, PGA_EINTERNAL, "snapshot query does not fit in %d bytes",
 			      SNAP_CAP);
 	free(extra);
+	free(dbs);
 	want = base + (cluster && t->all_dbs ? 2 : 1);
 	if (rc == 0)
 		rc = cpg_exec(s->conn, sql, t->deadline, res, 3, &n, err);
@@ -219,7 +276,14 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 	if (rc == 0) {
 		snap_parse(&s->snap, res[base]);
 		s->snap.facts = facts;
-		cfacts_parse(&s->snap.facts, res[base], 9);
+		cfacts_parse(&s->snap.facts, true, res[base], 0, 9);
+		if (s->db != NULL && s->db->when_known) {
+			struct cfacts known = {.nwhen = t->ndb_when};
+
+			memcpy(known.when_idx, t->db_when_idx, t->ndb_when);
+			memcpy(known.off, s->db->when_off, sizeof(known.off));
+			cfacts_merge(&s->snap.facts, &known);
+		}
 	}
 	if (rc == 0 && n == base + 2 && dbl != NULL) {
 		*dbl = res[base + 1];
@@ -1069,6 +1133,14 @@ discover(struct collector *c, struct ctarget *t, struct csession *s,
 		}
 		t->dbs[j].listed = true;
 		t->dbs[j].on_cluster = strcmp(name, s->snap.database) == 0;
+		t->dbs[j].when_known = dbl != NULL;
+		if (dbl != NULL) {
+			struct cfacts f = {.nwhen = t->ndb_when};
+
+			memcpy(f.when_idx, t->db_when_idx, t->ndb_when);
+			cfacts_parse(&f, false, dbl, (int)i, 1);
+			memcpy(t->dbs[j].when_off, f.off, sizeof(f.off));
+		}
 	}
 	for (size_t i = 0; i < t->ndbs; i++) {
 		if (t->dbs[i].listed)
@@ -1133,7 +1205,7 @@ static void
 run_db_job(struct cworker *w, struct ctarget *t, struct cdb *d)
 {
 	struct collector *c = w->c;
-	struct csession s = {.t = t, .database = d->name};
+	struct csession s = {.t = t, .database = d->name, .db = d};
 	struct pga_err err = {0};
 	int rc;
 

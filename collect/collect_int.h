@@ -22,6 +22,8 @@ struct cdb {
 	PGconn *conn;
 	bool listed;		/* in this cycle's list */
 	bool on_cluster;	/* collected on the cluster connection */
+	bool when_known;	/* its {datid} conditions came with the list */
+	uint64_t when_off[CATALOG_MAX / 64];	/* by metric index: false */
 };
 
 /*
@@ -43,13 +45,17 @@ struct cfacts {
 };
 
 /*
- * The snapshot query's extra columns into buf: the extensions, then the
+ * A query's extra columns into buf: the extensions (exts_too), then the
  * condition of each metric want() accepts (expanded with v).  f records
- * which; cfacts_parse() reads them from row 0 of r from column first on.
+ * which; cfacts_parse() reads them from a row of r from column first on.
+ * cfacts_merge() adds conditions learnt elsewhere (a database's, in the
+ * cluster session's list of databases).
  */
-int cfacts_sql(struct cfacts *f, bool (*want)(const struct metric_def *, void *), void *ctx,
-	       const struct catalog_vars *v, char *buf, size_t cap, struct pga_err *err);
-void cfacts_parse(struct cfacts *f, const PGresult *r, int first);
+int cfacts_sql(struct cfacts *f, bool exts_too, bool (*want)(const struct metric_def *, void *),
+	       void *ctx, const struct catalog_vars *v, char *buf, size_t cap,
+	       struct pga_err *err);
+void cfacts_parse(struct cfacts *f, bool exts_too, const PGresult *r, int row, int first);
+void cfacts_merge(struct cfacts *f, const struct cfacts *more);
 enum cfacts_why {
 	CFACTS_RUN,		/* it runs: *version and *schema are set for an ext */
 	CFACTS_NO_EXT,		/* its extension is not installed in this database */
@@ -101,6 +107,9 @@ struct ctarget {
 	int64_t deadline;		/* monotonic */
 	struct seg_block_meta base;	/* snapshot, identity: the same for all blocks */
 	unsigned pending;		/* jobs not finished */
+	/* the {datid} conditions the cluster session's list of databases holds */
+	uint8_t db_when_idx[CATALOG_MAX];
+	size_t ndb_when;
 	bool pgss_claimed;
 	unsigned ext_claimed;		/* by catalog_ext_index: cluster data taken */
 	bool bloat_due;			/* the bloat metrics run this cycle */
@@ -121,6 +130,7 @@ struct csession {
 	PGconn *conn;
 	struct csnap snap;
 	const char *database;		/* block database for per-database metrics */
+	struct cdb *db;			/* the database job's database, else NULL */
 	bool savepoint;			/* a SAVEPOINT pga exists */
 	bool fresh;			/* new connection: its SETs still to run */
 	bool header_counted;		/* an escaped database name was counted */

@@ -94,7 +94,8 @@ static const struct cfg_row keys[] = {
 	     "Most rows of activity_top (the oldest transactions and queries) and of "
 	     "blocking_chains per cycle."),
 	GKEY("bloat-every", T_INT, bloat_every, "60", 1, 100000, NULL,
-	     "Estimate table and index bloat every N cycles (a scan of pg_stats in every database)."),
+	     "Estimate table and index bloat (a scan of pg_stats in every database) and "
+	     "measure tablespaces every N cycles."),
 	GKEY("bloat-exact-limit", T_INT, bloat_exact_limit, "10", 0, 1000, NULL,
 	     "Where pgstattuple is installed: measure this many tables and as many indexes "
 	     "per database, those with the most estimated bloat, at bloat-every; 0 never."),

@@ -30,7 +30,8 @@ helper_catalog_sql(int argc, char **argv)
 	const struct metric_def *all;
 	struct catalog_vars v = {.pgss = "public", .ext = "public", .limit = 1000,
 				 .functions_limit = 1000, .sessions_limit = 50,
-				 .exact_limit = 10, .exact_max_size = 1073741824, .where = "true"};
+				 .exact_limit = 10, .exact_max_size = 1073741824, .where = "true",
+				 .datid = "(SELECT oid FROM pg_database WHERE datname = current_database())"};
 	struct pga_err err = {0};
 	const char *exts[16];
 	int version, pgss, extver[16], a = 1;

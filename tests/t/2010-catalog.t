@@ -29,6 +29,10 @@ for v in $VERSIONS; do
 		-c "CREATE INDEX wide_all ON wide (a, b, c, d, e, f, g, h)" \
 		-c "CREATE DATABASE other" >/dev/null
 	printf '[target:v%s]\nconninfo = %s\n' "$v" "$(pg_conninfo "v$v" '*')" >>"$TEST_TMP/pga.conf"
+	# and once with a list of databases: conditions asked in each session
+	[ -s "$TEST_TMP/versions" ] ||
+		printf '[target:list%s]\nconninfo = %s\ndatabases = postgres,other\n' "$v" \
+			"$(pg_conninfo "v$v")" >>"$TEST_TMP/pga.conf"
 	echo "$v" >>"$TEST_TMP/versions"
 	maint_start "v$v" postgres "$v" || diag "v$v: maintenance did not start"
 done
@@ -116,6 +120,15 @@ print(len(head), head[0]['chain_waiters'] if head else '-', head[0]['state'] if 
 PY
 	is "$(cat "$TEST_TMP/chain.$v")" "1 2 idle in transaction 1 1 True tuple" \
 		"PostgreSQL $v: blocking_chains: the head idle in transaction, two behind it, C's root is A"
+	if grep -q "^\[target:list$v\]" "$TEST_TMP/pga.conf"; then
+		is "$(for m in $(awk -F'\t' '$1 ~ /^pg_stat_progress_/ && $2 == "database" { print $1 }' \
+				"$TEST_TMP/sql.$v"); do
+			awk -F'\t' -v m="$m" -v t="list$v" '$1 == m && $2 == t && $3 == "postgres" { s += $4 }
+				END { if (!(s > 0)) print m }' "$TEST_TMP/blocks"; done)" "" \
+			"PostgreSQL $v, databases listed in the target: the same progress blocks, with rows"
+		is "$(awk -F'\t' '$1 ~ /^pg_stat_progress_/ && $3 == "other"' "$TEST_TMP/blocks" | grep -c .)" 0 \
+			"no progress block where nothing is in progress"
+	fi
 	# each query's result types, through a view named by the canonical columns
 	while IFS=$'\t' read -r m scope sql; do
 		cols=$(awk -F'\t' -v m="$m" '$1 == m { print $4 }' "$TEST_TMP/cols")

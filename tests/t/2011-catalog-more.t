@@ -194,4 +194,8 @@ is "$(pg_psql "s$v" central -At -c "SELECT count(*) > 0 AND bool_and(receive_lsn
 	FROM pga.standby_replay_delta")" t "central: the standby's received WAL per interval, in bytes"
 is "$(pg_psql "s$v" central -At -c "SELECT count(*) FROM pga.pg_stat_subscription")" $((2 * $(grep -c . "$TEST_TMP/versions"))) \
 	"central: pga.pg_stat_subscription, typed (a row a cycle)"
+# the query `pga help metrics` gives for honest shares, as printed
+pga help metrics | sed -n '/^        WITH w AS/,/;$/p' | sed 's/^        //' >"$TEST_TMP/shares.sql"
+like "$(pg_psql "s$v" central -At -f "$TEST_TMP/shares.sql" 2>&1 | cut -d'|' -f2 | sort -u | tr '\n' ' ')" \
+	"^(0?\.[0-9]+ |1 )+$" "central: the documented share of the top statements, in (0, 1] for every interval"
 done_testing

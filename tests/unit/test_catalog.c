@@ -247,7 +247,8 @@ test_all_sql_expands(void **state)
 {
 	struct catalog_vars v = {.pgss = "public", .ext = "\"my ext\"", .limit = 10000,
 				 .functions_limit = 100000, .sessions_limit = 10000,
-				 .exact_limit = 1000, .exact_max_size = 1LL << 40, .where = "true"};
+				 .exact_limit = 1000, .exact_max_size = 1LL << 40, .where = "true",
+				 .datid = "d.oid"};
 	struct catalog_vars nox = v;
 	struct pga_err err = {0};
 	const struct metric_def *all;
@@ -270,6 +271,14 @@ test_all_sql_expands(void **state)
 		if (all[i].when != NULL &&
 		    catalog_expand(all[i].when, &nox, buf, sizeof(buf), NULL, &err) != 0)
 			fail_msg("%s: condition: %s", all[i].name, err.msg);
+		/* only a database metric's condition is of one database */
+		if (all[i].when != NULL && strstr(all[i].when, "{datid}") != NULL &&
+		    (all[i].scope != METRIC_DATABASE || all[i].ext != NULL))
+			fail_msg("%s: {datid} in the condition of a cluster or extension metric",
+				 all[i].name);
+		for (size_t s = 0; s < all[i].nsql; s++)
+			if (strstr(all[i].sql[s].sql, "{datid}") != NULL)
+				fail_msg("%s: {datid} is for conditions", all[i].name);
 	}
 }
 
