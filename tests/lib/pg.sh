@@ -107,6 +107,7 @@ pg_standby() {
 	# the backup: the slot keeps the WAL the standby will stream from
 	# its start; the copy's torn files are what WAL replay repairs
 	pg_psql "$primary" postgres -At -o "$TEST_TMP/pg-$name/backup_label" >/dev/null <<SQL || return 1
+SET client_min_messages = warning;
 SELECT pg_create_physical_replication_slot('$name', true);
 SELECT $start;
 \! cp -a '$(_pg_var DATA "$primary")/.' '$data/'

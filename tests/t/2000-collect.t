@@ -126,6 +126,20 @@ is "$(awk -F'\t' '$1 == "pg_stat_statements" { print $4 }' "$TEST_TMP/b1")" 100 
 	"pg_stat_statements honours query-stats-limit = 100"
 is "$(awk -F'\t' '$1 == "pg_stat_statements_texts" { print $4 }' "$TEST_TMP/b1")" 100 \
 	"the first cycle ships every text of the top 100"
+# the rest beyond the top 100, summed: as many entries as the server has
+pga spool cat --metric pg_stat_statements_totals "$SP/ready/$SEG1" | tail -n +3 | cut -d, -f1,2,3 \
+	>"$TEST_TMP/totals"
+read -r top_n other_n all_calls < <(awk -F, '{ n[$1] = $2; c += $3 } END { print n["top"], n["other"], c }' \
+	"$TEST_TMP/totals")
+is "$top_n" 100 "pg_stat_statements_totals: 'top' sums the 100 entries of the block"
+server_n=$(psqlq postgres "SELECT count(*) FROM pg_stat_statements")
+# (the 200 statements above and pgbench's at least; the cycle itself added
+# entries after it read them: every database's queries of pga)
+ok $([ $((top_n + other_n)) -ge 210 ] && [ $((top_n + other_n)) -le "$server_n" ]; echo $?) \
+	"'other' sums the rest: $top_n + $other_n entries, of the $server_n the server has now"
+server_calls=$(psqlq postgres "SELECT sum(calls) FROM pg_stat_statements")
+ok $([ "$all_calls" -gt 0 ] && [ "$all_calls" -le "$server_calls" ]; echo $?) \
+	"and the calls of them all: $all_calls, no more than the server counts now ($server_calls)"
 pga spool cat --metric pg_stat_statements "$SP/ready/$SEG1" | tail -n +3 | cut -d, -f1-4 >"$TEST_TMP/keys"
 is "$(sort -u "$TEST_TMP/keys" | grep -c .)" 100 "(userid, dbid, toplevel, queryid) is unique"
 ok $([ -f "$SP/state/main.state" ] &&

@@ -173,6 +173,24 @@ else
 	ok 0 "# SKIP PoWA extensions: Debian's PostgreSQL 15 or $(powa_missing | tr '\n' ' ')not installed (scripts/deps.sh)"
 fi
 
+# pga check says why a metric is off, and counts none of it as a problem
+v=$(head -1 "$TEST_TMP/versions")
+run_ok "pga check of a primary and its standby: no problem" pga check --target "p$v" --target "sb$v"
+like "$(last_out)" "target 'p$v'.*standby_replay +off: only with a standby.*target 'sb$v'" \
+	"on the primary, the standby's metrics are off: only with a standby"
+is "$(sed -n "/^target 'sb$v'/,\$p" "$OUT" | grep -c 'standby_replay\|pg_stat_wal_receiver')" 0 \
+	"on the standby, they run (not listed)"
+if [ -n "$POWA" ]; then
+	run_ok "pga check of the PoWA server" pga check --target p15
+	is "$(grep -c 'pg_stat_kcache\|pg_wait_sampling_profile\|pg_qualstats' "$OUT")" 0 \
+		"its PoWA metrics run (not listed as off)"
+	run_fails 1 "pga check of a server without them (nor pg_stat_statements)" pga check --target "s$v"
+	like "$(last_out)" "pg_stat_kcache +off: pg_stat_kcache is not installed in database 'postgres'" \
+		"elsewhere: off, the extension not installed in the database it checks"
+	is "$(grep -c '^  problem:' "$OUT") $(grep -c '^  problem:.*pg_stat_statements' "$OUT")" "1 1" \
+		"its one problem is pg_stat_statements, not the PoWA extensions"
+fi
+
 # centrally: the cumulative ones with rows in their delta views after two
 # cycles (the central database is the first subscriber)
 v=$(head -1 "$TEST_TMP/versions")
