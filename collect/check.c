@@ -188,7 +188,7 @@ read_facts(struct check *k, PGconn *conn, struct pga_err *err)
 {
 	struct catalog_vars v;
 	PGresult *r = NULL;
-	char *sql = malloc(16384);
+	char *sql = malloc(CFACTS_SQL_CAP + 16);
 	int n = 0, rc;
 
 	if (sql == NULL)
@@ -196,7 +196,7 @@ read_facts(struct check *k, PGconn *conn, struct pga_err *err)
 	check_vars(k, &v);
 	memcpy(sql, "SELECT 1", 9);
 	v.datid = "(SELECT oid FROM pg_database WHERE datname = current_database())";
-	rc = cfacts_sql(&k->facts, true, want_all, k, &v, sql + 8, 16384 - 8, err);
+	rc = cfacts_sql(&k->facts, true, want_all, k, &v, sql + 8, CFACTS_SQL_CAP, err);
 	if (rc == 0)
 		rc = cpg_exec(conn, sql, k->deadline, &r, 1, &n, err);
 	if (rc == 0 && PQntuples(r) == 1)

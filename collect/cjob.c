@@ -221,7 +221,9 @@ databases_sql(struct ctarget *t, struct want_ctx *wc, struct catalog_vars *v, ch
 	return rc;
 }
 
-#define SNAP_CAP 16384
+/* the fixed snapshot query, the session's settings, the catalog's columns
+ * (CFACTS_SQL_CAP) and the database list's (half of it) */
+#define SNAP_CAP (4096 + CFACTS_SQL_CAP * 3 / 2)
 
 static int
 session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **dbl,
@@ -233,8 +235,8 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 	struct catalog_vars v;
 	struct cfacts facts;
 	PGresult *res[3];
-	char *sql = malloc(SNAP_CAP), *extra = malloc(SNAP_CAP / 4), sets[1024] = "";
-	char *dbs = malloc(SNAP_CAP / 4);
+	char *sql = malloc(SNAP_CAP), *extra = malloc(CFACTS_SQL_CAP), sets[1024] = "";
+	char *dbs = malloc(CFACTS_SQL_CAP / 2);
 	int n = 0, base = s->fresh ? 1 : 0, want, rc = 0;
 
 	if (sql == NULL || extra == NULL || dbs == NULL)
@@ -246,9 +248,9 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 	catalog_vars_of(c, t, &v);
 	v.datid = MYDB_OID;
 	if (rc == 0)
-		rc = cfacts_sql(&facts, true, session_wants, &wc, &v, extra, SNAP_CAP / 4, err);
+		rc = cfacts_sql(&facts, true, session_wants, &wc, &v, extra, CFACTS_SQL_CAP, err);
 	if (rc == 0 && cluster && t->all_dbs)
-		rc = databases_sql(t, &wc, &v, dbs, SNAP_CAP / 4, err);
+		rc = databases_sql(t, &wc, &v, dbs, CFACTS_SQL_CAP / 2, err);
 	else if (rc == 0)
 		dbs[0] = '\0';
 	if (rc < 0) {

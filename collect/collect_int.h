@@ -51,6 +51,7 @@ struct cfacts {
  * cfacts_merge() adds conditions learnt elsewhere (a database's, in the
  * cluster session's list of databases).
  */
+#define CFACTS_SQL_CAP 8192	/* what a session's columns may take (unit-tested) */
 int cfacts_sql(struct cfacts *f, bool exts_too, bool (*want)(const struct metric_def *, void *),
 	       void *ctx, const struct catalog_vars *v, char *buf, size_t cap,
 	       struct pga_err *err);

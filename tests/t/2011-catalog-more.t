@@ -167,6 +167,27 @@ for row in csv.reader(open(sys.argv[1], newline='')):
 print(0 if {'qs:q_t.k', 'postgres:pub_t.b'} <= want else 1)
 PY
 )" "pg_qualstats: predicates named in their database (qs: q_t.k =, postgres: pub_t.b =)"
+	# each query's result types, through a view named by the canonical columns
+	exts=$(pg_psql p15 postgres -At -c "SELECT string_agg('--ext ' || extname || '=' || extversion, ' ')
+		FROM pg_extension WHERE extname IN ('pg_stat_kcache', 'pg_wait_sampling', 'pg_qualstats')")
+	helper catalog-types >"$TEST_TMP/want-types"
+	helper catalog-cols >"$TEST_TMP/cols"
+	# shellcheck disable=SC2086
+	helper catalog-sql --all $exts 150018 1.10 | awk -F'\t' '$1 ~ /^pg_(stat_kcache|wait_sampling_profile|qualstats)$/' |
+		while IFS=$'\t' read -r m scope when sql; do
+			cols=$(awk -F'\t' -v m="$m" '$1 == m { print $4 }' "$TEST_TMP/cols")
+			got=$(pg_psql p15 postgres -At -c "CREATE TEMP VIEW probe ($cols) AS $sql" \
+				-c "SELECT string_agg(attname || ' ' || CASE format_type(atttypid, NULL)
+				      WHEN 'name' THEN 'text' WHEN 'timestamp with time zone' THEN 'timestamptz'
+				      ELSE format_type(atttypid, NULL) END, ',' ORDER BY attnum)
+				    FROM pg_attribute WHERE attrelid = 'probe'::regclass AND attnum > 0" 2>&1)
+			printf '%s\t%s\n' "$m" "$got"
+		done >"$TEST_TMP/types"
+	is "$(cut -f1 "$TEST_TMP/types" | tr '\n' ' ')" "pg_stat_kcache pg_wait_sampling_profile pg_qualstats " \
+		"the three metrics of the extensions' installed versions"
+	is "$(join -t $'\t' <(sort "$TEST_TMP/types") <(sort "$TEST_TMP/want-types") |
+		awk -F'\t' '$2 != $3 { print $1 ": " $2 " <> " $3 }')" "" \
+		"every column of theirs has the catalog's name and type"
 	is "$(awk -F'\t' '$1 ~ /^pg_(stat_kcache|wait_sampling_profile|qualstats)$/ && $2 != "p15" && $2 != "sb15"' "$TEST_TMP/blocks" | grep -c .)" 0 \
 		"no PoWA block where the extensions are not installed (the standby of p15 has them)"
 else
