@@ -2148,15 +2148,38 @@ static const char shares_doc[] =
 	"        WITH w AS (SELECT collector_id, server_id, snapshot_time,\n"
 	"                          sum(total_exec_time) AS t\n"
 	"                   FROM pga.pg_stat_statements_totals GROUP BY 1, 2, 3),\n"
-	"             d AS (SELECT *, t - lag(t) OVER (PARTITION BY collector_id, server_id\n"
-	"                                              ORDER BY snapshot_time) AS whole\n"
-	"                   FROM w)\n"
-	"        SELECT d.snapshot_time, sum(s.total_exec_time) / nullif(d.whole, 0) AS share\n"
+	"             d AS (SELECT *, t - lag(t) OVER (PARTITION BY collector_id,\n"
+	"                          server_id ORDER BY snapshot_time) AS whole FROM w)\n"
+	"        SELECT d.snapshot_time,\n"
+	"               sum(s.total_exec_time) / nullif(d.whole, 0) AS share\n"
 	"        FROM d JOIN pga.pg_stat_statements_delta s\n"
 	"             USING (collector_id, server_id, snapshot_time)\n"
 	"        GROUP BY 1, d.whole\n"
 	"        HAVING bool_and(NOT s.reset) AND coalesce(sum(s.evictions), 0) = 0;\n"
 	"    (evictions is the same on every row of a snapshot, NULL before 1.9.)\n";
+
+/* Indented by four, words wrapped before column 80. */
+static void
+print_wrapped(FILE *out, const char *text)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		size_t len = strlen(p), cut = len;
+
+		if (len > 75) {
+			cut = 75;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = len;
+		}
+		fprintf(out, "    %.*s\n", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+}
 
 static void
 print_version(FILE *out, bool ext, int v)
@@ -2199,8 +2222,12 @@ print_versions(FILE *out, const struct metric_def *m)
 	}
 	if (m->ext != NULL && m->scope == METRIC_CLUSTER)
 		fprintf(out, "    once per cluster, in the first database that has %s\n", m->ext);
-	if (m->needs != NULL)
-		fprintf(out, "    only with %s\n", m->needs);
+	if (m->needs != NULL) {
+		char line[256];
+
+		snprintf(line, sizeof(line), "only with %s", m->needs);
+		print_wrapped(out, line);
+	}
 }
 
 void
@@ -2209,10 +2236,10 @@ catalog_print_doc(FILE *out)
 	size_t n;
 	const struct metric_def *all = catalog_all(&n);
 
-	fprintf(out, "%zu metrics; versions are server_version_num, the extension version"
-		     " x100 for pg_stat_statements, or another extension's version.  A metric"
-		     " that needs\nsomething (a standby, an extension, a privilege, a command"
-		     " running) has no block where it\nis missing, and no error.\n\n", n);
+	fprintf(out, "%zu metrics.  Versions are server_version_num, the extension's version\n"
+		     "x100 for pg_stat_statements, or an extension's own (major.minor).  A metric\n"
+		     "that needs something (a standby, an extension, a privilege, a command\n"
+		     "running) has no block where it is missing, and no error.\n\n", n);
 	for (size_t i = 0; i < n; i++) {
 		const struct metric_def *m = &all[i];
 
@@ -2221,7 +2248,7 @@ catalog_print_doc(FILE *out)
 			m->flags & METRIC_CUMULATIVE ? ", cumulative" : "",
 			m->flags & METRIC_LOW_CADENCE ? ", low cadence" : "");
 		if (m->doc != NULL)
-			fprintf(out, "    %s\n", m->doc);
+			print_wrapped(out, m->doc);
 		print_versions(out, m);
 		for (size_t c = 0; c < m->ncols; c++)
 			fprintf(out, "      %-32s %-24s %s\n", m->cols[c].name, m->cols[c].type,

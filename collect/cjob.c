@@ -10,6 +10,16 @@
  * query); each metric is then one round trip, a bare COPY (...) TO STDOUT.
  * A metric that fails (permission, timeout) is rolled back to the savepoint
  * and the session goes on with the next one, in the same snapshot.
+ *
+ * The snapshot query also learns what the catalog's metrics need (cfacts.c):
+ * the extensions of the session's database and the metrics' conditions; a
+ * metric whose need is not met here is skipped, without a block or an
+ * error.  The conditions of one database ({datid}) come with the cluster
+ * session's list of databases, so a database session asks only for its
+ * extensions.  Cluster-wide data of an extension (pg_stat_kcache,
+ * pg_wait_sampling), like pg_stat_statements, is taken once per target, by
+ * the first session whose database has the extension.  The bloat metrics
+ * run every bloat-every cycles, decided for the target in its cluster job.
  */
 #define _GNU_SOURCE
 #include "collect/collect_int.h"
