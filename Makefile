@@ -33,8 +33,13 @@ COLLECT_SRC := $(wildcard collect/*.c)
 LOAD_SRC := $(wildcard load/*.c)
 SHIP_SRC := $(wildcard ship/*.c)
 RESTORE_SRC := $(wildcard restore/*.c)
-LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(COLLECT_SRC) $(LOAD_SRC) $(SHIP_SRC) $(RESTORE_SRC)
+REPORT_SRC := $(wildcard report/*.c)
+LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(COLLECT_SRC) $(LOAD_SRC) $(SHIP_SRC) $(RESTORE_SRC) \
+	$(REPORT_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# the command layer: linked into the pga binary only, like main.c
+CMD_SRC := $(wildcard cmd/*.c)
+CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -57,7 +62,7 @@ $(BUILD)/libpga.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(PGA): $(BUILD)/main.o $(BUILD)/libpga.a
+$(PGA): $(BUILD)/main.o $(CMD_OBJ) $(BUILD)/libpga.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/pga-test-helper: $(HELPER_OBJ) $(BUILD)/libpga.a
@@ -146,4 +151,4 @@ install: all $(BUILD)/pga.1
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(HELPER_OBJ:.o=.d) $(BUILD)/main.d
+-include $(LIB_OBJ:.o=.d) $(HELPER_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(BUILD)/main.d

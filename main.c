@@ -39,6 +39,7 @@ static const struct command commands[] = {
 	{"collect", cmd_collect, "take a snapshot of every target into the spool"},
 	{"help", cmd_help, "show help for a command, or the config keys"},
 	{"load", cmd_load, "import segments into the central database"},
+	{"report", cmd_report, "write an HTML report from the central database"},
 	{"restore", cmd_restore, "rebuild a central database from a bucket or archive"},
 	{"ship", cmd_ship, "deliver sealed segments to the destinations"},
 	{"spool", cmd_spool, "inspect, verify, write and pack the local spool"},
@@ -172,6 +173,7 @@ setup(const char *config, const char *level, struct pga_ctx *ctx)
 	pga_log_set_level((enum pga_log_level)ctx->cfg->global.log_level);
 	ship_register_url_source(ctx->cfg);
 	spool_set_metric_check(catalog_metric_check);
+	ctx->log_level_override = -1;
 	if (level == NULL)
 		level = getenv("PGA_LOG_LEVEL");
 	if (level != NULL) {
@@ -179,6 +181,7 @@ setup(const char *config, const char *level, struct pga_ctx *ctx)
 
 		if (l < 0)
 			die(PGA_EXIT_USAGE, "error: unknown log level '%s'", level);
+		ctx->log_level_override = l;
 		pga_log_set_level((enum pga_log_level)l);
 	}
 }
@@ -224,12 +227,16 @@ main(int argc, char **argv)
 	if (cmd == NULL)
 		return pga_cli_usage(main_usage, "unknown command '%s'", argv[optind]);
 	signal(SIGPIPE, SIG_IGN);
+	pga_cli_catch_hup();
 	setup(config, level, &ctx);
 	ctx.stdout_tty = isatty(STDOUT_FILENO);
 	argc -= optind;
 	argv += optind;
 	optind = 0;	/* the subcommand runs getopt afresh */
 	status = cmd->fn(argc, argv, &ctx);
+	if (pga_reload_pending())
+		log_info("received SIGHUP: 'pga %s' does not reload its configuration "
+			 "(only --loop does); the next run reads it", cmd->name);
 	pga_config_free(ctx.cfg);
 	/* a full disk or closed pipe on stdout is a failure, not a truncation */
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -273,14 +273,14 @@ static const struct metric_col index_sizes_cols[] = {
 	{"schemaname", "text", I}, {"relname", "text", I},
 	{"indexrelname", "text", I}, {"size_bytes", "bigint", G},
 	{"indisunique", "boolean", I}, {"indisprimary", "boolean", I},
-	{"indisvalid", "boolean", I},
+	{"indisvalid", "boolean", I}, {"indexdef", "text", I},
 };
 
 static const struct metric_sql index_sizes_sql[] = {
 	{120000, 0,
 	 "SELECT i.indexrelid, i.indrelid, n.nspname, t.relname, c.relname,"
 	 " pg_relation_size(i.indexrelid), i.indisunique, i.indisprimary,"
-	 " i.indisvalid FROM pg_index i"
+	 " i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i"
 	 " JOIN pg_class c ON c.oid = i.indexrelid"
 	 " JOIN pg_class t ON t.oid = i.indrelid"
 	 " JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -1882,7 +1882,7 @@ static const struct metric_def catalog[] = {
 	SQLM("table_sizes", METRIC_DATABASE, table_sizes_cols, table_sizes_sql,
 	     NULL, 0, "table, TOAST and index bytes, relfrozenxid/relminmxid ages"),
 	SQLM("index_sizes", METRIC_DATABASE, index_sizes_cols, index_sizes_sql,
-	     NULL, 0, "index bytes and validity"),
+	     NULL, 0, "index bytes, validity and definition (duplicates show there)"),
 	SQLM("pg_stat_sys_tables", METRIC_DATABASE, stat_user_tables_cols,
 	     stat_sys_tables_sql, NULL, CUM,
 	     "the catalogs' and TOAST tables' access and vacuum counters"),

@@ -24,7 +24,8 @@ static const char *const collect_help[] = {
 	"Take one snapshot of every enabled target into the spool and exit, or with",
 	"--loop keep the connections open and take one every interval.",
 	"",
-	"  --loop           run cycles until SIGTERM/SIGINT, then seal and exit 0",
+	"  --loop           run cycles until SIGTERM/SIGINT, then seal and exit 0;",
+	"                   SIGHUP reads the configuration again between cycles",
 	"  --interval DUR   time between cycle starts in --loop (default: interval)",
 	"  --cycles N       with --loop: stop after N cycles",
 	"  --spool DIR      spool directory (default: spool-path)",
@@ -40,8 +41,10 @@ static const char *const collect_help[] = {
 struct collect_args {
 	bool loop;
 	int64_t interval;
+	bool interval_set;		/* --interval: a reload keeps it */
 	long long cycles;
 	const char *spool;
+	bool spool_set;			/* --spool */
 	const char *only[MAX_ONLY];
 	size_t nonly;
 	int workers;
@@ -80,10 +83,11 @@ parse_args(int argc, char **argv, struct collect_args *a, struct pga_ctx *ctx)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': a->loop = true; break;
-		case 's': a->spool = optarg; break;
+		case 's': a->spool = optarg; a->spool_set = true; break;
 		case 'i':
 			if (pga_parse_duration(optarg, &a->interval, &err) < 0 || a->interval <= 0)
 				return pga_cli_usage(collect_help, "invalid --interval '%s'", optarg);
+			a->interval_set = true;
 			break;
 		case 'n':
 			if (parse_count(optarg, 1, 1LL << 40, &a->cycles) < 0)
@@ -176,11 +180,11 @@ cycle_status(const struct collect_stats *st)
 	return PGA_EXIT_OK;
 }
 
-/* Sleep until the monotonic time `until`, waking early for a stop request. */
+/* Sleep until the monotonic time `until`, waking early for a stop or reload request. */
 static void
 sleep_until(int64_t until)
 {
-	while (!pga_stop_requested()) {
+	while (!pga_stop_requested() && !pga_reload_pending()) {
 		int64_t left = until - pga_mono_us();
 		struct timespec ts;
 
@@ -205,14 +209,154 @@ count_skipped(struct spool *sp, uint64_t skipped)
 		log_warn("%s", err.msg);
 }
 
+/* What the loop runs with; a reload replaces cfg, col and perhaps sp. */
+struct loop {
+	struct pga_ctx *ctx;
+	const struct collect_args *a;
+	const struct pga_config *cfg;	/* in use: ctx->cfg, or owned */
+	struct pga_config *owned;	/* the last configuration a reload read */
+	struct collector *col;
+	struct spool *sp;
+	int64_t interval;
+	bool last_failed;		/* the last cycle failed (and was counted so) */
+};
+
+/* Use cfg from now on (NULL: the one main() read), freeing a reloaded one. */
+static void
+loop_use_config(struct loop *l, struct pga_config *cfg)
+{
+	pga_config_free(l->owned);
+	l->owned = cfg;
+	l->cfg = cfg != NULL ? cfg : l->ctx->cfg;
+}
+
+static int
+new_collector(struct loop *l, const struct pga_config *cfg, struct collector **out,
+	      struct pga_err *err)
+{
+	const struct collect_args *a = l->a;
+	struct collect_opts o = {.cfg = cfg, .sp = l->sp, .only = a->nonly ? a->only : NULL,
+				 .nonly = a->nonly, .workers = a->workers, .keep_connections = true};
+
+	return collector_new(out, &o, err);
+}
+
+static bool
+spool_opts_equal(const struct spool_opts *x, const struct spool_opts *y)
+{
+	return strcmp(x->collector, y->collector) == 0 && x->max_bytes == y->max_bytes &&
+	       x->full == y->full && x->seg_max_size == y->seg_max_size &&
+	       x->seg_max_age_us == y->seg_max_age_us && x->level == y->level;
+}
+
+/*
+ * Spool settings changed: seal what is open and reopen with the new ones
+ * (0).  If the spool will not open so, it opens with the old settings
+ * again (1: the reload is refused); when even that fails there is no spool
+ * left to write to and the loop ends (< 0).  The collector is gone after.
+ */
+static int
+reopen_spool(struct loop *l, const struct pga_config *old, const struct pga_config *cfg,
+	     struct pga_err *err)
+{
+	struct spool_opts so;
+	int rc;
+
+	collector_free(l->col);
+	l->col = NULL;
+	rc = spool_close(l->sp, err);
+	l->sp = NULL;
+	if (rc < 0) {
+		log_error("%s", err->msg);
+		if (!l->last_failed)	/* the last cycle's data may not be sealed */
+			count_lost_cycle(l->a->spool, false, true);
+		l->last_failed = true;
+	}
+	spool_opts_from_config(&so, cfg);
+	rc = spool_open_writer(&l->sp, l->a->spool, &so, err);
+	if (rc == 0)
+		return 0;
+	log_error("configuration not reloaded, keeping the previous one: could not reopen "
+		  "the spool with its settings: %s", err->msg);
+	spool_opts_from_config(&so, old);
+	rc = spool_open_writer(&l->sp, l->a->spool, &so, err);
+	return rc < 0 ? rc : 1;
+}
+
+/*
+ * Check all of a new configuration before anything changes; the old one
+ * stays when any of it is wrong.
+ */
+static int
+reload_check(struct loop *l, const struct pga_config *cfg, struct pga_err *err)
+{
+	const struct collect_args *a = l->a;
+
+	if (collect_validate(cfg, a->nonly ? a->only : NULL, a->nonly, err) < 0)
+		return err->code;
+	if (!a->interval_set && cfg->global.interval <= 0)
+		return pga_fail(err, PGA_ECONFIG, "interval must be above zero in --loop");
+	if (!a->spool_set && strcmp(cfg->global.spool_path, a->spool) != 0)
+		log_warn("reload: spool-path changed to '%s'; that takes a restart, still "
+			 "writing to '%s'", cfg->global.spool_path, a->spool);
+	return 0;
+}
+
+/* SIGHUP between cycles: a new configuration, all or nothing. */
+static int
+reload(struct loop *l)
+{
+	struct pga_config *cfg = NULL;
+	struct spool_opts now, want;
+	struct collector *col = NULL;
+	struct pga_err err = {0};
+	int rc;
+
+	log_info("received SIGHUP: reading the configuration again");
+	if (pga_cli_reload(l->ctx, &cfg, &err) < 0 || reload_check(l, cfg, &err) < 0) {
+		log_error("configuration not reloaded, keeping the previous one: %s", err.msg);
+		pga_config_free(cfg);
+		return 0;
+	}
+	spool_opts_from_config(&now, l->cfg);
+	spool_opts_from_config(&want, cfg);
+	rc = spool_opts_equal(&now, &want) ? 0 : reopen_spool(l, l->cfg, cfg, &err);
+	if (rc != 0) {
+		pga_config_free(cfg);
+		if (rc < 0 || new_collector(l, l->cfg, &l->col, &err) < 0)
+			return pga_cli_error(&err);
+		return 0;
+	}
+	/* the old collector's state is on disk after each cycle: a new one
+	 * built beside it picks up where it stopped */
+	if (new_collector(l, cfg, &col, &err) < 0) {
+		log_error("configuration not reloaded, keeping the previous one: %s", err.msg);
+		pga_config_free(cfg);
+		if (l->col == NULL && new_collector(l, l->cfg, &l->col, &err) < 0)
+			return pga_cli_error(&err);
+		return 0;
+	}
+	collector_free(l->col);
+	l->col = col;
+	loop_use_config(l, cfg);
+	if (!l->a->interval_set)
+		l->interval = cfg->global.interval;
+	pga_cli_apply_log_level(l->ctx, cfg);
+	log_info("configuration reloaded from '%s': %zu targets, interval %.3f s",
+		 cfg->path ? cfg->path : "defaults", collector_ntargets(col),
+		 (double)l->interval / 1e6);
+	return 0;
+}
+
 /*
  * Cycles start on the ticks t0 + k * interval and never overlap: a cycle
  * that runs past the next tick skips it (counted), and the next cycle
- * starts on the first tick after it ended.
+ * starts on the first tick after it ended.  A reload (SIGHUP) is taken
+ * after a cycle, never inside one; the ticks then start again from that
+ * cycle's start with the new interval.
  */
 static int
-run_loop(struct collector *col, struct spool *sp, const struct collect_args *a,
-	 bool *last_failed)
+run_loop(struct loop *l)
 {
 	int64_t t0 = pga_mono_us();
 	uint64_t tick = 0, done = 0;
@@ -228,28 +372,36 @@ run_loop(struct collector *col, struct spool *sp, const struct collect_args *a,
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	while (!pga_stop_requested()) {
 		struct collect_stats st;
+		int64_t started = pga_mono_us();
 		uint64_t next;
-		int rc = collector_cycle(col, &st, &err);
+		int rc = collector_cycle(l->col, &st, &err);
 
-		*last_failed = st.failed;
+		l->last_failed = st.failed;
 		summary(++done, &st);
 		if (rc < 0)
 			return pga_cli_error(&err);
-		if (spool_tick(sp, &err) < 0)
+		if (spool_tick(l->sp, &err) < 0)
 			return pga_cli_error(&err);
 		/* what the cycle freed in the arenas goes back to the kernel too,
 		 * so an idle loop between cycles holds only what it keeps */
 		malloc_trim(0);
-		if (a->cycles > 0 && done >= (uint64_t)a->cycles)
+		if (l->a->cycles > 0 && done >= (uint64_t)l->a->cycles)
 			break;
-		next = (uint64_t)((pga_mono_us() - t0) / a->interval) + 1;
+		next = (uint64_t)((pga_mono_us() - t0) / l->interval) + 1;
 		if (next > tick + 1) {
 			log_warn("cycle took %.3f s, longer than the interval: skipping %" PRIu64
 				 " tick(s)", (double)st.elapsed_us / 1e6, next - tick - 1);
-			count_skipped(sp, next - tick - 1);
+			count_skipped(l->sp, next - tick - 1);
 		}
 		tick = next;
-		sleep_until(t0 + (int64_t)tick * a->interval);
+		sleep_until(t0 + (int64_t)tick * l->interval);
+		while (!pga_stop_requested() && pga_reload_take()) {
+			if (reload(l) < 0)
+				return PGA_EXIT_FAIL;
+			t0 = started;
+			tick = (uint64_t)((pga_mono_us() - t0) / l->interval) + 1;
+			sleep_until(t0 + (int64_t)tick * l->interval);
+		}
 	}
 	return PGA_EXIT_OK;
 }
@@ -281,8 +433,7 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 {
 	struct collect_args a;
 	struct collect_opts o = {0};
-	struct collector *col = NULL;
-	struct spool *sp = NULL;
+	struct loop l = {.ctx = ctx, .a = &a, .cfg = ctx->cfg};
 	struct pga_err err = {0};
 	bool failed_counted = false;
 	int status = parse_args(argc, argv, &a, ctx);
@@ -295,33 +446,35 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 		count_lost_cycle(a.spool, false, false);
 		return status;
 	}
-	status = open_spool(&a, ctx, &sp);
+	status = open_spool(&a, ctx, &l.sp);
 	if (status != 0)
 		return status;
 	pga_cli_catch_signals();
-	o = (struct collect_opts){.cfg = ctx->cfg, .sp = sp, .only = a.nonly ? a.only : NULL,
+	o = (struct collect_opts){.cfg = ctx->cfg, .sp = l.sp, .only = a.nonly ? a.only : NULL,
 				  .nonly = a.nonly, .workers = a.workers, .keep_connections = a.loop};
-	if (collector_new(&col, &o, &err) < 0) {
-		spool_free(sp);
+	if (collector_new(&l.col, &o, &err) < 0) {
+		spool_free(l.sp);
 		status = pga_cli_error(&err);
 		count_lost_cycle(a.spool, false, false);
 		return status;
 	}
+	l.interval = a.interval;
 	if (a.loop) {
-		status = run_loop(col, sp, &a, &failed_counted);
+		status = run_loop(&l);
+		failed_counted = l.last_failed;
 	} else {
 		struct collect_stats st;
 
-		status = collector_cycle(col, &st, &err) < 0 ? pga_cli_error(&err) : cycle_status(&st);
+		status = collector_cycle(l.col, &st, &err) < 0 ? pga_cli_error(&err) : cycle_status(&st);
 		failed_counted = st.failed;
 		summary(1, &st);
 	}
-	collector_free(col);
-	{
+	collector_free(l.col);
+	if (l.sp != NULL) {
 		struct pga_err cerr = {0};
 
 		/* a broken spool fails again the same way: say it once */
-		if (spool_close(sp, &cerr) < 0) {
+		if (spool_close(l.sp, &cerr) < 0) {
 			if (strcmp(cerr.msg, err.msg) != 0)
 				pga_cli_error(&cerr);
 			status = PGA_EXIT_FAIL;
@@ -329,5 +482,6 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 				count_lost_cycle(a.spool, false, true);
 		}
 	}
+	loop_use_config(&l, NULL);
 	return status;
 }

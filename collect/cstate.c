@@ -29,7 +29,8 @@ sort_unique(uint64_t *v, size_t n)
 {
 	size_t out = 0;
 
-	qsort(v, n, sizeof(*v), cmp_u64);
+	if (n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(v, n, sizeof(*v), cmp_u64);
 	for (size_t i = 0; i < n; i++)
 		if (out == 0 || v[out - 1] != v[i])
 			v[out++] = v[i];

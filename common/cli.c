@@ -10,6 +10,7 @@
 
 /* read from every thread: an atomic, not just a sig_atomic_t */
 static _Atomic int stop_requested;
+static _Atomic int reload_requested;
 
 int
 pga_cli_error(const struct pga_err *err)
@@ -64,4 +65,50 @@ bool
 pga_stop_requested(void)
 {
 	return atomic_load(&stop_requested) != 0;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	atomic_store(&reload_requested, 1);
+}
+
+void
+pga_cli_catch_hup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;
+	/* a reload request must not fail a read or write in progress */
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+bool
+pga_reload_take(void)
+{
+	return atomic_exchange(&reload_requested, 0) != 0;
+}
+
+bool
+pga_reload_pending(void)
+{
+	return atomic_load(&reload_requested) != 0;
+}
+
+int
+pga_cli_reload(const struct pga_ctx *ctx, struct pga_config **out, struct pga_err *err)
+{
+	return pga_config_load(ctx->cfg->path, out, err);
+}
+
+void
+pga_cli_apply_log_level(const struct pga_ctx *ctx, const struct pga_config *cfg)
+{
+	pga_log_set_level((enum pga_log_level)(ctx->log_level_override >= 0 ?
+					       ctx->log_level_override :
+					       cfg->global.log_level));
 }

@@ -6,16 +6,21 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bsd/string.h>
-#include <ini.h>
 
+#include "common/inifile.h"
 #include "common/log.h"
+#include "common/pgutil.h"
+#include "common/secretfile.h"
 #include "common/units.h"
 
 enum cfg_scope { SCOPE_GLOBAL, SCOPE_TARGET, SCOPE_DEST };
 enum cfg_type { T_STRING, T_SIZE, T_DURATION, T_INT, T_BOOL, T_ENUM };
+/* secret: never logged; a file that sets one must not be open to others */
+enum cfg_secret { S_NONE, S_ALWAYS, S_PASSWORD /* when it carries a password */ };
 
 struct cfg_row {
 	const char *name;
@@ -25,7 +30,7 @@ struct cfg_row {
 	const char *def;
 	long long min, max;
 	const char *const *choices;
-	bool secret;
+	enum cfg_secret secret;
 	const char *inherit;
 	const char *doc;
 };
@@ -39,11 +44,13 @@ static const char *const create_only_choices[] = {"auto", "if-none-match", "chec
 #define ROW(n, sc, ty, st, f, def, mn, mx, ch, sec, inh, doc) \
 	{n, sc, ty, offsetof(st, f), def, mn, mx, ch, sec, inh, doc}
 #define GKEY(n, ty, f, def, mn, mx, ch, doc) \
-	ROW(n, SCOPE_GLOBAL, ty, struct pga_global, f, def, mn, mx, ch, false, NULL, doc)
+	ROW(n, SCOPE_GLOBAL, ty, struct pga_global, f, def, mn, mx, ch, S_NONE, NULL, doc)
 #define GSECRET(n, f, doc) \
-	ROW(n, SCOPE_GLOBAL, T_STRING, struct pga_global, f, NULL, 0, 0, NULL, true, NULL, doc)
+	ROW(n, SCOPE_GLOBAL, T_STRING, struct pga_global, f, NULL, 0, 0, NULL, S_PASSWORD, NULL, doc)
 #define TKEY(n, ty, f, def, mn, mx, inh, doc) \
-	ROW(n, SCOPE_TARGET, ty, struct pga_target, f, def, mn, mx, NULL, false, inh, doc)
+	ROW(n, SCOPE_TARGET, ty, struct pga_target, f, def, mn, mx, NULL, S_NONE, inh, doc)
+#define TCONNINFO(n, f, doc) \
+	ROW(n, SCOPE_TARGET, T_STRING, struct pga_target, f, NULL, 0, 0, NULL, S_PASSWORD, NULL, doc)
 #define DKEY(n, ty, f, def, mn, mx, sec, doc) \
 	ROW(n, SCOPE_DEST, ty, struct pga_dest, f, def, mn, mx, NULL, sec, NULL, doc)
 
@@ -117,7 +124,7 @@ static const struct cfg_row keys[] = {
 	     "Stop a one-shot pga ship after this long (0: until the spool is drained)."),
 
 	/* [target:NAME] */
-	TKEY("conninfo", T_STRING, conninfo, NULL, 0, 0, NULL,
+	TCONNINFO("conninfo", conninfo,
 	     "libpq connection string or URI (required). dbname=* collects every database."),
 	TKEY("databases", T_STRING, databases, NULL, 0, 0, NULL,
 	     "'*' for every connectable non-template database, or a comma list."),
@@ -137,52 +144,52 @@ static const struct cfg_row keys[] = {
 	     "Set to off to keep a target in the file without collecting it."),
 
 	/* [dest:NAME] */
-	DKEY("url", T_STRING, url, NULL, 0, 0, true,
+	DKEY("url", T_STRING, url, NULL, 0, 0, S_PASSWORD,
 	     "s3://bucket/prefix, gs://bucket/prefix, azure://account/container/prefix, "
 	     "file:///path or postgres://... (required)."),
-	DKEY("endpoint", T_STRING, endpoint, NULL, 0, 0, false,
+	DKEY("endpoint", T_STRING, endpoint, NULL, 0, 0, S_NONE,
 	     "Service endpoint URL for S3-compatible stores, Azure or GCS emulators."),
-	DKEY("region", T_STRING, region, "us-east-1", 0, 0, false, "S3 region."),
-	DKEY("path-style", T_BOOL, path_style, "off", 0, 0, false,
+	DKEY("region", T_STRING, region, "us-east-1", 0, 0, S_NONE, "S3 region."),
+	DKEY("path-style", T_BOOL, path_style, "off", 0, 0, S_NONE,
 	     "Use path-style S3 URLs (endpoint/bucket/key) instead of virtual hosts."),
-	DKEY("access-key-id", T_STRING, access_key_id, NULL, 0, 0, false,
+	DKEY("access-key-id", T_STRING, access_key_id, NULL, 0, 0, S_NONE,
 	     "S3 or GCS HMAC access key id (default: AWS_ACCESS_KEY_ID or the credentials file)."),
-	DKEY("secret-access-key", T_STRING, secret_access_key, NULL, 0, 0, true,
+	DKEY("secret-access-key", T_STRING, secret_access_key, NULL, 0, 0, S_ALWAYS,
 	     "S3 or GCS HMAC secret (default: AWS_SECRET_ACCESS_KEY or the credentials file)."),
-	DKEY("session-token", T_STRING, session_token, NULL, 0, 0, true,
+	DKEY("session-token", T_STRING, session_token, NULL, 0, 0, S_ALWAYS,
 	     "Temporary S3 session token (default: AWS_SESSION_TOKEN)."),
-	DKEY("credentials-file", T_STRING, credentials_file, NULL, 0, 0, false,
-	     "AWS-style credentials file (mode 0600)."),
-	DKEY("profile", T_STRING, profile, "default", 0, 0, false,
+	DKEY("credentials-file", T_STRING, credentials_file, NULL, 0, 0, S_NONE,
+	     "AWS-style credentials file (mode " PGA_SECRET_MODES ", see SECURITY in pga(1))."),
+	DKEY("profile", T_STRING, profile, "default", 0, 0, S_NONE,
 	     "Profile to read from the credentials file."),
-	DKEY("storage-class", T_STRING, storage_class, NULL, 0, 0, false,
+	DKEY("storage-class", T_STRING, storage_class, NULL, 0, 0, S_NONE,
 	     "S3 storage class for new objects."),
-	DKEY("account-key", T_STRING, account_key, NULL, 0, 0, true,
+	DKEY("account-key", T_STRING, account_key, NULL, 0, 0, S_ALWAYS,
 	     "Azure storage account key (base64) for Shared Key."),
-	DKEY("sas-token", T_STRING, sas_token, NULL, 0, 0, true,
+	DKEY("sas-token", T_STRING, sas_token, NULL, 0, 0, S_ALWAYS,
 	     "Azure SAS token instead of the account key."),
-	DKEY("key-file", T_STRING, key_file, NULL, 0, 0, false,
-	     "GCS service-account JSON key file (mode 0600)."),
-	DKEY("token-url", T_STRING, token_url, NULL, 0, 0, false,
+	DKEY("key-file", T_STRING, key_file, NULL, 0, 0, S_NONE,
+	     "GCS service-account JSON key file (mode " PGA_SECRET_MODES ", see SECURITY in pga(1))."),
+	DKEY("token-url", T_STRING, token_url, NULL, 0, 0, S_NONE,
 	     "OAuth token endpoint override for the GCS service-account flow."),
-	DKEY("ca-file", T_STRING, ca_file, NULL, 0, 0, false,
+	DKEY("ca-file", T_STRING, ca_file, NULL, 0, 0, S_NONE,
 	     "CA bundle for TLS verification (verification is always on)."),
-	DKEY("rate-limit", T_SIZE, rate_limit, "0", 0, 0, false,
+	DKEY("rate-limit", T_SIZE, rate_limit, "0", 0, 0, S_NONE,
 	     "Upload rate limit in bytes per second (e.g. 10M); 0 is unlimited."),
-	DKEY("max-parallel", T_INT, max_parallel, "4", 1, 64, false,
+	DKEY("max-parallel", T_INT, max_parallel, "4", 1, 64, S_NONE,
 	     "Concurrent uploads to this destination."),
-	DKEY("timeout", T_DURATION, timeout, "60s", 0, 0, false,
+	DKEY("timeout", T_DURATION, timeout, "60s", 0, 0, S_NONE,
 	     "Timeout of one request."),
-	DKEY("retries", T_INT, retries, "8", 0, 1000, false,
+	DKEY("retries", T_INT, retries, "8", 0, 1000, S_NONE,
 	     "Attempts per segment and pass before the destination is marked failing."),
-	DKEY("retry-max-delay", T_DURATION, retry_max_delay, "60s", 0, 0, false,
+	DKEY("retry-max-delay", T_DURATION, retry_max_delay, "60s", 0, 0, S_NONE,
 	     "Cap of the exponential backoff between retries."),
-	DKEY("enabled", T_BOOL, enabled, "on", 0, 0, false,
+	DKEY("enabled", T_BOOL, enabled, "on", 0, 0, S_NONE,
 	     "Set to off to keep a destination in the file without shipping to it."),
-	DKEY("schema", T_STRING, schema, "pga", 0, 0, false,
+	DKEY("schema", T_STRING, schema, "pga", 0, 0, S_NONE,
 	     "Schema of the central tables for a postgres:// destination."),
 	ROW("create-only", SCOPE_DEST, T_ENUM, struct pga_dest, create_only, "auto", 0, 0,
-	    create_only_choices, false, NULL,
+	    create_only_choices, S_NONE, NULL,
 	    "How object stores keep writes create-only: if-none-match trusts the store's "
 	    "conditional PUT (AWS S3, GCS, Azure, MinIO, Ceph); check also looks before each PUT "
 	    "(in a listing of the segment's day, at most a minute old), for stores that ignore "
@@ -320,141 +327,90 @@ apply_defaults(void *base, enum cfg_scope scope, struct pga_err *err)
 
 struct parse_state {
 	struct pga_config *cfg;
-	struct pga_err *err;
-	FILE *fp;
-	const char *file;
-	int line;
-	int rc;
 	enum cfg_scope scope;
-	void *base;			/* struct being filled */
+	void *base;			/* struct being filled, NULL before a section */
 	unsigned char *seen;		/* keys set in the current section */
 	unsigned char seen_global[NKEYS];
 	unsigned char (*seen_targets)[NKEYS];
 	unsigned char (*seen_dests)[NKEYS];
+	/* the first secret in the file, for the check of its mode */
+	const char *secret_key;
+	int secret_line;
 };
 
 static int
-fail_at(struct parse_state *ps, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail_at(struct parse_state *ps, int code, const char *fmt, ...)
-{
-	char msg[PGA_ERR_MSG_MAX];
-	va_list ap;
-
-	if (ps->rc < 0)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ps->rc = pga_fail(ps->err, code, "%s:%d: %s", ps->file, ps->line, msg);
-	return 0;
-}
-
-static int
-add_section(struct parse_state *ps, enum cfg_scope scope, const char *name)
+add_section(struct parse_state *ps, enum cfg_scope scope, const char *name, int line,
+	    struct pga_err *err)
 {
 	struct pga_config *cfg = ps->cfg;
 	void *arr;
 
 	if (!pga_name_valid(name))
-		return fail_at(ps, PGA_ECONFIG,
-			       "invalid %s name '%s' (use letters, digits, '.', '_' or '-')",
-			       scope_names[scope], name);
+		return pga_fail(err, PGA_ECONFIG,
+				"invalid %s name '%s' (use letters, digits, '.', '_' or '-')",
+				scope_names[scope], name);
 	for (size_t i = 0; scope == SCOPE_TARGET && i < cfg->ntargets; i++)
 		if (strcmp(cfg->targets[i].name, name) == 0)
-			return fail_at(ps, PGA_ECONFIG, "duplicate section [target:%s]", name);
+			return pga_fail(err, PGA_ECONFIG, "duplicate section [target:%s]", name);
 	for (size_t i = 0; scope == SCOPE_DEST && i < cfg->ndests; i++)
 		if (strcmp(cfg->dests[i].name, name) == 0)
-			return fail_at(ps, PGA_ECONFIG, "duplicate section [dest:%s]", name);
+			return pga_fail(err, PGA_ECONFIG, "duplicate section [dest:%s]", name);
 	if (scope == SCOPE_TARGET) {
 		arr = reallocarray(cfg->targets, cfg->ntargets + 1, sizeof(*cfg->targets));
 		if (arr == NULL)
-			return fail_at(ps, PGA_ENOMEM, "out of memory");
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
 		cfg->targets = arr;
 		arr = reallocarray(ps->seen_targets, cfg->ntargets + 1, NKEYS);
 		if (arr == NULL)
-			return fail_at(ps, PGA_ENOMEM, "out of memory");
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
 		ps->seen_targets = arr;
 		ps->base = &cfg->targets[cfg->ntargets];
 		memset(ps->base, 0, sizeof(struct pga_target));
 		ps->seen = ps->seen_targets[cfg->ntargets++];
-		cfg->targets[cfg->ntargets - 1].line = ps->line;
+		cfg->targets[cfg->ntargets - 1].line = line;
 	} else {
 		arr = reallocarray(cfg->dests, cfg->ndests + 1, sizeof(*cfg->dests));
 		if (arr == NULL)
-			return fail_at(ps, PGA_ENOMEM, "out of memory");
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
 		cfg->dests = arr;
 		arr = reallocarray(ps->seen_dests, cfg->ndests + 1, NKEYS);
 		if (arr == NULL)
-			return fail_at(ps, PGA_ENOMEM, "out of memory");
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
 		ps->seen_dests = arr;
 		ps->base = &cfg->dests[cfg->ndests];
 		memset(ps->base, 0, sizeof(struct pga_dest));
 		ps->seen = ps->seen_dests[cfg->ndests++];
-		cfg->dests[cfg->ndests - 1].line = ps->line;
+		cfg->dests[cfg->ndests - 1].line = line;
 	}
 	memset(ps->seen, 0, NKEYS);
 	ps->scope = scope;
-	if (apply_defaults(ps->base, scope, ps->err) < 0)
-		return fail_at(ps, PGA_EINTERNAL, "%s", ps->err->msg);
+	if (apply_defaults(ps->base, scope, err) < 0)
+		return err->code;
 	/* name is the first field of both structs */
 	*(char **)ps->base = strdup(name);
 	if (*(char **)ps->base == NULL)
-		return fail_at(ps, PGA_ENOMEM, "out of memory");
-	return 1;
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	return 0;
 }
 
-/* Sections are handled from the raw line so empty ones are seen too. */
-static void
-section_line(struct parse_state *ps, const char *line)
+static int
+on_section(void *ctx, const struct pga_ini_loc *at, const char *name, struct pga_err *err)
 {
-	char name[256];
-	const char *end = strchr(line, ']');
-	size_t len;
+	struct parse_state *ps = ctx;
 
-	if (end == NULL) {
-		fail_at(ps, PGA_ECONFIG, "unterminated section header");
-		return;
-	}
-	len = (size_t)(end - line - 1);
-	if (len >= sizeof(name)) {
-		fail_at(ps, PGA_ECONFIG, "section name too long");
-		return;
-	}
-	memcpy(name, line + 1, len);
-	name[len] = '\0';
 	if (strcmp(name, "global") == 0) {
 		ps->scope = SCOPE_GLOBAL;
 		ps->base = &ps->cfg->global;
 		ps->seen = ps->seen_global;
-	} else if (strncmp(name, "target:", 7) == 0) {
-		add_section(ps, SCOPE_TARGET, name + 7);
-	} else if (strncmp(name, "dest:", 5) == 0) {
-		add_section(ps, SCOPE_DEST, name + 5);
-	} else {
-		fail_at(ps, PGA_ECONFIG,
+		return 0;
+	}
+	if (strncmp(name, "target:", 7) == 0)
+		return add_section(ps, SCOPE_TARGET, name + 7, at->line, err);
+	if (strncmp(name, "dest:", 5) == 0)
+		return add_section(ps, SCOPE_DEST, name + 5, at->line, err);
+	return pga_fail(err, PGA_ECONFIG,
 			"unknown section [%s] (expected [global], [target:NAME] or [dest:NAME])",
 			name);
-	}
-}
-
-static char *
-counting_reader(char *str, int num, void *stream)
-{
-	struct parse_state *ps = stream;
-	char *line = fgets(str, num, ps->fp);
-	const char *p;
-
-	if (line == NULL)
-		return NULL;
-	ps->line++;
-	for (p = line; *p == ' ' || *p == '\t'; p++)
-		;
-	if (*p == '[')
-		section_line(ps, p);
-	return line;
 }
 
 /* Position of a target key among the target keys (key_lines index). */
@@ -477,36 +433,56 @@ pga_config_target_line(const struct pga_target *t, const char *key)
 	return i < 16 && t->key_lines[i] > 0 ? t->key_lines[i] : t->line;
 }
 
-static int
-handle_key(void *user, const char *section, const char *name, const char *value)
+/* Whether a value set for key k is something the file must keep from others. */
+static bool
+is_secret(const struct cfg_row *k, const char *value)
 {
-	struct parse_state *ps = user;
+	switch (k->secret) {
+	case S_ALWAYS:
+		return *value != '\0';
+	case S_PASSWORD:
+		return pga_conninfo_has_password(value);
+	case S_NONE:
+	default:
+		return false;
+	}
+}
+
+static int
+on_pair(void *ctx, const struct pga_ini_loc *at, const char *name, const char *value,
+	struct pga_err *err)
+{
+	struct parse_state *ps = ctx;
 	const struct cfg_row *k;
 	struct pga_err verr = {0};
 	size_t idx;
 
-	(void)section;
-	if (ps->rc < 0)
-		return 1;
 	if (ps->base == NULL)
-		return fail_at(ps, PGA_ECONFIG, "key '%s' before any section", name);
+		return pga_fail(err, PGA_ECONFIG, "key '%s' before any section", name);
 	k = find_key(ps->scope, name);
 	if (k == NULL)
-		return fail_at(ps, PGA_ECONFIG, "unknown key '%s' in [%s%s%s]", name,
-			       scope_names[ps->scope], ps->scope == SCOPE_GLOBAL ? "" : ":",
-			       ps->scope == SCOPE_GLOBAL ? "" : *(char **)ps->base);
+		return pga_fail(err, PGA_ECONFIG, "unknown key '%s' in [%s%s%s]", name,
+				scope_names[ps->scope], ps->scope == SCOPE_GLOBAL ? "" : ":",
+				ps->scope == SCOPE_GLOBAL ? "" : *(char **)ps->base);
 	idx = (size_t)(k - keys);
 	if (ps->seen[idx])
-		return fail_at(ps, PGA_ECONFIG, "duplicate key '%s'", name);
+		return pga_fail(err, PGA_ECONFIG, "duplicate key '%s'", name);
 	ps->seen[idx] = 1;
 	if (ps->scope == SCOPE_GLOBAL && idx < 64)
-		ps->cfg->global_lines[idx] = ps->line;
+		ps->cfg->global_lines[idx] = at->line;
 	if (ps->scope == SCOPE_TARGET && target_key_index(k) < 16)
-		((struct pga_target *)ps->base)->key_lines[target_key_index(k)] = ps->line;
+		((struct pga_target *)ps->base)->key_lines[target_key_index(k)] = at->line;
 	if (set_value(ps->base, k, value, &verr) < 0)
-		return fail_at(ps, PGA_ECONFIG, "key '%s': %s", name, verr.msg);
-	return 1;
+		return pga_fail(err, verr.code == PGA_ENOMEM ? PGA_ENOMEM : PGA_ECONFIG,
+				"key '%s': %s", name, verr.msg);
+	if (ps->secret_key == NULL && is_secret(k, value)) {
+		ps->secret_key = k->name;
+		ps->secret_line = at->line;
+	}
+	return 0;
 }
+
+static const struct pga_ini_ops config_ops = {.section = on_section, .pair = on_pair};
 
 static void
 inherit_target_keys(struct pga_config *cfg, unsigned char (*seen)[NKEYS])
@@ -528,29 +504,68 @@ inherit_target_keys(struct pga_config *cfg, unsigned char (*seen)[NKEYS])
 }
 
 static int
-check_required(struct parse_state *ps)
+check_required(const struct pga_config *cfg, const char *file, struct pga_err *err)
 {
-	struct pga_config *cfg = ps->cfg;
-
 	for (size_t i = 0; i < cfg->ntargets; i++)
-		if (cfg->targets[i].conninfo == NULL) {
-			ps->line = cfg->targets[i].line;
-			return fail_at(ps, PGA_ECONFIG, "[target:%s] has no 'conninfo'",
-				       cfg->targets[i].name);
-		}
+		if (cfg->targets[i].conninfo == NULL)
+			return pga_fail(err, PGA_ECONFIG, "%s:%d: [target:%s] has no 'conninfo'",
+					file, cfg->targets[i].line, cfg->targets[i].name);
 	for (size_t i = 0; i < cfg->ndests; i++)
-		if (cfg->dests[i].url == NULL) {
-			ps->line = cfg->dests[i].line;
-			return fail_at(ps, PGA_ECONFIG, "[dest:%s] has no 'url'",
-				       cfg->dests[i].name);
-		}
-	if (cfg->global.collector != NULL && !pga_name_valid(cfg->global.collector)) {
-		ps->line = cfg->global_lines[find_key(SCOPE_GLOBAL, "collector") - keys];
-		return fail_at(ps, PGA_ECONFIG,
-			       "invalid collector id '%s' (use letters, digits, '.', '_' or '-')",
-			       cfg->global.collector);
-	}
+		if (cfg->dests[i].url == NULL)
+			return pga_fail(err, PGA_ECONFIG, "%s:%d: [dest:%s] has no 'url'",
+					file, cfg->dests[i].line, cfg->dests[i].name);
+	if (cfg->global.collector != NULL && !pga_name_valid(cfg->global.collector))
+		return pga_fail(err, PGA_ECONFIG,
+				"%s:%d: invalid collector id '%s' (use letters, digits, '.', '_' or '-')",
+				file, cfg->global_lines[find_key(SCOPE_GLOBAL, "collector") - keys],
+				cfg->global.collector);
 	return 0;
+}
+
+/*
+ * A file that holds a secret follows the rule of secretfile.h; st is the
+ * fstat of the descriptor the text came from.
+ */
+static int
+check_secret_mode(const struct parse_state *ps, const char *file, const struct stat *st,
+		  struct pga_err *err)
+{
+	char why[PGA_ERR_MSG_MAX];
+
+	if (ps->secret_key == NULL || pga_secret_file_check(st, "config file", file, err) == 0)
+		return 0;
+	strlcpy(why, err->msg, sizeof(why));
+	return pga_fail(err, PGA_EPERM,
+			"%s:%d: '%s' holds a secret, and %s (pga refuses it as libpq refuses a "
+			"world-readable ~/.pgpass)", file, ps->secret_line, ps->secret_key, why);
+}
+
+/* After the text: inheritance and required keys; st NULL for text in memory. */
+static int
+parse_done(struct parse_state *ps, const char *file, const struct stat *st,
+	   struct pga_err *err)
+{
+	int rc = st != NULL ? check_secret_mode(ps, file, st, err) : 0;
+
+	if (rc == 0) {
+		inherit_target_keys(ps->cfg, ps->seen_targets);
+		rc = check_required(ps->cfg, file, err);
+	}
+	return rc;
+}
+
+static int
+parse_file(struct pga_config *cfg, const char *path, struct pga_err *err)
+{
+	struct parse_state ps = {.cfg = cfg};
+	struct stat st;
+	int rc = pga_ini_read_file(path, "config file", &config_ops, &ps, &st, err);
+
+	if (rc == 0)
+		rc = parse_done(&ps, path, &st, err);
+	free(ps.seen_targets);
+	free(ps.seen_dests);
+	return rc;
 }
 
 static int
@@ -591,34 +606,6 @@ pga_config_defaults(struct pga_config **out, struct pga_err *err)
 	return 0;
 }
 
-static int
-parse_file(struct pga_config *cfg, const char *path, struct pga_err *err)
-{
-	struct parse_state ps = {.cfg = cfg, .err = err, .file = path};
-	int rc;
-
-	ps.fp = fopen(path, "re");
-	if (ps.fp == NULL)
-		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_ECONFIG,
-				"could not open config file '%s': %m", path);
-	ini_allow_inline_comments = false;	/* ';' may appear in passwords */
-	ini_allow_multiline = false;
-	ini_stop_on_first_error = true;
-	rc = ini_parse_stream(counting_reader, &ps, handle_key, &ps);
-	if (ps.rc == 0 && rc > 0) {
-		ps.line = rc;
-		fail_at(&ps, PGA_ECONFIG, "syntax error");
-	}
-	if (ps.rc == 0) {
-		inherit_target_keys(cfg, ps.seen_targets);
-		check_required(&ps);
-	}
-	fclose(ps.fp);
-	free(ps.seen_targets);
-	free(ps.seen_dests);
-	return ps.rc;
-}
-
 int
 pga_config_load(const char *path, struct pga_config **out, struct pga_err *err)
 {
@@ -643,6 +630,32 @@ pga_config_load(const char *path, struct pga_config **out, struct pga_err *err)
 	if (rc == 0)
 		rc = default_collector(cfg, err);
 out:
+	if (rc < 0) {
+		pga_config_free(cfg);
+		cfg = NULL;
+	}
+	*out = cfg;
+	return rc;
+}
+
+int
+pga_config_load_mem(const char *name, const void *buf, size_t len,
+		    struct pga_config **out, struct pga_err *err)
+{
+	struct pga_config *cfg = NULL;
+	struct parse_state ps = {0};
+	int rc = pga_config_defaults(&cfg, err);
+
+	if (rc == 0)
+		rc = pga_config_set_string(&cfg->path, name, err);
+	if (rc == 0) {
+		ps.cfg = cfg;
+		rc = pga_ini_read_mem(name, buf, len, &config_ops, &ps, err);
+	}
+	if (rc == 0)
+		rc = parse_done(&ps, name, NULL, err);
+	free(ps.seen_targets);
+	free(ps.seen_dests);
 	if (rc < 0) {
 		pga_config_free(cfg);
 		cfg = NULL;
@@ -775,16 +788,28 @@ print_scdoc_text(FILE *out, const char *text)
 	}
 }
 
+/* What the rule of secretfile.h means for a key, after its doc. */
+static const char *const secret_notes[] = {
+	[S_NONE] = "",
+	[S_ALWAYS] = " A secret: the file that sets it must be mode " PGA_SECRET_MODES
+		     " (see SECURITY in pga(1)).",
+	[S_PASSWORD] = " With a password in it, the file must be mode " PGA_SECRET_MODES
+		       " (see SECURITY in pga(1)).",
+};
+
 static void
 print_scope_doc(FILE *out, enum cfg_scope scope, enum pga_config_doc kind)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct cfg_row *k = &keys[i];
 
+		char doc[1024];
+
 		if (k->scope != scope)
 			continue;
+		snprintf(doc, sizeof(doc), "%s%s", k->doc, secret_notes[k->secret]);
 		if (kind == PGA_DOC_EXAMPLE) {
-			print_wrapped(out, "# ", k->doc, 76);
+			print_wrapped(out, "# ", doc, 76);
 			fprintf(out, "#%s = %s\n\n", k->name,
 				k->def ? k->def : k->inherit ? "(global value)" : "");
 		} else if (kind == PGA_DOC_SCDOC) {
@@ -792,12 +817,12 @@ print_scope_doc(FILE *out, enum cfg_scope scope, enum pga_config_doc kind)
 				k->def ? ", default " : "");
 			print_scdoc_text(out, k->def ? k->def : "");
 			fprintf(out, ")\n\t");
-			print_scdoc_text(out, k->doc);
+			print_scdoc_text(out, doc);
 			fprintf(out, "\n\n");
 		} else {
 			fprintf(out, "  %-20s %-9s %-15s\n", k->name, type_names[k->type],
 				k->def ? k->def : "-");
-			print_wrapped(out, "      ", k->doc, 70);
+			print_wrapped(out, "      ", doc, 70);
 		}
 	}
 }

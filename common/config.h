@@ -1,7 +1,8 @@
 /*
  * config.h - the configuration file and its single table of keys
  *
- * pga.conf is an INI file (libinih): a [global] section, any number of
+ * pga.conf is an INI file (read by common/inifile.h, which states the
+ * syntax and its limits): a [global] section, any number of
  * [target:NAME] sections (PostgreSQL servers to collect from) and
  * [dest:NAME] sections (where the shipper delivers segments).  Keys are
  * kebab-case.  Every key, its type, default and documentation is declared
@@ -10,6 +11,9 @@
  *
  * Unknown sections, unknown keys, duplicates and bad values are errors that
  * name file, line and key ("pga.conf:12: unknown key 'foo' in [global]").
+ * A file that sets a secret (a password in a conninfo or url, a secret
+ * key, session token, account key or SAS token) must pass the rule of
+ * common/secretfile.h (0600, or 0640 for a service group), or it is refused.
  *
  * Ownership: pga_config_load() allocates a struct pga_config that the caller
  * releases with pga_config_free(); all strings inside belong to it and secret
@@ -129,6 +133,12 @@ struct pga_config {
  */
 int pga_config_load(const char *path, struct pga_config **out,
 		    struct pga_err *err);
+/*
+ * The same from text in memory, named name in errors (tests, fuzzing); no
+ * check of a file's mode.
+ */
+int pga_config_load_mem(const char *name, const void *buf, size_t len,
+			struct pga_config **out, struct pga_err *err);
 /* Built-in defaults only (tests, commands run without a file). */
 int pga_config_defaults(struct pga_config **out, struct pga_err *err);
 void pga_config_free(struct pga_config *cfg);

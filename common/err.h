@@ -7,7 +7,12 @@
  * plain data: no allocation, nothing to free, safe to copy.  Each thread uses
  * its own struct; nothing here touches global state.
  *
- * Only main() turns an error into an exit status (see pga_exit_code()).
+ * What callers branch on travels in the struct, never in a global: code,
+ * and for PostgreSQL errors the server's SQLSTATE (filled by pga_pg_fail(),
+ * cleared by every other pga_fail()).
+ *
+ * Only the command entry points (cmd_*.c, via main()) turn an error into an
+ * exit status, one of PGA_EXIT_* below.
  */
 #ifndef PGA_ERR_H
 #define PGA_ERR_H
@@ -46,6 +51,7 @@ struct pga_err {
 	int code;
 	const char *file;	/* where the error was raised, for debug logs */
 	int line;
+	char sqlstate[6];	/* PostgreSQL's SQLSTATE ("" when not from a server) */
 	char msg[PGA_ERR_MSG_MAX];
 };
 
@@ -65,6 +71,16 @@ int pga_err_prefix(struct pga_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 void pga_err_clear(struct pga_err *err);
+
+/*
+ * Untrusted text (a file header's strings, a server's message quoting a
+ * value) made safe for one line of a log or a terminal: valid UTF-8 other
+ * than control characters (C0, DEL, C1) goes through; those and bytes that
+ * are not UTF-8 become \xNN, a backslash becomes \\.  Always terminated
+ * (cut at a character boundary when cap is short); returns the length the
+ * whole escape needs, like snprintf.
+ */
+size_t pga_escape(const char *in, char *out, size_t cap);
 
 /* Map an errno from a failed write/fsync to PGA_ENOSPC or PGA_EIO. */
 int pga_errno_code(int errnum);

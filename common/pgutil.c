@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <bsd/string.h>
 
@@ -33,18 +34,51 @@ pga_conninfo_redact(const char *conninfo, char *buf, size_t cap)
 	PQconninfoFree(opts);
 }
 
-int
-pga_conninfo_no_password(const char *conninfo, const char *option,
-			 struct pga_err *err)
+/*
+ * Text libpq cannot parse may still hold a password (a typo elsewhere in
+ * it): a URL's user:password@ part, or the word password.
+ */
+static bool
+unparsed_has_password(const char *s)
+{
+	const char *sep = strstr(s, "://");
+
+	if (sep != NULL) {
+		const char *auth = sep + 3;
+		size_t n = strcspn(auth, "/?#");
+		const char *at = NULL;
+
+		for (size_t i = 0; i < n; i++)
+			if (auth[i] == '@')
+				at = auth + i;
+		return at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL;
+	}
+	for (; *s; s++)
+		if (strncasecmp(s, "password", 8) == 0)
+			return true;
+	return false;
+}
+
+bool
+pga_conninfo_has_password(const char *conninfo)
 {
 	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
 	bool has = false;
 
-	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+	if (opts == NULL)
+		return unparsed_has_password(conninfo);
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && *o->val != '\0')
 			has = true;
 	PQconninfoFree(opts);
-	if (has)
+	return has;
+}
+
+int
+pga_conninfo_no_password(const char *conninfo, const char *option,
+			 struct pga_err *err)
+{
+	if (pga_conninfo_has_password(conninfo))
 		return pga_fail(err, PGA_EINVAL,
 				"%s holds a password, which the process list would show: put it in "
 				"~/.pgpass, PGPASSFILE or the configuration file instead", option);
@@ -130,23 +164,34 @@ pga_pg_sqlstate(const PGresult *res)
 	return s ? s : "";
 }
 
+/*
+ * The server's message may quote a value (22P02 "invalid input syntax for
+ * type bigint: \"...\"") that came from a file: escaped before it reaches a
+ * log line or a terminal.  SQLSTATE goes into err for callers to branch on.
+ */
 int
 pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 	    const char *what)
 {
-	char msg[400];
+	char raw[400], msg[400];
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *state = pga_pg_sqlstate(res);
+	int rc;
 
 	if (primary != NULL)
-		strlcpy(msg, primary, sizeof(msg));
+		strlcpy(raw, primary, sizeof(raw));
 	else
-		strlcpy(msg, conn ? PQerrorMessage(conn) : "no connection", sizeof(msg));
-	first_line(msg);
+		strlcpy(raw, conn ? PQerrorMessage(conn) : "no connection", sizeof(raw));
+	first_line(raw);
+	pga_escape(raw, msg, sizeof(msg));
 	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
-		return pga_fail(err, PGA_ENET, "%s: connection lost: %s", what, msg);
-	return pga_fail(err, PGA_EDB, "%s: %s%s%s%s", what, msg, *state ? " (SQLSTATE " : "",
-			state, *state ? ")" : "");
+		rc = pga_fail(err, PGA_ENET, "%s: connection lost: %s", what, msg);
+	else
+		rc = pga_fail(err, PGA_EDB, "%s: %s%s%s%s", what, msg, *state ? " (SQLSTATE " : "",
+			      state, *state ? ")" : "");
+	if (err != NULL)
+		strlcpy(err->sqlstate, state, sizeof(err->sqlstate));
+	return rc;
 }
 
 int

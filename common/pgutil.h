@@ -14,6 +14,7 @@
 #ifndef PGA_PGUTIL_H
 #define PGA_PGUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,13 @@
 
 /* Write a printable form of conninfo (password masked) into buf. */
 void pga_conninfo_redact(const char *conninfo, char *buf, size_t cap);
+
+/*
+ * Whether a conninfo or URI carries a password.  Text libpq cannot parse
+ * counts as carrying one when it has a URL's user:password@ or the word
+ * password, so that a typo never hides a secret.
+ */
+bool pga_conninfo_has_password(const char *conninfo);
 
 /*
  * A conninfo given on the command line must not carry a password: the
@@ -50,7 +58,9 @@ int pga_pg_exec(PGconn *conn, const char *sql, struct pga_err *err);
 
 /*
  * One-line description of a failed result (or of the connection's error):
- * PGA_ENET when the connection is gone (or NULL), else PGA_EDB.
+ * PGA_ENET when the connection is gone (or NULL), else PGA_EDB.  The
+ * result's SQLSTATE goes to err->sqlstate ("" without one); the server's
+ * text is escaped with pga_escape().
  */
 int pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 		const char *what);

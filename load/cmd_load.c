@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "load/load.h"
@@ -21,6 +22,8 @@ static const char *const load_help[] = {
 	"                [--collector ID] [--dry-run] [--jobs N] [--retain DURATION]",
 	"                [--schema NAME] [--json] [--no-manifest]",
 	"   or: pga load --init [--db CONNINFO] [--schema NAME]",
+	"   or: pga load --resolve-fork COLLECTOR:SEQ --keep SHA256-PREFIX [--db CONNINFO]",
+	"                [--schema NAME]",
 	"",
 	"  --db CONNINFO     central database (default: [global] central); a password",
 	"                    here is refused (argv is public): use ~/.pgpass or the config",
@@ -38,14 +41,21 @@ static const char *const load_help[] = {
 	"  --schema NAME     schema of the central tables (default: central-schema)",
 	"  --json            summary as JSON",
 	"  --no-manifest     read an archive that has no MANIFEST.sha256 (never the default)",
+	"  --resolve-fork COLLECTOR:SEQ --keep PREFIX",
+	"                    decide a fork 'pga status --central' shows: keep the version",
+	"                    of that seq whose sha256 starts with PREFIX (8+ hex digits),",
+	"                    unload the other branch (rows kept in held_rows), load the",
+	"                    kept one and the held segments that then fit the chain",
 	"",
-	"Exit status: 0 all loaded (or already there), 2 some segments refused, 1 failure.",
+	"Exit status: 0 all loaded (or already there), 2 something refused, held or",
+	"dropped (segments, blocks, columns: see pga status --central), 1 failure",
+	"(the load stopped: connection, permissions, read-only or full database).",
 	NULL,
 };
 
 struct load_args {
 	struct load_run_opts ro;
-	const char *db, *since, *until, *retain;
+	const char *db, *since, *until, *retain, *fork, *keep;
 	bool init;
 	long jobs;
 };
@@ -66,6 +76,8 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 		{"schema", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'J'},
 		{"no-manifest", no_argument, NULL, 'M'},
+		{"resolve-fork", required_argument, NULL, 'F'},
+		{"keep", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -86,6 +98,8 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 		case 'M':	/* the source is opened deep in load_run() */
 			seg_source_set_defaults(&(struct seg_source_opts){.no_manifest = true});
 			break;
+		case 'F': a->fork = optarg; break;
+		case 'K': a->keep = optarg; break;
 		case 'j':
 			a->jobs = load_parse_jobs(optarg);
 			if (a->jobs < 0)
@@ -100,6 +114,14 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 	}
 	if (optind < argc)
 		return pga_cli_usage(load_help, "unexpected argument '%s'", argv[optind]);
+	if ((a->fork == NULL) != (a->keep == NULL))
+		return pga_cli_usage(load_help, "--resolve-fork and --keep go together");
+	if (a->fork != NULL && (a->ro.from || a->init || a->retain || a->ro.lo.dry_run))
+		return pga_cli_usage(load_help, "--resolve-fork is a command of its own");
+	if (a->keep != NULL && (strlen(a->keep) < 8 || strlen(a->keep) > 64 ||
+				strspn(a->keep, "0123456789abcdefABCDEF") != strlen(a->keep)))
+		return pga_cli_usage(load_help, "--keep wants 8 to 64 hex digits of a sha256, not '%s'",
+				     a->keep);
 	(void)ctx;
 	return 0;
 }
@@ -154,6 +176,44 @@ retain_only(struct load_args *a, struct pga_err *err)
 	return busy ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
 }
 
+/* COLLECTOR:SEQ, SEQ in decimal as pga status --central prints it. */
+static int
+parse_fork(const char *arg, char *collector, size_t cap, uint64_t *seq, struct pga_err *err)
+{
+	const char *colon = strrchr(arg, ':');
+	char *end;
+
+	if (colon == NULL || (size_t)(colon - arg) >= cap)
+		return pga_fail(err, PGA_EINVAL, "--resolve-fork wants COLLECTOR:SEQ, not '%s'", arg);
+	memcpy(collector, arg, (size_t)(colon - arg));
+	collector[colon - arg] = '\0';
+	errno = 0;
+	*seq = strtoull(colon + 1, &end, 10);
+	if (!pga_name_valid(collector) || colon[1] == '\0' || *end != '\0' || errno != 0 ||
+	    *seq == 0)
+		return pga_fail(err, PGA_EINVAL, "--resolve-fork wants COLLECTOR:SEQ, not '%s'", arg);
+	return 0;
+}
+
+static int
+resolve_fork(struct load_args *a, struct pga_err *err)
+{
+	struct loader *l = NULL;
+	char collector[PGA_NAME_MAX + 1];
+	uint64_t seq = 0;
+	int rc = parse_fork(a->fork, collector, sizeof(collector), &seq, err);
+
+	if (rc < 0)
+		return pga_cli_usage(load_help, "%s", err->msg);
+	rc = loader_open(&l, &a->ro.lo, err);
+	if (rc == 0)
+		rc = loader_resolve_fork(l, collector, seq, a->keep, stdout, err);
+	loader_close(l);
+	if (rc < 0)
+		return pga_cli_error(err);
+	return rc > 0 ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
+}
+
 int
 cmd_load(int argc, char **argv, struct pga_ctx *ctx)
 {
@@ -169,6 +229,8 @@ cmd_load(int argc, char **argv, struct pga_ctx *ctx)
 	if (resolve_args(&a, ctx, &err) < 0)
 		return err.code == PGA_EINVAL ? pga_cli_usage(load_help, "%s", err.msg)
 					      : pga_cli_error(&err);
+	if (a.fork != NULL)
+		return resolve_fork(&a, &err);
 	if (a.init && a.ro.from == NULL)
 		return init_only(&a, &err);
 	a.ro.lo.init = a.init;

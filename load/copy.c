@@ -328,6 +328,12 @@ ld_copy_block_end(struct ld_copy *c, uint64_t rows, struct pga_err *err)
 	if (c->keep != NULL && c->nkept > 0) {
 		rc = csv_feed(c, NULL, 0, true, err);
 		csv_release(c);
+	} else if (c->in_quotes) {
+		/*
+		 * Several blocks may share one COPY: a quote left open would take
+		 * the next block's rows into this block's last field.
+		 */
+		rc = pga_fail(err, PGA_ECORRUPT, "block CSV ends inside a quoted field");
 	} else if (!c->row_start) {
 		/* the writer ends every block with a newline; be exact anyway */
 		rc = out_char(c, '\n', err);
@@ -337,6 +343,16 @@ ld_copy_block_end(struct ld_copy *c, uint64_t rows, struct pga_err *err)
 	return rc;
 }
 
+/* "COPY t, line 3, column x: ..." names the row a data error is in. */
+static uint64_t
+context_line(const PGresult *res)
+{
+	const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *at = ctx ? strstr(ctx, ", line ") : NULL;
+
+	return at ? strtoull(at + 7, NULL, 10) : 0;
+}
+
 int
 ld_copy_end(struct ld_copy *c, uint64_t *rows, struct pga_err *err)
 {
@@ -344,6 +360,7 @@ ld_copy_end(struct ld_copy *c, uint64_t *rows, struct pga_err *err)
 	int rc = out_flush(c, err);
 
 	*rows = 0;
+	c->err_line = 0;
 	if (rc < 0) {
 		ld_copy_abort(c, "pga: send failed");
 		return rc;
@@ -352,9 +369,10 @@ ld_copy_end(struct ld_copy *c, uint64_t *rows, struct pga_err *err)
 	if (PQputCopyEnd(c->conn, NULL) != 1)
 		return pga_pg_fail(err, c->conn, NULL, "COPY");
 	while ((res = PQgetResult(c->conn)) != NULL) {
-		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
 			rc = pga_pg_fail(err, c->conn, res, "COPY");
-		else if (rc == 0)
+			c->err_line = context_line(res);
+		} else if (rc == 0)
 			*rows = strtoull(PQcmdTuples(res), NULL, 10);
 		PQclear(res);
 	}

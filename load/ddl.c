@@ -337,7 +337,7 @@ ddl_retry(struct loader *l, int (*step)(struct loader *, struct pga_err *),
 
 	for (int i = 0;; i++) {
 		rc = step(l, err);
-		if (rc == 0 || i >= DDL_RETRIES || strcmp(ld_last_sqlstate(), "55P03") != 0)
+		if (rc == 0 || i >= DDL_RETRIES || strcmp(err->sqlstate, "55P03") != 0)
 			return rc;
 		log_debug("ddl waits for a lock, retrying: %s", err->msg);
 		usleep(100000);
@@ -499,6 +499,7 @@ static int
 upsert_server(struct loader *l, const struct ld_need_srv *s, struct pga_err *err)
 {
 	char sysid[24], port[8], version[12], sql[1024];
+	/* the segment reader refused any header text that is not clean UTF-8 */
 	const char *params[5] = {sysid, s->host, port, s->target, version};
 	PGresult *res = NULL;
 	struct ld_server *c;
@@ -701,7 +702,7 @@ loader_retain(struct loader *l, int64_t cutoff_us, uint64_t *dropped, uint64_t *
 		if (rc == 0) {
 			(*dropped)++;
 			log_info("retention: dropped partition '%s'", d[i].name);
-		} else if (strcmp(ld_last_sqlstate(), "55P03") == 0) {
+		} else if (strcmp(err->sqlstate, "55P03") == 0) {
 			ld_rollback(l);
 			(*busy)++;
 			log_warn("retention: partition '%s' is in use, left for next time", d[i].name);

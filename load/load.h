@@ -3,10 +3,16 @@
  *
  * A struct loader holds one connection to the central database.  Each
  * segment is loaded in one transaction: its ledger row (collector, seq,
- * sha256) and all its blocks commit together or not at all.  A segment
- * already in the ledger with the same hash is skipped; the same
- * (collector, seq) with another hash is refused (PGA_ECONFLICT) and
- * recorded as quarantined.  Several loaders, on several machines, may load
+ * sha256), all its blocks and the record of every block refused commit
+ * together or not at all.  A segment already in the ledger with the same
+ * hash is skipped.  A block whose data the server refuses (bad encoding,
+ * wrong field count, a value of the wrong type) is isolated: the segment is
+ * loaded again block by block, each under its own savepoint, and only the
+ * failing blocks are left out and recorded.  A segment that would fork its
+ * collector's hash chain (same seq with another hash, or a previous-segment
+ * hash the ledger contradicts) is never loaded over the other branch: it is
+ * held centrally (its bytes as a large object) until an operator runs
+ * loader_resolve_fork().  Several loaders, on several machines, may load
  * the same input at once: segments are claimed with locks so none is
  * loaded twice and none deadlocks.
  *
@@ -17,7 +23,8 @@
  *
  * Ownership: loader_open() returns an object the caller frees with
  * loader_close().  One thread per loader; use several loaders for --jobs.
- * Errors: 0 or a negative PGA_E* code with err filled.
+ * Errors: 0 or a negative PGA_E* code with err filled (err->sqlstate for
+ * the server's errors).
  */
 #ifndef PGA_LOAD_H
 #define PGA_LOAD_H
@@ -45,15 +52,22 @@ enum load_result {
 	LOAD_DUPLICATE,		/* already in the ledger with the same hash */
 	LOAD_FILTERED,		/* nothing in the time window / other collector */
 	LOAD_BUSY,		/* another loader holds it right now */
+	LOAD_HELD,		/* not loaded: forks the chain; its bytes are held centrally */
 };
 
+/* What one segment's load committed (all zero when it committed nothing). */
 struct load_seg_stats {
 	uint64_t blocks, rows, bytes;	/* what was written (bytes: CSV) */
 	uint64_t blocks_skipped;	/* outside the time window or loaded before */
 	uint64_t columns_dropped;	/* columns the central schema does not know */
-	uint64_t blocks_refused;	/* custom metric named like one of our objects */
+	uint64_t blocks_refused;	/* data refused, or a reserved metric name */
+	uint64_t rows_refused;		/* rows of those blocks */
 	uint64_t seg_bytes;		/* size of the segment file */
 	bool partial;			/* some blocks left out by --since/--until */
+	/* the connection was lost while COMMIT was on its way: these rows may
+	 * or may not be in the database (counted apart, never as loaded) */
+	bool in_doubt;
+	uint64_t rows_in_doubt;
 };
 
 /*
@@ -68,8 +82,10 @@ int loader_open(struct loader **out, const struct load_opts *o,
 int loader_init_schema(struct loader *l, struct pga_err *err);
 /*
  * Load one segment read through fn/ctx (name is used in messages and the
- * ledger).  PGA_ECONFLICT for a same-seq-different-hash segment, reader
- * error classes for a corrupt one; either way nothing was written.
+ * ledger).  PGA_ECONFLICT for a segment that forks its collector's chain
+ * (*res is LOAD_HELD when its bytes were stored centrally), reader error
+ * classes for a corrupt one; either way none of its rows was written.
+ * Blocks refused by the server leave rc 0 and count in st->blocks_refused.
  */
 int loader_load_segment(struct loader *l, const char *name, seg_read_fn fn,
 			void *ctx, enum load_result *res,
@@ -109,6 +125,31 @@ int loader_lookup(struct loader *l, const char *collector, uint64_t seq,
 		  uint8_t sha[PGA_SHA256_LEN], struct pga_err *err);
 void loader_close(struct loader *l);
 
+/*
+ * Will err fail every other segment too?  The role may not write (42501),
+ * the database is read-only (25006) or out of space (53100), the schema is
+ * gone, the connection is lost, ...: pga load stops at the first such
+ * error instead of refusing segment after segment.
+ */
+bool loader_error_fatal(const struct pga_err *err);
+
+/*
+ * pga load --resolve-fork COLLECTOR:SEQ --keep PREFIX: keep the version of
+ * (collector, seq) whose SHA-256 starts with keep_prefix (loaded or held).
+ * When it is a held one, the loaded branch from seq on (the segments that
+ * chain from the loaded seq) is unloaded, its rows moved to held_rows,
+ * and the kept one is loaded; the other versions at seq and the held
+ * segments chaining from them are marked discarded (their bytes stay).
+ * Then every held segment of the collector that now fits the chain is
+ * loaded.  What was done is printed to out.  Returns how many segments of
+ * the collector are still held (0: no fork left), or a negative PGA_E*
+ * code (PGA_ENOTFOUND: no such fork or no version with that prefix,
+ * PGA_EINVAL: the prefix matches several, PGA_ECONFLICT: the loaded branch
+ * cannot be unloaded exactly; nothing changed).
+ */
+int loader_resolve_fork(struct loader *l, const char *collector, uint64_t seq,
+			const char *keep_prefix, FILE *out, struct pga_err *err);
+
 /* ---- a whole load: sources, jobs, progress, summary (run.c) ---- */
 
 struct load_run_opts {
@@ -122,17 +163,21 @@ struct load_run_opts {
 };
 
 struct load_totals {
-	uint64_t segments, loaded, duplicate, filtered, busy, refused, conflicts;
+	uint64_t segments, loaded, duplicate, filtered, busy, refused, conflicts, held;
+	uint64_t failed;		/* not loaded because the run stopped (fatal) */
 	uint64_t blocks, rows, bytes, seg_bytes, blocks_skipped, columns_dropped,
-		 blocks_refused, partial;
+		 blocks_refused, rows_refused, partial;
+	uint64_t in_doubt, rows_in_doubt;
 	uint64_t partitions_dropped, partitions_busy;
 	int64_t elapsed_us;
 };
 
 /*
  * Load every segment of ro->from.  Returns PGA_EXIT_OK, PGA_EXIT_PARTIAL
- * (some segments refused, the rest loaded) or PGA_EXIT_FAIL (nothing could
- * be done: connection, schema, source); the summary goes to out.
+ * (something was refused, held or dropped: segments, blocks or columns;
+ * the rest loaded) or PGA_EXIT_FAIL (the run could not go on: connection,
+ * schema, permissions, source; see loader_error_fatal()); the summary,
+ * which counts only committed rows, goes to out.
  */
 int load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *t);
 
@@ -150,11 +195,13 @@ long load_parse_jobs(const char *arg);
 
 /*
  * `pga status --central`: per collector, last snapshot, lag, segments,
- * rows, gaps, chain breaks, unresolved quarantine records, then the gap
- * and quarantine lists.  Text or a JSON document to out.  Read-only: opens
- * its own connection (o->conninfo, o->schema; the other fields are
- * ignored).  Returns how many collectors need attention (gaps, chain
- * breaks or quarantined segments, plus quarantined files nobody could
+ * rows, blocks refused, gaps, chain breaks, unresolved quarantine records
+ * and held forks, then the gap, fork and quarantine lists.  Text or a JSON
+ * document to out; every string that came from a segment header or a
+ * server message is escaped (pga_escape()) in both.  Read-only: opens its
+ * own connection (o->conninfo, o->schema; the other fields are ignored).
+ * Returns how many collectors need attention (gaps, chain breaks,
+ * unresolved refusals or held forks, plus refusals nobody could
  * attribute), so 0 is all well, or a negative PGA_E* code with err filled.
  */
 int load_status_central(const struct load_opts *o, bool json, FILE *out,

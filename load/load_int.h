@@ -6,7 +6,12 @@
  *              servers, daily partitions, custom tables and columns
  *   copy.c     decompressed CSV to COPY: per-row constant prefix, and the
  *              libcsv rewrite that drops unknown columns
- *   loader.c   the segment transaction (claim, ledger, blocks, commit)
+ *   loader.c   the segment transaction (claim, ledger, blocks, commit),
+ *              block-by-block isolation after a data error, the chain check
+ *   record.c   what is written besides rows: refusals (quarantine), block
+ *              records (segments.loaded_blocks), held forks (large objects)
+ *   fork.c     pga load --resolve-fork: unload one branch, load the other
+ *   status.c   pga status --central
  *
  * Locking rules that keep concurrent loaders deadlock-free (see loader.c):
  * every DDL statement runs in its own short transaction before the load
@@ -142,19 +147,122 @@ struct loader {
 
 /* ---- SQL helpers (loader.c) ---- */
 
-/* Run sql with text params; res (may be NULL) receives a TUPLES_OK/COMMAND_OK result. */
+/*
+ * Run sql with text params; res (may be NULL) receives a TUPLES_OK/COMMAND_OK
+ * result.  On failure err->sqlstate holds the server's SQLSTATE.
+ */
 int ld_exec(struct loader *l, const char *sql, int nparams, const char *const *params,
 	    PGresult **res, struct pga_err *err);
-/* SQLSTATE of the last failed ld_exec on this thread ("" if none). */
-const char *ld_last_sqlstate(void);
 void ld_rollback(struct loader *l);
+/* Advisory lock key of a text (schema-qualified by the caller). */
+int64_t ld_lock_key(const char *schema, const char *collector, const char *what,
+		    uint64_t seq);
+
+/* ---- one segment being loaded (loader.c, record.c) ---- */
+
+struct ld_win {
+	int64_t since, until;
+};
+
+struct ld_job {
+	const char *name;		/* as the source names it */
+	char qname[4 * SEG_NAME_MAX + 1];	/* escaped: what SQL and logs see */
+	int fd;
+	char path[64];			/* /proc/self/fd/N */
+	struct seg_header h;		/* hostname and writer escaped */
+	struct seg_footer f;		/* index owned */
+	uint64_t size;
+	uint8_t file_sha[PGA_SHA256_LEN];
+	int32_t collector_id;		/* -1 until known */
+	/* the ledger row, if any */
+	bool in_ledger, complete;
+	uint8_t led_sha[PGA_SHA256_LEN], led_body[PGA_SHA256_LEN];
+	/* the chain around it, as the ledger has it */
+	bool have_prev, have_next;
+	bool edge_lo, edge_hi;		/* chain edge locks (seq-1, seq), (seq, seq+1) held */
+	uint8_t prev_sha[PGA_SHA256_LEN];	/* ledger's sha256 of seq - 1 */
+	uint8_t next_prev[PGA_SHA256_LEN];	/* ledger's prev_sha256 of seq + 1 */
+	struct ld_win *win;
+	size_t nwin;
+	/* how this pass runs */
+	bool all_covered;		/* every block in this or an earlier window */
+	bool isolate;			/* one savepoint and one COPY per block */
+	bool data_error;		/* the server refused block data: isolate */
+	bool force_chain;		/* --resolve-fork: the operator chose it */
+	uint32_t held_oid;		/* loading a held segment: its large object */
+	const char *hold_kind;		/* set when the segment must be held */
+	char hold_detail[PGA_ERR_MSG_MAX];
+	/* written with the ledger row, in its transaction */
+	bool bad_collector;		/* header read, its collector id invalid */
+	struct ld_sb refusals;		/* VALUES rows for quarantine */
+	struct ld_sb blocks;		/* elements of the ledger's loaded_blocks */
+	struct ld_sb logs;		/* refusal log lines, printed once committed */
+	uint64_t logs_dropped;
+	struct load_seg_stats st;
+};
+
+/* ---- records (record.c) ---- */
+
+/* Queued records are written early (COPY ended first) beyond this size. */
+#define LD_RECORDS_FLUSH (256 * 1024)
+
+/*
+ * Queue a refusal for the load transaction: kind is a quarantine kind,
+ * block < 0 means the whole segment, rows < 0 unknown.  Its log line,
+ * naming the segment and block, is queued too: a pass that is rolled back
+ * and run again (isolation) must not log it twice.
+ */
+void ld_refuse(struct loader *l, struct ld_job *j, const char *kind, int64_t block,
+	       const char *metric, const char *sqlstate, int64_t rows, const char *reason);
+/*
+ * Record a loaded block (what unloading it needs), for the ledger row:
+ * bounded by SEG_MAX_BLOCKS, as the footer index already in memory is.
+ */
+void ld_block_record(struct loader *l, struct ld_job *j, const struct seg_block_meta *m,
+		     int32_t server_id, uint64_t rows);
+bool ld_records_full(const struct ld_job *j);
+/* Print the queued refusal log lines (after the commit that recorded them). */
+void ld_records_log(struct ld_job *j);
+/* Statements writing the queued refusals, appended to b; the queue is emptied. */
+void ld_records_sql(struct loader *l, struct ld_job *j, struct ld_sb *b);
+/* The loaded_blocks value of the ledger row: an array literal (or '{}'). */
+void ld_blocks_sql(struct loader *l, const struct ld_job *j, struct ld_sb *b);
+void ld_records_reset(struct ld_job *j);
+void ld_records_free(struct ld_job *j);
+/*
+ * A whole-segment refusal in its own transaction (the segment's own one
+ * was rolled back); never fails loudly: a warning if it cannot be written.
+ */
+void ld_quarantine_now(struct loader *l, const struct ld_job *j, const char *kind,
+		       const struct pga_err *why);
+/*
+ * Keep the job's file centrally without loading it: its bytes as a large
+ * object, a held_segments row and a quarantine record of kind (conflict or
+ * chain), in one transaction.  Holding a file held before counts it again.
+ */
+int ld_hold(struct loader *l, struct ld_job *j, const char *kind, const char *detail,
+	    struct pga_err *err);
+/* An error the server raised because of a block's data (isolate it). */
+bool ld_data_error(const struct pga_err *err);
+
+/* ---- loading a held segment (fork.c uses loader.c) ---- */
+
+struct ld_load_extra {
+	bool force_chain;		/* load even if it breaks the chain */
+	uint32_t held_oid;		/* resolve this held segment on commit */
+};
+
+int ld_load_fd(struct loader *l, const char *name, int fd, const struct ld_load_extra *x,
+	       enum load_result *res, struct load_seg_stats *st, struct pga_err *err);
 
 /* ---- schema (schema.c) ---- */
 
-#define LD_SCHEMA_VERSION 1
+#define LD_SCHEMA_VERSION 2
 
 /* Current version, 0 if the schema or its version table does not exist. */
 int ld_schema_version(struct loader *l, int *version, struct pga_err *err);
+/* The text of one released migration (malloc'd; NULL if unknown), for tests. */
+char *ld_migration_sql(int version, const char *qschema, const char **description);
 /* Apply all migrations newer than the database's, in one transaction. */
 int ld_schema_migrate(struct loader *l, struct pga_err *err);
 /*
@@ -222,6 +330,7 @@ struct ld_copy {
 	ld_copy_sink sink;		/* NULL: PQputCopyData on conn */
 	void *sink_ctx;
 	bool active;
+	uint64_t err_line;		/* COPY's "line N" of the last error, 0 if none */
 	char *obuf;
 	size_t olen;
 	/* per block */

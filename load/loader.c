@@ -5,24 +5,51 @@
  *   1. Header and footer are read from the file's ends.  A segment of
  *      another collector or wholly outside --since/--until is filtered; one
  *      already complete in the ledger with the same footer hash is a
- *      duplicate.  Nothing else is read for those.
+ *      duplicate.  Nothing else is read for those.  A header whose
+ *      collector id is not a valid name is refused before any SQL.
  *   2. The whole file is verified (every CRC, the footer, the SHA-256)
  *      without decompressing, and the block headers tell which tables,
  *      columns, daily partitions and servers must exist.  A corrupt segment
  *      stops here, before anything is written, and is recorded in
- *      quarantine.  Same (collector, seq) with another hash: refused as a
- *      conflict and recorded.
- *   3. Whatever is missing is created, each in its own short transaction
+ *      quarantine.
+ *   3. The chain: the ledger's rows for seq - 1, seq and seq + 1 of the
+ *      collector.  Same seq with another hash, a previous-segment hash that
+ *      is not the ledger's hash of seq - 1, or a hash that is not what the
+ *      ledger's seq + 1 names as its predecessor: the segment forks the
+ *      chain and is held (record.c: its bytes as a large object, shown by
+ *      status --central) instead of loaded, whichever copy came first.  A
+ *      missing neighbour (out-of-order arrival, a gap left by
+ *      spool-full = drop-oldest) blocks nothing: the check is made again
+ *      by whichever neighbour arrives later.
+ *   4. Whatever is missing is created, each in its own short transaction
  *      (ddl.c).
- *   4. The load transaction: claim the segment (transaction-scoped advisory
+ *   5. The load transaction: claim the segment (transaction-scoped advisory
  *      lock on a hash of schema, collector and seq; a busy claim means
- *      another loader has it), look at the ledger again, stream every
- *      wanted block through COPY while the reader decompresses and checks
- *      it again, write the ledger row, update the collector's registry row
- *      last, and commit only after the reader reached a verified footer.
- *      Any error rolls everything back.
+ *      another loader has it) and try the two chain edges of seq (advisory
+ *      locks on (seq-1, seq) and (seq, seq+1)), look at the ledger again,
+ *      stream every wanted block through COPY while the reader decompresses
+ *      and checks it again (consecutive blocks of one table share one
+ *      COPY), wait for an edge that was busy and check the neighbours once
+ *      more (chain_final(): two loaders of neighbouring segments cannot
+ *      both miss each other; only their commits are serialised, never the
+ *      COPYs, and a load in order pays nothing).  Then the ledger row with
+ *      its block records, the refusals, the collector's registry row last,
+ *      and COMMIT only after the reader reached a verified footer.  Any
+ *      error rolls everything back.
+ *   6. Isolation: when the server refuses block data (SQLSTATE class 22,
+ *      23502, 54000, or our own CSV checks: field count, unterminated
+ *      quote, row count), the transaction is rolled back and run again in
+ *      a mode where every block has its own SAVEPOINT and its own COPY.  A
+ *      block that fails is rolled back to its savepoint and recorded
+ *      (quarantine kind 'block': segment, block, metric, SQLSTATE, the
+ *      row COPY named, the reason); the others commit with the ledger row,
+ *      which counts the blocks and rows refused.  Fast path untouched: the
+ *      slow mode runs only for a segment that needs it.  Re-running finds
+ *      the ledger row complete (nothing loaded twice) and the refusals
+ *      recorded (nothing retried silently).
  * Deadlock, lock timeout and a partition dropped under us are retried from
- * step 1 (the file can be read again).
+ * step 1 (the file can be read again).  Errors that will fail every
+ * segment (loader_error_fatal()) are returned as they are: the run stops.
  *
  * Point-in-time: blocks outside [since, until] are skipped.  A segment
  * loaded only in part is complete = false in the ledger with the windows it
@@ -45,6 +72,7 @@
 #include <bsd/string.h>
 
 #include "collect/catalog.h"
+#include "common/config.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pgutil.h"
@@ -53,15 +81,7 @@
 #define LD_ATTEMPTS 4
 #define LD_WINDOWS_MAX 1024
 
-static __thread char last_sqlstate[6];
-
 /* ---- SQL helpers ---- */
-
-const char *
-ld_last_sqlstate(void)
-{
-	return last_sqlstate;
-}
 
 int
 ld_exec(struct loader *l, const char *sql, int nparams, const char *const *params,
@@ -73,7 +93,6 @@ ld_exec(struct loader *l, const char *sql, int nparams, const char *const *param
 	ExecStatusType st = PQresultStatus(res);
 	int rc = 0;
 
-	last_sqlstate[0] = '\0';
 	if (out != NULL)
 		*out = NULL;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -81,7 +100,6 @@ ld_exec(struct loader *l, const char *sql, int nparams, const char *const *param
 
 		snprintf(what, sizeof(what), "%.60s", sql);
 		what[strcspn(what, "\n")] = '\0';
-		strlcpy(last_sqlstate, pga_pg_sqlstate(res), sizeof(last_sqlstate));
 		rc = pga_pg_fail(err, l->conn, res, what);
 		PQclear(res);
 		return rc;
@@ -106,18 +124,70 @@ ld_rollback(struct loader *l)
 	PQclear(res);
 }
 
-static void
-hex_param(const uint8_t *sha, char out[2 + 2 * PGA_SHA256_LEN + 1])
+int64_t
+ld_lock_key(const char *schema, const char *collector, const char *what, uint64_t seq)
 {
-	out[0] = '\\';
-	out[1] = 'x';
-	pga_hex(sha, PGA_SHA256_LEN, out + 2);
+	char id[200];
+
+	snprintf(id, sizeof(id), "%s/%s%s/%" PRIu64, schema, collector, what, seq);
+	return (int64_t)ld_hash64(id, strlen(id), 0);
 }
 
 static void
 time_param(int64_t us, char *buf, size_t cap)
 {
 	pga_format_time(us, buf, cap);
+}
+
+static bool
+sqlstate_is(const struct pga_err *e, const char *s)
+{
+	return strcmp(e->sqlstate, s) == 0;
+}
+
+static bool
+sqlstate_class(const struct pga_err *e, const char *cls)
+{
+	return strncmp(e->sqlstate, cls, 2) == 0;
+}
+
+bool
+loader_error_fatal(const struct pga_err *e)
+{
+	static const char *const classes[] = {
+		"08",	/* connection exception */
+		"28",	/* invalid authorization */
+		"3D",	/* invalid catalog (database) name */
+		"3F",	/* invalid schema name: the schema is gone */
+		"53",	/* insufficient resources: disk full, out of memory, connections */
+		"58",	/* system error: I/O */
+		"XX",	/* internal error, data corrupted */
+		NULL,
+	};
+
+	if (e->code == PGA_ENET || e->code == PGA_ENOMEM || e->code == PGA_EINTERNAL ||
+	    e->code == PGA_ENOSPC)
+		return true;
+	if (e->code != PGA_EDB)
+		return false;
+	for (const char *const *c = classes; *c; c++)
+		if (sqlstate_class(e, *c))
+			return true;
+	/* operator intervention (shutdown, crash) but not a statement timeout */
+	if (sqlstate_class(e, "57") && !sqlstate_is(e, "57014"))
+		return true;
+	/* permission denied, read-only transaction, a table still missing after retries */
+	return sqlstate_is(e, "42501") || sqlstate_is(e, "25006") || sqlstate_is(e, "42P01");
+}
+
+bool
+ld_data_error(const struct pga_err *e)
+{
+	/* our own CSV checks (field count, quotes, row count) are PGA_ECORRUPT */
+	if (e->code == PGA_ECORRUPT)
+		return true;
+	return e->code == PGA_EDB && (sqlstate_class(e, "22") || sqlstate_is(e, "23502") ||
+				      sqlstate_is(e, "54000"));
 }
 
 /* ---- open / close ---- */
@@ -245,26 +315,6 @@ fd_src_read(void *ctx, void *buf, size_t len)
 	return n;
 }
 
-/* What one attempt at a segment knows. */
-struct seg_job {
-	const char *name;
-	int fd;
-	char path[64];			/* /proc/self/fd/N */
-	struct seg_header h;
-	struct seg_footer f;		/* index owned */
-	uint64_t size;
-	uint8_t file_sha[PGA_SHA256_LEN];
-	int32_t collector_id;		/* -1 until known */
-	/* the ledger row, if any */
-	bool in_ledger, complete;
-	uint8_t led_sha[PGA_SHA256_LEN], led_body[PGA_SHA256_LEN];
-	struct { int64_t since, until; } *win;
-	size_t nwin;
-	/* this pass */
-	bool all_covered;		/* every block in this or an earlier window */
-	struct load_seg_stats st;
-};
-
 static bool
 in_window(const struct loader *l, int64_t t)
 {
@@ -272,12 +322,19 @@ in_window(const struct loader *l, int64_t t)
 }
 
 static bool
-covered_before(const struct seg_job *j, int64_t t)
+covered_before(const struct ld_job *j, int64_t t)
 {
 	for (size_t i = 0; i < j->nwin; i++)
 		if (t >= j->win[i].since && t <= j->win[i].until)
 			return true;
 	return false;
+}
+
+/* This pass's business: in the window and not loaded by an earlier one. */
+static bool
+block_due(const struct loader *l, const struct ld_job *j, int64_t t)
+{
+	return in_window(l, t) && !covered_before(j, t);
 }
 
 /*
@@ -291,40 +348,57 @@ metric_refused(const char *metric)
 	       (catalog_find(metric) == NULL && ld_metric_reserved(metric));
 }
 
-static bool
-block_wanted(const struct loader *l, const struct seg_job *j, const char *metric,
-	     int64_t t)
+static uint64_t
+index_rows(const struct ld_job *j, uint32_t block_no)
 {
-	return in_window(l, t) && !covered_before(j, t) && !metric_refused(metric);
+	return block_no < j->f.nblocks ? j->f.index[block_no].rows : 0;
 }
 
 /* ---- ledger ---- */
 
-static int windows_read(struct loader *l, struct seg_job *j, struct pga_err *err);
+static int windows_read(struct loader *l, struct ld_job *j, struct pga_err *err);
 
+/* One ledger row of seq-1, seq or seq+1 into the job. */
+static void
+ledger_row(struct ld_job *j, const PGresult *res, int i)
+{
+	uint64_t seq = strtoull(PQgetvalue(res, i, 0), NULL, 10);
+
+	if (seq == j->h.seq) {
+		j->in_ledger = true;
+		pga_unhex(PQgetvalue(res, i, 1), j->led_sha, PGA_SHA256_LEN);
+		pga_unhex(PQgetvalue(res, i, 2), j->led_body, PGA_SHA256_LEN);
+		j->complete = strcmp(PQgetvalue(res, i, 3), "t") == 0;
+	} else if (seq + 1 == j->h.seq) {
+		j->have_prev = true;
+		pga_unhex(PQgetvalue(res, i, 1), j->prev_sha, PGA_SHA256_LEN);
+	} else if (seq == j->h.seq + 1) {
+		j->have_next = true;
+		pga_unhex(PQgetvalue(res, i, 4), j->next_prev, PGA_SHA256_LEN);
+	}
+}
+
+/* The segment's ledger row and its neighbours' (the chain around it). */
 static int
-ledger_read(struct loader *l, struct seg_job *j, struct pga_err *err)
+ledger_read(struct loader *l, struct ld_job *j, struct pga_err *err)
 {
 	char sql[512], cid[16], seq[24];
 	const char *params[2] = {cid, seq};
 	PGresult *res = NULL;
 	int rc;
 
-	j->in_ledger = j->complete = false;
+	j->in_ledger = j->complete = j->have_prev = j->have_next = false;
 	j->nwin = 0;
 	if (j->collector_id < 0)
 		return 0;
 	snprintf(cid, sizeof(cid), "%d", j->collector_id);
 	snprintf(seq, sizeof(seq), "%" PRIu64, j->h.seq);
-	snprintf(sql, sizeof(sql), "SELECT encode(sha256, 'hex'), encode(body_sha256, 'hex'), complete"
-		 " FROM %s.segments WHERE collector_id = $1 AND seq = $2", l->qschema);
+	snprintf(sql, sizeof(sql), "SELECT seq, encode(sha256, 'hex'), encode(body_sha256, 'hex'),"
+		 " complete, encode(prev_sha256, 'hex') FROM %s.segments WHERE collector_id = $1"
+		 " AND seq BETWEEN $2::bigint - 1 AND $2::bigint + 1", l->qschema);
 	rc = ld_exec(l, sql, 2, params, &res, err);
-	if (rc == 0 && PQntuples(res) == 1) {
-		j->in_ledger = true;
-		pga_unhex(PQgetvalue(res, 0, 0), j->led_sha, PGA_SHA256_LEN);
-		pga_unhex(PQgetvalue(res, 0, 1), j->led_body, PGA_SHA256_LEN);
-		j->complete = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	}
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+		ledger_row(j, res, i);
 	PQclear(res);
 	if (rc < 0 || !j->in_ledger || j->complete)
 		return rc;
@@ -333,7 +407,7 @@ ledger_read(struct loader *l, struct seg_job *j, struct pga_err *err)
 
 /* The windows a partial segment was loaded for, as microseconds (NULL: open). */
 static int
-windows_read(struct loader *l, struct seg_job *j, struct pga_err *err)
+windows_read(struct loader *l, struct ld_job *j, struct pga_err *err)
 {
 	char sql[512], cid[16], seq[24];
 	const char *params[2] = {cid, seq};
@@ -365,7 +439,7 @@ windows_read(struct loader *l, struct seg_job *j, struct pga_err *err)
 }
 
 static int
-collector_lookup(struct loader *l, struct seg_job *j, struct pga_err *err)
+collector_lookup(struct loader *l, struct ld_job *j, struct pga_err *err)
 {
 	char sql[256];
 	const char *params[1] = {j->h.collector};
@@ -384,6 +458,437 @@ collector_lookup(struct loader *l, struct seg_job *j, struct pga_err *err)
 	if (rc == 0 && PQntuples(res) == 1)
 		j->collector_id = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
+	return rc;
+}
+
+/* ---- the chain ---- */
+
+/*
+ * Does the segment fit the chain the ledger holds around it?  NULL if it
+ * does (or nothing is known yet), else why not, in buf.
+ */
+static const char *
+chain_break(const struct ld_job *j, char *buf, size_t cap)
+{
+	char a[PGA_SHA256_HEX], b[PGA_SHA256_HEX];
+
+	if (j->force_chain)
+		return NULL;
+	if (j->have_prev && memcmp(j->prev_sha, j->h.prev_sha256, PGA_SHA256_LEN) != 0) {
+		pga_hex(j->h.prev_sha256, PGA_SHA256_LEN, a);
+		pga_hex(j->prev_sha, PGA_SHA256_LEN, b);
+		snprintf(buf, cap, "its previous-segment hash %.16s... is not the hash of the loaded"
+			 " seq %" PRIu64 " (%.16s...)", a, j->h.seq - 1, b);
+		return buf;
+	}
+	if (j->have_next && memcmp(j->next_prev, j->file_sha, PGA_SHA256_LEN) != 0) {
+		pga_hex(j->file_sha, PGA_SHA256_LEN, a);
+		pga_hex(j->next_prev, PGA_SHA256_LEN, b);
+		snprintf(buf, cap, "the loaded seq %" PRIu64 " names %.16s... as its predecessor,"
+			 " this file is %.16s...", j->h.seq + 1, b, a);
+		return buf;
+	}
+	return NULL;
+}
+
+static void
+conflict_detail(const struct ld_job *j, char *buf, size_t cap, const char *how)
+{
+	char a[PGA_SHA256_HEX], b[PGA_SHA256_HEX];
+
+	pga_hex(j->file_sha, PGA_SHA256_LEN, a);
+	pga_hex(j->led_sha, PGA_SHA256_LEN, b);
+	snprintf(buf, cap, "collector '%s' seq %" PRIu64 " is already loaded%s with sha256 %.16s..."
+		 " but this file has %.16s...", j->h.collector, j->h.seq, how, b, a);
+}
+
+/*
+ * The chain edges of seq are (seq-1, seq) and (seq, seq+1), each an advisory
+ * lock.  Whoever commits a ledger row holds both of its edges at that
+ * moment, so of two loaders of neighbouring segments the one that commits
+ * second has read the ledger after the first committed.  An edge is tried
+ * at the claim (claim_and_read(): free, it is held from then on and the
+ * ledger read that follows is final for it); an edge that was busy (its
+ * other end is being loaded right now) is waited for here, at commit, and
+ * the neighbour read again.  So a load in order costs no round trip more,
+ * and only the commits of neighbours loaded at once are serialised, never
+ * their COPYs.  Waits only ever go to the edge's older holder: no cycle.
+ */
+static int
+chain_final(struct loader *l, struct ld_job *j, struct pga_err *err)
+{
+	char sql[1024];
+	PGresult *res = NULL;
+	int rc;
+
+	if (j->edge_lo && j->edge_hi)
+		return 0;
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%" PRId64 "::bigint);"
+		 " SELECT seq, encode(sha256, 'hex'), '', false, encode(prev_sha256, 'hex')"
+		 " FROM %s.segments WHERE collector_id = %d AND seq = %" PRIu64,
+		 ld_lock_key(l->schema, j->h.collector, "/edge", j->edge_lo ? j->h.seq : j->h.seq - 1),
+		 l->qschema, j->collector_id, j->edge_lo ? j->h.seq + 1 : j->h.seq - 1);
+	if (!j->edge_lo && !j->edge_hi)
+		snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%" PRId64 "::bigint),"
+			 " pg_advisory_xact_lock(%" PRId64 "::bigint);"
+			 " SELECT seq, encode(sha256, 'hex'), '', false, encode(prev_sha256, 'hex')"
+			 " FROM %s.segments WHERE collector_id = %d AND seq IN (%" PRIu64 ", %" PRIu64 ")",
+			 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq - 1),
+			 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq), l->qschema,
+			 j->collector_id, j->h.seq - 1, j->h.seq + 1);
+	if (!j->edge_lo)
+		j->have_prev = false;
+	if (!j->edge_hi)
+		j->have_next = false;
+	rc = ld_exec(l, sql, 0, NULL, &res, err);
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+		ledger_row(j, res, i);
+	PQclear(res);
+	return rc;
+}
+
+/* ---- step 2: verify and collect what the blocks need ---- */
+
+static int
+prescan(struct loader *l, struct ld_job *j, struct pga_err *err)
+{
+	struct fd_src src = {j->fd, 0};
+	struct seg_reader *r = NULL;
+	const struct seg_block_meta *m;
+	int rc = seg_reader_open(&r, fd_src_read, &src, j->qname, err);
+
+	ld_needs_reset(&l->needs);
+	j->all_covered = true;
+	while (rc == 0 && (rc = seg_reader_next(r, &m, err)) == 1) {
+		size_t got = 0;
+
+		rc = 0;
+		if (!in_window(l, m->snapshot_us) && !covered_before(j, m->snapshot_us))
+			j->all_covered = false;
+		if (!block_due(l, j, m->snapshot_us) || metric_refused(m->metric)) {
+			rc = seg_reader_skip(r, err);
+			continue;
+		}
+		if (!l->o.dry_run) {
+			rc = ld_need_block(l, m, err);
+			if (rc == 0)
+				rc = seg_reader_skip(r, err);
+			continue;
+		}
+		/* a dry run decompresses everything: that is its verification */
+		do
+			rc = seg_reader_read(r, l->rbuf, LD_RBUF, &got, err);
+		while (rc == 0 && got > 0);
+		if (rc == 0) {
+			j->st.blocks++;
+			j->st.rows += seg_reader_trailer(r)->rows;
+			j->st.bytes += seg_reader_trailer(r)->raw_bytes;
+		}
+	}
+	if (rc == 0)
+		seg_reader_file_sha256(r, j->file_sha);
+	seg_reader_free(r);
+	return rc;
+}
+
+/* ---- step 5: the load transaction ---- */
+
+struct block_plan {
+	char sql[LD_COPY_SQL_MAX];
+	char prefix[600];
+	bool keep[SEG_MAX_COLS];
+	bool all_kept;
+	int32_t server_id;
+};
+
+/* Columns the central table does not have: recorded and logged per block. */
+static void
+refuse_columns(struct loader *l, struct ld_job *j, const struct seg_block_meta *m,
+	       const struct block_plan *p)
+{
+	char reason[PGA_ERR_MSG_MAX];
+	size_t n = 0;
+
+	for (uint16_t i = 0; i < m->ncols && n < sizeof(reason); i++)
+		if (!p->keep[i])
+			n += (size_t)snprintf(reason + n, sizeof(reason) - n, "%scolumn '%s'",
+					      n ? ", " : "", m->cols[i]);
+	if (n < sizeof(reason))
+		snprintf(reason + n, sizeof(reason) - n, " of metric '%s' is not in the central"
+			 " table: dropped", m->metric);
+	ld_refuse(l, j, "columns", m->block_no, m->metric, NULL, -1, reason);
+}
+
+static int
+plan_block(struct loader *l, struct ld_job *j, const struct seg_block_meta *m,
+	   struct block_plan *p, struct pga_err *err)
+{
+	struct ld_table *t = ld_table_find(l, m->metric);
+	char ts[40], q[2 * LD_IDENT_MAX + 4];
+	size_t n;
+
+	p->server_id = ld_server_lookup(l, m->sysid, m->host, m->port);
+	if (t == NULL || p->server_id < 0)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': block %u: table or server not prepared",
+				j->qname, m->block_no);
+	n = (size_t)snprintf(p->sql, sizeof(p->sql), "COPY %s (" LD_FIXED_COLS, t->qname);
+	p->all_kept = true;
+	for (uint16_t i = 0; i < m->ncols; i++) {
+		bool dup = false;
+
+		for (uint16_t k = 0; k < i && !dup; k++)
+			dup = p->keep[k] && strcmp(m->cols[k], m->cols[i]) == 0;
+		p->keep[i] = !dup && seg_column_valid(m->cols[i]) && !ld_fixed_col(m->cols[i]) &&
+			     ld_table_has_col(t, m->cols[i]);
+		if (!p->keep[i]) {
+			p->all_kept = false;
+			j->st.columns_dropped++;
+			continue;
+		}
+		if (pga_pg_quote_ident(m->cols[i], q, sizeof(q), err) < 0)
+			return err->code;
+		n += (size_t)snprintf(p->sql + n, n < sizeof(p->sql) ? sizeof(p->sql) - n : 0,
+				      ", %s", q);
+	}
+	n += (size_t)snprintf(p->sql + n, n < sizeof(p->sql) ? sizeof(p->sql) - n : 0,
+			      ") FROM STDIN (FORMAT csv)");
+	if (n >= sizeof(p->sql))
+		return pga_fail(err, PGA_EINVAL, "'%s': block %u: column list too long", j->qname,
+				m->block_no);
+	if (!p->all_kept)
+		refuse_columns(l, j, m, p);
+	time_param(m->snapshot_us, ts, sizeof(ts));
+	n = (size_t)snprintf(p->prefix, sizeof(p->prefix), "%d,%d,%s,", j->collector_id,
+			     p->server_id, ts);
+	if (m->database[0] != '\0') {
+		/* always quoted: a database name may hold commas or quotes */
+		p->prefix[n++] = '"';
+		for (const char *c = m->database; *c && n < sizeof(p->prefix) - 3; c++) {
+			if (*c == '"')
+				p->prefix[n++] = '"';
+			p->prefix[n++] = *c;
+		}
+		p->prefix[n++] = '"';
+		p->prefix[n] = '\0';
+	}
+	return 0;
+}
+
+/* Allocated: its SQL buffers fit the widest block the format allows. */
+struct pass {
+	struct ld_copy copy;
+	char open_sql[LD_COPY_SQL_MAX];
+	bool open;
+	bool copy_failed;		/* the last error came from COPY, not the reader */
+	struct block_plan plan;
+};
+
+static int
+pass_end_copy(struct pass *ps, struct pga_err *err)
+{
+	uint64_t rows = 0;
+	int rc;
+
+	if (!ps->open)
+		return 0;
+	ps->open = false;
+	rc = ld_copy_end(&ps->copy, &rows, err);
+	ps->copy_failed = rc < 0;
+	return rc;
+}
+
+/* Queued records written now: the COPY in progress is ended first. */
+static int
+flush_records(struct loader *l, struct ld_job *j, struct pass *ps, struct pga_err *err)
+{
+	struct ld_sb b = {0};
+	int rc = pass_end_copy(ps, err);
+
+	if (rc < 0)
+		return rc;
+	ld_records_sql(l, j, &b);
+	if (b.oom)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	else if (b.s != NULL)
+		rc = ld_exec(l, b.s, 0, NULL, NULL, err);
+	ld_sb_free(&b);
+	return rc;
+}
+
+/* Stream one block into the COPY (opened or switched as needed); *rows on success. */
+static int
+copy_block(struct loader *l, struct ld_job *j, struct seg_reader *r,
+	   const struct seg_block_meta *m, struct pass *ps, uint64_t *rows, struct pga_err *err)
+{
+	int rc = plan_block(l, j, m, &ps->plan, err);
+	size_t got = 0;
+
+	if (rc == 0 && ps->open && strcmp(ps->open_sql, ps->plan.sql) != 0)
+		rc = pass_end_copy(ps, err);
+	if (rc < 0)
+		return rc;
+	ps->copy_failed = true;		/* until the reader is the one failing */
+	if (!ps->open) {
+		rc = ld_copy_begin(&ps->copy, ps->plan.sql, err);
+		ps->open = rc == 0;
+		strlcpy(ps->open_sql, ps->plan.sql, sizeof(ps->open_sql));
+	}
+	if (rc == 0)
+		rc = ld_copy_block(&ps->copy, ps->plan.prefix,
+				   ps->plan.all_kept ? NULL : ps->plan.keep, m->ncols, err);
+	while (rc == 0) {
+		ps->copy_failed = false;
+		rc = seg_reader_read(r, l->rbuf, LD_RBUF, &got, err);
+		if (rc < 0 || got == 0)
+			break;
+		ps->copy_failed = true;
+		rc = ld_copy_data(&ps->copy, l->rbuf, got, err);
+	}
+	if (rc == 0) {
+		*rows = seg_reader_trailer(r)->rows;
+		ps->copy_failed = true;
+		rc = ld_copy_block_end(&ps->copy, *rows, err);
+	}
+	if (rc == 0)
+		ps->copy_failed = false;
+	return rc;
+}
+
+static void
+count_block(struct loader *l, struct ld_job *j, struct seg_reader *r,
+	    const struct seg_block_meta *m, const struct pass *ps)
+{
+	const struct seg_block_trailer *t = seg_reader_trailer(r);
+
+	j->st.blocks++;
+	j->st.rows += t->rows;
+	j->st.bytes += t->raw_bytes;
+	ld_block_record(l, j, m, ps->plan.server_id, t->rows);
+}
+
+/* Fast path: consecutive blocks of one table share one COPY. */
+static int
+fast_block(struct loader *l, struct ld_job *j, struct seg_reader *r,
+	   const struct seg_block_meta *m, struct pass *ps, struct pga_err *err)
+{
+	uint64_t rows = 0;
+	int rc = copy_block(l, j, r, m, ps, &rows, err);
+
+	if (rc == 0)
+		count_block(l, j, r, m, ps);
+	else if (ps->copy_failed && ld_data_error(err))
+		j->data_error = true;
+	return rc;
+}
+
+/* "row N: " from the line COPY named (line 1 is the block's first row). */
+static void
+row_prefix(const struct ld_copy *c, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (c->err_line > 0)
+		snprintf(buf, cap, "row %" PRIu64 ": ", c->err_line);
+}
+
+/*
+ * Isolation: the block under its own savepoint and its own COPY.  Data the
+ * server refuses rolls back to the savepoint and is recorded; anything
+ * else (a reader error, the connection) fails the segment as always.
+ */
+static int
+isolated_block(struct loader *l, struct ld_job *j, struct seg_reader *r,
+	       const struct seg_block_meta *m, struct pass *ps, struct pga_err *err)
+{
+	struct pga_err be = {0};
+	char reason[PGA_ERR_MSG_MAX + 32], row[40];
+	uint64_t rows = 0;
+	int rc = ld_exec(l, "SAVEPOINT pga_block", 0, NULL, NULL, err);
+
+	if (rc < 0)
+		return rc;
+	ps->copy.err_line = 0;
+	rc = copy_block(l, j, r, m, ps, &rows, &be);
+	if (rc == 0)
+		rc = pass_end_copy(ps, &be);
+	if (rc == 0) {
+		count_block(l, j, r, m, ps);
+		return ld_exec(l, "RELEASE SAVEPOINT pga_block", 0, NULL, NULL, err);
+	}
+	if (!ps->copy_failed || !ld_data_error(&be)) {
+		*err = be;
+		return rc;
+	}
+	ld_copy_abort(&ps->copy, "pga: block refused");
+	ps->open = false;
+	/* the rest of this block's data is read and verified by seg_reader_next() */
+	rc = ld_exec(l, "ROLLBACK TO SAVEPOINT pga_block; RELEASE SAVEPOINT pga_block", 0, NULL,
+		     NULL, err);
+	if (rc < 0)
+		return rc;
+	row_prefix(&ps->copy, row, sizeof(row));
+	snprintf(reason, sizeof(reason), "%s%s", row, be.msg);
+	j->st.blocks_refused++;
+	j->st.rows_refused += index_rows(j, m->block_no);
+	ld_refuse(l, j, "block", m->block_no, m->metric, be.sqlstate,
+		  (int64_t)index_rows(j, m->block_no), reason);
+	return 0;
+}
+
+static void
+refuse_reserved(struct loader *l, struct ld_job *j, const struct seg_block_meta *m)
+{
+	char reason[160];
+
+	snprintf(reason, sizeof(reason), "metric '%s' is reserved for pga's own objects: block not"
+		 " loaded", m->metric);
+	j->st.blocks_refused++;
+	j->st.rows_refused += index_rows(j, m->block_no);
+	ld_refuse(l, j, "reserved", m->block_no, m->metric, NULL,
+		  (int64_t)index_rows(j, m->block_no), reason);
+}
+
+static int
+main_pass(struct loader *l, struct ld_job *j, struct pass *ps, struct pga_err *err)
+{
+	struct fd_src src = {j->fd, 0};
+	struct seg_reader *r = NULL;
+	const struct seg_block_meta *m;
+	uint8_t sha[PGA_SHA256_LEN];
+	int rc = seg_reader_open(&r, fd_src_read, &src, j->qname, err);
+
+	j->all_covered = true;
+	while (rc == 0 && (rc = seg_reader_next(r, &m, err)) == 1) {
+		rc = 0;
+		if (!in_window(l, m->snapshot_us) && !covered_before(j, m->snapshot_us))
+			j->all_covered = false;
+		if (!block_due(l, j, m->snapshot_us)) {
+			j->st.blocks_skipped++;
+			rc = seg_reader_skip(r, err);
+			continue;
+		}
+		if (metric_refused(m->metric)) {
+			refuse_reserved(l, j, m);
+			rc = seg_reader_skip(r, err);
+		} else if (j->isolate) {
+			rc = isolated_block(l, j, r, m, ps, err);
+		} else {
+			rc = fast_block(l, j, r, m, ps, err);
+		}
+		if (rc == 0 && ld_records_full(j))
+			rc = flush_records(l, j, ps, err);
+	}
+	if (rc == 0) {
+		rc = pass_end_copy(ps, err);
+		if (rc < 0 && ld_data_error(err))
+			j->data_error = true;
+	}
+	if (rc == 0) {
+		seg_reader_file_sha256(r, sha);
+		if (memcmp(sha, j->file_sha, PGA_SHA256_LEN) != 0)
+			rc = pga_fail(err, PGA_ECHECKSUM, "'%s' changed while it was being loaded",
+				      j->qname);
+	}
+	seg_reader_free(r);
 	return rc;
 }
 
@@ -410,42 +915,59 @@ sb_time(struct ld_sb *b, int64_t us, bool open)
 }
 
 static void
-sb_ledger_insert(struct loader *l, struct ld_sb *b, const struct seg_job *j)
+sb_ledger_insert(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 {
 	ld_sb_add(b, "INSERT INTO %s.segments (collector_id, seq, sha256, body_sha256, prev_sha256,"
 		  " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
-		  " recovered, complete) VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id,
-		  j->h.seq);
+		  " recovered, complete, blocks_refused, rows_refused, hostname, loaded_blocks)"
+		  " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
 	sb_sha(b, j->file_sha);
 	ld_sb_add(b, ", ");
 	sb_sha(b, j->f.sha256);
 	ld_sb_add(b, ", ");
 	sb_sha(b, j->h.prev_sha256);
 	ld_sb_add(b, ", ");
-	ld_sb_lit(b, l->conn, j->name);
+	ld_sb_lit(b, l->conn, j->qname);
 	ld_sb_add(b, ", %" PRIu64 ", ", j->size);
 	sb_time(b, j->h.created_us, false);
 	ld_sb_add(b, ", ");
 	sb_time(b, j->f.min_snapshot_us, j->f.nblocks == 0);
 	ld_sb_add(b, ", ");
 	sb_time(b, j->f.max_snapshot_us, j->f.nblocks == 0);
-	ld_sb_add(b, ", %u, %" PRIu64 ", %" PRIu64 ", %s, %s);\n", j->f.nblocks, j->f.total_rows,
-		  j->st.rows, j->f.flags & SEG_FOOTER_RECOVERED ? "true" : "false",
+	ld_sb_add(b, ", %u, %" PRIu64 ", %" PRIu64 ", %s, %s, %" PRIu64 ", %" PRIu64 ", ",
+		  j->f.nblocks, j->f.total_rows, j->st.rows,
+		  j->f.flags & SEG_FOOTER_RECOVERED ? "true" : "false",
+		  j->all_covered ? "true" : "false", j->st.blocks_refused, j->st.rows_refused);
+	ld_sb_lit(b, l->conn, j->h.hostname);
+	ld_sb_add(b, ", ");
+	ld_blocks_sql(l, j, b);
+	ld_sb_add(b, ");\n");
+}
+
+/* More rows, refusals and block records for a partial one, maybe completion. */
+static void
+sb_ledger_update(struct loader *l, struct ld_sb *b, const struct ld_job *j)
+{
+	ld_sb_add(b, "UPDATE %s.segments SET rows = rows + %" PRIu64 ", blocks_refused ="
+		  " blocks_refused + %" PRIu64 ", rows_refused = rows_refused + %" PRIu64
+		  ", complete = %s, loaded_at = now(), loaded_blocks = CASE WHEN"
+		  " loaded_blocks IS NULL THEN NULL ELSE loaded_blocks || ", l->qschema,
+		  j->st.rows, j->st.blocks_refused, j->st.rows_refused,
 		  j->all_covered ? "true" : "false");
+	/* a segment begun before migration 2 stays without records: never partial ones */
+	ld_blocks_sql(l, j, b);
+	ld_sb_add(b, " END WHERE collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id,
+		  j->h.seq);
 }
 
 /* The ledger: a new row, or more rows and maybe completion for a partial one. */
 static void
-sb_ledger(struct loader *l, struct ld_sb *b, const struct seg_job *j)
+sb_ledger(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 {
 	if (!j->in_ledger)
 		sb_ledger_insert(l, b, j);
 	else
-		ld_sb_add(b, "UPDATE %s.segments SET rows = rows + %" PRIu64 ", complete = %s,"
-			  " loaded_at = now() WHERE ", l->qschema, j->st.rows,
-			  j->all_covered ? "true" : "false");
-	if (j->in_ledger)
-		ld_sb_add(b, "collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id, j->h.seq);
+		sb_ledger_update(l, b, j);
 	if (j->all_covered && j->in_ledger) {
 		ld_sb_add(b, "DELETE FROM %s.segment_windows WHERE ", l->qschema);
 		ld_sb_add(b, "collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id, j->h.seq);
@@ -459,21 +981,45 @@ sb_ledger(struct loader *l, struct ld_sb *b, const struct seg_job *j)
 	}
 }
 
+/* A held segment loaded now: its hold and its refusal records are resolved. */
+static void
+sb_unhold(struct loader *l, struct ld_sb *b, const struct ld_job *j)
+{
+	if (j->held_oid == 0)
+		return;
+	ld_sb_add(b, "UPDATE %s.held_segments SET resolved_at = now(), resolution = 'loaded',"
+		  " content = NULL WHERE collector = ", l->qschema);
+	ld_sb_lit(b, l->conn, j->h.collector);
+	ld_sb_add(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
+	sb_sha(b, j->file_sha);
+	ld_sb_add(b, ";\nSELECT lo_unlink(%u);\nUPDATE %s.quarantine SET resolved_at = now()"
+		  " WHERE kind IN ('conflict', 'chain') AND resolved_at IS NULL AND collector = ",
+		  j->held_oid, l->qschema);
+	ld_sb_lit(b, l->conn, j->h.collector);
+	ld_sb_add(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
+	sb_sha(b, j->file_sha);
+	ld_sb_add(b, ";\n");
+}
+
 /*
- * Ledger, quarantine resolution, the collector's registry row (last: it is
- * the one row loaders of one collector share) and COMMIT, in one round trip.
+ * Ledger, block records and refusals, quarantine resolution, the
+ * collector's registry row (last: it is the one row loaders of one
+ * collector share) and COMMIT, in one round trip.  A connection lost here
+ * leaves the outcome unknown: the rows are in doubt, counted apart.
  */
 static int
-finish_tx(struct loader *l, struct seg_job *j, struct pga_err *err)
+finish_tx(struct loader *l, struct ld_job *j, struct pga_err *err)
 {
 	struct ld_sb b = {0};
 	int rc;
 
 	sb_ledger(l, &b, j);
+	ld_records_sql(l, j, &b);
+	sb_unhold(l, &b, j);
 	ld_sb_add(&b, "UPDATE %s.quarantine SET resolved_at = now() WHERE collector = ", l->qschema);
 	ld_sb_lit(&b, l->conn, j->h.collector);
-	ld_sb_add(&b, " AND seq = %" PRIu64 " AND kind <> 'conflict' AND resolved_at IS NULL;\n",
-		  j->h.seq);
+	ld_sb_add(&b, " AND seq = %" PRIu64 " AND kind IN ('corrupt', 'rejected')"
+		  " AND resolved_at IS NULL;\n", j->h.seq);
 	ld_sb_add(&b, "UPDATE %s.collectors SET last_seen = now(), last_seq = greatest(last_seq, %"
 		  PRIu64 "), last_snapshot = greatest(last_snapshot, ", l->qschema, j->h.seq);
 	sb_time(&b, j->f.max_snapshot_us, j->f.nblocks == 0);
@@ -484,264 +1030,41 @@ finish_tx(struct loader *l, struct seg_job *j, struct pga_err *err)
 	ld_sb_lit(&b, l->conn, j->h.writer);
 	ld_sb_add(&b, " ELSE writer END WHERE collector_id = %d;\nCOMMIT", j->collector_id);
 	rc = b.oom ? pga_fail(err, PGA_ENOMEM, "out of memory") : ld_exec(l, b.s, 0, NULL, NULL, err);
+	if (rc == PGA_ENET) {
+		j->st.in_doubt = true;
+		j->st.rows_in_doubt = j->st.rows;
+	}
 	ld_sb_free(&b);
 	return rc;
 }
 
-/* Recorded in its own transaction: the segment's own one was rolled back. */
-static void
-quarantine_record(struct loader *l, const struct seg_job *j, const char *kind,
-		  const struct pga_err *why)
-{
-	char seq[24], sha[68], sql[1024];
-	bool have = j->h.collector[0] != '\0';
-	const char *p[6] = {j->name, kind, have ? j->h.collector : NULL, have ? seq : NULL,
-			    NULL, why->msg};
-	struct pga_err e = {0};
-
-	/* a file that is not a segment of anybody's is an error, not a record */
-	if (l->o.dry_run || !have || PQstatus(l->conn) != CONNECTION_OK)
-		return;
-	ld_rollback(l);
-	snprintf(seq, sizeof(seq), "%" PRIu64, j->h.seq);
-	if (strcmp(kind, "conflict") == 0) {
-		hex_param(j->file_sha, sha);
-		p[4] = sha;
-	}
-	snprintf(sql, sizeof(sql), "INSERT INTO %s.quarantine (name, kind, collector, seq, sha256,"
-		 " error) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name, kind) DO UPDATE"
-		 " SET last_seen = now(), times = quarantine.times + 1, error = EXCLUDED.error,"
-		 " sha256 = EXCLUDED.sha256, resolved_at = NULL", l->qschema);
-	if (ld_exec(l, sql, 6, p, NULL, &e) < 0)
-		log_warn("could not record '%s' in quarantine: %s", j->name, e.msg);
-}
-
-/* ---- step 2: verify and collect what the blocks need ---- */
-
-static int
-prescan(struct loader *l, struct seg_job *j, struct pga_err *err)
-{
-	struct fd_src src = {j->fd, 0};
-	struct seg_reader *r = NULL;
-	const struct seg_block_meta *m;
-	int rc = seg_reader_open(&r, fd_src_read, &src, j->name, err);
-
-	ld_needs_reset(&l->needs);
-	j->all_covered = true;
-	while (rc == 0 && (rc = seg_reader_next(r, &m, err)) == 1) {
-		size_t got = 0;
-
-		rc = 0;
-		if (!in_window(l, m->snapshot_us) && !covered_before(j, m->snapshot_us))
-			j->all_covered = false;
-		if (!block_wanted(l, j, m->metric, m->snapshot_us)) {
-			rc = seg_reader_skip(r, err);
-			continue;
-		}
-		if (!l->o.dry_run) {
-			rc = ld_need_block(l, m, err);
-			if (rc == 0)
-				rc = seg_reader_skip(r, err);
-			continue;
-		}
-		/* a dry run decompresses everything: that is its verification */
-		do
-			rc = seg_reader_read(r, l->rbuf, LD_RBUF, &got, err);
-		while (rc == 0 && got > 0);
-		if (rc == 0) {
-			j->st.blocks++;
-			j->st.rows += seg_reader_trailer(r)->rows;
-			j->st.bytes += seg_reader_trailer(r)->raw_bytes;
-		}
-	}
-	if (rc == 0)
-		seg_reader_file_sha256(r, j->file_sha);
-	seg_reader_free(r);
-	return rc;
-}
-
-/* ---- step 4: the load transaction ---- */
-
-struct block_plan {
-	char sql[LD_COPY_SQL_MAX];
-	char prefix[600];
-	bool keep[SEG_MAX_COLS];
-	bool all_kept;
-};
-
-static int
-plan_block(struct loader *l, const struct seg_job *j, const struct seg_block_meta *m,
-	   struct block_plan *p, struct load_seg_stats *st, struct pga_err *err)
-{
-	struct ld_table *t = ld_table_find(l, m->metric);
-	int32_t sid = ld_server_lookup(l, m->sysid, m->host, m->port);
-	char ts[40], q[2 * LD_IDENT_MAX + 4], key[160];
-	size_t n;
-
-	if (t == NULL || sid < 0)
-		return pga_fail(err, PGA_EINTERNAL, "'%s': block %u: table or server not prepared",
-				j->name, m->block_no);
-	n = (size_t)snprintf(p->sql, sizeof(p->sql), "COPY %s (" LD_FIXED_COLS, t->qname);
-	p->all_kept = true;
-	for (uint16_t i = 0; i < m->ncols; i++) {
-		bool dup = false;
-
-		for (uint16_t k = 0; k < i && !dup; k++)
-			dup = p->keep[k] && strcmp(m->cols[k], m->cols[i]) == 0;
-		p->keep[i] = !dup && seg_column_valid(m->cols[i]) && !ld_fixed_col(m->cols[i]) &&
-			     ld_table_has_col(t, m->cols[i]);
-		if (!p->keep[i]) {
-			p->all_kept = false;
-			st->columns_dropped++;
-			snprintf(key, sizeof(key), "%s.%s", m->metric, m->cols[i]);
-			if (ld_warn_once(l, key))
-				log_warn("'%s': column '%s' of metric '%s' is not in the central table:"
-					 " dropped", j->name, m->cols[i], m->metric);
-			continue;
-		}
-		if (pga_pg_quote_ident(m->cols[i], q, sizeof(q), err) < 0)
-			return err->code;
-		n += (size_t)snprintf(p->sql + n, n < sizeof(p->sql) ? sizeof(p->sql) - n : 0,
-				      ", %s", q);
-	}
-	n += (size_t)snprintf(p->sql + n, n < sizeof(p->sql) ? sizeof(p->sql) - n : 0,
-			      ") FROM STDIN (FORMAT csv)");
-	if (n >= sizeof(p->sql))
-		return pga_fail(err, PGA_EINVAL, "'%s': block %u: column list too long", j->name,
-				m->block_no);
-	time_param(m->snapshot_us, ts, sizeof(ts));
-	n = (size_t)snprintf(p->prefix, sizeof(p->prefix), "%d,%d,%s,", j->collector_id, sid, ts);
-	if (m->database[0] != '\0') {
-		/* always quoted: a database name may hold commas or quotes */
-		p->prefix[n++] = '"';
-		for (const char *c = m->database; *c && n < sizeof(p->prefix) - 3; c++) {
-			if (*c == '"')
-				p->prefix[n++] = '"';
-			p->prefix[n++] = *c;
-		}
-		p->prefix[n++] = '"';
-		p->prefix[n] = '\0';
-	}
-	return 0;
-}
-
-/* Allocated: its SQL buffers fit the widest block the format allows. */
-struct pass {
-	struct ld_copy copy;
-	char open_sql[LD_COPY_SQL_MAX];
-	bool open;
-	struct block_plan plan;
-};
-
-static int
-pass_end_copy(struct pass *ps, struct pga_err *err)
-{
-	uint64_t rows = 0;
-
-	if (!ps->open)
-		return 0;
-	ps->open = false;
-	return ld_copy_end(&ps->copy, &rows, err);
-}
-
-static int
-load_block(struct loader *l, struct seg_job *j, struct seg_reader *r,
-	   const struct seg_block_meta *m, struct pass *ps, struct pga_err *err)
-{
-	int rc = plan_block(l, j, m, &ps->plan, &j->st, err);
-
-	if (rc == 0 && ps->open && strcmp(ps->open_sql, ps->plan.sql) != 0)
-		rc = pass_end_copy(ps, err);
-	if (rc == 0 && !ps->open) {
-		rc = ld_copy_begin(&ps->copy, ps->plan.sql, err);
-		ps->open = rc == 0;
-		strlcpy(ps->open_sql, ps->plan.sql, sizeof(ps->open_sql));
-	}
-	if (rc == 0) {
-		rc = ld_copy_block(&ps->copy, ps->plan.prefix,
-				   ps->plan.all_kept ? NULL : ps->plan.keep, m->ncols, err);
-	}
-	if (rc == 0) {
-		size_t got = 0;
-
-		do {
-			rc = seg_reader_read(r, l->rbuf, LD_RBUF, &got, err);
-			if (rc == 0 && got > 0)
-				rc = ld_copy_data(&ps->copy, l->rbuf, got, err);
-		} while (rc == 0 && got > 0);
-	}
-	if (rc == 0) {
-		const struct seg_block_trailer *t = seg_reader_trailer(r);
-
-		rc = ld_copy_block_end(&ps->copy, t->rows, err);
-		j->st.blocks++;
-		j->st.rows += t->rows;
-		j->st.bytes += t->raw_bytes;
-	}
-	return rc;
-}
-
-static int
-main_pass(struct loader *l, struct seg_job *j, struct pass *ps, struct pga_err *err)
-{
-	struct fd_src src = {j->fd, 0};
-	struct seg_reader *r = NULL;
-	const struct seg_block_meta *m;
-	uint8_t sha[PGA_SHA256_LEN];
-	int rc = seg_reader_open(&r, fd_src_read, &src, j->name, err);
-
-	j->all_covered = true;
-	while (rc == 0 && (rc = seg_reader_next(r, &m, err)) == 1) {
-		bool want = block_wanted(l, j, m->metric, m->snapshot_us);
-
-		rc = 0;
-		if (!in_window(l, m->snapshot_us) && !covered_before(j, m->snapshot_us))
-			j->all_covered = false;
-		if (!want) {
-			if (metric_refused(m->metric) && in_window(l, m->snapshot_us)) {
-				j->st.blocks_refused++;
-				log_warn("'%s': block %u: metric '%s' is reserved for pga's own"
-					 " objects: block not loaded", j->name, m->block_no, m->metric);
-			} else {
-				j->st.blocks_skipped++;
-			}
-			rc = seg_reader_skip(r, err);
-			continue;
-		}
-		rc = load_block(l, j, r, m, ps, err);
-	}
-	if (rc == 0)
-		rc = pass_end_copy(ps, err);
-	if (rc == 0) {
-		seg_reader_file_sha256(r, sha);
-		if (memcmp(sha, j->file_sha, PGA_SHA256_LEN) != 0)
-			rc = pga_fail(err, PGA_ECHECKSUM, "'%s' changed while it was being loaded",
-				      j->name);
-	}
-	seg_reader_free(r);
-	return rc;
-}
-
 /*
- * BEGIN, the claim and the ledger row in one round trip.  The ledger is
- * read by a statement after the claim's, so its snapshot sees whatever the
- * loader that held the claim before us committed.
+ * BEGIN, the claim, the chain edges (tried, see chain_final()) and the
+ * ledger rows of seq-1, seq and seq+1 in one round trip.  The ledger is
+ * read by a statement after the locks', so its snapshot sees whatever the
+ * loaders that held them before us committed.
  */
 static int
-claim_and_read(struct loader *l, struct seg_job *j, bool *got, struct pga_err *err)
+claim_and_read(struct loader *l, struct ld_job *j, bool *got, struct pga_err *err)
 {
-	char sql[1024], id[160];
+	char sql[1024];
 	PGresult *res;
 	int rc = 0, n = 0;
 
-	snprintf(id, sizeof(id), "%s/%s/%" PRIu64, l->schema, j->h.collector, j->h.seq);
 	snprintf(sql, sizeof(sql), "BEGIN; SELECT %s(%" PRId64 "::bigint);"
-		 " SELECT encode(sha256, 'hex'), encode(body_sha256, 'hex'), complete"
-		 " FROM %s.segments WHERE collector_id = %d AND seq = %" PRIu64,
+		 " SELECT pg_try_advisory_xact_lock(%" PRId64 "::bigint),"
+		 " pg_try_advisory_xact_lock(%" PRId64 "::bigint);"
+		 " SELECT seq, encode(sha256, 'hex'), encode(body_sha256, 'hex'), complete,"
+		 " encode(prev_sha256, 'hex') FROM %s.segments WHERE collector_id = %d"
+		 " AND seq BETWEEN %" PRIu64 " AND %" PRIu64,
 		 l->wait_claims ? "true FROM pg_advisory_xact_lock" : "pg_try_advisory_xact_lock",
-		 (int64_t)ld_hash64(id, strlen(id), 0), l->qschema, j->collector_id, j->h.seq);
+		 ld_lock_key(l->schema, j->h.collector, "", j->h.seq),
+		 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq - 1),
+		 ld_lock_key(l->schema, j->h.collector, "/edge", j->h.seq), l->qschema,
+		 j->collector_id, j->h.seq - 1, j->h.seq + 1);
 	*got = false;
-	j->in_ledger = j->complete = false;
+	j->in_ledger = j->complete = j->have_prev = j->have_next = false;
+	j->edge_lo = j->edge_hi = false;
 	j->nwin = 0;
 	if (!PQsendQuery(l->conn, sql))
 		return pga_pg_fail(err, l->conn, NULL, "claim");
@@ -749,15 +1072,15 @@ claim_and_read(struct loader *l, struct seg_job *j, bool *got, struct pga_err *e
 		ExecStatusType st = PQresultStatus(res);
 
 		if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-			strlcpy(last_sqlstate, pga_pg_sqlstate(res), sizeof(last_sqlstate));
 			rc = pga_pg_fail(err, l->conn, res, "claim");
 		} else if (rc == 0 && n == 1) {
 			*got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		} else if (rc == 0 && n == 2 && PQntuples(res) == 1) {
-			j->in_ledger = true;
-			pga_unhex(PQgetvalue(res, 0, 0), j->led_sha, PGA_SHA256_LEN);
-			pga_unhex(PQgetvalue(res, 0, 1), j->led_body, PGA_SHA256_LEN);
-			j->complete = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		} else if (rc == 0 && n == 2) {
+			j->edge_lo = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+			j->edge_hi = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		} else if (rc == 0 && n == 3) {
+			for (int i = 0; i < PQntuples(res); i++)
+				ledger_row(j, res, i);
 		}
 		n++;
 		PQclear(res);
@@ -767,8 +1090,30 @@ claim_and_read(struct loader *l, struct seg_job *j, bool *got, struct pga_err *e
 	return rc;
 }
 
+/* Start of a pass: nothing counted, nothing queued. */
+static void
+pass_reset(struct ld_job *j)
+{
+	memset(&j->st, 0, sizeof(j->st));
+	ld_records_reset(j);
+	j->data_error = false;
+}
+
+/* The chain checked under the edge locks; a break rolls back and holds. */
 static int
-load_tx(struct loader *l, struct seg_job *j, enum load_result *result, struct pga_err *err)
+check_chain(struct loader *l, struct ld_job *j, struct pga_err *err)
+{
+	int rc = chain_final(l, j, err);
+
+	if (rc == 0 && chain_break(j, j->hold_detail, sizeof(j->hold_detail)) != NULL) {
+		j->hold_kind = "chain";
+		rc = PGA_ECONFLICT;
+	}
+	return rc;
+}
+
+static int
+load_tx(struct loader *l, struct ld_job *j, enum load_result *result, struct pga_err *err)
 {
 	struct pass *ps = calloc(1, sizeof(*ps));
 	bool got = false;
@@ -784,24 +1129,30 @@ load_tx(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 		goto out;
 	}
 	if (rc == 0 && j->in_ledger && memcmp(j->led_sha, j->file_sha, PGA_SHA256_LEN) != 0) {
-		rc = PGA_ECONFLICT;	/* reported by the caller, which saw it first */
+		conflict_detail(j, j->hold_detail, sizeof(j->hold_detail), " (just now, by another loader)");
+		j->hold_kind = "conflict";
+		rc = PGA_ECONFLICT;
 		goto out;
 	}
 	if (rc == 0 && j->complete) {
 		*result = LOAD_DUPLICATE;
 		goto out;
 	}
-	memset(&j->st, 0, sizeof(j->st));
+	pass_reset(j);
 	if (rc == 0)
 		rc = main_pass(l, j, ps, err);
-	if (rc == 0 && j->st.blocks == 0 && !j->all_covered) {
+	if (rc == 0 && j->st.blocks == 0 && j->st.blocks_refused == 0 && !j->all_covered) {
 		*result = j->in_ledger ? LOAD_DUPLICATE : LOAD_FILTERED;
 		goto out;
 	}
 	if (rc == 0)
-		rc = finish_tx(l, j, err);
+		rc = check_chain(l, j, err);
 	if (rc == 0)
+		rc = finish_tx(l, j, err);
+	if (rc == 0) {
 		*result = LOAD_LOADED;
+		ld_records_log(j);
+	}
 out:
 	ld_copy_abort(&ps->copy, "pga: load aborted");
 	ld_copy_free(&ps->copy);
@@ -820,31 +1171,20 @@ reader_error(int code)
 }
 
 static bool
-transient(int code)
+transient(const struct pga_err *e)
 {
-	const char *s = ld_last_sqlstate();
-
-	return code == PGA_EDB && (strcmp(s, "40P01") == 0 || strcmp(s, "40001") == 0 ||
-				   strcmp(s, "55P03") == 0 || strcmp(s, "42P01") == 0 ||
-				   strcmp(s, "23514") == 0 || strcmp(s, "23505") == 0);
-}
-
-static bool
-rejected(int code)
-{
-	const char *s = ld_last_sqlstate();
-
-	/* data the central schema refuses: bad value for a type, and the like */
-	return code == PGA_EDB && (strncmp(s, "22", 2) == 0 || strcmp(s, "23502") == 0);
+	return e->code == PGA_EDB &&
+	       (sqlstate_is(e, "40P01") || sqlstate_is(e, "40001") || sqlstate_is(e, "55P03") ||
+		sqlstate_is(e, "42P01") || sqlstate_is(e, "23514") || sqlstate_is(e, "23505"));
 }
 
 static int
-read_ends(struct seg_job *j, struct pga_err *err)
+read_ends(struct ld_job *j, struct pga_err *err)
 {
 	struct stat st;
 
 	if (fstat(j->fd, &st) != 0)
-		return pga_fail(err, PGA_EIO, "could not stat '%s': %m", j->name);
+		return pga_fail(err, PGA_EIO, "could not stat '%s': %m", j->qname);
 	j->size = (uint64_t)st.st_size;
 	free(j->f.index);
 	j->f.index = NULL;
@@ -852,27 +1192,68 @@ read_ends(struct seg_job *j, struct pga_err *err)
 }
 
 static bool
-wholly_outside(const struct loader *l, const struct seg_job *j)
+wholly_outside(const struct loader *l, const struct ld_job *j)
 {
 	return j->f.nblocks > 0 &&
 	       (j->f.max_snapshot_us < l->o.since || j->f.min_snapshot_us > l->o.until);
 }
 
+/*
+ * Header text goes to SQL and terminals.  The segment reader already refuses
+ * a collector id that is not a valid name and host or writer text that is
+ * not clean UTF-8 (FORMAT.md "Strings"); the id is checked again here, before
+ * any SQL, because it becomes a registry key.  Host and writer are stored as
+ * written (escaping them again would double the collector's own \xNN escapes).
+ */
 static int
-attempt(struct loader *l, struct seg_job *j, enum load_result *result, struct pga_err *err)
+check_header(struct ld_job *j, struct pga_err *err)
 {
-	int rc = read_ends(j, err);
+	char buf[4 * sizeof(j->h.collector)];
 
-	if (rc == 0)
-		rc = seg_name_check(j->name, &j->h, err);	/* before it filters by collector */
+	if (!pga_name_valid(j->h.collector)) {
+		pga_escape(j->h.collector, buf, sizeof(buf));
+		j->h.collector[0] = '\0';	/* nobody's: recorded without a collector */
+		j->bad_collector = true;
+		return pga_fail(err, PGA_ECORRUPT, "'%s': invalid collector id '%s' in the segment"
+				" header (letters, digits, '.', '_' or '-')", j->qname, buf);
+	}
+	return 0;
+}
+
+/* Hold a segment that forks the chain; PGA_ECONFLICT (res LOAD_HELD) either way. */
+static int
+hold(struct loader *l, struct ld_job *j, enum load_result *result, struct pga_err *err)
+{
+	int rc;
+
+	if (l->o.dry_run)
+		return pga_fail(err, PGA_ECONFLICT, "'%s': %s: refused (a fork of the chain)",
+				j->qname, j->hold_detail);
+	rc = ld_hold(l, j, j->hold_kind, j->hold_detail, err);
 	if (rc < 0)
-		return rc;
+		return pga_err_prefix(err, "'%s': could not hold a fork of the chain", j->qname);
+	*result = LOAD_HELD;
+	return pga_fail(err, PGA_ECONFLICT, "'%s': %s: refused, held centrally as a fork"
+			" (see pga status --central; pga load --resolve-fork %s:%" PRIu64
+			" --keep SHA256 decides)", j->qname, j->hold_detail, j->h.collector, j->h.seq);
+}
+
+/* Steps 1 to 3: what the ledger says about this segment before loading it. */
+static int
+look(struct loader *l, struct ld_job *j, enum load_result *result, bool *done,
+     struct pga_err *err)
+{
+	int rc;
+
+	*done = true;
 	if ((l->o.collector != NULL && strcmp(l->o.collector, j->h.collector) != 0) ||
 	    wholly_outside(l, j)) {
 		*result = LOAD_FILTERED;
 		return 0;
 	}
-	rc = collector_lookup(l, j, err);
+	rc = check_header(j, err);
+	if (rc == 0)
+		rc = collector_lookup(l, j, err);
 	if (rc == 0)
 		rc = ledger_read(l, j, err);
 	if (rc < 0)
@@ -885,15 +1266,47 @@ attempt(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 	if (rc < 0)
 		return rc;
 	if (j->in_ledger && memcmp(j->led_sha, j->file_sha, PGA_SHA256_LEN) != 0) {
-		char a[PGA_SHA256_HEX], b[PGA_SHA256_HEX];
-
-		pga_hex(j->file_sha, PGA_SHA256_LEN, a);
-		pga_hex(j->led_sha, PGA_SHA256_LEN, b);
-		return pga_fail(err, PGA_ECONFLICT,
-				"'%s': collector '%s' seq %" PRIu64 " is already loaded with sha256 %.16s..."
-				" but this file has %.16s...: refused (tampering or a bug)",
-				j->name, j->h.collector, j->h.seq, b, a);
+		conflict_detail(j, j->hold_detail, sizeof(j->hold_detail), "");
+		j->hold_kind = "conflict";
+		return hold(l, j, result, err);
 	}
+	if (chain_break(j, j->hold_detail, sizeof(j->hold_detail)) != NULL) {
+		j->hold_kind = "chain";
+		return hold(l, j, result, err);
+	}
+	*done = false;
+	return 0;
+}
+
+/*
+ * The reader refuses a header whose collector id is not a valid name, but
+ * leaves what it read in h: that id must not reach the quarantine record.
+ */
+static void
+forget_bad_collector(struct ld_job *j)
+{
+	if (j->h.collector[0] != '\0' && !pga_name_valid(j->h.collector)) {
+		j->h.collector[0] = '\0';
+		j->bad_collector = true;
+	}
+}
+
+static int
+attempt(struct loader *l, struct ld_job *j, enum load_result *result, struct pga_err *err)
+{
+	bool done = false;
+	int rc = read_ends(j, err);
+
+	if (rc < 0)
+		forget_bad_collector(j);
+	j->hold_kind = NULL;
+	j->isolate = false;
+	if (rc == 0)
+		rc = seg_name_check(j->name, &j->h, err);	/* before it filters by collector */
+	if (rc == 0)
+		rc = look(l, j, result, &done, err);
+	if (rc < 0 || done)
+		return rc;
 	if (l->o.dry_run) {
 		*result = j->st.blocks > 0 || j->all_covered ? LOAD_LOADED : LOAD_FILTERED;
 		return 0;
@@ -904,10 +1317,14 @@ attempt(struct loader *l, struct seg_job *j, enum load_result *result, struct pg
 		rc = ld_apply_needs(l, err);
 	if (rc == 0)
 		rc = load_tx(l, j, result, err);
-	if (rc == PGA_ECONFLICT)
-		rc = pga_fail(err, PGA_ECONFLICT, "'%s': collector '%s' seq %" PRIu64
-			      " was just loaded by another loader with a different sha256: refused",
-			      j->name, j->h.collector, j->h.seq);
+	if (rc < 0 && j->data_error) {
+		log_info("'%s': block data refused (%s): loading it again block by block",
+			 j->qname, err->msg);
+		j->isolate = true;
+		rc = load_tx(l, j, result, err);
+	}
+	if (rc == PGA_ECONFLICT && j->hold_kind != NULL)
+		rc = hold(l, j, result, err);
 	return rc;
 }
 
@@ -925,44 +1342,77 @@ name_the_file(struct pga_err *err, const char *path, const char *name)
 	strlcpy(err->msg, buf, sizeof(err->msg));
 }
 
-int
-loader_load_fd(struct loader *l, const char *name, int fd, enum load_result *res,
-	       struct load_seg_stats *st, struct pga_err *err)
+/*
+ * After the attempts: the refusal of a whole segment, in its own
+ * transaction.  Whatever refused it (a corrupt file, data refused outside
+ * any block, a constraint someone added, a lock that never came free) is
+ * recorded; errors that stop the run are not the segment's fault.
+ */
+static void
+record_failure(struct loader *l, const struct ld_job *j, int rc, enum load_result res,
+	       const struct pga_err *err)
 {
-	struct seg_job j;
+	if (rc >= 0 || res == LOAD_HELD || loader_error_fatal(err))
+		return;
+	if (reader_error(rc))
+		ld_quarantine_now(l, j, "corrupt", err);
+	else if (rc == PGA_ECONFLICT)
+		ld_quarantine_now(l, j, "conflict", err);
+	else
+		ld_quarantine_now(l, j, "rejected", err);
+}
+
+int
+ld_load_fd(struct loader *l, const char *name, int fd, const struct ld_load_extra *x,
+	   enum load_result *res, struct load_seg_stats *st, struct pga_err *err)
+{
+	struct ld_job j;
 	int rc = 0;
 
 	memset(&j, 0, sizeof(j));
 	j.name = name;
+	pga_escape(name, j.qname, sizeof(j.qname));
 	j.fd = fd;
+	j.force_chain = x != NULL && x->force_chain;
+	j.held_oid = x != NULL ? x->held_oid : 0;
 	snprintf(j.path, sizeof(j.path), "/proc/self/fd/%d", fd);
 	*res = LOAD_FILTERED;
 	for (int i = 0; i < LD_ATTEMPTS; i++) {
 		memset(&j.st, 0, sizeof(j.st));
 		rc = attempt(l, &j, res, err);
-		if (rc == 0 || !transient(rc) || i + 1 == LD_ATTEMPTS ||
+		if (rc == 0 || !transient(err) || i + 1 == LD_ATTEMPTS ||
 		    PQstatus(l->conn) != CONNECTION_OK)
 			break;
-		log_info("'%s': %s: retrying", name, err->msg);
+		log_info("'%s': %s: retrying", j.qname, err->msg);
 		ld_rollback(l);
 		ld_tables_forget(l);
 		usleep(50000u << i);
 	}
 	if (rc < 0)
-		name_the_file(err, j.path, name);
-	if (rc < 0 && reader_error(rc))
-		quarantine_record(l, &j, "corrupt", err);
-	else if (rc == PGA_ECONFLICT)
-		quarantine_record(l, &j, "conflict", err);
-	else if (rc < 0 && rejected(rc))
-		quarantine_record(l, &j, "rejected", err);
+		name_the_file(err, j.path, j.qname);
+	record_failure(l, &j, rc, *res, err);
 	j.st.seg_bytes = j.size;
 	j.st.partial = rc == 0 && *res == LOAD_LOADED && !j.all_covered;
+	if (rc < 0 || (*res != LOAD_LOADED && !l->o.dry_run)) {
+		/* nothing of it was committed: nothing of it is counted */
+		struct load_seg_stats keep = {.seg_bytes = j.st.seg_bytes, .in_doubt = j.st.in_doubt,
+					      .rows_in_doubt = j.st.rows_in_doubt};
+
+		j.st = keep;
+	}
 	if (st != NULL)
 		*st = j.st;
+	ld_records_free(&j);
 	free(j.f.index);
 	free(j.win);
 	return rc;
+}
+
+int
+loader_load_fd(struct loader *l, const char *name, int fd, enum load_result *res,
+	       struct load_seg_stats *st, struct pga_err *err)
+{
+	return ld_load_fd(l, name, fd, NULL, res, st, err);
 }
 
 int

@@ -12,9 +12,16 @@
  * taken again at the end, waiting for the claim this time: by then that
  * loader has committed it (a duplicate) or failed (we load it).
  *
- * Per-segment failures (corrupt, conflict, rejected data) are counted,
- * logged and the run goes on: exit 2.  A lost connection or a source that
- * cannot be read stops the run: exit 1.
+ * Per-segment failures (corrupt, held as a fork, rejected data) and
+ * blocks or columns refused inside loaded segments are counted, logged
+ * and recorded, and the run goes on: exit 2.  An error that would fail
+ * every segment (loader_error_fatal(): a lost connection, permission
+ * denied, a read-only or full database, a missing schema) or a source that
+ * cannot be read stops the run at once, said once: exit 1.
+ *
+ * The summary counts what was committed: the rows of a segment that was
+ * refused or rolled back are not added; a segment whose COMMIT was under
+ * way when the connection was lost is counted apart, "in doubt".
  */
 #define _GNU_SOURCE
 #include "load/load_int.h"
@@ -174,29 +181,32 @@ note_error(struct run *r, const char *name, const struct pga_err *err)
 	}
 }
 
+/*
+ * A fatal error stops the run and is logged once, by report(); a worker
+ * that meets one after the first says nothing more.  Returns whether the
+ * caller should log err.
+ */
 static bool
-fatal_code(int code)
-{
-	return code == PGA_ENET || code == PGA_ENOMEM || code == PGA_EINTERNAL ||
-	       code == PGA_ENOSPC;
-}
-
-static void
 account(struct run *r, const struct work *w, int rc, enum load_result res,
 	const struct load_seg_stats *st, const struct pga_err *err)
 {
 	struct load_totals *t = &r->t;
+	bool log = rc < 0;
 
 	pthread_mutex_lock(&r->mu);
 	t->segments++;
-	if (rc < 0) {
-		t->refused++;
-		t->conflicts += rc == PGA_ECONFLICT;
-		note_error(r, w->name, err);
-		if (fatal_code(rc) && !r->fatal) {
+	if (rc < 0 && loader_error_fatal(err)) {
+		t->failed++;
+		log = false;
+		if (!r->fatal) {
 			r->fatal = true;
 			r->fatal_err = *err;
 		}
+	} else if (rc < 0) {
+		t->refused++;
+		t->conflicts += rc == PGA_ECONFLICT;
+		t->held += res == LOAD_HELD;
+		note_error(r, w->name, err);
 	} else {
 		t->loaded += res == LOAD_LOADED;
 		t->duplicate += res == LOAD_DUPLICATE;
@@ -210,9 +220,13 @@ account(struct run *r, const struct work *w, int rc, enum load_result res,
 	t->blocks_skipped += st->blocks_skipped;
 	t->columns_dropped += st->columns_dropped;
 	t->blocks_refused += st->blocks_refused;
+	t->rows_refused += st->rows_refused;
 	t->partial += st->partial;
+	t->in_doubt += st->in_doubt;
+	t->rows_in_doubt += st->rows_in_doubt;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
+	return log;
 }
 
 static const char *
@@ -223,6 +237,7 @@ result_name(enum load_result res, bool dry)
 	case LOAD_DUPLICATE: return "already loaded";
 	case LOAD_FILTERED: return "filtered";
 	case LOAD_BUSY: return "busy";
+	case LOAD_HELD: return "held";
 	}
 	return "?";
 }
@@ -256,12 +271,13 @@ load_one(struct worker *wk, struct work *w, bool wait)
 		pthread_mutex_unlock(&wk->r->mu);
 		return;
 	}
-	if (rc < 0)
+	if (account(wk->r, w, rc, res, &st, &err))
 		log_error("%s", err.msg);
-	else
+	else if (rc == 0)
 		log_debug("'%s': %s, %" PRIu64 " rows", w->name,
 			  result_name(res, wk->r->ro->lo.dry_run), st.rows);
-	account(wk->r, w, rc, res, &st, &err);
+	else
+		log_debug("'%s': %s", w->name, err.msg);
 }
 
 static void *
@@ -424,13 +440,18 @@ print_json(const struct run *r, FILE *out)
 	U("filtered", t->filtered);
 	U("refused", t->refused);
 	U("conflicts", t->conflicts);
+	U("held", t->held);
+	U("failed", t->failed);
 	U("partial", t->partial);
 	U("blocks", t->blocks);
 	U("rows", t->rows);
+	U("in_doubt", t->in_doubt);
+	U("rows_in_doubt", t->rows_in_doubt);
 	U("bytes", t->bytes);
 	U("segment_bytes", t->seg_bytes);
 	U("blocks_skipped", t->blocks_skipped);
 	U("blocks_refused", t->blocks_refused);
+	U("rows_refused", t->rows_refused);
 	U("columns_dropped", t->columns_dropped);
 	U("partitions_dropped", t->partitions_dropped);
 	U("partitions_busy", t->partitions_busy);
@@ -468,8 +489,18 @@ print_summary(const struct run *r, FILE *out)
 		secs > 0 ? (double)t->bytes / 1e6 / secs : 0.0);
 	if (t->partial)
 		fprintf(out, ", %" PRIu64 " in part (time window)", t->partial);
+	if (t->held)
+		fprintf(out, ", %" PRIu64 " held centrally as forks", t->held);
+	if (t->blocks_refused)
+		fprintf(out, ", %" PRIu64 " blocks refused (%" PRIu64 " rows)", t->blocks_refused,
+			t->rows_refused);
 	if (t->columns_dropped)
 		fprintf(out, ", %" PRIu64 " unknown columns dropped", t->columns_dropped);
+	if (t->failed)
+		fprintf(out, ", %" PRIu64 " not loaded (the run stopped)", t->failed);
+	if (t->in_doubt)
+		fprintf(out, ", %" PRIu64 " in doubt (connection lost during COMMIT, %" PRIu64
+			" rows not counted: load again to settle)", t->in_doubt, t->rows_in_doubt);
 	if (t->partitions_dropped || t->partitions_busy)
 		fprintf(out, ", %" PRIu64 " partitions dropped", t->partitions_dropped);
 	fputc('\n', out);
@@ -521,11 +552,12 @@ static int
 exit_status(const struct run *r, int rc)
 {
 	uint64_t ok = r->t.loaded + r->t.duplicate + r->t.filtered;
+	bool refusals = r->t.refused > 0 || r->t.blocks_refused > 0 || r->t.columns_dropped > 0;
 
 	if (r->fatal || (rc < 0 && ok == 0))
 		return PGA_EXIT_FAIL;
-	if (rc < 0 || r->t.refused > 0)
-		return ok > 0 || r->t.refused > 0 ? PGA_EXIT_PARTIAL : PGA_EXIT_FAIL;
+	if (rc < 0 || refusals)
+		return ok > 0 || refusals ? PGA_EXIT_PARTIAL : PGA_EXIT_FAIL;
 	return PGA_EXIT_OK;
 }
 
@@ -575,7 +607,7 @@ report(struct run *r, struct worker *wk, int rc, struct pga_err *err, FILE *out)
 	if (rc < 0)
 		log_error("%s", err->msg);
 	if (r->fatal)
-		log_error("%s", r->fatal_err.msg);
+		log_error("stopping: %s", r->fatal_err.msg);
 	if (rc == 0 && finish(r, wk, err) < 0) {
 		log_error("%s", err->msg);
 		rc = err->code;

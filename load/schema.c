@@ -3,7 +3,8 @@
  *
  * Two layers, on purpose:
  *   - Migrations (below, numbered, never edited once released) create the
- *     fixed objects: registry, ledger, quarantine, gap views.  They run in
+ *     fixed objects: registry, ledger, quarantine, gap views (1); block
+ *     refusals, block records and held forks (2).  They run in
  *     one transaction and each is recorded in schema_version.  A database
  *     at a higher version than this pga knows is refused.
  *   - Catalog tables are generated from collect/catalog.c.  A new catalog
@@ -61,7 +62,8 @@ ld_derived_name(const char *metric, const char *suffix, char *buf, size_t cap)
 
 static const char *const reserved_names[] = {
 	"schema_version", "collectors", "servers", "segments", "segment_windows",
-	"quarantine", "catalog_applied", "metrics", "gaps", "chain_breaks", NULL,
+	"quarantine", "catalog_applied", "metrics", "gaps", "chain_breaks", "block_record",
+	"held_segments", "held_rows", NULL,
 };
 
 static bool
@@ -299,6 +301,63 @@ static const struct migration migrations[] = {
 	 " JOIN @s@.segments p ON p.collector_id = s.collector_id AND p.seq = s.seq - 1"
 	 " JOIN @s@.collectors c ON c.collector_id = s.collector_id"
 	 " WHERE s.prev_sha256 <> p.sha256;"},
+	/*
+	 * Nothing lost, nothing silent (see SCHEMA.md): every refusal down to
+	 * one block, what each loaded block was (to unload it exactly), and
+	 * segments held out of the ledger because they fork a collector's
+	 * chain, with their bytes as large objects.
+	 */
+	{2, "refusals per block, block records, held forks",
+	 "CREATE TYPE @s@.block_record AS (block integer, metric text, server_id integer,"
+	 " snapshot_time timestamptz, dbname text, rows bigint);"
+	 "ALTER TABLE @s@.segments"
+	 " ADD COLUMN blocks_refused integer NOT NULL DEFAULT 0,"
+	 " ADD COLUMN rows_refused bigint NOT NULL DEFAULT 0,"
+	 " ADD COLUMN hostname text,"
+	 " ADD COLUMN loaded_blocks @s@.block_record[];"
+	 "COMMENT ON COLUMN @s@.segments.blocks_refused IS 'blocks not loaded: data the server refused, reserved metric names';"
+	 "COMMENT ON COLUMN @s@.segments.loaded_blocks IS 'every loaded block (what unloading it exactly needs); NULL: loaded before migration 2';"
+	 "ALTER TABLE @s@.quarantine"
+	 " ADD COLUMN block integer,"
+	 " ADD COLUMN metric text,"
+	 " ADD COLUMN sqlstate text,"
+	 " ADD COLUMN rows bigint,"
+	 " DROP CONSTRAINT quarantine_pkey,"
+	 " DROP CONSTRAINT quarantine_kind_check,"
+	 " ADD CONSTRAINT quarantine_kind_check CHECK (kind IN ('conflict', 'corrupt', 'rejected',"
+	 "  'block', 'reserved', 'columns', 'chain'));"
+	 "CREATE UNIQUE INDEX quarantine_key ON @s@.quarantine (name, kind, coalesce(block, -1));"
+	 "COMMENT ON COLUMN @s@.quarantine.block IS 'block number for a refused block, NULL for a whole segment';"
+	 "CREATE TABLE @s@.held_segments ("
+	 " collector text NOT NULL,"
+	 " seq bigint NOT NULL,"
+	 " sha256 bytea NOT NULL,"
+	 " prev_sha256 bytea NOT NULL,"
+	 " name text NOT NULL,"
+	 " hostname text,"
+	 " writer text,"
+	 " created timestamptz,"
+	 " size bigint NOT NULL,"
+	 " blocks integer,"
+	 " total_rows bigint,"
+	 " reason text NOT NULL CHECK (reason IN ('conflict', 'chain', 'unloaded')),"
+	 " detail text NOT NULL,"
+	 " content oid,"
+	 " first_seen timestamptz NOT NULL DEFAULT now(),"
+	 " last_seen timestamptz NOT NULL DEFAULT now(),"
+	 " times integer NOT NULL DEFAULT 1,"
+	 " resolved_at timestamptz,"
+	 " resolution text,"
+	 " PRIMARY KEY (collector, seq, sha256));"
+	 "COMMENT ON COLUMN @s@.held_segments.content IS 'large object with the segment file''s bytes (NULL once loaded, or for an unloaded segment whose rows are in held_rows)';"
+	 "CREATE TABLE @s@.held_rows ("
+	 " collector text NOT NULL,"
+	 " seq bigint NOT NULL,"
+	 " sha256 bytea NOT NULL,"
+	 " block integer NOT NULL,"
+	 " metric text NOT NULL,"
+	 " row jsonb NOT NULL);"
+	 "CREATE INDEX held_rows_seg ON @s@.held_rows (collector, seq, sha256);"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -323,6 +382,18 @@ subst_schema(const char *sql, const char *qschema)
 		return NULL;
 	}
 	return b.s;
+}
+
+char *
+ld_migration_sql(int version, const char *qschema, const char **description)
+{
+	for (size_t i = 0; i < NMIGRATIONS; i++)
+		if (migrations[i].version == version) {
+			if (description != NULL)
+				*description = migrations[i].description;
+			return subst_schema(migrations[i].sql, qschema);
+		}
+	return NULL;
 }
 
 int

@@ -5,9 +5,14 @@
  * segments loaded in part (a --since/--until window), gaps (missing
  * sequence numbers between 1 and the newest loaded: reported until the
  * missing segments arrive), chain breaks (a header whose previous-segment
- * hash does not match the ledger's segment before it) and unresolved
- * quarantine records.  Everything is computed from the ledger at query
- * time; nothing here writes.
+ * hash does not match the ledger's segment before it), unresolved
+ * refusals (quarantine: whole segments and single blocks), held forks and
+ * the blocks refused inside loaded segments.  Then the lists: gaps, forks
+ * (each held version beside the loaded one at its seq: hashes, names,
+ * hosts) and refusals (segment, block, metric, SQLSTATE, reason).
+ * Everything is computed from the ledger at query time; nothing here
+ * writes.  Strings from headers and messages are escaped: a collector id
+ * or host name is attacker-controlled text until proven otherwise.
  */
 #define _GNU_SOURCE
 #include "load/load_int.h"
@@ -75,15 +80,45 @@ ld_warn_gaps(struct loader *l)
 
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 
+/*
+ * Every string shown here may have come from a segment header or a
+ * server message: escaped (control characters, ANSI escapes, bytes that
+ * are not UTF-8), in text and in JSON alike.
+ */
+#define SAFE_MAX 2048
+
+struct safe {
+	char s[SAFE_MAX];
+};
+
+static const char *
+safe(struct safe *b, const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	pga_escape(PQgetvalue(res, row, col), b->s, sizeof(b->s));
+	return b->s;
+}
+
+static void
+json_safe(struct jsonw *jw, const char *key, const PGresult *res, int row, int col)
+{
+	struct safe b;
+
+	jsonw_key(jw, key);
+	jsonw_str(jw, safe(&b, res, row, col));
+}
+
 enum {
 	C_NAME, C_HOST, C_WRITER, C_FIRST, C_LOADED, C_LAST_SEQ, C_LAST_SNAP, C_SEGS,
-	C_PARTIAL, C_ROWS, C_GAPS, C_MISSING, C_BREAKS, C_QUAR, C_NCOLS
+	C_PARTIAL, C_ROWS, C_GAPS, C_MISSING, C_BREAKS, C_QUAR, C_HELD, C_BREFUSED,
+	C_RREFUSED, C_NCOLS
 };
 
 static int
 query_collectors(struct loader *l, PGresult **res, struct pga_err *err)
 {
-	char sql[2048];
+	char sql[3072];
 	const char *s = l->qschema;
 
 	snprintf(sql, sizeof(sql),
@@ -94,29 +129,65 @@ query_collectors(struct loader *l, PGresult **res, struct pga_err *err)
 		 " (SELECT coalesce(sum(missing), 0) FROM %s.gaps x WHERE x.collector_id = c.collector_id),"
 		 " (SELECT count(*) FROM %s.chain_breaks x WHERE x.collector_id = c.collector_id),"
 		 " (SELECT count(*) FROM %s.quarantine q WHERE q.collector = c.collector"
-		 "  AND q.resolved_at IS NULL)"
+		 "  AND q.resolved_at IS NULL),"
+		 " (SELECT count(*) FROM %s.held_segments h WHERE h.collector = c.collector"
+		 "  AND h.resolved_at IS NULL),"
+		 " coalesce(g.blocks_refused, 0), coalesce(g.rows_refused, 0)"
 		 " FROM %s.collectors c LEFT JOIN (SELECT collector_id, max(max_snapshot) AS last_snapshot,"
 		 "  count(*) AS segments, count(*) FILTER (WHERE NOT complete) AS partial,"
-		 "  sum(rows) AS rows FROM %s.segments GROUP BY collector_id) g USING (collector_id)"
-		 " ORDER BY c.collector", s, s, s, s, s, s);
+		 "  sum(rows) AS rows, sum(blocks_refused) AS blocks_refused,"
+		 "  sum(rows_refused) AS rows_refused FROM %s.segments GROUP BY collector_id) g"
+		 " USING (collector_id) ORDER BY c.collector", s, s, s, s, s, s, s);
 	return ld_exec(l, sql, 0, NULL, res, err);
 }
 
+struct lists {
+	PGresult *gaps, *quar, *forks;
+	int64_t quar_total;
+};
+
+enum { Q_COLLECTOR, Q_NAME, Q_KIND, Q_ERROR, Q_TIMES, Q_LAST, Q_SEQ, Q_BLOCK, Q_METRIC,
+       Q_SQLSTATE, Q_ROWS, Q_TOTAL };
+
+enum { F_COLLECTOR, F_SEQ, F_SHA, F_PREV, F_NAME, F_HOST, F_WRITER, F_REASON, F_DETAIL,
+       F_TIMES, F_FIRST, F_LSHA, F_LNAME, F_LHOST };
+
 static int
-query_lists(struct loader *l, PGresult **gaps, PGresult **quar, struct pga_err *err)
+query_lists(struct loader *l, struct lists *ls, struct pga_err *err)
 {
-	char sql[1024];
+	char sql[2048];
+	const char *s = l->qschema;
 	int rc;
 
 	snprintf(sql, sizeof(sql), "SELECT collector, from_seq, to_seq FROM %s.gaps"
-		 " ORDER BY collector, from_seq LIMIT %d", l->qschema, STATUS_LIST_MAX);
-	rc = ld_exec(l, sql, 0, NULL, gaps, err);
+		 " ORDER BY collector, from_seq LIMIT %d", s, STATUS_LIST_MAX);
+	rc = ld_exec(l, sql, 0, NULL, &ls->gaps, err);
 	if (rc < 0)
 		return rc;
 	snprintf(sql, sizeof(sql), "SELECT coalesce(collector, ''), name, kind, error, times,"
-		 " " US("last_seen") " FROM %s.quarantine WHERE resolved_at IS NULL"
-		 " ORDER BY last_seen DESC LIMIT %d", l->qschema, STATUS_LIST_MAX);
-	return ld_exec(l, sql, 0, NULL, quar, err);
+		 " " US("last_seen") ", seq, block, metric, sqlstate, rows, count(*) OVER ()"
+		 " FROM %s.quarantine WHERE resolved_at IS NULL"
+		 " ORDER BY last_seen DESC, name, block LIMIT %d", s, STATUS_LIST_MAX);
+	rc = ld_exec(l, sql, 0, NULL, &ls->quar, err);
+	if (rc < 0)
+		return rc;
+	ls->quar_total = PQntuples(ls->quar) > 0 ? col_i64(ls->quar, 0, Q_TOTAL, 0) : 0;
+	snprintf(sql, sizeof(sql), "SELECT h.collector, h.seq, encode(h.sha256, 'hex'),"
+		 " encode(h.prev_sha256, 'hex'), h.name, h.hostname, h.writer, h.reason, h.detail,"
+		 " h.times, " US("h.first_seen") ", encode(x.sha256, 'hex'), x.name, x.hostname"
+		 " FROM %s.held_segments h LEFT JOIN %s.collectors c ON c.collector = h.collector"
+		 " LEFT JOIN %s.segments x ON x.collector_id = c.collector_id AND x.seq = h.seq"
+		 " WHERE h.resolved_at IS NULL ORDER BY h.collector, h.seq, h.first_seen LIMIT %d",
+		 s, s, s, STATUS_LIST_MAX);
+	return ld_exec(l, sql, 0, NULL, &ls->forks, err);
+}
+
+static void
+lists_free(struct lists *ls)
+{
+	PQclear(ls->gaps);
+	PQclear(ls->quar);
+	PQclear(ls->forks);
 }
 
 static void
@@ -128,12 +199,9 @@ json_collectors(struct jsonw *jw, const PGresult *res, int64_t now)
 		int64_t last = col_i64(res, i, C_LAST_SNAP, INT64_MIN);
 
 		jsonw_obj_open(jw);
-		jsonw_key(jw, "collector");
-		jsonw_str(jw, PQgetvalue(res, i, C_NAME));
-		jsonw_key(jw, "hostname");
-		jsonw_str(jw, PQgetisnull(res, i, C_HOST) ? NULL : PQgetvalue(res, i, C_HOST));
-		jsonw_key(jw, "writer");
-		jsonw_str(jw, PQgetisnull(res, i, C_WRITER) ? NULL : PQgetvalue(res, i, C_WRITER));
+		json_safe(jw, "collector", res, i, C_NAME);
+		json_safe(jw, "hostname", res, i, C_HOST);
+		json_safe(jw, "writer", res, i, C_WRITER);
 		jsonw_key(jw, "first_seen");
 		jsonw_time(jw, col_i64(res, i, C_FIRST, INT64_MIN));
 		jsonw_key(jw, "last_loaded");
@@ -161,20 +229,104 @@ json_collectors(struct jsonw *jw, const PGresult *res, int64_t now)
 		jsonw_i64(jw, col_i64(res, i, C_BREAKS, 0));
 		jsonw_key(jw, "quarantined");
 		jsonw_i64(jw, col_i64(res, i, C_QUAR, 0));
+		jsonw_key(jw, "held");
+		jsonw_i64(jw, col_i64(res, i, C_HELD, 0));
+		jsonw_key(jw, "blocks_refused");
+		jsonw_i64(jw, col_i64(res, i, C_BREFUSED, 0));
+		jsonw_key(jw, "rows_refused");
+		jsonw_i64(jw, col_i64(res, i, C_RREFUSED, 0));
 		jsonw_obj_close(jw);
 	}
 	jsonw_arr_close(jw);
 }
 
 static void
-json_lists(struct jsonw *jw, const PGresult *gaps, const PGresult *quar)
+json_i64_or_null(struct jsonw *jw, const char *key, const PGresult *res, int row, int col)
 {
+	jsonw_key(jw, key);
+	if (PQgetisnull(res, row, col))
+		jsonw_null(jw);
+	else
+		jsonw_i64(jw, col_i64(res, row, col, 0));
+}
+
+static void
+json_quarantine(struct jsonw *jw, const struct lists *ls)
+{
+	const PGresult *q = ls->quar;
+
+	jsonw_key(jw, "quarantine_total");
+	jsonw_i64(jw, ls->quar_total);
+	jsonw_key(jw, "quarantine");
+	jsonw_arr_open(jw);
+	for (int i = 0; i < PQntuples(q); i++) {
+		jsonw_obj_open(jw);
+		json_safe(jw, "collector", q, i, Q_COLLECTOR);
+		json_safe(jw, "segment", q, i, Q_NAME);
+		json_i64_or_null(jw, "seq", q, i, Q_SEQ);
+		json_safe(jw, "kind", q, i, Q_KIND);
+		json_i64_or_null(jw, "block", q, i, Q_BLOCK);
+		json_safe(jw, "metric", q, i, Q_METRIC);
+		json_safe(jw, "sqlstate", q, i, Q_SQLSTATE);
+		json_i64_or_null(jw, "rows", q, i, Q_ROWS);
+		json_safe(jw, "error", q, i, Q_ERROR);
+		jsonw_key(jw, "times");
+		jsonw_i64(jw, col_i64(q, i, Q_TIMES, 0));
+		jsonw_key(jw, "last_seen");
+		jsonw_time(jw, col_i64(q, i, Q_LAST, INT64_MIN));
+		jsonw_obj_close(jw);
+	}
+	jsonw_arr_close(jw);
+}
+
+static void
+json_forks(struct jsonw *jw, const PGresult *f)
+{
+	jsonw_key(jw, "forks");
+	jsonw_arr_open(jw);
+	for (int i = 0; i < PQntuples(f); i++) {
+		jsonw_obj_open(jw);
+		json_safe(jw, "collector", f, i, F_COLLECTOR);
+		json_i64_or_null(jw, "seq", f, i, F_SEQ);
+		jsonw_key(jw, "loaded");
+		if (PQgetisnull(f, i, F_LSHA)) {
+			jsonw_null(jw);
+		} else {
+			jsonw_obj_open(jw);
+			json_safe(jw, "sha256", f, i, F_LSHA);
+			json_safe(jw, "segment", f, i, F_LNAME);
+			json_safe(jw, "hostname", f, i, F_LHOST);
+			jsonw_obj_close(jw);
+		}
+		jsonw_key(jw, "held");
+		jsonw_obj_open(jw);
+		json_safe(jw, "sha256", f, i, F_SHA);
+		json_safe(jw, "prev_sha256", f, i, F_PREV);
+		json_safe(jw, "segment", f, i, F_NAME);
+		json_safe(jw, "hostname", f, i, F_HOST);
+		json_safe(jw, "writer", f, i, F_WRITER);
+		json_safe(jw, "reason", f, i, F_REASON);
+		json_safe(jw, "detail", f, i, F_DETAIL);
+		jsonw_key(jw, "times");
+		jsonw_i64(jw, col_i64(f, i, F_TIMES, 0));
+		jsonw_key(jw, "first_seen");
+		jsonw_time(jw, col_i64(f, i, F_FIRST, INT64_MIN));
+		jsonw_obj_close(jw);
+		jsonw_obj_close(jw);
+	}
+	jsonw_arr_close(jw);
+}
+
+static void
+json_lists(struct jsonw *jw, const struct lists *ls)
+{
+	const PGresult *gaps = ls->gaps;
+
 	jsonw_key(jw, "gaps");
 	jsonw_arr_open(jw);
 	for (int i = 0; i < PQntuples(gaps); i++) {
 		jsonw_obj_open(jw);
-		jsonw_key(jw, "collector");
-		jsonw_str(jw, PQgetvalue(gaps, i, 0));
+		json_safe(jw, "collector", gaps, i, 0);
 		jsonw_key(jw, "from_seq");
 		jsonw_i64(jw, col_i64(gaps, i, 1, 0));
 		jsonw_key(jw, "to_seq");
@@ -182,56 +334,85 @@ json_lists(struct jsonw *jw, const PGresult *gaps, const PGresult *quar)
 		jsonw_obj_close(jw);
 	}
 	jsonw_arr_close(jw);
-	jsonw_key(jw, "quarantine");
-	jsonw_arr_open(jw);
-	for (int i = 0; i < PQntuples(quar); i++) {
-		jsonw_obj_open(jw);
-		jsonw_key(jw, "collector");
-		jsonw_str(jw, PQgetvalue(quar, i, 0));
-		jsonw_key(jw, "segment");
-		jsonw_str(jw, PQgetvalue(quar, i, 1));
-		jsonw_key(jw, "kind");
-		jsonw_str(jw, PQgetvalue(quar, i, 2));
-		jsonw_key(jw, "error");
-		jsonw_str(jw, PQgetvalue(quar, i, 3));
-		jsonw_key(jw, "times");
-		jsonw_i64(jw, col_i64(quar, i, 4, 0));
-		jsonw_key(jw, "last_seen");
-		jsonw_time(jw, col_i64(quar, i, 5, INT64_MIN));
-		jsonw_obj_close(jw);
-	}
-	jsonw_arr_close(jw);
+	json_forks(jw, ls->forks);
+	json_quarantine(jw, ls);
 }
 
 static void
 text_collectors(FILE *out, const PGresult *res, int64_t now)
 {
-	fprintf(out, "%-20s %-21s %8s %9s %12s %6s %8s %6s %6s\n", "COLLECTOR", "LAST SNAPSHOT",
-		"LAG", "SEGMENTS", "ROWS", "GAPS", "MISSING", "CHAIN", "QUAR");
+	fprintf(out, "%-20s %-21s %8s %9s %12s %6s %8s %6s %6s %5s %8s\n", "COLLECTOR",
+		"LAST SNAPSHOT", "LAG", "SEGMENTS", "ROWS", "GAPS", "MISSING", "CHAIN", "QUAR",
+		"HELD", "REFUSED");
 	for (int i = 0; i < PQntuples(res); i++) {
 		int64_t last = col_i64(res, i, C_LAST_SNAP, INT64_MIN);
 		char ts[40] = "-", lag[16] = "-";
+		struct safe name;
 
 		if (last != INT64_MIN) {
 			pga_format_time(last - last % PGA_USEC_PER_SEC, ts, sizeof(ts));
 			pga_format_duration(now > last ? now - last : 0, lag, sizeof(lag));
 		}
-		fprintf(out, "%-20s %-21s %8s %9s %12s %6s %8s %6s %6s\n", PQgetvalue(res, i, C_NAME),
-			ts, lag, PQgetvalue(res, i, C_SEGS), PQgetvalue(res, i, C_ROWS),
-			PQgetvalue(res, i, C_GAPS), PQgetvalue(res, i, C_MISSING),
-			PQgetvalue(res, i, C_BREAKS), PQgetvalue(res, i, C_QUAR));
+		fprintf(out, "%-20s %-21s %8s %9s %12s %6s %8s %6s %6s %5s %8s\n",
+			safe(&name, res, i, C_NAME), ts, lag, PQgetvalue(res, i, C_SEGS),
+			PQgetvalue(res, i, C_ROWS), PQgetvalue(res, i, C_GAPS),
+			PQgetvalue(res, i, C_MISSING), PQgetvalue(res, i, C_BREAKS),
+			PQgetvalue(res, i, C_QUAR), PQgetvalue(res, i, C_HELD),
+			PQgetvalue(res, i, C_BREFUSED));
 	}
 }
 
 static void
-text_lists(FILE *out, const PGresult *gaps, const PGresult *quar)
+text_forks(FILE *out, const PGresult *f)
 {
-	for (int i = 0; i < PQntuples(gaps); i++)
-		fprintf(out, "gap: collector '%s' segments %s to %s missing\n", PQgetvalue(gaps, i, 0),
+	for (int i = 0; i < PQntuples(f); i++) {
+		struct safe c, n, h, ln, lh, d;
+
+		fprintf(out, "fork: collector '%s' seq %s: held '%s' sha256 %.16s... (host '%s',"
+			" %s): %s\n", safe(&c, f, i, F_COLLECTOR), PQgetvalue(f, i, F_SEQ),
+			safe(&n, f, i, F_NAME), PQgetvalue(f, i, F_SHA),
+			PQgetisnull(f, i, F_HOST) ? "" : safe(&h, f, i, F_HOST),
+			PQgetvalue(f, i, F_REASON), safe(&d, f, i, F_DETAIL));
+		if (!PQgetisnull(f, i, F_LSHA))
+			fprintf(out, "      loaded at that seq: '%s' sha256 %.16s... (host '%s')\n",
+				safe(&ln, f, i, F_LNAME), PQgetvalue(f, i, F_LSHA),
+				PQgetisnull(f, i, F_LHOST) ? "" : safe(&lh, f, i, F_LHOST));
+	}
+	if (PQntuples(f) > 0)
+		fprintf(out, "      decide with: pga load --resolve-fork COLLECTOR:SEQ --keep SHA256-PREFIX\n");
+}
+
+static void
+text_lists(FILE *out, const struct lists *ls)
+{
+	const PGresult *gaps = ls->gaps, *q = ls->quar;
+
+	for (int i = 0; i < PQntuples(gaps); i++) {
+		struct safe c;
+
+		fprintf(out, "gap: collector '%s' segments %s to %s missing\n", safe(&c, gaps, i, 0),
 			PQgetvalue(gaps, i, 1), PQgetvalue(gaps, i, 2));
-	for (int i = 0; i < PQntuples(quar); i++)
-		fprintf(out, "quarantined (%s): '%s': %s\n", PQgetvalue(quar, i, 2),
-			PQgetvalue(quar, i, 1), PQgetvalue(quar, i, 3));
+	}
+	text_forks(out, ls->forks);
+	for (int i = 0; i < PQntuples(q); i++) {
+		struct safe n, m, e;
+
+		if (PQgetisnull(q, i, Q_BLOCK))
+			fprintf(out, "quarantined (%s): '%s': %s\n", PQgetvalue(q, i, Q_KIND),
+				safe(&n, q, i, Q_NAME), safe(&e, q, i, Q_ERROR));
+		else
+			fprintf(out, "refused (%s): '%s' block %s metric '%s'%s%s%s%s: %s\n",
+				PQgetvalue(q, i, Q_KIND), safe(&n, q, i, Q_NAME),
+				PQgetvalue(q, i, Q_BLOCK), safe(&m, q, i, Q_METRIC),
+				PQgetisnull(q, i, Q_SQLSTATE) ? "" : " SQLSTATE ",
+				PQgetisnull(q, i, Q_SQLSTATE) ? "" : PQgetvalue(q, i, Q_SQLSTATE),
+				PQgetisnull(q, i, Q_ROWS) ? "" : ", rows ",
+				PQgetisnull(q, i, Q_ROWS) ? "" : PQgetvalue(q, i, Q_ROWS),
+				safe(&e, q, i, Q_ERROR));
+	}
+	if (ls->quar_total > PQntuples(q))
+		fprintf(out, "... and %" PRId64 " more unresolved refusals (SELECT * FROM quarantine"
+			" WHERE resolved_at IS NULL)\n", ls->quar_total - PQntuples(q));
 }
 
 static int
@@ -241,7 +422,7 @@ attention(const PGresult *res, const PGresult *quar)
 
 	for (int i = 0; i < PQntuples(res); i++)
 		n += col_i64(res, i, C_GAPS, 0) > 0 || col_i64(res, i, C_BREAKS, 0) > 0 ||
-		     col_i64(res, i, C_QUAR, 0) > 0;
+		     col_i64(res, i, C_QUAR, 0) > 0 || col_i64(res, i, C_HELD, 0) > 0;
 	for (int i = 0; i < PQntuples(quar); i++)
 		n += PQgetvalue(quar, i, 0)[0] == '\0';	/* no collector: unreadable header */
 	return n;
@@ -249,15 +430,18 @@ attention(const PGresult *res, const PGresult *quar)
 
 static void
 emit_json(struct jsonw *jw, const struct loader *l, const PGresult *res,
-	  const PGresult *gaps, const PGresult *quar, int64_t now)
+	  const struct lists *ls, int64_t now)
 {
+	struct safe schema;
+
 	jsonw_obj_open(jw);
 	jsonw_key(jw, "schema");
-	jsonw_str(jw, l->schema);
+	pga_escape(l->schema, schema.s, sizeof(schema.s));
+	jsonw_str(jw, schema.s);
 	jsonw_key(jw, "schema_version");
 	jsonw_i64(jw, LD_SCHEMA_VERSION);
 	json_collectors(jw, res, now);
-	json_lists(jw, gaps, quar);
+	json_lists(jw, ls);
 	jsonw_obj_close(jw);
 }
 
@@ -267,7 +451,9 @@ status_central(const struct load_opts *o, bool json, FILE *out, struct jsonw *in
 {
 	struct load_opts ro = *o;
 	struct loader *l = NULL;
-	PGresult *res = NULL, *gaps = NULL, *quar = NULL;
+	PGresult *res = NULL;
+	struct lists ls = {0};
+	struct safe schema;
 	int64_t now = pga_now_us();
 	int rc;
 
@@ -277,27 +463,27 @@ status_central(const struct load_opts *o, bool json, FILE *out, struct jsonw *in
 	if (rc == 0)
 		rc = query_collectors(l, &res, err);
 	if (rc == 0)
-		rc = query_lists(l, &gaps, &quar, err);
+		rc = query_lists(l, &ls, err);
 	if (rc == 0 && into != NULL) {
 		jsonw_key(into, "central");
-		emit_json(into, l, res, gaps, quar, now);
+		emit_json(into, l, res, &ls, now);
 	} else if (rc == 0 && json) {
 		struct jsonw jw;
 
 		jsonw_init(&jw, out);
-		emit_json(&jw, l, res, gaps, quar, now);
+		emit_json(&jw, l, res, &ls, now);
 		jsonw_end(&jw);
 	} else if (rc == 0) {
-		fprintf(out, "central: schema '%s' (version %d), %d collectors\n", l->schema,
+		pga_escape(l->schema, schema.s, sizeof(schema.s));
+		fprintf(out, "central: schema '%s' (version %d), %d collectors\n", schema.s,
 			LD_SCHEMA_VERSION, PQntuples(res));
 		text_collectors(out, res, now);
-		text_lists(out, gaps, quar);
+		text_lists(out, &ls);
 	}
 	if (rc == 0)
-		rc = attention(res, quar);
+		rc = attention(res, ls.quar);
 	PQclear(res);
-	PQclear(gaps);
-	PQclear(quar);
+	lists_free(&ls);
 	loader_close(l);
 	return rc;
 }

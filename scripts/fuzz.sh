@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run each libFuzzer target for N seconds (default 20) from a seed corpus of
-# real segments and archives made by pga itself, and of object-store and
-# OAuth answers written here.  `make fuzz-smoke` runs it
+# real segments and archives made by pga itself, of object-store and OAuth
+# answers written here, and of configuration files (pga.conf.example and a
+# few written here).  `make fuzz-smoke` runs it
 # briefly inside `make check`; `make fuzz-long FUZZ_SECONDS=36000` for hours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,14 @@ if [ ! -d "$out/corpus-segment" ]; then
 	done
 	find "$seed/spool/ready" -name '*.pga.zst' -exec cp {} "$out/corpus-segment/" \;
 	PGA_CONFIG=/dev/null "$pga" spool pack --spool "$seed/spool" -o "$out/corpus-tar/seed.tar" >/dev/null
+fi
+if [ ! -d "$out/corpus-config" ]; then
+	mkdir -p "$out/corpus-config"
+	cp pga.conf.example "$out/corpus-config/example.conf"
+	printf '[global]\nspool-path = /s\n[target:a]\nconninfo = host=a password=x;y\n[dest:d]\nurl = s3://b/p\nsecret-access-key = k\n' \
+		>"$out/corpus-config/small.conf"
+	printf '\xef\xbb\xbf[global]\r\nworkers = 2\r\n[target:b] # c\r\nconninfo = postgresql://u:p@h/d\r\n' \
+		>"$out/corpus-config/crlf.conf"
 fi
 if [ ! -d "$out/corpus-xml" ]; then	# the first byte picks the reader (tests/fuzz/fuzz_xml.c)
 	mkdir -p "$out/corpus-xml" "$out/corpus-json"
@@ -43,7 +52,7 @@ if [ -z "$(ls -A "$out/corpus-manifest")" ] && [ -f "$out/corpus-tar/seed.tar" ]
 	tar -xOf "$out/corpus-tar/seed.tar" MANIFEST.sha256 >"$out/corpus-manifest/seed"
 fi
 status=0
-for t in segment tar manifest xml json utf8; do
+for t in segment tar manifest xml json utf8 config; do
 	mkdir -p "$out/crash-$t"
 	echo "fuzz: $t for ${secs}s"
 	if ! "$out/fuzz_$t" -max_total_time="$secs" -max_len=262144 -timeout=10 -rss_limit_mb=1024 \

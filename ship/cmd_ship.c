@@ -16,7 +16,8 @@ static const char *const ship_help[] = {
 	"and spool-retain allows.",
 	"",
 	"  --loop        keep shipping (every ship-interval) until SIGTERM or SIGINT;",
-	"                uploads in flight then get 10 s to finish",
+	"                uploads in flight then get 10 s to finish.  SIGHUP reads the",
+	"                configuration again once the uploads in flight are done",
 	"  --spool DIR   the spool directory (default: spool-path)",
 	"  --dest NAME   ship only to this destination",
 	"",
@@ -61,6 +62,8 @@ cmd_ship(int argc, char **argv, struct pga_ctx *ctx)
 	if (optind < argc)
 		return pga_cli_usage(ship_help, "unexpected argument '%s'", argv[optind]);
 	pga_cli_catch_signals();
+	if (o.loop)
+		o.reload_ctx = ctx;
 	status = ship_run(ctx->cfg, &o, &err);
 	if (err.code != 0)
 		log_error("%s", err.msg);

@@ -14,6 +14,7 @@
 #include <bsd/string.h>
 
 #include "common/log.h"
+#include "common/secretfile.h"
 #include "ship/dest_int.h"
 #include "ship/objstore.h"
 
@@ -282,14 +283,7 @@ dest_check_secret_file(const char *path, const char *what, struct pga_err *err)
 	close(fd);
 	if (!S_ISREG(st.st_mode))
 		return pga_fail(err, PGA_EINVAL, "%s '%s' is not a regular file", what, path);
-	if ((st.st_mode & 077) != 0)
-		return pga_fail(err, PGA_EPERM,
-				"%s '%s' is accessible by group or others (mode %04o): chmod 600 it",
-				what, path, (unsigned)(st.st_mode & 07777));
-	if (st.st_uid != geteuid())
-		return pga_fail(err, PGA_EPERM, "%s '%s' is not owned by the user running pga",
-				what, path);
-	return 0;
+	return pga_secret_file_check(&st, what, path, err);
 }
 
 int

@@ -166,7 +166,7 @@ bool dest_cancelled(const struct dest *d);
  */
 int dest_url_split(const char *url, char *first, size_t fcap, char *rest,
 		   size_t rcap, struct pga_err *err);
-/* A credential or key file: regular, ours, mode 0600 or stricter, readable. */
+/* A credential or key file: regular, readable, and as common/secretfile.h rules. */
 int dest_check_secret_file(const char *path, const char *what,
 			   struct pga_err *err);
 /* Prefix err's message with what and give it a new code; returns code. */

@@ -1,6 +1,9 @@
 /*
  * dest_dir.c - file:///path: a directory (a mounted share, a removable disk)
  *
+ * Modes are the spool's: files 0640, the date directories it creates 0750
+ * (the root is the operator's and keeps its own).
+ *
  * A segment is copied to <root>/<name>.part, its bytes hashed on the way
  * and checked against the SHA-256 the shipper verified, fsync'd, then
  * published create-only with link(2) (EEXIST means someone was first:
@@ -165,6 +168,24 @@ cancel_cb(void *ctx)
 	return dest_cancelled(ctx);
 }
 
+/*
+ * Read the next piece of the segment through the token bucket: at most what
+ * is left of its verified size, and what a short read leaves unused goes
+ * back (see ratelimit.h for why that matters).
+ */
+static int
+read_paced(struct dest_dir *d, int in, char *buf, uint64_t left, size_t *got,
+	   const struct dest_upload *up, struct pga_err *err)
+{
+	size_t want = left < DIR_COPY_BUF ? (size_t)left : DIR_COPY_BUF;
+	int rc = ratelimit_take(d->base.rl, want, &want, cancel_cb, &d->base, err);
+
+	if (rc == 0)
+		rc = pga_read_full(in, buf, want, got, up->path, err);
+	ratelimit_return(d->base.rl, rc == 0 ? want - *got : want);
+	return rc;
+}
+
 /* Copy src to the open tmp file through the token bucket, hashing it. */
 static int
 copy_body(struct dest_dir *d, int in, int out, const char *tmp,
@@ -173,15 +194,11 @@ copy_body(struct dest_dir *d, int in, int out, const char *tmp,
 	struct pga_sha256 h = {0};
 	uint8_t got[PGA_SHA256_LEN];
 	uint64_t total = 0;
+	size_t n = 0;
 	int rc = pga_sha256_init(&h, err);
 
-	while (rc == 0) {
-		size_t want = DIR_COPY_BUF, n;
-
-		rc = ratelimit_take(d->base.rl, want, &want, cancel_cb, &d->base, err);
-		if (rc < 0)
-			break;
-		rc = pga_read_full(in, buf, want, &n, up->path, err);
+	while (rc == 0 && total < up->size) {
+		rc = read_paced(d, in, buf, up->size - total, &n, up, err);
 		if (rc < 0 || n == 0)
 			break;
 		pga_sha256_update(&h, buf, n);
@@ -190,6 +207,11 @@ copy_body(struct dest_dir *d, int in, int out, const char *tmp,
 		if (rc < 0)
 			rc = dest_err_wrap(err, PGA_ENET, d->what);
 	}
+	/* a segment that grew since it was verified: one byte tells, unpaced */
+	if (rc == 0 && total == up->size)
+		rc = pga_read_full(in, buf, 1, &n, up->path, err);
+	if (rc == 0 && n > 0)
+		total++;
 	pga_sha256_final(&h, got);
 	pga_sha256_free(&h);
 	if (rc == 0 && (total != up->size || memcmp(got, up->sha256, PGA_SHA256_LEN) != 0))
@@ -232,7 +254,7 @@ exists:
 static int
 make_parent(struct dest_dir *d, const char *path, struct pga_err *err)
 {
-	if (pga_mkdir_parent(path, 0755, err) < 0)
+	if (pga_mkdir_parent(path, 0750, err) < 0)
 		return dest_err_wrap(err, PGA_ENET, d->what);
 	return 0;
 }
@@ -269,7 +291,7 @@ dir_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 			      "could not open '%s': %m", up->path);
 		goto out;
 	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (out < 0) {
 		rc = pga_fail(err, PGA_ENET, "%s: could not create '%s': %m", d->what, tmp);
 		goto out;
@@ -461,7 +483,7 @@ dir_check(struct dest *dd, struct pga_err *err)
 		rc = pga_path(probe, sizeof(probe), err, "%s/.pga-check.%ld", d->root, (long)getpid());
 	if (rc < 0)
 		return rc;
-	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return pga_fail(err, PGA_EREMOTE, "%s: cannot write in '%s': %m", d->what, d->root);
 	rc = pga_fsync_fd(fd, probe, err);

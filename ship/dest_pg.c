@@ -4,8 +4,13 @@
  *
  * put() is loader_load_file(): the segment and its ledger row commit in
  * one transaction, an already loaded segment with the same hash is a
- * duplicate (success), the same (collector, seq) with another hash is
- * PGA_ECONFLICT.  head() is the ledger lookup.  The central schema must
+ * duplicate (success).  Blocks the server refuses are isolated and
+ * recorded centrally: the rest loads and put() succeeds (a warning says
+ * so), it does not retry a bad block forever while the spool grows.  A
+ * segment that forks the collector's chain (same seq with another hash, a
+ * previous hash the ledger contradicts) is PGA_ECONFLICT: the loader holds
+ * a copy centrally for the operator, and the destination stops loudly with
+ * the segment kept in the spool, as for any object that differs.  head() is the ledger lookup.  The central schema must
  * exist ('pga load --init'); its name is the section's schema key.
  * Connections are made on first use and dropped after a connection error,
  * so the next attempt reconnects.  rate-limit paces whole segments (the
@@ -107,20 +112,20 @@ pg_open(struct dest **out, const struct pga_dest *cfg, struct pga_err *err)
 }
 
 /*
- * Errors of the loader in the destination contract's terms: a lost or
- * refused connection and transient server states are retryable (and drop
- * the connection); a missing or foreign schema is permanent.
+ * Errors of the loader in the destination contract's terms, by SQLSTATE: a
+ * lost or refused connection and transient server states (serialization,
+ * insufficient resources such as a full disk, shutdown, lock timeout) are
+ * retryable (and drop the connection); the rest (permissions, a missing or
+ * foreign schema) is permanent.
  */
 static int
 classify(struct pg_dest *d, int rc, bool loading, struct pga_err *err)
 {
-	static const char *const transient[] = {
-		"SQLSTATE 08", "SQLSTATE 40", "SQLSTATE 53", "SQLSTATE 57", "SQLSTATE 55P03", NULL,
-	};
+	static const char *const transient[] = {"08", "40", "53", "57", "55P03", NULL};
 	bool retry = rc == PGA_ENET || rc == PGA_ETIMEOUT;
 
 	for (const char *const *t = transient; !retry && rc == PGA_EDB && *t; t++)
-		retry = strstr(err->msg, *t) != NULL;
+		retry = strncmp(err->sqlstate, *t, strlen(*t)) == 0;
 	if (retry || rc == PGA_EDB)
 		pg_disconnect(d);
 	if (retry)
@@ -183,6 +188,13 @@ pg_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 		return classify(d, rc, true, err);
 	switch (res) {
 	case LOAD_LOADED:
+		if (st.blocks_refused > 0 || st.columns_dropped > 0)
+			/* the rest committed; the refusals are recorded centrally */
+			log_warn("%s: loaded '%s' in part: %llu blocks (%llu rows) refused, %llu"
+				 " columns dropped (see pga status --central)", d->what, up->name,
+				 (unsigned long long)st.blocks_refused,
+				 (unsigned long long)st.rows_refused,
+				 (unsigned long long)st.columns_dropped);
 		log_debug("%s: loaded '%s' (%llu rows)", d->what, up->name, (unsigned long long)st.rows);
 		return 0;
 	case LOAD_DUPLICATE:
@@ -191,6 +203,7 @@ pg_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 	case LOAD_BUSY:
 		return pga_fail(err, PGA_ENET, "%s: '%s' is being loaded by another loader right now",
 				d->what, up->name);
+	case LOAD_HELD:
 	case LOAD_FILTERED:
 	default:
 		return pga_fail(err, PGA_EINTERNAL, "%s: the loader filtered '%s' out", d->what,

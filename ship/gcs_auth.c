@@ -13,8 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/fsutil.h"
 #include "common/dynbuf.h"
+#include "common/fsutil.h"
+#include "common/secretfile.h"
 #include "ship/base64.h"
 #include "ship/sign.h"
 #include "ship/json_field.h"
@@ -25,7 +26,7 @@ struct gcs_key {
 	EVP_PKEY *pkey;
 };
 
-/* Mode 0600 (no group/other bits) and owned by us, checked on the open fd. */
+/* The rule of common/secretfile.h, checked on the open fd. */
 static int
 check_key_file(int fd, const char *path, struct pga_err *err)
 {
@@ -35,13 +36,8 @@ check_key_file(int fd, const char *path, struct pga_err *err)
 		return pga_fail(err, PGA_EIO, "could not stat key file '%s': %m", path);
 	if (!S_ISREG(st.st_mode))
 		return pga_fail(err, PGA_EINVAL, "key file '%s' is not a regular file", path);
-	if (st.st_mode & 077)
-		return pga_fail(err, PGA_EPERM,
-				"key file '%s' has mode %04o, it must be 0600 (chmod 600)",
-				path, (unsigned)(st.st_mode & 07777));
-	if (st.st_uid != geteuid())
-		return pga_fail(err, PGA_EPERM, "key file '%s' is not owned by uid %u",
-				path, (unsigned)geteuid());
+	if (pga_secret_file_check(&st, "key file", path, err) < 0)
+		return err->code;
 	if (st.st_size >= GCS_KEYFILE_MAX)
 		return pga_fail(err, PGA_EINVAL, "key file '%s' is larger than %d bytes",
 				path, GCS_KEYFILE_MAX);

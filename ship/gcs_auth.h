@@ -2,8 +2,9 @@
  * gcs_auth.h - Google service-account credentials: RS256 JWT for the OAuth
  * token exchange (RFC 7523 grant), parsed from the JSON key file
  *
- * gcs_key_load() reads a service-account JSON key file (it must be mode
- * 0600 and owned by the caller, else PGA_EPERM naming the file), keeping
+ * gcs_key_load() reads a service-account JSON key file (it must follow
+ * common/secretfile.h: 0600 or 0640, owned by the caller or root, else
+ * PGA_EPERM naming the file), keeping
  * client_email, private_key (PEM) and token_uri.  gcs_jwt_assertion()
  * builds header.claims.signature (base64url) for the given scope and time.
  * The token request itself (HTTP POST of the assertion) is done by the GCS

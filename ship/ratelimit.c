@@ -90,3 +90,15 @@ ratelimit_take(struct ratelimit *rl, size_t want, size_t *granted,
 	*granted = got;
 	return 0;
 }
+
+void
+ratelimit_return(struct ratelimit *rl, size_t n)
+{
+	if (rl == NULL || rl->rate == 0 || n == 0)
+		return;
+	pthread_mutex_lock(&rl->mu);
+	rl->tokens += (double)n;
+	if (rl->tokens > rl->burst)
+		rl->tokens = rl->burst;
+	pthread_mutex_unlock(&rl->mu);
+}

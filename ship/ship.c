@@ -41,7 +41,9 @@
 
 #define SHIP_GRACE_US (10 * PGA_USEC_PER_SEC)
 #define SHIP_BACKOFF_BASE_US (200 * 1000)
-#define SHIP_FLUSH_US PGA_USEC_PER_SEC
+#define SHIP_FLUSH_US (200 * 1000)
+/* how soon the main thread sees a signal or the runners' end */
+#define SHIP_SUPERVISE_US (20 * 1000)
 #define SHIP_STATE_EVERY_US PGA_USEC_PER_SEC
 #define SHIP_SLICE_US (100 * 1000)
 #define SHIP_MAX_DESTS 64
@@ -74,21 +76,28 @@ struct runner {
 	int64_t st_written_us;
 };
 
-struct shipper {
+/* What a configuration decides; a reload builds a new set beside the old. */
+struct dest_set {
 	const struct pga_config *cfg;
-	const struct ship_opts *o;
-	struct spool *sp;
-	char spool[PATH_MAX];
-	int lock_fd;
-	struct ship_prep *prep;
+	struct pga_config *owned;	/* cfg when it came from a reload */
 	struct runner *runners;
 	size_t nrunners;
 	const char *enabled[SHIP_MAX_DESTS];	/* every enabled destination */
 	size_t nenabled;
 	bool retain_shipped;
 	int64_t retain_us;
+};
+
+struct shipper {
+	struct dest_set ds;
+	const struct ship_opts *o;
+	struct spool *sp;
+	char spool[PATH_MAX];
+	int lock_fd;
+	struct ship_prep *prep;
 	int64_t deadline_us;		/* monotonic; 0: none */
 	atomic_bool stop;		/* SIGTERM/SIGINT seen by the main thread */
+	atomic_bool draining;		/* SIGHUP: finish what is in flight, then reload */
 	atomic_llong stop_seen_us;
 	atomic_ullong c_delivered, c_bytes, c_errors;
 	/* removals of fully shipped segments, done off the upload path */
@@ -136,13 +145,24 @@ ship_cancel(void *ctx)
 	return now - seen > SHIP_GRACE_US;
 }
 
-/* Sleep up to us, waking early on stop; true if stopping. */
+/*
+ * SIGHUP in --loop: no slot takes another segment, what is in flight
+ * finishes (it is not cancelled), runners end their pass; then the main
+ * thread reads the configuration again (ship_reload).
+ */
+static bool
+winding_down(const struct shipper *sh)
+{
+	return stopping(sh) || atomic_load(&sh->draining);
+}
+
+/* Sleep up to us, waking early on stop or reload; true if winding down. */
 static bool
 nap(const struct shipper *sh, int64_t us)
 {
 	int64_t end = pga_mono_us() + us;
 
-	while (!stopping(sh)) {
+	while (!winding_down(sh)) {
 		int64_t left = end - pga_mono_us();
 		struct timespec ts;
 
@@ -232,6 +252,11 @@ deliver(struct runner *r, struct dest *d, const struct dest_upload *up,
 		if (!retryable(rc) || a >= attempts || stopping(r->sh) ||
 		    atomic_load(&r->failed))
 			return rc;
+		if (atomic_load(&r->sh->draining)) {
+			log_warn("%s (attempt %d of %lld for '%s'); trying again after the reload",
+				 err->msg, a, attempts, up->name);
+			return pga_fail(err, PGA_ECANCEL, "reloading");
+		}
 		wait = backoff_us(a, r->cfg->retry_max_delay);
 		log_warn("%s (attempt %d of %lld for '%s'); retrying in %lld ms",
 			 err->msg, a, attempts, up->name, (long long)(wait / 1000));
@@ -246,9 +271,9 @@ acked_by_all(struct shipper *sh, const char *skip, const char *name)
 {
 	struct ship_ack ack;
 
-	for (size_t i = 0; i < sh->nenabled; i++)
-		if ((skip == NULL || strcmp(sh->enabled[i], skip) != 0) &&
-		    !ship_ack_read(sh->spool, sh->enabled[i], name, &ack))
+	for (size_t i = 0; i < sh->ds.nenabled; i++)
+		if ((skip == NULL || strcmp(sh->ds.enabled[i], skip) != 0) &&
+		    !ship_ack_read(sh->spool, sh->ds.enabled[i], name, &ack))
 			return false;
 	return true;
 }
@@ -264,8 +289,8 @@ remove_shipped(struct shipper *sh, const char *name)
 		return err.code;
 	}
 	log_debug("removed shipped segment '%s'", name);
-	for (size_t i = 0; i < sh->nenabled; i++)
-		ship_ack_remove(sh->spool, sh->enabled[i], name);
+	for (size_t i = 0; i < sh->ds.nenabled; i++)
+		ship_ack_remove(sh->spool, sh->ds.enabled[i], name);
 	prep_forget(sh->prep, name);
 	return 0;
 }
@@ -361,12 +386,12 @@ record_ack(struct runner *r, const struct dest_upload *up, int64_t now, struct p
 	struct ship_ack ack = {.size = up->size, .acked_us = now};
 	int rc;
 
-	if (sh->retain_shipped && acked_by_all(sh, r->cfg->name, up->name) &&
+	if (sh->ds.retain_shipped && acked_by_all(sh, r->cfg->name, up->name) &&
 	    reap_later(sh, up->name))
 		return 0;
 	memcpy(ack.sha256, up->sha256, PGA_SHA256_LEN);
 	rc = ship_ack_write(sh->spool, r->cfg->name, up->name, &ack, err);
-	if (rc == 0 && sh->retain_shipped && acked_by_all(sh, NULL, up->name))
+	if (rc == 0 && sh->ds.retain_shipped && acked_by_all(sh, NULL, up->name))
 		reap_later(sh, up->name);
 	return rc;
 }
@@ -437,7 +462,7 @@ slot_main(void *arg)
 	struct slot_arg *sa = arg;
 	struct runner *r = sa->r;
 
-	while (!stopping(r->sh) && !atomic_load(&r->failed)) {
+	while (!winding_down(r->sh) && !atomic_load(&r->failed)) {
 		size_t i = atomic_fetch_add(&r->next, 1);
 		struct pga_err err = {0};
 		int rc;
@@ -560,12 +585,12 @@ runner_main(void *arg)
 	for (;;) {
 		int rc = runner_pass(r);
 
-		if (!sh->o->loop || r->stopped || stopping(sh))
+		if (!sh->o->loop || r->stopped || winding_down(sh))
 			break;
 		/* more may have been sealed meanwhile: go again if this pass did work */
 		if (rc == 0 && r->pass_delivered > 0)
 			continue;
-		if (nap(sh, sh->cfg->global.ship_interval))
+		if (nap(sh, sh->ds.cfg->global.ship_interval))
 			break;
 	}
 	atomic_store(&r->done, true);
@@ -632,13 +657,13 @@ retain_one(struct shipper *sh, const struct spool_entry *e, int64_t now)
 	int64_t last = 0;
 	struct ship_ack ack;
 
-	for (size_t i = 0; i < sh->nenabled; i++) {
-		if (!ship_ack_read(sh->spool, sh->enabled[i], e->name, &ack))
+	for (size_t i = 0; i < sh->ds.nenabled; i++) {
+		if (!ship_ack_read(sh->spool, sh->ds.enabled[i], e->name, &ack))
 			return;
 		if (ack.acked_us > last)
 			last = ack.acked_us;
 	}
-	if (sh->retain_shipped || last + sh->retain_us <= now)
+	if (sh->ds.retain_shipped || last + sh->ds.retain_us <= now)
 		maybe_remove(sh, e->name);
 }
 
@@ -652,22 +677,22 @@ housekeeping(struct shipper *sh, struct pga_err *err)
 
 	memset(acks, 0, sizeof(acks));
 	/* markers first, ready/ second: a marker not in ready/ is then surely stale */
-	for (size_t i = 0; i < sh->nenabled && rc == 0; i++)
-		rc = ship_ack_walk(sh->spool, sh->enabled[i], names_add, &acks[i], err);
+	for (size_t i = 0; i < sh->ds.nenabled && rc == 0; i++)
+		rc = ship_ack_walk(sh->spool, sh->ds.enabled[i], names_add, &acks[i], err);
 	if (rc == 0)
 		rc = spool_list_ready(sh->sp, &ready, err);
 	if (rc < 0)
 		goto out;
 	if (ready.n > 1)
 		qsort(ready.v, ready.n, sizeof(*ready.v), cmp_entry_name);
-	for (size_t i = 0; i < sh->nenabled; i++)
+	for (size_t i = 0; i < sh->ds.nenabled; i++)
 		for (size_t k = 0; k < acks[i].n; k++)
 			if (!in_ready(&ready, acks[i].v[k]))
-				ship_ack_remove(sh->spool, sh->enabled[i], acks[i].v[k]);
-	for (size_t k = 0; k < ready.n && sh->nenabled > 0; k++)
+				ship_ack_remove(sh->spool, sh->ds.enabled[i], acks[i].v[k]);
+	for (size_t k = 0; k < ready.n && sh->ds.nenabled > 0; k++)
 		retain_one(sh, &ready.v[k], now);
 out:
-	for (size_t i = 0; i < sh->nenabled; i++)
+	for (size_t i = 0; i < sh->ds.nenabled; i++)
 		names_free(&acks[i]);
 	spool_list_free(&ready);
 	return rc;
@@ -774,16 +799,16 @@ take_lock(struct shipper *sh, struct pga_err *err)
 
 /* Pick the destinations: enabled ones, or the one --dest names. */
 static int
-select_dests(struct shipper *sh, struct pga_err *err)
+select_dests(struct shipper *sh, struct dest_set *ds, struct pga_err *err)
 {
-	const struct pga_config *cfg = sh->cfg;
+	const struct pga_config *cfg = ds->cfg;
 	size_t want = 0;
 
 	for (size_t i = 0; i < cfg->ndests; i++) {
 		const struct pga_dest *d = &cfg->dests[i];
 
-		if (d->enabled && sh->nenabled < SHIP_MAX_DESTS)
-			sh->enabled[sh->nenabled++] = d->name;
+		if (d->enabled && ds->nenabled < SHIP_MAX_DESTS)
+			ds->enabled[ds->nenabled++] = d->name;
 		if (sh->o->dest != NULL && strcmp(d->name, sh->o->dest) == 0 && !d->enabled)
 			return pga_fail(err, PGA_EINVAL, "destination '%s' is disabled (enabled = off)",
 					d->name);
@@ -797,19 +822,19 @@ select_dests(struct shipper *sh, struct pga_err *err)
 				sh->o->dest);
 	if (want == 0)
 		return pga_fail(err, PGA_ECONFIG, "every destination is disabled: nowhere to ship");
-	if (sh->nenabled >= SHIP_MAX_DESTS)
+	if (ds->nenabled >= SHIP_MAX_DESTS)
 		return pga_fail(err, PGA_ECONFIG, "more than %d destinations", SHIP_MAX_DESTS - 1);
-	sh->runners = calloc(want, sizeof(*sh->runners));
-	if (sh->runners == NULL)
+	ds->runners = calloc(want, sizeof(*ds->runners));
+	if (ds->runners == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	return 0;
 }
 
 /* Validate every destination before opening any, so nothing is half set up. */
 static int
-open_runners(struct shipper *sh, struct pga_err *err)
+open_runners(struct shipper *sh, struct dest_set *ds, struct pga_err *err)
 {
-	const struct pga_config *cfg = sh->cfg;
+	const struct pga_config *cfg = ds->cfg;
 	int rc = 0;
 
 	for (size_t i = 0; i < cfg->ndests && rc == 0; i++)
@@ -820,8 +845,37 @@ open_runners(struct shipper *sh, struct pga_err *err)
 
 		if (!d->enabled || (sh->o->dest != NULL && strcmp(d->name, sh->o->dest) != 0))
 			continue;
-		rc = runner_open(&sh->runners[sh->nrunners++], sh, d, err);
+		rc = runner_open(&ds->runners[ds->nrunners++], sh, d, err);
 	}
+	return rc;
+}
+
+static void
+dest_set_close(struct dest_set *ds)
+{
+	for (size_t i = 0; i < ds->nrunners; i++)
+		runner_close(&ds->runners[i]);
+	free(ds->runners);
+	pga_config_free(ds->owned);
+	memset(ds, 0, sizeof(*ds));
+}
+
+/* Everything cfg decides, all or nothing: on error ds holds nothing. */
+static int
+dest_set_open(struct shipper *sh, struct dest_set *ds, const struct pga_config *cfg,
+	      struct pga_err *err)
+{
+	int rc;
+
+	memset(ds, 0, sizeof(*ds));
+	ds->cfg = cfg;
+	rc = ship_parse_retain(cfg->global.spool_retain, &ds->retain_shipped, &ds->retain_us, err);
+	if (rc == 0)
+		rc = select_dests(sh, ds, err);
+	if (rc == 0)
+		rc = open_runners(sh, ds, err);
+	if (rc < 0)
+		dest_set_close(ds);
 	return rc;
 }
 
@@ -867,16 +921,11 @@ shipper_init(struct shipper *sh, const struct pga_config *cfg,
 	int rc;
 
 	memset(sh, 0, sizeof(*sh));
-	sh->cfg = cfg;
 	sh->o = o;
 	sh->lock_fd = -1;
 	if (strlcpy(sh->spool, spool, sizeof(sh->spool)) >= sizeof(sh->spool))
 		return pga_fail(err, PGA_EINVAL, "spool path too long");
-	rc = ship_parse_retain(cfg->global.spool_retain, &sh->retain_shipped, &sh->retain_us, err);
-	if (rc == 0)
-		rc = select_dests(sh, err);
-	if (rc == 0)
-		rc = open_runners(sh, err);
+	rc = dest_set_open(sh, &sh->ds, cfg, err);
 	if (rc == 0)
 		rc = open_spool(sh, err);
 	if (rc == 0)
@@ -916,9 +965,7 @@ shipper_fini(struct shipper *sh)
 {
 	reaper_stop(sh);
 	free(sh->reap);
-	for (size_t i = 0; i < sh->nrunners; i++)
-		runner_close(&sh->runners[i]);
-	free(sh->runners);
+	dest_set_close(&sh->ds);
 	prep_free(sh->prep);
 	if (sh->sp != NULL)
 		spool_free(sh->sp);
@@ -931,21 +978,31 @@ shipper_fini(struct shipper *sh)
 static void
 supervise(struct shipper *sh)
 {
-	int64_t last_hk = pga_mono_us();
+	int64_t last_hk = pga_mono_us(), last_flush = last_hk;
 
 	for (;;) {
 		bool all_done = true;
-		struct timespec ts = {0, 200 * 1000 * 1000};
+		struct timespec ts = {0, SHIP_SUPERVISE_US * 1000};
 
-		for (size_t i = 0; i < sh->nrunners; i++)
-			all_done &= atomic_load(&sh->runners[i].done);
+		for (size_t i = 0; i < sh->ds.nrunners; i++)
+			all_done &= atomic_load(&sh->ds.runners[i].done);
 		if (all_done)
 			break;
 		nanosleep(&ts, NULL);	/* a signal cuts it short */
 		if (pga_stop_requested())
 			atomic_store(&sh->stop, true);
-		flush_counters(sh);
-		if (sh->o->loop && pga_mono_us() - last_hk >= sh->cfg->global.ship_interval) {
+		/* a one-shot run leaves the request for main() to log as ignored */
+		if (sh->o->loop && sh->o->reload_ctx != NULL && !atomic_load(&sh->draining) &&
+		    pga_reload_take()) {
+			log_info("received SIGHUP: finishing the uploads in flight, then reading "
+				 "the configuration again");
+			atomic_store(&sh->draining, true);
+		}
+		if (pga_mono_us() - last_flush >= SHIP_FLUSH_US) {
+			flush_counters(sh);
+			last_flush = pga_mono_us();
+		}
+		if (sh->o->loop && pga_mono_us() - last_hk >= sh->ds.cfg->global.ship_interval) {
 			struct pga_err err = {0};
 
 			if (housekeeping(sh, &err) < 0)
@@ -960,17 +1017,17 @@ exit_status(const struct shipper *sh)
 {
 	size_t failed = 0, stopped = 0;
 
-	for (size_t i = 0; i < sh->nrunners; i++) {
-		if (sh->runners[i].outcome != 0 || sh->runners[i].stopped)
+	for (size_t i = 0; i < sh->ds.nrunners; i++) {
+		if (sh->ds.runners[i].outcome != 0 || sh->ds.runners[i].stopped)
 			failed++;
-		if (sh->runners[i].stopped)
+		if (sh->ds.runners[i].stopped)
 			stopped++;
 	}
 	/* --loop ends only on request, or when every destination had to stop */
 	if (sh->o->loop)
-		return stopped == sh->nrunners ? PGA_EXIT_FAIL :
+		return stopped == sh->ds.nrunners ? PGA_EXIT_FAIL :
 		       stopped > 0 ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
-	if (failed == sh->nrunners)
+	if (failed == sh->ds.nrunners)
 		return PGA_EXIT_FAIL;
 	if (failed > 0)
 		return PGA_EXIT_PARTIAL;
@@ -979,38 +1036,111 @@ exit_status(const struct shipper *sh)
 	return PGA_EXIT_OK;
 }
 
+/* Signals go to the main thread: threads started here inherit the mask. */
+static void
+block_signals(sigset_t *old)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, old);
+}
+
+/* One thread per runner; a runner stopped by a conflict stays stopped. */
+static void
+start_runners(struct shipper *sh)
+{
+	sigset_t old;
+
+	block_signals(&old);
+	for (size_t i = 0; i < sh->ds.nrunners; i++) {
+		struct runner *r = &sh->ds.runners[i];
+
+		r->started = false;
+		atomic_store(&r->done, r->stopped);
+		if (r->stopped)
+			continue;
+		if (pthread_create(&r->thread, NULL, runner_main, r) != 0) {
+			atomic_store(&r->done, true);
+			r->outcome = PGA_ENOMEM;
+			log_error("%s: could not start its thread", r->what);
+			continue;
+		}
+		r->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void
+join_runners(struct shipper *sh)
+{
+	for (size_t i = 0; i < sh->ds.nrunners; i++)
+		if (sh->ds.runners[i].started)
+			pthread_join(sh->ds.runners[i].thread, NULL);
+}
+
+/*
+ * SIGHUP, every runner ended its pass: read the configuration again and
+ * rebuild the destinations from it (added, removed, changed; a destination
+ * stopped by a conflict is tried again).  Any error keeps the old set.
+ * The spool, its lock, the verified-segment table and the counters stay.
+ */
+static void
+ship_reload(struct shipper *sh)
+{
+	struct pga_config *cfg = NULL;
+	struct pga_err err = {0};
+	struct dest_set ds;
+
+	reap_wait_idle(sh);	/* the reaper reads the enabled list */
+	flush_counters(sh);
+	if (pga_cli_reload(sh->o->reload_ctx, &cfg, &err) < 0 ||
+	    dest_set_open(sh, &ds, cfg, &err) < 0) {
+		log_error("configuration not reloaded, keeping the previous one: %s", err.msg);
+		pga_config_free(cfg);
+		return;
+	}
+	if (sh->o->spool == NULL && strcmp(cfg->global.spool_path, sh->spool) != 0)
+		log_warn("reload: spool-path changed to '%s'; that takes a restart, still "
+			 "shipping from '%s'", cfg->global.spool_path, sh->spool);
+	dest_set_close(&sh->ds);
+	ds.owned = cfg;
+	sh->ds = ds;
+	pga_cli_apply_log_level(sh->o->reload_ctx, cfg);
+	log_info("configuration reloaded from '%s': %zu destinations",
+		 cfg->path ? cfg->path : "defaults", sh->ds.nrunners);
+	if (housekeeping(sh, &err) < 0)	/* a removed destination waited for nothing */
+		log_warn("housekeeping: %s", err.msg);
+}
+
 int
 ship_run(const struct pga_config *cfg, const struct ship_opts *o,
 	 struct pga_err *err)
 {
 	struct shipper sh;
 	struct pga_err herr = {0};
-	sigset_t block, old;
+	sigset_t old;
 	int status = PGA_EXIT_FAIL;
 
-	/* threads started from here on inherit the mask: signals go to main */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* while setting up, a signal waits (open_spool looks for it) */
+	block_signals(&old);
 	if (shipper_init(&sh, cfg, o, err) < 0)
 		goto out;
 	if (housekeeping(&sh, &herr) < 0)	/* finish what a crash left */
 		log_warn("housekeeping: %s", herr.msg);
-	for (size_t i = 0; i < sh.nrunners; i++) {
-		if (pthread_create(&sh.runners[i].thread, NULL, runner_main, &sh.runners[i]) != 0) {
-			atomic_store(&sh.runners[i].done, true);
-			sh.runners[i].outcome = PGA_ENOMEM;
-			log_error("%s: could not start its thread", sh.runners[i].what);
-			continue;
-		}
-		sh.runners[i].started = true;
-	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	supervise(&sh);
-	for (size_t i = 0; i < sh.nrunners; i++)
-		if (sh.runners[i].started)
-			pthread_join(sh.runners[i].thread, NULL);
+	for (;;) {
+		start_runners(&sh);
+		supervise(&sh);
+		join_runners(&sh);
+		if (!atomic_load(&sh.draining) || stopping(&sh))
+			break;
+		ship_reload(&sh);
+		atomic_store(&sh.draining, false);
+	}
 	reaper_stop(&sh);
 	if (housekeeping(&sh, &herr) < 0)
 		log_warn("housekeeping: %s", herr.msg);

@@ -44,6 +44,8 @@ struct ship_opts {
 	const char *spool;		/* NULL: [global] spool-path */
 	const char *dest;		/* only this destination, or NULL: all enabled */
 	bool loop;			/* run until SIGTERM/SIGINT */
+	/* --loop: SIGHUP reloads the configuration through this (NULL: no reload) */
+	const struct pga_ctx *reload_ctx;
 };
 
 /*
@@ -53,6 +55,13 @@ struct ship_opts {
  * PGA_EXIT_FAIL (start-up error in err, or every destination failed).
  * On SIGTERM/SIGINT no new upload starts; uploads in flight get 10 s to
  * finish and are then abandoned (their segment stays pending).
+ *
+ * SIGHUP in --loop (with reload_ctx): no new upload starts, those in flight
+ * finish, every destination ends its pass; then the configuration is read
+ * again and the destinations rebuilt from it (added, removed, changed,
+ * spool-retain and ship-interval too; spool-path only at a restart).  A
+ * configuration with any error is refused, logged in one line, and the
+ * old one goes on.  The spool, its lock and the counters are kept.
  */
 int ship_run(const struct pga_config *cfg, const struct ship_opts *o,
 	     struct pga_err *err);

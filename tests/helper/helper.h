@@ -56,9 +56,18 @@ int helper_dest_op(int argc, char **argv);
 
 int helper_load_spool(int argc, char **argv);
 int helper_central_status(int argc, char **argv);
+int helper_seg_build(int argc, char **argv);
+int helper_schema_sql(int argc, char **argv);
+
+int helper_report_history(int argc, char **argv);
+
+#define HELPER_REPORT_COMMANDS \
+	{"report-history", helper_report_history, "CONNINFO DAYS DBS [STEP [TABLES [STATEMENTS [END [METRICS]]]]]: a known history in the central tables (helper_report.c)"},
 
 #define HELPER_LOAD_COMMANDS \
 	{"load-spool", helper_load_spool, "SPOOL COLLECTOR NSEG BLOCKS ROWS START STEP [METRIC]: test segments"}, \
-	{"central-status", helper_central_status, "[--json] CONNINFO [SCHEMA]: pga status --central"},
+	{"central-status", helper_central_status, "[--json] CONNINFO [SCHEMA]: pga status --central"}, \
+	{"schema-sql", helper_schema_sql, "VERSION: a released migration's SQL for schema pga"}, \
+	{"seg-build", helper_seg_build, "DIR COLLECTOR HOST SEQ PREV CREATED METRIC:COLS:FILE[:TIME]...: one segment, CSV unchecked"},
 
 #endif

@@ -19,7 +19,7 @@ if command -v scdoc >/dev/null; then
 else
 	ok 0 "# SKIP scdoc not installed"
 fi
-for c in check collect help load metrics restore ship spool status version; do
+for c in check collect help load metrics report restore ship spool status version; do
 	pga help "$c" >"$OUT" 2>"$ERR"
 	ok $? "pga help $c"
 done

@@ -50,6 +50,7 @@ conninfo = host=127.0.0.1 port=$HOLE dbname=postgres
 [target:bad]
 conninfo = host=127.0.0.1 port=$HOLE nosuchoption=1 password=s3cret
 CONF
+chmod 600 "$TEST_TMP/c2.conf"	# it holds a password
 run_fails 1 "a conninfo libpq cannot parse" pga -c "$TEST_TMP/c2.conf" collect
 like "$(last_err)" "c2.conf:8: \[target:bad\] invalid conninfo: invalid connection option \"nosuchoption\"" \
 	"names file, line of the conninfo, target and libpq's reason"

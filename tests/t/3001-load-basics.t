@@ -34,9 +34,9 @@ run_fails 64 "no --db and no central in the config" pga load --from "$SP"
 like "$(last_err)" "no central database: give --db or set 'central'" "says where to set it"
 
 run_ok "--init creates the schema" pga load --init --db "$DB"
-is "$(q "SELECT max(version) FROM pga.schema_version")" 1 "schema version 1 recorded"
+is "$(q "SELECT max(version) FROM pga.schema_version")" 2 "schema version 2 recorded"
 run_ok "--init again is a no-op" pga load --init --db "$DB"
-is "$(q "SELECT count(*) FROM pga.schema_version")" 1 "still one migration recorded"
+is "$(q "SELECT count(*) FROM pga.schema_version")" 2 "still two migrations recorded"
 is "$(q "SELECT count(*) FROM pga.metrics WHERE kind = 'catalog'")" \
 	"$(helper catalog-cols | cut -d' ' -f1 | sort -u | grep -c .)" "one table per catalog metric"
 ok $(q "SELECT to_regclass('pga.pg_stat_database_delta') IS NOT NULL" | grep -qx t; echo $?) \
@@ -44,7 +44,7 @@ ok $(q "SELECT to_regclass('pga.pg_stat_database_delta') IS NOT NULL" | grep -qx
 
 q "INSERT INTO pga.schema_version VALUES (99, 'from the future', 'pga 9.9')"
 run_fails 1 "a schema newer than this pga" pga load --db "$DB" --from "$SP"
-like "$(last_err)" "central schema 'pga' is at version 99, newer than this pga knows \(1\): upgrade pga" \
+like "$(last_err)" "central schema 'pga' is at version 99, newer than this pga knows \(2\): upgrade pga" \
 	"says which version"
 one_line "newer schema"
 run_fails 1 "--init refuses to touch it too" pga load --init --db "$DB"
@@ -102,8 +102,9 @@ is "$(q "SELECT count(*) FROM pga.segments")" 0 "and writes nothing"
 script -qec "'$PGA_BIN' load --db '$DB' --from '$SP' --dry-run" /dev/null >"$TEST_TMP/tty.out" 2>&1
 like "$(tr '\r' '\n' <"$TEST_TMP/tty.out")" "5/5 segments +1008 rows .* MB/s" "progress: segments, rows, MB/s"
 
-run_ok "load the spool" pga load --db "$DB" --from "$SP"
-like "$(last_out)" "^loaded 5 of 5 segments \(0 already loaded, 0 filtered, 0 refused\): 1008 rows" \
+# a dropped column and a refused block are refusals: recorded, exit 2
+run_fails 2 "load the spool" pga load --db "$DB" --from "$SP"
+like "$(last_out)" "^loaded 5 of 5 segments \(0 already loaded, 0 filtered, 0 refused\): 1008 rows.*, 1 blocks refused \(1 rows\), 1 unknown columns dropped" \
 	"one-line summary"
 like "$(last_err)" "column 'no_such_column' of metric 'pg_stat_database' is not in the central table: dropped" \
 	"an unknown column is dropped with a warning"
@@ -147,7 +148,7 @@ prev=$(reforge "${OLD[0]}" block.col1=snapshot_time)
 reforge "${OLD[1]}" prev="$prev" >/dev/null
 S='my "stats", v2'
 run_ok "--init --schema with quotes and a comma" pga load --init --db "$DB" --schema "$S"
-run_ok "load into it" pga load --db "$DB" --schema "$S" --from "$TEST_TMP/sp2"
+run_fails 2 "load into it (a column dropped: exit 2)" pga load --db "$DB" --schema "$S" --from "$TEST_TMP/sp2"
 like "$(last_err)" "column 'snapshot_time' of metric 'odd' is not in the central table: dropped" \
 	"a block column named like a fixed column is dropped"
 is "$(q "SELECT id || ' ' || snapshot_time FROM \"my \"\"stats\"\", v2\".odd")" "1 2026-11-20 10:00:00+00" \
@@ -170,9 +171,14 @@ run_ok "the next load" pga load --db "$DB" --from "$SP"
 ok $(grep -q "added column\|catalog tables ready" "$ERR"; [ $? -ne 0 ]; echo $?) "does no DDL at all"
 
 # ---- status of the central side ----
-run_ok "central status" helper central-status --json "$DB"
-like "$(last_out)" '"collector":"site-a".*"segments":5,"partial":0,"rows":1008,"gaps":0.*"quarantine":\[\]' \
-	"per collector; a file that is no segment at all is not quarantined"
+run_fails 2 "central status: the refused block and the dropped column need attention" \
+	helper central-status --json "$DB"
+like "$(last_out)" '"collector":"site-a".*"segments":5,"partial":0,"rows":1008,"gaps":0.*"blocks_refused":1,"rows_refused":1' \
+	"per collector"
+like "$(last_out)" '"quarantine_total":2,' "two refusals recorded"
+like "$(last_out)" '"kind":"reserved","block":0,"metric":"segments"' "the reserved block, by block and metric"
+like "$(last_out)" '"kind":"columns","block":0,"metric":"pg_stat_database"' "the dropped column, by block and metric"
+ok $(grep -q notes.txt "$OUT"; [ $? -ne 0 ]; echo $?) "a file that is no segment at all is not quarantined"
 
 # ---- retention drops whole days ----
 run_ok "--retain 1d" pga load --db "$DB" --from "$SP" --retain 1d

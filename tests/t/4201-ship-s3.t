@@ -90,7 +90,7 @@ chmod 644 "$TEST_TMP/creds"
 s3dest "credentials-file = $TEST_TMP/creds" "profile = ship"
 fill_spool "$SP" c1 2 5000
 run_fails 1 "a group/world-readable credentials file is refused" env -u AWS_ACCESS_KEY_ID "$PGA_BIN" -c "$CONF" ship
-like "$(last_err)" "credentials file '$TEST_TMP/creds' is accessible by group or others \\(mode 0644\\): chmod 600 it" "the error says how to fix it"
+like "$(last_err)" "credentials file '$TEST_TMP/creds' has mode 0644, open to others: it must be 0600 or 0640" "the error says how to fix it"
 is "$(find "$SP/ready" -type f | wc -l)" 2 "nothing was shipped"
 chmod 600 "$TEST_TMP/creds"
 run_ok "a 0600 credentials file with a profile works" env -u AWS_ACCESS_KEY_ID "$PGA_BIN" -c "$CONF" ship

@@ -19,7 +19,7 @@ CONF=$TEST_TMP/pga.conf
 mkdir -p "$DST"
 counter() { sed -n "s/^$1 //p" "$SP/counters"; }
 ship_conf "$CONF" "$SP" \
-	"[dest:dir]" "url = file://$DST" "max-parallel = 3" "rate-limit = 150K" \
+	"[dest:dir]" "url = file://$DST" "max-parallel = 3" "rate-limit = 40K" \
 	"[dest:s3]" "url = s3://pga/k" "endpoint = $S3_URL" "path-style = on" \
 	"access-key-id = S3RVER" "secret-access-key = S3RVER" "max-parallel = 3" "rate-limit = 150K"
 
@@ -38,7 +38,8 @@ sealed=$(counter segments_sealed)
 diag "$sealed segments sealed, $(find "$SP/ready" -type f | wc -l) still in the spool before the final run"
 
 [ "$(find "$SP/ship" -name '*.ok' | wc -l)" -gt 0 ]; ok $? "kills left acknowledged-but-not-removed segments behind"
-sed -i '/^rate-limit/d' "$CONF"	# rate-limited above so that kills land mid-upload
+sed -i '/^rate-limit/d' "$CONF"	# rate-limited above (the directory slower than S3) so that kills land mid-upload
+				# and between the two destinations' acknowledgements
 run_ok "a final clean run drains everything" pga -c "$CONF" ship
 is "$(find "$SP/ready" -type f | wc -l)" 0 "the spool is empty"
 is "$(find "$SP/ship" -name '*.ok' | wc -l)" 0 "no markers are left"

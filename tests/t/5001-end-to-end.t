@@ -39,6 +39,7 @@ path-style = on
 access-key-id = S3RVER
 secret-access-key = S3RVER
 CONF
+chmod 600 "$CONF"	# it holds a secret key
 export PGA_CONFIG=$CONF
 mkdir "$TEST_TMP/outbox"   # a mounted share: pga never creates the mount point
 

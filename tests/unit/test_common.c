@@ -225,6 +225,100 @@ test_json(void **state)
 	free(out);
 }
 
+/* ---- escaping untrusted text ---- */
+
+static void
+escaped_is(const char *in, const char *want)
+{
+	char out[256];
+
+	pga_escape(in, out, sizeof(out));
+	assert_string_equal(out, want);
+}
+
+/* Escaping the output again only doubles its backslashes: it is safe text. */
+static void
+assert_safe(const char *out)
+{
+	char again[2048], doubled[2048];
+	size_t n = 0;
+
+	for (const char *p = out; *p && n + 2 < sizeof(doubled); p++) {
+		if (*p == '\\')
+			doubled[n++] = '\\';
+		doubled[n++] = *p;
+	}
+	doubled[n] = '\0';
+	pga_escape(out, again, sizeof(again));
+	assert_string_equal(again, doubled);
+}
+
+static void
+test_escape(void **state)
+{
+	char buf[64], in[8];
+
+	(void)state;
+	escaped_is("plain text, 'quoted'", "plain text, 'quoted'");
+	escaped_is("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	escaped_is("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m");
+	escaped_is("a\r\nb\tc\x7f", "a\\x0d\\x0ab\\x09c\\x7f");
+	escaped_is("\xff\xfe", "\\xff\\xfe");
+	escaped_is("abc\xc3", "abc\\xc3");			/* truncated at the end */
+	escaped_is("\xc3,x", "\\xc3,x");			/* truncated before a comma */
+	escaped_is("\xc0\xaf", "\\xc0\\xaf");			/* overlong */
+	escaped_is("\xe0\x80\xaf", "\\xe0\\x80\\xaf");		/* overlong, 3 bytes */
+	escaped_is("\xed\xa0\x80", "\\xed\\xa0\\x80");		/* surrogate */
+	escaped_is("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");	/* beyond U+10FFFF */
+	escaped_is("\xc2\x9b" "31m", "\\xc2\\x9b31m");		/* C1 CSI */
+	escaped_is("\xe2\x80\xae" "evil", "\\xe2\\x80\\xaeevil");	/* bidi override */
+	escaped_is("\xe2\x81\xa6x", "\\xe2\\x81\\xa6x");		/* bidi isolate */
+	escaped_is("a\\x1b", "a\\\\x1b");			/* not confused with an escape */
+	/* cut at a whole piece, with the length the whole needs */
+	assert_int_equal(pga_escape("\x1b\x1b\x1b", buf, 6), 12);
+	assert_string_equal(buf, "\\x1b");
+	assert_int_equal(pga_escape("\xc3\xa9\xc3\xa9", buf, 4), 4);
+	assert_string_equal(buf, "\xc3\xa9");
+	/* every 1- and 2-byte string comes out safe */
+	for (int a = 1; a < 256; a++) {
+		for (int b = 0; b < 256; b++) {
+			in[0] = (char)a;
+			in[1] = (char)b;
+			in[2] = '\0';
+			pga_escape(in, buf, sizeof(buf));
+			assert_safe(buf);
+		}
+	}
+	/* and random 6-byte ones */
+	srand(7);
+	for (int i = 0; i < 200000; i++) {
+		for (int k = 0; k < 6; k++)
+			in[k] = (char)(1 + rand() % 255);
+		in[6] = '\0';
+		pga_escape(in, buf, sizeof(buf));
+		assert_safe(buf);
+	}
+}
+
+/* pga_pg_fail carries SQLSTATE; every other pga_fail clears it. */
+static void
+test_err_sqlstate(void **state)
+{
+	struct pga_err e = {0};
+
+	(void)state;
+	snprintf(e.sqlstate, sizeof(e.sqlstate), "22021");
+	pga_fail(&e, PGA_EIO, "could not read '%s'", "x");
+	assert_string_equal(e.sqlstate, "");
+	snprintf(e.sqlstate, sizeof(e.sqlstate), "42501");
+	pga_err_prefix(&e, "ctx");
+	assert_string_equal(e.sqlstate, "42501");
+	pga_err_clear(&e);
+	assert_string_equal(e.sqlstate, "");
+	assert_int_equal(pga_pg_fail(&e, NULL, NULL, "query"), PGA_ENET);
+	assert_string_equal(e.sqlstate, "");
+}
+
 int
 main(void)
 {
@@ -236,6 +330,8 @@ main(void)
 		cmocka_unit_test(test_config_missing),
 		cmocka_unit_test(test_redaction),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_err_sqlstate),
 	};
 	int fd = mkstemp(conf_path), rc;
 

@@ -238,8 +238,18 @@ test_load_errors(void **state)
 	assert_non_null(strstr(err.msg, path));
 	assert_non_null(strstr(err.msg, "0600"));
 	assert_null(k);
+	/* the rule of common/secretfile.h: a group may read, never write */
 	path = write_keyfile("group.json", "service_account", rsa_pem, "", 0640);
+	assert_int_equal(gcs_key_load(&k, path, &err), 0);
+	gcs_key_free(k);
+	k = NULL;
+	path = write_keyfile("groupw.json", "service_account", rsa_pem, "", 0660);
 	assert_int_equal(gcs_key_load(&k, path, &err), PGA_EPERM);
+	assert_non_null(strstr(err.msg, "0660, open to its group for writing"));
+	path = write_keyfile("other.json", "service_account", rsa_pem, "", 0604);
+	assert_int_equal(gcs_key_load(&k, path, &err), PGA_EPERM);
+	assert_non_null(strstr(err.msg, "0604, open to others"));
+	assert_null(k);
 	assert_int_equal(gcs_key_load(&k, "/nonexistent/key.json", &err), PGA_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "'/nonexistent/key.json'"));
 	path = write_keyfile("user.json", "authorized_user", rsa_pem, "", 0600);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "collect/catalog.h"
+#include "common/hash.h"
 #include "load/load_int.h"
 
 /* ---- names ---- */
@@ -272,6 +273,103 @@ test_metric_sql(void **state)
 	free(sql);
 }
 
+/* ---- what stops a load, what is isolated ---- */
+
+static struct pga_err
+db_err(const char *sqlstate)
+{
+	struct pga_err e = {.code = PGA_EDB};
+
+	snprintf(e.sqlstate, sizeof(e.sqlstate), "%s", sqlstate);
+	return e;
+}
+
+static void
+test_fatal(void **state)
+{
+	static const char *const fatal[] = {"42501", "25006", "53100", "53200", "53300", "08006",
+		"57P01", "57P03", "3F000", "3D000", "28000", "58030", "XX000", "XX001", "42P01", NULL};
+	static const char *const not_fatal[] = {"22021", "22P02", "22P04", "23502", "40P01",
+		"55P03", "23505", "57014", "42601", "", NULL};
+	struct pga_err e = {0};
+
+	(void)state;
+	for (const char *const *s = fatal; *s; s++) {
+		e = db_err(*s);
+		assert_true(loader_error_fatal(&e));
+	}
+	for (const char *const *s = not_fatal; *s; s++) {
+		e = db_err(*s);
+		assert_false(loader_error_fatal(&e));
+	}
+	e.code = PGA_ENET;
+	assert_true(loader_error_fatal(&e));
+	e.code = PGA_ECORRUPT;
+	assert_false(loader_error_fatal(&e));
+	e.code = PGA_ECONFLICT;
+	assert_false(loader_error_fatal(&e));
+}
+
+static void
+test_data_error(void **state)
+{
+	static const char *const data[] = {"22021", "22P02", "22P04", "22003", "22007", "22008",
+		"23502", "54000", NULL};
+	static const char *const other[] = {"42501", "23505", "23514", "40P01", "53100", "", NULL};
+	struct pga_err e = {0};
+
+	(void)state;
+	for (const char *const *s = data; *s; s++) {
+		e = db_err(*s);
+		assert_true(ld_data_error(&e));
+	}
+	for (const char *const *s = other; *s; s++) {
+		e = db_err(*s);
+		assert_false(ld_data_error(&e));
+	}
+	e.code = PGA_ECORRUPT;	/* our own CSV checks */
+	assert_true(ld_data_error(&e));
+	e.code = PGA_ENET;
+	assert_false(ld_data_error(&e));
+}
+
+/* Several blocks share one COPY: a block must not end inside a quote. */
+static void
+test_block_ends_in_quote(void **state)
+{
+	static const char *const open[] = {"1,\"abc\n", "1,\"a\"\"\n", "\"\n", "1,a\n2,\"x", NULL};
+	static const char *const closed[] = {"1,\"a\"\"b\"\n", "1,\"\"\n", "1,\"x\ny\"\n", NULL};
+	struct capture out;
+	struct pga_err err = {0};
+
+	(void)state;
+	for (const char *const *c = open; *c; c++)
+		for (size_t step = 1; step <= strlen(*c); step++)
+			assert_int_equal(run_block("1,1,T,", NULL, 2, *c, step, &out, &err),
+					 PGA_ECORRUPT);
+	for (const char *const *c = closed; *c; c++)
+		assert_int_equal(run_block("1,1,T,", NULL, 2, *c, 1, &out, &err), 0);
+}
+
+/* A released migration is never edited: its text is pinned here. */
+static void
+test_migration_1_unchanged(void **state)
+{
+	char *sql = ld_migration_sql(1, "\"pga\"", NULL);
+	uint8_t d[PGA_SHA256_LEN];
+	char hex[PGA_SHA256_HEX];
+
+	(void)state;
+	assert_non_null(sql);
+	pga_sha256_buf(sql, strlen(sql), d);
+	pga_hex(d, sizeof(d), hex);
+	assert_string_equal(hex, "4c0bcf4a9890b8ccd95b7bb3dc4ae5dab033c25176f753d2aa5e636a82b9b370");
+	free(sql);
+	assert_non_null((sql = ld_migration_sql(LD_SCHEMA_VERSION, "\"pga\"", NULL)));
+	free(sql);
+	assert_null(ld_migration_sql(LD_SCHEMA_VERSION + 1, "\"pga\"", NULL));
+}
+
 int
 main(void)
 {
@@ -288,6 +386,10 @@ main(void)
 		cmocka_unit_test(test_drop_all_columns),
 		cmocka_unit_test(test_drop_field_count),
 		cmocka_unit_test(test_metric_sql),
+		cmocka_unit_test(test_fatal),
+		cmocka_unit_test(test_data_error),
+		cmocka_unit_test(test_block_ends_in_quote),
+		cmocka_unit_test(test_migration_1_unchanged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
