@@ -505,6 +505,7 @@ target_reset(struct ctarget *t)
 	t->started_us = pga_mono_us();
 	t->pending = 0;
 	t->pgss_claimed = false;
+	t->ext_claimed = 0;
 	t->failed = t->cluster_failed = false;
 	t->snapshot_open = t->settled = false;
 	t->why[0] = '\0';

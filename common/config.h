@@ -63,6 +63,10 @@ struct pga_global {
 	int64_t lock_timeout;
 	int64_t target_deadline;
 	long long functions_limit;
+	long long sessions_limit;
+	long long bloat_every;
+	long long bloat_exact_limit;
+	uint64_t bloat_exact_max_size;
 	bool os_stats;
 	/* loader */
 	char *central;			/* secret: may hold a password */

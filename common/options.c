@@ -183,6 +183,17 @@ const struct pga_opt pga_opts[] = {
 	 .doc = "Wall-clock limit for one target in one cycle; past it the target is abandoned and counted."},
 	{.name = "functions-limit", GLOBAL(functions_limit), INT(10, 100000), .def = "1000",
 	 .doc = "Most pg_stat_user_functions rows per database, by total time."},
+	{.name = "sessions-limit", GLOBAL(sessions_limit), INT(1, 10000), .def = "50",
+	 .doc = "Most rows of activity_top (the oldest transactions and queries) and of "
+	 "blocking_chains per cycle."},
+	{.name = "bloat-every", GLOBAL(bloat_every), INT(1, 100000), .def = "60",
+	 .doc = "Estimate table and index bloat (a scan of pg_stats in every database) and "
+	 "measure tablespaces every N cycles."},
+	{.name = "bloat-exact-limit", GLOBAL(bloat_exact_limit), INT(0, 1000), .def = "10",
+	 .doc = "Where pgstattuple is installed: measure this many tables and as many indexes "
+	 "per database, those with the most estimated bloat, at bloat-every; 0 never."},
+	{.name = "bloat-exact-max-size", GLOBAL(bloat_exact_max_size), SIZE, .def = "1G",
+	 .doc = "Largest table or index bloat-exact-limit measures (pgstatindex reads all of it)."},
 	{.name = "os-stats", GLOBAL(os_stats), BOOL, .def = "off",
 	 .doc = "Collect host CPU, memory, disk and network counters for local targets."},
 	/* ---- [global]: the central side ---- */

@@ -108,8 +108,9 @@ test_catalog_sql(void **state)
 {
 	size_t n;
 	const struct metric_def *all = catalog_all(&n);
-	struct catalog_vars v = {.pgss = "public", .limit = 100, .functions_limit = 50,
-				 .where = "queryid = ANY ('{1,2}')"};
+	struct catalog_vars v = {.pgss = "public", .ext = "public", .limit = 100,
+				 .functions_limit = 50, .sessions_limit = 50, .exact_limit = 10,
+				 .exact_max_size = 1 << 30, .where = "queryid = ANY ('{1,2}')"};
 	char buf[16384];
 
 	(void)state;
