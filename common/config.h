@@ -116,12 +116,18 @@ struct pga_dest {
 	int64_t retry_max_delay;
 	bool enabled;
 	int create_only;		/* enum pga_create_only */
+	int credential_source;		/* enum pga_cred_source */
 	char *schema;			/* postgres destination: central schema */
 	int line;			/* line of the [dest:NAME] header */
 	int key_lines[PGA_OPTS_MAX];	/* line of each key set, by pga_opts index */
 };
 
 enum pga_create_only { PGA_CREATE_AUTO = 0, PGA_CREATE_IF_NONE_MATCH = 1, PGA_CREATE_CHECK = 2 };
+/* credential-source: the order of choices in common/options.c */
+enum pga_cred_source {
+	PGA_CRED_AUTO = 0, PGA_CRED_STATIC, PGA_CRED_WEB_IDENTITY, PGA_CRED_CONTAINER,
+	PGA_CRED_INSTANCE, PGA_CRED_APP_SERVICE,
+};
 
 /* A list option (--target a --target b, PGA_TARGET=a,b); strings owned. */
 #define PGA_LIST_MAX 256

@@ -50,6 +50,10 @@
 static const char *const full_choices[] = {"block", "drop-oldest", NULL};
 static const char *const level_choices[] = {"error", "warn", "info", "debug", "trace", NULL};
 static const char *const create_only_choices[] = {"auto", "if-none-match", "check", NULL};
+/* enum pga_cred_source's order */
+static const char *const cred_source_choices[] = {
+	"auto", "static", "web-identity", "container", "instance", "app-service", NULL,
+};
 
 /*
  * Command-line options first (a command's usage lists its options in this
@@ -270,6 +274,19 @@ const struct pga_opt pga_opts[] = {
 	 .doc = "GCS service-account JSON key file (mode " PGA_SECRET_MODES ", see SECURITY in pga(1))."},
 	{.name = "token-url", DEST(token_url), STRING, .kinds = "gcs",
 	 .doc = "OAuth token endpoint override for the GCS service-account flow."},
+	{.name = "credential-source", DEST(credential_source), ENUM(cred_source_choices),
+	 .def = "auto", .kinds = OBJECT_STORES,
+	 .doc = "Where an object store's credentials come from. auto: the first that applies of "
+	 "the section's keys, the AWS_*/AZURE_STORAGE_* variables, web identity "
+	 "(AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), the credentials file, container "
+	 "credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI), App Service "
+	 "(IDENTITY_ENDPOINT + IDENTITY_HEADER), then the cloud's instance metadata service when "
+	 "its endpoint variable is set (AWS_EC2_METADATA_SERVICE_ENDPOINT, GCE_METADATA_HOST, "
+	 "AZURE_POD_IDENTITY_AUTHORITY_HOST) or the machine says it runs there. static: keys "
+	 "only, never a metadata endpoint. web-identity, container (s3), app-service (azure) "
+	 "and instance (EC2 IMDSv2, Azure managed identity, GCE metadata server) use that "
+	 "source alone. Fetched credentials are cached per destination and renewed 5 minutes "
+	 "before they expire (a quarter of a shorter lifetime); see pga(1), CLOUD IDENTITY."},
 	{.name = "ca-file", DEST(ca_file), STRING, .kinds = OBJECT_STORES,
 	 .doc = "CA bundle for TLS verification (verification is always on)."},
 	{.name = "rate-limit", DEST(rate_limit), SIZE, .def = "0",
