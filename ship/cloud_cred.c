@@ -57,9 +57,9 @@ env_true(const char *name)
 	return v != NULL && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
-/* The first line of a DMI file contains needle. */
+/* The DMI file's text contains needle (prefix: starts with it). */
 static bool
-dmi_says(const char *file, const char *needle)
+dmi_says(const char *file, const char *needle, bool prefix)
 {
 	char path[256], buf[256];
 	size_t len;
@@ -67,7 +67,7 @@ dmi_says(const char *file, const char *needle)
 	snprintf(path, sizeof(path), "%s/%s", DMI_DIR, file);
 	if (pga_read_small_file(path, buf, sizeof(buf), &len, NULL) < 0)
 		return false;
-	return strstr(buf, needle) != NULL;
+	return prefix ? strncmp(buf, needle, strlen(needle)) == 0 : strstr(buf, needle) != NULL;
 }
 
 /* Does the instance metadata source apply under auto? */
@@ -78,14 +78,15 @@ instance_applies(enum cloud_source src)
 	case CLOUD_AWS_IMDS:
 		return !env_true("AWS_EC2_METADATA_DISABLED") &&
 		       (env_set("AWS_EC2_METADATA_SERVICE_ENDPOINT") ||
-			dmi_says("sys_vendor", "Amazon EC2") || dmi_says("board_asset_tag", "i-"));
+			dmi_says("sys_vendor", "Amazon EC2", false) ||
+			dmi_says("board_asset_tag", "i-", true));
 	case CLOUD_GCE_METADATA:
 		return env_set("GCE_METADATA_HOST") ||
-		       (!env_true("NO_GCE_CHECK") && dmi_says("product_name", "Google"));
+		       (!env_true("NO_GCE_CHECK") && dmi_says("product_name", "Google", true));
 	case CLOUD_AZURE_IMDS:
 		/* the asset tag every Azure VM carries */
 		return env_set("AZURE_POD_IDENTITY_AUTHORITY_HOST") ||
-		       dmi_says("chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77");
+		       dmi_says("chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77", true);
 	default:
 		return false;
 	}
@@ -356,15 +357,22 @@ static bool
 container_host_ok(const char *url)
 {
 	static const char *const ok[] = {
-		"http://127.", "http://localhost:", "http://localhost/", "http://[::1]",
-		"http://169.254.170.2:", "http://169.254.170.2/", "http://169.254.170.23:",
-		"http://169.254.170.23/", "http://[fd00:ec2::23]",
+		"http://localhost", "http://[::1]", "http://169.254.170.2", "http://169.254.170.23",
+		"http://[fd00:ec2::23]",
 	};
+	const char *host = url + 7;
+	size_t n;
 
 	if (strncasecmp(url, "https://", 8) == 0)
 		return true;
+	if (strncasecmp(url, "http://", 7) != 0)
+		return false;
+	n = strcspn(host, ":/?#");
+	/* 127.0.0.0/8 written as digits and dots, nothing more */
+	if (n > 4 && strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == n)
+		return true;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (strncasecmp(url, ok[i], strlen(ok[i])) == 0)
+		if (strlen(ok[i]) - 7 == n && strncasecmp(url, ok[i], strlen(ok[i])) == 0)
 			return true;
 	return false;
 }

@@ -173,9 +173,12 @@ s3conf misc "$PORT_misc" "credential-source = app-service"
 run_fails 1 "credential-source = app-service for s3" clean_env "$PGA_BIN" -c "$TEST_TMP/misc/pga.conf" ship
 like "$(last_err)" "app-service is for azure only" "  is refused"
 s3conf misc "$PORT_misc" "credential-source = container"
-run_fails 1 "a container uri over plain http to another host" clean_env \
-	AWS_CONTAINER_CREDENTIALS_FULL_URI=http://192.0.2.1/creds "$PGA_BIN" -c "$TEST_TMP/misc/pga.conf" ship
-like "$(last_err)" "must be https, or http to a loopback" "  is refused before any request"
+for u in http://192.0.2.1/creds http://127.attacker.example/creds http://localhost.attacker.example/c \
+	http://169.254.170.2.attacker.example/c http://[::1].x/c ftp://127.0.0.1/c; do
+	run_fails 1 "container uri $u (plain http to another host) is refused" clean_env \
+		AWS_CONTAINER_CREDENTIALS_FULL_URI="$u" "$PGA_BIN" -c "$TEST_TMP/misc/pga.conf" ship
+	like "$(last_err)" "must be https, or http to a loopback" "  before any request"
+done
 
 # ---- hostile and failing endpoints: one line naming the endpoint ----
 s3conf misc "$PORT_misc" "retries = 0"
