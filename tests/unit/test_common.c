@@ -71,7 +71,27 @@ test_durations_and_sizes(void **state)
 	assert_int_equal(pga_parse_duration("15", &d, NULL), 0);
 	assert_int_equal(d, 15 * PGA_USEC_PER_SEC);
 	assert_true(pga_parse_duration("-5s", &d, NULL) < 0);
-	assert_true(pga_parse_duration("5 s", &d, NULL) < 0);
+	/* a blank before the unit, as postgresql.conf takes it */
+	assert_int_equal(pga_parse_duration("5 s", &d, NULL), 0);
+	assert_int_equal(d, 5 * PGA_USEC_PER_SEC);
+	assert_int_equal(pga_parse_duration("1.5 min", &d, NULL), 0);
+	assert_int_equal(d, 90 * PGA_USEC_PER_SEC);
+	assert_true(pga_parse_duration("5 s x", &d, NULL) < 0);
+	assert_true(pga_parse_duration("5 sec onds", &d, NULL) < 0);
+	assert_true(pga_parse_duration(" 5s", &d, NULL) < 0);
+	/* a key's own base unit for a bare number: statement-timeout's ms */
+	assert_int_equal(pga_parse_duration_unit("2500", 1000, &d, NULL), 0);
+	assert_int_equal(d, 2500000);
+	assert_int_equal(pga_parse_duration_unit("3s", 1000, &d, NULL), 0);
+	assert_int_equal(d, 3 * PGA_USEC_PER_SEC);
+	assert_int_equal(pga_parse_size("10 MB", &s, NULL), 0);
+	assert_int_equal(s, 10485760);
+	assert_int_equal(pga_parse_size("64kB", &s, NULL), 0);
+	assert_int_equal(s, 65536);
+	assert_int_equal(pga_parse_size("2TB", &s, NULL), 0);
+	assert_int_equal(s, 2199023255552ULL);
+	assert_true(pga_parse_size("10 M B", &s, NULL) < 0);
+	assert_true(pga_parse_size("10MBx", &s, NULL) < 0);
 	assert_true(pga_parse_duration("fast", &d, NULL) < 0);
 	assert_int_equal(pga_parse_size("64K", &s, NULL), 0);
 	assert_int_equal(s, 65536);
