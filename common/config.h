@@ -51,6 +51,10 @@ struct pga_global {
 	int64_t segment_max_age;	/* us */
 	long long compress_level;
 	int log_level;			/* enum pga_log_level */
+	int log_destination;		/* enum pga_log_dest */
+	int log_timestamp;		/* enum pga_log_stamp */
+	int log_facility;		/* index in the facility choices */
+	char *log_ident;
 	char *spool_retain;		/* "shipped" or a duration */
 	/* collector */
 	long long workers;		/* 0 = automatic */

@@ -50,6 +50,12 @@
 
 static const char *const full_choices[] = {"block", "drop-oldest", NULL};
 static const char *const level_choices[] = {"error", "warn", "info", "debug", "trace", NULL};
+/* in the order of enum pga_log_dest, enum pga_log_stamp, pga_log_facilities[] */
+static const char *const log_dest_choices[] = {"stderr", "syslog", NULL};
+static const char *const log_stamp_choices[] = {"auto", "on", "off", NULL};
+static const char *const facility_choices[] = {"daemon", "user", "local0", "local1", "local2",
+					       "local3", "local4", "local5", "local6",
+					       "local7", NULL};
 static const char *const create_only_choices[] = {"auto", "if-none-match", "check", NULL};
 
 /*
@@ -158,6 +164,19 @@ const struct pga_opt pga_opts[] = {
 	{.name = "log-level", GLOBAL(log_level), ENUM(level_choices), .def = "info",
 	 .cmds = C_GLOBAL, .metavar = "LEVEL", .usage = "error, warn, info, debug or trace",
 	 .doc = "error, warn, info, debug or trace."},
+	{.name = "log-destination", GLOBAL(log_destination), ENUM(log_dest_choices),
+	 .def = "stderr",
+	 .doc = "stderr, or syslog: syslog(3) with log-ident and log-facility, which stamp "
+		"and keep the level themselves."},
+	{.name = "log-timestamp", GLOBAL(log_timestamp), ENUM(log_stamp_choices), .def = "auto",
+	 .doc = "Our timestamp in front of each stderr line: auto writes it to a terminal or "
+		"a file, not to journald (detected by JOURNAL_STREAM; lines then carry their "
+		"level as <N> for journalctl -p) nor to a pipe such as logger, which stamp "
+		"lines themselves."},
+	{.name = "log-facility", GLOBAL(log_facility), ENUM(facility_choices), .def = "daemon",
+	 .doc = "syslog facility with log-destination = syslog: daemon, user, local0 ... local7."},
+	{.name = "log-ident", GLOBAL(log_ident), STRING, .def = "pga",
+	 .doc = "syslog ident with log-destination = syslog."},
 	{.name = "spool-retain", GLOBAL(spool_retain), STRING, .def = "shipped",
 	 .doc = "When shipped segments leave the spool: 'shipped' (as soon as every "
 	 "destination has confirmed them) or a duration such as 7d (keep that long after shipping)."},
