@@ -329,7 +329,8 @@ _Static_assert(sizeof(pga_opts) / sizeof(pga_opts[0]) <= PGA_OPTS_MAX,
 #define USAGES(...) ((const struct pga_cmd_usage[]){__VA_ARGS__, {NULL, NULL}})
 
 static const char *const spool_after[] = {
-	"A SEGMENT is a path, or a name inside the spool's ready/.", NULL,
+	"A SEGMENT is a path, or a name inside the spool's ready/.",
+	"Exit status: 0 printed, 1 the segment is unreadable or damaged, 64 usage.", NULL,
 };
 
 /* Sorted by name, as `pga help` lists them (spool's subcommands under it). */
