@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ static enum pga_log_dest log_dest = PGA_LOG_TO_STDERR;
 static int log_stamp = 1;		/* our timestamp in front */
 static int log_prio_prefix;		/* "<3>" in front: journald reads it */
 static char log_ident[64] = "pga";
+static atomic_int log_over_progress;	/* clear a progress line first */
 
 #define PGA_SYSLOG_PATH "/dev/log"	/* glibc's _PATH_LOG */
 
@@ -74,6 +76,12 @@ pga_log_configure(enum pga_log_dest dest, enum pga_log_stamp stamp, int facility
 			"syslog daemon?): logging to stderr", PGA_SYSLOG_PATH);
 }
 
+void
+pga_log_progress(int on)
+{
+	atomic_store(&log_over_progress, on);
+}
+
 int
 pga_log_stamped(void)
 {
@@ -101,8 +109,10 @@ pga_log(enum pga_log_level level, const char *fmt, ...)
 	if (level > current_level)
 		return;
 	n = 0;
+	if (log_dest == PGA_LOG_TO_STDERR && atomic_load(&log_over_progress))
+		n = strlcpy(line, "\r\033[K", sizeof(line));
 	if (log_dest == PGA_LOG_TO_STDERR && log_prio_prefix)
-		n = (size_t)snprintf(line, sizeof(line), "<%d>", level_prio[level]);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "<%d>", level_prio[level]);
 	if (log_dest == PGA_LOG_TO_STDERR && log_stamp) {
 		gettimeofday(&tv, NULL);
 		gmtime_r(&tv.tv_sec, &tm);

@@ -39,6 +39,12 @@ enum pga_log_stamp { PGA_LOG_STAMP_AUTO = 0, PGA_LOG_STAMP_ON, PGA_LOG_STAMP_OFF
  */
 void pga_log_configure(enum pga_log_dest dest, enum pga_log_stamp stamp, int facility,
 		       const char *ident);
+/*
+ * A command draws a progress line on stderr (a terminal) that ends in no
+ * newline: while on, each log line first clears it ("\r\033[K") so the two
+ * never run into one line; the command redraws it.
+ */
+void pga_log_progress(int on);
 /* Whether lines carry our timestamp now (tests, `pga help`). */
 int pga_log_stamped(void);
 
