@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
+#include "cmd/health.h"
 #include "collect/collect.h"
 #include "common/cli.h"
 #include "common/log.h"
@@ -299,6 +300,7 @@ run_loop(struct loop *l)
 
 		l->last_failed = st.failed;
 		summary(++done, &st);
+		health_write_configured(l->cfg, l->a->spool);
 		if (rc < 0)
 			return pga_cli_error(&err);
 		if (spool_tick(l->sp, &err) < 0)
@@ -391,6 +393,7 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 		status = collector_cycle(l.col, &st, &err) < 0 ? pga_cli_error(&err) : cycle_status(&st);
 		failed_counted = st.failed;
 		summary(1, &st);
+		health_write_configured(ctx->cfg, a.spool);
 	}
 	collector_free(l.col);
 	if (l.sp != NULL) {
