@@ -393,7 +393,6 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 		status = collector_cycle(l.col, &st, &err) < 0 ? pga_cli_error(&err) : cycle_status(&st);
 		failed_counted = st.failed;
 		summary(1, &st);
-		health_write_configured(ctx->cfg, a.spool);
 	}
 	collector_free(l.col);
 	if (l.sp != NULL) {
@@ -408,6 +407,9 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 				count_lost_cycle(a.spool, false, true);
 		}
 	}
+	/* after the spool is closed: what the cycle sealed is pending */
+	if (!a.loop)
+		health_write_configured(ctx->cfg, a.spool);
 	loop_use_config(&l, NULL);
 	return status;
 }
