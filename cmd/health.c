@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "cmd/health.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -522,21 +524,53 @@ write_tmp(const char *tmp, const struct dynbuf *b, struct pga_err *err)
 	return rc;
 }
 
+/*
+ * A writer killed mid-write leaves its temporary file: remove those whose
+ * process is gone (another live writer's is left alone).
+ */
+static void
+remove_stale_tmps(const char *dir, const char *base)
+{
+	struct dirent *de;
+	size_t blen = strlen(base);
+	DIR *dh = opendir(dir);
+
+	if (dh == NULL)
+		return;
+	while ((de = readdir(dh)) != NULL) {
+		const char *n = de->d_name;
+		char *end;
+		long pid;
+
+		if (n[0] != '.' || strncmp(n + 1, base, blen) != 0 || n[1 + blen] != '.')
+			continue;
+		pid = strtol(n + 2 + blen, &end, 10);
+		if (pid <= 0 || strcmp(end, ".tmp") != 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+			unlinkat(dirfd(dh), n, 0);
+	}
+	closedir(dh);
+}
+
 int
 health_prometheus_write(const struct health *h, bool local, const char *path,
 			struct pga_err *err)
 {
 	char dcopy[PATH_MAX], bcopy[PATH_MAX], tmp[PATH_MAX];
+	const char *dir, *base;
 	struct dynbuf b;
 	int rc;
 
 	/* hidden and not *.prom: node_exporter never reads a temporary file */
 	strlcpy(dcopy, path, sizeof(dcopy));
 	strlcpy(bcopy, path, sizeof(bcopy));
-	rc = pga_path(tmp, sizeof(tmp), err, "%s/.%s.%ld.tmp", dirname(dcopy), basename(bcopy),
-		      (long)getpid());
+	dir = dirname(dcopy);
+	base = basename(bcopy);
+	rc = pga_path(tmp, sizeof(tmp), err, "%s/.%s.%ld.tmp", dir, base, (long)getpid());
 	if (rc < 0)
 		return rc;
+	remove_stale_tmps(dir, base);
 	dynbuf_init(&b, PROM_MAX);
 	rc = health_prometheus(h, local, &b, err);
 	pthread_mutex_lock(&write_mu);
