@@ -92,6 +92,8 @@ status_json(struct jsonw *jw, const struct pga_dest *d, const struct pending *p,
 	jsonw_key(jw, "last_error_time"); jsonw_time(jw, st->last_error_us);
 	jsonw_key(jw, "last_error");
 	jsonw_str(jw, st->last_error[0] ? st->last_error : NULL);
+	jsonw_key(jw, "failing_since");
+	jsonw_time(jw, st->last_error_us > st->last_success_us ? st->failing_since_us : 0);
 	jsonw_key(jw, "stopped"); jsonw_bool(jw, st->stopped);
 	jsonw_key(jw, "failing");
 	jsonw_bool(jw, st->stopped || st->last_error_us > st->last_success_us);
