@@ -214,7 +214,7 @@ json_collect(struct jsonw *j, const struct health *h)
 	if (h->cycle.recorded) {
 		jsonw_obj_open(j);
 		jsonw_key(j, "start"); jsonw_time(j, h->cycle.start_us);
-		jsonw_key(j, "duration_us"); jsonw_i64(j, h->cycle.duration_us);
+		jsonw_key(j, "duration_seconds"); jsonw_seconds(j, h->cycle.duration_us);
 		jsonw_key(j, "failed"); jsonw_bool(j, h->cycle.failed);
 		jsonw_key(j, "last_collected"); jsonw_time(j, h->cycle.last_collected_us);
 		jsonw_key(j, "targets_ok"); jsonw_u64(j, h->cycle.targets_ok);

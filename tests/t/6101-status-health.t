@@ -42,7 +42,7 @@ cp "$OUT" "$TEST_TMP/st.json"
 run_ok "  holds the cycle, the target and the verdict" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["cycle"]["start"] and d["cycle"]["duration_us"] > 0, d["cycle"]
+assert d["cycle"]["start"] and d["cycle"]["duration_seconds"] > 0, d["cycle"]
 t = d["targets"][0]
 assert t["name"] == "pg" and t["last_success"] and not t["failing"], t
 assert d["health"]["status"] == "OK" and d["health"]["exit_code"] == 0, d["health"]' "$TEST_TMP/st.json"
