@@ -56,6 +56,10 @@ struct pga_global {
 	int log_facility;		/* index in the facility choices */
 	char *log_ident;
 	char *spool_retain;		/* "shipped" or a duration */
+	/* health */
+	int64_t status_stale_after;
+	long long status_spool_warn;	/* percent of spool-max */
+	char *prometheus_file;
 	/* collector */
 	long long workers;		/* 0 = automatic */
 	int64_t interval;
@@ -153,6 +157,7 @@ struct pga_list {
 struct pga_args {
 	char *config;			/* -c: the file it was read from is path below */
 	bool loop, json, dry_run, init, no_manifest, raw, status_central;
+	char *prometheus;		/* pga status --prometheus FILE */
 	bool example, man, man_options;
 	long long cycles, block, top, points;
 	int64_t retain;

@@ -84,6 +84,8 @@ const struct pga_opt pga_opts[] = {
 	 .usage = "ship only to this destination"},
 	{.name = "status-central", ARG(status_central), BOOL, .cmds = C_STATUS, .flag = "central",
 	 .usage = "also show every collector as the central database sees it"},
+	{.name = "prometheus", ARG(prometheus), STRING, .cmds = C_STATUS, .metavar = "FILE",
+	 .usage = "write the health as a node_exporter textfile to FILE (atomically), print nothing"},
 	{.name = "from", ARG(from), STRING, .cmds = C_LOAD | C_RESTORE, .required = C_RESTORE,
 	 .metavar = "SOURCE", .usage = "a spool directory, a directory of segments, a tar from "
 	 "'pga spool pack', one segment file, a bucket URL (s3://, gs://, azure://) or "
@@ -184,6 +186,16 @@ const struct pga_opt pga_opts[] = {
 	{.name = "spool-retain", GLOBAL(spool_retain), STRING, .def = "shipped",
 	 .doc = "When shipped segments leave the spool: 'shipped' (as soon as every "
 	 "destination has confirmed them) or a duration such as 7d (keep that long after shipping)."},
+	/* ---- [global]: health ---- */
+	{.name = "status-stale-after", GLOBAL(status_stale_after), DURATION, .def = "15m",
+	 .doc = "pga status is critical (exit 2) when a target has had no complete snapshot, "
+	 "the collector no cycle, or a destination no success for longer than this."},
+	{.name = "status-spool-warn", GLOBAL(status_spool_warn), INT(1, 100), .def = "80",
+	 .doc = "pga status warns (exit 1) when the spool holds this percentage of spool-max "
+	 "or more; critical (exit 2) at 100."},
+	{.name = "prometheus-file", GLOBAL(prometheus_file), STRING,
+	 .doc = "pga collect and pga ship write the health there (node_exporter textfile "
+	 "format, as pga status --prometheus) at the end of each cycle and pass. Default: none."},
 	/* ---- [global]: the collector ---- */
 	{.name = "workers", GLOBAL(workers), INT(0, 256), .def = "0", .cmds = C_COLLECT,
 	 .metavar = "N", .usage = "parallel connections; 0: 4 per core",
