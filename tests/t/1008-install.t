@@ -9,7 +9,8 @@
 
 command -v scdoc >/dev/null || skip_all "scdoc not installed (run make deps)"
 D=$TEST_TMP/root
-run_ok "make install into a DESTDIR" make -s -C "$REPO_DIR" BUILD="$PGA_BUILD" install \
+# -o all: never rebuild here; other tests run these binaries at the same time
+run_ok "make install into a DESTDIR" make -s -C "$REPO_DIR" BUILD="$PGA_BUILD" -o all install \
 	DESTDIR="$D" PREFIX=/usr/local
 U=usr/local/lib/systemd/system
 for f in usr/local/bin/pga usr/local/share/man/man1/pga.1 etc/pga/pga.conf.example \
