@@ -28,6 +28,7 @@
 #include <bsd/string.h>
 
 #include "collect/catalog.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/pgutil.h"
 
@@ -310,7 +311,7 @@ ddl_begin(struct loader *l, struct pga_err *err)
 	int rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
 
 	snprintf(key, sizeof(key), "%" PRId64,
-		 (int64_t)ld_hash64(l->schema, strlen(l->schema), 0xdd1));
+		 (int64_t)pga_fnv1a64_str(l->schema, 0xdd1));
 	if (rc == 0)
 		rc = ld_exec(l, "SET LOCAL lock_timeout = '" DDL_LOCK_TIMEOUT "'", 0, NULL, NULL, err);
 	if (rc == 0)

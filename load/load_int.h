@@ -58,8 +58,6 @@ int ld_qualify(const char *schema, const char *name, char *buf, size_t cap,
 	       struct pga_err *err);
 /* Day number (UTC days since 1970-01-01) of a time, floor for negatives. */
 int32_t ld_day_of(int64_t us);
-/* 64-bit FNV-1a, for advisory lock keys and name hashes. */
-uint64_t ld_hash64(const void *buf, size_t len, uint64_t h);
 
 /* ---- a growable SQL text (schema.c); oom is sticky, checked at the end ---- */
 

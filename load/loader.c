@@ -74,6 +74,7 @@
 #include "collect/catalog.h"
 #include "common/config.h"
 #include "common/fsutil.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/pgutil.h"
 #include "common/units.h"
@@ -130,7 +131,7 @@ ld_lock_key(const char *schema, const char *collector, const char *what, uint64_
 	char id[200];
 
 	snprintf(id, sizeof(id), "%s/%s%s/%" PRIu64, schema, collector, what, seq);
-	return (int64_t)ld_hash64(id, strlen(id), 0);
+	return (int64_t)pga_fnv1a64_str(id, 0);
 }
 
 static void

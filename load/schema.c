@@ -33,20 +33,6 @@
 
 /* ---- names ---- */
 
-uint64_t
-ld_hash64(const void *buf, size_t len, uint64_t h)
-{
-	const unsigned char *p = buf;
-
-	if (h == 0)
-		h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 void
 ld_derived_name(const char *metric, const char *suffix, char *buf, size_t cap)
 {
@@ -57,7 +43,7 @@ ld_derived_name(const char *metric, const char *suffix, char *buf, size_t cap)
 		return;
 	}
 	snprintf(buf, cap, "%.*s_%08" PRIx32 "%s", (int)(LD_IDENT_MAX - 1 - sl - 9), metric,
-		 (uint32_t)ld_hash64(metric, ml, 0), suffix);
+		 (uint32_t)pga_fnv1a64(metric, ml, 0), suffix);
 }
 
 static const char *const reserved_names[] = {
@@ -452,7 +438,7 @@ ld_schema_migrate(struct loader *l, struct pga_err *err)
 	int version = 0, rc;
 
 	snprintf(lockkey, sizeof(lockkey), "%" PRId64,
-		 (int64_t)ld_hash64(l->schema, strlen(l->schema), 0x5ca1ab1e));
+		 (int64_t)pga_fnv1a64_str(l->schema, 0x5ca1ab1e));
 	rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
 	if (rc < 0)
 		return rc;
@@ -837,7 +823,7 @@ ensure_catalog_tx(struct loader *l, const char *fp, bool force, struct pga_err *
 	int rc;
 
 	snprintf(lockkey, sizeof(lockkey), "%" PRId64,
-		 (int64_t)ld_hash64(l->schema, strlen(l->schema), 0xca7a1095));
+		 (int64_t)pga_fnv1a64_str(l->schema, 0xca7a1095));
 	rc = ld_exec(l, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, NULL, err);
 	if (rc == 0 && !force)
 		rc = fingerprint_known(l, fp, &known, err);
