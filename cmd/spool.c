@@ -172,10 +172,7 @@ build_put_meta(const struct spool_args *a, struct put_meta *pm, struct pga_err *
 static int
 data_refused(struct pga_err *err)
 {
-	char msg[PGA_ERR_MSG_MAX];
-
-	snprintf(msg, sizeof(msg), "standard input: %s: block not written", err->msg);
-	return pga_fail(err, PGA_EINVAL, "%s", msg);
+	return pga_fail(err, PGA_EINVAL, "standard input: %s: block not written", err->msg);
 }
 
 static int
@@ -485,7 +482,7 @@ static void
 print_finding(void *ctx, const struct seg_finding *f)
 {
 	const struct verify_run *v = ctx;
-	char seqs[64];
+	char seqs[96];	/* "seq N..N (N segments)", three 20-digit numbers */
 
 	switch (f->kind) {
 	case SEG_FIND_GAP:

@@ -59,13 +59,19 @@ struct pga_err {
 /*
  * Record an error and return its code, so callers write
  *     return pga_fail(err, PGA_EIO, "could not open '%s': %m", path);
- * %m expands to strerror(errno) as in glibc printf.  err may be NULL.
+ * %m expands to strerror(errno) as in glibc printf.  err may be NULL.  The
+ * arguments may quote err->msg itself; a message longer than
+ * PGA_ERR_MSG_MAX is cut and ends with "...".
  */
 #define pga_fail(err, code, ...) \
 	pga_err_set((err), (code), __FILE__, __LINE__, __VA_ARGS__)
 
 int pga_err_set(struct pga_err *err, int code, const char *file, int line,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Replace the message only (code, place and sqlstate stay); same rules. */
+int pga_err_msgf(struct pga_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Prefix the current message with more context: "what: old message". */
 int pga_err_prefix(struct pga_err *err, const char *fmt, ...)

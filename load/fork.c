@@ -408,7 +408,7 @@ unload_branch(struct resolve *rs, struct pga_err *err)
 {
 	struct branch_seg *b = NULL;
 	size_t n = 0;
-	char sql[256];
+	char sql[512];	/* two quoted schemas (2 x 131) and the text */
 	int rc = loaded_branch(rs, &b, &n, err);
 
 	if (rc == 0 && n > 0)

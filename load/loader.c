@@ -1331,13 +1331,10 @@ static void
 name_the_file(struct pga_err *err, const char *path, const char *name)
 {
 	char *at = strstr(err->msg, path);
-	char buf[PGA_ERR_MSG_MAX];
 
 	if (at == NULL || strncmp(path, "/proc/self/fd/", 14) != 0)
 		return;
-	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - err->msg), err->msg, name,
-		 at + strlen(path));
-	strlcpy(err->msg, buf, sizeof(err->msg));
+	pga_err_msgf(err, "%.*s%s%s", (int)(at - err->msg), err->msg, name, at + strlen(path));
 }
 
 /*

@@ -299,15 +299,13 @@ remember_block(struct seg_reader *r, uint64_t offset, struct pga_err *err)
 static int
 name_block(struct seg_reader *r, struct pga_err *err)
 {
-	char msg[PGA_ERR_MSG_MAX];
 	const char *what = err->msg;
 	size_t n = strlen(r->name);
 
 	if (what[0] == '\'' && strncmp(what + 1, r->name, n) == 0 &&
 	    strncmp(what + 1 + n, "': ", 3) == 0)
 		what += n + 4;
-	snprintf(msg, sizeof(msg), "'%s': block %u: %s", r->name, r->next_block, what);
-	return pga_fail(err, err->code, "%s", msg);
+	return pga_fail(err, err->code, "'%s': block %u: %s", r->name, r->next_block, what);
 }
 
 static int

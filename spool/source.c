@@ -422,10 +422,7 @@ verify_segment_member(struct seg_source *src, const char *name, uint64_t size,
 	if (rc == PGA_EIO)
 		return ar_fail(src, name, err);
 	if (rc < 0) {	/* the reader's message names the member */
-		char msg[PGA_ERR_MSG_MAX];
-
-		snprintf(msg, sizeof(msg), "archive '%s': member %s", src->path, err->msg);
-		return pga_fail(err, rc, "%s", msg);
+		return pga_fail(err, rc, "archive '%s': member %s", src->path, err->msg);
 	}
 	rc = drain_member(src, name, err);
 	if (rc == 0 && src->entry_read != size)

@@ -15,6 +15,7 @@
 #include "common/jsonw.h"
 #include "common/pgutil.h"
 #include "common/units.h"
+#include "common/utf8.h"
 
 static char conf_path[] = "/tmp/pga-unit-conf.XXXXXX";
 
@@ -319,6 +320,40 @@ test_err_sqlstate(void **state)
 	assert_string_equal(e.sqlstate, "");
 }
 
+/* A message quoting itself, and one too long: cut visibly, never mid-character. */
+static void
+test_err_msg(void **state)
+{
+	struct pga_err e = {0};
+	char big[2 * PGA_ERR_MSG_MAX];
+	size_t n;
+
+	(void)state;
+	pga_fail(&e, PGA_EIO, "inner '%s'", "x");
+	pga_fail(&e, e.code, "outer: %s: more", e.msg);
+	assert_string_equal(e.msg, "outer: inner 'x': more");
+	assert_int_equal(pga_err_msgf(&e, "[%s]", e.msg), PGA_EIO);
+	assert_string_equal(e.msg, "[outer: inner 'x': more]");
+	pga_err_prefix(&e, "ctx %d", 1);
+	assert_string_equal(e.msg, "ctx 1: [outer: inner 'x': more]");
+	/* 2-byte characters: the cut must not split one */
+	for (size_t i = 0; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	big[sizeof(big) - 1] = '\0';
+	big[sizeof(big) - 2] = '\0';
+	for (int lead = 0; lead < 2; lead++) {
+		pga_fail(&e, PGA_EIO, "%.*s%s", lead, "a", big);
+		n = strlen(e.msg);
+		assert_true(n < PGA_ERR_MSG_MAX);
+		assert_string_equal(e.msg + n - 3, "...");
+		assert_true(utf8_valid_prefix(e.msg, n) == n);
+	}
+	pga_err_prefix(&e, "p");
+	n = strlen(e.msg);
+	assert_string_equal(e.msg + n - 3, "...");
+	assert_true(utf8_valid_prefix(e.msg, n) == n);
+}
+
 int
 main(void)
 {
@@ -332,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_err_sqlstate),
+		cmocka_unit_test(test_err_msg),
 	};
 	int fd = mkstemp(conf_path), rc;
 
