@@ -79,16 +79,6 @@ int pga_err_prefix(struct pga_err *err, const char *fmt, ...)
 
 void pga_err_clear(struct pga_err *err);
 
-/*
- * Untrusted text (a file header's strings, a server's message quoting a
- * value) made safe for one line of a log or a terminal: valid UTF-8 other
- * than control characters (C0, DEL, C1) goes through; those and bytes that
- * are not UTF-8 become \xNN, a backslash becomes \\.  Always terminated
- * (cut at a character boundary when cap is short); returns the length the
- * whole escape needs, like snprintf.
- */
-size_t pga_escape(const char *in, char *out, size_t cap);
-
 /* Map an errno from a failed write/fsync to PGA_ENOSPC or PGA_EIO. */
 int pga_errno_code(int errnum);
 

@@ -78,6 +78,7 @@
 #include "common/log.h"
 #include "common/pgutil.h"
 #include "common/units.h"
+#include "common/utf8.h"
 
 #define LD_ATTEMPTS 4
 #define LD_WINDOWS_MAX 1024
@@ -1209,7 +1210,7 @@ check_header(struct ld_job *j, struct pga_err *err)
 	char buf[4 * sizeof(j->h.collector)];
 
 	if (!pga_name_valid(j->h.collector)) {
-		pga_escape(j->h.collector, buf, sizeof(buf));
+		utf8_escape_text(j->h.collector, buf, sizeof(buf));
 		j->h.collector[0] = '\0';	/* nobody's: recorded without a collector */
 		j->bad_collector = true;
 		return pga_fail(err, PGA_ECORRUPT, "'%s': invalid collector id '%s' in the segment"
@@ -1366,7 +1367,7 @@ ld_load_fd(struct loader *l, const char *name, int fd, const struct ld_load_extr
 
 	memset(&j, 0, sizeof(j));
 	j.name = name;
-	pga_escape(name, j.qname, sizeof(j.qname));
+	utf8_escape_text(name, j.qname, sizeof(j.qname));
 	j.fd = fd;
 	j.force_chain = x != NULL && x->force_chain;
 	j.held_oid = x != NULL ? x->held_oid : 0;

@@ -15,6 +15,7 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/utf8.h"
 
 #define WBUF_SIZE (256 * 1024)
 
@@ -171,7 +172,7 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 
 		if (!seg_column_valid(m->cols[i]))
 			return pga_fail(err, PGA_EINVAL, "'%s': invalid column name '%s'", w->path,
-					seg_escape(m->cols[i], esc, sizeof(esc)));
+					utf8_text(m->cols[i], esc, sizeof(esc)));
 	}
 	rc = flush_wbuf(w, err);	/* an abort truncates to here */
 	if (rc < 0)

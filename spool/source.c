@@ -19,6 +19,7 @@
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "spool/manifest.h"
 #include "spool/spool.h"
 
@@ -337,7 +338,7 @@ ar_fail(struct seg_source *src, const char *name, struct pga_err *err)
 		return pga_fail(err, PGA_ETRUNC, "archive '%s': %s (truncated or damaged?)",
 				src->path, why ? why : "read error");
 	return pga_fail(err, PGA_ETRUNC, "archive '%s': member '%s': %s (truncated or damaged?)",
-			src->path, seg_escape(name, esc, sizeof(esc)), why ? why : "read error");
+			src->path, utf8_text(name, esc, sizeof(esc)), why ? why : "read error");
 }
 
 /* A member refused: one line naming the archive and the member. */
@@ -347,7 +348,7 @@ member_fail(struct seg_source *src, const char *raw, const char *why, struct pga
 	char esc[SEG_NAME_MAX];
 
 	return pga_fail(err, PGA_ECORRUPT, "archive '%s': member '%s' %s: refused", src->path,
-			seg_escape(raw, esc, sizeof(esc)), why);
+			utf8_text(raw, esc, sizeof(esc)), why);
 }
 
 /* Member bytes, hashed on the way (both passes). */

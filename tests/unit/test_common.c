@@ -233,7 +233,7 @@ escaped_is(const char *in, const char *want)
 {
 	char out[256];
 
-	pga_escape(in, out, sizeof(out));
+	utf8_escape_text(in, out, sizeof(out));
 	assert_string_equal(out, want);
 }
 
@@ -250,7 +250,7 @@ assert_safe(const char *out)
 		doubled[n++] = *p;
 	}
 	doubled[n] = '\0';
-	pga_escape(out, again, sizeof(again));
+	utf8_escape_text(out, again, sizeof(again));
 	assert_string_equal(again, doubled);
 }
 
@@ -276,9 +276,9 @@ test_escape(void **state)
 	escaped_is("\xe2\x81\xa6x", "\\xe2\\x81\\xa6x");		/* bidi isolate */
 	escaped_is("a\\x1b", "a\\\\x1b");			/* not confused with an escape */
 	/* cut at a whole piece, with the length the whole needs */
-	assert_int_equal(pga_escape("\x1b\x1b\x1b", buf, 6), 12);
+	assert_int_equal(utf8_escape_text("\x1b\x1b\x1b", buf, 6), 12);
 	assert_string_equal(buf, "\\x1b");
-	assert_int_equal(pga_escape("\xc3\xa9\xc3\xa9", buf, 4), 4);
+	assert_int_equal(utf8_escape_text("\xc3\xa9\xc3\xa9", buf, 4), 4);
 	assert_string_equal(buf, "\xc3\xa9");
 	/* every 1- and 2-byte string comes out safe */
 	for (int a = 1; a < 256; a++) {
@@ -286,7 +286,7 @@ test_escape(void **state)
 			in[0] = (char)a;
 			in[1] = (char)b;
 			in[2] = '\0';
-			pga_escape(in, buf, sizeof(buf));
+			utf8_escape_text(in, buf, sizeof(buf));
 			assert_safe(buf);
 		}
 	}
@@ -296,7 +296,7 @@ test_escape(void **state)
 		for (int k = 0; k < 6; k++)
 			in[k] = (char)(1 + rand() % 255);
 		in[6] = '\0';
-		pga_escape(in, buf, sizeof(buf));
+		utf8_escape_text(in, buf, sizeof(buf));
 		assert_safe(buf);
 	}
 }
