@@ -390,29 +390,29 @@ add_table_columns(struct loader *l, size_t first, struct pga_err *err)
 {
 	const char *metric = l->needs.cols[first].metric;
 	char q[LD_QNAME_MAX];
-	struct ld_sb b = {0};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 	bool any = false;
 	int rc = ld_qualify(l->schema, metric, q, sizeof(q), err);
 
-	ld_sb_add(&b, "ALTER TABLE %s", q);
+	dynbuf_addf(&b, "ALTER TABLE %s", q);
 	for (size_t j = first; rc == 0 && j < l->needs.ncols; j++) {
 		const struct ld_need_col *c = &l->needs.cols[j];
 
 		if (c->col[0] == '\0' || strcmp(c->metric, metric) != 0)
 			continue;
 		rc = pga_pg_quote_ident(c->col, q, sizeof(q), err);
-		ld_sb_add(&b, "%s ADD COLUMN IF NOT EXISTS %s text", any ? "," : "", q);
+		dynbuf_addf(&b, "%s ADD COLUMN IF NOT EXISTS %s text", any ? "," : "", q);
 		any = true;
 	}
-	if (rc == 0 && b.oom)
-		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = dynbuf_check(&b, "ALTER TABLE", err);
 	if (rc == 0)
 		rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
 	if (rc == 0)
 		rc = ld_exec(l, "SET LOCAL lock_timeout = '" DDL_LOCK_TIMEOUT "'", 0, NULL, NULL, err);
 	if (rc == 0)
-		rc = ld_exec(l, b.s, 0, NULL, NULL, err);
-	ld_sb_free(&b);
+		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
+	dynbuf_free(&b);
 	rc = ddl_end(l, rc, err);
 	if (rc == 0)
 		log_info("central table '%s': added columns for a custom metric", metric);

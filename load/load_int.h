@@ -28,6 +28,7 @@
 #include <csv.h>
 #include <libpq-fe.h>
 
+#include "common/dynbuf.h"
 #include "common/err.h"
 #include "load/load.h"
 #include "spool/segment.h"
@@ -59,18 +60,12 @@ int ld_qualify(const char *schema, const char *name, char *buf, size_t cap,
 /* Day number (UTC days since 1970-01-01) of a time, floor for negatives. */
 int32_t ld_day_of(int64_t us);
 
-/* ---- a growable SQL text (schema.c); oom is sticky, checked at the end ---- */
+/* ---- SQL text built in memory (common/dynbuf), at most this long ---- */
 
-struct ld_sb {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
+#define LD_TEXT_MAX (64u << 20)
 
-void ld_sb_add(struct ld_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A quoted literal (PQescapeLiteral), or NULL for s == NULL. */
-void ld_sb_lit(struct ld_sb *b, PGconn *conn, const char *s);
-void ld_sb_free(struct ld_sb *b);
+void ld_add_lit(struct dynbuf *b, PGconn *conn, const char *s);
 
 /* ---- small growable arrays ---- */
 
@@ -189,9 +184,9 @@ struct ld_job {
 	char hold_detail[PGA_ERR_MSG_MAX];
 	/* written with the ledger row, in its transaction */
 	bool bad_collector;		/* header read, its collector id invalid */
-	struct ld_sb refusals;		/* VALUES rows for quarantine */
-	struct ld_sb blocks;		/* elements of the ledger's loaded_blocks */
-	struct ld_sb logs;		/* refusal log lines, printed once committed */
+	struct dynbuf refusals;		/* VALUES rows for quarantine */
+	struct dynbuf blocks;		/* elements of the ledger's loaded_blocks */
+	struct dynbuf logs;		/* refusal log lines, printed once committed */
 	uint64_t logs_dropped;
 	struct load_seg_stats st;
 };
@@ -219,9 +214,11 @@ bool ld_records_full(const struct ld_job *j);
 /* Print the queued refusal log lines (after the commit that recorded them). */
 void ld_records_log(struct ld_job *j);
 /* Statements writing the queued refusals, appended to b; the queue is emptied. */
-void ld_records_sql(struct loader *l, struct ld_job *j, struct ld_sb *b);
+void ld_records_sql(struct loader *l, struct ld_job *j, struct dynbuf *b);
 /* The loaded_blocks value of the ledger row: an array literal (or '{}'). */
-void ld_blocks_sql(struct loader *l, const struct ld_job *j, struct ld_sb *b);
+void ld_blocks_sql(struct loader *l, const struct ld_job *j, struct dynbuf *b);
+/* The job's record buffers: set up once, emptied per pass, freed at the end. */
+void ld_records_init(struct ld_job *j);
 void ld_records_reset(struct ld_job *j);
 void ld_records_free(struct ld_job *j);
 /*
