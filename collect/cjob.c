@@ -36,6 +36,7 @@
 #include "collect/csvlog.h"
 #include "collect/hoststats.h"
 #include "common/cli.h"
+#include "common/grow.h"
 #include "common/log.h"
 #include "common/units.h"
 
@@ -425,15 +426,8 @@ block_commit(struct cworker *w, struct ctarget *t, const struct metric_def *m,
 static int
 push_id(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		uint64_t *nv = reallocarray(*v, nc, sizeof(*nv));
-
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
+	if (PGA_GROW(*v, *cap, *n + 1, SIZE_MAX, NULL) < 0)
+		return -1;
 	(*v)[(*n)++] = id;
 	return 0;
 }
@@ -1130,15 +1124,8 @@ discover(struct collector *c, struct ctarget *t, struct csession *s,
 		while (j < t->ndbs && strcmp(t->dbs[j].name, name) != 0)
 			j++;
 		if (j == t->ndbs) {
-			if (t->ndbs == t->capdbs) {
-				size_t cap = t->capdbs ? t->capdbs * 2 : 8;
-				struct cdb *v = reallocarray(t->dbs, cap, sizeof(*v));
-
-				if (v == NULL)
-					return pga_fail(err, PGA_ENOMEM, "out of memory");
-				t->dbs = v;
-				t->capdbs = cap;
-			}
+			if (PGA_GROW(t->dbs, t->capdbs, t->ndbs + 1, SIZE_MAX, err) < 0)
+				return err->code;
 			memset(&t->dbs[j], 0, sizeof(t->dbs[j]));
 			strlcpy(t->dbs[j].name, name, sizeof(t->dbs[j].name));
 			t->ndbs++;

@@ -13,6 +13,7 @@
 #include <bsd/string.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 
 #define QIDS_MAX (1u << 20)	/* a corrupt or foreign file cannot blow memory */
 
@@ -40,19 +41,7 @@ sort_unique(uint64_t *v, size_t n)
 static int
 reserve(struct cstate *s, size_t n, struct pga_err *err)
 {
-	uint64_t *v;
-	size_t cap = s->cap ? s->cap : 1024;
-
-	if (n <= s->cap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	v = reallocarray(s->qids, cap, sizeof(*v));
-	if (v == NULL)
-		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	s->qids = v;
-	s->cap = cap;
-	return 0;
+	return PGA_GROW(s->qids, s->cap, n, SIZE_MAX, err);
 }
 
 static void

@@ -18,6 +18,7 @@
 #include <csv.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 #include "common/log.h"
 
 #define CHUNK 65536
@@ -118,15 +119,8 @@ add_file(struct cfiles *fs, const char *path, const struct stat *st,
 {
 	if (fs->n >= FILES_MAX)
 		return 0;
-	if (fs->n == fs->cap) {
-		size_t cap = fs->cap ? fs->cap * 2 : 16;
-		struct cfile *v = reallocarray(fs->v, cap, sizeof(*v));
-
-		if (v == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		fs->v = v;
-		fs->cap = cap;
-	}
+	if (PGA_GROW(fs->v, fs->cap, fs->n + 1, FILES_MAX, err) < 0)
+		return err->code;
 	strlcpy(fs->v[fs->n].path, path, sizeof(fs->v[fs->n].path));
 	fs->v[fs->n].dev = st->st_dev;
 	fs->v[fs->n].ino = st->st_ino;

@@ -28,6 +28,7 @@
 #include <bsd/string.h>
 
 #include "collect/catalog.h"
+#include "common/grow.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/pgutil.h"
@@ -150,7 +151,7 @@ load_days(struct loader *l, struct ld_table *t, struct pga_err *err)
 	int n = rc == 0 ? PQntuples(res) : 0;
 
 	if (rc == 0)
-		rc = ld_grow((void **)&t->days, &t->days_cap, (size_t)n + 1, sizeof(int32_t), err);
+		rc = PGA_GROW(t->days, t->days_cap, (size_t)n + 1, SIZE_MAX, err);
 	for (int i = 0; rc == 0 && i < n; i++)
 		if (partition_day(PQgetvalue(res, i, 0), &t->days[t->ndays]))
 			t->ndays++;
@@ -169,8 +170,7 @@ ld_table_load(struct loader *l, const char *metric, struct ld_table **out,
 
 	*out = NULL;
 	if (t == NULL) {
-		rc = ld_grow((void **)&l->tables, &l->tables_cap, l->ntables + 1,
-			     sizeof(*l->tables), err);
+		rc = PGA_GROW(l->tables, l->tables_cap, l->ntables + 1, SIZE_MAX, err);
 		if (rc < 0)
 			return rc;
 		t = &l->tables[l->ntables];
@@ -221,7 +221,7 @@ need_part(struct loader *l, const char *metric, int32_t day, struct pga_err *err
 	for (size_t i = 0; i < n->nparts; i++)
 		if (n->parts[i].day == day && strcmp(n->parts[i].metric, metric) == 0)
 			return 0;
-	if (ld_grow((void **)&n->parts, &n->parts_cap, n->nparts + 1, sizeof(*n->parts), err) < 0)
+	if (PGA_GROW(n->parts, n->parts_cap, n->nparts + 1, SIZE_MAX, err) < 0)
 		return err->code;
 	strlcpy(n->parts[n->nparts].metric, metric, sizeof(n->parts[0].metric));
 	n->parts[n->nparts++].day = day;
@@ -237,7 +237,7 @@ need_col(struct loader *l, const char *metric, const char *col, struct pga_err *
 	for (size_t i = 0; i < n->ncols; i++)
 		if (strcmp(n->cols[i].col, col) == 0 && strcmp(n->cols[i].metric, metric) == 0)
 			return 0;
-	if (ld_grow((void **)&n->cols, &n->cols_cap, n->ncols + 1, sizeof(*n->cols), err) < 0)
+	if (PGA_GROW(n->cols, n->cols_cap, n->ncols + 1, SIZE_MAX, err) < 0)
 		return err->code;
 	strlcpy(n->cols[n->ncols].metric, metric, sizeof(n->cols[0].metric));
 	strlcpy(n->cols[n->ncols++].col, col, sizeof(n->cols[0].col));
@@ -254,7 +254,7 @@ need_srv(struct loader *l, const struct seg_block_meta *m, struct pga_err *err)
 		if (n->srvs[i].sysid == m->sysid && n->srvs[i].port == m->port &&
 		    strcmp(n->srvs[i].host, m->host) == 0)
 			return 0;
-	if (ld_grow((void **)&n->srvs, &n->srvs_cap, n->nsrvs + 1, sizeof(*n->srvs), err) < 0)
+	if (PGA_GROW(n->srvs, n->srvs_cap, n->nsrvs + 1, SIZE_MAX, err) < 0)
 		return err->code;
 	s = &n->srvs[n->nsrvs++];
 	s->sysid = m->sysid;
@@ -517,8 +517,7 @@ upsert_server(struct loader *l, const struct ld_need_srv *s, struct pga_err *err
 		 " RETURNING server_id", l->qschema);
 	rc = ld_exec(l, sql, 5, params, &res, err);
 	if (rc == 0)
-		rc = ld_grow((void **)&l->servers, &l->servers_cap, l->nservers + 1,
-			     sizeof(*l->servers), err);
+		rc = PGA_GROW(l->servers, l->servers_cap, l->nservers + 1, SIZE_MAX, err);
 	if (rc == 0) {
 		c = &l->servers[l->nservers++];
 		c->sysid = s->sysid;
@@ -612,8 +611,7 @@ ld_collector_id(struct loader *l, const struct seg_header *h, int32_t *id,
 		rc = ld_exec(l, sql, 1, params, &res, err);
 	}
 	if (rc == 0)
-		rc = ld_grow((void **)&l->collectors, &l->collectors_cap, l->ncollectors + 1,
-			     sizeof(*l->collectors), err);
+		rc = PGA_GROW(l->collectors, l->collectors_cap, l->ncollectors + 1, SIZE_MAX, err);
 	if (rc == 0) {
 		*id = atoi(PQgetvalue(res, 0, 0));
 		strlcpy(l->collectors[l->ncollectors].name, h->collector,
@@ -654,7 +652,7 @@ list_old_partitions(struct loader *l, int64_t cutoff_us, struct doomed **out, si
 
 		if (!partition_day(name, &day) || (int64_t)(day + 1) * LD_DAY_US > cutoff_us)
 			continue;
-		rc = ld_grow((void **)out, &cap, *n + 1, sizeof(**out), err);
+		rc = PGA_GROW(*out, cap, *n + 1, SIZE_MAX, err);
 		if (rc == 0)
 			strlcpy((*out)[(*n)++].name, name, sizeof((*out)[0].name));
 	}

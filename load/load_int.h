@@ -67,9 +67,6 @@ int32_t ld_day_of(int64_t us);
 /* A quoted literal (PQescapeLiteral), or NULL for s == NULL. */
 void ld_add_lit(struct dynbuf *b, PGconn *conn, const char *s);
 
-/* ---- small growable arrays ---- */
-
-int ld_grow(void **v, size_t *cap, size_t need, size_t elem, struct pga_err *err);
 
 /* ---- per-loader caches ---- */
 

@@ -108,24 +108,6 @@ ld_day_of(int64_t us)
 	return (int32_t)d;
 }
 
-int
-ld_grow(void **v, size_t *cap, size_t need, size_t elem, struct pga_err *err)
-{
-	size_t n = *cap ? *cap : 8;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = reallocarray(*v, n, elem);
-	if (p == NULL)
-		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	*v = p;
-	*cap = n;
-	return 0;
-}
-
 /* ---- SQL text ---- */
 
 void

@@ -17,6 +17,7 @@
 #include <zstd.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 
 #define IBUF_SIZE (128 * 1024)
 #define COLBUF_SIZE (SEG_MAX_COLS * 64)
@@ -48,7 +49,7 @@ struct seg_reader {
 	struct seg_block_trailer trailer;
 	uint32_t next_block;
 	struct seg_index_entry *seen;
-	uint32_t seen_cap;
+	size_t seen_cap;
 	uint64_t total_rows, total_raw;
 	int64_t min_snap, max_snap;
 	struct seg_footer footer;
@@ -278,15 +279,8 @@ remember_block(struct seg_reader *r, uint64_t offset, struct pga_err *err)
 	if (r->next_block >= SEG_MAX_BLOCKS)
 		return pga_fail(err, PGA_ECORRUPT, "'%s': more than %d blocks", r->name,
 				SEG_MAX_BLOCKS);
-	if (r->next_block == r->seen_cap) {
-		uint32_t cap = r->seen_cap ? r->seen_cap * 2 : 64;
-		void *p = reallocarray(r->seen, cap, sizeof(*r->seen));
-
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		r->seen = p;
-		r->seen_cap = cap;
-	}
+	if (PGA_GROW(r->seen, r->seen_cap, (size_t)r->next_block + 1, SEG_MAX_BLOCKS, err) < 0)
+		return err->code;
 	e = &r->seen[r->next_block];
 	e->offset = offset;
 	e->rows = 0;

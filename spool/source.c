@@ -17,6 +17,7 @@
 #include <bsd/string.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/utf8.h"
@@ -382,15 +383,8 @@ add_member(struct seg_source *src, const char *name, uint64_t size, struct pga_e
 {
 	struct tar_member *m;
 
-	if (src->nmem == src->mem_cap) {
-		size_t cap = src->mem_cap ? src->mem_cap * 2 : 64;
-		void *p = reallocarray(src->mem, cap, sizeof(*src->mem));
-
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		src->mem = p;
-		src->mem_cap = cap;
-	}
+	if (PGA_GROW(src->mem, src->mem_cap, src->nmem + 1, SIZE_MAX, err) < 0)
+		return err->code;
 	m = &src->mem[src->nmem];
 	m->name = strdup(name);
 	if (m->name == NULL)

@@ -16,6 +16,7 @@
 #include <bsd/string.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 #include "common/log.h"
 
 #define WALK_DEPTH_MAX 8
@@ -87,15 +88,8 @@ spool_list_add(struct spool_list *l, const char *rel, uint64_t size,
 			log_debug("ignoring '%s': not a segment name", rel);
 		return 0;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *p = reallocarray(l->v, cap, sizeof(*l->v));
-
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		l->v = p;
-		l->cap = cap;
-	}
+	if (PGA_GROW(l->v, l->cap, l->n + 1, SIZE_MAX, err) < 0)
+		return err->code;
 	e = &l->v[l->n++];
 	memset(e, 0, sizeof(*e));
 	strlcpy(e->name, rel, sizeof(e->name));
