@@ -607,6 +607,23 @@ unconvertible(const struct pga_err *err)
 					strstr(err->msg, "(SQLSTATE 22021)") != NULL);
 }
 
+/* The stream open and m's block begun; failing here stops the collector. */
+static int
+open_block(struct cworker *w, struct csession *s, const struct metric_def *m,
+	   struct pga_err *err)
+{
+	struct seg_block_meta meta;
+	int rc = ensure_stream(w, err);
+
+	if (rc == 0) {
+		block_meta(w, s, m, &meta);
+		rc = block_begin(w, &meta, err);
+	}
+	if (rc < 0)
+		collector_fatal(w->c, err);
+	return rc;
+}
+
 /*
  * One COPY into one block: 0, or the error (the block is aborted; a spool
  * error has stopped the cycle already).
@@ -618,23 +635,19 @@ copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 {
 	struct qscan q = {0};
 	struct csink k = {.w = w, .t = s->t, .q = scan ? &q : NULL};
-	struct seg_block_meta meta;
 	size_t nids = w->nids, nnew = w->nnew;
 	uint64_t bytes = 0, rows = 0;
 	int64_t t0;
 	int rc;
 
 	rc = build_copy_sql(w, sql, v, pre, raw, err);
-	if (rc == 0)
-		rc = ensure_stream(w, err);
-	if (rc == 0) {
-		block_meta(w, s, m, &meta);
-		rc = block_begin(w, &meta, err);
-	}
 	if (rc < 0) {
 		collector_fatal(w->c, err);
 		return rc;
 	}
+	rc = open_block(w, s, m, err);
+	if (rc < 0)
+		return rc;
 	t0 = pga_mono_us();
 	rc = cpg_copy(s->conn, w->sql, s->t->deadline, sink_block, &k, &bytes, err);
 	log_trace("target '%s'%s%s metric '%s': %" PRIu64 " bytes in %.2f ms", s->t->cfg->name,
@@ -989,18 +1002,11 @@ run_local(struct cworker *w, struct csession *s, const struct metric_def *m,
 	  int (*fn)(struct cworker *, struct csession *, const struct metric_def *,
 		    struct pga_err *), struct pga_err *err)
 {
-	struct seg_block_meta meta;
 	uint64_t rows = 0;
-	int rc = ensure_stream(w, err);
+	int rc = open_block(w, s, m, err);
 
-	if (rc == 0) {
-		block_meta(w, s, m, &meta);
-		rc = block_begin(w, &meta, err);
-	}
-	if (rc < 0) {
-		collector_fatal(w->c, err);
+	if (rc < 0)
 		return rc;
-	}
 	rc = fn(w, s, m, err);
 	if (rc == 0)
 		rc = block_commit(w, s->t, m, &rows, err);

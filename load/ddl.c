@@ -319,8 +319,8 @@ ddl_begin(struct loader *l, struct pga_err *err)
 	return rc;
 }
 
-static int
-ddl_end(struct loader *l, int rc, struct pga_err *err)
+int
+ld_tx_end(struct loader *l, int rc, struct pga_err *err)
 {
 	if (rc == 0)
 		rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
@@ -381,7 +381,7 @@ create_tables(struct loader *l, struct pga_err *err)
 			continue;
 		rc = m ? ld_schema_ensure_metric(l, m, err) : create_custom_table(l, c->metric, err);
 	}
-	return ddl_end(l, rc, err);
+	return ld_tx_end(l, rc, err);
 }
 
 /* One ALTER per custom table with every new column: ACCESS EXCLUSIVE, briefly. */
@@ -413,7 +413,7 @@ add_table_columns(struct loader *l, size_t first, struct pga_err *err)
 	if (rc == 0)
 		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
 	dynbuf_free(&b);
-	rc = ddl_end(l, rc, err);
+	rc = ld_tx_end(l, rc, err);
 	if (rc == 0)
 		log_info("central table '%s': added columns for a custom metric", metric);
 	return rc;
@@ -493,7 +493,7 @@ create_partitions(struct loader *l, struct pga_err *err)
 			continue;
 		rc = create_partition(l, l->needs.parts[i].metric, l->needs.parts[i].day, err);
 	}
-	return ddl_end(l, rc, err);
+	return ld_tx_end(l, rc, err);
 }
 
 static int

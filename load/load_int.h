@@ -66,6 +66,8 @@ int32_t ld_day_of(int64_t us);
 
 /* A quoted literal (PQescapeLiteral), or NULL for s == NULL. */
 void ld_add_lit(struct dynbuf *b, PGconn *conn, const char *s);
+/* A SHA-256 as a bytea literal. */
+void ld_add_sha(struct dynbuf *b, const uint8_t *sha);
 
 
 /* ---- per-loader caches ---- */
@@ -141,6 +143,8 @@ struct loader {
 int ld_exec(struct loader *l, const char *sql, int nparams, const char *const *params,
 	    PGresult **res, struct pga_err *err);
 void ld_rollback(struct loader *l);
+/* End a transaction: COMMIT when rc is 0, else (or when COMMIT fails) ROLLBACK. */
+int ld_tx_end(struct loader *l, int rc, struct pga_err *err);
 /* Advisory lock key of a text (schema-qualified by the caller). */
 int64_t ld_lock_key(const char *schema, const char *collector, const char *what,
 		    uint64_t seq);

@@ -891,15 +891,6 @@ main_pass(struct loader *l, struct ld_job *j, struct pass *ps, struct pga_err *e
 }
 
 static void
-sb_sha(struct dynbuf *b, const uint8_t *sha)
-{
-	char hex[PGA_SHA256_HEX];
-
-	pga_hex(sha, PGA_SHA256_LEN, hex);
-	dynbuf_addf(b, "'\\x%s'::bytea", hex);
-}
-
-static void
 sb_time(struct dynbuf *b, int64_t us, bool open)
 {
 	char ts[40];
@@ -919,11 +910,11 @@ sb_ledger_insert(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 		    " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
 		    " recovered, complete, blocks_refused, rows_refused, hostname, loaded_blocks)"
 		    " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
-	sb_sha(b, j->file_sha);
+	ld_add_sha(b, j->file_sha);
 	dynbuf_addf(b, ", ");
-	sb_sha(b, j->f.sha256);
+	ld_add_sha(b, j->f.sha256);
 	dynbuf_addf(b, ", ");
-	sb_sha(b, j->h.prev_sha256);
+	ld_add_sha(b, j->h.prev_sha256);
 	dynbuf_addf(b, ", ");
 	ld_add_lit(b, l->conn, j->qname);
 	dynbuf_addf(b, ", %" PRIu64 ", ", j->size);
@@ -989,13 +980,13 @@ sb_unhold(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 		    " content = NULL WHERE collector = ", l->qschema);
 	ld_add_lit(b, l->conn, j->h.collector);
 	dynbuf_addf(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
-	sb_sha(b, j->file_sha);
+	ld_add_sha(b, j->file_sha);
 	dynbuf_addf(b, ";\nSELECT lo_unlink(%u);\nUPDATE %s.quarantine SET resolved_at = now()"
 		    " WHERE kind IN ('conflict', 'chain') AND resolved_at IS NULL AND collector = ",
 		    j->held_oid, l->qschema);
 	ld_add_lit(b, l->conn, j->h.collector);
 	dynbuf_addf(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
-	sb_sha(b, j->file_sha);
+	ld_add_sha(b, j->file_sha);
 	dynbuf_addf(b, ";\n");
 }
 

@@ -49,15 +49,6 @@
 #define LD_LOGS_MAX (4u << 20)
 
 static void
-sb_hex(struct dynbuf *b, const uint8_t *sha)
-{
-	char hex[PGA_SHA256_HEX];
-
-	pga_hex(sha, PGA_SHA256_LEN, hex);
-	dynbuf_addf(b, "'\\x%s'::bytea", hex);
-}
-
-static void
 sb_text_or_null(struct dynbuf *b, PGconn *conn, const char *s)
 {
 	ld_add_lit(b, conn, s != NULL && *s != '\0' ? s : NULL);
@@ -74,7 +65,7 @@ ld_refuse(struct loader *l, struct ld_job *j, const char *kind, int64_t block,
 	dynbuf_addf(b, ", '%s', ", kind);
 	sb_text_or_null(b, l->conn, j->h.collector);
 	dynbuf_addf(b, ", %" PRIu64 ", ", j->h.seq);
-	sb_hex(b, j->file_sha);
+	ld_add_sha(b, j->file_sha);
 	if (block >= 0)
 		dynbuf_addf(b, ", %" PRId64 ", ", block);
 	else
@@ -304,9 +295,9 @@ sb_held_insert(struct loader *l, struct dynbuf *b, const struct ld_job *j, const
 		    " VALUES (", l->qschema);
 	ld_add_lit(b, l->conn, j->h.collector);
 	dynbuf_addf(b, ", %" PRIu64 ", ", j->h.seq);
-	sb_hex(b, j->file_sha);
+	ld_add_sha(b, j->file_sha);
 	dynbuf_addf(b, ", ");
-	sb_hex(b, j->h.prev_sha256);
+	ld_add_sha(b, j->h.prev_sha256);
 	dynbuf_addf(b, ", ");
 	ld_add_lit(b, l->conn, j->qname);
 	dynbuf_addf(b, ", ");
@@ -328,7 +319,7 @@ sb_held_again(struct loader *l, struct dynbuf *b, const struct ld_job *j, Oid oi
 	dynbuf_addf(b, " WHERE collector = ");
 	ld_add_lit(b, l->conn, j->h.collector);
 	dynbuf_addf(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
-	sb_hex(b, j->file_sha);
+	ld_add_sha(b, j->file_sha);
 	dynbuf_addf(b, ";\n");
 }
 

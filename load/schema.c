@@ -111,6 +111,15 @@ ld_day_of(int64_t us)
 /* ---- SQL text ---- */
 
 void
+ld_add_sha(struct dynbuf *b, const uint8_t *sha)
+{
+	char hex[PGA_SHA256_HEX];
+
+	pga_hex(sha, PGA_SHA256_LEN, hex);
+	dynbuf_addf(b, "'\\x%s'::bytea", hex);
+}
+
+void
 ld_add_lit(struct dynbuf *b, PGconn *conn, const char *s)
 {
 	char *lit;
@@ -398,11 +407,7 @@ ld_schema_migrate(struct loader *l, struct pga_err *err)
 			log_info("central schema '%s': applied migration %d (%s)", l->schema,
 				 migrations[i].version, migrations[i].description);
 	}
-	if (rc == 0)
-		rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
-	if (rc < 0)
-		ld_rollback(l);
-	return rc;
+	return ld_tx_end(l, rc, err);
 }
 
 /* ---- catalog tables ---- */

@@ -114,9 +114,21 @@ truncated(struct seg_reader *r, const char *what, struct pga_err *err)
 			r->name, what, r->off + avail(r));
 }
 
-/* Copy n bytes out of the stream (n may exceed the buffer). */
+/* Consume frame bytes, with CRC32C over them. */
+static void
+consume_frame(struct seg_reader *r, size_t n)
+{
+	r->frame_crc = pga_crc32c(r->frame_crc, r->ibuf + r->ipos, n);
+	r->frame_bytes += n;
+	consume(r, n);
+}
+
+/*
+ * Take n bytes from the stream (n may exceed the buffer): copied to dst
+ * unless it is NULL, and through the frame's CRC when in_frame.
+ */
 static int
-read_bytes(struct seg_reader *r, uint8_t *dst, size_t n, const char *what,
+take_bytes(struct seg_reader *r, uint8_t *dst, size_t n, bool in_frame, const char *what,
 	   struct pga_err *err)
 {
 	while (n > 0) {
@@ -128,9 +140,14 @@ read_bytes(struct seg_reader *r, uint8_t *dst, size_t n, const char *what,
 		if (avail(r) == 0)
 			return truncated(r, what, err);
 		take = avail(r) < n ? avail(r) : n;
-		memcpy(dst, r->ibuf + r->ipos, take);
-		consume(r, take);
-		dst += take;
+		if (dst != NULL) {
+			memcpy(dst, r->ibuf + r->ipos, take);
+			dst += take;
+		}
+		if (in_frame)
+			consume_frame(r, take);
+		else
+			consume(r, take);
 		n -= take;
 	}
 	return 0;
@@ -171,7 +188,7 @@ read_meta(struct seg_reader *r, uint32_t len, size_t cap, const char *what,
 		r->meta_cap = len;
 	}
 	consume(r, 8);
-	return read_bytes(r, r->meta, len, what, err);
+	return take_bytes(r, r->meta, len, false, what, err);
 }
 
 static bool
@@ -386,15 +403,6 @@ read_trailer(struct seg_reader *r, bool decoded, struct pga_err *err)
 	return 0;
 }
 
-/* Consume frame bytes, with CRC32C over them. */
-static void
-consume_frame(struct seg_reader *r, size_t n)
-{
-	r->frame_crc = pga_crc32c(r->frame_crc, r->ibuf + r->ipos, n);
-	r->frame_bytes += n;
-	consume(r, n);
-}
-
 int
 seg_reader_read(struct seg_reader *r, void *buf, size_t cap, size_t *got,
 		struct pga_err *err)
@@ -437,25 +445,6 @@ seg_reader_read(struct seg_reader *r, void *buf, size_t cap, size_t *got,
 	return 0;
 }
 
-/* Stream n bytes of frame content through the CRC without keeping them. */
-static int
-skip_frame_bytes(struct seg_reader *r, size_t n, struct pga_err *err)
-{
-	while (n > 0) {
-		size_t take;
-		int rc = fill(r, 1, err);
-
-		if (rc < 0)
-			return rc;
-		if (avail(r) == 0)
-			return truncated(r, "data frame", err);
-		take = avail(r) < n ? avail(r) : n;
-		consume_frame(r, take);
-		n -= take;
-	}
-	return 0;
-}
-
 int
 seg_reader_skip(struct seg_reader *r, struct pga_err *err)
 {
@@ -494,12 +483,12 @@ seg_reader_skip(struct seg_reader *r, struct pga_err *err)
 			return pga_fail(err, PGA_ECHECKSUM, "'%s': block %u: bad zstd block",
 					r->name, r->next_block);
 		consume_frame(r, 3);
-		rc = skip_frame_bytes(r, type == 1 ? 1 : size, err);
+		rc = take_bytes(r, NULL, type == 1 ? 1 : size, true, "data frame", err);
 		if (rc < 0)
 			return rc;
 	}
 	if (fh.checksumFlag) {
-		rc = skip_frame_bytes(r, 4, err);
+		rc = take_bytes(r, NULL, 4, true, "data frame", err);
 		if (rc < 0)
 			return rc;
 	}
