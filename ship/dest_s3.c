@@ -19,7 +19,9 @@
  * file is read with pga's own INI reader (common/inifile.h), not libinih:
  * inih as Debian builds it cuts lines at 200 bytes (a session token is
  * longer) and strips " ;" comments.  A line that is not INI is an error
- * naming FILE:LINE, as in pga.conf.
+ * naming FILE:LINE, as in pga.conf.  One difference from the AWS tools: a
+ * value that starts with a quote is unquoted as in pga.conf (AWS keys and
+ * tokens never start with one).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
