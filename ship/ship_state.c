@@ -140,7 +140,7 @@ ship_ack_walk(const char *root, const char *dest,
 
 /* ---- state file: "key value" lines (common/kvfile) ---- */
 
-#define STATE_FIELDS 8
+#define STATE_FIELDS 9
 
 static void
 state_fields(struct ship_dest_state *st, struct kv_field f[STATE_FIELDS])
@@ -152,6 +152,7 @@ state_fields(struct ship_dest_state *st, struct kv_field f[STATE_FIELDS])
 		KV_I64("last_success_us", &st->last_success_us),
 		KV_I64("last_error_us", &st->last_error_us),
 		KV_I64("last_pass_us", &st->last_pass_us),
+		KV_I64("failing_since_us", &st->failing_since_us),
 		KV_BOOL("stopped", &st->stopped),
 		KV_STR("last_error", st->last_error),
 	};
