@@ -28,7 +28,7 @@ endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-	  -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation -fno-strict-aliasing \
+	  -Wshadow -Wstrict-prototypes -Wformat=2 -Wformat-truncation -fno-strict-aliasing \
 	  -D_FILE_OFFSET_BITS=64 -DPGA_VERSION='"$(PGA_VERSION)"' \
 	  -I. -I$(shell pg_config --includedir 2>/dev/null) $(PKG_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)

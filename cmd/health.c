@@ -223,7 +223,7 @@ health_add_central(struct health *h, const struct load_opts *o)
 		const struct load_collector_health *c = &h->central[i];
 		char name[160], a[24];
 
-		pga_escape(c->collector, name, sizeof(name));
+		utf8_escape_text(c->collector, name, sizeof(name));
 		if (c->gaps || c->chain_breaks || c->quarantined || c->held)
 			health_finding(h, HEALTH_WARNING, "central: collector '%s': %" PRId64
 				       " gaps, %" PRId64 " chain breaks, %" PRId64

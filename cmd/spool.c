@@ -18,6 +18,7 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "common/utf8.h"
 #include "spool/history.h"
 #include "spool/pack.h"
 #include "spool/source.h"
@@ -77,11 +78,11 @@ split_columns(const char *list, struct put_meta *pm, struct pga_err *err)
 			return pga_fail(err, PGA_EINVAL, "more than %d columns", SEG_MAX_COLS);
 		if (*p == '\0')
 			return pga_fail(err, PGA_EINVAL, "empty column name (column %u of '%s')",
-					pm->m.ncols + 1, seg_escape(list, esc, sizeof(esc)));
+					pm->m.ncols + 1, utf8_text(list, esc, sizeof(esc)));
 		if (!seg_column_valid(p))
 			return pga_fail(err, PGA_EINVAL, "invalid column name '%s' (use letters, digits"
 					" and _, not a system column or collector_id, server_id,"
-					" snapshot_time, dbname)", seg_escape(p, esc, sizeof(esc)));
+					" snapshot_time, dbname)", utf8_text(p, esc, sizeof(esc)));
 		for (uint16_t i = 0; i < pm->m.ncols; i++)
 			if (strcmp(pm->cols[i], p) == 0)
 				return pga_fail(err, PGA_EINVAL, "column '%s' is named twice", p);
@@ -147,7 +148,7 @@ build_put_meta(const struct spool_args *a, struct put_meta *pm, struct pga_err *
 	    !seg_metric_valid(pm->m.metric))
 		return pga_fail(err, PGA_EINVAL,
 				"invalid metric name '%s' (use a-z, 0-9 and _, starting with a letter)",
-				seg_escape(a->metric, esc, sizeof(esc)));
+				utf8_text(a->metric, esc, sizeof(esc)));
 	rc = split_columns(a->columns, pm, err);
 	if (rc == 0)
 		rc = check_metric(pm, err);
@@ -156,12 +157,12 @@ build_put_meta(const struct spool_args *a, struct put_meta *pm, struct pga_err *
 	if (a->target && (strlcpy(pm->m.target, a->target, sizeof(pm->m.target)) >=
 			  sizeof(pm->m.target) || !seg_text_valid(a->target)))
 		return pga_fail(err, PGA_EINVAL, "invalid target name '%s' (UTF-8 text, at most %zu"
-				" bytes)", seg_escape(a->target, esc, sizeof(esc)),
+				" bytes)", utf8_text(a->target, esc, sizeof(esc)),
 				sizeof(pm->m.target) - 1);
 	if (a->database && (strlcpy(pm->m.database, a->database, sizeof(pm->m.database)) >=
 			    sizeof(pm->m.database) || !seg_text_valid(a->database)))
 		return pga_fail(err, PGA_EINVAL, "invalid database name '%s' (UTF-8 text, at most"
-				" %zu bytes)", seg_escape(a->database, esc, sizeof(esc)),
+				" %zu bytes)", utf8_text(a->database, esc, sizeof(esc)),
 				sizeof(pm->m.database) - 1);
 	pm->m.cols = pm->cols;
 	pm->m.snapshot_us = t;
@@ -172,10 +173,7 @@ build_put_meta(const struct spool_args *a, struct put_meta *pm, struct pga_err *
 static int
 data_refused(struct pga_err *err)
 {
-	char msg[PGA_ERR_MSG_MAX];
-
-	snprintf(msg, sizeof(msg), "standard input: %s: block not written", err->msg);
-	return pga_fail(err, PGA_EINVAL, "%s", msg);
+	return pga_fail(err, PGA_EINVAL, "standard input: %s: block not written", err->msg);
 }
 
 static int
@@ -485,7 +483,7 @@ static void
 print_finding(void *ctx, const struct seg_finding *f)
 {
 	const struct verify_run *v = ctx;
-	char seqs[64];
+	char seqs[96];	/* "seq N..N (N segments)", three 20-digit numbers */
 
 	switch (f->kind) {
 	case SEG_FIND_GAP:
@@ -562,14 +560,14 @@ print_block_head(const struct seg_block_meta *m)
 
 	pga_format_time(m->snapshot_us, t, sizeof(t));
 	printf("# block %u metric=%s target=%s database=%s snapshot=%s", m->block_no,
-	       m->metric, seg_escape(m->target, target, sizeof(target)),
-	       seg_escape(m->database, db, sizeof(db)), t);
+	       m->metric, utf8_text(m->target, target, sizeof(target)),
+	       utf8_text(m->database, db, sizeof(db)), t);
 	if (m->sysid != 0)
 		printf(" server=%" PRIu64 "@%s:%u version=%u", m->sysid,
-		       seg_escape(m->host, host, sizeof(host)), m->port, m->server_version);
+		       utf8_text(m->host, host, sizeof(host)), m->port, m->server_version);
 	printf("\n");
 	for (uint16_t i = 0; i < m->ncols; i++)
-		printf("%s%s", i ? "," : "", seg_escape(m->cols[i], host, sizeof(host)));
+		printf("%s%s", i ? "," : "", utf8_text(m->cols[i], host, sizeof(host)));
 	printf("\n");
 }
 

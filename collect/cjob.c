@@ -36,6 +36,7 @@
 #include "collect/csvlog.h"
 #include "collect/hoststats.h"
 #include "common/cli.h"
+#include "common/grow.h"
 #include "common/log.h"
 #include "common/units.h"
 
@@ -425,15 +426,8 @@ block_commit(struct cworker *w, struct ctarget *t, const struct metric_def *m,
 static int
 push_id(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		uint64_t *nv = reallocarray(*v, nc, sizeof(*nv));
-
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
+	if (PGA_GROW(*v, *cap, *n + 1, SIZE_MAX, NULL) < 0)
+		return -1;
 	(*v)[(*n)++] = id;
 	return 0;
 }
@@ -613,6 +607,23 @@ unconvertible(const struct pga_err *err)
 					strstr(err->msg, "(SQLSTATE 22021)") != NULL);
 }
 
+/* The stream open and m's block begun; failing here stops the collector. */
+static int
+open_block(struct cworker *w, struct csession *s, const struct metric_def *m,
+	   struct pga_err *err)
+{
+	struct seg_block_meta meta;
+	int rc = ensure_stream(w, err);
+
+	if (rc == 0) {
+		block_meta(w, s, m, &meta);
+		rc = block_begin(w, &meta, err);
+	}
+	if (rc < 0)
+		collector_fatal(w->c, err);
+	return rc;
+}
+
 /*
  * One COPY into one block: 0, or the error (the block is aborted; a spool
  * error has stopped the cycle already).
@@ -624,23 +635,19 @@ copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 {
 	struct qscan q = {0};
 	struct csink k = {.w = w, .t = s->t, .q = scan ? &q : NULL};
-	struct seg_block_meta meta;
 	size_t nids = w->nids, nnew = w->nnew;
 	uint64_t bytes = 0, rows = 0;
 	int64_t t0;
 	int rc;
 
 	rc = build_copy_sql(w, sql, v, pre, raw, err);
-	if (rc == 0)
-		rc = ensure_stream(w, err);
-	if (rc == 0) {
-		block_meta(w, s, m, &meta);
-		rc = block_begin(w, &meta, err);
-	}
 	if (rc < 0) {
 		collector_fatal(w->c, err);
 		return rc;
 	}
+	rc = open_block(w, s, m, err);
+	if (rc < 0)
+		return rc;
 	t0 = pga_mono_us();
 	rc = cpg_copy(s->conn, w->sql, s->t->deadline, sink_block, &k, &bytes, err);
 	log_trace("target '%s'%s%s metric '%s': %" PRIu64 " bytes in %.2f ms", s->t->cfg->name,
@@ -995,18 +1002,11 @@ run_local(struct cworker *w, struct csession *s, const struct metric_def *m,
 	  int (*fn)(struct cworker *, struct csession *, const struct metric_def *,
 		    struct pga_err *), struct pga_err *err)
 {
-	struct seg_block_meta meta;
 	uint64_t rows = 0;
-	int rc = ensure_stream(w, err);
+	int rc = open_block(w, s, m, err);
 
-	if (rc == 0) {
-		block_meta(w, s, m, &meta);
-		rc = block_begin(w, &meta, err);
-	}
-	if (rc < 0) {
-		collector_fatal(w->c, err);
+	if (rc < 0)
 		return rc;
-	}
 	rc = fn(w, s, m, err);
 	if (rc == 0)
 		rc = block_commit(w, s->t, m, &rows, err);
@@ -1130,15 +1130,8 @@ discover(struct collector *c, struct ctarget *t, struct csession *s,
 		while (j < t->ndbs && strcmp(t->dbs[j].name, name) != 0)
 			j++;
 		if (j == t->ndbs) {
-			if (t->ndbs == t->capdbs) {
-				size_t cap = t->capdbs ? t->capdbs * 2 : 8;
-				struct cdb *v = reallocarray(t->dbs, cap, sizeof(*v));
-
-				if (v == NULL)
-					return pga_fail(err, PGA_ENOMEM, "out of memory");
-				t->dbs = v;
-				t->capdbs = cap;
-			}
+			if (PGA_GROW(t->dbs, t->capdbs, t->ndbs + 1, SIZE_MAX, err) < 0)
+				return err->code;
 			memset(&t->dbs[j], 0, sizeof(t->dbs[j]));
 			strlcpy(t->dbs[j].name, name, sizeof(t->dbs[j].name));
 			t->ndbs++;

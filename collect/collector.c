@@ -22,6 +22,7 @@
 
 #include "collect/cpg.h"
 #include "collect/hoststats.h"
+#include "common/grow.h"
 #include "common/pgutil.h"
 #include "common/cli.h"
 #include "common/fsutil.h"
@@ -308,15 +309,8 @@ collector_ntargets(const struct collector *c)
 static int
 push_job(struct collector *c, struct ctarget *t, long db, struct pga_err *err)
 {
-	if (c->njobs == c->capjobs) {
-		size_t cap = c->capjobs ? c->capjobs * 2 : 64;
-		struct cjob *v = reallocarray(c->jobs, cap, sizeof(*v));
-
-		if (v == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		c->jobs = v;
-		c->capjobs = cap;
-	}
+	if (PGA_GROW(c->jobs, c->capjobs, c->njobs + 1, SIZE_MAX, err) < 0)
+		return err->code;
 	c->jobs[c->njobs++] = (struct cjob){.t = t, .db = db};
 	t->pending++;
 	return 0;

@@ -13,6 +13,9 @@
 #include <bsd/string.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
+#include "common/kvfile.h"
+#include "common/log.h"
 
 #define QIDS_MAX (1u << 20)	/* a corrupt or foreign file cannot blow memory */
 
@@ -40,44 +43,26 @@ sort_unique(uint64_t *v, size_t n)
 static int
 reserve(struct cstate *s, size_t n, struct pga_err *err)
 {
-	uint64_t *v;
-	size_t cap = s->cap ? s->cap : 1024;
-
-	if (n <= s->cap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	v = reallocarray(s->qids, cap, sizeof(*v));
-	if (v == NULL)
-		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	s->qids = v;
-	s->cap = cap;
-	return 0;
+	return PGA_GROW(s->qids, s->cap, n, SIZE_MAX, err);
 }
 
+/* Damage costs work done again, never data: warn and keep what is readable. */
 static void
 parse_state(struct cstate *s, char *text)
 {
-	char *save = NULL;
+	const struct kv_field f[] = {
+		KV_U64("cycle", &s->cycle),
+		KV_U64("texts_cycle", &s->texts_cycle),
+		KV_U64("settings_cycle", &s->settings_cycle),
+		KV_U64("bloat_cycle", &s->bloat_cycle),
+		KV_U64("sysid", &s->sysid),
+		KV_STR("settings_hash", s->settings_hash),
+	};
+	unsigned first, bad = kv_parse_fields(text, f, sizeof(f) / sizeof(f[0]), &first);
 
-	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char key[32], val[64];
-
-		if (sscanf(l, "%31s %63s", key, val) != 2)
-			continue;
-		if (strcmp(key, "cycle") == 0)
-			s->cycle = strtoull(val, NULL, 10);
-		else if (strcmp(key, "texts_cycle") == 0)
-			s->texts_cycle = strtoull(val, NULL, 10);
-		else if (strcmp(key, "settings_cycle") == 0)
-			s->settings_cycle = strtoull(val, NULL, 10);
-		else if (strcmp(key, "bloat_cycle") == 0)
-			s->bloat_cycle = strtoull(val, NULL, 10);
-		else if (strcmp(key, "sysid") == 0)
-			s->sysid = strtoull(val, NULL, 10);
-		else if (strcmp(key, "settings_hash") == 0)
-			strlcpy(s->settings_hash, val, sizeof(s->settings_hash));
-	}
+	if (bad > 0)
+		log_warn("'%s': %u malformed lines ignored (the first is line %u)", s->path, bad,
+			 first);
 }
 
 static int
@@ -158,20 +143,23 @@ save_qids(struct cstate *s, struct pga_err *err)
 int
 cstate_save(struct cstate *s, struct pga_err *err)
 {
-	char text[512];
-	int n, rc = 0;
+	char text[sizeof(s->saved)];
+	struct dynbuf b;
+	int rc = 0;
 
 	if (s->qids_dirty)
 		rc = save_qids(s, err);
-	n = snprintf(text, sizeof(text),
-		     "pga-collect-state 1\ncycle %" PRIu64 "\ntexts_cycle %" PRIu64
-		     "\nsettings_cycle %" PRIu64 "\nsysid %" PRIu64 "\nsettings_hash %s\n"
-		     "bloat_cycle %" PRIu64 "\n",
-		     s->cycle, s->texts_cycle, s->settings_cycle, s->sysid,
-		     s->settings_hash[0] ? s->settings_hash : "-", s->bloat_cycle);
-	if (rc < 0 || strcmp(text, s->saved) == 0)
+	dynbuf_init_fixed(&b, text, sizeof(text));
+	kv_put_str(&b, "pga-collect-state", "1");
+	kv_put_u64(&b, "cycle", s->cycle);
+	kv_put_u64(&b, "texts_cycle", s->texts_cycle);
+	kv_put_u64(&b, "settings_cycle", s->settings_cycle);
+	kv_put_u64(&b, "sysid", s->sysid);
+	kv_put_str(&b, "settings_hash", s->settings_hash[0] ? s->settings_hash : "-");
+	kv_put_u64(&b, "bloat_cycle", s->bloat_cycle);
+	if (rc < 0 || (b.fail == 0 && strcmp(text, s->saved) == 0))
 		return rc;
-	rc = pga_write_file_atomic(s->path, text, (size_t)n, 0600, err);
+	rc = kv_save(s->path, &b, 0600, err);
 	if (rc == 0)
 		strlcpy(s->saved, text, sizeof(s->saved));
 	return rc;

@@ -18,6 +18,8 @@
 #include <csv.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
+#include "common/kvfile.h"
 #include "common/log.h"
 
 #define CHUNK 65536
@@ -39,24 +41,38 @@ struct cfiles {
 
 /* ---- state ---- */
 
+/* The position's fields; dev and ino travel as u64 whatever their C types. */
+#define POS_FIELDS 5
+
+static void
+pos_fields(struct csvlog_pos *p, uint64_t *dev, uint64_t *ino, struct kv_field f[POS_FIELDS])
+{
+	const struct kv_field t[POS_FIELDS] = {
+		KV_U64("dev", dev),
+		KV_U64("ino", ino),
+		KV_U64("offset", &p->offset),
+		KV_I64("mtime", &p->mtime),
+		KV_STR("file", p->file),
+	};
+
+	memcpy(f, t, sizeof(t));
+}
+
+/* Damage costs records read again, never lost ones: warn, keep what is readable. */
 static void
 parse_state(struct csvlog *l, char *text)
 {
-	char *save = NULL;
-	unsigned long long dev = 0, ino = 0, off = 0;
-	long long mtime = 0;
+	struct kv_field f[POS_FIELDS];
+	uint64_t dev = 0, ino = 0;
+	unsigned first, bad;
 
-	for (char *s = strtok_r(text, "\n", &save); s; s = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(s, "dev %llu", &dev) == 1 || sscanf(s, "ino %llu", &ino) == 1 ||
-		    sscanf(s, "offset %llu", &off) == 1 || sscanf(s, "mtime %lld", &mtime) == 1)
-			continue;
-		if (strncmp(s, "file ", 5) == 0)
-			strlcpy(l->pos.file, s + 5, sizeof(l->pos.file));
-	}
+	pos_fields(&l->pos, &dev, &ino, f);
+	bad = kv_parse_fields(text, f, POS_FIELDS, &first);
+	if (bad > 0)
+		log_warn("'%s': %u malformed lines ignored (the first is line %u)",
+			 l->state_path, bad, first);
 	l->pos.dev = (dev_t)dev;
 	l->pos.ino = (ino_t)ino;
-	l->pos.offset = off;
-	l->pos.mtime = mtime;
 	l->have_pos = ino != 0;
 }
 
@@ -90,12 +106,15 @@ save_state(struct csvlog *l)
 {
 	char text[PATH_MAX + 256];
 	struct pga_err err = {0};
-	int n = snprintf(text, sizeof(text),
-			 "pga-csvlog 1\ndev %llu\nino %llu\noffset %" PRIu64 "\nmtime %lld\nfile %s\n",
-			 (unsigned long long)l->pos.dev, (unsigned long long)l->pos.ino,
-			 l->pos.offset, (long long)l->pos.mtime, l->pos.file);
+	struct kv_field f[POS_FIELDS];
+	uint64_t dev = (uint64_t)l->pos.dev, ino = (uint64_t)l->pos.ino;
+	struct dynbuf b;
 
-	if (pga_write_file_atomic(l->state_path, text, (size_t)n, 0600, &err) < 0)
+	pos_fields(&l->pos, &dev, &ino, f);
+	dynbuf_init_fixed(&b, text, sizeof(text));
+	kv_put_str(&b, "pga-csvlog", "1");
+	kv_put_fields(&b, f, POS_FIELDS);
+	if (kv_save(l->state_path, &b, 0600, &err) < 0)
 		log_warn("csvlog: %s (the records since may be read again)", err.msg);
 }
 
@@ -118,15 +137,8 @@ add_file(struct cfiles *fs, const char *path, const struct stat *st,
 {
 	if (fs->n >= FILES_MAX)
 		return 0;
-	if (fs->n == fs->cap) {
-		size_t cap = fs->cap ? fs->cap * 2 : 16;
-		struct cfile *v = reallocarray(fs->v, cap, sizeof(*v));
-
-		if (v == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		fs->v = v;
-		fs->cap = cap;
-	}
+	if (PGA_GROW(fs->v, fs->cap, fs->n + 1, FILES_MAX, err) < 0)
+		return err->code;
 	strlcpy(fs->v[fs->n].path, path, sizeof(fs->v[fs->n].path));
 	fs->v[fs->n].dev = st->st_dev;
 	fs->v[fs->n].ino = st->st_ino;

@@ -123,6 +123,29 @@ dynbuf_len(const struct dynbuf *b)
 	return b->len;
 }
 
+int
+dynbuf_fail(struct dynbuf *b, int code)
+{
+	if (b->fail == 0)
+		b->fail = code;
+	return b->fail;
+}
+
+char *
+dynbuf_take(struct dynbuf *b)
+{
+	char *s;
+
+	if (b->fail != 0)
+		return NULL;
+	if (b->fixed || b->p == NULL)
+		return strdup(dynbuf_str(b));
+	s = b->p;
+	b->p = NULL;
+	b->len = b->alloc = 0;
+	return s;
+}
+
 void
 dynbuf_reset(struct dynbuf *b)
 {

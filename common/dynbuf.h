@@ -37,6 +37,9 @@ struct dynbuf {
 	bool fixed;		/* p is the caller's array: never grown nor freed */
 };
 
+/* An initializer for a declaration: struct dynbuf b = DYNBUF_INIT(max); */
+#define DYNBUF_INIT(maximum) { .max = (maximum) }
+
 void dynbuf_init(struct dynbuf *b, size_t max);
 void dynbuf_init_fixed(struct dynbuf *b, char *buf, size_t cap);
 
@@ -49,6 +52,18 @@ int dynbuf_addf(struct dynbuf *b, const char *fmt, ...)
 
 const char *dynbuf_str(const struct dynbuf *b);
 size_t dynbuf_len(const struct dynbuf *b);
+
+/*
+ * A piece the builder could not make (an escaping library call failed):
+ * record code as the buffer's failure, unless it already has one.
+ */
+int dynbuf_fail(struct dynbuf *b, int code);
+
+/*
+ * Hand the content over as a malloc'd string (the caller frees it) and leave
+ * the buffer empty; NULL after a failure, or when out of memory.
+ */
+char *dynbuf_take(struct dynbuf *b);
 
 /* Empty it and clear a failure; keeps the memory. */
 void dynbuf_reset(struct dynbuf *b);

@@ -59,7 +59,9 @@ struct pga_err {
 /*
  * Record an error and return its code, so callers write
  *     return pga_fail(err, PGA_EIO, "could not open '%s': %m", path);
- * %m expands to strerror(errno) as in glibc printf.  err may be NULL.
+ * %m expands to strerror(errno) as in glibc printf.  err may be NULL.  The
+ * arguments may quote err->msg itself; a message longer than
+ * PGA_ERR_MSG_MAX is cut and ends with "...".
  */
 #define pga_fail(err, code, ...) \
 	pga_err_set((err), (code), __FILE__, __LINE__, __VA_ARGS__)
@@ -67,21 +69,15 @@ struct pga_err {
 int pga_err_set(struct pga_err *err, int code, const char *file, int line,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Replace the message only (code, place and sqlstate stay); same rules. */
+int pga_err_msgf(struct pga_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Prefix the current message with more context: "what: old message". */
 int pga_err_prefix(struct pga_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 void pga_err_clear(struct pga_err *err);
-
-/*
- * Untrusted text (a file header's strings, a server's message quoting a
- * value) made safe for one line of a log or a terminal: valid UTF-8 other
- * than control characters (C0, DEL, C1) goes through; those and bytes that
- * are not UTF-8 become \xNN, a backslash becomes \\.  Always terminated
- * (cut at a character boundary when cap is short); returns the length the
- * whole escape needs, like snprintf.
- */
-size_t pga_escape(const char *in, char *out, size_t cap);
 
 /* Map an errno from a failed write/fsync to PGA_ENOSPC or PGA_EIO. */
 int pga_errno_code(int errnum);

@@ -8,6 +8,28 @@
 #include <string.h>
 #include <unistd.h>
 
+/* ---- FNV-1a ---- */
+
+uint64_t
+pga_fnv1a64(const void *buf, size_t len, uint64_t h)
+{
+	const unsigned char *p = buf;
+
+	if (h == 0)
+		h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t
+pga_fnv1a64_str(const char *s, uint64_t h)
+{
+	return pga_fnv1a64(s, strlen(s), h);
+}
+
 /* ---- CRC-32C ---- */
 
 static uint32_t crc_table[8][256];

@@ -8,6 +8,10 @@
  * sha256: incremental SHA-256 over OpenSSL's EVP interface.  A context is
  * owned by one thread at a time.  pga_sha256_copy() snapshots a running hash
  * so a writer can rewind an aborted block.
+ *
+ * fnv1a64: 64-bit FNV-1a, not cryptographic: hash-table buckets, advisory
+ * lock keys and the suffix of shortened names in the central schema.  The
+ * values are stored in databases, so the function never changes.
  */
 #ifndef PGA_HASH_H
 #define PGA_HASH_H
@@ -41,6 +45,14 @@ void pga_sha256_free(struct pga_sha256 *h);
 void pga_sha256_buf(const void *buf, size_t len, uint8_t out[PGA_SHA256_LEN]);
 int pga_sha256_file(const char *path, uint8_t out[PGA_SHA256_LEN],
 		    uint64_t *size, struct pga_err *err);
+
+/*
+ * FNV-1a over len bytes, continuing from h; h == 0 starts from the standard
+ * offset basis (so a non-zero h is a seed that gives another family).
+ */
+uint64_t pga_fnv1a64(const void *buf, size_t len, uint64_t h);
+/* The same over a NUL-terminated string. */
+uint64_t pga_fnv1a64_str(const char *s, uint64_t h);
 
 /* Lowercase hex; out must hold 2*len+1 bytes. */
 void pga_hex(const uint8_t *in, size_t len, char *out);

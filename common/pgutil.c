@@ -8,6 +8,8 @@
 
 #include <bsd/string.h>
 
+#include "common/utf8.h"
+
 void
 pga_conninfo_redact(const char *conninfo, char *buf, size_t cap)
 {
@@ -183,7 +185,7 @@ pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 	else
 		strlcpy(raw, conn ? PQerrorMessage(conn) : "no connection", sizeof(raw));
 	first_line(raw);
-	pga_escape(raw, msg, sizeof(msg));
+	utf8_escape_text(raw, msg, sizeof(msg));
 	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
 		rc = pga_fail(err, PGA_ENET, "%s: connection lost: %s", what, msg);
 	else

@@ -60,7 +60,7 @@ int pga_pg_exec(PGconn *conn, const char *sql, struct pga_err *err);
  * One-line description of a failed result (or of the connection's error):
  * PGA_ENET when the connection is gone (or NULL), else PGA_EDB.  The
  * result's SQLSTATE goes to err->sqlstate ("" without one); the server's
- * text is escaped with pga_escape().
+ * text is escaped with utf8_escape_text().
  */
 int pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 		const char *what);

@@ -98,6 +98,19 @@ utf8_valid_prefix(const void *buf, size_t len)
 	return (size_t)(p - (const uint8_t *)buf);
 }
 
+size_t
+utf8_seq_len(const void *buf, size_t avail)
+{
+	const uint8_t *p = buf;
+	unsigned n;
+
+	if (avail == 0 || p[0] == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	return classify(p, avail, &n) == SEQ_OK ? n : 0;
+}
+
 /* ---- escaping ---- */
 
 static const char hex[] = "0123456789abcdef";
@@ -153,6 +166,78 @@ full:
 	if (cut != NULL)
 		*cut = true;
 	return escaped;
+}
+
+/* ---- escaping for a terminal or a log line ---- */
+
+/* Characters a terminal acts on: C0, DEL, C1, line separators, bidi controls. */
+static bool
+is_display_control(const uint8_t *p, size_t len)
+{
+	if (len == 1)
+		return p[0] < 0x20 || p[0] == 0x7f;
+	if (len == 2)
+		return p[0] == 0xc2 && p[1] < 0xa0;
+	if (len != 3 || p[0] != 0xe2)
+		return false;
+	/* U+2028..U+202E (separators, bidi embeddings), U+2066..U+2069 (isolates) */
+	return (p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae) ||
+	       (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
+}
+
+size_t
+utf8_escape_text(const char *in, char *out, size_t cap)
+{
+	const uint8_t *p = (const uint8_t *)in, *end = p + strlen(in);
+	size_t need = 0, o = 0;
+	bool full = cap == 0;
+
+	while (p < end) {
+		size_t len = utf8_seq_len(p, (size_t)(end - p)), plen;
+		char esc[4 * 4];
+		const char *piece = (const char *)p;
+
+		if (len == 0 || is_display_control(p, len)) {
+			unsigned n = 1;
+
+			if (len == 0 && *p >= 0x80)
+				classify(p, (size_t)(end - p), &n);	/* its ill-formed part */
+			len = len ? len : n;
+			plen = escape_into(esc, p, len);
+			piece = esc;
+		} else if (*p == '\\') {
+			piece = "\\\\";
+			plen = 2;
+		} else {
+			plen = len;
+		}
+		if (!full && o + plen < cap) {
+			memcpy(out + o, piece, plen);
+			o += plen;
+		} else {
+			full = true;
+		}
+		need += plen;
+		p += len;
+	}
+	if (cap > 0)
+		out[o] = '\0';
+	return need;
+}
+
+const char *
+utf8_text(const char *in, char *out, size_t cap)
+{
+	if (cap < 4) {
+		if (cap > 0)
+			out[0] = '\0';
+		return out;
+	}
+	if (utf8_escape_text(in, out, cap) >= cap) {
+		utf8_escape_text(in, out, cap - 3);
+		memcpy(out + strlen(out), "...", 4);
+	}
+	return out;
 }
 
 /* ---- the stream ---- */

@@ -28,6 +28,9 @@
  * quote-aware) that needed an escape, not bytes.  The escapes contain no
  * comma, quote or newline, so the CSV structure never changes.
  *
+ * This is the project's one escaping convention: utf8_escape_text() below
+ * applies it to text shown on a terminal or in a log (it escapes more).
+ *
  * Thread safety: none needed; a stream belongs to one thread.  Errors: the
  * stream returns what the sink returns (0 or a negative PGA_E* code).
  */
@@ -74,5 +77,22 @@ size_t utf8_escape_str(char *dst, size_t cap, const char *src, bool *cut);
 
 /* Length of the longest well-formed prefix of p[0..len) without NUL. */
 size_t utf8_valid_prefix(const void *p, size_t len);
+/* Bytes of the well-formed character at p (avail > 0 bytes), 0 if none or NUL. */
+size_t utf8_seq_len(const void *p, size_t avail);
+
+/*
+ * Untrusted text (a file header's strings, a server's message quoting a
+ * value, a name from a segment) made safe for one line of a log or a
+ * terminal.  The same \xNN (lowercase) as above, with more escaped: valid
+ * UTF-8 other than control characters goes through; control characters
+ * (C0, DEL, C1, U+2028..U+202E, U+2066..U+2069: what a terminal acts on)
+ * and bytes that are not UTF-8 become \xNN, one escape per byte, and a
+ * backslash becomes \\ so an escape is never ambiguous.  Always
+ * terminated, cut at a character or escape boundary when cap is short;
+ * returns the length the whole escape needs, like snprintf.
+ */
+size_t utf8_escape_text(const char *in, char *out, size_t cap);
+/* The same for a message argument: returns out; a cut ends with "...". */
+const char *utf8_text(const char *in, char *out, size_t cap);
 
 #endif

@@ -28,6 +28,8 @@
 #include <bsd/string.h>
 
 #include "collect/catalog.h"
+#include "common/grow.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/pgutil.h"
 
@@ -149,7 +151,7 @@ load_days(struct loader *l, struct ld_table *t, struct pga_err *err)
 	int n = rc == 0 ? PQntuples(res) : 0;
 
 	if (rc == 0)
-		rc = ld_grow((void **)&t->days, &t->days_cap, (size_t)n + 1, sizeof(int32_t), err);
+		rc = PGA_GROW(t->days, t->days_cap, (size_t)n + 1, SIZE_MAX, err);
 	for (int i = 0; rc == 0 && i < n; i++)
 		if (partition_day(PQgetvalue(res, i, 0), &t->days[t->ndays]))
 			t->ndays++;
@@ -168,8 +170,7 @@ ld_table_load(struct loader *l, const char *metric, struct ld_table **out,
 
 	*out = NULL;
 	if (t == NULL) {
-		rc = ld_grow((void **)&l->tables, &l->tables_cap, l->ntables + 1,
-			     sizeof(*l->tables), err);
+		rc = PGA_GROW(l->tables, l->tables_cap, l->ntables + 1, SIZE_MAX, err);
 		if (rc < 0)
 			return rc;
 		t = &l->tables[l->ntables];
@@ -220,7 +221,7 @@ need_part(struct loader *l, const char *metric, int32_t day, struct pga_err *err
 	for (size_t i = 0; i < n->nparts; i++)
 		if (n->parts[i].day == day && strcmp(n->parts[i].metric, metric) == 0)
 			return 0;
-	if (ld_grow((void **)&n->parts, &n->parts_cap, n->nparts + 1, sizeof(*n->parts), err) < 0)
+	if (PGA_GROW(n->parts, n->parts_cap, n->nparts + 1, SIZE_MAX, err) < 0)
 		return err->code;
 	strlcpy(n->parts[n->nparts].metric, metric, sizeof(n->parts[0].metric));
 	n->parts[n->nparts++].day = day;
@@ -236,7 +237,7 @@ need_col(struct loader *l, const char *metric, const char *col, struct pga_err *
 	for (size_t i = 0; i < n->ncols; i++)
 		if (strcmp(n->cols[i].col, col) == 0 && strcmp(n->cols[i].metric, metric) == 0)
 			return 0;
-	if (ld_grow((void **)&n->cols, &n->cols_cap, n->ncols + 1, sizeof(*n->cols), err) < 0)
+	if (PGA_GROW(n->cols, n->cols_cap, n->ncols + 1, SIZE_MAX, err) < 0)
 		return err->code;
 	strlcpy(n->cols[n->ncols].metric, metric, sizeof(n->cols[0].metric));
 	strlcpy(n->cols[n->ncols++].col, col, sizeof(n->cols[0].col));
@@ -253,7 +254,7 @@ need_srv(struct loader *l, const struct seg_block_meta *m, struct pga_err *err)
 		if (n->srvs[i].sysid == m->sysid && n->srvs[i].port == m->port &&
 		    strcmp(n->srvs[i].host, m->host) == 0)
 			return 0;
-	if (ld_grow((void **)&n->srvs, &n->srvs_cap, n->nsrvs + 1, sizeof(*n->srvs), err) < 0)
+	if (PGA_GROW(n->srvs, n->srvs_cap, n->nsrvs + 1, SIZE_MAX, err) < 0)
 		return err->code;
 	s = &n->srvs[n->nsrvs++];
 	s->sysid = m->sysid;
@@ -310,7 +311,7 @@ ddl_begin(struct loader *l, struct pga_err *err)
 	int rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
 
 	snprintf(key, sizeof(key), "%" PRId64,
-		 (int64_t)ld_hash64(l->schema, strlen(l->schema), 0xdd1));
+		 (int64_t)pga_fnv1a64_str(l->schema, 0xdd1));
 	if (rc == 0)
 		rc = ld_exec(l, "SET LOCAL lock_timeout = '" DDL_LOCK_TIMEOUT "'", 0, NULL, NULL, err);
 	if (rc == 0)
@@ -318,8 +319,8 @@ ddl_begin(struct loader *l, struct pga_err *err)
 	return rc;
 }
 
-static int
-ddl_end(struct loader *l, int rc, struct pga_err *err)
+int
+ld_tx_end(struct loader *l, int rc, struct pga_err *err)
 {
 	if (rc == 0)
 		rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
@@ -380,7 +381,7 @@ create_tables(struct loader *l, struct pga_err *err)
 			continue;
 		rc = m ? ld_schema_ensure_metric(l, m, err) : create_custom_table(l, c->metric, err);
 	}
-	return ddl_end(l, rc, err);
+	return ld_tx_end(l, rc, err);
 }
 
 /* One ALTER per custom table with every new column: ACCESS EXCLUSIVE, briefly. */
@@ -389,30 +390,30 @@ add_table_columns(struct loader *l, size_t first, struct pga_err *err)
 {
 	const char *metric = l->needs.cols[first].metric;
 	char q[LD_QNAME_MAX];
-	struct ld_sb b = {0};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 	bool any = false;
 	int rc = ld_qualify(l->schema, metric, q, sizeof(q), err);
 
-	ld_sb_add(&b, "ALTER TABLE %s", q);
+	dynbuf_addf(&b, "ALTER TABLE %s", q);
 	for (size_t j = first; rc == 0 && j < l->needs.ncols; j++) {
 		const struct ld_need_col *c = &l->needs.cols[j];
 
 		if (c->col[0] == '\0' || strcmp(c->metric, metric) != 0)
 			continue;
 		rc = pga_pg_quote_ident(c->col, q, sizeof(q), err);
-		ld_sb_add(&b, "%s ADD COLUMN IF NOT EXISTS %s text", any ? "," : "", q);
+		dynbuf_addf(&b, "%s ADD COLUMN IF NOT EXISTS %s text", any ? "," : "", q);
 		any = true;
 	}
-	if (rc == 0 && b.oom)
-		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = dynbuf_check(&b, "ALTER TABLE", err);
 	if (rc == 0)
 		rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
 	if (rc == 0)
 		rc = ld_exec(l, "SET LOCAL lock_timeout = '" DDL_LOCK_TIMEOUT "'", 0, NULL, NULL, err);
 	if (rc == 0)
-		rc = ld_exec(l, b.s, 0, NULL, NULL, err);
-	ld_sb_free(&b);
-	rc = ddl_end(l, rc, err);
+		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
+	dynbuf_free(&b);
+	rc = ld_tx_end(l, rc, err);
 	if (rc == 0)
 		log_info("central table '%s': added columns for a custom metric", metric);
 	return rc;
@@ -492,7 +493,7 @@ create_partitions(struct loader *l, struct pga_err *err)
 			continue;
 		rc = create_partition(l, l->needs.parts[i].metric, l->needs.parts[i].day, err);
 	}
-	return ddl_end(l, rc, err);
+	return ld_tx_end(l, rc, err);
 }
 
 static int
@@ -516,8 +517,7 @@ upsert_server(struct loader *l, const struct ld_need_srv *s, struct pga_err *err
 		 " RETURNING server_id", l->qschema);
 	rc = ld_exec(l, sql, 5, params, &res, err);
 	if (rc == 0)
-		rc = ld_grow((void **)&l->servers, &l->servers_cap, l->nservers + 1,
-			     sizeof(*l->servers), err);
+		rc = PGA_GROW(l->servers, l->servers_cap, l->nservers + 1, SIZE_MAX, err);
 	if (rc == 0) {
 		c = &l->servers[l->nservers++];
 		c->sysid = s->sysid;
@@ -611,8 +611,7 @@ ld_collector_id(struct loader *l, const struct seg_header *h, int32_t *id,
 		rc = ld_exec(l, sql, 1, params, &res, err);
 	}
 	if (rc == 0)
-		rc = ld_grow((void **)&l->collectors, &l->collectors_cap, l->ncollectors + 1,
-			     sizeof(*l->collectors), err);
+		rc = PGA_GROW(l->collectors, l->collectors_cap, l->ncollectors + 1, SIZE_MAX, err);
 	if (rc == 0) {
 		*id = atoi(PQgetvalue(res, 0, 0));
 		strlcpy(l->collectors[l->ncollectors].name, h->collector,
@@ -653,7 +652,7 @@ list_old_partitions(struct loader *l, int64_t cutoff_us, struct doomed **out, si
 
 		if (!partition_day(name, &day) || (int64_t)(day + 1) * LD_DAY_US > cutoff_us)
 			continue;
-		rc = ld_grow((void **)out, &cap, *n + 1, sizeof(**out), err);
+		rc = PGA_GROW(*out, cap, *n + 1, SIZE_MAX, err);
 		if (rc == 0)
 			strlcpy((*out)[(*n)++].name, name, sizeof((*out)[0].name));
 	}

@@ -240,19 +240,20 @@ loaded_branch(struct resolve *rs, struct branch_seg **out, size_t *n, struct pga
 static int
 lock_branch(struct resolve *rs, const struct branch_seg *b, size_t n, struct pga_err *err)
 {
-	struct ld_sb sb = {0};
+	struct dynbuf sb = DYNBUF_INIT(LD_TEXT_MAX);
 	int rc;
 
-	ld_sb_add(&sb, "SELECT true");
+	dynbuf_addf(&sb, "SELECT true");
 	for (size_t i = 0; i < n; i++)
-		ld_sb_add(&sb, ", pg_advisory_xact_lock(%" PRId64 "::bigint)",
-			  ld_lock_key(rs->l->schema, rs->collector, "", b[i].seq));
+		dynbuf_addf(&sb, ", pg_advisory_xact_lock(%" PRId64 "::bigint)",
+			    ld_lock_key(rs->l->schema, rs->collector, "", b[i].seq));
 	for (size_t i = 0; i <= n; i++)
-		ld_sb_add(&sb, ", pg_advisory_xact_lock(%" PRId64 "::bigint)",
-			  ld_lock_key(rs->l->schema, rs->collector, "/edge", rs->seq - 1 + i));
-	rc = sb.oom ? pga_fail(err, PGA_ENOMEM, "out of memory")
-		    : ld_exec(rs->l, sb.s, 0, NULL, NULL, err);
-	ld_sb_free(&sb);
+		dynbuf_addf(&sb, ", pg_advisory_xact_lock(%" PRId64 "::bigint)",
+			    ld_lock_key(rs->l->schema, rs->collector, "/edge", rs->seq - 1 + i));
+	rc = dynbuf_check(&sb, "lock statement", err);
+	if (rc == 0)
+		rc = ld_exec(rs->l, dynbuf_str(&sb), 0, NULL, NULL, err);
+	dynbuf_free(&sb);
 	return rc;
 }
 
@@ -408,7 +409,7 @@ unload_branch(struct resolve *rs, struct pga_err *err)
 {
 	struct branch_seg *b = NULL;
 	size_t n = 0;
-	char sql[256];
+	char sql[512];	/* two quoted schemas (2 x 131) and the text */
 	int rc = loaded_branch(rs, &b, &n, err);
 
 	if (rc == 0 && n > 0)

@@ -191,7 +191,7 @@ int load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
  * rows, blocks refused, gaps, chain breaks, unresolved quarantine records
  * and held forks, then the gap, fork and quarantine lists.  Text or a JSON
  * document to out; every string that came from a segment header or a
- * server message is escaped (pga_escape()) in both.  Read-only: opens its
+ * server message is escaped (utf8_escape_text()) in both.  Read-only: opens its
  * own connection (o->conninfo, o->schema; the other fields are ignored).
  * Returns how many collectors need attention (gaps, chain breaks,
  * unresolved refusals or held forks, plus refusals nobody could

@@ -28,6 +28,7 @@
 #include <csv.h>
 #include <libpq-fe.h>
 
+#include "common/dynbuf.h"
 #include "common/err.h"
 #include "load/load.h"
 #include "spool/segment.h"
@@ -58,25 +59,16 @@ int ld_qualify(const char *schema, const char *name, char *buf, size_t cap,
 	       struct pga_err *err);
 /* Day number (UTC days since 1970-01-01) of a time, floor for negatives. */
 int32_t ld_day_of(int64_t us);
-/* 64-bit FNV-1a, for advisory lock keys and name hashes. */
-uint64_t ld_hash64(const void *buf, size_t len, uint64_t h);
 
-/* ---- a growable SQL text (schema.c); oom is sticky, checked at the end ---- */
+/* ---- SQL text built in memory (common/dynbuf), at most this long ---- */
 
-struct ld_sb {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
+#define LD_TEXT_MAX (64u << 20)
 
-void ld_sb_add(struct ld_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A quoted literal (PQescapeLiteral), or NULL for s == NULL. */
-void ld_sb_lit(struct ld_sb *b, PGconn *conn, const char *s);
-void ld_sb_free(struct ld_sb *b);
+void ld_add_lit(struct dynbuf *b, PGconn *conn, const char *s);
+/* A SHA-256 as a bytea literal. */
+void ld_add_sha(struct dynbuf *b, const uint8_t *sha);
 
-/* ---- small growable arrays ---- */
-
-int ld_grow(void **v, size_t *cap, size_t need, size_t elem, struct pga_err *err);
 
 /* ---- per-loader caches ---- */
 
@@ -151,6 +143,8 @@ struct loader {
 int ld_exec(struct loader *l, const char *sql, int nparams, const char *const *params,
 	    PGresult **res, struct pga_err *err);
 void ld_rollback(struct loader *l);
+/* End a transaction: COMMIT when rc is 0, else (or when COMMIT fails) ROLLBACK. */
+int ld_tx_end(struct loader *l, int rc, struct pga_err *err);
 /* Advisory lock key of a text (schema-qualified by the caller). */
 int64_t ld_lock_key(const char *schema, const char *collector, const char *what,
 		    uint64_t seq);
@@ -191,9 +185,9 @@ struct ld_job {
 	char hold_detail[PGA_ERR_MSG_MAX];
 	/* written with the ledger row, in its transaction */
 	bool bad_collector;		/* header read, its collector id invalid */
-	struct ld_sb refusals;		/* VALUES rows for quarantine */
-	struct ld_sb blocks;		/* elements of the ledger's loaded_blocks */
-	struct ld_sb logs;		/* refusal log lines, printed once committed */
+	struct dynbuf refusals;		/* VALUES rows for quarantine */
+	struct dynbuf blocks;		/* elements of the ledger's loaded_blocks */
+	struct dynbuf logs;		/* refusal log lines, printed once committed */
 	uint64_t logs_dropped;
 	struct load_seg_stats st;
 };
@@ -221,9 +215,11 @@ bool ld_records_full(const struct ld_job *j);
 /* Print the queued refusal log lines (after the commit that recorded them). */
 void ld_records_log(struct ld_job *j);
 /* Statements writing the queued refusals, appended to b; the queue is emptied. */
-void ld_records_sql(struct loader *l, struct ld_job *j, struct ld_sb *b);
+void ld_records_sql(struct loader *l, struct ld_job *j, struct dynbuf *b);
 /* The loaded_blocks value of the ledger row: an array literal (or '{}'). */
-void ld_blocks_sql(struct loader *l, const struct ld_job *j, struct ld_sb *b);
+void ld_blocks_sql(struct loader *l, const struct ld_job *j, struct dynbuf *b);
+/* The job's record buffers: set up once, emptied per pass, freed at the end. */
+void ld_records_init(struct ld_job *j);
 void ld_records_reset(struct ld_job *j);
 void ld_records_free(struct ld_job *j);
 /*

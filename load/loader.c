@@ -74,9 +74,11 @@
 #include "collect/catalog.h"
 #include "common/config.h"
 #include "common/fsutil.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/pgutil.h"
 #include "common/units.h"
+#include "common/utf8.h"
 
 #define LD_ATTEMPTS 4
 #define LD_WINDOWS_MAX 1024
@@ -130,7 +132,7 @@ ld_lock_key(const char *schema, const char *collector, const char *what, uint64_
 	char id[200];
 
 	snprintf(id, sizeof(id), "%s/%s%s/%" PRIu64, schema, collector, what, seq);
-	return (int64_t)ld_hash64(id, strlen(id), 0);
+	return (int64_t)pga_fnv1a64_str(id, 0);
 }
 
 static void
@@ -698,17 +700,16 @@ pass_end_copy(struct pass *ps, struct pga_err *err)
 static int
 flush_records(struct loader *l, struct ld_job *j, struct pass *ps, struct pga_err *err)
 {
-	struct ld_sb b = {0};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 	int rc = pass_end_copy(ps, err);
 
 	if (rc < 0)
 		return rc;
 	ld_records_sql(l, j, &b);
-	if (b.oom)
-		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
-	else if (b.s != NULL)
-		rc = ld_exec(l, b.s, 0, NULL, NULL, err);
-	ld_sb_free(&b);
+	rc = dynbuf_check(&b, "refusal records", err);
+	if (rc == 0 && dynbuf_len(&b) > 0)
+		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
+	dynbuf_free(&b);
 	return rc;
 }
 
@@ -890,112 +891,103 @@ main_pass(struct loader *l, struct ld_job *j, struct pass *ps, struct pga_err *e
 }
 
 static void
-sb_sha(struct ld_sb *b, const uint8_t *sha)
-{
-	char hex[PGA_SHA256_HEX];
-
-	pga_hex(sha, PGA_SHA256_LEN, hex);
-	ld_sb_add(b, "'\\x%s'::bytea", hex);
-}
-
-static void
-sb_time(struct ld_sb *b, int64_t us, bool open)
+sb_time(struct dynbuf *b, int64_t us, bool open)
 {
 	char ts[40];
 
 	if (open) {
-		ld_sb_add(b, "NULL");
+		dynbuf_addf(b, "NULL");
 		return;
 	}
 	time_param(us, ts, sizeof(ts));
-	ld_sb_add(b, "'%s'::timestamptz", ts);
+	dynbuf_addf(b, "'%s'::timestamptz", ts);
 }
 
 static void
-sb_ledger_insert(struct loader *l, struct ld_sb *b, const struct ld_job *j)
+sb_ledger_insert(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 {
-	ld_sb_add(b, "INSERT INTO %s.segments (collector_id, seq, sha256, body_sha256, prev_sha256,"
-		  " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
-		  " recovered, complete, blocks_refused, rows_refused, hostname, loaded_blocks)"
-		  " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
-	sb_sha(b, j->file_sha);
-	ld_sb_add(b, ", ");
-	sb_sha(b, j->f.sha256);
-	ld_sb_add(b, ", ");
-	sb_sha(b, j->h.prev_sha256);
-	ld_sb_add(b, ", ");
-	ld_sb_lit(b, l->conn, j->qname);
-	ld_sb_add(b, ", %" PRIu64 ", ", j->size);
+	dynbuf_addf(b, "INSERT INTO %s.segments (collector_id, seq, sha256, body_sha256, prev_sha256,"
+		    " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
+		    " recovered, complete, blocks_refused, rows_refused, hostname, loaded_blocks)"
+		    " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
+	ld_add_sha(b, j->file_sha);
+	dynbuf_addf(b, ", ");
+	ld_add_sha(b, j->f.sha256);
+	dynbuf_addf(b, ", ");
+	ld_add_sha(b, j->h.prev_sha256);
+	dynbuf_addf(b, ", ");
+	ld_add_lit(b, l->conn, j->qname);
+	dynbuf_addf(b, ", %" PRIu64 ", ", j->size);
 	sb_time(b, j->h.created_us, false);
-	ld_sb_add(b, ", ");
+	dynbuf_addf(b, ", ");
 	sb_time(b, j->f.min_snapshot_us, j->f.nblocks == 0);
-	ld_sb_add(b, ", ");
+	dynbuf_addf(b, ", ");
 	sb_time(b, j->f.max_snapshot_us, j->f.nblocks == 0);
-	ld_sb_add(b, ", %u, %" PRIu64 ", %" PRIu64 ", %s, %s, %" PRIu64 ", %" PRIu64 ", ",
-		  j->f.nblocks, j->f.total_rows, j->st.rows,
-		  j->f.flags & SEG_FOOTER_RECOVERED ? "true" : "false",
-		  j->all_covered ? "true" : "false", j->st.blocks_refused, j->st.rows_refused);
-	ld_sb_lit(b, l->conn, j->h.hostname);
-	ld_sb_add(b, ", ");
+	dynbuf_addf(b, ", %u, %" PRIu64 ", %" PRIu64 ", %s, %s, %" PRIu64 ", %" PRIu64 ", ",
+		    j->f.nblocks, j->f.total_rows, j->st.rows,
+		    j->f.flags & SEG_FOOTER_RECOVERED ? "true" : "false",
+		    j->all_covered ? "true" : "false", j->st.blocks_refused, j->st.rows_refused);
+	ld_add_lit(b, l->conn, j->h.hostname);
+	dynbuf_addf(b, ", ");
 	ld_blocks_sql(l, j, b);
-	ld_sb_add(b, ");\n");
+	dynbuf_addf(b, ");\n");
 }
 
 /* More rows, refusals and block records for a partial one, maybe completion. */
 static void
-sb_ledger_update(struct loader *l, struct ld_sb *b, const struct ld_job *j)
+sb_ledger_update(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 {
-	ld_sb_add(b, "UPDATE %s.segments SET rows = rows + %" PRIu64 ", blocks_refused ="
-		  " blocks_refused + %" PRIu64 ", rows_refused = rows_refused + %" PRIu64
-		  ", complete = %s, loaded_at = now(), loaded_blocks = CASE WHEN"
-		  " loaded_blocks IS NULL THEN NULL ELSE loaded_blocks || ", l->qschema,
-		  j->st.rows, j->st.blocks_refused, j->st.rows_refused,
-		  j->all_covered ? "true" : "false");
+	dynbuf_addf(b, "UPDATE %s.segments SET rows = rows + %" PRIu64 ", blocks_refused ="
+		    " blocks_refused + %" PRIu64 ", rows_refused = rows_refused + %" PRIu64
+		    ", complete = %s, loaded_at = now(), loaded_blocks = CASE WHEN"
+		    " loaded_blocks IS NULL THEN NULL ELSE loaded_blocks || ", l->qschema,
+		    j->st.rows, j->st.blocks_refused, j->st.rows_refused,
+		    j->all_covered ? "true" : "false");
 	/* a segment begun before migration 2 stays without records: never partial ones */
 	ld_blocks_sql(l, j, b);
-	ld_sb_add(b, " END WHERE collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id,
-		  j->h.seq);
+	dynbuf_addf(b, " END WHERE collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id,
+		    j->h.seq);
 }
 
 /* The ledger: a new row, or more rows and maybe completion for a partial one. */
 static void
-sb_ledger(struct loader *l, struct ld_sb *b, const struct ld_job *j)
+sb_ledger(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 {
 	if (!j->in_ledger)
 		sb_ledger_insert(l, b, j);
 	else
 		sb_ledger_update(l, b, j);
 	if (j->all_covered && j->in_ledger) {
-		ld_sb_add(b, "DELETE FROM %s.segment_windows WHERE ", l->qschema);
-		ld_sb_add(b, "collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id, j->h.seq);
+		dynbuf_addf(b, "DELETE FROM %s.segment_windows WHERE ", l->qschema);
+		dynbuf_addf(b, "collector_id = %d AND seq = %" PRIu64 ";\n", j->collector_id, j->h.seq);
 	} else if (!j->all_covered) {
-		ld_sb_add(b, "INSERT INTO %s.segment_windows (collector_id, seq, since, until, rows)"
-			  " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
+		dynbuf_addf(b, "INSERT INTO %s.segment_windows (collector_id, seq, since, until, rows)"
+			    " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
 		sb_time(b, l->o.since, l->o.since == INT64_MIN);
-		ld_sb_add(b, ", ");
+		dynbuf_addf(b, ", ");
 		sb_time(b, l->o.until, l->o.until == INT64_MAX);
-		ld_sb_add(b, ", %" PRIu64 ");\n", j->st.rows);
+		dynbuf_addf(b, ", %" PRIu64 ");\n", j->st.rows);
 	}
 }
 
 /* A held segment loaded now: its hold and its refusal records are resolved. */
 static void
-sb_unhold(struct loader *l, struct ld_sb *b, const struct ld_job *j)
+sb_unhold(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 {
 	if (j->held_oid == 0)
 		return;
-	ld_sb_add(b, "UPDATE %s.held_segments SET resolved_at = now(), resolution = 'loaded',"
-		  " content = NULL WHERE collector = ", l->qschema);
-	ld_sb_lit(b, l->conn, j->h.collector);
-	ld_sb_add(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
-	sb_sha(b, j->file_sha);
-	ld_sb_add(b, ";\nSELECT lo_unlink(%u);\nUPDATE %s.quarantine SET resolved_at = now()"
-		  " WHERE kind IN ('conflict', 'chain') AND resolved_at IS NULL AND collector = ",
-		  j->held_oid, l->qschema);
-	ld_sb_lit(b, l->conn, j->h.collector);
-	ld_sb_add(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
-	sb_sha(b, j->file_sha);
-	ld_sb_add(b, ";\n");
+	dynbuf_addf(b, "UPDATE %s.held_segments SET resolved_at = now(), resolution = 'loaded',"
+		    " content = NULL WHERE collector = ", l->qschema);
+	ld_add_lit(b, l->conn, j->h.collector);
+	dynbuf_addf(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
+	ld_add_sha(b, j->file_sha);
+	dynbuf_addf(b, ";\nSELECT lo_unlink(%u);\nUPDATE %s.quarantine SET resolved_at = now()"
+		    " WHERE kind IN ('conflict', 'chain') AND resolved_at IS NULL AND collector = ",
+		    j->held_oid, l->qschema);
+	ld_add_lit(b, l->conn, j->h.collector);
+	dynbuf_addf(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
+	ld_add_sha(b, j->file_sha);
+	dynbuf_addf(b, ";\n");
 }
 
 /*
@@ -1007,31 +999,33 @@ sb_unhold(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 static int
 finish_tx(struct loader *l, struct ld_job *j, struct pga_err *err)
 {
-	struct ld_sb b = {0};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 	int rc;
 
 	sb_ledger(l, &b, j);
 	ld_records_sql(l, j, &b);
 	sb_unhold(l, &b, j);
-	ld_sb_add(&b, "UPDATE %s.quarantine SET resolved_at = now() WHERE collector = ", l->qschema);
-	ld_sb_lit(&b, l->conn, j->h.collector);
-	ld_sb_add(&b, " AND seq = %" PRIu64 " AND kind IN ('corrupt', 'rejected')"
-		  " AND resolved_at IS NULL;\n", j->h.seq);
-	ld_sb_add(&b, "UPDATE %s.collectors SET last_seen = now(), last_seq = greatest(last_seq, %"
-		  PRIu64 "), last_snapshot = greatest(last_snapshot, ", l->qschema, j->h.seq);
+	dynbuf_addf(&b, "UPDATE %s.quarantine SET resolved_at = now() WHERE collector = ", l->qschema);
+	ld_add_lit(&b, l->conn, j->h.collector);
+	dynbuf_addf(&b, " AND seq = %" PRIu64 " AND kind IN ('corrupt', 'rejected')"
+		    " AND resolved_at IS NULL;\n", j->h.seq);
+	dynbuf_addf(&b, "UPDATE %s.collectors SET last_seen = now(), last_seq = greatest(last_seq, %"
+		    PRIu64 "), last_snapshot = greatest(last_snapshot, ", l->qschema, j->h.seq);
 	sb_time(&b, j->f.max_snapshot_us, j->f.nblocks == 0);
-	ld_sb_add(&b, "), hostname = CASE WHEN %" PRIu64 " >= coalesce(last_seq, 0) THEN ", j->h.seq);
-	ld_sb_lit(&b, l->conn, j->h.hostname);
-	ld_sb_add(&b, " ELSE hostname END, writer = CASE WHEN %" PRIu64
-		  " >= coalesce(last_seq, 0) THEN ", j->h.seq);
-	ld_sb_lit(&b, l->conn, j->h.writer);
-	ld_sb_add(&b, " ELSE writer END WHERE collector_id = %d;\nCOMMIT", j->collector_id);
-	rc = b.oom ? pga_fail(err, PGA_ENOMEM, "out of memory") : ld_exec(l, b.s, 0, NULL, NULL, err);
+	dynbuf_addf(&b, "), hostname = CASE WHEN %" PRIu64 " >= coalesce(last_seq, 0) THEN ", j->h.seq);
+	ld_add_lit(&b, l->conn, j->h.hostname);
+	dynbuf_addf(&b, " ELSE hostname END, writer = CASE WHEN %" PRIu64
+		    " >= coalesce(last_seq, 0) THEN ", j->h.seq);
+	ld_add_lit(&b, l->conn, j->h.writer);
+	dynbuf_addf(&b, " ELSE writer END WHERE collector_id = %d;\nCOMMIT", j->collector_id);
+	rc = dynbuf_check(&b, "ledger statement", err);
+	if (rc == 0)
+		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
 	if (rc == PGA_ENET) {
 		j->st.in_doubt = true;
 		j->st.rows_in_doubt = j->st.rows;
 	}
-	ld_sb_free(&b);
+	dynbuf_free(&b);
 	return rc;
 }
 
@@ -1208,7 +1202,7 @@ check_header(struct ld_job *j, struct pga_err *err)
 	char buf[4 * sizeof(j->h.collector)];
 
 	if (!pga_name_valid(j->h.collector)) {
-		pga_escape(j->h.collector, buf, sizeof(buf));
+		utf8_escape_text(j->h.collector, buf, sizeof(buf));
 		j->h.collector[0] = '\0';	/* nobody's: recorded without a collector */
 		j->bad_collector = true;
 		return pga_fail(err, PGA_ECORRUPT, "'%s': invalid collector id '%s' in the segment"
@@ -1330,13 +1324,10 @@ static void
 name_the_file(struct pga_err *err, const char *path, const char *name)
 {
 	char *at = strstr(err->msg, path);
-	char buf[PGA_ERR_MSG_MAX];
 
 	if (at == NULL || strncmp(path, "/proc/self/fd/", 14) != 0)
 		return;
-	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - err->msg), err->msg, name,
-		 at + strlen(path));
-	strlcpy(err->msg, buf, sizeof(err->msg));
+	pga_err_msgf(err, "%.*s%s%s", (int)(at - err->msg), err->msg, name, at + strlen(path));
 }
 
 /*
@@ -1367,8 +1358,9 @@ ld_load_fd(struct loader *l, const char *name, int fd, const struct ld_load_extr
 	int rc = 0;
 
 	memset(&j, 0, sizeof(j));
+	ld_records_init(&j);
 	j.name = name;
-	pga_escape(name, j.qname, sizeof(j.qname));
+	utf8_escape_text(name, j.qname, sizeof(j.qname));
 	j.fd = fd;
 	j.force_chain = x != NULL && x->force_chain;
 	j.held_oid = x != NULL ? x->held_oid : 0;

@@ -49,128 +49,129 @@
 #define LD_LOGS_MAX (4u << 20)
 
 static void
-sb_hex(struct ld_sb *b, const uint8_t *sha)
+sb_text_or_null(struct dynbuf *b, PGconn *conn, const char *s)
 {
-	char hex[PGA_SHA256_HEX];
-
-	pga_hex(sha, PGA_SHA256_LEN, hex);
-	ld_sb_add(b, "'\\x%s'::bytea", hex);
-}
-
-static void
-sb_text_or_null(struct ld_sb *b, PGconn *conn, const char *s)
-{
-	ld_sb_lit(b, conn, s != NULL && *s != '\0' ? s : NULL);
+	ld_add_lit(b, conn, s != NULL && *s != '\0' ? s : NULL);
 }
 
 void
 ld_refuse(struct loader *l, struct ld_job *j, const char *kind, int64_t block,
 	  const char *metric, const char *sqlstate, int64_t rows, const char *reason)
 {
-	struct ld_sb *b = &j->refusals;
+	struct dynbuf *b = &j->refusals;
 
-	ld_sb_add(b, "%s(", b->len ? ",\n" : "");
-	ld_sb_lit(b, l->conn, j->qname);
-	ld_sb_add(b, ", '%s', ", kind);
+	dynbuf_addf(b, "%s(", b->len ? ",\n" : "");
+	ld_add_lit(b, l->conn, j->qname);
+	dynbuf_addf(b, ", '%s', ", kind);
 	sb_text_or_null(b, l->conn, j->h.collector);
-	ld_sb_add(b, ", %" PRIu64 ", ", j->h.seq);
-	sb_hex(b, j->file_sha);
+	dynbuf_addf(b, ", %" PRIu64 ", ", j->h.seq);
+	ld_add_sha(b, j->file_sha);
 	if (block >= 0)
-		ld_sb_add(b, ", %" PRId64 ", ", block);
+		dynbuf_addf(b, ", %" PRId64 ", ", block);
 	else
-		ld_sb_add(b, ", NULL, ");
+		dynbuf_addf(b, ", NULL, ");
 	sb_text_or_null(b, l->conn, metric);
-	ld_sb_add(b, ", ");
+	dynbuf_addf(b, ", ");
 	sb_text_or_null(b, l->conn, sqlstate);
 	if (rows >= 0)
-		ld_sb_add(b, ", %" PRId64 ", ", rows);
+		dynbuf_addf(b, ", %" PRId64 ", ", rows);
 	else
-		ld_sb_add(b, ", NULL, ");
-	ld_sb_lit(b, l->conn, reason);
-	ld_sb_add(b, ")");
-	if (j->logs.len >= LD_LOGS_MAX) {
+		dynbuf_addf(b, ", NULL, ");
+	ld_add_lit(b, l->conn, reason);
+	dynbuf_addf(b, ")");
+	if (dynbuf_len(&j->logs) >= LD_LOGS_MAX) {
 		j->logs_dropped++;
 		return;
 	}
 	if (block >= 0)
-		ld_sb_add(&j->logs, "'%s': block %" PRId64 " (metric '%s'): %s\n", j->qname,
-			  block, metric ? metric : "", reason);
+		dynbuf_addf(&j->logs, "'%s': block %" PRId64 " (metric '%s'): %s\n", j->qname,
+			    block, metric ? metric : "", reason);
 	else
-		ld_sb_add(&j->logs, "'%s': %s\n", j->qname, reason);
+		dynbuf_addf(&j->logs, "'%s': %s\n", j->qname, reason);
 }
 
 void
 ld_block_record(struct loader *l, struct ld_job *j, const struct seg_block_meta *m,
 		int32_t server_id, uint64_t rows)
 {
-	struct ld_sb *b = &j->blocks;
+	struct dynbuf *b = &j->blocks;
 	char ts[40];
 
 	pga_format_time(m->snapshot_us, ts, sizeof(ts));
-	ld_sb_add(b, "%sROW(%u, '%s', %d, '%s', ", b->len ? ", " : "", m->block_no, m->metric,
-		  server_id, ts);
+	dynbuf_addf(b, "%sROW(%u, '%s', %d, '%s', ", dynbuf_len(b) ? ", " : "", m->block_no, m->metric,
+		    server_id, ts);
 	sb_text_or_null(b, l->conn, m->database);
-	ld_sb_add(b, ", %" PRIu64 ")::%s.block_record", rows, l->qschema);
+	dynbuf_addf(b, ", %" PRIu64 ")::%s.block_record", rows, l->qschema);
 }
 
 void
-ld_blocks_sql(struct loader *l, const struct ld_job *j, struct ld_sb *b)
+ld_blocks_sql(struct loader *l, const struct ld_job *j, struct dynbuf *b)
 {
-	if (j->blocks.oom)
-		b->oom = true;
-	if (j->blocks.len == 0)
-		ld_sb_add(b, "'{}'::%s.block_record[]", l->qschema);
+	if (j->blocks.fail != 0)
+		dynbuf_fail(b, j->blocks.fail);
+	if (dynbuf_len(&j->blocks) == 0)
+		dynbuf_addf(b, "'{}'::%s.block_record[]", l->qschema);
 	else
-		ld_sb_add(b, "ARRAY[%s]", j->blocks.s);
+		dynbuf_addf(b, "ARRAY[%s]", dynbuf_str(&j->blocks));
 }
 
 bool
 ld_records_full(const struct ld_job *j)
 {
-	return j->refusals.len > LD_RECORDS_FLUSH;
+	return dynbuf_len(&j->refusals) > LD_RECORDS_FLUSH;
 }
 
 void
-ld_records_sql(struct loader *l, struct ld_job *j, struct ld_sb *b)
+ld_records_sql(struct loader *l, struct ld_job *j, struct dynbuf *b)
 {
-	if (j->refusals.oom)
-		b->oom = true;
-	if (j->refusals.len > 0)
-		ld_sb_add(b, "INSERT INTO %s.quarantine (name, kind, collector, seq, sha256, block,"
-			  " metric, sqlstate, rows, error) VALUES %s ON CONFLICT (name, kind,"
-			  " (coalesce(block, -1))) DO UPDATE SET last_seen = now(),"
-			  " times = quarantine.times + 1, error = EXCLUDED.error,"
-			  " sqlstate = EXCLUDED.sqlstate, rows = EXCLUDED.rows,"
-			  " sha256 = EXCLUDED.sha256, resolved_at = NULL;\n", l->qschema,
-			  j->refusals.s);
-	j->refusals.len = 0;
-	j->refusals.oom = false;
+	if (j->refusals.fail != 0)
+		dynbuf_fail(b, j->refusals.fail);
+	if (dynbuf_len(&j->refusals) > 0)
+		dynbuf_addf(b, "INSERT INTO %s.quarantine (name, kind, collector, seq, sha256, block,"
+			    " metric, sqlstate, rows, error) VALUES %s ON CONFLICT (name, kind,"
+			    " (coalesce(block, -1))) DO UPDATE SET last_seen = now(),"
+			    " times = quarantine.times + 1, error = EXCLUDED.error,"
+			    " sqlstate = EXCLUDED.sqlstate, rows = EXCLUDED.rows,"
+			    " sha256 = EXCLUDED.sha256, resolved_at = NULL;\n", l->qschema,
+			    dynbuf_str(&j->refusals));
+	dynbuf_reset(&j->refusals);
+}
+
+void
+ld_records_init(struct ld_job *j)
+{
+	dynbuf_init(&j->refusals, LD_TEXT_MAX);
+	dynbuf_init(&j->blocks, LD_TEXT_MAX);
+	dynbuf_init(&j->logs, LD_TEXT_MAX);	/* LD_LOGS_MAX stops it first */
+	j->logs_dropped = 0;
 }
 
 void
 ld_records_reset(struct ld_job *j)
 {
-	j->refusals.len = j->blocks.len = j->logs.len = 0;
-	j->refusals.oom = j->blocks.oom = j->logs.oom = false;
+	dynbuf_reset(&j->refusals);
+	dynbuf_reset(&j->blocks);
+	dynbuf_reset(&j->logs);
 	j->logs_dropped = 0;
 }
 
 void
 ld_records_free(struct ld_job *j)
 {
-	ld_sb_free(&j->refusals);
-	ld_sb_free(&j->blocks);
-	ld_sb_free(&j->logs);
+	dynbuf_free(&j->refusals);
+	dynbuf_free(&j->blocks);
+	dynbuf_free(&j->logs);
 }
 
 void
 ld_records_log(struct ld_job *j)
 {
-	char *p = j->logs.s;
+	const char *p = dynbuf_str(&j->logs);
+	size_t len = dynbuf_len(&j->logs);
 
-	for (size_t off = 0; p != NULL && off < j->logs.len;) {
-		char *nl = memchr(p + off, '\n', j->logs.len - off);
-		size_t n = nl ? (size_t)(nl - (p + off)) : j->logs.len - off;
+	for (size_t off = 0; off < len;) {
+		const char *nl = memchr(p + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (p + off)) : len - off;
 
 		log_warn("%.*s", (int)n, p + off);
 		off += n + 1;
@@ -178,7 +179,7 @@ ld_records_log(struct ld_job *j)
 	if (j->logs_dropped > 0)
 		log_warn("'%s': %" PRIu64 " more refusals, recorded in quarantine but not logged",
 			 j->qname, j->logs_dropped);
-	j->logs.len = 0;
+	dynbuf_reset(&j->logs);
 	j->logs_dropped = 0;
 }
 
@@ -283,43 +284,43 @@ held_state(struct loader *l, const struct ld_job *j, bool *has_bytes, struct pga
 }
 
 static void
-sb_held_insert(struct loader *l, struct ld_sb *b, const struct ld_job *j, const char *kind,
+sb_held_insert(struct loader *l, struct dynbuf *b, const struct ld_job *j, const char *kind,
 	       const char *detail, Oid oid)
 {
 	char ts[40];
 
 	pga_format_time(j->h.created_us, ts, sizeof(ts));
-	ld_sb_add(b, "INSERT INTO %s.held_segments (collector, seq, sha256, prev_sha256, name,"
-		  " hostname, writer, created, size, blocks, total_rows, reason, detail, content)"
-		  " VALUES (", l->qschema);
-	ld_sb_lit(b, l->conn, j->h.collector);
-	ld_sb_add(b, ", %" PRIu64 ", ", j->h.seq);
-	sb_hex(b, j->file_sha);
-	ld_sb_add(b, ", ");
-	sb_hex(b, j->h.prev_sha256);
-	ld_sb_add(b, ", ");
-	ld_sb_lit(b, l->conn, j->qname);
-	ld_sb_add(b, ", ");
-	ld_sb_lit(b, l->conn, j->h.hostname);
-	ld_sb_add(b, ", ");
-	ld_sb_lit(b, l->conn, j->h.writer);
-	ld_sb_add(b, ", '%s', %" PRIu64 ", %u, %" PRIu64 ", '%s', ", ts, j->size, j->f.nblocks,
-		  j->f.total_rows, kind);
-	ld_sb_lit(b, l->conn, detail);
-	ld_sb_add(b, ", %u);\n", oid);
+	dynbuf_addf(b, "INSERT INTO %s.held_segments (collector, seq, sha256, prev_sha256, name,"
+		    " hostname, writer, created, size, blocks, total_rows, reason, detail, content)"
+		    " VALUES (", l->qschema);
+	ld_add_lit(b, l->conn, j->h.collector);
+	dynbuf_addf(b, ", %" PRIu64 ", ", j->h.seq);
+	ld_add_sha(b, j->file_sha);
+	dynbuf_addf(b, ", ");
+	ld_add_sha(b, j->h.prev_sha256);
+	dynbuf_addf(b, ", ");
+	ld_add_lit(b, l->conn, j->qname);
+	dynbuf_addf(b, ", ");
+	ld_add_lit(b, l->conn, j->h.hostname);
+	dynbuf_addf(b, ", ");
+	ld_add_lit(b, l->conn, j->h.writer);
+	dynbuf_addf(b, ", '%s', %" PRIu64 ", %u, %" PRIu64 ", '%s', ", ts, j->size, j->f.nblocks,
+		    j->f.total_rows, kind);
+	ld_add_lit(b, l->conn, detail);
+	dynbuf_addf(b, ", %u);\n", oid);
 }
 
 static void
-sb_held_again(struct loader *l, struct ld_sb *b, const struct ld_job *j, Oid oid)
+sb_held_again(struct loader *l, struct dynbuf *b, const struct ld_job *j, Oid oid)
 {
-	ld_sb_add(b, "UPDATE %s.held_segments SET last_seen = now(), times = times + 1", l->qschema);
+	dynbuf_addf(b, "UPDATE %s.held_segments SET last_seen = now(), times = times + 1", l->qschema);
 	if (oid != InvalidOid)
-		ld_sb_add(b, ", content = %u", oid);
-	ld_sb_add(b, " WHERE collector = ");
-	ld_sb_lit(b, l->conn, j->h.collector);
-	ld_sb_add(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
-	sb_hex(b, j->file_sha);
-	ld_sb_add(b, ";\n");
+		dynbuf_addf(b, ", content = %u", oid);
+	dynbuf_addf(b, " WHERE collector = ");
+	ld_add_lit(b, l->conn, j->h.collector);
+	dynbuf_addf(b, " AND seq = %" PRIu64 " AND sha256 = ", j->h.seq);
+	ld_add_sha(b, j->file_sha);
+	dynbuf_addf(b, ";\n");
 }
 
 static int
@@ -327,7 +328,7 @@ hold_tx(struct loader *l, struct ld_job *j, const char *kind, const char *detail
 	struct pga_err *err)
 {
 	char sql[256];
-	struct ld_sb b = {0};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 	bool has_bytes = false;
 	Oid oid = InvalidOid;
 	int state, rc;
@@ -352,9 +353,11 @@ hold_tx(struct loader *l, struct ld_job *j, const char *kind, const char *detail
 		ld_refuse(l, j, kind, -1, NULL, NULL, (int64_t)j->f.total_rows, detail);
 		ld_records_sql(l, j, &b);
 	}
-	ld_sb_add(&b, "COMMIT");
-	rc = b.oom ? pga_fail(err, PGA_ENOMEM, "out of memory") : ld_exec(l, b.s, 0, NULL, NULL, err);
-	ld_sb_free(&b);
+	dynbuf_addf(&b, "COMMIT");
+	rc = dynbuf_check(&b, "hold statement", err);
+	if (rc == 0)
+		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
+	dynbuf_free(&b);
 	if (rc == 0 && state == 2)
 		log_info("'%s': this fork was discarded before (pga load --resolve-fork): still held",
 			 j->qname);

@@ -40,6 +40,7 @@
 #include "common/cli.h"
 #include "common/config.h"
 #include "common/fsutil.h"
+#include "common/grow.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/pgutil.h"
@@ -147,19 +148,8 @@ queue_pop(struct run *r, struct work *w, bool *wait)
 static void
 defer(struct run *r, struct work *w)
 {
-	void *p = NULL;
-
 	pthread_mutex_lock(&r->mu);
-	if (r->ndeferred == r->deferred_cap) {
-		size_t cap = r->deferred_cap ? r->deferred_cap * 2 : 16;
-
-		p = reallocarray(r->deferred, cap, sizeof(*r->deferred));
-		if (p != NULL) {
-			r->deferred = p;
-			r->deferred_cap = cap;
-		}
-	}
-	if (r->ndeferred < r->deferred_cap) {
+	if (PGA_GROW(r->deferred, r->deferred_cap, r->ndeferred + 1, SIZE_MAX, NULL) == 0) {
 		r->deferred[r->ndeferred++] = *w;
 		w->path = NULL;
 		w->fd = -1;

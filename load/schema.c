@@ -33,20 +33,6 @@
 
 /* ---- names ---- */
 
-uint64_t
-ld_hash64(const void *buf, size_t len, uint64_t h)
-{
-	const unsigned char *p = buf;
-
-	if (h == 0)
-		h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 void
 ld_derived_name(const char *metric, const char *suffix, char *buf, size_t cap)
 {
@@ -57,7 +43,7 @@ ld_derived_name(const char *metric, const char *suffix, char *buf, size_t cap)
 		return;
 	}
 	snprintf(buf, cap, "%.*s_%08" PRIx32 "%s", (int)(LD_IDENT_MAX - 1 - sl - 9), metric,
-		 (uint32_t)ld_hash64(metric, ml, 0), suffix);
+		 (uint32_t)pga_fnv1a64(metric, ml, 0), suffix);
 }
 
 static const char *const reserved_names[] = {
@@ -122,84 +108,33 @@ ld_day_of(int64_t us)
 	return (int32_t)d;
 }
 
-int
-ld_grow(void **v, size_t *cap, size_t need, size_t elem, struct pga_err *err)
-{
-	size_t n = *cap ? *cap : 8;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = reallocarray(*v, n, elem);
-	if (p == NULL)
-		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	*v = p;
-	*cap = n;
-	return 0;
-}
-
-/* ---- a growable SQL text ---- */
+/* ---- SQL text ---- */
 
 void
-ld_sb_add(struct ld_sb *b, const char *fmt, ...)
+ld_add_sha(struct dynbuf *b, const uint8_t *sha)
 {
-	va_list ap;
-	int n;
+	char hex[PGA_SHA256_HEX];
 
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->s != NULL && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap : 4096;
-
-		while (cap <= b->len + (size_t)n)
-			cap *= 2;
-		char *p = realloc(b->s, cap);
-
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
+	pga_hex(sha, PGA_SHA256_LEN, hex);
+	dynbuf_addf(b, "'\\x%s'::bytea", hex);
 }
 
 void
-ld_sb_lit(struct ld_sb *b, PGconn *conn, const char *s)
+ld_add_lit(struct dynbuf *b, PGconn *conn, const char *s)
 {
 	char *lit;
 
 	if (s == NULL) {
-		ld_sb_add(b, "NULL");
+		dynbuf_adds(b, "NULL");
 		return;
 	}
 	lit = PQescapeLiteral(conn, s, strlen(s));
 	if (lit == NULL) {
-		b->oom = true;
+		dynbuf_fail(b, PGA_ENOMEM);
 		return;
 	}
-	ld_sb_add(b, "%s", lit);
+	dynbuf_adds(b, lit);
 	PQfreemem(lit);
-}
-
-void
-ld_sb_free(struct ld_sb *b)
-{
-	free(b->s);
-	memset(b, 0, sizeof(*b));
 }
 
 /* ---- migrations ---- */
@@ -365,23 +300,19 @@ static const struct migration migrations[] = {
 static char *
 subst_schema(const char *sql, const char *qschema)
 {
-	struct ld_sb b = {0};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 
 	for (const char *p = sql; *p;) {
 		const char *at = strstr(p, "@s@");
 
 		if (at == NULL) {
-			ld_sb_add(&b, "%s", p);
+			dynbuf_addf(&b, "%s", p);
 			break;
 		}
-		ld_sb_add(&b, "%.*s%s", (int)(at - p), p, qschema);
+		dynbuf_addf(&b, "%.*s%s", (int)(at - p), p, qschema);
 		p = at + 3;
 	}
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	return dynbuf_take(&b);	/* NULL when it failed (and freed) */
 }
 
 char *
@@ -452,7 +383,7 @@ ld_schema_migrate(struct loader *l, struct pga_err *err)
 	int version = 0, rc;
 
 	snprintf(lockkey, sizeof(lockkey), "%" PRId64,
-		 (int64_t)ld_hash64(l->schema, strlen(l->schema), 0x5ca1ab1e));
+		 (int64_t)pga_fnv1a64_str(l->schema, 0x5ca1ab1e));
 	rc = ld_exec(l, "BEGIN", 0, NULL, NULL, err);
 	if (rc < 0)
 		return rc;
@@ -476,11 +407,7 @@ ld_schema_migrate(struct loader *l, struct pga_err *err)
 			log_info("central schema '%s': applied migration %d (%s)", l->schema,
 				 migrations[i].version, migrations[i].description);
 	}
-	if (rc == 0)
-		rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
-	if (rc < 0)
-		ld_rollback(l);
-	return rc;
+	return ld_tx_end(l, rc, err);
 }
 
 /* ---- catalog tables ---- */
@@ -502,44 +429,44 @@ has_counters(const struct metric_def *m)
 
 /* PARTITION BY list of a metric's series: fixed columns then its keys. */
 static void
-series_cols(struct ld_sb *b, const struct metric_def *m, const char *prefix)
+series_cols(struct dynbuf *b, const struct metric_def *m, const char *prefix)
 {
 	char q[2 * LD_IDENT_MAX + 4];
 
-	ld_sb_add(b, "%scollector_id, %sserver_id, %sdbname", prefix, prefix, prefix);
+	dynbuf_addf(b, "%scollector_id, %sserver_id, %sdbname", prefix, prefix, prefix);
 	for (size_t i = 0; i < m->ncols; i++)
 		if (m->cols[i].kind == COL_KEY && quote(m->cols[i].name, q, sizeof(q), NULL) == 0)
-			ld_sb_add(b, ", %s%s", prefix, q);
+			dynbuf_addf(b, ", %s%s", prefix, q);
 }
 
 static void
-table_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
+table_sql(struct dynbuf *b, const char *qschema, const struct metric_def *m)
 {
 	char q[2 * LD_IDENT_MAX + 4];
 
 	quote(m->name, q, sizeof(q), NULL);
-	ld_sb_add(b, "CREATE TABLE IF NOT EXISTS %s.%s (collector_id integer NOT NULL,"
-	       " server_id integer NOT NULL, snapshot_time timestamptz NOT NULL, dbname text",
-	       qschema, q);
+	dynbuf_addf(b, "CREATE TABLE IF NOT EXISTS %s.%s (collector_id integer NOT NULL,"
+	         " server_id integer NOT NULL, snapshot_time timestamptz NOT NULL, dbname text",
+	         qschema, q);
 	for (size_t i = 0; i < m->ncols; i++) {
 		quote(m->cols[i].name, q, sizeof(q), NULL);
-		ld_sb_add(b, ", %s %s", q, m->cols[i].type);
+		dynbuf_addf(b, ", %s %s", q, m->cols[i].type);
 	}
-	ld_sb_add(b, ") PARTITION BY RANGE (snapshot_time);\n");
+	dynbuf_addf(b, ") PARTITION BY RANGE (snapshot_time);\n");
 }
 
 /* The index the delta views read series by: fixed columns, keys, time. */
 static void
-index_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
+index_sql(struct dynbuf *b, const char *qschema, const struct metric_def *m)
 {
 	char q[2 * LD_IDENT_MAX + 4], idx[LD_IDENT_MAX], qidx[2 * LD_IDENT_MAX + 4];
 
 	ld_derived_name(m->name, "_series", idx, sizeof(idx));
 	quote(idx, qidx, sizeof(qidx), NULL);
 	quote(m->name, q, sizeof(q), NULL);
-	ld_sb_add(b, "CREATE INDEX IF NOT EXISTS %s ON %s.%s (", qidx, qschema, q);
+	dynbuf_addf(b, "CREATE INDEX IF NOT EXISTS %s ON %s.%s (", qidx, qschema, q);
 	series_cols(b, m, "");
-	ld_sb_add(b, ", snapshot_time);\n");
+	dynbuf_addf(b, ", snapshot_time);\n");
 }
 
 /*
@@ -569,7 +496,7 @@ companion_of(const struct metric_def *m)
 
 /* FROM of the delta view's innermost select: the table, or it with its companion. */
 static void
-delta_source(struct ld_sb *b, const char *qschema, const struct metric_def *m,
+delta_source(struct dynbuf *b, const char *qschema, const struct metric_def *m,
 	     const struct companion *c)
 {
 	char qt[2 * LD_IDENT_MAX + 4], qc[2 * LD_IDENT_MAX + 4];
@@ -577,16 +504,16 @@ delta_source(struct ld_sb *b, const char *qschema, const struct metric_def *m,
 
 	quote(m->name, qt, sizeof(qt), NULL);
 	if (c == NULL) {
-		ld_sb_add(b, "%s.%s t", qschema, qt);
+		dynbuf_addf(b, "%s.%s t", qschema, qt);
 		return;
 	}
 	quote(c->from, qc, sizeof(qc), NULL);
 	quote(c->reset_col, qr, sizeof(qr), NULL);
 	quote(c->evict_col, qe, sizeof(qe), NULL);
-	ld_sb_add(b, "(SELECT t0.*, c0.%s AS comp__reset, c0.%s AS comp__evict FROM %s.%s t0"
-		  " LEFT JOIN LATERAL (SELECT c.%s, c.%s FROM %s.%s c WHERE c.collector_id ="
-		  " t0.collector_id AND c.server_id = t0.server_id AND c.snapshot_time ="
-		  " t0.snapshot_time LIMIT 1) c0 ON true) t", qr, qe, qschema, qt, qr, qe, qschema, qc);
+	dynbuf_addf(b, "(SELECT t0.*, c0.%s AS comp__reset, c0.%s AS comp__evict FROM %s.%s t0"
+		    " LEFT JOIN LATERAL (SELECT c.%s, c.%s FROM %s.%s c WHERE c.collector_id ="
+		    " t0.collector_id AND c.server_id = t0.server_id AND c.snapshot_time ="
+		    " t0.snapshot_time LIMIT 1) c0 ON true) t", qr, qe, qschema, qt, qr, qe, qschema, qc);
 }
 
 /*
@@ -595,7 +522,7 @@ delta_source(struct ld_sb *b, const char *qschema, const struct metric_def *m,
  * interval's delta the counter itself: it counted up from zero since.
  */
 static void
-delta_view_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
+delta_view_sql(struct dynbuf *b, const char *qschema, const struct metric_def *m)
 {
 	char q[2 * LD_IDENT_MAX + 4], vname[LD_IDENT_MAX], qv[2 * LD_IDENT_MAX + 4];
 	char rq[2 * LD_IDENT_MAX + 4];
@@ -604,79 +531,79 @@ delta_view_sql(struct ld_sb *b, const char *qschema, const struct metric_def *m)
 
 	ld_derived_name(m->name, "_delta", vname, sizeof(vname));
 	quote(vname, qv, sizeof(qv), NULL);
-	ld_sb_add(b, "DROP VIEW IF EXISTS %s.%s;\nCREATE VIEW %s.%s AS SELECT ", qschema, qv, qschema, qv);
+	dynbuf_addf(b, "DROP VIEW IF EXISTS %s.%s;\nCREATE VIEW %s.%s AS SELECT ", qschema, qv, qschema, qv);
 	series_cols(b, m, "");
-	ld_sb_add(b, ", lag__snapshot_time AS prev_snapshot_time, snapshot_time,"
-	       " snapshot_time - lag__snapshot_time AS elapsed, is__reset AS reset");
+	dynbuf_addf(b, ", lag__snapshot_time AS prev_snapshot_time, snapshot_time,"
+	         " snapshot_time - lag__snapshot_time AS elapsed, is__reset AS reset");
 	for (size_t i = 0; i < m->ncols; i++) {
 		if (m->cols[i].kind == COL_KEY)
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
 		if (m->cols[i].kind == COL_COUNTER && strcmp(m->cols[i].type, "pg_lsn") == 0)
 			/* a position: its delta is bytes, and bytes since 0/0 after a reset */
-			ld_sb_add(b, ", CASE WHEN is__reset THEN %s - '0/0'::pg_lsn ELSE %s - \"lag__%s\""
-			       " END AS %s", q, q, m->cols[i].name, q);
+			dynbuf_addf(b, ", CASE WHEN is__reset THEN %s - '0/0'::pg_lsn ELSE %s - \"lag__%s\""
+			         " END AS %s", q, q, m->cols[i].name, q);
 		else if (m->cols[i].kind == COL_COUNTER)
-			ld_sb_add(b, ", CASE WHEN is__reset THEN %s ELSE %s - \"lag__%s\" END AS %s",
-			       q, q, m->cols[i].name, q);
+			dynbuf_addf(b, ", CASE WHEN is__reset THEN %s ELSE %s - \"lag__%s\" END AS %s",
+			         q, q, m->cols[i].name, q);
 		else
-			ld_sb_add(b, ", %s", q);
+			dynbuf_addf(b, ", %s", q);
 	}
 	if (c != NULL)
-		ld_sb_add(b, ", CASE WHEN comp__reset IS DISTINCT FROM lag__comp_reset THEN comp__evict"
-			  " ELSE comp__evict - lag__comp_evict END AS evictions");
-	ld_sb_add(b, " FROM (SELECT d.*, (");
+		dynbuf_addf(b, ", CASE WHEN comp__reset IS DISTINCT FROM lag__comp_reset THEN comp__evict"
+			    " ELSE comp__evict - lag__comp_evict END AS evictions");
+	dynbuf_addf(b, " FROM (SELECT d.*, (");
 	for (size_t i = 0; i < m->ncols; i++) {
 		if (m->cols[i].kind != COL_COUNTER)
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
-		ld_sb_add(b, "%scoalesce(%s < \"lag__%s\", false)", first ? "" : " OR ", q,
-		       m->cols[i].name);
+		dynbuf_addf(b, "%scoalesce(%s < \"lag__%s\", false)", first ? "" : " OR ", q,
+		         m->cols[i].name);
 		first = false;
 	}
 	if (m->reset_col != NULL) {
 		quote(m->reset_col, rq, sizeof(rq), NULL);
-		ld_sb_add(b, " OR %s IS DISTINCT FROM lag__reset", rq);
+		dynbuf_addf(b, " OR %s IS DISTINCT FROM lag__reset", rq);
 	}
 	if (c != NULL)
-		ld_sb_add(b, " OR comp__reset IS DISTINCT FROM lag__comp_reset");
-	ld_sb_add(b, ") AS is__reset FROM (SELECT t.*, lag(snapshot_time) OVER w AS lag__snapshot_time");
+		dynbuf_addf(b, " OR comp__reset IS DISTINCT FROM lag__comp_reset");
+	dynbuf_addf(b, ") AS is__reset FROM (SELECT t.*, lag(snapshot_time) OVER w AS lag__snapshot_time");
 	for (size_t i = 0; i < m->ncols; i++) {
 		if (m->cols[i].kind != COL_COUNTER)
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
-		ld_sb_add(b, ", lag(%s) OVER w AS \"lag__%s\"", q, m->cols[i].name);
+		dynbuf_addf(b, ", lag(%s) OVER w AS \"lag__%s\"", q, m->cols[i].name);
 	}
 	if (m->reset_col != NULL)
-		ld_sb_add(b, ", lag(%s) OVER w AS lag__reset", rq);
+		dynbuf_addf(b, ", lag(%s) OVER w AS lag__reset", rq);
 	if (c != NULL)
-		ld_sb_add(b, ", lag(comp__reset) OVER w AS lag__comp_reset,"
-			  " lag(comp__evict) OVER w AS lag__comp_evict");
-	ld_sb_add(b, " FROM ");
+		dynbuf_addf(b, ", lag(comp__reset) OVER w AS lag__comp_reset,"
+			    " lag(comp__evict) OVER w AS lag__comp_evict");
+	dynbuf_addf(b, " FROM ");
 	delta_source(b, qschema, m, c);
-	ld_sb_add(b, " WINDOW w AS (PARTITION BY ");
+	dynbuf_addf(b, " WINDOW w AS (PARTITION BY ");
 	series_cols(b, m, "t.");
-	ld_sb_add(b, " ORDER BY t.snapshot_time)) d) x WHERE lag__snapshot_time IS NOT NULL;\n");
-	ld_sb_add(b, "COMMENT ON VIEW %s.%s IS 'per-interval differences of %s; a counter going"
-	       " backwards or a changed reset column counts as a reset';\n", qschema, qv, m->name);
+	dynbuf_addf(b, " ORDER BY t.snapshot_time)) d) x WHERE lag__snapshot_time IS NOT NULL;\n");
+	dynbuf_addf(b, "COMMENT ON VIEW %s.%s IS 'per-interval differences of %s; a counter going"
+	         " backwards or a changed reset column counts as a reset';\n", qschema, qv, m->name);
 }
 
 int
 ld_schema_metric_sql(const char *qschema, const struct metric_def *m, char **sql,
 		     struct pga_err *err)
 {
-	struct ld_sb b = {0};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 
 	table_sql(&b, qschema, m);
 	index_sql(&b, qschema, m);
 	if (has_counters(m))
 		delta_view_sql(&b, qschema, m);
-	if (b.oom) {
-		free(b.s);
-		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (dynbuf_check(&b, "metric DDL", err) < 0) {
+		dynbuf_free(&b);
+		return err->code;
 	}
-	*sql = b.s;
-	return 0;
+	*sql = dynbuf_take(&b);
+	return *sql != NULL ? 0 : pga_fail(err, PGA_ENOMEM, "out of memory");
 }
 
 /* ADD COLUMN for catalog columns an older pga did not create. */
@@ -725,7 +652,7 @@ static int
 ensure_table(struct loader *l, const struct metric_def *m, struct pga_err *err)
 {
 	struct ld_table *t = NULL;
-	struct ld_sb b = {0};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 	char reg[512];
 	const char *params[1] = {m->name};
 	bool have_index = false;
@@ -742,11 +669,11 @@ ensure_table(struct loader *l, const struct metric_def *m, struct pga_err *err)
 		table_sql(&b, l->qschema, m);
 	if (rc == 0 && !have_index)
 		index_sql(&b, l->qschema, m);
-	if (rc == 0 && b.oom)
-		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
-	if (rc == 0 && b.s != NULL)
-		rc = ld_exec(l, b.s, 0, NULL, NULL, err);
-	ld_sb_free(&b);
+	if (rc == 0)
+		rc = dynbuf_check(&b, "table DDL", err);
+	if (rc == 0 && dynbuf_len(&b) > 0)
+		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
+	dynbuf_free(&b);
 	if (rc < 0)
 		return pga_err_prefix(err, "central table '%s'", m->name);
 	snprintf(reg, sizeof(reg), "INSERT INTO %s.metrics (metric, kind) VALUES ($1, 'catalog')"
@@ -758,17 +685,16 @@ ensure_table(struct loader *l, const struct metric_def *m, struct pga_err *err)
 static int
 ensure_view(struct loader *l, const struct metric_def *m, struct pga_err *err)
 {
-	struct ld_sb b = {0};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 	int rc = 0;
 
 	if (!has_counters(m))
 		return 0;
 	delta_view_sql(&b, l->qschema, m);
-	if (b.oom)
-		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
-	else
-		rc = ld_exec(l, b.s, 0, NULL, NULL, err);
-	ld_sb_free(&b);
+	rc = dynbuf_check(&b, "view DDL", err);
+	if (rc == 0)
+		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
+	dynbuf_free(&b);
 	return rc < 0 ? pga_err_prefix(err, "delta view of '%s'", m->name) : 0;
 }
 
@@ -837,7 +763,7 @@ ensure_catalog_tx(struct loader *l, const char *fp, bool force, struct pga_err *
 	int rc;
 
 	snprintf(lockkey, sizeof(lockkey), "%" PRId64,
-		 (int64_t)ld_hash64(l->schema, strlen(l->schema), 0xca7a1095));
+		 (int64_t)pga_fnv1a64_str(l->schema, 0xca7a1095));
 	rc = ld_exec(l, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, NULL, err);
 	if (rc == 0 && !force)
 		rc = fingerprint_known(l, fp, &known, err);

@@ -27,6 +27,7 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "common/utf8.h"
 
 #define STATUS_LIST_MAX 20
 
@@ -98,7 +99,7 @@ safe(struct safe *b, const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))
 		return NULL;
-	pga_escape(PQgetvalue(res, row, col), b->s, sizeof(b->s));
+	utf8_escape_text(PQgetvalue(res, row, col), b->s, sizeof(b->s));
 	return b->s;
 }
 
@@ -438,7 +439,7 @@ emit_json(struct jsonw *jw, const struct loader *l, const PGresult *res,
 
 	jsonw_obj_open(jw);
 	jsonw_key(jw, "schema");
-	pga_escape(l->schema, schema.s, sizeof(schema.s));
+	utf8_escape_text(l->schema, schema.s, sizeof(schema.s));
 	jsonw_str(jw, schema.s);
 	jsonw_key(jw, "schema_version");
 	jsonw_i64(jw, LD_SCHEMA_VERSION);
@@ -476,7 +477,7 @@ status_central(const struct load_opts *o, bool json, FILE *out, struct jsonw *in
 		emit_json(&jw, l, res, &ls, now);
 		jsonw_end(&jw);
 	} else if (rc == 0) {
-		pga_escape(l->schema, schema.s, sizeof(schema.s));
+		utf8_escape_text(l->schema, schema.s, sizeof(schema.s));
 		fprintf(out, "central: schema '%s' (version %d), %d collectors\n", schema.s,
 			LD_SCHEMA_VERSION, PQntuples(res));
 		text_collectors(out, res, now);

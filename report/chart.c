@@ -291,7 +291,7 @@ chart_draw(struct html *h, const struct chart *c, const char *prefix, const char
 {
 	int n = chart_points(c), ticks;
 	double ymax = 0;
-	char cls[8];
+	char cls[16];	/* "s" and any int */
 
 	html_fmt(h, "<figure class=\"chart\" id=\"%s-%s\"><figcaption>", prefix, c->id);
 	html_text(h, c->title);

@@ -16,6 +16,7 @@
 
 #include <bsd/string.h>
 
+#include "common/dynbuf.h"
 #include "common/units.h"
 
 /* $1 the collector ids, NULL for all */
@@ -124,10 +125,11 @@ static const char *const evidence[] = {
 static int
 servers_sql(struct rctx *x, char *buf, size_t cap, struct pga_err *err)
 {
-	size_t o;
+	struct dynbuf q;
 	bool any = false;
 
-	o = (size_t)snprintf(buf, cap,
+	dynbuf_init_fixed(&q, buf, cap);
+	dynbuf_adds(&q,
 		"SELECT c.collector_id, s.server_id, c.collector, coalesce(s.target, ''), s.host,"
 		" s.port, coalesce(s.server_version, 0), s.system_identifier::text,"
 		" EXISTS (SELECT 1 FROM @s@.snapshot_status x WHERE x.collector_id = c.collector_id"
@@ -137,7 +139,7 @@ servers_sql(struct rctx *x, char *buf, size_t cap, struct pga_err *err)
 		" WHERE ($3::int[] IS NULL OR c.collector_id = ANY($3::int[]))"
 		" AND ($4::text[] IS NULL OR s.server_id::text = ANY($4::text[])"
 		"  OR s.target = ANY($4::text[]) OR s.host = ANY($4::text[])) AND (false");
-	for (int i = 0; evidence[i] != NULL && o < cap; i++) {
+	for (int i = 0; evidence[i] != NULL; i++) {
 		bool have = false;
 
 		if (rq_exists(&x->q, evidence[i], &have, err) < 0)
@@ -145,15 +147,15 @@ servers_sql(struct rctx *x, char *buf, size_t cap, struct pga_err *err)
 		if (!have)
 			continue;
 		any = true;
-		o += (size_t)snprintf(buf + o, cap - o, " OR EXISTS (SELECT 1 FROM @s@.%s x WHERE"
-				      " x.collector_id = c.collector_id AND x.server_id = s.server_id"
-				      " AND x.snapshot_time > $1::timestamptz AND x.snapshot_time <="
-				      " $2::timestamptz)", evidence[i]);
+		dynbuf_addf(&q, " OR EXISTS (SELECT 1 FROM @s@.%s x WHERE"
+			    " x.collector_id = c.collector_id AND x.server_id = s.server_id"
+			    " AND x.snapshot_time > $1::timestamptz AND x.snapshot_time <="
+			    " $2::timestamptz)", evidence[i]);
 	}
-	if (o + 64 >= cap)
-		return pga_fail(err, PGA_EINTERNAL, "servers query does not fit");
-	snprintf(buf + o, cap - o, ") ORDER BY coalesce(nullif(s.target, ''), s.host), s.server_id,"
-		 " c.collector LIMIT %d", REPORT_SERVERS_MAX + 1);
+	dynbuf_addf(&q, ") ORDER BY coalesce(nullif(s.target, ''), s.host), s.server_id,"
+		    " c.collector LIMIT %d", REPORT_SERVERS_MAX + 1);
+	if (dynbuf_check(&q, "servers query", err) < 0)
+		return err->code;
 	if (!any)
 		return pga_fail(err, PGA_EVERSION, "the central schema has no metric tables:"
 				" run pga load --init");

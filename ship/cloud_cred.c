@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/fsutil.h"
 #include "common/units.h"
+#include "common/utf8.h"
 #include "ship/xml_tag.h"
 #include "ship/json_field.h"
 
@@ -234,7 +235,7 @@ reply_error(const struct cloud_ctx *ctx, enum cloud_source src, const char *url,
 	else if (json_field_string(rs->body, rs->body_len, "error", code, sizeof(code), NULL) == 0)
 		json_field_string(rs->body, rs->body_len, "error_description", msg, sizeof(msg), NULL);
 	msg[strcspn(msg, "\r\n")] = '\0';
-	pga_escape(msg, safe, sizeof(safe));
+	utf8_escape_text(msg, safe, sizeof(safe));
 	return pga_fail(err, cls, "%s: %s at '%s': %ld%s%s%s%s", ctx->what, cloud_source_name(src),
 			where, st, code[0] ? " " : "", code, safe[0] ? ": " : "", safe);
 }
@@ -312,8 +313,9 @@ aws_imds(const struct cloud_ctx *ctx, struct cloud_cred *c, struct pga_err *err)
 	if (rc == 0 && (rs->body_len == 0 || rs->body_len > 1000 || strpbrk(rs->body, "\r\n")))
 		rc = parse_error(ctx, CLOUD_AWS_IMDS, url,
 				 pga_fail(err, PGA_EREMOTE, "not a session token"), err);
-	if (rc == 0)
-		snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s", rs->body);
+	if (rc == 0 && snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s",
+				rs->body) >= (int)sizeof(tokhdr))
+		rc = pga_fail(err, PGA_EINTERNAL, "session token header does not fit");
 	drop_reply(rs);
 	rs = NULL;
 	/* the role attached to the instance: the first line of the listing */

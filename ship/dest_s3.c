@@ -16,8 +16,12 @@
  * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, else the
  * credentials file (credentials-file, AWS_SHARED_CREDENTIALS_FILE or
  * ~/.aws/credentials; mode 0600 or it is refused) and its profile.  The
- * file is read by hand, not with libinih: inih as Debian builds it cuts
- * lines at 200 bytes (a session token is longer) and strips " ;" comments.
+ * file is read with pga's own INI reader (common/inifile.h), not libinih:
+ * inih as Debian builds it cuts lines at 200 bytes (a session token is
+ * longer) and strips " ;" comments.  A line that is not INI is an error
+ * naming FILE:LINE, as in pga.conf.  One difference from the AWS tools: a
+ * value that starts with a quote is unquoted as in pga.conf (AWS keys and
+ * tokens never start with one).
  * Without static keys, workload identity (web identity, container
  * credentials, the EC2 instance role): ship/cloud_cred.h gives the chain;
  * the fetched keys are the destination's one cached credential, and their
@@ -31,65 +35,58 @@
 
 #include <bsd/string.h>
 
-#include "common/fsutil.h"
+#include "common/inifile.h"
+#include "common/secretfile.h"
 #include "ship/dest_s3.h"
 #include "ship/sigv4.h"
 
-#define S3_CREDFILE_MAX 65536
-
 /* ---- credentials ---- */
 
-static void
-trim(char *s)
-{
-	size_t n = strlen(s);
-	char *p = s;
+struct cred_ctx {
+	const char *profile;
+	bool in;		/* inside the profile's section */
+	struct s3_creds *c;
+};
 
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	while (*p == ' ' || *p == '\t')
-		p++;
-	memmove(s, p, strlen(p) + 1);
+/* [default], [ship] or [profile ship] (the config file's spelling) */
+static int
+cred_section(void *ctx, const struct pga_ini_loc *at, const char *name, struct pga_err *err)
+{
+	struct cred_ctx *x = ctx;
+	size_t n;
+
+	(void)at;
+	(void)err;
+	if (strncmp(name, "profile ", 8) == 0)
+		name += 8;
+	name += strspn(name, " \t");
+	n = strlen(name);
+	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		n--;
+	x->in = n == strlen(x->profile) && strncmp(name, x->profile, n) == 0;
+	return 0;
 }
 
-/* Pick profile's keys out of an AWS credentials file's text (modified). */
-static void
-parse_credentials(char *text, const char *profile, struct s3_creds *c)
+static int
+cred_pair(void *ctx, const struct pga_ini_loc *at, const char *key, const char *value,
+	  struct pga_err *err)
 {
-	bool in = false;
-	char *save = NULL;
+	struct cred_ctx *x = ctx;
+	char *dst = NULL;
+	size_t cap = 0;
 
-	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *eq;
-
-		trim(l);
-		if (l[0] == '#' || l[0] == ';' || l[0] == '\0')
-			continue;
-		if (l[0] == '[') {
-			char *end = strchr(l, ']');
-			char *name = l + 1;
-
-			if (end != NULL)
-				*end = '\0';
-			if (strncmp(name, "profile ", 8) == 0)
-				name += 8;
-			trim(name);
-			in = strcmp(name, profile) == 0;
-			continue;
-		}
-		eq = strchr(l, '=');
-		if (!in || eq == NULL)
-			continue;
-		*eq = '\0';
-		trim(l);
-		trim(eq + 1);
-		if (strcmp(l, "aws_access_key_id") == 0)
-			strlcpy(c->id, eq + 1, sizeof(c->id));
-		else if (strcmp(l, "aws_secret_access_key") == 0)
-			strlcpy(c->secret, eq + 1, sizeof(c->secret));
-		else if (strcmp(l, "aws_session_token") == 0)
-			strlcpy(c->token, eq + 1, sizeof(c->token));
-	}
+	(void)at;
+	if (!x->in)
+		return 0;
+	if (strcmp(key, "aws_access_key_id") == 0)
+		dst = x->c->id, cap = sizeof(x->c->id);
+	else if (strcmp(key, "aws_secret_access_key") == 0)
+		dst = x->c->secret, cap = sizeof(x->c->secret);
+	else if (strcmp(key, "aws_session_token") == 0)
+		dst = x->c->token, cap = sizeof(x->c->token);
+	if (dst != NULL && strlcpy(dst, value, cap) >= cap)	/* a cut key fails later, unclearly */
+		return pga_fail(err, PGA_EINVAL, "%s is longer than %zu bytes", key, cap - 1);
+	return 0;
 }
 
 /* The credentials file to read, or NULL: none is set and ~/.aws/credentials
@@ -129,9 +126,11 @@ s3_static_present(const struct pga_dest *cfg, struct cloud_static *st)
 static int
 creds_from_file(const struct pga_dest *cfg, struct s3_creds *c, struct pga_err *err)
 {
-	const char *profile = cfg->profile ? cfg->profile : "default";
-	char dflt[4096], *text;
+	static const struct pga_ini_ops ops = {cred_section, cred_pair};
+	struct cred_ctx x = {cfg->profile ? cfg->profile : "default", false, c};
+	char dflt[4096];
 	const char *path = creds_file_path(cfg, dflt, sizeof(dflt));
+	struct stat st;
 	int rc;
 
 	if (path == NULL)
@@ -140,20 +139,16 @@ creds_from_file(const struct pga_dest *cfg, struct s3_creds *c, struct pga_err *
 				"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or credentials-file "
 				"(or a workload identity: see credential-source)");
 	rc = dest_check_secret_file(path, "credentials file", err);
-	if (rc < 0)
-		return rc;
-	text = malloc(S3_CREDFILE_MAX);
-	if (text == NULL)
-		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	rc = pga_read_small_file(path, text, S3_CREDFILE_MAX, NULL, err);
 	if (rc == 0)
-		parse_credentials(text, profile, c);
-	explicit_bzero(text, S3_CREDFILE_MAX);
-	free(text);
+		rc = pga_ini_read_file(path, "credentials file", &ops, &x, &st, err);
+	if (rc == 0)	/* the file read, not only the one checked before */
+		rc = pga_secret_file_check(&st, "credentials file", path, err);
+	if (rc < 0)
+		explicit_bzero(c, sizeof(*c));
 	if (rc == 0 && (c->id[0] == '\0' || c->secret[0] == '\0'))
 		rc = pga_fail(err, PGA_EINVAL,
 			      "credentials file '%s' has no aws_access_key_id and "
-			      "aws_secret_access_key in profile '%s'", path, profile);
+			      "aws_secret_access_key in profile '%s'", path, x.profile);
 	return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "ship/base64.h"
@@ -112,15 +113,8 @@ seen_add(void *ctx, const char *name, uint64_t size, struct pga_err *err)
 		s->too_many = true;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		char **v = reallocarray(s->names, cap, sizeof(*v));
-
-		if (v == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		s->names = v;
-		s->cap = cap;
-	}
+	if (PGA_GROW(s->names, s->cap, s->n + 1, SEEN_MAX, err) < 0)
+		return err->code;
 	s->names[s->n] = strdup(name);
 	if (s->names[s->n] == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");

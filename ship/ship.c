@@ -32,6 +32,7 @@
 #include <bsd/string.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "ship/dest.h"
@@ -321,17 +322,8 @@ reap_later(struct shipper *sh, const char *name)
 	bool ok = true;
 
 	pthread_mutex_lock(&sh->reap_mu);
-	if (sh->nreap == sh->reap_cap) {
-		size_t cap = sh->reap_cap ? sh->reap_cap * 2 : 256;
-		char (*v)[SEG_NAME_MAX] = reallocarray(sh->reap, cap, sizeof(*v));
-
-		if (v == NULL)
-			ok = false;
-		else {
-			sh->reap = v;
-			sh->reap_cap = cap;
-		}
-	}
+	if (PGA_GROW(sh->reap, sh->reap_cap, sh->nreap + 1, SIZE_MAX, NULL) < 0)
+		ok = false;
 	if (ok) {
 		strlcpy(sh->reap[sh->nreap++], name, SEG_NAME_MAX);
 		pthread_cond_broadcast(&sh->reap_cv);	/* idle waiters share the cv */
@@ -626,15 +618,8 @@ names_add(void *ctx, const char *name)
 {
 	struct names *ns = ctx;
 
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? ns->cap * 2 : 256;
-		char **v = reallocarray(ns->v, cap, sizeof(*v));
-
-		if (v == NULL)
-			return PGA_ENOMEM;
-		ns->v = v;
-		ns->cap = cap;
-	}
+	if (PGA_GROW(ns->v, ns->cap, ns->n + 1, SIZE_MAX, NULL) < 0)
+		return PGA_ENOMEM;
 	ns->v[ns->n] = strdup(name);
 	if (ns->v[ns->n] == NULL)
 		return PGA_ENOMEM;

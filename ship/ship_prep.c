@@ -21,6 +21,7 @@
 #include <bsd/string.h>
 #include <openssl/evp.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "ship/ship_int.h"
 
@@ -95,11 +96,7 @@ prep_free(struct ship_prep *p)
 static size_t
 bucket_of(const char *name)
 {
-	uint32_t h = 2166136261u;
-
-	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
-		h = (h ^ *c) * 16777619u;
-	return h % PREP_BUCKETS;
+	return (size_t)(pga_fnv1a64_str(name, 0) % PREP_BUCKETS);
 }
 
 static struct prep_entry *

@@ -14,6 +14,7 @@
 #include <bsd/string.h>
 
 #include "common/fsutil.h"
+#include "common/kvfile.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "ship/ship_int.h"
@@ -137,14 +138,35 @@ ship_ack_walk(const char *root, const char *dest,
 	return rc < 0 ? rc : walk_acks(dir, "", 0, fn, ctx, err);
 }
 
-/* ---- state file: "key value" lines ---- */
+/* ---- state file: "key value" lines (common/kvfile) ---- */
+
+#define STATE_FIELDS 9
+
+static void
+state_fields(struct ship_dest_state *st, struct kv_field f[STATE_FIELDS])
+{
+	const struct kv_field t[STATE_FIELDS] = {
+		KV_U64("delivered", &st->delivered),
+		KV_U64("bytes", &st->bytes),
+		KV_U64("errors", &st->errors),
+		KV_I64("last_success_us", &st->last_success_us),
+		KV_I64("last_error_us", &st->last_error_us),
+		KV_I64("last_pass_us", &st->last_pass_us),
+		KV_I64("failing_since_us", &st->failing_since_us),
+		KV_BOOL("stopped", &st->stopped),
+		KV_STR("last_error", st->last_error),
+	};
+
+	memcpy(f, t, sizeof(t));
+}
 
 int
 ship_state_read(const char *root, const char *dest, struct ship_dest_state *st,
 		struct pga_err *err)
 {
 	char path[PATH_MAX], buf[STATE_MAX];
-	char *save = NULL;
+	struct kv_field f[STATE_FIELDS];
+	unsigned bad, first;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -153,31 +175,11 @@ ship_state_read(const char *root, const char *dest, struct ship_dest_state *st,
 		rc = pga_read_optional_file(path, buf, sizeof(buf), NULL, err);
 	if (rc < 0)
 		return rc;
-	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *v = strchr(l, ' ');
-
-		if (v == NULL)
-			continue;
-		*v++ = '\0';
-		if (strcmp(l, "delivered") == 0)
-			st->delivered = strtoull(v, NULL, 10);
-		else if (strcmp(l, "bytes") == 0)
-			st->bytes = strtoull(v, NULL, 10);
-		else if (strcmp(l, "errors") == 0)
-			st->errors = strtoull(v, NULL, 10);
-		else if (strcmp(l, "last_success_us") == 0)
-			st->last_success_us = strtoll(v, NULL, 10);
-		else if (strcmp(l, "last_error_us") == 0)
-			st->last_error_us = strtoll(v, NULL, 10);
-		else if (strcmp(l, "failing_since_us") == 0)
-			st->failing_since_us = strtoll(v, NULL, 10);
-		else if (strcmp(l, "last_pass_us") == 0)
-			st->last_pass_us = strtoll(v, NULL, 10);
-		else if (strcmp(l, "stopped") == 0)
-			st->stopped = strcmp(v, "1") == 0;
-		else if (strcmp(l, "last_error") == 0)
-			strlcpy(st->last_error, v, sizeof(st->last_error));
-	}
+	state_fields(st, f);
+	bad = kv_parse_fields(buf, f, STATE_FIELDS, &first);
+	if (bad > 0)	/* counters for status only: what is readable is kept */
+		log_warn("'%s': %u malformed lines ignored (the first is line %u)", path, bad,
+			 first);
 	return 0;
 }
 
@@ -185,25 +187,19 @@ int
 ship_state_write(const char *root, const char *dest,
 		 const struct ship_dest_state *st, struct pga_err *err)
 {
-	char path[PATH_MAX], buf[STATE_MAX], msg[PGA_ERR_MSG_MAX];
-	int rc, n;
+	char path[PATH_MAX], buf[STATE_MAX];
+	struct ship_dest_state copy = *st;
+	struct kv_field f[STATE_FIELDS];
+	struct dynbuf b;
+	int rc;
 
 	rc = pga_path(path, sizeof(path), err, "%s/%s/state", root, dest);
 	if (rc < 0)
 		return rc;
-	strlcpy(msg, st->last_error, sizeof(msg));
-	for (char *c = msg; *c; c++)	/* one line per key */
-		if (*c == '\n' || *c == '\r')
-			*c = ' ';
-	n = snprintf(buf, sizeof(buf),
-		     "delivered %" PRIu64 "\nbytes %" PRIu64 "\nerrors %" PRIu64 "\n"
-		     "last_success_us %" PRId64 "\nlast_error_us %" PRId64 "\n"
-		     "last_pass_us %" PRId64 "\nfailing_since_us %" PRId64 "\n"
-		     "stopped %d\nlast_error %s\n",
-		     st->delivered, st->bytes, st->errors, st->last_success_us,
-		     st->last_error_us, st->last_pass_us, st->failing_since_us,
-		     st->stopped ? 1 : 0, msg);
-	return pga_write_file_atomic(path, buf, (size_t)n, 0640, err);
+	state_fields(&copy, f);
+	dynbuf_init_fixed(&b, buf, sizeof(buf));
+	kv_put_fields(&b, f, STATE_FIELDS);
+	return kv_save(path, &b, 0640, err);
 }
 
 /* ---- ordering ---- */

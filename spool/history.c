@@ -9,6 +9,7 @@
 #include <bsd/string.h>
 
 #include "common/config.h"
+#include "common/grow.h"
 
 struct hentry {
 	char collector[PGA_NAME_MAX + 1];
@@ -50,15 +51,8 @@ seg_history_add(struct seg_history *h, const struct seg_header *hd,
 {
 	struct hentry *e;
 
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		void *p = reallocarray(h->v, cap, sizeof(*h->v));
-
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		h->v = p;
-		h->cap = cap;
-	}
+	if (PGA_GROW(h->v, h->cap, h->n + 1, SIZE_MAX, err) < 0)
+		return err->code;
 	e = &h->v[h->n];
 	e->name = strdup(name);
 	if (e->name == NULL)

@@ -14,6 +14,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "common/dynbuf.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -22,7 +23,6 @@
 #include "spool/source.h"
 #include "spool/spool.h"
 
-#define MANIFEST_LINE (PGA_SHA256_HEX + 2 + SEG_NAME_MAX + 1)
 #define PACK_BUF (128 * 1024)
 #define PACK_ATTEMPTS 3
 
@@ -33,8 +33,7 @@ struct packer {
 	struct spool_list list;		/* the spool's sealed segments */
 	size_t *chosen, nchosen;	/* indexes into list, in manifest order */
 	size_t *line_at;		/* offset of each chosen segment's line */
-	char *manifest;			/* growing text, one line per segment */
-	size_t mlen, mcap;
+	struct dynbuf manifest;		/* one line per segment, SEG_MANIFEST_MAX */
 };
 
 static int
@@ -66,25 +65,25 @@ add_entry(struct packer *pk, const char *name, uint64_t size, int64_t mtime_us,
 }
 
 static int
+too_many(struct pga_err *err)
+{
+	return pga_fail(err, PGA_EINVAL, "too many segments for one archive: pack"
+			" a time window at a time (--since, --until)");
+}
+
+static int
 manifest_add(struct packer *pk, const uint8_t sha[PGA_SHA256_LEN],
 	     const char *name, struct pga_err *err)
 {
 	char hex[PGA_SHA256_HEX];
+	int rc;
 
-	if (pk->mlen + MANIFEST_LINE > pk->mcap) {
-		size_t cap = pk->mcap ? pk->mcap * 2 : 64 * MANIFEST_LINE;
-		char *p = realloc(pk->manifest, cap);
-
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		pk->manifest = p;
-		pk->mcap = cap;
-	}
 	pga_hex(sha, PGA_SHA256_LEN, hex);
-	pk->line_at[pk->nchosen] = pk->mlen;
-	pk->mlen += (size_t)snprintf(pk->manifest + pk->mlen, pk->mcap - pk->mlen,
-				     "%s  %s\n", hex, name);
-	return 0;
+	pk->line_at[pk->nchosen] = dynbuf_len(&pk->manifest);
+	rc = dynbuf_addf(&pk->manifest, "%s  %s\n", hex, name);
+	if (rc == PGA_EINVAL)
+		return too_many(err);
+	return rc < 0 ? pga_fail(err, rc, "out of memory") : 0;
 }
 
 /*
@@ -174,9 +173,8 @@ hash_pass(struct packer *pk, struct spool *sp, int64_t since, int64_t until,
 			rc = manifest_add(pk, sha, e->name, err);
 		if (rc == 0)
 			pk->chosen[pk->nchosen++] = i;
-		if (rc == 0 && (pk->mlen > SEG_MANIFEST_MAX || pk->nchosen > SEG_ARCHIVE_MEMBERS_MAX))
-			return pga_fail(err, PGA_EINVAL, "too many segments for one archive: pack"
-					" a time window at a time (--since, --until)");
+		if (rc == 0 && pk->nchosen > SEG_ARCHIVE_MEMBERS_MAX)
+			return too_many(err);
 	}
 	return rc;
 }
@@ -187,10 +185,11 @@ write_pass(struct packer *pk, struct spool *sp, struct pack_stats *stats,
 	   struct pga_err *err)
 {
 	char path[PATH_MAX];
-	int rc = add_entry(pk, SEG_MANIFEST_NAME, pk->mlen, pga_now_us(), err);
+	size_t mlen = dynbuf_len(&pk->manifest);
+	int rc = add_entry(pk, SEG_MANIFEST_NAME, mlen, pga_now_us(), err);
 
-	if (rc == 0 && pk->mlen > 0 &&
-	    archive_write_data(pk->ar, pk->manifest, pk->mlen) != (la_ssize_t)pk->mlen)
+	if (rc == 0 && mlen > 0 &&
+	    archive_write_data(pk->ar, dynbuf_str(&pk->manifest), mlen) != (la_ssize_t)mlen)
 		rc = ar_fail(pk, err);
 	for (size_t k = 0; rc == 0 && k < pk->nchosen; k++) {
 		const struct spool_entry *e = &pk->list.v[pk->chosen[k]];
@@ -203,7 +202,7 @@ write_pass(struct packer *pk, struct spool *sp, struct pack_stats *stats,
 			rc = stream_segment(pk, path, e->size, true, sha, err);
 		if (rc == 1)
 			return 1;	/* gone since the first pass: start again */
-		pga_unhex(pk->manifest + pk->line_at[k], want, PGA_SHA256_LEN);
+		pga_unhex(dynbuf_str(&pk->manifest) + pk->line_at[k], want, PGA_SHA256_LEN);
 		if (rc == 0 && memcmp(sha, want, PGA_SHA256_LEN) != 0)
 			rc = pga_fail(err, PGA_ECHECKSUM, "'%s' changed while packing it", path);
 		stats->segments++;
@@ -218,11 +217,10 @@ packer_reset(struct packer *pk)
 	spool_list_free(&pk->list);
 	free(pk->chosen);
 	free(pk->line_at);
-	free(pk->manifest);
+	dynbuf_free(&pk->manifest);
 	pk->chosen = NULL;
 	pk->line_at = NULL;
-	pk->manifest = NULL;
-	pk->nchosen = pk->mlen = pk->mcap = 0;
+	pk->nchosen = 0;
 }
 
 /* One attempt: 1 when a segment vanished between the passes. */
@@ -266,7 +264,7 @@ int
 spool_pack(struct spool *sp, const char *out, int64_t since, int64_t until,
 	   struct pack_stats *stats, struct pga_err *err)
 {
-	struct packer pk = {.out = out};
+	struct packer pk = {.out = out, .manifest = DYNBUF_INIT(SEG_MANIFEST_MAX)};
 	char part[PATH_MAX];
 	int rc = pga_path(part, sizeof(part), err, "%s.part", out);
 

@@ -157,12 +157,7 @@ bool seg_metric_reserved(const char *name);
 bool seg_utf8_valid(const void *buf, size_t len);
 /* "text": well-formed UTF-8 without control characters (C0, DEL, C1). */
 bool seg_text_valid(const char *s);
-/*
- * A string made safe for a terminal or a log line: text is copied, every
- * control character or invalid byte becomes \xHH; cut with "..." to fit.
- * Returns out.
- */
-const char *seg_escape(const char *s, char *out, size_t cap);
+/* Names are printed through utf8_text() (common/utf8.h). */
 
 /*
  * Incremental check of a block's CSV against what the loader can load:

@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "common/units.h"
+#include "common/utf8.h"
 
 /* ---- payload building ---- */
 
@@ -279,13 +280,13 @@ seg_header_strings_check(const struct seg_header *h, const char *name,
 
 	if (!seg_collector_valid(h->collector))
 		return pga_fail(err, PGA_ECORRUPT, "'%s': invalid collector id '%s' in the segment header",
-				name, seg_escape(h->collector, esc, sizeof(esc)));
+				name, utf8_text(h->collector, esc, sizeof(esc)));
 	if (!seg_text_valid(h->hostname))
 		return pga_fail(err, PGA_ECORRUPT, "'%s': host name '%s' in the segment header is not"
-				" valid text", name, seg_escape(h->hostname, esc, sizeof(esc)));
+				" valid text", name, utf8_text(h->hostname, esc, sizeof(esc)));
 	if (!seg_text_valid(h->writer))
 		return pga_fail(err, PGA_ECORRUPT, "'%s': writer '%s' in the segment header is not"
-				" valid text", name, seg_escape(h->writer, esc, sizeof(esc)));
+				" valid text", name, utf8_text(h->writer, esc, sizeof(esc)));
 	return 0;
 }
 
@@ -298,13 +299,13 @@ seg_block_strings_check(const struct seg_block_meta *m, const char *name,
 
 	if (!seg_metric_valid(m->metric))
 		return pga_fail(err, PGA_ECORRUPT, "'%s': invalid metric name '%s'",
-				name, seg_escape(m->metric, esc, sizeof(esc)));
+				name, utf8_text(m->metric, esc, sizeof(esc)));
 	if (!seg_text_valid(m->target))
 		return pga_fail(err, PGA_ECORRUPT, "'%s': target name '%s' is not valid text",
-				name, seg_escape(m->target, esc, sizeof(esc)));
+				name, utf8_text(m->target, esc, sizeof(esc)));
 	if (!seg_text_valid(m->host))
 		return pga_fail(err, PGA_ECORRUPT, "'%s': server host '%s' is not valid text",
-				name, seg_escape(m->host, esc, sizeof(esc)));
+				name, utf8_text(m->host, esc, sizeof(esc)));
 	return 0;
 }
 
@@ -548,7 +549,7 @@ seg_name_check(const char *name, const struct seg_header *h, struct pga_err *err
 		return pga_fail(err, PGA_ECORRUPT,
 				"'%s': name does not match its header (collector '%s', seq %" PRIu64
 				", created at an unnameable time): refused", name,
-				seg_escape(h->collector, esc, sizeof(esc)), h->seq);
+				utf8_text(h->collector, esc, sizeof(esc)), h->seq);
 	if (strcmp(comp[0], want) != 0)
 		return pga_fail(err, PGA_ECORRUPT,
 				"'%s': name does not match its header, which says '%s': refused",
@@ -641,108 +642,26 @@ seg_metric_reserved(const char *name)
 	       strspn(name + n - 8, "0123456789") == 8;
 }
 
-/* Bytes of the UTF-8 sequence at p (n > 0 left), 0 if it is not well-formed. */
-static size_t
-utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
-{
-	uint32_t v, min;
-	size_t len;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if ((p[0] & 0xE0) == 0xC0) {
-		len = 2, v = p[0] & 0x1Fu, min = 0x80;
-	} else if ((p[0] & 0xF0) == 0xE0) {
-		len = 3, v = p[0] & 0x0Fu, min = 0x800;
-	} else if ((p[0] & 0xF8) == 0xF0) {
-		len = 4, v = p[0] & 0x07u, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		v = v << 6 | (p[i] & 0x3Fu);
-	}
-	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	*cp = v;
-	return len;
-}
-
-static bool
-is_control(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
-}
-
 bool
 seg_utf8_valid(const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	uint32_t cp;
-
-	for (size_t i = 0, k; i < len; i += k) {
-		k = utf8_seq(p + i, len - i, &cp);
-		if (k == 0 || cp == 0)
-			return false;
-	}
-	return true;
+	return utf8_valid_prefix(buf, len) == len;
 }
 
+/* Control characters here are C0, DEL and C1 (FORMAT.md "text"). */
 bool
 seg_text_valid(const char *s)
 {
 	const uint8_t *p = (const uint8_t *)s;
 	size_t len = strlen(s);
-	uint32_t cp;
 
 	for (size_t i = 0, k; i < len; i += k) {
-		k = utf8_seq(p + i, len - i, &cp);
-		if (k == 0 || is_control(cp))
+		k = utf8_seq_len(p + i, len - i);
+		if (k == 0 || (k == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
+		    (k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0))
 			return false;
 	}
 	return true;
-}
-
-const char *
-seg_escape(const char *s, char *out, size_t cap)
-{
-	const uint8_t *p = (const uint8_t *)s;
-	size_t len = strlen(s), o = 0;
-	uint32_t cp;
-
-	if (cap < 4) {
-		if (cap > 0)
-			out[0] = '\0';
-		return out;
-	}
-	for (size_t i = 0, k; i < len; i += k) {
-		char piece[5];
-		size_t plen;
-
-		k = utf8_seq(p + i, len - i, &cp);
-		if (k == 0 || is_control(cp)) {
-			k = 1;
-			plen = (size_t)snprintf(piece, sizeof(piece), "\\x%02X", p[i]);
-		} else {
-			memcpy(piece, p + i, k);
-			plen = k;
-		}
-		if (o + plen + 4 > cap) {	/* room for "..." and the NUL */
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy(out + o, piece, plen);
-		o += plen;
-	}
-	out[o] = '\0';
-	return out;
 }
 
 /* ---- the CSV a block may carry ---- */

@@ -17,6 +17,7 @@
 #include <zstd.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 
 #define IBUF_SIZE (128 * 1024)
 #define COLBUF_SIZE (SEG_MAX_COLS * 64)
@@ -48,7 +49,7 @@ struct seg_reader {
 	struct seg_block_trailer trailer;
 	uint32_t next_block;
 	struct seg_index_entry *seen;
-	uint32_t seen_cap;
+	size_t seen_cap;
 	uint64_t total_rows, total_raw;
 	int64_t min_snap, max_snap;
 	struct seg_footer footer;
@@ -113,9 +114,21 @@ truncated(struct seg_reader *r, const char *what, struct pga_err *err)
 			r->name, what, r->off + avail(r));
 }
 
-/* Copy n bytes out of the stream (n may exceed the buffer). */
+/* Consume frame bytes, with CRC32C over them. */
+static void
+consume_frame(struct seg_reader *r, size_t n)
+{
+	r->frame_crc = pga_crc32c(r->frame_crc, r->ibuf + r->ipos, n);
+	r->frame_bytes += n;
+	consume(r, n);
+}
+
+/*
+ * Take n bytes from the stream (n may exceed the buffer): copied to dst
+ * unless it is NULL, and through the frame's CRC when in_frame.
+ */
 static int
-read_bytes(struct seg_reader *r, uint8_t *dst, size_t n, const char *what,
+take_bytes(struct seg_reader *r, uint8_t *dst, size_t n, bool in_frame, const char *what,
 	   struct pga_err *err)
 {
 	while (n > 0) {
@@ -127,9 +140,14 @@ read_bytes(struct seg_reader *r, uint8_t *dst, size_t n, const char *what,
 		if (avail(r) == 0)
 			return truncated(r, what, err);
 		take = avail(r) < n ? avail(r) : n;
-		memcpy(dst, r->ibuf + r->ipos, take);
-		consume(r, take);
-		dst += take;
+		if (dst != NULL) {
+			memcpy(dst, r->ibuf + r->ipos, take);
+			dst += take;
+		}
+		if (in_frame)
+			consume_frame(r, take);
+		else
+			consume(r, take);
 		n -= take;
 	}
 	return 0;
@@ -170,7 +188,7 @@ read_meta(struct seg_reader *r, uint32_t len, size_t cap, const char *what,
 		r->meta_cap = len;
 	}
 	consume(r, 8);
-	return read_bytes(r, r->meta, len, what, err);
+	return take_bytes(r, r->meta, len, false, what, err);
 }
 
 static bool
@@ -278,15 +296,8 @@ remember_block(struct seg_reader *r, uint64_t offset, struct pga_err *err)
 	if (r->next_block >= SEG_MAX_BLOCKS)
 		return pga_fail(err, PGA_ECORRUPT, "'%s': more than %d blocks", r->name,
 				SEG_MAX_BLOCKS);
-	if (r->next_block == r->seen_cap) {
-		uint32_t cap = r->seen_cap ? r->seen_cap * 2 : 64;
-		void *p = reallocarray(r->seen, cap, sizeof(*r->seen));
-
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		r->seen = p;
-		r->seen_cap = cap;
-	}
+	if (PGA_GROW(r->seen, r->seen_cap, (size_t)r->next_block + 1, SEG_MAX_BLOCKS, err) < 0)
+		return err->code;
 	e = &r->seen[r->next_block];
 	e->offset = offset;
 	e->rows = 0;
@@ -299,15 +310,13 @@ remember_block(struct seg_reader *r, uint64_t offset, struct pga_err *err)
 static int
 name_block(struct seg_reader *r, struct pga_err *err)
 {
-	char msg[PGA_ERR_MSG_MAX];
 	const char *what = err->msg;
 	size_t n = strlen(r->name);
 
 	if (what[0] == '\'' && strncmp(what + 1, r->name, n) == 0 &&
 	    strncmp(what + 1 + n, "': ", 3) == 0)
 		what += n + 4;
-	snprintf(msg, sizeof(msg), "'%s': block %u: %s", r->name, r->next_block, what);
-	return pga_fail(err, err->code, "%s", msg);
+	return pga_fail(err, err->code, "'%s': block %u: %s", r->name, r->next_block, what);
 }
 
 static int
@@ -394,15 +403,6 @@ read_trailer(struct seg_reader *r, bool decoded, struct pga_err *err)
 	return 0;
 }
 
-/* Consume frame bytes, with CRC32C over them. */
-static void
-consume_frame(struct seg_reader *r, size_t n)
-{
-	r->frame_crc = pga_crc32c(r->frame_crc, r->ibuf + r->ipos, n);
-	r->frame_bytes += n;
-	consume(r, n);
-}
-
 int
 seg_reader_read(struct seg_reader *r, void *buf, size_t cap, size_t *got,
 		struct pga_err *err)
@@ -445,25 +445,6 @@ seg_reader_read(struct seg_reader *r, void *buf, size_t cap, size_t *got,
 	return 0;
 }
 
-/* Stream n bytes of frame content through the CRC without keeping them. */
-static int
-skip_frame_bytes(struct seg_reader *r, size_t n, struct pga_err *err)
-{
-	while (n > 0) {
-		size_t take;
-		int rc = fill(r, 1, err);
-
-		if (rc < 0)
-			return rc;
-		if (avail(r) == 0)
-			return truncated(r, "data frame", err);
-		take = avail(r) < n ? avail(r) : n;
-		consume_frame(r, take);
-		n -= take;
-	}
-	return 0;
-}
-
 int
 seg_reader_skip(struct seg_reader *r, struct pga_err *err)
 {
@@ -502,12 +483,12 @@ seg_reader_skip(struct seg_reader *r, struct pga_err *err)
 			return pga_fail(err, PGA_ECHECKSUM, "'%s': block %u: bad zstd block",
 					r->name, r->next_block);
 		consume_frame(r, 3);
-		rc = skip_frame_bytes(r, type == 1 ? 1 : size, err);
+		rc = take_bytes(r, NULL, type == 1 ? 1 : size, true, "data frame", err);
 		if (rc < 0)
 			return rc;
 	}
 	if (fh.checksumFlag) {
-		rc = skip_frame_bytes(r, 4, err);
+		rc = take_bytes(r, NULL, 4, true, "data frame", err);
 		if (rc < 0)
 			return rc;
 	}

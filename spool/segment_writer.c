@@ -14,7 +14,9 @@
 #include <zstd.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 #include "common/log.h"
+#include "common/utf8.h"
 
 #define WBUF_SIZE (256 * 1024)
 
@@ -33,7 +35,8 @@ struct seg_writer {
 	uint64_t block_start;
 	int64_t cur_snapshot;
 	struct seg_index_entry *index;
-	uint32_t nblocks, index_cap;
+	uint32_t nblocks;
+	size_t index_cap;
 	uint64_t total_rows, total_raw;
 	int64_t min_snap, max_snap;
 };
@@ -171,7 +174,7 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 
 		if (!seg_column_valid(m->cols[i]))
 			return pga_fail(err, PGA_EINVAL, "'%s': invalid column name '%s'", w->path,
-					seg_escape(m->cols[i], esc, sizeof(esc)));
+					utf8_text(m->cols[i], esc, sizeof(esc)));
 	}
 	rc = flush_wbuf(w, err);	/* an abort truncates to here */
 	if (rc < 0)
@@ -190,15 +193,9 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 	memset(&w->cur, 0, sizeof(w->cur));
 	w->cur.block_no = w->nblocks;
 	w->cur_snapshot = m->snapshot_us;
-	if (w->nblocks == w->index_cap) {
-		uint32_t cap = w->index_cap ? w->index_cap * 2 : 64;
-		void *p = reallocarray(w->index, cap, sizeof(*w->index));
-
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		w->index = p;
-		w->index_cap = cap;
-	}
+	rc = PGA_GROW(w->index, w->index_cap, (size_t)w->nblocks + 1, SEG_MAX_BLOCKS, err);
+	if (rc < 0)
+		return rc;
 	w->index[w->nblocks].offset = w->block_start;
 	w->index[w->nblocks].snapshot_us = m->snapshot_us;
 	strlcpy(w->index[w->nblocks].metric, m->metric, sizeof(w->index[0].metric));
@@ -362,7 +359,8 @@ seg_writer_in_block(const struct seg_writer *w)
 struct recover_scan {
 	uint64_t good_end;
 	struct seg_index_entry *index;
-	uint32_t n, cap;
+	uint32_t n;
+	size_t cap;
 	uint64_t rows, raw;
 	int64_t min_snap, max_snap;
 	struct seg_header h;
@@ -394,17 +392,9 @@ scan_part(const char *path, struct recover_scan *s, struct pga_err *err)
 		while (rc == 0 && got > 0);
 		if (rc < 0)
 			break;
-		if (s->n == s->cap) {
-			uint32_t cap = s->cap ? s->cap * 2 : 64;
-			void *p = reallocarray(s->index, cap, sizeof(*s->index));
-
-			if (p == NULL) {
-				rc = pga_fail(err, PGA_ENOMEM, "out of memory");
-				goto out;
-			}
-			s->index = p;
-			s->cap = cap;
-		}
+		rc = PGA_GROW(s->index, s->cap, (size_t)s->n + 1, SEG_MAX_BLOCKS, err);
+		if (rc < 0)
+			goto out;
 		s->index[s->n].offset = start;
 		s->index[s->n].rows = seg_reader_trailer(r)->rows;
 		s->index[s->n].snapshot_us = m->snapshot_us;

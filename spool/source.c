@@ -17,8 +17,10 @@
 #include <bsd/string.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "spool/manifest.h"
 #include "spool/spool.h"
 
@@ -337,7 +339,7 @@ ar_fail(struct seg_source *src, const char *name, struct pga_err *err)
 		return pga_fail(err, PGA_ETRUNC, "archive '%s': %s (truncated or damaged?)",
 				src->path, why ? why : "read error");
 	return pga_fail(err, PGA_ETRUNC, "archive '%s': member '%s': %s (truncated or damaged?)",
-			src->path, seg_escape(name, esc, sizeof(esc)), why ? why : "read error");
+			src->path, utf8_text(name, esc, sizeof(esc)), why ? why : "read error");
 }
 
 /* A member refused: one line naming the archive and the member. */
@@ -347,7 +349,7 @@ member_fail(struct seg_source *src, const char *raw, const char *why, struct pga
 	char esc[SEG_NAME_MAX];
 
 	return pga_fail(err, PGA_ECORRUPT, "archive '%s': member '%s' %s: refused", src->path,
-			seg_escape(raw, esc, sizeof(esc)), why);
+			utf8_text(raw, esc, sizeof(esc)), why);
 }
 
 /* Member bytes, hashed on the way (both passes). */
@@ -381,15 +383,8 @@ add_member(struct seg_source *src, const char *name, uint64_t size, struct pga_e
 {
 	struct tar_member *m;
 
-	if (src->nmem == src->mem_cap) {
-		size_t cap = src->mem_cap ? src->mem_cap * 2 : 64;
-		void *p = reallocarray(src->mem, cap, sizeof(*src->mem));
-
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		src->mem = p;
-		src->mem_cap = cap;
-	}
+	if (PGA_GROW(src->mem, src->mem_cap, src->nmem + 1, SIZE_MAX, err) < 0)
+		return err->code;
 	m = &src->mem[src->nmem];
 	m->name = strdup(name);
 	if (m->name == NULL)
@@ -422,10 +417,7 @@ verify_segment_member(struct seg_source *src, const char *name, uint64_t size,
 	if (rc == PGA_EIO)
 		return ar_fail(src, name, err);
 	if (rc < 0) {	/* the reader's message names the member */
-		char msg[PGA_ERR_MSG_MAX];
-
-		snprintf(msg, sizeof(msg), "archive '%s': member %s", src->path, err->msg);
-		return pga_fail(err, rc, "%s", msg);
+		return pga_fail(err, rc, "archive '%s': member %s", src->path, err->msg);
 	}
 	rc = drain_member(src, name, err);
 	if (rc == 0 && src->entry_read != size)

@@ -16,6 +16,8 @@
 #include <bsd/string.h>
 
 #include "common/fsutil.h"
+#include "common/grow.h"
+#include "common/kvfile.h"
 #include "common/log.h"
 
 #define WALK_DEPTH_MAX 8
@@ -87,15 +89,8 @@ spool_list_add(struct spool_list *l, const char *rel, uint64_t size,
 			log_debug("ignoring '%s': not a segment name", rel);
 		return 0;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *p = reallocarray(l->v, cap, sizeof(*l->v));
-
-		if (p == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		l->v = p;
-		l->cap = cap;
-	}
+	if (PGA_GROW(l->v, l->cap, l->n + 1, SIZE_MAX, err) < 0)
+		return err->code;
 	e = &l->v[l->n++];
 	memset(e, 0, sizeof(*e));
 	strlcpy(e->name, rel, sizeof(e->name));
@@ -430,32 +425,45 @@ counter_name_valid(const char *name)
 	return n > 0 && n < SPOOL_COUNTER_NAME_MAX && name[n] == '\0';
 }
 
+struct counters_ctx {
+	struct spool_tally *out;
+	bool full;
+};
+
+static bool
+counter_set(void *ctx, const char *name, const char *value)
+{
+	struct counters_ctx *c = ctx;
+	struct spool_tally_entry *e;
+	uint64_t v;
+
+	if (!counter_name_valid(name) || !kv_u64(value, &v))
+		return false;
+	e = tally_entry(c->out, name);
+	if (e == NULL) {
+		c->full = true;
+		return false;
+	}
+	e->v = v;
+	return true;
+}
+
+/* Counters are what pga status reports: a damaged file is refused, not guessed. */
 static int
-counters_parse(const char *path, const char *buf, struct spool_tally *out,
+counters_parse(const char *path, char *buf, struct spool_tally *out,
 	       struct pga_err *err)
 {
-	const char *p = buf;
+	struct counters_ctx c = {out, false};
+	unsigned first;
 
 	out->n = 0;
-	while (*p) {
-		char name[SPOOL_COUNTER_NAME_MAX];
-		unsigned long long v;
-		struct spool_tally_entry *e;
-		int used = 0;
-
-		if (sscanf(p, "%63s %llu%n", name, &v, &used) != 2 || !counter_name_valid(name))
-			return pga_fail(err, PGA_ECORRUPT, "counters file '%s' is malformed",
-					path);
-		e = tally_entry(out, name);
-		if (e == NULL)
-			return pga_fail(err, PGA_ECORRUPT, "counters file '%s' has more than %d"
-					" counters", path, SPOOL_TALLY_MAX);
-		e->v = v;
-		p += used;
-		while (*p == '\n' || *p == ' ')
-			p++;
-	}
-	return 0;
+	if (kv_parse(buf, counter_set, &c, &first) == 0)
+		return 0;
+	if (c.full)
+		return pga_fail(err, PGA_ECORRUPT, "counters file '%s' has more than %d"
+				" counters", path, SPOOL_TALLY_MAX);
+	return pga_fail(err, PGA_ECORRUPT, "counters file '%s' is malformed (line %u)", path,
+			first);
 }
 
 static int
@@ -556,7 +564,7 @@ counters_write(struct spool *sp, const struct spool_tally *delta,
 {
 	struct spool_tally cur, *all = malloc(sizeof(*all));
 	char path[PATH_MAX], buf[SPOOL_TALLY_MAX * 96];
-	size_t n = 0;
+	struct dynbuf b;
 	int fd = -1, rc;
 
 	if (all == NULL)
@@ -584,12 +592,14 @@ counters_write(struct spool *sp, const struct spool_tally *delta,
 		rc = pga_fail(err, PGA_EINTERNAL, "more than %d counters (a bug)", SPOOL_TALLY_MAX);
 		goto out;
 	}
+	dynbuf_init_fixed(&b, buf, sizeof(buf));
 	for (size_t i = 0; i < all->n; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %" PRIu64 "\n",
-				      all->e[i].name, all->e[i].v);
-	rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
+		kv_put_u64(&b, all->e[i].name, all->e[i].v);
+	rc = dynbuf_check(&b, "counters", err);
 	if (rc == 0)
-		rc = spool_write_meta(sp, path, buf, n, err);
+		rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
+	if (rc == 0)
+		rc = spool_write_meta(sp, path, dynbuf_str(&b), dynbuf_len(&b), err);
 out:
 	if (fd >= 0)
 		close(fd);	/* releases the flock */

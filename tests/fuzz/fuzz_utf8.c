@@ -3,7 +3,9 @@
  * picks chunk sizes; the rest is streamed in those chunks and at once.
  * Whatever the bytes: the output is well-formed UTF-8 without NUL, the
  * same however the input was cut, each escape adds three bytes, and valid
- * input comes out unchanged.
+ * input comes out unchanged.  The text escaper (utf8_escape_text, utf8_text)
+ * on the same bytes: well-formed, no control byte, within its buffer, and
+ * the length it reports is the one a large buffer gets.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +43,46 @@ run(const uint8_t *p, size_t n, size_t chunk, struct out *o, struct utf8_stream 
 	utf8_stream_finish(s, collect, o, NULL);
 }
 
+/* Nothing a terminal acts on: no C0 but the escapes' text, no DEL, no C1. */
+static void
+assert_safe_text(const char *t, size_t n)
+{
+	if (utf8_valid_prefix(t, n) != n)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < n && (unsigned char)t[i + 1] < 0xa0))
+			abort();
+	}
+}
+
+static void
+check_text(const uint8_t *p, size_t n, size_t cap_pick)
+{
+	static char in[65537], big[4 * 65536 + 16], small[64];
+	size_t need, len, cap = 4 + cap_pick * 9;	/* 13..67: cuts at many places */
+
+	if (cap > sizeof(small))
+		cap = sizeof(small);
+	memcpy(in, p, n);
+	in[n] = '\0';
+	need = utf8_escape_text(in, big, sizeof(big));
+	len = strlen(big);
+	if (len != need)
+		abort();	/* the whole fits: what it reports is what it wrote */
+	assert_safe_text(big, len);
+	if (utf8_escape_text(in, small, cap) != need || strlen(small) >= cap)
+		abort();
+	assert_safe_text(small, strlen(small));
+	if (strncmp(big, small, strlen(small)) != 0)
+		abort();	/* a cut is a prefix of the whole */
+	utf8_text(in, small, cap);
+	if (strlen(small) >= cap)
+		abort();
+	assert_safe_text(small, strlen(small));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -66,5 +108,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (utf8_valid_prefix(data, size) == size && (a.len != size || memcmp(a.buf, data, size)))
 		abort();	/* valid input changed */
+	check_text(data, size, chunk);
 	return 0;
 }

@@ -201,6 +201,7 @@ build_url(struct sign_opts *o)
 	struct pga_err err = {0};
 	const char *hp = strstr(o->endpoint, "://");
 	size_t ql = 0;
+	int n;
 
 	if (hp == NULL)
 		return fail("endpoint must be http://host:port", o->endpoint);
@@ -218,14 +219,19 @@ build_url(struct sign_opts *o)
 			return fail("query", err.msg);
 		ql += (size_t)snprintf(o->qstr + ql, sizeof(o->qstr) - ql, "%s%s=",
 				       i ? "&" : "", enc);
+		if (ql >= sizeof(o->qstr))
+			return fail("query too long", NULL);
 		if (eq && sigv4_uri_encode(eq + 1, 0, enc, sizeof(enc), &err) < 0)
 			return fail("query", err.msg);
 		ql += (size_t)snprintf(o->qstr + ql, sizeof(o->qstr) - ql, "%s", eq ? enc : "");
 		if (ql >= sizeof(o->qstr))
 			return fail("query too long", NULL);
 	}
-	snprintf(o->url, sizeof(o->url), "%.*s%s%s%s", (int)(hp + 3 - o->endpoint + strlen(o->host)),
-		 o->endpoint, o->path, o->qstr[0] ? "?" : "", o->qstr);
+	n = snprintf(o->url, sizeof(o->url), "%.*s%s%s%s",
+		     (int)(hp + 3 - o->endpoint + strlen(o->host)), o->endpoint, o->path,
+		     o->qstr[0] ? "?" : "", o->qstr);
+	if (n < 0 || (size_t)n >= sizeof(o->url))
+		return fail("url too long", o->endpoint);
 	return 0;
 }
 

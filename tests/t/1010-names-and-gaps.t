@@ -132,17 +132,17 @@ forged() {	# DESC REGEX FIELD=VALUE...: a forged copy of seq 1 is refused
 forged "collector ../../x" "invalid collector id '\.\./\.\./x'" collector=../../x
 forged "collector .." "invalid collector id '\.\.'" collector=..
 forged "collector ." "invalid collector id '\.'" collector=.
-forged "collector with ANSI escapes" "invalid collector id '\\\\x1B\[31mred'" collector=$'\e[31mred'
+forged "collector with ANSI escapes" "invalid collector id '\\\\x1b\[31mred'" collector=$'\e[31mred'
 forged "collector with a space" "invalid collector id 'a b'" 'collector=a b'
 forged "collector starting with -" "invalid collector id '-x'" collector=-x
-forged "host name with a newline" "host name 'a\\\\x0Ab' in the segment header is not valid text" host=$'a\nb'
-forged "writer not UTF-8" "writer 'pga \\\\xFF' in the segment header is not valid text" writer=$'pga \xff'
-forged "block target with escapes" "block 0: target name '\\\\x1B\]0;pwned\\\\x07' is not valid text" block.target=$'\e]0;pwned\a'
-forged "block host with C1 controls" "block 0: server host 'h\\\\xC2\\\\x9B' is not valid text" block.host=$'h\xc2\x9b'
+forged "host name with a newline" "host name 'a\\\\x0ab' in the segment header is not valid text" host=$'a\nb'
+forged "writer not UTF-8" "writer 'pga \\\\xff' in the segment header is not valid text" writer=$'pga \xff'
+forged "block target with escapes" "block 0: target name '\\\\x1b\]0;pwned\\\\x07' is not valid text" block.target=$'\e]0;pwned\a'
+forged "block host with C1 controls" "block 0: server host 'h\\\\xc2\\\\x9b' is not valid text" block.host=$'h\xc2\x9b'
 helper seg-forge "$SP/ready/$(seg 1)" "$TEST_TMP/db.pga.zst" block.database=$'d\e[2Jb'
 run_ok "a database name is the server's: read as it is" pga spool verify "$TEST_TMP/db.pga.zst"
 run_ok "spool cat shows it" pga spool cat "$TEST_TMP/db.pga.zst"
-like "$(last_out)" "database=d\\\\x1B\[2Jb " "escaped"
+like "$(last_out)" "database=d\\\\x1b\[2Jb " "escaped"
 no_esc "$OUT" "spool cat"
 
 # ---- pga load ----

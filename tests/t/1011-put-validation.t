@@ -50,7 +50,7 @@ refused "a column twice" "column 'a' is named twice" '1,2\n' --metric custom --c
 for col in ctid xmin xmax cmin cmax tableoid collector_id server_id snapshot_time dbname; do
 	refused "column $col" "invalid column name '$col'" '1,2\n' --metric custom --columns "v,$col"
 done
-refused "a column with an escape" "invalid column name 'a\\\\x1B\[1m'" '1\n' --metric custom --columns $'a\e[1m'
+refused "a column with an escape" "invalid column name 'a\\\\x1b\[1m'" '1\n' --metric custom --columns $'a\e[1m'
 # the metric
 refused "a catalog metric with other columns" "metric 'pg_stat_database' is pga's own: --columns must be its" \
 	'1,2\n' --metric pg_stat_database --columns a,b
@@ -59,8 +59,8 @@ refused "a catalog metric with some of its columns" "metric 'pg_database' is pga
 for m in segments collectors gaps quarantine custom_delta custom_series custom_p20260101; do
 	refused "metric $m" "metric name '$m' is reserved" '1,2\n' --metric "$m" --columns a,b
 done
-refused "a target with an escape" "invalid target name 'a\\\\x1B\]0;x\\\\x07'" '1,2\n' "${C[@]}" --target $'a\e]0;x\a'
-refused "a database name not UTF-8" "invalid database name 'd\\\\xFFb'" '1,2\n' "${C[@]}" --database $'d\xffb'
+refused "a target with an escape" "invalid target name 'a\\\\x1b\]0;x\\\\x07'" '1,2\n' "${C[@]}" --target $'a\e]0;x\a'
+refused "a database name not UTF-8" "invalid database name 'd\\\\xffb'" '1,2\n' "${C[@]}" --database $'d\xffb'
 is "$(find "$SP/tmp" -name '*.part' | wc -l)" 0 "no part file left by any refusal"
 
 # what put accepts

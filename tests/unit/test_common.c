@@ -15,6 +15,7 @@
 #include "common/jsonw.h"
 #include "common/pgutil.h"
 #include "common/units.h"
+#include "common/utf8.h"
 
 static char conf_path[] = "/tmp/pga-unit-conf.XXXXXX";
 
@@ -302,7 +303,7 @@ escaped_is(const char *in, const char *want)
 {
 	char out[256];
 
-	pga_escape(in, out, sizeof(out));
+	utf8_escape_text(in, out, sizeof(out));
 	assert_string_equal(out, want);
 }
 
@@ -319,7 +320,7 @@ assert_safe(const char *out)
 		doubled[n++] = *p;
 	}
 	doubled[n] = '\0';
-	pga_escape(out, again, sizeof(again));
+	utf8_escape_text(out, again, sizeof(again));
 	assert_string_equal(again, doubled);
 }
 
@@ -345,9 +346,9 @@ test_escape(void **state)
 	escaped_is("\xe2\x81\xa6x", "\\xe2\\x81\\xa6x");		/* bidi isolate */
 	escaped_is("a\\x1b", "a\\\\x1b");			/* not confused with an escape */
 	/* cut at a whole piece, with the length the whole needs */
-	assert_int_equal(pga_escape("\x1b\x1b\x1b", buf, 6), 12);
+	assert_int_equal(utf8_escape_text("\x1b\x1b\x1b", buf, 6), 12);
 	assert_string_equal(buf, "\\x1b");
-	assert_int_equal(pga_escape("\xc3\xa9\xc3\xa9", buf, 4), 4);
+	assert_int_equal(utf8_escape_text("\xc3\xa9\xc3\xa9", buf, 4), 4);
 	assert_string_equal(buf, "\xc3\xa9");
 	/* every 1- and 2-byte string comes out safe */
 	for (int a = 1; a < 256; a++) {
@@ -355,7 +356,7 @@ test_escape(void **state)
 			in[0] = (char)a;
 			in[1] = (char)b;
 			in[2] = '\0';
-			pga_escape(in, buf, sizeof(buf));
+			utf8_escape_text(in, buf, sizeof(buf));
 			assert_safe(buf);
 		}
 	}
@@ -365,7 +366,7 @@ test_escape(void **state)
 		for (int k = 0; k < 6; k++)
 			in[k] = (char)(1 + rand() % 255);
 		in[6] = '\0';
-		pga_escape(in, buf, sizeof(buf));
+		utf8_escape_text(in, buf, sizeof(buf));
 		assert_safe(buf);
 	}
 }
@@ -389,6 +390,40 @@ test_err_sqlstate(void **state)
 	assert_string_equal(e.sqlstate, "");
 }
 
+/* A message quoting itself, and one too long: cut visibly, never mid-character. */
+static void
+test_err_msg(void **state)
+{
+	struct pga_err e = {0};
+	char big[2 * PGA_ERR_MSG_MAX];
+	size_t n;
+
+	(void)state;
+	pga_fail(&e, PGA_EIO, "inner '%s'", "x");
+	pga_fail(&e, e.code, "outer: %s: more", e.msg);
+	assert_string_equal(e.msg, "outer: inner 'x': more");
+	assert_int_equal(pga_err_msgf(&e, "[%s]", e.msg), PGA_EIO);
+	assert_string_equal(e.msg, "[outer: inner 'x': more]");
+	pga_err_prefix(&e, "ctx %d", 1);
+	assert_string_equal(e.msg, "ctx 1: [outer: inner 'x': more]");
+	/* 2-byte characters: the cut must not split one */
+	for (size_t i = 0; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	big[sizeof(big) - 1] = '\0';
+	big[sizeof(big) - 2] = '\0';
+	for (int lead = 0; lead < 2; lead++) {
+		pga_fail(&e, PGA_EIO, "%.*s%s", lead, "a", big);
+		n = strlen(e.msg);
+		assert_true(n < PGA_ERR_MSG_MAX);
+		assert_string_equal(e.msg + n - 3, "...");
+		assert_true(utf8_valid_prefix(e.msg, n) == n);
+	}
+	pga_err_prefix(&e, "p");
+	n = strlen(e.msg);
+	assert_string_equal(e.msg + n - 3, "...");
+	assert_true(utf8_valid_prefix(e.msg, n) == n);
+}
+
 int
 main(void)
 {
@@ -403,6 +438,7 @@ main(void)
 		cmocka_unit_test(test_json_bytes_and_seconds),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_err_sqlstate),
+		cmocka_unit_test(test_err_msg),
 	};
 	int fd = mkstemp(conf_path), rc;
 

@@ -147,6 +147,41 @@ test_zeroed_struct(void **state)
 	dynbuf_free(&b);
 }
 
+/* DYNBUF_INIT in a declaration, take() hands the memory over, fail() sticks. */
+static void
+test_init_take_fail(void **state)
+{
+	struct dynbuf b = DYNBUF_INIT(8);
+	char fixed[8], *s;
+
+	(void)state;
+	s = dynbuf_take(&b);			/* empty: an empty string */
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(dynbuf_adds(&b, "abc"), 0);
+	s = dynbuf_take(&b);
+	assert_string_equal(s, "abc");
+	free(s);
+	assert_int_equal(dynbuf_len(&b), 0);	/* empty again, still usable */
+	assert_int_equal(dynbuf_adds(&b, "12345678"), 0);
+	assert_int_equal(dynbuf_addc(&b, '9'), PGA_EINVAL);
+	assert_null(dynbuf_take(&b));		/* failed: nothing to take */
+	dynbuf_free(&b);
+	assert_int_equal(dynbuf_fail(&b, PGA_ENOMEM), PGA_ENOMEM);
+	assert_int_equal(dynbuf_fail(&b, PGA_EINVAL), PGA_ENOMEM);	/* the first stays */
+	assert_int_equal(dynbuf_adds(&b, "x"), PGA_ENOMEM);
+	dynbuf_reset(&b);
+	assert_int_equal(dynbuf_adds(&b, "x"), 0);
+	dynbuf_free(&b);
+	dynbuf_init_fixed(&b, fixed, sizeof(fixed));
+	dynbuf_adds(&b, "fix");
+	s = dynbuf_take(&b);			/* a copy: the array is the caller's */
+	assert_string_equal(s, "fix");
+	assert_ptr_not_equal(s, fixed);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -157,6 +192,7 @@ main(void)
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_zeroed_struct),
+		cmocka_unit_test(test_init_take_fail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

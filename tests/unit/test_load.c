@@ -91,8 +91,11 @@ static void
 test_hash(void **state)
 {
 	/* FNV-1a 64 of "a": a published test vector */
-	assert_true(ld_hash64("a", 1, 0) == 0xaf63dc4c8601ec8cULL);
-	assert_true(ld_hash64("", 0, 0) == 0xcbf29ce484222325ULL);
+	assert_true(pga_fnv1a64("a", 1, 0) == 0xaf63dc4c8601ec8cULL);
+	assert_true(pga_fnv1a64("", 0, 0) == 0xcbf29ce484222325ULL);
+	assert_true(pga_fnv1a64_str("foobar", 0) == 0x85944171f73967e8ULL);
+	/* chaining is hashing the concatenation */
+	assert_true(pga_fnv1a64("bar", 3, pga_fnv1a64("foo", 3, 0)) == 0x85944171f73967e8ULL);
 }
 
 /* ---- COPY stream ---- */

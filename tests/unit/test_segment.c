@@ -18,6 +18,7 @@
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/units.h"
+#include "common/utf8.h"
 #include "load/load_int.h"
 #include "spool/segment_int.h"
 
@@ -609,8 +610,13 @@ test_strings(void **state)
 		assert_false(seg_text_valid(*p));
 	assert_true(seg_utf8_valid("a\nb\t\xc3\xa9", 6));
 	assert_false(seg_utf8_valid("a\0b", 3));
-	assert_string_equal(seg_escape("a\x1b[1m\xff\xc3\xa9", out, sizeof(out)), "a\\x1B[1m\\xFF\xc3\xa9");
-	assert_string_equal(seg_escape("abcdefghijklmnop", out, 10), "abcdef...");
+	assert_string_equal(utf8_text("a\x1b[1m\xff\xc3\xa9", out, sizeof(out)), "a\\x1b[1m\\xff\xc3\xa9");
+	assert_string_equal(utf8_text("abcdefghijklmnop", out, 10), "abcdef...");
+	/* a cut never splits an escape or a character */
+	assert_string_equal(utf8_text("ab\x1b\x1b", out, 9), "ab...");
+	assert_string_equal(utf8_text("ab\x1b\x1b", out, 10), "ab\\x1b...");
+	assert_string_equal(utf8_text("abc\xc3\xa9\xc3\xa9xyz", out, 10), "abc\xc3\xa9...");
+	assert_string_equal(utf8_text("abcdef", out, 7), "abcdef");
 	/* columns: the loader's and put's one rule */
 	assert_true(seg_column_valid("Col_1"));
 	assert_true(seg_column_valid("_x"));

@@ -22,7 +22,9 @@ static const char *cols[] = {"k", "v"};
 static void
 new_spool_path(char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s/s%d", root, seq_dir++);
+	int n = snprintf(buf, cap, "%s/s%d", root, seq_dir++);
+
+	assert_true(n > 0 && (size_t)n < cap);
 }
 
 static struct spool_opts
