@@ -140,6 +140,15 @@ central(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
 		log_err(&err);
 		return 1;
 	}
+	if (ctx->cfg->args.verify) {	/* findings go beside a JSON document, not in it */
+		int found = load_verify_central(&o, jw != NULL ? stderr : stdout, &err);
+
+		if (found < 0) {
+			log_err(&err);
+			return rc + 1;
+		}
+		rc += found;
+	}
 	return rc;
 }
 

@@ -52,6 +52,7 @@ struct pga_global {
 	long long compress_level;
 	int log_level;			/* enum pga_log_level */
 	char *spool_retain;		/* "shipped" or a duration */
+	char *sign_key_file;		/* Ed25519 key that signs sealed segments */
 	/* collector */
 	long long workers;		/* 0 = automatic */
 	int64_t interval;
@@ -72,6 +73,7 @@ struct pga_global {
 	char *central;			/* secret: may hold a password */
 	char *central_schema;
 	long long load_jobs;
+	bool require_signature;
 	/* shipper */
 	int64_t ship_interval;
 	int64_t ship_deadline;
@@ -134,12 +136,13 @@ struct pga_list {
 struct pga_args {
 	char *config;			/* -c: the file it was read from is path below */
 	bool loop, json, dry_run, init, no_manifest, raw, status_central;
-	bool example, man, man_options;
+	bool example, man, man_options, verify;
 	long long cycles, block, top, points;
 	int64_t retain;
 	struct pga_list target, report_collector, server;
 	char *dest, *from, *since, *until, *only_collector, *resolve_fork, *keep;
 	char *metric, *columns, *put_target, *database, *time, *output, *explain;
+	char *public_key, *environment, *group, *description, *revoke_from;
 };
 
 /* Where a [global] key's or an option's value came from. */

@@ -170,6 +170,8 @@ struct ld_job {
 	struct seg_footer f;		/* index owned */
 	uint64_t size;
 	uint8_t file_sha[PGA_SHA256_LEN];
+	bool is_signed;			/* the signature frame, from the prescan */
+	struct seg_signature sig;
 	int32_t collector_id;		/* -1 until known */
 	/* the ledger row, if any */
 	bool in_ledger, complete;
@@ -252,9 +254,18 @@ struct ld_load_extra {
 int ld_load_fd(struct loader *l, const char *name, int fd, const struct ld_load_extra *x,
 	       enum load_result *res, struct load_seg_stats *st, struct pga_err *err);
 
+/* ---- signatures (trust.c) ---- */
+
+/*
+ * Under require-signature: the job's signature against the registry (a key
+ * registered to its collector, valid at its creation time, a good
+ * signature).  PGA_EPERM naming the reason when it is refused.
+ */
+int ld_check_signature(struct loader *l, const struct ld_job *j, struct pga_err *err);
+
 /* ---- schema (schema.c) ---- */
 
-#define LD_SCHEMA_VERSION 2
+#define LD_SCHEMA_VERSION 3
 
 /* Current version, 0 if the schema or its version table does not exist. */
 int ld_schema_version(struct loader *l, int *version, struct pga_err *err);

@@ -582,8 +582,14 @@ prescan(struct loader *l, struct ld_job *j, struct pga_err *err)
 			j->st.bytes += seg_reader_trailer(r)->raw_bytes;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		const struct seg_signature *sig = seg_reader_signature(r);
+
 		seg_reader_file_sha256(r, j->file_sha);
+		j->is_signed = sig != NULL;
+		if (sig != NULL)
+			j->sig = *sig;
+	}
 	seg_reader_free(r);
 	return rc;
 }
@@ -911,12 +917,31 @@ sb_time(struct ld_sb *b, int64_t us, bool open)
 	ld_sb_add(b, "'%s'::timestamptz", ts);
 }
 
+/*
+ * The new ledger row's link in the ledger's hash chain (SCHEMA.md): under
+ * a transaction lock held to commit, so rows are chained in commit order
+ * (the one lock all loaders share, taken in the commit's round trip only).
+ */
+static void
+sb_ledger_chain(struct loader *l, struct ld_sb *b, const struct ld_job *j)
+{
+	ld_sb_add(b, "UPDATE %s.segments t SET prev_row_hash = p.h, row_hash = %s.ledger_hash(p.h,"
+		  " t.ledger_no, t.collector_id, t.seq, t.sha256, t.body_sha256, t.prev_sha256, t.name,"
+		  " t.size, t.created, t.signed_key_id, t.signature) FROM (SELECT (SELECT q.row_hash"
+		  " FROM %s.segments q WHERE q.ledger_no IS NOT NULL AND q.ledger_no <> coalesce(("
+		  "SELECT ledger_no FROM %s.segments WHERE collector_id = %d AND seq = %" PRIu64
+		  "), -1) ORDER BY q.ledger_no DESC LIMIT 1) AS h) p"
+		  " WHERE t.collector_id = %d AND t.seq = %" PRIu64 ";\n", l->qschema, l->qschema,
+		  l->qschema, l->qschema, j->collector_id, j->h.seq, j->collector_id, j->h.seq);
+}
+
 static void
 sb_ledger_insert(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 {
 	ld_sb_add(b, "INSERT INTO %s.segments (collector_id, seq, sha256, body_sha256, prev_sha256,"
 		  " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
-		  " recovered, complete, blocks_refused, rows_refused, hostname, loaded_blocks)"
+		  " recovered, complete, blocks_refused, rows_refused, hostname, loaded_blocks,"
+		  " signed_key_id, signature, ledger_no)"
 		  " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
 	sb_sha(b, j->file_sha);
 	ld_sb_add(b, ", ");
@@ -938,7 +963,18 @@ sb_ledger_insert(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 	ld_sb_lit(b, l->conn, j->h.hostname);
 	ld_sb_add(b, ", ");
 	ld_blocks_sql(l, j, b);
-	ld_sb_add(b, ");\n");
+	if (j->is_signed) {
+		char sig[2 * PGA_SIGN_SIG_LEN + 1];
+
+		ld_sb_add(b, ", ");
+		sb_sha(b, j->sig.key_id);
+		pga_hex(j->sig.sig, PGA_SIGN_SIG_LEN, sig);
+		ld_sb_add(b, ", '\\x%s'::bytea", sig);
+	} else {
+		ld_sb_add(b, ", NULL, NULL");
+	}
+	ld_sb_add(b, ", nextval('%s.ledger_no'));\n", l->qschema);
+	sb_ledger_chain(l, b, j);
 }
 
 /* More rows, refusals and block records for a partial one, maybe completion. */
@@ -961,8 +997,11 @@ sb_ledger_update(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 static void
 sb_ledger(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 {
-	if (!j->in_ledger)
+	if (!j->in_ledger) {
+		ld_sb_add(b, "SELECT pg_advisory_xact_lock(%" PRId64 "::bigint);\n",
+			  ld_lock_key(l->schema, "", "/ledger", 0));
 		sb_ledger_insert(l, b, j);
+	}
 	else
 		sb_ledger_update(l, b, j);
 	if (j->all_covered && j->in_ledger) {
@@ -1015,7 +1054,7 @@ finish_tx(struct loader *l, struct ld_job *j, struct pga_err *err)
 	sb_unhold(l, &b, j);
 	ld_sb_add(&b, "UPDATE %s.quarantine SET resolved_at = now() WHERE collector = ", l->qschema);
 	ld_sb_lit(&b, l->conn, j->h.collector);
-	ld_sb_add(&b, " AND seq = %" PRIu64 " AND kind IN ('corrupt', 'rejected')"
+	ld_sb_add(&b, " AND seq = %" PRIu64 " AND kind IN ('corrupt', 'rejected', 'signature')"
 		  " AND resolved_at IS NULL;\n", j->h.seq);
 	ld_sb_add(&b, "UPDATE %s.collectors SET last_seen = now(), last_seq = greatest(last_seq, %"
 		  PRIu64 "), last_snapshot = greatest(last_snapshot, ", l->qschema, j->h.seq);
@@ -1260,6 +1299,8 @@ look(struct loader *l, struct ld_job *j, enum load_result *result, bool *done,
 		return 0;
 	}
 	rc = prescan(l, j, err);
+	if (rc == 0 && l->o.require_signature)
+		rc = ld_check_signature(l, j, err);
 	if (rc < 0)
 		return rc;
 	if (j->in_ledger && memcmp(j->led_sha, j->file_sha, PGA_SHA256_LEN) != 0) {
@@ -1353,6 +1394,8 @@ record_failure(struct loader *l, const struct ld_job *j, int rc, enum load_resul
 		return;
 	if (reader_error(rc))
 		ld_quarantine_now(l, j, "corrupt", err);
+	else if (rc == PGA_EPERM)
+		ld_quarantine_now(l, j, "signature", err);
 	else if (rc == PGA_ECONFLICT)
 		ld_quarantine_now(l, j, "conflict", err);
 	else
