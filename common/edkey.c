@@ -156,11 +156,11 @@ key_file_check(int fd, const char *path, struct pga_err *err)
 		return pga_fail(err, PGA_EIO, "could not stat '%s': %m", path);
 	if (!S_ISREG(st.st_mode))
 		return pga_fail(err, PGA_EINVAL, "signing key '%s' is not a regular file", path);
-	rc = pga_secret_file_check(&st, "signing key", path, err);
-	if (rc == 0 && (st.st_mode & 077) != 0)
-		rc = pga_fail(err, PGA_EPERM, "signing key '%s' has mode %04o: it must be 0600 "
-			      "(chmod 600): no group or other may read it", path,
-			      (unsigned)(st.st_mode & 07777));
+	if ((st.st_mode & 077) != 0)	/* stricter than secretfile.h's 0640 */
+		return pga_fail(err, PGA_EPERM, "signing key '%s' has mode %04o: it must be 0600 "
+				"(chmod 600): no group or other may read it", path,
+				(unsigned)(st.st_mode & 07777));
+	rc = pga_secret_file_check(&st, "signing key", path, err);	/* its owner */
 	return rc;
 }
 
