@@ -925,14 +925,17 @@ sb_time(struct ld_sb *b, int64_t us, bool open)
 static void
 sb_ledger_chain(struct loader *l, struct ld_sb *b, const struct ld_job *j)
 {
+	/* the previous row may have been unloaded by --resolve-fork since: its
+	 * link lives on in held_segments */
 	ld_sb_add(b, "UPDATE %s.segments t SET prev_row_hash = p.h, row_hash = %s.ledger_hash(p.h,"
 		  " t.ledger_no, t.collector_id, t.seq, t.sha256, t.body_sha256, t.prev_sha256, t.name,"
-		  " t.size, t.created, t.signed_key_id, t.signature) FROM (SELECT (SELECT q.row_hash"
-		  " FROM %s.segments q WHERE q.ledger_no IS NOT NULL AND q.ledger_no <> coalesce(("
-		  "SELECT ledger_no FROM %s.segments WHERE collector_id = %d AND seq = %" PRIu64
-		  "), -1) ORDER BY q.ledger_no DESC LIMIT 1) AS h) p"
+		  " t.size, t.created, t.signed_key_id, t.signature) FROM (SELECT (SELECT x.h FROM ("
+		  "SELECT q.ledger_no AS n, q.row_hash AS h FROM %s.segments q WHERE q.ledger_no IS NOT"
+		  " NULL AND NOT (q.collector_id = %d AND q.seq = %" PRIu64 ") UNION ALL SELECT"
+		  " u.ledger_no, u.row_hash FROM %s.held_segments u WHERE u.ledger_no IS NOT NULL AND"
+		  " u.reason = 'unloaded') x ORDER BY x.n DESC LIMIT 1) AS h) p"
 		  " WHERE t.collector_id = %d AND t.seq = %" PRIu64 ";\n", l->qschema, l->qschema,
-		  l->qschema, l->qschema, j->collector_id, j->h.seq, j->collector_id, j->h.seq);
+		  l->qschema, j->collector_id, j->h.seq, l->qschema, j->collector_id, j->h.seq);
 }
 
 static void

@@ -268,21 +268,27 @@ out:
 static int
 verify_ledger(struct loader *l, FILE *out, int *found, struct pga_err *err)
 {
-	char sql[1400], prev[PGA_SHA256_HEX * 2] = "";
+	char sql[2000], prev[PGA_SHA256_HEX * 2] = "";
 	PGresult *res = NULL;
 	int rc, n;
 
+	/* rows that --resolve-fork unloaded keep their link in held_segments:
+	 * their content moved, so only the link is checked (column 7) */
 	snprintf(sql, sizeof(sql),
-		 "SELECT s.ledger_no, coalesce(encode(s.prev_row_hash, 'hex'), ''),"
+		 "SELECT * FROM (SELECT s.ledger_no, coalesce(encode(s.prev_row_hash, 'hex'), ''),"
 		 " coalesce(encode(s.row_hash, 'hex'), ''),"
 		 " coalesce(encode(%s.ledger_hash(s.prev_row_hash, s.ledger_no, s.collector_id, s.seq,"
 		 "  s.sha256, s.body_sha256, s.prev_sha256, s.name, s.size, s.created, s.signed_key_id,"
 		 "  s.signature), 'hex'), ''), coalesce(c.collector, '?'), s.seq,"
 		 " s.ledger_no IS NULL AND s.loaded_at < (SELECT applied_at FROM %s.schema_version"
-		 "  WHERE version = 3)"
+		 "  WHERE version = 3), false"
 		 " FROM %s.segments s LEFT JOIN %s.collectors c USING (collector_id)"
-		 " ORDER BY s.ledger_no NULLS FIRST, s.collector_id, s.seq",
-		 l->qschema, l->qschema, l->qschema, l->qschema);
+		 " UNION ALL SELECT h.ledger_no, coalesce(encode(h.prev_row_hash, 'hex'), ''),"
+		 " coalesce(encode(h.row_hash, 'hex'), ''), coalesce(encode(h.row_hash, 'hex'), ''),"
+		 " h.collector, h.seq, false, true FROM %s.held_segments h"
+		 " WHERE h.reason = 'unloaded' AND h.ledger_no IS NOT NULL) r"
+		 " ORDER BY 1 NULLS FIRST, 5, 6",
+		 l->qschema, l->qschema, l->qschema, l->qschema, l->qschema);
 	rc = ld_exec(l, sql, 0, NULL, &res, err);
 	if (rc < 0)
 		return rc;
