@@ -229,7 +229,7 @@ const struct pga_opt pga_opts[] = {
 	 "~/.pgpass, the environment or the configuration",
 	 .doc = "Conninfo of the central database used by pga load, restore and status --central."},
 	{.name = "central-schema", GLOBAL(central_schema), STRING, .def = "pga",
-	 .cmds = C_LOAD | C_REPORT | C_RESTORE | C_COLLECTORS | C_STATUS, .flag = "schema",
+	 .cmds = C_LOAD | C_REPORT | C_RESTORE | C_COLLECTORS, .flag = "schema",
 	 .metavar = "NAME",
 	 .usage = "schema of the central tables",
 	 .doc = "Schema that holds the central tables."},
