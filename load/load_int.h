@@ -125,6 +125,23 @@ struct ld_needs {
 void ld_needs_reset(struct ld_needs *n);
 void ld_needs_free(struct ld_needs *n);
 
+/*
+ * The registry row of the last signing key seen (trust.c): most runs load
+ * one collector's segments, all signed by one key, so one lookup serves a
+ * run; it is read again after LD_KEYCACHE_US, so a revocation reaches a
+ * long-running loader within that time.
+ */
+#define LD_KEYCACHE_US (10 * 1000000LL)
+struct ld_keycache {
+	bool valid, found;
+	int64_t fetched_us;
+	uint8_t key_id[PGA_SIGN_KEYID_LEN];
+	char collector[sizeof(((struct seg_header *)0)->collector)];
+	int64_t valid_from_us, revoked_us;	/* INT64_MIN / INT64_MAX: open */
+	char revoked_text[64];
+	struct pga_pubkey *pub;
+};
+
 struct loader {
 	PGconn *conn;
 	struct load_opts o;
@@ -140,6 +157,7 @@ struct loader {
 	struct ld_needs needs;
 	uint8_t *rbuf;			/* decompressed CSV, LD_RBUF bytes */
 	char tmpdir[4096];
+	struct ld_keycache keys;	/* trust.c */
 };
 
 /* ---- SQL helpers (loader.c) ---- */
@@ -262,6 +280,7 @@ int ld_load_fd(struct loader *l, const char *name, int fd, const struct ld_load_
  * signature).  PGA_EPERM naming the reason when it is refused.
  */
 int ld_check_signature(struct loader *l, const struct ld_job *j, struct pga_err *err);
+void ld_keycache_free(struct loader *l);
 
 /* ---- schema (schema.c) ---- */
 

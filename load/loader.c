@@ -287,6 +287,7 @@ loader_close(struct loader *l)
 	free(l->servers);
 	free(l->collectors);
 	ld_needs_free(&l->needs);
+	ld_keycache_free(l);
 	free(l->rbuf);
 	free(l);
 }

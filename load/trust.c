@@ -21,55 +21,94 @@
 
 /* ---- at load ---- */
 
+void
+ld_keycache_free(struct loader *l)
+{
+	pga_pubkey_free(l->keys.pub);
+	memset(&l->keys, 0, sizeof(l->keys));
+}
+
+/* The registry's row for a key id, from the cache while it is fresh. */
+static int
+key_lookup(struct loader *l, const uint8_t key_id[PGA_SIGN_KEYID_LEN], struct pga_err *err)
+{
+	struct ld_keycache *k = &l->keys;
+	char kid[PGA_SHA256_HEX], sql[600];
+	const char *params[1] = {kid};
+	PGresult *res = NULL;
+	int64_t now = pga_now_us();
+	int rc;
+
+	if (k->valid && memcmp(k->key_id, key_id, PGA_SIGN_KEYID_LEN) == 0 &&
+	    now - k->fetched_us < LD_KEYCACHE_US)
+		return 0;
+	ld_keycache_free(l);
+	pga_hex(key_id, PGA_SIGN_KEYID_LEN, kid);
+	snprintf(sql, sizeof(sql), "SELECT collector, public_key,"
+		 " CASE WHEN isfinite(valid_from) THEN (extract(epoch FROM valid_from) * 1000000)::bigint"
+		 "  ELSE %" PRId64 " END,"
+		 " CASE WHEN revoked_at IS NULL OR NOT isfinite(revoked_at) THEN %" PRId64
+		 "  ELSE (extract(epoch FROM revoked_at) * 1000000)::bigint END, coalesce(revoked_at::text, '')"
+		 " FROM %s.collector_keys WHERE key_id = decode($1, 'hex')",
+		 INT64_MIN, INT64_MAX, l->qschema);
+	rc = ld_exec(l, sql, 1, params, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) > 0) {
+		const char *pem = PQgetvalue(res, 0, 1);
+
+		rc = pga_pubkey_parse(&k->pub, pem, strlen(pem), "registered key", err);
+		strlcpy(k->collector, PQgetvalue(res, 0, 0), sizeof(k->collector));
+		k->valid_from_us = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		k->revoked_us = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+		strlcpy(k->revoked_text, PQgetvalue(res, 0, 4), sizeof(k->revoked_text));
+		k->found = true;
+	}
+	PQclear(res);
+	if (rc < 0) {
+		ld_keycache_free(l);
+		return rc;
+	}
+	memcpy(k->key_id, key_id, PGA_SIGN_KEYID_LEN);
+	k->fetched_us = now;
+	k->valid = true;
+	return 0;
+}
+
 int
 ld_check_signature(struct loader *l, const struct ld_job *j, struct pga_err *err)
 {
-	char kid[PGA_SHA256_HEX], kshort[17], ts[40], sql[512];
-	const char *params[2];
-	struct pga_pubkey *pub = NULL;
+	const struct ld_keycache *k = &l->keys;
+	char kshort[17], ts[40];
 	struct seg_info info = {0};
-	PGresult *res = NULL;
 	int rc;
 
 	if (!j->is_signed)
 		return pga_fail(err, PGA_EPERM, "'%s': not signed, and require-signature is on",
 				j->qname);
-	pga_hex(j->sig.key_id, PGA_SIGN_KEYID_LEN, kid);
 	seg_keyid_short(j->sig.key_id, kshort);
+	rc = key_lookup(l, j->sig.key_id, err);
+	if (rc < 0)
+		return rc;
 	pga_format_time(j->h.created_us, ts, sizeof(ts));
-	params[0] = kid;
-	params[1] = ts;
-	snprintf(sql, sizeof(sql), "SELECT collector, public_key, $2::timestamptz < valid_from,"
-		 " revoked_at IS NOT NULL AND $2::timestamptz >= revoked_at, revoked_at"
-		 " FROM %s.collector_keys WHERE key_id = decode($1, 'hex')", l->qschema);
-	rc = ld_exec(l, sql, 2, params, &res, err);
-	if (rc < 0)
-		return rc;
-	if (PQntuples(res) == 0)
-		rc = pga_fail(err, PGA_EPERM, "'%s': signed by key %s, which is not registered "
-			      "(pga collectors add)", j->qname, kshort);
-	else if (strcmp(PQgetvalue(res, 0, 0), j->h.collector) != 0)
-		rc = pga_fail(err, PGA_EPERM, "'%s': signed by key %s, which is registered to "
-			      "collector '%s', not '%s'", j->qname, kshort, PQgetvalue(res, 0, 0),
-			      j->h.collector);
-	else if (strcmp(PQgetvalue(res, 0, 2), "t") == 0)
-		rc = pga_fail(err, PGA_EPERM, "'%s': created before key %s of '%s' was valid",
-			      j->qname, kshort, j->h.collector);
-	else if (strcmp(PQgetvalue(res, 0, 3), "t") == 0)
-		rc = pga_fail(err, PGA_EPERM, "'%s': signed by key %s of '%s', revoked from %s;"
-			      " the segment was created at %s", j->qname, kshort, j->h.collector,
-			      PQgetvalue(res, 0, 4), ts);
-	if (rc == 0)
-		rc = pga_pubkey_parse(&pub, PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)),
-				      "registered key", err);
-	PQclear(res);
-	if (rc < 0)
-		return rc;
+	if (!k->found)
+		return pga_fail(err, PGA_EPERM, "'%s': signed by key %s, which is not registered "
+				"(pga collectors add)", j->qname, kshort);
+	if (strcmp(k->collector, j->h.collector) != 0)
+		return pga_fail(err, PGA_EPERM, "'%s': signed by key %s, which is registered to "
+				"collector '%s', not '%s'", j->qname, kshort, k->collector,
+				j->h.collector);
+	if (j->h.created_us < k->valid_from_us)
+		return pga_fail(err, PGA_EPERM, "'%s': created before key %s of '%s' was valid",
+				j->qname, kshort, j->h.collector);
+	if (j->h.created_us >= k->revoked_us)
+		return pga_fail(err, PGA_EPERM, "'%s': signed by key %s of '%s', revoked from %s;"
+				" the segment was created at %s", j->qname, kshort, j->h.collector,
+				k->revoked_text, ts);
 	info.is_signed = true;
 	info.sig = j->sig;
 	memcpy(info.footer_sha256, j->f.sha256, PGA_SHA256_LEN);
-	rc = seg_signature_check(&info, pub, j->qname, err);
-	pga_pubkey_free(pub);
+	rc = seg_signature_check(&info, k->pub, j->qname, err);
 	if (rc < 0)
 		err->code = rc = PGA_EPERM;
 	return rc;
