@@ -92,7 +92,7 @@ is "$(q "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM pga.segments s JOIN
 	"1,2,4" "  site-a's ledger: 1, 2 (old key, before revocation), 4 (new key); 3 refused"
 is "$(q "SELECT kind FROM pga.quarantine WHERE collector = 'site-a' AND seq = 3")" "signature" "  seq 3 stays refused"
 
-run_fails 2 "status --central needs attention" pga status --spool "$T/sp-site-a" --central --db "$DB"
+run_fails 1 "status --central warns (refusals need attention)" pga status --spool "$T/sp-site-a" --central --db "$DB"
 like "$(last_out)" "signature" "  and shows the signature refusals"
 
 # restore applies it too (its registry is in the fresh database it builds)
@@ -132,6 +132,7 @@ restore() { q "DELETE FROM pga.segments; INSERT INTO pga.segments SELECT * FROM 
 q "UPDATE pga.segments SET size = size + 1 WHERE seq = 2" >/dev/null
 run_fails 2 "a ledger row updated by hand is found" V
 like "$(last_out)" "LEDGER   row [0-9]+ \(collector 'site-a' seq 2\): its content does not match its hash" "  names the row"
+like "$(last_out)" "CRITICAL +central ledger: 1 verify finding" "  and the verdict is critical"
 restore
 q "UPDATE pga.segments SET name = 'x' || name WHERE seq = 1 AND collector_id = (SELECT collector_id FROM pga.collectors WHERE collector = 'site-u')" >/dev/null
 run_fails 2 "another column updated (the name) is found" V
