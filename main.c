@@ -34,7 +34,9 @@ struct command {
 static const struct command commands[] = {
 	{"check", cmd_check, RUN_SETUP},
 	{"collect", cmd_collect, RUN_SETUP},
+	{"collectors", cmd_collectors, RUN_SETUP | SUBCOMMANDS},
 	{"help", cmd_help, 0},
+	{"keygen", cmd_keygen, 0},
 	{"load", cmd_load, RUN_SETUP},
 	{"report", cmd_report, RUN_SETUP},
 	{"restore", cmd_restore, RUN_SETUP},

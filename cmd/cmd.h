@@ -27,7 +27,10 @@
 
 int cmd_check(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_collect(int argc, char **argv, struct pga_ctx *ctx);
+/* collectors add, list, revoke, remove: ctx->cmd says which */
+int cmd_collectors(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_help(int argc, char **argv, struct pga_ctx *ctx);
+int cmd_keygen(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_load(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_report(int argc, char **argv, struct pga_ctx *ctx);
 int cmd_restore(int argc, char **argv, struct pga_ctx *ctx);

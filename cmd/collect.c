@@ -167,9 +167,13 @@ new_collector(struct loop *l, const struct pga_config *cfg, struct collector **o
 static bool
 spool_opts_equal(const struct spool_opts *x, const struct spool_opts *y)
 {
+	/* a new sign-key-file (or new key bytes under the same name, which a
+	 * reload cannot see) takes effect when the spool reopens */
 	return strcmp(x->collector, y->collector) == 0 && x->max_bytes == y->max_bytes &&
 	       x->full == y->full && x->seg_max_size == y->seg_max_size &&
-	       x->seg_max_age_us == y->seg_max_age_us && x->level == y->level;
+	       x->seg_max_age_us == y->seg_max_age_us && x->level == y->level &&
+	       strcmp(x->sign_key_file ? x->sign_key_file : "",
+		      y->sign_key_file ? y->sign_key_file : "") == 0;
 }
 
 /*

@@ -31,6 +31,7 @@ struct spool_args {
 	const char *spool;
 	const char *metric, *columns, *target, *database, *time, *out;
 	const char *since, *until;
+	const char *public_key;		/* verify: check signatures with it */
 	long long block;		/* -1: every block */
 	bool json, raw, no_manifest;
 };
@@ -45,6 +46,7 @@ get_args(struct spool_args *a, const struct pga_config *cfg)
 				 .database = g->database, .time = g->time, .out = g->output,
 				 .since = g->since, .until = g->until, .json = g->json,
 				 .raw = g->raw, .no_manifest = g->no_manifest,
+				 .public_key = g->public_key,
 				 .block = pga_config_given(cfg, "block") ? g->block : -1};
 }
 
@@ -416,6 +418,7 @@ out:
 struct verify_run {
 	struct spool *sp;		/* the spool verified, for quarantine */
 	struct seg_history *hist;
+	struct pga_pubkey *pub;		/* --public-key: every segment signed by it */
 	struct seg_source_opts opts;
 	size_t count;
 	int bad;			/* segments and sources that failed */
@@ -428,8 +431,11 @@ verify_report(struct spool *sp, const char *name, int rc, const struct seg_info 
 	      const struct pga_err *err)
 {
 	if (rc == 0) {
-		printf("ok       %s (%u blocks, %" PRIu64 " rows)\n", name, info->nblocks,
-		       info->rows);
+		char kid[17];
+
+		printf("ok       %s (%u blocks, %" PRIu64 " rows%s%s)\n", name, info->nblocks,
+		       info->rows, info->is_signed ? ", signed by key " : ", unsigned",
+		       info->is_signed ? seg_keyid_short(info->sig.key_id, kid) : "");
 		return 0;
 	}
 	printf("FAILED   %s [%s]\n", err->msg, pga_err_name(rc));
@@ -453,6 +459,11 @@ verify_item(struct verify_run *v, struct spool *sp, const struct seg_item *item)
 	if (rc == 0 && seg_history_add(v->hist, &info.header, info.file_sha256, item->name,
 				       &err) < 0)
 		rc = err.code;
+	/* a signature by another key is a question of the key given, not a
+	 * damaged segment: reported, never quarantined */
+	if (rc == 0 && v->pub != NULL &&
+	    (rc = seg_signature_check(&info, v->pub, item->name, &err)) < 0)
+		sp = NULL;
 	return verify_report(sp, item->name, rc, &info, &err);
 }
 
@@ -529,6 +540,8 @@ spool_verify(int argc, char **argv, const struct spool_args *a)
 	struct pga_err err = {0};
 	int rc = seg_history_new(&v.hist, &err);
 
+	if (rc == 0 && a->public_key != NULL)
+		rc = pga_pubkey_load(&v.pub, a->public_key, &err);
 	if (rc == 0 && argc == 0) {
 		rc = spool_open(&v.sp, a->spool, &err);
 		if (rc == 0)
@@ -540,6 +553,7 @@ spool_verify(int argc, char **argv, const struct spool_args *a)
 	if (rc == 0)
 		rc = seg_history_check(v.hist, print_finding, &v, &hc, &err);
 	seg_history_free(v.hist);
+	pga_pubkey_free(v.pub);
 	if (rc < 0)
 		return pga_cli_error(&err);
 	printf("%zu segments verified, %" PRIu64 " failed, %" PRIu64 " gaps%s\n", v.count,

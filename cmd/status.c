@@ -129,7 +129,7 @@ destinations(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
 
 /* The loader's report: every collector as the central database sees it. */
 static int
-central(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
+central(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw, struct health *h)
 {
 	struct load_opts o = {.conninfo = a->db, .schema = ctx->cfg->global.central_schema,
 			      .since = INT64_MIN, .until = INT64_MAX};
@@ -148,6 +148,19 @@ central(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
 	if (rc < 0) {
 		log_err(&err);
 		return 1;
+	}
+	if (ctx->cfg->args.verify) {	/* its lines go beside a JSON document, not in it */
+		int found = load_verify_central(&o, jw != NULL ? stderr : stdout, &err);
+
+		/* the ledger no longer proves itself: nothing it says can be trusted */
+		if (found < 0)
+			health_finding(h, HEALTH_CRITICAL, "central ledger could not be verified: %s",
+				       err.msg);
+		else if (found > 0)
+			health_finding(h, HEALTH_CRITICAL, "central ledger: %d verify finding%s (rows or "
+				       "signatures changed behind pga's back)", found,
+				       found == 1 ? "" : "s");
+		rc += found != 0;
 	}
 	return rc;
 }
@@ -344,7 +357,7 @@ cmd_status(int argc, char **argv, struct pga_ctx *ctx)
 		destinations(ctx, &a, j);
 	}
 	if (a.central)
-		central(ctx, &a, j);
+		central(ctx, &a, j, &h);
 	print_findings(&h, j);
 	if (j != NULL) {
 		jsonw_obj_close(j);

@@ -56,6 +56,7 @@ struct pga_global {
 	int log_facility;		/* index in the facility choices */
 	char *log_ident;
 	char *spool_retain;		/* "shipped" or a duration */
+	char *sign_key_file;		/* Ed25519 key that signs sealed segments */
 	/* health */
 	int64_t status_stale_after;
 	long long status_spool_warn;	/* percent of spool-max */
@@ -80,6 +81,7 @@ struct pga_global {
 	char *central;			/* secret: may hold a password */
 	char *central_schema;
 	long long load_jobs;
+	bool require_signature;
 	/* shipper */
 	int64_t ship_interval;
 	int64_t ship_deadline;
@@ -158,12 +160,13 @@ struct pga_args {
 	char *config;			/* -c: the file it was read from is path below */
 	bool loop, json, dry_run, init, no_manifest, raw, status_central;
 	char *prometheus;		/* pga status --prometheus FILE */
-	bool example, man, man_options;
+	bool example, man, man_options, verify;
 	long long cycles, block, top, points;
 	int64_t retain;
 	struct pga_list target, report_collector, server;
 	char *dest, *from, *since, *until, *only_collector, *resolve_fork, *keep;
 	char *metric, *columns, *put_target, *database, *time, *output, *explain;
+	char *public_key, *environment, *group, *description, *revoke_from;
 };
 
 /* Where a [global] key's or an option's value came from. */

@@ -33,6 +33,11 @@
 #define C_SPOOL PGA_CMD_SPOOL
 #define C_STATUS PGA_CMD_STATUS
 #define C_REPORT PGA_CMD_REPORT
+#define C_KEYGEN PGA_CMD_KEYGEN
+#define C_CADD PGA_CMD_COLLECTORS_ADD
+#define C_CLIST PGA_CMD_COLLECTORS_LIST
+#define C_CREVOKE PGA_CMD_COLLECTORS_REVOKE
+#define C_COLLECTORS PGA_CMD_COLLECTORS
 
 #define ARG(f) .scope = PGA_SCOPE_ARGS, .off = offsetof(struct pga_args, f)
 #define GLOBAL(f) .scope = PGA_SCOPE_GLOBAL, .off = offsetof(struct pga_global, f)
@@ -124,8 +129,8 @@ const struct pga_opt pga_opts[] = {
 	{.name = "block", ARG(block), INT(0, 4294967295LL), .cmds = C_CAT, .metavar = "N",
 	 .usage = "only block N"},
 	{.name = "raw", ARG(raw), BOOL, .cmds = C_CAT, .usage = "the rows alone, no '#' and header lines"},
-	{.name = "output", ARG(output), STRING, .cmds = C_PACK | C_REPORT,
-	 .required = C_PACK | C_REPORT, .short_flag = 'o', .metavar = "FILE",
+	{.name = "output", ARG(output), STRING, .cmds = C_PACK | C_REPORT | C_KEYGEN,
+	 .required = C_PACK | C_REPORT | C_KEYGEN, .short_flag = 'o', .metavar = "FILE",
 	 .usage = "the file to write"},
 	/* pga report; its bounds are report/report.h's (test_options checks) */
 	{.name = "report-collector", ARG(report_collector), LIST, .cmds = C_REPORT, .flag = "collector",
@@ -140,7 +145,23 @@ const struct pga_opt pga_opts[] = {
 	 .usage = "write every query's plan (EXPLAIN ANALYZE) and time there"},
 	{.name = "no-manifest", ARG(no_manifest), BOOL, .cmds = C_LOAD | C_RESTORE | C_VERIFY,
 	 .usage = "read an archive that has no MANIFEST.sha256 (never the default)"},
-	{.name = "json", ARG(json), BOOL, .cmds = C_CHECK | C_LOAD | C_RESTORE | C_LS | C_STATUS,
+	{.name = "public-key", ARG(public_key), STRING, .cmds = C_VERIFY | C_CADD | C_CREVOKE,
+	 .required = C_CADD, .metavar = "FILE",
+	 .usage = "an Ed25519 public key in PEM (from 'pga keygen')"},
+	{.name = "environment", ARG(environment), STRING, .cmds = C_CADD, .metavar = "E",
+	 .usage = "the collector's environment (production, staging, ...)"},
+	{.name = "group", ARG(group), STRING, .cmds = C_CADD, .metavar = "G",
+	 .usage = "the collector's group"},
+	{.name = "description", ARG(description), STRING, .cmds = C_CADD, .metavar = "D",
+	 .usage = "what the collector is"},
+	{.name = "revoke-from", ARG(revoke_from), STRING, .cmds = C_CREVOKE, .flag = "from",
+	 .metavar = "T", .usage = "revoked from T (ISO 8601 UTC or -2h; default now): segments "
+	 "created after T are refused"},
+	{.name = "verify", ARG(verify), BOOL, .cmds = C_STATUS,
+	 .usage = "with --central: recompute the ledger's hash chain, each collector's segment "
+	 "chain and the stored signatures"},
+	{.name = "json", ARG(json), BOOL, .cmds = C_CHECK | C_LOAD | C_RESTORE | C_LS | C_STATUS |
+	 C_CLIST,
 	 .usage = "JSON on standard output"},
 	{.name = "example", ARG(example), BOOL, .cmds = C_HELP,
 	 .usage = "with config: the keys as a pga.conf, every line commented out"},
@@ -186,6 +207,10 @@ const struct pga_opt pga_opts[] = {
 	{.name = "spool-retain", GLOBAL(spool_retain), STRING, .def = "shipped",
 	 .doc = "When shipped segments leave the spool: 'shipped' (as soon as every "
 	 "destination has confirmed them) or a duration such as 7d (keep that long after shipping)."},
+	{.name = "sign-key-file", GLOBAL(sign_key_file), STRING,
+	 .doc = "Ed25519 private key (PEM, from pga keygen, mode 0600) that signs every sealed "
+	 "segment, crash recovery's too; register its .pub with pga collectors add. "
+	 "Default: segments are not signed."},
 	/* ---- [global]: health ---- */
 	{.name = "status-stale-after", GLOBAL(status_stale_after), DURATION, .def = "15m",
 	 .doc = "pga status is critical (exit 2) when a target has had no complete snapshot, "
@@ -238,18 +263,27 @@ const struct pga_opt pga_opts[] = {
 	 .doc = "Collect host CPU, memory, disk and network counters for local targets."},
 	/* ---- [global]: the central side ---- */
 	{.name = "central", GLOBAL(central), STRING, .secret = PGA_SECRET_PASSWORD,
-	 .cmds = C_LOAD | C_REPORT | C_RESTORE | C_STATUS, .flag = "db", .metavar = "CONNINFO",
+	 .cmds = C_LOAD | C_REPORT | C_RESTORE | C_STATUS | C_COLLECTORS, .flag = "db",
+	 .metavar = "CONNINFO",
 	 .usage = "central database; a password here is refused (argv is public): use "
 	 "~/.pgpass, the environment or the configuration",
 	 .doc = "Conninfo of the central database used by pga load, restore and status --central."},
 	{.name = "central-schema", GLOBAL(central_schema), STRING, .def = "pga",
-	 .cmds = C_LOAD | C_REPORT | C_RESTORE, .flag = "schema", .metavar = "NAME",
+	 .cmds = C_LOAD | C_REPORT | C_RESTORE | C_COLLECTORS, .flag = "schema",
+	 .metavar = "NAME",
 	 .usage = "schema of the central tables",
 	 .doc = "Schema that holds the central tables."},
 	{.name = "load-jobs", GLOBAL(load_jobs), INT(1, 64), .def = "1", .cmds = C_LOAD | C_RESTORE,
 	 .flag = "jobs", .short_flag = 'j', .metavar = "N",
 	 .usage = "loaders in parallel, one connection each",
 	 .doc = "Parallel loader connections."},
+	{.name = "require-signature", GLOBAL(require_signature), BOOL, .def = "off",
+	 .cmds = C_LOAD | C_RESTORE,
+	 .usage = "refuse segments not signed by a key registered to their collector",
+	 .doc = "Load (and restore) only segments signed by a key that pga collectors add "
+	 "registered to their collector id and that was valid when the segment was created; "
+	 "any other is refused and recorded (quarantine, pga status --central). Off: unsigned "
+	 "segments load and the ledger marks them unsigned."},
 	/* ---- [global]: the shipper ---- */
 	{.name = "ship-interval", GLOBAL(ship_interval), DURATION, .def = "30s",
 	 .doc = "Pause between passes of pga ship --loop."},
@@ -381,11 +415,38 @@ const struct pga_cmd pga_cmds[] = {
 	       "spool failed, 64 usage."),
 	 USAGES({"loop", "run cycles until SIGTERM/SIGINT, then seal and exit 0; SIGHUP "
 		 "reads the configuration again between cycles"})},
+	{PGA_CMD_COLLECTORS_ADD, "collectors add", "ID", 1, "register a collector and its public key",
+	 LINES("Register collector ID in the central database with an Ed25519 public key,",
+	       "or add a key to it (rotation: a collector may have several keys; each is",
+	       "valid from when it was added until it is revoked)."),
+	 LINES("Exit status: 0 registered, 1 failure (the key is registered to another",
+	       "collector, a bad key file), 64 usage."), NULL},
+	{PGA_CMD_COLLECTORS_LIST, "collectors list", NULL, 0, "the registered collectors and keys",
+	 LINES("Every registered collector with its environment, group, description and",
+	       "keys (id, added, revoked)."),
+	 LINES("Exit status: 0 listed, 1 failure, 64 usage."),
+	 USAGES({"json", "one JSON array on standard output"})},
+	{PGA_CMD_COLLECTORS_REMOVE, "collectors remove", "ID", 1,
+	 "forget a collector's registration and keys",
+	 LINES("Remove collector ID from the registry (its keys with it); its loaded",
+	       "segments and rows stay.  Under require-signature its segments are then",
+	       "refused."),
+	 LINES("Exit status: 0 removed, 1 failure or no such collector, 64 usage."), NULL},
+	{PGA_CMD_COLLECTORS_REVOKE, "collectors revoke", "ID", 1, "revoke a collector's keys",
+	 LINES("Revoke the keys of collector ID (all of them, or the one --public-key",
+	       "names) from --from on: segments created after that are refused."),
+	 LINES("Exit status: 0 revoked, 1 failure or no such collector, 64 usage."), NULL},
 	{PGA_CMD_HELP, "help", "[COMMAND | config | environment | metrics]", -1,
 	 "show help for a command, the config keys or the variables",
 	 LINES("A command's options, every configuration key, every environment",
 	       "variable, or the metric catalog.  Needs no configuration."),
 	 NULL, NULL},
+	{PGA_CMD_KEYGEN, "keygen", NULL, 0, "make an Ed25519 key pair for signing segments",
+	 LINES("Write a new Ed25519 key pair: PREFIX.key (the private key, mode 0600) and",
+	       "PREFIX.pub (the public key, for pga collectors add and pga spool verify).",
+	       "Neither file may exist already.  Prints the key id."),
+	 LINES("Exit status: 0 written, 1 failure (nothing left behind), 64 usage."),
+	 USAGES({"output", "the files' prefix", "PREFIX"})},
 	{PGA_CMD_LOAD, "load", NULL, 0, "import segments into the central database",
 	 LINES("Import segments into the central database, each exactly once."),
 	 LINES("Exit status: 0 all loaded (or already there), 2 something refused, held or",

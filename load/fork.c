@@ -382,17 +382,22 @@ unload_segment(struct resolve *rs, const struct branch_seg *b, struct pga_err *e
 	PQclear(blk);
 	if (rc < 0)
 		return rc;
-	/* the ledger row becomes a held row (its rows in held_rows), then goes */
+	/* the ledger row becomes a held row (its rows in held_rows), then goes;
+	 * its link in the ledger's hash chain goes with it (SCHEMA.md) */
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO %s.held_segments AS h (collector, seq, sha256, prev_sha256, name,"
 		 " hostname, created, size, blocks, total_rows, reason, detail, content, resolved_at,"
-		 " resolution) SELECT c.collector, s.seq, s.sha256, s.prev_sha256, s.name, s.hostname,"
+		 " resolution, ledger_no, prev_row_hash, row_hash)"
+		 " SELECT c.collector, s.seq, s.sha256, s.prev_sha256, s.name, s.hostname,"
 		 " s.created, s.size, s.blocks, s.total_rows, 'unloaded', 'unloaded by pga load"
-		 " --resolve-fork: its rows are in held_rows', NULL, now(), 'unloaded'"
+		 " --resolve-fork: its rows are in held_rows', NULL, now(), 'unloaded',"
+		 " s.ledger_no, s.prev_row_hash, s.row_hash"
 		 " FROM %s.segments s JOIN %s.collectors c USING (collector_id)"
 		 " WHERE s.collector_id = %d AND s.seq = %" PRIu64
 		 " ON CONFLICT (collector, seq, sha256) DO UPDATE SET reason = 'unloaded',"
-		 " detail = EXCLUDED.detail, resolved_at = now(), resolution = 'unloaded';"
+		 " detail = EXCLUDED.detail, resolved_at = now(), resolution = 'unloaded',"
+		 " ledger_no = EXCLUDED.ledger_no, prev_row_hash = EXCLUDED.prev_row_hash,"
+		 " row_hash = EXCLUDED.row_hash;"
 		 "UPDATE %s.quarantine SET resolved_at = now() WHERE collector = (SELECT collector"
 		 " FROM %s.collectors WHERE collector_id = %d) AND seq = %" PRIu64
 		 " AND kind IN ('block', 'reserved', 'columns') AND resolved_at IS NULL;"

@@ -45,6 +45,7 @@ struct load_opts {
 	const char *collector;		/* only this collector, or NULL */
 	bool dry_run;			/* verify and count, write nothing */
 	bool init;			/* loader_open() creates/upgrades the schema */
+	bool require_signature;		/* refuse what the registry cannot vouch for */
 };
 
 enum load_result {
@@ -219,5 +220,29 @@ int load_central_health(const struct load_opts *o, struct load_collector_health 
 struct jsonw;
 int load_status_central_jsonw(const struct load_opts *o, struct jsonw *jw,
 			      struct pga_err *err);
+
+/*
+ * The collector registry (SCHEMA.md "Signatures and the registry"), for
+ * `pga collectors`: add a collector or one more key of it (a key belongs
+ * to one collector only: PGA_ECONFLICT), list, revoke keys from a time
+ * (all of the collector's, or the one pubkey_file holds), remove.  Each
+ * opens its own connection (o->conninfo, o->schema) and prints one line
+ * (or the list) to out.  PGA_ENOTFOUND: no such collector or key.
+ */
+int load_registry_add(const struct load_opts *o, const char *id, const char *pubkey_file,
+		      const char *environment, const char *group, const char *description,
+		      FILE *out, struct pga_err *err);
+int load_registry_list(const struct load_opts *o, bool json, FILE *out, struct pga_err *err);
+int load_registry_change(const struct load_opts *o, const char *id, bool remove,
+			 int64_t from_us, const char *pubkey_file, FILE *out,
+			 struct pga_err *err);
+
+/*
+ * `pga status --central --verify`: recompute the ledger's hash chain, each
+ * collector's segment chain and every stored signature whose key is
+ * registered; print each finding to out.  Returns the number of findings
+ * (0: the ledger proves itself) or a negative PGA_E* code.
+ */
+int load_verify_central(const struct load_opts *o, FILE *out, struct pga_err *err);
 
 #endif

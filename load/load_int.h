@@ -117,6 +117,23 @@ struct ld_needs {
 void ld_needs_reset(struct ld_needs *n);
 void ld_needs_free(struct ld_needs *n);
 
+/*
+ * The registry row of the last signing key seen (trust.c): most runs load
+ * one collector's segments, all signed by one key, so one lookup serves a
+ * run; it is read again after LD_KEYCACHE_US, so a revocation reaches a
+ * long-running loader within that time.
+ */
+#define LD_KEYCACHE_US (10 * 1000000LL)
+struct ld_keycache {
+	bool valid, found;
+	int64_t fetched_us;
+	uint8_t key_id[PGA_SIGN_KEYID_LEN];
+	char collector[sizeof(((struct seg_header *)0)->collector)];
+	int64_t valid_from_us, revoked_us;	/* INT64_MIN / INT64_MAX: open */
+	char revoked_text[64];
+	struct pga_pubkey *pub;
+};
+
 struct loader {
 	PGconn *conn;
 	struct load_opts o;
@@ -132,6 +149,7 @@ struct loader {
 	struct ld_needs needs;
 	uint8_t *rbuf;			/* decompressed CSV, LD_RBUF bytes */
 	char tmpdir[4096];
+	struct ld_keycache keys;	/* trust.c */
 };
 
 /* ---- SQL helpers (loader.c) ---- */
@@ -164,6 +182,8 @@ struct ld_job {
 	struct seg_footer f;		/* index owned */
 	uint64_t size;
 	uint8_t file_sha[PGA_SHA256_LEN];
+	bool is_signed;			/* the signature frame, from the prescan */
+	struct seg_signature sig;
 	int32_t collector_id;		/* -1 until known */
 	/* the ledger row, if any */
 	bool in_ledger, complete;
@@ -248,9 +268,19 @@ struct ld_load_extra {
 int ld_load_fd(struct loader *l, const char *name, int fd, const struct ld_load_extra *x,
 	       enum load_result *res, struct load_seg_stats *st, struct pga_err *err);
 
+/* ---- signatures (trust.c) ---- */
+
+/*
+ * Under require-signature: the job's signature against the registry (a key
+ * registered to its collector, valid at its creation time, a good
+ * signature).  PGA_EPERM naming the reason when it is refused.
+ */
+int ld_check_signature(struct loader *l, const struct ld_job *j, struct pga_err *err);
+void ld_keycache_free(struct loader *l);
+
 /* ---- schema (schema.c) ---- */
 
-#define LD_SCHEMA_VERSION 2
+#define LD_SCHEMA_VERSION 3
 
 /* Current version, 0 if the schema or its version table does not exist. */
 int ld_schema_version(struct loader *l, int *version, struct pga_err *err);

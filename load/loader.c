@@ -289,6 +289,7 @@ loader_close(struct loader *l)
 	free(l->servers);
 	free(l->collectors);
 	ld_needs_free(&l->needs);
+	ld_keycache_free(l);
 	free(l->rbuf);
 	free(l);
 }
@@ -584,8 +585,14 @@ prescan(struct loader *l, struct ld_job *j, struct pga_err *err)
 			j->st.bytes += seg_reader_trailer(r)->raw_bytes;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		const struct seg_signature *sig = seg_reader_signature(r);
+
 		seg_reader_file_sha256(r, j->file_sha);
+		j->is_signed = sig != NULL;
+		if (sig != NULL)
+			j->sig = *sig;
+	}
 	seg_reader_free(r);
 	return rc;
 }
@@ -903,13 +910,35 @@ sb_time(struct dynbuf *b, int64_t us, bool open)
 	dynbuf_addf(b, "'%s'::timestamptz", ts);
 }
 
+/*
+ * The new ledger row's link in the ledger's hash chain (SCHEMA.md): under
+ * a transaction lock held to commit, so rows are chained in commit order
+ * (the one lock all loaders share, taken in the commit's round trip only).
+ */
+static void
+sb_ledger_chain(struct loader *l, struct dynbuf *b, const struct ld_job *j)
+{
+	/* the previous row may have been unloaded by --resolve-fork since: its
+	 * link lives on in held_segments */
+	dynbuf_addf(b, "UPDATE %s.segments t SET prev_row_hash = p.h, row_hash = %s.ledger_hash(p.h,"
+		  " t.ledger_no, t.collector_id, t.seq, t.sha256, t.body_sha256, t.prev_sha256, t.name,"
+		  " t.size, t.created, t.signed_key_id, t.signature) FROM (SELECT (SELECT x.h FROM ("
+		  "SELECT q.ledger_no AS n, q.row_hash AS h FROM %s.segments q WHERE q.ledger_no IS NOT"
+		  " NULL AND NOT (q.collector_id = %d AND q.seq = %" PRIu64 ") UNION ALL SELECT"
+		  " u.ledger_no, u.row_hash FROM %s.held_segments u WHERE u.ledger_no IS NOT NULL AND"
+		  " u.reason = 'unloaded') x ORDER BY x.n DESC LIMIT 1) AS h) p"
+		  " WHERE t.collector_id = %d AND t.seq = %" PRIu64 ";\n", l->qschema, l->qschema,
+		  l->qschema, j->collector_id, j->h.seq, l->qschema, j->collector_id, j->h.seq);
+}
+
 static void
 sb_ledger_insert(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 {
 	dynbuf_addf(b, "INSERT INTO %s.segments (collector_id, seq, sha256, body_sha256, prev_sha256,"
-		    " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
-		    " recovered, complete, blocks_refused, rows_refused, hostname, loaded_blocks)"
-		    " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
+		  " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
+		  " recovered, complete, blocks_refused, rows_refused, hostname, loaded_blocks,"
+		  " signed_key_id, signature, ledger_no)"
+		  " VALUES (%d, %" PRIu64 ", ", l->qschema, j->collector_id, j->h.seq);
 	ld_add_sha(b, j->file_sha);
 	dynbuf_addf(b, ", ");
 	ld_add_sha(b, j->f.sha256);
@@ -930,7 +959,18 @@ sb_ledger_insert(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 	ld_add_lit(b, l->conn, j->h.hostname);
 	dynbuf_addf(b, ", ");
 	ld_blocks_sql(l, j, b);
-	dynbuf_addf(b, ");\n");
+	if (j->is_signed) {
+		char sig[2 * PGA_SIGN_SIG_LEN + 1];
+
+		dynbuf_addf(b, ", ");
+		ld_add_sha(b, j->sig.key_id);
+		pga_hex(j->sig.sig, PGA_SIGN_SIG_LEN, sig);
+		dynbuf_addf(b, ", '\\x%s'::bytea", sig);
+	} else {
+		dynbuf_addf(b, ", NULL, NULL");
+	}
+	dynbuf_addf(b, ", nextval('%s.ledger_no'));\n", l->qschema);
+	sb_ledger_chain(l, b, j);
 }
 
 /* More rows, refusals and block records for a partial one, maybe completion. */
@@ -953,8 +993,11 @@ sb_ledger_update(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 static void
 sb_ledger(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 {
-	if (!j->in_ledger)
+	if (!j->in_ledger) {
+		dynbuf_addf(b, "SELECT pg_advisory_xact_lock(%" PRId64 "::bigint);\n",
+			  ld_lock_key(l->schema, "", "/ledger", 0));
 		sb_ledger_insert(l, b, j);
+	}
 	else
 		sb_ledger_update(l, b, j);
 	if (j->all_covered && j->in_ledger) {
@@ -1007,10 +1050,10 @@ finish_tx(struct loader *l, struct ld_job *j, struct pga_err *err)
 	sb_unhold(l, &b, j);
 	dynbuf_addf(&b, "UPDATE %s.quarantine SET resolved_at = now() WHERE collector = ", l->qschema);
 	ld_add_lit(&b, l->conn, j->h.collector);
-	dynbuf_addf(&b, " AND seq = %" PRIu64 " AND kind IN ('corrupt', 'rejected')"
-		    " AND resolved_at IS NULL;\n", j->h.seq);
+	dynbuf_addf(&b, " AND seq = %" PRIu64 " AND kind IN ('corrupt', 'rejected', 'signature')"
+		  " AND resolved_at IS NULL;\n", j->h.seq);
 	dynbuf_addf(&b, "UPDATE %s.collectors SET last_seen = now(), last_seq = greatest(last_seq, %"
-		    PRIu64 "), last_snapshot = greatest(last_snapshot, ", l->qschema, j->h.seq);
+		  PRIu64 "), last_snapshot = greatest(last_snapshot, ", l->qschema, j->h.seq);
 	sb_time(&b, j->f.max_snapshot_us, j->f.nblocks == 0);
 	dynbuf_addf(&b, "), hostname = CASE WHEN %" PRIu64 " >= coalesce(last_seq, 0) THEN ", j->h.seq);
 	ld_add_lit(&b, l->conn, j->h.hostname);
@@ -1254,6 +1297,8 @@ look(struct loader *l, struct ld_job *j, enum load_result *result, bool *done,
 		return 0;
 	}
 	rc = prescan(l, j, err);
+	if (rc == 0 && l->o.require_signature)
+		rc = ld_check_signature(l, j, err);
 	if (rc < 0)
 		return rc;
 	if (j->in_ledger && memcmp(j->led_sha, j->file_sha, PGA_SHA256_LEN) != 0) {
@@ -1344,6 +1389,8 @@ record_failure(struct loader *l, const struct ld_job *j, int rc, enum load_resul
 		return;
 	if (reader_error(rc))
 		ld_quarantine_now(l, j, "corrupt", err);
+	else if (rc == PGA_EPERM)
+		ld_quarantine_now(l, j, "signature", err);
 	else if (rc == PGA_ECONFLICT)
 		ld_quarantine_now(l, j, "conflict", err);
 	else

@@ -662,6 +662,7 @@ load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
 	int64_t now = pga_now_us();
 
 	lo->conninfo = cfg->global.central;
+	lo->require_signature = cfg->global.require_signature;
 	if (lo->schema == NULL)
 		lo->schema = cfg->global.central_schema;
 	lo->since = INT64_MIN;

@@ -293,6 +293,56 @@ static const struct migration migrations[] = {
 	 " metric text NOT NULL,"
 	 " row jsonb NOT NULL);"
 	 "CREATE INDEX held_rows_seg ON @s@.held_rows (collector, seq, sha256);"},
+	/*
+	 * Trust (SCHEMA.md "Signatures and the registry", "The ledger's hash
+	 * chain"): collectors registered with their public keys, each ledger
+	 * row's signature and its place in a hash chain over the ledger.
+	 */
+	{3, "collector registry, signatures, ledger hash chain",
+	 "CREATE TABLE @s@.registered_collectors ("
+	 " collector text PRIMARY KEY,"
+	 " environment text,"
+	 " collector_group text,"
+	 " description text,"
+	 " registered_at timestamptz NOT NULL DEFAULT now());"
+	 "CREATE TABLE @s@.collector_keys ("
+	 " key_id bytea PRIMARY KEY,"
+	 " collector text NOT NULL REFERENCES @s@.registered_collectors ON DELETE CASCADE,"
+	 " public_key text NOT NULL,"
+	 " valid_from timestamptz NOT NULL DEFAULT '-infinity',"
+	 " revoked_at timestamptz,"
+	 " added_at timestamptz NOT NULL DEFAULT now());"
+	 "CREATE INDEX collector_keys_collector ON @s@.collector_keys (collector);"
+	 "COMMENT ON COLUMN @s@.collector_keys.key_id IS 'SHA-256 of the raw Ed25519 public key';"
+	 "COMMENT ON COLUMN @s@.collector_keys.revoked_at IS 'segments created at or after this are refused';"
+	 "CREATE SEQUENCE @s@.ledger_no;"
+	 "ALTER TABLE @s@.segments"
+	 " ADD COLUMN signed_key_id bytea,"
+	 " ADD COLUMN signature bytea,"
+	 " ADD COLUMN ledger_no bigint,"
+	 " ADD COLUMN prev_row_hash bytea,"
+	 " ADD COLUMN row_hash bytea;"
+	 "CREATE UNIQUE INDEX segments_ledger_no ON @s@.segments (ledger_no);"
+	 "COMMENT ON COLUMN @s@.segments.signed_key_id IS 'key id of the signature frame; NULL: unsigned';"
+	 "COMMENT ON COLUMN @s@.segments.row_hash IS 'ledger_hash(prev_row_hash, this row); NULL: loaded before migration 3';"
+	 "CREATE FUNCTION @s@.ledger_hash(prev bytea, ledger_no bigint, collector_id integer,"
+	 "  seq bigint, sha256 bytea, body_sha256 bytea, prev_sha256 bytea, name text, size bigint,"
+	 "  created timestamptz, signed_key_id bytea, signature bytea) RETURNS bytea"
+	 " LANGUAGE sql IMMUTABLE AS $f$ SELECT sha256(coalesce(prev, ''::bytea) ||"
+	 "  convert_to(concat_ws('|', ledger_no, collector_id, seq, encode(sha256, 'hex'),"
+	 "  encode(body_sha256, 'hex'), encode(prev_sha256, 'hex'), name, size,"
+	 "  (extract(epoch FROM created) * 1000000)::bigint,"
+	 "  coalesce(encode(signed_key_id, 'hex'), '-'), coalesce(encode(signature, 'hex'), '-')),"
+	 "  'UTF8')) $f$;"
+	 "ALTER TABLE @s@.held_segments"
+	 " ADD COLUMN ledger_no bigint,"
+	 " ADD COLUMN prev_row_hash bytea,"
+	 " ADD COLUMN row_hash bytea;"
+	 "COMMENT ON COLUMN @s@.held_segments.row_hash IS 'an unloaded ledger row''s link in the ledger''s hash chain';"
+	 "ALTER TABLE @s@.quarantine"
+	 " DROP CONSTRAINT quarantine_kind_check,"
+	 " ADD CONSTRAINT quarantine_kind_check CHECK (kind IN ('conflict', 'corrupt', 'rejected',"
+	 "  'block', 'reserved', 'columns', 'chain', 'signature'));"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -22,6 +22,14 @@ if [ ! -d "$out/corpus-segment" ]; then
 	find "$seed/spool/ready" -name '*.pga.zst' -exec cp {} "$out/corpus-segment/" \;
 	PGA_CONFIG=/dev/null "$pga" spool pack --spool "$seed/spool" -o "$out/corpus-tar/seed.tar" >/dev/null
 fi
+if [ ! -f "$out/corpus-segment/signed.pga.zst" ]; then	# a signature frame after the footer
+	rm -rf "$seed/signed"
+	mkdir -p "$seed/signed"
+	"$pga" keygen -o "$seed/signed/k" >/dev/null
+	echo 1,2,3 | PGA_CONFIG=/dev/null PGA_SIGN_KEY_FILE="$seed/signed/k.key" \
+		"$pga" spool put --spool "$seed/signed/spool" --metric m --columns a,b,c 2>/dev/null
+	find "$seed/signed/spool/ready" -name '*.pga.zst' -exec cp {} "$out/corpus-segment/signed.pga.zst" \;
+fi
 if [ ! -d "$out/corpus-config" ]; then
 	mkdir -p "$out/corpus-config"
 	cp pga.conf.example "$out/corpus-config/example.conf"

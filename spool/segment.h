@@ -27,6 +27,7 @@
 
 #include "common/err.h"
 #include "common/hash.h"
+#include "common/edkey.h"
 
 #define SEG_FORMAT_MAJOR 1
 #define SEG_FORMAT_MINOR 0
@@ -37,13 +38,15 @@ enum seg_kind {
 	SEG_KIND_HEADER = 0,
 	SEG_KIND_BLOCK = 1,
 	SEG_KIND_TRAILER = 2,
+	SEG_KIND_SIGNATURE = 14,
 	SEG_KIND_FOOTER = 15,
 };
 
-/* header flags (reserved for the encryption and signing issue) */
+/* header flags: encrypted is reserved (refused); signed means a signature
+ * frame follows the footer */
 #define SEG_FLAG_ENCRYPTED 0x1u
 #define SEG_FLAG_SIGNED 0x2u
-#define SEG_KNOWN_FLAGS 0x0u
+#define SEG_KNOWN_FLAGS SEG_FLAG_SIGNED
 
 /* footer flags */
 #define SEG_FOOTER_RECOVERED 0x1u
@@ -107,6 +110,18 @@ struct seg_footer {
 	uint64_t torn_bytes;
 	uint8_t sha256[PGA_SHA256_LEN];	/* of the bytes before the footer */
 	struct seg_index_entry *index;	/* nblocks entries, owned */
+};
+
+/*
+ * The signature frame (FORMAT.md "Signature"): Ed25519 by the key whose id
+ * (SHA-256 of the raw public key) it names, over the footer's SHA-256.
+ * The reader checks its structure; checking the signature needs the public
+ * key, which is the caller's (seg_signature_check).
+ */
+struct seg_signature {
+	uint16_t alg;			/* PGA_SIGN_ALG_ED25519 */
+	uint8_t key_id[PGA_SIGN_KEYID_LEN];
+	uint8_t sig[PGA_SIGN_SIG_LEN];
 };
 
 /* ---- names ---- */
@@ -218,6 +233,11 @@ int seg_writer_block_abort(struct seg_writer *w, struct pga_err *err);
 int seg_writer_seal(struct seg_writer *w, uint32_t footer_flags,
 		    uint64_t torn_bytes, const char *final_path,
 		    uint8_t file_sha[PGA_SHA256_LEN], struct pga_err *err);
+/*
+ * The key that signs the segment at seal (not owned; it must outlive the
+ * writer).  A header with SEG_FLAG_SIGNED cannot be sealed without one.
+ */
+void seg_writer_set_signer(struct seg_writer *w, const struct pga_signkey *k);
 /* Close without sealing; unlink the part file when discard is true. */
 void seg_writer_free(struct seg_writer *w, bool discard);
 
@@ -290,6 +310,8 @@ int seg_reader_skip(struct seg_reader *r, struct pga_err *err);
 const struct seg_block_trailer *seg_reader_trailer(const struct seg_reader *r);
 /* Valid after seg_reader_next() returned 0. */
 const struct seg_footer *seg_reader_footer(const struct seg_reader *r);
+/* The signature frame of a signed segment, else NULL; valid at the end. */
+const struct seg_signature *seg_reader_signature(const struct seg_reader *r);
 /* SHA-256 of the whole file; valid after seg_reader_next() returned 0. */
 void seg_reader_file_sha256(const struct seg_reader *r, uint8_t out[PGA_SHA256_LEN]);
 uint64_t seg_reader_offset(const struct seg_reader *r);
@@ -303,7 +325,20 @@ struct seg_info {
 	uint64_t rows, raw_bytes, size, torn_bytes;
 	int64_t min_snapshot_us, max_snapshot_us;
 	uint8_t file_sha256[PGA_SHA256_LEN];
+	uint8_t footer_sha256[PGA_SHA256_LEN];	/* what a signature signs */
+	bool is_signed;
+	struct seg_signature sig;	/* when is_signed */
 };
+
+/*
+ * A verified segment's signature against a public key: 0 when info is
+ * signed by k; PGA_ENOTFOUND unsigned; PGA_EPERM signed by another key
+ * (the message names both key ids); PGA_ECHECKSUM a bad signature.
+ */
+int seg_signature_check(const struct seg_info *info, const struct pga_pubkey *k,
+			const char *name, struct pga_err *err);
+/* First 16 hex digits of a key id, for messages ("3f2a...": 17 bytes). */
+const char *seg_keyid_short(const uint8_t id[PGA_SIGN_KEYID_LEN], char out[17]);
 
 /*
  * Read just the header frame (8 + its length bytes, nothing more) and check

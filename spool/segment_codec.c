@@ -253,6 +253,20 @@ seg_encode_footer(struct pbuf *b, const struct seg_footer *f)
 	put_tag(b, "PGAE");
 }
 
+/* Same tail as the footer's, so a reader finds both from the end. */
+void
+seg_encode_signature(struct pbuf *b, const struct seg_signature *s)
+{
+	put_tag(b, "PGAS");
+	pbuf_u16(b, s->alg);
+	pbuf_bytes(b, s->key_id, PGA_SIGN_KEYID_LEN);
+	pbuf_u16(b, PGA_SIGN_SIG_LEN);
+	pbuf_bytes(b, s->sig, PGA_SIGN_SIG_LEN);
+	pbuf_crc(b);
+	pbuf_u32(b, (uint32_t)(8 + b->len + 8));
+	put_tag(b, "PGAE");
+}
+
 /*
  * Common prologue of the decoders: tag, CRC over [0, crc_end), where the
  * CRC sits at crc_end.  For all frames but the footer crc_end = n - 4.
@@ -329,7 +343,7 @@ seg_decode_header(const uint8_t *p, size_t n, struct seg_header *h,
 		return pga_fail(err, PGA_EVERSION,
 				"'%s': segment uses features this pga does not have (flags 0x%x: %s)",
 				name, h->flags,
-				h->flags & SEG_FLAG_ENCRYPTED ? "encrypted" : "signed");
+				h->flags & SEG_FLAG_ENCRYPTED ? "encrypted" : "unknown");
 	h->seq = pcur_u64(&c);
 	h->created_us = (int64_t)pcur_u64(&c);
 	pcur_bytes(&c, h->prev_sha256, PGA_SHA256_LEN);
@@ -440,6 +454,35 @@ seg_decode_footer(const uint8_t *p, size_t n, struct seg_footer *f,
 		f->index = NULL;
 		return pga_fail(err, PGA_ECORRUPT, "'%s': malformed footer", name);
 	}
+	return 0;
+}
+
+int
+seg_decode_signature(const uint8_t *p, size_t n, struct seg_signature *s,
+		     const char *name, struct pga_err *err)
+{
+	struct pcur c = {.p = p, .len = n - 12, .pos = 4};
+	uint16_t siglen;
+	int rc;
+
+	if (n < 12 + 4 || memcmp(p + n - 4, "PGAE", 4) != 0)
+		return pga_fail(err, PGA_EFORMAT,
+				"'%s': signature is not a pga frame (foreign magic)", name);
+	rc = check_frame(p, n, n - 12, "PGAS", "signature", name, err);
+	if (rc < 0)
+		return rc;
+	s->alg = pcur_u16(&c);
+	pcur_bytes(&c, s->key_id, PGA_SIGN_KEYID_LEN);
+	siglen = pcur_u16(&c);
+	if (!c.bad && s->alg != PGA_SIGN_ALG_ED25519)
+		return pga_fail(err, PGA_EVERSION,
+				"'%s': signature algorithm %u is not supported (this pga knows "
+				"Ed25519, 1)", name, s->alg);
+	if (c.bad || siglen != PGA_SIGN_SIG_LEN)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': malformed signature", name);
+	pcur_bytes(&c, s->sig, PGA_SIGN_SIG_LEN);
+	if (c.bad || c.pos != c.len || le32(p + n - 8) != n + 8)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': malformed signature", name);
 	return 0;
 }
 

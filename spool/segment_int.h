@@ -60,6 +60,7 @@ void seg_encode_header(struct pbuf *b, const struct seg_header *h);
 void seg_encode_block(struct pbuf *b, const struct seg_block_meta *m);
 void seg_encode_trailer(struct pbuf *b, const struct seg_block_trailer *t);
 void seg_encode_footer(struct pbuf *b, const struct seg_footer *f);
+void seg_encode_signature(struct pbuf *b, const struct seg_signature *s);
 
 /*
  * Decoders check tag, CRC and bounds and fail with PGA_EFORMAT (foreign
@@ -82,6 +83,8 @@ int seg_header_strings_check(const struct seg_header *h, const char *name,
 			     struct pga_err *err);
 int seg_block_strings_check(const struct seg_block_meta *m, const char *name,
 			    struct pga_err *err);
+int seg_decode_signature(const uint8_t *p, size_t n, struct seg_signature *s,
+			 const char *name, struct pga_err *err);
 /* Allocates f->index. */
 int seg_decode_footer(const uint8_t *p, size_t n, struct seg_footer *f,
 		      const char *name, struct pga_err *err);

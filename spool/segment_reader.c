@@ -53,6 +53,7 @@ struct seg_reader {
 	uint64_t total_rows, total_raw;
 	int64_t min_snap, max_snap;
 	struct seg_footer footer;
+	struct seg_signature sig;
 	uint8_t file_sha[PGA_SHA256_LEN];
 	uint64_t good_end;
 };
@@ -530,6 +531,28 @@ footer_matches(struct seg_reader *r, struct pga_err *err)
 	return 0;
 }
 
+/* A signed segment's last frame: its structure (the key is the caller's). */
+static int
+read_signature(struct seg_reader *r, struct pga_err *err)
+{
+	uint32_t magic = 0, len = 0;
+	bool at_end;
+	int rc = peek_frame(r, &magic, &len, &at_end, err);
+
+	if (rc < 0)
+		return rc;
+	if (at_end)
+		return pga_fail(err, PGA_ETRUNC, "'%s': truncated: the header says signed but "
+				"no signature follows the footer (offset %" PRIu64 ")", r->name, r->off);
+	if (magic != SEG_SKIPPABLE_BASE + SEG_KIND_SIGNATURE)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': expected the signature frame at "
+				"offset %" PRIu64 ", found 0x%08x", r->name, r->off, magic);
+	rc = read_meta(r, len, SEG_MAX_META, "signature", err);
+	if (rc == 0)
+		rc = seg_decode_signature(r->meta, len, &r->sig, r->name, err);
+	return rc;
+}
+
 static int
 read_footer(struct seg_reader *r, uint32_t len, struct pga_err *err)
 {
@@ -546,6 +569,11 @@ read_footer(struct seg_reader *r, uint32_t len, struct pga_err *err)
 		return rc;
 	if (memcmp(before, r->footer.sha256, PGA_SHA256_LEN) != 0)
 		return pga_fail(err, PGA_ECHECKSUM, "'%s': footer sha-256 mismatch", r->name);
+	if (r->h.flags & SEG_FLAG_SIGNED) {
+		rc = read_signature(r, err);
+		if (rc < 0)
+			return rc;
+	}
 	rc = fill(r, 1, err);
 	if (rc < 0)
 		return rc;
@@ -606,6 +634,12 @@ const struct seg_footer *
 seg_reader_footer(const struct seg_reader *r)
 {
 	return r->state == ST_END ? &r->footer : NULL;
+}
+
+const struct seg_signature *
+seg_reader_signature(const struct seg_reader *r)
+{
+	return r->state == ST_END && (r->h.flags & SEG_FLAG_SIGNED) ? &r->sig : NULL;
 }
 
 void
@@ -709,6 +743,10 @@ seg_verify_stream(seg_read_fn fn, void *ctx, const char *name,
 		info->max_snapshot_us = r->footer.max_snapshot_us;
 		info->size = r->off;
 		memcpy(info->file_sha256, r->file_sha, PGA_SHA256_LEN);
+		memcpy(info->footer_sha256, r->footer.sha256, PGA_SHA256_LEN);
+		info->is_signed = (r->h.flags & SEG_FLAG_SIGNED) != 0;
+		if (info->is_signed)
+			info->sig = r->sig;
 	}
 	seg_reader_free(r);
 	return rc;
@@ -739,13 +777,42 @@ pread_exact(int fd, void *buf, size_t n, off_t off, const char *path,
 	return 0;
 }
 
+/*
+ * The frame that ends at *end (its last 8 bytes: length and PGAE), whole
+ * into buf (8-byte frame header included, *len its length); *end moves to
+ * its start.
+ */
+static int
+read_tail_frame(int fd, const char *path, uint64_t *end, uint32_t cap, uint8_t *buf,
+		uint32_t *len, struct pga_err *err)
+{
+	uint8_t tail[8];
+	int rc;
+
+	if (*end < 16)
+		return pga_fail(err, PGA_ETRUNC, "'%s': truncated: no footer", path);
+	rc = pread_exact(fd, tail, 8, (off_t)(*end - 8), path, err);
+	if (rc == 0 && memcmp(tail + 4, "PGAE", 4) != 0)
+		rc = pga_fail(err, PGA_ETRUNC, "'%s': truncated: no footer", path);
+	if (rc < 0)
+		return rc;
+	*len = le32(tail);
+	if (*len < 24 || *len - 8 > cap || *len > *end)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': bad footer length", path);
+	rc = pread_exact(fd, buf, *len, (off_t)(*end - *len), path, err);
+	if (rc == 0)
+		*end -= *len;
+	return rc;
+}
+
 /* Header frame from the front, footer frame from the back. */
 static int
 read_ends(int fd, const char *path, struct seg_header *h, struct seg_footer *f,
 	  uint64_t *size, struct pga_err *err)
 {
-	uint8_t fh[8], tail[8];
+	uint8_t fh[8];
 	uint8_t *buf = NULL;
+	uint64_t end;
 	struct stat st;
 	uint32_t len;
 	int rc;
@@ -762,26 +829,25 @@ read_ends(int fd, const char *path, struct seg_header *h, struct seg_footer *f,
 	len = le32(fh + 4);
 	if (len > SEG_MAX_META || len + 16u > *size)
 		return pga_fail(err, PGA_ECORRUPT, "'%s': bad header length", path);
-	buf = malloc(len > SEG_MAX_FOOTER ? len : SEG_MAX_FOOTER);
+	buf = malloc(len > SEG_MAX_FOOTER + 8 ? len : SEG_MAX_FOOTER + 8);
 	if (buf == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	rc = pread_exact(fd, buf, len, 8, path, err);
 	if (rc == 0)
 		rc = seg_decode_header(buf, len, h, path, err);
+	end = (uint64_t)st.st_size;
+	if (rc == 0 && (h->flags & SEG_FLAG_SIGNED)) {	/* the signature frame is last */
+		rc = read_tail_frame(fd, path, &end, SEG_MAX_META, buf, &len, err);
+		if (rc == 0 && le32(buf) != SEG_SKIPPABLE_BASE + SEG_KIND_SIGNATURE)
+			rc = pga_fail(err, PGA_ECORRUPT, "'%s': the header says signed but the "
+				      "last frame is not a signature", path);
+	}
 	if (rc == 0)
-		rc = pread_exact(fd, tail, 8, st.st_size - 8, path, err);
-	if (rc == 0 && memcmp(tail + 4, "PGAE", 4) != 0)
-		rc = pga_fail(err, PGA_ETRUNC, "'%s': truncated: no footer", path);
-	if (rc < 0)
-		goto out;
-	len = le32(tail);
-	if (len < 16 || len - 8 > SEG_MAX_FOOTER || len > *size)
-		rc = pga_fail(err, PGA_ECORRUPT, "'%s': bad footer length", path);
-	else
-		rc = pread_exact(fd, buf, len - 8, st.st_size - len + 8, path, err);
+		rc = read_tail_frame(fd, path, &end, SEG_MAX_FOOTER, buf, &len, err);
+	if (rc == 0 && le32(buf) != SEG_SKIPPABLE_BASE + SEG_KIND_FOOTER)
+		rc = pga_fail(err, PGA_ECORRUPT, "'%s': the last frame is not a footer", path);
 	if (rc == 0)
-		rc = seg_decode_footer(buf, len - 8, f, path, err);
-out:
+		rc = seg_decode_footer(buf + 8, len - 8, f, path, err);
 	free(buf);
 	return rc;
 }
@@ -830,6 +896,33 @@ seg_peek_file(const char *path, struct seg_info *info, struct pga_err *err)
 out:
 	free(f.index);
 	return rc;
+}
+
+const char *
+seg_keyid_short(const uint8_t id[PGA_SIGN_KEYID_LEN], char out[17])
+{
+	pga_hex(id, 8, out);
+	out[16] = '\0';
+	return out;
+}
+
+int
+seg_signature_check(const struct seg_info *info, const struct pga_pubkey *k,
+		    const char *name, struct pga_err *err)
+{
+	char want[17], got[17];
+
+	if (!info->is_signed)
+		return pga_fail(err, PGA_ENOTFOUND, "'%s' is not signed", name);
+	if (memcmp(info->sig.key_id, pga_pubkey_id(k), PGA_SIGN_KEYID_LEN) != 0)
+		return pga_fail(err, PGA_EPERM, "'%s' is signed by key %s, not by key %s", name,
+				seg_keyid_short(info->sig.key_id, got),
+				seg_keyid_short(pga_pubkey_id(k), want));
+	if (!pga_pubkey_verify(k, info->footer_sha256, PGA_SHA256_LEN, info->sig.sig,
+			       PGA_SIGN_SIG_LEN))
+		return pga_fail(err, PGA_ECHECKSUM, "'%s': bad signature by key %s", name,
+				seg_keyid_short(info->sig.key_id, got));
+	return 0;
 }
 
 int

@@ -39,6 +39,7 @@ struct seg_writer {
 	size_t index_cap;
 	uint64_t total_rows, total_raw;
 	int64_t min_snap, max_snap;
+	const struct pga_signkey *signer;	/* not owned */
 };
 
 static int
@@ -263,6 +264,31 @@ seg_writer_block_abort(struct seg_writer *w, struct pga_err *err)
 	return 0;
 }
 
+void
+seg_writer_set_signer(struct seg_writer *w, const struct pga_signkey *k)
+{
+	w->signer = k;
+}
+
+/* The signature frame after the footer: Ed25519 over the footer's SHA-256. */
+static int
+write_signature(struct seg_writer *w, const uint8_t footer_sha[PGA_SHA256_LEN],
+		struct pga_err *err)
+{
+	struct seg_signature s = {.alg = PGA_SIGN_ALG_ED25519};
+	struct pbuf b = {0};
+	int rc;
+
+	memcpy(s.key_id, pga_signkey_id(w->signer), PGA_SIGN_KEYID_LEN);
+	rc = pga_signkey_sign(w->signer, footer_sha, PGA_SHA256_LEN, s.sig, err);
+	if (rc < 0)
+		return rc;
+	seg_encode_signature(&b, &s);
+	rc = write_meta_frame(w, SEG_KIND_SIGNATURE, &b, err);
+	pbuf_free(&b);
+	return rc;
+}
+
 int
 seg_writer_seal(struct seg_writer *w, uint32_t footer_flags, uint64_t torn_bytes,
 		const char *final_path, uint8_t file_sha[PGA_SHA256_LEN],
@@ -275,6 +301,9 @@ seg_writer_seal(struct seg_writer *w, uint32_t footer_flags, uint64_t torn_bytes
 
 	if (w->in_block || w->nblocks == 0)
 		return pga_fail(err, PGA_EINTERNAL, "'%s': nothing to seal", w->path);
+	if ((w->h.flags & SEG_FLAG_SIGNED) && w->signer == NULL)
+		return pga_fail(err, PGA_EINVAL, "'%s' was begun signed: sealing it needs the "
+				"signing key (sign-key-file)", w->path);
 	f.flags = footer_flags;
 	f.nblocks = w->nblocks;
 	f.total_rows = w->total_rows;
@@ -291,6 +320,8 @@ seg_writer_seal(struct seg_writer *w, uint32_t footer_flags, uint64_t torn_bytes
 	seg_encode_footer(&b, &f);
 	rc = write_meta_frame(w, SEG_KIND_FOOTER, &b, err);
 	pbuf_free(&b);
+	if (rc == 0 && (w->h.flags & SEG_FLAG_SIGNED))
+		rc = write_signature(w, f.sha256, err);
 	if (rc == 0)
 		rc = flush_wbuf(w, err);
 	if (rc == 0)

@@ -37,6 +37,7 @@ spool_opts_from_config(struct spool_opts *o, const struct pga_config *cfg)
 	o->seg_max_size = cfg->global.segment_max_size;
 	o->seg_max_age_us = cfg->global.segment_max_age;
 	o->level = (int)cfg->global.compress_level;
+	o->sign_key_file = cfg->global.sign_key_file;
 }
 
 static struct spool *
@@ -263,6 +264,8 @@ seal_recovered(struct spool *sp, struct seg_writer *w, uint64_t torn,
 	char path[PATH_MAX];
 	int rc;
 
+	/* a part begun signed is sealed signed: it needs the key */
+	seg_writer_set_signer(w, sp->signer);
 	rc = final_path(sp, h, path, sizeof(path), err);
 	if (rc == 0)
 		rc = seg_writer_seal(w, SEG_FOOTER_RECOVERED, torn, path, sha, err);
@@ -371,7 +374,12 @@ spool_open_writer(struct spool **out, const char *path,
 	sp->opts = *opts;
 	strlcpy(sp->collector, opts->collector, sizeof(sp->collector));
 	sp->opts.collector = sp->collector;
-	rc = make_layout(sp, err);
+	sp->opts.sign_key_file = NULL;	/* the path is the caller's; the key is ours */
+	rc = 0;
+	if (opts->sign_key_file != NULL && opts->sign_key_file[0] != '\0')
+		rc = pga_signkey_load(&sp->signer, opts->sign_key_file, err);
+	if (rc == 0)
+		rc = make_layout(sp, err);
 	if (rc == 0)
 		rc = take_lock(sp, err);
 	if (rc == 0 && spool_reserve_ensure(sp, &rerr) < 0)
@@ -416,8 +424,12 @@ open_segment(struct spool *sp, struct pga_err *err)
 	if (rc == 0)
 		rc = pga_path(part, sizeof(part), err, "%s/tmp/%s.%016" PRIx64 ".part",
 			      sp->path, sp->collector, h.seq);
+	if (sp->signer != NULL)
+		h.flags |= SEG_FLAG_SIGNED;
 	if (rc == 0)
 		rc = seg_writer_create(&sp->seg, part, &h, err);
+	if (rc == 0)
+		seg_writer_set_signer(sp->seg, sp->signer);
 	return rc;
 }
 
@@ -682,6 +694,7 @@ spool_free(struct spool *sp)
 		return;
 	if (sp->seg != NULL)
 		seg_writer_free(sp->seg, false);
+	pga_signkey_free(sp->signer);
 	if (sp->lock_fd >= 0)
 		close(sp->lock_fd);
 	pthread_mutex_destroy(&sp->mu);

@@ -61,6 +61,9 @@ struct spool_opts {
 	uint64_t seg_max_size;
 	int64_t seg_max_age_us;
 	int level;
+	/* sign every sealed segment with this Ed25519 key (common/edkey.h):
+	 * loaded once by spool_open_writer, wiped at close; NULL: unsigned */
+	const char *sign_key_file;
 };
 
 /* Fill opts from the configuration's [global] section. */

@@ -26,6 +26,7 @@ struct spool {
 	bool writer;
 	int lock_fd;
 	struct spool_opts opts;
+	struct pga_signkey *signer;	/* opts.sign_key_file, or NULL */
 	char collector[PGA_NAME_MAX + 1];
 	char hostname[256];
 	pthread_mutex_t mu;		/* guards everything below */

@@ -157,6 +157,12 @@ helper_seg_info(int argc, char **argv)
 	       "torn=%" PRIu64 "\nprev=%s\nsha256=%s\n", info.header.collector,
 	       info.header.seq, info.nblocks, info.rows,
 	       (info.flags & SEG_FOOTER_RECOVERED) != 0, info.torn_bytes, prev, file);
+	pga_hex(info.footer_sha256, PGA_SHA256_LEN, file);
+	printf("footer_sha256=%s\n", file);
+	if (info.is_signed) {
+		pga_hex(info.sig.key_id, PGA_SIGN_KEYID_LEN, prev);
+		printf("key_id=%s\n", prev);
+	}
 	return 0;
 }
 
@@ -179,7 +185,7 @@ put_rows(struct spool_stream *s, long rows, long start, struct pga_err *err)
 /*
  * put-kill SPOOL NBLOCKS ROWS: write NBLOCKS complete blocks of ROWS rows
  * into one segment, start one more, write half of it and SIGKILL ourselves:
- * a writer dying in the middle of a block.
+ * a writer dying in the middle of a block.  PGA_SIGN_KEY_FILE: signed.
  */
 int
 helper_put_kill(int argc, char **argv)
@@ -198,6 +204,7 @@ helper_put_kill(int argc, char **argv)
 	nblocks = atol(argv[2]);
 	rows = atol(argv[3]);
 	strcpy(m.metric, "kill_test");
+	o.sign_key_file = getenv("PGA_SIGN_KEY_FILE");
 	if (spool_open_writer(&sp, argv[1], &o, &err) != 0 ||
 	    spool_stream_new(sp, SPOOL_STREAM_DIRECT, &s, &err) != 0)
 		return fail(err.msg);

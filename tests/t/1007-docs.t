@@ -63,7 +63,7 @@ is "$(col 6 '^PGA_' 6 | sort | uniq -d)" "" "no two options share a variable"
 
 # ---- every command: usage, man page and parser agree with the table ----
 pga help >"$T/help"
-cmds=$(sed -n '/^commands:/,$p' "$T/help" | tail -n +2 | awk '{ if ($1 == "spool") print $1 " " $2;
+cmds=$(sed -n '/^commands:/,$p' "$T/help" | tail -n +2 | awk '{ if ($1 == "spool" || $1 == "collectors") print $1 " " $2;
 	else print $1 }')
 [ "$(wc -l <<<"$cmds")" -ge 13 ]; ok $? "pga help lists the commands ($(xargs <<<"$cmds"))"
 # a value each option takes, by type (field 3) and name

@@ -178,4 +178,11 @@ run_ok "H: keep the genuine 2: the dropped day has nothing left to move" \
 like "$(last_out)" "1 segments unloaded \(1 rows moved to held_rows\)" "H: the rows still there were moved"
 is "$(notes h)" "2g" "H: the genuine rows (the old day is gone for everyone)"
 
+# the ledger's hash chain survives every unloading above (SCHEMA.md)
+mkdir -p "$TEST_TMP/vs/ready"
+pga status --spool "$TEST_TMP/vs" --central --db "$DB" --verify >"$OUT" 2>"$ERR"
+like "$(cat "$OUT")" "verify: 0 findings" "the ledger still proves itself after --resolve-fork unloaded segments"
+is "$(q "SELECT count(*) FROM pga.held_segments WHERE reason = 'unloaded' AND row_hash IS NOT NULL")" \
+	"$(q "SELECT count(*) FROM pga.held_segments WHERE reason = 'unloaded'")" "  each unloaded row kept its link"
+
 done_testing

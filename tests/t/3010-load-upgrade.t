@@ -41,11 +41,11 @@ q "INSERT INTO pga.quarantine (name, kind, collector, seq, error) VALUES
      ('up/old/corrupt.pga.zst', 'corrupt', 'up', 9, 'data frame crc32c mismatch'),
      ('${S[0]}', 'conflict', 'up', 1, 'already loaded with another sha256')" >/dev/null
 run_fails 1 "a loader refuses the old schema" pga load --db "$DB" --from "$SP"
-like "$(last_err)" "is at version 1, this pga needs 2: run 'pga load --init'" "and says what to do"
+like "$(last_err)" "is at version 1, this pga needs 3: run 'pga load --init'" "and says what to do"
 
 run_ok "--init upgrades it" pga load --init --db "$DB"
 like "$(last_err)" "applied migration 2" "applies migration 2"
-is "$(q "SELECT string_agg(version::text, ',' ORDER BY version) FROM pga.schema_version")" "1,2" "both recorded"
+is "$(q "SELECT string_agg(version::text, ',' ORDER BY version) FROM pga.schema_version")" "1,2,3" "all recorded"
 is "$(q "SELECT string_agg(seq || ':' || rows || ':' || blocks_refused || ':' || (loaded_blocks IS NOT NULL), ' ' ORDER BY seq) FROM pga.segments")" \
 	"1:4:0:false 2:4:0:false" "old ledger rows kept; new columns at their defaults"
 is "$(q "SELECT count(*) FROM pga.load_test")" 8 "old rows kept"
@@ -58,6 +58,11 @@ run_ok "the spool loads: 1 and 2 are known, 3 chains to the old ledger" pga load
 like "$(last_out)" "loaded 1 of 3 segments \(2 already loaded" "only seq 3 is new"
 is "$(q "SELECT count(*) FROM pga.load_test")" 12 "its rows join the old ones"
 is "$(q "SELECT cardinality(loaded_blocks) FROM pga.segments WHERE seq = 3")" 1 "a new segment gets block records"
+is "$(q "SELECT string_agg(seq || ':' || (row_hash IS NOT NULL), ' ' ORDER BY seq) FROM pga.segments")" \
+	"1:false 2:false 3:true" "rows from before migration 3 stay outside the ledger chain, new ones join it"
+run_fails 1 "status --central --verify (exit 1: the old quarantine records need attention)" \
+	pga status --spool "$SP" --central --db "$DB" --verify
+like "$(last_out)" "verify: 0 findings" "  rows loaded before the chain existed are no finding"
 helper load-spool "$TEST_TMP/other" up 1 1 4 2026-11-22T00:00:00Z 60 || { echo "Bail out! load-spool"; exit 1; }
 run_fails 2 "another seq 1: held, its old conflict record counted again" pga load --db "$DB" --from "$TEST_TMP/other"
 is "$(q "SELECT count(*) FROM pga.held_segments WHERE seq = 1 AND reason = 'conflict'")" 1 "held"

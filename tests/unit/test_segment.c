@@ -15,6 +15,7 @@
 #include <zstd.h>
 
 #include "common/config.h"
+#include "common/edkey.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
 #include "common/units.h"
@@ -23,6 +24,8 @@
 #include "spool/segment_int.h"
 
 static char tmpdir[256];
+/* when set, make_segment() signs with it */
+static struct pga_signkey *g_signer;
 
 static const char *cols3[] = {"id", "name", "value"};
 
@@ -57,9 +60,12 @@ make_segment(struct fixture *fx, const char *name, uint64_t seq,
 	strcpy(h.writer, "pga test");
 	if (prev)
 		memcpy(h.prev_sha256, prev, PGA_SHA256_LEN);
+	if (g_signer != NULL)
+		h.flags |= SEG_FLAG_SIGNED;
 	snprintf(fx->path, sizeof(fx->path), "%s/%s", tmpdir, name);
 	snprintf(part, sizeof(part), "%s.part", fx->path);
 	assert_int_equal(seg_writer_create(&w, part, &h, &err), 0);
+	seg_writer_set_signer(w, g_signer);
 	assert_int_equal(seg_encoder_new(&e, 3, 0, &err), 0);
 	for (int b = 0; b < nblocks; b++) {
 		struct seg_block_meta m = {.snapshot_us = 1764100000000000LL + b,
@@ -811,6 +817,205 @@ test_crc32c_vectors(void **state)
 			 0x36DCC753u);
 }
 
+/* ---- signed segments ---- */
+
+static struct pga_pubkey *g_pub, *g_other;
+
+static void
+signer_on(void)
+{
+	static int made;
+	char prefix[300], path[320];
+	uint8_t id[PGA_SIGN_KEYID_LEN];
+	struct pga_err err = {0};
+
+	if (g_signer != NULL)
+		return;
+	for (int i = 0; i < 2; i++) {
+		snprintf(prefix, sizeof(prefix), "%s/key%d", tmpdir, made++);
+		assert_int_equal(pga_sign_keygen(prefix, id, &err), 0);
+		snprintf(path, sizeof(path), "%s.pub", prefix);
+		assert_int_equal(pga_pubkey_load(i ? &g_other : &g_pub, path, &err), 0);
+		if (i == 0) {
+			assert_memory_equal(id, pga_pubkey_id(g_pub), PGA_SIGN_KEYID_LEN);
+			snprintf(path, sizeof(path), "%s.key", prefix);
+			assert_int_equal(pga_signkey_load(&g_signer, path, &err), 0);
+			assert_memory_equal(id, pga_signkey_id(g_signer), PGA_SIGN_KEYID_LEN);
+		}
+	}
+}
+
+static void
+make_signed(struct fixture *fx, const char *name, int nblocks, int rows)
+{
+	signer_on();
+	make_segment(fx, name, 1, NULL, nblocks, rows);
+	pga_signkey_free(g_signer);	/* the writer does not own it; next test loads again */
+	g_signer = NULL;
+	pga_pubkey_free(g_other);
+	g_other = NULL;
+	pga_pubkey_free(g_pub);
+	g_pub = NULL;
+}
+
+static void
+test_signed_round_trip(void **state)
+{
+	struct fixture fx;
+	struct seg_info peek;
+	struct seg_header h;
+	struct seg_footer f;
+	struct pga_err err = {0};
+	struct pga_pubkey *pub;
+
+	(void)state;
+	signer_on();
+	pub = g_pub;
+	g_pub = NULL;
+	assert_int_equal(pga_pubkey_load(&g_pub, "/nonexistent", &err), PGA_ENOTFOUND);
+	{
+		struct pga_pubkey *other = g_other;
+
+		g_other = NULL;
+		make_segment(&fx, "signed.pga.zst", 1, NULL, 3, 10);
+		assert_true(fx.info.is_signed);
+		assert_true(fx.info.header.flags & SEG_FLAG_SIGNED);
+		assert_memory_equal(fx.info.sig.key_id, pga_pubkey_id(pub), PGA_SIGN_KEYID_LEN);
+		assert_int_equal(seg_signature_check(&fx.info, pub, "s", &err), 0);
+		assert_int_equal(seg_signature_check(&fx.info, other, "s", &err), PGA_EPERM);
+		assert_non_null(strstr(err.msg, "not by key"));
+		/* the right key id but another message: a bad signature */
+		fx.info.footer_sha256[0] ^= 1;
+		assert_int_equal(seg_signature_check(&fx.info, pub, "s", &err), PGA_ECHECKSUM);
+		pga_pubkey_free(other);
+	}
+	/* listings read a signed segment from its end */
+	assert_int_equal(seg_peek_file(fx.path, &peek, &err), 0);
+	assert_int_equal(peek.nblocks, 3);
+	assert_int_equal(seg_read_footer_file(fx.path, &h, &f, &err), 0);
+	assert_int_equal(f.nblocks, 3);
+	free(f.index);
+	pga_pubkey_free(pub);
+	pga_signkey_free(g_signer);
+	g_signer = NULL;
+}
+
+static void
+test_signed_damage(void **state)
+{
+	struct fixture fx;
+	char msg[PGA_ERR_MSG_MAX];
+	size_t len;
+
+	(void)state;
+	make_signed(&fx, "sd.pga.zst", 2, 5);
+	load(&fx);
+	len = fx.len;
+	for (size_t off = 0; off < len; off++) {	/* every byte, the signature's too */
+		fx.buf[off] ^= 0x04;
+		store(&fx, "sdf.pga.zst", len);
+		if (verify_code(fx.path, NULL, 0) == 0)
+			fail_msg("bit flip at offset %zu of a signed segment went undetected", off);
+		fx.buf[off] ^= 0x04;
+	}
+	for (size_t cut = 0; cut < len; cut += 3) {
+		store(&fx, "sdc.pga.zst", cut);
+		assert_true(verify_code(fx.path, NULL, 0) < 0);
+	}
+	/* the signature frame cut off whole */
+	store(&fx, "sdn.pga.zst", len - 124);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ETRUNC);
+	assert_non_null(strstr(msg, "says signed but no signature follows"));
+	{
+		struct seg_info info;
+		struct pga_err err = {0};
+
+		assert_true(seg_peek_file(fx.path, &info, &err) < 0);
+	}
+	/* a second signature frame after the first */
+	fx.buf = realloc(fx.buf, len + 124);
+	memcpy(fx.buf + len, fx.buf + len - 124, 124);
+	store(&fx, "sd2.pga.zst", len + 124);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECORRUPT);
+	assert_non_null(strstr(msg, "data after the footer"));
+	free(fx.buf);
+}
+
+static void
+test_signature_on_unsigned(void **state)
+{
+	struct fixture fx, sg;
+	char msg[PGA_ERR_MSG_MAX];
+
+	(void)state;
+	make_signed(&sg, "src.pga.zst", 1, 1);
+	load(&sg);
+	make_segment(&fx, "uns.pga.zst", 1, NULL, 1, 1);
+	load(&fx);
+	/* an unsigned segment with a signature frame glued on */
+	fx.buf = realloc(fx.buf, fx.len + 124);
+	memcpy(fx.buf + fx.len, sg.buf + sg.len - 124, 124);
+	store(&fx, "glued.pga.zst", fx.len + 124);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECORRUPT);
+	assert_non_null(strstr(msg, "data after the footer"));
+	free(fx.buf);
+	free(sg.buf);
+}
+
+static void
+test_signed_needs_key(void **state)
+{
+	struct seg_header h = {.major = SEG_FORMAT_MAJOR, .seq = 1, .flags = SEG_FLAG_SIGNED,
+			       .created_us = 1764100000000000LL};
+	struct seg_block_meta m = {.snapshot_us = 1, .ncols = 3, .cols = cols3};
+	struct seg_writer *w = NULL;
+	struct pga_err err = {0};
+	uint8_t sha[PGA_SHA256_LEN];
+	char part[300], fin[300];
+
+	(void)state;
+	strcpy(h.collector, "unit");
+	strcpy(m.metric, "m");
+	snprintf(part, sizeof(part), "%s/nokey.part", tmpdir);
+	snprintf(fin, sizeof(fin), "%s/nokey.pga.zst", tmpdir);
+	assert_int_equal(seg_writer_create(&w, part, &h, &err), 0);
+	assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+	assert_int_equal(seg_writer_block_end(w, 0, 0, &err), 0);
+	assert_int_equal(seg_writer_seal(w, 0, 0, fin, sha, &err), PGA_EINVAL);
+	assert_non_null(strstr(err.msg, "begun signed"));
+	assert_int_equal(access(fin, F_OK), -1);
+	seg_writer_free(w, true);
+}
+
+static void
+test_key_files(void **state)
+{
+	struct pga_signkey *k = NULL;
+	struct pga_err err = {0};
+	uint8_t id[PGA_SIGN_KEYID_LEN];
+	char prefix[300], path[320];
+
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "%s/kf", tmpdir);
+	assert_int_equal(pga_sign_keygen(prefix, id, &err), 0);
+	assert_int_equal(pga_sign_keygen(prefix, id, &err), PGA_ECONFLICT);
+	snprintf(path, sizeof(path), "%s.key", prefix);
+	for (unsigned mode = 0; mode < 0100; mode++) {	/* any group or other bit */
+		chmod(path, 0600 | mode);
+		assert_int_equal(pga_signkey_load(&k, path, &err), mode ? PGA_EPERM : 0);
+		pga_signkey_free(k);
+		k = NULL;
+	}
+	chmod(path, 0400);
+	assert_int_equal(pga_signkey_load(&k, path, &err), 0);
+	pga_signkey_free(k);
+	snprintf(path, sizeof(path), "%s.pub", prefix);
+	chmod(path, 0600);
+	assert_int_equal(pga_signkey_load(&k, path, &err), PGA_EINVAL);
+	assert_int_equal(pga_pubkey_parse((struct pga_pubkey **)&k, "junk", 4, "x", &err),
+			 PGA_EINVAL);
+}
+
 int
 main(void)
 {
@@ -835,6 +1040,11 @@ main(void)
 		cmocka_unit_test(test_csv_check),
 		cmocka_unit_test(test_csv_count),
 		cmocka_unit_test(test_crc32c_vectors),
+		cmocka_unit_test(test_signed_round_trip),
+		cmocka_unit_test(test_signed_damage),
+		cmocka_unit_test(test_signature_on_unsigned),
+		cmocka_unit_test(test_signed_needs_key),
+		cmocka_unit_test(test_key_files),
 	};
 	char tmpl[] = "/tmp/pga-unit-seg.XXXXXX";
 	int rc;
