@@ -48,6 +48,7 @@
 
 struct spool;
 struct spool_stream;
+struct spool_counters;
 
 struct spool_opts {
 	const char *collector;
@@ -88,6 +89,18 @@ int spool_stream_write(struct spool_stream *s, const void *buf, size_t len,
 /* Finish the frame and append the block; rows (may be NULL) gets its rows. */
 int spool_stream_commit(struct spool_stream *s, uint64_t *rows,
 			struct pga_err *err);
+/*
+ * The same, with counter deltas that count together with the block: they
+ * reach the counters file with its segment's seal, and a segment salvaged
+ * after a crash counts the deltas of the blocks it kept (SPOOL/tmp/
+ * <part>.tags), so what a block's producer counts is counted exactly when
+ * the block is in a sealed segment.  Deltas add modulo 2^64: a later tag
+ * may take back what an earlier one added (collect counts a snapshot
+ * partial with its first block, complete with its status block).
+ */
+int spool_stream_commit_tagged(struct spool_stream *s, uint64_t *rows,
+			       const struct spool_counters *tag,
+			       struct pga_err *err);
 /* Forget the block in progress; nothing of it reaches the spool. */
 void spool_stream_abort(struct spool_stream *s);
 bool spool_stream_in_quotes(const struct spool_stream *s);
@@ -177,9 +190,20 @@ enum spool_counter {
 
 struct spool_counters {
 	uint64_t v[SC__COUNT];
+	/*
+	 * Not counters: what the counters file already includes, so that an
+	 * operation a crash cut off between its effect and its counting is
+	 * counted once, at the next start (FORMAT.md, "Counters").  The newest
+	 * seal counted (its seq, and spool_collector_hash() of its collector)
+	 * and how many count-then-remove operations were.  Zero in a delta:
+	 * unchanged.
+	 */
+	uint64_t sealed_seq, sealed_id, removals;
 };
 
 const char *spool_counter_name(enum spool_counter c);
+/* The number the counters file names a collector by (sealed_id). */
+uint64_t spool_collector_hash(const char *collector);
 /*
  * Add deltas to SPOOL/counters (locked read-modify-write, durable).  What
  * happened stays counted when the write fails: the deltas are kept in sp

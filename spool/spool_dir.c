@@ -3,6 +3,7 @@
 #include "spool/spool_int.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include <bsd/string.h>
 
 #include "common/fsutil.h"
+#include "common/hash.h"
 #include "common/log.h"
 
 #define WALK_DEPTH_MAX 8
@@ -326,6 +328,30 @@ spool_counter_name(enum spool_counter c)
 	return counter_names[c];
 }
 
+uint64_t
+spool_collector_hash(const char *collector)
+{
+	/* never 0, which a delta uses for "unchanged" */
+	return (uint64_t)pga_crc32c(0, collector, strlen(collector)) | (1ull << 32);
+}
+
+/* The lines after the counters: numbers, as the counters, for old readers. */
+static const struct {
+	const char *name;
+	size_t off;
+} marker_lines[] = {
+	{"sealed_seq", offsetof(struct spool_counters, sealed_seq)},
+	{"sealed_id", offsetof(struct spool_counters, sealed_id)},
+	{"removals", offsetof(struct spool_counters, removals)},
+};
+#define NMARKERS (sizeof(marker_lines) / sizeof(marker_lines[0]))
+
+static uint64_t *
+marker(struct spool_counters *c, size_t i)
+{
+	return (uint64_t *)((char *)c + marker_lines[i].off);
+}
+
 static int
 counters_parse(const char *path, const char *buf, struct spool_counters *out,
 	       struct pga_err *err)
@@ -344,6 +370,9 @@ counters_parse(const char *path, const char *buf, struct spool_counters *out,
 		for (int i = 0; i < SC__COUNT; i++)
 			if (strcmp(name, counter_names[i]) == 0)
 				out->v[i] = v;
+		for (size_t i = 0; i < NMARKERS; i++)
+			if (strcmp(name, marker_lines[i].name) == 0)
+				*marker(out, i) = v;
 		p += used;
 		while (*p == '\n' || *p == ' ')
 			p++;
@@ -430,10 +459,26 @@ spool_write_meta(struct spool *sp, const char *path, const void *buf, size_t len
 static bool
 counters_zero(const struct spool_counters *c)
 {
+	static const struct spool_counters zero;
+
+	return memcmp(c, &zero, sizeof(zero)) == 0;
+}
+
+/*
+ * Add delta to c: counters modulo 2^64, markers replaced (a seal names the
+ * newest seal counted, removals only grow).
+ */
+static void
+counters_merge(struct spool_counters *c, const struct spool_counters *delta)
+{
 	for (int i = 0; i < SC__COUNT; i++)
-		if (c->v[i] != 0)
-			return false;
-	return true;
+		c->v[i] += delta->v[i];
+	if (delta->sealed_id != 0) {
+		c->sealed_seq = delta->sealed_seq;
+		c->sealed_id = delta->sealed_id;
+	}
+	if (delta->removals > c->removals)
+		c->removals = delta->removals;
 }
 
 /* The file plus delta, under counters.lock (cmu held). */
@@ -457,11 +502,13 @@ counters_write(struct spool *sp, const struct spool_counters *delta,
 	rc = spool_counters_read(sp, &cur, err);
 	if (rc < 0)
 		goto out;
-	for (int i = 0; i < SC__COUNT; i++) {
-		cur.v[i] += delta->v[i];
+	counters_merge(&cur, delta);
+	for (int i = 0; i < SC__COUNT; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %" PRIu64 "\n",
 				      counter_names[i], cur.v[i]);
-	}
+	for (size_t i = 0; i < NMARKERS; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %" PRIu64 "\n",
+				      marker_lines[i].name, *marker(&cur, i));
 	rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
 	if (rc == 0)
 		rc = spool_write_meta(sp, path, buf, n, err);
@@ -474,17 +521,17 @@ static int
 counters_add(struct spool *sp, const struct spool_counters *delta, bool keep,
 	     struct pga_err *err)
 {
+	struct spool_counters saved;
 	int rc;
 
 	pthread_mutex_lock(&sp->cmu);
-	for (int i = 0; i < SC__COUNT; i++)
-		sp->unsaved.v[i] += delta->v[i];
+	saved = sp->unsaved;
+	counters_merge(&sp->unsaved, delta);
 	rc = counters_write(sp, &sp->unsaved, err);
 	if (rc == 0)
 		memset(&sp->unsaved, 0, sizeof(sp->unsaved));
 	else if (!keep)
-		for (int i = 0; i < SC__COUNT; i++)
-			sp->unsaved.v[i] -= delta->v[i];
+		sp->unsaved = saved;
 	pthread_mutex_unlock(&sp->cmu);
 	return rc;
 }

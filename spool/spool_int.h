@@ -20,7 +20,11 @@ struct spool {
 	uint64_t chain_seq;
 	uint8_t chain_sha[PGA_SHA256_LEN];
 	uint64_t usage_other;		/* bytes in ready/ and tmp/ but the open segment */
-	struct spool_counters pending;	/* written-data counters not yet flushed */
+	struct spool_counters pending;	/* counted, not yet flushed (flushed at once) */
+	uint64_t sealed_seq;		/* the counters include our seals up to this seq */
+	uint64_t removals;		/* count-then-remove operations counted */
+	struct spool_counters tags;	/* tags of the open segment's blocks */
+	int tags_fd;			/* the open segment's tmp/<part>.tags, or -1 */
 	bool chain_dirty;		/* chain/<collector> behind chain_seq: retry */
 	pthread_mutex_t cmu;		/* guards unsaved (taken after mu, never before) */
 	struct spool_counters unsaved;	/* added, but the counters file write failed */
@@ -37,6 +41,15 @@ int spool_counters_add_first(struct spool *sp, const struct spool_counters *delt
 			     struct pga_err *err);
 /* Write counters kept after a failed write; PGA_EIO naming them if it fails. */
 int spool_counters_retry(struct spool *sp, struct pga_err *err);
+
+/*
+ * Tags of the open segment's blocks (sp->mu held): noted in the part's
+ * .tags file before the block's trailer is written, cancelled if that
+ * fails; see spool_stream_commit_tagged().
+ */
+int spool_tags_note(struct spool *sp, uint32_t block, const struct spool_counters *tag,
+		    struct pga_err *err);
+void spool_tags_cancel(struct spool *sp, uint32_t block);
 
 /* Called with sp->mu held. */
 int spool_make_room(struct spool *sp, uint64_t need, struct pga_err *err);
