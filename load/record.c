@@ -355,10 +355,7 @@ hold_tx(struct loader *l, struct ld_job *j, const char *kind, const char *detail
 	ld_sb_add(&b, "COMMIT");
 	rc = b.oom ? pga_fail(err, PGA_ENOMEM, "out of memory") : ld_exec(l, b.s, 0, NULL, NULL, err);
 	ld_sb_free(&b);
-	if (rc == 0 && state == 2)
-		log_info("'%s': this fork was discarded before (pga load --resolve-fork): still held",
-			 j->qname);
-	return rc;
+	return rc == 0 && state == 2 ? 1 : rc;
 }
 
 int

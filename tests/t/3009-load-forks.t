@@ -61,6 +61,15 @@ is "$(held a)" "" "A: nothing held any more"
 is "$(q "SELECT resolution || ' ' || (content IS NOT NULL) FROM pga.held_segments WHERE collector = 'a'")" \
 	"discarded by pga load --resolve-fork true" "A: the forged copy is discarded, its bytes kept"
 is "$(notes a)" "1g 2g 3g" "A: the rows did not change"
+# the forgery still lies in the bucket: the fork is decided, nothing to do
+run_ok "A: the discarded copy arriving again: exit 0" load "$TEST_TMP/af"
+like "$(last_out)" "loaded 0 of 1 segments \(1 already loaded, 0 filtered, 0 refused\)" \
+	"A: counted as already done, not refused"
+like "$(last_err)" "'$af3': collector 'a' seq 3: this version was set aside by pga load --resolve-fork before: nothing to do" \
+	"A: says so"
+is "$(q "SELECT times || ' ' || (resolved_at IS NOT NULL) FROM pga.held_segments WHERE collector = 'a'")" "3 true" \
+	"A: seen again, still decided"
+run_ok "A: status --central needs no attention" helper central-status "$DB"
 
 # ---- B: a forged seq 3 before the genuine one ----
 read -r b1 bh1 < <(seg "$TEST_TMP/b1" b vm1 1 0 g)
