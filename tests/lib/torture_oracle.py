@@ -169,12 +169,32 @@ gaps = set()
 for l in lines("gaps.tsv"):
     a, b = map(int, l.split("\t"))
     gaps |= set(range(a, b + 1))
-eq("the central gaps are exactly the dropped and quarantined segments", sorted(gaps),
+eq("the central gaps of the collector are exactly the dropped and quarantined segments", sorted(gaps),
    sorted(s for s in (D | Q) if s < max(ledger or [0])))
 
 # ---- refusals: none silent, none of genuine data ----
 # a genuine segment may be held while a fake took its place (kinds conflict
-# and chain), until the fork is decided: then its record is resolved
+# and chain), until the fork is decided: then its record is resolved; the
+# legacy collector's bad blocks are refused and recorded, one record each
+legacy_bad = set()
+for l in lines("legacy.bad"):
+    seq, block, _first = l.split()
+    legacy_bad.add((int(seq), int(block)))
+legacy_q = {(int(q[3]), int(q[5])) for q in quar if q[2] == "legacy" and q[1] == "block" and q[6] == "22021"}
+eq("every bad block of the legacy collector is recorded (segment, block, SQLSTATE 22021)",
+   sorted(legacy_q), sorted(legacy_bad) if legacy_bad else "some")
+st_txt = "\n".join(lines("status-central.txt"))
+named = [b for b in legacy_bad if not re.search(r"refused \(block\): 'legacy/[^']*%016x-[^']*' block %d metric"
+                                                 r" 'legacy_test' SQLSTATE 22021" % b, st_txt)]
+check("status --central names every one", legacy_bad and not named, "not named: %s" % sorted(named)[:5])
+lled = [l.split("\t") for l in lines("legacy.ledger")]
+eq("the legacy collector: every segment loaded, the bad blocks only refused",
+   (len(lled), sum(int(r[4]) for r in lled), sum(int(r[3]) for r in lled)),
+   (40, len(legacy_bad), 40 * 3 * 4 - 4 * len(legacy_bad)))
+lrows = (lines("legacy.rows") or ["?"])[0]
+good_rows = (40 * 3 - len(legacy_bad)) * 4
+eq("every good legacy row once in its table", lrows, "%d %d" % (good_rows, good_rows))
+quar = [q for q in quar if not (q[2] == "legacy" and q[1] == "block")]
 bad_q = [q for q in quar if q[4] not in fakes and (q[1] not in ("conflict", "chain") or q[7] != "t")]
 check("0 silent refusals: no genuine segment or block refused centrally", not bad_q,
       ["%s %s block %s %s resolved %s" % (q[0], q[1], q[5], q[6], q[7]) for q in bad_q[:5]])
@@ -197,7 +217,7 @@ check("while segments were held, status --central said so (exit 2)",
 try:
     st_rc = int(open(os.path.join(ev, "status-central.rc")).read())
     st = json.load(open(os.path.join(ev, "status-central.json")))
-    want_rc = 0 if not (D | Q) else 2
+    want_rc = 0 if not (D | Q | legacy_bad) else 2
     eq("status --central at the end: attention only for the dropped segments' gaps", st_rc, want_rc)
 except (ValueError, OSError) as e:
     check("status --central --json", False, e)
@@ -206,7 +226,7 @@ except (ValueError, OSError) as e:
 want_dest = {W[s]["name"]: W[s]["sha"] for s in W if s not in D and s not in Q}
 for f, what in (("dir.tsv", "the directory"), ("s3.tsv", "S3")):
     got, bad = summary(f)
-    genuine = {n: s["sha"] for n, s in got.items() if s["sha"] not in fakes}
+    genuine = {n: s["sha"] for n, s in got.items() if s["sha"] not in fakes and s["collector"] == collector}
     check("%s holds every shipped segment, byte-identical, and nothing else" % what,
           want_dest and genuine == want_dest and not bad,
           "missing %s, extra %s, differ %s, unreadable %s" %
