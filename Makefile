@@ -44,7 +44,7 @@ HELPER_OBJ := $(HELPER_SRC:%.c=$(BUILD)/%.o)
 PGA := $(BUILD)/pga
 
 .PHONY: all deps check unit integration demo bench fuzz fuzz-long install clean \
-	check-versions doc torture
+	check-versions doc torture torture-mutants
 .DELETE_ON_ERROR:
 
 all: $(PGA) $(BUILD)/pga-test-helper $(BUILD)/libfailwrite.so
@@ -97,6 +97,11 @@ check-versions: deps all
 TORTURE_TESTS := $(shell grep -l PGA_TORTURE tests/t/*.t)
 torture: deps all
 	PGA_BUILD=$(CURDIR)/$(BUILD) PGA_TORTURE=1 prove -v --timer $(TORTURE_TESTS)
+
+# every tests/mutants/*.patch (one safeguard removed) must make the
+# torture's smoke fail; see scripts/mutants.sh
+torture-mutants: deps
+	@scripts/mutants.sh
 
 demo: deps all
 	@scripts/demo.sh $(CURDIR)/$(BUILD)

@@ -400,6 +400,8 @@ tt_dropped() {
 # nothing or everything; the second attempt finishes).
 tt_resolve() {
 	local kill=${1:-0} seq sha rc pid
+	# never a loaded segment that breaks its chain with a loaded neighbour
+	tt_cq "SELECT count(*) FROM pga.chain_breaks" >>"$TT/chain_breaks" 2>/dev/null
 	tt_cq "SELECT DISTINCT h.seq FROM pga.held_segments h WHERE h.collector = '$TT_COLLECTOR'
 		AND h.resolved_at IS NULL ORDER BY 1" >"$TT/held.now" 2>/dev/null || return 0
 	[ -s "$TT/held.now" ] || return 0
@@ -602,7 +604,8 @@ tt_judge() {
 	pga -c "$TT/pga.conf" status --central >"$ev/status-central.txt" 2>&1
 	cat "$TT"/logs/collect.*.log >"$ev/collect.log" 2>/dev/null
 	cat "$TT"/logs/load.*.log >"$ev/load.log" 2>/dev/null
-	cp "$TT/exits" "$TT/fakes" "$ev/" 2>/dev/null
+	tt_cq "SELECT count(*) FROM pga.chain_breaks" >>"$TT/chain_breaks"
+	cp "$TT/exits" "$TT/fakes" "$TT/chain_breaks" "$ev/" 2>/dev/null
 	cp "$TT/archives" "$ev/" 2>/dev/null || : >"$ev/archives"
 	cat >"$ev/facts" <<FACTS
 bad_logins $TT_BAD_LOGINS

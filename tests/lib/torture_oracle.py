@@ -172,6 +172,10 @@ for l in lines("gaps.tsv"):
 eq("the central gaps of the collector are exactly the dropped and quarantined segments", sorted(gaps),
    sorted(s for s in (D | Q) if s < max(ledger or [0])))
 
+cb = [int(l) for l in lines("chain_breaks")]
+check("the ledger never held a chain break (asked %d times during the run)" % len(cb),
+      len(cb) > 1 and not any(cb), "counts: %s" % [c for c in cb if c][:5])
+
 # ---- refusals: none silent, none of genuine data ----
 # a genuine segment may be held while a fake took its place (kinds conflict
 # and chain), until the fork is decided: then its record is resolved; the
