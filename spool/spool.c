@@ -24,7 +24,8 @@
 #define PGA_VERSION "0.0.0"
 #endif
 
-static const char *const spool_dirs[] = {"tmp", "ready", "quarantine", "chain", "ship"};
+/* the spool's own; parts make theirs (spool_part_dir) */
+static const char *const spool_dirs[] = {"tmp", "ready", "quarantine", "chain"};
 
 void
 spool_opts_from_config(struct spool_opts *o, const struct pga_config *cfg)
@@ -83,38 +84,78 @@ spool_open(struct spool **out, const char *path, struct pga_err *err)
 	return 0;
 }
 
+/*
+ * flock path (created 0640) without waiting and write our pid into it.
+ * PGA_ELOCKED when another process holds it: pid then says which.
+ */
 static int
-take_lock(struct spool *sp, struct pga_err *err)
+lock_file(const char *path, int *fd, char *pid, size_t cap, struct pga_err *err)
 {
-	char path[PATH_MAX], pid[32] = "";
-	int n, rc;
+	int n;
 
-	rc = pga_path(path, sizeof(path), err, "%s/lock", sp->path);
-	if (rc < 0)
-		return rc;
-	sp->lock_fd = flopen(path, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0640);
-	if (sp->lock_fd < 0) {
+	*pid = '\0';
+	*fd = flopen(path, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0640);
+	if (*fd < 0) {
 		if (errno == EWOULDBLOCK) {
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			int rfd = open(path, O_RDONLY | O_CLOEXEC);
 
-			if (fd >= 0) {
-				ssize_t got = read(fd, pid, sizeof(pid) - 1);
+			if (rfd >= 0) {
+				ssize_t got = read(rfd, pid, cap - 1);
 
 				pid[got > 0 ? got : 0] = '\0';
 				pid[strcspn(pid, "\n")] = '\0';
-				close(fd);
+				close(rfd);
 			}
-			return pga_fail(err, PGA_ELOCKED,
-					"spool '%s' is in use by another writer (pid %s)",
-					sp->path, *pid ? pid : "unknown");
+			return PGA_ELOCKED;
 		}
 		return pga_fail(err, pga_errno_code(errno), "could not lock '%s': %m", path);
 	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(sp->lock_fd, 0) != 0 ||
-	    pga_write_all(sp->lock_fd, pid, (size_t)n, path, err) < 0)
+	n = snprintf(pid, cap, "%ld\n", (long)getpid());
+	if (ftruncate(*fd, 0) != 0 || pga_write_all(*fd, pid, (size_t)n, path, err) < 0)
 		return pga_fail(err, PGA_EIO, "could not write '%s': %m", path);
 	return 0;
+}
+
+static int
+take_lock(struct spool *sp, struct pga_err *err)
+{
+	char path[PATH_MAX], pid[32];
+	int rc;
+
+	rc = pga_path(path, sizeof(path), err, "%s/lock", sp->path);
+	if (rc == 0)
+		rc = lock_file(path, &sp->lock_fd, pid, sizeof(pid), err);
+	if (rc == PGA_ELOCKED)
+		return pga_fail(err, PGA_ELOCKED, "spool '%s' is in use by another writer (pid %s)",
+				sp->path, *pid ? pid : "unknown");
+	return rc;
+}
+
+int
+spool_part_lock(const struct spool *sp, const char *name, int *fd, struct pga_err *err)
+{
+	char path[PATH_MAX], pid[32];
+	int rc;
+
+	*fd = -1;
+	rc = pga_path(path, sizeof(path), err, "%s/%s.lock", sp->path, name);
+	if (rc == 0)
+		rc = lock_file(path, fd, pid, sizeof(pid), err);
+	if (rc == PGA_ELOCKED)
+		return pga_fail(err, PGA_ELOCKED, "'%s' is held by another process (pid %s)", path,
+				*pid ? pid : "unknown");
+	if (rc < 0 && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+int
+spool_part_dir(const struct spool *sp, const char *name, char *buf, size_t cap,
+	       struct pga_err *err)
+{
+	return pga_path(buf, cap, err, "%s/%s", sp->path, name);
 }
 
 /* The newest sealed segment of a collector, when newer than the chain file. */
@@ -193,7 +234,7 @@ quarantine_part(struct spool *sp, const char *part, const char *why,
 		return rc;
 	log_error("quarantined unreadable part file '%s': %s", part, why);
 	d.v[SC_SEGMENTS_QUARANTINED] = 1;
-	return spool_counters_add(sp, &d, err);
+	return spool_counters_add(sp, &spool_counters_own, &d, err);
 }
 
 /* ---- counting what a crash may cut off (FORMAT.md, "Counters") ---- */
@@ -212,23 +253,23 @@ already_counted(const struct spool *sp, const struct seg_header *h)
  */
 static void
 count_seal(struct spool *sp, const struct seg_header *h, uint32_t nblocks, uint64_t rows,
-	   uint64_t raw, uint32_t flags, uint64_t torn, const struct spool_counters *tags)
+	   uint64_t raw, uint32_t flags, uint64_t torn, const struct spool_tally *tags)
 {
 	struct spool_counters d = {0};
+	struct spool_marks m = {0};
 	struct pga_err cerr = {0};
 
-	memcpy(d.v, tags->v, sizeof(d.v));
-	d.v[SC_SEGMENTS_SEALED] += 1;
-	d.v[SC_BLOCKS_WRITTEN] += nblocks;
-	d.v[SC_ROWS_WRITTEN] += rows;
-	d.v[SC_BYTES_WRITTEN] += raw;
-	d.v[SC_SEGMENTS_RECOVERED] += (flags & SEG_FOOTER_RECOVERED) != 0;
-	d.v[SC_BYTES_TORN] += torn;
+	d.v[SC_SEGMENTS_SEALED] = 1;
+	d.v[SC_BLOCKS_WRITTEN] = nblocks;
+	d.v[SC_ROWS_WRITTEN] = rows;
+	d.v[SC_BYTES_WRITTEN] = raw;
+	d.v[SC_SEGMENTS_RECOVERED] = (flags & SEG_FOOTER_RECOVERED) != 0;
+	d.v[SC_BYTES_TORN] = torn;
 	if (strcmp(h->collector, sp->collector) == 0) {
-		d.sealed_seq = sp->sealed_seq = h->seq;
-		d.sealed_id = spool_collector_hash(sp->collector);
+		m.sealed_seq = sp->sealed_seq = h->seq;
+		m.sealed_id = spool_collector_hash(sp->collector);
 	}
-	if (spool_counters_add(sp, &d, &cerr) < 0)
+	if (spool_counters_add_marked(sp, &d, tags, &m, true, &cerr) < 0)
 		log_warn("%s (kept, written with the next counters)", cerr.msg);
 }
 
@@ -239,8 +280,8 @@ tags_path(const char *part, char *buf, size_t cap, struct pga_err *err)
 }
 
 int
-spool_tags_note(struct spool *sp, uint32_t block, const struct spool_counters *tag,
-		struct pga_err *err)
+spool_tags_note(struct spool *sp, uint32_t block, const struct spool_counter_set *set,
+		const struct spool_counters *tag, struct pga_err *err)
 {
 	char path[PATH_MAX], line[2048];
 	size_t n;
@@ -255,10 +296,13 @@ spool_tags_note(struct spool *sp, uint32_t block, const struct spool_counters *t
 			return pga_fail(err, pga_errno_code(errno), "could not open '%s': %m", path);
 	}
 	n = (size_t)snprintf(line, sizeof(line), "%u", block);
-	for (int i = 0; i < SC__COUNT; i++)
+	for (size_t i = 0; i < set->n && i < SPOOL_COUNTERS_MAX && n < sizeof(line); i++)
 		if (tag->v[i] != 0)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%" PRIu64,
-					      spool_counter_name(i), tag->v[i]);
+					      set->names[i], tag->v[i]);
+	if (n >= sizeof(line) - 1)
+		return pga_fail(err, PGA_EINTERNAL, "the tags of block %u are too long (a bug)",
+				block);
 	line[n++] = '\n';
 	return pga_write_all(sp->tags_fd, line, n, "the open segment's tags", err);
 }
@@ -283,17 +327,16 @@ tags_close(struct spool *sp, const char *part, bool remove)
 	if (sp->tags_fd >= 0)
 		close(sp->tags_fd);
 	sp->tags_fd = -1;
-	memset(&sp->tags, 0, sizeof(sp->tags));
+	sp->tags.n = 0;
 	if (remove && tags_path(part, path, sizeof(path), NULL) == 0)
 		unlink(path);
 }
 
 static void
-tags_line(char *line, struct spool_counters *out)
+tags_line(char *line, struct spool_tally *out)
 {
 	char *save = NULL;
 
-	memset(out, 0, sizeof(*out));
 	strtok_r(line, " \n", &save);	/* the block number */
 	for (char *t = strtok_r(NULL, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
 		char *eq = strchr(t, '=');
@@ -301,9 +344,8 @@ tags_line(char *line, struct spool_counters *out)
 		if (eq == NULL)
 			continue;
 		*eq = '\0';
-		for (int i = 0; i < SC__COUNT; i++)
-			if (strcmp(t, spool_counter_name(i)) == 0)
-				out->v[i] = strtoull(eq + 1, NULL, 10);
+		if (spool_tally_add_one(out, t, strtoull(eq + 1, NULL, 10)) < 0)
+			log_warn("a tag '%s' not counted: not a counter name, or too many", t);
 	}
 }
 
@@ -313,18 +355,17 @@ tags_line(char *line, struct spool_counters *out)
  * crash (no newline) counts nothing.
  */
 static void
-tags_read(const char *part, uint32_t nblocks, struct spool_counters *out)
+tags_read(const char *part, uint32_t nblocks, struct spool_tally *out)
 {
 	char path[PATH_MAX], line[2048], prev[2048] = "";
 	FILE *f;
 
-	memset(out, 0, sizeof(*out));
+	out->n = 0;
 	if (tags_path(part, path, sizeof(path), NULL) < 0 || (f = fopen(path, "re")) == NULL)
 		return;
 	for (;;) {
 		bool eof = fgets(line, sizeof(line), f) == NULL;
 		size_t n = eof ? 0 : strlen(line);
-		struct spool_counters t;
 
 		if (!eof && (n == 0 || line[n - 1] != '\n'))
 			eof = true;	/* cut off by the crash */
@@ -333,11 +374,8 @@ tags_read(const char *part, uint32_t nblocks, struct spool_counters *out)
 			prev[0] = '\0';
 			continue;
 		}
-		if (prev[0] != '\0' && strtoul(prev, NULL, 10) < nblocks) {
-			tags_line(prev, &t);
-			for (int i = 0; i < SC__COUNT; i++)
-				out->v[i] += t.v[i];
-		}
+		if (prev[0] != '\0' && strtoul(prev, NULL, 10) < nblocks)
+			tags_line(prev, out);
 		if (eof)
 			break;
 		strlcpy(prev, line, sizeof(prev));
@@ -358,17 +396,17 @@ tags_read(const char *part, uint32_t nblocks, struct spool_counters *out)
  */
 static int
 remove_counted(struct spool *sp, const char *path, const char *base,
-	       struct spool_counters *d, char *moved, size_t cap, struct pga_err *err)
+	       const struct spool_counters *d, char *moved, size_t cap, struct pga_err *err)
 {
 	uint64_t n = sp->removals + 1;
+	struct spool_marks m = {.removals = n};
 	int rc = pga_path(moved, cap, err, "%s/tmp/%" PRIu64 ".%s.removed", sp->path, n, base);
 
 	if (rc == 0)
 		rc = pga_rename_durable(path, moved, err);
 	if (rc < 0)
 		return rc;
-	d->removals = n;
-	rc = spool_counters_add_first(sp, d, err);
+	rc = spool_counters_add_marked(sp, d, NULL, &m, false, err);
 	if (rc < 0) {
 		if (rename(moved, path) != 0)	/* not counted: not removed either */
 			log_error("could not move '%s' back to '%s': %m", moved, path);
@@ -454,8 +492,9 @@ finish_removal(struct spool *sp, const char *moved, struct pga_err *err)
 		d.v[SC_BYTES_DROPPED] = (uint64_t)st.st_size;
 	}
 	if (rc == 0 && n > sp->removals) {
-		d.removals = n;
-		rc = spool_counters_add_first(sp, &d, err);
+		struct spool_marks m = {.removals = n};
+
+		rc = spool_counters_add_marked(sp, &d, NULL, &m, false, err);
 		if (rc == 0)
 			sp->removals = n;
 	}
@@ -480,7 +519,7 @@ publish_part(struct spool *sp, const char *part, const struct seg_info *info,
 	     struct pga_err *err)
 {
 	const struct seg_header *h = &info->header;
-	struct spool_counters tags;
+	struct spool_tally tags;
 	uint8_t sha[PGA_SHA256_LEN];
 	char path[PATH_MAX];
 	uint64_t seq;
@@ -513,7 +552,7 @@ seal_recovered(struct spool *sp, const char *part, struct seg_writer *w, uint64_
 	       struct pga_err *err)
 {
 	const struct seg_header *h = seg_writer_header(w);
-	struct spool_counters tags = {0};
+	struct spool_tally tags = {0};
 	uint8_t sha[PGA_SHA256_LEN];
 	uint64_t rows, raw;
 	char path[PATH_MAX];
@@ -643,8 +682,8 @@ make_layout(struct spool *sp, struct pga_err *err)
 static int
 read_markers(struct spool *sp, struct pga_err *err)
 {
-	struct spool_counters c;
-	int rc = spool_counters_read(sp, &c, err);
+	struct spool_marks c;
+	int rc = spool_marks_read(sp, &c, err);
 
 	if (rc < 0)
 		return rc;
@@ -676,7 +715,7 @@ spool_open_writer(struct spool **out, const char *path,
 	if (rc == 0)
 		rc = take_lock(sp, err);
 	if (rc == 0 && spool_reserve_ensure(sp, &rerr) < 0)
-		log_warn("%s", rerr.msg);	/* a full disk: recovery may still work */
+		pga_log_err(PGA_LOG_WARN, &rerr);	/* a full disk: recovery may still work */
 	if (rc == 0)
 		rc = read_markers(sp, err);
 	if (rc == 0)
@@ -697,12 +736,6 @@ const char *
 spool_path(const struct spool *sp)
 {
 	return sp->path;
-}
-
-bool
-spool_is_writer(const struct spool *sp)
-{
-	return sp->writer;
 }
 
 /* ---- the open segment ---- */
@@ -761,7 +794,7 @@ spool_flush_counters_locked(struct spool *sp, struct pga_err *err)
 
 	if (memcmp(&sp->pending, &zero, sizeof(zero)) == 0)
 		return 0;
-	rc = spool_counters_add(sp, &sp->pending, err);
+	rc = spool_counters_add(sp, &spool_counters_own, &sp->pending, err);
 	memset(&sp->pending, 0, sizeof(sp->pending));	/* on failure: kept as unsaved */
 	return rc;
 }
@@ -816,7 +849,7 @@ spool_seal_locked(struct spool *sp, struct pga_err *err)
 		/* counted before the rename: see count_seal() */
 		seg_writer_totals(sp->seg, &rows, &raw);
 		count_seal(sp, h, seg_writer_nblocks(sp->seg), rows, raw, 0, 0, &sp->tags);
-		memset(&sp->tags, 0, sizeof(sp->tags));
+		sp->tags.n = 0;
 		rc = seg_writer_publish(sp->seg, path, err);
 	}
 	if (rc < 0 && !renamed_anyway(sp->seg, path)) {
@@ -987,7 +1020,7 @@ spool_close(struct spool *sp, struct pga_err *err)
 	}
 	rc2 = spool_counters_retry(sp, &e2);
 	if (rc2 < 0) {
-		log_error("%s", e2.msg);
+		log_err(&e2);
 		if (rc == 0)
 			rc = pga_fail(err, rc2, "%s", e2.msg);
 	}

@@ -4,6 +4,11 @@
  *
  * Layout, sealing and recovery rules are in spool/FORMAT.md.
  *
+ * The spool knows neither its producers nor its consumers: the collector
+ * and the shipper keep their counters in its generic named store and their
+ * state in the folders it gives them (spool_part_dir, spool_part_lock),
+ * and `pga spool put` learns of the catalog from the command layer.
+ *
  * Writers and readers:
  *   - spool_open_writer() takes the spool's lock (flock on SPOOL/lock, pid
  *     inside); a second writer gets PGA_ELOCKED at once.  Opening salvages
@@ -49,6 +54,7 @@
 struct spool;
 struct spool_stream;
 struct spool_counters;
+struct spool_counter_set;
 
 struct spool_opts {
 	const char *collector;
@@ -71,7 +77,6 @@ int spool_close(struct spool *sp, struct pga_err *err);
 void spool_free(struct spool *sp);
 
 const char *spool_path(const struct spool *sp);
-bool spool_is_writer(const struct spool *sp);
 
 /* ---- producing blocks ---- */
 
@@ -96,11 +101,12 @@ int spool_stream_commit(struct spool_stream *s, uint64_t *rows,
  * <part>.tags), so what a block's producer counts is counted exactly when
  * the block is in a sealed segment.  Deltas add modulo 2^64: a later tag
  * may take back what an earlier one added (collect counts a snapshot
- * partial with its first block, complete with its status block).
+ * partial with its first block, complete with its status block).  tag
+ * holds deltas by index into set (see the counters below).
  */
 int spool_stream_commit_tagged(struct spool_stream *s, uint64_t *rows,
-			       const struct spool_counters *tag,
-			       struct pga_err *err);
+			       const struct spool_counter_set *set,
+			       const struct spool_counters *tag, struct pga_err *err);
 /* Forget the block in progress; nothing of it reaches the spool. */
 void spool_stream_abort(struct spool_stream *s);
 bool spool_stream_in_quotes(const struct spool_stream *s);
@@ -144,6 +150,12 @@ int spool_list_tree(const char *dir, struct spool_list *out, struct pga_err *err
 /* Absolute path of ready/<name>. */
 int spool_ready_path(const struct spool *sp, const char *name, char *buf,
 		     size_t cap, struct pga_err *err);
+/* Absolute path of quarantine/<name>. */
+int spool_quarantine_path(const struct spool *sp, const char *name, char *buf,
+			  size_t cap, struct pga_err *err);
+/* Each open segment (a .part file in tmp/, not named like a segment) with its size. */
+typedef int (*spool_open_fn)(void *ctx, const char *name, uint64_t size);
+int spool_list_open(struct spool *sp, spool_open_fn fn, void *ctx, struct pga_err *err);
 /* Move ready/<name> to quarantine/ with a .why file; counted and logged. */
 int spool_quarantine(struct spool *sp, const char *name, const char *why,
 		     struct pga_err *err);
@@ -159,6 +171,35 @@ int spool_chain_get(struct spool *sp, const char *collector, uint64_t *seq,
 
 /* ---- counters (persistent, SPOOL/counters) ---- */
 
+/*
+ * A store of named counters that every part shares: the spool keeps them
+ * all in one file and knows none but its own.  A part declares its
+ * counters as a set (the names, in the order it shows them) and adds to
+ * them by index into its set; collect/collect.h and ship/ship.h hold the
+ * collector's and the shipper's.  Names are [a-z0-9_]{1,63} and unique
+ * across the sets.  A set is declared by its first use, or up front with
+ * spool_counters_declare() so that every counters file this process writes
+ * lists its names (zero until counted).  Names in the file that no set of
+ * this process declares are kept as they are.  Three names are the
+ * spool's and no counters: sealed_seq, sealed_id and removals, the last
+ * lines of the file, say what it already includes so that a kill -9
+ * between an effect and its counting is counted once (FORMAT.md).
+ */
+#define SPOOL_COUNTERS_MAX 32		/* names in one set */
+#define SPOOL_COUNTER_SETS_MAX 8	/* sets one process declares */
+
+struct spool_counter_set {
+	const char *part;		/* who owns them: "spool", "collect", "ship" */
+	const char *const *names;
+	size_t n;			/* at most SPOOL_COUNTERS_MAX */
+};
+
+/* Values of one set, by index into its names. */
+struct spool_counters {
+	uint64_t v[SPOOL_COUNTERS_MAX];
+};
+
+/* The spool's own counters (spool_counters_own names them). */
 enum spool_counter {
 	SC_SEGMENTS_SEALED,
 	SC_BLOCKS_WRITTEN,
@@ -173,60 +214,53 @@ enum spool_counter {
 	SC_BLOCKS_REFUSED,
 	SC_BLOCKS_FAILED,
 	SC_SEGMENTS_QUARANTINED,
-	SC_CYCLES,
-	SC_CYCLES_FAILED,
-	SC_CYCLES_SKIPPED,
-	SC_TARGETS_OK,
-	SC_TARGETS_FAILED,
-	SC_SNAPSHOTS_COMPLETE,
-	SC_SNAPSHOTS_PARTIAL,
-	SC_METRIC_ERRORS,
-	SC_VALUES_ESCAPED,
-	SC_SEGMENTS_SHIPPED,
-	SC_BYTES_SHIPPED,
-	SC_SHIP_ERRORS,
 	SC__COUNT
 };
 
-struct spool_counters {
-	uint64_t v[SC__COUNT];
-	/*
-	 * Not counters: what the counters file already includes, so that an
-	 * operation a crash cut off between its effect and its counting is
-	 * counted once, at the next start (FORMAT.md, "Counters").  The newest
-	 * seal counted (its seq, and spool_collector_hash() of its collector)
-	 * and how many count-then-remove operations were.  Zero in a delta:
-	 * unchanged.
-	 */
-	uint64_t sealed_seq, sealed_id, removals;
+extern const struct spool_counter_set spool_counters_own;
+
+/* Make set's names part of every counters file written from now on. */
+void spool_counters_declare(const struct spool_counter_set *set);
+/*
+ * Add deltas (by index into set) to SPOOL/counters (locked
+ * read-modify-write, durable).  What happened stays counted when the write
+ * fails: the deltas are kept in sp and go out with the next successful
+ * write (any later add, or spool_close, which fails naming them if they
+ * never could).  A full disk does not stop the write: the spool keeps
+ * SPOOL/reserve for it (FORMAT.md).
+ */
+int spool_counters_add(struct spool *sp, const struct spool_counter_set *set,
+		       const struct spool_counters *delta, struct pga_err *err);
+/* The values of set's names in SPOOL/counters (0 for a name not there). */
+int spool_counters_read(struct spool *sp, const struct spool_counter_set *set,
+			struct spool_counters *out, struct pga_err *err);
+
+/* ---- what other parts keep in the spool ---- */
+
+/*
+ * The folder SPOOL/<name> in which a part keeps its own state (the
+ * collector "state", the shipper "ship"; FORMAT.md lists them).  The part
+ * creates it, with the mode it needs; the spool never reads inside.
+ */
+int spool_part_dir(const struct spool *sp, const char *name, char *buf, size_t cap,
+		   struct pga_err *err);
+/*
+ * One process of a part per spool: flock SPOOL/<name>.lock (held until
+ * *fd is closed) with the pid inside.  PGA_ELOCKED when another holds it.
+ */
+int spool_part_lock(const struct spool *sp, const char *name, int *fd,
+		    struct pga_err *err);
+
+/* ---- the spool's report, for pga status ---- */
+
+struct spool_summary {
+	size_t sealed, quarantined;
+	uint64_t bytes;			/* of the sealed segments */
+	uint64_t usage;			/* what spool-max limits */
+	int64_t oldest_us;		/* creation of the oldest sealed segment, 0: none */
+	struct spool_counters c;	/* the spool's own counters */
 };
 
-const char *spool_counter_name(enum spool_counter c);
-/* The number the counters file names a collector by (sealed_id). */
-uint64_t spool_collector_hash(const char *collector);
-/*
- * Add deltas to SPOOL/counters (locked read-modify-write, durable).  What
- * happened stays counted when the write fails: the deltas are kept in sp
- * and go out with the next successful write (any later add, or
- * spool_close, which fails naming them if they never could).  A full disk
- * does not stop the write: the spool keeps SPOOL/reserve for it (FORMAT.md).
- */
-int spool_counters_add(struct spool *sp, const struct spool_counters *delta,
-		       struct pga_err *err);
-int spool_counters_read(struct spool *sp, struct spool_counters *out,
-			struct pga_err *err);
-
-/* ---- what `pga spool put` cannot know by itself ---- */
-
-/*
- * The consumer's own metrics (pga's catalog): 1 when metric is one of them
- * and cols are exactly its columns (any order), 0 when it is not one of
- * them, PGA_EINVAL with err filled when it is but the columns differ.
- * main() registers it once before any command runs (spool/ knows no
- * catalog); without it every metric counts as custom.
- */
-typedef int (*spool_metric_check_fn)(const char *metric, const char *const *cols,
-				     uint16_t ncols, struct pga_err *err);
-void spool_set_metric_check(spool_metric_check_fn fn);
+int spool_summarise(struct spool *sp, struct spool_summary *s, struct pga_err *err);
 
 #endif

@@ -255,25 +255,27 @@ copy_spill(struct spool_stream *s, struct pga_err *err)
  * crash after the trailer keeps both, one before it neither.
  */
 static int
-end_block(struct spool *sp, uint64_t rows, uint64_t raw, const struct spool_counters *tag,
-	  struct pga_err *err)
+end_block(struct spool *sp, uint64_t rows, uint64_t raw, const struct spool_counter_set *set,
+	  const struct spool_counters *tag, struct pga_err *err)
 {
 	uint32_t block = seg_writer_nblocks(sp->seg);
-	int rc = tag != NULL ? spool_tags_note(sp, block, tag, err) : 0;
+	struct pga_err terr = {0};
+	int rc = tag != NULL ? spool_tags_note(sp, block, set, tag, err) : 0;
 
 	if (rc == 0)
 		rc = seg_writer_block_end(sp->seg, rows, raw, err);
 	if (rc < 0 && tag != NULL)
 		spool_tags_cancel(sp, block);
-	if (rc == 0 && tag != NULL)
-		for (int i = 0; i < SC__COUNT; i++)
-			sp->tags.v[i] += tag->v[i];
+	if (rc == 0 && tag != NULL && spool_tally_add_set(&sp->tags, set, tag, &terr) < 0)
+		log_error("%s: the tags of block %u counted at the next start only", terr.msg,
+			  block);
 	return rc;
 }
 
 static int
 commit_spilled(struct spool_stream *s, uint64_t rows, uint64_t raw,
-	       const struct spool_counters *tag, struct pga_err *err)
+	       const struct spool_counter_set *set, const struct spool_counters *tag,
+	       struct pga_err *err)
 {
 	struct spool *sp = s->sp;
 	int rc;
@@ -287,7 +289,7 @@ commit_spilled(struct spool_stream *s, uint64_t rows, uint64_t raw,
 	if (rc == 0)
 		rc = copy_spill(s, err);
 	if (rc == 0)
-		rc = end_block(sp, rows, raw, tag, err);
+		rc = end_block(sp, rows, raw, set, tag, err);
 	if (rc < 0 && sp->seg != NULL)
 		seg_writer_block_abort(sp->seg, NULL);
 	if (rc < 0 && rc != PGA_EFULL)
@@ -311,12 +313,13 @@ reset_spill(struct spool_stream *s)
 int
 spool_stream_commit(struct spool_stream *s, uint64_t *rows, struct pga_err *err)
 {
-	return spool_stream_commit_tagged(s, rows, NULL, err);
+	return spool_stream_commit_tagged(s, rows, NULL, NULL, err);
 }
 
 int
 spool_stream_commit_tagged(struct spool_stream *s, uint64_t *rows,
-			   const struct spool_counters *tag, struct pga_err *err)
+			   const struct spool_counter_set *set, const struct spool_counters *tag,
+			   struct pga_err *err)
 {
 	struct spool *sp = s->sp;
 	uint64_t r = 0, raw = 0;
@@ -330,11 +333,11 @@ spool_stream_commit_tagged(struct spool_stream *s, uint64_t *rows,
 		return rc;
 	}
 	if (!(s->flags & SPOOL_STREAM_DIRECT)) {
-		rc = commit_spilled(s, r, raw, tag, err);
+		rc = commit_spilled(s, r, raw, set, tag, err);
 		reset_spill(s);
 		s->active = false;
 	} else {
-		rc = end_block(sp, r, raw, tag, err);
+		rc = end_block(sp, r, raw, set, tag, err);
 		if (rc < 0) {
 			lose(s, FAILED, err);
 			spool_stream_abort(s);
@@ -364,7 +367,7 @@ spool_stream_abort(struct spool_stream *s)
 		log_lost(s, s->lost, s->why);
 	if (s->locked) {
 		if (s->sp->seg != NULL && seg_writer_block_abort(s->sp->seg, &err) < 0)
-			log_error("%s", err.msg);
+			log_err(&err);
 	}
 	if (s->locked || s->lost != KEPT)
 		pthread_mutex_unlock(&s->sp->mu);

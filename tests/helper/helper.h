@@ -59,6 +59,11 @@ int helper_central_status(int argc, char **argv);
 int helper_seg_build(int argc, char **argv);
 int helper_schema_sql(int argc, char **argv);
 
+int helper_report_history(int argc, char **argv);
+
+#define HELPER_REPORT_COMMANDS \
+	{"report-history", helper_report_history, "CONNINFO DAYS DBS [STEP [TABLES [STATEMENTS [END [METRICS]]]]]: a known history in the central tables (helper_report.c)"},
+
 #define HELPER_LOAD_COMMANDS \
 	{"load-spool", helper_load_spool, "SPOOL COLLECTOR NSEG BLOCKS ROWS START STEP [METRIC]: test segments"}, \
 	{"central-status", helper_central_status, "[--json] CONNINFO [SCHEMA]: pga status --central"}, \
@@ -71,5 +76,12 @@ int helper_seg_rows(int argc, char **argv);
 #define HELPER_TORTURE_COMMANDS \
 	{"seg-summary", helper_seg_summary, "PATH: one verified line per segment (helper_torture.c)"}, \
 	{"seg-rows", helper_seg_rows, "PATH METRIC: the rows of every METRIC block, with their segment"},
+
+int helper_config_get(int argc, char **argv);
+int helper_opt_table(int argc, char **argv);
+
+#define HELPER_CONFIG_COMMANDS \
+	{"config-get", helper_config_get, "FILE [CMD [OPTION...] --] [KEY...]: what pga resolves (helper_config.c)"}, \
+	{"opt-table", helper_opt_table, ": the option table, one option a line, tab-separated"},
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "common/units.h"
 #include "spool/spool.h"
+#include "spool/spool_int.h"
 
 static char root[256];
 static int seq_dir;
@@ -202,7 +203,7 @@ test_quota_block(void **state)
 	assert_int_equal(spool_close(sp, &err), 0);
 	assert_int_equal(spool_open(&sp, path, &err), 0);
 	before = count_ready(sp);
-	assert_int_equal(spool_counters_read(sp, &c, &err), 0);
+	assert_int_equal(spool_counters_read(sp, &spool_counters_own, &c, &err), 0);
 	assert_int_equal(c.v[SC_BLOCKS_REFUSED], 1);
 	assert_int_equal(c.v[SC_SEGMENTS_DROPPED], 0);
 	assert_int_equal(c.v[SC_BLOCKS_WRITTEN], (uint64_t)ok);
@@ -238,7 +239,7 @@ test_quota_drop_oldest(void **state)
 	assert_int_equal(spool_open(&sp, path, &err), 0);
 	assert_int_equal(spool_usage(sp, &usage, &err), 0);
 	assert_true(usage < o.max_bytes);
-	assert_int_equal(spool_counters_read(sp, &c, &err), 0);
+	assert_int_equal(spool_counters_read(sp, &spool_counters_own, &c, &err), 0);
 	assert_true(c.v[SC_SEGMENTS_DROPPED] > 0);
 	assert_int_equal(c.v[SC_BLOCKS_WRITTEN], 40);
 	/* every block is either still here or counted as dropped */
@@ -298,12 +299,18 @@ test_recovery_on_open(void **state)
 	assert_int_equal(seg_verify_file(seg, &info, &err), 0);
 	assert_int_equal(info.nblocks, 2);
 	assert_true(info.flags & SEG_FOOTER_RECOVERED);
-	assert_int_equal(spool_counters_read(sp, &c, &err), 0);
+	assert_int_equal(spool_counters_read(sp, &spool_counters_own, &c, &err), 0);
 	assert_int_equal(c.v[SC_SEGMENTS_RECOVERED], 1);
 	assert_int_equal(c.v[SC_BYTES_TORN], 4);
 	spool_list_free(&l);
 	spool_free(sp);
 }
+
+/* What a producer counts with its blocks (collect's snapshots, say). */
+enum { T_PARTIAL, T_COMPLETE, T_ERRORS, T_ESCAPED };
+static const char *const tag_names[] = {"snapshots_partial", "snapshots_complete",
+					"metric_errors", "values_escaped"};
+static const struct spool_counter_set tag_set = {"unit", tag_names, 4};
 
 /* One tagged block (metric t, `rows` rows) through a direct stream. */
 static int
@@ -321,20 +328,28 @@ put_tagged(struct spool *sp, int rows, const struct spool_counters *tag, struct 
 	for (int i = 0; rc == 0 && i < rows; i++)
 		rc = spool_stream_write(s, "1,x\n", 4, err);
 	if (rc == 0)
-		rc = spool_stream_commit_tagged(s, &got, tag, err);
+		rc = spool_stream_commit_tagged(s, &got, &tag_set, tag, err);
 	spool_stream_free(s);
 	return rc;
 }
 
-static void
-read_counters(const char *path, struct spool_counters *c)
+/* The value of name in SPOOL/counters (0 when it is not there). */
+static uint64_t
+counter(const char *path, const char *name)
 {
-	struct spool *sp = NULL;
-	struct pga_err err = {0};
+	char file[400], n[64];
+	unsigned long long v, found = 0;
+	FILE *f;
 
-	assert_int_equal(spool_open(&sp, path, &err), 0);
-	assert_int_equal(spool_counters_read(sp, c, &err), 0);
-	spool_free(sp);
+	snprintf(file, sizeof(file), "%s/counters", path);
+	f = fopen(file, "r");
+	if (f == NULL)
+		return 0;	/* nothing counted yet */
+	while (fscanf(f, "%63s %llu", n, &v) == 2)
+		if (strcmp(n, name) == 0)
+			found = v;
+	fclose(f);
+	return found;
 }
 
 /*
@@ -346,7 +361,7 @@ static void
 test_crash_counts_once(void **state)
 {
 	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
-	struct spool_counters tag = {0}, c;
+	struct spool_counters tag = {0};
 	struct spool *sp = NULL;
 	struct pga_err err = {0};
 	char path[300], tags[400];
@@ -354,11 +369,11 @@ test_crash_counts_once(void **state)
 
 	(void)state;
 	new_spool_path(path, sizeof(path));
-	tag.v[SC_SNAPSHOTS_PARTIAL] = 1;
+	tag.v[T_PARTIAL] = 1;
 	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
 	assert_int_equal(put_tagged(sp, 3, &tag, &err), 0);
-	tag.v[SC_SNAPSHOTS_PARTIAL] = (uint64_t)-1;	/* modulo 2^64: takes it back */
-	tag.v[SC_SNAPSHOTS_COMPLETE] = 1;
+	tag.v[T_PARTIAL] = (uint64_t)-1;	/* modulo 2^64: takes it back */
+	tag.v[T_COMPLETE] = 1;
 	assert_int_equal(put_tagged(sp, 2, &tag, &err), 0);
 	assert_int_equal(put_tagged(sp, 4, NULL, &err), 0);
 	spool_free(sp);	/* the crash */
@@ -368,24 +383,22 @@ test_crash_counts_once(void **state)
 	assert_non_null(f);
 	fputs("1 metric_errors=5\n1 -\n3 snapshots_complete=7\n2 values_esc", f);
 	fclose(f);
-	read_counters(path, &c);
-	assert_int_equal(c.v[SC_SEGMENTS_SEALED], 0);
-	assert_int_equal(c.v[SC_BLOCKS_WRITTEN], 0);
+	assert_int_equal(counter(path, "segments_sealed"), 0);
+	assert_int_equal(counter(path, "blocks_written"), 0);
 	for (int round = 0; round < 2; round++) {	/* the second start changes nothing */
 		assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
 		assert_int_equal(spool_close(sp, &err), 0);
-		read_counters(path, &c);
-		assert_int_equal(c.v[SC_SEGMENTS_SEALED], 1);
-		assert_int_equal(c.v[SC_SEGMENTS_RECOVERED], 1);
-		assert_int_equal(c.v[SC_BLOCKS_WRITTEN], 3);
-		assert_int_equal(c.v[SC_ROWS_WRITTEN], 9);
-		assert_int_equal(c.v[SC_BYTES_WRITTEN], 36);
-		assert_int_equal(c.v[SC_SNAPSHOTS_PARTIAL], 0);
-		assert_int_equal(c.v[SC_SNAPSHOTS_COMPLETE], 1);
-		assert_int_equal(c.v[SC_METRIC_ERRORS], 0);
-		assert_int_equal(c.v[SC_VALUES_ESCAPED], 0);
-		assert_int_equal(c.sealed_seq, 1);
-		assert_int_equal(c.sealed_id, spool_collector_hash("unit"));
+		assert_int_equal(counter(path, "segments_sealed"), 1);
+		assert_int_equal(counter(path, "segments_recovered"), 1);
+		assert_int_equal(counter(path, "blocks_written"), 3);
+		assert_int_equal(counter(path, "rows_written"), 9);
+		assert_int_equal(counter(path, "bytes_written"), 36);
+		assert_int_equal(counter(path, "snapshots_partial"), 0);
+		assert_int_equal(counter(path, "snapshots_complete"), 1);
+		assert_int_equal(counter(path, "metric_errors"), 0);
+		assert_int_equal(counter(path, "values_escaped"), 0);
+		assert_int_equal(counter(path, "sealed_seq"), 1);
+		assert_int_equal(counter(path, "sealed_id"), spool_collector_hash("unit"));
 	}
 	assert_int_equal(access(tags, F_OK), -1);
 }
@@ -407,7 +420,8 @@ test_crash_between_count_and_rename(void **state)
 	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
 	struct seg_header h = {.major = SEG_FORMAT_MAJOR, .minor = SEG_FORMAT_MINOR, .seq = 1};
 	struct seg_block_meta m = {.ncols = 2, .cols = cols, .snapshot_us = 1};
-	struct spool_counters d = {0}, c;
+	struct spool_counters d = {0};
+	struct spool_marks mk = {0};
 	struct seg_writer *w = NULL;
 	struct seg_encoder *e = NULL;
 	struct spool *sp = NULL;
@@ -442,18 +456,17 @@ test_crash_between_count_and_rename(void **state)
 		if (counted) {	/* what the seal wrote before the crash */
 			d.v[SC_SEGMENTS_SEALED] = 1;
 			d.v[SC_BLOCKS_WRITTEN] = 1;
-			d.sealed_seq = 1;
-			d.sealed_id = spool_collector_hash("unit");
+			mk.sealed_seq = 1;
+			mk.sealed_id = spool_collector_hash("unit");
 			assert_int_equal(spool_open(&sp, path, &err), 0);
-			assert_int_equal(spool_counters_add(sp, &d, &err), 0);
+			assert_int_equal(spool_counters_add_marked(sp, &d, NULL, &mk, true, &err), 0);
 			spool_free(sp);
 		}
 		assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
 		assert_int_equal(spool_close(sp, &err), 0);
-		read_counters(path, &c);
-		assert_int_equal(c.v[SC_SEGMENTS_SEALED], 1);
-		assert_int_equal(c.v[SC_BLOCKS_WRITTEN], 1);
-		assert_int_equal(c.v[SC_SEGMENTS_RECOVERED], 0);
+		assert_int_equal(counter(path, "segments_sealed"), 1);
+		assert_int_equal(counter(path, "blocks_written"), 1);
+		assert_int_equal(counter(path, "segments_recovered"), 0);
 		assert_int_equal(spool_open(&sp, path, &err), 0);
 		assert_int_equal(spool_list_ready(sp, &l, &err), 0);
 		assert_int_equal(l.n, 1);
@@ -474,7 +487,8 @@ static void
 test_crash_in_a_drop(void **state)
 {
 	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
-	struct spool_counters d = {0}, c;
+	struct spool_counters d = {0};
+	struct spool_marks mk = {.removals = 1};
 	struct spool *sp = NULL;
 	struct spool_list l;
 	struct pga_err err = {0};
@@ -495,22 +509,81 @@ test_crash_in_a_drop(void **state)
 		if (counted) {
 			d.v[SC_SEGMENTS_DROPPED] = 1;
 			d.v[SC_BLOCKS_DROPPED] = 1;
-			d.removals = 1;
-			assert_int_equal(spool_counters_add(sp, &d, &err), 0);
+			assert_int_equal(spool_counters_add_marked(sp, &d, NULL, &mk, true, &err), 0);
 		}
 		spool_list_free(&l);
 		spool_free(sp);
 		for (int round = 0; round < 2; round++) {
 			assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
 			assert_int_equal(spool_close(sp, &err), 0);
-			read_counters(path, &c);
-			assert_int_equal(c.v[SC_SEGMENTS_DROPPED], 1);
-			assert_int_equal(c.v[SC_BLOCKS_DROPPED], 1);
-			assert_int_equal(c.v[SC_ROWS_DROPPED], counted ? 0 : 10);
-			assert_int_equal(c.removals, 1);
+			assert_int_equal(counter(path, "segments_dropped"), 1);
+			assert_int_equal(counter(path, "blocks_dropped"), 1);
+			assert_int_equal(counter(path, "rows_dropped"), counted ? 0 : 10);
+			assert_int_equal(counter(path, "removals"), 1);
 			assert_int_equal(access(to, F_OK), -1);
 		}
 	}
+}
+
+/*
+ * The counters store is generic: a part's set of names, added by index;
+ * every declared name is in the file, names no set declares are kept, and
+ * a file with a name that is not [a-z0-9_] is refused.
+ */
+static void
+test_named_counters(void **state)
+{
+	static const char *const a_names[] = {"alpha_one", "alpha_two"};
+	static const struct spool_counter_set a = {"a", a_names, 2};
+	static const char *const b_names[] = {"beta"};
+	static const struct spool_counter_set b = {"b", b_names, 1};
+	struct spool_counters d = {0}, got;
+	struct pga_err err = {0};
+	struct spool *sp = NULL;
+	char path[256], file[300], text[4096];
+	FILE *f;
+	size_t n;
+
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &(struct spool_opts){.collector = "unit",
+			 .seg_max_size = 1 << 20, .level = 1}, &err), 0);
+	spool_counters_declare(&b);
+	d.v[1] = 5;
+	assert_int_equal(spool_counters_add(sp, &a, &d, &err), 0);
+	assert_int_equal(spool_counters_add(sp, &a, &d, &err), 0);
+	assert_int_equal(spool_counters_read(sp, &a, &got, &err), 0);
+	assert_int_equal(got.v[0], 0);
+	assert_int_equal(got.v[1], 10);
+	assert_int_equal(spool_counters_read(sp, &b, &got, &err), 0);
+	assert_int_equal(got.v[0], 0);
+	snprintf(file, sizeof(file), "%s/counters", path);
+	f = fopen(file, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	/* every declared name is listed, the spool's own first */
+	assert_non_null(strstr(text, "segments_sealed 0\n"));
+	assert_non_null(strstr(text, "alpha_one 0\nalpha_two 10\n"));
+	assert_non_null(strstr(text, "beta 0\n"));
+	/* a name of a newer part is kept through a write */
+	f = fopen(file, "a");
+	fputs("gamma_future 42\n", f);
+	fclose(f);
+	d.v[1] = 1;
+	assert_int_equal(spool_counters_add(sp, &a, &d, &err), 0);
+	f = fopen(file, "r");
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "gamma_future 42\n"));
+	assert_non_null(strstr(text, "alpha_two 11\n"));
+	/* a name that is not one is a malformed file, not a counter */
+	f = fopen(file, "a");
+	fputs("Bad-Name 1\n", f);
+	fclose(f);
+	assert_int_equal(spool_counters_read(sp, &a, &got, &err), PGA_ECORRUPT);
+	spool_free(sp);
 }
 
 static void
@@ -555,6 +628,7 @@ main(void)
 		cmocka_unit_test(test_crash_between_count_and_rename),
 		cmocka_unit_test(test_crash_in_a_drop),
 		cmocka_unit_test(test_bad_meta_refused),
+		cmocka_unit_test(test_named_counters),
 	};
 	char tmpl[] = "/tmp/pga-unit-spool.XXXXXX";
 	int rc;
