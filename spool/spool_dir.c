@@ -605,6 +605,8 @@ counters_write(struct spool *sp, const struct spool_tally *delta,
 		for (size_t i = 0; i < sets[s]->n; i++)
 			tally_entry(all, sets[s]->names[i]);
 	pthread_mutex_unlock(&sets_mu);
+	for (size_t m = 0; m < NMARKS; m++)	/* always there, 0 until set */
+		tally_entry(all, mark_names[m]);
 	rc = pga_path(path, sizeof(path), err, "%s/counters.lock", sp->path);
 	if (rc < 0)
 		goto out;
