@@ -61,6 +61,7 @@ tt_setup() {
 		'CREATE TABLE "cut'$'\xe2\x82''" (a int);' | PGCLIENTENCODING=SQL_ASCII pg_psql src sa >/dev/null
 	TT_CSVLOG=$PG_DATA_src/log/postgresql.csv
 	TT_BAD_LOGINS=0 TT_BAD_TABLES=3
+	TT_QUOTA_NOW=300K TT_BLOCK_PHASES=0 TT_DROP_PHASES=0
 
 	s3srv_start pga || { echo "Bail out! s3rver"; exit 1; }
 	DIR=$TT/dir
@@ -97,8 +98,8 @@ tt_setup() {
 tt_conf() {
 	local max=1G full=block
 	case $TT_PHASE in
-	quota-block) max=${TT_QUOTA:-300K} ;;
-	quota-drop) max=${TT_QUOTA:-300K} full=drop-oldest ;;
+	quota-block) max=${TT_QUOTA:-$TT_QUOTA_NOW} ;;
+	quota-drop) max=${TT_QUOTA:-$TT_QUOTA_NOW} full=drop-oldest ;;
 	disk) max=0 ;;
 	esac
 	cat >"$TT/pga.conf.tmp" <<CONF
@@ -214,8 +215,19 @@ tt_ensure() {
 
 # Change phase: the collector takes the new configuration by SIGHUP (every
 # other time) or by being killed and started again.
+# What the spool holds now (ready/ and tmp/, what spool-max limits), in KiB.
+tt_spool_kib() {
+	find "$SP/ready" "$SP/tmp" -type f -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print int(s / 1024) }'
+}
 tt_phase() {
 	TT_PHASE=$1
+	# a full spool in every quota phase, the smoke's short ones included:
+	# room for about one segment more than the spool holds as it starts
+	case $1 in
+	quota-block) TT_BLOCK_PHASES=$((TT_BLOCK_PHASES + 1)) ;;
+	quota-drop) TT_DROP_PHASES=$((TT_DROP_PHASES + 1)) ;;
+	esac
+	TT_QUOTA_NOW=$(($(tt_spool_kib) + 32))K
 	tt_conf
 	tt_log "phase $TT_PHASE"
 	if tt_running collect && [ $((TT_HUPS % 2)) = 0 ]; then
@@ -612,6 +624,8 @@ bad_logins $TT_BAD_LOGINS
 bad_tables $TT_BAD_TABLES
 again_rc $TT_AGAIN_RC
 tmpfs $TT_TMPFS
+block_phases $TT_BLOCK_PHASES
+drop_phases $TT_DROP_PHASES
 FACTS
 	python3 "$TESTS_DIR/lib/torture_oracle.py" "$ev" "$TT/loads" "$TT_COLLECTOR" >"$ev/verdict" \
 		2>"$ev/oracle.err"
