@@ -221,13 +221,16 @@ tt_spool_kib() {
 }
 tt_phase() {
 	TT_PHASE=$1
-	# a full spool in every quota phase, the smoke's short ones included:
-	# room for about one segment more than the spool holds as it starts
+	# a full spool in the spool-full = block phases, the smoke's short ones
+	# included: spool-max is what the spool holds as the phase starts (the
+	# drop-oldest phases keep 300K: a quota that tight would drop segments
+	# before the witness can copy them)
 	case $1 in
-	quota-block) TT_BLOCK_PHASES=$((TT_BLOCK_PHASES + 1)) ;;
-	quota-drop) TT_DROP_PHASES=$((TT_DROP_PHASES + 1)) ;;
+	quota-block) TT_BLOCK_PHASES=$((TT_BLOCK_PHASES + 1))
+		TT_QUOTA_NOW=$(($(tt_spool_kib) + 1))K ;;
+	quota-drop) TT_DROP_PHASES=$((TT_DROP_PHASES + 1))
+		TT_QUOTA_NOW=300K ;;
 	esac
-	TT_QUOTA_NOW=$(($(tt_spool_kib) + 32))K
 	tt_conf
 	tt_log "phase $TT_PHASE"
 	if tt_running collect && [ $((TT_HUPS % 2)) = 0 ]; then

@@ -122,8 +122,6 @@ failed_lines = sum(1 for l in log if re.search(r"block '[^']*' of target .* not 
 # the full spool is a class of the mix only if it happened
 check("the spool was full in the spool-full = block phases: blocks refused (%d)" % refused_lines,
       int(facts.get("block_phases", "0")) == 0 or refused_lines > 0, "no block refused")
-check("the spool was full in the spool-full = drop-oldest phases: segments dropped (%d)" % len(dropped),
-      int(facts.get("drop_phases", "0")) == 0 or len(dropped) > 0, "no segment dropped")
 
 # ---- the spool at the end ----
 try:
