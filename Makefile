@@ -55,7 +55,7 @@ HELPER_OBJ := $(HELPER_SRC:%.c=$(BUILD)/%.o)
 PGA := $(BUILD)/pga
 
 .PHONY: all deps check unit integration demo bench fuzz fuzz-long install clean \
-	check-versions doc torture
+	check-versions doc torture torture-mutants
 .DELETE_ON_ERROR:
 
 all: $(PGA) $(BUILD)/pga-test-helper $(BUILD)/libfailwrite.so
@@ -110,8 +110,17 @@ check-versions: deps all
 	PGA_BUILD=$(CURDIR)/$(BUILD) PGA_TEST_VERSIONS="12 13 14 15 16 17 18" \
 		prove --timer tests/t/2*-catalog*.t
 
+# the long modes of the tests that have one: tests/t/9001-torture.t runs
+# 1000 kill -9 across collect, ship and load (PGA_TORTURE_KILLS=N for
+# another count); its smoke of 30 runs in make check
+TORTURE_TESTS := $(shell grep -l PGA_TORTURE tests/t/*.t)
 torture: deps all
-	PGA_BUILD=$(CURDIR)/$(BUILD) PGA_TORTURE=1 prove --timer tests/t/
+	PGA_BUILD=$(CURDIR)/$(BUILD) PGA_TORTURE=1 prove -v --timer $(TORTURE_TESTS)
+
+# every tests/mutants/*.patch (one safeguard removed) must make the
+# torture's smoke fail; see scripts/mutants.sh
+torture-mutants: deps
+	@scripts/mutants.sh
 
 demo: deps all
 	@scripts/demo.sh $(CURDIR)/$(BUILD)
@@ -139,8 +148,10 @@ fuzz: $(FUZZ_TARGETS)
 fuzz-smoke: fuzz $(PGA)
 	@PGA_BUILD=$(BUILD) scripts/fuzz.sh 10
 
+# 10^7 executions of each target (FUZZ_RUNS=N for another count; see
+# scripts/fuzz.sh for how long that takes here)
 fuzz-long: fuzz $(PGA)
-	@PGA_BUILD=$(BUILD) scripts/fuzz.sh $${FUZZ_SECONDS:-3600}
+	@PGA_BUILD=$(BUILD) scripts/fuzz.sh --runs $${FUZZ_RUNS:-10000000}
 
 # ---- docs and install ----
 doc: $(BUILD)/pga.1

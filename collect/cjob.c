@@ -403,10 +403,46 @@ block_begin(struct cworker *w, const struct seg_block_meta *meta, struct pga_err
 	return spool_stream_begin(w->stream, meta, err);
 }
 
+/*
+ * The first block of a snapshot in the spool counts the snapshot partial
+ * and its target failed, together with the block (spool_stream_commit_
+ * tagged): a snapshot cut short by anything, a kill -9 included, stays
+ * counted so.  Its status block takes that back when it says complete.
+ * tag: what this block counts besides (the status block's), or NULL.
+ */
+static int
+commit_counted(struct cworker *w, struct ctarget *t, const struct spool_counters *tag,
+	       uint64_t *rows, struct pga_err *err)
+{
+	struct collector *c = w->c;
+	struct spool_counters d = {0};
+	bool first;
+	int rc;
+
+	if (tag != NULL)
+		d = *tag;
+	pthread_mutex_lock(&c->count_mu);	/* held across the commit: one first block */
+	first = !t->counted;
+	if (first) {
+		d.v[CC_SNAPSHOTS_PARTIAL] += 1;
+		d.v[CC_TARGETS_FAILED] += 1;
+	} else {
+		pthread_mutex_unlock(&c->count_mu);
+	}
+	rc = first || tag != NULL
+		     ? spool_stream_commit_tagged(w->stream, rows, &collect_counters, &d, err)
+		     : spool_stream_commit(w->stream, rows, err);
+	if (first) {
+		t->counted = rc == 0;
+		pthread_mutex_unlock(&c->count_mu);
+	}
+	return rc;
+}
+
 /* Commit the block; the values it escaped are counted for metric m. */
 static int
 block_commit(struct cworker *w, struct ctarget *t, const struct metric_def *m,
-	     uint64_t *rows, struct pga_err *err)
+	     const struct spool_counters *tag, uint64_t *rows, struct pga_err *err)
 {
 	const struct metric_def *all;
 	size_t n;
@@ -416,7 +452,7 @@ block_commit(struct cworker *w, struct ctarget *t, const struct metric_def *m,
 		spool_stream_abort(w->stream);
 		return rc;
 	}
-	rc = spool_stream_commit(w->stream, rows, err);
+	rc = commit_counted(w, t, tag, rows, err);
 	all = catalog_all(&n);
 	if (rc == 0 && w->u8.values > 0)
 		collector_count_escaped(w->c, t, (size_t)(m - all), w->u8.values);
@@ -659,7 +695,7 @@ copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 		w->nnew = nnew;
 		return rc;
 	}
-	rc = block_commit(w, s->t, m, &rows, err);
+	rc = block_commit(w, s->t, m, NULL, &rows, err);
 	if (rc < 0) {
 		collector_fatal(w->c, err);
 		return rc;
@@ -1009,7 +1045,7 @@ run_local(struct cworker *w, struct csession *s, const struct metric_def *m,
 		return rc;
 	rc = fn(w, s, m, err);
 	if (rc == 0)
-		rc = block_commit(w, s->t, m, &rows, err);
+		rc = block_commit(w, s->t, m, NULL, &rows, err);
 	if (rc == 0) {
 		tstat_add(w->c, s->t, rows, 0, false);
 		return 0;
@@ -1289,6 +1325,7 @@ cjob_status_block(struct cworker *w, struct ctarget *t, bool complete,
 {
 	const struct metric_def *m = catalog_find("snapshot_status");
 	struct seg_block_meta meta = t->base;
+	struct spool_counters tag = {0};
 	char row[2 * PGA_ERR_MSG_MAX + 256];
 	size_t n;
 	uint64_t rows = 0;
@@ -1296,6 +1333,14 @@ cjob_status_block(struct cworker *w, struct ctarget *t, bool complete,
 
 	strlcpy(meta.metric, m->name, sizeof(meta.metric));
 	meta.database[0] = '\0';
+	if (complete) {		/* modulo 2^64: takes back what the first block counted */
+		tag.v[CC_SNAPSHOTS_PARTIAL] = (uint64_t)-1;
+		tag.v[CC_TARGETS_FAILED] = (uint64_t)-1;
+		tag.v[CC_SNAPSHOTS_COMPLETE] = 1;
+		tag.v[CC_TARGETS_OK] = 1;
+	}
+	tag.v[CC_METRIC_ERRORS] = t->metric_errors;
+	tag.v[CC_VALUES_ESCAPED] = t->values_escaped;
 	for (size_t i = 0; i < m->ncols; i++)
 		w->cols[i] = m->cols[i].name;
 	meta.ncols = (uint16_t)m->ncols;
@@ -1315,7 +1360,7 @@ cjob_status_block(struct cworker *w, struct ctarget *t, bool complete,
 	if (rc == 0)
 		rc = block_write(w, row, n, err);
 	if (rc == 0)
-		return block_commit(w, t, m, &rows, err);	/* aborts on failure */
+		return block_commit(w, t, m, &tag, &rows, err);	/* aborts on failure */
 	spool_stream_abort(w->stream);
 	return rc;
 }

@@ -116,6 +116,8 @@ struct ctarget {
 	bool failed, cluster_failed;
 	bool snapshot_open;		/* the cluster session began: a snapshot exists */
 	bool queued, settled;		/* in this cycle; its last job done */
+	bool counted;			/* a block of the snapshot is in the spool, its
+					 * snapshot counted partial (collector.count_mu) */
 	char why[PGA_ERR_MSG_MAX];
 	unsigned dbs_ok, dbs_failed;
 	uint64_t blocks, rows, bytes, metric_errors;
@@ -170,12 +172,14 @@ struct collector {
 	int64_t cycle_wall_us;		/* the cycle's start, for the health records */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_mutex_t count_mu;	/* a snapshot's first block: see cjob.c block_commit() */
 	struct cjob *jobs;
 	size_t njobs, capjobs, next;
 	int busy;
 	bool fatal;			/* the spool failed: stop the cycle */
 	struct pga_err fatal_err;
 	struct collect_stats st;
+	unsigned failed_unwritten;	/* targets failed with no block in the spool */
 	/* values escaped this cycle per catalog metric; the last: block headers */
 	uint64_t *escaped;
 	size_t nmetrics;
@@ -184,7 +188,13 @@ struct collector {
 /* cjob.c */
 void cjob_run(struct cworker *w, const struct cjob *job);
 void cworker_free(struct cworker *w);
-/* The snapshot_status block, last of the target's snapshot. */
+/*
+ * The snapshot_status block, last of the target's snapshot.  It counts the
+ * snapshot in the spool's counters with the block itself (complete, its
+ * metric errors and escaped values), as the first block counted it
+ * partial: so the counters are what the sealed status blocks say, a kill
+ * -9 included.
+ */
 int cjob_status_block(struct cworker *w, struct ctarget *t, bool complete,
 		      struct pga_err *err);
 /* Count escaped values for metric index i (nmetrics: block headers). */

@@ -250,6 +250,7 @@ collector_new(struct collector **out, const struct collect_opts *o,
 	c->sp = o->sp;
 	c->keep = o->keep_connections;
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->count_mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	catalog_all(&c->nmetrics);
 	c->escaped = calloc(c->nmetrics + 1, sizeof(*c->escaped));
@@ -293,6 +294,7 @@ collector_free(struct collector *c)
 	free(c->jobs);
 	free(c->escaped);
 	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->count_mu);
 	pthread_cond_destroy(&c->cv);
 	free(c);
 }
@@ -444,6 +446,8 @@ target_settle(struct collector *c, struct cworker *w, struct ctarget *t)
 		c->st.targets_failed++;
 	else
 		c->st.targets_ok++;
+	if (t->failed && !t->counted)
+		c->failed_unwritten++;
 	if (complete)
 		c->st.snapshots_complete++;
 	else if (written)
@@ -503,6 +507,7 @@ target_reset(struct ctarget *t)
 	t->ext_claimed = 0;
 	t->failed = t->cluster_failed = false;
 	t->snapshot_open = t->settled = false;
+	t->counted = false;
 	t->why[0] = '\0';
 	t->dbs_ok = t->dbs_failed = 0;
 	t->blocks = t->rows = t->bytes = t->metric_errors = 0;
@@ -634,14 +639,13 @@ count_cycle(struct collector *c, struct collect_stats *st)
 	struct spool_counters d = {0};
 	struct pga_err err = {0};
 
+	/* snapshots, their targets, metric errors and escaped values were
+	 * counted with the snapshots' blocks (cjob.c commit_counted); what has
+	 * no block is counted here: the cycle, and targets that failed before
+	 * any block of theirs reached the spool */
 	d.v[CC_CYCLES] = 1;
 	d.v[CC_CYCLES_FAILED] = st->failed;
-	d.v[CC_TARGETS_OK] = st->targets_ok;
-	d.v[CC_TARGETS_FAILED] = st->targets_failed;
-	d.v[CC_SNAPSHOTS_COMPLETE] = st->snapshots_complete;
-	d.v[CC_SNAPSHOTS_PARTIAL] = st->snapshots_partial;
-	d.v[CC_METRIC_ERRORS] = st->metric_errors;
-	d.v[CC_VALUES_ESCAPED] = st->values_escaped;
+	d.v[CC_TARGETS_FAILED] = c->failed_unwritten;
 	if (spool_counters_add(c->sp, &collect_counters, &d, &err) < 0)
 		log_warn("%s (kept, written with the next counters)", err.msg);
 }
@@ -654,6 +658,7 @@ collector_cycle(struct collector *c, struct collect_stats *st, struct pga_err *e
 	int rc;
 
 	memset(&c->st, 0, sizeof(c->st));
+	c->failed_unwritten = 0;
 	memset(c->escaped, 0, (c->nmetrics + 1) * sizeof(*c->escaped));
 	c->cycle_no++;
 	c->cycle_wall_us = pga_now_us();

@@ -279,31 +279,101 @@ partition_gone(struct resolve *rs, const char *metric, int32_t day, struct pga_e
 	return gone;
 }
 
+/*
+ * How many loaded blocks (this one included) have this block's key
+ * (metric, server, snapshot time, database), each with the same rows
+ * recorded; 0 when others share the key with another row count.
+ */
+static int
+key_copies(struct resolve *rs, const struct branch_seg *b, const PGresult *blk, int i,
+	   long *copies, struct pga_err *err)
+{
+	char sql[1024];
+	const char *p[4] = {PQgetvalue(blk, i, 1), PQgetvalue(blk, i, 2), PQgetvalue(blk, i, 3),
+			    PQgetisnull(blk, i, 4) ? NULL : PQgetvalue(blk, i, 4)};
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*), count(*) FILTER (WHERE x.rows <> %s)"
+		 " FROM %s.segments s, unnest(s.loaded_blocks) x WHERE s.collector_id = %d"
+		 " AND x.metric = $1 AND x.server_id = $2 AND x.snapshot_time = $3"
+		 " AND x.dbname IS NOT DISTINCT FROM $4", PQgetvalue(blk, i, 5), rs->l->qschema,
+		 rs->cid);
+	rc = ld_exec(rs->l, sql, 4, p, &res, err);
+	if (rc == 0)
+		*copies = strcmp(PQgetvalue(res, 0, 1), "0") == 0 ? atol(PQgetvalue(res, 0, 0)) : 0;
+	PQclear(res);
+	(void)b;
+	return rc;
+}
+
+/*
+ * Blocks that share a key can be told apart only when they are identical
+ * copies (a segment replayed under another seq, the easiest forgery): then
+ * every distinct row of the key is there exactly `copies` times, and
+ * taking one of each out leaves exactly what the others loaded.
+ */
+static int
+copies_identical(struct resolve *rs, const char *qt, const char *const *key, long copies,
+		 uint64_t rows, bool *same, struct pga_err *err)
+{
+	char sql[1024 + LD_QNAME_MAX];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FILTER (WHERE c <> %ld), coalesce(sum(c), 0)"
+		 " FROM (SELECT count(*) c FROM %s x WHERE collector_id = %d AND server_id = $1"
+		 " AND snapshot_time = $2 AND dbname IS NOT DISTINCT FROM $3 GROUP BY to_jsonb(x)) g",
+		 copies, qt, rs->cid);
+	rc = ld_exec(rs->l, sql, 3, key, &res, err);
+	*same = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "0") == 0 &&
+		strtoull(PQgetvalue(res, 0, 1), NULL, 10) == rows * (uint64_t)copies;
+	PQclear(res);
+	return rc;
+}
+
 /* One block's rows into held_rows; exactly its recorded rows or an error. */
 static int
 move_block(struct resolve *rs, const struct branch_seg *b, const PGresult *blk, int i,
 	   struct pga_err *err)
 {
 	const char *metric = PQgetvalue(blk, i, 1);
-	char qt[LD_QNAME_MAX], sql[1024 + LD_QNAME_MAX], sha[2 + 2 * PGA_SHA256_LEN + 1];
+	char qt[LD_QNAME_MAX], sql[1536 + 2 * LD_QNAME_MAX], sha[2 + 2 * PGA_SHA256_LEN + 1];
+	char which[512 + LD_QNAME_MAX] = "";
 	const char *p[5] = {PQgetvalue(blk, i, 2), PQgetvalue(blk, i, 3),
 			    PQgetisnull(blk, i, 4) ? NULL : PQgetvalue(blk, i, 4), sha,
 			    rs->collector};
 	uint64_t want = strtoull(PQgetvalue(blk, i, 5), NULL, 10), got;
 	PGresult *res = NULL;
+	long copies = 1;
+	bool same = true;
 	int rc;
 
 	if (!seg_metric_valid(metric))
 		return pga_fail(err, PGA_EINTERNAL, "invalid metric '%s' in loaded_blocks", metric);
 	rc = ld_qualify(rs->l->schema, metric, qt, sizeof(qt), err);
+	if (rc == 0)
+		rc = key_copies(rs, b, blk, i, &copies, err);
+	if (rc == 0 && copies != 1)
+		rc = copies < 2 ? 0 : copies_identical(rs, qt, p, copies, want, &same, err);
+	if (rc == 0 && (copies < 1 || !same))
+		rc = pga_fail(err, PGA_ECONFLICT, "collector '%s' seq %" PRIu64 " block %s has the same"
+			      " series and snapshot time as another loaded block, with other rows: its"
+			      " rows cannot be told apart, unload refused, nothing changed",
+			      rs->collector, b->seq, PQgetvalue(blk, i, 0));
 	if (rc < 0)
 		return rc;
 	bytea_param(b->sha, sha);
+	if (copies > 1)		/* identical copies: one of each row goes */
+		snprintf(which, sizeof(which), " AND (tableoid, ctid) IN (SELECT t, c FROM"
+			 " (SELECT x.tableoid t, x.ctid c, row_number() OVER (PARTITION BY to_jsonb(x))"
+			 " n FROM %s x WHERE collector_id = %d AND server_id = $1 AND snapshot_time = $2"
+			 " AND dbname IS NOT DISTINCT FROM $3) y WHERE n = 1)", qt, rs->cid);
 	snprintf(sql, sizeof(sql), "WITH d AS (DELETE FROM %s WHERE collector_id = %d"
-		 " AND server_id = $1 AND snapshot_time = $2 AND dbname IS NOT DISTINCT FROM $3"
+		 " AND server_id = $1 AND snapshot_time = $2 AND dbname IS NOT DISTINCT FROM $3%s"
 		 " RETURNING *) INSERT INTO %s.held_rows (collector, seq, sha256, block, metric, row)"
 		 " SELECT $5, %" PRIu64 ", $4::bytea, %s, '%s', to_jsonb(d) FROM d", qt, rs->cid,
-		 rs->l->qschema, b->seq, PQgetvalue(blk, i, 0), metric);
+		 which, rs->l->qschema, b->seq, PQgetvalue(blk, i, 0), metric);
 	rc = ld_exec(rs->l, sql, 5, p, &res, err);
 	got = rc == 0 ? strtoull(PQcmdTuples(res), NULL, 10) : 0;
 	PQclear(res);
@@ -316,31 +386,6 @@ move_block(struct resolve *rs, const struct branch_seg *b, const PGresult *blk, 
 			      " by retention): unload refused, nothing changed", rs->collector,
 			      b->seq, PQgetvalue(blk, i, 0), got, want);
 	rs->unloaded_rows += got;
-	return rc;
-}
-
-/* Refuse when a block's key is shared by another loaded block: not exact. */
-static int
-blocks_exact(struct resolve *rs, const struct branch_seg *b, struct pga_err *err)
-{
-	char sql[1024];
-	const char *s = rs->l->qschema;
-	PGresult *res = NULL;
-	int rc;
-
-	snprintf(sql, sizeof(sql), "WITH b AS (SELECT s.seq, x.* FROM %s.segments s,"
-		 " unnest(s.loaded_blocks) x WHERE s.collector_id = %d)"
-		 " SELECT m.block, o.seq FROM b m JOIN b o ON o.metric = m.metric"
-		 " AND o.server_id = m.server_id AND o.snapshot_time = m.snapshot_time"
-		 " AND o.dbname IS NOT DISTINCT FROM m.dbname AND (o.seq, o.block) <> (m.seq, m.block)"
-		 " WHERE m.seq = %" PRIu64 " LIMIT 1", s, rs->cid, b->seq);
-	rc = ld_exec(rs->l, sql, 0, NULL, &res, err);
-	if (rc == 0 && PQntuples(res) > 0)
-		rc = pga_fail(err, PGA_ECONFLICT, "collector '%s' seq %" PRIu64 " block %s has the same"
-			      " series and snapshot time as a block of seq %s: its rows cannot be told"
-			      " apart, unload refused, nothing changed", rs->collector, b->seq,
-			      PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
-	PQclear(res);
 	return rc;
 }
 
@@ -361,7 +406,7 @@ check_segment(struct resolve *rs, const struct branch_seg *b, struct pga_err *er
 			      " pga recorded blocks (schema version 1): it cannot be unloaded exactly,"
 			      " nothing changed", rs->collector, b->seq);
 	PQclear(res);
-	return rc == 0 ? blocks_exact(rs, b, err) : rc;
+	return rc;
 }
 
 static int

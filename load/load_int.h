@@ -252,6 +252,8 @@ void ld_quarantine_now(struct loader *l, const struct ld_job *j, const char *kin
  * Keep the job's file centrally without loading it: its bytes as a large
  * object, a held_segments row and a quarantine record of kind (conflict or
  * chain), in one transaction.  Holding a file held before counts it again.
+ * Returns 1 (and records nothing new but the sighting) for a version
+ * pga load --resolve-fork set aside before: that fork is decided.
  */
 int ld_hold(struct loader *l, struct ld_job *j, const char *kind, const char *detail,
 	    struct pga_err *err);

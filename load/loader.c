@@ -1266,6 +1266,13 @@ hold(struct loader *l, struct ld_job *j, enum load_result *result, struct pga_er
 	rc = ld_hold(l, j, j->hold_kind, j->hold_detail, err);
 	if (rc < 0)
 		return pga_err_prefix(err, "'%s': could not hold a fork of the chain", j->qname);
+	if (rc == 1) {	/* decided: not a new refusal, no attention needed */
+		log_info("'%s': collector '%s' seq %" PRIu64 ": this version was set aside by"
+			 " pga load --resolve-fork before: nothing to do", j->qname,
+			 j->h.collector, j->h.seq);
+		*result = LOAD_DUPLICATE;
+		return 0;
+	}
 	*result = LOAD_HELD;
 	return pga_fail(err, PGA_ECONFLICT, "'%s': %s: refused, held centrally as a fork"
 			" (see pga status --central; pga load --resolve-fork %s:%" PRIu64

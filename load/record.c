@@ -358,10 +358,7 @@ hold_tx(struct loader *l, struct ld_job *j, const char *kind, const char *detail
 	if (rc == 0)
 		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
 	dynbuf_free(&b);
-	if (rc == 0 && state == 2)
-		log_info("'%s': this fork was discarded before (pga load --resolve-fork): still held",
-			 j->qname);
-	return rc;
+	return rc == 0 && state == 2 ? 1 : rc;
 }
 
 int

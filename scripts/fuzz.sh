@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
-# Run each libFuzzer target for N seconds (default 20) from a seed corpus of
-# real segments and archives made by pga itself, of object-store and OAuth
-# answers written here, and of configuration files (pga.conf.example and a
-# few written here).  `make fuzz-smoke` runs it
-# briefly inside `make check`; `make fuzz-long FUZZ_SECONDS=36000` for hours.
+# Run each libFuzzer target from a seed corpus of real segments and archives
+# made by pga itself, of object-store and OAuth answers written here, and of
+# configuration files (pga.conf.example and a few written here).
+#
+#   scripts/fuzz.sh [SECONDS]        each target for SECONDS (default 20);
+#                                    `make fuzz-smoke` runs it briefly in
+#                                    `make check`
+#   scripts/fuzz.sh --runs N         each target for N executions;
+#                                    `make fuzz-long` runs 10^7 each
+#                                    (FUZZ_RUNS=N to change it)
+# FUZZ_TARGETS="xml json" picks targets.  The corpora grow in build-fuzz/
+# and are kept between runs.  Each target's line gives executions,
+# seconds and executions per second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-20}
+limit=(-max_total_time="${1:-20}")
+if [ "${1:-}" = --runs ]; then
+	[ -n "${2:-}" ] || { echo "usage: scripts/fuzz.sh [SECONDS | --runs N]" >&2; exit 64; }
+	limit=(-runs="$2")
+fi
 out=build-fuzz
 pga=${PGA_BUILD:-build}/pga
 [ -x "$pga" ] || { echo "fuzz: build $pga first" >&2; exit 1; }
@@ -70,17 +82,20 @@ if [ -z "$(ls -A "$out/corpus-manifest")" ] && [ -f "$out/corpus-tar/seed.tar" ]
 	tar -xOf "$out/corpus-tar/seed.tar" MANIFEST.sha256 >"$out/corpus-manifest/seed"
 fi
 status=0
-for t in segment tar manifest xml json utf8 config; do
+for t in ${FUZZ_TARGETS:-segment tar manifest xml json utf8 config}; do
 	mkdir -p "$out/crash-$t"
-	echo "fuzz: $t for ${secs}s"
-	if ! "$out/fuzz_$t" -max_total_time="$secs" -max_len=262144 -timeout=10 -rss_limit_mb=1024 \
-		-artifact_prefix="$out/crash-$t/" -print_final_stats=0 "$out/corpus-$t" \
+	echo "fuzz: $t (${limit[0]#-})"
+	start=$(date +%s)
+	if ! "$out/fuzz_$t" "${limit[@]}" -max_len=262144 -timeout=10 -rss_limit_mb=1024 \
+		-artifact_prefix="$out/crash-$t/" -print_final_stats=1 "$out/corpus-$t" \
 		>"$out/fuzz_$t.log" 2>&1; then
 		echo "fuzz: $t FAILED, see $out/fuzz_$t.log and $out/crash-$t/" >&2
 		tail -n 30 "$out/fuzz_$t.log" >&2
 		status=1
 	else
-		grep -E "^#[0-9]+.*(DONE|pulse)" "$out/fuzz_$t.log" | tail -n 1 || true
+		secs=$(($(date +%s) - start))
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz_$t.log")
+		echo "fuzz: $t ok: ${runs:-?} executions in ${secs}s ($(( ${runs:-0} / (secs > 0 ? secs : 1) )) exec/s)"
 	fi
 done
 exit $status

@@ -234,6 +234,20 @@ int seg_writer_seal(struct seg_writer *w, uint32_t footer_flags,
 		    uint64_t torn_bytes, const char *final_path,
 		    uint8_t file_sha[PGA_SHA256_LEN], struct pga_err *err);
 /*
+ * The same in two steps, so that the spool can count the segment between
+ * them (spool.c): finish writes the footer and fsyncs the part (on failure
+ * the footer is cut off again, the part stays salvageable); publish renames
+ * it to final_path and fsyncs that directory.
+ */
+int seg_writer_finish(struct seg_writer *w, uint32_t footer_flags,
+		      uint64_t torn_bytes, uint8_t file_sha[PGA_SHA256_LEN],
+		      struct pga_err *err);
+int seg_writer_publish(struct seg_writer *w, const char *final_path,
+		       struct pga_err *err);
+/* Rows and uncompressed bytes of the complete blocks written so far. */
+void seg_writer_totals(const struct seg_writer *w, uint64_t *rows,
+		       uint64_t *raw_bytes);
+/*
  * The key that signs the segment at seal (not owned; it must outlive the
  * writer).  A header with SEG_FLAG_SIGNED cannot be sealed without one.
  */

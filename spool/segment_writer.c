@@ -290,9 +290,8 @@ write_signature(struct seg_writer *w, const uint8_t footer_sha[PGA_SHA256_LEN],
 }
 
 int
-seg_writer_seal(struct seg_writer *w, uint32_t footer_flags, uint64_t torn_bytes,
-		const char *final_path, uint8_t file_sha[PGA_SHA256_LEN],
-		struct pga_err *err)
+seg_writer_finish(struct seg_writer *w, uint32_t footer_flags, uint64_t torn_bytes,
+		  uint8_t file_sha[PGA_SHA256_LEN], struct pga_err *err)
 {
 	struct seg_footer f = {0};
 	struct pbuf b = {0};
@@ -333,10 +332,34 @@ seg_writer_seal(struct seg_writer *w, uint32_t footer_flags, uint64_t torn_bytes
 		return rc;
 	}
 	pga_sha256_final(&w->sha, file_sha);
-	rc = pga_rename_durable(w->path, final_path, err);
+	return 0;
+}
+
+int
+seg_writer_publish(struct seg_writer *w, const char *final_path, struct pga_err *err)
+{
+	int rc = pga_rename_durable(w->path, final_path, err);
+
 	if (rc == 0)
 		strlcpy(w->path, final_path, sizeof(w->path));
 	return rc;
+}
+
+int
+seg_writer_seal(struct seg_writer *w, uint32_t footer_flags, uint64_t torn_bytes,
+		const char *final_path, uint8_t file_sha[PGA_SHA256_LEN],
+		struct pga_err *err)
+{
+	int rc = seg_writer_finish(w, footer_flags, torn_bytes, file_sha, err);
+
+	return rc < 0 ? rc : seg_writer_publish(w, final_path, err);
+}
+
+void
+seg_writer_totals(const struct seg_writer *w, uint64_t *rows, uint64_t *raw_bytes)
+{
+	*rows = w->total_rows;
+	*raw_bytes = w->total_raw;
 }
 
 void

@@ -51,6 +51,7 @@ spool_alloc(const char *path, struct pga_err *err)
 		return NULL;
 	}
 	sp->lock_fd = -1;
+	sp->tags_fd = -1;
 	strlcpy(sp->path, path, sizeof(sp->path));
 	pthread_mutex_init(&sp->mu, NULL);
 	pthread_mutex_init(&sp->cmu, NULL);
@@ -237,30 +238,324 @@ quarantine_part(struct spool *sp, const char *part, const char *why,
 	return spool_counters_add(sp, &spool_counters_own, &d, err);
 }
 
+/* ---- counting what a crash may cut off (FORMAT.md, "Counters") ---- */
+
+static bool
+already_counted(const struct spool *sp, const struct seg_header *h)
+{
+	return strcmp(h->collector, sp->collector) == 0 && h->seq <= sp->sealed_seq;
+}
+
+/*
+ * A segment's counts go to the counters file before its rename into
+ * ready/, naming its seq: a crash after the rename cannot lose them, and
+ * one before it leaves a part that the next start publishes or salvages
+ * without counting it again.  A failed write is kept and retried.
+ */
+static void
+count_seal(struct spool *sp, const struct seg_header *h, uint32_t nblocks, uint64_t rows,
+	   uint64_t raw, uint32_t flags, uint64_t torn, const struct spool_tally *tags)
+{
+	struct spool_counters d = {0};
+	struct spool_marks m = {0};
+	struct pga_err cerr = {0};
+
+	d.v[SC_SEGMENTS_SEALED] = 1;
+	d.v[SC_BLOCKS_WRITTEN] = nblocks;
+	d.v[SC_ROWS_WRITTEN] = rows;
+	d.v[SC_BYTES_WRITTEN] = raw;
+	d.v[SC_SEGMENTS_RECOVERED] = (flags & SEG_FOOTER_RECOVERED) != 0;
+	d.v[SC_BYTES_TORN] = torn;
+	if (strcmp(h->collector, sp->collector) == 0) {
+		m.sealed_seq = sp->sealed_seq = h->seq;
+		m.sealed_id = spool_collector_hash(sp->collector);
+	}
+	if (spool_counters_add_marked(sp, &d, tags, &m, true, &cerr) < 0)
+		log_warn("%s (kept, written with the next counters)", cerr.msg);
+}
+
+static int
+tags_path(const char *part, char *buf, size_t cap, struct pga_err *err)
+{
+	return pga_path(buf, cap, err, "%s.tags", part);
+}
+
+int
+spool_tags_note(struct spool *sp, uint32_t block, const struct spool_counter_set *set,
+		const struct spool_counters *tag, struct pga_err *err)
+{
+	char path[PATH_MAX], line[2048];
+	size_t n;
+	int rc;
+
+	if (sp->tags_fd < 0) {
+		rc = tags_path(seg_writer_path(sp->seg), path, sizeof(path), err);
+		if (rc < 0)
+			return rc;
+		sp->tags_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (sp->tags_fd < 0)
+			return pga_fail(err, pga_errno_code(errno), "could not open '%s': %m", path);
+	}
+	n = (size_t)snprintf(line, sizeof(line), "%u", block);
+	for (size_t i = 0; i < set->n && i < SPOOL_COUNTERS_MAX && n < sizeof(line); i++)
+		if (tag->v[i] != 0)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%" PRIu64,
+					      set->names[i], tag->v[i]);
+	if (n >= sizeof(line) - 1)
+		return pga_fail(err, PGA_EINTERNAL, "the tags of block %u are too long (a bug)",
+				block);
+	line[n++] = '\n';
+	return pga_write_all(sp->tags_fd, line, n, "the open segment's tags", err);
+}
+
+void
+spool_tags_cancel(struct spool *sp, uint32_t block)
+{
+	char line[32];
+	int n = snprintf(line, sizeof(line), "%u -\n", block);
+
+	if (sp->tags_fd < 0 || write(sp->tags_fd, line, (size_t)n) != n)
+		log_error("could not cancel the tags of block %u of '%s': its counters may be"
+			  " off by its tags", block, seg_writer_path(sp->seg));
+}
+
+/* The open segment is sealed or gone: its tags file with it (or kept). */
+static void
+tags_close(struct spool *sp, const char *part, bool remove)
+{
+	char path[PATH_MAX];
+
+	if (sp->tags_fd >= 0)
+		close(sp->tags_fd);
+	sp->tags_fd = -1;
+	sp->tags.n = 0;
+	if (remove && tags_path(part, path, sizeof(path), NULL) == 0)
+		unlink(path);
+}
+
+static void
+tags_line(char *line, struct spool_tally *out)
+{
+	char *save = NULL;
+
+	strtok_r(line, " \n", &save);	/* the block number */
+	for (char *t = strtok_r(NULL, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+		char *eq = strchr(t, '=');
+
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		if (spool_tally_add_one(out, t, strtoull(eq + 1, NULL, 10)) < 0)
+			log_warn("a tag '%s' not counted: not a counter name, or too many", t);
+	}
+}
+
+/*
+ * The tags of the blocks a salvaged part kept (block < nblocks).  A line
+ * "N -" cancels the line before it (its block failed); a line cut by a
+ * crash (no newline) counts nothing.
+ */
+static void
+tags_read(const char *part, uint32_t nblocks, struct spool_tally *out)
+{
+	char path[PATH_MAX], line[2048], prev[2048] = "";
+	FILE *f;
+
+	out->n = 0;
+	if (tags_path(part, path, sizeof(path), NULL) < 0 || (f = fopen(path, "re")) == NULL)
+		return;
+	for (;;) {
+		bool eof = fgets(line, sizeof(line), f) == NULL;
+		size_t n = eof ? 0 : strlen(line);
+
+		if (!eof && (n == 0 || line[n - 1] != '\n'))
+			eof = true;	/* cut off by the crash */
+		if (!eof && strstr(line, " -\n") != NULL &&
+		    strtoul(line, NULL, 10) == strtoul(prev, NULL, 10)) {
+			prev[0] = '\0';
+			continue;
+		}
+		if (prev[0] != '\0' && strtoul(prev, NULL, 10) < nblocks)
+			tags_line(prev, out);
+		if (eof)
+			break;
+		strlcpy(prev, line, sizeof(prev));
+	}
+	fclose(f);
+}
+
+/* ---- removals: counted, then done, never twice ---- */
+
+/*
+ * Count-then-remove (a segment dropped by spool-full = drop-oldest, a part
+ * file with no complete block): the file is renamed into tmp/ under the
+ * removal's number (out of every reader's sight), counted with that
+ * number, said, then unlinked.  A crash in between is finished at the next
+ * start by finish_removal(), which counts it unless the counters already
+ * have its number.  Every counted removal is said at least once, and each
+ * line carries its number.
+ */
+static int
+remove_counted(struct spool *sp, const char *path, const char *base,
+	       const struct spool_counters *d, char *moved, size_t cap, struct pga_err *err)
+{
+	uint64_t n = sp->removals + 1;
+	struct spool_marks m = {.removals = n};
+	int rc = pga_path(moved, cap, err, "%s/tmp/%" PRIu64 ".%s.removed", sp->path, n, base);
+
+	if (rc == 0)
+		rc = pga_rename_durable(path, moved, err);
+	if (rc < 0)
+		return rc;
+	rc = spool_counters_add_marked(sp, d, NULL, &m, false, err);
+	if (rc < 0) {
+		if (rename(moved, path) != 0)	/* not counted: not removed either */
+			log_error("could not move '%s' back to '%s': %m", moved, path);
+		return rc;
+	}
+	sp->removals = n;
+	return 0;
+}
+
+static int
+unlink_removed(const char *moved, struct pga_err *err)
+{
+	if (unlink(moved) != 0 && errno != ENOENT)
+		return pga_fail(err, PGA_EIO, "could not remove '%s': %m", moved);
+	return pga_fsync_parent(moved, err);
+}
+
+static void
+say_part_removed(const char *part, uint64_t size, const char *why, uint64_t n)
+{
+	log_warn("removed part file '%s' (%" PRIu64 " bytes): %s [removal %" PRIu64 "]",
+		 part, size, why, n);
+}
+
 static int
 drop_part(struct spool *sp, const char *part, uint64_t size, const char *why,
 	  struct pga_err *err)
 {
 	struct spool_counters d = {0};
+	char moved[PATH_MAX], tags[PATH_MAX];
 	int rc;
 
 	d.v[SC_BYTES_TORN] = size;
-	rc = spool_counters_add_first(sp, &d, err);
+	rc = remove_counted(sp, part, strrchr(part, '/') + 1, &d, moved, sizeof(moved), err);
 	if (rc < 0)
 		return rc;
-	log_warn("removed part file '%s' (%" PRIu64 " bytes): %s", part, size, why);
-	if (unlink(part) != 0)
-		return pga_fail(err, PGA_EIO, "could not remove '%s': %m", part);
-	return pga_fsync_parent(part, err);
+	say_part_removed(part, size, why, sp->removals);
+	if (tags_path(part, tags, sizeof(tags), NULL) == 0)
+		unlink(tags);
+	return unlink_removed(moved, err);
+}
+
+static void
+say_dropped(const char *name, const struct seg_info *info, uint64_t size, uint64_t n)
+{
+	log_warn("spool full: dropped oldest segment '%s' (%u blocks, %" PRIu64 " rows, %" PRIu64
+		 " bytes) [removal %" PRIu64 "]", name, info->nblocks, info->rows, size, n);
+}
+
+/* A removal a crash interrupted (tmp/N.BASE.removed): finish it, counted once. */
+static int
+finish_removal(struct spool *sp, const char *moved, struct pga_err *err)
+{
+	const char *base = strrchr(moved, '/') + 1;
+	char *end, orig[PATH_MAX];
+	uint64_t n = strtoull(base, &end, 10);
+	bool part = strstr(base, ".part.removed") != NULL;
+	struct spool_counters d = {0};
+	struct seg_info info = {0};
+	struct pga_err perr = {0};
+	struct stat st;
+	int rc;
+
+	if (stat(moved, &st) != 0 && errno == ENOENT)
+		return 0;	/* finished a moment ago (readdir still saw it) */
+	if (*end != '.' || stat(moved, &st) != 0)
+		return pga_fail(err, PGA_EIO, "could not read removal '%s': %m", moved);
+	if (part) {
+		rc = pga_path(orig, sizeof(orig), err, "%s/tmp/%.*s", sp->path,
+			      (int)(strlen(end + 1) - strlen(".removed")), end + 1);
+		d.v[SC_BYTES_TORN] = (uint64_t)st.st_size;
+	} else {
+		if (seg_peek_file(moved, &info, &perr) != 0)
+			memset(&info, 0, sizeof(info));	/* count the bytes at least */
+		rc = seg_name_format(orig, sizeof(orig), info.header.collector, info.header.seq,
+				     info.header.created_us, &perr);
+		if (rc < 0)
+			strlcpy(orig, moved, sizeof(orig));
+		rc = 0;
+		d.v[SC_SEGMENTS_DROPPED] = 1;
+		d.v[SC_BLOCKS_DROPPED] = info.nblocks;
+		d.v[SC_ROWS_DROPPED] = info.rows;
+		d.v[SC_BYTES_DROPPED] = (uint64_t)st.st_size;
+	}
+	if (rc == 0 && n > sp->removals) {
+		struct spool_marks m = {.removals = n};
+
+		rc = spool_counters_add_marked(sp, &d, NULL, &m, false, err);
+		if (rc == 0)
+			sp->removals = n;
+	}
+	if (rc < 0)
+		return rc;
+	if (part)
+		say_part_removed(orig, (uint64_t)st.st_size,
+				 "left by a crash before any block was complete", n);
+	else
+		say_dropped(orig, &info, (uint64_t)st.st_size, n);
+	return unlink_removed(moved, err);
+}
+
+/* ---- recovery ---- */
+
+/*
+ * A part whose seal wrote its footer but was cut off before the rename:
+ * published as it is (counted unless its seal already was).
+ */
+static int
+publish_part(struct spool *sp, const char *part, const struct seg_info *info,
+	     struct pga_err *err)
+{
+	const struct seg_header *h = &info->header;
+	struct spool_tally tags;
+	uint8_t sha[PGA_SHA256_LEN];
+	char path[PATH_MAX];
+	uint64_t seq;
+	int rc = load_chain(sp, h->collector, &seq, sha, err);
+
+	if (rc == 0 && h->seq <= seq)
+		return quarantine_part(sp, part, "sequence number already used by a sealed segment",
+				       err);
+	if (rc == 0)
+		rc = final_path(sp, h, path, sizeof(path), err);
+	if (rc < 0)
+		return rc;
+	if (!already_counted(sp, h)) {
+		tags_read(part, info->nblocks, &tags);
+		count_seal(sp, h, info->nblocks, info->rows, info->raw_bytes, info->flags,
+			   info->torn_bytes, &tags);
+	}
+	rc = pga_rename_durable(part, path, err);
+	if (rc == 0)
+		tags_close(sp, part, true);
+	if (rc == 0)
+		rc = spool_chain_set(sp, h->collector, h->seq, info->file_sha256, err);
+	if (rc == 0)
+		log_warn("finished sealing segment '%s' after a crash", path);
+	return rc;
 }
 
 static int
-seal_recovered(struct spool *sp, struct seg_writer *w, uint64_t torn,
+seal_recovered(struct spool *sp, const char *part, struct seg_writer *w, uint64_t torn,
 	       struct pga_err *err)
 {
 	const struct seg_header *h = seg_writer_header(w);
-	struct spool_counters d = {0};
+	struct spool_tally tags = {0};
 	uint8_t sha[PGA_SHA256_LEN];
+	uint64_t rows, raw;
 	char path[PATH_MAX];
 	int rc;
 
@@ -268,17 +563,26 @@ seal_recovered(struct spool *sp, struct seg_writer *w, uint64_t torn,
 	seg_writer_set_signer(w, sp->signer);
 	rc = final_path(sp, h, path, sizeof(path), err);
 	if (rc == 0)
-		rc = seg_writer_seal(w, SEG_FOOTER_RECOVERED, torn, path, sha, err);
+		rc = seg_writer_finish(w, SEG_FOOTER_RECOVERED, torn, sha, err);
+	if (rc < 0)
+		return rc;
+	seg_writer_totals(w, &rows, &raw);
+	if (!already_counted(sp, h))
+		tags_read(part, seg_writer_nblocks(w), &tags);
+	else
+		rows = raw = 0;	/* not expected: a counted seal had its footer */
+	count_seal(sp, h, already_counted(sp, h) ? 0 : seg_writer_nblocks(w), rows, raw,
+		   SEG_FOOTER_RECOVERED, torn, &tags);
+	rc = seg_writer_publish(w, path, err);
+	if (rc == 0)
+		tags_close(sp, part, true);
 	if (rc == 0)
 		rc = spool_chain_set(sp, h->collector, h->seq, sha, err);
 	if (rc < 0)
 		return rc;
 	log_warn("recovered segment '%s' after a crash: %u blocks kept, %" PRIu64
 		 " bytes of torn tail dropped", path, seg_writer_nblocks(w), torn);
-	d.v[SC_SEGMENTS_RECOVERED] = 1;
-	d.v[SC_SEGMENTS_SEALED] = 1;
-	d.v[SC_BYTES_TORN] = torn;
-	return spool_counters_add(sp, &spool_counters_own, &d, err);
+	return 0;
 }
 
 static int
@@ -286,6 +590,7 @@ recover_part(struct spool *sp, const char *part, struct pga_err *err)
 {
 	struct seg_writer *w = NULL;
 	struct pga_err rerr = {0};
+	struct seg_info info;
 	uint8_t sha[PGA_SHA256_LEN];
 	uint64_t torn = 0, seq;
 	struct stat st;
@@ -293,6 +598,8 @@ recover_part(struct spool *sp, const char *part, struct pga_err *err)
 
 	if (stat(part, &st) != 0)
 		return pga_fail(err, PGA_EIO, "could not stat '%s': %m", part);
+	if (seg_verify_file(part, &info, &rerr) == 0)
+		return publish_part(sp, part, &info, err);
 	rc = seg_writer_recover(&w, part, &torn, &rerr);
 	if (rc == PGA_ENOTFOUND || (rc == PGA_ETRUNC && st.st_size < 4096))
 		return drop_part(sp, part, (uint64_t)st.st_size,
@@ -306,9 +613,24 @@ recover_part(struct spool *sp, const char *part, struct pga_err *err)
 				       "sequence number already used by a sealed segment", err);
 	}
 	if (rc == 0)
-		rc = seal_recovered(sp, w, torn, err);
+		rc = seal_recovered(sp, part, w, torn, err);
 	seg_writer_free(w, false);
 	return rc;
+}
+
+/* A .tags file whose part is gone (sealed or removed before a crash). */
+static void
+tags_orphan(const char *path)
+{
+	char part[PATH_MAX];
+	size_t n = strlen(path) - strlen(".tags");
+
+	if (n >= sizeof(part))
+		return;
+	memcpy(part, path, n);
+	part[n] = '\0';
+	if (access(part, F_OK) != 0 && errno == ENOENT)
+		unlink(path);
 }
 
 static int
@@ -332,10 +654,14 @@ recover_parts(struct spool *sp, struct pga_err *err)
 		rc = pga_path(path, sizeof(path), err, "%s/%s", dir, de->d_name);
 		if (rc < 0)
 			break;
-		if (n > 5 && strcmp(de->d_name + n - 5, ".part") == 0)
+		if (n > 8 && strcmp(de->d_name + n - 8, ".removed") == 0)
+			rc = finish_removal(sp, path, err);
+		else if (n > 5 && strcmp(de->d_name + n - 5, ".part") == 0)
 			rc = recover_part(sp, path, err);
 		else if (n > 4 && strcmp(de->d_name + n - 4, ".tmp") == 0 && unlink(path) != 0)
 			rc = pga_fail(err, PGA_EIO, "could not remove '%s': %m", path);
+		else if (n > 5 && strcmp(de->d_name + n - 5, ".tags") == 0)
+			tags_orphan(path);
 	}
 	closedir(d);
 	return rc;
@@ -353,6 +679,20 @@ make_layout(struct spool *sp, struct pga_err *err)
 			rc = pga_mkdir_p(dir, 0750, err);
 	}
 	return rc;
+}
+
+/* What the counters already include (our seals, removals): see count_seal(). */
+static int
+read_markers(struct spool *sp, struct pga_err *err)
+{
+	struct spool_marks c;
+	int rc = spool_marks_read(sp, &c, err);
+
+	if (rc < 0)
+		return rc;
+	sp->sealed_seq = c.sealed_id == spool_collector_hash(sp->collector) ? c.sealed_seq : 0;
+	sp->removals = c.removals;
+	return 0;
 }
 
 int
@@ -384,6 +724,8 @@ spool_open_writer(struct spool **out, const char *path,
 		rc = take_lock(sp, err);
 	if (rc == 0 && spool_reserve_ensure(sp, &rerr) < 0)
 		pga_log_err(PGA_LOG_WARN, &rerr);	/* a full disk: recovery may still work */
+	if (rc == 0)
+		rc = read_markers(sp, err);
 	if (rc == 0)
 		rc = recover_parts(sp, err);
 	if (rc == 0)
@@ -498,36 +840,48 @@ spool_seal_locked(struct spool *sp, struct pga_err *err)
 	const struct seg_header *h;
 	struct pga_err cerr = {0};
 	uint8_t sha[PGA_SHA256_LEN];
-	char path[PATH_MAX];
+	char path[PATH_MAX], part[PATH_MAX];
+	uint64_t rows, raw;
 	int rc;
 
 	if (sp->seg == NULL)
 		return 0;
+	strlcpy(part, seg_writer_path(sp->seg), sizeof(part));
 	if (seg_writer_nblocks(sp->seg) == 0) {
 		seg_writer_free(sp->seg, true);
 		sp->seg = NULL;
+		tags_close(sp, part, true);
 		return 0;
 	}
 	h = seg_writer_header(sp->seg);
 	rc = final_path(sp, h, path, sizeof(path), err);
 	if (rc == 0)
-		rc = seg_writer_seal(sp->seg, 0, 0, path, sha, err);
+		rc = seg_writer_finish(sp->seg, 0, 0, sha, err);
+	if (rc == 0) {
+		/* counted before the rename: see count_seal() */
+		seg_writer_totals(sp->seg, &rows, &raw);
+		count_seal(sp, h, seg_writer_nblocks(sp->seg), rows, raw, 0, 0, &sp->tags);
+		sp->tags.n = 0;
+		rc = seg_writer_publish(sp->seg, path, err);
+	}
 	if (rc < 0 && !renamed_anyway(sp->seg, path)) {
-		/* the part file keeps its complete blocks; the next start salvages it */
+		/* the part file keeps its complete blocks (and its tags); the
+		 * next start publishes or salvages it */
 		sp->broken = true;
 		seg_writer_free(sp->seg, false);
 		sp->seg = NULL;
+		tags_close(sp, part, false);
 		return rc;
 	}
 	if (rc < 0)
 		sp->broken = true;	/* sealed, but its directory is not durable */
+	tags_close(sp, part, true);
 	sp->chain_seq = h->seq;
 	memcpy(sp->chain_sha, sha, PGA_SHA256_LEN);
 	sp->usage_other += seg_writer_size(sp->seg);
 	log_debug("sealed segment '%s' (%u blocks)", path, seg_writer_nblocks(sp->seg));
 	seg_writer_free(sp->seg, false);
 	sp->seg = NULL;
-	sp->pending.v[SC_SEGMENTS_SEALED]++;
 	/* the segment is safe in ready/ whatever happens to its bookkeeping:
 	 * a chain file left behind is retried (and rebuilt from ready/ at the
 	 * next start), counters that could not be written are kept */
@@ -588,7 +942,7 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 	struct spool_counters d = {0};
 	struct seg_info info;
 	struct pga_err perr = {0};
-	char path[PATH_MAX];
+	char path[PATH_MAX], moved[PATH_MAX];
 	int rc = spool_ready_path(sp, e->name, path, sizeof(path), err);
 
 	if (rc < 0)
@@ -599,12 +953,11 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 	d.v[SC_BLOCKS_DROPPED] = info.nblocks;
 	d.v[SC_ROWS_DROPPED] = info.rows;
 	d.v[SC_BYTES_DROPPED] = e->size;
-	rc = spool_counters_add_first(sp, &d, err);	/* counted before it happens */
+	rc = remove_counted(sp, path, strrchr(e->name, '/') + 1, &d, moved, sizeof(moved), err);
 	if (rc < 0)
 		return rc;
-	log_warn("spool full: dropped oldest segment '%s' (%u blocks, %" PRIu64
-		 " rows, %" PRIu64 " bytes)", e->name, info.nblocks, info.rows, e->size);
-	rc = spool_remove(sp, e->name, err);
+	say_dropped(e->name, &info, e->size, sp->removals);
+	rc = unlink_removed(moved, err);
 	if (rc == 0)
 		sp->usage_other -= e->size < sp->usage_other ? e->size : sp->usage_other;
 	return rc;
@@ -695,6 +1048,8 @@ spool_free(struct spool *sp)
 	if (sp->seg != NULL)
 		seg_writer_free(sp->seg, false);
 	pga_signkey_free(sp->signer);
+	if (sp->tags_fd >= 0)
+		close(sp->tags_fd);
 	if (sp->lock_fd >= 0)
 		close(sp->lock_fd);
 	pthread_mutex_destroy(&sp->mu);

@@ -53,6 +53,8 @@
 
 struct spool;
 struct spool_stream;
+struct spool_counters;
+struct spool_counter_set;
 
 struct spool_opts {
 	const char *collector;
@@ -95,6 +97,19 @@ int spool_stream_write(struct spool_stream *s, const void *buf, size_t len,
 /* Finish the frame and append the block; rows (may be NULL) gets its rows. */
 int spool_stream_commit(struct spool_stream *s, uint64_t *rows,
 			struct pga_err *err);
+/*
+ * The same, with counter deltas that count together with the block: they
+ * reach the counters file with its segment's seal, and a segment salvaged
+ * after a crash counts the deltas of the blocks it kept (SPOOL/tmp/
+ * <part>.tags), so what a block's producer counts is counted exactly when
+ * the block is in a sealed segment.  Deltas add modulo 2^64: a later tag
+ * may take back what an earlier one added (collect counts a snapshot
+ * partial with its first block, complete with its status block).  tag
+ * holds deltas by index into set (see the counters below).
+ */
+int spool_stream_commit_tagged(struct spool_stream *s, uint64_t *rows,
+			       const struct spool_counter_set *set,
+			       const struct spool_counters *tag, struct pga_err *err);
 /* Forget the block in progress; nothing of it reaches the spool. */
 void spool_stream_abort(struct spool_stream *s);
 bool spool_stream_in_quotes(const struct spool_stream *s);
@@ -168,7 +183,10 @@ int spool_chain_get(struct spool *sp, const char *collector, uint64_t *seq,
  * across the sets.  A set is declared by its first use, or up front with
  * spool_counters_declare() so that every counters file this process writes
  * lists its names (zero until counted).  Names in the file that no set of
- * this process declares are kept as they are.
+ * this process declares are kept as they are.  Three names are the
+ * spool's and no counters: sealed_seq, sealed_id and removals, the last
+ * lines of the file, say what it already includes so that a kill -9
+ * between an effect and its counting is counted once (FORMAT.md).
  */
 #define SPOOL_COUNTERS_MAX 32		/* names in one set */
 #define SPOOL_COUNTER_SETS_MAX 8	/* sets one process declares */

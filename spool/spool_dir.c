@@ -3,6 +3,7 @@
 #include "spool/spool_int.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 #include "common/fsutil.h"
 #include "common/grow.h"
 #include "common/kvfile.h"
+#include "common/hash.h"
 #include "common/log.h"
 
 #define WALK_DEPTH_MAX 8
@@ -403,16 +405,45 @@ tally_entry(struct spool_tally *t, const char *name)
 	return &t->e[t->n++];
 }
 
-/* a += b, name by name; false when a cannot hold another name (a bug). */
+/* The lines that are no counters, in the order they end the file (spool_int.h). */
+static const char *const mark_names[] = {"sealed_seq", "sealed_id", "removals"};
+#define NMARKS (sizeof(mark_names) / sizeof(mark_names[0]))
+
+static int
+mark_index(const char *name)
+{
+	for (size_t i = 0; i < NMARKS; i++)
+		if (strcmp(name, mark_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * a += b, name by name: counters modulo 2^64; of the marks, a seal's
+ * replace (0: unchanged) and removals only grow.  false when a cannot hold
+ * another name (a bug).
+ */
 static bool
 tally_add(struct spool_tally *a, const struct spool_tally *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		struct spool_tally_entry *e = tally_entry(a, b->e[i].name);
+		uint64_t v = b->e[i].v;
 
 		if (e == NULL)
 			return false;
-		e->v += b->e[i].v;
+		switch (mark_index(b->e[i].name)) {
+		case -1:
+			e->v += v;
+			break;
+		case 2:
+			if (v > e->v)
+				e->v = v;
+			break;
+		default:
+			if (v != 0)
+				e->v = v;
+		}
 	}
 	return true;
 }
@@ -423,6 +454,13 @@ counter_name_valid(const char *name)
 	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_");
 
 	return n > 0 && n < SPOOL_COUNTER_NAME_MAX && name[n] == '\0';
+}
+
+uint64_t
+spool_collector_hash(const char *collector)
+{
+	/* never 0, which a delta uses for "unchanged" */
+	return (uint64_t)pga_crc32c(0, collector, strlen(collector)) | (1ull << 32);
 }
 
 struct counters_ctx {
@@ -575,6 +613,8 @@ counters_write(struct spool *sp, const struct spool_tally *delta,
 		for (size_t i = 0; i < sets[s]->n; i++)
 			tally_entry(all, sets[s]->names[i]);
 	pthread_mutex_unlock(&sets_mu);
+	for (size_t m = 0; m < NMARKS; m++)	/* always there, 0 until set */
+		tally_entry(all, mark_names[m]);
 	rc = pga_path(path, sizeof(path), err, "%s/counters.lock", sp->path);
 	if (rc < 0)
 		goto out;
@@ -594,7 +634,12 @@ counters_write(struct spool *sp, const struct spool_tally *delta,
 	}
 	dynbuf_init_fixed(&b, buf, sizeof(buf));
 	for (size_t i = 0; i < all->n; i++)
-		kv_put_u64(&b, all->e[i].name, all->e[i].v);
+		if (mark_index(all->e[i].name) < 0)
+			kv_put_u64(&b, all->e[i].name, all->e[i].v);
+	for (size_t m = 0; m < NMARKS; m++)	/* last, in their order */
+		for (size_t i = 0; i < all->n; i++)
+			if (strcmp(all->e[i].name, mark_names[m]) == 0)
+				kv_put_u64(&b, all->e[i].name, all->e[i].v);
 	rc = dynbuf_check(&b, "counters", err);
 	if (rc == 0)
 		rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
@@ -607,45 +652,125 @@ out:
 	return rc;
 }
 
+/* unsaved += d and a write; without keep a failed write takes d back out. */
 static int
-counters_add(struct spool *sp, const struct spool_counter_set *set,
-	     const struct spool_counters *delta, bool keep, struct pga_err *err)
+counters_add_tally(struct spool *sp, const struct spool_tally *d, bool keep,
+		   struct pga_err *err)
 {
-	struct spool_tally d = {0};
+	struct spool_tally *saved = keep ? NULL : malloc(sizeof(*saved));
 	int rc;
 
-	spool_counters_declare(set);
-	for (size_t i = 0; i < set->n && i < SPOOL_COUNTERS_MAX; i++)
-		if (delta->v[i] != 0)
-			tally_entry(&d, set->names[i])->v = delta->v[i];
+	if (!keep && saved == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	pthread_mutex_lock(&sp->cmu);
-	if (!tally_add(&sp->unsaved, &d)) {
+	if (saved != NULL)
+		*saved = sp->unsaved;	/* the marks cannot be subtracted */
+	if (!tally_add(&sp->unsaved, d)) {
 		rc = pga_fail(err, PGA_EINTERNAL, "more than %d counters (a bug)", SPOOL_TALLY_MAX);
 		goto out;
 	}
 	rc = counters_write(sp, &sp->unsaved, err);
 	if (rc == 0)
 		sp->unsaved.n = 0;
-	else if (!keep)
-		for (size_t i = 0; i < d.n; i++)
-			tally_entry(&sp->unsaved, d.e[i].name)->v -= d.e[i].v;
+	else if (saved != NULL)
+		sp->unsaved = *saved;
 out:
 	pthread_mutex_unlock(&sp->cmu);
+	free(saved);
 	return rc;
+}
+
+int
+spool_tally_add_one(struct spool_tally *t, const char *name, uint64_t v)
+{
+	struct spool_tally_entry *e;
+
+	if (!counter_name_valid(name) || mark_index(name) >= 0 || (e = tally_entry(t, name)) == NULL)
+		return -1;
+	e->v += v;
+	return 0;
+}
+
+int
+spool_tally_add_set(struct spool_tally *t, const struct spool_counter_set *set,
+		    const struct spool_counters *delta, struct pga_err *err)
+{
+	spool_counters_declare(set);
+	for (size_t i = 0; i < set->n && i < SPOOL_COUNTERS_MAX; i++) {
+		struct spool_tally_entry *e;
+
+		if (delta->v[i] == 0)
+			continue;
+		e = tally_entry(t, set->names[i]);
+		if (e == NULL)
+			return pga_fail(err, PGA_EINTERNAL, "more than %d counters (a bug)",
+					SPOOL_TALLY_MAX);
+		e->v += delta->v[i];
+	}
+	return 0;
 }
 
 int
 spool_counters_add(struct spool *sp, const struct spool_counter_set *set,
 		   const struct spool_counters *delta, struct pga_err *err)
 {
-	return counters_add(sp, set, delta, true, err);
+	struct spool_tally d = {0};
+	int rc = spool_tally_add_set(&d, set, delta, err);
+
+	return rc < 0 ? rc : counters_add_tally(sp, &d, true, err);
+}
+
+int
+spool_counters_add_marked(struct spool *sp, const struct spool_counters *own,
+			  const struct spool_tally *tags, const struct spool_marks *marks,
+			  bool keep, struct pga_err *err)
+{
+	struct spool_tally d = {0};
+	int rc = spool_tally_add_set(&d, &spool_counters_own, own, err);
+
+	if (rc == 0 && tags != NULL && !tally_add(&d, tags))
+		rc = pga_fail(err, PGA_EINTERNAL, "more than %d counters (a bug)", SPOOL_TALLY_MAX);
+	if (rc == 0 && marks != NULL) {
+		const uint64_t v[NMARKS] = {marks->sealed_seq, marks->sealed_id, marks->removals};
+
+		for (size_t m = 0; m < NMARKS; m++)
+			if (v[m] != 0)
+				tally_entry(&d, mark_names[m])->v = v[m];
+	}
+	return rc < 0 ? rc : counters_add_tally(sp, &d, keep, err);
 }
 
 int
 spool_counters_add_first(struct spool *sp, const struct spool_counters *delta,
 			 struct pga_err *err)
 {
-	return counters_add(sp, &spool_counters_own, delta, false, err);
+	return spool_counters_add_marked(sp, delta, NULL, NULL, false, err);
+}
+
+int
+spool_marks_read(struct spool *sp, struct spool_marks *out, struct pga_err *err)
+{
+	struct spool_tally *t = malloc(sizeof(*t));
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (t == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = tally_read(sp, t, err);
+	for (size_t i = 0; rc == 0 && i < t->n; i++)
+		switch (mark_index(t->e[i].name)) {
+		case 0:
+			out->sealed_seq = t->e[i].v;
+			break;
+		case 1:
+			out->sealed_id = t->e[i].v;
+			break;
+		case 2:
+			out->removals = t->e[i].v;
+			break;
+		}
+	free(t);
+	return rc;
 }
 
 int

@@ -109,6 +109,17 @@ lose(struct spool_stream *s, int how, const struct pga_err *err)
 	}
 }
 
+/* A block that failed is counted at once (sp->mu held), as a refused one is. */
+static void
+count_failed(struct spool *sp)
+{
+	struct pga_err cerr = {0};
+
+	sp->pending.v[SC_BLOCKS_FAILED]++;
+	if (spool_flush_counters_locked(sp, &cerr) < 0)
+		log_warn("%s (kept, written with the next counters)", cerr.msg);
+}
+
 /* One line per block the spool could not take: counted, and named. */
 static void
 log_lost(const struct spool_stream *s, int how, const char *why)
@@ -194,7 +205,7 @@ spool_stream_begin(struct spool_stream *s, const struct seg_block_meta *m,
 		rc = seg_writer_block_begin(sp->seg, &s->meta, err);
 	if (rc < 0) {
 		if (rc != PGA_EFULL)
-			sp->pending.v[SC_BLOCKS_FAILED]++;
+			count_failed(sp);
 		log_lost(s, rc == PGA_EFULL ? REFUSED : FAILED, err->msg);
 		pthread_mutex_unlock(&sp->mu);
 		return rc;
@@ -239,8 +250,31 @@ copy_spill(struct spool_stream *s, struct pga_err *err)
 	return rc;
 }
 
+/*
+ * End the block open in the segment (sp->mu held), its tag noted first: a
+ * crash after the trailer keeps both, one before it neither.
+ */
+static int
+end_block(struct spool *sp, uint64_t rows, uint64_t raw, const struct spool_counter_set *set,
+	  const struct spool_counters *tag, struct pga_err *err)
+{
+	uint32_t block = seg_writer_nblocks(sp->seg);
+	struct pga_err terr = {0};
+	int rc = tag != NULL ? spool_tags_note(sp, block, set, tag, err) : 0;
+
+	if (rc == 0)
+		rc = seg_writer_block_end(sp->seg, rows, raw, err);
+	if (rc < 0 && tag != NULL)
+		spool_tags_cancel(sp, block);
+	if (rc == 0 && tag != NULL && spool_tally_add_set(&sp->tags, set, tag, &terr) < 0)
+		log_error("%s: the tags of block %u counted at the next start only", terr.msg,
+			  block);
+	return rc;
+}
+
 static int
 commit_spilled(struct spool_stream *s, uint64_t rows, uint64_t raw,
+	       const struct spool_counter_set *set, const struct spool_counters *tag,
 	       struct pga_err *err)
 {
 	struct spool *sp = s->sp;
@@ -255,18 +289,13 @@ commit_spilled(struct spool_stream *s, uint64_t rows, uint64_t raw,
 	if (rc == 0)
 		rc = copy_spill(s, err);
 	if (rc == 0)
-		rc = seg_writer_block_end(sp->seg, rows, raw, err);
+		rc = end_block(sp, rows, raw, set, tag, err);
 	if (rc < 0 && sp->seg != NULL)
 		seg_writer_block_abort(sp->seg, NULL);
 	if (rc < 0 && rc != PGA_EFULL)
-		sp->pending.v[SC_BLOCKS_FAILED]++;
+		count_failed(sp);
 	if (rc < 0)
 		log_lost(s, rc == PGA_EFULL ? REFUSED : FAILED, err->msg);
-	if (rc == 0) {
-		sp->pending.v[SC_BLOCKS_WRITTEN]++;
-		sp->pending.v[SC_ROWS_WRITTEN] += rows;
-		sp->pending.v[SC_BYTES_WRITTEN] += raw;
-	}
 	pthread_mutex_unlock(&sp->mu);
 	return rc;
 }
@@ -284,6 +313,14 @@ reset_spill(struct spool_stream *s)
 int
 spool_stream_commit(struct spool_stream *s, uint64_t *rows, struct pga_err *err)
 {
+	return spool_stream_commit_tagged(s, rows, NULL, NULL, err);
+}
+
+int
+spool_stream_commit_tagged(struct spool_stream *s, uint64_t *rows,
+			   const struct spool_counter_set *set, const struct spool_counters *tag,
+			   struct pga_err *err)
+{
 	struct spool *sp = s->sp;
 	uint64_t r = 0, raw = 0;
 	int rc;
@@ -296,19 +333,16 @@ spool_stream_commit(struct spool_stream *s, uint64_t *rows, struct pga_err *err)
 		return rc;
 	}
 	if (!(s->flags & SPOOL_STREAM_DIRECT)) {
-		rc = commit_spilled(s, r, raw, err);
+		rc = commit_spilled(s, r, raw, set, tag, err);
 		reset_spill(s);
 		s->active = false;
 	} else {
-		rc = seg_writer_block_end(sp->seg, r, raw, err);
+		rc = end_block(sp, r, raw, set, tag, err);
 		if (rc < 0) {
 			lose(s, FAILED, err);
 			spool_stream_abort(s);
 			return rc;
 		}
-		sp->pending.v[SC_BLOCKS_WRITTEN]++;
-		sp->pending.v[SC_ROWS_WRITTEN] += r;
-		sp->pending.v[SC_BYTES_WRITTEN] += raw;
 		s->active = false;
 		s->locked = false;
 		pthread_mutex_unlock(&sp->mu);
@@ -328,7 +362,7 @@ spool_stream_abort(struct spool_stream *s)
 	if (!s->locked && s->lost != KEPT)
 		pthread_mutex_lock(&s->sp->mu);
 	if (s->lost == FAILED)	/* a refusal was counted when it happened */
-		s->sp->pending.v[SC_BLOCKS_FAILED]++;
+		count_failed(s->sp);
 	if (s->lost != KEPT)
 		log_lost(s, s->lost, s->why);
 	if (s->locked) {

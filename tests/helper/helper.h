@@ -70,6 +70,13 @@ int helper_report_history(int argc, char **argv);
 	{"schema-sql", helper_schema_sql, "VERSION: a released migration's SQL for schema pga"}, \
 	{"seg-build", helper_seg_build, "DIR COLLECTOR HOST SEQ PREV CREATED METRIC:COLS:FILE[:TIME]...: one segment, CSV unchecked"},
 
+int helper_seg_summary(int argc, char **argv);
+int helper_seg_rows(int argc, char **argv);
+
+#define HELPER_TORTURE_COMMANDS \
+	{"seg-summary", helper_seg_summary, "PATH: one verified line per segment (helper_torture.c)"}, \
+	{"seg-rows", helper_seg_rows, "PATH METRIC: the rows of every METRIC block, with their segment"},
+
 int helper_config_get(int argc, char **argv);
 int helper_opt_table(int argc, char **argv);
 

@@ -7,6 +7,8 @@
 #   like GOT REGEX DESC     bash regex match
 #   run_ok DESC CMD...      CMD exits 0; its stdout/stderr are in $OUT/$ERR
 #   run_fails RC DESC CMD.. CMD exits with RC ('any' for any non-zero)
+#   same_files DESC WANT GOT  GOT has WANT's bytes, and WANT is not empty (two
+#                           empty files prove nothing: a check that cannot fail)
 #   diag MSG, skip_all WHY, done_testing
 # Cleanup hooks registered with at_exit run in reverse order at exit.
 
@@ -88,6 +90,13 @@ run_fails() {
 	local rc=$?
 	if [ $rc -ne 0 ] && { [ "$want" = any ] || [ $rc -eq "$want" ]; }; then ok 0 "$desc"; else
 		ok 1 "$desc"; diag "command: $*"; diag "exit $rc, wanted $want"; diag "$(tail -n 20 "$ERR")"; return 1; fi
+}
+
+same_files() {
+	local desc=$1 want=$2 got=$3
+	if [ ! -s "$want" ]; then ok 1 "$desc"; diag "nothing to compare: '$want' is empty"; return 1; fi
+	if cmp -s "$want" "$got"; then ok 0 "$desc"; else
+		ok 1 "$desc"; diag "$(diff "$want" "$got" 2>&1 | head -n 10)"; return 1; fi
 }
 
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }

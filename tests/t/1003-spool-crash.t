@@ -6,9 +6,11 @@
 SP=$TEST_TMP/spool
 seq 1 1000 | sed 's/$/,before/' | pga spool put --spool "$SP" --metric before --columns id,v 2>/dev/null
 before=$(cd "$SP/ready" && find . -name '*.pga.zst' -exec sha256sum {} +)
+is "$(echo "$before" | grep -c .)" 1 "a segment sealed before the crashes"
 # every segment sealed before is still there, byte for byte
 unchanged() {
 	local now line
+	[ -n "$before" ] || return 1
 	now=$(cd "$SP/ready" && find . -name '*.pga.zst' -exec sha256sum {} +)
 	while read -r line; do grep -qF "$line" <<<"$now" || return 1; done <<<"$before"
 }

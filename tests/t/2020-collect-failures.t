@@ -156,9 +156,12 @@ is "$(awk -F'\t' '$3 == "g2" { print $1 }' "$TEST_TMP/b2" | sort | tr '\n' ' ')"
 		sort | tr '\n' ' ')" "g2's other metrics are all there"
 is "$(awk -F'\t' '$1 == "pg_stat_user_tables" && $3 == "g2" { print $4 }' "$TEST_TMP/b2")" 2 \
 	"with their rows (the locked table included)"
-is "$(helper catalog-sql 150000 1.10 | awk -F'\t' '$2 == "cluster" { print $1 }' | grep -v -e pg_stat_archiver |
-	while read -r m; do awk -F'\t' -v m="$m" '$1 == m' "$TEST_TMP/b2" | grep -q . || echo "$m"; done)" "" \
-	"every other cluster metric is there"
+helper catalog-sql 150000 1.10 | awk -F'\t' '$2 == "cluster" { print $1 }' | grep -v -e pg_stat_archiver \
+	>"$TEST_TMP/cluster.metrics"
+ok $([ "$(grep -c . "$TEST_TMP/cluster.metrics")" -ge 10 ]; echo $?) \
+	"the catalog has cluster metrics ($(grep -c . "$TEST_TMP/cluster.metrics"))"
+is "$(while read -r m; do awk -F'\t' -v m="$m" '$1 == m' "$TEST_TMP/b2" | grep -q . || echo "$m"; done \
+	<"$TEST_TMP/cluster.metrics")" "" "every other cluster metric is there"
 is "$(pga -c "$TEST_TMP/mon.conf" spool ls | awk '$1 == "metric_errors" { print $2 }')" 2 "counted: metric_errors 2"
 pg_psql good g2 -At -c "SELECT pg_terminate_backend(pid) FROM pg_locks
 	WHERE relation = 'busy'::regclass AND mode = 'AccessExclusiveLock'" >/dev/null

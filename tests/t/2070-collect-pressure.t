@@ -57,8 +57,9 @@ SNAPS_SQL=$(helper catalog-cols | cut -f1 | sed 's/.*/SELECT snapshot_time FROM 
 	sed 's/|/ UNION /g')
 
 # exact LABEL: load what is sealed, then every counter against the disk
-# (ready/, and the complete blocks of a part file a failed seal left for the
-# next start to salvage) and the central database
+# (ready/) and the central database.  What is in a part file a failed seal
+# left is counted when the next start salvages it (spool.c count_seal), so
+# the blocks there and the snapshots only there are left out until then.
 exact() {
 	local label=$1 p
 	pga load >"$TEST_TMP/load.out" 2>&1 || { ok 1 "$label: load"; diag "$(tail -3 "$TEST_TMP/load.out")"; return; }
@@ -77,21 +78,23 @@ parts = [l.rstrip('\n').split('\t') for l in open(d + '/parts') if l.strip()]
 pb, pr = len(parts), sum(int(p[2]) for p in parts)
 cs, cb, cr = map(int, open(d + '/c1').read().split('|'))
 complete, with_status = map(int, open(d + '/c2').read().split('|'))
-complete += sum(1 for p in parts if p[0] == 'snapshot_status' and p[3] == 'complete')
-snaps = len(set(int(l) for l in open(d + '/c3') if l.strip()) | set(int(p[1]) for p in parts))
+central = set(int(l) for l in open(d + '/c3') if l.strip())
+snaps = len(central)
+only_in_part = len(set(int(p[1]) for p in parts) - central)
 checks = [
     ('segments_sealed = segments loaded centrally', c['segments_sealed'], cs),
-    ('blocks_written = blocks loaded centrally + in a part', c['blocks_written'], cb + pb),
-    ('rows_written = rows loaded centrally + in a part', c['rows_written'], cr + pr),
+    ('blocks_written = blocks loaded centrally', c['blocks_written'], cb),
+    ('rows_written = rows loaded centrally', c['rows_written'], cr),
     ('ready/ = sealed - dropped', len(segs), c['segments_sealed'] - c['segments_dropped']),
-    ('blocks in ready/ = written - dropped - in a part', sum(s['blocks'] for s in segs),
-     c['blocks_written'] - c['blocks_dropped'] - pb),
-    ('rows in ready/ = written - dropped - in a part', sum(s['rows'] for s in segs),
-     c['rows_written'] - c['rows_dropped'] - pr),
+    ('blocks in ready/ = written - dropped', sum(s['blocks'] for s in segs),
+     c['blocks_written'] - c['blocks_dropped']),
+    ('rows in ready/ = written - dropped', sum(s['rows'] for s in segs),
+     c['rows_written'] - c['rows_dropped']),
     ('snapshots_complete = complete status blocks', c['snapshots_complete'], complete),
     ('snapshots_partial = snapshots without a complete status', c['snapshots_partial'], snaps - complete),
     ('targets_ok = snapshots_complete', c['targets_ok'], c['snapshots_complete']),
-    ('targets ok + failed = runs that collected', c['targets_ok'] + c['targets_failed'], runs - pre),
+    ('targets ok + failed = runs that collected (but for snapshots only in a part)',
+     c['targets_ok'] + c['targets_failed'], runs - pre - only_in_part),
     ('cycles = runs', c['cycles'], runs),
     ('cycles_failed = runs that exited 1', c['cycles_failed'], fails),
     ('blocks refused + failed = blocks the log names', c['blocks_refused'] + c['blocks_failed'], lost),

@@ -40,14 +40,21 @@ is "$got" "$want" "every bad block recorded, by segment and block"
 is "$(grep -c "block [0-9]* (metric 'load_test'): row [0-9]*: COPY: invalid byte sequence" "$ERR")" "$NBAD" \
 	"and logged, once each"
 
+# how many of the bad blocks the last output names, each with its segment
+named() {
+	local seq block first name n=0
+	while read -r seq block first; do
+		name=$(q "SELECT name FROM pga.segments WHERE seq = $seq")
+		grep -q "refused (block): '$name' block $block metric 'load_test' SQLSTATE 22021, rows $ROWS: " \
+			"$OUT" && n=$((n + 1))
+	done <"$TEST_TMP/bad"
+	echo "$n"
+}
 run_fails 2 "status --central" helper central-status "$DB"
-named=0
-while read -r seq block first; do
-	name=$(q "SELECT name FROM pga.segments WHERE seq = $seq")
-	grep -q "refused (block): '$name' block $block metric 'load_test' SQLSTATE 22021, rows $ROWS: " "$OUT" &&
-		named=$((named + 1))
-done <"$TEST_TMP/bad"
-is "$named" "$NBAD" "status --central names every bad block"
+is "$(named)" "$NBAD" "status --central names every bad block"
+# the command itself, as an operator runs it: exit 2, something needs attention
+run_fails 2 "pga status --central: exit 2" pga status --central --spool "$SP" --db "$DB"
+is "$(named)" "$NBAD" "pga status --central names every bad block"
 run_fails 2 "status --central --json" helper central-status --json "$DB"
 like "$(last_out)" "\"segments\":$N,\"partial\":0,\"rows\":$GOOD,.*\"quarantined\":$NBAD,\"held\":0,\"blocks_refused\":$NBAD" \
 	"JSON: per collector"

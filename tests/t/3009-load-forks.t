@@ -61,6 +61,15 @@ is "$(held a)" "" "A: nothing held any more"
 is "$(q "SELECT resolution || ' ' || (content IS NOT NULL) FROM pga.held_segments WHERE collector = 'a'")" \
 	"discarded by pga load --resolve-fork true" "A: the forged copy is discarded, its bytes kept"
 is "$(notes a)" "1g 2g 3g" "A: the rows did not change"
+# the forgery still lies in the bucket: the fork is decided, nothing to do
+run_ok "A: the discarded copy arriving again: exit 0" load "$TEST_TMP/af"
+like "$(last_out)" "loaded 0 of 1 segments \(1 already loaded, 0 filtered, 0 refused\)" \
+	"A: counted as already done, not refused"
+like "$(last_err)" "'$af3': collector 'a' seq 3: this version was set aside by pga load --resolve-fork before: nothing to do" \
+	"A: says so"
+is "$(q "SELECT times || ' ' || (resolved_at IS NOT NULL) FROM pga.held_segments WHERE collector = 'a'")" "3 true" \
+	"A: seen again, still decided"
+run_ok "A: status --central needs no attention" helper central-status "$DB"
 
 # ---- B: a forged seq 3 before the genuine one ----
 read -r b1 bh1 < <(seg "$TEST_TMP/b1" b vm1 1 0 g)
@@ -178,6 +187,39 @@ run_ok "H: keep the genuine 2: the dropped day has nothing left to move" \
 like "$(last_out)" "1 segments unloaded \(1 rows moved to held_rows\)" "H: the rows still there were moved"
 is "$(notes h)" "2g" "H: the genuine rows (the old day is gone for everyone)"
 
+# ---- I: a replay: a loaded segment's blocks forged under a later seq ----
+# The easiest forgery copies a genuine segment's blocks: its rows have the
+# key (series, snapshot time) of the genuine rows.  Arriving first, it is
+# loaded; unloading it must take out one copy of each row, exactly.
+printf '1,v,g\n2,v,g\n' >"$B/i.1"
+printf '3,v,g\n' >"$B/i.2"
+T1=2026-11-21T00:01:00Z T2=2026-11-21T00:02:00Z
+read -r _ ih1 < <(helper seg-build "$TEST_TMP/i1" i vm1 1 0 $T1 "ft:id,val,note:$B/i.1:$T1")
+read -r _ ih2 < <(helper seg-build "$TEST_TMP/i2" i vm1 2 "$ih1" $T2 "ft:id,val,note:$B/i.2:$T2")
+read -r _ if2 < <(helper seg-build "$TEST_TMP/if" i evil 2 "$ih1" 2026-11-21T00:03:00Z \
+	"ft:id,val,note:$B/i.1:$T1")
+run_ok "I: 1" load "$TEST_TMP/i1"
+run_ok "I: a replay of 1's block as seq 2, first" load "$TEST_TMP/if"
+run_fails 2 "I: the genuine 2 is held" load "$TEST_TMP/i2"
+is "$(q "SELECT count(*) FROM pga.ft f JOIN pga.collectors c USING (collector_id) WHERE collector = 'i'")" 4 \
+	"I: the replayed rows are there twice"
+run_ok "I: keep the genuine 2: the replay is unloaded, one copy of each row" \
+	pga load --db "$DB" --resolve-fork i:2 --keep "${ih2:0:8}"
+like "$(last_out)" "1 segments unloaded \(2 rows moved to held_rows\)" "I: exactly the replay's two rows"
+is "$(notes i)" "1g 2g 3g" "I: each genuine row once"
+# the same key with other rows cannot be told apart: refused, nothing changed
+printf '1,v,g\n2,v,changed\n' >"$B/j.f"
+read -r _ jh1 < <(helper seg-build "$TEST_TMP/j1" j vm1 1 0 $T1 "ft:id,val,note:$B/i.1:$T1")
+read -r _ jh2 < <(helper seg-build "$TEST_TMP/j2" j vm1 2 "$jh1" $T2 "ft:id,val,note:$B/i.2:$T2")
+helper seg-build "$TEST_TMP/jf" j evil 2 "$jh1" 2026-11-21T00:03:00Z "ft:id,val,note:$B/j.f:$T1" >/dev/null
+run_ok "I: j 1" load "$TEST_TMP/j1"
+run_ok "I: a forged j 2 with 1's key and other rows, first" load "$TEST_TMP/jf"
+run_fails 2 "I: the genuine j 2 is held" load "$TEST_TMP/j2"
+run_fails 1 "I: keeping the genuine j 2 is refused" pga load --db "$DB" --resolve-fork j:2 --keep "${jh2:0:8}"
+like "$(last_err)" "seq 2 block 0 has the same series and snapshot time as another loaded block, with other rows: its rows cannot be told apart, unload refused, nothing changed" \
+	"I: says why"
+is "$(q "SELECT count(*) FROM pga.ft f JOIN pga.collectors c USING (collector_id) WHERE collector = 'j'")" 4 \
+	"I: nothing changed"
 # the ledger's hash chain survives every unloading above (SCHEMA.md)
 mkdir -p "$TEST_TMP/vs/ready"
 pga status --spool "$TEST_TMP/vs" --central --db "$DB" --verify >"$OUT" 2>"$ERR"

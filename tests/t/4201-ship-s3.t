@@ -35,7 +35,7 @@ if cmp -s "$TEST_TMP/want.names" "$TEST_TMP/aws.names"; then ok 0 "aws s3 ls lis
 else ok 1 "aws s3 ls lists exactly the segment names"; diag "$(diff "$TEST_TMP/want.names" "$TEST_TMP/aws.names" | head)"; fi
 run_ok "aws s3 cp --recursive fetches them" awss3 s3 cp --recursive --quiet s3://pga/site-a/ "$TEST_TMP/aws"
 tree_manifest "$TEST_TMP/aws" >"$TEST_TMP/aws.sums"
-cmp -s "$TEST_TMP/want" "$TEST_TMP/aws.sums"; ok $? "fetched with awscli: byte-identical"
+same_files "fetched with awscli: byte-identical" "$TEST_TMP/want" "$TEST_TMP/aws.sums"
 run_ok "pga spool verify accepts the downloads" pga spool verify "$TEST_TMP/aws"
 run_ok "zstd -t accepts the downloads" bash -c "find '$TEST_TMP/aws' -name '*.pga.zst' -print0 | xargs -0 zstd -q -t"
 first=$(head -1 "$TEST_TMP/want.names")
@@ -49,10 +49,10 @@ if command -v rclone >/dev/null; then
 		--s3-access-key-id S3RVER --s3-secret-access-key S3RVER "$@"; }
 	# s3rver answers delimiter listings oddly: rclone needs --fast-list to copy
 	rcl lsf -R --files-only :s3:pga/site-a | sort >"$TEST_TMP/rclone.names"
-	cmp -s "$TEST_TMP/want.names" "$TEST_TMP/rclone.names"; ok $? "rclone lists exactly the segment names"
+	same_files "rclone lists exactly the segment names" "$TEST_TMP/want.names" "$TEST_TMP/rclone.names"
 	run_ok "rclone copy fetches them" rcl copy --fast-list :s3:pga/site-a "$TEST_TMP/rclone"
 	tree_manifest "$TEST_TMP/rclone" >"$TEST_TMP/rclone.sums"
-	cmp -s "$TEST_TMP/want" "$TEST_TMP/rclone.sums"; ok $? "fetched with rclone: byte-identical"
+	same_files "fetched with rclone: byte-identical" "$TEST_TMP/want" "$TEST_TMP/rclone.sums"
 else
 	ok 0 "# SKIP rclone not installed"
 fi
@@ -60,9 +60,9 @@ fi
 # the destination interface pga restore uses: list and get
 run_ok "dest list" helper dest-list "$CONF" s3
 cut -d' ' -f1 "$OUT" >"$TEST_TMP/list.names"
-cmp -s "$TEST_TMP/want.names" "$TEST_TMP/list.names"; ok $? "list returns every segment name in order"
+same_files "list returns every segment name in order" "$TEST_TMP/want.names" "$TEST_TMP/list.names"
 run_ok "dest get" bash -c "'$HELPER_BIN' dest-get '$CONF' s3 '$first' >'$TEST_TMP/got1'"
-cmp -s "$TEST_TMP/got1" "$TEST_TMP/aws/$first"; ok $? "get returns the object's bytes"
+same_files "get returns the object's bytes" "$TEST_TMP/got1" "$TEST_TMP/aws/$first"
 run_ok "check: reachable, credentials accepted" helper ship-check "$CONF"
 
 # create-only: a different object under the next segment's name stops the destination
@@ -74,7 +74,7 @@ run_fails 1 "a different object under a segment's name fails the run" pga -c "$C
 like "$(last_err)" "'$victim' already exists with a different size.*stopping this destination" "the conflict is reported"
 [ -e "$SP/ready/$victim" ]; ok $? "the segment stays in the spool"
 awss3 s3 cp --quiet "s3://pga/site-a/$victim" "$TEST_TMP/after"
-cmp -s "$TEST_TMP/other" "$TEST_TMP/after"; ok $? "the existing object was not overwritten (checked before the PUT on s3rver)"
+same_files "the existing object was not overwritten (checked before the PUT on s3rver)" "$TEST_TMP/other" "$TEST_TMP/after"
 # the same bytes already there (a crash after the upload, before the ack) are fine
 awss3 s3 cp --quiet "$SP/ready/$victim" "s3://pga/site-a/$victim"
 run_ok "an identical object counts as delivered" pga -c "$CONF" ship

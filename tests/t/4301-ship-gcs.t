@@ -49,7 +49,7 @@ gdest() { ship_conf "$CONF" "$SP" "[dest:g]" "url = gs://gcsb/$1" "endpoint = $G
 check_bucket() {	# PREFIX MANIFEST DESC
 	awss3 s3 cp --recursive --quiet "s3://gcsb/$1/" "$TEST_TMP/dl-$1"
 	tree_manifest "$TEST_TMP/dl-$1" >"$TEST_TMP/dl-$1.sums"
-	cmp -s "$2" "$TEST_TMP/dl-$1.sums"; ok $? "$3"
+	same_files "$3" "$2" "$TEST_TMP/dl-$1.sums"
 }
 
 # HMAC keys

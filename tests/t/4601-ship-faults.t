@@ -49,15 +49,15 @@ done
 
 # S3: list and fetch straight from s3rver, not through the proxy
 awss3 s3 ls --recursive s3://pga/f/ | awk '{print $4}' | sed 's|^f/||' | sort >"$TEST_TMP/s3.names"
-cmp -s "$TEST_TMP/want.names" "$TEST_TMP/s3.names"; ok $? "S3 holds every segment exactly once, nothing else"
+same_files "S3 holds every segment exactly once, nothing else" "$TEST_TMP/want.names" "$TEST_TMP/s3.names"
 awss3 s3 cp --recursive --quiet s3://pga/f/ "$TEST_TMP/s3"
 tree_manifest "$TEST_TMP/s3" >"$TEST_TMP/s3.sums"
-cmp -s "$TEST_TMP/want" "$TEST_TMP/s3.sums"; ok $? "S3 copies are byte-identical"
+same_files "S3 copies are byte-identical" "$TEST_TMP/want" "$TEST_TMP/s3.sums"
 
 # Azure: list and fetch through our destination interface, straight from azurite
 ship_conf "$TEST_TMP/direct.conf" "$SP" "[dest:az]" "url = azure://$A/pga/f" "endpoint = $AZURITE_URL/$A"
 helper dest-list "$TEST_TMP/direct.conf" az | cut -d' ' -f1 >"$TEST_TMP/az.names"
-cmp -s "$TEST_TMP/want.names" "$TEST_TMP/az.names"; ok $? "Azure holds every segment exactly once, nothing else"
+same_files "Azure holds every segment exactly once, nothing else" "$TEST_TMP/want.names" "$TEST_TMP/az.names"
 bad=0
 while read -r sum name; do
 	got=$("$HELPER_BIN" dest-get "$TEST_TMP/direct.conf" az "$name" | sha256sum | cut -c1-64)

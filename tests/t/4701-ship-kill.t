@@ -53,7 +53,7 @@ is "$(echo "$seqs" | head -1)-$(echo "$seqs" | tail -1)" "1-$sealed" "from 1 to 
 run_ok "the directory verifies, hash chain included" pga spool verify "$DST"
 awss3 s3 cp --recursive --quiet s3://pga/k/ "$TEST_TMP/s3"
 tree_manifest "$TEST_TMP/s3" >"$TEST_TMP/s3.sums"
-cmp -s "$TEST_TMP/dir.sums" "$TEST_TMP/s3.sums"; ok $? "S3 holds the same segments, byte-identical"
+same_files "S3 holds the same segments, byte-identical" "$TEST_TMP/dir.sums" "$TEST_TMP/s3.sums"
 is "$(awss3 s3 ls --recursive s3://pga/k/ | wc -l)" "$sealed" "and nothing else"
 if grep -qi "error" "$TEST_TMP/ship.log"; then
 	diag "$(grep -i error "$TEST_TMP/ship.log" | sort | uniq -c | head -5)"

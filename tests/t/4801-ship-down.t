@@ -58,7 +58,7 @@ _s3srv_launch || exit 1
 wait_for 30 spool_empty; ok $? "the spool drains once the destination is back"
 awss3 s3 cp --recursive --quiet s3://pga/d/ "$TEST_TMP/got1"
 tree_manifest "$TEST_TMP/got1" >"$TEST_TMP/got1.sums"
-cmp -s "$TEST_TMP/want1" "$TEST_TMP/got1.sums"; ok $? "exactly the kept segments arrived, byte-identical"
+same_files "exactly the kept segments arrived, byte-identical" "$TEST_TMP/want1" "$TEST_TMP/got1.sums"
 wait_for 5 bash -c "[ \$(sed -n 's/^segments_shipped //p' '$SP/counters') -eq $kept ]"
 is "$(counter segments_shipped)" "$kept" "segments_shipped = $kept"
 is $(($(counter segments_shipped) + $(counter segments_dropped))) "$(counter segments_sealed)" "sealed = shipped + dropped"
@@ -82,7 +82,7 @@ awss3 s3 cp --recursive --quiet s3://pga/d/ "$TEST_TMP/got2"
 tree_manifest "$TEST_TMP/got2" >"$TEST_TMP/got2.sums"
 sort -k2 "$TEST_TMP/want1" "$TEST_TMP/want2" >"$TEST_TMP/want.all"
 sort -k2 "$TEST_TMP/got2.sums" >"$TEST_TMP/got.all"
-cmp -s "$TEST_TMP/want.all" "$TEST_TMP/got.all"; ok $? "the bucket holds every kept segment of both phases, nothing else"
+same_files "the bucket holds every kept segment of both phases, nothing else" "$TEST_TMP/want.all" "$TEST_TMP/got.all"
 run_ok "writing works again" helper ship-fill "$SP" c1 3 12000 "$MAX" block
 is "$(last_out)" "refused 0" "nothing refused now"
 kill -TERM $SHIP

@@ -55,7 +55,7 @@ if grep -q Hunter2secret "$ERR"; then ok 1 "the password in a bad url is not ech
 
 is "$(find "$GOOD" -type f | wc -l)" 0 "the good destination received nothing at all"
 spool_manifest "$SP" >"$TEST_TMP/after"
-cmp -s "$TEST_TMP/before" "$TEST_TMP/after"; ok $? "the spool is untouched"
+same_files "the spool is untouched" "$TEST_TMP/before" "$TEST_TMP/after"
 
 ship_conf "$CONF" "$SP"
 run_fails 1 "no destination at all" pga -c "$CONF" ship

@@ -83,8 +83,8 @@ counts restore_pit >"$TEST_TMP/pit"
 ok $([ "$(grep -c . "$TEST_TMP/central")" -ge 15 ]; echo $?) "the central database has the catalog's tables"
 with_rows=$(awk '$2 > 0' "$TEST_TMP/central" | wc -l)
 ok $([ "$with_rows" -ge 15 ]; echo $?) "at least 15 metric tables hold rows ($with_rows)"
-cmp -s "$TEST_TMP/central" "$TEST_TMP/s3"; ok $? "restored from the bucket: the same rows in every table"
-cmp -s "$TEST_TMP/central" "$TEST_TMP/tar"; ok $? "restored from the tar: the same rows in every table"
+same_files "restored from the bucket: the same rows in every table" "$TEST_TMP/central" "$TEST_TMP/s3"
+same_files "restored from the tar: the same rows in every table" "$TEST_TMP/central" "$TEST_TMP/tar"
 db_rows() { awk '$1 == "pg_stat_database" { print $2 }' "$1"; }
 is "$(( $(db_rows "$TEST_TMP/pit") * 3 ))" "$(db_rows "$TEST_TMP/central")" \
 	"point in time: exactly one cycle of three restored"
@@ -100,5 +100,5 @@ c=[x for x in d["collectors"] if x["collector"]=="e2e-site"][0]
 assert c["segments"]==3 and c["gaps"]==0, c' "$TEST_TMP/central.json"
 run_ok "loading the outbox again adds nothing" pga load --from "$TEST_TMP/outbox"
 counts central >"$TEST_TMP/central2"
-cmp -s "$TEST_TMP/central" "$TEST_TMP/central2"; ok $? "the same rows as before"
+same_files "the same rows as before" "$TEST_TMP/central" "$TEST_TMP/central2"
 done_testing

@@ -14,6 +14,7 @@
 
 #include "common/units.h"
 #include "spool/spool.h"
+#include "spool/spool_int.h"
 
 static char root[256];
 static int seq_dir;
@@ -307,6 +308,225 @@ test_recovery_on_open(void **state)
 	spool_free(sp);
 }
 
+/* What a producer counts with its blocks (collect's snapshots, say). */
+enum { T_PARTIAL, T_COMPLETE, T_ERRORS, T_ESCAPED };
+static const char *const tag_names[] = {"snapshots_partial", "snapshots_complete",
+					"metric_errors", "values_escaped"};
+static const struct spool_counter_set tag_set = {"unit", tag_names, 4};
+
+/* One tagged block (metric t, `rows` rows) through a direct stream. */
+static int
+put_tagged(struct spool *sp, int rows, const struct spool_counters *tag, struct pga_err *err)
+{
+	struct seg_block_meta m = {.ncols = 2, .cols = cols, .snapshot_us = pga_now_us()};
+	struct spool_stream *s = NULL;
+	uint64_t got = 0;
+	int rc;
+
+	strcpy(m.metric, "t");
+	rc = spool_stream_new(sp, SPOOL_STREAM_DIRECT, &s, err);
+	if (rc == 0)
+		rc = spool_stream_begin(s, &m, err);
+	for (int i = 0; rc == 0 && i < rows; i++)
+		rc = spool_stream_write(s, "1,x\n", 4, err);
+	if (rc == 0)
+		rc = spool_stream_commit_tagged(s, &got, &tag_set, tag, err);
+	spool_stream_free(s);
+	return rc;
+}
+
+/* The value of name in SPOOL/counters (0 when it is not there). */
+static uint64_t
+counter(const char *path, const char *name)
+{
+	char file[400], n[64];
+	unsigned long long v, found = 0;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/counters", path);
+	f = fopen(file, "r");
+	if (f == NULL)
+		return 0;	/* nothing counted yet */
+	while (fscanf(f, "%63s %llu", n, &v) == 2)
+		if (strcmp(n, name) == 0)
+			found = v;
+	fclose(f);
+	return found;
+}
+
+/*
+ * A crash (kill -9) while a segment is open: the next start salvages it and
+ * counts it once, its blocks, rows, bytes and the tags of the blocks it
+ * kept; a tag noted for a block the crash cut off counts nothing.
+ */
+static void
+test_crash_counts_once(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct spool_counters tag = {0};
+	struct spool *sp = NULL;
+	struct pga_err err = {0};
+	char path[300], tags[400];
+	FILE *f;
+
+	(void)state;
+	new_spool_path(path, sizeof(path));
+	tag.v[T_PARTIAL] = 1;
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(put_tagged(sp, 3, &tag, &err), 0);
+	tag.v[T_PARTIAL] = (uint64_t)-1;	/* modulo 2^64: takes it back */
+	tag.v[T_COMPLETE] = 1;
+	assert_int_equal(put_tagged(sp, 2, &tag, &err), 0);
+	assert_int_equal(put_tagged(sp, 4, NULL, &err), 0);
+	spool_free(sp);	/* the crash */
+	/* a tag noted for a block that never got its trailer, and a cancelled one */
+	snprintf(tags, sizeof(tags), "%s/tmp/unit.0000000000000001.part.tags", path);
+	f = fopen(tags, "a");
+	assert_non_null(f);
+	fputs("1 metric_errors=5\n1 -\n3 snapshots_complete=7\n2 values_esc", f);
+	fclose(f);
+	assert_int_equal(counter(path, "segments_sealed"), 0);
+	assert_int_equal(counter(path, "blocks_written"), 0);
+	for (int round = 0; round < 2; round++) {	/* the second start changes nothing */
+		assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+		assert_int_equal(spool_close(sp, &err), 0);
+		assert_int_equal(counter(path, "segments_sealed"), 1);
+		assert_int_equal(counter(path, "segments_recovered"), 1);
+		assert_int_equal(counter(path, "blocks_written"), 3);
+		assert_int_equal(counter(path, "rows_written"), 9);
+		assert_int_equal(counter(path, "bytes_written"), 36);
+		assert_int_equal(counter(path, "snapshots_partial"), 0);
+		assert_int_equal(counter(path, "snapshots_complete"), 1);
+		assert_int_equal(counter(path, "metric_errors"), 0);
+		assert_int_equal(counter(path, "values_escaped"), 0);
+		assert_int_equal(counter(path, "sealed_seq"), 1);
+		assert_int_equal(counter(path, "sealed_id"), spool_collector_hash("unit"));
+	}
+	assert_int_equal(access(tags, F_OK), -1);
+}
+
+static int
+to_writer(void *ctx, const void *buf, size_t len, struct pga_err *err)
+{
+	return seg_writer_data(ctx, buf, len, err);
+}
+
+/*
+ * A crash between a seal's counting and its rename leaves a part with its
+ * footer: the next start publishes it as it is, counted once; a crash just
+ * before the counting, the same but counted then.
+ */
+static void
+test_crash_between_count_and_rename(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct seg_header h = {.major = SEG_FORMAT_MAJOR, .minor = SEG_FORMAT_MINOR, .seq = 1};
+	struct seg_block_meta m = {.ncols = 2, .cols = cols, .snapshot_us = 1};
+	struct spool_counters d = {0};
+	struct spool_marks mk = {0};
+	struct seg_writer *w = NULL;
+	struct seg_encoder *e = NULL;
+	struct spool *sp = NULL;
+	struct spool_list l;
+	struct pga_err err = {0};
+	uint64_t rows, raw;
+	uint8_t sha[PGA_SHA256_LEN];
+	char path[300], part[400], seg[700];
+	struct seg_info info;
+
+	(void)state;
+	strcpy(m.metric, "m");
+	strcpy(h.collector, "unit");
+	strcpy(h.hostname, "h");
+	strcpy(h.writer, "pga test");
+	for (int counted = 0; counted < 2; counted++) {
+		new_spool_path(path, sizeof(path));
+		assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+		assert_int_equal(spool_close(sp, &err), 0);
+		h.created_us = pga_now_us();
+		snprintf(part, sizeof(part), "%s/tmp/unit.0000000000000001.part", path);
+		assert_int_equal(seg_writer_create(&w, part, &h, &err), 0);
+		assert_int_equal(seg_encoder_new(&e, 1, 0, &err), 0);
+		seg_encoder_begin(e, to_writer, w);
+		assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+		assert_int_equal(seg_encoder_write(e, "1,x\n", 4, &err), 0);
+		assert_int_equal(seg_encoder_finish(e, &rows, &raw, &err), 0);
+		assert_int_equal(seg_writer_block_end(w, rows, raw, &err), 0);
+		seg_encoder_free(e);
+		assert_int_equal(seg_writer_finish(w, 0, 0, sha, &err), 0);
+		seg_writer_free(w, false);
+		if (counted) {	/* what the seal wrote before the crash */
+			d.v[SC_SEGMENTS_SEALED] = 1;
+			d.v[SC_BLOCKS_WRITTEN] = 1;
+			mk.sealed_seq = 1;
+			mk.sealed_id = spool_collector_hash("unit");
+			assert_int_equal(spool_open(&sp, path, &err), 0);
+			assert_int_equal(spool_counters_add_marked(sp, &d, NULL, &mk, true, &err), 0);
+			spool_free(sp);
+		}
+		assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+		assert_int_equal(spool_close(sp, &err), 0);
+		assert_int_equal(counter(path, "segments_sealed"), 1);
+		assert_int_equal(counter(path, "blocks_written"), 1);
+		assert_int_equal(counter(path, "segments_recovered"), 0);
+		assert_int_equal(spool_open(&sp, path, &err), 0);
+		assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+		assert_int_equal(l.n, 1);
+		snprintf(seg, sizeof(seg), "%s/ready/%s", path, l.v[0].name);
+		assert_int_equal(seg_verify_file(seg, &info, &err), 0);
+		assert_memory_equal(info.file_sha256, sha, PGA_SHA256_LEN);	/* the same file */
+		spool_list_free(&l);
+		spool_free(sp);
+	}
+}
+
+/*
+ * A drop cut off by a crash (the segment already moved to tmp/ under its
+ * removal number) is finished at the next start: counted unless the
+ * counters already have its number, and removed either way.
+ */
+static void
+test_crash_in_a_drop(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct spool_counters d = {0};
+	struct spool_marks mk = {.removals = 1};
+	struct spool *sp = NULL;
+	struct spool_list l;
+	struct pga_err err = {0};
+	char path[300], from[700], to[700];
+
+	(void)state;
+	for (int counted = 0; counted < 2; counted++) {
+		new_spool_path(path, sizeof(path));
+		assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+		assert_int_equal(put_block(sp, 0, "m", 10, &err), 0);
+		assert_int_equal(spool_close(sp, &err), 0);
+		assert_int_equal(spool_open(&sp, path, &err), 0);
+		assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+		assert_int_equal(l.n, 1);
+		snprintf(from, sizeof(from), "%s/ready/%s", path, l.v[0].name);
+		snprintf(to, sizeof(to), "%s/tmp/1.%s.removed", path, strrchr(l.v[0].name, '/') + 1);
+		assert_int_equal(rename(from, to), 0);
+		if (counted) {
+			d.v[SC_SEGMENTS_DROPPED] = 1;
+			d.v[SC_BLOCKS_DROPPED] = 1;
+			assert_int_equal(spool_counters_add_marked(sp, &d, NULL, &mk, true, &err), 0);
+		}
+		spool_list_free(&l);
+		spool_free(sp);
+		for (int round = 0; round < 2; round++) {
+			assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+			assert_int_equal(spool_close(sp, &err), 0);
+			assert_int_equal(counter(path, "segments_dropped"), 1);
+			assert_int_equal(counter(path, "blocks_dropped"), 1);
+			assert_int_equal(counter(path, "rows_dropped"), counted ? 0 : 10);
+			assert_int_equal(counter(path, "removals"), 1);
+			assert_int_equal(access(to, F_OK), -1);
+		}
+	}
+}
+
 /*
  * The counters store is generic: a part's set of names, added by index;
  * every declared name is in the file, names no set declares are kept, and
@@ -406,6 +626,9 @@ main(void)
 		cmocka_unit_test(test_quota_block),
 		cmocka_unit_test(test_quota_drop_oldest),
 		cmocka_unit_test(test_recovery_on_open),
+		cmocka_unit_test(test_crash_counts_once),
+		cmocka_unit_test(test_crash_between_count_and_rename),
+		cmocka_unit_test(test_crash_in_a_drop),
 		cmocka_unit_test(test_bad_meta_refused),
 		cmocka_unit_test(test_named_counters),
 	};
