@@ -77,7 +77,7 @@ while read -r c; do
 	run_ok "pga help $c" pga help $c
 	cp "$OUT" "$T/usage"
 	[ "$c" = help ] ||
-		like "$(tr '\n' ' ' <"$T/usage" | tr -s ' ')" "Exit status[^:]*: 0 .*, 64 usage\." \
+		like "$(tr '\n' ' ' <"$T/usage" | tr -s ' ')" "Exit status[^:]*: 0 .*[,;] 64 usage\." \
 			"  its usage states its exit status, 64 included"
 	usage=$(sed -n '/^usage:/,/^$/p' "$T/usage" | synopsis_flags)
 	man=$(grep "^\*pga $c\*" "$T/pga.scd")

@@ -52,8 +52,10 @@ named() {
 }
 run_fails 2 "status --central" helper central-status "$DB"
 is "$(named)" "$NBAD" "status --central names every bad block"
-# the command itself, as an operator runs it: exit 2, something needs attention
-run_fails 2 "pga status --central: exit 2" pga status --central --spool "$SP" --db "$DB"
+# the command itself, as an operator runs it: refused blocks are a WARNING
+# (exit 1, pga status's Nagios verdict; data still flows)
+run_fails 1 "pga status --central: exit 1 (warning)" pga status --central --spool "$SP" --db "$DB"
+like "$(last_out)" "status: WARNING" "  says WARNING"
 is "$(named)" "$NBAD" "pga status --central names every bad block"
 run_fails 2 "status --central --json" helper central-status --json "$DB"
 like "$(last_out)" "\"segments\":$N,\"partial\":0,\"rows\":$GOOD,.*\"quarantined\":$NBAD,\"held\":0,\"blocks_refused\":$NBAD" \
