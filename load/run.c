@@ -238,6 +238,7 @@ result_name(enum load_result res, bool dry)
 	case LOAD_FILTERED: return "filtered";
 	case LOAD_BUSY: return "busy";
 	case LOAD_HELD: return "held";
+	case LOAD_DEFERRED: return "deferred";
 	}
 	return "?";
 }
@@ -517,8 +518,6 @@ open_loaders(struct run *r, struct worker *wk, int jobs, struct pga_err *err)
 	lo.init = false;	/* the first one did it */
 	for (int i = 1; rc == 0 && i < jobs; i++)
 		rc = loader_open(&wk[i].l, &lo, err);
-	if (rc == 0 && r->ro->fresh)
-		rc = ld_check_fresh(wk[0].l, err);
 	return rc;
 }
 

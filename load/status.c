@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/string.h>
+
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/units.h"
@@ -35,19 +37,33 @@ col_i64(const PGresult *res, int row, int col, int64_t dflt)
 }
 
 int
-ld_check_fresh(struct loader *l, struct pga_err *err)
+loader_ledger_summary(struct loader *l, struct load_ledger_collector **out, size_t *n,
+		      struct pga_err *err)
 {
-	char sql[256];
+	char sql[512];
 	PGresult *res = NULL;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.segments", l->qschema);
+	*out = NULL;
+	*n = 0;
+	snprintf(sql, sizeof(sql), "SELECT c.collector, count(*), coalesce(sum(s.rows), 0),"
+		 " count(*) FILTER (WHERE NOT s.complete) FROM %s.segments s JOIN %s.collectors c"
+		 " USING (collector_id) GROUP BY 1 ORDER BY 1", l->qschema, l->qschema);
 	rc = ld_exec(l, sql, 0, NULL, &res, err);
-	if (rc == 0 && col_i64(res, 0, 0, 0) > 0)
-		rc = pga_fail(err, PGA_EINVAL,
-			      "the central database already holds %s segments in schema '%s':"
-			      " restore needs a fresh database (use 'pga load' to add to it)",
-			      PQgetvalue(res, 0, 0), l->schema);
+	if (rc == 0 && PQntuples(res) > 0) {
+		*out = calloc((size_t)PQntuples(res), sizeof(**out));
+		if (*out == NULL)
+			rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+		struct load_ledger_collector *c = &(*out)[i];
+
+		strlcpy(c->collector, PQgetvalue(res, i, 0), sizeof(c->collector));
+		c->segments = (uint64_t)col_i64(res, i, 1, 0);
+		c->rows = (uint64_t)col_i64(res, i, 2, 0);
+		c->partial = (uint64_t)col_i64(res, i, 3, 0);
+		(*n)++;
+	}
 	PQclear(res);
 	return rc;
 }

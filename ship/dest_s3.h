@@ -38,7 +38,8 @@ struct s3_signing {
 	.noun = "object", .max_object = 5ull << 30, .max_text = "5 GiB",	\
 	.auto_check = true, .list_slash = true,				\
 	.list = {.params = "", .limit = "max-keys", .item = "Contents",	\
-		 .name = "Key", .size = "Size"}
+		 .name = "Key", .size = "Size",				\
+		 .dir_item = "CommonPrefixes", .dir_name = "Prefix"}
 
 /* HMAC credentials: the section, else AWS_* variables, else the credentials
  * file (credentials-file, AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,

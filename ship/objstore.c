@@ -681,10 +681,11 @@ body_sink(void *ctx, const void *buf, size_t len, struct pga_err *err)
 	return 0;
 }
 
-/* One page of names under key_prefix, from pg->marker on; limit 0: the store's. */
+/* One page of names under key_prefix, from pg->marker on; limit 0: the store's;
+ * dirs: with delimiter=/, the common prefixes instead of the objects. */
 static int
-list_page(struct objstore *o, const char *key_prefix, unsigned limit, struct objstore_page *pg,
-	  dest_list_fn fn, void *ctx, struct pga_err *err)
+list_page_of(struct objstore *o, const char *key_prefix, unsigned limit, bool dirs,
+	     struct objstore_page *pg, dest_list_fn fn, void *ctx, struct pga_err *err)
 {
 	const struct objstore_list_syntax *syn = &o->kind->list;
 	struct call *c = call_new("GET", err);
@@ -703,9 +704,10 @@ list_page(struct objstore *o, const char *key_prefix, unsigned limit, struct obj
 	if (rc == 0)
 		rc = sigv4_uri_encode(pg->marker, 0, em, sizeof(em), err);
 	if (rc == 0)
-		rc = pga_path(c->query, sizeof(c->query), err, "%s%s%s%s%sprefix=%s%s", syn->params,
-			      syn->params[0] ? "&" : "", pg->marker[0] ? "marker=" : "",
-			      pg->marker[0] ? em : "", pg->marker[0] ? "&" : "", ep, lim);
+		rc = pga_path(c->query, sizeof(c->query), err, "%s%s%s%s%s%sprefix=%s%s",
+			      syn->params, syn->params[0] ? "&" : "", dirs ? "delimiter=%2F&" : "",
+			      pg->marker[0] ? "marker=" : "", pg->marker[0] ? em : "",
+			      pg->marker[0] ? "&" : "", ep, lim);
 	if (rc == 0)
 		rc = pga_path(c->path, sizeof(c->path), err, "%s%s", o->base_path,
 			      o->kind->list_slash ? "/" : "");
@@ -713,11 +715,40 @@ list_page(struct objstore *o, const char *key_prefix, unsigned limit, struct obj
 		rc = call_send(o, c, err);
 	if (rc == 0 && c->rs.status != 200)
 		rc = refused(o, err, "LIST", key_prefix[0] ? key_prefix : "/", &c->rs);
-	if (rc == 0)
+	if (rc == 0 && dirs)
+		rc = objstore_list_dirs_page_parse(syn, dynbuf_str(&body), key_prefix, pg, fn,
+						   ctx, o->what, err);
+	else if (rc == 0)
 		rc = objstore_list_page_parse(syn, dynbuf_str(&body), o->prefix, pg, fn, ctx,
 					      o->what, err);
 	dynbuf_free(&body);
 	free(c);
+	return rc;
+}
+
+static int
+list_page(struct objstore *o, const char *key_prefix, unsigned limit, struct objstore_page *pg,
+	  dest_list_fn fn, void *ctx, struct pga_err *err)
+{
+	return list_page_of(o, key_prefix, limit, false, pg, fn, ctx, err);
+}
+
+int
+objstore_list_dirs(struct dest *d, const char *prefix, dest_list_fn fn, void *ctx,
+		   struct pga_err *err)
+{
+	struct objstore *o = to_os(d);
+	struct objstore_page pg = {.marker = ""};
+	char key_prefix[2048];
+	int rc = pga_path(key_prefix, sizeof(key_prefix), err, "%s%s", o->prefix,
+			  prefix ? prefix : "");
+
+	if (o->kind->list.dir_item == NULL)
+		return pga_fail(err, PGA_EINVAL, "%s: this store cannot list by prefix", o->what);
+	do {
+		if (rc == 0)
+			rc = list_page_of(o, key_prefix, 0, true, &pg, fn, ctx, err);
+	} while (rc == 0 && pg.marker[0] != '\0');
 	return rc;
 }
 

@@ -65,4 +65,9 @@ int helper_schema_sql(int argc, char **argv);
 	{"schema-sql", helper_schema_sql, "VERSION: a released migration's SQL for schema pga"}, \
 	{"seg-build", helper_seg_build, "DIR COLLECTOR HOST SEQ PREV CREATED METRIC:COLS:FILE[:TIME]...: one segment, CSV unchecked"},
 
+int helper_gen_archive(int argc, char **argv);
+
+#define HELPER_RESTORE_COMMANDS \
+	{"gen-archive", helper_gen_archive, "DIR [KEY=VALUE...]: a realistic archive of segments (helper_genarchive.c)"},
+
 #endif

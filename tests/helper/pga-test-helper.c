@@ -15,6 +15,7 @@ static const struct helper_cmd commands[] = {
 	HELPER_SIGN_COMMANDS
 	HELPER_SHIP_COMMANDS
 	HELPER_LOAD_COMMANDS
+	HELPER_RESTORE_COMMANDS
 	{NULL, NULL, NULL},
 };
 
