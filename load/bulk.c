@@ -797,7 +797,7 @@ move_rows(struct loader *l, const char *parent, const char *child, struct pga_er
 			 " AND NOT attisdropped", 1, params, &res, err);
 
 	if (rc == 0)
-		ld_sb_add(&sb, "BEGIN; INSERT INTO %s (%s) SELECT %s FROM %s; DROP TABLE %s; COMMIT",
+		ld_sb_add(&sb, "INSERT INTO %s (%s) SELECT %s FROM %s; DROP TABLE %s; COMMIT",
 			  parent, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 0), child, child);
 	PQclear(res);
 	if (rc == 0)
@@ -813,23 +813,33 @@ loader_day_attach(struct loader *l, const char *metric, int32_t day, long index_
 		  int workers, struct pga_err *err)
 {
 	char name[LD_IDENT_MAX], child[LD_QNAME_MAX], parent[LD_QNAME_MAX], from[40], to[40];
+	char lock[128];
 	const char *params[1] = {child};
 	struct ld_sb sb = {0};
 	PGresult *res = NULL;
 	int rc = day_table_name(l, metric, day, name, sizeof(name), child, sizeof(child), err);
 
+	/*
+	 * One attach of a table at a time (two finishers, or a rerun while the
+	 * backend of a killed one still works): the second waits, then finds it
+	 * attached.  Two at once would deadlock in ATTACH.
+	 */
+	snprintf(lock, sizeof(lock), "BEGIN; SELECT pg_advisory_xact_lock(%" PRId64 "::bigint)",
+		 ld_lock_key(l->schema, name, "/attach", 0));
 	if (rc == 0)
 		rc = ld_qualify(l->schema, metric, parent, sizeof(parent), err);
+	if (rc == 0)
+		rc = ld_exec(l, lock, 0, NULL, NULL, err);
 	if (rc == 0)
 		rc = ld_exec(l, "SELECT relispartition FROM pg_class WHERE oid = to_regclass($1)", 1,
 			     params, &res, err);
 	if (rc < 0 || PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
 		PQclear(res);
+		ld_rollback(l);
 		return rc;	/* gone or attached meanwhile (another restore's finisher) */
 	}
 	PQclear(res);
 	day_bounds(day, from, to, sizeof(from));
-	ld_sb_add(&sb, "BEGIN;\n");
 	if (index_mem > 0)
 		ld_sb_add(&sb, "SET LOCAL maintenance_work_mem = '%ldkB';\n", index_mem);
 	if (workers >= 0)
@@ -847,7 +857,9 @@ loader_day_attach(struct loader *l, const char *metric, int32_t day, long index_
 			return rc;
 		log_warn("a partition of '%s' for %s appeared meanwhile: moving the day's rows into it",
 			 metric, from);
-		rc = move_rows(l, parent, child, err);
+		rc = ld_exec(l, lock, 0, NULL, NULL, err);
+		if (rc == 0)
+			rc = move_rows(l, parent, child, err);
 	}
 	if (rc == 0)
 		log_debug("day table '%s' indexed and attached", name);

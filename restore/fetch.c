@@ -6,9 +6,12 @@
  * connection to the bucket).  A thread starts the next item only while the
  * bytes fetched and not yet released stay within the budget, or when
  * nothing is fetched at all (a segment larger than the budget still
- * goes, alone).  So disk use is bounded by the budget plus one segment per
- * thread, memory by the items wanted (restore plans days only as far as
- * the budget reaches).  A directory's files need no fetching: take()
+ * goes, alone).  An item a loader waits for that was not started yet (one
+ * wanted late, a segment carried into a day already planned) goes first,
+ * whatever the budget: what the loaders hold can only be released by the
+ * loaders, so the one they wait for must never wait for them.  Disk use is
+ * thus bounded by the budget plus one segment per loader and per thread,
+ * memory by the items wanted (restore plans days only a few ahead).  A directory's files need no fetching: take()
  * opens them where they are.
  */
 #define _GNU_SOURCE
@@ -30,6 +33,7 @@ struct rs_item {
 	enum item_state state;
 	int fd;
 	struct pga_err err;
+	bool urgent;			/* a loader waits for it: no budget */
 	struct rs_item *next;		/* in the queue of items not yet started */
 };
 
@@ -56,8 +60,8 @@ next_item(struct rs_fetch *f)
 {
 	struct rs_item *it;
 
-	while (!f->stop && (f->head == NULL ||
-			    (f->used > 0 && f->used + f->head->s.size > f->budget)))
+	while (!f->stop && (f->head == NULL || (!f->head->urgent && f->used > 0 &&
+						    f->used + f->head->s.size > f->budget)))
 		pthread_cond_wait(&f->cv, &f->mu);
 	if (f->stop)
 		return NULL;
@@ -201,6 +205,17 @@ rs_fetch_take(struct rs_fetch *f, struct rs_item *it, int *fd, struct pga_err *e
 		return rs_reader_get(f->direct, &it->s, fd, err);
 	}
 	pthread_mutex_lock(&f->mu);
+	if (it->state == IT_WAIT && f->head != it) {
+		unqueue(f, it);
+		it->next = f->head;
+		f->head = it;
+		if (f->tail == NULL)
+			f->tail = it;
+	}
+	if (it->state == IT_WAIT) {
+		it->urgent = true;
+		pthread_cond_broadcast(&f->cv);
+	}
 	while (it->state == IT_WAIT || it->state == IT_BUSY)
 		pthread_cond_wait(&f->cv, &f->mu);
 	if (it->state == IT_READY) {

@@ -549,12 +549,36 @@ slow_load(struct finisher *fn, int32_t day, const struct rs_seg *s)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/*
+ * Day tables committed by a transaction whose client was killed while its
+ * backend went on (the rerun began before it committed): attached here,
+ * or the rows the ledger counts would stay out of sight.
+ */
+static int
+attach_strays(struct loader *l, const struct restore_opts *o, int32_t day, bool any_day,
+	      struct pga_err *err)
+{
+	struct load_day_table *t = NULL;
+	size_t n = 0;
+	int rc = loader_day_unattached(l, &t, &n, err);
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (any_day || t[i].day == day)
+			rc = loader_day_attach(l, t[i].metric, t[i].day, o->index_mem_kb, -1, err);
+	free(t);
+	return rc;
+}
+
 static int
 attach_day(struct finisher *fn, struct rs_day *d)
 {
 	struct rs_run *r = fn->r;
 	struct pga_err err = {0};
 
+	if (attach_strays(fn->l, r->o, d->day, false, &err) < 0) {
+		set_fatal(r, &err);
+		return err.code;
+	}
 	for (size_t i = 0; i < d->ntables; i++) {
 		int rc = loader_day_attach(fn->l, d->tables[i].metric, d->tables[i].day,
 					   r->o->index_mem_kb, -1, &err);
@@ -781,10 +805,8 @@ finish_leftovers(struct rs_run *r, struct loader *l, struct pga_err *err)
 
 	if (rc == 0 && n > 0)
 		log_info("%zu day tables of an interrupted restore: indexing and attaching them", n);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = loader_day_attach(l, t[i].metric, t[i].day, r->o->index_mem_kb, -1, err);
 	free(t);
-	return rc;
+	return rc == 0 ? attach_strays(l, r->o, 0, true, err) : rc;
 }
 
 static void
@@ -1005,6 +1027,9 @@ restore_run(const struct restore_opts *o, FILE *out)
 	if (rc < 0)
 		set_fatal(&r, &err);
 	stop_threads(&r, &th, rc < 0);
+	/* the last strays of a killed run's backends (attach_strays()) */
+	if (!r.fatal && !r.stopped && attach_strays(main, o, 0, true, &err) < 0)
+		set_fatal(&r, &err);
 	if (r.fatal)
 		log_error("stopping: %s", r.fatal_err.msg);
 	else if (r.stopped)

@@ -5,9 +5,9 @@
  * Every collector is one server with `dbs` databases; every `interval`
  * seconds it takes a snapshot of the catalog's metrics with the catalog's
  * own columns (collect/catalog.c), and seals a segment every `seg-age`
- * seconds, named after its first snapshot (a second after it, as a real
- * collector creates its segment just after the cycle starts), chained from
- * seq 1.  Per snapshot and collector, by default: the cluster metrics
+ * seconds, named after its first snapshot (`lag` seconds after it, 1 by
+ * default, as a real collector creates its segment just after the cycle
+ * starts), chained from seq 1.  Per snapshot and collector, by default: the cluster metrics
  * (pg_stat_database, pg_database, the background writer, checkpointer, WAL,
  * archiver, activity and lock summaries, I/O, SLRU, 1000 statements, ...),
  * and per database 40 tables and 60 indexes (tables, I/O, sizes, indexes),
@@ -54,6 +54,7 @@ struct gen_opts {
 	const char *dir, *csv;
 	int collectors, dbs, days, tables, indexes, sys_tables, statements, level, threads;
 	int64_t interval_s, seg_age_s, end_us, start_us;
+	int64_t lag_s;			/* a segment is named this long after its first snapshot */
 	uint64_t seed;
 	const char *prefix;		/* collector ids: <prefix><n> */
 };
@@ -527,7 +528,7 @@ gen_collector(struct gen_thread *g, int coll, struct pga_err *err)
 		int64_t first = t;
 
 		h.seq++;
-		h.created_us = t + 1000000;
+		h.created_us = t + o->lag_s * 1000000;
 		rc = seg_name_format(name, sizeof(name), h.collector, h.seq, h.created_us, err);
 		snprintf(part, sizeof(part), "%s/.gen.%s.part", o->dir, h.collector);
 		snprintf(final, sizeof(final), "%s/%s", o->dir, name);
@@ -651,7 +652,7 @@ gen_usage(const char *why)
 		"usage: gen-archive DIR [collectors=10] [dbs=10] [days=30] [interval=60]\n"
 		"       [end=2026-12-01T00:00:00Z] [seg-age=300] [tables=40] [indexes=60]\n"
 		"       [sys-tables=40] [statements=1000] [level=3] [threads=2] [seed=1]\n"
-		"       [prefix=site] [csv=DIR] [hours=N instead of days]\n", why);
+		"       [prefix=site] [csv=DIR] [hours=N instead of days] [lag=1]\n", why);
 	return 64;
 }
 
@@ -664,7 +665,7 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 	*o = (struct gen_opts){.dir = argv[1], .collectors = 10, .dbs = 10, .days = 30,
 			       .tables = 40, .indexes = 60, .sys_tables = 40, .statements = 1000,
 			       .level = 3, .threads = 2, .interval_s = 60, .seg_age_s = 300,
-			       .seed = 1, .prefix = "site"};
+			       .seed = 1, .prefix = "site", .lag_s = 1};
 	if (pga_parse_time("2026-12-01T00:00:00Z", 0, &o->end_us, &err) < 0)
 		return -1;
 	for (int i = 2; i < argc; i++) {
@@ -688,6 +689,7 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 		else if (strcmp(argv[i], "hours") == 0) hours = n;
 		else if (strcmp(argv[i], "interval") == 0) o->interval_s = n;
 		else if (strcmp(argv[i], "seg-age") == 0) o->seg_age_s = n;
+		else if (strcmp(argv[i], "lag") == 0) o->lag_s = n;
 		else if (strcmp(argv[i], "tables") == 0) o->tables = (int)n;
 		else if (strcmp(argv[i], "indexes") == 0) o->indexes = (int)n;
 		else if (strcmp(argv[i], "sys-tables") == 0) o->sys_tables = (int)n;
