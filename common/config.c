@@ -106,6 +106,19 @@ static const struct cfg_row keys[] = {
 	     "Schema that holds the central tables."),
 	GKEY("load-jobs", T_INT, load_jobs, "1", 1, 64, NULL,
 	     "Parallel loader connections. Also --jobs."),
+	GKEY("load-from", T_STRING, load_from, NULL, 0, 0, NULL,
+	     "What pga load reads: a directory, a tar, s3://..., gs://..., azure://... or "
+	     "dest:NAME. Default: spool-path. Also --from."),
+	GKEY("load-interval", T_DURATION, load_interval, "60s", 0, 0, NULL,
+	     "Time between pass starts of pga load --loop. Also --interval."),
+	GKEY("load-deadline", T_DURATION, load_deadline, "0", 0, 0, NULL,
+	     "A pass of pga load (--loop or not) takes no new segment after this long; "
+	     "those in flight finish (0: no deadline). Also --deadline."),
+	GKEY("load-retain", T_STRING, load_retain, NULL, 0, 0, NULL,
+	     "Central retention: after each pass of pga load --loop, drop daily partitions "
+	     "older than this (e.g. 90d). Also --retain."),
+	GKEY("load-retry-max-delay", T_DURATION, load_retry_max_delay, "5m", 0, 0, NULL,
+	     "Cap of the exponential backoff of pga load --loop after a failed pass."),
 	/* [global]: the shipper */
 	GKEY("ship-interval", T_DURATION, ship_interval, "30s", 0, 0, NULL,
 	     "Pause between passes of pga ship --loop."),

@@ -61,6 +61,11 @@ struct pga_global {
 	char *central;			/* secret: may hold a password */
 	char *central_schema;
 	long long load_jobs;
+	char *load_from;		/* NULL: the spool */
+	int64_t load_interval;
+	int64_t load_deadline;		/* 0: none */
+	char *load_retain;		/* a duration, or NULL */
+	int64_t load_retry_max_delay;
 	/* shipper */
 	int64_t ship_interval;
 	int64_t ship_deadline;

@@ -20,7 +20,9 @@
 static const char *const load_help[] = {
 	"usage: pga load [--db CONNINFO] [--from SOURCE] [--since T] [--until T]",
 	"                [--collector ID] [--dry-run] [--jobs N] [--retain DURATION]",
-	"                [--schema NAME] [--json] [--no-manifest]",
+	"                [--deadline DUR] [--schema NAME] [--json] [--no-manifest]",
+	"   or: pga load --loop [--interval DUR] [--passes N] [--from SOURCE] [--retain D]",
+	"                [--deadline DUR] [--db CONNINFO] [--jobs N] [--schema NAME]",
 	"   or: pga load --init [--db CONNINFO] [--schema NAME]",
 	"   or: pga load --resolve-fork COLLECTOR:SEQ --keep SHA256-PREFIX [--db CONNINFO]",
 	"                [--schema NAME]",
@@ -29,14 +31,22 @@ static const char *const load_help[] = {
 	"                    here is refused (argv is public): use ~/.pgpass or the config",
 	"  --from SOURCE     a spool directory, a directory of segments, a tar from",
 	"                    'pga spool pack', one segment file, a bucket URL",
-	"                    (s3://, gs://, azure://) or dest:NAME (default: the local spool)",
+	"                    (s3://, gs://, azure://) or dest:NAME (default: load-from,",
+	"                    else the local spool)",
 	"  --since T, --until T",
 	"                    only snapshots taken in [T1, T2]: ISO 8601 UTC or -2h, -7d",
 	"  --collector ID    only segments of this collector",
 	"  --dry-run         verify and count what would load, write nothing",
 	"  --jobs N          loaders in parallel, one connection each (default: load-jobs)",
 	"  --retain D        then drop daily partitions older than D (e.g. 90d); with no",
-	"                    --from and no local spool, only that",
+	"                    --from and no local spool, only that (--loop: load-retain)",
+	"  --deadline DUR    take no new segment after DUR, finish those in flight, exit 2",
+	"                    (default: load-deadline)",
+	"  --loop            a pass every --interval (default: load-interval) until",
+	"                    SIGTERM/SIGINT; what the ledger holds is not read again; a",
+	"                    failed pass is retried with backoff (load-retry-max-delay);",
+	"                    SIGHUP reads the configuration again between passes",
+	"  --passes N        with --loop: stop after N passes",
 	"  --init            create or upgrade the central schema, then stop (or load --from)",
 	"  --schema NAME     schema of the central tables (default: central-schema)",
 	"  --json            summary as JSON",
@@ -55,9 +65,11 @@ static const char *const load_help[] = {
 
 struct load_args {
 	struct load_run_opts ro;
-	const char *db, *since, *until, *retain, *fork, *keep;
-	bool init;
+	const char *db, *since, *until, *retain, *fork, *keep, *deadline, *interval;
+	bool init, loop;
 	long jobs;
+	long long passes;
+	int64_t deadline_us, interval_us;
 };
 
 static int
@@ -78,6 +90,10 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 		{"no-manifest", no_argument, NULL, 'M'},
 		{"resolve-fork", required_argument, NULL, 'F'},
 		{"keep", required_argument, NULL, 'K'},
+		{"loop", no_argument, NULL, 'l'},
+		{"interval", required_argument, NULL, 'I'},
+		{"deadline", required_argument, NULL, 'D'},
+		{"passes", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -100,6 +116,14 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 			break;
 		case 'F': a->fork = optarg; break;
 		case 'K': a->keep = optarg; break;
+		case 'l': a->loop = true; break;
+		case 'I': a->interval = optarg; break;
+		case 'D': a->deadline = optarg; break;
+		case 'P':
+			a->passes = strtoll(optarg, NULL, 10);
+			if (a->passes < 1)
+				return pga_cli_usage(load_help, "invalid --passes '%s'", optarg);
+			break;
 		case 'j':
 			a->jobs = load_parse_jobs(optarg);
 			if (a->jobs < 0)
@@ -118,6 +142,11 @@ parse_load_args(int argc, char **argv, struct load_args *a, struct pga_ctx *ctx)
 		return pga_cli_usage(load_help, "--resolve-fork and --keep go together");
 	if (a->fork != NULL && (a->ro.from || a->init || a->retain || a->ro.lo.dry_run))
 		return pga_cli_usage(load_help, "--resolve-fork is a command of its own");
+	if (a->loop && (a->fork || a->init || a->ro.lo.dry_run || a->since || a->until))
+		return pga_cli_usage(load_help, "--loop loads every snapshot, for good: not with"
+				     " --resolve-fork, --init, --dry-run, --since or --until");
+	if (!a->loop && (a->interval || a->passes))
+		return pga_cli_usage(load_help, "--interval and --passes only go with --loop");
 	if (a->keep != NULL && (strlen(a->keep) < 8 || strlen(a->keep) > 64 ||
 				strspn(a->keep, "0123456789abcdefABCDEF") != strlen(a->keep)))
 		return pga_cli_usage(load_help, "--keep wants 8 to 64 hex digits of a sha256, not '%s'",
@@ -139,6 +168,12 @@ resolve_args(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
 		return pga_err_prefix(err, "--retain");
 	if (a->retain && a->ro.retain_us <= 0)
 		return pga_fail(err, PGA_EINVAL, "--retain must be positive");
+	if (a->deadline && (pga_parse_duration(a->deadline, &a->deadline_us, err) < 0 ||
+			    a->deadline_us <= 0))
+		return pga_fail(err, PGA_EINVAL, "invalid --deadline '%s'", a->deadline);
+	if (a->interval && (pga_parse_duration(a->interval, &a->interval_us, err) < 0 ||
+			    a->interval_us <= 0))
+		return pga_fail(err, PGA_EINVAL, "invalid --interval '%s'", a->interval);
 	if (lo->collector && !pga_name_valid(lo->collector))
 		return pga_fail(err, PGA_EINVAL, "invalid collector id '%s'", lo->collector);
 	return 0;
@@ -214,6 +249,27 @@ resolve_fork(struct load_args *a, struct pga_err *err)
 	return rc > 0 ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
 }
 
+static int
+loop(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
+{
+	struct load_loop_opts o = {.ro = a->ro, .passes = a->passes, .ctx = ctx,
+				   .interval_us = a->interval_us, .deadline_us = a->deadline_us};
+
+	o.set.db = a->db != NULL;
+	o.set.schema = a->ro.lo.schema != NULL && a->ro.lo.schema != ctx->cfg->global.central_schema;
+	o.set.jobs = a->jobs > 0;
+	o.set.from = a->ro.from != NULL;
+	o.set.interval = a->interval != NULL;
+	o.set.deadline = a->deadline != NULL;
+	o.set.retain = a->retain != NULL;
+	if (load_loop_configure(&o, ctx->cfg, err) < 0)
+		return pga_cli_error(err);
+	pga_cli_catch_signals();
+	log_info("loading from '%s' every %.3f s%s", o.ro.from, (double)o.interval_us / 1e6,
+		 o.ro.retain_us > 0 ? ", with central retention" : "");
+	return load_loop(&o, stdout);
+}
+
 int
 cmd_load(int argc, char **argv, struct pga_ctx *ctx)
 {
@@ -231,9 +287,16 @@ cmd_load(int argc, char **argv, struct pga_ctx *ctx)
 					      : pga_cli_error(&err);
 	if (a.fork != NULL)
 		return resolve_fork(&a, &err);
+	if (a.loop)
+		return loop(&a, ctx, &err);
 	if (a.init && a.ro.from == NULL)
 		return init_only(&a, &err);
 	a.ro.lo.init = a.init;
+	if (!a.deadline)
+		a.deadline_us = ctx->cfg->global.load_deadline;
+	a.ro.deadline_us = a.deadline_us > 0 ? pga_mono_us() + a.deadline_us : 0;
+	if (a.ro.from == NULL && ctx->cfg->global.load_from != NULL)
+		a.ro.from = ctx->cfg->global.load_from;
 	if (a.ro.from == NULL) {
 		a.ro.from = ctx->cfg->global.spool_path;
 		if (a.retain && stat(a.ro.from, &st) != 0)

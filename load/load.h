@@ -241,6 +241,14 @@ int loader_wal_level(struct loader *l, char *buf, size_t cap, struct pga_err *er
 /* Load only snapshots in [since, until] from now on (INT64_MIN/MAX: open). */
 void loader_set_window(struct loader *l, int64_t since, int64_t until);
 
+/*
+ * known[i] = true for each name the ledger holds, complete, under exactly
+ * that name (a fork, another file with that seq, is not known: loading it
+ * holds it).  For names that parse as segment names; others stay false.
+ */
+int loader_known(struct loader *l, const char *const *names, size_t n, bool *known,
+		 struct pga_err *err);
+
 /* What the ledger holds, per collector (restore says what was there). */
 struct load_ledger_collector {
 	char collector[65];
@@ -259,6 +267,10 @@ struct load_run_opts {
 	int64_t retain_us;		/* > 0: drop partitions older than this */
 	bool json;			/* JSON summary on out */
 	bool progress;			/* live progress line on stderr */
+	/* take no new segment after this (pga_mono_us() time; 0: none) */
+	int64_t deadline_us;
+	/* pass over (not even open or download) names the ledger holds complete */
+	bool skip_known;
 };
 
 struct load_totals {
@@ -268,6 +280,7 @@ struct load_totals {
 		 blocks_refused, rows_refused, partial;
 	uint64_t in_doubt, rows_in_doubt;
 	uint64_t partitions_dropped, partitions_busy;
+	uint64_t known;			/* passed over: in the ledger already */
 	int64_t elapsed_us;
 };
 
@@ -291,6 +304,31 @@ int load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
 			long jobs, struct pga_err *err);
 /* Parse a --jobs value (1 to 64); -1 if it is not one. */
 long load_parse_jobs(const char *arg);
+
+/* ---- pga load --loop (loop.c) ---- */
+
+/*
+ * Passes on the ticks of interval_us, each a load_run() of ro->from that
+ * passes over what the ledger holds (skip_known), stops taking segments
+ * deadline_us after it began, and drops partitions older than
+ * ro->retain_us after it; a failed pass is retried after a capped
+ * exponential backoff; SIGHUP reloads the configuration between passes
+ * (ctx), keeping what the command line set; SIGTERM ends the loop (0).
+ */
+struct pga_ctx;
+struct load_loop_opts {
+	struct load_run_opts ro;
+	int64_t interval_us, deadline_us, retry_max_us;
+	long long passes;		/* stop after this many (0: until a signal) */
+	struct pga_ctx *ctx;
+	struct {			/* set on the command line: a reload keeps it */
+		bool db, schema, jobs, from, interval, deadline, retain;
+	} set;
+};
+/* Fill what o->set does not from cfg; PGA_ECONFIG when it cannot loop. */
+int load_loop_configure(struct load_loop_opts *o, const struct pga_config *cfg,
+			struct pga_err *err);
+int load_loop(struct load_loop_opts *o, FILE *out);
 
 /*
  * `pga status --central`: per collector, last snapshot, lag, segments,

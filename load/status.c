@@ -36,6 +36,79 @@ col_i64(const PGresult *res, int row, int col, int64_t dflt)
 	return PQgetisnull(res, row, col) ? dflt : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+/* Only these go into the array literal below (segment names are made of them). */
+static bool
+literal_safe(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") ==
+	       strlen(s);
+}
+
+/* {"a","b"}: the values are segment names and ids, nothing to escape */
+static void
+sb_array(struct ld_sb *b, const char *const *v, size_t n)
+{
+	ld_sb_add(b, "'{");
+	for (size_t i = 0; i < n; i++)
+		ld_sb_add(b, "%s\"%s\"", i ? "," : "", v[i]);
+	ld_sb_add(b, "}'");
+}
+
+int
+loader_known(struct loader *l, const char *const *names, size_t n, bool *known,
+	     struct pga_err *err)
+{
+	const char **coll = calloc(n ? n : 1, sizeof(*coll)), **seqs = calloc(n ? n : 1, sizeof(*seqs));
+	const char **ok = calloc(n ? n : 1, sizeof(*ok));
+	char (*cbuf)[66] = calloc(n ? n : 1, 66), (*sbuf)[24] = calloc(n ? n : 1, 24);
+	struct ld_sb b = {0};
+	PGresult *res = NULL;
+	size_t m = 0;
+	int rc = 0;
+
+	if (coll == NULL || seqs == NULL || ok == NULL || cbuf == NULL || sbuf == NULL)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		uint64_t seq;
+
+		known[i] = false;
+		if (seg_name_parse(names[i], cbuf[m], sizeof(cbuf[m]), &seq, NULL) != 0 ||
+		    !literal_safe(names[i]))
+			continue;
+		snprintf(sbuf[m], sizeof(sbuf[m]), "%" PRIu64, seq);
+		coll[m] = cbuf[m];
+		seqs[m] = sbuf[m];
+		ok[m++] = names[i];
+	}
+	ld_sb_add(&b, "SELECT u.name FROM unnest(");
+	sb_array(&b, coll, m);
+	ld_sb_add(&b, "::text[], ");
+	sb_array(&b, seqs, m);
+	ld_sb_add(&b, "::bigint[], ");
+	sb_array(&b, ok, m);
+	ld_sb_add(&b, "::text[]) WITH ORDINALITY AS u(collector, seq, name, i) JOIN %s.collectors c"
+		  " USING (collector) JOIN %s.segments s ON s.collector_id = c.collector_id"
+		  " AND s.seq = u.seq WHERE s.complete AND s.name = u.name ORDER BY u.i",
+		  l->qschema, l->qschema);
+	if (rc == 0 && m > 0)
+		rc = b.oom ? pga_fail(err, PGA_ENOMEM, "out of memory") : ld_exec(l, b.s, 0, NULL, &res, err);
+	/* both lists are in the source's order: walk them together */
+	for (int r = 0, i = 0; rc == 0 && res != NULL && r < PQntuples(res); r++)
+		for (; i < (int)n; i++)
+			if (strcmp(names[i], PQgetvalue(res, r, 0)) == 0) {
+				known[i] = true;
+				break;
+			}
+	PQclear(res);
+	ld_sb_free(&b);
+	free(coll);
+	free(seqs);
+	free(ok);
+	free(cbuf);
+	free(sbuf);
+	return rc;
+}
+
 int
 loader_ledger_summary(struct loader *l, struct load_ledger_collector **out, size_t *n,
 		      struct pga_err *err)

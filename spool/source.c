@@ -55,6 +55,9 @@ struct seg_source {
 	struct pga_sha256 sha;		/* tar: hash of the current member */
 	struct pga_err tar_err;		/* tar: a member read failed */
 	int tar_fd;			/* tar: open for seg_source_member_copy(), or -1 */
+	bool keep[SEG_FILTER_BATCH];	/* the filter's verdict on list.v[kept_from..] */
+	size_t kept_from, kept_n;
+	uint64_t filtered;
 	bool seekable;			/* tar: uncompressed, offsets recorded */
 	void *url;			/* backend handle */
 };
@@ -71,6 +74,12 @@ void
 seg_source_set_defaults(const struct seg_source_opts *opts)
 {
 	default_opts = *opts;
+}
+
+void
+seg_source_get_defaults(struct seg_source_opts *opts)
+{
+	*opts = default_opts;
 }
 
 void
@@ -220,14 +229,54 @@ close_fd(struct seg_source *src)
 	src->fd = -1;
 }
 
+/* 1: list entry i is to be read; 0: the filter passes over it. */
+static int
+wanted(struct seg_source *src, size_t i, struct pga_err *err)
+{
+	const char *names[SEG_FILTER_BATCH];
+	int rc;
+
+	if (src->opts.filter == NULL)
+		return 1;
+	if (i < src->kept_from || i >= src->kept_from + src->kept_n) {
+		src->kept_from = i;
+		src->kept_n = src->list.n - i < SEG_FILTER_BATCH ? src->list.n - i : SEG_FILTER_BATCH;
+		for (size_t k = 0; k < src->kept_n; k++) {
+			names[k] = src->list.v[i + k].name;
+			src->keep[k] = true;
+		}
+		rc = src->opts.filter(src->opts.filter_ctx, names, src->kept_n, src->keep, err);
+		if (rc < 0) {
+			src->kept_n = 0;
+			return rc;
+		}
+	}
+	if (src->keep[i - src->kept_from])
+		return 1;
+	src->filtered++;
+	return 0;
+}
+
+uint64_t
+seg_source_filtered(const struct seg_source *src)
+{
+	return src->filtered;
+}
+
 static int
 next_tree(struct seg_source *src, struct seg_item *item, struct pga_err *err)
 {
 	while (src->next < src->list.n) {
-		const struct spool_entry *e = &src->list.v[src->next++];
+		const struct spool_entry *e = &src->list.v[src->next];
 		char path[PATH_MAX];
-		int rc = pga_path(path, sizeof(path), err, "%s/%s", src->root, e->name);
+		int rc = wanted(src, src->next++, err);
 
+		if (rc <= 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		rc = pga_path(path, sizeof(path), err, "%s/%s", src->root, e->name);
 		if (rc < 0)
 			return rc;
 		src->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -286,8 +335,16 @@ next_url(struct seg_source *src, struct seg_item *item, struct pga_err *err)
 	const struct spool_entry *e;
 	int rc;
 
-	if (src->next >= src->list.n)
-		return 0;
+	for (;;) {
+		if (src->next >= src->list.n)
+			return 0;
+		rc = wanted(src, src->next, err);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			break;
+		src->next++;
+	}
 	e = &src->list.v[src->next++];
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";

@@ -74,10 +74,23 @@ struct seg_item {
 /* Most members an archive may have (memory stays bounded). */
 #define SEG_ARCHIVE_MEMBERS_MAX (1u << 18)
 
+/* How many names a filter sees at once. */
+#define SEG_FILTER_BATCH 512
+
 struct seg_source_opts {
 	/* read an archive that has no MANIFEST.sha256 (never the default);
 	 * a manifest that is there is still checked */
 	bool no_manifest;
+	/*
+	 * Optional, for directories and buckets: called with the next (up to
+	 * SEG_FILTER_BATCH) listed names before any of them is opened or
+	 * fetched; it clears keep[i] for a name to pass over (pga load --loop:
+	 * what the ledger holds already, never downloaded again).  An error
+	 * stops the source.
+	 */
+	int (*filter)(void *ctx, const char *const *names, size_t n, bool *keep,
+		      struct pga_err *err);
+	void *filter_ctx;
 };
 
 int seg_source_open(struct seg_source **out, const char *path,
@@ -90,6 +103,9 @@ int seg_source_open_opts(struct seg_source **out, const char *path,
  * inside the load module).
  */
 void seg_source_set_defaults(const struct seg_source_opts *opts);
+void seg_source_get_defaults(struct seg_source_opts *opts);
+/* Names the filter passed over so far. */
+uint64_t seg_source_filtered(const struct seg_source *src);
 /* true for a spool directory (a source with ready/). */
 bool seg_source_is_spool(const struct seg_source *src);
 

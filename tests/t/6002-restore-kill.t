@@ -49,7 +49,7 @@ fresh() { gen=$((gen + 1)); DB=$(mkdb victim$gen); }
 fresh
 while [ $killed -lt $KILLS ]; do
 	at=$(((RANDOM * 32768 + RANDOM) % T))
-	pga restore --db "$DB" --from "$ARCH" --jobs 2 >"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" &
+	"$PGA_BIN" restore --db "$DB" --from "$ARCH" --jobs 2 >"$TEST_TMP/run.out" 2>"$TEST_TMP/run.err" &
 	pid=$!
 	sleep "$(awk -v ms=$at 'BEGIN { printf "%.3f", ms / 1000 }')"
 	if kill -9 $pid 2>/dev/null; then
