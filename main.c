@@ -1,11 +1,12 @@
 /*
  * pga - PostgreSQL statistics collector that never loses a snapshot
  *
- * main.c holds the command table, the global options and the one place
- * where the process exits.  Each subcommand lives in its own file.
+ * main.c holds the command table, parses every option from the option
+ * table (common/options.h), resolves the configuration for the commands
+ * that need one, and is the one place where the process exits.  Each
+ * command lives in its own file in cmd/.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,60 +14,35 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collect/catalog.h"
+#include "cmd/cmd.h"
 #include "common/cli.h"
 #include "common/config.h"
 #include "common/log.h"
-#include "ship/ship.h"
-#include "spool/spool.h"
+#include "common/options.h"
 
-#ifndef PGA_VERSION
-#define PGA_VERSION "0.0.0"
-#endif
-
-static int cmd_help(int argc, char **argv, struct pga_ctx *ctx);
-static int cmd_version(int argc, char **argv, struct pga_ctx *ctx);
+/* What a command needs before it runs (git's RUN_SETUP). */
+#define RUN_SETUP 0x1		/* the configuration: pga.conf, environment */
+#define SUBCOMMANDS 0x2		/* the next argument names a subcommand ("spool put") */
 
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct pga_ctx *ctx);
-	const char *summary;
+	unsigned flags;
 };
 
-/* Sorted by name. */
+/* Sorted by name; each one's options and usage are in common/options.c. */
 static const struct command commands[] = {
-	{"check", cmd_check, "test connections to every target and destination"},
-	{"collect", cmd_collect, "take a snapshot of every target into the spool"},
-	{"help", cmd_help, "show help for a command, or the config keys"},
-	{"load", cmd_load, "import segments into the central database"},
-	{"restore", cmd_restore, "rebuild a central database from a bucket or archive"},
-	{"ship", cmd_ship, "deliver sealed segments to the destinations"},
-	{"spool", cmd_spool, "inspect, verify, write and pack the local spool"},
-	{"status", cmd_status, "show spool, shipping and central state"},
-	{"version", cmd_version, "print the version"},
+	{"check", cmd_check, RUN_SETUP},
+	{"collect", cmd_collect, RUN_SETUP},
+	{"help", cmd_help, 0},
+	{"load", cmd_load, RUN_SETUP},
+	{"report", cmd_report, RUN_SETUP},
+	{"restore", cmd_restore, RUN_SETUP},
+	{"ship", cmd_ship, RUN_SETUP},
+	{"spool", cmd_spool, RUN_SETUP | SUBCOMMANDS},
+	{"status", cmd_status, RUN_SETUP},
+	{"version", cmd_version, 0},
 };
-
-static const char *const main_usage[] = {
-	"usage: pga [-c FILE] [--log-level LEVEL] <command> [<args>]",
-	"",
-	"  -c, --config FILE    configuration file (default $PGA_CONFIG or " PGA_DEFAULT_CONFIG ")",
-	"  --log-level LEVEL    error, warn, info, debug or trace",
-	"",
-	"Run 'pga help <command>' for a command's options, 'pga help config' for the",
-	"configuration keys, 'pga help metrics' for what is collected.",
-	"Exit status: 0 ok, 1 failure, 2 partial success, 64 usage.",
-	NULL,
-};
-
-static void
-print_commands(FILE *out)
-{
-	for (const char *const *l = main_usage; *l; l++)
-		fprintf(out, "%s\n", *l);
-	fprintf(out, "\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-}
 
 static __attribute__((noreturn, format(printf, 2, 3))) void
 die(int status, const char *fmt, ...)
@@ -90,152 +66,120 @@ find_command(const char *name)
 	return NULL;
 }
 
-static int
-cmd_help(int argc, char **argv, struct pga_ctx *ctx)
-{
-	const struct command *c;
-	char *sub[3];
-
-	if (argc < 2 || strcmp(argv[1], "help") == 0) {
-		print_commands(stdout);
-		return PGA_EXIT_OK;
-	}
-	if (strcmp(argv[1], "config") == 0) {
-		enum pga_config_doc kind = PGA_DOC_TEXT;
-
-		if (argc > 2 && strcmp(argv[2], "--example") == 0)
-			kind = PGA_DOC_EXAMPLE;
-		else if (argc > 2 && strcmp(argv[2], "--man") == 0)
-			kind = PGA_DOC_SCDOC;
-		pga_config_print_doc(stdout, kind);
-		return PGA_EXIT_OK;
-	}
-	if (strcmp(argv[1], "metrics") == 0) {
-		catalog_print_doc(stdout);
-		return PGA_EXIT_OK;
-	}
-	c = find_command(argv[1]);
-	if (c == NULL)
-		return pga_cli_usage(main_usage, "unknown command '%s'", argv[1]);
-	sub[0] = argv[1];
-	sub[1] = "--help";
-	sub[2] = NULL;
-	optind = 0;
-	return c->fn(2, sub, ctx);
-}
-
-static int
-cmd_version(int argc, char **argv, struct pga_ctx *ctx)
-{
-	(void)argc;
-	(void)argv;
-	(void)ctx;
-	printf("pga %s\n", PGA_VERSION);
-	return PGA_EXIT_OK;
-}
-
 /*
- * `pga spool put` of a catalog metric keeps the catalog's columns: spool/
- * knows no catalog, so it asks through this check (spool_set_metric_check).
+ * The command's table entry from argv[*at] (and its subcommand, which
+ * *at then points at); exits on a usage error or a group's --help.
  */
-static int
-catalog_metric_check(const char *metric, const char *const *cols, uint16_t ncols,
-		     struct pga_err *err)
+static const struct pga_cmd *
+command_spec(const struct command *c, int argc, char **argv, int *at)
 {
-	const struct metric_def *m = catalog_find(metric);
+	char name[64];
+	const struct pga_cmd *spec;
 
-	if (m == NULL)
-		return 0;
-	for (uint16_t i = 0; ncols == m->ncols && i < ncols; i++) {
-		size_t j = 0;
-
-		while (j < m->ncols && strcmp(cols[i], m->cols[j].name) != 0)
-			j++;
-		if (j == m->ncols)
-			break;
-		if (i + 1 == ncols)
-			return 1;	/* put refuses a column named twice */
+	if (!(c->flags & SUBCOMMANDS)) {
+		spec = pga_cmd_find(c->name);
+		if (spec == NULL)
+			die(PGA_EXIT_FAIL, "error: command '%s' has no usage (a bug)", c->name);
+		return spec;
 	}
-	return pga_fail(err, PGA_EINVAL, "metric '%s' is pga's own: --columns must be its %zu"
-			" columns ('pga help metrics' lists them); put other data under another"
-			" name", metric, m->ncols);
+	if (*at + 1 < argc && (strcmp(argv[*at + 1], "-h") == 0 ||
+			       strcmp(argv[*at + 1], "--help") == 0)) {
+		cmd_usage_group(stdout, c->name);
+		exit(PGA_EXIT_OK);
+	}
+	if (*at + 1 >= argc) {
+		fprintf(stderr, "pga: %s needs a subcommand\n", c->name);
+		cmd_usage_group(stderr, c->name);
+		exit(PGA_EXIT_USAGE);
+	}
+	snprintf(name, sizeof(name), "%s %s", c->name, argv[*at + 1]);
+	spec = pga_cmd_find(name);
+	if (spec == NULL) {
+		fprintf(stderr, "pga: unknown %s subcommand '%s'\n", c->name, argv[*at + 1]);
+		cmd_usage_group(stderr, c->name);
+		exit(PGA_EXIT_USAGE);
+	}
+	(*at)++;
+	return spec;
 }
 
-/* Configuration and logging, before any command runs: errors end here. */
+/* The command's options and arguments; exits on a usage error or --help. */
 static void
-setup(const char *config, const char *level, struct pga_ctx *ctx)
+parse_command(const struct pga_cmd *spec, int argc, char **argv, struct pga_ctx *ctx,
+	      int *first)
+{
+	struct pga_err err = {0};
+	int rc = pga_opts_parse(spec->id, argc, argv, &ctx->argv, first, &err);
+	int nargs = argc - *first;
+
+	if (rc == 1) {
+		cmd_usage(stdout, spec);
+		exit(PGA_EXIT_OK);
+	}
+	if (rc < 0)
+		exit(pga_cli_usage(spec, "%s", err.msg));
+	if (spec->nargs == 0 && nargs > 0)
+		exit(pga_cli_usage(spec, "unexpected argument '%s'", argv[*first]));
+	if (spec->nargs > 0 && nargs != spec->nargs)
+		exit(pga_cli_usage(spec, "'pga %s' takes %s %s", spec->name,
+				   spec->nargs == 1 ? "exactly one" : "more", spec->args));
+	if (pga_opts_check_required(spec, &ctx->argv, &err) < 0)
+		exit(pga_cli_usage(spec, "%s", err.msg));
+}
+
+/* Configuration and logging, before the command runs: errors end here. */
+static void
+setup(const struct command *c, struct pga_ctx *ctx)
 {
 	struct pga_err err = {0};
 
-	if (pga_config_load(config, &ctx->cfg, &err) < 0)
+	ctx->src = (struct pga_config_src){.path = pga_argv_get(&ctx->argv, "config"),
+					   .no_file = !(c->flags & RUN_SETUP),
+					   .cmd = ctx->cmd->id, .argv = &ctx->argv};
+	if (pga_config_resolve(&ctx->src, &ctx->cfg, &err) < 0) {
+		if (err.code == PGA_EINVAL)	/* the environment's or the command line's */
+			exit(pga_cli_usage(ctx->cmd, "error: %s", err.msg));
 		die(PGA_EXIT_FAIL, "error: %s", err.msg);
-	pga_log_set_level((enum pga_log_level)ctx->cfg->global.log_level);
-	ship_register_url_source(ctx->cfg);
-	spool_set_metric_check(catalog_metric_check);
-	ctx->log_level_override = -1;
-	if (level == NULL)
-		level = getenv("PGA_LOG_LEVEL");
-	if (level != NULL) {
-		int l = pga_log_parse_level(level);
-
-		if (l < 0)
-			die(PGA_EXIT_USAGE, "error: unknown log level '%s'", level);
-		ctx->log_level_override = l;
-		pga_log_set_level((enum pga_log_level)l);
 	}
+	pga_cli_apply_log_level(ctx->cfg);
+	cmd_setup(ctx->cfg);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"log-level", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
-	struct pga_ctx ctx = {0};
-	const char *config = NULL, *level = NULL;
+	static struct pga_ctx ctx;
 	const struct command *cmd;
-	int c, status;
+	struct pga_err err = {0};
+	int first, rc, status;
 
-	/* '+' stops at the first non-option: the subcommand's own options follow */
-	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'L':
-			level = optarg;
-			break;
-		case 'h':
-			print_commands(stdout);
-			return PGA_EXIT_OK;
-		case 'V':
-			return cmd_version(0, NULL, NULL);
-		default:
-			return PGA_EXIT_USAGE;
-		}
+	rc = pga_opts_parse(PGA_CMD_GLOBAL, argc, argv, &ctx.argv, &first, &err);
+	if (rc == 1 || rc == 2) {
+		if (rc == 1)
+			pga_usage_main(stdout);
+		return rc == 1 ? PGA_EXIT_OK : cmd_version(0, NULL, NULL);
 	}
-	if (optind >= argc) {
-		print_commands(stderr);
+	if (rc < 0)
+		return pga_cli_usage(NULL, "%s", err.msg);
+	if (first >= argc) {
+		pga_usage_main(stderr);
 		return PGA_EXIT_USAGE;
 	}
-	cmd = find_command(argv[optind]);
+	cmd = find_command(argv[first]);
 	if (cmd == NULL)
-		return pga_cli_usage(main_usage, "unknown command '%s'", argv[optind]);
+		return pga_cli_usage(NULL, "unknown command '%s'", argv[first]);
+	ctx.cmd = command_spec(cmd, argc, argv, &first);
+	argc -= first;
+	argv += first;
+	parse_command(ctx.cmd, argc, argv, &ctx, &first);
 	signal(SIGPIPE, SIG_IGN);
 	pga_cli_catch_hup();
-	setup(config, level, &ctx);
+	setup(cmd, &ctx);
 	ctx.stdout_tty = isatty(STDOUT_FILENO);
-	argc -= optind;
-	argv += optind;
-	optind = 0;	/* the subcommand runs getopt afresh */
-	status = cmd->fn(argc, argv, &ctx);
+	status = cmd->fn(argc - first, argv + first, &ctx);
 	if (pga_reload_pending())
 		log_info("received SIGHUP: 'pga %s' does not reload its configuration "
-			 "(only --loop does); the next run reads it", cmd->name);
+			 "(only --loop does); the next run reads it", ctx.cmd->name);
 	pga_config_free(ctx.cfg);
 	/* a full disk or closed pipe on stdout is a failure, not a truncation */
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -50,8 +50,10 @@ DBS=$(psqlb postgres -At -c "SELECT datname FROM pg_database WHERE datallowconn 
 NDB=$(echo "$DBS" | grep -c .)
 SV=$(psqlb postgres -At -c "SHOW server_version_num")
 EV=$(psqlb postgres -At -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_stat_statements'")
-# the steady-state query set: settings and texts come at a lower cadence
-"$HELPER" catalog-sql "$SV" "$EV" 1000 | grep -v -e '^pg_settings	' -e '^pg_stat_statements_texts	' >"$W/q.txt"
+# the steady-state query set: settings, texts and bloat come at a lower
+# cadence, metrics with a condition (a standby, a command in progress) run
+# only where it holds
+"$HELPER" catalog-sql --steady "$SV" "$EV" 1000 >"$W/q.txt"
 NPERDB=$(grep -c '	database	' "$W/q.txt")
 NCLUSTER=$(grep -c '	cluster	' "$W/q.txt")
 echo "# $NDB databases, $NPERDB per-database queries each, $NCLUSTER cluster queries (pg_stat_statements top 1000 among them)"

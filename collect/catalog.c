@@ -273,14 +273,14 @@ static const struct metric_col index_sizes_cols[] = {
 	{"schemaname", "text", I}, {"relname", "text", I},
 	{"indexrelname", "text", I}, {"size_bytes", "bigint", G},
 	{"indisunique", "boolean", I}, {"indisprimary", "boolean", I},
-	{"indisvalid", "boolean", I},
+	{"indisvalid", "boolean", I}, {"indexdef", "text", I},
 };
 
 static const struct metric_sql index_sizes_sql[] = {
 	{120000, 0,
 	 "SELECT i.indexrelid, i.indrelid, n.nspname, t.relname, c.relname,"
 	 " pg_relation_size(i.indexrelid), i.indisunique, i.indisprimary,"
-	 " i.indisvalid FROM pg_index i"
+	 " i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i"
 	 " JOIN pg_class c ON c.oid = i.indexrelid"
 	 " JOIN pg_class t ON t.oid = i.indrelid"
 	 " JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -857,6 +857,825 @@ static const struct metric_sql statements_texts_sql[] = {
 	 " ORDER BY total_exec_time DESC NULLS LAST LIMIT {limit}"},
 };
 
+/* ---- progress of running maintenance (per database: names resolve there) ---- */
+
+/* The database a session is in: progress views show every database's. */
+#define MYDB "(SELECT oid FROM pg_database WHERE datname = current_database())"
+/* The first characters of a query text (track_activity_query_size is the
+ * server's own cap, 1 kB by default). */
+#define QUERY_PREFIX(col) "left(" col ", 1024)"
+/* A progress view's relation named, with the backend's query. */
+#define PROGRESS_FROM(view) \
+	" FROM " view " p LEFT JOIN pg_class c ON c.oid = p.relid" \
+	" LEFT JOIN pg_namespace n ON n.oid = c.relnamespace" \
+	" LEFT JOIN pg_stat_activity a ON a.pid = p.pid" \
+	" WHERE p.datid = " MYDB " ORDER BY p.pid"
+#define PROGRESS_HEAD "SELECT p.pid, p.relid, n.nspname::text, c.relname::text,"
+#define PROGRESS_TAIL " a.query_start, " QUERY_PREFIX("a.query")
+/* A metric of a progress view runs only where a command is in progress:
+ * asked of the function under the views (cheaper to plan, in each of
+ * hundreds of new sessions), for every database at once where the cluster
+ * session lists them ({datid}, see catalog.h). */
+#define PROGRESS_WHEN(cmd) \
+	"EXISTS (SELECT 1 FROM pg_stat_get_progress_info('" cmd "') WHERE datid = {datid})"
+
+static const struct metric_col progress_vacuum_cols[] = {
+	{"pid", "integer", K}, {"relid", "oid", I}, {"schemaname", "text", I},
+	{"relname", "text", I}, {"phase", "text", I},
+	{"heap_blks_total", "bigint", G}, {"heap_blks_scanned", "bigint", G},
+	{"heap_blks_vacuumed", "bigint", G}, {"index_vacuum_count", "bigint", G},
+	{"max_dead_tuples", "bigint", G}, {"num_dead_tuples", "bigint", G},
+	{"max_dead_tuple_bytes", "bigint", G}, {"dead_tuple_bytes", "bigint", G},
+	{"num_dead_item_ids", "bigint", G}, {"indexes_total", "bigint", G},
+	{"indexes_processed", "bigint", G}, {"delay_time", "double precision", G},
+	{"query_start", "timestamptz", I}, {"query", "text", I},
+};
+
+#define VAC_HEAD PROGRESS_HEAD " p.phase, p.heap_blks_total, p.heap_blks_scanned," \
+	" p.heap_blks_vacuumed, p.index_vacuum_count,"
+#define VAC_FROM PROGRESS_FROM("pg_stat_progress_vacuum")
+
+/* 17 counts dead items in bytes and item ids; 18 adds the cost-delay time. */
+static const struct metric_sql progress_vacuum_sql[] = {
+	{120000, 169999, VAC_HEAD " p.max_dead_tuples, p.num_dead_tuples, NULL::bigint,"
+	 " NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::float8," PROGRESS_TAIL
+	 VAC_FROM},
+	{170000, 179999, VAC_HEAD " NULL::bigint, NULL::bigint, p.max_dead_tuple_bytes,"
+	 " p.dead_tuple_bytes, p.num_dead_item_ids, p.indexes_total, p.indexes_processed,"
+	 " NULL::float8," PROGRESS_TAIL VAC_FROM},
+	{180000, 0, VAC_HEAD " NULL::bigint, NULL::bigint, p.max_dead_tuple_bytes,"
+	 " p.dead_tuple_bytes, p.num_dead_item_ids, p.indexes_total, p.indexes_processed,"
+	 " p.delay_time," PROGRESS_TAIL VAC_FROM},
+};
+
+static const struct metric_col progress_analyze_cols[] = {
+	{"pid", "integer", K}, {"relid", "oid", I}, {"schemaname", "text", I},
+	{"relname", "text", I}, {"phase", "text", I},
+	{"sample_blks_total", "bigint", G}, {"sample_blks_scanned", "bigint", G},
+	{"ext_stats_total", "bigint", G}, {"ext_stats_computed", "bigint", G},
+	{"child_tables_total", "bigint", G}, {"child_tables_done", "bigint", G},
+	{"current_child_table_relid", "oid", I}, {"delay_time", "double precision", G},
+	{"query_start", "timestamptz", I}, {"query", "text", I},
+};
+
+#define ANA_HEAD PROGRESS_HEAD " p.phase, p.sample_blks_total, p.sample_blks_scanned," \
+	" p.ext_stats_total, p.ext_stats_computed, p.child_tables_total, p.child_tables_done," \
+	" p.current_child_table_relid,"
+
+static const struct metric_sql progress_analyze_sql[] = {
+	{130000, 179999, ANA_HEAD " NULL::float8," PROGRESS_TAIL
+	 PROGRESS_FROM("pg_stat_progress_analyze")},
+	{180000, 0, ANA_HEAD " p.delay_time," PROGRESS_TAIL
+	 PROGRESS_FROM("pg_stat_progress_analyze")},
+};
+
+static const struct metric_col progress_create_index_cols[] = {
+	{"pid", "integer", K}, {"relid", "oid", I}, {"schemaname", "text", I},
+	{"relname", "text", I}, {"index_relid", "oid", I}, {"indexrelname", "text", I},
+	{"command", "text", I}, {"phase", "text", I},
+	{"lockers_total", "bigint", G}, {"lockers_done", "bigint", G},
+	{"current_locker_pid", "bigint", I}, {"blocks_total", "bigint", G},
+	{"blocks_done", "bigint", G}, {"tuples_total", "bigint", G},
+	{"tuples_done", "bigint", G}, {"partitions_total", "bigint", G},
+	{"partitions_done", "bigint", G},
+	{"query_start", "timestamptz", I}, {"query", "text", I},
+};
+
+/* The new index is not committed yet: its name shows for CONCURRENTLY
+ * (and REINDEX) only. */
+static const struct metric_sql progress_create_index_sql[] = {
+	{120000, 0, PROGRESS_HEAD " p.index_relid, ci.relname::text, p.command, p.phase,"
+	 " p.lockers_total, p.lockers_done, p.current_locker_pid, p.blocks_total,"
+	 " p.blocks_done, p.tuples_total, p.tuples_done, p.partitions_total,"
+	 " p.partitions_done," PROGRESS_TAIL
+	 " FROM pg_stat_progress_create_index p LEFT JOIN pg_class c ON c.oid = p.relid"
+	 " LEFT JOIN pg_namespace n ON n.oid = c.relnamespace"
+	 " LEFT JOIN pg_class ci ON ci.oid = p.index_relid"
+	 " LEFT JOIN pg_stat_activity a ON a.pid = p.pid"
+	 " WHERE p.datid = " MYDB " ORDER BY p.pid"},
+};
+
+static const struct metric_col progress_cluster_cols[] = {
+	{"pid", "integer", K}, {"relid", "oid", I}, {"schemaname", "text", I},
+	{"relname", "text", I}, {"command", "text", I}, {"phase", "text", I},
+	{"cluster_index_relid", "oid", I}, {"heap_tuples_scanned", "bigint", G},
+	{"heap_tuples_written", "bigint", G}, {"heap_blks_total", "bigint", G},
+	{"heap_blks_scanned", "bigint", G}, {"index_rebuild_count", "bigint", G},
+	{"query_start", "timestamptz", I}, {"query", "text", I},
+};
+
+static const struct metric_sql progress_cluster_sql[] = {
+	{120000, 0, PROGRESS_HEAD " p.command, p.phase, p.cluster_index_relid,"
+	 " p.heap_tuples_scanned, p.heap_tuples_written, p.heap_blks_total,"
+	 " p.heap_blks_scanned, p.index_rebuild_count," PROGRESS_TAIL
+	 PROGRESS_FROM("pg_stat_progress_cluster")},
+};
+
+static const struct metric_col progress_copy_cols[] = {
+	{"pid", "integer", K}, {"relid", "oid", I}, {"schemaname", "text", I},
+	{"relname", "text", I}, {"command", "text", I}, {"type", "text", I},
+	{"bytes_processed", "bigint", G}, {"bytes_total", "bigint", G},
+	{"tuples_processed", "bigint", G}, {"tuples_excluded", "bigint", G},
+	{"tuples_skipped", "bigint", G},
+	{"query_start", "timestamptz", I}, {"query", "text", I},
+};
+
+#define COPY_HEAD PROGRESS_HEAD " p.command, p.type, p.bytes_processed, p.bytes_total," \
+	" p.tuples_processed, p.tuples_excluded,"
+
+/* relid is 0 for COPY (query) TO. */
+static const struct metric_sql progress_copy_sql[] = {
+	{140000, 169999, COPY_HEAD " NULL::bigint," PROGRESS_TAIL
+	 PROGRESS_FROM("pg_stat_progress_copy")},
+	{170000, 0, COPY_HEAD " p.tuples_skipped," PROGRESS_TAIL
+	 PROGRESS_FROM("pg_stat_progress_copy")},
+};
+
+static const struct metric_col progress_basebackup_cols[] = {
+	{"pid", "integer", K}, {"phase", "text", I},
+	{"backup_total", "bigint", G}, {"backup_streamed", "bigint", G},
+	{"tablespaces_total", "bigint", G}, {"tablespaces_streamed", "bigint", G},
+	{"usename", "text", I}, {"application_name", "text", I},
+	{"client_addr", "text", I}, {"backend_start", "timestamptz", I},
+};
+
+/* A base backup runs in a walsender, in no database: once per cluster.
+ * backup_total is NULL unless the client asked for progress (-P). */
+static const struct metric_sql progress_basebackup_sql[] = {
+	{130000, 0,
+	 "SELECT p.pid, p.phase, p.backup_total, p.backup_streamed, p.tablespaces_total,"
+	 " p.tablespaces_streamed, a.usename::text, a.application_name, a.client_addr::text,"
+	 " a.backend_start FROM pg_stat_progress_basebackup p"
+	 " LEFT JOIN pg_stat_activity a ON a.pid = p.pid ORDER BY p.pid"},
+};
+
+/* ---- sessions that hurt: the oldest transactions and queries ---- */
+
+static const struct metric_col activity_top_cols[] = {
+	{"pid", "integer", K}, {"leader_pid", "integer", I},
+	{"datname", "text", I}, {"usename", "text", I},
+	{"application_name", "text", I}, {"client_addr", "text", I},
+	{"backend_type", "text", I}, {"state", "text", I},
+	{"wait_event_type", "text", I}, {"wait_event", "text", I},
+	{"backend_start", "timestamptz", I}, {"xact_start", "timestamptz", I},
+	{"query_start", "timestamptz", I}, {"state_change", "timestamptz", I},
+	{"xact_age", "double precision", G}, {"query_age", "double precision", G},
+	{"state_age", "double precision", G}, {"backend_xid_age", "integer", G},
+	{"backend_xmin_age", "integer", G}, {"query_id", "bigint", I},
+	{"query", "text", I},
+};
+
+/*
+ * Backends in a transaction or a query, or holding the xmin horizon back,
+ * oldest first: an idle session holds nothing and a walsender streams
+ * forever (pg_stat_replication has it), unless it holds an xmin
+ * (hot_standby_feedback).  Ages in seconds, as activity_summary's.
+ */
+#define TOP_COLS \
+	" datname::text, usename::text, application_name, client_addr::text, backend_type," \
+	" state, wait_event_type, wait_event, backend_start, xact_start, query_start," \
+	" state_change, extract(epoch FROM clock_timestamp() - xact_start)::float8," \
+	" extract(epoch FROM clock_timestamp() - query_start)::float8," \
+	" extract(epoch FROM clock_timestamp() - state_change)::float8," \
+	" age(backend_xid), age(backend_xmin),"
+#define TOP_FROM \
+	" FROM pg_stat_activity WHERE pid <> pg_backend_pid()" \
+	" AND (state IN ('active', 'idle in transaction', 'idle in transaction (aborted)'," \
+	"  'fastpath function call') OR backend_xid IS NOT NULL OR backend_xmin IS NOT NULL)" \
+	" AND (backend_type IS DISTINCT FROM 'walsender' OR backend_xmin IS NOT NULL)" \
+	" ORDER BY coalesce(xact_start, query_start) NULLS LAST, pid LIMIT {sessions_limit}"
+
+static const struct metric_sql activity_top_sql[] = {
+	{120000, 129999, "SELECT pid, NULL::integer," TOP_COLS " NULL::bigint, "
+	 QUERY_PREFIX("query") TOP_FROM},
+	{130000, 139999, "SELECT pid, leader_pid," TOP_COLS " NULL::bigint, "
+	 QUERY_PREFIX("query") TOP_FROM},
+	{140000, 0, "SELECT pid, leader_pid," TOP_COLS " query_id, "
+	 QUERY_PREFIX("query") TOP_FROM},
+};
+
+/* ---- blocking chains, from pg_blocking_pids() ---- */
+
+static const struct metric_col blocking_chains_cols[] = {
+	{"pid", "integer", K}, {"blocked_by", "integer[]", I},
+	{"root_pids", "integer[]", I}, {"direct_waiters", "integer", G},
+	{"chain_waiters", "integer", G}, {"datname", "text", I},
+	{"usename", "text", I}, {"application_name", "text", I},
+	{"backend_type", "text", I}, {"state", "text", I},
+	{"wait_event_type", "text", I}, {"wait_event", "text", I},
+	{"locktype", "text", I}, {"lock_mode", "text", I}, {"relation", "oid", I},
+	{"lock_wait", "double precision", G}, {"xact_start", "timestamptz", I},
+	{"query_start", "timestamptz", I}, {"xact_age", "double precision", G},
+	{"query", "text", I},
+};
+
+/*
+ * Every backend that waits for a lock another holds, and every backend at
+ * the head of such a chain (blocked_by NULL: it waits for no lock).
+ * pg_blocking_pids() takes the lock manager's locks: it is called only for
+ * backends waiting on a heavyweight lock.  Chains are followed as
+ * (root, waiter) pairs, a set: a deadlock cycle ends the recursion too (its
+ * members have no root).  root_pids: the heads above a waiter;
+ * chain_waiters: for a head, every backend behind it.  Heads first.
+ */
+#define CHAIN_WITH \
+	"WITH RECURSIVE w AS (SELECT pid, pg_blocking_pids(pid) AS blocked_by" \
+	"  FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid())," \
+	" e AS (SELECT pid, blocked_by FROM w WHERE cardinality(blocked_by) > 0)," \
+	" r AS (SELECT DISTINCT b.pid FROM e, unnest(e.blocked_by) AS b(pid)" \
+	"  WHERE b.pid NOT IN (SELECT pid FROM e))," \
+	" c (root, pid) AS (SELECT pid, pid FROM r UNION" \
+	"  SELECT c.root, e.pid FROM c JOIN e ON c.pid = ANY (e.blocked_by))," \
+	" n AS (SELECT pid FROM e UNION SELECT pid FROM r)" \
+	" SELECT n.pid, e.blocked_by," \
+	" (SELECT array_agg(DISTINCT c.root) FROM c WHERE c.pid = n.pid AND c.root <> n.pid)," \
+	" (SELECT count(*) FROM e e2 WHERE n.pid = ANY (e2.blocked_by))::int," \
+	" CASE WHEN e.pid IS NULL THEN (SELECT count(*) FROM c" \
+	"  WHERE c.root = n.pid AND c.pid <> n.pid)::int END," \
+	" a.datname::text, a.usename::text, a.application_name, a.backend_type, a.state," \
+	" a.wait_event_type, a.wait_event, l.locktype, l.mode, l.relation,"
+#define CHAIN_FROM(waitstart) \
+	" a.xact_start, a.query_start," \
+	" extract(epoch FROM clock_timestamp() - a.xact_start)::float8, " QUERY_PREFIX("a.query") \
+	" FROM n LEFT JOIN e ON e.pid = n.pid LEFT JOIN pg_stat_activity a ON a.pid = n.pid" \
+	" LEFT JOIN LATERAL (SELECT locktype, mode, relation" waitstart " FROM pg_locks" \
+	"  WHERE pid = n.pid AND NOT granted LIMIT 1) l ON true" \
+	" ORDER BY e.pid IS NOT NULL, 5 DESC NULLS LAST, 4 DESC, n.pid LIMIT {sessions_limit}"
+
+static const struct metric_sql blocking_chains_sql[] = {
+	{120000, 139999, CHAIN_WITH " NULL::float8," CHAIN_FROM("")},
+	{140000, 0, CHAIN_WITH " extract(epoch FROM clock_timestamp() - l.waitstart)::float8,"
+	 CHAIN_FROM(", waitstart")},
+};
+
+/* ---- standby state (on a standby only) ---- */
+
+#define STANDBY_WHEN "pg_is_in_recovery()"
+
+static const struct metric_col stat_wal_receiver_cols[] = {
+	{"pid", "integer", I}, {"status", "text", I},
+	{"receive_start_lsn", "pg_lsn", I}, {"receive_start_tli", "integer", I},
+	{"written_lsn", "pg_lsn", I}, {"flushed_lsn", "pg_lsn", I},
+	{"received_tli", "integer", I}, {"last_msg_send_time", "timestamptz", I},
+	{"last_msg_receipt_time", "timestamptz", I}, {"latest_end_lsn", "pg_lsn", I},
+	{"latest_end_time", "timestamptz", I}, {"slot_name", "text", I},
+	{"sender_host", "text", I}, {"sender_port", "integer", I},
+	{"receipt_age", "double precision", G},
+};
+
+/* 12's received_lsn is 13's flushed_lsn (renamed when written_lsn came);
+ * conninfo is left out: it may name a password file or user. */
+#define WALRCV_TAIL \
+	" received_tli, last_msg_send_time, last_msg_receipt_time, latest_end_lsn," \
+	" latest_end_time, slot_name, sender_host, sender_port," \
+	" extract(epoch FROM clock_timestamp() - last_msg_receipt_time)::float8" \
+	" FROM pg_stat_wal_receiver"
+
+static const struct metric_sql stat_wal_receiver_sql[] = {
+	{120000, 129999, "SELECT pid, status, receive_start_lsn, receive_start_tli,"
+	 " NULL::pg_lsn, received_lsn," WALRCV_TAIL},
+	{130000, 0, "SELECT pid, status, receive_start_lsn, receive_start_tli,"
+	 " written_lsn, flushed_lsn," WALRCV_TAIL},
+};
+
+static const struct metric_col standby_replay_cols[] = {
+	{"receive_lsn", "pg_lsn", C}, {"replay_lsn", "pg_lsn", C},
+	{"replay_lag_bytes", "numeric", G}, {"last_replay_time", "timestamptz", I},
+	{"replay_age", "double precision", G}, {"replay_paused", "boolean", I},
+	{"pause_state", "text", I},
+};
+
+#define REPLAY_HEAD \
+	"SELECT pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()," \
+	" pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())," \
+	" pg_last_xact_replay_timestamp()," \
+	" extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8," \
+	" pg_is_wal_replay_paused(),"
+
+/* replay_age grows while the primary is idle: nothing to replay is not lag. */
+static const struct metric_sql standby_replay_sql[] = {
+	{120000, 139999, REPLAY_HEAD " NULL::text"},
+	{140000, 0, REPLAY_HEAD " pg_get_wal_replay_pause_state()"},
+};
+
+/* ---- logical replication: subscriptions and origins ---- */
+
+static const struct metric_col stat_subscription_cols[] = {
+	{"subid", "oid", K}, {"subname", "text", I}, {"worker_type", "text", I},
+	{"pid", "integer", I}, {"leader_pid", "integer", I}, {"relid", "oid", I},
+	{"received_lsn", "pg_lsn", I}, {"last_msg_send_time", "timestamptz", I},
+	{"last_msg_receipt_time", "timestamptz", I}, {"latest_end_lsn", "pg_lsn", I},
+	{"latest_end_time", "timestamptz", I}, {"enabled", "boolean", I},
+	{"receipt_age", "double precision", G},
+};
+
+/* Subscriptions are a shared catalog: every database's, from any.  Before
+ * 17 the worker type is derived as 17 names it; a subscription without a
+ * worker (disabled, or failing) has a row with pid NULL. */
+#define SUB_TAIL \
+	" st.relid, st.received_lsn, st.last_msg_send_time, st.last_msg_receipt_time," \
+	" st.latest_end_lsn, st.latest_end_time, s.subenabled," \
+	" extract(epoch FROM clock_timestamp() - st.last_msg_receipt_time)::float8" \
+	" FROM pg_stat_subscription st LEFT JOIN pg_subscription s ON s.oid = st.subid" \
+	" ORDER BY st.subid, st.pid"
+#define SUB_TYPE(parallel) \
+	" CASE WHEN st.pid IS NULL THEN NULL WHEN st.relid IS NOT NULL" \
+	"  THEN 'table synchronization'" parallel " ELSE 'apply' END,"
+
+static const struct metric_sql stat_subscription_sql[] = {
+	{120000, 159999, "SELECT st.subid, st.subname::text," SUB_TYPE("")
+	 " st.pid, NULL::integer," SUB_TAIL},
+	{160000, 169999, "SELECT st.subid, st.subname::text,"
+	 SUB_TYPE(" WHEN st.leader_pid IS NOT NULL THEN 'parallel apply'")
+	 " st.pid, st.leader_pid," SUB_TAIL},
+	{170000, 0, "SELECT st.subid, st.subname::text, st.worker_type, st.pid, st.leader_pid,"
+	 SUB_TAIL},
+};
+
+static const struct metric_col stat_subscription_stats_cols[] = {
+	{"subid", "oid", K}, {"subname", "text", I},
+	{"apply_error_count", "bigint", C}, {"sync_error_count", "bigint", C},
+	{"confl_insert_exists", "bigint", C}, {"confl_update_origin_differs", "bigint", C},
+	{"confl_update_exists", "bigint", C}, {"confl_update_missing", "bigint", C},
+	{"confl_delete_origin_differs", "bigint", C}, {"confl_delete_missing", "bigint", C},
+	{"confl_multiple_unique_conflicts", "bigint", C},
+	{"stats_reset", "timestamptz", I},
+};
+
+static const struct metric_sql stat_subscription_stats_sql[] = {
+	{150000, 179999,
+	 "SELECT subid, subname::text, apply_error_count, sync_error_count, NULL::bigint,"
+	 " NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,"
+	 " stats_reset FROM pg_stat_subscription_stats ORDER BY subid"},
+	{180000, 0,
+	 "SELECT subid, subname::text, apply_error_count, sync_error_count,"
+	 " confl_insert_exists, confl_update_origin_differs, confl_update_exists,"
+	 " confl_update_missing, confl_delete_origin_differs, confl_delete_missing,"
+	 " confl_multiple_unique_conflicts, stats_reset"
+	 " FROM pg_stat_subscription_stats ORDER BY subid"},
+};
+
+static const struct metric_col replication_origin_status_cols[] = {
+	{"local_id", "oid", K}, {"external_id", "text", I},
+	{"remote_lsn", "pg_lsn", I}, {"local_lsn", "pg_lsn", I},
+};
+
+static const struct metric_sql replication_origin_status_sql[] = {
+	{120000, 0,
+	 "SELECT local_id, external_id, remote_lsn, local_lsn"
+	 " FROM pg_replication_origin_status ORDER BY local_id"},
+};
+
+/* Superuser only before 14 (a check inside the function), then EXECUTE on
+ * pg_show_replication_origin_status(), revoked from PUBLIC. */
+#define ORIGINS_WHEN \
+	"(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)" \
+	" OR (current_setting('server_version_num')::int >= 140000" \
+	"  AND has_function_privilege('pg_show_replication_origin_status()', 'EXECUTE'))"
+
+/* ---- checkpoints, pg_wal, tablespaces ---- */
+
+static const struct metric_col control_checkpoint_cols[] = {
+	{"checkpoint_lsn", "pg_lsn", I}, {"redo_lsn", "pg_lsn", I},
+	{"redo_wal_file", "text", I}, {"timeline_id", "integer", I},
+	{"full_page_writes", "boolean", I}, {"checkpoint_time", "timestamptz", I},
+	{"checkpoint_age", "double precision", G},
+	{"redo_distance_bytes", "numeric", G}, {"max_wal_size_bytes", "bigint", I},
+	{"checkpoint_timeout", "double precision", I},
+};
+
+/* The WAL since the last checkpoint's redo point is what recovery would
+ * replay and what triggers the next checkpoint (against max_wal_size); on
+ * a standby the checkpoint is the last restartpoint. */
+static const struct metric_sql control_checkpoint_sql[] = {
+	{120000, 0,
+	 "SELECT checkpoint_lsn, redo_lsn, redo_wal_file, timeline_id, full_page_writes,"
+	 " checkpoint_time, extract(epoch FROM clock_timestamp() - checkpoint_time)::float8,"
+	 " pg_wal_lsn_diff(" CUR_LSN ", redo_lsn),"
+	 " pg_size_bytes(current_setting('max_wal_size')),"
+	 " extract(epoch FROM current_setting('checkpoint_timeout')::interval)::float8"
+	 " FROM pg_control_checkpoint()"},
+};
+
+static const struct metric_col wal_files_cols[] = {
+	{"wal_files", "integer", G}, {"wal_bytes", "bigint", G},
+	{"ready_files", "integer", G}, {"oldest_ready_age", "double precision", G},
+};
+
+/* ready_files: segments waiting for archive_command (the archiver's
+ * backlog), the oldest by its status file's age. */
+static const struct metric_sql wal_files_sql[] = {
+	{120000, 0,
+	 "SELECT w.files, w.bytes, a.ready, a.oldest"
+	 " FROM (SELECT count(*)::int AS files, coalesce(sum(size), 0)::bigint AS bytes"
+	 "  FROM pg_ls_waldir()) w,"
+	 " (SELECT count(*)::int AS ready,"
+	 "  extract(epoch FROM clock_timestamp() - min(modification))::float8 AS oldest"
+	 "  FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready') a"},
+};
+
+#define WAL_FILES_WHEN \
+	"has_function_privilege('pg_ls_waldir()', 'EXECUTE')" \
+	" AND has_function_privilege('pg_ls_archive_statusdir()', 'EXECUTE')"
+
+static const struct metric_col tablespaces_cols[] = {
+	{"oid", "oid", K}, {"spcname", "text", I}, {"location", "text", I},
+	{"size_bytes", "bigint", G},
+};
+
+/* pg_tablespace_size() refuses (an error) a tablespace we have no CREATE
+ * on, unless pg_read_all_stats or it is our database's default.  It stats
+ * every file of the tablespace: pg_default's walk is pg_database's again
+ * (measured: 660 ms a cycle for 100 databases of 30 tables), so it comes
+ * at the bloat cadence. */
+static const struct metric_sql tablespaces_sql[] = {
+	{120000, 0,
+	 "SELECT oid, spcname::text, pg_tablespace_location(oid),"
+	 " CASE WHEN has_tablespace_privilege(oid, 'CREATE')"
+	 "  OR pg_has_role('pg_read_all_stats', 'USAGE')"
+	 "  OR oid = (SELECT dattablespace FROM pg_database WHERE datname = current_database())"
+	 "  THEN pg_tablespace_size(oid) END FROM pg_tablespace ORDER BY oid"},
+};
+
+/* ---- bloat: estimates from the planner's statistics, measures from pgstattuple ---- */
+
+/*
+ * The well-known estimates (ioguide's pgsql-bloat-estimation, after
+ * pgexperts): a table's expected pages from reltuples and its columns'
+ * average widths and null fractions in pg_stats, against relpages.  Only
+ * the statistics our role may read (pg_stats hides the columns it may not
+ * SELECT): is_na marks a relation whose estimate is unreliable (a column
+ * without statistics, or of type name).  extra_*: pages beyond a perfect
+ * packing; bloat_*: beyond the fillfactor's.  8-byte alignment on 64-bit
+ * servers.  Only relations with pages (relpages > 0, after a VACUUM or
+ * ANALYZE); other sessions' temporary tables are left out.
+ */
+#define TABLE_BLOAT_EST \
+	"SELECT relid, schemaname, relname, tblpages AS relpages," \
+	" (bs * tblpages)::bigint AS table_bytes, fillfactor," \
+	" greatest(tblpages - est_pages, 0)::bigint * bs::bigint AS extra_bytes," \
+	" greatest(100 * (tblpages - est_pages)::float8 / tblpages, 0) AS extra_pct," \
+	" greatest(tblpages - est_pages_ff, 0)::bigint * bs::bigint AS bloat_bytes," \
+	" greatest(100 * (tblpages - est_pages_ff)::float8 / tblpages, 0) AS bloat_pct, is_na" \
+	" FROM (SELECT ceil(reltuples / ((bs - page_hdr) / tpl_size)) + ceil(toasttuples / 4)" \
+	"   AS est_pages," \
+	"  ceil(reltuples / ((bs - page_hdr) * fillfactor / (tpl_size * 100)))" \
+	"   + ceil(toasttuples / 4) AS est_pages_ff," \
+	"  heappages + toastpages AS tblpages, fillfactor, bs, relid, schemaname," \
+	"  relname, is_na" \
+	" FROM (SELECT (4 + tpl_hdr_size + tpl_data_size + (2 * ma)" \
+	"   - CASE WHEN tpl_hdr_size % ma = 0 THEN ma ELSE tpl_hdr_size % ma END" \
+	"   - CASE WHEN ceil(tpl_data_size)::int % ma = 0 THEN ma" \
+	"     ELSE ceil(tpl_data_size)::int % ma END) AS tpl_size," \
+	"  heappages, toastpages, reltuples, toasttuples, bs, page_hdr, relid, schemaname," \
+	"  relname, fillfactor, is_na" \
+	" FROM (SELECT tbl.oid AS relid, ns.nspname::text AS schemaname," \
+	"  tbl.relname::text AS relname, greatest(tbl.reltuples, 0)::float8 AS reltuples," \
+	"  tbl.relpages::bigint AS heappages, coalesce(toast.relpages, 0)::bigint AS toastpages," \
+	"  greatest(coalesce(toast.reltuples, 0), 0)::float8 AS toasttuples," \
+	"  coalesce(substring(array_to_string(tbl.reloptions, ' ')" \
+	"   FROM 'fillfactor=([0-9]+)')::int, 100) AS fillfactor," \
+	"  current_setting('block_size')::numeric AS bs," \
+	"  CASE WHEN version() ~ 'mingw32|64-bit|x86_64|ppc64|ia64|amd64|aarch64'" \
+	"   THEN 8 ELSE 4 END AS ma, 24 AS page_hdr," \
+	"  23 + CASE WHEN max(coalesce(s.null_frac, 0)) > 0 THEN (7 + count(*)) / 8" \
+	"   ELSE 0 END AS tpl_hdr_size," \
+	"  sum((1 - coalesce(s.null_frac, 0)) * coalesce(s.avg_width, 0)) AS tpl_data_size," \
+	"  bool_or(att.atttypid = 'pg_catalog.name'::regtype)" \
+	"   OR count(*) <> count(s.attname) AS is_na" \
+	" FROM pg_attribute att JOIN pg_class tbl ON tbl.oid = att.attrelid" \
+	" JOIN pg_namespace ns ON ns.oid = tbl.relnamespace" \
+	" LEFT JOIN pg_stats s ON s.schemaname = ns.nspname AND s.tablename = tbl.relname" \
+	"  AND s.attname = att.attname AND NOT s.inherited" \
+	" LEFT JOIN pg_class toast ON toast.oid = tbl.reltoastrelid" \
+	" WHERE att.attnum > 0 AND NOT att.attisdropped AND tbl.relkind IN ('r', 'm')" \
+	"  AND tbl.relpersistence <> 't' AND tbl.relpages > 0" \
+	" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) AS s1) AS s2) AS s3"
+
+static const struct metric_col table_bloat_cols[] = {
+	{"relid", "oid", K}, {"schemaname", "text", I}, {"relname", "text", I},
+	{"relpages", "bigint", G}, {"table_bytes", "bigint", G},
+	{"fillfactor", "integer", I}, {"extra_bytes", "bigint", G},
+	{"extra_pct", "double precision", G}, {"bloat_bytes", "bigint", G},
+	{"bloat_pct", "double precision", G}, {"is_na", "boolean", I},
+};
+
+static const struct metric_sql table_bloat_sql[] = {
+	{120000, 0, TABLE_BLOAT_EST " ORDER BY relid"},
+};
+
+/* B-tree indexes: entries from the indexed columns' (or, for expressions,
+ * the index's own) statistics; a column without statistics counts 1 kB
+ * and marks is_na (eight of them would make an entry wider than a page:
+ * at least one entry a page, then).  Deduplication (13+) is not modelled:
+ * a deduplicated index may show less than it holds. */
+#define INDEX_BLOAT_EST \
+	"SELECT indexrelid, relid, schemaname, relname, indexrelname, relpages," \
+	" (bs * relpages)::bigint AS index_bytes, fillfactor," \
+	" greatest(relpages - est_pages, 0)::bigint * bs::bigint AS extra_bytes," \
+	" greatest(100 * (relpages - est_pages)::float8 / relpages, 0) AS extra_pct," \
+	" greatest(relpages - est_pages_ff, 0)::bigint * bs::bigint AS bloat_bytes," \
+	" greatest(100 * (relpages - est_pages_ff)::float8 / relpages, 0) AS bloat_pct, is_na" \
+	" FROM (SELECT coalesce(1 + ceil(reltuples / greatest(floor((bs - pageopqdata - pagehdr)" \
+	"   / (4 + nulldatahdrwidth)::float8), 1)), 0) AS est_pages," \
+	"  coalesce(1 + ceil(reltuples / greatest(floor((bs - pageopqdata - pagehdr) * fillfactor" \
+	"   / (100 * (4 + nulldatahdrwidth)::float8)), 1)), 0) AS est_pages_ff," \
+	"  bs, indexrelid, relid, schemaname, relname, indexrelname, relpages, fillfactor, is_na" \
+	" FROM (SELECT bs, indexrelid, relid, schemaname, relname, indexrelname, reltuples," \
+	"  relpages, fillfactor, pagehdr, pageopqdata, is_na," \
+	"  (index_tuple_hdr_bm + maxalign - CASE WHEN index_tuple_hdr_bm % maxalign = 0" \
+	"    THEN maxalign ELSE index_tuple_hdr_bm % maxalign END" \
+	"   + nulldatawidth + maxalign - CASE WHEN nulldatawidth = 0 THEN 0" \
+	"    WHEN nulldatawidth::int % maxalign = 0 THEN maxalign" \
+	"    ELSE nulldatawidth::int % maxalign END)::numeric AS nulldatahdrwidth" \
+	" FROM (SELECT i.indexrelid, i.relid, n.nspname::text AS schemaname, i.tblname AS relname," \
+	"  i.idxname AS indexrelname, i.reltuples, i.relpages, i.fillfactor," \
+	"  current_setting('block_size')::numeric AS bs," \
+	"  CASE WHEN version() ~ 'mingw32|64-bit|x86_64|ppc64|ia64|amd64|aarch64'" \
+	"   THEN 8 ELSE 4 END AS maxalign, 24 AS pagehdr, 16 AS pageopqdata," \
+	"  CASE WHEN max(coalesce(s.null_frac, 0)) = 0 THEN 8 ELSE 8 + ((32 + 8 - 1) / 8)" \
+	"   END AS index_tuple_hdr_bm," \
+	"  sum((1 - coalesce(s.null_frac, 0)) * coalesce(s.avg_width, 1024)) AS nulldatawidth," \
+	"  bool_or(i.atttypid = 'pg_catalog.name'::regtype)" \
+	"   OR count(*) <> count(s.attname) AS is_na" \
+	" FROM (SELECT ic.indexrelid, ic.relid, ct.relname::text AS tblname, ct.relnamespace," \
+	"  ic.idxname, ic.reltuples, ic.relpages, ic.fillfactor," \
+	"  coalesce(a1.attname, a2.attname) AS attname," \
+	"  coalesce(a1.atttypid, a2.atttypid) AS atttypid," \
+	"  CASE WHEN a1.attnum IS NULL THEN ic.idxname ELSE ct.relname::text END AS attrelname" \
+	" FROM (SELECT ci.relname::text AS idxname, greatest(ci.reltuples, 0)::float8 AS reltuples," \
+	"  ci.relpages::bigint AS relpages, x.indrelid AS relid, x.indexrelid," \
+	"  coalesce(substring(array_to_string(ci.reloptions, ' ')" \
+	"   FROM 'fillfactor=([0-9]+)')::int, 90) AS fillfactor, x.indkey, g.attpos" \
+	"  FROM pg_index x JOIN pg_class ci ON ci.oid = x.indexrelid" \
+	"  JOIN pg_am am ON am.oid = ci.relam AND am.amname = 'btree'" \
+	"  CROSS JOIN LATERAL generate_series(1, x.indnatts) AS g(attpos)" \
+	"  WHERE ci.relpages > 0 AND ci.relpersistence <> 't') ic" \
+	" JOIN pg_class ct ON ct.oid = ic.relid" \
+	" LEFT JOIN pg_attribute a1 ON ic.indkey[ic.attpos - 1] <> 0" \
+	"  AND a1.attrelid = ic.relid AND a1.attnum = ic.indkey[ic.attpos - 1]" \
+	" LEFT JOIN pg_attribute a2 ON ic.indkey[ic.attpos - 1] = 0" \
+	"  AND a2.attrelid = ic.indexrelid AND a2.attnum = ic.attpos) i" \
+	" JOIN pg_namespace n ON n.oid = i.relnamespace" \
+	" LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = i.attrelname" \
+	"  AND s.attname = i.attname AND NOT s.inherited" \
+	" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) AS s1) AS s2) AS s3"
+
+static const struct metric_col index_bloat_cols[] = {
+	{"indexrelid", "oid", K}, {"relid", "oid", I}, {"schemaname", "text", I},
+	{"relname", "text", I}, {"indexrelname", "text", I}, {"relpages", "bigint", G},
+	{"index_bytes", "bigint", G}, {"fillfactor", "integer", I},
+	{"extra_bytes", "bigint", G}, {"extra_pct", "double precision", G},
+	{"bloat_bytes", "bigint", G}, {"bloat_pct", "double precision", G},
+	{"is_na", "boolean", I},
+};
+
+static const struct metric_sql index_bloat_sql[] = {
+	{120000, 0, INDEX_BLOAT_EST " ORDER BY indexrelid"},
+};
+
+/*
+ * Measures, where pgstattuple is installed and our role may run it
+ * (superuser, or pg_stat_scan_tables): the bloat-exact-limit relations
+ * with the most estimated bloat, each at most bloat-exact-max-size, by
+ * their last known size (relpages) and again by their size now.
+ * pgstattuple_approx() reads only the pages the visibility map does not
+ * show all-visible; pgstatindex() reads the whole index.  A relation
+ * someone holds an ACCESS EXCLUSIVE lock on (a rewrite) is left for the
+ * next time rather than waited for.
+ */
+#define NOT_REWRITTEN(oid) \
+	" AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.relation = " oid \
+	"  AND l.mode = 'AccessExclusiveLock' AND l.database = " MYDB ")"
+
+static const struct metric_col table_bloat_exact_cols[] = {
+	{"relid", "oid", K}, {"schemaname", "text", I}, {"relname", "text", I},
+	{"table_len", "bigint", G}, {"scanned_percent", "double precision", G},
+	{"approx_tuple_count", "bigint", G}, {"approx_tuple_len", "bigint", G},
+	{"approx_tuple_percent", "double precision", G},
+	{"dead_tuple_count", "bigint", G}, {"dead_tuple_len", "bigint", G},
+	{"dead_tuple_percent", "double precision", G},
+	{"approx_free_space", "bigint", G}, {"approx_free_percent", "double precision", G},
+};
+
+static const struct metric_sql table_bloat_exact_sql[] = {
+	{104, 0,
+	 "SELECT e.relid, e.schemaname, e.relname, s.table_len, s.scanned_percent,"
+	 " s.approx_tuple_count, s.approx_tuple_len, s.approx_tuple_percent,"
+	 " s.dead_tuple_count, s.dead_tuple_len, s.dead_tuple_percent, s.approx_free_space,"
+	 " s.approx_free_percent"
+	 " FROM (SELECT relid, schemaname, relname FROM (" TABLE_BLOAT_EST ") est"
+	 "  WHERE table_bytes <= {exact_max_size}" NOT_REWRITTEN("est.relid")
+	 "  ORDER BY bloat_bytes DESC, relid LIMIT {exact_limit}) e"
+	 " CROSS JOIN LATERAL {ext}.pgstattuple_approx(e.relid) s"
+	 " WHERE pg_relation_size(e.relid) <= {exact_max_size} ORDER BY e.relid"},
+};
+
+static const struct metric_col index_bloat_exact_cols[] = {
+	{"indexrelid", "oid", K}, {"relid", "oid", I}, {"schemaname", "text", I},
+	{"relname", "text", I}, {"indexrelname", "text", I},
+	{"tree_level", "integer", G}, {"index_size", "bigint", G},
+	{"internal_pages", "bigint", G}, {"leaf_pages", "bigint", G},
+	{"empty_pages", "bigint", G}, {"deleted_pages", "bigint", G},
+	{"avg_leaf_density", "double precision", G},
+	{"leaf_fragmentation", "double precision", G},
+};
+
+static const struct metric_sql index_bloat_exact_sql[] = {
+	{104, 0,
+	 "SELECT e.indexrelid, e.relid, e.schemaname, e.relname, e.indexrelname,"
+	 " s.tree_level, s.index_size, s.internal_pages, s.leaf_pages, s.empty_pages,"
+	 " s.deleted_pages, s.avg_leaf_density, s.leaf_fragmentation"
+	 " FROM (SELECT est.indexrelid, est.relid, est.schemaname, est.relname, est.indexrelname"
+	 "  FROM (" INDEX_BLOAT_EST ") est JOIN pg_index x ON x.indexrelid = est.indexrelid"
+	 "  WHERE x.indisvalid AND x.indisready AND est.index_bytes <= {exact_max_size}"
+	 NOT_REWRITTEN("est.indexrelid") NOT_REWRITTEN("est.relid")
+	 "  ORDER BY est.bloat_bytes DESC, est.indexrelid LIMIT {exact_limit}) e"
+	 " CROSS JOIN LATERAL {ext}.pgstatindex(e.indexrelid::regclass) s"
+	 " WHERE pg_relation_size(e.indexrelid) <= {exact_max_size} ORDER BY e.indexrelid"},
+};
+
+/* Every function the metric calls, executable by our role; NULL (false)
+ * where pgstattuple is not installed.  And bloat-exact-limit not 0. */
+#define PGSTATTUPLE_WHEN(fn) \
+	"{exact_limit} > 0 AND (SELECT bool_and(has_function_privilege(p.oid, 'EXECUTE'))" \
+	" FROM pg_proc p JOIN pg_extension x ON x.extnamespace = p.pronamespace" \
+	" WHERE x.extname = 'pgstattuple' AND p.proname = '" fn "')"
+
+/* ---- pg_stat_statements beyond the top N ---- */
+
+static const struct metric_col statements_totals_cols[] = {
+	{"part", "text", K}, {"entries", "bigint", G}, {"calls", "bigint", G},
+	{"plans", "bigint", G}, {"total_exec_time", "double precision", G},
+	{"total_plan_time", "double precision", G}, {"rows", "bigint", G},
+	{"shared_blks_hit", "bigint", G}, {"shared_blks_read", "bigint", G},
+	{"shared_blks_dirtied", "bigint", G}, {"shared_blks_written", "bigint", G},
+	{"local_blks_hit", "bigint", G}, {"local_blks_read", "bigint", G},
+	{"temp_blks_read", "bigint", G}, {"temp_blks_written", "bigint", G},
+	{"shared_blk_read_time", "double precision", G},
+	{"shared_blk_write_time", "double precision", G},
+	{"temp_blk_read_time", "double precision", G},
+	{"temp_blk_write_time", "double precision", G},
+	{"wal_records", "bigint", G}, {"wal_fpi", "bigint", G},
+	{"wal_bytes", "numeric", G}, {"entries_max", "bigint", I},
+};
+
+/*
+ * Two rows: 'top', the sums over the entries pg_stat_statements' block
+ * holds (the top query-stats-limit by total time), and 'other', over all
+ * the rest, so that shares of the whole are honest.  Gauges, not counters:
+ * entries move in and out of the top, and an evicted entry takes its sums
+ * with it.  Read in its own pass, moments after the top N's: an entry at
+ * the boundary may count in the other part than in the block.
+ */
+#define SUM(col, type) " coalesce(sum(" col "), 0)::" type ","
+#define TOT_WITH(order) \
+	"WITH x AS (SELECT s.*, row_number() OVER (ORDER BY " order " DESC NULLS LAST)" \
+	" <= {limit} AS top FROM {pgss}.pg_stat_statements(false) s)" \
+	" SELECT p.part, t.* FROM (VALUES ('top', true), ('other', false)) AS p(part, top)" \
+	" CROSS JOIN LATERAL (SELECT count(*)::bigint," SUM("calls", "bigint")
+#define TOT_BLKS \
+	SUM("rows", "bigint") SUM("shared_blks_hit", "bigint") SUM("shared_blks_read", "bigint") \
+	SUM("shared_blks_dirtied", "bigint") SUM("shared_blks_written", "bigint") \
+	SUM("local_blks_hit", "bigint") SUM("local_blks_read", "bigint") \
+	SUM("temp_blks_read", "bigint") SUM("temp_blks_written", "bigint")
+#define TOT_WAL SUM("wal_records", "bigint") SUM("wal_fpi", "bigint") SUM("wal_bytes", "numeric")
+#define TOT_NO_WAL " NULL::bigint, NULL::bigint, NULL::numeric,"
+#define TOT_END \
+	" current_setting('pg_stat_statements.max')::bigint FROM x WHERE x.top = p.top) t" \
+	" ORDER BY p.top DESC"
+
+static const struct metric_sql statements_totals_sql[] = {
+	{104, 107, TOT_WITH("total_time") " NULL::bigint," SUM("total_time", "float8")
+	 " NULL::float8," TOT_BLKS SUM("blk_read_time", "float8") SUM("blk_write_time", "float8")
+	 " NULL::float8, NULL::float8," TOT_NO_WAL TOT_END},
+	{108, 109, TOT_WITH("total_exec_time") SUM("plans", "bigint")
+	 SUM("total_exec_time", "float8") SUM("total_plan_time", "float8") TOT_BLKS
+	 SUM("blk_read_time", "float8") SUM("blk_write_time", "float8")
+	 " NULL::float8, NULL::float8," TOT_WAL TOT_END},
+	{110, 110, TOT_WITH("total_exec_time") SUM("plans", "bigint")
+	 SUM("total_exec_time", "float8") SUM("total_plan_time", "float8") TOT_BLKS
+	 SUM("blk_read_time", "float8") SUM("blk_write_time", "float8")
+	 SUM("temp_blk_read_time", "float8") SUM("temp_blk_write_time", "float8") TOT_WAL TOT_END},
+	{111, 0, TOT_WITH("total_exec_time") SUM("plans", "bigint")
+	 SUM("total_exec_time", "float8") SUM("total_plan_time", "float8") TOT_BLKS
+	 SUM("shared_blk_read_time", "float8") SUM("shared_blk_write_time", "float8")
+	 SUM("temp_blk_read_time", "float8") SUM("temp_blk_write_time", "float8") TOT_WAL TOT_END},
+};
+
+/* ---- the extensions PoWA uses, where installed ---- */
+
+static const struct metric_col kcache_cols[] = {
+	{"userid", "oid", K}, {"dbid", "oid", K}, {"toplevel", "boolean", K},
+	{"queryid", "bigint", K},
+	{"plan_user_time", "double precision", C},
+	{"plan_system_time", "double precision", C},
+	{"plan_reads", "bigint", C}, {"plan_writes", "bigint", C},
+	{"plan_minflts", "bigint", C}, {"plan_majflts", "bigint", C},
+	{"plan_nswaps", "bigint", C}, {"plan_msgsnds", "bigint", C},
+	{"plan_msgrcvs", "bigint", C}, {"plan_nsignals", "bigint", C},
+	{"plan_nvcsws", "bigint", C}, {"plan_nivcsws", "bigint", C},
+	{"exec_user_time", "double precision", C},
+	{"exec_system_time", "double precision", C},
+	{"exec_reads", "bigint", C}, {"exec_writes", "bigint", C},
+	{"exec_minflts", "bigint", C}, {"exec_majflts", "bigint", C},
+	{"exec_nswaps", "bigint", C}, {"exec_msgsnds", "bigint", C},
+	{"exec_msgrcvs", "bigint", C}, {"exec_nsignals", "bigint", C},
+	{"exec_nvcsws", "bigint", C}, {"exec_nivcsws", "bigint", C},
+};
+
+/* Keyed as pg_stat_statements (userid, dbid, toplevel, queryid): the top
+ * query-stats-limit entries by CPU time.  Reads and writes are bytes the
+ * kernel really did (getrusage), not buffer hits.  2.1 tracked execution
+ * only. */
+#define KC_PLAN \
+	" plan_user_time, plan_system_time, plan_reads, plan_writes, plan_minflts," \
+	" plan_majflts, plan_nswaps, plan_msgsnds, plan_msgrcvs, plan_nsignals, plan_nvcsws," \
+	" plan_nivcsws,"
+#define KC_EXEC \
+	" exec_user_time, exec_system_time, exec_reads, exec_writes, exec_minflts," \
+	" exec_majflts, exec_nswaps, exec_msgsnds, exec_msgrcvs, exec_nsignals, exec_nvcsws," \
+	" exec_nivcsws"
+
+static const struct metric_sql kcache_sql[] = {
+	{201, 201,
+	 "SELECT userid, dbid, NULL::boolean, queryid, NULL::float8, NULL::float8,"
+	 " NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,"
+	 " NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, user_time, system_time,"
+	 " reads, writes, minflts, majflts, nswaps, msgsnds, msgrcvs, nsignals, nvcsws, nivcsws"
+	 " FROM {ext}.pg_stat_kcache()"
+	 " ORDER BY user_time + system_time DESC, queryid LIMIT {limit}"},
+	{202, 0,
+	 "SELECT userid, dbid, top, queryid," KC_PLAN KC_EXEC
+	 " FROM {ext}.pg_stat_kcache() ORDER BY exec_user_time + exec_system_time"
+	 " + plan_user_time + plan_system_time DESC, queryid LIMIT {limit}"},
+};
+
+static const struct metric_col wait_sampling_cols[] = {
+	{"event_type", "text", K}, {"event", "text", K}, {"queryid", "bigint", K},
+	{"samples", "bigint", C}, {"profile_period", "integer", I},
+};
+
+/* The profile summed over backends (an entry per pid otherwise): samples
+ * times profile_period (ms) is the time spent; event_type NULL is on CPU
+ * where the extension samples that.  The top query-stats-limit. */
+static const struct metric_sql wait_sampling_sql[] = {
+	{101, 0,
+	 "SELECT event_type, event, queryid, sum(count)::bigint,"
+	 " current_setting('pg_wait_sampling.profile_period', true)::int"
+	 " FROM {ext}.pg_wait_sampling_profile GROUP BY 1, 2, 3"
+	 " ORDER BY 4 DESC, 1, 2, 3 LIMIT {limit}"},
+};
+
+static const struct metric_col qualstats_cols[] = {
+	{"userid", "oid", K}, {"queryid", "bigint", K}, {"qualnodeid", "bigint", K},
+	{"eval_type", "text", K}, {"qualid", "bigint", I},
+	{"lrelid", "oid", I}, {"lschemaname", "text", I}, {"lrelname", "text", I},
+	{"lattnum", "smallint", I}, {"lattname", "text", I},
+	{"opno", "oid", I}, {"opname", "text", I},
+	{"rrelid", "oid", I}, {"rrelname", "text", I}, {"rattnum", "smallint", I},
+	{"rattname", "text", I},
+	{"occurences", "bigint", C}, {"execution_count", "bigint", C},
+	{"nbfiltered", "bigint", C},
+	{"mean_err_estimate_ratio", "double precision", G},
+	{"max_err_estimate_ratio", "double precision", G},
+	{"mean_err_estimate_num", "double precision", G},
+	{"max_err_estimate_num", "bigint", G},
+};
+
+/*
+ * This database's predicates, named here (an oid means nothing in another
+ * database): one row per predicate shape (constants summed away), with
+ * how often it ran, how many rows it filtered out (eval_type 'f', a
+ * filter after a scan: an index candidate) and how wrong the planner's
+ * estimate was.  Install the extension in each database to watch.
+ */
+static const struct metric_sql qualstats_sql[] = {
+	{200, 0,
+	 "SELECT q.userid, q.queryid, q.qualnodeid, q.eval_type::text, max(q.qualid),"
+	 " q.lrelid, ln.nspname::text, lc.relname::text, q.lattnum, la.attname::text, q.opno,"
+	 " o.oprname::text, q.rrelid, rc.relname::text, q.rattnum, ra.attname::text,"
+	 " sum(q.occurences)::bigint, sum(q.execution_count)::bigint, sum(q.nbfiltered)::bigint,"
+	 " sum(q.mean_err_estimate_ratio * q.occurences) / nullif(sum(q.occurences), 0),"
+	 " max(q.max_err_estimate_ratio),"
+	 " sum(q.mean_err_estimate_num * q.occurences) / nullif(sum(q.occurences), 0),"
+	 " max(q.max_err_estimate_num)"
+	 " FROM {ext}.pg_qualstats() q"
+	 " LEFT JOIN pg_class lc ON lc.oid = q.lrelid"
+	 " LEFT JOIN pg_namespace ln ON ln.oid = lc.relnamespace"
+	 " LEFT JOIN pg_attribute la ON la.attrelid = q.lrelid AND la.attnum = q.lattnum"
+	 " LEFT JOIN pg_class rc ON rc.oid = q.rrelid"
+	 " LEFT JOIN pg_attribute ra ON ra.attrelid = q.rrelid AND ra.attnum = q.rattnum"
+	 " LEFT JOIN pg_operator o ON o.oid = q.opno"
+	 " WHERE q.dbid = " MYDB
+	 " GROUP BY q.userid, q.queryid, q.qualnodeid, q.eval_type, q.lrelid, ln.nspname,"
+	 " lc.relname, q.lattnum, la.attname, q.opno, o.oprname, q.rrelid, rc.relname,"
+	 " q.rattnum, ra.attname ORDER BY 1, 2, 3, 4"},
+};
+
+/* Each needs its library preloaded: its settings exist only then. */
+#define PRELOADED(setting) "current_setting('" setting "', true) IS NOT NULL"
+
 /* ---- host counters of a local target (hoststats.c) ---- */
 
 static const struct metric_col host_cpu_cols[] = {
@@ -938,9 +1757,14 @@ static const struct metric_col snapshot_status_cols[] = {
 /* ---- the catalog ---- */
 
 #define SQLM(name, scope, cols, sql, reset, flags, doc) \
-	{name, scope, METRIC_SQL, COLS(cols), SQLS(sql), reset, flags, doc}
+	{name, scope, METRIC_SQL, COLS(cols), SQLS(sql), reset, flags, doc, NULL, NULL, NULL}
+/* a metric with rows only when ... (when, needs), or of an extension (ext) */
+#define SQLW(name, scope, cols, sql, reset, flags, when, needs, doc) \
+	{name, scope, METRIC_SQL, COLS(cols), SQLS(sql), reset, flags, doc, NULL, when, needs}
+#define SQLE(name, scope, cols, sql, reset, flags, ext, when, needs, doc) \
+	{name, scope, METRIC_SQL, COLS(cols), SQLS(sql), reset, flags, doc, ext, when, needs}
 #define HOSTM(name, cols, flags, doc) \
-	{name, METRIC_CLUSTER, METRIC_HOST, COLS(cols), NULL, 0, NULL, flags, doc}
+	{name, METRIC_CLUSTER, METRIC_HOST, COLS(cols), NULL, 0, NULL, flags, doc, NULL, NULL, NULL}
 #define CUM METRIC_CUMULATIVE
 #define PGSS METRIC_NEEDS_PGSS
 
@@ -975,6 +1799,43 @@ static const struct metric_def catalog[] = {
 	     "pg_stat_activity: backends by state and wait event, oldest ages"),
 	SQLM("locks_summary", METRIC_CLUSTER, locks_summary_cols,
 	     locks_summary_sql, NULL, 0, "pg_locks by type, mode and grant, longest wait"),
+	SQLM("activity_top", METRIC_CLUSTER, activity_top_cols, activity_top_sql, NULL, 0,
+	     "the oldest transactions and queries, idle-in-transaction sessions and xmin"
+	     " holders: top sessions-limit, query text cut at 1024 characters"),
+	SQLM("blocking_chains", METRIC_CLUSTER, blocking_chains_cols, blocking_chains_sql,
+	     NULL, 0, "backends waiting for a lock, and the heads of their chains"
+	     " (pg_blocking_pids()); at most sessions-limit, heads first"),
+	SQLW("pg_stat_progress_basebackup", METRIC_CLUSTER, progress_basebackup_cols,
+	     progress_basebackup_sql, NULL, 0,
+	     "EXISTS (SELECT 1 FROM pg_stat_get_progress_info('BASEBACKUP'))",
+	     "a base backup running",
+	     "base backups in progress (13+)"),
+	SQLW("pg_stat_wal_receiver", METRIC_CLUSTER, stat_wal_receiver_cols,
+	     stat_wal_receiver_sql, NULL, 0, STANDBY_WHEN, "a standby",
+	     "the standby's WAL receiver: what it received from where, and when"),
+	SQLW("standby_replay", METRIC_CLUSTER, standby_replay_cols, standby_replay_sql,
+	     NULL, CUM, STANDBY_WHEN, "a standby",
+	     "last received and replayed WAL position, replay lag in bytes, last replayed"
+	     " transaction"),
+	SQLM("pg_stat_subscription", METRIC_CLUSTER, stat_subscription_cols,
+	     stat_subscription_sql, NULL, 0,
+	     "logical replication subscriptions and their workers"),
+	SQLM("pg_stat_subscription_stats", METRIC_CLUSTER, stat_subscription_stats_cols,
+	     stat_subscription_stats_sql, "stats_reset", CUM,
+	     "subscription apply and sync errors, conflicts (18) (15+)"),
+	SQLW("pg_replication_origin_status", METRIC_CLUSTER, replication_origin_status_cols,
+	     replication_origin_status_sql, NULL, 0, ORIGINS_WHEN,
+	     "superuser, or EXECUTE on pg_show_replication_origin_status() (14+)",
+	     "replication origins: how far each has replayed"),
+	SQLM("pg_control_checkpoint", METRIC_CLUSTER, control_checkpoint_cols,
+	     control_checkpoint_sql, NULL, 0,
+	     "the last checkpoint: its age and the WAL written since its redo point"),
+	SQLW("wal_files", METRIC_CLUSTER, wal_files_cols, wal_files_sql, NULL, 0,
+	     WAL_FILES_WHEN, "pg_monitor (pg_ls_waldir(), pg_ls_archive_statusdir())",
+	     "pg_wal: files and bytes, segments waiting for the archiver"),
+	SQLM("tablespaces", METRIC_CLUSTER, tablespaces_cols, tablespaces_sql, NULL,
+	     METRIC_LOW_CADENCE | METRIC_BLOAT,
+	     "tablespaces and their sizes, every bloat-every cycles"),
 	SQLM("pg_stat_io", METRIC_CLUSTER, stat_io_cols, stat_io_sql,
 	     "stats_reset", CUM, "I/O by backend type, object and context (16+)"),
 	SQLM("pg_stat_slru", METRIC_CLUSTER, stat_slru_cols, stat_slru_sql,
@@ -988,6 +1849,18 @@ static const struct metric_def catalog[] = {
 	SQLM("pg_stat_statements_info", METRIC_CLUSTER, statements_info_cols,
 	     statements_info_sql, "stats_reset", PGSS | CUM,
 	     "pg_stat_statements evictions and last reset (extension 1.9+)"),
+	SQLM("pg_stat_statements_totals", METRIC_CLUSTER, statements_totals_cols,
+	     statements_totals_sql, NULL, PGSS,
+	     "entries and sums of the top query-stats-limit ('top') and of all the rest"
+	     " ('other'): gauges, for honest shares"),
+	SQLE("pg_stat_kcache", METRIC_CLUSTER, kcache_cols, kcache_sql, NULL, CUM,
+	     "pg_stat_kcache", PRELOADED("pg_stat_kcache.linux_hz"),
+	     "pg_stat_kcache installed and preloaded",
+	     "CPU time and real reads and writes per statement, top query-stats-limit by CPU"),
+	SQLE("pg_wait_sampling_profile", METRIC_CLUSTER, wait_sampling_cols, wait_sampling_sql,
+	     NULL, CUM, "pg_wait_sampling", PRELOADED("pg_wait_sampling.profile_period"),
+	     "pg_wait_sampling installed and preloaded",
+	     "sampled wait events per query, top query-stats-limit by samples"),
 	SQLM("pg_stat_statements_texts", METRIC_CLUSTER, statements_texts_cols,
 	     statements_texts_sql, NULL, PGSS | METRIC_LOW_CADENCE | METRIC_TEXTS,
 	     "query texts every texts-every cycles, and of queryids not seen before"),
@@ -1009,7 +1882,7 @@ static const struct metric_def catalog[] = {
 	SQLM("table_sizes", METRIC_DATABASE, table_sizes_cols, table_sizes_sql,
 	     NULL, 0, "table, TOAST and index bytes, relfrozenxid/relminmxid ages"),
 	SQLM("index_sizes", METRIC_DATABASE, index_sizes_cols, index_sizes_sql,
-	     NULL, 0, "index bytes and validity"),
+	     NULL, 0, "index bytes, validity and definition (duplicates show there)"),
 	SQLM("pg_stat_sys_tables", METRIC_DATABASE, stat_user_tables_cols,
 	     stat_sys_tables_sql, NULL, CUM,
 	     "the catalogs' and TOAST tables' access and vacuum counters"),
@@ -1022,6 +1895,46 @@ static const struct metric_def catalog[] = {
 	     "non-default storage parameters, unlogged relations, partition parents"),
 	SQLM("foreign_keys", METRIC_DATABASE, foreign_keys_cols, foreign_keys_sql,
 	     NULL, 0, "foreign keys and whether an index covers each"),
+	SQLW("pg_stat_progress_vacuum", METRIC_DATABASE, progress_vacuum_cols,
+	     progress_vacuum_sql, NULL, 0, PROGRESS_WHEN("VACUUM"),
+	     "a VACUUM running in the database", "VACUUM and autovacuum in progress"),
+	SQLW("pg_stat_progress_analyze", METRIC_DATABASE, progress_analyze_cols,
+	     progress_analyze_sql, NULL, 0, PROGRESS_WHEN("ANALYZE"),
+	     "an ANALYZE running in the database", "ANALYZE in progress (13+)"),
+	SQLW("pg_stat_progress_create_index", METRIC_DATABASE, progress_create_index_cols,
+	     progress_create_index_sql, NULL, 0,
+	     PROGRESS_WHEN("CREATE INDEX"),
+	     "a CREATE INDEX or REINDEX running in the database",
+	     "CREATE INDEX and REINDEX in progress"),
+	SQLW("pg_stat_progress_cluster", METRIC_DATABASE, progress_cluster_cols,
+	     progress_cluster_sql, NULL, 0, PROGRESS_WHEN("CLUSTER"),
+	     "a CLUSTER or VACUUM FULL running in the database",
+	     "CLUSTER and VACUUM FULL in progress"),
+	SQLW("pg_stat_progress_copy", METRIC_DATABASE, progress_copy_cols,
+	     progress_copy_sql, NULL, 0, PROGRESS_WHEN("COPY"),
+	     "a COPY running in the database", "COPY in progress (14+)"),
+	SQLM("table_bloat", METRIC_DATABASE, table_bloat_cols, table_bloat_sql, NULL,
+	     METRIC_LOW_CADENCE | METRIC_BLOAT,
+	     "estimated table bloat from pg_stats, every bloat-every cycles"),
+	SQLM("index_bloat", METRIC_DATABASE, index_bloat_cols, index_bloat_sql, NULL,
+	     METRIC_LOW_CADENCE | METRIC_BLOAT,
+	     "estimated B-tree index bloat from pg_stats, every bloat-every cycles"),
+	SQLE("table_bloat_exact", METRIC_DATABASE, table_bloat_exact_cols,
+	     table_bloat_exact_sql, NULL, METRIC_LOW_CADENCE | METRIC_BLOAT, "pgstattuple",
+	     PGSTATTUPLE_WHEN("pgstattuple_approx"),
+	     "pgstattuple, EXECUTE on pgstattuple_approx() (pg_stat_scan_tables)",
+	     "pgstattuple_approx() of the bloat-exact-limit tables with the most estimated"
+	     " bloat, up to bloat-exact-max-size each, every bloat-every cycles"),
+	SQLE("index_bloat_exact", METRIC_DATABASE, index_bloat_exact_cols,
+	     index_bloat_exact_sql, NULL, METRIC_LOW_CADENCE | METRIC_BLOAT, "pgstattuple",
+	     PGSTATTUPLE_WHEN("pgstatindex"),
+	     "pgstattuple, EXECUTE on pgstatindex() (pg_stat_scan_tables)",
+	     "pgstatindex() of the bloat-exact-limit B-tree indexes with the most estimated"
+	     " bloat, up to bloat-exact-max-size each, every bloat-every cycles"),
+	SQLE("pg_qualstats", METRIC_DATABASE, qualstats_cols, qualstats_sql, NULL, CUM,
+	     "pg_qualstats", PRELOADED("pg_qualstats.enabled"),
+	     "pg_qualstats installed in the database and preloaded",
+	     "this database's predicates: executions, rows filtered, estimate errors"),
 	/* produced by pga itself: host counters (os-stats) and the csvlog */
 	HOSTM("host_cpu", host_cpu_cols, CUM, "CPU seconds by mode, per CPU and in total"),
 	HOSTM("host_load", host_load_cols, CUM, "load averages, runnable/blocked, forks"),
@@ -1030,11 +1943,37 @@ static const struct metric_def catalog[] = {
 	HOSTM("host_net", host_net_cols, CUM, "/proc/net/dev per interface"),
 	HOSTM("host_fs", host_fs_cols, 0, "statvfs of the data directory"),
 	{"postgres_log", METRIC_CLUSTER, METRIC_CSVLOG, COLS(postgres_log_cols), NULL, 0,
-	 NULL, 0, "server log records from the csvlog, read incrementally"},
+	 NULL, 0, "server log records from the csvlog, read incrementally", NULL, NULL, NULL},
 	/* last: its position is also the order the collector writes it in */
 	{"snapshot_status", METRIC_CLUSTER, METRIC_STATUS, COLS(snapshot_status_cols), NULL, 0,
-	 NULL, 0, "the last block of every snapshot: complete or partial, and why"},
+	 NULL, 0, "the last block of every snapshot: complete or partial, and why", NULL, NULL,
+	 NULL},
 };
+
+_Static_assert(N(catalog) <= CATALOG_MAX, "CATALOG_MAX is too small for the catalog");
+
+/* Every extension a metric names (ext): the snapshot query looks each up. */
+static const char *const extensions[] = {
+	"pg_stat_kcache", "pg_wait_sampling", "pg_qualstats", "pgstattuple",
+};
+
+_Static_assert(N(extensions) <= CATALOG_EXT_MAX, "CATALOG_EXT_MAX is too small");
+
+const char *const *
+catalog_extensions(size_t *n)
+{
+	*n = N(extensions);
+	return extensions;
+}
+
+int
+catalog_ext_index(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < N(extensions); i++)
+		if (strcmp(extensions[i], name) == 0)
+			return (int)i;
+	return -1;
+}
 
 const struct metric_def *
 catalog_all(size_t *n)
@@ -1078,6 +2017,32 @@ catalog_pgss_version(const char *extversion)
 	return (int)(major * 100 + minor);
 }
 
+int
+catalog_ext_version(const char *extversion)
+{
+	unsigned major, minor, patch;
+	char tail;
+	int n;
+
+	if (extversion == NULL)
+		return -1;
+	n = sscanf(extversion, "%u.%u.%u%c", &major, &minor, &patch, &tail);
+	if ((n != 2 && n != 3) || major > 99 || minor > 99)
+		return -1;
+	if (n == 2 && catalog_pgss_version(extversion) < 0)
+		return -1;	/* "2.2x" */
+	return (int)(major * 100 + minor);
+}
+
+static const char *
+number(long long v, bool zero_ok, char *tmp, size_t cap)
+{
+	if (v < 0 || (v == 0 && !zero_ok))
+		return NULL;
+	snprintf(tmp, cap, "%lld", v);
+	return tmp;
+}
+
 /* The text a placeholder stands for, into tmp if it is a number. */
 static const char *
 placeholder_value(const char *name, size_t n, const struct catalog_vars *v,
@@ -1086,16 +2051,24 @@ placeholder_value(const char *name, size_t n, const struct catalog_vars *v,
 #define IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
 	if (IS("pgss"))
 		return v->pgss;
+	if (IS("ext"))
+		return v->ext;
 	if (IS("where"))
 		return v->where;
-	if (IS("limit") && v->limit > 0) {
-		snprintf(tmp, cap, "%lld", v->limit);
-		return tmp;
-	}
-	if (IS("functions_limit") && v->functions_limit > 0) {
-		snprintf(tmp, cap, "%lld", v->functions_limit);
-		return tmp;
-	}
+	if (IS("datid"))
+		return v->datid;
+	if (IS("limit"))
+		return number(v->limit, false, tmp, cap);
+	if (IS("functions_limit"))
+		return number(v->functions_limit, false, tmp, cap);
+	if (IS("sessions_limit"))
+		return number(v->sessions_limit, false, tmp, cap);
+	/* bloat-exact-limit 0 turns the measures off; the size always comes
+	 * with it, so an unset pair is still caught */
+	if (IS("exact_limit") && v->exact_max_size > 0)
+		return number(v->exact_limit, true, tmp, cap);
+	if (IS("exact_max_size"))
+		return number(v->exact_max_size, false, tmp, cap);
 	return NULL;
 #undef IS
 }
@@ -1163,10 +2136,65 @@ static const char status_doc[] =
 	"    and UTF-8 has not): they were read unconverted, so all their bytes\n"
 	"    beyond ASCII are escaped.\n";
 
+static const char shares_doc[] =
+	"\nShares of pg_stat_statements\n"
+	"    pg_stat_statements holds the top query-stats-limit entries by total\n"
+	"    time; pg_stat_statements_totals sums them ('top') and all the rest\n"
+	"    ('other') in the same cycle.  Its sums are gauges: an entry moves in\n"
+	"    and out of the top, and an evicted entry (pg_stat_statements_delta's\n"
+	"    evictions) takes its sums with it, so an interval's whole is the\n"
+	"    difference of 'top' + 'other' between two snapshots, where nothing\n"
+	"    was evicted or reset.  The top entries' share of each interval:\n"
+	"        WITH w AS (SELECT collector_id, server_id, snapshot_time,\n"
+	"                          sum(total_exec_time) AS t\n"
+	"                   FROM pga.pg_stat_statements_totals GROUP BY 1, 2, 3),\n"
+	"             d AS (SELECT *, t - lag(t) OVER (PARTITION BY collector_id,\n"
+	"                          server_id ORDER BY snapshot_time) AS whole FROM w)\n"
+	"        SELECT d.snapshot_time,\n"
+	"               sum(s.total_exec_time) / nullif(d.whole, 0) AS share\n"
+	"        FROM d JOIN pga.pg_stat_statements_delta s\n"
+	"             USING (collector_id, server_id, snapshot_time)\n"
+	"        GROUP BY 1, d.whole\n"
+	"        HAVING bool_and(NOT s.reset) AND coalesce(sum(s.evictions), 0) = 0;\n"
+	"    (evictions is the same on every row of a snapshot, NULL before 1.9.)\n";
+
+/* Indented by four, words wrapped before column 80. */
+static void
+print_wrapped(FILE *out, const char *text)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		size_t len = strlen(p), cut = len;
+
+		if (len > 75) {
+			cut = 75;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = len;
+		}
+		fprintf(out, "    %.*s\n", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+static void
+print_version(FILE *out, bool ext, int v)
+{
+	if (ext)
+		fprintf(out, "%d.%d", v / 100, v % 100);
+	else
+		fprintf(out, "%d", v);
+}
+
 static void
 print_versions(FILE *out, const struct metric_def *m)
 {
-	const char *what = m->flags & METRIC_NEEDS_PGSS ? "pg_stat_statements" : "PostgreSQL";
+	const char *what = m->flags & METRIC_NEEDS_PGSS ? "pg_stat_statements" :
+			   m->ext ? m->ext : "PostgreSQL";
 	int lo = 0, hi = 0;
 
 	for (size_t i = 0; i < m->nsql; i++) {
@@ -1177,14 +2205,29 @@ print_versions(FILE *out, const struct metric_def *m)
 		else if (m->sql[i].max_version > hi)
 			hi = m->sql[i].max_version;
 	}
-	if (m->source != METRIC_SQL)
+	if (m->source != METRIC_SQL) {
 		fprintf(out, "    from %s\n", m->source == METRIC_HOST ? "the host (os-stats)" :
 			m->source == METRIC_CSVLOG ? "the server's csvlog (csvlog)" :
 			"pga itself, every snapshot");
-	else if (hi == -1)
-		fprintf(out, "    %s %d and later\n", what, lo);
-	else
-		fprintf(out, "    %s %d to %d\n", what, lo, hi);
+		return;
+	}
+	fprintf(out, "    %s ", what);
+	print_version(out, m->ext != NULL, lo);
+	if (hi == -1) {
+		fprintf(out, " and later\n");
+	} else {
+		fprintf(out, " to ");
+		print_version(out, m->ext != NULL, hi);
+		fprintf(out, "\n");
+	}
+	if (m->ext != NULL && m->scope == METRIC_CLUSTER)
+		fprintf(out, "    once per cluster, in the first database that has %s\n", m->ext);
+	if (m->needs != NULL) {
+		char line[256];
+
+		snprintf(line, sizeof(line), "only with %s", m->needs);
+		print_wrapped(out, line);
+	}
 }
 
 void
@@ -1193,8 +2236,10 @@ catalog_print_doc(FILE *out)
 	size_t n;
 	const struct metric_def *all = catalog_all(&n);
 
-	fprintf(out, "%zu metrics; versions are server_version_num, or the extension "
-		     "version x100 for pg_stat_statements\n\n", n);
+	fprintf(out, "%zu metrics.  Versions are server_version_num, the extension's version\n"
+		     "x100 for pg_stat_statements, or an extension's own (major.minor).  A metric\n"
+		     "that needs something (a standby, an extension, a privilege, a command\n"
+		     "running) has no block where it is missing, and no error.\n\n", n);
 	for (size_t i = 0; i < n; i++) {
 		const struct metric_def *m = &all[i];
 
@@ -1203,12 +2248,12 @@ catalog_print_doc(FILE *out)
 			m->flags & METRIC_CUMULATIVE ? ", cumulative" : "",
 			m->flags & METRIC_LOW_CADENCE ? ", low cadence" : "");
 		if (m->doc != NULL)
-			fprintf(out, "    %s\n", m->doc);
+			print_wrapped(out, m->doc);
 		print_versions(out, m);
 		for (size_t c = 0; c < m->ncols; c++)
 			fprintf(out, "      %-32s %-24s %s\n", m->cols[c].name, m->cols[c].type,
 				kind_names[m->cols[c].kind]);
 		fprintf(out, "\n");
 	}
-	fprintf(out, "%s", status_doc);
+	fprintf(out, "%s%s", status_doc, shares_doc);
 }

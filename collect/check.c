@@ -46,6 +46,7 @@ struct check {
 	unsigned ndbs, dbs_ok;
 	char pgss_version[16], pgss_schema[136], pgss_db[CDB_NAME_MAX];
 	unsigned metrics_ok, metrics_failed, metrics_absent;
+	struct cfacts facts;		/* of the connection's database */
 	char *problems[CHECK_PROBLEMS_MAX];
 	unsigned nproblems;
 	struct jsonw *json;
@@ -155,21 +156,83 @@ report_metric(struct check *k, const struct metric_def *m, const char *state,
 }
 
 /* Run one metric as a cycle would; a lost connection ends the check (< 0). */
+/* The values a cycle gives the catalog's placeholders. */
+static void
+check_vars(const struct check *k, struct catalog_vars *v)
+{
+	const struct pga_global *g = &k->cfg->global;
+
+	memset(v, 0, sizeof(*v));
+	v->pgss = k->pgss_schema;
+	v->limit = k->t->query_stats_limit;
+	v->functions_limit = g->functions_limit;
+	v->sessions_limit = g->sessions_limit;
+	v->exact_limit = g->bloat_exact_max_size > 0 ? g->bloat_exact_limit : 0;
+	v->exact_max_size = g->bloat_exact_max_size > 0 ? (long long)g->bloat_exact_max_size : 1;
+	v->where = "true";
+}
+
+/* Every metric this server has, wherever a cycle would run it. */
+static bool
+want_all(const struct metric_def *m, void *ctx)
+{
+	const struct check *k = ctx;
+
+	return m->source == METRIC_SQL && (m->ext != NULL || (m->flags & METRIC_NEEDS_PGSS) ||
+					   catalog_sql_for(m, k->version_num) != NULL);
+}
+
+/* What a cycle's snapshot query learns: the extensions, the conditions. */
+static int
+read_facts(struct check *k, PGconn *conn, struct pga_err *err)
+{
+	struct catalog_vars v;
+	PGresult *r = NULL;
+	char *sql = malloc(CFACTS_SQL_CAP + 16);
+	int n = 0, rc;
+
+	if (sql == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	check_vars(k, &v);
+	memcpy(sql, "SELECT 1", 9);
+	v.datid = "(SELECT oid FROM pg_database WHERE datname = current_database())";
+	rc = cfacts_sql(&k->facts, true, want_all, k, &v, sql + 8, CFACTS_SQL_CAP, err);
+	if (rc == 0)
+		rc = cpg_exec(conn, sql, k->deadline, &r, 1, &n, err);
+	if (rc == 0 && PQntuples(r) == 1)
+		cfacts_parse(&k->facts, true, r, 0, 1);
+	if (n > 0)
+		PQclear(r);
+	free(sql);
+	return rc;
+}
+
 static int
 try_metric(struct check *k, PGconn *conn, const struct metric_def *m, bool *sp,
 	   struct pga_err *err)
 {
 	bool pgss = m->flags & METRIC_NEEDS_PGSS;
-	struct catalog_vars v = {.pgss = k->pgss_schema, .limit = k->t->query_stats_limit,
-				 .functions_limit = k->cfg->global.functions_limit,
-				 .where = "true"};
-	const char *sql = catalog_sql_for(m, pgss ? catalog_pgss_version(k->pgss_version) :
-					  k->version_num);
-	char buf[16384];
+	struct catalog_vars v;
+	int version = pgss ? catalog_pgss_version(k->pgss_version) : k->version_num;
+	enum cfacts_why why;
+	const char *sql;
+	char buf[16384], reason[512];
 	uint64_t rows = 0, bytes;
 	size_t hl;
 	int rc, n;
 
+	check_vars(k, &v);
+	if ((m->ext != NULL || m->when != NULL) &&
+	    (m->ext != NULL || catalog_sql_for(m, version) != NULL)) {
+		/* not a problem: a cycle skips it the same way */
+		why = cfacts_skip(&k->facts, m, &version, &v.ext);
+		if (why != CFACTS_RUN) {
+			cfacts_why(&k->facts, m, why, k->database, reason, sizeof(reason));
+			report_metric(k, m, "off", 0, reason);
+			return 0;
+		}
+	}
+	sql = catalog_sql_for(m, version);
 	if (sql == NULL) {
 		k->metrics_absent++;
 		report_metric(k, m, "absent", 0, pgss ? "not in this pg_stat_statements version" :
@@ -259,6 +322,8 @@ try_metrics(struct check *k, PGconn *conn, PGconn *pgss_conn, bool local,
 	all = catalog_all(&n);
 	rc = cpg_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", k->deadline,
 		      NULL, 0, &dummy, err);
+	if (rc == 0)
+		rc = read_facts(k, conn, err);
 	if (rc == 0 && pgss_conn != NULL && pgss_conn != conn)
 		rc = cpg_exec(pgss_conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 			      k->deadline, NULL, 0, &dummy, err);

@@ -10,6 +10,16 @@
  * query); each metric is then one round trip, a bare COPY (...) TO STDOUT.
  * A metric that fails (permission, timeout) is rolled back to the savepoint
  * and the session goes on with the next one, in the same snapshot.
+ *
+ * The snapshot query also learns what the catalog's metrics need (cfacts.c):
+ * the extensions of the session's database and the metrics' conditions; a
+ * metric whose need is not met here is skipped, without a block or an
+ * error.  The conditions of one database ({datid}) come with the cluster
+ * session's list of databases, so a database session asks only for its
+ * extensions.  Cluster-wide data of an extension (pg_stat_kcache,
+ * pg_wait_sampling), like pg_stat_statements, is taken once per target, by
+ * the first session whose database has the extension.  The bloat metrics
+ * run every bloat-every cycles, decided for the target in its cluster job.
  */
 #define _GNU_SOURCE
 #include "collect/collect_int.h"
@@ -98,7 +108,7 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
 	" SELECT extract(epoch FROM date_trunc('second', now()))::int8 * 1000000" \
 	"  + extract(microseconds FROM now())::int8 %% 1000000, %s," \
 	" current_setting('server_version_num')::int, current_database()," \
-	" pg_backend_pid(), e.extversion, quote_ident(n.nspname), %s, %s" \
+	" pg_backend_pid(), e.extversion, quote_ident(n.nspname), %s, %s%s" \
 	" FROM (SELECT 1) AS one LEFT JOIN pg_extension e" \
 	"  ON e.extname = 'pg_stat_statements'" \
 	" LEFT JOIN pg_namespace n ON n.oid = e.extnamespace%s"
@@ -110,8 +120,9 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
 	"CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')" \
 	" THEN current_setting('data_directory') END"
 #define DATABASES \
-	"; SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate" \
-	" AND has_database_privilege(datname, 'CONNECT') ORDER BY datname"
+	"; SELECT d.datname%s FROM pg_database d WHERE d.datallowconn AND NOT d.datistemplate" \
+	" AND has_database_privilege(d.datname, 'CONNECT') ORDER BY d.datname"
+#define MYDB_OID "(SELECT oid FROM pg_database WHERE datname = current_database())"
 
 static void
 snap_parse(struct csnap *sn, const PGresult *r)
@@ -133,29 +144,159 @@ snap_parse(struct csnap *sn, const PGresult *r)
 	strlcpy(sn->data_directory, v, sizeof(sn->data_directory));
 }
 
+/* The values of the catalog's placeholders but the extensions' schemas. */
+static void
+catalog_vars_of(const struct collector *c, const struct ctarget *t, struct catalog_vars *v)
+{
+	const struct pga_global *g = &c->cfg->global;
+
+	memset(v, 0, sizeof(*v));
+	v->limit = t->cfg->query_stats_limit;
+	v->functions_limit = g->functions_limit;
+	v->sessions_limit = g->sessions_limit;
+	/* a size cap of 0 measures nothing, as a limit of 0 does */
+	v->exact_limit = g->bloat_exact_max_size > 0 ? g->bloat_exact_limit : 0;
+	v->exact_max_size = g->bloat_exact_max_size > 0 ? (long long)g->bloat_exact_max_size : 1;
+	v->where = "true";
+}
+
+struct want_ctx {
+	const struct ctarget *t;
+	const struct cdb *db;
+	bool cluster;
+	int version;
+};
+
+static bool
+per_database(const struct metric_def *m)
+{
+	return m->scope == METRIC_DATABASE && m->when != NULL &&
+	       strstr(m->when, "{datid}") != NULL;
+}
+
+/* Whether a session asks for a metric's condition: it might run it. */
+static bool
+session_wants(const struct metric_def *m, void *ctx)
+{
+	const struct want_ctx *w = ctx;
+
+	if (m->source != METRIC_SQL)
+		return false;
+	/* known from the cluster session's list of databases */
+	if (w->db != NULL && w->db->when_known && per_database(m))
+		return false;
+	/* the cluster session starts before the cycle's cadence is known */
+	if ((m->flags & METRIC_BLOAT) && !w->cluster && !w->t->bloat_due)
+		return false;
+	if (m->ext == NULL && !(m->flags & METRIC_NEEDS_PGSS) &&
+	    catalog_sql_for(m, w->version) == NULL)
+		return false;
+	if (m->ext != NULL && m->scope == METRIC_CLUSTER)
+		return true;	/* once per target, in whichever session has it */
+	return w->cluster || m->scope == METRIC_DATABASE;
+}
+
+/* The conditions of one database that the list of all can carry. */
+static bool
+list_wants(const struct metric_def *m, void *ctx)
+{
+	const struct want_ctx *w = ctx;
+
+	return m->source == METRIC_SQL && per_database(m) && m->ext == NULL &&
+	       catalog_sql_for(m, w->version) != NULL;
+}
+
+/* "; SELECT d.datname, <conditions> FROM pg_database d ..." into buf. */
+static int
+databases_sql(struct ctarget *t, struct want_ctx *wc, struct catalog_vars *v, char *buf,
+	      size_t cap, struct pga_err *err)
+{
+	struct cfacts f;
+	char *cols = malloc(cap);
+	int rc;
+
+	if (cols == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	v->datid = "d.oid";
+	rc = cfacts_sql(&f, false, list_wants, wc, v, cols, cap, err);
+	v->datid = MYDB_OID;
+	if (rc == 0 && (size_t)snprintf(buf, cap, DATABASES, cols) >= cap)
+		rc = pga_fail(err, PGA_EINTERNAL, "database list query does not fit in %zu bytes",
+			      cap);
+	if (rc == 0) {
+		memcpy(t->db_when_idx, f.when_idx, f.nwhen);
+		t->ndb_when = f.nwhen;
+	}
+	free(cols);
+	return rc;
+}
+
+/* the fixed snapshot query, the session's settings, the catalog's columns
+ * (CFACTS_SQL_CAP) and the database list's (half of it) */
+#define SNAP_CAP (4096 + CFACTS_SQL_CAP * 3 / 2)
+
 static int
 session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **dbl,
 	      struct pga_err *err)
 {
 	struct ctarget *t = s->t;
+	struct want_ctx wc = {.t = t, .db = s->db, .cluster = cluster,
+			      .version = PQserverVersion(s->conn)};
+	struct catalog_vars v;
+	struct cfacts facts;
 	PGresult *res[3];
-	char sql[3072], sets[1024] = "";
-	int n = 0, base = s->fresh ? 1 : 0, want, rc;
+	char *sql = malloc(SNAP_CAP), *extra = malloc(CFACTS_SQL_CAP), sets[1024] = "";
+	char *dbs = malloc(CFACTS_SQL_CAP / 2);
+	int n = 0, base = s->fresh ? 1 : 0, want, rc = 0;
 
+	if (sql == NULL || extra == NULL || dbs == NULL)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 	/* one round trip: the settings of a new session, the transaction, the
-	 * snapshot facts; the identity and settings hash for the cluster job */
+	 * snapshot facts and the catalog's (extensions, conditions); the
+	 * identity, settings hash and databases (with the conditions of each
+	 * one) for the cluster job */
+	catalog_vars_of(c, t, &v);
+	v.datid = MYDB_OID;
+	if (rc == 0)
+		rc = cfacts_sql(&facts, true, session_wants, &wc, &v, extra, CFACTS_SQL_CAP, err);
+	if (rc == 0 && cluster && t->all_dbs)
+		rc = databases_sql(t, &wc, &v, dbs, CFACTS_SQL_CAP / 2, err);
+	else if (rc == 0)
+		dbs[0] = '\0';
+	if (rc < 0) {
+		free(sql);
+		free(extra);
+		free(dbs);
+		return rc;
+	}
 	if (s->fresh)
 		session_settings(c, t, s->conn, sets, sizeof(sets));
-	snprintf(sql, sizeof(sql), SNAP_SQL, sets, cluster ? SYSID : "NULL",
-		 cluster ? SETTINGS_HASH : "NULL",
-		 cluster && t->local && t->cfg->os_stats ? DATA_DIRECTORY : "NULL",
-		 cluster && t->all_dbs ? DATABASES : "");
+	if ((size_t)snprintf(sql, SNAP_CAP, SNAP_SQL, sets, cluster ? SYSID : "NULL",
+			     cluster ? SETTINGS_HASH : "NULL",
+			     cluster && t->local && t->cfg->os_stats ? DATA_DIRECTORY : "NULL",
+			     extra, dbs) >= SNAP_CAP)
+		rc = pga_fail(err, PGA_EINTERNAL, "snapshot query does not fit in %d bytes",
+			      SNAP_CAP);
+	free(extra);
+	free(dbs);
 	want = base + (cluster && t->all_dbs ? 2 : 1);
-	rc = cpg_exec(s->conn, sql, t->deadline, res, 3, &n, err);
+	if (rc == 0)
+		rc = cpg_exec(s->conn, sql, t->deadline, res, 3, &n, err);
+	free(sql);
 	if (rc == 0 && (n != want || PQntuples(res[base]) != 1))
 		rc = pga_fail(err, PGA_EDB, "snapshot query returned an unexpected result");
-	if (rc == 0)
+	if (rc == 0) {
 		snap_parse(&s->snap, res[base]);
+		s->snap.facts = facts;
+		cfacts_parse(&s->snap.facts, true, res[base], 0, 9);
+		if (s->db != NULL && s->db->when_known) {
+			struct cfacts known = {.nwhen = t->ndb_when};
+
+			memcpy(known.when_idx, t->db_when_idx, t->ndb_when);
+			memcpy(known.off, s->db->when_off, sizeof(known.off));
+			cfacts_merge(&s->snap.facts, &known);
+		}
+	}
 	if (rc == 0 && n == base + 2 && dbl != NULL) {
 		*dbl = res[base + 1];
 		res[base + 1] = NULL;
@@ -530,13 +671,30 @@ copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
  */
 static int
 run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
-	   const struct catalog_vars *v, bool scan, const char *pre, struct pga_err *err)
+	   const struct catalog_vars *vars, bool scan, const char *pre, struct pga_err *err)
 {
 	bool pgss = m->flags & METRIC_NEEDS_PGSS;
-	const char *sql = catalog_sql_for(m, pgss ? catalog_pgss_version(s->snap.pgss_version) :
-					  s->snap.server_version);
+	int version = pgss ? catalog_pgss_version(s->snap.pgss_version) : s->snap.server_version;
+	struct catalog_vars mv = *vars;
+	const struct catalog_vars *v = &mv;
+	enum cfacts_why why;
+	const char *sql;
 	int rc, n;
 
+	if (m->ext != NULL || m->when != NULL) {
+		/* not here (an extension this database lacks, a standby-only
+		 * view on a primary, no command in progress): no block */
+		why = cfacts_skip(&s->snap.facts, m, &version, &mv.ext);
+		if (why != CFACTS_RUN) {
+			char text[256];
+
+			cfacts_why(&s->snap.facts, m, why, s->snap.database, text, sizeof(text));
+			log_trace("target '%s' metric '%s': skipped: %s", s->t->cfg->name, m->name,
+				  text);
+			return 0;
+		}
+	}
+	sql = catalog_sql_for(m, version);
 	if (sql == NULL)
 		return 0;
 	rc = copy_metric(w, s, m, sql, v, scan, pre, false, err);
@@ -571,19 +729,20 @@ static int
 run_scope(struct cworker *w, struct csession *s, enum metric_scope scope,
 	  bool settings, struct pga_err *err)
 {
-	const struct pga_config *cfg = w->c->cfg;
-	struct catalog_vars v = {.functions_limit = cfg->global.functions_limit,
-				 .limit = s->t->cfg->query_stats_limit, .where = "true"};
+	struct catalog_vars v;
 	const struct metric_def *all;
 	size_t n;
 
+	catalog_vars_of(w->c, s->t, &v);
 	all = catalog_all(&n);
 	for (size_t i = 0; i < n; i++) {
 		const struct metric_def *m = &all[i];
 		int rc;
 
 		if (m->source != METRIC_SQL || m->scope != scope ||
-		    (m->flags & METRIC_NEEDS_PGSS) || (!settings && (m->flags & METRIC_SETTINGS)))
+		    (m->flags & METRIC_NEEDS_PGSS) || (!settings && (m->flags & METRIC_SETTINGS)) ||
+		    ((m->flags & METRIC_BLOAT) && !s->t->bloat_due) ||
+		    (m->ext != NULL && scope == METRIC_CLUSTER))
 			continue;
 		if (pga_stop_requested())
 			return pga_fail(err, PGA_ECANCEL, "interrupted");
@@ -736,19 +895,22 @@ run_pgss(struct cworker *w, struct csession *s, struct pga_err *err)
 {
 	struct ctarget *t = s->t;
 	struct cstate *st = &t->state;
-	struct catalog_vars v = {.pgss = s->snap.pgss_schema,
-				 .limit = t->cfg->query_stats_limit, .where = "true",
-				 .functions_limit = w->c->cfg->global.functions_limit};
+	struct catalog_vars v;
 	bool full = st->texts_cycle == 0 ||
 		    st->cycle - st->texts_cycle >= (uint64_t)t->cfg->texts_every ||
 		    st->nqids > 4 * (size_t)t->cfg->query_stats_limit;
 	int rc, counters;
 
+	catalog_vars_of(w->c, t, &v);
+	v.pgss = s->snap.pgss_schema;
 	w->nids = w->nnew = 0;
 	counters = run_metric(w, s, catalog_find("pg_stat_statements"), &v, true, NULL, err);
 	if (counters < 0)
 		return counters;
-	rc = run_metric(w, s, catalog_find("pg_stat_statements_info"), &v, false, NULL, err);
+	rc = run_metric(w, s, catalog_find("pg_stat_statements_totals"), &v, false, NULL, err);
+	if (rc >= 0)
+		rc = run_metric(w, s, catalog_find("pg_stat_statements_info"), &v, false, NULL,
+				err);
 	if (rc < 0)
 		return rc;
 	rc = run_texts(w, s, &v, full, counters == 0, err);
@@ -767,6 +929,56 @@ claim_pgss(struct collector *c, struct csession *s)
 		mine = s->t->pgss_claimed = true;
 	pthread_mutex_unlock(&c->mu);
 	return mine;
+}
+
+/* ---- cluster-wide data of an extension (pg_stat_kcache, ...) ---- */
+
+/*
+ * An extension in shared memory holds every database's data, but its
+ * functions exist only in the databases that created it: the first session
+ * of the cycle whose database has it takes its cluster metrics.
+ */
+static bool
+claim_ext(struct collector *c, struct csession *s, int e)
+{
+	bool mine = false;
+
+	pthread_mutex_lock(&c->mu);
+	if (!(s->t->ext_claimed & (1u << e))) {
+		s->t->ext_claimed |= 1u << e;
+		mine = true;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return mine;
+}
+
+static int
+run_ext_claims(struct cworker *w, struct csession *s, struct pga_err *err)
+{
+	const struct metric_def *all;
+	struct catalog_vars v;
+	unsigned tried = 0, mine = 0;
+	size_t n;
+
+	catalog_vars_of(w->c, s->t, &v);
+	all = catalog_all(&n);
+	for (size_t i = 0; i < n; i++) {
+		const struct metric_def *m = &all[i];
+		int e = catalog_ext_index(m->ext), rc;
+
+		if (m->source != METRIC_SQL || m->scope != METRIC_CLUSTER || e < 0 ||
+		    !s->snap.facts.ext[e].installed)
+			continue;
+		if (!(tried & (1u << e)) && claim_ext(w->c, s, e))
+			mine |= 1u << e;
+		tried |= 1u << e;
+		if (!(mine & (1u << e)))
+			continue;
+		rc = run_metric(w, s, m, &v, false, NULL, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* ---- host metrics and the server log (produced here, not by SQL) ---- */
@@ -887,11 +1099,17 @@ target_identity(struct collector *c, struct ctarget *t, struct csession *s)
 	if (t->state.sysid != s->snap.sysid) {
 		/* another cluster behind the same name: what we knew is void */
 		t->state.sysid = s->snap.sysid;
-		t->state.texts_cycle = t->state.settings_cycle = 0;
+		t->state.texts_cycle = t->state.settings_cycle = t->state.bloat_cycle = 0;
 		t->state.nqids = 0;
 		t->state.qids_dirty = true;
 	}
 	t->state.cycle++;
+	/* decided for the whole target before its databases are queued; a
+	 * database that fails then waits for the next bloat cycle */
+	t->bloat_due = t->state.bloat_cycle == 0 ||
+		       t->state.cycle - t->state.bloat_cycle >= (uint64_t)c->cfg->global.bloat_every;
+	if (t->bloat_due)
+		t->state.bloat_cycle = t->state.cycle;
 }
 
 /* Fill t->dbs with this cycle's databases; close the ones that went away. */
@@ -927,6 +1145,14 @@ discover(struct collector *c, struct ctarget *t, struct csession *s,
 		}
 		t->dbs[j].listed = true;
 		t->dbs[j].on_cluster = strcmp(name, s->snap.database) == 0;
+		t->dbs[j].when_known = dbl != NULL;
+		if (dbl != NULL) {
+			struct cfacts f = {.nwhen = t->ndb_when};
+
+			memcpy(f.when_idx, t->db_when_idx, t->ndb_when);
+			cfacts_parse(&f, false, dbl, (int)i, 1);
+			memcpy(t->dbs[j].when_off, f.off, sizeof(f.off));
+		}
 	}
 	for (size_t i = 0; i < t->ndbs; i++) {
 		if (t->dbs[i].listed)
@@ -962,7 +1188,6 @@ run_cluster_job(struct cworker *w, struct ctarget *t)
 		ctarget_fail(c, t, true, &err);
 		return;
 	}
-	t->cconn_pid = s.snap.backend_pid;
 	target_identity(c, t, &s);
 	rc = discover(c, t, &s, dbl, &err);
 	PQclear(dbl);
@@ -971,6 +1196,8 @@ run_cluster_job(struct cworker *w, struct ctarget *t)
 		rc = run_scope(w, &s, METRIC_CLUSTER, settings_due(c, &s), &err);
 	if (rc == 0 && mine)
 		rc = run_pgss(w, &s, &err);
+	if (rc == 0)
+		rc = run_ext_claims(w, &s, &err);
 	if (rc == 0 && cluster_db_listed(t)) {
 		s.database = s.snap.database;
 		rc = run_scope(w, &s, METRIC_DATABASE, false, &err);
@@ -989,7 +1216,7 @@ static void
 run_db_job(struct cworker *w, struct ctarget *t, struct cdb *d)
 {
 	struct collector *c = w->c;
-	struct csession s = {.t = t, .database = d->name};
+	struct csession s = {.t = t, .database = d->name, .db = d};
 	struct pga_err err = {0};
 	int rc;
 
@@ -1004,6 +1231,8 @@ run_db_job(struct cworker *w, struct ctarget *t, struct cdb *d)
 		rc = run_scope(w, &s, METRIC_DATABASE, false, &err);
 	if (rc == 0 && claim_pgss(c, &s))
 		rc = run_pgss(w, &s, &err);
+	if (rc == 0)
+		rc = run_ext_claims(w, &s, &err);
 	session_end(c, &s, &d->conn, rc == 0);
 	if (rc < 0) {
 		if (!c->fatal || strcmp(err.msg, c->fatal_err.msg) != 0)

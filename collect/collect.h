@@ -39,12 +39,35 @@
 
 struct collector;
 
+/*
+ * The collector's counters in SPOOL/counters (spool.h): cycles, cycles
+ * that failed (nothing collected or the spool failed, also before the
+ * cycle could start) or were skipped (a tick missed, another writer
+ * running), targets ok and failed, snapshots complete and partial, metric
+ * errors, values escaped as \xNN.
+ */
+enum collect_counter {
+	CC_CYCLES,
+	CC_CYCLES_FAILED,
+	CC_CYCLES_SKIPPED,
+	CC_TARGETS_OK,
+	CC_TARGETS_FAILED,
+	CC_SNAPSHOTS_COMPLETE,
+	CC_SNAPSHOTS_PARTIAL,
+	CC_METRIC_ERRORS,
+	CC_VALUES_ESCAPED,
+	CC__COUNT
+};
+extern const struct spool_counter_set collect_counters;
+
+/* The collector's folder in the spool (spool_part_dir): cadence and csvlog state. */
+#define COLLECT_STATE_DIR "state"
+
 struct collect_opts {
 	const struct pga_config *cfg;
 	struct spool *sp;		/* open for writing */
 	const char *const *only;	/* --target names, or NULL for all enabled */
 	size_t nonly;
-	int workers;			/* 0: the config's, or automatic */
 	bool keep_connections;		/* loop mode: reuse across cycles */
 };
 
@@ -84,9 +107,6 @@ int collector_cycle(struct collector *c, struct collect_stats *st,
 /* Number of targets it collects from. */
 size_t collector_ntargets(const struct collector *c);
 void collector_free(struct collector *c);
-
-/* Backend pid of target i's cluster connection (loop mode), 0 if none. */
-int collector_backend_pid(const struct collector *c, size_t i);
 
 /*
  * The target half of `pga check`: connect to every enabled target (or the

@@ -22,7 +22,55 @@ struct cdb {
 	PGconn *conn;
 	bool listed;		/* in this cycle's list */
 	bool on_cluster;	/* collected on the cluster connection */
+	bool when_known;	/* its {datid} conditions came with the list */
+	uint64_t when_off[CATALOG_MAX / 64];	/* by metric index: false */
 };
+
+/*
+ * What a snapshot query learns for the catalog (cfacts.c): each
+ * extension's version and schema in the session's database (by
+ * catalog_ext_index), and which metrics' conditions (when) were false.
+ */
+struct cfacts {
+	struct {
+		bool installed;
+		int version;		/* catalog_ext_version(), -1 if unparsable */
+		char vtext[16];
+		char schema[136];	/* quoted */
+	} ext[CATALOG_EXT_MAX];
+	uint64_t off[CATALOG_MAX / 64];	/* by metric index: condition false */
+	uint8_t when_idx[CATALOG_MAX];	/* the metrics whose condition was asked */
+	size_t nwhen;
+	bool parsed;
+};
+
+/*
+ * A query's extra columns into buf: the extensions (exts_too), then the
+ * condition of each metric want() accepts (expanded with v).  f records
+ * which; cfacts_parse() reads them from a row of r from column first on.
+ * cfacts_merge() adds conditions learnt elsewhere (a database's, in the
+ * cluster session's list of databases).
+ */
+#define CFACTS_SQL_CAP 8192	/* what a session's columns may take (unit-tested) */
+int cfacts_sql(struct cfacts *f, bool exts_too, bool (*want)(const struct metric_def *, void *),
+	       void *ctx, const struct catalog_vars *v, char *buf, size_t cap,
+	       struct pga_err *err);
+void cfacts_parse(struct cfacts *f, bool exts_too, const PGresult *r, int row, int first);
+void cfacts_merge(struct cfacts *f, const struct cfacts *more);
+enum cfacts_why {
+	CFACTS_RUN,		/* it runs: *version and *schema are set for an ext */
+	CFACTS_NO_EXT,		/* its extension is not installed in this database */
+	CFACTS_EXT_VERSION,	/* in a version the catalog has no SQL for */
+	CFACTS_WHEN,		/* its condition was false (or not asked) */
+};
+
+/* Whether metric m runs in this session; for an extension's metric, the
+ * extension's version and quoted schema. */
+enum cfacts_why cfacts_skip(const struct cfacts *f, const struct metric_def *m,
+			    int *version, const char **schema);
+/* Why, in words, for pga check and the logs. */
+void cfacts_why(const struct cfacts *f, const struct metric_def *m, enum cfacts_why why,
+		const char *database, char *buf, size_t cap);
 
 /* What one session learned from its snapshot query. */
 struct csnap {
@@ -35,6 +83,7 @@ struct csnap {
 	char pgss_schema[136];		/* quoted */
 	char settings_hash[33];
 	char data_directory[PATH_MAX];
+	struct cfacts facts;
 };
 
 struct ctarget {
@@ -46,7 +95,6 @@ struct ctarget {
 	size_t ndblist;
 	bool local;			/* host is this machine (os-stats) */
 	PGconn *cconn;			/* cluster connection (kept in loop mode) */
-	int cconn_pid;
 	struct cdb *dbs;
 	size_t ndbs, capdbs;
 	struct cstate state;
@@ -59,7 +107,12 @@ struct ctarget {
 	int64_t deadline;		/* monotonic */
 	struct seg_block_meta base;	/* snapshot, identity: the same for all blocks */
 	unsigned pending;		/* jobs not finished */
+	/* the {datid} conditions the cluster session's list of databases holds */
+	uint8_t db_when_idx[CATALOG_MAX];
+	size_t ndb_when;
 	bool pgss_claimed;
+	unsigned ext_claimed;		/* by catalog_ext_index: cluster data taken */
+	bool bloat_due;			/* the bloat metrics run this cycle */
 	bool failed, cluster_failed;
 	bool snapshot_open;		/* the cluster session began: a snapshot exists */
 	bool queued, settled;		/* in this cycle; its last job done */
@@ -77,6 +130,7 @@ struct csession {
 	PGconn *conn;
 	struct csnap snap;
 	const char *database;		/* block database for per-database metrics */
+	struct cdb *db;			/* the database job's database, else NULL */
 	bool savepoint;			/* a SAVEPOINT pga exists */
 	bool fresh;			/* new connection: its SETs still to run */
 	bool header_counted;		/* an escaped database name was counted */

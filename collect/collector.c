@@ -224,7 +224,7 @@ static int
 worker_count(const struct collect_opts *o, const struct collector *c)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	long long want = o->workers > 0 ? o->workers : o->cfg->global.workers;
+	long long want = o->cfg->global.workers;
 	long long jobs = 0;
 
 	if (want <= 0)
@@ -255,7 +255,7 @@ collector_new(struct collector **out, const struct collect_opts *o,
 	catalog_all(&c->nmetrics);
 	c->escaped = calloc(c->nmetrics + 1, sizeof(*c->escaped));
 	rc = c->escaped == NULL ? pga_fail(err, PGA_ENOMEM, "out of memory") :
-	     pga_path(c->state_dir, sizeof(c->state_dir), err, "%s/state", spool_path(o->sp));
+	     spool_part_dir(o->sp, COLLECT_STATE_DIR, c->state_dir, sizeof(c->state_dir), err);
 	c->targets = calloc(o->cfg->ntargets ? o->cfg->ntargets : 1, sizeof(*c->targets));
 	if (rc == 0 && c->targets == NULL)
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
@@ -302,12 +302,6 @@ size_t
 collector_ntargets(const struct collector *c)
 {
 	return c->ntargets;
-}
-
-int
-collector_backend_pid(const struct collector *c, size_t i)
-{
-	return i < c->ntargets && c->targets[i].cconn ? c->targets[i].cconn_pid : 0;
 }
 
 /* ---- the queue ---- */
@@ -511,6 +505,7 @@ target_reset(struct ctarget *t)
 	t->started_us = pga_mono_us();
 	t->pending = 0;
 	t->pgss_claimed = false;
+	t->ext_claimed = 0;
 	t->failed = t->cluster_failed = false;
 	t->snapshot_open = t->settled = false;
 	t->why[0] = '\0';
@@ -624,21 +619,35 @@ escaped_detail(struct collector *c, struct collect_stats *st)
 			 st->values_escaped, st->escaped_detail);
 }
 
+static const char *const counter_names[CC__COUNT] = {
+	[CC_CYCLES] = "cycles",
+	[CC_CYCLES_FAILED] = "cycles_failed",
+	[CC_CYCLES_SKIPPED] = "cycles_skipped",
+	[CC_TARGETS_OK] = "targets_ok",
+	[CC_TARGETS_FAILED] = "targets_failed",
+	[CC_SNAPSHOTS_COMPLETE] = "snapshots_complete",
+	[CC_SNAPSHOTS_PARTIAL] = "snapshots_partial",
+	[CC_METRIC_ERRORS] = "metric_errors",
+	[CC_VALUES_ESCAPED] = "values_escaped",
+};
+
+const struct spool_counter_set collect_counters = {"collect", counter_names, CC__COUNT};
+
 static void
 count_cycle(struct collector *c, struct collect_stats *st)
 {
 	struct spool_counters d = {0};
 	struct pga_err err = {0};
 
-	d.v[SC_CYCLES] = 1;
-	d.v[SC_CYCLES_FAILED] = st->failed;
-	d.v[SC_TARGETS_OK] = st->targets_ok;
-	d.v[SC_TARGETS_FAILED] = st->targets_failed;
-	d.v[SC_SNAPSHOTS_COMPLETE] = st->snapshots_complete;
-	d.v[SC_SNAPSHOTS_PARTIAL] = st->snapshots_partial;
-	d.v[SC_METRIC_ERRORS] = st->metric_errors;
-	d.v[SC_VALUES_ESCAPED] = st->values_escaped;
-	if (spool_counters_add(c->sp, &d, &err) < 0)
+	d.v[CC_CYCLES] = 1;
+	d.v[CC_CYCLES_FAILED] = st->failed;
+	d.v[CC_TARGETS_OK] = st->targets_ok;
+	d.v[CC_TARGETS_FAILED] = st->targets_failed;
+	d.v[CC_SNAPSHOTS_COMPLETE] = st->snapshots_complete;
+	d.v[CC_SNAPSHOTS_PARTIAL] = st->snapshots_partial;
+	d.v[CC_METRIC_ERRORS] = st->metric_errors;
+	d.v[CC_VALUES_ESCAPED] = st->values_escaped;
+	if (spool_counters_add(c->sp, &collect_counters, &d, &err) < 0)
 		log_warn("%s (kept, written with the next counters)", err.msg);
 }
 

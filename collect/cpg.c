@@ -1,9 +1,11 @@
 /* libpq with deadlines: non-blocking connect and reads, poll(2) in slices. */
 #include "collect/cpg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bsd/string.h>
@@ -119,6 +121,134 @@ cpg_connect(PGconn **out, const char *conninfo, const char *dbname,
 	return 0;
 }
 
+/* ---- the mark on every statement ---- */
+
+/* Length of the dollar-quote tag ($tag$ or $$) at p, or 0 if none starts there. */
+static size_t
+dollar_tag(const char *p, const char *start)
+{
+	size_t n = 1;
+
+	/* $1 is a parameter, x$y part of an identifier */
+	if (p > start && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+		return 0;
+	if (isdigit((unsigned char)p[1]))
+		return 0;
+	while (isalnum((unsigned char)p[n]) || p[n] == '_' || (unsigned char)p[n] >= 0x80)
+		n++;
+	return p[n] == '$' ? n + 1 : 0;
+}
+
+/* End of the token that starts at p (a quote, comment or anything else). */
+static const char *
+skip_token(const char *p, const char *start)
+{
+	size_t tag;
+
+	if (p[0] == '\'' || ((p[0] == 'E' || p[0] == 'e') && p[1] == '\'' &&
+			     (p == start || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')))) {
+		bool esc = p[0] != '\'';
+
+		for (p += esc ? 2 : 1; *p; p++) {
+			if (esc && *p == '\\' && p[1])
+				p++;
+			else if (*p == '\'' && p[1] == '\'')
+				p++;
+			else if (*p == '\'')
+				return p + 1;
+		}
+		return p;
+	}
+	if (p[0] == '"') {
+		for (p++; *p; p++) {
+			if (*p == '"' && p[1] == '"')
+				p++;
+			else if (*p == '"')
+				return p + 1;
+		}
+		return p;
+	}
+	if (p[0] == '-' && p[1] == '-')
+		return p + strcspn(p, "\n");
+	if (p[0] == '/' && p[1] == '*') {
+		int depth = 1;
+
+		for (p += 2; *p && depth > 0; p++) {
+			if (p[0] == '/' && p[1] == '*')
+				depth++, p++;
+			else if (p[0] == '*' && p[1] == '/')
+				depth--, p++;
+		}
+		return p;
+	}
+	if (p[0] == '$' && (tag = dollar_tag(p, start)) > 0) {
+		const char *end;
+
+		for (end = p + tag; *end; end++)
+			if (strncmp(end, p, tag) == 0)
+				return end + tag;
+		return end;
+	}
+	return p + 1;
+}
+
+/* Copy the blanks and the first word of the statement at p, then the mark. */
+static const char *
+mark_statement(const char *p, char *out, size_t *o)
+{
+	size_t n = strspn(p, " \t\r\n");
+	size_t ml = strlen(CPG_MARK);
+
+	while (isalpha((unsigned char)p[n]) || p[n] == '_')
+		n++;
+	memcpy(out + *o, p, n);
+	*o += n;
+	out[(*o)++] = ' ';
+	memcpy(out + *o, CPG_MARK, ml);
+	*o += ml;
+	return p + n;
+}
+
+char *
+cpg_mark(const char *sql)
+{
+	size_t marks = 1, o = 0;
+	const char *p;
+	char *out;
+
+	for (p = sql; *p; p = skip_token(p, sql))
+		marks += *p == ';';
+	out = malloc(strlen(sql) + marks * (strlen(CPG_MARK) + 1) + 1);
+	if (out == NULL)
+		return NULL;
+	p = mark_statement(sql, out, &o);
+	while (*p) {
+		const char *next = skip_token(p, sql);
+
+		memcpy(out + o, p, (size_t)(next - p));
+		o += (size_t)(next - p);
+		/* a statement follows this ';' unless only blanks do */
+		if (*p == ';' && next[strspn(next, " \t\r\n")] != '\0')
+			next = mark_statement(next, out, &o);
+		p = next;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int
+send_marked(PGconn *conn, const char *sql, struct pga_err *err)
+{
+	char *m = cpg_mark(sql);
+	int ok;
+
+	if (m == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	ok = PQsendQuery(conn, m);
+	free(m);
+	return ok ? 0 : pga_pg_fail(err, conn, NULL, "query");
+}
+
 /* The next result, waiting for it without blocking past the deadline. */
 static int
 next_result(PGconn *conn, int64_t deadline, PGresult **res, struct pga_err *err)
@@ -143,8 +273,8 @@ cpg_exec(PGconn *conn, const char *sql, int64_t deadline, PGresult **res,
 	int first = 0, rc = 0;
 
 	*n = 0;
-	if (!PQsendQuery(conn, sql))
-		return pga_pg_fail(err, conn, NULL, "query");
+	if (send_marked(conn, sql, err) < 0)
+		return err->code;
 	for (;;) {
 		PGresult *r;
 		ExecStatusType st;
@@ -218,8 +348,8 @@ cpg_copy(PGconn *conn, const char *sql, int64_t deadline, cpg_sink_fn sink,
 	int first = 0, rc = 0;
 
 	*bytes = 0;
-	if (!PQsendQuery(conn, sql))
-		return pga_pg_fail(err, conn, NULL, "query");
+	if (send_marked(conn, sql, err) < 0)
+		return err->code;
 	for (;;) {
 		PGresult *r;
 		ExecStatusType st;

@@ -63,6 +63,27 @@ typedef int (*cpg_sink_fn)(void *ctx, const char *buf, size_t len,
 int cpg_copy(PGconn *conn, const char *sql, int64_t deadline, cpg_sink_fn sink,
 	     void *ctx, uint64_t *bytes, struct pga_err *err);
 
+/*
+ * Every statement pga sends to a target carries this comment right after
+ * its first word (COPY, then the comment, then "(SELECT ..."), so the
+ * central side can tell pga's own statements from the server's workload:
+ * pg_stat_statements keeps comments inside a statement in its text, and
+ * pga report leaves those out of its rankings.  After the
+ * first word rather than in front: from PostgreSQL 18 on, a comment before
+ * a statement is not part of its text.  cpg_exec and cpg_copy mark each
+ * statement of the SQL they are given.
+ */
+#define CPG_MARK "/* pga */"
+
+/*
+ * A copy of sql (malloc'd, the caller frees it) with " " CPG_MARK after
+ * the first word of every statement: the first one and each that follows
+ * a ';'.  String literals (also E'' with backslashes), quoted identifiers,
+ * dollar quotes and comments are skipped, so a ';' inside them is left
+ * alone.  NULL when out of memory.
+ */
+char *cpg_mark(const char *sql);
+
 /* Microseconds left before deadline (0 when past). */
 int64_t cpg_left(int64_t deadline);
 

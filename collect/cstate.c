@@ -71,6 +71,8 @@ parse_state(struct cstate *s, char *text)
 			s->texts_cycle = strtoull(val, NULL, 10);
 		else if (strcmp(key, "settings_cycle") == 0)
 			s->settings_cycle = strtoull(val, NULL, 10);
+		else if (strcmp(key, "bloat_cycle") == 0)
+			s->bloat_cycle = strtoull(val, NULL, 10);
 		else if (strcmp(key, "sysid") == 0)
 			s->sysid = strtoull(val, NULL, 10);
 		else if (strcmp(key, "settings_hash") == 0)
@@ -163,9 +165,10 @@ cstate_save(struct cstate *s, struct pga_err *err)
 		rc = save_qids(s, err);
 	n = snprintf(text, sizeof(text),
 		     "pga-collect-state 1\ncycle %" PRIu64 "\ntexts_cycle %" PRIu64
-		     "\nsettings_cycle %" PRIu64 "\nsysid %" PRIu64 "\nsettings_hash %s\n",
+		     "\nsettings_cycle %" PRIu64 "\nsysid %" PRIu64 "\nsettings_hash %s\n"
+		     "bloat_cycle %" PRIu64 "\n",
 		     s->cycle, s->texts_cycle, s->settings_cycle, s->sysid,
-		     s->settings_hash[0] ? s->settings_hash : "-");
+		     s->settings_hash[0] ? s->settings_hash : "-", s->bloat_cycle);
 	if (rc < 0 || strcmp(text, s->saved) == 0)
 		return rc;
 	rc = pga_write_file_atomic(s->path, text, (size_t)n, 0600, err);

@@ -30,6 +30,7 @@ struct cstate {
 	uint64_t cycle;			/* cycles this target was attempted */
 	uint64_t texts_cycle;		/* cycle of the last full texts block */
 	uint64_t settings_cycle;	/* cycle of the last pg_settings block */
+	uint64_t bloat_cycle;		/* cycle the bloat metrics last ran */
 	uint64_t sysid;			/* cluster the qids belong to */
 	char settings_hash[33];
 	uint64_t *qids;			/* sorted, unique */

@@ -15,12 +15,12 @@ static _Atomic int reload_requested;
 int
 pga_cli_error(const struct pga_err *err)
 {
-	log_error("%s", err->msg);
+	log_err(err);
 	return PGA_EXIT_FAIL;
 }
 
 int
-pga_cli_usage(const char *const *usage, const char *fmt, ...)
+pga_cli_usage(const struct pga_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -29,17 +29,11 @@ pga_cli_usage(const char *const *usage, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
-	for (const char *const *l = usage; l && *l; l++)
-		fprintf(stderr, "%s\n", *l);
+	if (cmd != NULL)
+		pga_usage_print(stderr, cmd);
+	else
+		pga_usage_main(stderr);
 	return PGA_EXIT_USAGE;
-}
-
-int
-pga_cli_help(const char *const *usage)
-{
-	for (const char *const *l = usage; *l; l++)
-		printf("%s\n", *l);
-	return PGA_EXIT_OK;
 }
 
 static void
@@ -102,13 +96,11 @@ pga_reload_pending(void)
 int
 pga_cli_reload(const struct pga_ctx *ctx, struct pga_config **out, struct pga_err *err)
 {
-	return pga_config_load(ctx->cfg->path, out, err);
+	return pga_config_resolve(&ctx->src, out, err);
 }
 
 void
-pga_cli_apply_log_level(const struct pga_ctx *ctx, const struct pga_config *cfg)
+pga_cli_apply_log_level(const struct pga_config *cfg)
 {
-	pga_log_set_level((enum pga_log_level)(ctx->log_level_override >= 0 ?
-					       ctx->log_level_override :
-					       cfg->global.log_level));
+	pga_log_set_level((enum pga_log_level)cfg->global.log_level);
 }

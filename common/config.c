@@ -1,3 +1,7 @@
+/*
+ * pga.conf and the PGA_* environment read through the option table
+ * (options.h), and the command line's options applied over both.
+ */
 #include "common/config.h"
 
 #include <ctype.h>
@@ -17,191 +21,10 @@
 #include "common/secretfile.h"
 #include "common/units.h"
 
-enum cfg_scope { SCOPE_GLOBAL, SCOPE_TARGET, SCOPE_DEST };
-enum cfg_type { T_STRING, T_SIZE, T_DURATION, T_INT, T_BOOL, T_ENUM };
-/* secret: never logged; a file that sets one must not be open to others */
-enum cfg_secret { S_NONE, S_ALWAYS, S_PASSWORD /* when it carries a password */ };
-
-struct cfg_row {
-	const char *name;
-	enum cfg_scope scope;
-	enum cfg_type type;
-	size_t off;
-	const char *def;
-	long long min, max;
-	const char *const *choices;
-	enum cfg_secret secret;
-	const char *inherit;
-	const char *doc;
+static const char *const scope_names[] = {
+	[PGA_SCOPE_ARGS] = "command line", [PGA_SCOPE_GLOBAL] = "global",
+	[PGA_SCOPE_TARGET] = "target", [PGA_SCOPE_DEST] = "dest",
 };
-
-static const char *const full_choices[] = {"block", "drop-oldest", NULL};
-static const char *const level_choices[] = {"error", "warn", "info", "debug",
-					    "trace", NULL};
-static const char *const create_only_choices[] = {"auto", "if-none-match", "check", NULL};
-
-/* One row per key: name, scope, type, field, default, bounds, doc. */
-#define ROW(n, sc, ty, st, f, def, mn, mx, ch, sec, inh, doc) \
-	{n, sc, ty, offsetof(st, f), def, mn, mx, ch, sec, inh, doc}
-#define GKEY(n, ty, f, def, mn, mx, ch, doc) \
-	ROW(n, SCOPE_GLOBAL, ty, struct pga_global, f, def, mn, mx, ch, S_NONE, NULL, doc)
-#define GSECRET(n, f, doc) \
-	ROW(n, SCOPE_GLOBAL, T_STRING, struct pga_global, f, NULL, 0, 0, NULL, S_PASSWORD, NULL, doc)
-#define TKEY(n, ty, f, def, mn, mx, inh, doc) \
-	ROW(n, SCOPE_TARGET, ty, struct pga_target, f, def, mn, mx, NULL, S_NONE, inh, doc)
-#define TCONNINFO(n, f, doc) \
-	ROW(n, SCOPE_TARGET, T_STRING, struct pga_target, f, NULL, 0, 0, NULL, S_PASSWORD, NULL, doc)
-#define DKEY(n, ty, f, def, mn, mx, sec, doc) \
-	ROW(n, SCOPE_DEST, ty, struct pga_dest, f, def, mn, mx, NULL, sec, NULL, doc)
-
-static const struct cfg_row keys[] = {
-	/* [global]: the spool */
-	GKEY("spool-path", T_STRING, spool_path, "/var/spool/pga", 0, 0, NULL,
-	     "Directory of the local spool (segments, state, counters). Also --spool DIR."),
-	GKEY("collector", T_STRING, collector, NULL, 0, 0, NULL,
-	     "This site's collector id, part of every segment name. Default: the host name."),
-	GKEY("spool-max", T_SIZE, spool_max, "1G", 0, 0, NULL,
-	     "Most bytes the spool may hold (sealed and open segments)."),
-	GKEY("spool-full", T_ENUM, spool_full, "block", 0, 0, full_choices,
-	     "What to do when spool-max is reached: block refuses new data (exit 1), "
-	     "drop-oldest deletes the oldest sealed segments, counted and logged."),
-	GKEY("segment-max-size", T_SIZE, segment_max_size, "64M", 0, 0, NULL,
-	     "Seal a segment once it reaches this size."),
-	GKEY("segment-max-age", T_DURATION, segment_max_age, "5m", 0, 0, NULL,
-	     "Seal a segment once it is this old, so the shipper can take it."),
-	GKEY("compress-level", T_INT, compress_level, "3", 1, 19, NULL,
-	     "zstd compression level of segment data frames."),
-	GKEY("log-level", T_ENUM, log_level, "info", 0, 0, level_choices,
-	     "error, warn, info, debug or trace. Also --log-level."),
-	GKEY("spool-retain", T_STRING, spool_retain, "shipped", 0, 0, NULL,
-	     "When shipped segments leave the spool: 'shipped' (as soon as every "
-	     "destination has confirmed them) or a duration such as 7d (keep that long after shipping)."),
-	/* [global]: the collector */
-	GKEY("workers", T_INT, workers, "0", 0, 256, NULL,
-	     "Parallel collector connections; 0 picks 4 per core, capped by the number of targets."),
-	GKEY("interval", T_DURATION, interval, "60s", 0, 0, NULL,
-	     "Cycle interval of pga collect --loop. Also --interval."),
-	GKEY("query-stats-limit", T_INT, query_stats_limit, "1000", 100, 10000, NULL,
-	     "Most pg_stat_statements entries per cycle, by total time."),
-	GKEY("texts-every", T_INT, texts_every, "60", 1, 100000, NULL,
-	     "Collect all query texts every N cycles; new queryids get their text at once."),
-	GKEY("settings-every", T_INT, settings_every, "60", 1, 100000, NULL,
-	     "Collect pg_settings every N cycles, and whenever they changed."),
-	GKEY("connect-timeout", T_DURATION, connect_timeout, "5s", 0, 0, NULL,
-	     "libpq connect_timeout for every target."),
-	GKEY("statement-timeout", T_DURATION, statement_timeout, "10s", 0, 0, NULL,
-	     "statement_timeout of collector sessions."),
-	GKEY("lock-timeout", T_DURATION, lock_timeout, "1s", 0, 0, NULL,
-	     "lock_timeout of collector sessions."),
-	GKEY("target-deadline", T_DURATION, target_deadline, "30s", 0, 0, NULL,
-	     "Wall-clock limit for one target in one cycle; past it the target is abandoned and counted."),
-	GKEY("functions-limit", T_INT, functions_limit, "1000", 10, 100000, NULL,
-	     "Most pg_stat_user_functions rows per database, by total time."),
-	GKEY("os-stats", T_BOOL, os_stats, "off", 0, 0, NULL,
-	     "Collect host CPU, memory, disk and network counters for local targets."),
-	/* [global]: the central side */
-	GSECRET("central", central,
-		"Conninfo of the central database used by pga load, restore and status --central. Also --db."),
-	GKEY("central-schema", T_STRING, central_schema, "pga", 0, 0, NULL,
-	     "Schema that holds the central tables."),
-	GKEY("load-jobs", T_INT, load_jobs, "1", 1, 64, NULL,
-	     "Parallel loader connections. Also --jobs."),
-	GKEY("load-from", T_STRING, load_from, NULL, 0, 0, NULL,
-	     "What pga load reads: a directory, a tar, s3://..., gs://..., azure://... or "
-	     "dest:NAME. Default: spool-path. Also --from."),
-	GKEY("load-interval", T_DURATION, load_interval, "60s", 0, 0, NULL,
-	     "Time between pass starts of pga load --loop. Also --interval."),
-	GKEY("load-deadline", T_DURATION, load_deadline, "0", 0, 0, NULL,
-	     "A pass of pga load (--loop or not) takes no new segment after this long; "
-	     "those in flight finish (0: no deadline). Also --deadline."),
-	GKEY("load-retain", T_STRING, load_retain, NULL, 0, 0, NULL,
-	     "Central retention: after each pass of pga load --loop, drop daily partitions "
-	     "older than this (e.g. 90d). Also --retain."),
-	GKEY("load-retry-max-delay", T_DURATION, load_retry_max_delay, "5m", 0, 0, NULL,
-	     "Cap of the exponential backoff of pga load --loop after a failed pass."),
-	/* [global]: the shipper */
-	GKEY("ship-interval", T_DURATION, ship_interval, "30s", 0, 0, NULL,
-	     "Pause between passes of pga ship --loop."),
-	GKEY("ship-deadline", T_DURATION, ship_deadline, "0", 0, 0, NULL,
-	     "Stop a one-shot pga ship after this long (0: until the spool is drained)."),
-
-	/* [target:NAME] */
-	TCONNINFO("conninfo", conninfo,
-	     "libpq connection string or URI (required). dbname=* collects every database."),
-	TKEY("databases", T_STRING, databases, NULL, 0, 0, NULL,
-	     "'*' for every connectable non-template database, or a comma list."),
-	TKEY("csvlog", T_STRING, csvlog, NULL, 0, 0, NULL,
-	     "Server csvlog file or directory to ingest incrementally."),
-	TKEY("data-directory", T_STRING, data_directory, NULL, 0, 0, NULL,
-	     "Data directory for statvfs when os-stats is on (default: asked from the server)."),
-	TKEY("os-stats", T_BOOL, os_stats, NULL, 0, 0, "os-stats",
-	     "Override the global os-stats for this target."),
-	TKEY("query-stats-limit", T_INT, query_stats_limit, NULL, 100, 10000,
-	     "query-stats-limit", "Override the global query-stats-limit."),
-	TKEY("texts-every", T_INT, texts_every, NULL, 1, 100000, "texts-every",
-	     "Override the global texts-every."),
-	TKEY("target-deadline", T_DURATION, target_deadline, NULL, 0, 0,
-	     "target-deadline", "Override the global target-deadline."),
-	TKEY("enabled", T_BOOL, enabled, "on", 0, 0, NULL,
-	     "Set to off to keep a target in the file without collecting it."),
-
-	/* [dest:NAME] */
-	DKEY("url", T_STRING, url, NULL, 0, 0, S_PASSWORD,
-	     "s3://bucket/prefix, gs://bucket/prefix, azure://account/container/prefix, "
-	     "file:///path or postgres://... (required)."),
-	DKEY("endpoint", T_STRING, endpoint, NULL, 0, 0, S_NONE,
-	     "Service endpoint URL for S3-compatible stores, Azure or GCS emulators."),
-	DKEY("region", T_STRING, region, "us-east-1", 0, 0, S_NONE, "S3 region."),
-	DKEY("path-style", T_BOOL, path_style, "off", 0, 0, S_NONE,
-	     "Use path-style S3 URLs (endpoint/bucket/key) instead of virtual hosts."),
-	DKEY("access-key-id", T_STRING, access_key_id, NULL, 0, 0, S_NONE,
-	     "S3 or GCS HMAC access key id (default: AWS_ACCESS_KEY_ID or the credentials file)."),
-	DKEY("secret-access-key", T_STRING, secret_access_key, NULL, 0, 0, S_ALWAYS,
-	     "S3 or GCS HMAC secret (default: AWS_SECRET_ACCESS_KEY or the credentials file)."),
-	DKEY("session-token", T_STRING, session_token, NULL, 0, 0, S_ALWAYS,
-	     "Temporary S3 session token (default: AWS_SESSION_TOKEN)."),
-	DKEY("credentials-file", T_STRING, credentials_file, NULL, 0, 0, S_NONE,
-	     "AWS-style credentials file (mode " PGA_SECRET_MODES ", see SECURITY in pga(1))."),
-	DKEY("profile", T_STRING, profile, "default", 0, 0, S_NONE,
-	     "Profile to read from the credentials file."),
-	DKEY("storage-class", T_STRING, storage_class, NULL, 0, 0, S_NONE,
-	     "S3 storage class for new objects."),
-	DKEY("account-key", T_STRING, account_key, NULL, 0, 0, S_ALWAYS,
-	     "Azure storage account key (base64) for Shared Key."),
-	DKEY("sas-token", T_STRING, sas_token, NULL, 0, 0, S_ALWAYS,
-	     "Azure SAS token instead of the account key."),
-	DKEY("key-file", T_STRING, key_file, NULL, 0, 0, S_NONE,
-	     "GCS service-account JSON key file (mode " PGA_SECRET_MODES ", see SECURITY in pga(1))."),
-	DKEY("token-url", T_STRING, token_url, NULL, 0, 0, S_NONE,
-	     "OAuth token endpoint override for the GCS service-account flow."),
-	DKEY("ca-file", T_STRING, ca_file, NULL, 0, 0, S_NONE,
-	     "CA bundle for TLS verification (verification is always on)."),
-	DKEY("rate-limit", T_SIZE, rate_limit, "0", 0, 0, S_NONE,
-	     "Upload rate limit in bytes per second (e.g. 10M); 0 is unlimited."),
-	DKEY("max-parallel", T_INT, max_parallel, "4", 1, 64, S_NONE,
-	     "Concurrent uploads to this destination."),
-	DKEY("timeout", T_DURATION, timeout, "60s", 0, 0, S_NONE,
-	     "Timeout of one request."),
-	DKEY("retries", T_INT, retries, "8", 0, 1000, S_NONE,
-	     "Attempts per segment and pass before the destination is marked failing."),
-	DKEY("retry-max-delay", T_DURATION, retry_max_delay, "60s", 0, 0, S_NONE,
-	     "Cap of the exponential backoff between retries."),
-	DKEY("enabled", T_BOOL, enabled, "on", 0, 0, S_NONE,
-	     "Set to off to keep a destination in the file without shipping to it."),
-	DKEY("schema", T_STRING, schema, "pga", 0, 0, S_NONE,
-	     "Schema of the central tables for a postgres:// destination."),
-	ROW("create-only", SCOPE_DEST, T_ENUM, struct pga_dest, create_only, "auto", 0, 0,
-	    create_only_choices, S_NONE, NULL,
-	    "How object stores keep writes create-only: if-none-match trusts the store's "
-	    "conditional PUT (AWS S3, GCS, Azure, MinIO, Ceph); check also looks before each PUT "
-	    "(in a listing of the segment's day, at most a minute old), for stores that ignore "
-	    "the condition (s3rver); auto is check for s3:// and gs:// with an endpoint, "
-	    "if-none-match otherwise."),
-};
-
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-static const char *const scope_names[] = {"global", "target", "dest"};
 
 /* ---- value parsing ---- */
 
@@ -238,36 +61,69 @@ parse_int(const char *v, long long min, long long max, long long *out)
 	return 0;
 }
 
+static void
+list_free(struct pga_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Add "a,b,c" (or one name) to a list; an empty item is refused. */
 static int
-set_value(void *base, const struct cfg_row *k, const char *v, struct pga_err *err)
+list_add(struct pga_list *l, const struct pga_opt *k, const char *v, struct pga_err *err)
+{
+	const char *p = v;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		void *arr;
+
+		if (n == 0)
+			return pga_fail(err, PGA_ECONFIG, "'%s' has an empty name in '%s'", k->name, v);
+		if (l->n == PGA_LIST_MAX)
+			return pga_fail(err, PGA_ECONFIG, "'%s' has more than %d names", k->name,
+					PGA_LIST_MAX);
+		arr = reallocarray(l->v, l->n + 1, sizeof(*l->v));
+		if (arr == NULL || (l->v = arr, l->v[l->n] = strndup(p, n)) == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		l->n++;
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
+static int
+set_value(void *base, const struct pga_opt *k, const char *v, struct pga_err *err)
 {
 	char *field = (char *)base + k->off;
 	long long n;
 	int rc = 0;
 
 	switch (k->type) {
-	case T_STRING: {
-		char **s = (char **)field;
-
-		return pga_config_set_string(s, v, err);
-	}
-	case T_SIZE:
+	case PGA_OPT_STRING:
+		return pga_config_set_string((char **)field, v, err);
+	case PGA_OPT_LIST:
+		return list_add((struct pga_list *)field, k, v, err);
+	case PGA_OPT_SIZE:
 		return pga_parse_size(v, (uint64_t *)field, err);
-	case T_DURATION:
+	case PGA_OPT_DURATION:
 		return pga_parse_duration(v, (int64_t *)field, err);
-	case T_INT:
+	case PGA_OPT_INT:
 		if (parse_int(v, k->min, k->max, &n) != 0)
 			return pga_fail(err, PGA_ECONFIG,
 					"'%s' must be an integer from %lld to %lld, not '%s'",
 					k->name, k->min, k->max, v);
 		*(long long *)field = n;
 		break;
-	case T_BOOL:
+	case PGA_OPT_BOOL:
 		if (parse_bool(v, (bool *)field) != 0)
 			return pga_fail(err, PGA_ECONFIG,
 					"'%s' must be on or off, not '%s'", k->name, v);
 		break;
-	case T_ENUM:
+	case PGA_OPT_ENUM:
 		for (int i = 0; k->choices[i]; i++)
 			if (strcmp(v, k->choices[i]) == 0) {
 				*(int *)field = i;
@@ -300,48 +156,82 @@ pga_config_set_string(char **field, const char *value, struct pga_err *err)
 	return 0;
 }
 
-static const struct cfg_row *
-find_key(enum cfg_scope scope, const char *name)
+/* Release what set_value() allocated in a struct of scope. */
+static void
+free_strings(void *base, enum pga_opt_scope scope)
 {
-	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].scope == scope && strcmp(keys[i].name, name) == 0)
-			return &keys[i];
+	for (size_t i = 0; i < pga_nopts; i++) {
+		const struct pga_opt *k = &pga_opts[i];
+		char **s = (char **)((char *)base + k->off);
+
+		if (k->scope != scope)
+			continue;
+		if (k->type == PGA_OPT_LIST)
+			list_free((struct pga_list *)((char *)base + k->off));
+		if (k->type != PGA_OPT_STRING || *s == NULL)
+			continue;
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+int
+pga_config_check_value(const struct pga_opt *o, const char *value, struct pga_err *err)
+{
+	union {
+		struct pga_global g;
+		struct pga_target t;
+		struct pga_dest d;
+		struct pga_args a;
+	} scratch;
+	int rc;
+
+	memset(&scratch, 0, sizeof(scratch));
+	rc = set_value(&scratch, o, value, err);
+	free_strings(&scratch, o->scope);
+	return rc;
+}
+
+static const struct pga_opt *
+find_key(enum pga_opt_scope scope, const char *name)
+{
+	for (size_t i = 0; i < pga_nopts; i++)
+		if (pga_opts[i].scope == scope && strcmp(pga_opts[i].name, name) == 0)
+			return &pga_opts[i];
 	return NULL;
 }
 
 static int
-apply_defaults(void *base, enum cfg_scope scope, struct pga_err *err)
+apply_defaults(void *base, enum pga_opt_scope scope, struct pga_err *err)
 {
-	for (size_t i = 0; i < NKEYS; i++) {
+	for (size_t i = 0; i < pga_nopts; i++) {
 		int rc;
 
-		if (keys[i].scope != scope || keys[i].def == NULL)
+		if (pga_opts[i].scope != scope || pga_opts[i].def == NULL)
 			continue;
-		rc = set_value(base, &keys[i], keys[i].def, err);
+		rc = set_value(base, &pga_opts[i], pga_opts[i].def, err);
 		if (rc < 0)
 			return pga_fail(err, PGA_EINTERNAL, "bad built-in default for '%s'",
-					keys[i].name);
+					pga_opts[i].name);
 	}
 	return 0;
 }
 
-/* ---- the parser ---- */
+/* ---- the file ---- */
 
 struct parse_state {
 	struct pga_config *cfg;
-	enum cfg_scope scope;
+	enum pga_opt_scope scope;
 	void *base;			/* struct being filled, NULL before a section */
-	unsigned char *seen;		/* keys set in the current section */
-	unsigned char seen_global[NKEYS];
-	unsigned char (*seen_targets)[NKEYS];
-	unsigned char (*seen_dests)[NKEYS];
+	int *lines;			/* line of each key set in the current section */
 	/* the first secret in the file, for the check of its mode */
 	const char *secret_key;
 	int secret_line;
 };
 
 static int
-add_section(struct parse_state *ps, enum cfg_scope scope, const char *name, int line,
+add_section(struct parse_state *ps, enum pga_opt_scope scope, const char *name, int line,
 	    struct pga_err *err)
 {
 	struct pga_config *cfg = ps->cfg;
@@ -351,40 +241,37 @@ add_section(struct parse_state *ps, enum cfg_scope scope, const char *name, int 
 		return pga_fail(err, PGA_ECONFIG,
 				"invalid %s name '%s' (use letters, digits, '.', '_' or '-')",
 				scope_names[scope], name);
-	for (size_t i = 0; scope == SCOPE_TARGET && i < cfg->ntargets; i++)
+	for (size_t i = 0; scope == PGA_SCOPE_TARGET && i < cfg->ntargets; i++)
 		if (strcmp(cfg->targets[i].name, name) == 0)
 			return pga_fail(err, PGA_ECONFIG, "duplicate section [target:%s]", name);
-	for (size_t i = 0; scope == SCOPE_DEST && i < cfg->ndests; i++)
+	for (size_t i = 0; scope == PGA_SCOPE_DEST && i < cfg->ndests; i++)
 		if (strcmp(cfg->dests[i].name, name) == 0)
 			return pga_fail(err, PGA_ECONFIG, "duplicate section [dest:%s]", name);
-	if (scope == SCOPE_TARGET) {
+	if (scope == PGA_SCOPE_TARGET) {
+		struct pga_target *t;
+
 		arr = reallocarray(cfg->targets, cfg->ntargets + 1, sizeof(*cfg->targets));
 		if (arr == NULL)
 			return pga_fail(err, PGA_ENOMEM, "out of memory");
 		cfg->targets = arr;
-		arr = reallocarray(ps->seen_targets, cfg->ntargets + 1, NKEYS);
-		if (arr == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		ps->seen_targets = arr;
-		ps->base = &cfg->targets[cfg->ntargets];
-		memset(ps->base, 0, sizeof(struct pga_target));
-		ps->seen = ps->seen_targets[cfg->ntargets++];
-		cfg->targets[cfg->ntargets - 1].line = line;
+		t = &cfg->targets[cfg->ntargets++];
+		memset(t, 0, sizeof(*t));
+		t->line = line;
+		ps->base = t;
+		ps->lines = t->key_lines;
 	} else {
+		struct pga_dest *d;
+
 		arr = reallocarray(cfg->dests, cfg->ndests + 1, sizeof(*cfg->dests));
 		if (arr == NULL)
 			return pga_fail(err, PGA_ENOMEM, "out of memory");
 		cfg->dests = arr;
-		arr = reallocarray(ps->seen_dests, cfg->ndests + 1, NKEYS);
-		if (arr == NULL)
-			return pga_fail(err, PGA_ENOMEM, "out of memory");
-		ps->seen_dests = arr;
-		ps->base = &cfg->dests[cfg->ndests];
-		memset(ps->base, 0, sizeof(struct pga_dest));
-		ps->seen = ps->seen_dests[cfg->ndests++];
-		cfg->dests[cfg->ndests - 1].line = line;
+		d = &cfg->dests[cfg->ndests++];
+		memset(d, 0, sizeof(*d));
+		d->line = line;
+		ps->base = d;
+		ps->lines = d->key_lines;
 	}
-	memset(ps->seen, 0, NKEYS);
 	ps->scope = scope;
 	if (apply_defaults(ps->base, scope, err) < 0)
 		return err->code;
@@ -401,50 +288,39 @@ on_section(void *ctx, const struct pga_ini_loc *at, const char *name, struct pga
 	struct parse_state *ps = ctx;
 
 	if (strcmp(name, "global") == 0) {
-		ps->scope = SCOPE_GLOBAL;
+		ps->scope = PGA_SCOPE_GLOBAL;
 		ps->base = &ps->cfg->global;
-		ps->seen = ps->seen_global;
+		ps->lines = ps->cfg->line;
 		return 0;
 	}
 	if (strncmp(name, "target:", 7) == 0)
-		return add_section(ps, SCOPE_TARGET, name + 7, at->line, err);
+		return add_section(ps, PGA_SCOPE_TARGET, name + 7, at->line, err);
 	if (strncmp(name, "dest:", 5) == 0)
-		return add_section(ps, SCOPE_DEST, name + 5, at->line, err);
+		return add_section(ps, PGA_SCOPE_DEST, name + 5, at->line, err);
 	return pga_fail(err, PGA_ECONFIG,
 			"unknown section [%s] (expected [global], [target:NAME] or [dest:NAME])",
 			name);
 }
 
-/* Position of a target key among the target keys (key_lines index). */
-static size_t
-target_key_index(const struct cfg_row *k)
-{
-	size_t n = 0;
-
-	for (const struct cfg_row *r = keys; r < k; r++)
-		n += r->scope == SCOPE_TARGET;
-	return n;
-}
-
 int
 pga_config_target_line(const struct pga_target *t, const char *key)
 {
-	const struct cfg_row *k = find_key(SCOPE_TARGET, key);
-	size_t i = k ? target_key_index(k) : 16;
+	const struct pga_opt *k = find_key(PGA_SCOPE_TARGET, key);
+	size_t i = k ? pga_opt_index(k) : 0;
 
-	return i < 16 && t->key_lines[i] > 0 ? t->key_lines[i] : t->line;
+	return k != NULL && t->key_lines[i] > 0 ? t->key_lines[i] : t->line;
 }
 
 /* Whether a value set for key k is something the file must keep from others. */
 static bool
-is_secret(const struct cfg_row *k, const char *value)
+is_secret(const struct pga_opt *k, const char *value)
 {
 	switch (k->secret) {
-	case S_ALWAYS:
+	case PGA_SECRET_ALWAYS:
 		return *value != '\0';
-	case S_PASSWORD:
+	case PGA_SECRET_PASSWORD:
 		return pga_conninfo_has_password(value);
-	case S_NONE:
+	case PGA_SECRET_NONE:
 	default:
 		return false;
 	}
@@ -455,7 +331,7 @@ on_pair(void *ctx, const struct pga_ini_loc *at, const char *name, const char *v
 	struct pga_err *err)
 {
 	struct parse_state *ps = ctx;
-	const struct cfg_row *k;
+	const struct pga_opt *k;
 	struct pga_err verr = {0};
 	size_t idx;
 
@@ -464,16 +340,14 @@ on_pair(void *ctx, const struct pga_ini_loc *at, const char *name, const char *v
 	k = find_key(ps->scope, name);
 	if (k == NULL)
 		return pga_fail(err, PGA_ECONFIG, "unknown key '%s' in [%s%s%s]", name,
-				scope_names[ps->scope], ps->scope == SCOPE_GLOBAL ? "" : ":",
-				ps->scope == SCOPE_GLOBAL ? "" : *(char **)ps->base);
-	idx = (size_t)(k - keys);
-	if (ps->seen[idx])
+				scope_names[ps->scope], ps->scope == PGA_SCOPE_GLOBAL ? "" : ":",
+				ps->scope == PGA_SCOPE_GLOBAL ? "" : *(char **)ps->base);
+	idx = pga_opt_index(k);
+	if (ps->lines[idx] > 0)
 		return pga_fail(err, PGA_ECONFIG, "duplicate key '%s'", name);
-	ps->seen[idx] = 1;
-	if (ps->scope == SCOPE_GLOBAL && idx < 64)
-		ps->cfg->global_lines[idx] = at->line;
-	if (ps->scope == SCOPE_TARGET && target_key_index(k) < 16)
-		((struct pga_target *)ps->base)->key_lines[target_key_index(k)] = at->line;
+	ps->lines[idx] = at->line;
+	if (ps->scope == PGA_SCOPE_GLOBAL)
+		ps->cfg->src[idx] = PGA_SRC_FILE;
 	if (set_value(ps->base, k, value, &verr) < 0)
 		return pga_fail(err, verr.code == PGA_ENOMEM ? PGA_ENOMEM : PGA_ECONFIG,
 				"key '%s': %s", name, verr.msg);
@@ -486,23 +360,40 @@ on_pair(void *ctx, const struct pga_ini_loc *at, const char *name, const char *v
 
 static const struct pga_ini_ops config_ops = {.section = on_section, .pair = on_pair};
 
+/* A [target:] key not set in its section takes the [global] key's value. */
 static void
-inherit_target_keys(struct pga_config *cfg, unsigned char (*seen)[NKEYS])
+inherit_target_keys(struct pga_config *cfg)
 {
 	for (size_t t = 0; t < cfg->ntargets; t++)
-		for (size_t i = 0; i < NKEYS; i++) {
-			const struct cfg_row *g;
+		for (size_t i = 0; i < pga_nopts; i++) {
+			const struct pga_opt *k = &pga_opts[i], *g;
 			size_t sz;
 
-			if (keys[i].scope != SCOPE_TARGET || keys[i].inherit == NULL ||
-			    seen[t][i])
+			if (k->scope != PGA_SCOPE_TARGET || k->inherit == NULL ||
+			    cfg->targets[t].key_lines[i] > 0)
 				continue;
-			g = find_key(SCOPE_GLOBAL, keys[i].inherit);
-			sz = keys[i].type == T_BOOL ? sizeof(bool) :
-			     keys[i].type == T_INT ? sizeof(long long) : sizeof(int64_t);
-			memcpy((char *)&cfg->targets[t] + keys[i].off,
-			       (char *)&cfg->global + g->off, sz);
+			g = find_key(PGA_SCOPE_GLOBAL, k->inherit);
+			sz = k->type == PGA_OPT_BOOL ? sizeof(bool) :
+			     k->type == PGA_OPT_INT ? sizeof(long long) : sizeof(int64_t);
+			memcpy((char *)&cfg->targets[t] + k->off, (char *)&cfg->global + g->off, sz);
 		}
+}
+
+static int
+check_collector(const struct pga_config *cfg, const char *file, struct pga_err *err)
+{
+	const struct pga_opt *k = find_key(PGA_SCOPE_GLOBAL, "collector");
+	char where[PATH_MAX + 32];
+
+	if (cfg->global.collector == NULL || pga_name_valid(cfg->global.collector))
+		return 0;
+	if (file == NULL)
+		pga_config_where(cfg, "collector", where, sizeof(where));
+	else
+		snprintf(where, sizeof(where), "%s:%d", file, cfg->line[pga_opt_index(k)]);
+	return pga_fail(err, file ? PGA_ECONFIG : PGA_EINVAL,
+			"%s: invalid collector id '%s' (use letters, digits, '.', '_' or '-')",
+			where, cfg->global.collector);
 }
 
 static int
@@ -516,12 +407,7 @@ check_required(const struct pga_config *cfg, const char *file, struct pga_err *e
 		if (cfg->dests[i].url == NULL)
 			return pga_fail(err, PGA_ECONFIG, "%s:%d: [dest:%s] has no 'url'",
 					file, cfg->dests[i].line, cfg->dests[i].name);
-	if (cfg->global.collector != NULL && !pga_name_valid(cfg->global.collector))
-		return pga_fail(err, PGA_ECONFIG,
-				"%s:%d: invalid collector id '%s' (use letters, digits, '.', '_' or '-')",
-				file, cfg->global_lines[find_key(SCOPE_GLOBAL, "collector") - keys],
-				cfg->global.collector);
-	return 0;
+	return check_collector(cfg, file, err);
 }
 
 /*
@@ -550,7 +436,7 @@ parse_done(struct parse_state *ps, const char *file, const struct stat *st,
 	int rc = st != NULL ? check_secret_mode(ps, file, st, err) : 0;
 
 	if (rc == 0) {
-		inherit_target_keys(ps->cfg, ps->seen_targets);
+		inherit_target_keys(ps->cfg);
 		rc = check_required(ps->cfg, file, err);
 	}
 	return rc;
@@ -563,11 +449,7 @@ parse_file(struct pga_config *cfg, const char *path, struct pga_err *err)
 	struct stat st;
 	int rc = pga_ini_read_file(path, "config file", &config_ops, &ps, &st, err);
 
-	if (rc == 0)
-		rc = parse_done(&ps, path, &st, err);
-	free(ps.seen_targets);
-	free(ps.seen_dests);
-	return rc;
+	return rc == 0 ? parse_done(&ps, path, &st, err) : rc;
 }
 
 static int
@@ -597,7 +479,9 @@ pga_config_defaults(struct pga_config **out, struct pga_err *err)
 	*out = NULL;
 	if (cfg == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	rc = apply_defaults(&cfg->global, SCOPE_GLOBAL, err);
+	rc = apply_defaults(&cfg->global, PGA_SCOPE_GLOBAL, err);
+	if (rc == 0)
+		rc = apply_defaults(&cfg->args, PGA_SCOPE_ARGS, err);
 	if (rc == 0)
 		rc = default_collector(cfg, err);
 	if (rc < 0) {
@@ -608,19 +492,30 @@ pga_config_defaults(struct pga_config **out, struct pga_err *err)
 	return 0;
 }
 
+/* path, else $PGA_CONFIG, else the default (*explicit false: may be absent). */
+static const char *
+config_path(const char *path, bool *explicit)
+{
+	char env[64];
+
+	*explicit = true;
+	if (path == NULL)
+		path = getenv(pga_opt_env(pga_opt_find("config"), env, sizeof(env)));
+	if (path == NULL || *path == '\0') {
+		path = PGA_DEFAULT_CONFIG;
+		*explicit = false;
+	}
+	return path;
+}
+
 int
 pga_config_load(const char *path, struct pga_config **out, struct pga_err *err)
 {
 	struct pga_config *cfg = NULL;
-	bool explicit = true;
+	bool explicit;
 	int rc;
 
-	if (path == NULL)
-		path = getenv("PGA_CONFIG");
-	if (path == NULL || *path == '\0') {
-		path = PGA_DEFAULT_CONFIG;
-		explicit = false;
-	}
+	path = config_path(path, &explicit);
 	rc = pga_config_defaults(&cfg, err);
 	if (rc < 0)
 		goto out;
@@ -656,8 +551,6 @@ pga_config_load_mem(const char *name, const void *buf, size_t len,
 	}
 	if (rc == 0)
 		rc = parse_done(&ps, name, NULL, err);
-	free(ps.seen_targets);
-	free(ps.seen_dests);
 	if (rc < 0) {
 		pga_config_free(cfg);
 		cfg = NULL;
@@ -666,20 +559,86 @@ pga_config_load_mem(const char *name, const void *buf, size_t len,
 	return rc;
 }
 
-static void
-free_strings(void *base, enum cfg_scope scope)
-{
-	for (size_t i = 0; i < NKEYS; i++) {
-		char **s;
+/* ---- the environment and the command line ---- */
 
-		if (keys[i].scope != scope || keys[i].type != T_STRING)
+static void *
+opt_base(struct pga_config *cfg, const struct pga_opt *o)
+{
+	return o->scope == PGA_SCOPE_GLOBAL ? (void *)&cfg->global : (void *)&cfg->args;
+}
+
+/* One value over what the file (or the environment) said; lists start afresh. */
+static int
+override(struct pga_config *cfg, const struct pga_opt *o, const char *value,
+	 enum pga_src src, struct pga_err *err)
+{
+	size_t idx = pga_opt_index(o);
+
+	if (o->type == PGA_OPT_LIST && cfg->src[idx] < src)
+		list_free((struct pga_list *)((char *)opt_base(cfg, o) + o->off));
+	cfg->src[idx] = (unsigned char)src;
+	return set_value(opt_base(cfg, o), o, value, err);
+}
+
+static int
+apply_env(struct pga_config *cfg, unsigned cmd, struct pga_err *err)
+{
+	for (size_t i = 0; i < pga_nopts; i++) {
+		const struct pga_opt *o = &pga_opts[i];
+		struct pga_err verr = {0};
+		const char *value;
+		char env[96];
+
+		if (pga_opt_env(o, env, sizeof(env)) == NULL ||
+		    (o->scope == PGA_SCOPE_ARGS && !(o->cmds & cmd)) ||
+		    (value = getenv(env)) == NULL)
 			continue;
-		s = (char **)((char *)base + keys[i].off);
-		if (*s != NULL) {
-			explicit_bzero(*s, strlen(*s));
-			free(*s);
-		}
+		if (override(cfg, o, value, PGA_SRC_ENV, &verr) < 0)
+			return pga_fail(err, verr.code == PGA_ENOMEM ? PGA_ENOMEM : PGA_EINVAL,
+					"environment variable %s: %s", env, verr.msg);
 	}
+	return 0;
+}
+
+static int
+apply_argv(struct pga_config *cfg, const struct pga_argv *argv, struct pga_err *err)
+{
+	for (size_t i = 0; argv != NULL && i < argv->n; i++) {
+		const struct pga_opt *o = argv->v[i].opt;
+		struct pga_err verr = {0};
+		char flag[64];
+
+		if (o->scope > PGA_SCOPE_GLOBAL)
+			continue;
+		if (override(cfg, o, argv->v[i].value, PGA_SRC_ARGV, &verr) < 0)
+			return pga_fail(err, verr.code == PGA_ENOMEM ? PGA_ENOMEM : PGA_EINVAL,
+					"%s: %s", pga_opt_flag(o, flag, sizeof(flag)), verr.msg);
+	}
+	return 0;
+}
+
+int
+pga_config_resolve(const struct pga_config_src *src, struct pga_config **out,
+		   struct pga_err *err)
+{
+	struct pga_config *cfg = NULL;
+	int rc = src->no_file ? pga_config_defaults(&cfg, err) :
+		 pga_config_load(src->path, &cfg, err);
+
+	if (rc == 0)
+		rc = apply_env(cfg, src->cmd, err);
+	if (rc == 0)
+		rc = apply_argv(cfg, src->argv, err);
+	if (rc == 0) {
+		inherit_target_keys(cfg);
+		rc = check_collector(cfg, NULL, err);
+	}
+	if (rc < 0) {
+		pga_config_free(cfg);
+		cfg = NULL;
+	}
+	*out = cfg;
+	return rc;
 }
 
 void
@@ -687,13 +646,14 @@ pga_config_free(struct pga_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	free_strings(&cfg->global, SCOPE_GLOBAL);
+	free_strings(&cfg->global, PGA_SCOPE_GLOBAL);
+	free_strings(&cfg->args, PGA_SCOPE_ARGS);
 	for (size_t i = 0; i < cfg->ntargets; i++) {
-		free_strings(&cfg->targets[i], SCOPE_TARGET);
+		free_strings(&cfg->targets[i], PGA_SCOPE_TARGET);
 		free(cfg->targets[i].name);
 	}
 	for (size_t i = 0; i < cfg->ndests; i++) {
-		free_strings(&cfg->dests[i], SCOPE_DEST);
+		free_strings(&cfg->dests[i], PGA_SCOPE_DEST);
 		free(cfg->dests[i].name);
 	}
 	free(cfg->targets);
@@ -709,7 +669,7 @@ pga_config_dest_init(struct pga_dest *d, const char *name, const char *url,
 	int rc;
 
 	memset(d, 0, sizeof(*d));
-	rc = apply_defaults(d, SCOPE_DEST, err);
+	rc = apply_defaults(d, PGA_SCOPE_DEST, err);
 	if (rc == 0)
 		rc = pga_config_set_string(&d->name, name, err);
 	if (rc == 0)
@@ -722,22 +682,87 @@ pga_config_dest_init(struct pga_dest *d, const char *name, const char *url,
 void
 pga_config_dest_release(struct pga_dest *d)
 {
-	free_strings(d, SCOPE_DEST);
+	free_strings(d, PGA_SCOPE_DEST);
 	free(d->name);
 	memset(d, 0, sizeof(*d));
+}
+
+int
+pga_config_dest_check_kind(const struct pga_dest *d, const char *kind, struct pga_err *err)
+{
+	for (size_t i = 0; i < pga_nopts; i++) {
+		const struct pga_opt *k = &pga_opts[i];
+
+		if (k->scope != PGA_SCOPE_DEST || d->key_lines[i] == 0 ||
+		    pga_opt_applies_to_kind(k, kind))
+			continue;
+		return pga_fail(err, PGA_ECONFIG, "'%s' (line %d) is for %s destinations, not %s",
+				k->name, d->key_lines[i], k->kinds, kind);
+	}
+	return 0;
 }
 
 const char *
 pga_config_where(const struct pga_config *cfg, const char *key, char *buf,
 		 size_t cap)
 {
-	const struct cfg_row *k = find_key(SCOPE_GLOBAL, key);
-	size_t idx = k ? (size_t)(k - keys) : 64;
+	const struct pga_opt *k = pga_opt_find(key);
+	size_t idx = k ? pga_opt_index(k) : 0;
+	char env[96];
 
-	if (cfg->path != NULL && idx < 64 && cfg->global_lines[idx] > 0)
-		snprintf(buf, cap, "%s:%d", cfg->path, cfg->global_lines[idx]);
+	if (k != NULL && cfg->src[idx] == PGA_SRC_ARGV)
+		snprintf(buf, cap, "command line");
+	else if (k != NULL && cfg->src[idx] == PGA_SRC_ENV)
+		snprintf(buf, cap, "environment variable %s", pga_opt_env(k, env, sizeof(env)));
+	else if (k != NULL && cfg->path != NULL && cfg->src[idx] == PGA_SRC_FILE)
+		snprintf(buf, cap, "%s:%d", cfg->path, cfg->line[idx]);
 	else
 		snprintf(buf, cap, "%s", cfg->path ? cfg->path : "defaults");
+	return buf;
+}
+
+bool
+pga_config_given(const struct pga_config *cfg, const char *name)
+{
+	const struct pga_opt *k = pga_opt_find(name);
+
+	return k != NULL && cfg->src[pga_opt_index(k)] != PGA_SRC_DEFAULT;
+}
+
+const char *
+pga_config_format(const struct pga_config *cfg, const struct pga_opt *o, char *buf,
+		  size_t cap)
+{
+	const char *field = (const char *)(o->scope == PGA_SCOPE_GLOBAL ?
+		(const void *)&cfg->global : (const void *)&cfg->args) + o->off;
+
+	buf[0] = '\0';
+	switch (o->type) {
+	case PGA_OPT_STRING:
+		strlcpy(buf, *(char *const *)field ? *(char *const *)field : "", cap);
+		break;
+	case PGA_OPT_LIST:
+		for (size_t i = 0; i < ((const struct pga_list *)field)->n; i++) {
+			strlcat(buf, i ? "," : "", cap);
+			strlcat(buf, ((const struct pga_list *)field)->v[i], cap);
+		}
+		break;
+	case PGA_OPT_SIZE:
+		snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field);
+		break;
+	case PGA_OPT_DURATION:
+		snprintf(buf, cap, "%lldus", (long long)*(const int64_t *)field);
+		break;
+	case PGA_OPT_INT:
+		snprintf(buf, cap, "%lld", *(const long long *)field);
+		break;
+	case PGA_OPT_BOOL:
+		strlcpy(buf, *(const bool *)field ? "on" : "off", cap);
+		break;
+	case PGA_OPT_ENUM:
+		strlcpy(buf, o->choices[*(const int *)field], cap);
+		break;
+	}
 	return buf;
 }
 
@@ -750,103 +775,4 @@ pga_name_valid(const char *name)
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
 			return false;
 	return n > 0 && n <= PGA_NAME_MAX && name[0] != '.' && name[0] != '-';
-}
-
-/* ---- documentation from the table ---- */
-
-static const char *const type_names[] = {"string", "size", "duration",
-					 "integer", "on|off", "choice"};
-
-static void
-print_wrapped(FILE *out, const char *prefix, const char *text, int width)
-{
-	const char *p = text;
-
-	while (*p) {
-		int n = (int)strlen(p);
-
-		if (n > width) {
-			n = width;
-			while (n > 0 && p[n] != ' ')
-				n--;
-			if (n == 0)
-				n = width;
-		}
-		fprintf(out, "%s%.*s\n", prefix, n, p);
-		p += n;
-		while (*p == ' ')
-			p++;
-	}
-}
-
-/* scdoc treats * and _ as markup: escape them in running text */
-static void
-print_scdoc_text(FILE *out, const char *text)
-{
-	for (const char *p = text; *p; p++) {
-		if (*p == '*' || *p == '_' || *p == '\\')
-			fputc('\\', out);
-		fputc(*p, out);
-	}
-}
-
-/* What the rule of secretfile.h means for a key, after its doc. */
-static const char *const secret_notes[] = {
-	[S_NONE] = "",
-	[S_ALWAYS] = " A secret: the file that sets it must be mode " PGA_SECRET_MODES
-		     " (see SECURITY in pga(1)).",
-	[S_PASSWORD] = " With a password in it, the file must be mode " PGA_SECRET_MODES
-		       " (see SECURITY in pga(1)).",
-};
-
-static void
-print_scope_doc(FILE *out, enum cfg_scope scope, enum pga_config_doc kind)
-{
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct cfg_row *k = &keys[i];
-
-		char doc[1024];
-
-		if (k->scope != scope)
-			continue;
-		snprintf(doc, sizeof(doc), "%s%s", k->doc, secret_notes[k->secret]);
-		if (kind == PGA_DOC_EXAMPLE) {
-			print_wrapped(out, "# ", doc, 76);
-			fprintf(out, "#%s = %s\n\n", k->name,
-				k->def ? k->def : k->inherit ? "(global value)" : "");
-		} else if (kind == PGA_DOC_SCDOC) {
-			fprintf(out, "*%s* (%s%s", k->name, type_names[k->type],
-				k->def ? ", default " : "");
-			print_scdoc_text(out, k->def ? k->def : "");
-			fprintf(out, ")\n\t");
-			print_scdoc_text(out, doc);
-			fprintf(out, "\n\n");
-		} else {
-			fprintf(out, "  %-20s %-9s %-15s\n", k->name, type_names[k->type],
-				k->def ? k->def : "-");
-			print_wrapped(out, "      ", doc, 70);
-		}
-	}
-}
-
-void
-pga_config_print_doc(FILE *out, enum pga_config_doc kind)
-{
-	static const char *const heads[] = {
-		"[global]", "[target:NAME]", "[dest:NAME]",
-	};
-
-	if (kind == PGA_DOC_EXAMPLE)
-		fprintf(out, "# pga.conf - generated by 'pga help config --example'.\n"
-			     "# Every key with its default; uncomment to change.\n"
-			     "# Values are taken literally: no quotes, no inline comments.\n\n");
-	for (int s = SCOPE_GLOBAL; s <= SCOPE_DEST; s++) {
-		if (kind == PGA_DOC_SCDOC)
-			fprintf(out, "## %s\n\n", heads[s]);
-		else
-			fprintf(out, "%s%s\n%s", kind == PGA_DOC_EXAMPLE && s ? "#" : "",
-				heads[s], kind == PGA_DOC_EXAMPLE ? "\n" : "");
-		print_scope_doc(out, (enum cfg_scope)s, kind);
-		fprintf(out, "\n");
-	}
 }

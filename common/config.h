@@ -6,8 +6,14 @@
  * [target:NAME] sections (PostgreSQL servers to collect from) and
  * [dest:NAME] sections (where the shipper delivers segments).  Keys are
  * kebab-case.  Every key, its type, default and documentation is declared
- * once in config.c (pga_config_keys); the parser, `pga help config`,
+ * once in the option table (common/options.h), with the command-line flags
+ * and environment variables; the parser, `pga help config`,
  * pga.conf.example and the man page are all produced from that table.
+ *
+ * pga_config_resolve() builds what a command runs with, in pgBackRest's
+ * precedence: the built-in defaults, then the file, then the PGA_*
+ * environment variables, then the command line.  Where each value came
+ * from is kept (pga_config_given, pga_config_where).
  *
  * Unknown sections, unknown keys, duplicates and bad values are errors that
  * name file, line and key ("pga.conf:12: unknown key 'foo' in [global]").
@@ -29,6 +35,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
+#include "common/options.h"
 
 #define PGA_DEFAULT_CONFIG "/etc/pga/pga.conf"
 #define PGA_NAME_MAX 64
@@ -56,6 +63,10 @@ struct pga_global {
 	int64_t lock_timeout;
 	int64_t target_deadline;
 	long long functions_limit;
+	long long sessions_limit;
+	long long bloat_every;
+	long long bloat_exact_limit;
+	uint64_t bloat_exact_max_size;
 	bool os_stats;
 	/* loader */
 	char *central;			/* secret: may hold a password */
@@ -64,7 +75,7 @@ struct pga_global {
 	char *load_from;		/* NULL: the spool */
 	int64_t load_interval;
 	int64_t load_deadline;		/* 0: none */
-	char *load_retain;		/* a duration, or NULL */
+	int64_t load_retain;		/* 0: none */
 	int64_t load_retry_max_delay;
 	/* shipper */
 	int64_t ship_interval;
@@ -83,7 +94,7 @@ struct pga_target {
 	int64_t target_deadline;
 	bool enabled;
 	int line;			/* line of the [target:NAME] header */
-	int key_lines[16];		/* line of each key set, by table order */
+	int key_lines[PGA_OPTS_MAX];	/* line of each key set, by pga_opts index */
 };
 
 struct pga_dest {
@@ -111,10 +122,36 @@ struct pga_dest {
 	bool enabled;
 	int create_only;		/* enum pga_create_only */
 	char *schema;			/* postgres destination: central schema */
-	int line;
+	int line;			/* line of the [dest:NAME] header */
+	int key_lines[PGA_OPTS_MAX];	/* line of each key set, by pga_opts index */
 };
 
 enum pga_create_only { PGA_CREATE_AUTO = 0, PGA_CREATE_IF_NONE_MATCH = 1, PGA_CREATE_CHECK = 2 };
+
+/* A list option (--target a --target b, PGA_TARGET=a,b); strings owned. */
+#define PGA_LIST_MAX 256
+struct pga_list {
+	char **v;
+	size_t n;
+};
+
+/* What the command line (and the environment) says that no file key does. */
+struct pga_args {
+	char *config;			/* -c: the file it was read from is path below */
+	bool loop, json, dry_run, init, no_manifest, raw, status_central;
+	bool example, man, man_options;
+	long long cycles, block, top, points, passes;
+	int64_t retain;
+	bool verify_only, segment_by_segment;
+	int order;			/* restore_order: newest-first, oldest-first */
+	uint64_t prefetch, index_memory;
+	struct pga_list target, report_collector, server;
+	char *dest, *from, *since, *until, *only_collector, *resolve_fork, *keep;
+	char *metric, *columns, *put_target, *database, *time, *output, *explain;
+};
+
+/* Where a [global] key's or an option's value came from. */
+enum pga_src { PGA_SRC_DEFAULT = 0, PGA_SRC_FILE, PGA_SRC_ENV, PGA_SRC_ARGV };
 
 struct pga_config {
 	char *path;			/* file it came from, NULL for defaults */
@@ -123,14 +160,17 @@ struct pga_config {
 	size_t ntargets;
 	struct pga_dest *dests;
 	size_t ndests;
-	/* file:line of each global key that was set, for later validation */
-	int global_lines[64];
+	struct pga_args args;
+	/* by pga_opts index, for [global] keys and options: source, file line */
+	unsigned char src[PGA_OPTS_MAX];
+	int line[PGA_OPTS_MAX];
 };
 
 /*
- * Load path (NULL: $PGA_CONFIG, else the default path).  A missing default
- * file gives the built-in defaults; a missing file that was asked for is an
- * error.  On error *out is NULL and err names file, line and key.
+ * Load path (NULL: $PGA_CONFIG, else the default path): the file alone,
+ * over the defaults.  A missing default file gives the built-in defaults; a
+ * missing file that was asked for is an error.  On error *out is NULL and
+ * err names file, line and key.
  */
 int pga_config_load(const char *path, struct pga_config **out,
 		    struct pga_err *err);
@@ -140,6 +180,22 @@ int pga_config_load(const char *path, struct pga_config **out,
  */
 int pga_config_load_mem(const char *name, const void *buf, size_t len,
 			struct pga_config **out, struct pga_err *err);
+
+/* Everything a command runs with, and what a reload reads again. */
+struct pga_config_src {
+	const char *path;		/* -c FILE, or NULL: $PGA_CONFIG, the default */
+	bool no_file;			/* commands that need no configuration */
+	unsigned cmd;			/* PGA_CMD_*: whose options the environment sets */
+	const struct pga_argv *argv;	/* the command line's options, or NULL */
+};
+/*
+ * Defaults, the file (unless no_file), the environment, the command line.
+ * A bad value in the environment or on the command line is PGA_EINVAL
+ * naming the variable or the flag (a usage error); the file's errors are
+ * pga_config_load()'s.
+ */
+int pga_config_resolve(const struct pga_config_src *src, struct pga_config **out,
+		       struct pga_err *err);
 /* Built-in defaults only (tests, commands run without a file). */
 int pga_config_defaults(struct pga_config **out, struct pga_err *err);
 void pga_config_free(struct pga_config *cfg);
@@ -159,15 +215,31 @@ int pga_config_set_string(char **field, const char *value, struct pga_err *err);
 /* Line of a target key in the file, or of the section header if it was not set. */
 int pga_config_target_line(const struct pga_target *t, const char *key);
 
-/* "file:line" of a global key, or "command line" if it was not in a file. */
+/*
+ * "file:line" of a global key set in the file, "environment PGA_X",
+ * "command line", or the file (or "defaults") when it kept its default.
+ */
 const char *pga_config_where(const struct pga_config *cfg, const char *key,
 			     char *buf, size_t cap);
+/* Whether an option or [global] key was set (file, environment, command line). */
+bool pga_config_given(const struct pga_config *cfg, const char *name);
+
+/*
+ * Every key set in a [dest:NAME] section applies to destinations of kind
+ * (ship/dest.c's name: "s3", "file", ...); PGA_ECONFIG naming the first
+ * that does not.
+ */
+int pga_config_dest_check_kind(const struct pga_dest *d, const char *kind,
+			       struct pga_err *err);
+
+/* Whether value is one option o takes (type, bounds, choices). */
+int pga_config_check_value(const struct pga_opt *o, const char *value,
+			   struct pga_err *err);
+/* The value of a [global] key or an option as text (on, 1048576, a,b). */
+const char *pga_config_format(const struct pga_config *cfg, const struct pga_opt *o,
+			      char *buf, size_t cap);
 
 /* A name usable as collector id, target or destination name: [A-Za-z0-9._-]{1,64}. */
 bool pga_name_valid(const char *name);
-
-/* Documentation output, all from the key table. */
-enum pga_config_doc { PGA_DOC_TEXT, PGA_DOC_EXAMPLE, PGA_DOC_SCDOC };
-void pga_config_print_doc(FILE *out, enum pga_config_doc kind);
 
 #endif

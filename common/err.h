@@ -11,8 +11,9 @@
  * and for PostgreSQL errors the server's SQLSTATE (filled by pga_pg_fail(),
  * cleared by every other pga_fail()).
  *
- * Only the command entry points (cmd_*.c, via main()) turn an error into an
- * exit status, one of PGA_EXIT_* below.
+ * Only the command layer (cmd/, via main()) turns an error into an exit
+ * status, one of PGA_EXIT_* below; pga_log_err() (log.h) prints one, with
+ * the file:line recorded here at debug level.
  */
 #ifndef PGA_ERR_H
 #define PGA_ERR_H
@@ -49,7 +50,7 @@ enum pga_errcode {
 
 struct pga_err {
 	int code;
-	const char *file;	/* where the error was raised, for debug logs */
+	const char *file;	/* where it was raised: pga_log_err() at debug level */
 	int line;
 	char sqlstate[6];	/* PostgreSQL's SQLSTATE ("" when not from a server) */
 	char msg[PGA_ERR_MSG_MAX];

@@ -20,19 +20,12 @@ pga_log_set_level(enum pga_log_level level)
 	current_level = level;
 }
 
-enum pga_log_level
-pga_log_get_level(void)
+void
+pga_log_err(enum pga_log_level level, const struct pga_err *err)
 {
-	return current_level;
-}
-
-int
-pga_log_parse_level(const char *name)
-{
-	for (int i = 0; i < (int)(sizeof(level_names) / sizeof(level_names[0])); i++)
-		if (strcmp(name, level_names[i]) == 0)
-			return i;
-	return -1;
+	pga_log(level, "%s", err->msg);
+	if (err->file != NULL && current_level >= PGA_LOG_DEBUG)
+		pga_log(PGA_LOG_DEBUG, "raised at %s:%d", err->file, err->line);
 }
 
 void

@@ -9,6 +9,8 @@
 #ifndef PGA_LOG_H
 #define PGA_LOG_H
 
+#include "common/err.h"
+
 enum pga_log_level {
 	PGA_LOG_ERROR = 0,
 	PGA_LOG_WARN,
@@ -18,15 +20,19 @@ enum pga_log_level {
 };
 
 void pga_log_set_level(enum pga_log_level level);
-enum pga_log_level pga_log_get_level(void);
-
-/* Parse "error|warn|info|debug|trace"; returns -1 if unknown. */
-int pga_log_parse_level(const char *name);
 
 void pga_log(enum pga_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * An error's message at level; at debug level a second line says where
+ * pga_fail() recorded it ("raised at spool/spool.c:123"), for whoever
+ * reads the log with the source at hand.
+ */
+void pga_log_err(enum pga_log_level level, const struct pga_err *err);
+
 #define log_error(...) pga_log(PGA_LOG_ERROR, __VA_ARGS__)
+#define log_err(err) pga_log_err(PGA_LOG_ERROR, (err))
 #define log_warn(...) pga_log(PGA_LOG_WARN, __VA_ARGS__)
 #define log_info(...) pga_log(PGA_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) pga_log(PGA_LOG_DEBUG, __VA_ARGS__)

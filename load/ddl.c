@@ -623,23 +623,6 @@ ld_collector_id(struct loader *l, const struct seg_header *h, int32_t *id,
 	return rc;
 }
 
-bool
-ld_warn_once(struct loader *l, const char *key)
-{
-	char *k;
-
-	for (size_t i = 0; i < l->nwarned; i++)
-		if (strcmp(l->warned[i], key) == 0)
-			return false;
-	if (l->nwarned >= 1024 || ld_grow((void **)&l->warned, &l->warned_cap, l->nwarned + 1,
-					  sizeof(char *), NULL) < 0)
-		return true;
-	k = strdup(key);
-	if (k != NULL)
-		l->warned[l->nwarned++] = k;
-	return true;
-}
-
 /* ---- retention ---- */
 
 struct doomed {

@@ -85,21 +85,15 @@ int loader_open(struct loader **out, const struct load_opts *o,
 /* Create or upgrade the schema (migrations in one transaction). */
 int loader_init_schema(struct loader *l, struct pga_err *err);
 /*
- * Load one segment read through fn/ctx (name is used in messages and the
- * ledger).  PGA_ECONFLICT for a segment that forks its collector's chain
- * (*res is LOAD_HELD when its bytes were stored centrally), reader error
- * classes for a corrupt one; either way none of its rows was written.
- * Blocks refused by the server leave rc 0 and count in st->blocks_refused.
- */
-int loader_load_segment(struct loader *l, const char *name, seg_read_fn fn,
-			void *ctx, enum load_result *res,
-			struct load_seg_stats *st, struct pga_err *err);
-/*
- * The same for a segment on disk: a segment already in the ledger is
- * recognised from its header and footer alone (nothing else is read), and
- * the file can be read twice (verification and DDL before the transaction).
- * loader_load_segment() copies a stream to an unlinked temporary file in
- * $TMPDIR and calls this.  Prefer it whenever there is a path.
+ * Load one segment from a file (name is used in messages and the ledger).
+ * PGA_ECONFLICT for a segment that forks its collector's chain (*res is
+ * LOAD_HELD when its bytes were stored centrally), reader error classes for
+ * a corrupt one; either way none of its rows was written.  Blocks refused
+ * by the server leave rc 0 and count in st->blocks_refused.  A segment
+ * already in the ledger is recognised from its header and footer alone
+ * (nothing else is read); the file is read twice (verification and DDL
+ * before the transaction), so a stream is first copied to an unlinked
+ * temporary file in $TMPDIR (load_run() does, for archives and buckets).
  */
 int loader_load_file(struct loader *l, const char *name, const char *path,
 		     enum load_result *res, struct load_seg_stats *st,
@@ -294,16 +288,15 @@ struct load_totals {
 int load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *t);
 
 /*
- * What pga load and pga restore share on their command lines: --db (else
- * [global] central), --schema (else central-schema), --since/--until and
- * --jobs (else load-jobs; 0 means not given) into ro.  One-line errors.
+ * What pga load and pga restore share: the central database, its schema
+ * and the loaders in parallel from cfg (central, central-schema, load-jobs,
+ * which --db, --schema, --jobs and the environment set), the window from
+ * --since/--until (times as common/units.h reads them) into ro.  One-line
+ * errors, PGA_EINVAL.
  */
 struct pga_config;
 int load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
-			const char *db, const char *since, const char *until,
-			long jobs, struct pga_err *err);
-/* Parse a --jobs value (1 to 64); -1 if it is not one. */
-long load_parse_jobs(const char *arg);
+			const char *since, const char *until, struct pga_err *err);
 
 /* ---- pga load --loop (loop.c) ---- */
 
@@ -313,19 +306,16 @@ long load_parse_jobs(const char *arg);
  * deadline_us after it began, and drops partitions older than
  * ro->retain_us after it; a failed pass is retried after a capped
  * exponential backoff; SIGHUP reloads the configuration between passes
- * (ctx), keeping what the command line set; SIGTERM ends the loop (0).
+ * (ctx), the command line kept over it; SIGTERM ends the loop (0).
  */
 struct pga_ctx;
 struct load_loop_opts {
 	struct load_run_opts ro;
 	int64_t interval_us, deadline_us, retry_max_us;
 	long long passes;		/* stop after this many (0: until a signal) */
-	struct pga_ctx *ctx;
-	struct {			/* set on the command line: a reload keeps it */
-		bool db, schema, jobs, from, interval, deadline, retain;
-	} set;
+	struct pga_ctx *ctx;		/* for a reload */
 };
-/* Fill what o->set does not from cfg; PGA_ECONFIG when it cannot loop. */
+/* Fill o from cfg (its command line included); PGA_ECONFIG when it cannot loop. */
 int load_loop_configure(struct load_loop_opts *o, const struct pga_config *cfg,
 			struct pga_err *err);
 int load_loop(struct load_loop_opts *o, FILE *out);

@@ -147,9 +147,6 @@ struct loader {
 	struct ld_needs needs;
 	uint8_t *rbuf;			/* decompressed CSV, LD_RBUF bytes */
 	char tmpdir[4096];
-	/* warnings given once per loader: "metric.column" */
-	char **warned;
-	size_t nwarned, warned_cap;
 };
 
 /* ---- SQL helpers (loader.c) ---- */
@@ -347,9 +344,6 @@ int ld_collector_id(struct loader *l, const struct seg_header *h, int32_t *id,
 /* Cached server id (after ld_apply_needs); -1 if unknown. */
 int32_t ld_server_lookup(struct loader *l, uint64_t sysid, const char *host,
 			 uint16_t port);
-
-/* Warn once per loader about key; returns true the first time. */
-bool ld_warn_once(struct loader *l, const char *key);
 
 /* ---- run and status helpers (status.c) ---- */
 

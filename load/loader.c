@@ -296,9 +296,6 @@ loader_close(struct loader *l)
 	free(l->servers);
 	free(l->collectors);
 	ld_needs_free(&l->needs);
-	for (size_t i = 0; i < l->nwarned; i++)
-		free(l->warned[i]);
-	free(l->warned);
 	free(l->rbuf);
 	free(l);
 }
@@ -1599,36 +1596,6 @@ loader_load_file(struct loader *l, const char *name, const char *path,
 	if (rc < 0)
 		return rc;
 	rc = loader_load_fd(l, name, fd, res, st, err);
-	close(fd);
-	return rc;
-}
-
-/* A stream goes to an unlinked temporary file first: it is read twice. */
-int
-loader_load_segment(struct loader *l, const char *name, seg_read_fn fn, void *ctx,
-		    enum load_result *res, struct load_seg_stats *st, struct pga_err *err)
-{
-	int fd = open(l->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	int rc = 0;
-
-	if (fd < 0)
-		return pga_fail(err, PGA_EIO, "could not create a temporary file in '%s': %m",
-				l->tmpdir);
-	for (;;) {
-		ssize_t n = fn(ctx, l->rbuf, LD_RBUF);
-
-		if (n < 0) {
-			rc = pga_fail(err, PGA_EIO, "could not read '%s': %m", name);
-			break;
-		}
-		if (n == 0)
-			break;
-		rc = pga_write_all(fd, l->rbuf, (size_t)n, l->tmpdir, err);
-		if (rc < 0)
-			break;
-	}
-	if (rc == 0)
-		rc = loader_load_fd(l, name, fd, res, st, err);
 	close(fd);
 	return rc;
 }

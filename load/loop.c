@@ -66,38 +66,31 @@ backoff_us(int failures, int64_t cap)
 	return ceil <= 0 ? 0 : (int64_t)arc4random_uniform((uint32_t)(ceil > UINT32_MAX ? UINT32_MAX : ceil));
 }
 
-/* The settings of a configuration, where the command line did not set them. */
+/*
+ * The settings of a configuration (the command line and the environment
+ * are in it, over the file: a reload keeps what they said).
+ */
 int
 load_loop_configure(struct load_loop_opts *o, const struct pga_config *cfg, struct pga_err *err)
 {
 	struct load_run_opts *ro = &o->ro;
-	int64_t retain = 0;
+	const struct pga_global *g = &cfg->global;
 
-	if (!o->set.db)
-		ro->lo.conninfo = cfg->global.central;
-	if (!o->set.schema)
-		ro->lo.schema = cfg->global.central_schema;
-	if (!o->set.jobs)
-		ro->jobs = (int)cfg->global.load_jobs;
-	if (!o->set.from)
-		ro->from = cfg->global.load_from ? cfg->global.load_from : cfg->global.spool_path;
-	if (!o->set.interval)
-		o->interval_us = cfg->global.load_interval;
-	if (!o->set.deadline)
-		o->deadline_us = cfg->global.load_deadline;
-	o->retry_max_us = cfg->global.load_retry_max_delay;
-	if (!o->set.retain && cfg->global.load_retain != NULL &&
-	    pga_parse_duration(cfg->global.load_retain, &retain, err) < 0)
-		return pga_err_prefix(err, "load-retain");
-	if (!o->set.retain)
-		ro->retain_us = retain;
+	ro->lo.conninfo = g->central;
+	ro->lo.schema = g->central_schema;
+	ro->jobs = (int)g->load_jobs;
+	ro->from = cfg->args.from ? cfg->args.from : g->load_from ? g->load_from : g->spool_path;
+	o->interval_us = g->load_interval;
+	o->deadline_us = g->load_deadline;
+	o->retry_max_us = g->load_retry_max_delay;
+	ro->retain_us = pga_config_given(cfg, "retain") ? cfg->args.retain : g->load_retain;
 	if (ro->lo.conninfo == NULL || *ro->lo.conninfo == '\0')
 		return pga_fail(err, PGA_ECONFIG,
 				"no central database: give --db or set 'central' in [global]");
 	if (o->interval_us <= 0)
 		return pga_fail(err, PGA_ECONFIG, "load-interval must be above zero in --loop");
-	if (ro->retain_us < 0)
-		return pga_fail(err, PGA_ECONFIG, "load-retain must be positive");
+	if (ro->retain_us < 0 || o->deadline_us < 0)
+		return pga_fail(err, PGA_ECONFIG, "load-retain and load-deadline cannot be negative");
 	return 0;
 }
 
@@ -118,7 +111,7 @@ reload(struct load_loop_opts *o, struct pga_config **owned)
 	*o = next;
 	pga_config_free(*owned);
 	*owned = cfg;
-	pga_cli_apply_log_level(o->ctx, cfg);
+	pga_cli_apply_log_level(cfg);
 	log_info("configuration reloaded from '%s': loading from '%s' every %.3f s",
 		 cfg->path ? cfg->path : "defaults", o->ro.from, (double)o->interval_us / 1e6);
 }

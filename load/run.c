@@ -275,7 +275,7 @@ load_one(struct worker *wk, struct work *w, bool wait)
 		return;
 	}
 	if (account(wk->r, w, rc, res, &st, &err))
-		log_error("%s", err.msg);
+		log_err(&err);
 	else if (rc == 0)
 		log_debug("'%s': %s, %" PRIu64 " rows", w->name,
 			  result_name(res, wk->r->ro->lo.dry_run), st.rows);
@@ -656,11 +656,11 @@ static int
 report(struct run *r, struct worker *wk, int rc, struct pga_err *err, FILE *out)
 {
 	if (rc < 0)
-		log_error("%s", err->msg);
+		log_err(err);
 	if (r->fatal)
 		log_error("stopping: %s", r->fatal_err.msg);
 	if (rc == 0 && finish(r, wk, err) < 0) {
-		log_error("%s", err->msg);
+		log_err(err);
 		rc = err->code;
 	}
 	r->t.elapsed_us = pga_mono_us() - r->start_us;
@@ -718,30 +718,14 @@ load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 
 /* ---- shared by pga load and pga restore ---- */
 
-long
-load_parse_jobs(const char *arg)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(arg, &end, 10);
-	if (*arg == '\0' || *end != '\0' || errno != 0 || n < 1 || n > 64)
-		return -1;
-	return n;
-}
-
 int
 load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
-		    const char *db, const char *since, const char *until, long jobs,
-		    struct pga_err *err)
+		    const char *since, const char *until, struct pga_err *err)
 {
 	struct load_opts *lo = &ro->lo;
 	int64_t now = pga_now_us();
 
-	if (db != NULL && pga_conninfo_no_password(db, "--db", err) < 0)
-		return err->code;
-	lo->conninfo = db ? db : cfg->global.central;
+	lo->conninfo = cfg->global.central;
 	if (lo->schema == NULL)
 		lo->schema = cfg->global.central_schema;
 	lo->since = INT64_MIN;
@@ -755,6 +739,6 @@ load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
 	if (lo->conninfo == NULL || *lo->conninfo == '\0')
 		return pga_fail(err, PGA_EINVAL,
 				"no central database: give --db or set 'central' in [global]");
-	ro->jobs = (int)(jobs > 0 ? jobs : cfg->global.load_jobs);
+	ro->jobs = (int)cfg->global.load_jobs;
 	return 0;
 }

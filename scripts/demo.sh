@@ -81,15 +81,23 @@ SELECT dbname, relname, sum(n_tup_upd) AS updates, sum(n_tup_ins) AS inserts,
   FROM pga.pg_stat_user_tables_delta
  GROUP BY 1, 2 ORDER BY updates DESC NULLS LAST LIMIT 5"
 
-say "top statements by time spent between snapshots (pg_stat_statements_delta)"
+say "top statements by time spent between snapshots (pg_stat_statements_delta), pga's own left out"
 pg_psql demo central -P pager=off -c "
 SELECT left(regexp_replace(t.query, '\\s+', ' ', 'g'), 60) AS query,
        sum(d.calls) AS calls, round(sum(d.total_exec_time)::numeric, 1) AS ms
   FROM pga.pg_stat_statements_delta d
   LEFT JOIN LATERAL (SELECT query FROM pga.pg_stat_statements_texts x
                       WHERE x.queryid = d.queryid LIMIT 1) t ON true
+ WHERE coalesce(t.query !~ '^[[:alpha:]_]+ /\\* pga \\*/', true)
  GROUP BY 1 ORDER BY ms DESC NULLS LAST LIMIT 5"
 
 say "pga status --central"
 "$BUILD/pga" status --central || true
-say "done: everything above lived in $TEST_TMP and is removed now"
+
+# the page outlives the throwaway server: it needs nothing but itself
+REPORT=${PGA_DEMO_REPORT:-$PWD/pga-demo-report.html}
+say "pga report: one HTML page of everything above"
+"$BUILD/pga" report --since -1h -o "$REPORT"
+say "done: the servers lived in $TEST_TMP and are removed now"
+echo "  the report stays: $REPORT"
+echo "  open it in a browser (it loads nothing from anywhere: it can be mailed as it is)"

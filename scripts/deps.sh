@@ -13,8 +13,10 @@ APT_PACKAGES=(
 	libpq-dev libzstd-dev libarchive-dev libcurl4-openssl-dev libcsv-dev
 	libbsd-dev libinih-dev libssl-dev libcmocka-dev
 	postgresql-15 postgresql-client-15 postgresql-contrib
+	postgresql-15-pg-stat-kcache postgresql-15-pg-wait-sampling postgresql-15-pg-qualstats
 	zstd clang libclang-rt-14-dev scdoc openssl
 	awscli rclone python3-botocore prometheus-postgres-exporter hyperfine
+	chromium prometheus
 )
 NPM_PREFIX=${PGA_NPM_PREFIX:-$PWD/.deps/npm}
 PG_VERSIONS=${PGA_PG_VERSIONS:-12 18}

@@ -30,7 +30,7 @@ static const struct scheme_row {
 	 "Google Cloud Storage (HMAC key or service account)"},
 	{"azure", &dest_azure_ops, "azure://account/container/prefix",
 	 "Azure Blob Storage (Shared Key or SAS)"},
-	{"file", &dest_dir_ops, "file:///path", "a directory, e.g. a mounted disk"},
+	{"file", &dest_file_ops, "file:///path", "a directory, e.g. a mounted disk"},
 	{"postgres", &dest_pg_ops, "postgres://...", "the central database, loaded exactly once"},
 	{"postgresql", &dest_pg_ops, NULL, NULL},
 };
@@ -161,6 +161,8 @@ dest_validate(const struct pga_dest *cfg, struct pga_err *err)
 	const struct dest_ops *ops;
 	int rc = dest_lookup(cfg->url, &ops, err);
 
+	if (rc == 0)
+		rc = pga_config_dest_check_kind(cfg, ops->kind, err);
 	if (rc == 0)
 		rc = check_common(cfg, err);
 	if (rc == 0 && ops->validate != NULL)

@@ -6,7 +6,7 @@
  *   s3://bucket/prefix        dest_s3.c    (AWS SigV4)
  *   gs://bucket/prefix        dest_gcs.c   (XML API, HMAC or service account)
  *   azure://account/container/prefix  dest_azure.c (Shared Key or SAS)
- *   file:///path              dest_dir.c   (*.part, fsync, rename)
+ *   file:///path              dest_file.c  (*.part, fsync, rename)
  *   postgres://... / postgresql://...  dest_pg.c (the loader, exactly once)
  * The three object stores share their HTTP mechanics in objstore.c
  * (objstore.h); each of their files holds only how the kind signs and lists.
@@ -50,9 +50,11 @@
  *      validate() and a one-line open() calling objstore_open().
  *   3. Add a row to the scheme table in dest.c: scheme, ops, the url's
  *      form and one line for help.  Messages and help follow.
- *   4. Keys of the [dest:NAME] section go in common/config.c's table, and
- *      the url key's text there names the new scheme (a unit test checks
- *      that it names every scheme of the table).
+ *   4. Keys of the [dest:NAME] section go in the option table
+ *      (common/options.c) with the kinds that use them (.kinds: a key set
+ *      for another kind is refused by dest_validate); the url key's text
+ *      there names the new scheme (unit tests check that it names every
+ *      scheme, and that every kind a key names is registered).
  *   5. Tests: an integration test against a real server (tests/t/4NNN),
  *      the fault proxy (4601) for its errors, and unit tests of its signer.
  */

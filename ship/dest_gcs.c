@@ -12,9 +12,9 @@
  *     token-url), sent as a bearer token.  One token per destination is
  *     shared by its upload slots (objstore_token()) and renewed a minute
  *     before it expires, or at once after a 401.
- * Region in the signature scope: 'auto' unless region is set to something
- * other than the S3 default.  GCS accepts path-style addressing everywhere,
- * so dotted bucket names just work.
+ * Region in the signature scope: 'auto' unless region is set (the S3
+ * default us-east-1 is s3://'s alone).  GCS accepts path-style addressing
+ * everywhere, so dotted bucket names just work.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -136,8 +136,7 @@ gcs_setup(struct objstore *o, const struct pga_dest *cfg, struct objstore_place 
 	int rc;
 
 	g->s3.fl = &goog;
-	strlcpy(g->s3.region, strcmp(cfg->region, "us-east-1") == 0 ? "auto" : cfg->region,
-		sizeof(g->s3.region));
+	strlcpy(g->s3.region, cfg->region ? cfg->region : "auto", sizeof(g->s3.region));
 	if (cfg->key_file != NULL) {
 		rc = gcs_key_load(&g->key, cfg->key_file, err);
 		if (rc == 0)

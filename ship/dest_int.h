@@ -9,7 +9,7 @@
 
 #include "ship/dest.h"
 
-extern const struct dest_ops dest_dir_ops;
+extern const struct dest_ops dest_file_ops;
 extern const struct dest_ops dest_s3_ops;
 extern const struct dest_ops dest_gcs_ops;
 extern const struct dest_ops dest_azure_ops;

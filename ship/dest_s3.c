@@ -216,6 +216,9 @@ s3_sign(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
 
 static const struct s3_flavour aws = {"AWS4-HMAC-SHA256", "s3", "x-amz-"};
 
+/* region unset: AWS's own default, where a bucket without a region lives */
+#define S3_DEFAULT_REGION "us-east-1"
+
 static int
 s3_setup(struct objstore *o, const struct pga_dest *cfg, struct objstore_place *pl,
 	 struct pga_err *err)
@@ -224,7 +227,7 @@ s3_setup(struct objstore *o, const struct pga_dest *cfg, struct objstore_place *
 	int rc;
 
 	s->fl = &aws;
-	strlcpy(s->region, cfg->region, sizeof(s->region));
+	strlcpy(s->region, cfg->region ? cfg->region : S3_DEFAULT_REGION, sizeof(s->region));
 	rc = s3_resolve_creds(cfg, &s->creds, err);
 	if (rc == 0)
 		rc = dest_url_split(cfg->url, o->bucket, sizeof(o->bucket), o->prefix,
@@ -246,7 +249,7 @@ s3_validate(const struct pga_dest *cfg, struct pga_err *err)
 {
 	int rc = s3_check_url(cfg->url, err);
 
-	if (rc == 0 && (cfg->region == NULL || cfg->region[0] == '\0'))
+	if (rc == 0 && cfg->region != NULL && cfg->region[0] == '\0')
 		rc = pga_fail(err, PGA_EINVAL, "region must not be empty");
 	return rc == 0 ? s3_check_creds(cfg, err) : rc;
 }

@@ -93,6 +93,7 @@ struct shipper {
 	const struct ship_opts *o;
 	struct spool *sp;
 	char spool[PATH_MAX];
+	char root[PATH_MAX];		/* SPOOL/ship (spool_part_dir), "" until the spool is open */
 	int lock_fd;
 	struct ship_prep *prep;
 	int64_t deadline_us;		/* monotonic; 0: none */
@@ -194,7 +195,7 @@ runner_save_state(struct runner *r, bool force)
 	r->st_written_us = now;
 	copy = r->st;
 	pthread_mutex_unlock(&r->mu);
-	if (ship_state_write(r->sh->spool, r->cfg->name, &copy, &err) < 0)
+	if (ship_state_write(r->sh->root, r->cfg->name, &copy, &err) < 0)
 		log_warn("%s: could not save its state: %s", r->what, err.msg);
 }
 
@@ -273,7 +274,7 @@ acked_by_all(struct shipper *sh, const char *skip, const char *name)
 
 	for (size_t i = 0; i < sh->ds.nenabled; i++)
 		if ((skip == NULL || strcmp(sh->ds.enabled[i], skip) != 0) &&
-		    !ship_ack_read(sh->spool, sh->ds.enabled[i], name, &ack))
+		    !ship_ack_read(sh->root, sh->ds.enabled[i], name, &ack))
 			return false;
 	return true;
 }
@@ -290,7 +291,7 @@ remove_shipped(struct shipper *sh, const char *name)
 	}
 	log_debug("removed shipped segment '%s'", name);
 	for (size_t i = 0; i < sh->ds.nenabled; i++)
-		ship_ack_remove(sh->spool, sh->ds.enabled[i], name);
+		ship_ack_remove(sh->root, sh->ds.enabled[i], name);
 	prep_forget(sh->prep, name);
 	return 0;
 }
@@ -390,7 +391,7 @@ record_ack(struct runner *r, const struct dest_upload *up, int64_t now, struct p
 	    reap_later(sh, up->name))
 		return 0;
 	memcpy(ack.sha256, up->sha256, PGA_SHA256_LEN);
-	rc = ship_ack_write(sh->spool, r->cfg->name, up->name, &ack, err);
+	rc = ship_ack_write(sh->root, r->cfg->name, up->name, &ack, err);
 	if (rc == 0 && sh->ds.retain_shipped && acked_by_all(sh, NULL, up->name))
 		reap_later(sh, up->name);
 	return rc;
@@ -480,7 +481,7 @@ slot_main(void *arg)
 			log_error("%s: stopping this destination until pga ship is restarted",
 				  err.msg);
 		} else {
-			log_error("%s", err.msg);
+			log_err(&err);
 		}
 		pthread_mutex_lock(&r->mu);
 		r->st.stopped = r->stopped;
@@ -513,7 +514,7 @@ find_pending(struct runner *r, struct pga_err *err)
 	if (r->pending == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	for (size_t i = 0; i < r->list.n; i++)
-		if (!ship_ack_read(sh->spool, r->cfg->name, r->list.v[i].name, &ack))
+		if (!ship_ack_read(sh->root, r->cfg->name, r->list.v[i].name, &ack))
 			r->pending[r->npending++] = i;
 	return 0;
 }
@@ -658,7 +659,7 @@ retain_one(struct shipper *sh, const struct spool_entry *e, int64_t now)
 	struct ship_ack ack;
 
 	for (size_t i = 0; i < sh->ds.nenabled; i++) {
-		if (!ship_ack_read(sh->spool, sh->ds.enabled[i], e->name, &ack))
+		if (!ship_ack_read(sh->root, sh->ds.enabled[i], e->name, &ack))
 			return;
 		if (ack.acked_us > last)
 			last = ack.acked_us;
@@ -678,7 +679,7 @@ housekeeping(struct shipper *sh, struct pga_err *err)
 	memset(acks, 0, sizeof(acks));
 	/* markers first, ready/ second: a marker not in ready/ is then surely stale */
 	for (size_t i = 0; i < sh->ds.nenabled && rc == 0; i++)
-		rc = ship_ack_walk(sh->spool, sh->ds.enabled[i], names_add, &acks[i], err);
+		rc = ship_ack_walk(sh->root, sh->ds.enabled[i], names_add, &acks[i], err);
 	if (rc == 0)
 		rc = spool_list_ready(sh->sp, &ready, err);
 	if (rc < 0)
@@ -688,7 +689,7 @@ housekeeping(struct shipper *sh, struct pga_err *err)
 	for (size_t i = 0; i < sh->ds.nenabled; i++)
 		for (size_t k = 0; k < acks[i].n; k++)
 			if (!in_ready(&ready, acks[i].v[k]))
-				ship_ack_remove(sh->spool, sh->ds.enabled[i], acks[i].v[k]);
+				ship_ack_remove(sh->root, sh->ds.enabled[i], acks[i].v[k]);
 	for (size_t k = 0; k < ready.n && sh->ds.nenabled > 0; k++)
 		retain_one(sh, &ready.v[k], now);
 out:
@@ -698,22 +699,30 @@ out:
 	return rc;
 }
 
+static const char *const counter_names[SHC__COUNT] = {
+	[SHC_SEGMENTS_SHIPPED] = "segments_shipped",
+	[SHC_BYTES_SHIPPED] = "bytes_shipped",
+	[SHC_SHIP_ERRORS] = "ship_errors",
+};
+
+const struct spool_counter_set ship_counters = {"ship", counter_names, SHC__COUNT};
+
 static void
 flush_counters(struct shipper *sh)
 {
 	struct spool_counters d = {0};
 	struct pga_err err = {0};
 
-	d.v[SC_SEGMENTS_SHIPPED] = atomic_exchange(&sh->c_delivered, 0);
-	d.v[SC_BYTES_SHIPPED] = atomic_exchange(&sh->c_bytes, 0);
-	d.v[SC_SHIP_ERRORS] = atomic_exchange(&sh->c_errors, 0);
-	if (d.v[SC_SEGMENTS_SHIPPED] == 0 && d.v[SC_SHIP_ERRORS] == 0)
+	d.v[SHC_SEGMENTS_SHIPPED] = atomic_exchange(&sh->c_delivered, 0);
+	d.v[SHC_BYTES_SHIPPED] = atomic_exchange(&sh->c_bytes, 0);
+	d.v[SHC_SHIP_ERRORS] = atomic_exchange(&sh->c_errors, 0);
+	if (d.v[SHC_SEGMENTS_SHIPPED] == 0 && d.v[SHC_SHIP_ERRORS] == 0)
 		return;
-	if (spool_counters_add(sh->sp, &d, &err) < 0) {
+	if (spool_counters_add(sh->sp, &ship_counters, &d, &err) < 0) {
 		log_warn("could not update spool counters: %s", err.msg);
-		atomic_fetch_add(&sh->c_delivered, d.v[SC_SEGMENTS_SHIPPED]);
-		atomic_fetch_add(&sh->c_bytes, d.v[SC_BYTES_SHIPPED]);
-		atomic_fetch_add(&sh->c_errors, d.v[SC_SHIP_ERRORS]);
+		atomic_fetch_add(&sh->c_delivered, d.v[SHC_SEGMENTS_SHIPPED]);
+		atomic_fetch_add(&sh->c_bytes, d.v[SHC_BYTES_SHIPPED]);
+		atomic_fetch_add(&sh->c_errors, d.v[SHC_SHIP_ERRORS]);
 	}
 }
 
@@ -729,7 +738,6 @@ static int
 runner_open(struct runner *r, struct shipper *sh, const struct pga_dest *cfg,
 	    struct pga_err *err)
 {
-	char dir[PATH_MAX];
 	int rc;
 
 	r->sh = sh;
@@ -752,11 +760,20 @@ runner_open(struct runner *r, struct shipper *sh, const struct pga_dest *cfg,
 		r->slots[i]->cancel = shipper_cancel_trampoline;
 		r->slots[i]->cancel_ctx = sh;
 	}
-	rc = pga_path(dir, sizeof(dir), err, "%s/ship/%s", sh->spool, cfg->name);
+	return 0;
+}
+
+/* The destination's folder and state, once the spool is open. */
+static int
+runner_attach(struct runner *r, struct pga_err *err)
+{
+	char dir[PATH_MAX];
+	int rc = pga_path(dir, sizeof(dir), err, "%s/%s", r->sh->root, r->cfg->name);
+
 	if (rc == 0)
 		rc = pga_mkdir_p(dir, 0750, err);
 	if (rc == 0)
-		rc = ship_state_read(sh->spool, cfg->name, &r->st, err);
+		rc = ship_state_read(r->sh->root, r->cfg->name, &r->st, err);
 	r->st.stopped = false;
 	return rc;
 }
@@ -779,22 +796,12 @@ runner_close(struct runner *r)
 static int
 take_lock(struct shipper *sh, struct pga_err *err)
 {
-	char path[PATH_MAX], pid[32];
-	int rc = pga_path(path, sizeof(path), err, "%s/ship.lock", sh->spool);
+	int rc = spool_part_lock(sh->sp, SHIP_DIR, &sh->lock_fd, err);
 
-	if (rc < 0)
-		return rc;
-	sh->lock_fd = flopen(path, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0640);
-	if (sh->lock_fd < 0) {
-		if (errno == EWOULDBLOCK)
-			return pga_fail(err, PGA_ELOCKED,
-					"another 'pga ship' is running on spool '%s'", sh->spool);
-		return pga_fail(err, PGA_EIO, "could not lock '%s': %m", path);
-	}
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(sh->lock_fd, 0) == 0)
-		(void)!write(sh->lock_fd, pid, strlen(pid));
-	return 0;
+	if (rc == PGA_ELOCKED)
+		return pga_fail(err, PGA_ELOCKED, "another 'pga ship' is running on spool '%s' (%s)",
+				sh->spool, err->msg);
+	return rc;
 }
 
 /* Pick the destinations: enabled ones, or the one --dest names. */
@@ -830,6 +837,17 @@ select_dests(struct shipper *sh, struct dest_set *ds, struct pga_err *err)
 	return 0;
 }
 
+/* Each runner's folder and state, when the spool is open (else later). */
+static int
+attach_runners(struct shipper *sh, struct dest_set *ds, struct pga_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < ds->nrunners && rc == 0 && sh->root[0]; i++)
+		rc = runner_attach(&ds->runners[i], err);
+	return rc;
+}
+
 /* Validate every destination before opening any, so nothing is half set up. */
 static int
 open_runners(struct shipper *sh, struct dest_set *ds, struct pga_err *err)
@@ -847,7 +865,7 @@ open_runners(struct shipper *sh, struct dest_set *ds, struct pga_err *err)
 			continue;
 		rc = runner_open(&ds->runners[ds->nrunners++], sh, d, err);
 	}
-	return rc;
+	return rc == 0 ? attach_runners(sh, ds, err) : rc;
 }
 
 static void
@@ -916,7 +934,7 @@ static int
 shipper_init(struct shipper *sh, const struct pga_config *cfg,
 	     const struct ship_opts *o, struct pga_err *err)
 {
-	const char *spool = o->spool ? o->spool : cfg->global.spool_path;
+	const char *spool = cfg->global.spool_path;
 	char dir[PATH_MAX];
 	int rc;
 
@@ -929,11 +947,15 @@ shipper_init(struct shipper *sh, const struct pga_config *cfg,
 	if (rc == 0)
 		rc = open_spool(sh, err);
 	if (rc == 0)
-		rc = pga_path(dir, sizeof(dir), err, "%s/ship", sh->spool);
+		rc = spool_part_dir(sh->sp, SHIP_DIR, dir, sizeof(dir), err);
 	if (rc == 0)
 		rc = pga_mkdir_p(dir, 0750, err);
 	if (rc == 0)
 		rc = take_lock(sh, err);
+	if (rc == 0) {
+		strlcpy(sh->root, dir, sizeof(sh->root));
+		rc = attach_runners(sh, &sh->ds, err);
+	}
 	if (rc == 0)
 		rc = prep_new(&sh->prep, err);
 	pthread_mutex_init(&sh->reap_mu, NULL);
@@ -1103,13 +1125,13 @@ ship_reload(struct shipper *sh)
 		pga_config_free(cfg);
 		return;
 	}
-	if (sh->o->spool == NULL && strcmp(cfg->global.spool_path, sh->spool) != 0)
+	if (strcmp(cfg->global.spool_path, sh->spool) != 0)
 		log_warn("reload: spool-path changed to '%s'; that takes a restart, still "
 			 "shipping from '%s'", cfg->global.spool_path, sh->spool);
 	dest_set_close(&sh->ds);
 	ds.owned = cfg;
 	sh->ds = ds;
-	pga_cli_apply_log_level(sh->o->reload_ctx, cfg);
+	pga_cli_apply_log_level(cfg);
 	log_info("configuration reloaded from '%s': %zu destinations",
 		 cfg->path ? cfg->path : "defaults", sh->ds.nrunners);
 	if (housekeeping(sh, &err) < 0)	/* a removed destination waited for nothing */

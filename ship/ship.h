@@ -40,8 +40,24 @@
 #include "common/err.h"
 #include "common/jsonw.h"
 
+/*
+ * The shipper's counters in SPOOL/counters (spool.h): segments and bytes
+ * delivered (a segment sent to two destinations counts twice), failed
+ * attempts.
+ */
+enum ship_counter {
+	SHC_SEGMENTS_SHIPPED,
+	SHC_BYTES_SHIPPED,
+	SHC_SHIP_ERRORS,
+	SHC__COUNT
+};
+struct spool_counter_set;
+extern const struct spool_counter_set ship_counters;
+
+/* The shipper's folder in the spool (spool_part_dir) and its lock's name. */
+#define SHIP_DIR "ship"
+
 struct ship_opts {
-	const char *spool;		/* NULL: [global] spool-path */
 	const char *dest;		/* only this destination, or NULL: all enabled */
 	bool loop;			/* run until SIGTERM/SIGINT */
 	/* --loop: SIGHUP reloads the configuration through this (NULL: no reload) */
@@ -92,7 +108,7 @@ int ship_check_destinations(struct pga_ctx *ctx, struct jsonw *jw, FILE *out,
 /*
  * Let spool/source.h read bucket URLs (pga load --from URL, pga restore)
  * through the destinations; cfg must outlive every source.  Called once by
- * main() before any thread starts.
+ * cmd_setup() (cmd/cmd.h) before any thread starts.
  */
 void ship_register_url_source(const struct pga_config *cfg);
 

@@ -1,9 +1,11 @@
 /*
  * ship_int.h - private to the shipping engine (ship.c, ship_prep.c,
- * ship_state.c, ship_status.c)
+ * ship_state.c, ship_report.c)
  *
- * On-disk state under SPOOL/ (see spool/FORMAT.md):
- *   ship.lock                    flock'd by the one `pga ship` of a spool
+ * On-disk state, in the shipper's folder of the spool (root below:
+ * spool_part_dir(sp, SHIP_DIR); see spool/FORMAT.md):
+ *   SPOOL/ship.lock              flock'd by the one `pga ship` of a spool
+ *                                (spool_part_lock)
  *   ship/<dest>/<name>.ok        acknowledgement: "<sha256> <size> <acked_us>\n",
  *                                written and fsync'd (file and directory)
  *                                only after the destination confirmed
@@ -55,16 +57,16 @@ struct ship_ack {
 	int64_t acked_us;
 };
 
-int ship_ack_path(const char *spool, const char *dest, const char *name,
+int ship_ack_path(const char *root, const char *dest, const char *name,
 		  char *buf, size_t cap, struct pga_err *err);
 /* 1 and *ack filled, 0 when absent or unreadable. */
-int ship_ack_read(const char *spool, const char *dest, const char *name,
+int ship_ack_read(const char *root, const char *dest, const char *name,
 		  struct ship_ack *ack);
-int ship_ack_write(const char *spool, const char *dest, const char *name,
+int ship_ack_write(const char *root, const char *dest, const char *name,
 		   const struct ship_ack *ack, struct pga_err *err);
-void ship_ack_remove(const char *spool, const char *dest, const char *name);
+void ship_ack_remove(const char *root, const char *dest, const char *name);
 /* Call fn for every marker of dest (relative segment name). */
-int ship_ack_walk(const char *spool, const char *dest,
+int ship_ack_walk(const char *root, const char *dest,
 		  int (*fn)(void *ctx, const char *name), void *ctx,
 		  struct pga_err *err);
 
@@ -77,9 +79,9 @@ struct ship_dest_state {
 	bool stopped;			/* conflict: stopped until restarted */
 };
 
-int ship_state_read(const char *spool, const char *dest,
+int ship_state_read(const char *root, const char *dest,
 		    struct ship_dest_state *st, struct pga_err *err);
-int ship_state_write(const char *spool, const char *dest,
+int ship_state_write(const char *root, const char *dest,
 		     const struct ship_dest_state *st, struct pga_err *err);
 
 /* ---- ordering ---- */

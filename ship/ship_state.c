@@ -22,14 +22,14 @@
 #define STATE_MAX 2048
 
 int
-ship_ack_path(const char *spool, const char *dest, const char *name, char *buf,
+ship_ack_path(const char *root, const char *dest, const char *name, char *buf,
 	      size_t cap, struct pga_err *err)
 {
-	return pga_path(buf, cap, err, "%s/ship/%s/%s.ok", spool, dest, name);
+	return pga_path(buf, cap, err, "%s/%s/%s.ok", root, dest, name);
 }
 
 int
-ship_ack_read(const char *spool, const char *dest, const char *name,
+ship_ack_read(const char *root, const char *dest, const char *name,
 	      struct ship_ack *ack)
 {
 	char path[PATH_MAX], buf[ACK_MAX], hex[PGA_SHA256_HEX];
@@ -37,7 +37,7 @@ ship_ack_read(const char *spool, const char *dest, const char *name,
 	unsigned long long size;
 	long long at;
 
-	if (ship_ack_path(spool, dest, name, path, sizeof(path), &err) < 0 ||
+	if (ship_ack_path(root, dest, name, path, sizeof(path), &err) < 0 ||
 	    pga_read_small_file(path, buf, sizeof(buf), NULL, &err) < 0)
 		return 0;
 	if (sscanf(buf, "%64s %llu %lld", hex, &size, &at) != 3 || strlen(hex) != 64 ||
@@ -53,13 +53,13 @@ ship_ack_read(const char *spool, const char *dest, const char *name,
  * and only costs a resend), fsync it, then fsync its directory.
  */
 int
-ship_ack_write(const char *spool, const char *dest, const char *name,
+ship_ack_write(const char *root, const char *dest, const char *name,
 	       const struct ship_ack *ack, struct pga_err *err)
 {
 	char path[PATH_MAX], buf[ACK_MAX], hex[PGA_SHA256_HEX];
 	int fd, n, rc;
 
-	rc = ship_ack_path(spool, dest, name, path, sizeof(path), err);
+	rc = ship_ack_path(root, dest, name, path, sizeof(path), err);
 	if (rc < 0)
 		return rc;
 	rc = pga_mkdir_parent(path, 0750, err);
@@ -82,12 +82,12 @@ ship_ack_write(const char *spool, const char *dest, const char *name,
 }
 
 void
-ship_ack_remove(const char *spool, const char *dest, const char *name)
+ship_ack_remove(const char *root, const char *dest, const char *name)
 {
 	char path[PATH_MAX];
 	struct pga_err err = {0};
 
-	if (ship_ack_path(spool, dest, name, path, sizeof(path), &err) == 0)
+	if (ship_ack_path(root, dest, name, path, sizeof(path), &err) == 0)
 		unlink(path);
 }
 
@@ -127,20 +127,20 @@ walk_acks(const char *root, const char *rel, int depth,
 }
 
 int
-ship_ack_walk(const char *spool, const char *dest,
+ship_ack_walk(const char *root, const char *dest,
 	      int (*fn)(void *ctx, const char *name), void *ctx,
 	      struct pga_err *err)
 {
-	char root[PATH_MAX];
-	int rc = pga_path(root, sizeof(root), err, "%s/ship/%s", spool, dest);
+	char dir[PATH_MAX];
+	int rc = pga_path(dir, sizeof(dir), err, "%s/%s", root, dest);
 
-	return rc < 0 ? rc : walk_acks(root, "", 0, fn, ctx, err);
+	return rc < 0 ? rc : walk_acks(dir, "", 0, fn, ctx, err);
 }
 
 /* ---- state file: "key value" lines ---- */
 
 int
-ship_state_read(const char *spool, const char *dest, struct ship_dest_state *st,
+ship_state_read(const char *root, const char *dest, struct ship_dest_state *st,
 		struct pga_err *err)
 {
 	char path[PATH_MAX], buf[STATE_MAX];
@@ -148,7 +148,7 @@ ship_state_read(const char *spool, const char *dest, struct ship_dest_state *st,
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	rc = pga_path(path, sizeof(path), err, "%s/ship/%s/state", spool, dest);
+	rc = pga_path(path, sizeof(path), err, "%s/%s/state", root, dest);
 	if (rc == 0)
 		rc = pga_read_optional_file(path, buf, sizeof(buf), NULL, err);
 	if (rc < 0)
@@ -180,13 +180,13 @@ ship_state_read(const char *spool, const char *dest, struct ship_dest_state *st,
 }
 
 int
-ship_state_write(const char *spool, const char *dest,
+ship_state_write(const char *root, const char *dest,
 		 const struct ship_dest_state *st, struct pga_err *err)
 {
 	char path[PATH_MAX], buf[STATE_MAX], msg[PGA_ERR_MSG_MAX];
 	int rc, n;
 
-	rc = pga_path(path, sizeof(path), err, "%s/ship/%s/state", spool, dest);
+	rc = pga_path(path, sizeof(path), err, "%s/%s/state", root, dest);
 	if (rc < 0)
 		return rc;
 	strlcpy(msg, st->last_error, sizeof(msg));

@@ -1,6 +1,6 @@
 /* `pga spool pack`: a pax tar of MANIFEST.sha256 and then the sealed segments. */
 #define _GNU_SOURCE
-#include "spool/source.h"
+#include "spool/pack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "spool/manifest.h"
+#include "spool/source.h"
 #include "spool/spool.h"
 
 #define MANIFEST_LINE (PGA_SHA256_HEX + 2 + SEG_NAME_MAX + 1)

@@ -276,7 +276,6 @@ int seg_reader_open(struct seg_reader **out, seg_read_fn fn, void *ctx,
 int seg_reader_open_file(struct seg_reader **out, const char *path,
 			 struct pga_err *err);
 const struct seg_header *seg_reader_header(const struct seg_reader *r);
-const char *seg_reader_name(const struct seg_reader *r);
 
 /*
  * Advance to the next block: 1 and *meta set (valid until the next call),
@@ -311,8 +310,6 @@ const struct seg_footer *seg_reader_footer(const struct seg_reader *r);
 /* SHA-256 of the whole file; valid after seg_reader_next() returned 0. */
 void seg_reader_file_sha256(const struct seg_reader *r, uint8_t out[PGA_SHA256_LEN]);
 uint64_t seg_reader_offset(const struct seg_reader *r);
-/* Offset just after the last fully verified block (or the header). */
-uint64_t seg_reader_good_end(const struct seg_reader *r);
 void seg_reader_free(struct seg_reader *r);
 
 /* Summary of a fully verified segment. */

@@ -270,12 +270,6 @@ seg_reader_header(const struct seg_reader *r)
 	return &r->h;
 }
 
-const char *
-seg_reader_name(const struct seg_reader *r)
-{
-	return r->name;
-}
-
 /* ---- blocks ---- */
 
 static int
@@ -669,12 +663,6 @@ uint64_t
 seg_reader_offset(const struct seg_reader *r)
 {
 	return r->off;
-}
-
-uint64_t
-seg_reader_good_end(const struct seg_reader *r)
-{
-	return r->good_end;
 }
 
 void

@@ -9,7 +9,7 @@
  *     pack` writes it: see "Archives" below;
  *   - a single segment file;
  *   - a URL (s3://, gs://, azure://, or dest:NAME for a configured
- *     destination), read through the backend main() registers, so spool/
+ *     destination), read through the backend cmd_setup() registers, so spool/
  *     does not depend on ship/.  Objects are fetched one at a time into an
  *     unlinked temporary file in $TMPDIR: disk use is bounded by one segment.
  * Items come in (collector, seq) order for directories, archive order for
@@ -182,24 +182,5 @@ int seg_bucket_list(struct seg_bucket *b, const char *prefix, seg_bucket_fn fn, 
 /* An object's bytes to fd. */
 int seg_bucket_fetch(struct seg_bucket *b, const char *name, int fd, struct pga_err *err);
 void seg_bucket_close(struct seg_bucket *b);
-
-/* ---- pack ---- */
-
-struct pack_stats {
-	uint64_t segments, bytes;
-};
-
-/*
- * Write a pax tar of the spool's sealed segments whose snapshot range meets
- * [since, until] (INT64_MIN/INT64_MAX for open ends), MANIFEST.sha256 first
- * (every segment is hashed before the tar is written, and hashed again as
- * it is copied: a segment that changed fails the pack; one shipped and
- * removed in between restarts it); the tar is written as out.part, fsync'd
- * and renamed into place.  Segments over SEG_ARCHIVE_MEMBER_MAX are
- * refused: no reader would accept the archive.
- */
-struct spool;
-int spool_pack(struct spool *sp, const char *out, int64_t since, int64_t until,
-	       struct pack_stats *stats, struct pga_err *err);
 
 #endif

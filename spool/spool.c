@@ -24,7 +24,8 @@
 #define PGA_VERSION "0.0.0"
 #endif
 
-static const char *const spool_dirs[] = {"tmp", "ready", "quarantine", "chain", "ship"};
+/* the spool's own; parts make theirs (spool_part_dir) */
+static const char *const spool_dirs[] = {"tmp", "ready", "quarantine", "chain"};
 
 void
 spool_opts_from_config(struct spool_opts *o, const struct pga_config *cfg)
@@ -82,38 +83,78 @@ spool_open(struct spool **out, const char *path, struct pga_err *err)
 	return 0;
 }
 
+/*
+ * flock path (created 0640) without waiting and write our pid into it.
+ * PGA_ELOCKED when another process holds it: pid then says which.
+ */
 static int
-take_lock(struct spool *sp, struct pga_err *err)
+lock_file(const char *path, int *fd, char *pid, size_t cap, struct pga_err *err)
 {
-	char path[PATH_MAX], pid[32] = "";
-	int n, rc;
+	int n;
 
-	rc = pga_path(path, sizeof(path), err, "%s/lock", sp->path);
-	if (rc < 0)
-		return rc;
-	sp->lock_fd = flopen(path, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0640);
-	if (sp->lock_fd < 0) {
+	*pid = '\0';
+	*fd = flopen(path, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0640);
+	if (*fd < 0) {
 		if (errno == EWOULDBLOCK) {
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			int rfd = open(path, O_RDONLY | O_CLOEXEC);
 
-			if (fd >= 0) {
-				ssize_t got = read(fd, pid, sizeof(pid) - 1);
+			if (rfd >= 0) {
+				ssize_t got = read(rfd, pid, cap - 1);
 
 				pid[got > 0 ? got : 0] = '\0';
 				pid[strcspn(pid, "\n")] = '\0';
-				close(fd);
+				close(rfd);
 			}
-			return pga_fail(err, PGA_ELOCKED,
-					"spool '%s' is in use by another writer (pid %s)",
-					sp->path, *pid ? pid : "unknown");
+			return PGA_ELOCKED;
 		}
 		return pga_fail(err, pga_errno_code(errno), "could not lock '%s': %m", path);
 	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(sp->lock_fd, 0) != 0 ||
-	    pga_write_all(sp->lock_fd, pid, (size_t)n, path, err) < 0)
+	n = snprintf(pid, cap, "%ld\n", (long)getpid());
+	if (ftruncate(*fd, 0) != 0 || pga_write_all(*fd, pid, (size_t)n, path, err) < 0)
 		return pga_fail(err, PGA_EIO, "could not write '%s': %m", path);
 	return 0;
+}
+
+static int
+take_lock(struct spool *sp, struct pga_err *err)
+{
+	char path[PATH_MAX], pid[32];
+	int rc;
+
+	rc = pga_path(path, sizeof(path), err, "%s/lock", sp->path);
+	if (rc == 0)
+		rc = lock_file(path, &sp->lock_fd, pid, sizeof(pid), err);
+	if (rc == PGA_ELOCKED)
+		return pga_fail(err, PGA_ELOCKED, "spool '%s' is in use by another writer (pid %s)",
+				sp->path, *pid ? pid : "unknown");
+	return rc;
+}
+
+int
+spool_part_lock(const struct spool *sp, const char *name, int *fd, struct pga_err *err)
+{
+	char path[PATH_MAX], pid[32];
+	int rc;
+
+	*fd = -1;
+	rc = pga_path(path, sizeof(path), err, "%s/%s.lock", sp->path, name);
+	if (rc == 0)
+		rc = lock_file(path, fd, pid, sizeof(pid), err);
+	if (rc == PGA_ELOCKED)
+		return pga_fail(err, PGA_ELOCKED, "'%s' is held by another process (pid %s)", path,
+				*pid ? pid : "unknown");
+	if (rc < 0 && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+int
+spool_part_dir(const struct spool *sp, const char *name, char *buf, size_t cap,
+	       struct pga_err *err)
+{
+	return pga_path(buf, cap, err, "%s/%s", sp->path, name);
 }
 
 /* The newest sealed segment of a collector, when newer than the chain file. */
@@ -192,7 +233,7 @@ quarantine_part(struct spool *sp, const char *part, const char *why,
 		return rc;
 	log_error("quarantined unreadable part file '%s': %s", part, why);
 	d.v[SC_SEGMENTS_QUARANTINED] = 1;
-	return spool_counters_add(sp, &d, err);
+	return spool_counters_add(sp, &spool_counters_own, &d, err);
 }
 
 static int
@@ -234,7 +275,7 @@ seal_recovered(struct spool *sp, struct seg_writer *w, uint64_t torn,
 	d.v[SC_SEGMENTS_RECOVERED] = 1;
 	d.v[SC_SEGMENTS_SEALED] = 1;
 	d.v[SC_BYTES_TORN] = torn;
-	return spool_counters_add(sp, &d, err);
+	return spool_counters_add(sp, &spool_counters_own, &d, err);
 }
 
 static int
@@ -334,7 +375,7 @@ spool_open_writer(struct spool **out, const char *path,
 	if (rc == 0)
 		rc = take_lock(sp, err);
 	if (rc == 0 && spool_reserve_ensure(sp, &rerr) < 0)
-		log_warn("%s", rerr.msg);	/* a full disk: recovery may still work */
+		pga_log_err(PGA_LOG_WARN, &rerr);	/* a full disk: recovery may still work */
 	if (rc == 0)
 		rc = recover_parts(sp, err);
 	if (rc == 0)
@@ -353,12 +394,6 @@ const char *
 spool_path(const struct spool *sp)
 {
 	return sp->path;
-}
-
-bool
-spool_is_writer(const struct spool *sp)
-{
-	return sp->writer;
 }
 
 /* ---- the open segment ---- */
@@ -417,7 +452,7 @@ spool_flush_counters_locked(struct spool *sp, struct pga_err *err)
 
 	if (memcmp(&sp->pending, &zero, sizeof(zero)) == 0)
 		return 0;
-	rc = spool_counters_add(sp, &sp->pending, err);
+	rc = spool_counters_add(sp, &spool_counters_own, &sp->pending, err);
 	memset(&sp->pending, 0, sizeof(sp->pending));	/* on failure: kept as unsaved */
 	return rc;
 }
@@ -632,7 +667,7 @@ spool_close(struct spool *sp, struct pga_err *err)
 	}
 	rc2 = spool_counters_retry(sp, &e2);
 	if (rc2 < 0) {
-		log_error("%s", e2.msg);
+		log_err(&e2);
 		if (rc == 0)
 			rc = pga_fail(err, rc2, "%s", e2.msg);
 	}

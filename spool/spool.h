@@ -4,6 +4,11 @@
  *
  * Layout, sealing and recovery rules are in spool/FORMAT.md.
  *
+ * The spool knows neither its producers nor its consumers: the collector
+ * and the shipper keep their counters in its generic named store and their
+ * state in the folders it gives them (spool_part_dir, spool_part_lock),
+ * and `pga spool put` learns of the catalog from the command layer.
+ *
  * Writers and readers:
  *   - spool_open_writer() takes the spool's lock (flock on SPOOL/lock, pid
  *     inside); a second writer gets PGA_ELOCKED at once.  Opening salvages
@@ -70,7 +75,6 @@ int spool_close(struct spool *sp, struct pga_err *err);
 void spool_free(struct spool *sp);
 
 const char *spool_path(const struct spool *sp);
-bool spool_is_writer(const struct spool *sp);
 
 /* ---- producing blocks ---- */
 
@@ -131,6 +135,12 @@ int spool_list_tree(const char *dir, struct spool_list *out, struct pga_err *err
 /* Absolute path of ready/<name>. */
 int spool_ready_path(const struct spool *sp, const char *name, char *buf,
 		     size_t cap, struct pga_err *err);
+/* Absolute path of quarantine/<name>. */
+int spool_quarantine_path(const struct spool *sp, const char *name, char *buf,
+			  size_t cap, struct pga_err *err);
+/* Each open segment (a .part file in tmp/, not named like a segment) with its size. */
+typedef int (*spool_open_fn)(void *ctx, const char *name, uint64_t size);
+int spool_list_open(struct spool *sp, spool_open_fn fn, void *ctx, struct pga_err *err);
 /* Move ready/<name> to quarantine/ with a .why file; counted and logged. */
 int spool_quarantine(struct spool *sp, const char *name, const char *why,
 		     struct pga_err *err);
@@ -146,6 +156,32 @@ int spool_chain_get(struct spool *sp, const char *collector, uint64_t *seq,
 
 /* ---- counters (persistent, SPOOL/counters) ---- */
 
+/*
+ * A store of named counters that every part shares: the spool keeps them
+ * all in one file and knows none but its own.  A part declares its
+ * counters as a set (the names, in the order it shows them) and adds to
+ * them by index into its set; collect/collect.h and ship/ship.h hold the
+ * collector's and the shipper's.  Names are [a-z0-9_]{1,63} and unique
+ * across the sets.  A set is declared by its first use, or up front with
+ * spool_counters_declare() so that every counters file this process writes
+ * lists its names (zero until counted).  Names in the file that no set of
+ * this process declares are kept as they are.
+ */
+#define SPOOL_COUNTERS_MAX 32		/* names in one set */
+#define SPOOL_COUNTER_SETS_MAX 8	/* sets one process declares */
+
+struct spool_counter_set {
+	const char *part;		/* who owns them: "spool", "collect", "ship" */
+	const char *const *names;
+	size_t n;			/* at most SPOOL_COUNTERS_MAX */
+};
+
+/* Values of one set, by index into its names. */
+struct spool_counters {
+	uint64_t v[SPOOL_COUNTERS_MAX];
+};
+
+/* The spool's own counters (spool_counters_own names them). */
 enum spool_counter {
 	SC_SEGMENTS_SEALED,
 	SC_BLOCKS_WRITTEN,
@@ -160,49 +196,53 @@ enum spool_counter {
 	SC_BLOCKS_REFUSED,
 	SC_BLOCKS_FAILED,
 	SC_SEGMENTS_QUARANTINED,
-	SC_CYCLES,
-	SC_CYCLES_FAILED,
-	SC_CYCLES_SKIPPED,
-	SC_TARGETS_OK,
-	SC_TARGETS_FAILED,
-	SC_SNAPSHOTS_COMPLETE,
-	SC_SNAPSHOTS_PARTIAL,
-	SC_METRIC_ERRORS,
-	SC_VALUES_ESCAPED,
-	SC_SEGMENTS_SHIPPED,
-	SC_BYTES_SHIPPED,
-	SC_SHIP_ERRORS,
 	SC__COUNT
 };
 
-struct spool_counters {
-	uint64_t v[SC__COUNT];
+extern const struct spool_counter_set spool_counters_own;
+
+/* Make set's names part of every counters file written from now on. */
+void spool_counters_declare(const struct spool_counter_set *set);
+/*
+ * Add deltas (by index into set) to SPOOL/counters (locked
+ * read-modify-write, durable).  What happened stays counted when the write
+ * fails: the deltas are kept in sp and go out with the next successful
+ * write (any later add, or spool_close, which fails naming them if they
+ * never could).  A full disk does not stop the write: the spool keeps
+ * SPOOL/reserve for it (FORMAT.md).
+ */
+int spool_counters_add(struct spool *sp, const struct spool_counter_set *set,
+		       const struct spool_counters *delta, struct pga_err *err);
+/* The values of set's names in SPOOL/counters (0 for a name not there). */
+int spool_counters_read(struct spool *sp, const struct spool_counter_set *set,
+			struct spool_counters *out, struct pga_err *err);
+
+/* ---- what other parts keep in the spool ---- */
+
+/*
+ * The folder SPOOL/<name> in which a part keeps its own state (the
+ * collector "state", the shipper "ship"; FORMAT.md lists them).  The part
+ * creates it, with the mode it needs; the spool never reads inside.
+ */
+int spool_part_dir(const struct spool *sp, const char *name, char *buf, size_t cap,
+		   struct pga_err *err);
+/*
+ * One process of a part per spool: flock SPOOL/<name>.lock (held until
+ * *fd is closed) with the pid inside.  PGA_ELOCKED when another holds it.
+ */
+int spool_part_lock(const struct spool *sp, const char *name, int *fd,
+		    struct pga_err *err);
+
+/* ---- the spool's report, for pga status ---- */
+
+struct spool_summary {
+	size_t sealed, quarantined;
+	uint64_t bytes;			/* of the sealed segments */
+	uint64_t usage;			/* what spool-max limits */
+	int64_t oldest_us;		/* creation of the oldest sealed segment, 0: none */
+	struct spool_counters c;	/* the spool's own counters */
 };
 
-const char *spool_counter_name(enum spool_counter c);
-/*
- * Add deltas to SPOOL/counters (locked read-modify-write, durable).  What
- * happened stays counted when the write fails: the deltas are kept in sp
- * and go out with the next successful write (any later add, or
- * spool_close, which fails naming them if they never could).  A full disk
- * does not stop the write: the spool keeps SPOOL/reserve for it (FORMAT.md).
- */
-int spool_counters_add(struct spool *sp, const struct spool_counters *delta,
-		       struct pga_err *err);
-int spool_counters_read(struct spool *sp, struct spool_counters *out,
-			struct pga_err *err);
-
-/* ---- what `pga spool put` cannot know by itself ---- */
-
-/*
- * The consumer's own metrics (pga's catalog): 1 when metric is one of them
- * and cols are exactly its columns (any order), 0 when it is not one of
- * them, PGA_EINVAL with err filled when it is but the columns differ.
- * main() registers it once before any command runs (spool/ knows no
- * catalog); without it every metric counts as custom.
- */
-typedef int (*spool_metric_check_fn)(const char *metric, const char *const *cols,
-				     uint16_t ncols, struct pga_err *err);
-void spool_set_metric_check(spool_metric_check_fn fn);
+int spool_summarise(struct spool *sp, struct spool_summary *s, struct pga_err *err);
 
 #endif

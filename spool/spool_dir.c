@@ -203,6 +203,60 @@ spool_usage(struct spool *sp, uint64_t *bytes, struct pga_err *err)
 	return rc;
 }
 
+int
+spool_quarantine_path(const struct spool *sp, const char *name, char *buf, size_t cap,
+		      struct pga_err *err)
+{
+	return pga_path(buf, cap, err, "%s/quarantine/%s", sp->path, name);
+}
+
+int
+spool_list_open(struct spool *sp, spool_open_fn fn, void *ctx, struct pga_err *err)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	int rc = pga_path(dir, sizeof(dir), err, "%s/tmp", sp->path);
+	DIR *d = rc == 0 ? opendir(dir) : NULL;
+
+	while (d != NULL && rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strstr(de->d_name, ".part") == NULL ||
+		    fstatat(dirfd(d), de->d_name, &st, 0) != 0)
+			continue;
+		rc = fn(ctx, de->d_name, (uint64_t)st.st_size);
+	}
+	if (d != NULL)
+		closedir(d);
+	return rc;
+}
+
+int
+spool_summarise(struct spool *sp, struct spool_summary *s, struct pga_err *err)
+{
+	struct spool_list ready = {0}, quar = {0};
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = spool_list_ready(sp, &ready, err);
+	if (rc == 0)
+		rc = spool_list_quarantine(sp, &quar, err);
+	if (rc == 0)
+		rc = spool_counters_read(sp, &spool_counters_own, &s->c, err);
+	if (rc == 0)
+		rc = spool_usage(sp, &s->usage, err);
+	s->sealed = ready.n;
+	s->quarantined = quar.n;
+	for (size_t i = 0; i < ready.n; i++) {
+		s->bytes += ready.v[i].size;
+		if (s->oldest_us == 0 || ready.v[i].created_us < s->oldest_us)
+			s->oldest_us = ready.v[i].created_us;
+	}
+	spool_list_free(&ready);
+	spool_list_free(&quar);
+	return rc;
+}
+
 /* ---- removing and quarantining ---- */
 
 int
@@ -246,7 +300,7 @@ spool_quarantine(struct spool *sp, const char *name, const char *why,
 		return rc;
 	log_error("quarantined segment '%s': %s", name, why);
 	d.v[SC_SEGMENTS_QUARANTINED] = 1;
-	return spool_counters_add(sp, &d, err);
+	return spool_counters_add(sp, &spool_counters_own, &d, err);
 }
 
 /* ---- chain state ---- */
@@ -292,7 +346,7 @@ spool_chain_set(struct spool *sp, const char *collector, uint64_t seq,
 
 /* ---- counters ---- */
 
-static const char *const counter_names[SC__COUNT] = {
+static const char *const own_names[SC__COUNT] = {
 	[SC_SEGMENTS_SEALED] = "segments_sealed",
 	[SC_BLOCKS_WRITTEN] = "blocks_written",
 	[SC_ROWS_WRITTEN] = "rows_written",
@@ -306,44 +360,97 @@ static const char *const counter_names[SC__COUNT] = {
 	[SC_BLOCKS_REFUSED] = "blocks_refused",
 	[SC_BLOCKS_FAILED] = "blocks_failed",
 	[SC_SEGMENTS_QUARANTINED] = "segments_quarantined",
-	[SC_CYCLES] = "cycles",
-	[SC_CYCLES_FAILED] = "cycles_failed",
-	[SC_CYCLES_SKIPPED] = "cycles_skipped",
-	[SC_TARGETS_OK] = "targets_ok",
-	[SC_TARGETS_FAILED] = "targets_failed",
-	[SC_SNAPSHOTS_COMPLETE] = "snapshots_complete",
-	[SC_SNAPSHOTS_PARTIAL] = "snapshots_partial",
-	[SC_METRIC_ERRORS] = "metric_errors",
-	[SC_VALUES_ESCAPED] = "values_escaped",
-	[SC_SEGMENTS_SHIPPED] = "segments_shipped",
-	[SC_BYTES_SHIPPED] = "bytes_shipped",
-	[SC_SHIP_ERRORS] = "ship_errors",
 };
 
-const char *
-spool_counter_name(enum spool_counter c)
+const struct spool_counter_set spool_counters_own = {"spool", own_names, SC__COUNT};
+
+/* The sets declared in this process, in the order they came. */
+static pthread_mutex_t sets_mu = PTHREAD_MUTEX_INITIALIZER;
+static const struct spool_counter_set *sets[SPOOL_COUNTER_SETS_MAX] = {&spool_counters_own};
+static size_t nsets = 1;
+
+void
+spool_counters_declare(const struct spool_counter_set *set)
 {
-	return counter_names[c];
+	pthread_mutex_lock(&sets_mu);
+	for (size_t i = 0; i < nsets; i++)
+		if (sets[i] == set)
+			goto out;
+	if (nsets < SPOOL_COUNTER_SETS_MAX)
+		sets[nsets++] = set;
+	else
+		log_warn("counters of '%s' not declared: more than %d sets (a bug)", set->part,
+			 SPOOL_COUNTER_SETS_MAX);
+out:
+	pthread_mutex_unlock(&sets_mu);
+}
+
+static bool
+tally_zero(const struct spool_tally *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].v != 0)
+			return false;
+	return true;
+}
+
+/* The entry of name, added (at 0) when missing; NULL when the tally is full. */
+static struct spool_tally_entry *
+tally_entry(struct spool_tally *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->e[i].name, name) == 0)
+			return &t->e[i];
+	if (t->n == SPOOL_TALLY_MAX)
+		return NULL;
+	strlcpy(t->e[t->n].name, name, sizeof(t->e[t->n].name));
+	t->e[t->n].v = 0;
+	return &t->e[t->n++];
+}
+
+/* a += b, name by name; false when a cannot hold another name (a bug). */
+static bool
+tally_add(struct spool_tally *a, const struct spool_tally *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct spool_tally_entry *e = tally_entry(a, b->e[i].name);
+
+		if (e == NULL)
+			return false;
+		e->v += b->e[i].v;
+	}
+	return true;
+}
+
+static bool
+counter_name_valid(const char *name)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+	return n > 0 && n < SPOOL_COUNTER_NAME_MAX && name[n] == '\0';
 }
 
 static int
-counters_parse(const char *path, const char *buf, struct spool_counters *out,
+counters_parse(const char *path, const char *buf, struct spool_tally *out,
 	       struct pga_err *err)
 {
 	const char *p = buf;
 
-	memset(out, 0, sizeof(*out));
+	out->n = 0;
 	while (*p) {
-		char name[64];
+		char name[SPOOL_COUNTER_NAME_MAX];
 		unsigned long long v;
+		struct spool_tally_entry *e;
 		int used = 0;
 
-		if (sscanf(p, "%63s %llu%n", name, &v, &used) != 2)
+		if (sscanf(p, "%63s %llu%n", name, &v, &used) != 2 || !counter_name_valid(name))
 			return pga_fail(err, PGA_ECORRUPT, "counters file '%s' is malformed",
 					path);
-		for (int i = 0; i < SC__COUNT; i++)
-			if (strcmp(name, counter_names[i]) == 0)
-				out->v[i] = v;
+		e = tally_entry(out, name);
+		if (e == NULL)
+			return pga_fail(err, PGA_ECORRUPT, "counters file '%s' has more than %d"
+					" counters", path, SPOOL_TALLY_MAX);
+		e->v = v;
 		p += used;
 		while (*p == '\n' || *p == ' ')
 			p++;
@@ -351,14 +458,13 @@ counters_parse(const char *path, const char *buf, struct spool_counters *out,
 	return 0;
 }
 
-int
-spool_counters_read(struct spool *sp, struct spool_counters *out,
-		    struct pga_err *err)
+static int
+tally_read(struct spool *sp, struct spool_tally *out, struct pga_err *err)
 {
-	char path[PATH_MAX], buf[4096];
+	char path[PATH_MAX], buf[SPOOL_TALLY_MAX * 96];
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	out->n = 0;
 	rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
 	if (rc < 0)
 		return rc;
@@ -366,6 +472,22 @@ spool_counters_read(struct spool *sp, struct spool_counters *out,
 	if (rc < 0)
 		return rc;
 	return counters_parse(path, buf, out, err);
+}
+
+int
+spool_counters_read(struct spool *sp, const struct spool_counter_set *set,
+		    struct spool_counters *out, struct pga_err *err)
+{
+	struct spool_tally t;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = tally_read(sp, &t, err);
+	for (size_t i = 0; rc == 0 && i < t.n; i++)
+		for (size_t k = 0; k < set->n; k++)
+			if (strcmp(t.e[i].name, set->names[k]) == 0)
+				out->v[k] = t.e[i].v;
+	return rc;
 }
 
 /* ---- the reserve: room for state files on a full disk ---- */
@@ -420,87 +542,100 @@ spool_write_meta(struct spool *sp, const char *path, const void *buf, size_t len
 		/* the write replaced a file of its own size: the room is free again,
 		 * and held back again before anything else can take it */
 		if (spool_reserve_ensure(sp, &rerr) < 0)
-			log_warn("%s", rerr.msg);
+			pga_log_err(PGA_LOG_WARN, &rerr);
 	}
 	return rc;
 }
 
 /* ---- adding ---- */
 
-static bool
-counters_zero(const struct spool_counters *c)
-{
-	for (int i = 0; i < SC__COUNT; i++)
-		if (c->v[i] != 0)
-			return false;
-	return true;
-}
-
-/* The file plus delta, under counters.lock (cmu held). */
+/* Every declared name, then the file's, plus delta: under counters.lock (cmu held). */
 static int
-counters_write(struct spool *sp, const struct spool_counters *delta,
+counters_write(struct spool *sp, const struct spool_tally *delta,
 	       struct pga_err *err)
 {
-	struct spool_counters cur;
-	char path[PATH_MAX], buf[4096];
+	struct spool_tally cur, *all = malloc(sizeof(*all));
+	char path[PATH_MAX], buf[SPOOL_TALLY_MAX * 96];
 	size_t n = 0;
-	int fd, rc;
+	int fd = -1, rc;
 
+	if (all == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	all->n = 0;
+	pthread_mutex_lock(&sets_mu);
+	for (size_t s = 0; s < nsets; s++)
+		for (size_t i = 0; i < sets[s]->n; i++)
+			tally_entry(all, sets[s]->names[i]);
+	pthread_mutex_unlock(&sets_mu);
 	rc = pga_path(path, sizeof(path), err, "%s/counters.lock", sp->path);
 	if (rc < 0)
-		return rc;
+		goto out;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return pga_fail(err, pga_errno_code(errno), "could not open '%s': %m", path);
+	if (fd < 0) {
+		rc = pga_fail(err, pga_errno_code(errno), "could not open '%s': %m", path);
+		goto out;
+	}
 	while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
 		;
-	rc = spool_counters_read(sp, &cur, err);
+	rc = tally_read(sp, &cur, err);
 	if (rc < 0)
 		goto out;
-	for (int i = 0; i < SC__COUNT; i++) {
-		cur.v[i] += delta->v[i];
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %" PRIu64 "\n",
-				      counter_names[i], cur.v[i]);
+	if (!tally_add(all, &cur) || !tally_add(all, delta)) {
+		rc = pga_fail(err, PGA_EINTERNAL, "more than %d counters (a bug)", SPOOL_TALLY_MAX);
+		goto out;
 	}
+	for (size_t i = 0; i < all->n; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %" PRIu64 "\n",
+				      all->e[i].name, all->e[i].v);
 	rc = pga_path(path, sizeof(path), err, "%s/counters", sp->path);
 	if (rc == 0)
 		rc = spool_write_meta(sp, path, buf, n, err);
 out:
-	close(fd);	/* releases the flock */
+	if (fd >= 0)
+		close(fd);	/* releases the flock */
+	free(all);
 	return rc;
 }
 
 static int
-counters_add(struct spool *sp, const struct spool_counters *delta, bool keep,
-	     struct pga_err *err)
+counters_add(struct spool *sp, const struct spool_counter_set *set,
+	     const struct spool_counters *delta, bool keep, struct pga_err *err)
 {
+	struct spool_tally d = {0};
 	int rc;
 
+	spool_counters_declare(set);
+	for (size_t i = 0; i < set->n && i < SPOOL_COUNTERS_MAX; i++)
+		if (delta->v[i] != 0)
+			tally_entry(&d, set->names[i])->v = delta->v[i];
 	pthread_mutex_lock(&sp->cmu);
-	for (int i = 0; i < SC__COUNT; i++)
-		sp->unsaved.v[i] += delta->v[i];
+	if (!tally_add(&sp->unsaved, &d)) {
+		rc = pga_fail(err, PGA_EINTERNAL, "more than %d counters (a bug)", SPOOL_TALLY_MAX);
+		goto out;
+	}
 	rc = counters_write(sp, &sp->unsaved, err);
 	if (rc == 0)
-		memset(&sp->unsaved, 0, sizeof(sp->unsaved));
+		sp->unsaved.n = 0;
 	else if (!keep)
-		for (int i = 0; i < SC__COUNT; i++)
-			sp->unsaved.v[i] -= delta->v[i];
+		for (size_t i = 0; i < d.n; i++)
+			tally_entry(&sp->unsaved, d.e[i].name)->v -= d.e[i].v;
+out:
 	pthread_mutex_unlock(&sp->cmu);
 	return rc;
 }
 
 int
-spool_counters_add(struct spool *sp, const struct spool_counters *delta,
-		   struct pga_err *err)
+spool_counters_add(struct spool *sp, const struct spool_counter_set *set,
+		   const struct spool_counters *delta, struct pga_err *err)
 {
-	return counters_add(sp, delta, true, err);
+	return counters_add(sp, set, delta, true, err);
 }
 
 int
 spool_counters_add_first(struct spool *sp, const struct spool_counters *delta,
 			 struct pga_err *err)
 {
-	return counters_add(sp, delta, false, err);
+	return counters_add(sp, &spool_counters_own, delta, false, err);
 }
 
 int
@@ -511,15 +646,15 @@ spool_counters_retry(struct spool *sp, struct pga_err *err)
 	int rc;
 
 	pthread_mutex_lock(&sp->cmu);
-	rc = counters_zero(&sp->unsaved) ? 0 : counters_write(sp, &sp->unsaved, err);
+	rc = tally_zero(&sp->unsaved) ? 0 : counters_write(sp, &sp->unsaved, err);
 	if (rc == 0) {
-		memset(&sp->unsaved, 0, sizeof(sp->unsaved));
+		sp->unsaved.n = 0;
 	} else {
-		for (int i = 0; i < SC__COUNT && n < sizeof(lost) - 64; i++)
-			if (sp->unsaved.v[i] != 0)
+		for (size_t i = 0; i < sp->unsaved.n && n < sizeof(lost) - 96; i++)
+			if (sp->unsaved.e[i].v != 0)
 				n += (size_t)snprintf(lost + n, sizeof(lost) - n, "%s%s +%" PRIu64,
-						      n ? ", " : "", counter_names[i],
-						      sp->unsaved.v[i]);
+						      n ? ", " : "", sp->unsaved.e[i].name,
+						      sp->unsaved.e[i].v);
 		pga_err_prefix(err, "counters not recorded (%s)", lost);
 	}
 	pthread_mutex_unlock(&sp->cmu);

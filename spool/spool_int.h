@@ -7,6 +7,20 @@
 
 #include "spool/spool.h"
 
+/* The counters file in memory: every name it holds, in file order. */
+#define SPOOL_COUNTER_NAME_MAX 64	/* with the NUL */
+#define SPOOL_TALLY_MAX 128		/* names in one file */
+
+struct spool_tally_entry {
+	char name[SPOOL_COUNTER_NAME_MAX];
+	uint64_t v;
+};
+
+struct spool_tally {
+	size_t n;
+	struct spool_tally_entry e[SPOOL_TALLY_MAX];
+};
+
 struct spool {
 	char path[PATH_MAX];
 	bool writer;
@@ -20,10 +34,10 @@ struct spool {
 	uint64_t chain_seq;
 	uint8_t chain_sha[PGA_SHA256_LEN];
 	uint64_t usage_other;		/* bytes in ready/ and tmp/ but the open segment */
-	struct spool_counters pending;	/* written-data counters not yet flushed */
+	struct spool_counters pending;	/* the spool's own counters not yet flushed */
 	bool chain_dirty;		/* chain/<collector> behind chain_seq: retry */
 	pthread_mutex_t cmu;		/* guards unsaved (taken after mu, never before) */
-	struct spool_counters unsaved;	/* added, but the counters file write failed */
+	struct spool_tally unsaved;	/* added, but the counters file write failed */
 };
 
 /* SPOOL/reserve: space held back for counters and chain state (FORMAT.md). */
@@ -32,7 +46,7 @@ int spool_reserve_ensure(struct spool *sp, struct pga_err *err);
 /* Write a small state file; on a full disk release the reserve and retry. */
 int spool_write_meta(struct spool *sp, const char *path, const void *buf,
 		     size_t len, struct pga_err *err);
-/* Counted before it happens: on failure the delta is forgotten, not kept. */
+/* The spool's own, counted before it happens: on failure the delta is forgotten, not kept. */
 int spool_counters_add_first(struct spool *sp, const struct spool_counters *delta,
 			     struct pga_err *err);
 /* Write counters kept after a failed write; PGA_EIO naming them if it fails. */

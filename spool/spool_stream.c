@@ -333,7 +333,7 @@ spool_stream_abort(struct spool_stream *s)
 		log_lost(s, s->lost, s->why);
 	if (s->locked) {
 		if (s->sp->seg != NULL && seg_writer_block_abort(s->sp->seg, &err) < 0)
-			log_error("%s", err.msg);
+			log_err(&err);
 	}
 	if (s->locked || s->lost != KEPT)
 		pthread_mutex_unlock(&s->sp->mu);

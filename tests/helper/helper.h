@@ -59,6 +59,11 @@ int helper_central_status(int argc, char **argv);
 int helper_seg_build(int argc, char **argv);
 int helper_schema_sql(int argc, char **argv);
 
+int helper_report_history(int argc, char **argv);
+
+#define HELPER_REPORT_COMMANDS \
+	{"report-history", helper_report_history, "CONNINFO DAYS DBS [STEP [TABLES [STATEMENTS [END [METRICS]]]]]: a known history in the central tables (helper_report.c)"},
+
 #define HELPER_LOAD_COMMANDS \
 	{"load-spool", helper_load_spool, "SPOOL COLLECTOR NSEG BLOCKS ROWS START STEP [METRIC]: test segments"}, \
 	{"central-status", helper_central_status, "[--json] CONNINFO [SCHEMA]: pga status --central"}, \
@@ -69,5 +74,12 @@ int helper_gen_archive(int argc, char **argv);
 
 #define HELPER_RESTORE_COMMANDS \
 	{"gen-archive", helper_gen_archive, "DIR [KEY=VALUE...]: a realistic archive of segments (helper_genarchive.c)"},
+
+int helper_config_get(int argc, char **argv);
+int helper_opt_table(int argc, char **argv);
+
+#define HELPER_CONFIG_COMMANDS \
+	{"config-get", helper_config_get, "FILE [CMD [OPTION...] --] [KEY...]: what pga resolves (helper_config.c)"}, \
+	{"opt-table", helper_opt_table, ": the option table, one option a line, tab-separated"},
 
 #endif

@@ -14,45 +14,85 @@
 #include "tests/helper/helper.h"
 
 /*
- * catalog-sql VERSION [PGSS_VERSION [LIMIT]]: every SQL metric available on
- * server_version_num VERSION, one per line: name TAB scope TAB sql, with the
- * placeholders filled (schema public, texts "true").
+ * catalog-sql [--all] [--steady] [--ext NAME=VERSION]... VERSION
+ *             [PGSS_VERSION [LIMIT]]
+ * Every SQL metric a cycle runs unconditionally on server_version_num
+ * VERSION, one per line: name TAB scope TAB sql, with the placeholders
+ * filled (schemas public, texts "true").  --all adds the metrics with a
+ * condition (when) and those of each extension named with --ext, and a
+ * column: name TAB scope TAB condition ("true" for none) TAB sql.
+ * --steady leaves out the low-cadence metrics (settings, texts, bloat).
  */
 int
 helper_catalog_sql(int argc, char **argv)
 {
-	static char buf[65536];
+	static char buf[65536], when[8192];
 	const struct metric_def *all;
-	struct catalog_vars v = {.pgss = "public", .limit = 1000,
-				 .functions_limit = 1000, .where = "true"};
+	struct catalog_vars v = {.pgss = "public", .ext = "public", .limit = 1000,
+				 .functions_limit = 1000, .sessions_limit = 50,
+				 .exact_limit = 10, .exact_max_size = 1073741824, .where = "true",
+				 .datid = "(SELECT oid FROM pg_database WHERE datname = current_database())"};
 	struct pga_err err = {0};
-	int version, pgss;
-	size_t n;
+	const char *exts[16];
+	int version, pgss, extver[16], a = 1;
+	bool with_all = false, steady = false;
+	size_t n, next = 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: catalog-sql VERSION [PGSS_VERSION [LIMIT]]\n");
+	for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++) {
+		char *eq;
+
+		if (strcmp(argv[a], "--all") == 0) {
+			with_all = true;
+		} else if (strcmp(argv[a], "--steady") == 0) {
+			steady = true;
+		} else if (strcmp(argv[a], "--ext") == 0 && a + 1 < argc && next < 16 &&
+			   (eq = strchr(argv[a + 1], '=')) != NULL) {
+			*eq = '\0';
+			exts[next] = argv[++a];
+			extver[next++] = catalog_ext_version(eq + 1);
+		} else {
+			break;
+		}
+	}
+	if (argc - a < 1) {
+		fprintf(stderr, "usage: catalog-sql [--all] [--steady] [--ext NAME=VERSION]..."
+			" VERSION [PGSS_VERSION [LIMIT]]\n");
 		return 64;
 	}
-	version = atoi(argv[1]);
-	pgss = argc > 2 ? catalog_pgss_version(argv[2]) : -1;
-	if (argc > 3)
-		v.limit = atoll(argv[3]);
+	version = atoi(argv[a]);
+	pgss = argc > a + 1 ? catalog_pgss_version(argv[a + 1]) : -1;
+	if (argc > a + 2)
+		v.limit = atoll(argv[a + 2]);
 	all = catalog_all(&n);
 	for (size_t i = 0; i < n; i++) {
 		const struct metric_def *m = &all[i];
+		int mv = (m->flags & METRIC_NEEDS_PGSS) ? pgss : version;
 		const char *sql;
+		bool have = m->ext == NULL;
 
-		if (m->source != METRIC_SQL)
+		if (m->source != METRIC_SQL || (steady && (m->flags & METRIC_LOW_CADENCE)) ||
+		    (!with_all && (m->when != NULL || m->ext != NULL)))
 			continue;
-		sql = catalog_sql_for(m, (m->flags & METRIC_NEEDS_PGSS) ? pgss : version);
+		for (size_t e = 0; m->ext != NULL && e < next; e++)
+			if (strcmp(exts[e], m->ext) == 0) {
+				mv = extver[e];
+				have = true;
+			}
+		sql = have ? catalog_sql_for(m, mv) : NULL;
 		if (sql == NULL)
 			continue;
-		if (catalog_expand(sql, &v, buf, sizeof(buf), NULL, &err) < 0) {
+		if (catalog_expand(sql, &v, buf, sizeof(buf), NULL, &err) < 0 ||
+		    catalog_expand(m->when ? m->when : "true", &v, when, sizeof(when), NULL,
+				   &err) < 0) {
 			fprintf(stderr, "%s: %s\n", m->name, err.msg);
 			return 1;
 		}
-		printf("%s\t%s\t%s\n", m->name,
-		       m->scope == METRIC_CLUSTER ? "cluster" : "database", buf);
+		if (with_all)
+			printf("%s\t%s\t%s\t%s\n", m->name,
+			       m->scope == METRIC_CLUSTER ? "cluster" : "database", when, buf);
+		else
+			printf("%s\t%s\t%s\n", m->name,
+			       m->scope == METRIC_CLUSTER ? "cluster" : "database", buf);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/cmd.h"
 #include "tests/helper/helper.h"
 
 static const struct helper_cmd commands[] = {
@@ -16,6 +17,8 @@ static const struct helper_cmd commands[] = {
 	HELPER_SHIP_COMMANDS
 	HELPER_LOAD_COMMANDS
 	HELPER_RESTORE_COMMANDS
+	HELPER_CONFIG_COMMANDS
+	HELPER_REPORT_COMMANDS
 	{NULL, NULL, NULL},
 };
 
@@ -28,6 +31,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "  %-18s %s\n", c->name, c->usage);
 		return 64;
 	}
+	/* counters files it writes list every part's counters, as pga's do */
+	for (size_t i = 0; i < CMD_COUNTER_SETS; i++)
+		spool_counters_declare(cmd_counter_sets[i]);
 	for (const struct helper_cmd *c = commands; c->name; c++)
 		if (strcmp(c->name, argv[1]) == 0)
 			return c->fn(argc - 1, argv + 1);

@@ -7,6 +7,12 @@
 #       and, for the first cluster started, exports PGHOST/PGPORT/PGUSER.
 #       VERSION 15 uses Debian's packages; 12..18 use the npm builds that
 #       scripts/deps.sh installs (pg_start skips the test if absent).
+#   pg_standby NAME PRIMARY [EXTRA_CONF...]
+#       a streaming standby of cluster PRIMARY (same version), from a base
+#       backup taken with pg_backup_start()/pg_backup_stop() and a copy of
+#       its data directory (the npm builds have no pg_basebackup), through a
+#       physical slot named NAME; waits until it streams.  Sets the same
+#       variables as pg_start.
 #   pg_stop NAME [MODE]   stop (default fast; 'immediate' for a crash)
 #   pg_restart NAME       stop fast and start again on the same port
 #   pg_conninfo NAME [DB] a libpq conninfo for the cluster
@@ -82,6 +88,60 @@ CONF
 }
 
 _pg_var() { local v="PG_$1_$2"; echo "${!v}"; }
+
+pg_standby() {
+	local name=$1 primary=$2 bin data sock v start stop
+	shift 2
+	bin=$(_pg_var BIN "$primary")
+	data=$TEST_TMP/pg-$name/data
+	sock=$TEST_TMP/pg-$name/sock
+	mkdir -p "$data" "$sock"
+	chmod 700 "$data"
+	chmod 755 "$TEST_TMP/pg-$name"
+	v=$(pg_psql "$primary" postgres -At -c "SHOW server_version_num")
+	start="pg_backup_start('pga', true)" stop="(SELECT labelfile FROM pg_backup_stop())"
+	if [ "$v" -lt 150000 ]; then
+		start="pg_start_backup('pga', true, false)"
+		stop="(SELECT labelfile FROM pg_stop_backup(false))"
+	fi
+	# the backup: the slot keeps the WAL the standby will stream from
+	# its start; the copy's torn files are what WAL replay repairs
+	pg_psql "$primary" postgres -At -o "$TEST_TMP/pg-$name/backup_label" >/dev/null <<SQL || return 1
+SET client_min_messages = warning;
+SELECT pg_create_physical_replication_slot('$name', true);
+SELECT $start;
+\! cp -a '$(_pg_var DATA "$primary")/.' '$data/'
+\o '$TEST_TMP/pg-$name/backup_label'
+SELECT $stop;
+SQL
+	rm -rf "$data/postmaster.pid" "$data/postmaster.opts" "$data"/pg_replslot/*
+	cp "$TEST_TMP/pg-$name/backup_label" "$data/backup_label"
+	: >"$data/standby.signal"
+	cat >>"$data/postgresql.conf" <<CONF
+unix_socket_directories = '$sock'
+primary_conninfo = '$(pg_conninfo "$primary") application_name=$name'
+primary_slot_name = '$name'
+hot_standby = on
+CONF
+	for extra in "$@"; do echo "$extra" >>"$data/postgresql.conf"; done
+	if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$TEST_TMP/pg-$name"; fi
+	on_free_port _pg_try_start "$name" "$bin" "$data" "$sock" || {
+		echo "Bail out! could not start the standby $name: $(tail -5 "$TEST_TMP/pg-$name/server.log" 2>/dev/null)"
+		exit 1
+	}
+	printf -v "PG_PORT_$name" %s "$FREE_PORT"
+	printf -v "PG_SOCK_$name" %s "$sock"
+	printf -v "PG_DATA_$name" %s "$data"
+	printf -v "PG_BIN_$name" %s "$bin"
+	at_exit "as_pg_user '$bin/pg_ctl' -D '$data' -m immediate stop"
+	for _ in $(seq 300); do
+		[ "$(pg_psql "$name" postgres -At -c "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null)" = streaming ] &&
+			return 0
+		sleep 0.1
+	done
+	echo "Bail out! the standby $name does not stream: $(tail -5 "$TEST_TMP/pg-$name/server.log")"
+	exit 1
+}
 
 pg_stop() {
 	local name=$1 mode=${2:-fast}

@@ -97,8 +97,11 @@ run_ok "CRLF line ends" pga -c "$C" collect
 run_ok "a BOM, indented comments, a comment after a section header" pga -c "$C" collect
 like "$(last_err)" "targets 1 ok" "  and the target is there"
 { head_conf; printf '[dest:x]\nurl = file:///tmp/a;b#c\n'; } >"$C"
-run_ok "';' and '#' inside a value are the value's" pga -c "$C" help config
-run_ok "/dev/null is an empty configuration" pga -c /dev/null help config
+run_ok "';' and '#' inside a value are the value's" helper config-get "$C"
+like "$(last_out)" "dest.x.url=file:///tmp/a;b#c" "  the whole of it"
+run_ok "/dev/null is an empty configuration" helper config-get /dev/null spool-path
+is "$(last_out)" "spool-path=/var/spool/pga" "  the defaults"
+run_ok "pga reads it too" pga -c /dev/null status --spool "$SP"
 run_ok "a configuration from a pipe" pga -c <(head_conf; printf '[target:a]\nconninfo = %s\n' "$(pg_conninfo cr)") collect
 like "$(last_err)" "targets 1 ok" "  is read"
 done_testing

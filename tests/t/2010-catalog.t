@@ -4,8 +4,12 @@
 # all of them without a single query error, every available metric in the
 # segment, each row exactly as wide as the canonical column list, the same
 # columns on every version, and every column of the type the catalog says.
+# Maintenance runs meanwhile (tests/lib/maint.sh), so the progress views,
+# activity_top and blocking_chains have rows; pgstattuple is installed.
+# The standby, logical replication and PoWA extensions: 2011-catalog-more.t.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pg.sh"
+. "$(dirname "$0")/../lib/maint.sh"
 
 VERSIONS=${PGA_TEST_VERSIONS:-12 15 18}
 SP=$TEST_TMP/spool
@@ -19,16 +23,40 @@ for v in $VERSIONS; do
 		-c "CREATE SEQUENCE s; SELECT nextval('s')" \
 		-c "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN 1; END'; SELECT f()" \
 		-c "SELECT pg_create_logical_replication_slot('slot', 'test_decoding')" \
+		-c "CREATE EXTENSION pgstattuple" -c "VACUUM ANALYZE t" \
+		-c "CREATE TABLE wide (a text, b text, c text, d text, e text, f text, g text, h text)" \
+		-c "INSERT INTO wide SELECT g, g, g, g, g, g, g, g FROM generate_series(1, 100) g" \
+		-c "CREATE INDEX wide_all ON wide (a, b, c, d, e, f, g, h)" \
 		-c "CREATE DATABASE other" >/dev/null
 	printf '[target:v%s]\nconninfo = %s\n' "$v" "$(pg_conninfo "v$v" '*')" >>"$TEST_TMP/pga.conf"
+	# and once with a list of databases: conditions asked in each session
+	[ -s "$TEST_TMP/versions" ] ||
+		printf '[target:list%s]\nconninfo = %s\ndatabases = postgres,other\n' "$v" \
+			"$(pg_conninfo "v$v")" >>"$TEST_TMP/pga.conf"
 	echo "$v" >>"$TEST_TMP/versions"
+	maint_start "v$v" postgres "$v" || diag "v$v: maintenance did not start"
 done
 [ -s "$TEST_TMP/versions" ] || skip_all "none of PostgreSQL $VERSIONS is installed"
 export PGA_CONFIG=$TEST_TMP/pga.conf
+while read -r v; do
+	maint_wait "v$v" postgres "$v" || diag "v$v: not every command is in progress"
+done <"$TEST_TMP/versions"
 
 run_ok "one cycle over PostgreSQL $(tr '\n' ' ' <"$TEST_TMP/versions")" pga collect
 like "$(last_err)" "0 failed, 0 skipped; .*; 0 metric errors" "no target failed, not a single metric error"
 ok $(grep -q "warn" "$ERR"; [ $? -ne 0 ]; echo $?) "no warning"
+# which conditions hold, while the commands still run (a standby's do not)
+while read -r v; do
+	sv=$(pg_psql "v$v" postgres -At -c "SHOW server_version_num")
+	ev=$(pg_psql "v$v" postgres -At -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_stat_statements'")
+	tv=$(pg_psql "v$v" postgres -At -c "SELECT extversion FROM pg_extension WHERE extname = 'pgstattuple'")
+	helper catalog-sql --all --ext "pgstattuple=$tv" "$sv" "$ev" >"$TEST_TMP/all.$v"
+	while IFS=$'\t' read -r m scope when sql; do
+		[ "$(pg_psql "v$v" postgres -At -c "SELECT coalesce(($when), false)")" = t ] && printf '%s\t%s\t%s\n' "$m" "$scope" "$sql"
+	done <"$TEST_TMP/all.$v" >"$TEST_TMP/sql.$v"
+	cut -f1,2,4 "$TEST_TMP/all.$v" >"$TEST_TMP/probe.$v"
+	maint_stop "v$v"
+done <"$TEST_TMP/versions"
 helper seg-blocks "$SP" >"$TEST_TMP/blocks"
 pga spool cat "$(find "$SP/ready" -name '*.pga.zst')" >"$TEST_TMP/cat"
 
@@ -51,9 +79,6 @@ is "$(cat "$TEST_TMP/widths")" "" "every row of every block has the canonical nu
 
 helper catalog-cols >"$TEST_TMP/cols"
 while read -r v; do
-	sv=$(pg_psql "v$v" postgres -At -c "SHOW server_version_num")
-	ev=$(pg_psql "v$v" postgres -At -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_stat_statements'")
-	helper catalog-sql "$sv" "$ev" >"$TEST_TMP/sql.$v"
 	missing=$(cut -f1 "$TEST_TMP/sql.$v" | while read -r m; do
 		awk -F'\t' -v m="$m" -v t="v$v" '$1 == m && $2 == t' "$TEST_TMP/blocks" | grep -q . || echo "$m"
 	done)
@@ -63,6 +88,47 @@ while read -r v; do
 			[ "$c" = "$(awk -F'\t' -v m="$m" '$1 == m { print $4 }' "$TEST_TMP/cols")" ] || echo "$m"
 		done)
 	is "$wrong" "" "PostgreSQL $v: the catalog's canonical columns"
+	# the metrics of the DBA's list have rows here, where the server has them
+	empty=$(for m in pg_stat_progress_vacuum pg_stat_progress_analyze pg_stat_progress_create_index \
+		pg_stat_progress_cluster pg_stat_progress_copy pg_stat_progress_basebackup activity_top \
+		blocking_chains pg_control_checkpoint wal_files tablespaces table_bloat index_bloat \
+		table_bloat_exact index_bloat_exact pg_stat_statements_totals; do
+		grep -q "^$m	" "$TEST_TMP/all.$v" || continue
+		awk -F'\t' -v m="$m" -v t="v$v" '$1 == m && $2 == t { s += $4 } END { exit !(s > 0) }' \
+			"$TEST_TMP/blocks" || echo "$m"
+	done)
+	is "$empty" "" "PostgreSQL $v: the new metrics have rows"
+	# the chain A <- B <- C: A at its head, C behind B, two behind A
+	python3 - "$TEST_TMP/cat" "v$v" >"$TEST_TMP/chain.$v" <<'PY'
+import csv, sys
+rows, cols, on = [], None, False
+for row in csv.reader(open(sys.argv[1], newline='')):
+    if row and row[0].startswith('# block'):
+        f = dict(x.split('=', 1) for x in row[0].split()[3:] if '=' in x)
+        on, cols = f['metric'] == 'blocking_chains' and f['target'] == sys.argv[2], None
+    elif on and cols is None:
+        cols = row
+    elif on:
+        rows.append(dict(zip(cols, row)))
+q = {r['pid']: r for r in rows if r['application_name'] == 'pga-maint'}
+head = [r for r in q.values() if r['blocked_by'] == '']
+b = [r for r in q.values() if r['blocked_by'] and r['blocked_by'].strip('{}') in [h['pid'] for h in head]]
+c = [r for r in q.values() if b and r['blocked_by'] == '{%s}' % b[0]['pid']]
+print(len(head), head[0]['chain_waiters'] if head else '-', head[0]['state'] if head else '-',
+      len(b), len(c), c[0]['root_pids'] == '{%s}' % head[0]['pid'] if c and head else '-',
+      c[0]['locktype'] if c else '-')
+PY
+	is "$(cat "$TEST_TMP/chain.$v")" "1 2 idle in transaction 1 1 True tuple" \
+		"PostgreSQL $v: blocking_chains: the head idle in transaction, two behind it, C's root is A"
+	if grep -q "^\[target:list$v\]" "$TEST_TMP/pga.conf"; then
+		is "$(for m in $(awk -F'\t' '$1 ~ /^pg_stat_progress_/ && $2 == "database" { print $1 }' \
+				"$TEST_TMP/sql.$v"); do
+			awk -F'\t' -v m="$m" -v t="list$v" '$1 == m && $2 == t && $3 == "postgres" { s += $4 }
+				END { if (!(s > 0)) print m }' "$TEST_TMP/blocks"; done)" "" \
+			"PostgreSQL $v, databases listed in the target: the same progress blocks, with rows"
+		is "$(awk -F'\t' '$1 ~ /^pg_stat_progress_/ && $3 == "other"' "$TEST_TMP/blocks" | grep -c .)" 0 \
+			"no progress block where nothing is in progress"
+	fi
 	# each query's result types, through a view named by the canonical columns
 	while IFS=$'\t' read -r m scope sql; do
 		cols=$(awk -F'\t' -v m="$m" '$1 == m { print $4 }' "$TEST_TMP/cols")
@@ -72,7 +138,7 @@ while read -r v; do
 			      ELSE format_type(atttypid, NULL) END, ',' ORDER BY attnum)
 			    FROM pg_attribute WHERE attrelid = 'probe'::regclass AND attnum > 0" 2>&1)
 		echo "$m	$got"
-	done <"$TEST_TMP/sql.$v" >"$TEST_TMP/types.$v"
+	done <"$TEST_TMP/probe.$v" >"$TEST_TMP/types.$v"
 	helper catalog-types >"$TEST_TMP/want-types"
 	is "$(join -t $'\t' <(sort "$TEST_TMP/types.$v") <(sort "$TEST_TMP/want-types") |
 		awk -F'\t' '$2 != $3 { print $1 ": " $2 " <> " $3 }')" "" \

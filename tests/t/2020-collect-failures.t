@@ -77,7 +77,15 @@ like "$(last_err)" "c4.conf:8: \[target:t2\] 'databases' lists databases but the
 	"names the databases line"
 run_fails 1 "--target that is not configured" pga -c "$TEST_TMP/c4.conf" collect --target nope
 like "$(last_err)" "no target 'nope'" "names it"
-run_fails 64 "a bad --workers is a usage error" pga -c "$TEST_TMP/c4.conf" collect --workers 0
+for w in 257 -1 many 4x ''; do	# 0 is 'automatic', as the workers key says
+	run_fails 64 "--workers '$w' is a usage error" pga -c "$TEST_TMP/c4.conf" collect --workers "$w"
+	like "$(last_err)" "invalid --workers '$w': 'workers' must be an integer from 0 to 256" \
+		"  with the key's bounds"
+done
+PGA_WORKERS=300 "$PGA_BIN" -c "$TEST_TMP/c4.conf" collect >"$OUT" 2>"$ERR"
+is $? 64 "PGA_WORKERS=300 is a usage error too"
+like "$(last_err)" "environment variable PGA_WORKERS: 'workers' must be an integer from 0 to 256" \
+	"  naming the variable"
 is "$(accepted "$TEST_TMP/hole")" 0 "not a single connection was attempted by any of them"
 ok $([ ! -d "$SP" ]; echo $?) "nor was the spool created"
 

@@ -25,7 +25,9 @@ CENTRAL=$(pg_conninfo main central)
 # conf SPOOL [KEY=VALUE...]: one target, every database, small segments
 conf() {
 	local sp=$1; shift
+	# bloat-every = 1: every cycle about as large as the first
 	printf '[global]\nspool-path = %s\ncollector = press\nsegment-max-size = 16K\ncentral = %s\n' "$sp" "$CENTRAL"
+	printf 'bloat-every = 1\n'
 	printf '%s\n' "$@"
 	printf '[target:main]\nconninfo = %s\n' "$(pg_conninfo main '*')"
 }

@@ -30,7 +30,7 @@ is "$(dump tar)" "$(dump dir)" "the tar loads exactly what the directory loads"
 is "$(q tar "SELECT string_agg(seq || encode(sha256, 'hex'), ',' ORDER BY seq) FROM pga.segments")" \
 	"$(q dir "SELECT string_agg(seq || encode(sha256, 'hex'), ',' ORDER BY seq) FROM pga.segments")" \
 	"with the same ledger"
-# run again, a restore continues where it stopped: here, nothing is left (tests/t/6002)
+# run again, a restore continues where it stopped: here, nothing is left (tests/t/7002)
 run_ok "restore the same source again" pga restore --db "$(pg_conninfo central dir)" --from "$SP"
 like "$(last_out)" "restored 0 of 12 segments \\(12 already loaded" "loads nothing twice"
 is "$(q dir "SELECT count(*) FROM pga.load_test")" $TOTAL "still every row once"

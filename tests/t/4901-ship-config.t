@@ -40,7 +40,16 @@ bad "azure with a key that is not base64" "account-key is not valid base64" "url
 bad "an endpoint that is not http(s)" "endpoint 'ftp://x' is not an http:// or https:// url" "url = s3://bucket/x" "endpoint = ftp://x" "access-key-id = a" "secret-access-key = b"
 bad "an unreadable ca-file" "cannot read ca-file '/nonexistent/ca.pem'" "url = s3://bucket/x" "ca-file = /nonexistent/ca.pem" "access-key-id = a" "secret-access-key = b"
 bad "a relative file url" "is not file:///absolute/path" "url = file://relative/dir"
-bad "a zero timeout" "timeout must be greater than zero" "url = file:///tmp" "timeout = 0"
+bad "a zero timeout" "timeout must be greater than zero" "url = s3://bucket/x" "timeout = 0"
+# a key is tied to the kinds of destination that use it
+bad "timeout for a directory" "'timeout' \\(line 9\\) is for s3 gcs azure destinations, not file" \
+	"url = file:///tmp" "timeout = 5s"
+bad "region for azure" "'region' \\(line 10\\) is for s3 gcs destinations, not azure" \
+	"url = azure://account/cont/x" "account-key = AAAA" "region = eu-west-1"
+bad "account-key for s3" "'account-key' \\(line 9\\) is for azure destinations, not s3" \
+	"url = s3://bucket/x" "account-key = AAAA"
+bad "schema for gcs" "'schema' \\(line 9\\) is for postgres destinations, not gcs" \
+	"url = gs://bucket/x" "schema = other"
 bad "a malformed postgres url" "invalid conninfo" "url = postgresql://pga:Hunter2secret@db:notaport/central"
 if grep -q Hunter2secret "$ERR"; then ok 1 "the password in a bad url is not echoed"; else ok 0 "the password in a bad url is not echoed"; fi
 
@@ -62,7 +71,7 @@ run_fails 1 "--dest naming no destination" pga -c "$CONF" ship --dest nope
 like "$(last_err)" "no destination named 'nope'" "names it"
 run_fails 64 "an unknown option is a usage error" pga -c "$CONF" ship --bogus
 run_ok "pga help ship" pga help ship
-like "$(last_out)" "usage: pga ship \\[--loop\\] \\[--spool DIR\\] \\[--dest NAME\\]" "shows the usage"
+like "$(last_out)" "usage: pga ship \\[--loop\\] \\[--dest NAME\\] \\[--spool DIR\\]" "shows the usage"
 is "$(find "$GOOD" -type f | wc -l)" 0 "still nothing sent"
 run_ok "with the configuration fixed it ships" pga -c "$CONF" ship
 is "$(tree_manifest "$GOOD")" "$(cat "$TEST_TMP/before")" "the good destination got the segments"

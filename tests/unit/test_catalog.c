@@ -16,7 +16,8 @@
 
 static const char *const types[] = {
 	"bigint", "integer", "oid", "text", "boolean", "timestamptz",
-	"double precision", "numeric", "pg_lsn", "text[]", "smallint[]", NULL,
+	"double precision", "numeric", "pg_lsn", "text[]", "smallint[]", "smallint",
+	"integer[]", NULL,
 };
 
 static bool
@@ -63,7 +64,17 @@ test_names_and_columns(void **state)
 		if (counters != ((m->flags & METRIC_CUMULATIVE) != 0))
 			fail_msg("%s: METRIC_CUMULATIVE must be set exactly when it has counters",
 				 m->name);
+		if (m->ext != NULL && catalog_ext_index(m->ext) < 0)
+			fail_msg("%s: extension '%s' is not in catalog_extensions()", m->name, m->ext);
+		if ((m->when != NULL) != (m->needs != NULL))
+			fail_msg("%s: a condition (when) is said in words (needs), and only then",
+				 m->name);
+		if (m->ext != NULL && (m->flags & METRIC_NEEDS_PGSS))
+			fail_msg("%s: pg_stat_statements has its own path", m->name);
+		if ((m->flags & METRIC_BLOAT) && !(m->flags & METRIC_LOW_CADENCE))
+			fail_msg("%s: bloat-every is a low cadence", m->name);
 	}
+	assert_true(n <= CATALOG_MAX);
 	assert_null(catalog_find("no_such_metric"));
 }
 
@@ -77,14 +88,18 @@ test_version_ranges(void **state)
 	all = catalog_all(&n);
 	for (size_t i = 0; i < n; i++) {
 		const struct metric_def *m = &all[i];
-		bool pgss = m->flags & METRIC_NEEDS_PGSS;
+		bool pgss = m->flags & METRIC_NEEDS_PGSS, ext = m->ext != NULL;
 
 		if (m->source != METRIC_SQL) {
 			assert_int_equal(m->nsql, 0);
+			assert_null(m->ext);
+			assert_null(m->when);
 			continue;
 		}
 		assert_true(m->nsql > 0);
-		assert_true(m->sql[0].min_version >= (pgss ? 104 : 120000));
+		assert_true(m->sql[0].min_version >= (pgss ? 104 : ext ? 100 : 120000));
+		if (ext)
+			assert_true(m->sql[m->nsql - 1].min_version < 9999);
 		for (size_t s = 0; s < m->nsql; s++) {
 			const struct metric_sql *q = &m->sql[s];
 
@@ -99,9 +114,9 @@ test_version_ranges(void **state)
 				fail_msg("%s: the newest range must be open-ended", m->name);
 			}
 		}
-		/* every metric exists on the newest server */
-		assert_non_null(catalog_sql_for(m, pgss ? 112 : 180004));
-		assert_null(catalog_sql_for(m, pgss ? 103 : 110000));
+		/* every metric exists on the newest server (extension) */
+		assert_non_null(catalog_sql_for(m, pgss ? 112 : ext ? 9999 : 180004));
+		assert_null(catalog_sql_for(m, pgss ? 103 : ext ? 100 : 110000));
 	}
 }
 
@@ -139,6 +154,43 @@ test_pgss_version(void **state)
 }
 
 static void
+test_ext_version(void **state)
+{
+	size_t n;
+	const char *const *exts = catalog_extensions(&n);
+
+	(void)state;
+	assert_int_equal(catalog_ext_version("2.2.1"), 202);
+	assert_int_equal(catalog_ext_version("2.1"), 201);
+	assert_int_equal(catalog_ext_version("1.10"), 110);
+	assert_int_equal(catalog_ext_version("1.5.0"), 105);
+	assert_int_equal(catalog_ext_version("2.0.4"), 200);
+	assert_int_equal(catalog_ext_version("2"), -1);
+	assert_int_equal(catalog_ext_version("2.2x"), -1);
+	assert_int_equal(catalog_ext_version("2.2."), -1);
+	assert_int_equal(catalog_ext_version("2.2.1x"), -1);
+	assert_int_equal(catalog_ext_version("2.2.1.4"), -1);
+	assert_int_equal(catalog_ext_version("100.1"), -1);
+	assert_int_equal(catalog_ext_version(""), -1);
+	assert_int_equal(catalog_ext_version(NULL), -1);
+	/* the list the snapshot query looks up: no name twice, every one used */
+	assert_true(n > 0 && n <= CATALOG_EXT_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const struct metric_def *all;
+		size_t m, used = 0;
+
+		assert_int_equal(catalog_ext_index(exts[i]), (int)i);
+		all = catalog_all(&m);
+		for (size_t j = 0; j < m; j++)
+			used += all[j].ext != NULL && strcmp(all[j].ext, exts[i]) == 0;
+		if (used == 0)
+			fail_msg("extension '%s' has no metric", exts[i]);
+	}
+	assert_int_equal(catalog_ext_index("plpgsql"), -1);
+	assert_int_equal(catalog_ext_index(NULL), -1);
+}
+
+static void
 test_expand(void **state)
 {
 	struct catalog_vars v = {.pgss = "\"my schema\"", .limit = 250,
@@ -164,6 +216,26 @@ test_expand(void **state)
 			 PGA_EINVAL);
 	v.pgss = NULL;
 	assert_int_equal(catalog_expand("{pgss}.x", &v, buf, sizeof(buf), NULL, &err), PGA_EINVAL);
+	/* {ext}, the session limit; a bloat-exact-limit of 0 is a value, but
+	 * only beside its size: an unset pair is still an error */
+	assert_int_equal(catalog_expand("{ext}.f()", &v, buf, sizeof(buf), NULL, &err), PGA_EINVAL);
+	v.ext = "x";
+	v.sessions_limit = 7;
+	assert_int_equal(catalog_expand("{ext}.f() {sessions_limit}", &v, buf, sizeof(buf), NULL,
+					&err), 0);
+	assert_string_equal(buf, "x.f() 7");
+	assert_int_equal(catalog_expand("{exact_limit}", &v, buf, sizeof(buf), NULL, &err),
+			 PGA_EINVAL);
+	v.exact_max_size = 1024;
+	assert_int_equal(catalog_expand("{exact_limit} {exact_max_size}", &v, buf, sizeof(buf),
+					NULL, &err), 0);
+	assert_string_equal(buf, "0 1024");
+	v.exact_limit = -1;
+	assert_int_equal(catalog_expand("{exact_limit}", &v, buf, sizeof(buf), NULL, &err),
+			 PGA_EINVAL);
+	v.sessions_limit = 0;
+	assert_int_equal(catalog_expand("{sessions_limit}", &v, buf, sizeof(buf), NULL, &err),
+			 PGA_EINVAL);
 	/* an unmatched brace is plain text */
 	assert_int_equal(catalog_expand("a { b", &v, buf, sizeof(buf), NULL, &err), 0);
 	assert_string_equal(buf, "a { b");
@@ -173,19 +245,41 @@ test_expand(void **state)
 static void
 test_all_sql_expands(void **state)
 {
-	struct catalog_vars v = {.pgss = "public", .limit = 10000, .functions_limit = 100000,
-				 .where = "true"};
+	struct catalog_vars v = {.pgss = "public", .ext = "\"my ext\"", .limit = 10000,
+				 .functions_limit = 100000, .sessions_limit = 10000,
+				 .exact_limit = 1000, .exact_max_size = 1LL << 40, .where = "true",
+				 .datid = "d.oid"};
+	struct catalog_vars nox = v;
 	struct pga_err err = {0};
 	const struct metric_def *all;
 	char buf[16384];
 	size_t n;
 
 	(void)state;
+	nox.ext = NULL;
 	all = catalog_all(&n);
-	for (size_t i = 0; i < n; i++)
-		for (size_t s = 0; s < all[i].nsql; s++)
+	for (size_t i = 0; i < n; i++) {
+		for (size_t s = 0; s < all[i].nsql; s++) {
 			if (catalog_expand(all[i].sql[s].sql, &v, buf, sizeof(buf), NULL, &err) != 0)
 				fail_msg("%s: %s", all[i].name, err.msg);
+			/* only an extension's metric names its schema */
+			if ((strstr(all[i].sql[s].sql, "{ext}") != NULL) != (all[i].ext != NULL))
+				fail_msg("%s: {ext} exactly in the SQL of an extension's metric",
+					 all[i].name);
+		}
+		/* a condition runs before any extension is known */
+		if (all[i].when != NULL &&
+		    catalog_expand(all[i].when, &nox, buf, sizeof(buf), NULL, &err) != 0)
+			fail_msg("%s: condition: %s", all[i].name, err.msg);
+		/* only a database metric's condition is of one database */
+		if (all[i].when != NULL && strstr(all[i].when, "{datid}") != NULL &&
+		    (all[i].scope != METRIC_DATABASE || all[i].ext != NULL))
+			fail_msg("%s: {datid} in the condition of a cluster or extension metric",
+				 all[i].name);
+		for (size_t s = 0; s < all[i].nsql; s++)
+			if (strstr(all[i].sql[s].sql, "{datid}") != NULL)
+				fail_msg("%s: {datid} is for conditions", all[i].name);
+	}
 }
 
 int
@@ -196,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_version_ranges),
 		cmocka_unit_test(test_sql_for),
 		cmocka_unit_test(test_pgss_version),
+		cmocka_unit_test(test_ext_version),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_all_sql_expands),
 	};

@@ -16,6 +16,7 @@
 
 #include "common/units.h"
 #include "spool/manifest.h"
+#include "spool/pack.h"
 #include "spool/source.h"
 #include "spool/spool.h"
 

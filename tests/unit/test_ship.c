@@ -332,6 +332,37 @@ test_registry(void **state)
 	assert_int_equal(objstore_kind_check(&kind, "x", &err), PGA_EINTERNAL);
 }
 
+/* Every kind a [dest:] key of the option table names is a registered kind. */
+static void
+test_key_kinds_registered(void **state)
+{
+	static const char *const forms[] = {"s3://b/p", "gs://b/p", "azure://a/c/p", "file:///x",
+					    "postgres://h/d"};
+	const char *kinds[5];
+	struct pga_err err = {0};
+
+	for (size_t k = 0; k < 5; k++) {
+		const struct dest_ops *ops;
+
+		assert_int_equal(dest_lookup(forms[k], &ops, &err), 0);
+		kinds[k] = ops->kind;
+	}
+	for (size_t i = 0; i < pga_nopts; i++) {
+		const char *p = pga_opts[i].kinds;
+
+		while (p != NULL && *p) {
+			size_t n = strcspn(p, " "), k = 0;
+
+			while (k < 5 && (strlen(kinds[k]) != n || strncmp(kinds[k], p, n) != 0))
+				k++;
+			if (k == 5)
+				fail_msg("'%s' names kind '%.*s', which no scheme has", pga_opts[i].name,
+					 (int)n, p);
+			p += n + (p[n] == ' ');
+		}
+	}
+}
+
 /* Help, messages and the config documentation list the kinds of the one table. */
 static void
 test_schemes_documented(void **state)
@@ -564,7 +595,7 @@ test_ack_and_state(void **state)
 	assert_int_equal(b.acked_us, 456);
 	assert_memory_equal(b.sha256, a.sha256, PGA_SHA256_LEN);
 	/* a torn marker counts as absent */
-	snprintf(path, sizeof(path), "%s/ship/d/c/2026/x.pga.zst.ok", dir);
+	snprintf(path, sizeof(path), "%s/d/c/2026/x.pga.zst.ok", dir);
 	f = fopen(path, "w");
 	fputs("5a5a5a", f);
 	fclose(f);
@@ -604,6 +635,7 @@ main(void)
 		cmocka_unit_test(test_read_head),
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_schemes_documented),
+		cmocka_unit_test(test_key_kinds_registered),
 		cmocka_unit_test(test_list_page),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_ratelimit_cancel),

@@ -202,7 +202,7 @@ test_quota_block(void **state)
 	assert_int_equal(spool_close(sp, &err), 0);
 	assert_int_equal(spool_open(&sp, path, &err), 0);
 	before = count_ready(sp);
-	assert_int_equal(spool_counters_read(sp, &c, &err), 0);
+	assert_int_equal(spool_counters_read(sp, &spool_counters_own, &c, &err), 0);
 	assert_int_equal(c.v[SC_BLOCKS_REFUSED], 1);
 	assert_int_equal(c.v[SC_SEGMENTS_DROPPED], 0);
 	assert_int_equal(c.v[SC_BLOCKS_WRITTEN], (uint64_t)ok);
@@ -238,7 +238,7 @@ test_quota_drop_oldest(void **state)
 	assert_int_equal(spool_open(&sp, path, &err), 0);
 	assert_int_equal(spool_usage(sp, &usage, &err), 0);
 	assert_true(usage < o.max_bytes);
-	assert_int_equal(spool_counters_read(sp, &c, &err), 0);
+	assert_int_equal(spool_counters_read(sp, &spool_counters_own, &c, &err), 0);
 	assert_true(c.v[SC_SEGMENTS_DROPPED] > 0);
 	assert_int_equal(c.v[SC_BLOCKS_WRITTEN], 40);
 	/* every block is either still here or counted as dropped */
@@ -298,10 +298,71 @@ test_recovery_on_open(void **state)
 	assert_int_equal(seg_verify_file(seg, &info, &err), 0);
 	assert_int_equal(info.nblocks, 2);
 	assert_true(info.flags & SEG_FOOTER_RECOVERED);
-	assert_int_equal(spool_counters_read(sp, &c, &err), 0);
+	assert_int_equal(spool_counters_read(sp, &spool_counters_own, &c, &err), 0);
 	assert_int_equal(c.v[SC_SEGMENTS_RECOVERED], 1);
 	assert_int_equal(c.v[SC_BYTES_TORN], 4);
 	spool_list_free(&l);
+	spool_free(sp);
+}
+
+/*
+ * The counters store is generic: a part's set of names, added by index;
+ * every declared name is in the file, names no set declares are kept, and
+ * a file with a name that is not [a-z0-9_] is refused.
+ */
+static void
+test_named_counters(void **state)
+{
+	static const char *const a_names[] = {"alpha_one", "alpha_two"};
+	static const struct spool_counter_set a = {"a", a_names, 2};
+	static const char *const b_names[] = {"beta"};
+	static const struct spool_counter_set b = {"b", b_names, 1};
+	struct spool_counters d = {0}, got;
+	struct pga_err err = {0};
+	struct spool *sp = NULL;
+	char path[256], file[300], text[4096];
+	FILE *f;
+	size_t n;
+
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &(struct spool_opts){.collector = "unit",
+			 .seg_max_size = 1 << 20, .level = 1}, &err), 0);
+	spool_counters_declare(&b);
+	d.v[1] = 5;
+	assert_int_equal(spool_counters_add(sp, &a, &d, &err), 0);
+	assert_int_equal(spool_counters_add(sp, &a, &d, &err), 0);
+	assert_int_equal(spool_counters_read(sp, &a, &got, &err), 0);
+	assert_int_equal(got.v[0], 0);
+	assert_int_equal(got.v[1], 10);
+	assert_int_equal(spool_counters_read(sp, &b, &got, &err), 0);
+	assert_int_equal(got.v[0], 0);
+	snprintf(file, sizeof(file), "%s/counters", path);
+	f = fopen(file, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	/* every declared name is listed, the spool's own first */
+	assert_non_null(strstr(text, "segments_sealed 0\n"));
+	assert_non_null(strstr(text, "alpha_one 0\nalpha_two 10\n"));
+	assert_non_null(strstr(text, "beta 0\n"));
+	/* a name of a newer part is kept through a write */
+	f = fopen(file, "a");
+	fputs("gamma_future 42\n", f);
+	fclose(f);
+	d.v[1] = 1;
+	assert_int_equal(spool_counters_add(sp, &a, &d, &err), 0);
+	f = fopen(file, "r");
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "gamma_future 42\n"));
+	assert_non_null(strstr(text, "alpha_two 11\n"));
+	/* a name that is not one is a malformed file, not a counter */
+	f = fopen(file, "a");
+	fputs("Bad-Name 1\n", f);
+	fclose(f);
+	assert_int_equal(spool_counters_read(sp, &a, &got, &err), PGA_ECORRUPT);
 	spool_free(sp);
 }
 
@@ -344,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_quota_drop_oldest),
 		cmocka_unit_test(test_recovery_on_open),
 		cmocka_unit_test(test_bad_meta_refused),
+		cmocka_unit_test(test_named_counters),
 	};
 	char tmpl[] = "/tmp/pga-unit-spool.XXXXXX";
 	int rc;

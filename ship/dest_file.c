@@ -1,5 +1,5 @@
 /*
- * dest_dir.c - file:///path: a directory (a mounted share, a removable disk)
+ * dest_file.c - file:///path: a directory (a mounted share, a removable disk)
  *
  * Modes are the spool's: files 0640, the date directories it creates 0750
  * (the root is the operator's and keeps its own).
@@ -34,16 +34,16 @@
 
 #define DIR_COPY_BUF (256 * 1024)
 
-struct dest_dir {
+struct dest_file {
 	struct dest base;
 	char root[PATH_MAX];
 	char what[DEST_WHAT_MAX];
 };
 
-static struct dest_dir *
-to_dir(struct dest *d)
+static struct dest_file *
+to_file(struct dest *d)
 {
-	return (struct dest_dir *)d;
+	return (struct dest_file *)d;
 }
 
 static int
@@ -76,7 +76,7 @@ dir_validate(const struct pga_dest *cfg, struct pga_err *err)
 static int
 dir_open(struct dest **out, const struct pga_dest *cfg, struct pga_err *err)
 {
-	struct dest_dir *d = calloc(1, sizeof(*d));
+	struct dest_file *d = calloc(1, sizeof(*d));
 	int rc;
 
 	*out = NULL;
@@ -95,12 +95,12 @@ dir_open(struct dest **out, const struct pga_dest *cfg, struct pga_err *err)
 static void
 dir_close(struct dest *d)
 {
-	free(to_dir(d));
+	free(to_file(d));
 }
 
 /* The root must exist and be a directory; if not, the medium is not there. */
 static int
-root_present(struct dest_dir *d, struct pga_err *err)
+root_present(struct dest_file *d, struct pga_err *err)
 {
 	struct stat st;
 
@@ -113,7 +113,7 @@ root_present(struct dest_dir *d, struct pga_err *err)
 }
 
 static int
-obj_path(struct dest_dir *d, const char *name, const char *suffix, char *buf,
+obj_path(struct dest_file *d, const char *name, const char *suffix, char *buf,
 	 size_t cap, struct pga_err *err)
 {
 	if (!dest_name_safe(name))
@@ -123,7 +123,7 @@ obj_path(struct dest_dir *d, const char *name, const char *suffix, char *buf,
 
 /* Size and SHA-256 of an existing file: 1, or 0 if it does not exist. */
 static int
-stat_object(struct dest_dir *d, const char *path, struct dest_object *obj,
+stat_object(struct dest_file *d, const char *path, struct dest_object *obj,
 	    struct pga_err *err)
 {
 	struct stat st;
@@ -144,7 +144,7 @@ stat_object(struct dest_dir *d, const char *path, struct dest_object *obj,
 }
 
 static int
-compare_existing(struct dest_dir *d, const char *path, const struct dest_upload *up,
+compare_existing(struct dest_file *d, const char *path, const struct dest_upload *up,
 		 struct pga_err *err)
 {
 	struct dest_object obj = {0};
@@ -174,7 +174,7 @@ cancel_cb(void *ctx)
  * back (see ratelimit.h for why that matters).
  */
 static int
-read_paced(struct dest_dir *d, int in, char *buf, uint64_t left, size_t *got,
+read_paced(struct dest_file *d, int in, char *buf, uint64_t left, size_t *got,
 	   const struct dest_upload *up, struct pga_err *err)
 {
 	size_t want = left < DIR_COPY_BUF ? (size_t)left : DIR_COPY_BUF;
@@ -188,7 +188,7 @@ read_paced(struct dest_dir *d, int in, char *buf, uint64_t left, size_t *got,
 
 /* Copy src to the open tmp file through the token bucket, hashing it. */
 static int
-copy_body(struct dest_dir *d, int in, int out, const char *tmp,
+copy_body(struct dest_file *d, int in, int out, const char *tmp,
 	  const struct dest_upload *up, char *buf, struct pga_err *err)
 {
 	struct pga_sha256 h = {0};
@@ -223,7 +223,7 @@ copy_body(struct dest_dir *d, int in, int out, const char *tmp,
 
 /* Publish tmp as path only if path does not exist yet. */
 static int
-publish(struct dest_dir *d, const char *tmp, const char *path,
+publish(struct dest_file *d, const char *tmp, const char *path,
 	const struct dest_upload *up, struct pga_err *err)
 {
 	struct stat st;
@@ -252,7 +252,7 @@ exists:
 }
 
 static int
-make_parent(struct dest_dir *d, const char *path, struct pga_err *err)
+make_parent(struct dest_file *d, const char *path, struct pga_err *err)
 {
 	if (pga_mkdir_parent(path, 0750, err) < 0)
 		return dest_err_wrap(err, PGA_ENET, d->what);
@@ -262,7 +262,7 @@ make_parent(struct dest_dir *d, const char *path, struct pga_err *err)
 static int
 dir_put(struct dest *dd, const struct dest_upload *up, struct pga_err *err)
 {
-	struct dest_dir *d = to_dir(dd);
+	struct dest_file *d = to_file(dd);
 	char path[PATH_MAX], tmp[PATH_MAX];
 	char *buf = NULL;
 	int in = -1, out = -1, rc;
@@ -319,7 +319,7 @@ static int
 dir_head(struct dest *dd, const char *name, struct dest_object *obj,
 	 struct pga_err *err)
 {
-	struct dest_dir *d = to_dir(dd);
+	struct dest_file *d = to_file(dd);
 	char path[PATH_MAX];
 	int rc = root_present(d, err);
 
@@ -346,7 +346,7 @@ cmp_entry(const void *a, const void *b)
 
 /* Sorted entries of one directory (caller frees *out). */
 static int
-read_sorted(struct dest_dir *d, const char *dir, struct walk_entry **out,
+read_sorted(struct dest_file *d, const char *dir, struct walk_entry **out,
 	    size_t *n, struct pga_err *err)
 {
 	DIR *dh = opendir(dir);
@@ -390,7 +390,7 @@ read_sorted(struct dest_dir *d, const char *dir, struct walk_entry **out,
 }
 
 static int
-walk(struct dest_dir *d, const char *rel, const char *prefix, dest_list_fn fn,
+walk(struct dest_file *d, const char *rel, const char *prefix, dest_list_fn fn,
      void *ctx, int depth, struct pga_err *err)
 {
 	char dir[PATH_MAX], name[PATH_MAX];
@@ -430,7 +430,7 @@ static int
 dir_list(struct dest *dd, const char *prefix, dest_list_fn fn, void *ctx,
 	 struct pga_err *err)
 {
-	struct dest_dir *d = to_dir(dd);
+	struct dest_file *d = to_file(dd);
 	int rc = root_present(d, err);
 
 	if (rc < 0)
@@ -443,7 +443,7 @@ dir_get(struct dest *dd, const char *name,
 	int (*sink)(void *ctx, const void *buf, size_t len, struct pga_err *err),
 	void *ctx, struct pga_err *err)
 {
-	struct dest_dir *d = to_dir(dd);
+	struct dest_file *d = to_file(dd);
 	char path[PATH_MAX];
 	char *buf = NULL;
 	int fd = -1, rc;
@@ -475,7 +475,7 @@ dir_get(struct dest *dd, const char *name,
 static int
 dir_check(struct dest *dd, struct pga_err *err)
 {
-	struct dest_dir *d = to_dir(dd);
+	struct dest_file *d = to_file(dd);
 	char probe[PATH_MAX];
 	int fd, rc = root_present(d, err);
 
@@ -492,7 +492,7 @@ dir_check(struct dest *dd, struct pga_err *err)
 	return rc;
 }
 
-const struct dest_ops dest_dir_ops = {
+const struct dest_ops dest_file_ops = {
 	.kind = "file",
 	.validate = dir_validate,
 	.open = dir_open,

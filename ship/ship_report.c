@@ -1,6 +1,10 @@
-/* Shipping status for `pga status` and destination checks for `pga check`; see ship.h. */
+/*
+ * The shipper's reports: delivery status for `pga status`, destination
+ * checks for `pga check`; see ship.h.
+ */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,7 @@ display_url(const struct pga_dest *d, char *buf, size_t cap)
 }
 
 static void
-count_pending(const char *spool, const struct pga_dest *d, const struct spool_list *ready,
+count_pending(const char *root, const struct pga_dest *d, const struct spool_list *ready,
 	      struct pending *p)
 {
 	struct ship_ack ack;
@@ -45,7 +49,7 @@ count_pending(const char *spool, const struct pga_dest *d, const struct spool_li
 	for (size_t i = 0; i < ready->n; i++) {
 		const struct spool_entry *e = &ready->v[i];
 
-		if (ship_ack_read(spool, d->name, e->name, &ack))
+		if (ship_ack_read(root, d->name, e->name, &ack))
 			continue;
 		p->segments++;
 		p->bytes += e->size;
@@ -144,12 +148,15 @@ ship_status(struct pga_ctx *ctx, const char *spool, struct jsonw *jw, FILE *out,
 	const struct pga_config *cfg = ctx->cfg;
 	struct spool_list ready = {0};
 	struct spool *sp = NULL;
+	char root[PATH_MAX];
 	int64_t now = pga_now_us();
 	int rc, attention = 0;
 
 	if (spool == NULL)
 		spool = cfg->global.spool_path;
 	rc = spool_open(&sp, spool, err);
+	if (rc == 0)
+		rc = spool_part_dir(sp, SHIP_DIR, root, sizeof(root), err);
 	if (rc == 0)
 		rc = spool_list_ready(sp, &ready, err);
 	if (rc < 0)
@@ -164,8 +171,8 @@ ship_status(struct pga_ctx *ctx, const char *spool, struct jsonw *jw, FILE *out,
 		struct pending p;
 		struct pga_err serr = {0};
 
-		count_pending(spool, d, &ready, &p);
-		if (ship_state_read(spool, d->name, &st, &serr) < 0)
+		count_pending(root, d, &ready, &p);
+		if (ship_state_read(root, d->name, &st, &serr) < 0)
 			log_warn("destination '%s': %s", d->name, serr.msg);
 		if (d->enabled && (st.stopped || st.last_error_us > st.last_success_us))
 			attention++;

@@ -1,7 +1,6 @@
 /* `pga collect`: one cycle (cron, systemd timer) or --loop. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -9,114 +8,37 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/cmd.h"
 #include "collect/collect.h"
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "spool/spool.h"
 
-#define MAX_ONLY 256
-
-static const char *const collect_help[] = {
-	"usage: pga collect [--loop [--interval DUR] [--cycles N]] [--spool DIR]",
-	"                   [--target NAME]... [--workers N]",
-	"",
-	"Take one snapshot of every enabled target into the spool and exit, or with",
-	"--loop keep the connections open and take one every interval.",
-	"",
-	"  --loop           run cycles until SIGTERM/SIGINT, then seal and exit 0;",
-	"                   SIGHUP reads the configuration again between cycles",
-	"  --interval DUR   time between cycle starts in --loop (default: interval)",
-	"  --cycles N       with --loop: stop after N cycles",
-	"  --spool DIR      spool directory (default: spool-path)",
-	"  --target NAME    only this target (repeatable; also disabled ones)",
-	"  --workers N      parallel connections (default: workers, or 4 per core)",
-	"",
-	"A cycle summary goes to stderr.  Exit status (one cycle): 0 every target",
-	"collected, 2 some targets or metrics failed, 1 nothing collected or the",
-	"spool failed, 64 usage.",
-	NULL,
-};
-
+/* What the command line and the configuration ask of this run. */
 struct collect_args {
 	bool loop;
-	int64_t interval;
-	bool interval_set;		/* --interval: a reload keeps it */
 	long long cycles;
-	const char *spool;
-	bool spool_set;			/* --spool */
-	const char *only[MAX_ONLY];
+	const char *spool;		/* as at the start: a reload does not move it */
+	const char *const *only;	/* --target names, or NULL for every enabled one */
 	size_t nonly;
-	int workers;
 };
 
 static int
-parse_count(const char *s, long long min, long long max, long long *out)
+get_args(struct collect_args *a, struct pga_ctx *ctx)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return (*s == '\0' || *end != '\0' || errno != 0 || *out < min || *out > max) ? -1 : 0;
-}
-
-static int
-parse_args(int argc, char **argv, struct collect_args *a, struct pga_ctx *ctx)
-{
-	static const struct option opts[] = {
-		{"loop", no_argument, NULL, 'l'},
-		{"interval", required_argument, NULL, 'i'},
-		{"cycles", required_argument, NULL, 'n'},
-		{"spool", required_argument, NULL, 's'},
-		{"target", required_argument, NULL, 't'},
-		{"workers", required_argument, NULL, 'w'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct pga_err err = {0};
-	long long n;
-	int c;
+	const struct pga_config *cfg = ctx->cfg;
 
 	memset(a, 0, sizeof(*a));
-	a->interval = ctx->cfg->global.interval;
-	a->spool = ctx->cfg->global.spool_path;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': a->loop = true; break;
-		case 's': a->spool = optarg; a->spool_set = true; break;
-		case 'i':
-			if (pga_parse_duration(optarg, &a->interval, &err) < 0 || a->interval <= 0)
-				return pga_cli_usage(collect_help, "invalid --interval '%s'", optarg);
-			a->interval_set = true;
-			break;
-		case 'n':
-			if (parse_count(optarg, 1, 1LL << 40, &a->cycles) < 0)
-				return pga_cli_usage(collect_help, "invalid --cycles '%s'", optarg);
-			break;
-		case 'w':
-			if (parse_count(optarg, 1, 256, &n) < 0)
-				return pga_cli_usage(collect_help, "--workers must be 1 to 256, not '%s'",
-						     optarg);
-			a->workers = (int)n;
-			break;
-		case 't':
-			if (a->nonly == MAX_ONLY)
-				return pga_cli_usage(collect_help, "too many --target options");
-			a->only[a->nonly++] = optarg;
-			break;
-		case 'h':
-			pga_cli_help(collect_help);
-			return -1;
-		default:
-			return PGA_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return pga_cli_usage(collect_help, "unexpected argument '%s'", argv[optind]);
-	if (a->loop && a->interval <= 0)
-		return pga_cli_usage(collect_help, "--loop needs an interval above zero");
+	a->loop = cfg->args.loop;
+	a->cycles = cfg->args.cycles;
+	a->spool = cfg->global.spool_path;
+	a->only = cfg->args.target.n ? (const char *const *)cfg->args.target.v : NULL;
+	a->nonly = cfg->args.target.n;
+	if (a->loop && cfg->global.interval <= 0)
+		return pga_cli_usage(ctx->cmd, "--loop needs an interval above zero");
 	if (!a->loop && a->cycles > 0)
-		return pga_cli_usage(collect_help, "--cycles only goes with --loop");
+		return pga_cli_usage(ctx->cmd, "--cycles only goes with --loop");
 	return 0;
 }
 
@@ -152,15 +74,15 @@ count_lost_cycle(const char *path, bool skipped, bool cycle_counted)
 	int rc;
 
 	if (skipped)
-		d.v[SC_CYCLES_SKIPPED] = 1;
+		d.v[CC_CYCLES_SKIPPED] = 1;
 	else
-		d.v[SC_CYCLES_FAILED] = 1;
-	d.v[SC_CYCLES] = !skipped && !cycle_counted;
+		d.v[CC_CYCLES_FAILED] = 1;
+	d.v[CC_CYCLES] = !skipped && !cycle_counted;
 	rc = spool_open(&sp, path, &err);
 	if (rc == PGA_ENOTFOUND)
 		return;		/* no spool yet: nothing to count in, the error said it */
 	if (rc == 0)
-		rc = spool_counters_add(sp, &d, &err);
+		rc = spool_counters_add(sp, &collect_counters, &d, &err);
 	if (rc == 0) {
 		spool_free(sp);
 		return;
@@ -204,9 +126,9 @@ count_skipped(struct spool *sp, uint64_t skipped)
 	struct spool_counters d = {0};
 	struct pga_err err = {0};
 
-	d.v[SC_CYCLES_SKIPPED] = skipped;
-	if (spool_counters_add(sp, &d, &err) < 0)
-		log_warn("%s", err.msg);
+	d.v[CC_CYCLES_SKIPPED] = skipped;
+	if (spool_counters_add(sp, &collect_counters, &d, &err) < 0)
+		pga_log_err(PGA_LOG_WARN, &err);
 }
 
 /* What the loop runs with; a reload replaces cfg, col and perhaps sp. */
@@ -235,8 +157,8 @@ new_collector(struct loop *l, const struct pga_config *cfg, struct collector **o
 	      struct pga_err *err)
 {
 	const struct collect_args *a = l->a;
-	struct collect_opts o = {.cfg = cfg, .sp = l->sp, .only = a->nonly ? a->only : NULL,
-				 .nonly = a->nonly, .workers = a->workers, .keep_connections = true};
+	struct collect_opts o = {.cfg = cfg, .sp = l->sp, .only = a->only, .nonly = a->nonly,
+				 .keep_connections = true};
 
 	return collector_new(out, &o, err);
 }
@@ -267,7 +189,7 @@ reopen_spool(struct loop *l, const struct pga_config *old, const struct pga_conf
 	rc = spool_close(l->sp, err);
 	l->sp = NULL;
 	if (rc < 0) {
-		log_error("%s", err->msg);
+		log_err(err);
 		if (!l->last_failed)	/* the last cycle's data may not be sealed */
 			count_lost_cycle(l->a->spool, false, true);
 		l->last_failed = true;
@@ -292,11 +214,11 @@ reload_check(struct loop *l, const struct pga_config *cfg, struct pga_err *err)
 {
 	const struct collect_args *a = l->a;
 
-	if (collect_validate(cfg, a->nonly ? a->only : NULL, a->nonly, err) < 0)
+	if (collect_validate(cfg, a->only, a->nonly, err) < 0)
 		return err->code;
-	if (!a->interval_set && cfg->global.interval <= 0)
+	if (cfg->global.interval <= 0)
 		return pga_fail(err, PGA_ECONFIG, "interval must be above zero in --loop");
-	if (!a->spool_set && strcmp(cfg->global.spool_path, a->spool) != 0)
+	if (strcmp(cfg->global.spool_path, a->spool) != 0)
 		log_warn("reload: spool-path changed to '%s'; that takes a restart, still "
 			 "writing to '%s'", cfg->global.spool_path, a->spool);
 	return 0;
@@ -339,9 +261,8 @@ reload(struct loop *l)
 	collector_free(l->col);
 	l->col = col;
 	loop_use_config(l, cfg);
-	if (!l->a->interval_set)
-		l->interval = cfg->global.interval;
-	pga_cli_apply_log_level(l->ctx, cfg);
+	l->interval = cfg->global.interval;
+	pga_cli_apply_log_level(cfg);
 	log_info("configuration reloaded from '%s': %zu targets, interval %.3f s",
 		 cfg->path ? cfg->path : "defaults", collector_ntargets(col),
 		 (double)l->interval / 1e6);
@@ -436,12 +357,14 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 	struct loop l = {.ctx = ctx, .a = &a, .cfg = ctx->cfg};
 	struct pga_err err = {0};
 	bool failed_counted = false;
-	int status = parse_args(argc, argv, &a, ctx);
+	int status = get_args(&a, ctx);
 
+	(void)argc;
+	(void)argv;
 	if (status != 0)
-		return status < 0 ? PGA_EXIT_OK : status;
+		return status;
 	/* everything that can be checked is checked before any connection */
-	if (collect_validate(ctx->cfg, a.nonly ? a.only : NULL, a.nonly, &err) < 0) {
+	if (collect_validate(ctx->cfg, a.only, a.nonly, &err) < 0) {
 		status = pga_cli_error(&err);
 		count_lost_cycle(a.spool, false, false);
 		return status;
@@ -450,15 +373,15 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 	if (status != 0)
 		return status;
 	pga_cli_catch_signals();
-	o = (struct collect_opts){.cfg = ctx->cfg, .sp = l.sp, .only = a.nonly ? a.only : NULL,
-				  .nonly = a.nonly, .workers = a.workers, .keep_connections = a.loop};
+	o = (struct collect_opts){.cfg = ctx->cfg, .sp = l.sp, .only = a.only, .nonly = a.nonly,
+				  .keep_connections = a.loop};
 	if (collector_new(&l.col, &o, &err) < 0) {
 		spool_free(l.sp);
 		status = pga_cli_error(&err);
 		count_lost_cycle(a.spool, false, false);
 		return status;
 	}
-	l.interval = a.interval;
+	l.interval = ctx->cfg->global.interval;
 	if (a.loop) {
 		status = run_loop(&l);
 		failed_counted = l.last_failed;

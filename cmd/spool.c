@@ -1,8 +1,6 @@
 /* `pga spool put|ls|verify|cat|pack` */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,98 +11,40 @@
 
 #include <bsd/string.h>
 
+#include "cmd/cmd.h"
+#include "collect/catalog.h"
 #include "common/cli.h"
 #include "common/fsutil.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "spool/history.h"
+#include "spool/pack.h"
 #include "spool/source.h"
 #include "spool/spool.h"
 
-static const char *const spool_help[] = {
-	"usage: pga spool put --metric NAME --columns A,B,... [--target NAME]",
-	"                     [--database DB] [--time T] [--spool DIR] < data.csv",
-	"   or: pga spool ls [--json] [--spool DIR]",
-	"   or: pga spool verify [--no-manifest] [--spool DIR] [SEGMENT|DIR|FILE.tar...]",
-	"   or: pga spool cat [--block N | --metric NAME] [--raw] SEGMENT",
-	"   or: pga spool pack -o FILE.tar [--since T] [--until T] [--spool DIR]",
-	"",
-	"  put      write one block from CSV on standard input (COPY csv format)",
-	"  ls       sealed, open and quarantined segments, usage and counters",
-	"  verify   full verification incl. the hash chain, gaps and forks per",
-	"           collector; bad spool segments are moved to quarantine/;",
-	"           --no-manifest reads archives that have no MANIFEST.sha256",
-	"  cat      print blocks as CSV, each after a '#' line and a column header",
-	"  pack     pax tar of MANIFEST.sha256 and sealed segments, for carrying",
-	NULL,
-};
-
 #define PUT_BUF (128 * 1024)
 
-/* Options shared by the spool subcommands. */
+/* What the subcommands read of the command line and the configuration. */
 struct spool_args {
 	const char *spool;
 	const char *metric, *columns, *target, *database, *time, *out;
 	const char *since, *until;
-	long block;
+	long long block;		/* -1: every block */
 	bool json, raw, no_manifest;
 };
 
-static int
-parse_args(int argc, char **argv, struct spool_args *a, struct pga_ctx *ctx)
+static void
+get_args(struct spool_args *a, const struct pga_config *cfg)
 {
-	static const struct option opts[] = {
-		{"spool", required_argument, NULL, 's'},
-		{"metric", required_argument, NULL, 'm'},
-		{"columns", required_argument, NULL, 'C'},
-		{"target", required_argument, NULL, 't'},
-		{"database", required_argument, NULL, 'd'},
-		{"time", required_argument, NULL, 'T'},
-		{"since", required_argument, NULL, 'S'},
-		{"until", required_argument, NULL, 'U'},
-		{"block", required_argument, NULL, 'b'},
-		{"json", no_argument, NULL, 'j'},
-		{"raw", no_argument, NULL, 'r'},
-		{"no-manifest", no_argument, NULL, 'M'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	char *end;
-	int c;
+	const struct pga_args *g = &cfg->args;
 
-	memset(a, 0, sizeof(*a));
-	a->block = -1;
-	a->spool = ctx->cfg->global.spool_path;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': a->spool = optarg; break;
-		case 'm': a->metric = optarg; break;
-		case 'C': a->columns = optarg; break;
-		case 't': a->target = optarg; break;
-		case 'd': a->database = optarg; break;
-		case 'T': a->time = optarg; break;
-		case 'S': a->since = optarg; break;
-		case 'U': a->until = optarg; break;
-		case 'j': a->json = true; break;
-		case 'r': a->raw = true; break;
-		case 'M': a->no_manifest = true; break;
-		case 'o': a->out = optarg; break;
-		case 'b':
-			errno = 0;
-			a->block = strtol(optarg, &end, 10);
-			if (*end != '\0' || errno != 0 || a->block < 0)
-				return pga_cli_usage(spool_help, "invalid block number '%s'", optarg);
-			break;
-		case 'h':
-			pga_cli_help(spool_help);
-			return -1;
-		default:
-			return PGA_EXIT_USAGE;
-		}
-	}
-	return 0;
+	*a = (struct spool_args){.spool = cfg->global.spool_path, .metric = g->metric,
+				 .columns = g->columns, .target = g->put_target,
+				 .database = g->database, .time = g->time, .out = g->output,
+				 .since = g->since, .until = g->until, .json = g->json,
+				 .raw = g->raw, .no_manifest = g->no_manifest,
+				 .block = pga_config_given(cfg, "block") ? g->block : -1};
 }
 
 /* ---- put ---- */
@@ -112,16 +52,8 @@ parse_args(int argc, char **argv, struct spool_args *a, struct pga_ctx *ctx)
 /*
  * put refuses what the loader could never load, with one line: a block it
  * writes must load whole.  Rules of the format (names, columns, CSV) are
- * spool/'s; the catalog's come through the check main() registers.
+ * spool/'s; a metric of pga's own catalog keeps the catalog's columns.
  */
-static spool_metric_check_fn metric_check;
-
-void
-spool_set_metric_check(spool_metric_check_fn fn)
-{
-	metric_check = fn;
-}
-
 struct put_meta {
 	struct seg_block_meta m;
 	char colbuf[8192];
@@ -160,10 +92,38 @@ split_columns(const char *list, struct put_meta *pm, struct pga_err *err)
 	}
 }
 
+/*
+ * 1 when metric is one of the catalog's and cols are exactly its columns
+ * (any order), 0 when it is not one of them, PGA_EINVAL when it is but the
+ * columns differ (put refuses a column named twice before this).
+ */
+static int
+catalog_columns(const char *metric, const char *const *cols, uint16_t ncols,
+		struct pga_err *err)
+{
+	const struct metric_def *m = catalog_find(metric);
+
+	if (m == NULL)
+		return 0;
+	for (uint16_t i = 0; ncols == m->ncols && i < ncols; i++) {
+		size_t j = 0;
+
+		while (j < m->ncols && strcmp(cols[i], m->cols[j].name) != 0)
+			j++;
+		if (j == m->ncols)
+			break;
+		if (i + 1 == ncols)
+			return 1;
+	}
+	return pga_fail(err, PGA_EINVAL, "metric '%s' is pga's own: --columns must be its %zu"
+			" columns ('pga help metrics' lists them); put other data under another"
+			" name", metric, m->ncols);
+}
+
 static int
 check_metric(const struct put_meta *pm, struct pga_err *err)
 {
-	int known = metric_check ? metric_check(pm->m.metric, pm->cols, pm->m.ncols, err) : 0;
+	int known = catalog_columns(pm->m.metric, pm->cols, pm->m.ncols, err);
 
 	if (known < 0)
 		return known;
@@ -268,8 +228,6 @@ spool_put(const struct spool_args *a, struct pga_ctx *ctx)
 	uint64_t rows = 0;
 	int rc;
 
-	if (a->metric == NULL || a->columns == NULL)
-		return pga_cli_usage(spool_help, "put needs --metric and --columns");
 	rc = build_put_meta(a, &pm, &err);
 	if (rc < 0)
 		return pga_cli_error(&err);
@@ -302,21 +260,27 @@ spool_put(const struct spool_args *a, struct pga_ctx *ctx)
 /* ---- ls ---- */
 
 static void
-print_counters(const struct spool_counters *c, struct jsonw *jw)
+print_counters(const struct cmd_counters *c, struct jsonw *jw)
 {
 	if (jw != NULL) {
 		jsonw_key(jw, "counters");
 		jsonw_obj_open(jw);
-		for (int i = 0; i < SC__COUNT; i++) {
-			jsonw_key(jw, spool_counter_name((enum spool_counter)i));
-			jsonw_u64(jw, c->v[i]);
-		}
-		jsonw_obj_close(jw);
-		return;
+	} else {
+		printf("\ncounters:\n");
 	}
-	printf("\ncounters:\n");
-	for (int i = 0; i < SC__COUNT; i++)
-		printf("  %-22s %" PRIu64 "\n", spool_counter_name((enum spool_counter)i), c->v[i]);
+	for (size_t s = 0; s < CMD_COUNTER_SETS; s++)
+		for (size_t i = 0; i < cmd_counter_sets[s]->n; i++) {
+			const char *name = cmd_counter_sets[s]->names[i];
+
+			if (jw != NULL) {
+				jsonw_key(jw, name);
+				jsonw_u64(jw, c->v[s].v[i]);
+			} else {
+				printf("  %-22s %" PRIu64 "\n", name, c->v[s].v[i]);
+			}
+		}
+	if (jw != NULL)
+		jsonw_obj_close(jw);
 }
 
 static void
@@ -329,7 +293,7 @@ print_segment(struct spool *sp, const struct spool_entry *e, const char *state,
 	bool ok;
 
 	if (strcmp(state, "quarantined") == 0)
-		snprintf(path, sizeof(path), "%s/quarantine/%s", spool_path(sp), e->name);
+		spool_quarantine_path(sp, e->name, path, sizeof(path), NULL);
 	else
 		spool_ready_path(sp, e->name, path, sizeof(path), NULL);
 	ok = seg_peek_file(path, &info, &err) == 0;
@@ -362,37 +326,25 @@ print_segment(struct spool *sp, const struct spool_entry *e, const char *state,
 	       ok ? "" : "  unreadable: ", ok ? "" : err.msg);
 }
 
-/* Open part files are not named like segments: list tmp/ by hand. */
-static void
-list_parts(struct spool *sp, struct jsonw *jw)
+/* An open segment: a part file, not named like a segment. */
+static int
+print_open(void *ctx, const char *name, uint64_t size)
 {
-	char dir[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
+	struct jsonw *jw = ctx;
 
-	snprintf(dir, sizeof(dir), "%s/tmp", spool_path(sp));
-	d = opendir(dir);
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		struct stat st;
-
-		if (strstr(de->d_name, ".part") == NULL ||
-		    fstatat(dirfd(d), de->d_name, &st, 0) != 0)
-			continue;
-		if (jw == NULL) {
-			printf("%-11s %-62s %7jd\n", "open", de->d_name, (intmax_t)st.st_size);
-			continue;
-		}
-		jsonw_obj_open(jw);
-		jsonw_key(jw, "name");
-		jsonw_str(jw, de->d_name);
-		jsonw_key(jw, "state");
-		jsonw_str(jw, "open");
-		jsonw_key(jw, "size");
-		jsonw_u64(jw, (uint64_t)st.st_size);
-		jsonw_obj_close(jw);
+	if (jw == NULL) {
+		printf("%-11s %-62s %7" PRIu64 "\n", "open", name, size);
+		return 0;
 	}
-	if (d != NULL)
-		closedir(d);
+	jsonw_obj_open(jw);
+	jsonw_key(jw, "name");
+	jsonw_str(jw, name);
+	jsonw_key(jw, "state");
+	jsonw_str(jw, "open");
+	jsonw_key(jw, "size");
+	jsonw_u64(jw, size);
+	jsonw_obj_close(jw);
+	return 0;
 }
 
 static int
@@ -400,7 +352,7 @@ spool_ls(const struct spool_args *a, struct pga_ctx *ctx)
 {
 	struct spool *sp = NULL;
 	struct spool_list ready = {0}, quar = {0};
-	struct spool_counters c;
+	struct cmd_counters c;
 	struct pga_err err = {0};
 	struct jsonw jw, *j = a->json ? &jw : NULL;
 	uint64_t usage = 0;
@@ -412,7 +364,7 @@ spool_ls(const struct spool_args *a, struct pga_ctx *ctx)
 	if (rc == 0)
 		rc = spool_list_quarantine(sp, &quar, &err);
 	if (rc == 0)
-		rc = spool_counters_read(sp, &c, &err);
+		rc = cmd_counters_read(sp, &c, &err);
 	if (rc == 0)
 		rc = spool_usage(sp, &usage, &err);
 	if (rc < 0)
@@ -437,7 +389,7 @@ spool_ls(const struct spool_args *a, struct pga_ctx *ctx)
 	}
 	for (size_t i = 0; i < ready.n; i++)
 		print_segment(sp, &ready.v[i], "sealed", j);
-	list_parts(sp, j);
+	spool_list_open(sp, print_open, j, NULL);
 	for (size_t i = 0; i < quar.n; i++)
 		print_segment(sp, &quar.v[i], "quarantined", j);
 	if (j != NULL)
@@ -487,7 +439,7 @@ verify_report(struct spool *sp, const char *name, int rc, const struct seg_info 
 		struct pga_err qerr = {0};
 
 		if (spool_quarantine(sp, name, err->msg, &qerr) < 0)
-			log_error("%s", qerr.msg);
+			log_err(&qerr);
 	}
 	return rc;
 }
@@ -647,21 +599,20 @@ cat_blocks(struct seg_reader *r, const struct spool_args *a, struct pga_err *err
 }
 
 static int
-spool_cat(int argc, char **argv, const struct spool_args *a)
+spool_cat(char **argv, const struct spool_args *a)
 {
 	struct seg_reader *r = NULL;
+	struct spool *sp = NULL;
 	struct pga_err err = {0};
 	char path[PATH_MAX];
 	struct stat st;
 	int rc;
 
-	if (argc != 1)
-		return pga_cli_usage(spool_help, "cat needs exactly one segment");
 	/* a path, or a name inside the spool's ready/ */
-	if (stat(argv[0], &st) == 0)
-		strlcpy(path, argv[0], sizeof(path));
-	else
-		snprintf(path, sizeof(path), "%s/ready/%s", a->spool, argv[0]);
+	strlcpy(path, argv[0], sizeof(path));
+	if (stat(argv[0], &st) != 0 && spool_open(&sp, a->spool, &err) == 0)
+		spool_ready_path(sp, argv[0], path, sizeof(path), NULL);
+	spool_free(sp);
 	rc = seg_reader_open_file(&r, path, &err);
 	if (rc == 0)
 		rc = cat_blocks(r, a, &err);
@@ -681,8 +632,6 @@ spool_pack_cmd(const struct spool_args *a)
 	char size[16];
 	int rc;
 
-	if (a->out == NULL)
-		return pga_cli_usage(spool_help, "pack needs -o FILE.tar");
 	if ((a->since && pga_parse_time(a->since, now, &since, &err) < 0) ||
 	    (a->until && pga_parse_time(a->until, now, &until, &err) < 0))
 		return pga_cli_error(&err);
@@ -701,28 +650,20 @@ int
 cmd_spool(int argc, char **argv, struct pga_ctx *ctx)
 {
 	struct spool_args a;
-	const char *sub;
-	int rc;
 
-	if (argc < 2)
-		return pga_cli_usage(spool_help, "spool needs a subcommand");
-	sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
-		return pga_cli_help(spool_help);
-	rc = parse_args(argc - 1, argv + 1, &a, ctx);
-	if (rc != 0)
-		return rc < 0 ? PGA_EXIT_OK : rc;
-	argc -= 1 + optind;
-	argv += 1 + optind;
-	if (strcmp(sub, "put") == 0)
+	get_args(&a, ctx->cfg);
+	switch (ctx->cmd->id) {
+	case PGA_CMD_SPOOL_PUT:
 		return spool_put(&a, ctx);
-	if (strcmp(sub, "ls") == 0)
+	case PGA_CMD_SPOOL_LS:
 		return spool_ls(&a, ctx);
-	if (strcmp(sub, "verify") == 0)
+	case PGA_CMD_SPOOL_VERIFY:
 		return spool_verify(argc, argv, &a);
-	if (strcmp(sub, "cat") == 0)
-		return spool_cat(argc, argv, &a);
-	if (strcmp(sub, "pack") == 0)
+	case PGA_CMD_SPOOL_CAT:
+		return spool_cat(argv, &a);	/* main() saw to one argument */
+	case PGA_CMD_SPOOL_PACK:
 		return spool_pack_cmd(&a);
-	return pga_cli_usage(spool_help, "unknown spool subcommand '%s'", sub);
+	default:
+		return pga_cli_usage(NULL, "unknown spool subcommand '%s'", ctx->cmd->name);
+	}
 }

@@ -1,0 +1,26 @@
+/* `pga ship [--loop] [--dest NAME] [--spool DIR]`: the shipping engine (ship/ship.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "common/cli.h"
+#include "common/log.h"
+#include "ship/ship.h"
+
+int
+cmd_ship(int argc, char **argv, struct pga_ctx *ctx)
+{
+	struct ship_opts o = {.dest = ctx->cfg->args.dest, .loop = ctx->cfg->args.loop};
+	struct pga_err err = {0};
+	int status;
+
+	(void)argc;
+	(void)argv;
+	pga_cli_catch_signals();
+	if (o.loop)
+		o.reload_ctx = ctx;
+	status = ship_run(ctx->cfg, &o, &err);
+	if (err.code != 0)
+		log_err(&err);
+	return status;
+}
