@@ -153,6 +153,8 @@ install: all $(BUILD)/pga.1
 		chmod 0644 $(DESTDIR)/lib/systemd/system/$$(basename $$f); done
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' cron/pga.cron > $(DESTDIR)/etc/cron.d/pga
 	chmod 0644 $(DESTDIR)/etc/cron.d/pga
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' cron/pga-central.cron > $(DESTDIR)/etc/cron.d/pga-central
+	chmod 0644 $(DESTDIR)/etc/cron.d/pga-central
 
 clean:
 	rm -rf build build-san build-fuzz

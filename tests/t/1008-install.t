@@ -9,7 +9,9 @@ run_ok "make install into a DESTDIR" make -s -C "$REPO_DIR" BUILD="$PGA_BUILD" i
 for f in usr/local/bin/pga usr/local/share/man/man1/pga.1 etc/pga/pga.conf.example \
 	lib/systemd/system/pga-collect.service lib/systemd/system/pga-collect.timer \
 	lib/systemd/system/pga-collect-loop.service lib/systemd/system/pga-ship.service \
-	lib/systemd/system/pga-ship.timer lib/systemd/system/pga-ship-loop.service etc/cron.d/pga; do
+	lib/systemd/system/pga-ship.timer lib/systemd/system/pga-ship-loop.service etc/cron.d/pga \
+	lib/systemd/system/pga-load.service lib/systemd/system/pga-load.timer \
+	lib/systemd/system/pga-load-loop.service etc/cron.d/pga-central; do
 	ok $([ -s "$D/$f" ]; echo $?) "installs /$f"
 done
 is "$(stat -c %a "$D/usr/local/bin/pga")" 755 "the binary is executable"
