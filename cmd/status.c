@@ -7,10 +7,12 @@
  * destination's delivery state (ship_status), then, with --central, every
  * collector as the central database sees it (load_status_central).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "common/cli.h"
@@ -143,6 +145,30 @@ central(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
 	return rc;
 }
 
+/* --central where spool-path does not exist (the central server). */
+static int
+central_only(struct pga_ctx *ctx, const struct status_args *a)
+{
+	struct jsonw jw, *j = NULL;
+	int attention;
+
+	if (a->json) {
+		j = &jw;
+		jsonw_init(j, stdout);
+		jsonw_obj_open(j);
+		jsonw_key(j, "spool");
+		jsonw_null(j);
+	} else {
+		printf("spool: none here ('%s' does not exist)\n", a->spool);
+	}
+	attention = central(ctx, a, j);
+	if (j != NULL) {
+		jsonw_obj_close(j);
+		jsonw_end(j);
+	}
+	return attention ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
+}
+
 int
 cmd_status(int argc, char **argv, struct pga_ctx *ctx)
 {
@@ -158,6 +184,9 @@ cmd_status(int argc, char **argv, struct pga_ctx *ctx)
 
 	(void)argc;
 	(void)argv;
+	/* the central server has no spool: --central alone is what it asks */
+	if (a.central && access(a.spool, F_OK) != 0 && errno == ENOENT)
+		return central_only(ctx, &a);
 	rc = spool_open(&sp, a.spool, &err);
 	if (rc == 0)
 		rc = spool_summarise(sp, &s, &err);
