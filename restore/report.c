@@ -104,7 +104,7 @@ rs_progress_line(struct rs_run *r, bool final)
 {
 	int64_t el = pga_mono_us() - r->start_us, reach;
 	double secs = el > 0 ? (double)el / 1e6 : 1e-6;
-	char size[16], when[32] = "", eta[32] = "";
+	char size[16], when[80] = "", eta[32] = "";
 	size_t with = 0, nc = rs_catalog_ncollectors(r->cat);
 	struct rs_totals t;
 	uint64_t days;

@@ -69,7 +69,17 @@ is "$(dump drill)" "$WANT" "the drill's restore holds what a direct load gives"
 CENTRAL=$(mkdb newsrv)
 run_ok "runbook: a new central server from the bucket" runbook new-server
 like "$(last_out)" "restored $NSEG of $NSEG segments" "every segment restored"
+cp "$ERR" "$TEST_TMP/r_plain.err"
 is "$(dump newsrv)" "$WANT" "the new server holds what a direct load gives"
+
+# on a terminal the restore shows its progress (script(1) gives it one); not otherwise
+script -qec "PGA_CONFIG='$CENTRAL_CONF' '$PGA_BIN' restore --db '$(mkdb tty)' --from dest:archive --jobs 1" \
+	/dev/null >"$TEST_TMP/tty.out" 2>&1
+like "$(tr '\r' '\n' <"$TEST_TMP/tty.out" | grep ' days  ' | tail -1)" \
+	"^.*2/2 days  $NSEG segments  [0-9]+ rows  .*k rows/s  queryable back to 2026-11-29 00:00 \\(2/2\\)" \
+	"progress: days, segments, rows, bytes, rate, how far back every collector is queryable"
+grep -q 'ETA ' "$TEST_TMP/tty.out"; ok $? "with an ETA while it runs"
+grep -q $'\r' "$TEST_TMP/r_plain.err" 2>/dev/null; [ $? -ne 0 ]; ok $? "no progress line when stderr is not a terminal"
 
 CENTRAL=$(mkdb resumed)
 cmd=$(block resume)
