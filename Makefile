@@ -4,6 +4,13 @@
 PGA_VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/pga
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 CC ?= gcc
 SAN ?=
 
@@ -140,21 +147,29 @@ doc: $(BUILD)/pga.1
 # synopses, options, keys and variables come from the option table
 $(BUILD)/pga.1: doc/pga.1.scd scripts/man.sh $(PGA)
 	@mkdir -p $(BUILD)
-	scripts/man.sh $(PGA) doc/pga.1.scd | scdoc > $@
+	scripts/man.sh $(PGA) doc/pga.1.scd | sed 's|@DOCDIR@|$(DOCDIR)|g' | scdoc > $@
 
-install: all $(BUILD)/pga.1
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)/etc/pga $(DESTDIR)/lib/systemd/system $(DESTDIR)/etc/cron.d
-	install -m 0755 $(PGA) $(DESTDIR)$(PREFIX)/bin/pga
-	install -m 0644 $(BUILD)/pga.1 $(DESTDIR)$(PREFIX)/share/man/man1/pga.1
-	install -m 0640 pga.conf.example $(DESTDIR)/etc/pga/pga.conf.example
+# Everything under PREFIX but the configuration and the cron file (SYSCONFDIR):
+# systemd, systemd-sysusers and systemd-tmpfiles read /usr/local/lib/... too.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/pga $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/cron.d \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 0755 $(PGA) $(DESTDIR)$(BINDIR)/pga
+	scripts/man.sh $(PGA) doc/pga.1.scd | sed 's|@DOCDIR@|$(DOCDIR)|g' | scdoc \
+		> $(DESTDIR)$(MANDIR)/man1/pga.1
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/pga.1
+	install -m 0644 spool/FORMAT.md load/SCHEMA.md doc/queries.md $(DESTDIR)$(DOCDIR)/
+	install -m 0640 pga.conf.example $(DESTDIR)$(SYSCONFDIR)/pga/pga.conf.example
 	for f in cron/*.service cron/*.timer; do \
-		sed 's|@BINDIR@|$(PREFIX)/bin|g' $$f > $(DESTDIR)/lib/systemd/system/$$(basename $$f); \
-		chmod 0644 $(DESTDIR)/lib/systemd/system/$$(basename $$f); done
-	sed 's|@BINDIR@|$(PREFIX)/bin|g' cron/pga.cron > $(DESTDIR)/etc/cron.d/pga
-	chmod 0644 $(DESTDIR)/etc/cron.d/pga
-	sed 's|@BINDIR@|$(PREFIX)/bin|g' cron/pga-central.cron > $(DESTDIR)/etc/cron.d/pga-central
-	chmod 0644 $(DESTDIR)/etc/cron.d/pga-central
+		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$f); done
+	install -m 0644 cron/pga.sysusers $(DESTDIR)$(SYSUSERSDIR)/pga.conf
+	install -m 0644 cron/pga.tmpfiles $(DESTDIR)$(TMPFILESDIR)/pga.conf
+	sed 's|@BINDIR@|$(BINDIR)|g' cron/pga.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/pga
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cron.d/pga
+	sed 's|@BINDIR@|$(BINDIR)|g' cron/pga-central.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/pga-central
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cron.d/pga-central
 
 clean:
 	rm -rf build build-san build-fuzz

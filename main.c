@@ -66,6 +66,20 @@ find_command(const char *name)
 	return NULL;
 }
 
+/* "unknown command 'colect'; did you mean 'collect'?", as git says it. */
+static int
+unknown_command(const char *name)
+{
+	const char *cands[sizeof(commands) / sizeof(commands[0])], *pick;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		cands[i] = commands[i].name;
+	pick = pga_suggest(name, cands, sizeof(commands) / sizeof(commands[0]));
+	if (pick != NULL)
+		return pga_cli_usage(NULL, "unknown command '%s'; did you mean '%s'?", name, pick);
+	return pga_cli_usage(NULL, "unknown command '%s' (see 'pga help')", name);
+}
+
 /*
  * The command's table entry from argv[*at] (and its subcommand, which
  * *at then points at); exits on a usage error or a group's --help.
@@ -95,7 +109,15 @@ command_spec(const struct command *c, int argc, char **argv, int *at)
 	snprintf(name, sizeof(name), "%s %s", c->name, argv[*at + 1]);
 	spec = pga_cmd_find(name);
 	if (spec == NULL) {
-		fprintf(stderr, "pga: unknown %s subcommand '%s'\n", c->name, argv[*at + 1]);
+		const char *cands[32], *pick;
+		size_t n = 0, len = strlen(c->name);
+
+		for (size_t i = 0; i < pga_ncmds && n < 32; i++)
+			if (strncmp(pga_cmds[i].name, c->name, len) == 0 && pga_cmds[i].name[len] == ' ')
+				cands[n++] = pga_cmds[i].name + len + 1;
+		pick = pga_suggest(argv[*at + 1], cands, n);
+		fprintf(stderr, "pga: unknown %s subcommand '%s'%s%s%s\n", c->name, argv[*at + 1],
+			pick ? "; did you mean '" : "", pick ? pick : "", pick ? "'?" : "");
 		cmd_usage_group(stderr, c->name);
 		exit(PGA_EXIT_USAGE);
 	}
@@ -167,7 +189,7 @@ main(int argc, char **argv)
 	}
 	cmd = find_command(argv[first]);
 	if (cmd == NULL)
-		return pga_cli_usage(NULL, "unknown command '%s'", argv[first]);
+		return unknown_command(argv[first]);
 	ctx.cmd = command_spec(cmd, argc, argv, &first);
 	argc -= first;
 	argv += first;

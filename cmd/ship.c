@@ -1,6 +1,7 @@
 /* `pga ship [--loop] [--dest NAME] [--spool DIR]`: the shipping engine (ship/ship.h). */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "common/cli.h"
@@ -10,7 +11,9 @@
 int
 cmd_ship(int argc, char **argv, struct pga_ctx *ctx)
 {
-	struct ship_opts o = {.dest = ctx->cfg->args.dest, .loop = ctx->cfg->args.loop};
+	struct ship_opts o = {.dest = ctx->cfg->args.dest, .loop = ctx->cfg->args.loop,
+			      /* a terminal, as load's; a loop's log would tear it */
+			      .progress = !ctx->cfg->args.loop && isatty(STDERR_FILENO)};
 	struct pga_err err = {0};
 	int status;
 

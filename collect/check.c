@@ -468,8 +468,8 @@ json_tail(const struct check *k, bool reached)
 	jsonw_bool(j, k->superuser);
 	jsonw_key(j, "pg_monitor");
 	jsonw_bool(j, k->monitor);
-	jsonw_key(j, "connect_ms");
-	jsonw_i64(j, k->connect_ms);
+	jsonw_key(j, "connect_seconds");
+	jsonw_seconds(j, k->connect_ms * 1000);
 	jsonw_key(j, "databases");
 	jsonw_u64(j, k->ndbs);
 	jsonw_key(j, "databases_reachable");

@@ -106,13 +106,11 @@ validate_target(const struct pga_config *cfg, const struct pga_target *t,
 	char dbname[256], host[1024], hostaddr[256], where[PATH_MAX + 16];
 	int rc;
 
-	snprintf(where, sizeof(where), "%s:%d", cfg->path ? cfg->path : "config",
-		 pga_config_target_line(t, "conninfo"));
+	pga_config_target_where(cfg, t, "conninfo", where, sizeof(where));
 	rc = conninfo_fields(t->conninfo, dbname, sizeof(dbname), host, sizeof(host),
 			     hostaddr, sizeof(hostaddr), err);
 	if (rc == 0)
-		snprintf(where, sizeof(where), "%s:%d", cfg->path ? cfg->path : "config",
-			 pga_config_target_line(t, "databases"));
+		pga_config_target_where(cfg, t, "databases", where, sizeof(where));
 	if (rc == 0)
 		rc = check_databases(t, dbname, err);
 	if (rc < 0) {

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "common/log.h"
 
@@ -102,5 +103,14 @@ pga_cli_reload(const struct pga_ctx *ctx, struct pga_config **out, struct pga_er
 void
 pga_cli_apply_log_level(const struct pga_config *cfg)
 {
+	/* in the order of log-facility's choices (options.c) */
+	static const int facilities[] = {LOG_DAEMON, LOG_USER, LOG_LOCAL0, LOG_LOCAL1,
+					 LOG_LOCAL2, LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5,
+					 LOG_LOCAL6, LOG_LOCAL7};
+	int f = cfg->global.log_facility;
+
+	pga_log_configure((enum pga_log_dest)cfg->global.log_destination,
+			  (enum pga_log_stamp)cfg->global.log_timestamp,
+			  facilities[f >= 0 && f < 10 ? f : 0], cfg->global.log_ident);
 	pga_log_set_level((enum pga_log_level)cfg->global.log_level);
 }

@@ -61,7 +61,7 @@ bool pga_reload_pending(void);
  */
 int pga_cli_reload(const struct pga_ctx *ctx, struct pga_config **out,
 		   struct pga_err *err);
-/* Apply cfg's log-level (--log-level and PGA_LOG_LEVEL are in it). */
+/* Apply cfg's log-level, log-destination, log-timestamp, log-facility, log-ident. */
 void pga_cli_apply_log_level(const struct pga_config *cfg);
 
 #endif

@@ -5,6 +5,7 @@
 #include "common/config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -110,7 +111,8 @@ set_value(void *base, const struct pga_opt *k, const char *v, struct pga_err *er
 	case PGA_OPT_SIZE:
 		return pga_parse_size(v, (uint64_t *)field, err);
 	case PGA_OPT_DURATION:
-		return pga_parse_duration(v, (int64_t *)field, err);
+		return pga_parse_duration_unit(v, k->bare_ms ? 1000 : PGA_USEC_PER_SEC,
+					       (int64_t *)field, err);
 	case PGA_OPT_INT:
 		if (parse_int(v, k->min, k->max, &n) != 0)
 			return pga_fail(err, PGA_ECONFIG,
@@ -225,10 +227,33 @@ struct parse_state {
 	enum pga_opt_scope scope;
 	void *base;			/* struct being filled, NULL before a section */
 	int *lines;			/* line of each key set in the current section */
-	/* the first secret in the file, for the check of its mode */
+	unsigned char *files;		/* and its file */
+	unsigned char file;		/* the file being read, index in cfg->files */
+	int depth;			/* includes above it */
+	bool in_memory;			/* text from memory: no includes (fuzzing) */
+	/* the first secret in this file, for the check of its mode */
 	const char *secret_key;
 	int secret_line;
 };
+
+/*
+ * A section declared again: an error in the file that declared it, the
+ * same section continued in another (a conf.d file overriding its keys).
+ */
+static int
+reopen_section(struct parse_state *ps, enum pga_opt_scope scope, void *base,
+	       unsigned char file, int *lines, unsigned char *files, const char *name,
+	       struct pga_err *err)
+{
+	if (file == ps->file)
+		return pga_fail(err, PGA_ECONFIG, "duplicate section [%s:%s]",
+				scope_names[scope], name);
+	ps->scope = scope;
+	ps->base = base;
+	ps->lines = lines;
+	ps->files = files;
+	return 0;
+}
 
 static int
 add_section(struct parse_state *ps, enum pga_opt_scope scope, const char *name, int line,
@@ -243,10 +268,14 @@ add_section(struct parse_state *ps, enum pga_opt_scope scope, const char *name, 
 				scope_names[scope], name);
 	for (size_t i = 0; scope == PGA_SCOPE_TARGET && i < cfg->ntargets; i++)
 		if (strcmp(cfg->targets[i].name, name) == 0)
-			return pga_fail(err, PGA_ECONFIG, "duplicate section [target:%s]", name);
+			return reopen_section(ps, scope, &cfg->targets[i], cfg->targets[i].file,
+					      cfg->targets[i].key_lines, cfg->targets[i].key_files,
+					      name, err);
 	for (size_t i = 0; scope == PGA_SCOPE_DEST && i < cfg->ndests; i++)
 		if (strcmp(cfg->dests[i].name, name) == 0)
-			return pga_fail(err, PGA_ECONFIG, "duplicate section [dest:%s]", name);
+			return reopen_section(ps, scope, &cfg->dests[i], cfg->dests[i].file,
+					      cfg->dests[i].key_lines, cfg->dests[i].key_files,
+					      name, err);
 	if (scope == PGA_SCOPE_TARGET) {
 		struct pga_target *t;
 
@@ -257,8 +286,10 @@ add_section(struct parse_state *ps, enum pga_opt_scope scope, const char *name, 
 		t = &cfg->targets[cfg->ntargets++];
 		memset(t, 0, sizeof(*t));
 		t->line = line;
+		t->file = ps->file;
 		ps->base = t;
 		ps->lines = t->key_lines;
+		ps->files = t->key_files;
 	} else {
 		struct pga_dest *d;
 
@@ -269,8 +300,10 @@ add_section(struct parse_state *ps, enum pga_opt_scope scope, const char *name, 
 		d = &cfg->dests[cfg->ndests++];
 		memset(d, 0, sizeof(*d));
 		d->line = line;
+		d->file = ps->file;
 		ps->base = d;
 		ps->lines = d->key_lines;
+		ps->files = d->key_files;
 	}
 	ps->scope = scope;
 	if (apply_defaults(ps->base, scope, err) < 0)
@@ -291,6 +324,7 @@ on_section(void *ctx, const struct pga_ini_loc *at, const char *name, struct pga
 		ps->scope = PGA_SCOPE_GLOBAL;
 		ps->base = &ps->cfg->global;
 		ps->lines = ps->cfg->line;
+		ps->files = ps->cfg->line_file;
 		return 0;
 	}
 	if (strncmp(name, "target:", 7) == 0)
@@ -302,13 +336,47 @@ on_section(void *ctx, const struct pga_ini_loc *at, const char *name, struct pga
 			name);
 }
 
-int
-pga_config_target_line(const struct pga_target *t, const char *key)
+static const char *
+file_name(const struct pga_config *cfg, unsigned char file)
 {
-	const struct pga_opt *k = find_key(PGA_SCOPE_TARGET, key);
-	size_t i = k ? pga_opt_index(k) : 0;
+	return file < cfg->nfiles ? cfg->files[file] : cfg->path ? cfg->path : "config";
+}
 
-	return k != NULL && t->key_lines[i] > 0 ? t->key_lines[i] : t->line;
+/* A key of a [target:]/[dest:] section: set in a file, the environment, or not. */
+static const char *
+section_where(const struct pga_config *cfg, const char *section, const char *name,
+	      int header_line, unsigned char header_file, const int *lines,
+	      const unsigned char *files, const char *key, char *buf, size_t cap)
+{
+	const struct pga_opt *k = find_key(!strcmp(section, "target") ? PGA_SCOPE_TARGET :
+					   PGA_SCOPE_DEST, key);
+	size_t i = k ? pga_opt_index(k) : 0;
+	char env[PGA_ENV_NAME_MAX];
+
+	if (k != NULL && lines[i] == PGA_LINE_ENV)
+		snprintf(buf, cap, "environment variable %s",
+			 pga_section_env(section, name, k, env, sizeof(env)));
+	else if (k != NULL && lines[i] > 0)
+		snprintf(buf, cap, "%s:%d", file_name(cfg, files[i]), lines[i]);
+	else
+		snprintf(buf, cap, "%s:%d", file_name(cfg, header_file), header_line);
+	return buf;
+}
+
+const char *
+pga_config_target_where(const struct pga_config *cfg, const struct pga_target *t,
+			const char *key, char *buf, size_t cap)
+{
+	return section_where(cfg, "target", t->name, t->line, t->file, t->key_lines,
+			     t->key_files, key, buf, cap);
+}
+
+const char *
+pga_config_dest_where(const struct pga_config *cfg, const struct pga_dest *d,
+		      const char *key, char *buf, size_t cap)
+{
+	return section_where(cfg, "dest", d->name, d->line, d->file, d->key_lines,
+			     d->key_files, key, buf, cap);
 }
 
 /* Whether a value set for key k is something the file must keep from others. */
@@ -326,6 +394,9 @@ is_secret(const struct pga_opt *k, const char *value)
 	}
 }
 
+static int include_directive(struct parse_state *ps, const struct pga_ini_loc *at,
+			     const char *name, const char *value, struct pga_err *err);
+
 static int
 on_pair(void *ctx, const struct pga_ini_loc *at, const char *name, const char *value,
 	struct pga_err *err)
@@ -335,6 +406,9 @@ on_pair(void *ctx, const struct pga_ini_loc *at, const char *name, const char *v
 	struct pga_err verr = {0};
 	size_t idx;
 
+	if (!strcmp(name, "include") || !strcmp(name, "include-if-exists") ||
+	    !strcmp(name, "include-dir"))
+		return include_directive(ps, at, name, value, err);
 	if (ps->base == NULL)
 		return pga_fail(err, PGA_ECONFIG, "key '%s' before any section", name);
 	k = find_key(ps->scope, name);
@@ -343,9 +417,14 @@ on_pair(void *ctx, const struct pga_ini_loc *at, const char *name, const char *v
 				scope_names[ps->scope], ps->scope == PGA_SCOPE_GLOBAL ? "" : ":",
 				ps->scope == PGA_SCOPE_GLOBAL ? "" : *(char **)ps->base);
 	idx = pga_opt_index(k);
-	if (ps->lines[idx] > 0)
-		return pga_fail(err, PGA_ECONFIG, "duplicate key '%s'", name);
+	/* twice in one file is a mistake; a later file overrides (conf.d) */
+	if (ps->lines[idx] > 0 && ps->files[idx] == ps->file)
+		return pga_fail(err, PGA_ECONFIG, "duplicate key '%s' (first at line %d)", name,
+				ps->lines[idx]);
+	if (ps->lines[idx] > 0 && k->type == PGA_OPT_LIST)
+		list_free((struct pga_list *)((char *)ps->base + k->off));
 	ps->lines[idx] = at->line;
+	ps->files[idx] = ps->file;
 	if (ps->scope == PGA_SCOPE_GLOBAL)
 		ps->cfg->src[idx] = PGA_SRC_FILE;
 	if (set_value(ps->base, k, value, &verr) < 0)
@@ -370,7 +449,7 @@ inherit_target_keys(struct pga_config *cfg)
 			size_t sz;
 
 			if (k->scope != PGA_SCOPE_TARGET || k->inherit == NULL ||
-			    cfg->targets[t].key_lines[i] > 0)
+			    cfg->targets[t].key_lines[i] != 0)
 				continue;
 			g = find_key(PGA_SCOPE_GLOBAL, k->inherit);
 			sz = k->type == PGA_OPT_BOOL ? sizeof(bool) :
@@ -380,39 +459,43 @@ inherit_target_keys(struct pga_config *cfg)
 }
 
 static int
-check_collector(const struct pga_config *cfg, const char *file, struct pga_err *err)
+check_collector(const struct pga_config *cfg, bool in_file, struct pga_err *err)
 {
-	const struct pga_opt *k = find_key(PGA_SCOPE_GLOBAL, "collector");
 	char where[PATH_MAX + 32];
 
 	if (cfg->global.collector == NULL || pga_name_valid(cfg->global.collector))
 		return 0;
-	if (file == NULL)
-		pga_config_where(cfg, "collector", where, sizeof(where));
-	else
-		snprintf(where, sizeof(where), "%s:%d", file, cfg->line[pga_opt_index(k)]);
-	return pga_fail(err, file ? PGA_ECONFIG : PGA_EINVAL,
+	pga_config_where(cfg, "collector", where, sizeof(where));
+	return pga_fail(err, in_file ? PGA_ECONFIG : PGA_EINVAL,
 			"%s: invalid collector id '%s' (use letters, digits, '.', '_' or '-')",
 			where, cfg->global.collector);
 }
 
 static int
-check_required(const struct pga_config *cfg, const char *file, struct pga_err *err)
+check_required(const struct pga_config *cfg, struct pga_err *err)
 {
+	char where[PATH_MAX + 32];
+
 	for (size_t i = 0; i < cfg->ntargets; i++)
 		if (cfg->targets[i].conninfo == NULL)
-			return pga_fail(err, PGA_ECONFIG, "%s:%d: [target:%s] has no 'conninfo'",
-					file, cfg->targets[i].line, cfg->targets[i].name);
+			return pga_fail(err, PGA_ECONFIG, "%s: [target:%s] has no 'conninfo'",
+					pga_config_target_where(cfg, &cfg->targets[i], "",
+								where, sizeof(where)),
+					cfg->targets[i].name);
 	for (size_t i = 0; i < cfg->ndests; i++)
 		if (cfg->dests[i].url == NULL)
-			return pga_fail(err, PGA_ECONFIG, "%s:%d: [dest:%s] has no 'url'",
-					file, cfg->dests[i].line, cfg->dests[i].name);
-	return check_collector(cfg, file, err);
+			return pga_fail(err, PGA_ECONFIG, "%s: [dest:%s] has no 'url'",
+					pga_config_dest_where(cfg, &cfg->dests[i], "",
+							      where, sizeof(where)),
+					cfg->dests[i].name);
+	return check_collector(cfg, true, err);
 }
 
 /*
  * A file that holds a secret follows the rule of secretfile.h; st is the
- * fstat of the descriptor the text came from.
+ * fstat of the descriptor the text came from.  Each included file is
+ * judged by itself: a secret in conf.d/secret.conf needs that file private,
+ * not the pga.conf that includes it.
  */
 static int
 check_secret_mode(const struct parse_state *ps, const char *file, const struct stat *st,
@@ -428,28 +511,156 @@ check_secret_mode(const struct parse_state *ps, const char *file, const struct s
 			"world-readable ~/.pgpass)", file, ps->secret_line, ps->secret_key, why);
 }
 
-/* After the text: inheritance and required keys; st NULL for text in memory. */
+/* Keep the name of a file read, for "file:line" in later messages. */
 static int
-parse_done(struct parse_state *ps, const char *file, const struct stat *st,
-	   struct pga_err *err)
+add_file(struct pga_config *cfg, const char *path, unsigned char *idx, struct pga_err *err)
 {
-	int rc = st != NULL ? check_secret_mode(ps, file, st, err) : 0;
+	if (cfg->nfiles >= PGA_CONFIG_FILES_MAX)
+		return pga_fail(err, PGA_ECONFIG, "more than %d configuration files included",
+				PGA_CONFIG_FILES_MAX);
+	cfg->files[cfg->nfiles] = strdup(path);
+	if (cfg->files[cfg->nfiles] == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	*idx = (unsigned char)cfg->nfiles++;
+	return 0;
+}
 
-	if (rc == 0) {
-		inherit_target_keys(ps->cfg);
-		rc = check_required(ps->cfg, file, err);
+/*
+ * Read one file into the configuration, as if its text stood where the
+ * parent's include did (the section carries in and out, as postgresql.conf
+ * and pgbouncer's %include).  parent NULL: the top file.
+ */
+static int
+read_one(struct parse_state *parent, struct pga_config *cfg, const char *path,
+	 struct pga_err *err)
+{
+	struct parse_state ps = {.cfg = cfg};
+	struct stat st;
+	int rc;
+
+	if (parent != NULL) {
+		ps = *parent;
+		ps.depth++;
+		ps.secret_key = NULL;
+	}
+	rc = add_file(cfg, path, &ps.file, err);
+	if (rc == 0)
+		rc = pga_ini_read_file(path, "config file", &config_ops, &ps, &st, err);
+	if (rc == 0)
+		rc = check_secret_mode(&ps, path, &st, err);
+	if (rc == 0 && parent != NULL) {
+		parent->scope = ps.scope;
+		parent->base = ps.base;
+		parent->lines = ps.lines;
+		parent->files = ps.files;
 	}
 	return rc;
+}
+
+/* path as the including file names it: relative to that file's directory. */
+static int
+include_path(const char *from, const char *value, char *buf, size_t cap, struct pga_err *err)
+{
+	const char *slash = strrchr(from, '/');
+	int n;
+
+	if (*value == '\0')
+		return pga_fail(err, PGA_ECONFIG, "empty file name");
+	if (value[0] == '/' || slash == NULL)
+		n = snprintf(buf, cap, "%s", value);
+	else
+		n = snprintf(buf, cap, "%.*s/%s", (int)(slash - from), from, value);
+	if (n < 0 || (size_t)n >= cap)
+		return pga_fail(err, PGA_ECONFIG, "path too long: '%s'", value);
+	return 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.conf files of dir, sorted by name (strcmp), as include-dir reads them. */
+static int
+read_dir(struct parse_state *ps, const char *dir, struct pga_err *err)
+{
+	char *names[PGA_CONFIG_FILES_MAX + 1], path[PATH_MAX];
+	size_t n = 0;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (d == NULL)
+		return pga_fail(err, PGA_ECONFIG, "could not open directory '%s': %s", dir,
+				strerror(errno));
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0)
+			continue;
+		if (n >= PGA_CONFIG_FILES_MAX)
+			rc = pga_fail(err, PGA_ECONFIG, "more than %d files in '%s'",
+				      PGA_CONFIG_FILES_MAX, dir);
+		else if ((names[n++] = strdup(e->d_name)) == NULL)
+			rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	closedir(d);
+	if (rc == 0)
+		qsort(names, n, sizeof(names[0]), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >=
+		    sizeof(path))
+			rc = pga_fail(err, PGA_ECONFIG, "path too long: '%s/%s'", dir, names[i]);
+		if (rc == 0)
+			rc = read_one(ps, ps->cfg, path, err);
+		free(names[i]);
+	}
+	return rc;
+}
+
+/* include = FILE, include-if-exists = FILE, include-dir = DIR. */
+static int
+include_directive(struct parse_state *ps, const struct pga_ini_loc *at, const char *name,
+		  const char *value, struct pga_err *err)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if (ps->in_memory)
+		return pga_fail(err, PGA_ECONFIG, "'%s' in text that is not a file", name);
+	if (ps->depth >= PGA_CONFIG_DEPTH_MAX)
+		return pga_fail(err, PGA_ECONFIG,
+				"'%s' nested more than %d deep (does a file include itself?)",
+				name, PGA_CONFIG_DEPTH_MAX);
+	rc = include_path(at->file, value, path, sizeof(path), err);
+	if (rc < 0)
+		return rc;
+	if (!strcmp(name, "include-dir"))
+		return read_dir(ps, path, err);
+	if (!strcmp(name, "include-if-exists") && access(path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	rc = read_one(ps, ps->cfg, path, err);
+	if (rc == PGA_ENOTFOUND)
+		err->code = PGA_ECONFIG;
+	return rc < 0 ? err->code : 0;
+}
+
+/* After the text: inheritance and required keys. */
+static int
+parse_done(struct parse_state *ps, struct pga_err *err)
+{
+	inherit_target_keys(ps->cfg);
+	return check_required(ps->cfg, err);
 }
 
 static int
 parse_file(struct pga_config *cfg, const char *path, struct pga_err *err)
 {
 	struct parse_state ps = {.cfg = cfg};
-	struct stat st;
-	int rc = pga_ini_read_file(path, "config file", &config_ops, &ps, &st, err);
+	int rc = read_one(NULL, cfg, path, err);
 
-	return rc == 0 ? parse_done(&ps, path, &st, err) : rc;
+	return rc == 0 ? parse_done(&ps, err) : rc;
 }
 
 static int
@@ -547,10 +758,13 @@ pga_config_load_mem(const char *name, const void *buf, size_t len,
 		rc = pga_config_set_string(&cfg->path, name, err);
 	if (rc == 0) {
 		ps.cfg = cfg;
-		rc = pga_ini_read_mem(name, buf, len, &config_ops, &ps, err);
+		ps.in_memory = true;
+		rc = add_file(cfg, name, &ps.file, err);
 	}
 	if (rc == 0)
-		rc = parse_done(&ps, name, NULL, err);
+		rc = pga_ini_read_mem(name, buf, len, &config_ops, &ps, err);
+	if (rc == 0)
+		rc = parse_done(&ps, err);
 	if (rc < 0) {
 		pga_config_free(cfg);
 		cfg = NULL;
@@ -600,6 +814,49 @@ apply_env(struct pga_config *cfg, unsigned cmd, struct pga_err *err)
 	return 0;
 }
 
+/*
+ * PGA_TARGET_<NAME>_<KEY> and PGA_DEST_<NAME>_<KEY> set a key of a
+ * section the file declares (the name in capitals, anything but a letter
+ * or digit as '_').  They cannot declare a section: its name would have to
+ * be guessed back from the variable's.
+ */
+static int
+apply_env_section(const char *section, const char *name, void *base, int *lines,
+		  enum pga_opt_scope scope, struct pga_err *err)
+{
+	for (size_t i = 0; i < pga_nopts; i++) {
+		const struct pga_opt *o = &pga_opts[i];
+		struct pga_err verr = {0};
+		const char *value;
+		char env[PGA_ENV_NAME_MAX];
+
+		if (o->scope != scope ||
+		    (value = getenv(pga_section_env(section, name, o, env, sizeof(env)))) == NULL)
+			continue;
+		if (o->type == PGA_OPT_LIST)
+			list_free((struct pga_list *)((char *)base + o->off));
+		if (set_value(base, o, value, &verr) < 0)
+			return pga_fail(err, verr.code == PGA_ENOMEM ? PGA_ENOMEM : PGA_EINVAL,
+					"environment variable %s: %s", env, verr.msg);
+		lines[i] = PGA_LINE_ENV;
+	}
+	return 0;
+}
+
+static int
+apply_env_sections(struct pga_config *cfg, struct pga_err *err)
+{
+	int rc = 0;
+
+	for (size_t t = 0; rc == 0 && t < cfg->ntargets; t++)
+		rc = apply_env_section("target", cfg->targets[t].name, &cfg->targets[t],
+				       cfg->targets[t].key_lines, PGA_SCOPE_TARGET, err);
+	for (size_t d = 0; rc == 0 && d < cfg->ndests; d++)
+		rc = apply_env_section("dest", cfg->dests[d].name, &cfg->dests[d],
+				       cfg->dests[d].key_lines, PGA_SCOPE_DEST, err);
+	return rc;
+}
+
 static int
 apply_argv(struct pga_config *cfg, const struct pga_argv *argv, struct pga_err *err)
 {
@@ -628,10 +885,12 @@ pga_config_resolve(const struct pga_config_src *src, struct pga_config **out,
 	if (rc == 0)
 		rc = apply_env(cfg, src->cmd, err);
 	if (rc == 0)
+		rc = apply_env_sections(cfg, err);
+	if (rc == 0)
 		rc = apply_argv(cfg, src->argv, err);
 	if (rc == 0) {
 		inherit_target_keys(cfg);
-		rc = check_collector(cfg, NULL, err);
+		rc = check_collector(cfg, false, err);
 	}
 	if (rc < 0) {
 		pga_config_free(cfg);
@@ -658,6 +917,8 @@ pga_config_free(struct pga_config *cfg)
 	}
 	free(cfg->targets);
 	free(cfg->dests);
+	for (size_t i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
 	free(cfg->path);
 	free(cfg);
 }
@@ -696,6 +957,9 @@ pga_config_dest_check_kind(const struct pga_dest *d, const char *kind, struct pg
 		if (k->scope != PGA_SCOPE_DEST || d->key_lines[i] == 0 ||
 		    pga_opt_applies_to_kind(k, kind))
 			continue;
+		if (d->key_lines[i] == PGA_LINE_ENV)
+			return pga_fail(err, PGA_ECONFIG, "'%s' (from the environment) is for %s "
+					"destinations, not %s", k->name, k->kinds, kind);
 		return pga_fail(err, PGA_ECONFIG, "'%s' (line %d) is for %s destinations, not %s",
 				k->name, d->key_lines[i], k->kinds, kind);
 	}
@@ -715,7 +979,7 @@ pga_config_where(const struct pga_config *cfg, const char *key, char *buf,
 	else if (k != NULL && cfg->src[idx] == PGA_SRC_ENV)
 		snprintf(buf, cap, "environment variable %s", pga_opt_env(k, env, sizeof(env)));
 	else if (k != NULL && cfg->path != NULL && cfg->src[idx] == PGA_SRC_FILE)
-		snprintf(buf, cap, "%s:%d", cfg->path, cfg->line[idx]);
+		snprintf(buf, cap, "%s:%d", file_name(cfg, cfg->line_file[idx]), cfg->line[idx]);
 	else
 		snprintf(buf, cap, "%s", cfg->path ? cfg->path : "defaults");
 	return buf;
@@ -733,8 +997,14 @@ const char *
 pga_config_format(const struct pga_config *cfg, const struct pga_opt *o, char *buf,
 		  size_t cap)
 {
-	const char *field = (const char *)(o->scope == PGA_SCOPE_GLOBAL ?
-		(const void *)&cfg->global : (const void *)&cfg->args) + o->off;
+	return pga_config_format_in(o->scope == PGA_SCOPE_GLOBAL ? (const void *)&cfg->global :
+				    (const void *)&cfg->args, o, buf, cap);
+}
+
+const char *
+pga_config_format_in(const void *base, const struct pga_opt *o, char *buf, size_t cap)
+{
+	const char *field = (const char *)base + o->off;
 
 	buf[0] = '\0';
 	switch (o->type) {

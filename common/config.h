@@ -51,6 +51,10 @@ struct pga_global {
 	int64_t segment_max_age;	/* us */
 	long long compress_level;
 	int log_level;			/* enum pga_log_level */
+	int log_destination;		/* enum pga_log_dest */
+	int log_timestamp;		/* enum pga_log_stamp */
+	int log_facility;		/* index in the facility choices */
+	char *log_ident;
 	char *spool_retain;		/* "shipped" or a duration */
 	/* collector */
 	long long workers;		/* 0 = automatic */
@@ -95,6 +99,8 @@ struct pga_target {
 	bool enabled;
 	int line;			/* line of the [target:NAME] header */
 	int key_lines[PGA_OPTS_MAX];	/* line of each key set, by pga_opts index */
+	unsigned char file;		/* the header's file, an index in cfg->files */
+	unsigned char key_files[PGA_OPTS_MAX];	/* and each key's */
 };
 
 struct pga_dest {
@@ -124,7 +130,14 @@ struct pga_dest {
 	char *schema;			/* postgres destination: central schema */
 	int line;			/* line of the [dest:NAME] header */
 	int key_lines[PGA_OPTS_MAX];	/* line of each key set, by pga_opts index */
+	unsigned char file;		/* the header's file, an index in cfg->files */
+	unsigned char key_files[PGA_OPTS_MAX];	/* and each key's */
 };
+
+/* Files one configuration may read: pga.conf and what it includes. */
+#define PGA_CONFIG_FILES_MAX 64
+/* Includes within includes, as postgresql.conf's limit. */
+#define PGA_CONFIG_DEPTH_MAX 10
 
 enum pga_create_only { PGA_CREATE_AUTO = 0, PGA_CREATE_IF_NONE_MATCH = 1, PGA_CREATE_CHECK = 2 };
 
@@ -164,6 +177,10 @@ struct pga_config {
 	/* by pga_opts index, for [global] keys and options: source, file line */
 	unsigned char src[PGA_OPTS_MAX];
 	int line[PGA_OPTS_MAX];
+	unsigned char line_file[PGA_OPTS_MAX];	/* index in files */
+	/* path, then each file it included (include, include-dir), in order */
+	char *files[PGA_CONFIG_FILES_MAX];
+	size_t nfiles;
 };
 
 /*
@@ -212,8 +229,17 @@ void pga_config_dest_release(struct pga_dest *d);
 /* Replace a string setting (command-line override); copies value. */
 int pga_config_set_string(char **field, const char *value, struct pga_err *err);
 
-/* Line of a target key in the file, or of the section header if it was not set. */
-int pga_config_target_line(const struct pga_target *t, const char *key);
+/* A key_lines entry: the key came from PGA_TARGET_<NAME>_<KEY> or PGA_DEST_... */
+#define PGA_LINE_ENV (-1)
+
+/*
+ * Where a [target:]/[dest:] key was set: "file:line", "environment variable
+ * PGA_TARGET_X_KEY", or the section header's "file:line" when it was not.
+ */
+const char *pga_config_target_where(const struct pga_config *cfg, const struct pga_target *t,
+				    const char *key, char *buf, size_t cap);
+const char *pga_config_dest_where(const struct pga_config *cfg, const struct pga_dest *d,
+				  const char *key, char *buf, size_t cap);
 
 /*
  * "file:line" of a global key set in the file, "environment PGA_X",
@@ -238,6 +264,9 @@ int pga_config_check_value(const struct pga_opt *o, const char *value,
 /* The value of a [global] key or an option as text (on, 1048576, a,b). */
 const char *pga_config_format(const struct pga_config *cfg, const struct pga_opt *o,
 			      char *buf, size_t cap);
+/* The same for the struct of o's scope at base (a pga_target, a pga_dest). */
+const char *pga_config_format_in(const void *base, const struct pga_opt *o, char *buf,
+				 size_t cap);
 
 /* A name usable as collector id, target or destination name: [A-Za-z0-9._-]{1,64}. */
 bool pga_name_valid(const char *name);

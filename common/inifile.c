@@ -76,6 +76,54 @@ section_line(struct ini_reader *r, char *p)
 	return rc < 0 ? ini_callback_failed(r, rc) : 0;
 }
 
+/* The character a backslash escape in quotes stands for (postgresql.conf's set). */
+static char
+unescape(char c)
+{
+	switch (c) {
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	default: return c;	/* \\, \', \" and any other: the character itself */
+	}
+}
+
+/*
+ * A value that starts with a quote is quoted, as in postgresql.conf: it
+ * ends at the matching quote, which only blanks or a comment may follow;
+ * inside, a doubled quote or a backslash escape stands for one character.
+ * Unquoted in place (the text only shrinks).
+ */
+static int
+unquote(struct ini_reader *r, char *value)
+{
+	char q = *value, *in = value + 1, *out = value, *rest;
+
+	for (;; in++) {
+		if (*in == '\0')
+			return ini_fail(r, q == '\'' ? "unterminated quoted value (a quote inside is written '')" :
+					"unterminated quoted value (a quote inside is written \\\")");
+		if (*in == '\\' && in[1] != '\0') {
+			*out++ = unescape(*++in);
+			continue;
+		}
+		if (*in == q && in[1] == q) {
+			*out++ = *in++;
+			continue;
+		}
+		if (*in == q)
+			break;
+		*out++ = *in;
+	}
+	rest = skip_blanks(in + 1);
+	if (*rest != '\0' && *rest != '#' && *rest != ';')
+		return ini_fail(r, "syntax error: text after the closing quote of the value");
+	*out = '\0';
+	return 0;
+}
+
 static int
 pair_line(struct ini_reader *r, char *p)
 {
@@ -88,6 +136,8 @@ pair_line(struct ini_reader *r, char *p)
 	trim_end(p, eq);
 	if (*p == '\0')
 		return ini_fail(r, "syntax error: no key before '='");
+	if ((*value == '\'' || *value == '"') && (rc = unquote(r, value)) < 0)
+		return rc;
 	rc = r->ops->pair(r->ctx, &r->loc, p, value, r->err);
 	return rc < 0 ? ini_callback_failed(r, rc) : 0;
 }

@@ -7,8 +7,15 @@
  *                                     a '#'/';' comment
  *   KEY = VALUE                       split at the first '='; both trimmed;
  *                                     VALUE may be empty and is taken as
- *                                     written (no quotes, no inline comment:
- *                                     ';' and '#' occur in passwords)
+ *                                     written (no inline comment: ';' and
+ *                                     '#' occur in passwords) unless quoted
+ *   KEY = 'VALUE' or "VALUE"          quoted as in postgresql.conf: the
+ *                                     quote doubled ('') or a backslash
+ *                                     escape (\n \t \\ \' \") inside; after
+ *                                     the closing quote only blanks or a
+ *                                     '#'/';' comment.  An unquoted value
+ *                                     that must start with a quote is
+ *                                     written quoted.
  * A UTF-8 byte-order mark before the first line and CR before LF are
  * ignored.  Anything else is an error, and so is a NUL byte anywhere, a
  * line longer than PGA_INI_LINE_MAX or input longer than PGA_INI_INPUT_MAX.

@@ -1,8 +1,10 @@
 #include "common/jsonw.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "common/units.h"
+#include "common/utf8.h"
 
 void
 jsonw_init(struct jsonw *w, FILE *out)
@@ -63,21 +65,35 @@ jsonw_arr_close(struct jsonw *w)
 		w->depth--;
 }
 
+/*
+ * A JSON string.  JSON text is UTF-8 (RFC 8259 section 8.1): a byte that is
+ * not part of a well-formed sequence (a path or name in another encoding)
+ * is written as the four characters \xNN, pga's escape everywhere
+ * (common/utf8.h), so the document still parses and the byte is not lost.
+ */
 static void
 raw_string(FILE *out, const char *s)
 {
+	size_t len = strlen(s), i = 0;
+
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\t')
-			fputs("\\t", out);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
+	while (i < len) {
+		size_t run = utf8_valid_prefix(s + i, len - i);
+
+		for (const unsigned char *p = (const unsigned char *)s + i; run > 0; p++, run--, i++) {
+			if (*p == '"' || *p == '\\')
+				fprintf(out, "\\%c", *p);
+			else if (*p == '\n')
+				fputs("\\n", out);
+			else if (*p == '\t')
+				fputs("\\t", out);
+			else if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+		if (i < len)
+			fprintf(out, "\\\\x%02x", (unsigned char)s[i++]);
 	}
 	fputc('"', out);
 }
@@ -147,4 +163,21 @@ void
 jsonw_end(struct jsonw *w)
 {
 	fputc('\n', w->out);
+}
+
+void
+jsonw_seconds(struct jsonw *w, int64_t us)
+{
+	char buf[40];
+	size_t n;
+	uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+
+	sep(w);
+	n = (size_t)snprintf(buf, sizeof(buf), "%s%" PRIu64 ".%06" PRIu64, us < 0 ? "-" : "",
+			     mag / (uint64_t)PGA_USEC_PER_SEC, mag % (uint64_t)PGA_USEC_PER_SEC);
+	while (n > 0 && buf[n - 1] == '0')	/* 1.500000 -> 1.5, 2.000000 -> 2 */
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+	fputs(buf, w->out);
 }

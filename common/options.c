@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,12 @@
 
 static const char *const full_choices[] = {"block", "drop-oldest", NULL};
 static const char *const level_choices[] = {"error", "warn", "info", "debug", "trace", NULL};
+/* in the order of enum pga_log_dest, enum pga_log_stamp, pga_log_facilities[] */
+static const char *const log_dest_choices[] = {"stderr", "syslog", NULL};
+static const char *const log_stamp_choices[] = {"auto", "on", "off", NULL};
+static const char *const facility_choices[] = {"daemon", "user", "local0", "local1", "local2",
+					       "local3", "local4", "local5", "local6",
+					       "local7", NULL};
 static const char *const create_only_choices[] = {"auto", "if-none-match", "check", NULL};
 /* restore/restore.h's enum restore_order, in its order */
 static const char *const order_choices[] = {"newest-first", "oldest-first", NULL};
@@ -173,6 +180,19 @@ const struct pga_opt pga_opts[] = {
 	{.name = "log-level", GLOBAL(log_level), ENUM(level_choices), .def = "info",
 	 .cmds = C_GLOBAL, .metavar = "LEVEL", .usage = "error, warn, info, debug or trace",
 	 .doc = "error, warn, info, debug or trace."},
+	{.name = "log-destination", GLOBAL(log_destination), ENUM(log_dest_choices),
+	 .def = "stderr",
+	 .doc = "stderr, or syslog: syslog(3) with log-ident and log-facility, which stamp "
+		"and keep the level themselves."},
+	{.name = "log-timestamp", GLOBAL(log_timestamp), ENUM(log_stamp_choices), .def = "auto",
+	 .doc = "Our timestamp in front of each stderr line: auto writes it to a terminal or "
+		"a file, not to journald (detected by JOURNAL_STREAM; lines then carry their "
+		"level as <N> for journalctl -p) nor to a pipe such as logger, which stamp "
+		"lines themselves."},
+	{.name = "log-facility", GLOBAL(log_facility), ENUM(facility_choices), .def = "daemon",
+	 .doc = "syslog facility with log-destination = syslog: daemon, user, local0 ... local7."},
+	{.name = "log-ident", GLOBAL(log_ident), STRING, .def = "pga",
+	 .doc = "syslog ident with log-destination = syslog."},
 	{.name = "spool-retain", GLOBAL(spool_retain), STRING, .def = "shipped",
 	 .doc = "When shipped segments leave the spool: 'shipped' (as soon as every "
 	 "destination has confirmed them) or a duration such as 7d (keep that long after shipping)."},
@@ -190,11 +210,15 @@ const struct pga_opt pga_opts[] = {
 	{.name = "settings-every", GLOBAL(settings_every), INT(1, 100000), .def = "60",
 	 .doc = "Collect pg_settings every N cycles, and whenever they changed."},
 	{.name = "connect-timeout", GLOBAL(connect_timeout), DURATION, .def = "5s",
-	 .doc = "libpq connect_timeout for every target."},
+	 .doc = "libpq connect_timeout for every target; a bare number is seconds, as in "
+		"libpq."},
 	{.name = "statement-timeout", GLOBAL(statement_timeout), DURATION, .def = "10s",
-	 .doc = "statement_timeout of collector sessions."},
-	{.name = "lock-timeout", GLOBAL(lock_timeout), DURATION, .def = "1s",
-	 .doc = "lock_timeout of collector sessions."},
+	 .bare_ms = true,
+	 .doc = "statement_timeout of collector sessions; a bare number is milliseconds, "
+		"as in postgresql.conf."},
+	{.name = "lock-timeout", GLOBAL(lock_timeout), DURATION, .def = "1s", .bare_ms = true,
+	 .doc = "lock_timeout of collector sessions; a bare number is milliseconds, "
+		"as in postgresql.conf."},
 	{.name = "target-deadline", GLOBAL(target_deadline), DURATION, .def = "30s",
 	 .doc = "Wall-clock limit for one target in one cycle; past it the target is abandoned and counted."},
 	{.name = "functions-limit", GLOBAL(functions_limit), INT(10, 100000), .def = "1000",
@@ -337,7 +361,8 @@ _Static_assert(sizeof(pga_opts) / sizeof(pga_opts[0]) <= PGA_OPTS_MAX,
 #define USAGES(...) ((const struct pga_cmd_usage[]){__VA_ARGS__, {NULL, NULL}})
 
 static const char *const spool_after[] = {
-	"A SEGMENT is a path, or a name inside the spool's ready/.", NULL,
+	"A SEGMENT is a path, or a name inside the spool's ready/.",
+	"Exit status: 0 printed, 1 the segment is unreadable or damaged, 64 usage.", NULL,
 };
 
 /* Sorted by name, as `pga help` lists them (spool's subcommands under it). */
@@ -492,6 +517,30 @@ pga_opt_env(const struct pga_opt *o, char *buf, size_t cap)
 	return buf;
 }
 
+/* Append s in capitals, anything but a letter or digit as '_'. */
+static size_t
+env_append(char *buf, size_t n, size_t cap, const char *s)
+{
+	for (; *s && n + 1 < cap; s++)
+		buf[n++] = isalnum((unsigned char)*s) ? (char)toupper((unsigned char)*s) : '_';
+	buf[n < cap ? n : cap - 1] = '\0';
+	return n;
+}
+
+const char *
+pga_section_env(const char *section, const char *name, const struct pga_opt *o, char *buf,
+		size_t cap)
+{
+	size_t n = strlcpy(buf, "PGA_", cap);
+
+	n = env_append(buf, n, cap, section);
+	n = env_append(buf, n, cap, "_");
+	n = env_append(buf, n, cap, name);
+	n = env_append(buf, n, cap, "_");
+	env_append(buf, n, cap, o->name);
+	return buf;
+}
+
 const char *
 pga_opt_flag(const struct pga_opt *o, char *buf, size_t cap)
 {
@@ -583,20 +632,128 @@ add_opt(struct pga_argv *out, const struct pga_opt *o, const char *value, struct
 	return 0;
 }
 
+#define SUGGEST_WORD_MAX 64
+
+/* Edits (insert, delete, change, swap two neighbours) from a to b. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[SUGGEST_WORD_MAX + 1][SUGGEST_WORD_MAX + 1];
+
+	if (la > SUGGEST_WORD_MAX || lb > SUGGEST_WORD_MAX)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+const char *
+pga_suggest(const char *word, const char *const *cands, size_t n)
+{
+	size_t len = strlen(word), best = SIZE_MAX, ties = 0;
+	const char *pick = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t dist = edit_distance(word, cands[i]);
+
+		/* a start long enough to mean something ("stat" for "status") */
+		if (len >= 3 && strncmp(cands[i], word, len) == 0 && dist > 1)
+			dist = 1;
+		if (dist < best) {
+			best = dist;
+			pick = cands[i];
+			ties = 0;
+		} else if (dist == best) {
+			ties++;
+		}
+	}
+	/* close, and not closer to something else: "x" is no typo of "ls" */
+	return best <= 2 && best < len && ties == 0 ? pick : NULL;
+}
+
+/* ", did you mean '--since'?" for an unknown long option, or "". */
+static void
+suggest_option(const struct pga_opt *const *rows, size_t n, const char *arg, char *buf,
+	       size_t cap)
+{
+	const char *cands[PGA_OPTS_MAX];
+	char word[SUGGEST_WORD_MAX + 1];
+	const char *pick;
+
+	buf[0] = '\0';
+	if (strncmp(arg, "--", 2) != 0)
+		return;
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+	for (size_t i = 0; i < n; i++)
+		cands[i] = rows[i]->flag ? rows[i]->flag : rows[i]->name;
+	if ((pick = pga_suggest(word, cands, n)) != NULL)
+		snprintf(buf, cap, "; did you mean '--%s'?", pick);
+}
+
+/* pga's own option after the command: say where it goes. */
+static bool
+is_global_option(const char *arg, int short_opt)
+{
+	for (size_t i = 0; i < pga_nopts; i++) {
+		const struct pga_opt *o = &pga_opts[i];
+		const char *f = o->flag ? o->flag : o->name;
+		size_t fl = strlen(f);
+
+		if (!(o->cmds & PGA_CMD_GLOBAL))
+			continue;
+		if (short_opt != 0 && o->short_flag == short_opt)
+			return true;
+		if (short_opt == 0 && strncmp(arg, "--", 2) == 0 && strncmp(arg + 2, f, fl) == 0 &&
+		    (arg[2 + fl] == '\0' || arg[2 + fl] == '='))
+			return true;
+	}
+	return false;
+}
+
 /* getopt's '?' or ':' as one line; arg is the argument it stopped at. */
 static int
-usage_error(int c, const struct pga_opt *const *rows, const char *arg, struct pga_err *err)
+usage_error(unsigned cmd, int c, const struct pga_opt *const *rows, size_t n, const char *arg,
+	    struct pga_err *err)
 {
-	char flag[64];
+	char flag[64], hint[96];
 
 	if (c == ':')
 		return pga_fail(err, PGA_EINVAL, "missing value for option '%s'", arg);
 	if (optopt >= 256)	/* a long option with a value it does not take */
 		return pga_fail(err, PGA_EINVAL, "option '%s' takes no value",
 				pga_opt_flag(rows[optopt - 256], flag, sizeof(flag)));
+	if (cmd != PGA_CMD_GLOBAL && is_global_option(arg, optopt)) {
+		const char *name = "COMMAND";
+
+		for (size_t i = 0; i < pga_ncmds; i++)
+			if (pga_cmds[i].id == cmd)
+				name = pga_cmds[i].name;
+		return pga_fail(err, PGA_EINVAL, "'%.*s' is one of pga's own options: it goes "
+				"before the command ('pga %.*s ... %s')", (int)strcspn(arg, "="),
+				optopt ? (char[]){'-', (char)optopt, 0} : arg, (int)strcspn(arg, "="),
+				optopt ? (char[]){'-', (char)optopt, 0} : arg, name);
+	}
 	if (optopt != 0)
 		return pga_fail(err, PGA_EINVAL, "unknown option '-%c'", optopt);
-	return pga_fail(err, PGA_EINVAL, "unknown option '%.*s'", (int)strcspn(arg, "="), arg);
+	suggest_option(rows, n, arg, hint, sizeof(hint));
+	return pga_fail(err, PGA_EINVAL, "unknown option '%.*s'%s", (int)strcspn(arg, "="), arg,
+			hint);
 }
 
 int
@@ -633,7 +790,7 @@ pga_opts_parse(unsigned cmd, int argc, char **argv, struct pga_argv *out, int *f
 		if (c == 'V')
 			return 2;
 		if (c == '?' || c == ':') {
-			rc = usage_error(c, rows, argv[optind - 1], err);
+			rc = usage_error(cmd, c, rows, n, argv[optind - 1], err);
 			break;
 		}
 		for (size_t i = 0; c < 256 && i < n; i++)
@@ -951,7 +1108,13 @@ pga_config_print_doc(FILE *out, enum pga_doc_kind kind)
 	if (kind == PGA_DOC_EXAMPLE)
 		fprintf(out, "# pga.conf - generated by 'pga help config --example'.\n"
 			     "# Every key with its default; uncomment to change.\n"
-			     "# Values are taken literally: no quotes, no inline comments.\n\n");
+			     "# A value is taken literally (no inline comment) unless it is quoted,\n"
+			     "# 'like this' or \"like this\", as in postgresql.conf.\n"
+			     "# Durations: us, ms, s, min, h, d, w; a bare number is seconds unless\n"
+			     "# the key says otherwise.  Sizes: kB, MB, GB, TB; a bare number is bytes.\n"
+			     "# include = FILE, include-if-exists = FILE and include-dir = DIR (its\n"
+			     "# *.conf files by name) read other files in place; a relative path is\n"
+			     "# from the including file's directory; a later file overrides a key.\n\n");
 	for (int s = PGA_SCOPE_GLOBAL; s <= PGA_SCOPE_DEST; s++) {
 		if (kind == PGA_DOC_SCDOC)
 			fprintf(out, "## %s\n\n", heads[s]);
@@ -992,7 +1155,10 @@ pga_env_print_doc(FILE *out, enum pga_doc_kind kind)
 		fprintf(out, "Every option is also read from the environment; the command line\n"
 			     "wins over the environment, which wins over the configuration file.\n"
 			     "Switches and on|off keys take on/off, yes/no, true/false or 1/0;\n"
-			     "a list takes a,b,c.\n\n");
+			     "a list takes a,b,c.  A key of a section the file declares is read\n"
+			     "from PGA_TARGET_<NAME>_<KEY> or PGA_DEST_<NAME>_<KEY> (the section's\n"
+			     "name and the key in capitals, other characters as _), e.g.\n"
+			     "PGA_DEST_CENTRAL_URL for url of [dest:central].\n\n");
 	for (size_t i = 0; i < pga_nopts; i++) {
 		const struct pga_opt *o = &pga_opts[i];
 		char env[96], sets[256];

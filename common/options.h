@@ -95,6 +95,8 @@ struct pga_opt {
 	enum pga_opt_secret secret;
 	const char *inherit;		/* [target:] key: the [global] key it overrides */
 	const char *kinds;		/* [dest:] key: kinds that use it, "s3 gcs"; NULL: all */
+	bool bare_ms;			/* PGA_OPT_DURATION: a bare number is milliseconds, as
+					 * the PostgreSQL setting it mirrors (else seconds) */
 	/* the command line */
 	unsigned cmds;			/* commands that take it (PGA_CMD_*) */
 	unsigned required;		/* commands that need it */
@@ -138,10 +140,20 @@ const struct pga_cmd *pga_cmd_find(const char *name);
 const struct pga_opt *pga_opt_find(const char *name);
 /* Index of o in pga_opts (per-row state is kept by it). */
 size_t pga_opt_index(const struct pga_opt *o);
-/* "PGA_SPOOL_PATH"; NULL for a [target:]/[dest:] key (no variable). */
+#define PGA_ENV_NAME_MAX 160
+/* "PGA_SPOOL_PATH"; NULL for a [target:]/[dest:] key (see pga_section_env). */
 const char *pga_opt_env(const struct pga_opt *o, char *buf, size_t cap);
+/* "PGA_DEST_CENTRAL_2_URL" for key url of [dest:central-2] ("dest", "central-2"). */
+const char *pga_section_env(const char *section, const char *name, const struct pga_opt *o,
+			    char *buf, size_t cap);
 /* "--spool", or NULL when the option has no flag. */
 const char *pga_opt_flag(const struct pga_opt *o, char *buf, size_t cap);
+/*
+ * The one of n candidates a mistyped word most likely meant (at most two
+ * edits away, or a start of it, and no other as close), or NULL: git's
+ * "did you mean".
+ */
+const char *pga_suggest(const char *word, const char *const *cands, size_t n);
 /* Whether a [dest:] key applies to destinations of kind ("s3", "file"). */
 bool pga_opt_applies_to_kind(const struct pga_opt *o, const char *kind);
 

@@ -29,19 +29,22 @@ pga_mono_us(void)
 }
 
 static int
-unit_multiplier(const char *u, int64_t *mult)
+unit_multiplier(const char *u, int64_t bare_us, int64_t *mult)
 {
 	static const struct {
 		const char *name;
 		int64_t us;
 	} units[] = {
-		{"", PGA_USEC_PER_SEC},	{"us", 1},
-		{"ms", 1000},		{"s", PGA_USEC_PER_SEC},
+		{"us", 1}, {"ms", 1000}, {"s", PGA_USEC_PER_SEC},
 		{"sec", PGA_USEC_PER_SEC}, {"m", 60 * PGA_USEC_PER_SEC},
 		{"min", 60 * PGA_USEC_PER_SEC}, {"h", 3600 * PGA_USEC_PER_SEC},
 		{"d", 86400 * PGA_USEC_PER_SEC}, {"w", 7 * 86400 * PGA_USEC_PER_SEC},
 	};
 
+	if (*u == '\0') {
+		*mult = bare_us;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (strcmp(u, units[i].name) == 0) {
 			*mult = units[i].us;
@@ -51,7 +54,7 @@ unit_multiplier(const char *u, int64_t *mult)
 }
 
 int
-pga_parse_duration(const char *s, int64_t *out_us, struct pga_err *err)
+pga_parse_duration_unit(const char *s, int64_t bare_us, int64_t *out_us, struct pga_err *err)
 {
 	char *end;
 	double v;
@@ -59,14 +62,25 @@ pga_parse_duration(const char *s, int64_t *out_us, struct pga_err *err)
 
 	errno = 0;
 	v = strtod(s, &end);
+	if (end != s)
+		end += strspn(end, " ");	/* "10 s", as postgresql.conf takes it */
 	if (end == s || errno != 0 || v < 0 || !isdigit((unsigned char)*s) ||
-	    unit_multiplier(end, &mult) != 0)
+	    unit_multiplier(end, bare_us, &mult) != 0)
 		return pga_fail(err, PGA_EINVAL,
-				"invalid duration '%s' (use e.g. 250ms, 60s, 5m, 1h, 7d)", s);
+				"invalid duration '%s' (use us, ms, s, min, h, d or w, e.g. 250ms, "
+				"60s, 5min; a bare number is %s)", s,
+				bare_us == 1000 ? "milliseconds" : bare_us == 1 ? "microseconds" :
+				"seconds");
 	if (v * (double)mult > 9.2e18)
 		return pga_fail(err, PGA_EINVAL, "duration '%s' is too large", s);
 	*out_us = (int64_t)(v * (double)mult);
 	return 0;
+}
+
+int
+pga_parse_duration(const char *s, int64_t *out_us, struct pga_err *err)
+{
+	return pga_parse_duration_unit(s, PGA_USEC_PER_SEC, out_us, err);
 }
 
 int
@@ -84,6 +98,7 @@ pga_parse_size(const char *s, uint64_t *out, struct pga_err *err)
 	v = strtoull(s, &end, 10);
 	if (errno != 0)
 		goto bad;
+	end += strspn(end, " ");	/* "10 MB", as postgresql.conf takes it */
 	if (*end != '\0') {
 		p = strchr(suffixes, toupper((unsigned char)*end));
 		if (p == NULL)
@@ -101,7 +116,8 @@ pga_parse_size(const char *s, uint64_t *out, struct pga_err *err)
 	return 0;
 bad:
 	return pga_fail(err, PGA_EINVAL,
-			"invalid size '%s' (use e.g. 65536, 64K, 10M, 1G)", s);
+			"invalid size '%s' (use kB, MB, GB or TB, e.g. 64kB, 10MB, 1GB; a bare "
+			"number is bytes)", s);
 }
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */

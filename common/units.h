@@ -5,8 +5,11 @@
  *   2026-11-25T21:34:07Z, 2026-11-25T21:34:07.250Z, 2026-11-25 21:34:07+00,
  *   2026-11-25T21:34:07+02:00, 2026-11-25 (midnight UTC), now,
  *   and relative forms -2h, -30m, -7d, -90s, +1h (from now).
- * Durations: 250ms, 60s, 5m, 1h, 7d, 2w; a bare number is seconds.
- * Sizes: 512, 64K, 10M, 1G, 2T, with optional B / iB (all binary, 1024).
+ * Durations: 250ms, 60s, 5m or 5min, 1h, 7d, 2w, a blank allowed before
+ * the unit ("10 s"); a bare number is seconds, or the unit the caller
+ * names (a key mirroring a PostgreSQL setting takes its base unit).
+ * Sizes: 512, 64K, 10M, 1G, 2T, with optional B / iB, and PostgreSQL's
+ * kB, MB, GB, TB (all binary, 1024); a bare number is bytes.
  * All functions are pure and thread-safe.
  */
 #ifndef PGA_UNITS_H
@@ -26,6 +29,9 @@ int64_t pga_mono_us(void);
 int pga_parse_time(const char *s, int64_t now_us, int64_t *out,
 		   struct pga_err *err);
 int pga_parse_duration(const char *s, int64_t *out_us, struct pga_err *err);
+/* A bare number is bare_us microseconds each (1000: milliseconds). */
+int pga_parse_duration_unit(const char *s, int64_t bare_us, int64_t *out_us,
+			    struct pga_err *err);
 int pga_parse_size(const char *s, uint64_t *out, struct pga_err *err);
 
 /* 2026-11-25T21:34:07.123456Z (fraction only when non-zero); buf >= 32. */

@@ -299,11 +299,11 @@ json_collectors(struct jsonw *jw, const PGresult *res, int64_t now)
 		jsonw_i64(jw, col_i64(res, i, C_LAST_SEQ, 0));
 		jsonw_key(jw, "last_snapshot");
 		jsonw_time(jw, last);
-		jsonw_key(jw, "lag_us");
+		jsonw_key(jw, "lag_seconds");
 		if (last == INT64_MIN)
 			jsonw_null(jw);
 		else
-			jsonw_i64(jw, now - last);
+			jsonw_seconds(jw, now - last);
 		jsonw_key(jw, "segments");
 		jsonw_i64(jw, col_i64(res, i, C_SEGS, 0));
 		jsonw_key(jw, "partial");

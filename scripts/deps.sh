@@ -16,7 +16,7 @@ APT_PACKAGES=(
 	postgresql-15-pg-stat-kcache postgresql-15-pg-wait-sampling postgresql-15-pg-qualstats
 	zstd clang libclang-rt-14-dev scdoc openssl
 	awscli rclone python3-botocore prometheus-postgres-exporter hyperfine
-	chromium prometheus
+	chromium prometheus systemd
 )
 NPM_PREFIX=${PGA_NPM_PREFIX:-$PWD/.deps/npm}
 PG_VERSIONS=${PGA_PG_VERSIONS:-12 18}

@@ -60,6 +60,7 @@ extern const struct spool_counter_set ship_counters;
 struct ship_opts {
 	const char *dest;		/* only this destination, or NULL: all enabled */
 	bool loop;			/* run until SIGTERM/SIGINT */
+	bool progress;			/* a live progress line on stderr (a terminal) */
 	/* --loop: SIGHUP reloads the configuration through this (NULL: no reload) */
 	const struct pga_ctx *reload_ctx;
 };

@@ -80,9 +80,9 @@ status_json(struct jsonw *jw, const struct pga_dest *d, const struct pending *p,
 	else
 		jsonw_null(jw);
 	jsonw_key(jw, "oldest_pending"); jsonw_time(jw, p->oldest_us);
-	jsonw_key(jw, "oldest_pending_age_s");
+	jsonw_key(jw, "oldest_pending_age_seconds");
 	if (p->oldest_us != 0)
-		jsonw_i64(jw, (now - p->oldest_us) / PGA_USEC_PER_SEC);
+		jsonw_seconds(jw, now - p->oldest_us);
 	else
 		jsonw_null(jw);
 	jsonw_key(jw, "delivered_segments"); jsonw_u64(jw, st->delivered);

@@ -10,9 +10,43 @@
  * config-get FILE [CMD [OPTION...] --] [KEY...]: resolve FILE (- for no
  * file), the environment and the options of command CMD ("collect",
  * "spool put") as pga does, then print KEY=value for each [global] key and
- * option named (all of them without KEY), and dest.NAME.url= for every
- * destination.  Errors: exit 1 (the file), 64 (environment, options).
+ * option named (all of them without KEY), target.NAME.KEY= or
+ * dest.NAME.KEY= with " @" and where it was set for each section key
+ * named so, and dest.NAME.url= for every destination.  Errors: exit 1 (the file), 64 (environment, options).
  */
+/* target.NAME.KEY or dest.NAME.KEY: its value, then " @" and where it was set. */
+static void
+print_section_key(const struct pga_config *cfg, const char *spec)
+{
+	bool target = strncmp(spec, "target.", 7) == 0;
+	const char *name = spec + (target ? 7 : 5), *dot = strrchr(spec, '.');
+	char buf[4096], where[4200];
+
+	if ((!target && strncmp(spec, "dest.", 5) != 0) || dot == NULL || dot < name)
+		return;
+	for (size_t i = 0; i < pga_nopts; i++) {
+		const struct pga_opt *o = &pga_opts[i];
+
+		if (o->scope != (target ? PGA_SCOPE_TARGET : PGA_SCOPE_DEST) ||
+		    strcmp(o->name, dot + 1) != 0)
+			continue;
+		for (size_t t = 0; target && t < cfg->ntargets; t++)
+			if (strlen(cfg->targets[t].name) == (size_t)(dot - name) &&
+			    !strncmp(cfg->targets[t].name, name, dot - name))
+				printf("%s=%s @%s\n", spec,
+				       pga_config_format_in(&cfg->targets[t], o, buf, sizeof(buf)),
+				       pga_config_target_where(cfg, &cfg->targets[t], o->name,
+							       where, sizeof(where)));
+		for (size_t d = 0; !target && d < cfg->ndests; d++)
+			if (strlen(cfg->dests[d].name) == (size_t)(dot - name) &&
+			    !strncmp(cfg->dests[d].name, name, dot - name))
+				printf("%s=%s @%s\n", spec,
+				       pga_config_format_in(&cfg->dests[d], o, buf, sizeof(buf)),
+				       pga_config_dest_where(cfg, &cfg->dests[d], o->name,
+							     where, sizeof(where)));
+	}
+}
+
 int
 helper_config_get(int argc, char **argv)
 {
@@ -55,6 +89,8 @@ helper_config_get(int argc, char **argv)
 		if (want && o->scope <= PGA_SCOPE_GLOBAL)
 			printf("%s=%s\n", o->name, pga_config_format(cfg, o, buf, sizeof(buf)));
 	}
+	for (int j = i; j < argc; j++)
+		print_section_key(cfg, argv[j]);
 	for (size_t d = 0; d < cfg->ndests; d++)
 		printf("dest.%s.url=%s\n", cfg->dests[d].name, cfg->dests[d].url);
 	pga_config_free(cfg);

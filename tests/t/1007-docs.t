@@ -43,7 +43,19 @@ is "$(sed -n '/^## \[/,/^# ENVIRONMENT/p' "$T/pga.scd" | grep -o '^\*[a-z-]*\*' 
 	sort -u | xargs)" "$keys" "the man page documents every key of the table, and no other"
 envs=$(col 6 '^PGA_' 6 | sort -u | xargs)
 is "$(sed -n '/^# ENVIRONMENT/,/^# FILES/p' "$T/pga.scd" | grep -o '^\*PGA[^*]*\*' |
-	tr -d '*\\' | sort -u | xargs)" "$envs" "the man page's ENVIRONMENT lists every variable"
+	tr -d '*\\' | grep -vx 'PGA_NO_HW_CRC' | sort -u | xargs)" "$envs" \
+	"the man page's ENVIRONMENT lists every variable"
+# and every other variable the code reads (getenv, or a section's fallback)
+bad=0 n=0
+for v in $(cd "$REPO_DIR" && grep -rhoE 'getenv\("[A-Z_]+"\)|env_or\([^,]*, "[A-Z_]+"\)' \
+	main.c common spool collect ship load cmd report restore 2>/dev/null |
+	grep -oE '"[A-Z_]+"' | tr -d '"' | sort -u); do
+	n=$((n + 1))
+	sed -n '/^# ENVIRONMENT/,/^# FILES/p' "$T/pga.scd" | tr -d '\\' | grep -q "\*[^ ]*$v" ||
+		{ bad=1; diag "the man page's ENVIRONMENT does not name $v, which the code reads"; }
+done
+[ "$n" -ge 8 ]; ok $? "the code reads $n other variables"
+is "$bad" 0 "  the man page's ENVIRONMENT names each"
 pga help environment >"$T/env"
 is "$(grep -o '^  PGA_[A-Z_]*' "$T/env" | xargs -n1 | sort -u | xargs)" "$envs" \
 	"pga help environment lists every variable"
@@ -64,6 +76,9 @@ while read -r c; do
 	[ "$c" = version ] && { run_ok "pga help version" pga help version; continue; }
 	run_ok "pga help $c" pga help $c
 	cp "$OUT" "$T/usage"
+	[ "$c" = help ] ||
+		like "$(tr '\n' ' ' <"$T/usage" | tr -s ' ')" "Exit status[^:]*: 0 .*, 64 usage\." \
+			"  its usage states its exit status, 64 included"
 	usage=$(sed -n '/^usage:/,/^$/p' "$T/usage" | synopsis_flags)
 	man=$(grep "^\*pga $c\*" "$T/pga.scd")
 	[ -n "$man" ]; ok $? "  the man page has a synopsis of pga $c"

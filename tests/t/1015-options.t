@@ -50,7 +50,8 @@ is "$(PGA_TARGET=a,b helper config-get - collect --target c --target d -- target
 # ---- every [global] key has its variable ----
 value_for() {	# TYPE NAME: a value of that type, and how config-get prints it
 	case $2 in spool-full) echo "drop-oldest drop-oldest"; return ;;
-	log-level) echo "trace trace"; return ;; esac
+	log-level) echo "trace trace"; return ;; log-destination) echo "syslog syslog"; return ;;
+	log-timestamp) echo "off off"; return ;; log-facility) echo "local7 local7"; return ;; esac
 	case $1 in string) echo "v1 v1" ;; size) echo "2M 2097152" ;; duration) echo "7s 7000000us" ;;
 	int) echo "$3 $3" ;; bool) echo "on on" ;; esac
 }

@@ -71,7 +71,27 @@ test_durations_and_sizes(void **state)
 	assert_int_equal(pga_parse_duration("15", &d, NULL), 0);
 	assert_int_equal(d, 15 * PGA_USEC_PER_SEC);
 	assert_true(pga_parse_duration("-5s", &d, NULL) < 0);
-	assert_true(pga_parse_duration("5 s", &d, NULL) < 0);
+	/* a blank before the unit, as postgresql.conf takes it */
+	assert_int_equal(pga_parse_duration("5 s", &d, NULL), 0);
+	assert_int_equal(d, 5 * PGA_USEC_PER_SEC);
+	assert_int_equal(pga_parse_duration("1.5 min", &d, NULL), 0);
+	assert_int_equal(d, 90 * PGA_USEC_PER_SEC);
+	assert_true(pga_parse_duration("5 s x", &d, NULL) < 0);
+	assert_true(pga_parse_duration("5 sec onds", &d, NULL) < 0);
+	assert_true(pga_parse_duration(" 5s", &d, NULL) < 0);
+	/* a key's own base unit for a bare number: statement-timeout's ms */
+	assert_int_equal(pga_parse_duration_unit("2500", 1000, &d, NULL), 0);
+	assert_int_equal(d, 2500000);
+	assert_int_equal(pga_parse_duration_unit("3s", 1000, &d, NULL), 0);
+	assert_int_equal(d, 3 * PGA_USEC_PER_SEC);
+	assert_int_equal(pga_parse_size("10 MB", &s, NULL), 0);
+	assert_int_equal(s, 10485760);
+	assert_int_equal(pga_parse_size("64kB", &s, NULL), 0);
+	assert_int_equal(s, 65536);
+	assert_int_equal(pga_parse_size("2TB", &s, NULL), 0);
+	assert_int_equal(s, 2199023255552ULL);
+	assert_true(pga_parse_size("10 M B", &s, NULL) < 0);
+	assert_true(pga_parse_size("10MBx", &s, NULL) < 0);
 	assert_true(pga_parse_duration("fast", &d, NULL) < 0);
 	assert_int_equal(pga_parse_size("64K", &s, NULL), 0);
 	assert_int_equal(s, 65536);
@@ -225,6 +245,56 @@ test_json(void **state)
 	free(out);
 }
 
+/* Bytes that are not UTF-8 become the text \xNN; durations are seconds. */
+static void
+test_json_bytes_and_seconds(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"caf\xe9", "\"caf\\\\xe9\""},			/* Latin-1 e-acute */
+		{"caf\xc3\xa9", "\"caf\xc3\xa9\""},		/* UTF-8 passes */
+		{"\xed\xa0\x80", "\"\\\\xed\\\\xa0\\\\x80\""},	/* a surrogate */
+		{"\xc0\xaf", "\"\\\\xc0\\\\xaf\""},		/* overlong '/' */
+		{"\xe0\x41", "\"\\\\xe0A\""},			/* cut sequence, then A */
+		{"\xf4\x90\x80\x80", "\"\\\\xf4\\\\x90\\\\x80\\\\x80\""},	/* > U+10FFFF */
+		{"\x7f\x1b[31m", "\"\\u007f\\u001b[31m\""},	/* DEL, ESC */
+	};
+	static const struct {
+		int64_t us;
+		const char *want;
+	} secs[] = {
+		{0, "0"}, {1500000, "1.5"}, {12345, "0.012345"}, {60000000, "60"}, {-2500000, "-2.5"},
+		{1, "0.000001"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
+		struct jsonw w;
+
+		jsonw_init(&w, f);
+		jsonw_str(&w, cases[i].in);
+		fclose(f);
+		assert_string_equal(out, cases[i].want);
+		free(out);
+	}
+	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+		char *out = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
+		struct jsonw w;
+
+		jsonw_init(&w, f);
+		jsonw_seconds(&w, secs[i].us);
+		fclose(f);
+		assert_string_equal(out, secs[i].want);
+		free(out);
+	}
+}
+
 /* ---- escaping untrusted text ---- */
 
 static void
@@ -330,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_config_missing),
 		cmocka_unit_test(test_redaction),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_bytes_and_seconds),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_err_sqlstate),
 	};

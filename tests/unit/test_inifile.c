@@ -97,6 +97,44 @@ expect_error(const char *text, size_t len, const char *msg)
 		fail_msg("error '%s', wanted '%s'", err.msg, msg);
 }
 
+/* Quoted values as postgresql.conf writes them. */
+static void
+test_quotes(void **state)
+{
+	static const char text[] =
+		"[global]\n"
+		"a = \"/var/spool/pga\"\n"
+		"b = 'it''s'  # a comment after the quote\n"
+		"c = 'tab\\there \\' and \\\\'\n"
+		"d = \"say \\\"hi\\\" ; or 'not'\"\n"
+		"e = ''\n"
+		"f = x'y'\n"
+		"g = \"#;\" ; comment\n";
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{"[g]\na = 'open\n", "t.conf:2: unterminated quoted value"},
+		{"[g]\na = \"open\n", "t.conf:2: unterminated quoted value"},
+		{"[g]\na = 'x' y\n", "t.conf:2: syntax error: text after the closing quote"},
+		{"[g]\na = 'x\\'\n", "t.conf:2: unterminated quoted value"},
+		{"[g]\na = \"x'\n", "t.conf:2: unterminated quoted value"},
+	};
+	struct events e = {0};
+	struct pga_err err = {0};
+
+	(void)state;
+	assert_int_equal(read_text(text, sizeof(text) - 1, &e, &err), 0);
+	assert_string_equal(e.log, "1:[global]2:a=/var/spool/pga|3:b=it's|"
+			    "4:c=tab\there ' and \\|5:d=say \"hi\" ; or 'not'|6:e=|"
+			    "7:f=x'y'|8:g=#;|");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(read_text(bad[i].text, strlen(bad[i].text), &e, &err),
+				 PGA_ECONFIG);
+		assert_non_null(strstr(err.msg, bad[i].err));
+	}
+}
+
 static void
 test_errors(void **state)
 {
@@ -249,6 +287,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_quotes),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_line_cap),
 		cmocka_unit_test(test_file),
