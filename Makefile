@@ -123,9 +123,10 @@ bench: deps all
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
 	$(PKG_CFLAGS) -DPGA_VERSION='"$(PGA_VERSION)"' -D_FILE_OFFSET_BITS=64
 # the segment and tar readers need only common/ and the spool library; the
-# object stores' answers (fuzz_xml) and json_field (fuzz_json) a few ship/ files
+# object stores' answers (fuzz_xml) and json_field with the credential
+# replies (fuzz_json) a few ship/ files
 FUZZ_SHIP_SRC := ship/objstore_reply.c ship/xml_tag.c ship/base64.c ship/http.c \
-	ship/ratelimit.c ship/dest_names.c ship/json_field.c
+	ship/ratelimit.c ship/dest_names.c ship/json_field.c ship/cloud_reply.c
 FUZZ_LIB_SRC := $(COMMON_SRC) $(SPOOL_SRC) $(FUZZ_SHIP_SRC)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 

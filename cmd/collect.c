@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
+#include "cmd/health.h"
 #include "collect/collect.h"
 #include "common/cli.h"
 #include "common/log.h"
@@ -299,6 +300,7 @@ run_loop(struct loop *l)
 
 		l->last_failed = st.failed;
 		summary(++done, &st);
+		health_write_configured(l->cfg, l->a->spool);
 		if (rc < 0)
 			return pga_cli_error(&err);
 		if (spool_tick(l->sp, &err) < 0)
@@ -405,6 +407,9 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 				count_lost_cycle(a.spool, false, true);
 		}
 	}
+	/* after the spool is closed: what the cycle sealed is pending */
+	if (!a.loop)
+		health_write_configured(ctx->cfg, a.spool);
 	loop_use_config(&l, NULL);
 	return status;
 }

@@ -1,20 +1,26 @@
 /*
- * `pga status [--json] [--spool DIR] [--central [--db CONNINFO]]`
+ * `pga status [--json] [--spool DIR] [--central [--db CONNINFO]] [--prometheus FILE]`
  *
- * The operator's one-screen view, from the reports of three parts: the
+ * The operator's one-screen view, from the reports of the parts: the
  * spool's summary (segments waiting, their age, usage against spool-max,
- * open and quarantined segments) with every part's counters, then each
- * destination's delivery state (ship_status), then, with --central, every
- * collector as the central database sees it (load_status_central).
+ * open and quarantined segments) with every part's counters, the
+ * collector's last cycle and each target's last success and last error
+ * (collect.h), each destination's delivery state (ship_status), then,
+ * with --central, every collector as the central database sees it
+ * (load_status_central).  Last, the findings and the verdict, which is the
+ * exit code (cmd/health.h: 0 ok, 1 warning, 2 critical).  --prometheus
+ * writes the same as a node_exporter textfile instead of printing.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <errno.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/health.h"
 #include "common/cli.h"
 #include "common/jsonw.h"
 #include "common/log.h"
@@ -26,6 +32,7 @@
 struct status_args {
 	const char *spool;
 	const char *db;
+	const char *prometheus;
 	bool json;
 	bool central;
 };
@@ -145,28 +152,145 @@ central(struct pga_ctx *ctx, const struct status_args *a, struct jsonw *jw)
 	return rc;
 }
 
-/* --central where spool-path does not exist (the central server). */
-static int
-central_only(struct pga_ctx *ctx, const struct status_args *a)
+static void
+print_when(const char *label, int64_t us, int64_t now)
 {
-	struct jsonw jw, *j = NULL;
-	int attention;
+	char t[40], ago[24];
 
-	if (a->json) {
-		j = &jw;
-		jsonw_init(j, stdout);
-		jsonw_obj_open(j);
-		jsonw_key(j, "spool");
-		jsonw_null(j);
+	if (us == 0) {
+		printf("  %-14s never\n", label);
+		return;
+	}
+	pga_format_time(us, t, sizeof(t));
+	pga_format_duration(now > us ? now - us : 0, ago, sizeof(ago));
+	printf("  %-14s %s (%s ago)\n", label, t, ago);
+}
+
+/* The collector's records: the last cycle, then each enabled target. */
+static void
+print_collect_text(const struct health *h)
+{
+	const struct pga_config *cfg = h->cfg;
+	char took[24];
+
+	if (cfg->ntargets == 0 && !h->cycle.recorded)
+		return;
+	printf("\ncollect\n");
+	if (h->cycle.recorded) {
+		pga_format_duration(h->cycle.duration_us, took, sizeof(took));
+		print_when("last cycle:", h->cycle.start_us, h->now);
+		printf("  %-14s took %s, %u targets ok, %u failed%s\n", "", took,
+		       h->cycle.targets_ok, h->cycle.targets_failed,
+		       h->cycle.failed ? ", collected nothing" : "");
+		print_when("last collected:", h->cycle.last_collected_us, h->now);
 	} else {
-		printf("spool: none here ('%s' does not exist)\n", a->spool);
+		printf("  %-14s none recorded\n", "last cycle:");
 	}
-	attention = central(ctx, a, j);
-	if (j != NULL) {
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		const struct collect_target_health *r = &h->targets[i];
+
+		if (!cfg->targets[i].enabled)
+			continue;
+		printf("target '%s'\n", cfg->targets[i].name);
+		if (!r->recorded) {
+			printf("  %-14s never collected\n", "");
+			continue;
+		}
+		print_when("last success:", r->last_success_us, h->now);
+		print_when("last error:", r->last_error_us, h->now);
+		if (r->last_error_us > r->last_success_us) {
+			print_when("failing since:", r->failing_since_us, h->now);
+			printf("  %-14s %s (%" PRIu64 " attempts)\n", "", r->last_error, r->failures);
+		}
+	}
+}
+
+static void
+json_collect(struct jsonw *j, const struct health *h)
+{
+	const struct pga_config *cfg = h->cfg;
+
+	jsonw_key(j, "cycle");
+	if (h->cycle.recorded) {
+		jsonw_obj_open(j);
+		jsonw_key(j, "start"); jsonw_time(j, h->cycle.start_us);
+		jsonw_key(j, "duration_seconds"); jsonw_seconds(j, h->cycle.duration_us);
+		jsonw_key(j, "failed"); jsonw_bool(j, h->cycle.failed);
+		jsonw_key(j, "last_collected"); jsonw_time(j, h->cycle.last_collected_us);
+		jsonw_key(j, "targets_ok"); jsonw_u64(j, h->cycle.targets_ok);
+		jsonw_key(j, "targets_failed"); jsonw_u64(j, h->cycle.targets_failed);
 		jsonw_obj_close(j);
-		jsonw_end(j);
+	} else {
+		jsonw_null(j);
 	}
-	return attention ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
+	jsonw_key(j, "targets");
+	jsonw_arr_open(j);
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		const struct collect_target_health *r = &h->targets[i];
+		bool failing = r->last_error_us > r->last_success_us;
+
+		if (!cfg->targets[i].enabled)
+			continue;
+		jsonw_obj_open(j);
+		jsonw_key(j, "name"); jsonw_str(j, cfg->targets[i].name);
+		jsonw_key(j, "recorded"); jsonw_bool(j, r->recorded);
+		jsonw_key(j, "last_success"); jsonw_time(j, r->last_success_us);
+		jsonw_key(j, "last_error_time"); jsonw_time(j, r->last_error_us);
+		jsonw_key(j, "last_error"); jsonw_str(j, r->last_error[0] ? r->last_error : NULL);
+		jsonw_key(j, "failing"); jsonw_bool(j, failing);
+		jsonw_key(j, "failing_since"); jsonw_time(j, failing ? r->failing_since_us : 0);
+		jsonw_key(j, "consecutive_failures"); jsonw_u64(j, r->failures);
+		jsonw_obj_close(j);
+	}
+	jsonw_arr_close(j);
+}
+
+static void
+print_findings(const struct health *h, struct jsonw *j)
+{
+	if (j != NULL) {
+		jsonw_key(j, "health");
+		jsonw_obj_open(j);
+		jsonw_key(j, "status"); jsonw_str(j, health_level_name(h->level));
+		jsonw_key(j, "exit_code"); jsonw_i64(j, h->level);
+		jsonw_key(j, "findings");
+		jsonw_arr_open(j);
+		for (size_t i = 0; i < h->nfindings; i++) {
+			jsonw_obj_open(j);
+			jsonw_key(j, "level"); jsonw_str(j, health_level_name(h->findings[i].level));
+			jsonw_key(j, "text"); jsonw_str(j, h->findings[i].text);
+			jsonw_obj_close(j);
+		}
+		jsonw_arr_close(j);
+		jsonw_key(j, "findings_dropped"); jsonw_u64(j, h->dropped);
+		jsonw_obj_close(j);
+		return;
+	}
+	printf("\n");
+	for (size_t i = 0; i < h->nfindings; i++)
+		printf("%-8s %s\n", health_level_name(h->findings[i].level), h->findings[i].text);
+	if (h->dropped > 0)
+		printf("%-8s ... and %zu more findings\n", "", h->dropped);
+	printf("status: %s\n", health_level_name(h->level));
+}
+
+/* --central on a host with no spool at all: the central side alone. */
+static bool
+local_absent(const struct status_args *a)
+{
+	return a->central && access(a->spool, F_OK) != 0 && errno == ENOENT;
+}
+
+static int
+write_prometheus(struct health *h, const struct status_args *a, bool local)
+{
+	struct pga_err err = {0};
+
+	if (health_prometheus_write(h, local, a->prometheus, &err) < 0) {
+		log_err(&err);
+		return HEALTH_CRITICAL;
+	}
+	return h->level;
 }
 
 int
@@ -174,42 +298,59 @@ cmd_status(int argc, char **argv, struct pga_ctx *ctx)
 {
 	const struct pga_config *cfg = ctx->cfg;
 	struct status_args a = {.spool = cfg->global.spool_path, .db = cfg->global.central,
-				.json = cfg->args.json, .central = cfg->args.status_central};
-	struct spool_summary s;
-	struct cmd_counters c;
-	struct spool *sp = NULL;
+				.json = cfg->args.json, .central = cfg->args.status_central,
+				.prometheus = cfg->args.prometheus};
+	struct load_opts lo = {.conninfo = a.db, .schema = cfg->global.central_schema,
+			       .since = INT64_MIN, .until = INT64_MAX};
+	struct health h;
 	struct pga_err err = {0};
 	struct jsonw jw, *j = NULL;
-	int attention = 0, rc;
+	bool local = !local_absent(&a);
+	int level;
 
 	(void)argc;
 	(void)argv;
-	/* the central server has no spool: --central alone is what it asks */
-	if (a.central && access(a.spool, F_OK) != 0 && errno == ENOENT)
-		return central_only(ctx, &a);
-	rc = spool_open(&sp, a.spool, &err);
-	if (rc == 0)
-		rc = spool_summarise(sp, &s, &err);
-	if (rc == 0)
-		rc = cmd_counters_read(sp, &c, &err);
-	spool_free(sp);
-	if (rc < 0)
+	if (a.central && a.db == NULL)
+		return pga_cli_usage(ctx->cmd, "--central needs --db CONNINFO or [global] central");
+	if (a.prometheus != NULL && a.json)
+		return pga_cli_usage(ctx->cmd, "--prometheus and --json do not go together");
+	if (health_gather(&h, cfg, a.spool, &err) < 0)
 		return pga_cli_error(&err);
+	if (!local) {	/* judged the central side only */
+		h.level = HEALTH_OK;
+		h.nfindings = h.dropped = 0;
+	}
+	if (a.central)
+		health_add_central(&h, &lo);
+	if (a.prometheus != NULL) {
+		level = write_prometheus(&h, &a, local);
+		health_free(&h);
+		return level;
+	}
 	if (a.json) {
 		j = &jw;
 		jsonw_init(j, stdout);
 		jsonw_obj_open(j);
-		print_spool_json(j, a.spool, &s, &c, cfg->global.spool_max);
-	} else {
-		print_spool_text(a.spool, &s, &c, cfg->global.spool_max);
 	}
-	attention += s.quarantined > 0;
-	attention += destinations(ctx, &a, j);
+	if (local && h.spool_read) {
+		if (j != NULL)
+			print_spool_json(j, a.spool, &h.sum, &h.counters, cfg->global.spool_max);
+		else
+			print_spool_text(a.spool, &h.sum, &h.counters, cfg->global.spool_max);
+		if (j != NULL)
+			json_collect(j, &h);
+		else
+			print_collect_text(&h);
+		destinations(ctx, &a, j);
+	}
 	if (a.central)
-		attention += central(ctx, &a, j);
+		central(ctx, &a, j);
+	print_findings(&h, j);
 	if (j != NULL) {
 		jsonw_obj_close(j);
 		jsonw_end(j);
 	}
-	return attention ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
+	level = h.level;
+	health_free(&h);
+	return level;
 }

@@ -85,6 +85,41 @@ struct collect_stats {
 };
 
 /*
+ * Health for `pga status`, kept in the collector's folder of the spool:
+ * state/<target>.health after each attempt at a target, state/cycle.health
+ * after each cycle ("key value" lines, replaced atomically and durably;
+ * FORMAT.md).  Times are wall-clock microseconds since the epoch, 0 for
+ * never.  A target skipped while backing off keeps its record.
+ */
+struct collect_target_health {
+	bool recorded;			/* a record exists and was read */
+	int64_t last_attempt_us;	/* start of the last cycle that tried it */
+	int64_t last_success_us;	/* ... that gave a complete snapshot */
+	int64_t last_error_us;		/* ... that failed it */
+	int64_t failing_since_us;	/* first failure since the last success; 0: ok */
+	uint64_t failures;		/* consecutive failed attempts */
+	char last_error[PGA_ERR_MSG_MAX];
+};
+
+struct collect_cycle_health {
+	bool recorded;
+	int64_t start_us, duration_us;	/* the last cycle */
+	bool failed;			/* it collected nothing, or the spool failed */
+	int64_t last_collected_us;	/* start of the last cycle that collected */
+	unsigned targets_ok, targets_failed;
+};
+
+/*
+ * Read a target's (or the last cycle's) record from the spool sp (open
+ * for reading is enough).  No record: 0 with recorded false.  A record
+ * that does not parse: PGA_ECORRUPT, recorded false.
+ */
+int collect_target_health(struct spool *sp, const char *target,
+			  struct collect_target_health *h, struct pga_err *err);
+int collect_cycle_health(struct spool *sp, struct collect_cycle_health *h,
+			 struct pga_err *err);
+
+/*
  * Check the configuration (conninfo syntax, database lists, the --target
  * names) without connecting; err names file and line.
  */

@@ -167,6 +167,7 @@ struct collector {
 	int nworkers;
 	char state_dir[PATH_MAX];
 	uint64_t cycle_no;
+	int64_t cycle_wall_us;		/* the cycle's start, for the health records */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct cjob *jobs;
@@ -189,6 +190,12 @@ int cjob_status_block(struct cworker *w, struct ctarget *t, bool complete,
 /* Count escaped values for metric index i (nmetrics: block headers). */
 void collector_count_escaped(struct collector *c, struct ctarget *t, size_t i,
 			     uint64_t n);
+
+/* chealth.c: the records collect.h's health readers read */
+int chealth_record_target(const char *dir, const char *target, int64_t at_us, bool ok,
+			  const char *why, struct pga_err *err);
+int chealth_record_cycle(const char *dir, int64_t start_us, const struct collect_stats *st,
+			 struct pga_err *err);
 
 /* collector.c: called by jobs */
 int collector_enqueue_dbs(struct collector *c, struct ctarget *t,

@@ -442,6 +442,9 @@ target_settle(struct collector *c, struct cworker *w, struct ctarget *t)
 		  " %" PRIu64 " metric errors, %.3f s", t->cfg->name,
 		  t->failed ? "failed" : "ok", t->dbs_ok, t->blocks, t->rows, size,
 		  t->metric_errors, (double)(pga_mono_us() - t->started_us) / 1e6);
+	if (chealth_record_target(c->state_dir, t->cfg->name, c->cycle_wall_us, !t->failed,
+				  t->why, &err) < 0)
+		log_warn("target '%s': %s", t->cfg->name, err.msg);
 	pthread_mutex_lock(&c->mu);
 	if (t->failed)
 		c->st.targets_failed++;
@@ -652,12 +655,14 @@ count_cycle(struct collector *c, struct collect_stats *st)
 int
 collector_cycle(struct collector *c, struct collect_stats *st, struct pga_err *err)
 {
+	struct pga_err herr = {0};
 	int64_t start = pga_mono_us();
 	int rc;
 
 	memset(&c->st, 0, sizeof(c->st));
 	memset(c->escaped, 0, (c->nmetrics + 1) * sizeof(*c->escaped));
 	c->cycle_no++;
+	c->cycle_wall_us = pga_now_us();
 	rc = queue_targets(c, err);
 	if (rc == 0 && c->njobs > 0)
 		rc = run_workers(c, err);
@@ -672,5 +677,7 @@ collector_cycle(struct collector *c, struct collect_stats *st, struct pga_err *e
 	*st = c->st;
 	escaped_detail(c, st);
 	count_cycle(c, st);
+	if (chealth_record_cycle(c->state_dir, c->cycle_wall_us, st, &herr) < 0)
+		log_warn("%s", herr.msg);
 	return rc;
 }

@@ -56,6 +56,10 @@ struct pga_global {
 	int log_facility;		/* index in the facility choices */
 	char *log_ident;
 	char *spool_retain;		/* "shipped" or a duration */
+	/* health */
+	int64_t status_stale_after;
+	long long status_spool_warn;	/* percent of spool-max */
+	char *prometheus_file;
 	/* collector */
 	long long workers;		/* 0 = automatic */
 	int64_t interval;
@@ -127,6 +131,7 @@ struct pga_dest {
 	int64_t retry_max_delay;
 	bool enabled;
 	int create_only;		/* enum pga_create_only */
+	int credential_source;		/* enum pga_cred_source */
 	char *schema;			/* postgres destination: central schema */
 	int line;			/* line of the [dest:NAME] header */
 	int key_lines[PGA_OPTS_MAX];	/* line of each key set, by pga_opts index */
@@ -140,6 +145,11 @@ struct pga_dest {
 #define PGA_CONFIG_DEPTH_MAX 10
 
 enum pga_create_only { PGA_CREATE_AUTO = 0, PGA_CREATE_IF_NONE_MATCH = 1, PGA_CREATE_CHECK = 2 };
+/* credential-source: the order of choices in common/options.c */
+enum pga_cred_source {
+	PGA_CRED_AUTO = 0, PGA_CRED_STATIC, PGA_CRED_WEB_IDENTITY, PGA_CRED_CONTAINER,
+	PGA_CRED_INSTANCE, PGA_CRED_APP_SERVICE,
+};
 
 /* A list option (--target a --target b, PGA_TARGET=a,b); strings owned. */
 #define PGA_LIST_MAX 256
@@ -152,6 +162,7 @@ struct pga_list {
 struct pga_args {
 	char *config;			/* -c: the file it was read from is path below */
 	bool loop, json, dry_run, init, no_manifest, raw, status_central;
+	char *prometheus;		/* pga status --prometheus FILE */
 	bool example, man, man_options;
 	long long cycles, block, top, points, passes;
 	int64_t retain;

@@ -59,6 +59,10 @@ static const char *const facility_choices[] = {"daemon", "user", "local0", "loca
 static const char *const create_only_choices[] = {"auto", "if-none-match", "check", NULL};
 /* restore/restore.h's enum restore_order, in its order */
 static const char *const order_choices[] = {"newest-first", "oldest-first", NULL};
+/* enum pga_cred_source's order */
+static const char *const cred_source_choices[] = {
+	"auto", "static", "web-identity", "container", "instance", "app-service", NULL,
+};
 
 /*
  * Command-line options first (a command's usage lists its options in this
@@ -84,6 +88,8 @@ const struct pga_opt pga_opts[] = {
 	 .usage = "ship only to this destination"},
 	{.name = "status-central", ARG(status_central), BOOL, .cmds = C_STATUS, .flag = "central",
 	 .usage = "also show every collector as the central database sees it"},
+	{.name = "prometheus", ARG(prometheus), STRING, .cmds = C_STATUS, .metavar = "FILE",
+	 .usage = "write the health as a node_exporter textfile to FILE (atomically), print nothing"},
 	{.name = "from", ARG(from), STRING, .cmds = C_LOAD | C_RESTORE, .required = C_RESTORE,
 	 .metavar = "SOURCE", .usage = "a spool directory, a directory of segments, a tar from "
 	 "'pga spool pack', one segment file, a bucket URL (s3://, gs://, azure://) or "
@@ -196,6 +202,16 @@ const struct pga_opt pga_opts[] = {
 	{.name = "spool-retain", GLOBAL(spool_retain), STRING, .def = "shipped",
 	 .doc = "When shipped segments leave the spool: 'shipped' (as soon as every "
 	 "destination has confirmed them) or a duration such as 7d (keep that long after shipping)."},
+	/* ---- [global]: health ---- */
+	{.name = "status-stale-after", GLOBAL(status_stale_after), DURATION, .def = "15m",
+	 .doc = "pga status is critical (exit 2) when a target has had no complete snapshot, "
+	 "the collector no cycle, or a destination no success for longer than this."},
+	{.name = "status-spool-warn", GLOBAL(status_spool_warn), INT(1, 100), .def = "80",
+	 .doc = "pga status warns (exit 1) when the spool holds this percentage of spool-max "
+	 "or more; critical (exit 2) at 100."},
+	{.name = "prometheus-file", GLOBAL(prometheus_file), STRING,
+	 .doc = "pga collect and pga ship write the health there (node_exporter textfile "
+	 "format, as pga status --prometheus) at the end of each cycle and pass. Default: none."},
 	/* ---- [global]: the collector ---- */
 	{.name = "workers", GLOBAL(workers), INT(0, 256), .def = "0", .cmds = C_COLLECT,
 	 .metavar = "N", .usage = "parallel connections; 0: 4 per core",
@@ -326,6 +342,19 @@ const struct pga_opt pga_opts[] = {
 	 .doc = "GCS service-account JSON key file (mode " PGA_SECRET_MODES ", see SECURITY in pga(1))."},
 	{.name = "token-url", DEST(token_url), STRING, .kinds = "gcs",
 	 .doc = "OAuth token endpoint override for the GCS service-account flow."},
+	{.name = "credential-source", DEST(credential_source), ENUM(cred_source_choices),
+	 .def = "auto", .kinds = OBJECT_STORES,
+	 .doc = "Where an object store's credentials come from. auto: the first that applies of "
+	 "the section's keys, the AWS_*/AZURE_STORAGE_* variables, web identity "
+	 "(AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), the credentials file, container "
+	 "credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI), App Service "
+	 "(IDENTITY_ENDPOINT + IDENTITY_HEADER), then the cloud's instance metadata service when "
+	 "its endpoint variable is set (AWS_EC2_METADATA_SERVICE_ENDPOINT, GCE_METADATA_HOST, "
+	 "AZURE_POD_IDENTITY_AUTHORITY_HOST) or the machine says it runs there. static: keys "
+	 "only, never a metadata endpoint. web-identity, container (s3), app-service (azure) "
+	 "and instance (EC2 IMDSv2, Azure managed identity, GCE metadata server) use that "
+	 "source alone. Fetched credentials are cached per destination and renewed 5 minutes "
+	 "before they expire (a quarter of a shorter lifetime); see pga(1), CLOUD IDENTITY."},
 	{.name = "ca-file", DEST(ca_file), STRING, .kinds = OBJECT_STORES,
 	 .doc = "CA bundle for TLS verification (verification is always on)."},
 	{.name = "rate-limit", DEST(rate_limit), SIZE, .def = "0",

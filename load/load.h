@@ -333,6 +333,22 @@ int load_loop(struct load_loop_opts *o, FILE *out);
  */
 int load_status_central(const struct load_opts *o, bool json, FILE *out,
 			struct pga_err *err);
+/*
+ * The same per collector as data, for pga status --central --prometheus:
+ * *out (free() it) gets *n entries, ordered by collector.  Names are raw
+ * (from segment headers: untrusted), cut at LOAD_HEALTH_NAME_MAX - 1 bytes.
+ * *orphans gets the unresolved refusals no collector could be named for.
+ * Returns 0 or a negative PGA_E* code with err filled.
+ */
+#define LOAD_HEALTH_NAME_MAX 256
+struct load_collector_health {
+	char collector[LOAD_HEALTH_NAME_MAX];
+	int64_t last_snapshot_us;	/* 0: none loaded */
+	int64_t segments, gaps, missing, chain_breaks, quarantined, held;
+	int64_t blocks_refused;
+};
+int load_central_health(const struct load_opts *o, struct load_collector_health **out,
+			size_t *n, int64_t *orphans, struct pga_err *err);
 /* The same as a "central": {...} member of the JSON object jw has open. */
 struct jsonw;
 int load_status_central_jsonw(const struct load_opts *o, struct jsonw *jw,

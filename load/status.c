@@ -588,3 +588,57 @@ load_status_central_jsonw(const struct load_opts *o, struct jsonw *jw, struct pg
 {
 	return status_central(o, true, NULL, jw, err);
 }
+
+int
+load_central_health(const struct load_opts *o, struct load_collector_health **out,
+		    size_t *n, int64_t *orphans, struct pga_err *err)
+{
+	char sql[256];
+	PGresult *q = NULL;
+	struct load_opts ro = *o;
+	struct load_collector_health *v = NULL;
+	struct loader *l = NULL;
+	PGresult *res = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	*orphans = 0;
+	ro.dry_run = true;	/* read only: no DDL, no catalog upgrade */
+	ro.init = false;
+	rc = loader_open(&l, &ro, err);
+	if (rc == 0)
+		rc = query_collectors(l, &res, err);
+	if (rc == 0) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.quarantine"
+			 " WHERE resolved_at IS NULL AND collector IS NULL", l->qschema);
+		rc = ld_exec(l, sql, 0, NULL, &q, err);
+	}
+	if (rc == 0)
+		*orphans = col_i64(q, 0, 0, 0);
+	PQclear(q);
+	if (rc == 0 && (v = calloc((size_t)PQntuples(res) + 1, sizeof(*v))) == NULL)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+		struct load_collector_health *h = &v[i];
+
+		strlcpy(h->collector, PQgetvalue(res, i, C_NAME), sizeof(h->collector));
+		h->last_snapshot_us = col_i64(res, i, C_LAST_SNAP, 0);
+		h->segments = col_i64(res, i, C_SEGS, 0);
+		h->gaps = col_i64(res, i, C_GAPS, 0);
+		h->missing = col_i64(res, i, C_MISSING, 0);
+		h->chain_breaks = col_i64(res, i, C_BREAKS, 0);
+		h->quarantined = col_i64(res, i, C_QUAR, 0);
+		h->held = col_i64(res, i, C_HELD, 0);
+		h->blocks_refused = col_i64(res, i, C_BREFUSED, 0);
+	}
+	if (rc == 0) {
+		*out = v;
+		*n = (size_t)PQntuples(res);
+		v = NULL;
+	}
+	free(v);
+	PQclear(res);
+	loader_close(l);
+	return rc;
+}

@@ -45,6 +45,16 @@ if [ ! -d "$out/corpus-xml" ]; then	# the first byte picks the reader (tests/fuz
 	printf '{"type":"service_account","client_email":"a@b.iam","private_key":"-----BEGIN PRIVATE KEY-----\\nMII\\n","token_uri":"https://x/token","n":[1,2.5e3,{"x":null}]}' \
 		>"$out/corpus-json/key"
 fi
+# the credential replies of ship/cloud_reply.c (fuzz_json; first byte: a cap)
+if [ ! -s "$out/corpus-json/imds" ]; then
+	mkdir -p "$out/corpus-json"
+	printf '\377{"Code":"Success","AccessKeyId":"ASIAX","SecretAccessKey":"s/+=","Token":"FwoG\\u00e9","Expiration":"2025-12-06T06:46:40Z"}' \
+		>"$out/corpus-json/imds"
+	printf '\377{"access_token":"eyJ","expires_in":"86399","expires_on":"1765086399","token_type":"Bearer"}' \
+		>"$out/corpus-json/azure"
+	printf '\377<AssumeRoleWithWebIdentityResponse><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t&amp;</SessionToken><Expiration>2025-12-06T06:46:40.5Z</Expiration></Credentials></AssumeRoleWithWebIdentityResponse>' \
+		>"$out/corpus-json/sts"
+fi
 mkdir -p "$out/corpus-utf8"
 [ -s "$out/corpus-utf8/seed" ] || printf '\003caf\303\251,t\351st,"\355\240\200"\n' >"$out/corpus-utf8/seed"
 mkdir -p "$out/corpus-manifest"	# also where the corpus predates this target

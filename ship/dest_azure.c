@@ -9,7 +9,11 @@
  * against it) and x-ms-meta-sha256.  Authentication: Shared Key
  * (account-key, or AZURE_STORAGE_KEY) or a SAS token (sas-token, or
  * AZURE_STORAGE_SAS_TOKEN) appended to the query; SAS urls are never logged
- * with their query.  endpoint replaces https://ACCOUNT.blob.core.windows.net,
+ * with their query.  Without either, a managed identity (App Service's
+ * IDENTITY_ENDPOINT or the IMDS token endpoint, ship/cloud_cred.h): an
+ * OAuth token for https://storage.azure.com/ sent as Authorization: Bearer
+ * (x-ms-version 2017-11-09 or later takes it; we send AZ_VERSION), one per
+ * destination shared by the slots and renewed before it expires.  endpoint replaces https://ACCOUNT.blob.core.windows.net,
  * e.g. http://127.0.0.1:10000/devstoreaccount1 for azurite (path-style: the
  * account is then in the path, and in the signed resource twice).
  * storage-class sets the access tier (Hot, Cool, Cold, Archive).
@@ -24,6 +28,7 @@
 
 #include "ship/azure_auth.h"
 #include "ship/base64.h"
+#include "ship/cloud_cred.h"
 #include "ship/objstore.h"
 
 #define AZ_VERSION "2021-08-06"
@@ -32,6 +37,7 @@ struct az_priv {
 	char account[128];
 	char key[256];			/* account key (base64), or empty */
 	char sas[2048];			/* SAS query, or empty */
+	enum cloud_source src;		/* not CLOUD_STATIC: a fetched bearer token */
 };
 
 static int
@@ -59,6 +65,56 @@ env_or(const char *v, const char *env)
 	return v != NULL ? v : getenv(env);
 }
 
+/* The section's source: keys or SAS (static), else a managed identity. */
+static int
+az_pick(const struct pga_dest *cfg, enum cloud_source *src, struct pga_err *err)
+{
+	const char *key = env_or(cfg->account_key, "AZURE_STORAGE_KEY");
+	const char *sas = env_or(cfg->sas_token, "AZURE_STORAGE_SAS_TOKEN");
+	struct cloud_static st = {.keys = (key != NULL && *key) || (sas != NULL && *sas)};
+
+	return cloud_pick("azure", cfg->credential_source, &st, src, err);
+}
+
+static int
+az_fetch(struct objstore *o, struct cloud_cred *c, struct pga_err *err)
+{
+	struct az_priv *a = objstore_priv(o);
+	struct cloud_ctx ctx = objstore_cloud_ctx(o);
+
+	return cloud_fetch(a->src, &ctx, c, err);
+}
+
+static int
+az_bearer(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
+{
+	struct cloud_cred *c = malloc(sizeof(*c));
+	char auth[CLOUD_TOKEN_MAX + 16];
+	int rc;
+
+	if (c == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = objstore_token(o, az_fetch, c, err);
+	if (rc == 0) {
+		snprintf(auth, sizeof(auth), "Bearer %s", c->token);
+		objstore_hdr(rq->h, OBJSTORE_WIRE, "", "Authorization", auth);
+	}
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+	explicit_bzero(auth, sizeof(auth));
+	return rc;
+}
+
+static bool
+az_unauthorized(struct objstore *o)
+{
+	struct az_priv *a = objstore_priv(o);
+
+	if (a->src != CLOUD_STATIC)
+		objstore_token_drop(o);
+	return a->src != CLOUD_STATIC;
+}
+
 static int
 az_sign(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
 {
@@ -73,6 +129,8 @@ az_sign(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	objstore_hdr(rq->h, OBJSTORE_BOTH, "", "x-ms-date", date);
 	objstore_hdr(rq->h, OBJSTORE_BOTH, "", "x-ms-version", AZ_VERSION);
+	if (a->src != CLOUD_STATIC)
+		return az_bearer(o, rq, err);
 	if (a->sas[0])
 		rq->auth_query = a->sas;
 	if (!a->key[0] || rq->h->full || rq->h->buf.fail != 0)
@@ -95,7 +153,11 @@ az_setup(struct objstore *o, const struct pga_dest *cfg, struct objstore_place *
 	int rc = split_url(cfg->url, a->account, sizeof(a->account), o->bucket,
 			   sizeof(o->bucket), o->prefix, sizeof(o->prefix), err);
 
-	if (key != NULL && *key != '\0')
+	if (rc == 0)
+		rc = az_pick(cfg, &a->src, err);
+	if (a->src != CLOUD_STATIC)
+		;	/* a token is fetched with the first request */
+	else if (key != NULL && *key != '\0')
 		strlcpy(a->key, key, sizeof(a->key));
 	else if (sas != NULL)
 		strlcpy(a->sas, sas[0] == '?' ? sas + 1 : sas, sizeof(a->sas));
@@ -114,6 +176,7 @@ static const struct objstore_kind az_kind = {
 		 .name = "Name", .size = "Content-Length", .next = "NextMarker",
 		 .dir_item = "BlobPrefix", .dir_name = "Name"},
 	.priv_size = sizeof(struct az_priv), .setup = az_setup, .sign = az_sign,
+	.unauthorized = az_unauthorized,
 };
 
 static int
@@ -123,6 +186,7 @@ az_validate(const struct pga_dest *cfg, struct pga_err *err)
 	const char *key = env_or(cfg->account_key, "AZURE_STORAGE_KEY");
 	const char *sas = env_or(cfg->sas_token, "AZURE_STORAGE_SAS_TOKEN");
 	uint8_t raw[128];
+	enum cloud_source src = CLOUD_STATIC;
 	int rc = split_url(cfg->url, account, sizeof(account), container, sizeof(container),
 			   prefix, sizeof(prefix), err);
 
@@ -132,9 +196,13 @@ az_validate(const struct pga_dest *cfg, struct pga_err *err)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
 			return pga_fail(err, PGA_EINVAL, "container name '%s' may only hold a-z, 0-9 and '-'",
 					container);
+	rc = az_pick(cfg, &src, err);
+	if (rc < 0 || src != CLOUD_STATIC)
+		return rc;
 	if ((key == NULL || *key == '\0') && (sas == NULL || *sas == '\0'))
 		return pga_fail(err, PGA_EINVAL,
-				"no credentials: set account-key or sas-token (or AZURE_STORAGE_KEY)");
+				"no credentials: set account-key or sas-token (or AZURE_STORAGE_KEY), "
+				"or a managed identity (see credential-source)");
 	if (key != NULL && *key != '\0' && base64_decode(key, raw, sizeof(raw)) <= 0) {
 		explicit_bzero(raw, sizeof(raw));
 		return pga_fail(err, PGA_EINVAL, "account-key is not valid base64");

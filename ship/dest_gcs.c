@@ -9,9 +9,11 @@
  *     and credentials file as for S3), signed GOOG4-HMAC-SHA256;
  *   - a service-account JSON key (key-file, mode 0600): an RS256 JWT is
  *     exchanged for an OAuth access token at the key's token_uri (or
- *     token-url), sent as a bearer token.  One token per destination is
- *     shared by its upload slots (objstore_token()) and renewed a minute
- *     before it expires, or at once after a 401.
+ *     token-url), sent as a bearer token;
+ *   - without either, the GCE/GKE metadata server's token for the
+ *     instance's service account (credential-source, ship/cloud_cred.h).
+ * One token per destination is shared by its upload slots
+ * (objstore_token()) and renewed before it expires, or at once after a 401.
  * Region in the signature scope: 'auto' unless region is set (the S3
  * default us-east-1 is s3://'s alone).  GCS accepts path-style addressing
  * everywhere, so dotted bucket names just work.
@@ -31,7 +33,8 @@
 
 struct gcs_priv {
 	struct s3_signing s3;		/* first: s3_sign() reads it */
-	struct gcs_key *key;		/* NULL: HMAC keys */
+	struct gcs_key *key;		/* NULL: HMAC keys or the metadata server */
+	enum cloud_source src;		/* CLOUD_STATIC: key or HMAC keys */
 	char token_url[1024];
 };
 
@@ -59,8 +62,8 @@ token_answer(struct objstore *o, const struct http_response *rs, char *token, si
 
 /* POST the JWT assertion for a new access token (an objstore_fetch_fn). */
 static int
-fetch_token(struct objstore *o, char *token, size_t cap, int64_t *expires_in,
-	    struct pga_err *err)
+fetch_jwt_token(struct objstore *o, char *token, size_t cap, int64_t *expires_in,
+		struct pga_err *err)
 {
 	static const char grant[] =
 		"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
@@ -98,21 +101,39 @@ out:
 	return rc;
 }
 
+/* A bearer token from the key's JWT exchange or the metadata server (an
+ * objstore_fetch_fn). */
+static int
+fetch_token(struct objstore *o, struct cloud_cred *c, struct pga_err *err)
+{
+	struct gcs_priv *g = objstore_priv(o);
+	struct cloud_ctx ctx = objstore_cloud_ctx(o);
+
+	if (g->key == NULL)
+		return cloud_fetch(g->src, &ctx, c, err);
+	return fetch_jwt_token(o, c->token, sizeof(c->token), &c->lifetime_s, err);
+}
+
 static int
 gcs_sign(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
 {
 	struct gcs_priv *g = objstore_priv(o);
-	char token[OBJSTORE_TOKEN_MAX], auth[OBJSTORE_TOKEN_MAX + 16];
+	struct cloud_cred *c;
+	char auth[CLOUD_TOKEN_MAX + 16];
 	int rc;
 
-	if (g->key == NULL)
+	if (g->key == NULL && g->src == CLOUD_STATIC)
 		return s3_sign(o, rq, err);
-	rc = objstore_token(o, fetch_token, token, sizeof(token), err);
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = objstore_token(o, fetch_token, c, err);
 	if (rc == 0) {
-		snprintf(auth, sizeof(auth), "Bearer %s", token);
+		snprintf(auth, sizeof(auth), "Bearer %s", c->token);
 		objstore_hdr(rq->h, OBJSTORE_WIRE, "", "Authorization", auth);
 	}
-	explicit_bzero(token, sizeof(token));
+	explicit_bzero(c, sizeof(*c));
+	free(c);
 	explicit_bzero(auth, sizeof(auth));
 	return rc;
 }
@@ -122,10 +143,11 @@ static bool
 gcs_unauthorized(struct objstore *o)
 {
 	struct gcs_priv *g = objstore_priv(o);
+	bool fetched = g->key != NULL || g->src != CLOUD_STATIC;
 
-	if (g->key != NULL)
+	if (fetched)
 		objstore_token_drop(o);
-	return g->key != NULL;
+	return fetched;
 }
 
 static int
@@ -137,12 +159,13 @@ gcs_setup(struct objstore *o, const struct pga_dest *cfg, struct objstore_place 
 
 	g->s3.fl = &goog;
 	strlcpy(g->s3.region, cfg->region ? cfg->region : "auto", sizeof(g->s3.region));
-	if (cfg->key_file != NULL) {
+	rc = s3_pick(cfg, "gcs", &g->src, err);
+	if (rc == 0 && g->src == CLOUD_STATIC && cfg->key_file != NULL) {
 		rc = gcs_key_load(&g->key, cfg->key_file, err);
 		if (rc == 0)
 			strlcpy(g->token_url, cfg->token_url ? cfg->token_url : gcs_key_token_uri(g->key),
 				sizeof(g->token_url));
-	} else {
+	} else if (rc == 0 && g->src == CLOUD_STATIC) {
 		rc = s3_resolve_creds(cfg, &g->s3.creds, err);
 	}
 	if (rc == 0)
@@ -173,13 +196,18 @@ static int
 gcs_validate(const struct pga_dest *cfg, struct pga_err *err)
 {
 	struct gcs_key *k = NULL;
+	enum cloud_source src = CLOUD_STATIC;
 	int rc = s3_check_url(cfg->url, err);
 
 	if (rc == 0 && cfg->token_url != NULL && strncmp(cfg->token_url, "https://", 8) != 0 &&
 	    strncmp(cfg->token_url, "http://", 7) != 0)
 		rc = pga_fail(err, PGA_EINVAL, "token-url '%s' is not an http(s) url", cfg->token_url);
-	if (rc < 0 || cfg->key_file == NULL)
-		return rc == 0 ? s3_check_creds(cfg, err) : rc;
+	if (rc == 0)
+		rc = s3_pick(cfg, "gcs", &src, err);
+	if (rc < 0 || src != CLOUD_STATIC)
+		return rc;
+	if (cfg->key_file == NULL)
+		return s3_check_creds(cfg, err);
 	rc = gcs_key_load(&k, cfg->key_file, err);
 	gcs_key_free(k);
 	return rc;

@@ -18,6 +18,10 @@
  * ~/.aws/credentials; mode 0600 or it is refused) and its profile.  The
  * file is read by hand, not with libinih: inih as Debian builds it cuts
  * lines at 200 bytes (a session token is longer) and strips " ;" comments.
+ * Without static keys, workload identity (web identity, container
+ * credentials, the EC2 instance role): ship/cloud_cred.h gives the chain;
+ * the fetched keys are the destination's one cached credential, and their
+ * session token is sent and signed as x-amz-security-token.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -88,25 +92,53 @@ parse_credentials(char *text, const char *profile, struct s3_creds *c)
 	}
 }
 
-static int
-creds_from_file(const struct pga_dest *cfg, struct s3_creds *c, struct pga_err *err)
+/* The credentials file to read, or NULL: none is set and ~/.aws/credentials
+ * does not exist. */
+static const char *
+creds_file_path(const struct pga_dest *cfg, char *dflt, size_t cap)
 {
 	const char *path = cfg->credentials_file;
-	const char *profile = cfg->profile ? cfg->profile : "default";
-	char dflt[4096], *text;
-	int rc;
 
 	if (path == NULL)
 		path = getenv("AWS_SHARED_CREDENTIALS_FILE");
 	if (path == NULL && getenv("HOME") != NULL) {
-		snprintf(dflt, sizeof(dflt), "%s/.aws/credentials", getenv("HOME"));
+		snprintf(dflt, cap, "%s/.aws/credentials", getenv("HOME"));
 		if (access(dflt, F_OK) == 0)
 			path = dflt;
 	}
+	return path;
+}
+
+static bool
+env_keys(void)
+{
+	const char *id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
+
+	return id != NULL && secret != NULL && *id && *secret;
+}
+
+void
+s3_static_present(const struct pga_dest *cfg, struct cloud_static *st)
+{
+	char dflt[4096];
+
+	st->keys = cfg->access_key_id != NULL || cfg->secret_access_key != NULL || env_keys();
+	st->file = creds_file_path(cfg, dflt, sizeof(dflt)) != NULL;
+}
+
+static int
+creds_from_file(const struct pga_dest *cfg, struct s3_creds *c, struct pga_err *err)
+{
+	const char *profile = cfg->profile ? cfg->profile : "default";
+	char dflt[4096], *text;
+	const char *path = creds_file_path(cfg, dflt, sizeof(dflt));
+	int rc;
+
 	if (path == NULL)
 		return pga_fail(err, PGA_EINVAL,
 				"no credentials: set access-key-id and secret-access-key, "
-				"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or credentials-file");
+				"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or credentials-file "
+				"(or a workload identity: see credential-source)");
 	rc = dest_check_secret_file(path, "credentials file", err);
 	if (rc < 0)
 		return rc;
@@ -130,6 +162,7 @@ s3_resolve_creds(const struct pga_dest *cfg, struct s3_creds *c, struct pga_err 
 {
 	const char *id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
 
+
 	memset(c, 0, sizeof(*c));
 	if (cfg->access_key_id != NULL || cfg->secret_access_key != NULL) {
 		if (cfg->access_key_id == NULL || cfg->secret_access_key == NULL)
@@ -141,7 +174,7 @@ s3_resolve_creds(const struct pga_dest *cfg, struct s3_creds *c, struct pga_err 
 			strlcpy(c->token, cfg->session_token, sizeof(c->token));
 		return 0;
 	}
-	if (id != NULL && secret != NULL && *id && *secret) {
+	if (env_keys()) {
 		const char *tok = getenv("AWS_SESSION_TOKEN");
 
 		strlcpy(c->id, id, sizeof(c->id));
@@ -185,23 +218,33 @@ s3_check_url(const char *url, struct pga_err *err)
 
 /* ---- signing ---- */
 
-int
-s3_sign(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
+/* A fetched credential for the destination (an objstore_fetch_fn). */
+static int
+s3_fetch(struct objstore *o, struct cloud_cred *c, struct pga_err *err)
+{
+	struct s3_signing *s = objstore_priv(o);
+	struct cloud_ctx ctx = objstore_cloud_ctx(o);
+
+	return cloud_fetch(s->src, &ctx, c, err);
+}
+
+static int
+sign_with(struct objstore *o, struct objstore_req *rq, const char *id, const char *secret,
+	  const char *token, struct pga_err *err)
 {
 	struct s3_signing *s = objstore_priv(o);
 	const char *hp = s->fl->hp;
 	struct sigv4_request sr = {rq->method, rq->path, rq->query, rq->h->sig, 0,
 				   rq->payload_sha256, rq->now_us, 0};
-	struct sigv4_key key = {s->fl->algorithm, s->creds.id, s->creds.secret, s->region,
-				s->fl->service};
+	struct sigv4_key key = {s->fl->algorithm, id, secret, s->region, s->fl->service};
 	char date[32], auth[SIGV4_AUTH_MAX];
 	int rc;
 
 	sigv4_amz_date(rq->now_us, date, sizeof(date));
 	objstore_hdr(rq->h, OBJSTORE_BOTH, hp, "date", date);
 	objstore_hdr(rq->h, OBJSTORE_BOTH, hp, "content-sha256", rq->payload_sha256);
-	if (s->creds.token[0])
-		objstore_hdr(rq->h, OBJSTORE_BOTH, hp, "security-token", s->creds.token);
+	if (token[0])
+		objstore_hdr(rq->h, OBJSTORE_BOTH, hp, "security-token", token);
 	if (rq->h->full || rq->h->buf.fail != 0)
 		return 0;	/* reported by the layer, before sending */
 	sr.nheaders = rq->h->nsig;
@@ -210,6 +253,49 @@ s3_sign(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
 		objstore_hdr(rq->h, OBJSTORE_WIRE, "", "Authorization", auth);
 	explicit_bzero(auth, sizeof(auth));
 	return rc;
+}
+
+int
+s3_sign(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
+{
+	struct s3_signing *s = objstore_priv(o);
+	struct cloud_cred *c;
+	int rc;
+
+	if (s->src == CLOUD_STATIC)
+		return sign_with(o, rq, s->creds.id, s->creds.secret, s->creds.token, err);
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = objstore_token(o, s3_fetch, c, err);
+	if (rc == 0)
+		rc = sign_with(o, rq, c->id, c->secret, c->token, err);
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+	return rc;
+}
+
+/* A refused fetched credential is dropped: the next attempt fetches anew. */
+bool
+s3_unauthorized(struct objstore *o)
+{
+	struct s3_signing *s = objstore_priv(o);
+
+	if (s->src != CLOUD_STATIC)
+		objstore_token_drop(o);
+	return s->src != CLOUD_STATIC;
+}
+
+int
+s3_pick(const struct pga_dest *cfg, const char *kind, enum cloud_source *src,
+	struct pga_err *err)
+{
+	struct cloud_static st;
+
+	s3_static_present(cfg, &st);
+	if (strcmp(kind, "gcs") == 0)
+		st.keys = st.keys || cfg->key_file != NULL;
+	return cloud_pick(kind, cfg->credential_source, &st, src, err);
 }
 
 /* ---- the s3:// kind ---- */
@@ -228,7 +314,9 @@ s3_setup(struct objstore *o, const struct pga_dest *cfg, struct objstore_place *
 
 	s->fl = &aws;
 	strlcpy(s->region, cfg->region ? cfg->region : S3_DEFAULT_REGION, sizeof(s->region));
-	rc = s3_resolve_creds(cfg, &s->creds, err);
+	rc = s3_pick(cfg, "s3", &s->src, err);
+	if (rc == 0 && s->src == CLOUD_STATIC)
+		rc = s3_resolve_creds(cfg, &s->creds, err);
 	if (rc == 0)
 		rc = dest_url_split(cfg->url, o->bucket, sizeof(o->bucket), o->prefix,
 				    sizeof(o->prefix), err);
@@ -242,16 +330,20 @@ static const struct objstore_kind s3_kind = {
 	.create_hdr = "If-None-Match", .create_val = "*",
 	.meta_prefix = "x-amz-meta-", .class_hdr = "x-amz-storage-class",
 	.priv_size = sizeof(struct s3_signing), .setup = s3_setup, .sign = s3_sign,
+	.unauthorized = s3_unauthorized,
 };
 
 static int
 s3_validate(const struct pga_dest *cfg, struct pga_err *err)
 {
+	enum cloud_source src = CLOUD_STATIC;
 	int rc = s3_check_url(cfg->url, err);
 
 	if (rc == 0 && cfg->region != NULL && cfg->region[0] == '\0')
 		rc = pga_fail(err, PGA_EINVAL, "region must not be empty");
-	return rc == 0 ? s3_check_creds(cfg, err) : rc;
+	if (rc == 0)
+		rc = s3_pick(cfg, "s3", &src, err);
+	return rc == 0 && src == CLOUD_STATIC ? s3_check_creds(cfg, err) : rc;
 }
 
 static int

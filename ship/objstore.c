@@ -19,6 +19,7 @@
 #include "common/units.h"
 #include "ship/base64.h"
 #include "ship/sigv4.h"
+#include "ship/xml_tag.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define URL_MAX 12288
@@ -51,7 +52,7 @@ struct objstore_shared {
 	size_t n, cap;
 	bool too_many;			/* more than SEEN_MAX: HEAD instead */
 	pthread_mutex_t token_mu;	/* held while fetching */
-	char token[OBJSTORE_TOKEN_MAX];
+	struct cloud_cred cred;		/* fetched credential, shared by the slots */
 	int64_t renew_at_us;		/* monotonic; 0: fetch now */
 };
 
@@ -97,7 +98,7 @@ objstore_unshare(void *state)
 	seen_clear(s);
 	pthread_mutex_destroy(&s->seen_mu);
 	pthread_mutex_destroy(&s->token_mu);
-	explicit_bzero(s->token, sizeof(s->token));
+	explicit_bzero(&s->cred, sizeof(s->cred));
 	free(s);
 }
 
@@ -165,29 +166,40 @@ seen_lookup(struct objstore *o, const char *name, struct pga_err *err)
 	return rc;
 }
 
+/* When a credential valid for life_s from now is due for renewal. */
+static int64_t
+renew_at(int64_t life_s)
+{
+	int64_t us = life_s * PGA_USEC_PER_SEC;
+	int64_t margin = life_s >= 4 * OBJSTORE_RENEW_S ? OBJSTORE_RENEW_S * PGA_USEC_PER_SEC : us / 4;
+
+	return pga_mono_us() + us - margin;
+}
+
 int
-objstore_token(struct objstore *o, objstore_fetch_fn fetch, char *buf, size_t cap,
+objstore_token(struct objstore *o, objstore_fetch_fn fetch, struct cloud_cred *c,
 	       struct pga_err *err)
 {
 	struct objstore_shared *s = shared_of(o);
-	int64_t life = 0;
 	int rc = 0;
 
 	pthread_mutex_lock(&s->token_mu);
 	if (s->renew_at_us == 0 || pga_mono_us() >= s->renew_at_us) {
-		explicit_bzero(s->token, sizeof(s->token));
+		explicit_bzero(&s->cred, sizeof(s->cred));
 		s->renew_at_us = 0;
-		rc = fetch(o, s->token, sizeof(s->token), &life, err);
+		rc = fetch(o, &s->cred, err);
+		if (rc == 0 && s->cred.lifetime_s <= 0)
+			rc = pga_fail(err, PGA_EINTERNAL, "%s: a credential without a lifetime", o->what);
+		if (rc == 0) {
+			s->renew_at_us = renew_at(s->cred.lifetime_s);
+			log_debug("%s: new credential, valid %lld s", o->what,
+				  (long long)s->cred.lifetime_s);
+		} else {
+			explicit_bzero(&s->cred, sizeof(s->cred));
+		}
 	}
-	if (rc == 0 && s->renew_at_us == 0) {
-		int64_t us = life * PGA_USEC_PER_SEC;
-		int64_t margin = us > 240 * PGA_USEC_PER_SEC ? 60 * PGA_USEC_PER_SEC : us / 4;
-
-		s->renew_at_us = pga_mono_us() + us - margin;
-		log_debug("%s: new access token, valid %lld s", o->what, (long long)life);
-	}
-	if (rc == 0 && strlcpy(buf, s->token, cap) >= cap)
-		rc = pga_fail(err, PGA_EINVAL, "%s: access token too long", o->what);
+	if (rc == 0)
+		*c = s->cred;
 	pthread_mutex_unlock(&s->token_mu);
 	return rc;
 }
@@ -411,8 +423,13 @@ refused(struct objstore *o, struct pga_err *err, const char *op, const char *nam
 	const struct http_response *rs)
 {
 	int rc = objstore_http_error(err, o->what, op, name, rs);
+	char code[64] = "";
 
-	if (rs->status == 401 && o->kind->unauthorized != NULL && o->kind->unauthorized(o))
+	/* S3 says 400 (or 403) ExpiredToken for a session token past its time */
+	if (rs->status == 400 || rs->status == 403)
+		xml_tag(rs->body, "Code", code, sizeof(code));
+	if ((rs->status == 401 || strcmp(code, "ExpiredToken") == 0) &&
+	    o->kind->unauthorized != NULL && o->kind->unauthorized(o))
 		err->code = rc = PGA_ENET;
 	return rc;
 }

@@ -27,14 +27,16 @@
  *   - after a timeout the next attempt either gets 412 or harmlessly
  *     rewrites the segment's own bytes.
  * Errors: 408, 429, 5xx and the stores' transient codes are PGA_ENET; a 401
- * is PGA_ENET too when the kind renews what it signs with (a new token);
+ * is PGA_ENET too when the kind renews what it signs with (a new token),
+ * and so is S3's ExpiredToken (400 or 403);
  * every other refusal is PGA_EREMOTE naming the server's code and message.
  * A HEAD answer has no body: when it is a refusal and names no error in a
  * header, a one-byte GET asks again for the code and message.
  *
  * Per destination, the slots share a struct objstore_shared (the dest's
  * dest_shared state): the listing snapshot of create-only = check, and the
- * bearer token of kinds that authenticate with one.  A struct objstore is
+ * credential of kinds that fetch one (a bearer token, or workload identity:
+ * ship/cloud_cred.h).  A struct objstore is
  * one slot: its own HTTP client (keep-alive connection) and its own copy of
  * the credentials, wiped on close.
  *
@@ -52,6 +54,7 @@
 #include "common/dynbuf.h"
 #include "ship/dest.h"
 #include "ship/dest_int.h"
+#include "ship/cloud_cred.h"
 #include "ship/http.h"
 #include "ship/sign.h"
 
@@ -59,7 +62,6 @@
 #define OBJSTORE_HDR_ARENA 16384
 #define OBJSTORE_LIST_MAX (16u << 20)
 #define OBJSTORE_MARKER_MAX 4096
-#define OBJSTORE_TOKEN_MAX 4096		/* an OAuth access token */
 
 struct objstore;
 
@@ -162,6 +164,13 @@ objstore_priv(struct objstore *o)
 	return o->priv;
 }
 
+/* What cloud_fetch() needs of a slot: its HTTP client, name and cancel. */
+static inline struct cloud_ctx
+objstore_cloud_ctx(struct objstore *o)
+{
+	return (struct cloud_ctx){o->http, o->what, o->base.cancel, o->base.cancel_ctx};
+}
+
 /* Every slot of a kind's dest_ops but validate and open (the kind's own). */
 #define OBJSTORE_DEST_OPS(kind_name, store_kind, validate_fn, open_fn) {	\
 	.kind = (kind_name), .store = (store_kind),				\
@@ -193,14 +202,19 @@ int objstore_share(void **state, const struct pga_dest *cfg, struct pga_err *err
 void objstore_unshare(void *state);
 
 /*
- * The destination's bearer token into buf: the one its slots share, or a
- * new one from fetch (which fills token and its lifetime) when there is
- * none or it expires within a minute (a quarter of a short lifetime).
+ * The destination's credential (a bearer token, or AWS keys with a session
+ * token) into c: the one its slots share, or a new one from fetch (which
+ * fills c and its lifetime_s) when there is none or it is due.  One place
+ * decides when: a credential is renewed OBJSTORE_RENEW_S before it expires,
+ * or after three quarters of a lifetime shorter than 4 * OBJSTORE_RENEW_S.
+ * One slot fetches while the others wait for its result.  The caller wipes
+ * c after use (explicit_bzero).
  */
-typedef int (*objstore_fetch_fn)(struct objstore *o, char *token, size_t cap,
-				 int64_t *lifetime_s, struct pga_err *err);
-int objstore_token(struct objstore *o, objstore_fetch_fn fetch, char *buf,
-		   size_t cap, struct pga_err *err);
+#define OBJSTORE_RENEW_S 300
+typedef int (*objstore_fetch_fn)(struct objstore *o, struct cloud_cred *c,
+				 struct pga_err *err);
+int objstore_token(struct objstore *o, objstore_fetch_fn fetch, struct cloud_cred *c,
+		   struct pga_err *err);
 /* Forget the shared token (it was refused): the next request fetches one. */
 void objstore_token_drop(struct objstore *o);
 

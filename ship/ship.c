@@ -210,6 +210,8 @@ runner_note_error(struct runner *r, const struct pga_err *err)
 	pthread_mutex_lock(&r->mu);
 	r->st.errors++;
 	r->st.last_error_us = pga_now_us();
+	if (r->st.failing_since_us == 0)
+		r->st.failing_since_us = r->st.last_error_us;
 	strlcpy(r->st.last_error, err->msg, sizeof(r->st.last_error));
 	pthread_mutex_unlock(&r->mu);
 	runner_save_state(r, false);
@@ -418,6 +420,7 @@ acknowledge(struct runner *r, const struct dest_upload *up, struct pga_err *err)
 	r->st.delivered++;
 	r->st.bytes += up->size;
 	r->st.last_success_us = now;
+	r->st.failing_since_us = 0;
 	r->pass_delivered++;
 	r->pass_bytes += up->size;
 	pthread_mutex_unlock(&r->mu);
@@ -492,6 +495,8 @@ slot_main(void *arg)
 		pthread_mutex_lock(&r->mu);
 		r->st.stopped = r->stopped;
 		r->st.last_error_us = pga_now_us();
+		if (r->st.failing_since_us == 0)
+			r->st.failing_since_us = r->st.last_error_us;
 		strlcpy(r->st.last_error, err.msg, sizeof(r->st.last_error));
 		pthread_mutex_unlock(&r->mu);
 	}
@@ -567,6 +572,8 @@ runner_pass(struct runner *r)
 		log_error("%s: %s", r->what, err.msg);
 		pthread_mutex_lock(&r->mu);
 		r->st.last_error_us = pga_now_us();
+		if (r->st.failing_since_us == 0)
+			r->st.failing_since_us = r->st.last_error_us;
 		strlcpy(r->st.last_error, err.msg, sizeof(r->st.last_error));
 		pthread_mutex_unlock(&r->mu);
 	}
@@ -593,6 +600,8 @@ runner_main(void *arg)
 	for (;;) {
 		int rc = runner_pass(r);
 
+		if (sh->o->after_pass != NULL)
+			sh->o->after_pass(sh->ds.cfg, sh->o->after_pass_arg);
 		if (!sh->o->loop || r->stopped || winding_down(sh))
 			break;
 		/* more may have been sealed meanwhile: go again if this pass did work */

@@ -63,6 +63,14 @@ struct ship_opts {
 	bool progress;			/* a live progress line on stderr (a terminal) */
 	/* --loop: SIGHUP reloads the configuration through this (NULL: no reload) */
 	const struct pga_ctx *reload_ctx;
+	/*
+	 * Called after each destination's pass, its state saved, from that
+	 * destination's thread (so possibly from several at once), with the
+	 * configuration in force; NULL: none.  The command layer writes the
+	 * prometheus-file there.
+	 */
+	void (*after_pass)(const struct pga_config *cfg, void *arg);
+	void *after_pass_arg;
 };
 
 /*
@@ -94,6 +102,24 @@ int ship_run(const struct pga_config *cfg, const struct ship_opts *o,
  */
 int ship_status(struct pga_ctx *ctx, const char *spool, struct jsonw *jw,
 		FILE *out, struct pga_err *err);
+
+/*
+ * The same per enabled or disabled destination as data, in cfg's order:
+ * *out (free() it) gets cfg->ndests entries.  failing: stopped after a
+ * conflict, or the last attempt failed (last error after last success);
+ * failing_since_us: the first error since the last success.
+ */
+struct ship_dest_report {
+	const struct pga_dest *dest;
+	uint64_t pending_segments, pending_bytes;
+	int64_t oldest_pending_us;	/* creation of the oldest pending, 0: none */
+	uint64_t delivered, delivered_bytes, failed_attempts;
+	int64_t last_success_us, last_error_us, failing_since_us;
+	bool stopped, failing;
+	char last_error[PGA_ERR_MSG_MAX];
+};
+int ship_report(const struct pga_config *cfg, const char *spool,
+		struct ship_dest_report **out, size_t *n, struct pga_err *err);
 
 /*
  * For pga check: validate every enabled destination's configuration, open

@@ -75,6 +75,7 @@ struct ship_dest_state {
 	int64_t last_success_us;	/* last confirmed delivery */
 	int64_t last_error_us;
 	int64_t last_pass_us;		/* end of the last pass */
+	int64_t failing_since_us;	/* first error since the last success; 0: none */
 	char last_error[PGA_ERR_MSG_MAX];
 	bool stopped;			/* conflict: stopped until restarted */
 };

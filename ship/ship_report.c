@@ -92,6 +92,8 @@ status_json(struct jsonw *jw, const struct pga_dest *d, const struct pending *p,
 	jsonw_key(jw, "last_error_time"); jsonw_time(jw, st->last_error_us);
 	jsonw_key(jw, "last_error");
 	jsonw_str(jw, st->last_error[0] ? st->last_error : NULL);
+	jsonw_key(jw, "failing_since");
+	jsonw_time(jw, st->last_error_us > st->last_success_us ? st->failing_since_us : 0);
 	jsonw_key(jw, "stopped"); jsonw_bool(jw, st->stopped);
 	jsonw_key(jw, "failing");
 	jsonw_bool(jw, st->stopped || st->last_error_us > st->last_success_us);
@@ -136,6 +138,8 @@ status_text(FILE *out, const struct pga_dest *d, const struct pending *p,
 		"delivered:", st->delivered, size, st->errors);
 	print_when(out, "last success:", st->last_success_us, now);
 	print_when(out, "last error:", st->last_error_us, now);
+	if (st->failing_since_us != 0 && st->last_error_us > st->last_success_us)
+		print_when(out, "failing since:", st->failing_since_us, now);
 	if (st->last_error[0])
 		fprintf(out, "  %-14s %s%s\n", "", st->last_error,
 			st->stopped ? " (stopped until pga ship restarts)" : "");
@@ -188,6 +192,62 @@ out:
 	if (sp != NULL)
 		spool_free(sp);
 	return rc < 0 ? rc : attention;
+}
+
+int
+ship_report(const struct pga_config *cfg, const char *spool,
+	    struct ship_dest_report **out, size_t *n, struct pga_err *err)
+{
+	struct spool_list ready = {0};
+	struct ship_dest_report *v = NULL;
+	struct spool *sp = NULL;
+	char root[PATH_MAX];
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = spool_open(&sp, spool != NULL ? spool : cfg->global.spool_path, err);
+	if (rc == 0)
+		rc = spool_part_dir(sp, SHIP_DIR, root, sizeof(root), err);
+	if (rc == 0)
+		rc = spool_list_ready(sp, &ready, err);
+	if (rc == 0 && (v = calloc(cfg->ndests ? cfg->ndests : 1, sizeof(*v))) == NULL)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < cfg->ndests; i++) {
+		struct ship_dest_report *r = &v[i];
+		struct ship_dest_state st;
+		struct pending p;
+		struct pga_err serr = {0};
+
+		r->dest = &cfg->dests[i];
+		count_pending(root, r->dest, &ready, &p);
+		if (ship_state_read(root, r->dest->name, &st, &serr) < 0)
+			log_warn("destination '%s': %s", r->dest->name, serr.msg);
+		r->pending_segments = p.segments;
+		r->pending_bytes = p.bytes;
+		r->oldest_pending_us = p.oldest_us;
+		r->delivered = st.delivered;
+		r->delivered_bytes = st.bytes;
+		r->failed_attempts = st.errors;
+		r->last_success_us = st.last_success_us;
+		r->last_error_us = st.last_error_us;
+		r->failing_since_us = st.failing_since_us;
+		r->stopped = st.stopped;
+		r->failing = st.stopped || st.last_error_us > st.last_success_us;
+		if (r->failing && r->failing_since_us == 0)	/* a state file from before */
+			r->failing_since_us = st.last_error_us;
+		strlcpy(r->last_error, st.last_error, sizeof(r->last_error));
+	}
+	spool_list_free(&ready);
+	if (sp != NULL)
+		spool_free(sp);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = cfg->ndests;
+	return 0;
 }
 
 /* ---- pga check ---- */

@@ -169,6 +169,8 @@ ship_state_read(const char *root, const char *dest, struct ship_dest_state *st,
 			st->last_success_us = strtoll(v, NULL, 10);
 		else if (strcmp(l, "last_error_us") == 0)
 			st->last_error_us = strtoll(v, NULL, 10);
+		else if (strcmp(l, "failing_since_us") == 0)
+			st->failing_since_us = strtoll(v, NULL, 10);
 		else if (strcmp(l, "last_pass_us") == 0)
 			st->last_pass_us = strtoll(v, NULL, 10);
 		else if (strcmp(l, "stopped") == 0)
@@ -196,9 +198,11 @@ ship_state_write(const char *root, const char *dest,
 	n = snprintf(buf, sizeof(buf),
 		     "delivered %" PRIu64 "\nbytes %" PRIu64 "\nerrors %" PRIu64 "\n"
 		     "last_success_us %" PRId64 "\nlast_error_us %" PRId64 "\n"
-		     "last_pass_us %" PRId64 "\nstopped %d\nlast_error %s\n",
+		     "last_pass_us %" PRId64 "\nfailing_since_us %" PRId64 "\n"
+		     "stopped %d\nlast_error %s\n",
 		     st->delivered, st->bytes, st->errors, st->last_success_us,
-		     st->last_error_us, st->last_pass_us, st->stopped ? 1 : 0, msg);
+		     st->last_error_us, st->last_pass_us, st->failing_since_us,
+		     st->stopped ? 1 : 0, msg);
 	return pga_write_file_atomic(path, buf, (size_t)n, 0640, err);
 }
 

@@ -10,6 +10,9 @@
  *   FAILWRITE_TIMES=N        fail only N calls, then let everything through
  *                            again (a disk that was full for a moment)
  *   FAILWRITE_DIRS=1         directories match too (their fsync can fail)
+ *   FAILWRITE_SLOW=CHUNK:US  a slow disk, nothing fails: each write passes at
+ *                            most CHUNK bytes (a short write) and takes US
+ *                            microseconds, so a kill can land mid-write
  *
  * Used by the full-disk tests where a small tmpfs is not available (tmpfs
  * needs root).  Writes to pipes, sockets and ttys always pass.
@@ -30,6 +33,7 @@ static int fail_fsync;
 static long long times = -1;	/* failures left; -1: no limit */
 static int dirs;
 static const char *match;
+static long slow_chunk, slow_us;
 
 static void
 configure(void)
@@ -48,6 +52,22 @@ configure(void)
 	e = getenv("FAILWRITE_TIMES");
 	times = e ? atoll(e) : -1;
 	dirs = getenv("FAILWRITE_DIRS") != NULL;
+	e = getenv("FAILWRITE_SLOW");
+	if (e != NULL && sscanf(e, "%ld:%ld", &slow_chunk, &slow_us) == 2 && slow_chunk > 0 &&
+	    after == NULL && !fail_fsync)
+		budget = -2;	/* slow only: every write goes through */
+}
+
+static int targeted(int fd);
+
+/* FAILWRITE_SLOW: cut len to the chunk and wait. */
+static size_t
+slow(int fd, size_t len)
+{
+	if (slow_chunk <= 0 || !targeted(fd))
+		return len;
+	usleep((useconds_t)slow_us);
+	return len > (size_t)slow_chunk ? (size_t)slow_chunk : len;
 }
 
 /* One more failure, unless the allowed number has been used up. */
@@ -105,6 +125,9 @@ write(int fd, const void *buf, size_t len)
 {
 	static ssize_t (*real)(int, const void *, size_t);
 	ssize_t ok = allowance(fd, len);
+
+	if (ok > 0)
+		ok = (ssize_t)slow(fd, (size_t)ok);
 
 	if (real == NULL)
 		real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");

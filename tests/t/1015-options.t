@@ -79,9 +79,10 @@ PGA_LOG_LEVEL=debug "$PGA_BIN" -c "$T/c.conf" status >"$OUT" 2>"$ERR"
 like "$(last_err)" "debug: ignoring 'junk'" "PGA_LOG_LEVEL=debug wins over the file's info"
 
 # ---- where an error was raised, at debug level only ----
-run_fails 1 "an error" pga -c "$T/c.conf" --log-level debug status --spool "$T/none"
+# (status: a spool it cannot read is its verdict CRITICAL, exit 2, cmd/health.h)
+run_fails 2 "an error" pga -c "$T/c.conf" --log-level debug status --spool "$T/none"
 like "$(last_err)" "debug: raised at spool/spool\.c:[0-9]+" "  says where it was raised at debug level"
-run_fails 1 "the same error" pga -c "$T/c.conf" status --spool "$T/none"
+run_fails 2 "the same error" pga -c "$T/c.conf" status --spool "$T/none"
 [[ "$(last_err)" != *"raised at"* ]]; ok $? "  does not at info level"
 
 # ---- usage errors exit 64, everywhere ----

@@ -124,7 +124,8 @@ run_ok "private included secret, readable top file" helper config-get "$T/etc/s.
 helper opt-table >"$T/table"
 printf '[target:db-1]\nconninfo = host=x\n[dest:central.2]\nurl = file:///a\n' >"$T/e.conf"
 value_for() {	# TYPE NAME: a value and how config-get prints it
-	case $2 in create-only) echo "if-none-match if-none-match"; return ;; esac
+	case $2 in create-only) echo "if-none-match if-none-match"; return ;;
+	credential-source) echo "static static"; return ;; esac
 	case $1 in string) echo "v1 v1" ;; size) echo "2M 2097152" ;; duration) echo "7s 7000000us" ;;
 	int) echo "" ;; bool) echo "off off" ;; list) echo "a,b a,b" ;;
 	enum) echo "" ;; esac
