@@ -180,6 +180,8 @@ install: all
 	install -m 0644 cron/pga.tmpfiles $(DESTDIR)$(TMPFILESDIR)/pga.conf
 	sed 's|@BINDIR@|$(BINDIR)|g' cron/pga.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/pga
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cron.d/pga
+	sed 's|@BINDIR@|$(BINDIR)|g' cron/pga-central.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/pga-central
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cron.d/pga-central
 
 clean:
 	rm -rf build build-san build-fuzz

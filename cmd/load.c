@@ -64,6 +64,11 @@ resolve_args(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
 	a->ro.retain_us = args->retain;
 	if (lo->collector && !pga_name_valid(lo->collector))
 		return pga_fail(err, PGA_EINVAL, "invalid collector id '%s'", lo->collector);
+	if (args->loop && (a->fork || a->init || lo->dry_run || args->since || args->until))
+		return pga_fail(err, PGA_EINVAL, "--loop loads every snapshot, for good: not with"
+				" --resolve-fork, --init, --dry-run, --since or --until");
+	if (!args->loop && (pga_argv_get(&ctx->argv, "load-interval") || args->passes))
+		return pga_fail(err, PGA_EINVAL, "--interval and --passes only go with --loop");
 	return check_fork_args(a, ctx->cfg, err);
 }
 
@@ -137,6 +142,19 @@ resolve_fork(struct load_args *a, const struct pga_cmd *cmd, struct pga_err *err
 	return rc > 0 ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
 }
 
+static int
+loop(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
+{
+	struct load_loop_opts o = {.ro = a->ro, .passes = ctx->cfg->args.passes, .ctx = ctx};
+
+	if (load_loop_configure(&o, ctx->cfg, err) < 0)
+		return pga_cli_error(err);
+	pga_cli_catch_signals();
+	log_info("loading from '%s' every %.3f s%s", o.ro.from, (double)o.interval_us / 1e6,
+		 o.ro.retain_us > 0 ? ", with central retention" : "");
+	return load_loop(&o, stdout);
+}
+
 int
 cmd_load(int argc, char **argv, struct pga_ctx *ctx)
 {
@@ -154,7 +172,13 @@ cmd_load(int argc, char **argv, struct pga_ctx *ctx)
 		return resolve_fork(&a, ctx->cmd, &err);
 	if (a.init && a.ro.from == NULL)
 		return init_only(&a, &err);
+	if (ctx->cfg->args.loop)
+		return loop(&a, ctx, &err);
 	a.ro.lo.init = a.init;
+	if (ctx->cfg->global.load_deadline > 0)
+		a.ro.deadline_us = pga_mono_us() + ctx->cfg->global.load_deadline;
+	if (a.ro.from == NULL)
+		a.ro.from = ctx->cfg->global.load_from;
 	if (a.ro.from == NULL) {
 		a.ro.from = ctx->cfg->global.spool_path;
 		if (a.ro.retain_us > 0 && stat(a.ro.from, &st) != 0)

@@ -82,6 +82,11 @@ struct pga_global {
 	char *central_schema;
 	long long load_jobs;
 	bool require_signature;
+	char *load_from;		/* NULL: the spool */
+	int64_t load_interval;
+	int64_t load_deadline;		/* 0: none */
+	int64_t load_retain;		/* 0: none */
+	int64_t load_retry_max_delay;
 	/* shipper */
 	int64_t ship_interval;
 	int64_t ship_deadline;
@@ -161,8 +166,11 @@ struct pga_args {
 	bool loop, json, dry_run, init, no_manifest, raw, status_central;
 	char *prometheus;		/* pga status --prometheus FILE */
 	bool example, man, man_options, verify;
-	long long cycles, block, top, points;
+	long long cycles, block, top, points, passes;
 	int64_t retain;
+	bool verify_only, segment_by_segment;
+	int order;			/* restore_order: newest-first, oldest-first */
+	uint64_t prefetch, index_memory;
 	struct pga_list target, report_collector, server;
 	char *dest, *from, *since, *until, *only_collector, *resolve_fork, *keep;
 	char *metric, *columns, *put_target, *database, *time, *output, *explain;

@@ -62,6 +62,8 @@ static const char *const facility_choices[] = {"daemon", "user", "local0", "loca
 					       "local3", "local4", "local5", "local6",
 					       "local7", NULL};
 static const char *const create_only_choices[] = {"auto", "if-none-match", "check", NULL};
+/* restore/restore.h's enum restore_order, in its order */
+static const char *const order_choices[] = {"newest-first", "oldest-first", NULL};
 /* enum pga_cred_source's order */
 static const char *const cred_source_choices[] = {
 	"auto", "static", "web-identity", "container", "instance", "app-service", NULL,
@@ -79,10 +81,12 @@ const struct pga_opt pga_opts[] = {
 	 "; a missing default file means built-in defaults)"},
 
 	/* ---- the command line only ---- */
-	{.name = "loop", ARG(loop), BOOL, .cmds = C_COLLECT | C_SHIP,
+	{.name = "loop", ARG(loop), BOOL, .cmds = C_COLLECT | C_SHIP | C_LOAD,
 	 .usage = "keep running until SIGTERM or SIGINT; SIGHUP reads the configuration again"},
 	{.name = "cycles", ARG(cycles), INT(1, 1LL << 40), .cmds = C_COLLECT, .metavar = "N",
 	 .usage = "with --loop: stop after N cycles"},
+	{.name = "passes", ARG(passes), INT(1, 1LL << 40), .cmds = C_LOAD, .metavar = "N",
+	 .usage = "with --loop: stop after N passes"},
 	{.name = "target", ARG(target), LIST, .cmds = C_COLLECT | C_CHECK, .metavar = "NAME",
 	 .usage = "only this target (repeatable; a disabled one too)"},
 	{.name = "dest", ARG(dest), STRING, .cmds = C_SHIP, .metavar = "NAME",
@@ -94,7 +98,7 @@ const struct pga_opt pga_opts[] = {
 	{.name = "from", ARG(from), STRING, .cmds = C_LOAD | C_RESTORE, .required = C_RESTORE,
 	 .metavar = "SOURCE", .usage = "a spool directory, a directory of segments, a tar from "
 	 "'pga spool pack', one segment file, a bucket URL (s3://, gs://, azure://) or "
-	 "dest:NAME (default: the local spool)"},
+	 "dest:NAME (default: load-from, else the local spool)"},
 	{.name = "init", ARG(init), BOOL, .cmds = C_LOAD,
 	 .usage = "create or upgrade the central schema, then stop (or load --from)"},
 	{.name = "only-collector", ARG(only_collector), STRING, .cmds = C_LOAD, .flag = "collector",
@@ -116,6 +120,18 @@ const struct pga_opt pga_opts[] = {
 	{.name = "retain", ARG(retain), DURATION, .cmds = C_LOAD, .metavar = "DURATION",
 	 .usage = "then drop daily partitions older than DURATION (e.g. 90d); with no --from "
 	 "and no local spool, only that"},
+	{.name = "order", ARG(order), ENUM(order_choices), .def = "newest-first", .cmds = C_RESTORE,
+	 .metavar = "ORDER", .usage = "newest-first (the last day of every collector is "
+	 "queryable first, then history behind it) or oldest-first"},
+	{.name = "prefetch", ARG(prefetch), SIZE, .def = "1G", .cmds = C_RESTORE, .metavar = "SIZE",
+	 .usage = "most bytes of segments downloaded ahead of the loaders"},
+	{.name = "index-memory", ARG(index_memory), SIZE, .def = "256M", .cmds = C_RESTORE,
+	 .metavar = "SIZE", .usage = "maintenance_work_mem of the index builds"},
+	{.name = "segment-by-segment", ARG(segment_by_segment), BOOL, .cmds = C_RESTORE,
+	 .usage = "load the way pga load does (no day transactions)"},
+	{.name = "verify-only", ARG(verify_only), BOOL, .cmds = C_RESTORE,
+	 .usage = "no database: verify every segment, the manifest and each collector's "
+	 "history, report per collector (the DR drill)"},
 	{.name = "metric", ARG(metric), STRING, .cmds = C_PUT | C_CAT, .required = C_PUT,
 	 .metavar = "NAME", .usage = "the metric"},
 	{.name = "columns", ARG(columns), STRING, .cmds = C_PUT, .required = C_PUT,
@@ -276,7 +292,23 @@ const struct pga_opt pga_opts[] = {
 	{.name = "load-jobs", GLOBAL(load_jobs), INT(1, 64), .def = "1", .cmds = C_LOAD | C_RESTORE,
 	 .flag = "jobs", .short_flag = 'j', .metavar = "N",
 	 .usage = "loaders in parallel, one connection each",
-	 .doc = "Parallel loader connections."},
+	 .doc = "Parallel loader connections (pga restore: days loaded at once; default 2 there)."},
+	{.name = "load-from", GLOBAL(load_from), STRING,
+	 .doc = "What pga load reads when --from is not given: a directory, a tar, s3://..., "
+	 "gs://..., azure://... or dest:NAME. Default: spool-path."},
+	{.name = "load-interval", GLOBAL(load_interval), DURATION, .def = "60s", .cmds = C_LOAD,
+	 .flag = "interval", .metavar = "DURATION", .usage = "time between pass starts in --loop",
+	 .doc = "Time between pass starts of pga load --loop."},
+	{.name = "load-deadline", GLOBAL(load_deadline), DURATION, .def = "0", .cmds = C_LOAD,
+	 .flag = "deadline", .metavar = "DURATION",
+	 .usage = "take no new segment after this long, finish those in flight, exit 2",
+	 .doc = "A pass of pga load (--loop or not) takes no new segment after this long; "
+	 "those in flight finish (0: no deadline)."},
+	{.name = "load-retain", GLOBAL(load_retain), DURATION, .def = "0",
+	 .doc = "Central retention of pga load --loop: after each pass, drop daily partitions "
+	 "older than this (e.g. 90d; 0: keep everything). --retain overrides it."},
+	{.name = "load-retry-max-delay", GLOBAL(load_retry_max_delay), DURATION, .def = "5m",
+	 .doc = "Cap of the exponential backoff of pga load --loop after a failed pass."},
 	{.name = "require-signature", GLOBAL(require_signature), BOOL, .def = "off",
 	 .cmds = C_LOAD | C_RESTORE,
 	 .usage = "refuse segments not signed by a key registered to their collector",
@@ -448,12 +480,20 @@ const struct pga_cmd pga_cmds[] = {
 	 LINES("Exit status: 0 written, 1 failure (nothing left behind), 64 usage."),
 	 USAGES({"output", "the files' prefix", "PREFIX"})},
 	{PGA_CMD_LOAD, "load", NULL, 0, "import segments into the central database",
-	 LINES("Import segments into the central database, each exactly once."),
+	 LINES("Import segments into the central database, each exactly once.  With",
+	       "--loop, a pass every load-interval (the central side runs itself): what",
+	       "the ledger holds is never read or downloaded again, a failed pass is",
+	       "tried again after a backoff (load-retry-max-delay), central retention",
+	       "(--retain or load-retain) runs after each pass."),
 	 LINES("Exit status: 0 all loaded (or already there), 2 something refused, held or",
-	       "dropped (segments, blocks, columns: see pga status --central), 1 failure",
-	       "(the load stopped: connection, permissions, read-only or full database),",
-	       "64 usage."),
-	 USAGES({"json", "summary as JSON"})},
+	       "dropped (segments, blocks, columns: see pga status --central) or the",
+	       "deadline reached, 1 failure (the load stopped: connection, permissions,",
+	       "read-only or full database), 64 usage.  --loop: 0 after SIGTERM or SIGINT."),
+	 USAGES({"json", "summary as JSON"},
+		{"loop", "a pass every load-interval until SIGTERM or SIGINT; SIGHUP reads the "
+		 "configuration again between passes"},
+		{"retain", "then drop daily partitions older than DURATION (e.g. 90d); with no "
+		 "--from and no local spool, only that; with --loop, after each pass"})},
 	{PGA_CMD_REPORT, "report", NULL, 0, "write an HTML report from the central database",
 	 LINES("One self-contained HTML page from the central database: the collectors,",
 	       "then per server its charts, top statements, tables, indexes, settings and",
@@ -469,10 +509,17 @@ const struct pga_cmd pga_cmds[] = {
 		{"until", "the window's end (default: now)"})},
 	{PGA_CMD_RESTORE, "restore", NULL, 0, "rebuild a central database from a bucket or archive",
 	 LINES("Create the schema in a fresh database and replay every segment of",
-	       "SOURCE into it, optionally only from --since and up to --until."),
-	 LINES("Exit status: 0 restored, 2 some segments refused, 1 failure, 64 usage."),
-	 USAGES({"central", "a fresh central database; a password here is refused (argv "
-		 "is public): use ~/.pgpass, the environment or the configuration"},
+	       "SOURCE into it, optionally only from --since and up to --until: each",
+	       "UTC day of a collector in one transaction into fresh tables (COPY",
+	       "FREEZE), indexed and attached behind the load, the newest day first.",
+	       "Run again with the same arguments, a restore continues where it stopped",
+	       "and loads nothing twice.  With --verify-only, no database: the drill."),
+	 LINES("Exit status: 0 restored (or, --verify-only, the source is whole), 2 some",
+	       "segments or blocks refused, 1 failure (or the source is not whole), 64 usage."),
+	 USAGES({"central", "the central database: a fresh one, or one an interrupted restore "
+		 "of the same source left; a password here is refused (argv is public): use "
+		 "~/.pgpass, the environment or the configuration"},
+		{"load-jobs", "days loaded at once, one connection each (default 2)"},
 		{"from", "a directory of segments, a tar from 'pga spool pack', one segment "
 		 "file, a bucket URL (s3://bucket/prefix, gs://..., "
 		 "azure://account/container/prefix) or dest:NAME"},

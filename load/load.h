@@ -46,6 +46,9 @@ struct load_opts {
 	bool dry_run;			/* verify and count, write nothing */
 	bool init;			/* loader_open() creates/upgrades the schema */
 	bool require_signature;		/* refuse what the registry cannot vouch for */
+	/* day transactions fill their fresh tables without FREEZE: only for
+	 * measuring what FREEZE is worth (bench/50-restore.sh) */
+	bool bulk_no_freeze;
 };
 
 enum load_result {
@@ -54,6 +57,7 @@ enum load_result {
 	LOAD_FILTERED,		/* nothing in the time window / other collector */
 	LOAD_BUSY,		/* another loader holds it right now */
 	LOAD_HELD,		/* not loaded: forks the chain; its bytes are held centrally */
+	LOAD_DEFERRED,		/* a day transaction left it for loader_load_fd() (below) */
 };
 
 /* What one segment's load committed (all zero when it committed nothing). */
@@ -145,6 +149,110 @@ bool loader_error_fatal(const struct pga_err *err);
 int loader_resolve_fork(struct loader *l, const char *collector, uint64_t seq,
 			const char *keep_prefix, FILE *out, struct pga_err *err);
 
+/* ---- restore's fast path: a UTC day at a time (bulk.c) ---- */
+
+/*
+ * A day transaction loads the blocks of one UTC day from many segments
+ * (every collector's) in one transaction, with the same guarantees as
+ * loader_load_fd() (every segment's ledger row commits with its rows, the
+ * chain is checked, nothing is loaded twice), at the speed of a bulk load:
+ *   - a metric whose day partition does not exist yet gets a new table,
+ *     created in the transaction, with a CHECK constraint on the day, and
+ *     filled with COPY FREEZE: no WAL at wal_level = minimal, rows frozen
+ *     and all-visible at once (no hint-bit or vacuum pass to follow);
+ *   - no index while loading: loader_day_attach() builds the indexes and
+ *     attaches the table once the day has committed, while the next day
+ *     loads (a day becomes queryable, indexed, at that moment);
+ *   - a day partition that exists already is loaded the usual way.
+ * Whatever a day transaction cannot do in its stride is left to the
+ * per-segment path (LOAD_DEFERRED, nothing of it written): a segment
+ * another loader holds, whose chain edge is busy or that forks the chain
+ * (loader_load_fd() holds it), that fails verification or has a block the
+ * server refuses (loader_load_fd() records or isolates it), or that needs
+ * a custom table or column.  The caller loads those with loader_load_fd()
+ * after the day is attached.  A block the server refuses, or a transient
+ * error (deadlock, a neighbour loaded in between that breaks the chain),
+ * loses the transaction: loader_day_failed() says so, and the caller
+ * aborts and begins the day again without that segment.
+ *
+ * Locks: no DDL outside the transaction but servers, collectors and the
+ * registry (a second connection, autocommit); inside it only the day's new
+ * tables, ROW EXCLUSIVE on existing partitions, the ledger rows, and
+ * advisory locks only where the day meets another transaction: the claim
+ * of a segment already in the ledger or reaching beyond the day, and the
+ * chain edges at the ends of each collector's run of segments (tried when
+ * a segment is added, busy = deferred; the far ends waited for at commit).
+ * So concurrent day transactions of neighbouring days never wait for each
+ * other's loads, only a commit for another's commit, and the lock table
+ * holds a few entries per collector, not three per segment.
+ */
+struct load_day_table {
+	char metric[SEG_METRIC_MAX + 1];
+	int32_t day;			/* UTC days since 1970-01-01 */
+};
+
+/* Open the day transaction of day (UTC day number) on l. */
+int loader_day_begin(struct loader *l, int32_t day, struct pga_err *err);
+/*
+ * One segment into the open day: its blocks of that day (and of
+ * [since, until]).  *res LOAD_LOADED, LOAD_DUPLICATE, LOAD_FILTERED or
+ * LOAD_DEFERRED (then err may say why); st counts what it added (counted
+ * only once the day commits).  A negative return with loader_day_failed()
+ * true means the transaction is lost (this segment's fault when *res is
+ * LOAD_DEFERRED: begin again without it).
+ */
+int loader_day_add(struct loader *l, const char *name, int fd, enum load_result *res,
+		   struct load_seg_stats *st, struct pga_err *err);
+bool loader_day_failed(const struct loader *l);
+/*
+ * Check the chain at the far ends, COMMIT, update the collectors'
+ * registry.  *tables (malloc'd, *n entries) are the new tables to give to
+ * loader_day_attach().  PGA_ECONFLICT with *culprit set to the segment
+ * (added under that name) whose successor, loaded meanwhile by another
+ * loader, does not chain to it: begin again without it.
+ */
+int loader_day_commit(struct loader *l, struct load_day_table **tables, size_t *n,
+		      const char **culprit, struct pga_err *err);
+/* Roll the day back (nothing of it stays). */
+void loader_day_abort(struct loader *l);
+/*
+ * Build the indexes of a day table committed by a day transaction and
+ * attach it as its metric's partition, in one transaction (the day is
+ * queryable, indexed, when it commits).  index_mem: maintenance_work_mem
+ * in kB (0: the server's); workers: max_parallel_maintenance_workers
+ * (-1: the server's).  If someone attached a partition for that day
+ * meanwhile, the rows are moved into it instead.
+ */
+int loader_day_attach(struct loader *l, const char *metric, int32_t day, long index_mem,
+		      int workers, struct pga_err *err);
+/*
+ * Day tables a day transaction committed but that were never attached (an
+ * interrupted restore): *out (malloc'd, *n entries).
+ */
+int loader_day_unattached(struct loader *l, struct load_day_table **out, size_t *n,
+			  struct pga_err *err);
+/* The server's wal_level ("minimal", "replica", "logical") into buf. */
+int loader_wal_level(struct loader *l, char *buf, size_t cap, struct pga_err *err);
+/* Load only snapshots in [since, until] from now on (INT64_MIN/MAX: open). */
+void loader_set_window(struct loader *l, int64_t since, int64_t until);
+
+/*
+ * known[i] = true for each name the ledger holds, complete, under exactly
+ * that name (a fork, another file with that seq, is not known: loading it
+ * holds it).  For names that parse as segment names; others stay false.
+ */
+int loader_known(struct loader *l, const char *const *names, size_t n, bool *known,
+		 struct pga_err *err);
+
+/* What the ledger holds, per collector (restore says what was there). */
+struct load_ledger_collector {
+	char collector[65];
+	uint64_t segments, rows;
+	uint64_t partial;		/* loaded in part (a time window) */
+};
+int loader_ledger_summary(struct loader *l, struct load_ledger_collector **out, size_t *n,
+			  struct pga_err *err);
+
 /* ---- a whole load: sources, jobs, progress, summary (run.c) ---- */
 
 struct load_run_opts {
@@ -154,7 +262,10 @@ struct load_run_opts {
 	int64_t retain_us;		/* > 0: drop partitions older than this */
 	bool json;			/* JSON summary on out */
 	bool progress;			/* live progress line on stderr */
-	bool fresh;			/* restore: the ledger must be empty */
+	/* take no new segment after this (pga_mono_us() time; 0: none) */
+	int64_t deadline_us;
+	/* pass over (not even open or download) names the ledger holds complete */
+	bool skip_known;
 };
 
 struct load_totals {
@@ -164,6 +275,7 @@ struct load_totals {
 		 blocks_refused, rows_refused, partial;
 	uint64_t in_doubt, rows_in_doubt;
 	uint64_t partitions_dropped, partitions_busy;
+	uint64_t known;			/* passed over: in the ledger already */
 	int64_t elapsed_us;
 };
 
@@ -186,6 +298,28 @@ int load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *t);
 struct pga_config;
 int load_resolve_common(struct load_run_opts *ro, const struct pga_config *cfg,
 			const char *since, const char *until, struct pga_err *err);
+
+/* ---- pga load --loop (loop.c) ---- */
+
+/*
+ * Passes on the ticks of interval_us, each a load_run() of ro->from that
+ * passes over what the ledger holds (skip_known), stops taking segments
+ * deadline_us after it began, and drops partitions older than
+ * ro->retain_us after it; a failed pass is retried after a capped
+ * exponential backoff; SIGHUP reloads the configuration between passes
+ * (ctx), the command line kept over it; SIGTERM ends the loop (0).
+ */
+struct pga_ctx;
+struct load_loop_opts {
+	struct load_run_opts ro;
+	int64_t interval_us, deadline_us, retry_max_us;
+	long long passes;		/* stop after this many (0: until a signal) */
+	struct pga_ctx *ctx;		/* for a reload */
+};
+/* Fill o from cfg (its command line included); PGA_ECONFIG when it cannot loop. */
+int load_loop_configure(struct load_loop_opts *o, const struct pga_config *cfg,
+			struct pga_err *err);
+int load_loop(struct load_loop_opts *o, FILE *out);
 
 /*
  * `pga status --central`: per collector, last snapshot, lag, segments,

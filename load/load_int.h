@@ -12,6 +12,8 @@
  *              records (segments.loaded_blocks), held forks (large objects)
  *   fork.c     pga load --resolve-fork: unload one branch, load the other
  *   status.c   pga status --central
+ *   bulk.c     restore's day transactions: fresh partitions filled with
+ *              COPY FREEZE, indexed and attached once complete
  *
  * Locking rules that keep concurrent loaders deadlock-free (see loader.c):
  * every DDL statement runs in its own short transaction before the load
@@ -24,6 +26,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <sys/stat.h>
 
 #include <csv.h>
 #include <libpq-fe.h>
@@ -133,9 +137,11 @@ struct ld_keycache {
 	char revoked_text[64];
 	struct pga_pubkey *pub;
 };
+struct ld_bulk;
 
 struct loader {
 	PGconn *conn;
+	struct ld_bulk *bulk;		/* a day transaction is open (bulk.c) */
 	struct load_opts o;
 	char schema[LD_IDENT_MAX];
 	char qschema[2 * LD_IDENT_MAX + 4];
@@ -178,6 +184,7 @@ struct ld_job {
 	char qname[4 * SEG_NAME_MAX + 1];	/* escaped: what SQL and logs see */
 	int fd;
 	char path[64];			/* /proc/self/fd/N */
+	struct stat seen;		/* the file as the prescan verified it */
 	struct seg_header h;		/* hostname and writer escaped */
 	struct seg_footer f;		/* index owned */
 	uint64_t size;
@@ -260,6 +267,45 @@ int ld_hold(struct loader *l, struct ld_job *j, const char *kind, const char *de
 /* An error the server raised because of a block's data (isolate it). */
 bool ld_data_error(const struct pga_err *err);
 
+/* ---- the steps of one segment, for bulk.c (loader.c) ---- */
+
+void ld_job_init(struct ld_job *j, const char *name, int fd);
+void ld_job_free(struct ld_job *j);
+/* Header and footer from the file's ends (nothing else read). */
+int ld_read_ends(struct ld_job *j, struct pga_err *err);
+bool ld_wholly_outside(const struct loader *l, const struct ld_job *j);
+/* The collector id must be a valid name before any SQL sees it. */
+int ld_check_header(struct ld_job *j, struct pga_err *err);
+/* j->collector_id from the registry (-1 if not there yet). */
+int ld_collector_lookup(struct loader *l, struct ld_job *j, struct pga_err *err);
+/* The ledger rows of seq-1, seq, seq+1 (and a partial one's windows). */
+int ld_ledger_read(struct loader *l, struct ld_job *j, struct pga_err *err);
+void ld_ledger_row(struct ld_job *j, const PGresult *res, int i);
+/* Verify the whole file, collect its needs (l->needs) and its SHA-256. */
+int ld_prescan(struct loader *l, struct ld_job *j, struct pga_err *err);
+/* NULL when the segment fits the chain the ledger holds, else why not. */
+const char *ld_chain_break(const struct ld_job *j, char *buf, size_t cap);
+/* The blocks due now through COPY in the caller's transaction (stats in j->st). */
+int ld_copy_segment(struct loader *l, struct ld_job *j, struct pga_err *err);
+/* Ledger row, windows, refusals, quarantine resolution (no COMMIT). */
+void ld_segment_sql(struct loader *l, struct ld_job *j, struct dynbuf *b);
+/* The collector's registry row after a segment of seq h->seq. */
+void ld_registry_sql(struct loader *l, struct dynbuf *b, const struct seg_header *h,
+		     int32_t collector_id, int64_t max_snapshot_us, bool no_blocks);
+/* Deadlock, lock timeout, a table or partition that moved: worth trying again. */
+bool ld_transient(const struct pga_err *err);
+
+/* ---- restore's day transactions (bulk.c) ---- */
+
+/*
+ * The table a block of metric on day goes to inside the day transaction:
+ * the day's own table (*freeze when it was created in this transaction),
+ * or parent when that day's partition was already attached.
+ */
+const char *ld_bulk_target(struct loader *l, const char *metric, int32_t day,
+			   const char *parent, bool *freeze);
+void ld_bulk_free(struct loader *l);
+
 /* ---- loading a held segment (fork.c uses loader.c) ---- */
 
 struct ld_load_extra {
@@ -328,8 +374,6 @@ int32_t ld_server_lookup(struct loader *l, uint64_t sysid, const char *host,
 
 /* ---- run and status helpers (status.c) ---- */
 
-/* Restore: PGA_EINVAL unless the ledger is empty. */
-int ld_check_fresh(struct loader *l, struct pga_err *err);
 /* Log the gaps and chain breaks the ledger shows now (a few lines at most). */
 void ld_warn_gaps(struct loader *l);
 

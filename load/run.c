@@ -79,6 +79,8 @@ struct run {
 	struct pga_err fatal_err;
 	int64_t start_us;
 	bool progress_stop;
+	bool deadline_hit;		/* the pass stopped taking segments at ro->deadline_us */
+	struct loader *filter;		/* ro->skip_known: names the ledger holds */
 };
 
 static void
@@ -228,6 +230,7 @@ result_name(enum load_result res, bool dry)
 	case LOAD_FILTERED: return "filtered";
 	case LOAD_BUSY: return "busy";
 	case LOAD_HELD: return "held";
+	case LOAD_DEFERRED: return "deferred";
 	}
 	return "?";
 }
@@ -334,8 +337,16 @@ produce(struct run *r, struct seg_source *src, struct pga_err *err)
 	struct seg_item it;
 	int rc = 0;
 
-	while (!pga_stop_requested() && (rc = seg_source_next(src, &it, err)) == 1) {
+	while (!pga_stop_requested()) {
 		struct work w = {.fd = -1};
+
+		if (r->ro->deadline_us > 0 && pga_mono_us() >= r->ro->deadline_us) {
+			r->deadline_hit = true;
+			return 0;
+		}
+		rc = seg_source_next(src, &it, err);
+		if (rc != 1)
+			break;
 
 		strlcpy(w.name, it.name, sizeof(w.name));
 		if (it.path != NULL) {
@@ -445,6 +456,9 @@ print_json(const struct run *r, FILE *out)
 	U("columns_dropped", t->columns_dropped);
 	U("partitions_dropped", t->partitions_dropped);
 	U("partitions_busy", t->partitions_busy);
+	U("known", t->known);
+	jsonw_key(&jw, "deadline_reached");
+	jsonw_bool(&jw, r->deadline_hit);
 	U("elapsed_us", (uint64_t)t->elapsed_us);
 #undef U
 	jsonw_key(&jw, "errors");
@@ -493,7 +507,46 @@ print_summary(const struct run *r, FILE *out)
 			" rows not counted: load again to settle)", t->in_doubt, t->rows_in_doubt);
 	if (t->partitions_dropped || t->partitions_busy)
 		fprintf(out, ", %" PRIu64 " partitions dropped", t->partitions_dropped);
+	if (t->known)
+		fprintf(out, ", %" PRIu64 " in the ledger already, not read again", t->known);
+	if (r->deadline_hit)
+		fprintf(out, "; load-deadline reached: the rest is for the next pass");
 	fputc('\n', out);
+}
+
+/* ---- the source, and what of it the ledger holds ---- */
+
+/* seg_source filter: names whose segment the ledger holds complete. */
+static int
+filter_known(void *ctx, const char *const *names, size_t n, bool *keep, struct pga_err *err)
+{
+	struct run *r = ctx;
+	bool known[SEG_FILTER_BATCH] = {0};
+	int rc = n <= SEG_FILTER_BATCH ? loader_known(r->filter, names, n, known, err)
+				       : pga_fail(err, PGA_EINTERNAL, "filter batch too large");
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		keep[i] = !known[i];
+	return rc;
+}
+
+static int
+open_source(struct run *r, struct seg_source **src, struct pga_err *err)
+{
+	struct seg_source_opts so;
+	struct load_opts lo = r->ro->lo;
+	int rc;
+
+	seg_source_get_defaults(&so);
+	if (r->ro->skip_known) {
+		lo.init = false;
+		rc = loader_open(&r->filter, &lo, err);
+		if (rc < 0)
+			return rc;
+		so.filter = filter_known;
+		so.filter_ctx = r;
+	}
+	return seg_source_open_opts(src, r->ro->from, &so, err);
 }
 
 /* ---- the run ---- */
@@ -507,8 +560,6 @@ open_loaders(struct run *r, struct worker *wk, int jobs, struct pga_err *err)
 	lo.init = false;	/* the first one did it */
 	for (int i = 1; rc == 0 && i < jobs; i++)
 		rc = loader_open(&wk[i].l, &lo, err);
-	if (rc == 0 && r->ro->fresh)
-		rc = ld_check_fresh(wk[0].l, err);
 	return rc;
 }
 
@@ -548,7 +599,7 @@ exit_status(const struct run *r, int rc)
 		return PGA_EXIT_FAIL;
 	if (rc < 0 || refusals)
 		return ok > 0 || refusals ? PGA_EXIT_PARTIAL : PGA_EXIT_FAIL;
-	return PGA_EXIT_OK;
+	return r->deadline_hit ? PGA_EXIT_PARTIAL : PGA_EXIT_OK;
 }
 
 /* Close the queue, wait for the workers (they drain it) and the progress line. */
@@ -629,7 +680,7 @@ load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 	if (rc == 0)
 		rc = open_loaders(&r, wk, jobs, &err);
 	if (rc == 0)
-		rc = seg_source_open(&src, ro->from, &err);
+		rc = open_source(&r, &src, &err);
 	if (rc == 0) {
 		r.expected = seg_source_count(src);
 		rc = start_workers(&r, wk, jobs, &started, &err);
@@ -638,6 +689,8 @@ load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 		prog_on = pthread_create(&prog, NULL, progress_main, &r) == 0;
 	if (rc == 0)
 		rc = produce(&r, src, &err);
+	if (src != NULL)
+		r.t.known = seg_source_filtered(src);
 	stop_all(&r, wk, started, rc < 0 && started == 0, &prog, prog_on);
 	if (rc < 0 && started == 0) {
 		/* nothing ran: a connection, schema or source problem */
@@ -648,6 +701,7 @@ load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 	}
 	if (tot != NULL)
 		*tot = r.t;
+	loader_close(r.filter);
 	release_all(&r, wk, jobs, src);
 	return status;
 }

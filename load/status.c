@@ -37,20 +37,110 @@ col_i64(const PGresult *res, int row, int col, int64_t dflt)
 	return PQgetisnull(res, row, col) ? dflt : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-int
-ld_check_fresh(struct loader *l, struct pga_err *err)
+/* Only these go into the array literal below (segment names are made of them). */
+static bool
+literal_safe(const char *s)
 {
-	char sql[256];
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") ==
+	       strlen(s);
+}
+
+/* {"a","b"}: the values are segment names and ids, nothing to escape */
+static void
+sb_array(struct dynbuf *b, const char *const *v, size_t n)
+{
+	dynbuf_addf(b, "'{");
+	for (size_t i = 0; i < n; i++)
+		dynbuf_addf(b, "%s\"%s\"", i ? "," : "", v[i]);
+	dynbuf_addf(b, "}'");
+}
+
+int
+loader_known(struct loader *l, const char *const *names, size_t n, bool *known,
+	     struct pga_err *err)
+{
+	const char **coll = calloc(n ? n : 1, sizeof(*coll)), **seqs = calloc(n ? n : 1, sizeof(*seqs));
+	const char **ok = calloc(n ? n : 1, sizeof(*ok));
+	char (*cbuf)[66] = calloc(n ? n : 1, 66), (*sbuf)[24] = calloc(n ? n : 1, 24);
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
+	PGresult *res = NULL;
+	size_t m = 0;
+	int rc = 0;
+
+	if (coll == NULL || seqs == NULL || ok == NULL || cbuf == NULL || sbuf == NULL)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		uint64_t seq;
+
+		known[i] = false;
+		if (seg_name_parse(names[i], cbuf[m], sizeof(cbuf[m]), &seq, NULL) != 0 ||
+		    !literal_safe(names[i]))
+			continue;
+		snprintf(sbuf[m], sizeof(sbuf[m]), "%" PRIu64, seq);
+		coll[m] = cbuf[m];
+		seqs[m] = sbuf[m];
+		ok[m++] = names[i];
+	}
+	dynbuf_addf(&b, "SELECT u.name FROM unnest(");
+	sb_array(&b, coll, m);
+	dynbuf_addf(&b, "::text[], ");
+	sb_array(&b, seqs, m);
+	dynbuf_addf(&b, "::bigint[], ");
+	sb_array(&b, ok, m);
+	dynbuf_addf(&b, "::text[]) WITH ORDINALITY AS u(collector, seq, name, i) JOIN %s.collectors c"
+		  " USING (collector) JOIN %s.segments s ON s.collector_id = c.collector_id"
+		  " AND s.seq = u.seq WHERE s.complete AND s.name = u.name ORDER BY u.i",
+		  l->qschema, l->qschema);
+	if (rc == 0 && m > 0) {
+		rc = dynbuf_check(&b, "status query", err);
+		if (rc == 0)
+			rc = ld_exec(l, dynbuf_str(&b), 0, NULL, &res, err);
+	}
+	/* both lists are in the source's order: walk them together */
+	for (int r = 0, i = 0; rc == 0 && res != NULL && r < PQntuples(res); r++)
+		for (; i < (int)n; i++)
+			if (strcmp(names[i], PQgetvalue(res, r, 0)) == 0) {
+				known[i] = true;
+				break;
+			}
+	PQclear(res);
+	dynbuf_free(&b);
+	free(coll);
+	free(seqs);
+	free(ok);
+	free(cbuf);
+	free(sbuf);
+	return rc;
+}
+
+int
+loader_ledger_summary(struct loader *l, struct load_ledger_collector **out, size_t *n,
+		      struct pga_err *err)
+{
+	char sql[512];
 	PGresult *res = NULL;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.segments", l->qschema);
+	*out = NULL;
+	*n = 0;
+	snprintf(sql, sizeof(sql), "SELECT c.collector, count(*), coalesce(sum(s.rows), 0),"
+		 " count(*) FILTER (WHERE NOT s.complete) FROM %s.segments s JOIN %s.collectors c"
+		 " USING (collector_id) GROUP BY 1 ORDER BY 1", l->qschema, l->qschema);
 	rc = ld_exec(l, sql, 0, NULL, &res, err);
-	if (rc == 0 && col_i64(res, 0, 0, 0) > 0)
-		rc = pga_fail(err, PGA_EINVAL,
-			      "the central database already holds %s segments in schema '%s':"
-			      " restore needs a fresh database (use 'pga load' to add to it)",
-			      PQgetvalue(res, 0, 0), l->schema);
+	if (rc == 0 && PQntuples(res) > 0) {
+		*out = calloc((size_t)PQntuples(res), sizeof(**out));
+		if (*out == NULL)
+			rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+		struct load_ledger_collector *c = &(*out)[i];
+
+		strlcpy(c->collector, PQgetvalue(res, i, 0), sizeof(c->collector));
+		c->segments = (uint64_t)col_i64(res, i, 1, 0);
+		c->rows = (uint64_t)col_i64(res, i, 2, 0);
+		c->partial = (uint64_t)col_i64(res, i, 3, 0);
+		(*n)++;
+	}
 	PQclear(res);
 	return rc;
 }

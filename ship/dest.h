@@ -22,7 +22,8 @@
  *     and message in err.
  *   - head() tells whether an object exists, with its size and the
  *     SHA-256 we stored with it when the store keeps it.
- *   - list()/get() serve `pga restore` and `pga load --from URL`.
+ *   - list()/get() serve `pga restore` and `pga load --from URL`;
+ *     list_dirs() (optional) lets pga restore walk collectors and days.
  *   - Secrets never appear in err messages or logs.
  * A struct dest is used by one thread at a time; the shipper makes one per
  * parallel upload slot.
@@ -123,6 +124,11 @@ struct dest_ops {
 	/* names under the prefix, in lexical order */
 	int (*list)(struct dest *d, const char *prefix, dest_list_fn fn, void *ctx,
 		    struct pga_err *err);
+	/* optional: the "directories" directly under prefix (relative to it,
+	 * each ending in '/', size 0), any order: how pga restore finds the
+	 * collectors and their days without listing every object */
+	int (*list_dirs)(struct dest *d, const char *prefix, dest_list_fn fn, void *ctx,
+			 struct pga_err *err);
 	/* stream an object's bytes to a callback */
 	int (*get)(struct dest *d, const char *name, dest_sink_fn sink, void *ctx,
 		   struct pga_err *err);

@@ -173,7 +173,8 @@ static const struct objstore_kind az_kind = {
 	.meta_prefix = "x-ms-meta-", .class_hdr = "x-ms-access-tier",
 	.put_hdr = "x-ms-blob-type", .put_val = "BlockBlob", .sign_length = true,
 	.list = {.params = "comp=list&restype=container", .limit = "maxresults", .item = "Blob",
-		 .name = "Name", .size = "Content-Length", .next = "NextMarker"},
+		 .name = "Name", .size = "Content-Length", .next = "NextMarker",
+		 .dir_item = "BlobPrefix", .dir_name = "Name"},
 	.priv_size = sizeof(struct az_priv), .setup = az_setup, .sign = az_sign,
 	.unauthorized = az_unauthorized,
 };

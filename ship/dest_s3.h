@@ -40,7 +40,8 @@ struct s3_signing {
 	.noun = "object", .max_object = 5ull << 30, .max_text = "5 GiB",	\
 	.auto_check = true, .list_slash = true,				\
 	.list = {.params = "", .limit = "max-keys", .item = "Contents",	\
-		 .name = "Key", .size = "Size"}
+		 .name = "Key", .size = "Size",				\
+		 .dir_item = "CommonPrefixes", .dir_name = "Prefix"}
 
 /* What the static chain of kind "s3" or "gcs" holds (keys in the section
  * or AWS_* variables; a credentials file to read), for cloud_pick(). */

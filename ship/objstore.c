@@ -692,10 +692,11 @@ body_sink(void *ctx, const void *buf, size_t len, struct pga_err *err)
 	return 0;
 }
 
-/* One page of names under key_prefix, from pg->marker on; limit 0: the store's. */
+/* One page of names under key_prefix, from pg->marker on; limit 0: the store's;
+ * dirs: with delimiter=/, the common prefixes instead of the objects. */
 static int
-list_page(struct objstore *o, const char *key_prefix, unsigned limit, struct objstore_page *pg,
-	  dest_list_fn fn, void *ctx, struct pga_err *err)
+list_page_of(struct objstore *o, const char *key_prefix, unsigned limit, bool dirs,
+	     struct objstore_page *pg, dest_list_fn fn, void *ctx, struct pga_err *err)
 {
 	const struct objstore_list_syntax *syn = &o->kind->list;
 	struct call *c = call_new("GET", err);
@@ -714,9 +715,10 @@ list_page(struct objstore *o, const char *key_prefix, unsigned limit, struct obj
 	if (rc == 0)
 		rc = sigv4_uri_encode(pg->marker, 0, em, sizeof(em), err);
 	if (rc == 0)
-		rc = pga_path(c->query, sizeof(c->query), err, "%s%s%s%s%sprefix=%s%s", syn->params,
-			      syn->params[0] ? "&" : "", pg->marker[0] ? "marker=" : "",
-			      pg->marker[0] ? em : "", pg->marker[0] ? "&" : "", ep, lim);
+		rc = pga_path(c->query, sizeof(c->query), err, "%s%s%s%s%s%sprefix=%s%s",
+			      syn->params, syn->params[0] ? "&" : "", dirs ? "delimiter=%2F&" : "",
+			      pg->marker[0] ? "marker=" : "", pg->marker[0] ? em : "",
+			      pg->marker[0] ? "&" : "", ep, lim);
 	if (rc == 0)
 		rc = pga_path(c->path, sizeof(c->path), err, "%s%s", o->base_path,
 			      o->kind->list_slash ? "/" : "");
@@ -724,11 +726,113 @@ list_page(struct objstore *o, const char *key_prefix, unsigned limit, struct obj
 		rc = call_send(o, c, err);
 	if (rc == 0 && c->rs.status != 200)
 		rc = refused(o, err, "LIST", key_prefix[0] ? key_prefix : "/", &c->rs);
-	if (rc == 0)
+	if (rc == 0 && dirs)
+		rc = objstore_list_dirs_page_parse(syn, dynbuf_str(&body), key_prefix, pg, fn,
+						   ctx, o->what, err);
+	else if (rc == 0)
 		rc = objstore_list_page_parse(syn, dynbuf_str(&body), o->prefix, pg, fn, ctx,
 					      o->what, err);
 	dynbuf_free(&body);
 	free(c);
+	return rc;
+}
+
+static int
+list_page(struct objstore *o, const char *key_prefix, unsigned limit, struct objstore_page *pg,
+	  dest_list_fn fn, void *ctx, struct pga_err *err)
+{
+	return list_page_of(o, key_prefix, limit, false, pg, fn, ctx, err);
+}
+
+struct dirs_seen {
+	dest_list_fn fn;
+	void *ctx;
+	size_t n;
+	char first[SEG_NAME_MAX];	/* skip_scan(): the one name of the page */
+};
+
+static int
+count_dir(void *ctx, const char *name, uint64_t size, struct pga_err *err)
+{
+	struct dirs_seen *s = ctx;
+
+	s->n++;
+	return s->fn(s->ctx, name, size, err);
+}
+
+static int
+first_name(void *ctx, const char *name, uint64_t size, struct pga_err *err)
+{
+	struct dirs_seen *s = ctx;
+
+	(void)size;
+	(void)err;
+	strlcpy(s->first, name, sizeof(s->first));
+	return 0;
+}
+
+/*
+ * The prefixes under key_prefix from one object of each: list one name
+ * from a marker, report its next path component, and go on from just
+ * past that component ('0' follows '/'), one request per prefix.  For
+ * stores that ignore delimiter= on nested keys (s3rver keeps keys as
+ * directories and never looks under a common prefix); needs markers that
+ * are keys (S3, GCS), not Azure's opaque ones.
+ */
+static int
+skip_scan(struct objstore *o, const char *key_prefix, const char *prefix, dest_list_fn fn,
+	  void *ctx, struct pga_err *err)
+{
+	struct objstore_page pg = {.marker = ""};
+	struct dirs_seen s = {0};
+	size_t plen = strlen(prefix), klen = strlen(key_prefix);
+	int rc = 0;
+
+	for (;;) {
+		char comp[SEG_NAME_MAX];
+		size_t n;
+
+		s.first[0] = '\0';
+		rc = list_page(o, key_prefix, 1, &pg, first_name, &s, err);
+		if (rc < 0 || (s.first[0] == '\0' && pg.marker[0] == '\0'))
+			return rc;
+		if (s.first[0] == '\0')
+			continue;	/* a name that is not a segment: on from it */
+		n = strcspn(s.first + plen, "/");
+		if (strncmp(s.first, prefix, plen) != 0 || s.first[plen + n] != '/' || n + 2 >= sizeof(comp))
+			return pga_fail(err, PGA_EREMOTE, "%s: listing under '%s' gave '%s'", o->what,
+					key_prefix, s.first);
+		snprintf(comp, sizeof(comp), "%.*s/", (int)n, s.first + plen);
+		rc = fn(ctx, comp, 0, err);
+		if (rc == 0 && pga_path(pg.marker, sizeof(pg.marker), err, "%.*s%.*s0", (int)klen,
+					key_prefix, (int)n, s.first + plen) < 0)
+			rc = err->code;
+		if (rc < 0)
+			return rc;
+	}
+}
+
+int
+objstore_list_dirs(struct dest *d, const char *prefix, dest_list_fn fn, void *ctx,
+		   struct pga_err *err)
+{
+	struct objstore *o = to_os(d);
+	struct objstore_page pg = {.marker = ""};
+	struct dirs_seen seen = {.fn = fn, .ctx = ctx};
+	char key_prefix[2048];
+	int rc = pga_path(key_prefix, sizeof(key_prefix), err, "%s%s", o->prefix,
+			  prefix ? prefix : "");
+
+	if (o->kind->list.dir_item == NULL)
+		return pga_fail(err, PGA_EINVAL, "%s: this store cannot list by prefix", o->what);
+	log_debug("%s: listing the prefixes under '%s'", o->what, key_prefix);
+	do {
+		if (rc == 0)
+			rc = list_page_of(o, key_prefix, 0, true, &pg, count_dir, &seen, err);
+	} while (rc == 0 && pg.marker[0] != '\0');
+	/* nothing at all: empty, or a store that ignored the delimiter */
+	if (rc == 0 && seen.n == 0 && o->kind->list.next == NULL)
+		rc = skip_scan(o, key_prefix, prefix ? prefix : "", fn, ctx, err);
 	return rc;
 }
 
@@ -742,6 +846,7 @@ objstore_list(struct dest *d, const char *prefix, dest_list_fn fn, void *ctx,
 	int rc = pga_path(key_prefix, sizeof(key_prefix), err, "%s%s", o->prefix,
 			  prefix ? prefix : "");
 
+	log_debug("%s: listing the objects under '%s'", o->what, key_prefix);
 	do {
 		if (rc == 0)
 			rc = list_page(o, key_prefix, 0, &pg, fn, ctx, err);

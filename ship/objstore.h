@@ -75,6 +75,11 @@ struct objstore_list_syntax {
 	/* the element holding the next page's marker; NULL: while IsTruncated
 	 * says "true", the next page starts after the page's last name */
 	const char *next;
+	/* with delimiter=/: the element of one common prefix and, inside it,
+	 * the prefix itself (S3, GCS: CommonPrefixes/Prefix; Azure:
+	 * BlobPrefix/Name) */
+	const char *dir_item;
+	const char *dir_name;
 };
 
 /* Request headers: on the wire, to the signer, or both. */
@@ -171,7 +176,7 @@ objstore_cloud_ctx(struct objstore *o)
 	.kind = (kind_name), .store = (store_kind),				\
 	.validate = (validate_fn), .open = (open_fn),				\
 	.put = objstore_put, .head = objstore_head, .list = objstore_list,	\
-	.get = objstore_get, .check = objstore_check, .close = objstore_close,	\
+	.list_dirs = objstore_list_dirs, .get = objstore_get, .check = objstore_check, .close = objstore_close,	\
 	.share = objstore_share, .unshare = objstore_unshare,			\
 }
 
@@ -187,6 +192,8 @@ int objstore_head(struct dest *d, const char *name, struct dest_object *obj,
 		  struct pga_err *err);
 int objstore_list(struct dest *d, const char *prefix, dest_list_fn fn, void *ctx,
 		  struct pga_err *err);
+int objstore_list_dirs(struct dest *d, const char *prefix, dest_list_fn fn, void *ctx,
+		       struct pga_err *err);
 int objstore_get(struct dest *d, const char *name, dest_sink_fn sink, void *ctx,
 		 struct pga_err *err);
 int objstore_check(struct dest *d, struct pga_err *err);
@@ -250,5 +257,16 @@ int objstore_list_page_parse(const struct objstore_list_syntax *syn, const char 
 			     const char *prefix, struct objstore_page *pg,
 			     dest_list_fn fn, void *ctx, const char *what,
 			     struct pga_err *err);
+/*
+ * One page of a listing with delimiter=/: fn gets every common prefix
+ * under prefix (relative to it, ending in '/', one path component of
+ * safe characters; others are skipped) with size 0; objects on the page
+ * are not reported.  pg as above (the marker is the later of the last
+ * object and the last prefix).
+ */
+int objstore_list_dirs_page_parse(const struct objstore_list_syntax *syn, const char *xml,
+				  const char *prefix, struct objstore_page *pg,
+				  dest_list_fn fn, void *ctx, const char *what,
+				  struct pga_err *err);
 
 #endif

@@ -212,6 +212,57 @@ next_marker(const struct objstore_list_syntax *syn, const char *xml, const char 
 	return 0;
 }
 
+/* A common prefix we can use: one component of safe characters, then '/'. */
+static bool
+dir_safe(const char *rel)
+{
+	size_t n = strlen(rel);
+
+	if (n < 2 || rel[n - 1] != '/' || memchr(rel, '/', n - 1) != NULL)
+		return false;
+	if (strcmp(rel, "./") == 0 || strcmp(rel, "../") == 0)
+		return false;
+	for (size_t i = 0; i + 1 < n; i++) {
+		unsigned char ch = (unsigned char)rel[i];
+
+		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && !(ch >= '0' && ch <= '9') &&
+		    ch != '.' && ch != '_' && ch != '-')
+			return false;
+	}
+	return true;
+}
+
+int
+objstore_list_dirs_page_parse(const struct objstore_list_syntax *syn, const char *xml,
+			      const char *prefix, struct objstore_page *pg, dest_list_fn fn,
+			      void *ctx, const char *what, struct pga_err *err)
+{
+	size_t plen = strlen(prefix);
+	char item[4096], name[2048], last[2048] = "";
+	const char *p = xml;
+	int rc = 0;
+
+	pg->items = 0;
+	while (rc == 0 && (p = xml_tag(p, syn->dir_item, item, sizeof(item))) != NULL) {
+		if (xml_tag(item, syn->dir_name, name, sizeof(name)) == NULL)
+			return pga_fail(err, PGA_EREMOTE, "%s: malformed listing", what);
+		pg->items++;
+		if (strcmp(name, last) > 0)
+			strlcpy(last, name, sizeof(last));
+		if (strncmp(name, prefix, plen) == 0 && dir_safe(name + plen))
+			rc = fn(ctx, name + plen, 0, err);
+	}
+	/* objects on the page count for where the next one starts */
+	for (p = xml; rc == 0 && (p = xml_tag(p, syn->item, item, sizeof(item))) != NULL;) {
+		pg->items++;
+		if (xml_tag(item, syn->name, name, sizeof(name)) != NULL && strcmp(name, last) > 0)
+			strlcpy(last, name, sizeof(last));
+	}
+	if (rc == 0)
+		rc = next_marker(syn, xml, last, pg, what, err);
+	return rc;
+}
+
 int
 objstore_list_page_parse(const struct objstore_list_syntax *syn, const char *xml,
 			 const char *prefix, struct objstore_page *pg, dest_list_fn fn,

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/string.h>
+
 #include "common/fsutil.h"
 #include "ship/dest.h"
 #include "ship/ship.h"
@@ -107,11 +109,43 @@ url_fetch(void *handle, const char *name, int fd, struct pga_err *err)
 	return s->d->ops->get(s->d, name, to_fd, &k, err);
 }
 
+static int
+url_list_under(void *handle, const char *prefix,
+	       int (*add)(void *actx, const char *name, uint64_t size, struct pga_err *err),
+	       void *actx, struct pga_err *err)
+{
+	struct url_source *s = handle;
+
+	char bare[SEG_NAME_MAX];
+	size_t n = strlcpy(bare, prefix, sizeof(bare));
+
+	if (n > 0 && n < sizeof(bare) && bare[n - 1] == '/')
+		bare[n - 1] = '\0';
+	if (n >= sizeof(bare) || (bare[0] != '\0' && !dest_name_safe(bare)))
+		return pga_fail(err, PGA_EINVAL, "unsafe prefix '%s'", prefix);
+	return s->d->ops->list(s->d, prefix, add, actx, err);
+}
+
+static int
+url_list_dirs(void *handle, const char *prefix,
+	      int (*add)(void *actx, const char *dir, uint64_t size, struct pga_err *err),
+	      void *actx, struct pga_err *err)
+{
+	struct url_source *s = handle;
+
+	if (s->d->ops->list_dirs == NULL)
+		return pga_fail(err, PGA_EINVAL, "a %s destination cannot be listed by prefix",
+				s->d->ops->kind);
+	return s->d->ops->list_dirs(s->d, prefix, add, actx, err);
+}
+
 static const struct seg_url_backend backend = {
 	.open = url_open,
 	.list = url_list,
 	.fetch = url_fetch,
 	.close = url_close,
+	.list_under = url_list_under,
+	.list_dirs = url_list_dirs,
 };
 
 void

@@ -319,6 +319,18 @@ int seg_reader_next(struct seg_reader *r, const struct seg_block_meta **meta,
  */
 int seg_reader_read(struct seg_reader *r, void *buf, size_t cap, size_t *got,
 		    struct pga_err *err);
+/*
+ * Read one block out of order (the footer index gives its offset): fn now
+ * reads the file from offset on.  seg_reader_next() then gives that
+ * block's header, seg_reader_read() its data, verified as in order (header
+ * and trailer CRCs, block number, zstd checksum, CRC32C, lengths, rows),
+ * and the next seg_reader_next() returns 0 after it.  Nothing else of the
+ * file is read and no file hash is kept: for a segment verified whole
+ * before (the loader's prescan), whose blocks of one table are read
+ * together.  r keeps its buffers; call again for another block.
+ */
+int seg_reader_at_block(struct seg_reader *r, seg_read_fn fn, void *ctx, uint32_t block_no,
+			uint64_t offset);
 /* Skip the current block's data without decompressing (CRC32C still checked). */
 int seg_reader_skip(struct seg_reader *r, struct pga_err *err);
 const struct seg_block_trailer *seg_reader_trailer(const struct seg_reader *r);

@@ -56,6 +56,7 @@ struct seg_reader {
 	struct seg_signature sig;
 	uint8_t file_sha[PGA_SHA256_LEN];
 	uint64_t good_end;
+	bool one_block;			/* seg_reader_at_block(): one block, no file hash */
 };
 
 static ssize_t
@@ -102,7 +103,8 @@ avail(const struct seg_reader *r)
 static void
 consume(struct seg_reader *r, size_t n)
 {
-	pga_sha256_update(&r->sha, r->ibuf + r->ipos, n);
+	if (!r->one_block)
+		pga_sha256_update(&r->sha, r->ibuf + r->ipos, n);
 	r->ipos += n;
 	r->off += n;
 }
@@ -336,7 +338,7 @@ read_block_header(struct seg_reader *r, uint32_t len, struct pga_err *err)
 		return pga_fail(err, PGA_ECORRUPT,
 				"'%s': blocks out of order: expected block %u, found block %u at offset %" PRIu64,
 				r->name, r->next_block, r->m.block_no, start);
-	rc = remember_block(r, start, err);
+	rc = r->one_block ? 0 : remember_block(r, start, err);
 	if (rc < 0)
 		return rc;
 	rc = fill(r, 4, err);
@@ -391,6 +393,10 @@ read_trailer(struct seg_reader *r, bool decoded, struct pga_err *err)
 				"'%s': block %u: trailer says %" PRIu64 " rows, %" PRIu64
 				" bytes; data has %" PRIu64 " rows, %" PRIu64 " bytes",
 				r->name, r->next_block, t->rows, t->raw_bytes, r->csv.rows, r->raw);
+	if (r->one_block) {
+		r->state = ST_DATA_DONE;
+		return 0;
+	}
 	r->seen[r->next_block].rows = t->rows;
 	r->total_rows += t->rows;
 	r->total_raw += t->raw_bytes;
@@ -600,7 +606,12 @@ seg_reader_next(struct seg_reader *r, const struct seg_block_meta **meta,
 		if (rc < 0)
 			return rc;
 	}
+	if (r->one_block && r->state == ST_DATA_DONE)
+		return 0;
 	rc = peek_frame(r, &magic, &len, &at_end, err);
+	if (rc == 0 && r->one_block && magic != SEG_SKIPPABLE_BASE + SEG_KIND_BLOCK)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': no block %u at offset %" PRIu64, r->name,
+				r->next_block, r->off);
 	if (rc < 0)
 		return rc;
 	if (at_end)
@@ -622,6 +633,21 @@ seg_reader_next(struct seg_reader *r, const struct seg_block_meta **meta,
 				r->name, magic, r->off, r->next_block);
 	return pga_fail(err, PGA_ECORRUPT, "'%s': garbage at offset %" PRIu64, r->name,
 			r->off);
+}
+
+int
+seg_reader_at_block(struct seg_reader *r, seg_read_fn fn, void *ctx, uint32_t block_no,
+		    uint64_t offset)
+{
+	r->fn = fn;
+	r->ctx = ctx;
+	r->ipos = r->ilen = 0;
+	r->eof = false;
+	r->off = offset;
+	r->next_block = block_no;
+	r->state = ST_BETWEEN;
+	r->one_block = true;
+	return 0;
 }
 
 const struct seg_block_trailer *

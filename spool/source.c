@@ -32,6 +32,7 @@ enum source_kind { SRC_TREE, SRC_TAR, SRC_FILE, SRC_URL };
 struct tar_member {
 	char *name;			/* normalised (manifest.h) */
 	uint64_t size;
+	uint64_t offset;		/* of its data in the file (uncompressed tars) */
 	uint8_t sha[PGA_SHA256_LEN];
 };
 
@@ -52,8 +53,14 @@ struct seg_source {
 	size_t cur;			/* tar: members handed out */
 	bool entry_open;
 	uint64_t entry_read;
+	uint64_t entry_offset;		/* tar: where the entry's data starts */
 	struct pga_sha256 sha;		/* tar: hash of the current member */
 	struct pga_err tar_err;		/* tar: a member read failed */
+	int tar_fd;			/* tar: open for seg_source_member_copy(), or -1 */
+	bool keep[SEG_FILTER_BATCH];	/* the filter's verdict on list.v[kept_from..] */
+	size_t kept_from, kept_n;
+	uint64_t filtered;
+	bool seekable;			/* tar: uncompressed, offsets recorded */
 	void *url;			/* backend handle */
 };
 
@@ -69,6 +76,12 @@ void
 seg_source_set_defaults(const struct seg_source_opts *opts)
 {
 	default_opts = *opts;
+}
+
+void
+seg_source_get_defaults(struct seg_source_opts *opts)
+{
+	*opts = default_opts;
 }
 
 void
@@ -169,6 +182,7 @@ seg_source_open_opts(struct seg_source **out, const char *path,
 	if (src == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	src->fd = -1;
+	src->tar_fd = -1;
 	src->opts = *opts;
 	if (strncmp(path, "file://", 7) == 0)
 		path += 7;	/* a file:// destination is a directory tree */
@@ -217,14 +231,54 @@ close_fd(struct seg_source *src)
 	src->fd = -1;
 }
 
+/* 1: list entry i is to be read; 0: the filter passes over it. */
+static int
+wanted(struct seg_source *src, size_t i, struct pga_err *err)
+{
+	const char *names[SEG_FILTER_BATCH];
+	int rc;
+
+	if (src->opts.filter == NULL)
+		return 1;
+	if (i < src->kept_from || i >= src->kept_from + src->kept_n) {
+		src->kept_from = i;
+		src->kept_n = src->list.n - i < SEG_FILTER_BATCH ? src->list.n - i : SEG_FILTER_BATCH;
+		for (size_t k = 0; k < src->kept_n; k++) {
+			names[k] = src->list.v[i + k].name;
+			src->keep[k] = true;
+		}
+		rc = src->opts.filter(src->opts.filter_ctx, names, src->kept_n, src->keep, err);
+		if (rc < 0) {
+			src->kept_n = 0;
+			return rc;
+		}
+	}
+	if (src->keep[i - src->kept_from])
+		return 1;
+	src->filtered++;
+	return 0;
+}
+
+uint64_t
+seg_source_filtered(const struct seg_source *src)
+{
+	return src->filtered;
+}
+
 static int
 next_tree(struct seg_source *src, struct seg_item *item, struct pga_err *err)
 {
 	while (src->next < src->list.n) {
-		const struct spool_entry *e = &src->list.v[src->next++];
+		const struct spool_entry *e = &src->list.v[src->next];
 		char path[PATH_MAX];
-		int rc = pga_path(path, sizeof(path), err, "%s/%s", src->root, e->name);
+		int rc = wanted(src, src->next++, err);
 
+		if (rc <= 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		rc = pga_path(path, sizeof(path), err, "%s/%s", src->root, e->name);
 		if (rc < 0)
 			return rc;
 		src->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -283,8 +337,16 @@ next_url(struct seg_source *src, struct seg_item *item, struct pga_err *err)
 	const struct spool_entry *e;
 	int rc;
 
-	if (src->next >= src->list.n)
-		return 0;
+	for (;;) {
+		if (src->next >= src->list.n)
+			return 0;
+		rc = wanted(src, src->next, err);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			break;
+		src->next++;
+	}
 	e = &src->list.v[src->next++];
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
@@ -390,6 +452,7 @@ add_member(struct seg_source *src, const char *name, uint64_t size, struct pga_e
 	if (m->name == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	m->size = size;
+	m->offset = src->entry_offset;
 	pga_sha256_final(&src->sha, m->sha);
 	src->nmem++;
 	return 0;
@@ -413,6 +476,10 @@ verify_segment_member(struct seg_source *src, const char *name, uint64_t size,
 	if (rc < 0)
 		return rc;
 	src->entry_read = 0;
+	/* right after the header, the format has consumed exactly up to the data */
+	src->entry_offset = (uint64_t)archive_filter_bytes(src->ar, 0);
+	if (archive_filter_count(src->ar) != 1)
+		src->seekable = false;
 	rc = seg_read_header(ar_hash_read, src, name, &h, err);
 	if (rc == PGA_EIO)
 		return ar_fail(src, name, err);
@@ -595,9 +662,14 @@ open_tar(struct seg_source *src, const struct stat *st, struct pga_err *err)
 	src->buf = malloc(SRC_BUF);
 	if (src->buf == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	src->seekable = true;	/* until a compression filter shows up */
 	rc = verify_pass(src, err);
 	archive_read_free(src->ar);	/* next_tar() reads it again, from the start */
 	src->ar = NULL;
+	if (rc == 0 && src->seekable) {
+		src->tar_fd = open(src->path, O_RDONLY | O_CLOEXEC);
+		src->seekable = src->tar_fd >= 0;
+	}
 	return rc;
 }
 
@@ -734,6 +806,8 @@ seg_source_free(struct seg_source *src)
 	if (src == NULL)
 		return;
 	close_fd(src);
+	if (src->tar_fd >= 0)
+		close(src->tar_fd);
 	if (src->url != NULL)
 		url_backend->close(src->url);
 	if (src->ar != NULL)
@@ -745,4 +819,155 @@ seg_source_free(struct seg_source *src)
 	free(src->mem);
 	free(src->buf);
 	free(src);
+}
+
+int
+seg_source_kind(const char *path, enum seg_source_kind *kind, struct pga_err *err)
+{
+	struct stat st;
+
+	if (strncmp(path, "file://", 7) == 0)
+		path += 7;
+	if (is_url(path)) {
+		*kind = SEG_SOURCE_URL;
+		return 0;
+	}
+	if (stat(path, &st) != 0)
+		return pga_fail(err, PGA_ENOTFOUND, "could not open '%s': %m", path);
+	*kind = S_ISDIR(st.st_mode) ? SEG_SOURCE_DIR : looks_like_tar(path) ? SEG_SOURCE_TAR
+									       : SEG_SOURCE_FILE;
+	return 0;
+}
+
+/* ---- random access to an uncompressed archive ---- */
+
+size_t
+seg_source_members(const struct seg_source *src)
+{
+	return src->kind == SRC_TAR ? src->nmem : 0;
+}
+
+bool
+seg_source_seekable(const struct seg_source *src)
+{
+	return src->kind == SRC_TAR && src->seekable;
+}
+
+const char *
+seg_source_member(const struct seg_source *src, size_t i, uint64_t *size)
+{
+	if (i >= seg_source_members(src))
+		return NULL;
+	if (size != NULL)
+		*size = src->mem[i].size;
+	return src->mem[i].name;
+}
+
+int
+seg_source_member_copy(const struct seg_source *src, size_t i, int fd, struct pga_err *err)
+{
+	const struct tar_member *m;
+	struct pga_sha256 sha = {0};
+	uint8_t got[PGA_SHA256_LEN];
+	uint64_t off = 0;
+	uint8_t *buf;
+	int rc;
+
+	if (i >= seg_source_members(src) || !src->seekable)
+		return pga_fail(err, PGA_EINVAL, "archive '%s' cannot be read out of order"
+				" (compressed?)", src->path);
+	m = &src->mem[i];
+	buf = malloc(SRC_BUF);
+	if (buf == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = pga_sha256_init(&sha, err);
+	while (rc == 0 && off < m->size) {
+		size_t want = m->size - off < SRC_BUF ? (size_t)(m->size - off) : SRC_BUF;
+		ssize_t n = pread(src->tar_fd, buf, want, (off_t)(m->offset + off));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = pga_fail(err, PGA_ETRUNC, "archive '%s': member '%s' could not be read"
+				      " again%s", src->path, m->name, n < 0 ? " (I/O error)" : " (cut short)");
+			break;
+		}
+		pga_sha256_update(&sha, buf, (size_t)n);
+		rc = pga_write_all(fd, buf, (size_t)n, m->name, err);
+		off += (uint64_t)n;
+	}
+	if (rc == 0) {
+		pga_sha256_final(&sha, got);
+		if (memcmp(got, m->sha, PGA_SHA256_LEN) != 0)
+			rc = pga_fail(err, PGA_ECHECKSUM, "archive '%s': '%s' changed after it was"
+				      " verified: refused", src->path, m->name);
+	}
+	pga_sha256_free(&sha);
+	free(buf);
+	return rc;
+}
+
+/* ---- buckets a prefix at a time ---- */
+
+struct seg_bucket {
+	void *handle;
+	char url[PATH_MAX];
+};
+
+int
+seg_bucket_open(struct seg_bucket **out, const char *url, struct pga_err *err)
+{
+	struct seg_bucket *b;
+	int rc;
+
+	*out = NULL;
+	if (url_backend == NULL)
+		return pga_fail(err, PGA_EINVAL, "'%s': URL sources are not available here", url);
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	strlcpy(b->url, url, sizeof(b->url));
+	rc = url_backend->open(url_backend_ctx, url, &b->handle, err);
+	if (rc < 0) {
+		free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
+
+int
+seg_bucket_dirs(struct seg_bucket *b, const char *prefix, seg_bucket_fn fn, void *ctx,
+		struct pga_err *err)
+{
+	if (url_backend->list_dirs == NULL)
+		return pga_fail(err, PGA_EINVAL, "'%s' cannot be listed by prefix", b->url);
+	return url_backend->list_dirs(b->handle, prefix, fn, ctx, err);
+}
+
+int
+seg_bucket_list(struct seg_bucket *b, const char *prefix, seg_bucket_fn fn, void *ctx,
+		struct pga_err *err)
+{
+	if (url_backend->list_under == NULL)
+		return prefix[0] == '\0' ? url_backend->list(b->handle, fn, ctx, err)
+					 : pga_fail(err, PGA_EINVAL, "'%s' cannot be listed by prefix",
+						    b->url);
+	return url_backend->list_under(b->handle, prefix, fn, ctx, err);
+}
+
+int
+seg_bucket_fetch(struct seg_bucket *b, const char *name, int fd, struct pga_err *err)
+{
+	return url_backend->fetch(b->handle, name, fd, err);
+}
+
+void
+seg_bucket_close(struct seg_bucket *b)
+{
+	if (b == NULL)
+		return;
+	if (b->handle != NULL)
+		url_backend->close(b->handle);
+	free(b);
 }

@@ -74,10 +74,23 @@ struct seg_item {
 /* Most members an archive may have (memory stays bounded). */
 #define SEG_ARCHIVE_MEMBERS_MAX (1u << 18)
 
+/* How many names a filter sees at once. */
+#define SEG_FILTER_BATCH 512
+
 struct seg_source_opts {
 	/* read an archive that has no MANIFEST.sha256 (never the default);
 	 * a manifest that is there is still checked */
 	bool no_manifest;
+	/*
+	 * Optional, for directories and buckets: called with the next (up to
+	 * SEG_FILTER_BATCH) listed names before any of them is opened or
+	 * fetched; it clears keep[i] for a name to pass over (pga load --loop:
+	 * what the ledger holds already, never downloaded again).  An error
+	 * stops the source.
+	 */
+	int (*filter)(void *ctx, const char *const *names, size_t n, bool *keep,
+		      struct pga_err *err);
+	void *filter_ctx;
 };
 
 int seg_source_open(struct seg_source **out, const char *path,
@@ -90,6 +103,9 @@ int seg_source_open_opts(struct seg_source **out, const char *path,
  * inside the load module).
  */
 void seg_source_set_defaults(const struct seg_source_opts *opts);
+void seg_source_get_defaults(struct seg_source_opts *opts);
+/* Names the filter passed over so far. */
+uint64_t seg_source_filtered(const struct seg_source *src);
 /* true for a spool directory (a source with ready/). */
 bool seg_source_is_spool(const struct seg_source *src);
 
@@ -103,6 +119,17 @@ struct seg_url_backend {
 	/* write an object's bytes to fd */
 	int (*fetch)(void *handle, const char *name, int fd, struct pga_err *err);
 	void (*close)(void *handle);
+	/* the objects under prefix (relative to the URL), any order */
+	int (*list_under)(void *handle, const char *prefix,
+			  int (*add)(void *actx, const char *name, uint64_t size,
+				     struct pga_err *err),
+			  void *actx, struct pga_err *err);
+	/* the "directories" directly under prefix ("site-3/" under "", "2026/"
+	 * under "site-3/"), any order; PGA_EINVAL when the store cannot */
+	int (*list_dirs)(void *handle, const char *prefix,
+			 int (*add)(void *actx, const char *dir, uint64_t size,
+				    struct pga_err *err),
+			 void *actx, struct pga_err *err);
 };
 
 /* Register the backend (once, before any thread starts); ctx is passed to open. */
@@ -113,5 +140,47 @@ int seg_source_next(struct seg_source *src, struct seg_item *item,
 /* Number of segments, when known in advance (directories, archives); -1 otherwise. */
 long seg_source_count(const struct seg_source *src);
 void seg_source_free(struct seg_source *src);
+
+/* What kind of source a path names, without opening it. */
+enum seg_source_kind { SEG_SOURCE_DIR, SEG_SOURCE_TAR, SEG_SOURCE_FILE, SEG_SOURCE_URL };
+int seg_source_kind(const char *path, enum seg_source_kind *kind, struct pga_err *err);
+
+/*
+ * Random access to a verified archive, for a consumer that wants its own
+ * order (pga restore: the newest day first).  seg_source_members() is an
+ * archive's number of segments (0 for any other source) and
+ * seg_source_member() names them, in archive order.  Only an uncompressed
+ * tar (what `pga spool pack` writes) can be read out of order
+ * (seg_source_seekable(); read the others with seg_source_next()):
+ * seg_source_member_copy() writes member i's
+ * bytes to fd, read from where the verification pass found them, and
+ * fails (PGA_ECHECKSUM) unless they hash to what that pass and the
+ * manifest said.  Thread-safe against each other (pread), not against
+ * seg_source_next().
+ */
+size_t seg_source_members(const struct seg_source *src);
+bool seg_source_seekable(const struct seg_source *src);
+const char *seg_source_member(const struct seg_source *src, size_t i, uint64_t *size);
+int seg_source_member_copy(const struct seg_source *src, size_t i, int fd,
+			   struct pga_err *err);
+
+/*
+ * A bucket read a prefix at a time (pga restore lists collectors, then
+ * their days, never every object at once), through the backend main()
+ * registered.  One thread per handle; open one per thread.
+ */
+struct seg_bucket;
+typedef int (*seg_bucket_fn)(void *ctx, const char *name, uint64_t size,
+			     struct pga_err *err);
+int seg_bucket_open(struct seg_bucket **out, const char *url, struct pga_err *err);
+/* "Directories" directly under prefix; PGA_EINVAL if the store cannot list so. */
+int seg_bucket_dirs(struct seg_bucket *b, const char *prefix, seg_bucket_fn fn, void *ctx,
+		    struct pga_err *err);
+/* Segments under prefix (names relative to the URL, as everywhere). */
+int seg_bucket_list(struct seg_bucket *b, const char *prefix, seg_bucket_fn fn, void *ctx,
+		    struct pga_err *err);
+/* An object's bytes to fd. */
+int seg_bucket_fetch(struct seg_bucket *b, const char *name, int fd, struct pga_err *err);
+void seg_bucket_close(struct seg_bucket *b);
 
 #endif

@@ -76,6 +76,10 @@ int helper_seg_rows(int argc, char **argv);
 #define HELPER_TORTURE_COMMANDS \
 	{"seg-summary", helper_seg_summary, "PATH: one verified line per segment (helper_torture.c)"}, \
 	{"seg-rows", helper_seg_rows, "PATH METRIC: the rows of every METRIC block, with their segment"},
+int helper_gen_archive(int argc, char **argv);
+
+#define HELPER_RESTORE_COMMANDS \
+	{"gen-archive", helper_gen_archive, "DIR [KEY=VALUE...]: a realistic archive of segments (helper_genarchive.c)"},
 
 int helper_config_get(int argc, char **argv);
 int helper_opt_table(int argc, char **argv);

@@ -68,7 +68,7 @@ cmds=$(sed -n '/^commands:/,$p' "$T/help" | tail -n +2 | awk '{ if ($1 == "spool
 [ "$(wc -l <<<"$cmds")" -ge 13 ]; ok $? "pga help lists the commands ($(xargs <<<"$cmds"))"
 # a value each option takes, by type (field 3) and name
 value_for() {
-	case $1 in config) echo "$T/none.conf" ;; central) echo "host=x" ;; log-level) echo debug ;;
+	case $1 in config) echo "$T/none.conf" ;; central) echo "host=x" ;; log-level) echo debug ;; order) echo oldest-first ;;
 	*) case $2 in bool) ;; int) echo 2 ;; duration) echo 5s ;; size) echo 1M ;;
 		enum|string|list) echo x ;; esac ;; esac
 }

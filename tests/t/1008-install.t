@@ -18,7 +18,8 @@ for f in usr/local/bin/pga usr/local/share/man/man1/pga.1 etc/pga/pga.conf.examp
 	$U/pga-ship.service $U/pga-ship.timer $U/pga-ship-loop.service etc/cron.d/pga \
 	usr/local/lib/sysusers.d/pga.conf usr/local/lib/tmpfiles.d/pga.conf \
 	usr/local/share/doc/pga/FORMAT.md usr/local/share/doc/pga/SCHEMA.md \
-	usr/local/share/doc/pga/queries.md; do
+	usr/local/share/doc/pga/queries.md \
+	$U/pga-load.service $U/pga-load.timer $U/pga-load-loop.service etc/cron.d/pga-central; do
 	ok $([ -s "$D/$f" ]; echo $?) "installs /$f"
 done
 ok $([ ! -e "$D/lib/systemd" ]; echo $?) "nothing under /lib/systemd with PREFIX=/usr/local"

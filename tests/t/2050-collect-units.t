@@ -5,10 +5,10 @@
 
 U=$TEST_TMP/units
 mkdir "$U"
-for f in "$REPO_DIR"/cron/*.service "$REPO_DIR"/cron/*.timer "$REPO_DIR"/cron/pga.cron; do
+for f in "$REPO_DIR"/cron/*.service "$REPO_DIR"/cron/*.timer "$REPO_DIR"/cron/*.cron; do
 	sed "s|@BINDIR@|$PGA_BUILD|g" "$f" >"$U/$(basename "$f")"
 done
-is "$(ls "$U" | tr '\n' ' ')" "pga-collect-loop.service pga-collect.service pga-collect.timer pga-ship-loop.service pga-ship.service pga-ship.timer pga.cron " \
+is "$(ls "$U" | tr '\n' ' ')" "pga-central.cron pga-collect-loop.service pga-collect.service pga-collect.timer pga-load-loop.service pga-load.service pga-load.timer pga-ship-loop.service pga-ship.service pga-ship.timer pga.cron " \
 	"the files make install copies"
 ok $(grep -q @BINDIR@ "$U"/*; [ $? -ne 0 ]; echo $?) "every @BINDIR@ is substituted"
 if command -v systemd-analyze >/dev/null; then
@@ -33,6 +33,21 @@ like "$(grep -E '^#?\* \* \* \* \*' "$U/pga.cron")" "^#\* \* \* \* \* pga $PGA_B
 like "$(grep '^ExecStart' "$U/pga-ship.service")" "^ExecStart=$PGA_BUILD/pga ship$" "the ship oneshot runs one pass"
 like "$(grep '^ExecStart' "$U/pga-ship-loop.service")" "pga ship --loop$" "the ship loop service runs --loop"
 like "$(grep -E '^#?\* .*pga ship' "$U/pga.cron")" "^#\* \* \* \* \* pga $PGA_BUILD/pga ship" "and a disabled crontab line for ship"
+# the central side (issue 15): pga load, one pass or --loop
+for s in pga-load.service pga-load-loop.service; do
+	missing=""
+	for k in "NoNewPrivileges=yes" "ProtectSystem=strict" "PrivateTmp=yes" "User=pga" \
+		"CapabilityBoundingSet=$"; do
+		grep -q "^$k" "$U/$s" || missing="$missing $k"
+	done
+	is "$missing" "" "$s: dedicated user and the hardening"
+done
+like "$(grep '^ExecStart' "$U/pga-load.service")" "^ExecStart=$PGA_BUILD/pga load$" "the load oneshot runs one pass"
+like "$(grep '^ExecStart' "$U/pga-load-loop.service")" "^ExecStart=$PGA_BUILD/pga load --loop$" \
+	"the load loop service runs --loop"
+like "$(grep '^ExecReload' "$U/pga-load-loop.service")" "kill -HUP" "reloaded with SIGHUP"
+like "$(grep -E '^#?\* .*pga load' "$U/pga-central.cron")" "^#\* \* \* \* \* pga $PGA_BUILD/pga load" \
+	"and a disabled crontab line for the central side"
 "$PGA_BIN" help collect >/dev/null
 is "$?" 0 "the binary the units name answers"
 done_testing
