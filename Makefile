@@ -92,7 +92,13 @@ unit: $(UNIT_BIN)
 # Tests that measure a rate against wall-clock time run alone, after the
 # others: on two cores a neighbour test can starve them below their mark.
 TIMED_TESTS := tests/t/4103-ship-rate.t
-PARALLEL_TESTS := $(filter-out $(TIMED_TESTS),$(sort $(wildcard tests/t/*.t)))
+# The longest start first (prove -j2 takes them in order): the torture's
+# smoke (5 min) and the restore scenarios then run beside the rest instead
+# of alone at the end.
+LONG_TESTS := tests/t/9001-torture.t tests/t/7001-restore-sources.t \
+	tests/t/7002-restore-kill.t
+PARALLEL_TESTS := $(LONG_TESTS) \
+	$(filter-out $(TIMED_TESTS) $(LONG_TESTS),$(sort $(wildcard tests/t/*.t)))
 PROVE := PGA_BUILD=$(CURDIR)/$(BUILD) prove --timer
 
 integration: all
