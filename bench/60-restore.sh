@@ -85,7 +85,7 @@ restore() {	# NAME [ARGS...]: a restore from s3rver into a new database; its JSO
 	local db=$1; shift
 	"$PGA_BIN" -c "$CONF" restore --db "$(mkdb "$db")" --from dest:arch --json "$@" >"$TEST_TMP/$db.json" 2>"$TEST_TMP/$db.err"
 }
-elapsed() { sed 's/.*"elapsed_us":\([0-9]*\).*/\1/' "$TEST_TMP/$1.json" | awk '{ printf "%.3f", $1 / 1e6 }'; }
+elapsed() { sed 's/.*"elapsed_seconds":\([0-9.]*\).*/\1/' "$TEST_TMP/$1.json" | awk '{ printf "%.3f", $1 }'; }
 t_restore=$(secs restore r_default --jobs 2) || { echo "bench: restore failed: $(tail -3 "$TEST_TMP/r_default.err")"; exit 1; }
 grep -q "\"rows\":$ROWS," "$TEST_TMP/r_default.json" || { echo "bench: restore row count differs"; exit 1; }
 [ "$(q r_default "SELECT count(*) FROM pg_constraint WHERE conname = 'pga_day_bound'")" = 0 ] ||

@@ -255,6 +255,23 @@ int loader_ledger_summary(struct loader *l, struct load_ledger_collector **out, 
 
 /* ---- a whole load: sources, jobs, progress, summary (run.c) ---- */
 
+struct jsonw;
+
+/* The errors of a load or restore run for its summary: the first LOAD_ERRORS_MAX. */
+#define LOAD_ERRORS_MAX 100
+struct load_errors {
+	struct load_error {
+		char name[SEG_NAME_MAX];
+		int code;
+		char msg[PGA_ERR_MSG_MAX];
+	} v[LOAD_ERRORS_MAX];
+	size_t n;
+};
+/* Keep err against segment name (past the cap: only counted by the caller). */
+void load_errors_note(struct load_errors *e, const char *name, const struct pga_err *err);
+/* The summary's "errors" key and array: segment, class, error of each. */
+void load_errors_json(const struct load_errors *e, struct jsonw *jw);
+
 struct load_run_opts {
 	struct load_opts lo;
 	const char *from;		/* spool dir, directory, tar or file */

@@ -47,19 +47,12 @@
 #include "common/units.h"
 #include "spool/source.h"
 
-#define RUN_ERRORS_MAX 100
 #define COPY_BUF (256 * 1024)
 
 struct work {
 	char name[SEG_NAME_MAX];
 	char *path;			/* or fd >= 0 */
 	int fd;
-};
-
-struct run_error {
-	char name[SEG_NAME_MAX];
-	int code;
-	char msg[PGA_ERR_MSG_MAX];
 };
 
 struct run {
@@ -74,8 +67,7 @@ struct run {
 	int busy_workers;
 	struct load_totals t;
 	long expected;			/* segments in the source, -1 unknown */
-	struct run_error errors[RUN_ERRORS_MAX];
-	size_t nerrors;
+	struct load_errors errors;
 	struct pga_err fatal_err;
 	int64_t start_us;
 	bool progress_stop;
@@ -161,16 +153,40 @@ defer(struct run *r, struct work *w)
 
 /* ---- accounting ---- */
 
+void
+load_errors_note(struct load_errors *e, const char *name, const struct pga_err *err)
+{
+	if (e->n < LOAD_ERRORS_MAX) {
+		struct load_error *x = &e->v[e->n++];
+
+		strlcpy(x->name, name, sizeof(x->name));
+		x->code = err->code;
+		strlcpy(x->msg, err->msg, sizeof(x->msg));
+	}
+}
+
+void
+load_errors_json(const struct load_errors *e, struct jsonw *jw)
+{
+	jsonw_key(jw, "errors");
+	jsonw_arr_open(jw);
+	for (size_t i = 0; i < e->n; i++) {
+		jsonw_obj_open(jw);
+		jsonw_key(jw, "segment");
+		jsonw_str(jw, e->v[i].name);
+		jsonw_key(jw, "class");
+		jsonw_str(jw, pga_err_name(e->v[i].code));
+		jsonw_key(jw, "error");
+		jsonw_str(jw, e->v[i].msg);
+		jsonw_obj_close(jw);
+	}
+	jsonw_arr_close(jw);
+}
+
 static void
 note_error(struct run *r, const char *name, const struct pga_err *err)
 {
-	if (r->nerrors < RUN_ERRORS_MAX) {
-		struct run_error *e = &r->errors[r->nerrors++];
-
-		strlcpy(e->name, name, sizeof(e->name));
-		e->code = err->code;
-		strlcpy(e->msg, err->msg, sizeof(e->msg));
-	}
+	load_errors_note(&r->errors, name, err);
 }
 
 /*
@@ -459,21 +475,10 @@ print_json(const struct run *r, FILE *out)
 	U("known", t->known);
 	jsonw_key(&jw, "deadline_reached");
 	jsonw_bool(&jw, r->deadline_hit);
-	U("elapsed_us", (uint64_t)t->elapsed_us);
 #undef U
-	jsonw_key(&jw, "errors");
-	jsonw_arr_open(&jw);
-	for (size_t i = 0; i < r->nerrors; i++) {
-		jsonw_obj_open(&jw);
-		jsonw_key(&jw, "segment");
-		jsonw_str(&jw, r->errors[i].name);
-		jsonw_key(&jw, "class");
-		jsonw_str(&jw, pga_err_name(r->errors[i].code));
-		jsonw_key(&jw, "error");
-		jsonw_str(&jw, r->errors[i].msg);
-		jsonw_obj_close(&jw);
-	}
-	jsonw_arr_close(&jw);
+	jsonw_key(&jw, "elapsed_seconds");
+	jsonw_seconds(&jw, t->elapsed_us);
+	load_errors_json(&r->errors, &jw);
 	jsonw_obj_close(&jw);
 	jsonw_end(&jw);
 }

@@ -267,23 +267,12 @@ rs_summary_json(struct rs_run *r, FILE *out)
 	U("tables_attached", t->tables_attached);
 	U("day_retries", t->retries);
 	U("prefetch_peak_bytes", peak);
-	U("elapsed_us", (uint64_t)t->elapsed_us);
 #undef U
+	jsonw_key(&jw, "elapsed_seconds");
+	jsonw_seconds(&jw, t->elapsed_us);
 	json_days(r, &jw);
 	json_collectors(r, &jw);
-	jsonw_key(&jw, "errors");
-	jsonw_arr_open(&jw);
-	for (size_t i = 0; i < r->nerrors; i++) {
-		jsonw_obj_open(&jw);
-		jsonw_key(&jw, "segment");
-		jsonw_str(&jw, r->errors[i].name);
-		jsonw_key(&jw, "class");
-		jsonw_str(&jw, pga_err_name(r->errors[i].code));
-		jsonw_key(&jw, "error");
-		jsonw_str(&jw, r->errors[i].msg);
-		jsonw_obj_close(&jw);
-	}
-	jsonw_arr_close(&jw);
+	load_errors_json(&r->errors, &jw);
 	jsonw_obj_close(&jw);
 	jsonw_end(&jw);
 }

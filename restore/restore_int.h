@@ -129,13 +129,6 @@ struct rs_totals {
 	int64_t elapsed_us;
 };
 
-struct rs_error {
-	char name[SEG_NAME_MAX];
-	int code;
-	char msg[PGA_ERR_MSG_MAX];
-};
-
-#define RS_ERRORS_MAX 100
 
 struct rs_run {
 	const struct restore_opts *o;
@@ -155,8 +148,7 @@ struct rs_run {
 	bool fatal, stopped;
 	struct pga_err fatal_err;
 	struct rs_totals t;
-	struct rs_error errors[RS_ERRORS_MAX];
-	size_t nerrors;
+	struct load_errors errors;
 	char wal_level[32];
 	int64_t start_us;
 	bool progress_stop;

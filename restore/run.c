@@ -40,13 +40,7 @@
 static void
 note_error(struct rs_run *r, const char *name, const struct pga_err *err)
 {
-	if (r->nerrors < RS_ERRORS_MAX) {
-		struct rs_error *e = &r->errors[r->nerrors++];
-
-		strlcpy(e->name, name, sizeof(e->name));
-		e->code = err->code;
-		strlcpy(e->msg, err->msg, sizeof(e->msg));
-	}
+	load_errors_note(&r->errors, name, err);
 }
 
 static void

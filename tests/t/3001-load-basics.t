@@ -130,6 +130,7 @@ is "$(q "SELECT count(*) FROM pga.app_stats_p20261121")" 1 "daily partition of t
 
 run_ok "loading again" pga load --db "$DB" --from "$SP" --json
 like "$(last_out)" '"loaded":0,"duplicate":5' "adds nothing: all five already loaded"
+like "$(last_out)" '"elapsed_seconds":[0-9.]+,"errors":\[\]' "  its duration in seconds, as every JSON document says durations"
 is "$(q "SELECT count(*) FROM pga.app_stats")" 1007 "still 1007 rows"
 
 run_ok "--collector of another collector" pga load --db "$DB" --from "$SP" --collector other
