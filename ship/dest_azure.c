@@ -88,21 +88,7 @@ az_fetch(struct objstore *o, struct cloud_cred *c, struct pga_err *err)
 static int
 az_bearer(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
 {
-	struct cloud_cred *c = malloc(sizeof(*c));
-	char auth[CLOUD_TOKEN_MAX + 16];
-	int rc;
-
-	if (c == NULL)
-		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	rc = objstore_token(o, az_fetch, c, err);
-	if (rc == 0) {
-		snprintf(auth, sizeof(auth), "Bearer %s", c->token);
-		objstore_hdr(rq->h, OBJSTORE_WIRE, "", "Authorization", auth);
-	}
-	explicit_bzero(c, sizeof(*c));
-	free(c);
-	explicit_bzero(auth, sizeof(auth));
-	return rc;
+	return objstore_bearer(o, rq, az_fetch, err);
 }
 
 static bool

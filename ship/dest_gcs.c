@@ -118,24 +118,10 @@ static int
 gcs_sign(struct objstore *o, struct objstore_req *rq, struct pga_err *err)
 {
 	struct gcs_priv *g = objstore_priv(o);
-	struct cloud_cred *c;
-	char auth[CLOUD_TOKEN_MAX + 16];
-	int rc;
 
 	if (g->key == NULL && g->src == CLOUD_STATIC)
 		return s3_sign(o, rq, err);
-	c = malloc(sizeof(*c));
-	if (c == NULL)
-		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	rc = objstore_token(o, fetch_token, c, err);
-	if (rc == 0) {
-		snprintf(auth, sizeof(auth), "Bearer %s", c->token);
-		objstore_hdr(rq->h, OBJSTORE_WIRE, "", "Authorization", auth);
-	}
-	explicit_bzero(c, sizeof(*c));
-	free(c);
-	explicit_bzero(auth, sizeof(auth));
-	return rc;
+	return objstore_bearer(o, rq, fetch_token, err);
 }
 
 /* A refused token is dropped: the next attempt fetches a new one. */

@@ -198,6 +198,27 @@ objstore_token(struct objstore *o, objstore_fetch_fn fetch, struct cloud_cred *c
 	return rc;
 }
 
+int
+objstore_bearer(struct objstore *o, struct objstore_req *rq, objstore_fetch_fn fetch,
+		struct pga_err *err)
+{
+	struct cloud_cred *c = malloc(sizeof(*c));	/* 16 KiB: not on a slot's stack */
+	char auth[CLOUD_TOKEN_MAX + 16];
+	int rc;
+
+	if (c == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = objstore_token(o, fetch, c, err);
+	if (rc == 0) {
+		snprintf(auth, sizeof(auth), "Bearer %s", c->token);
+		objstore_hdr(rq->h, OBJSTORE_WIRE, "", "Authorization", auth);
+	}
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+	explicit_bzero(auth, sizeof(auth));
+	return rc;
+}
+
 void
 objstore_token_drop(struct objstore *o)
 {

@@ -217,6 +217,12 @@ int objstore_token(struct objstore *o, objstore_fetch_fn fetch, struct cloud_cre
 		   struct pga_err *err);
 /* Forget the shared token (it was refused): the next request fetches one. */
 void objstore_token_drop(struct objstore *o);
+/*
+ * "Authorization: Bearer TOKEN" on rq from the shared credential (fetched
+ * by fetch as objstore_token does); every copy of the token is wiped.
+ */
+int objstore_bearer(struct objstore *o, struct objstore_req *rq, objstore_fetch_fn fetch,
+		    struct pga_err *err);
 
 /* ---- reading the answers (objstore_reply.c: pure, thread-safe) ---- */
 
