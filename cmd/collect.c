@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd/cmd.h"
 #include "cmd/health.h"
@@ -101,24 +100,6 @@ cycle_status(const struct collect_stats *st)
 	if (st->targets_failed > 0 || st->metric_errors > 0 || st->interrupted)
 		return PGA_EXIT_PARTIAL;
 	return PGA_EXIT_OK;
-}
-
-/* Sleep until the monotonic time `until`, waking early for a stop or reload request. */
-static void
-sleep_until(int64_t until)
-{
-	while (!pga_stop_requested() && !pga_reload_pending()) {
-		int64_t left = until - pga_mono_us();
-		struct timespec ts;
-
-		if (left <= 0)
-			return;
-		if (left > 100000)
-			left = 100000;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)left * 1000;
-		nanosleep(&ts, NULL);
-	}
 }
 
 static void
@@ -321,13 +302,13 @@ run_loop(struct loop *l)
 			count_skipped(l->sp, next - tick - 1);
 		}
 		tick = next;
-		sleep_until(t0 + (int64_t)tick * l->interval);
+		pga_cli_sleep_until(t0 + (int64_t)tick * l->interval);
 		while (!pga_stop_requested() && pga_reload_take()) {
 			if (reload(l) < 0)
 				return PGA_EXIT_FAIL;
 			t0 = started;
 			tick = (uint64_t)((pga_mono_us() - t0) / l->interval) + 1;
-			sleep_until(t0 + (int64_t)tick * l->interval);
+			pga_cli_sleep_until(t0 + (int64_t)tick * l->interval);
 		}
 	}
 	return PGA_EXIT_OK;

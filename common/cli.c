@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "common/log.h"
+#include "common/units.h"
 
 /* read from every thread: an atomic, not just a sig_atomic_t */
 static _Atomic int stop_requested;
@@ -98,6 +100,25 @@ int
 pga_cli_reload(const struct pga_ctx *ctx, struct pga_config **out, struct pga_err *err)
 {
 	return pga_config_resolve(&ctx->src, out, err);
+}
+
+#define CLI_SLEEP_SLICE_US 100000
+
+void
+pga_cli_sleep_until(int64_t until_us)
+{
+	while (!pga_stop_requested() && !pga_reload_pending()) {
+		int64_t left = until_us - pga_mono_us();
+		struct timespec ts;
+
+		if (left <= 0)
+			return;
+		if (left > CLI_SLEEP_SLICE_US)
+			left = CLI_SLEEP_SLICE_US;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000;
+		nanosleep(&ts, NULL);
+	}
 }
 
 void

@@ -61,6 +61,12 @@ bool pga_reload_pending(void);
  */
 int pga_cli_reload(const struct pga_ctx *ctx, struct pga_config **out,
 		   struct pga_err *err);
+/*
+ * Sleep until the monotonic time until_us (pga_mono_us), in slices of
+ * 100 ms, returning early once a stop or a reload has been requested: the
+ * wait between a --loop's cycles or passes.
+ */
+void pga_cli_sleep_until(int64_t until_us);
 /* Apply cfg's log-level, log-destination, log-timestamp, log-facility, log-ident. */
 void pga_cli_apply_log_level(const struct pga_config *cfg);
 

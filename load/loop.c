@@ -23,7 +23,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <bsd/stdlib.h>
 
@@ -33,25 +32,6 @@
 #include "common/units.h"
 
 #define LOOP_BACKOFF_BASE_US 1000000LL
-#define LOOP_SLICE_US 100000
-
-/* Sleep until the monotonic time until, waking early for a stop or a reload. */
-static void
-sleep_until(int64_t until)
-{
-	while (!pga_stop_requested() && !pga_reload_pending()) {
-		int64_t left = until - pga_mono_us();
-		struct timespec ts;
-
-		if (left <= 0)
-			return;
-		if (left > LOOP_SLICE_US)
-			left = LOOP_SLICE_US;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)left * 1000;
-		nanosleep(&ts, NULL);
-	}
-}
 
 /* Full jitter: uniform in [0, min(cap, base * 2^(failures-1))]. */
 static int64_t
@@ -150,7 +130,7 @@ load_loop(struct load_loop_opts *o, FILE *out)
 
 			log_warn("pass %" PRIu64 " failed (%d in a row): trying again in %.1f s", done,
 				 failures, (double)wait / 1e6);
-			sleep_until(pga_mono_us() + wait);
+			pga_cli_sleep_until(pga_mono_us() + wait);
 		} else {
 			failures = 0;
 		}
@@ -162,13 +142,13 @@ load_loop(struct load_loop_opts *o, FILE *out)
 				log_warn("pass took %.3f s, longer than load-interval: skipping %" PRIu64
 					 " tick(s)", (double)(pga_mono_us() - started) / 1e6, next - tick - 1);
 			tick = next;
-			sleep_until(t0 + (int64_t)tick * o->interval_us);
+			pga_cli_sleep_until(t0 + (int64_t)tick * o->interval_us);
 		}
 		while (!pga_stop_requested() && pga_reload_take()) {
 			reload(o, &owned);
 			t0 = pga_mono_us();
 			tick = 0;
-			sleep_until(t0 + o->interval_us);
+			pga_cli_sleep_until(t0 + o->interval_us);
 		}
 	}
 	pga_config_free(owned);
