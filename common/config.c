@@ -240,6 +240,17 @@ struct parse_state {
  * A section declared again: an error in the file that declared it, the
  * same section continued in another (a conf.d file overriding its keys).
  */
+/* The keys that follow go to base, their lines and files to lines and files. */
+static void
+enter_section(struct parse_state *ps, enum pga_opt_scope scope, void *base, int *lines,
+	      unsigned char *files)
+{
+	ps->scope = scope;
+	ps->base = base;
+	ps->lines = lines;
+	ps->files = files;
+}
+
 static int
 reopen_section(struct parse_state *ps, enum pga_opt_scope scope, void *base,
 	       unsigned char file, int *lines, unsigned char *files, const char *name,
@@ -248,10 +259,7 @@ reopen_section(struct parse_state *ps, enum pga_opt_scope scope, void *base,
 	if (file == ps->file)
 		return pga_fail(err, PGA_ECONFIG, "duplicate section [%s:%s]",
 				scope_names[scope], name);
-	ps->scope = scope;
-	ps->base = base;
-	ps->lines = lines;
-	ps->files = files;
+	enter_section(ps, scope, base, lines, files);
 	return 0;
 }
 
@@ -287,9 +295,7 @@ add_section(struct parse_state *ps, enum pga_opt_scope scope, const char *name, 
 		memset(t, 0, sizeof(*t));
 		t->line = line;
 		t->file = ps->file;
-		ps->base = t;
-		ps->lines = t->key_lines;
-		ps->files = t->key_files;
+		enter_section(ps, scope, t, t->key_lines, t->key_files);
 	} else {
 		struct pga_dest *d;
 
@@ -301,11 +307,8 @@ add_section(struct parse_state *ps, enum pga_opt_scope scope, const char *name, 
 		memset(d, 0, sizeof(*d));
 		d->line = line;
 		d->file = ps->file;
-		ps->base = d;
-		ps->lines = d->key_lines;
-		ps->files = d->key_files;
+		enter_section(ps, scope, d, d->key_lines, d->key_files);
 	}
-	ps->scope = scope;
 	if (apply_defaults(ps->base, scope, err) < 0)
 		return err->code;
 	/* name is the first field of both structs */
@@ -321,10 +324,8 @@ on_section(void *ctx, const struct pga_ini_loc *at, const char *name, struct pga
 	struct parse_state *ps = ctx;
 
 	if (strcmp(name, "global") == 0) {
-		ps->scope = PGA_SCOPE_GLOBAL;
-		ps->base = &ps->cfg->global;
-		ps->lines = ps->cfg->line;
-		ps->files = ps->cfg->line_file;
+		enter_section(ps, PGA_SCOPE_GLOBAL, &ps->cfg->global, ps->cfg->line,
+			      ps->cfg->line_file);
 		return 0;
 	}
 	if (strncmp(name, "target:", 7) == 0)
@@ -548,12 +549,8 @@ read_one(struct parse_state *parent, struct pga_config *cfg, const char *path,
 		rc = pga_ini_read_file(path, "config file", &config_ops, &ps, &st, err);
 	if (rc == 0)
 		rc = check_secret_mode(&ps, path, &st, err);
-	if (rc == 0 && parent != NULL) {
-		parent->scope = ps.scope;
-		parent->base = ps.base;
-		parent->lines = ps.lines;
-		parent->files = ps.files;
-	}
+	if (rc == 0 && parent != NULL)	/* the section goes on after the include */
+		enter_section(parent, ps.scope, ps.base, ps.lines, ps.files);
 	return rc;
 }
 
