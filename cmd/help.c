@@ -12,6 +12,7 @@
 
 #include "cmd/cmd.h"
 #include "collect/catalog.h"
+#include "collect/custom.h"
 #include "common/cli.h"
 #include "common/options.h"
 #include "ship/dest.h"
@@ -57,6 +58,21 @@ is_group(const char *name)
 	return false;
 }
 
+/* The catalog, then the configuration's [metric:NAME] sections, if it reads. */
+static void
+help_metrics(const struct pga_args *a)
+{
+	struct pga_config *cfg = NULL;
+	struct pga_err err = {0};
+
+	catalog_print_doc(stdout);
+	if (pga_config_load(a->config, &cfg, &err) < 0)
+		printf("\nCustom metrics: the configuration could not be read: %s\n", err.msg);
+	else
+		custom_print_doc(stdout, cfg);
+	pga_config_free(cfg);
+}
+
 /* A topic that is not a command: config, environment, metrics. */
 static int
 help_topic(const char *topic, const struct pga_args *a)
@@ -69,7 +85,7 @@ help_topic(const char *topic, const struct pga_args *a)
 	else if (strcmp(topic, "environment") == 0)
 		pga_env_print_doc(stdout, kind);
 	else if (strcmp(topic, "metrics") == 0)
-		catalog_print_doc(stdout);
+		help_metrics(a);
 	else
 		return -1;
 	return 0;

@@ -24,6 +24,7 @@
 #include <bsd/string.h>
 
 #include "collect/cpg.h"
+#include "collect/custom.h"
 #include "collect/hoststats.h"
 #include "common/jsonw.h"
 #include "common/log.h"
@@ -309,6 +310,74 @@ try_local(struct check *k, const struct metric_def *m, bool local, const char *d
 	}
 }
 
+/* A custom metric's failure: reported, a problem, the savepoint restored if need be. */
+static int
+custom_failed(struct check *k, PGconn *conn, const struct metric_def *m, bool rollback,
+	      struct pga_err *err)
+{
+	int n;
+
+	k->metrics_failed++;
+	report_metric(k, m, "error", 0, err->msg);
+	problem(k, "metric '%s': %s", m->name, err->msg);
+	return rollback ? cpg_exec(conn, "ROLLBACK TO SAVEPOINT pga", k->deadline, NULL, 0, &n,
+				   err) : 0;
+}
+
+/*
+ * A [metric:NAME] once, as a cycle runs it: described by the server, then
+ * COPY behind the savepoint.  A database metric runs in the connection's
+ * database only (the cluster session's, as a cycle's first): the others
+ * may differ, a cycle will say so in its log and status.
+ */
+static int
+try_custom(struct check *k, PGconn *conn, const struct pga_metric *pm, bool *sp,
+	   struct pga_err *err)
+{
+	struct custom_def d;
+	char *pre = NULL, *sql = NULL, why[128];
+	uint64_t rows = 0, bytes;
+	int n, rc;
+
+	if (!pm->enabled || !custom_version_ok(pm, k->version_num)) {
+		struct metric_def off = {.name = pm->name};
+
+		snprintf(why, sizeof(why), pm->enabled ? "not for server_version_num %d" :
+			 "enabled = off", k->version_num);
+		report_metric(k, &off, "off", 0, why);
+		return 0;
+	}
+	rc = cpg_exec(conn, *sp ? "RELEASE SAVEPOINT pga; SAVEPOINT pga" : "SAVEPOINT pga",
+		      k->deadline, NULL, 0, &n, err);
+	if (rc < 0)
+		return rc;
+	*sp = true;
+	rc = custom_describe(conn, k->cfg, pm, k->deadline, &d, err);
+	if (rc == PGA_EDB || rc == PGA_EINVAL) {
+		rc = custom_failed(k, conn, &d.def, rc == PGA_EDB, err);
+		custom_def_release(&d);
+		return rc;
+	}
+	pre = rc == 0 ? custom_prefix(k->cfg, pm) : NULL;
+	if (rc == 0 && (pre == NULL || asprintf(&sql, "%s" CUSTOM_COPY_HEAD "%s" CUSTOM_COPY_TAIL,
+						pre, pm->sql) < 0)) {
+		sql = NULL;
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	if (rc == 0)
+		rc = cpg_copy(conn, sql, k->deadline, discard, &rows, &bytes, err);
+	if (rc == PGA_EDB) {
+		rc = custom_failed(k, conn, &d.def, true, err);
+	} else if (rc == 0) {
+		k->metrics_ok++;
+		report_metric(k, &d.def, "ok", rows, NULL);
+	}
+	free(pre);
+	free(sql);
+	custom_def_release(&d);
+	return rc;
+}
+
 /* Every metric: cluster and this database's in one snapshot, like a cycle. */
 static int
 try_metrics(struct check *k, PGconn *conn, PGconn *pgss_conn, bool local,
@@ -339,6 +408,8 @@ try_metrics(struct check *k, PGconn *conn, PGconn *pgss_conn, bool local,
 		else
 			report_metric(k, m, "absent", 0, "pg_stat_statements is not installed");
 	}
+	for (size_t i = 0; rc == 0 && i < k->cfg->nmetrics; i++)
+		rc = try_custom(k, conn, &k->cfg->metrics[i], &sp, err);
 	return rc;
 }
 

@@ -197,7 +197,7 @@ void cworker_free(struct cworker *w);
  */
 int cjob_status_block(struct cworker *w, struct ctarget *t, bool complete,
 		      struct pga_err *err);
-/* Count escaped values for metric index i (nmetrics: block headers). */
+/* Count escaped values for metric index i (nmetrics: block headers, nmetrics + 1: custom metrics). */
 void collector_count_escaped(struct collector *c, struct ctarget *t, size_t i,
 			     uint64_t n);
 

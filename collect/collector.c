@@ -21,6 +21,7 @@
 #include <bsd/string.h>
 
 #include "collect/cpg.h"
+#include "collect/custom.h"
 #include "collect/hoststats.h"
 #include "common/grow.h"
 #include "common/pgutil.h"
@@ -148,6 +149,8 @@ collect_validate(const struct pga_config *cfg, const char *const *only,
 			return rc;
 		n++;
 	}
+	if (custom_validate(cfg, err) < 0)
+		return err->code;
 	if (n == 0)
 		return pga_fail(err, PGA_ECONFIG, "no enabled [target:NAME] in '%s'",
 				cfg->path ? cfg->path : "the configuration (none given)");
@@ -253,7 +256,8 @@ collector_new(struct collector **out, const struct collect_opts *o,
 	pthread_mutex_init(&c->count_mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	catalog_all(&c->nmetrics);
-	c->escaped = calloc(c->nmetrics + 1, sizeof(*c->escaped));
+	/* by catalog index, then block headers, then custom metrics */
+	c->escaped = calloc(c->nmetrics + 2, sizeof(*c->escaped));
 	rc = c->escaped == NULL ? pga_fail(err, PGA_ENOMEM, "out of memory") :
 	     spool_part_dir(o->sp, COLLECT_STATE_DIR, c->state_dir, sizeof(c->state_dir), err);
 	c->targets = calloc(o->cfg->ntargets ? o->cfg->ntargets : 1, sizeof(*c->targets));
@@ -373,7 +377,7 @@ void
 collector_count_escaped(struct collector *c, struct ctarget *t, size_t i, uint64_t n)
 {
 	pthread_mutex_lock(&c->mu);
-	c->escaped[i < c->nmetrics ? i : c->nmetrics] += n;
+	c->escaped[i <= c->nmetrics + 1 ? i : c->nmetrics] += n;
 	t->values_escaped += n;
 	pthread_mutex_unlock(&c->mu);
 }
@@ -607,12 +611,12 @@ escaped_detail(struct collector *c, struct collect_stats *st)
 
 	st->escaped_detail[0] = '\0';
 	all = catalog_all(&n);
-	for (size_t i = 0; i <= c->nmetrics && len < cap; i++) {
+	for (size_t i = 0; i <= c->nmetrics + 1 && len < cap; i++) {
 		if (c->escaped[i] == 0)
 			continue;
 		len += (size_t)snprintf(st->escaped_detail + len, cap - len, "%s%s %" PRIu64,
-					len ? ", " : "", i < n ? all[i].name : "block headers",
-					c->escaped[i]);
+					len ? ", " : "", i < n ? all[i].name : i == n ?
+					"block headers" : "custom metrics", c->escaped[i]);
 	}
 	if (st->values_escaped > 0)
 		log_warn("%" PRIu64 " values held bytes that are not UTF-8, written as \\xNN: %s",
@@ -659,7 +663,7 @@ collector_cycle(struct collector *c, struct collect_stats *st, struct pga_err *e
 
 	memset(&c->st, 0, sizeof(c->st));
 	c->failed_unwritten = 0;
-	memset(c->escaped, 0, (c->nmetrics + 1) * sizeof(*c->escaped));
+	memset(c->escaped, 0, (c->nmetrics + 2) * sizeof(*c->escaped));
 	c->cycle_no++;
 	c->cycle_wall_us = pga_now_us();
 	rc = queue_targets(c, err);

@@ -373,3 +373,56 @@ cpg_copy(PGconn *conn, const char *sql, int64_t deadline, cpg_sink_fn sink,
 	}
 	return rc < 0 ? rc : first;
 }
+
+/* Every result of what was sent; the last one that is not an error in *keep. */
+static int
+results(PGconn *conn, int64_t deadline, PGresult **keep, const char *what, struct pga_err *err)
+{
+	int first = 0, rc;
+
+	for (;;) {
+		PGresult *r;
+		ExecStatusType st;
+
+		rc = next_result(conn, deadline, &r, err);
+		if (rc < 0 || r == NULL)
+			break;
+		st = PQresultStatus(r);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && first == 0)
+			first = pga_pg_fail(err, conn, r, what);
+		if (first == 0 && keep != NULL) {
+			PQclear(*keep);
+			*keep = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	return rc < 0 ? rc : first;
+}
+
+int
+cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **desc,
+	     struct pga_err *err)
+{
+	char *m = cpg_mark(sql);
+	int ok, rc;
+
+	*desc = NULL;
+	if (m == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	ok = PQsendPrepare(conn, "", m, 0, NULL);
+	free(m);
+	if (!ok)
+		return pga_pg_fail(err, conn, NULL, "parse");
+	rc = results(conn, deadline, NULL, "parse", err);
+	if (rc < 0)
+		return rc;
+	if (!PQsendDescribePrepared(conn, ""))
+		return pga_pg_fail(err, conn, NULL, "describe");
+	rc = results(conn, deadline, desc, "describe", err);
+	if (rc < 0) {
+		PQclear(*desc);
+		*desc = NULL;
+	}
+	return rc;
+}

@@ -64,6 +64,16 @@ int cpg_copy(PGconn *conn, const char *sql, int64_t deadline, cpg_sink_fn sink,
 	     void *ctx, uint64_t *bytes, struct pga_err *err);
 
 /*
+ * Have the server parse sql as one unnamed prepared statement (the
+ * extended protocol takes one statement only) and describe its result:
+ * *desc gets the description (PQnfields, PQfname, PQftype), the caller
+ * PQclears it.  A statement the server refuses is PGA_EDB; inside a
+ * transaction block that aborts the transaction.
+ */
+int cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **desc,
+		 struct pga_err *err);
+
+/*
  * Every statement pga sends to a target carries this comment right after
  * its first word (COPY, then the comment, then "(SELECT ..."), so the
  * central side can tell pga's own statements from the server's workload:

@@ -24,7 +24,7 @@
 
 static const char *const scope_names[] = {
 	[PGA_SCOPE_ARGS] = "command line", [PGA_SCOPE_GLOBAL] = "global",
-	[PGA_SCOPE_TARGET] = "target", [PGA_SCOPE_DEST] = "dest",
+	[PGA_SCOPE_TARGET] = "target", [PGA_SCOPE_DEST] = "dest", [PGA_SCOPE_METRIC] = "metric",
 };
 
 /* ---- value parsing ---- */
@@ -185,6 +185,7 @@ pga_config_check_value(const struct pga_opt *o, const char *value, struct pga_er
 		struct pga_global g;
 		struct pga_target t;
 		struct pga_dest d;
+		struct pga_metric m;
 		struct pga_args a;
 	} scratch;
 	int rc;
@@ -263,6 +264,54 @@ reopen_section(struct parse_state *ps, enum pga_opt_scope scope, void *base,
 	return 0;
 }
 
+/* A metric's name, as the segment format has it: [a-z][a-z0-9_]{0,62}. */
+static bool
+metric_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 63 || !(name[0] >= 'a' && name[0] <= 'z'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '_'))
+			return false;
+	return true;
+}
+
+static int
+add_metric(struct parse_state *ps, const char *name, int line, struct pga_err *err)
+{
+	struct pga_config *cfg = ps->cfg;
+	struct pga_metric *m;
+	void *arr;
+
+	if (!metric_name_valid(name))
+		return pga_fail(err, PGA_ECONFIG, "invalid metric name '%s' (use [a-z][a-z0-9_]"
+				", at most 63 characters)", name);
+	for (size_t i = 0; i < cfg->nmetrics; i++)
+		if (strcmp(cfg->metrics[i].name, name) == 0)
+			return reopen_section(ps, PGA_SCOPE_METRIC, &cfg->metrics[i],
+					      cfg->metrics[i].file, cfg->metrics[i].key_lines,
+					      cfg->metrics[i].key_files, name, err);
+	if (cfg->nmetrics >= PGA_METRICS_MAX)
+		return pga_fail(err, PGA_ECONFIG, "more than %d [metric:NAME] sections",
+				PGA_METRICS_MAX);
+	arr = reallocarray(cfg->metrics, cfg->nmetrics + 1, sizeof(*cfg->metrics));
+	if (arr == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	cfg->metrics = arr;
+	m = &cfg->metrics[cfg->nmetrics++];
+	memset(m, 0, sizeof(*m));
+	m->line = line;
+	m->file = ps->file;
+	enter_section(ps, PGA_SCOPE_METRIC, m, m->key_lines, m->key_files);
+	if (apply_defaults(m, PGA_SCOPE_METRIC, err) < 0)
+		return err->code;
+	m->name = strdup(name);
+	return m->name == NULL ? pga_fail(err, PGA_ENOMEM, "out of memory") : 0;
+}
+
 static int
 add_section(struct parse_state *ps, enum pga_opt_scope scope, const char *name, int line,
 	    struct pga_err *err)
@@ -270,6 +319,8 @@ add_section(struct parse_state *ps, enum pga_opt_scope scope, const char *name, 
 	struct pga_config *cfg = ps->cfg;
 	void *arr;
 
+	if (scope == PGA_SCOPE_METRIC)
+		return add_metric(ps, name, line, err);
 	if (!pga_name_valid(name))
 		return pga_fail(err, PGA_ECONFIG,
 				"invalid %s name '%s' (use letters, digits, '.', '_' or '-')",
@@ -332,9 +383,10 @@ on_section(void *ctx, const struct pga_ini_loc *at, const char *name, struct pga
 		return add_section(ps, PGA_SCOPE_TARGET, name + 7, at->line, err);
 	if (strncmp(name, "dest:", 5) == 0)
 		return add_section(ps, PGA_SCOPE_DEST, name + 5, at->line, err);
-	return pga_fail(err, PGA_ECONFIG,
-			"unknown section [%s] (expected [global], [target:NAME] or [dest:NAME])",
-			name);
+	if (strncmp(name, "metric:", 7) == 0)
+		return add_section(ps, PGA_SCOPE_METRIC, name + 7, at->line, err);
+	return pga_fail(err, PGA_ECONFIG, "unknown section [%s] (expected [global], "
+			"[target:NAME], [dest:NAME] or [metric:NAME])", name);
 }
 
 static const char *
@@ -350,6 +402,7 @@ section_where(const struct pga_config *cfg, const char *section, const char *nam
 	      const unsigned char *files, const char *key, char *buf, size_t cap)
 {
 	const struct pga_opt *k = find_key(!strcmp(section, "target") ? PGA_SCOPE_TARGET :
+					   !strcmp(section, "metric") ? PGA_SCOPE_METRIC :
 					   PGA_SCOPE_DEST, key);
 	size_t i = k ? pga_opt_index(k) : 0;
 	char env[PGA_ENV_NAME_MAX];
@@ -378,6 +431,14 @@ pga_config_dest_where(const struct pga_config *cfg, const struct pga_dest *d,
 {
 	return section_where(cfg, "dest", d->name, d->line, d->file, d->key_lines,
 			     d->key_files, key, buf, cap);
+}
+
+const char *
+pga_config_metric_where(const struct pga_config *cfg, const struct pga_metric *m,
+			const char *key, char *buf, size_t cap)
+{
+	return section_where(cfg, "metric", m->name, m->line, m->file, m->key_lines,
+			     m->key_files, key, buf, cap);
 }
 
 /* Whether a value set for key k is something the file must keep from others. */
@@ -489,6 +550,12 @@ check_required(const struct pga_config *cfg, struct pga_err *err)
 					pga_config_dest_where(cfg, &cfg->dests[i], "",
 							      where, sizeof(where)),
 					cfg->dests[i].name);
+	for (size_t i = 0; i < cfg->nmetrics; i++)
+		if (cfg->metrics[i].sql == NULL)
+			return pga_fail(err, PGA_ECONFIG, "%s: [metric:%s] has no 'sql'",
+					pga_config_metric_where(cfg, &cfg->metrics[i], "",
+								where, sizeof(where)),
+					cfg->metrics[i].name);
 	return check_collector(cfg, true, err);
 }
 
@@ -812,7 +879,7 @@ apply_env(struct pga_config *cfg, unsigned cmd, struct pga_err *err)
 }
 
 /*
- * PGA_TARGET_<NAME>_<KEY> and PGA_DEST_<NAME>_<KEY> set a key of a
+ * PGA_TARGET_<NAME>_<KEY>, PGA_DEST_<NAME>_<KEY> and PGA_METRIC_<NAME>_<KEY> set a key of a
  * section the file declares (the name in capitals, anything but a letter
  * or digit as '_').  They cannot declare a section: its name would have to
  * be guessed back from the variable's.
@@ -851,6 +918,9 @@ apply_env_sections(struct pga_config *cfg, struct pga_err *err)
 	for (size_t d = 0; rc == 0 && d < cfg->ndests; d++)
 		rc = apply_env_section("dest", cfg->dests[d].name, &cfg->dests[d],
 				       cfg->dests[d].key_lines, PGA_SCOPE_DEST, err);
+	for (size_t m = 0; rc == 0 && m < cfg->nmetrics; m++)
+		rc = apply_env_section("metric", cfg->metrics[m].name, &cfg->metrics[m],
+				       cfg->metrics[m].key_lines, PGA_SCOPE_METRIC, err);
 	return rc;
 }
 
@@ -912,8 +982,13 @@ pga_config_free(struct pga_config *cfg)
 		free_strings(&cfg->dests[i], PGA_SCOPE_DEST);
 		free(cfg->dests[i].name);
 	}
+	for (size_t i = 0; i < cfg->nmetrics; i++) {
+		free_strings(&cfg->metrics[i], PGA_SCOPE_METRIC);
+		free(cfg->metrics[i].name);
+	}
 	free(cfg->targets);
 	free(cfg->dests);
+	free(cfg->metrics);
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->path);

@@ -3,8 +3,9 @@
  *
  * pga.conf is an INI file (read by common/inifile.h, which states the
  * syntax and its limits): a [global] section, any number of
- * [target:NAME] sections (PostgreSQL servers to collect from) and
- * [dest:NAME] sections (where the shipper delivers segments).  Keys are
+ * [target:NAME] sections (PostgreSQL servers to collect from),
+ * [dest:NAME] sections (where the shipper delivers segments) and
+ * [metric:NAME] sections (custom SQL metrics, collect/custom.h).  Keys are
  * kebab-case.  Every key, its type, default and documentation is declared
  * once in the option table (common/options.h), with the command-line flags
  * and environment variables; the parser, `pga help config`,
@@ -141,6 +142,34 @@ struct pga_dest {
 	unsigned char key_files[PGA_OPTS_MAX];	/* and each key's */
 };
 
+/* A list option (--target a --target b, PGA_TARGET=a,b); strings owned. */
+struct pga_list {
+	char **v;
+	size_t n;
+};
+
+/* [metric:NAME]: a custom SQL metric (collect/custom.h runs it). */
+enum pga_metric_scope { PGA_METRIC_CLUSTER = 0, PGA_METRIC_DATABASE = 1 };
+
+struct pga_metric {
+	char *name;			/* [a-z][a-z0-9_]{0,62} */
+	char *sql;
+	int scope;			/* enum pga_metric_scope */
+	long long min_version, max_version;	/* server_version_num, 0: open */
+	long long every;		/* cycles */
+	int64_t statement_timeout;	/* us, 0: the global one */
+	struct pga_list keys, counters, gauges;	/* column names */
+	char *reset_column;
+	bool enabled;
+	int line;			/* line of the [metric:NAME] header */
+	int key_lines[PGA_OPTS_MAX];	/* line of each key set, by pga_opts index */
+	unsigned char file;		/* the header's file, an index in cfg->files */
+	unsigned char key_files[PGA_OPTS_MAX];	/* and each key's */
+};
+
+/* [metric:NAME] sections, at most (each is a block per snapshot and database). */
+#define PGA_METRICS_MAX 256
+
 /* Files one configuration may read: pga.conf and what it includes. */
 #define PGA_CONFIG_FILES_MAX 64
 /* Includes within includes, as postgresql.conf's limit. */
@@ -153,12 +182,7 @@ enum pga_cred_source {
 	PGA_CRED_INSTANCE, PGA_CRED_APP_SERVICE,
 };
 
-/* A list option (--target a --target b, PGA_TARGET=a,b); strings owned. */
-#define PGA_LIST_MAX 256
-struct pga_list {
-	char **v;
-	size_t n;
-};
+#define PGA_LIST_MAX 256	/* names in a list */
 
 /* What the command line (and the environment) says that no file key does. */
 struct pga_args {
@@ -187,6 +211,8 @@ struct pga_config {
 	size_t ntargets;
 	struct pga_dest *dests;
 	size_t ndests;
+	struct pga_metric *metrics;	/* [metric:NAME], in the file's order */
+	size_t nmetrics;
 	struct pga_args args;
 	/* by pga_opts index, for [global] keys and options: source, file line */
 	unsigned char src[PGA_OPTS_MAX];
@@ -254,6 +280,8 @@ const char *pga_config_target_where(const struct pga_config *cfg, const struct p
 				    const char *key, char *buf, size_t cap);
 const char *pga_config_dest_where(const struct pga_config *cfg, const struct pga_dest *d,
 				  const char *key, char *buf, size_t cap);
+const char *pga_config_metric_where(const struct pga_config *cfg, const struct pga_metric *m,
+				    const char *key, char *buf, size_t cap);
 
 /*
  * "file:line" of a global key set in the file, "environment PGA_X",

@@ -43,6 +43,7 @@
 #define GLOBAL(f) .scope = PGA_SCOPE_GLOBAL, .off = offsetof(struct pga_global, f)
 #define TARGET(f) .scope = PGA_SCOPE_TARGET, .off = offsetof(struct pga_target, f)
 #define DEST(f) .scope = PGA_SCOPE_DEST, .off = offsetof(struct pga_dest, f)
+#define METRIC(f) .scope = PGA_SCOPE_METRIC, .off = offsetof(struct pga_metric, f)
 #define STRING .type = PGA_OPT_STRING
 #define SIZE .type = PGA_OPT_SIZE
 #define DURATION .type = PGA_OPT_DURATION
@@ -65,6 +66,8 @@ static const char *const create_only_choices[] = {"auto", "if-none-match", "chec
 /* restore/restore.h's enum restore_order, in its order */
 static const char *const order_choices[] = {"newest-first", "oldest-first", NULL};
 /* enum pga_cred_source's order */
+/* enum pga_metric_scope's order */
+static const char *const metric_scope_choices[] = {"cluster", "database", NULL};
 static const char *const cred_source_choices[] = {
 	"auto", "static", "web-identity", "container", "instance", "app-service", NULL,
 };
@@ -412,6 +415,41 @@ const struct pga_opt pga_opts[] = {
 	 "(in a listing of the segment's day, at most a minute old), for stores that ignore "
 	 "the condition (s3rver); auto is check for s3:// and gs:// with an endpoint, "
 	 "if-none-match otherwise."},
+
+	/* ---- [metric:NAME]: custom SQL metrics (collect/custom.h) ---- */
+	{.name = "sql", METRIC(sql), STRING,
+	 .doc = "The query of a custom metric (required): one SELECT (or WITH, VALUES, TABLE), "
+	 "on one line, no ';'. It runs like a built-in metric, as COPY (sql) TO STDOUT in the "
+	 "snapshot's READ ONLY transaction with search_path pg_catalog (qualify your own "
+	 "tables), behind a savepoint that is rolled back after it: a query that writes, "
+	 "fails or times out costs only this metric. Each result column needs a name "
+	 "([A-Za-z_][A-Za-z0-9_]*, use AS); columns not listed in keys, counters, gauges or "
+	 "reset-column are text or info. NAME is the block's metric and the central table: "
+	 "[a-z][a-z0-9_]{0,62}, not a built-in metric's ('pga help metrics')."},
+	{.name = "scope", METRIC(scope), ENUM(metric_scope_choices), .def = "cluster",
+	 .doc = "cluster: once per target, in the snapshot's session; database: in every "
+	 "collected database (its block names the database)."},
+	{.name = "min-version", METRIC(min_version), INT(0, 9999999), .def = "0",
+	 .doc = "Run only on servers whose server_version_num is at least this (0: any); "
+	 "elsewhere the metric has no block and no error."},
+	{.name = "max-version", METRIC(max_version), INT(0, 9999999), .def = "0",
+	 .doc = "Run only on servers whose server_version_num is at most this (0: any)."},
+	{.name = "every", METRIC(every), INT(1, 100000), .def = "1",
+	 .doc = "Run every Nth cycle of the target (the first cycle included), as bloat-every."},
+	{.name = "statement-timeout", METRIC(statement_timeout), DURATION, .def = "0",
+	 .bare_ms = true,
+	 .doc = "statement_timeout of this metric's query (0: the global statement-timeout); "
+	 "a bare number is milliseconds, as PostgreSQL's."},
+	{.name = "keys", METRIC(keys), LIST,
+	 .doc = "Columns that identify a series (a,b,c), as datid or relid of built-in metrics."},
+	{.name = "counters", METRIC(counters), LIST,
+	 .doc = "Cumulative columns: the central side computes their deltas."},
+	{.name = "gauges", METRIC(gauges), LIST,
+	 .doc = "Columns that are levels (sizes, counts, ages right now)."},
+	{.name = "reset-column", METRIC(reset_column), STRING,
+	 .doc = "The column that says when the counters were last reset (as stats_reset)."},
+	{.name = "enabled", METRIC(enabled), BOOL, .def = "on",
+	 .doc = "Set to off to keep a metric in the file without collecting it."},
 };
 
 const size_t pga_nopts = sizeof(pga_opts) / sizeof(pga_opts[0]);
@@ -1195,7 +1233,7 @@ pga_config_print_doc(FILE *out, enum pga_doc_kind kind)
 {
 	static const char *const heads[] = {
 		[PGA_SCOPE_GLOBAL] = "[global]", [PGA_SCOPE_TARGET] = "[target:NAME]",
-		[PGA_SCOPE_DEST] = "[dest:NAME]",
+		[PGA_SCOPE_DEST] = "[dest:NAME]", [PGA_SCOPE_METRIC] = "[metric:NAME]",
 	};
 
 	if (kind == PGA_DOC_EXAMPLE)
@@ -1208,7 +1246,7 @@ pga_config_print_doc(FILE *out, enum pga_doc_kind kind)
 			     "# include = FILE, include-if-exists = FILE and include-dir = DIR (its\n"
 			     "# *.conf files by name) read other files in place; a relative path is\n"
 			     "# from the including file's directory; a later file overrides a key.\n\n");
-	for (int s = PGA_SCOPE_GLOBAL; s <= PGA_SCOPE_DEST; s++) {
+	for (int s = PGA_SCOPE_GLOBAL; s <= PGA_SCOPE_METRIC; s++) {
 		if (kind == PGA_DOC_SCDOC)
 			fprintf(out, "## %s\n\n", heads[s]);
 		else
@@ -1249,8 +1287,9 @@ pga_env_print_doc(FILE *out, enum pga_doc_kind kind)
 			     "wins over the environment, which wins over the configuration file.\n"
 			     "Switches and on|off keys take on/off, yes/no, true/false or 1/0;\n"
 			     "a list takes a,b,c.  A key of a section the file declares is read\n"
-			     "from PGA_TARGET_<NAME>_<KEY> or PGA_DEST_<NAME>_<KEY> (the section's\n"
-			     "name and the key in capitals, other characters as _), e.g.\n"
+			     "from PGA_TARGET_<NAME>_<KEY>, PGA_DEST_<NAME>_<KEY> or\n"
+			     "PGA_METRIC_<NAME>_<KEY> (the section's name and the key in capitals,\n"
+			     "other characters as _), e.g.\n"
 			     "PGA_DEST_CENTRAL_URL for url of [dest:central].\n\n");
 	for (size_t i = 0; i < pga_nopts; i++) {
 		const struct pga_opt *o = &pga_opts[i];

@@ -73,6 +73,7 @@ enum pga_opt_scope {
 	PGA_SCOPE_GLOBAL,		/* [global], struct pga_global */
 	PGA_SCOPE_TARGET,		/* [target:NAME], struct pga_target */
 	PGA_SCOPE_DEST,			/* [dest:NAME], struct pga_dest */
+	PGA_SCOPE_METRIC,		/* [metric:NAME], struct pga_metric */
 };
 
 enum pga_opt_type {
@@ -118,7 +119,7 @@ struct pga_opt {
 extern const struct pga_opt pga_opts[];
 extern const size_t pga_nopts;
 /* Room for per-row state (lines, sources) in config.h's structs. */
-#define PGA_OPTS_MAX 128
+#define PGA_OPTS_MAX 160
 
 /* A command, for its usage and the man page. */
 struct pga_cmd_usage {

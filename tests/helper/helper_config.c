@@ -14,36 +14,44 @@
  * dest.NAME.KEY= with " @" and where it was set for each section key
  * named so, and dest.NAME.url= for every destination.  Errors: exit 1 (the file), 64 (environment, options).
  */
-/* target.NAME.KEY or dest.NAME.KEY: its value, then " @" and where it was set. */
+/* target.NAME.KEY, dest.NAME.KEY or metric.NAME.KEY: its value, then " @" and where it was set. */
 static void
 print_section_key(const struct pga_config *cfg, const char *spec)
 {
-	bool target = strncmp(spec, "target.", 7) == 0;
-	const char *name = spec + (target ? 7 : 5), *dot = strrchr(spec, '.');
+	enum pga_opt_scope scope = !strncmp(spec, "target.", 7) ? PGA_SCOPE_TARGET :
+				   !strncmp(spec, "metric.", 7) ? PGA_SCOPE_METRIC :
+				   !strncmp(spec, "dest.", 5) ? PGA_SCOPE_DEST : PGA_SCOPE_ARGS;
+	const char *name = spec + (scope == PGA_SCOPE_DEST ? 5 : 7), *dot = strrchr(spec, '.');
 	char buf[4096], where[4200];
 
-	if ((!target && strncmp(spec, "dest.", 5) != 0) || dot == NULL || dot < name)
+	if (scope == PGA_SCOPE_ARGS || dot == NULL || dot < name)
 		return;
 	for (size_t i = 0; i < pga_nopts; i++) {
 		const struct pga_opt *o = &pga_opts[i];
 
-		if (o->scope != (target ? PGA_SCOPE_TARGET : PGA_SCOPE_DEST) ||
-		    strcmp(o->name, dot + 1) != 0)
+		if (o->scope != scope || strcmp(o->name, dot + 1) != 0)
 			continue;
-		for (size_t t = 0; target && t < cfg->ntargets; t++)
+		for (size_t t = 0; scope == PGA_SCOPE_TARGET && t < cfg->ntargets; t++)
 			if (strlen(cfg->targets[t].name) == (size_t)(dot - name) &&
 			    !strncmp(cfg->targets[t].name, name, dot - name))
 				printf("%s=%s @%s\n", spec,
 				       pga_config_format_in(&cfg->targets[t], o, buf, sizeof(buf)),
 				       pga_config_target_where(cfg, &cfg->targets[t], o->name,
 							       where, sizeof(where)));
-		for (size_t d = 0; !target && d < cfg->ndests; d++)
+		for (size_t d = 0; scope == PGA_SCOPE_DEST && d < cfg->ndests; d++)
 			if (strlen(cfg->dests[d].name) == (size_t)(dot - name) &&
 			    !strncmp(cfg->dests[d].name, name, dot - name))
 				printf("%s=%s @%s\n", spec,
 				       pga_config_format_in(&cfg->dests[d], o, buf, sizeof(buf)),
 				       pga_config_dest_where(cfg, &cfg->dests[d], o->name,
 							     where, sizeof(where)));
+		for (size_t m = 0; scope == PGA_SCOPE_METRIC && m < cfg->nmetrics; m++)
+			if (strlen(cfg->metrics[m].name) == (size_t)(dot - name) &&
+			    !strncmp(cfg->metrics[m].name, name, dot - name))
+				printf("%s=%s @%s\n", spec,
+				       pga_config_format_in(&cfg->metrics[m], o, buf, sizeof(buf)),
+				       pga_config_metric_where(cfg, &cfg->metrics[m], o->name,
+							       where, sizeof(where)));
 	}
 }
 
