@@ -177,7 +177,7 @@ install: all
 	scripts/man.sh $(PGA) doc/pga.1.scd | sed 's|@DOCDIR@|$(DOCDIR)|g' | scdoc \
 		> $(DESTDIR)$(MANDIR)/man1/pga.1
 	chmod 0644 $(DESTDIR)$(MANDIR)/man1/pga.1
-	install -m 0644 spool/FORMAT.md load/SCHEMA.md doc/queries.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 spool/FORMAT.md load/SCHEMA.md doc/queries.md doc/custom-metrics.md $(DESTDIR)$(DOCDIR)/
 	install -m 0640 pga.conf.example $(DESTDIR)$(SYSCONFDIR)/pga/pga.conf.example
 	for f in cron/*.service cron/*.timer; do \
 		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \

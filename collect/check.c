@@ -359,8 +359,14 @@ try_custom(struct check *k, PGconn *conn, const struct pga_metric *pm, bool *sp,
 		return rc;
 	}
 	pre = rc == 0 ? custom_prefix(k->cfg, pm) : NULL;
-	if (rc == 0 && (pre == NULL || asprintf(&sql, "%s" CUSTOM_COPY_HEAD "%s" CUSTOM_COPY_TAIL,
-						pre, pm->sql) < 0)) {
+	if (rc == 0 && pre == NULL)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (rc == 0 && CUSTOM_PREFIX_APART(k->version_num)) {
+		rc = cpg_exec(conn, pre, k->deadline, NULL, 0, &n, err);
+		pre[0] = '\0';
+	}
+	if (rc == 0 && asprintf(&sql, "%s" CUSTOM_COPY_HEAD "%s" CUSTOM_COPY_TAIL, pre,
+				pm->sql) < 0) {
 		sql = NULL;
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 	}

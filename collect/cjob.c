@@ -834,6 +834,17 @@ run_one_custom(struct cworker *w, struct csession *s, const struct pga_metric *p
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 	if (rc == PGA_ENOMEM)
 		collector_fatal(w->c, err);
+	if (rc == 0 && CUSTOM_PREFIX_APART(s->snap.server_version)) {
+		rc = cpg_exec(s->conn, pre, s->t->deadline, NULL, 0, &n, err);
+		free(pre);
+		pre = NULL;
+		if (rc == PGA_EDB) {
+			metric_error(w->c, s, &d.def, err);
+			rc = cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline, NULL, 0,
+				      &n, err);
+			rc = rc < 0 ? rc : 1;
+		}
+	}
 	if (rc == 0)
 		rc = run_metric(w, s, &d.def, v, false, pre, err);
 	free(pre);

@@ -98,6 +98,12 @@ void custom_def_release(struct custom_def *d);
  * (the rollback to the savepoint after the COPY takes them back).
  */
 char *custom_prefix(const struct pga_config *cfg, const struct pga_metric *m);
+/*
+ * Whether the prefix must be a round trip of its own: before PostgreSQL
+ * 13 a statement_timeout set in a multi-statement query string does not
+ * apply to the statements after it in the same string (measured on 12).
+ */
+#define CUSTOM_PREFIX_APART(server_version) ((server_version) < 130000)
 
 /* What COPY wraps and what follows it: see custom.c. */
 #define CUSTOM_COPY_HEAD "COPY (\n"

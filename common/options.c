@@ -1253,6 +1253,12 @@ pga_config_print_doc(FILE *out, enum pga_doc_kind kind)
 			fprintf(out, "%s%s\n%s", kind == PGA_DOC_EXAMPLE && s > PGA_SCOPE_GLOBAL ?
 				"#" : "", heads[s], kind == PGA_DOC_EXAMPLE ? "\n" : "");
 		print_scope_doc(out, (enum pga_opt_scope)s, kind);
+		if (s == PGA_SCOPE_METRIC && kind == PGA_DOC_EXAMPLE)
+			fprintf(out, "# For example, the waiting jobs of a queue table in every"
+				     " database\n# (doc/custom-metrics.md):\n"
+				     "#[metric:queue_depth]\n#scope = database\n"
+				     "#sql = SELECT q.kind, count(*) AS waiting FROM app.queue q"
+				     " GROUP BY q.kind\n#keys = kind\n#gauges = waiting\n");
 		fprintf(out, "\n");
 	}
 }

@@ -114,7 +114,7 @@ helper_config_get(int argc, char **argv)
 int
 helper_opt_table(int argc, char **argv)
 {
-	static const char *const scopes[] = {"args", "global", "target", "dest"};
+	static const char *const scopes[] = {"args", "global", "target", "dest", "metric"};
 	static const char *const types[] = {"string", "size", "duration", "int", "bool",
 					    "enum", "list"};
 

@@ -23,7 +23,7 @@ if cmp -s "$T/example" "$REPO_DIR/pga.conf.example"; then ok 0 "pga.conf.example
 else ok 1 "pga.conf.example is up to date (run: pga help config --example > pga.conf.example)"
 	diag "$(diff "$REPO_DIR/pga.conf.example" "$T/example" | head -20)"; fi
 run_ok "the example parses as a configuration" helper config-get "$REPO_DIR/pga.conf.example"
-keys=$(col 2 '^(global|target|dest)$' 1 | sort -u | xargs)
+keys=$(col 2 '^(global|target|dest|metric)$' 1 | sort -u | xargs)
 is "$(grep -o '^#[a-z-]* =' "$REPO_DIR/pga.conf.example" | tr -d '#= ' | sort -u | xargs)" "$keys" \
 	"the example has every key of the table, and no other"
 pga help config >"$T/config"
