@@ -165,7 +165,8 @@ validate_lists(const struct pga_metric *m, struct pga_err *err, int *bad_role)
 		for (size_t i = 0; i < n; i++) {
 			if (!seg_column_valid(v[i]))
 				return pga_fail(err, PGA_ECONFIG, "'%s': '%s' is not a column name"
-						" ([A-Za-z_][A-Za-z0-9_]{0,62}, no system column)",
+						" ([A-Za-z_][A-Za-z0-9_]{0,62}, not a system column nor"
+						" collector_id, server_id, snapshot_time, dbname)",
 						role_keys[r], v[i]);
 			for (int r2 = 0; r2 <= r; r2++) {
 				const char *const *w;
@@ -334,8 +335,9 @@ check_columns(const PGresult *r, struct pga_err *err)
 	for (int i = 0; i < n; i++) {
 		if (!seg_column_valid(PQfname(r, i)))
 			return pga_fail(err, PGA_EINVAL, "result column %d '%.64s' is not a column"
-					" name: name it with AS ([A-Za-z_][A-Za-z0-9_]{0,62}, no"
-					" system column)", i + 1, PQfname(r, i));
+					" name: name it with AS ([A-Za-z_][A-Za-z0-9_]{0,62}, not a"
+					" system column nor collector_id, server_id, snapshot_time,"
+					" dbname)", i + 1, PQfname(r, i));
 		for (int j = 0; j < i; j++)
 			if (strcmp(PQfname(r, i), PQfname(r, j)) == 0)
 				return pga_fail(err, PGA_EINVAL, "result column '%s' appears twice:"

@@ -309,6 +309,25 @@ is "$(pg_psql c central -At -c "SELECT count(*) FROM pga.per_db")" 12 "per_db ro
 is "$(pg_psql c central -At -c "SELECT count(*) FROM pga.pg_stat_database WHERE datname = 'd1'")" 4 \
 	"beside the built-in metrics"
 
+# ---- encoding: bytes that are not UTF-8 go through the same escaper ----
+pg_psql c postgres -c "CREATE DATABASE sa ENCODING SQL_ASCII TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'" >/dev/null
+printf "CREATE TABLE public.names (n text);\nINSERT INTO public.names VALUES ('caf\xe9');\n" |
+	PGCLIENTENCODING=SQL_ASCII pg_psql c sa >/dev/null
+conf >"$TEST_TMP/enc.conf" <<CONF
+[target:c]
+conninfo = $(pg_conninfo c sa)
+[metric:raw_names]
+sql = SELECT n, length(n) AS len FROM public.names
+gauges = len
+CONF
+rm -rf "$SP"
+run_ok "a custom metric over bytes that are not UTF-8" pga -c "$TEST_TMP/enc.conf" collect
+like "$(last_err)" "values held bytes that are not UTF-8, written as \\\\xNN: .*custom metrics 1" \
+	"counted as the custom metrics' escaped values"
+seg=$(helper seg-blocks "$SP" | awk -F'\t' '$1 == "raw_names" { print $11 }')
+pga spool cat --metric raw_names "$seg" >"$OUT" 2>"$ERR"
+ok $(grep -qxF 'caf\xe9,4' "$OUT"; echo $?) "the value escaped as \\xNN"
+
 # ---- SIGHUP in --loop: a new [metric:NAME] is taken, a bad one refused ----
 rm -rf "$SP"
 C=$TEST_TMP/hup.conf
