@@ -75,6 +75,9 @@ if [ ! -s "$out/corpus-json/imds" ]; then
 	printf '\377<AssumeRoleWithWebIdentityResponse><Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t&amp;</SessionToken><Expiration>2025-12-06T06:46:40.5Z</Expiration></Credentials></AssumeRoleWithWebIdentityResponse>' \
 		>"$out/corpus-json/sts"
 fi
+[ -s "$out/corpus-config/metric.conf" ] ||	# also where the corpus predates [metric:NAME]
+	printf '[metric:q_1]\nscope = database\nsql = SELECT $$;$$ AS a, E'"'"'\\'"'"')'"'"' AS b -- )\nkeys = a\ncounters = b\nevery = 3\nstatement-timeout = 250\n' \
+		>"$out/corpus-config/metric.conf"
 mkdir -p "$out/corpus-utf8"
 [ -s "$out/corpus-utf8/seed" ] || printf '\003caf\303\251,t\351st,"\355\240\200"\n' >"$out/corpus-utf8/seed"
 mkdir -p "$out/corpus-manifest"	# also where the corpus predates this target

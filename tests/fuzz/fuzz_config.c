@@ -32,6 +32,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < cfg->ndests; i++)
 			if (cfg->dests[i].name == NULL || cfg->dests[i].url == NULL)
 				abort();
+		for (size_t i = 0; i < cfg->nmetrics; i++)
+			if (cfg->metrics[i].name == NULL || cfg->metrics[i].sql == NULL ||
+			    cfg->metrics[i].keys.n > PGA_LIST_MAX)
+				abort();
 		pga_config_where(cfg, "spool-max", where, sizeof(where));
 		pga_config_free(cfg);
 	} else if (cfg != NULL || err.msg[0] == '\0' ||
