@@ -83,7 +83,7 @@ short_deadline(const struct check *k)
 
 #define IDENTITY_SQL \
 	"SET search_path = pg_catalog; SET statement_timeout = %lld; SET lock_timeout = %lld;" \
-	" SET DateStyle = ISO; SET TimeZone = UTC;" \
+	" SET DateStyle = ISO; SET TimeZone = UTC; SET standard_conforming_strings = on;" \
 	" SELECT current_setting('server_version'), current_setting('server_version_num')::int," \
 	" (SELECT system_identifier FROM pg_control_system())::text, current_user::text," \
 	" (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)," \

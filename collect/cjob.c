@@ -64,6 +64,9 @@ session_settings(struct collector *c, struct ctarget *t, PGconn *conn, char *buf
 	/* search_path: our SQL names pg_catalog objects unqualified and the
 	 * extension by its schema, so nothing in public can shadow them.
 	 * DateStyle/TimeZone: the central side parses what COPY prints.
+	 * standard_conforming_strings: how our SQL, and the custom metrics'
+	 * check (custom.h), read a backslash in a literal, whatever the server's
+	 * default.
 	 * client_encoding (also a connection parameter, cpg.c): the server
 	 * converts from the database's encoding, and the central side is UTF8;
 	 * a SQL_ASCII database has no encoding to convert from and would refuse
@@ -78,6 +81,7 @@ session_settings(struct collector *c, struct ctarget *t, PGconn *conn, char *buf
 		 "  WHEN 'SQL_ASCII' THEN 'SQL_ASCII' ELSE 'UTF8' END, false),"
 		 " set_config('DateStyle', 'ISO', false), set_config('TimeZone', 'UTC', false),"
 		 " set_config('jit', 'off', false), set_config('statement_timeout', '%lld', false),"
+		 " set_config('standard_conforming_strings', 'on', false),"
 		 " set_config('lock_timeout', '%lld', false),"
 		 " set_config('idle_in_transaction_session_timeout', '%lld', false)%s;",
 		 ms(g->statement_timeout), ms(g->lock_timeout),
