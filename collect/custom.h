@@ -16,9 +16,9 @@
  * column names and type oids, mapped to the central type names the catalog
  * uses (custom_type_name; an unknown type is text).  Described every run,
  * never cached: a table changed between two cycles of a kept connection
- * cannot give a block whose columns are not its rows'.  Cost, measured: two
- * round trips per custom metric and database, well under a millisecond on
- * a local server.
+ * cannot give a block whose columns are not its rows'.  The cost: two
+ * round trips (Parse, Describe) per custom metric and database beyond a
+ * built-in metric's one; not measured in make bench yet.
  *
  * Safety, in layers: custom_sql_check() refuses at configuration time (and
  * again before every run) anything but one balanced query: a ';', an
