@@ -269,6 +269,12 @@ like "$(last_out)" "future +off: not for server_version_num" "  out of versions:
 unlike() { ok $(printf '%s' "$1" | grep -Eq -- "$2"; [ $? -ne 0 ]; echo $?) "$3"; }
 unlike "$(last_out)" "problem: +metric '(app_counts|per_db|tricky)'" "  the good ones are no problem"
 is "$(state)" "$before" "  and wrote nothing either"
+pga check --json >"$OUT" 2>"$ERR"
+is "$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+m = {x["metric"]: x["state"] for t in d["targets"] for x in t["metrics"]}
+print(m.get("app_counts"), m.get("bad_insert"), m.get("future"), d["ok"])' "$OUT")" "ok error off False" \
+	"  --json: each custom metric's state"
 
 # ---- pga help metrics lists them ----
 run_ok "pga help metrics" pga help metrics
