@@ -261,10 +261,30 @@ need_col(struct loader *l, const char *metric, const char *col, const char *type
 	return 0;
 }
 
+/* Columns of b that a lacks, appended to a. */
+static int
+shape_merge(struct ld_shape *a, const struct ld_shape *b, struct pga_err *err)
+{
+	struct ld_col *cols = calloc((size_t)a->ncols + b->ncols, sizeof(*cols));
+	uint16_t n = a->ncols;
+
+	if (cols == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	memcpy(cols, a->cols, a->ncols * sizeof(*cols));
+	for (uint16_t i = 0; i < b->ncols && n < SEG_MAX_COLS; i++)
+		if (ld_shape_col(a, b->cols[i].name) == NULL)
+			cols[n++] = b->cols[i];
+	free(a->cols);
+	a->cols = cols;
+	a->ncols = n;
+	return 0;
+}
+
 /*
  * The shape a metric's new table or columns (and its view) are made from:
- * the first block's of the segment that needs them; a described shape
- * wins over an undescribed one.
+ * what the segment's blocks of it describe, together (a described shape
+ * replaces an undescribed one; described ones are merged, the first
+ * block's type winning).
  */
 static int
 need_shape(struct loader *l, const struct ld_shape *s, struct pga_err *err)
@@ -274,8 +294,10 @@ need_shape(struct loader *l, const struct ld_shape *s, struct pga_err *err)
 	for (size_t i = 0; i < n->nshapes; i++) {
 		if (strcmp(n->shapes[i].metric, s->metric) != 0)
 			continue;
-		if (n->shapes[i].typed || !s->typed)
+		if (!s->typed)
 			return 0;
+		if (n->shapes[i].typed)
+			return shape_merge(&n->shapes[i], s, err);
 		ld_shape_free(&n->shapes[i]);
 		return ld_shape_copy(&n->shapes[i], s, err);
 	}
