@@ -76,7 +76,7 @@ static int
 split_desc(char *item, struct put_meta *pm, struct pga_err *err)
 {
 	struct seg_col_desc *d = &pm->desc[pm->m.ncols];
-	char *type = strchr(item, ':'), *role = NULL, esc[96];
+	char *type = strchr(item, ':'), *role = NULL, esc[96], vesc[96];
 
 	d->type = "text";
 	d->role = SEG_ROLE_INFO;
@@ -92,13 +92,13 @@ split_desc(char *item, struct put_meta *pm, struct pga_err *err)
 				" smallint, numeric, real, double precision, boolean, text,"
 				" timestamptz, date, interval, oid, pg_lsn, inet, jsonb, bytea, uuid,"
 				" or one of them with [])", utf8_text(item, esc, sizeof(esc)),
-				utf8_text(type, esc + 48, sizeof(esc) - 48));
+				utf8_text(type, vesc, sizeof(vesc)));
 	if (*type != '\0')
 		d->type = type;
 	if (role != NULL && seg_col_role_parse(role, &d->role) < 0)
 		return pga_fail(err, PGA_EINVAL, "column '%s': unknown role '%s' (key, counter,"
 				" gauge, reset or info)", utf8_text(item, esc, sizeof(esc)),
-				utf8_text(role, esc + 48, sizeof(esc) - 48));
+				utf8_text(role, vesc, sizeof(vesc)));
 	return 0;
 }
 
