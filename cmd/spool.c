@@ -59,9 +59,48 @@ get_args(struct spool_args *a, const struct pga_config *cfg)
  */
 struct put_meta {
 	struct seg_block_meta m;
-	char colbuf[8192];
+	char colbuf[SEG_MAX_COLS * 48];
 	const char *cols[SEG_MAX_COLS];
+	struct seg_col_desc desc[SEG_MAX_COLS];
+	bool typed;			/* a column was given a type or role */
 };
+
+/*
+ * NAME[:TYPE[:ROLE]]: the type from the format's closed list, the role
+ * key, counter, gauge, reset or info (text); defaults text and info.  A
+ * block with no type or role at all is written without descriptors (the
+ * loader takes new columns as text, and whatever type a central table
+ * already has).
+ */
+static int
+split_desc(char *item, struct put_meta *pm, struct pga_err *err)
+{
+	struct seg_col_desc *d = &pm->desc[pm->m.ncols];
+	char *type = strchr(item, ':'), *role = NULL, esc[96], vesc[96];
+
+	d->type = "text";
+	d->role = SEG_ROLE_INFO;
+	if (type == NULL)
+		return 0;
+	*type++ = '\0';
+	pm->typed = true;
+	role = strchr(type, ':');
+	if (role != NULL)
+		*role++ = '\0';
+	if (*type != '\0' && !seg_col_type_valid(type))
+		return pga_fail(err, PGA_EINVAL, "column '%s': unknown type '%s' (bigint, integer,"
+				" smallint, numeric, real, double precision, boolean, text,"
+				" timestamptz, date, interval, oid, pg_lsn, inet, jsonb, bytea, uuid,"
+				" or one of them with [])", utf8_text(item, esc, sizeof(esc)),
+				utf8_text(type, vesc, sizeof(vesc)));
+	if (*type != '\0')
+		d->type = type;
+	if (role != NULL && seg_col_role_parse(role, &d->role) < 0)
+		return pga_fail(err, PGA_EINVAL, "column '%s': unknown role '%s' (key, counter,"
+				" gauge, reset or info)", utf8_text(item, esc, sizeof(esc)),
+				utf8_text(role, vesc, sizeof(vesc)));
+	return 0;
+}
 
 /* Split --columns on commas; an empty name (a,,b or a trailing comma) is refused. */
 static int
@@ -78,6 +117,8 @@ split_columns(const char *list, struct put_meta *pm, struct pga_err *err)
 			*comma = '\0';
 		if (pm->m.ncols == SEG_MAX_COLS)
 			return pga_fail(err, PGA_EINVAL, "more than %d columns", SEG_MAX_COLS);
+		if (split_desc(p, pm, err) < 0)
+			return err->code;
 		if (*p == '\0')
 			return pga_fail(err, PGA_EINVAL, "empty column name (column %u of '%s')",
 					pm->m.ncols + 1, utf8_text(list, esc, sizeof(esc)));
@@ -167,6 +208,7 @@ build_put_meta(const struct spool_args *a, struct put_meta *pm, struct pga_err *
 				" %zu bytes)", utf8_text(a->database, esc, sizeof(esc)),
 				sizeof(pm->m.database) - 1);
 	pm->m.cols = pm->cols;
+	pm->m.desc = pm->typed ? pm->desc : NULL;
 	pm->m.snapshot_us = t;
 	return 0;
 }

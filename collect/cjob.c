@@ -590,6 +590,32 @@ ensure_stream(struct cworker *w, struct pga_err *err)
 	return spool_stream_new(w->c->sp, 0, &w->stream, err);
 }
 
+/*
+ * The metric's columns with their central types and roles: the segment
+ * describes itself (FORMAT.md "Column descriptors"), so a loader that
+ * never heard of the metric still builds its typed table and delta view.
+ */
+static void
+block_describe(struct cworker *w, const struct metric_def *m, struct seg_block_meta *meta)
+{
+	static const uint8_t roles[] = {
+		[COL_KEY] = SEG_ROLE_KEY, [COL_COUNTER] = SEG_ROLE_COUNTER,
+		[COL_GAUGE] = SEG_ROLE_GAUGE, [COL_INFO] = SEG_ROLE_INFO,
+	};
+
+	for (size_t i = 0; i < m->ncols; i++) {
+		w->cols[i] = m->cols[i].name;
+		w->desc[i].type = m->cols[i].type;
+		w->desc[i].role = roles[m->cols[i].kind];
+		if (m->reset_col != NULL && strcmp(m->reset_col, m->cols[i].name) == 0)
+			w->desc[i].role = SEG_ROLE_RESET;
+	}
+	meta->ncols = (uint16_t)m->ncols;
+	meta->cols = w->cols;
+	meta->desc = w->desc;
+	meta->flags = m->scope == METRIC_DATABASE ? SEG_BLOCK_PER_DATABASE : 0;
+}
+
 static void
 block_meta(struct cworker *w, struct csession *s, const struct metric_def *m,
 	   struct seg_block_meta *meta)
@@ -604,10 +630,7 @@ block_meta(struct cworker *w, struct csession *s, const struct metric_def *m,
 		s->header_counted = true;
 		collector_count_escaped(w->c, s->t, w->c->nmetrics, 1);
 	}
-	for (size_t i = 0; i < m->ncols; i++)
-		w->cols[i] = m->cols[i].name;
-	meta->ncols = (uint16_t)m->ncols;
-	meta->cols = w->cols;
+	block_describe(w, m, meta);
 }
 
 static bool
@@ -1427,10 +1450,7 @@ cjob_status_block(struct cworker *w, struct ctarget *t, bool complete,
 	}
 	tag.v[CC_METRIC_ERRORS] = t->metric_errors;
 	tag.v[CC_VALUES_ESCAPED] = t->values_escaped;
-	for (size_t i = 0; i < m->ncols; i++)
-		w->cols[i] = m->cols[i].name;
-	meta.ncols = (uint16_t)m->ncols;
-	meta.cols = w->cols;
+	block_describe(w, m, &meta);
 	n = (size_t)snprintf(row, sizeof(row), "%s,%" PRIu64 ",%" PRIu64 ",%u,%u,%" PRIu64
 			     ",%" PRIu64 ",%u,%.6f,", complete ? "complete" : "partial",
 			     t->blocks, t->rows, t->dbs_ok, t->dbs_failed, t->metric_errors,

@@ -149,6 +149,7 @@ struct cworker {
 	char *sql;
 	size_t sqlcap;
 	const char *cols[SEG_MAX_COLS];
+	struct seg_col_desc desc[SEG_MAX_COLS];	/* types and roles (block_describe) */
 	/* pg_stat_statements queryids seen in this worker's counters block */
 	uint64_t *ids, *newids;
 	size_t nids, nnew, capids, capnew;

@@ -138,7 +138,8 @@ const struct pga_opt pga_opts[] = {
 	{.name = "metric", ARG(metric), STRING, .cmds = C_PUT | C_CAT, .required = C_PUT,
 	 .metavar = "NAME", .usage = "the metric"},
 	{.name = "columns", ARG(columns), STRING, .cmds = C_PUT, .required = C_PUT,
-	 .metavar = "A,B,...", .usage = "the CSV's columns, in order"},
+	 .metavar = "A[:TYPE[:ROLE]],...", .usage = "the CSV's columns, in order, each with its "
+	 "central type and role (key, counter, gauge, reset, info) if given"},
 	{.name = "put-target", ARG(put_target), STRING, .cmds = C_PUT, .flag = "target",
 	 .metavar = "NAME", .usage = "the target the block is about"},
 	{.name = "database", ARG(database), STRING, .cmds = C_PUT, .metavar = "DB",

@@ -2,9 +2,10 @@
  * ddl.c - what a segment needs to exist before its transaction runs
  *
  * A segment is verified and its block headers read before anything is
- * written (loader.c); the metrics, days, servers and custom columns found
- * there are checked against per-loader caches, and whatever is missing is
- * created here, each kind in its own short transaction.  Doing DDL inside
+ * written (loader.c); the metrics, days, servers and columns found there
+ * (with the types and roles the blocks describe, shape.c) are checked
+ * against per-loader caches, and whatever is missing is created here,
+ * each kind in its own short transaction.  Doing DDL inside
  * the load transaction could deadlock two loaders (each holding its
  * metric tables while waiting for the other's to change), so it never
  * happens there.
@@ -27,7 +28,6 @@
 
 #include <bsd/string.h>
 
-#include "collect/catalog.h"
 #include "common/grow.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -87,6 +87,14 @@ ld_table_has_col(const struct ld_table *t, const char *col)
 	return bsearch(&col, t->cols, t->ncols, sizeof(char *), cmp_str) != NULL;
 }
 
+const char *
+ld_table_col_type(const struct ld_table *t, const char *col)
+{
+	char *const *c = bsearch(&col, t->cols, t->ncols, sizeof(char *), cmp_str);
+
+	return c != NULL ? *c + strlen(*c) + 1 : NULL;
+}
+
 bool
 ld_table_has_day(const struct ld_table *t, int32_t day)
 {
@@ -117,8 +125,8 @@ load_cols(struct loader *l, struct ld_table *t, struct pga_err *err)
 {
 	const char *params[1] = {t->qname};
 	PGresult *res = NULL;
-	int rc = ld_exec(l, "SELECT a.attname FROM pg_attribute a"
-			 " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0"
+	int rc = ld_exec(l, "SELECT a.attname, format_type(a.atttypid, a.atttypmod)"
+			 " FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0"
 			 " AND NOT a.attisdropped", 1, params, &res, err);
 	int n = rc == 0 ? PQntuples(res) : 0;
 
@@ -127,13 +135,17 @@ load_cols(struct loader *l, struct ld_table *t, struct pga_err *err)
 	if (rc == 0 && t->cols == NULL)
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 	for (int i = 0; rc == 0 && i < n; i++) {
-		const char *c = PQgetvalue(res, i, 0);
+		const char *c = PQgetvalue(res, i, 0), *type = PQgetvalue(res, i, 1);
 
 		if (ld_fixed_col(c))
 			continue;
-		t->cols[t->ncols] = strdup(c);
-		if (t->cols[t->ncols++] == NULL)
+		/* "name\0type": sorted and searched by name */
+		if (asprintf(&t->cols[t->ncols], "%s%c%s", c, '\0', type) < 0) {
+			t->cols[t->ncols] = NULL;
 			rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+			break;
+		}
+		t->ncols++;
 	}
 	PQclear(res);
 	if (rc == 0)
@@ -179,7 +191,6 @@ ld_table_load(struct loader *l, const char *metric, struct ld_table **out,
 		rc = ld_qualify(l->schema, metric, t->qname, sizeof(t->qname), err);
 		if (rc < 0)
 			return rc;
-		t->custom = catalog_find(metric) == NULL;
 		l->ntables++;
 	}
 	table_clear(t);
@@ -201,12 +212,16 @@ ld_table_load(struct loader *l, const char *metric, struct ld_table **out,
 void
 ld_needs_reset(struct ld_needs *n)
 {
-	n->nparts = n->ncols = n->nsrvs = 0;
+	for (size_t i = 0; i < n->nshapes; i++)
+		ld_shape_free(&n->shapes[i]);
+	n->nparts = n->ncols = n->nsrvs = n->nshapes = 0;
 }
 
 void
 ld_needs_free(struct ld_needs *n)
 {
+	ld_needs_reset(n);
+	free(n->shapes);
 	free(n->parts);
 	free(n->cols);
 	free(n->srvs);
@@ -230,7 +245,8 @@ need_part(struct loader *l, const char *metric, int32_t day, struct pga_err *err
 
 /* col "" means: the table itself. */
 static int
-need_col(struct loader *l, const char *metric, const char *col, struct pga_err *err)
+need_col(struct loader *l, const char *metric, const char *col, const char *type,
+	 struct pga_err *err)
 {
 	struct ld_needs *n = &l->needs;
 
@@ -240,8 +256,66 @@ need_col(struct loader *l, const char *metric, const char *col, struct pga_err *
 	if (PGA_GROW(n->cols, n->cols_cap, n->ncols + 1, SIZE_MAX, err) < 0)
 		return err->code;
 	strlcpy(n->cols[n->ncols].metric, metric, sizeof(n->cols[0].metric));
+	strlcpy(n->cols[n->ncols].type, type, sizeof(n->cols[0].type));
 	strlcpy(n->cols[n->ncols++].col, col, sizeof(n->cols[0].col));
 	return 0;
+}
+
+/* Columns of b that a lacks, appended to a. */
+static int
+shape_merge(struct ld_shape *a, const struct ld_shape *b, struct pga_err *err)
+{
+	struct ld_col *cols = calloc((size_t)a->ncols + b->ncols, sizeof(*cols));
+	uint16_t n = a->ncols;
+
+	if (cols == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	memcpy(cols, a->cols, a->ncols * sizeof(*cols));
+	for (uint16_t i = 0; i < b->ncols && n < SEG_MAX_COLS; i++)
+		if (ld_shape_col(a, b->cols[i].name) == NULL)
+			cols[n++] = b->cols[i];
+	free(a->cols);
+	a->cols = cols;
+	a->ncols = n;
+	return 0;
+}
+
+/*
+ * The shape a metric's new table or columns (and its view) are made from:
+ * what the segment's blocks of it describe, together (a described shape
+ * replaces an undescribed one; described ones are merged, the first
+ * block's type winning).
+ */
+static int
+need_shape(struct loader *l, const struct ld_shape *s, struct pga_err *err)
+{
+	struct ld_needs *n = &l->needs;
+
+	for (size_t i = 0; i < n->nshapes; i++) {
+		if (strcmp(n->shapes[i].metric, s->metric) != 0)
+			continue;
+		if (!s->typed)
+			return 0;
+		if (n->shapes[i].typed)
+			return shape_merge(&n->shapes[i], s, err);
+		ld_shape_free(&n->shapes[i]);
+		return ld_shape_copy(&n->shapes[i], s, err);
+	}
+	if (PGA_GROW(n->shapes, n->shapes_cap, n->nshapes + 1, SIZE_MAX, err) < 0)
+		return err->code;
+	if (ld_shape_copy(&n->shapes[n->nshapes], s, err) < 0)
+		return err->code;
+	n->nshapes++;
+	return 0;
+}
+
+static const struct ld_shape *
+needed_shape(struct loader *l, const char *metric)
+{
+	for (size_t i = 0; i < l->needs.nshapes; i++)
+		if (strcmp(l->needs.shapes[i].metric, metric) == 0)
+			return &l->needs.shapes[i];
+	return NULL;
 }
 
 static int
@@ -275,6 +349,36 @@ ld_server_lookup(struct loader *l, uint64_t sysid, const char *host, uint16_t po
 	return -1;
 }
 
+/*
+ * The table a block needs, and its columns: those of the block's shape
+ * the table lacks (a 1.0 metric's block without descriptors adds none
+ * beyond the 1.0 catalog's: the plan drops the rest, as it always did).
+ * Columns whose type differs are the plan's to refuse (loader.c).
+ */
+static int
+need_table(struct loader *l, const struct seg_block_meta *m, struct ld_table *t,
+	   struct pga_err *err)
+{
+	struct ld_shape s = {0};
+	bool needed = t == NULL;
+	int rc = ld_shape_of_block(m, &s, err);
+
+	if (rc == 0 && t == NULL)
+		rc = need_col(l, m->metric, "", "", err);
+	for (uint16_t i = 0; rc == 0 && t != NULL && i < m->ncols; i++) {
+		const struct ld_col *c = ld_shape_col(&s, m->cols[i]);
+
+		if (c == NULL || ld_table_has_col(t, c->name))
+			continue;
+		rc = need_col(l, m->metric, c->name, s.typed ? c->type : "text", err);
+		needed = true;
+	}
+	if (rc == 0 && needed)
+		rc = need_shape(l, &s, err);
+	ld_shape_free(&s);
+	return rc;
+}
+
 int
 ld_need_block(struct loader *l, const struct seg_block_meta *m, struct pga_err *err)
 {
@@ -284,16 +388,8 @@ ld_need_block(struct loader *l, const struct seg_block_meta *m, struct pga_err *
 
 	if (t == NULL)
 		rc = ld_table_load(l, m->metric, &t, err);
-	if (rc == 0 && t == NULL)
-		rc = need_col(l, m->metric, "", err);
-	if (rc == 0 && (t == NULL || t->custom)) {
-		bool custom = catalog_find(m->metric) == NULL;
-
-		for (uint16_t i = 0; rc == 0 && custom && i < m->ncols; i++)
-			if (seg_column_valid(m->cols[i]) && !ld_fixed_col(m->cols[i]) &&
-			    (t == NULL || !ld_table_has_col(t, m->cols[i])))
-				rc = need_col(l, m->metric, m->cols[i], err);
-	}
+	if (rc == 0)
+		rc = need_table(l, m, t, err);
 	if (rc == 0 && (t == NULL || !ld_table_has_day(t, day)))
 		rc = need_part(l, m->metric, day, err);
 	if (rc == 0 && ld_server_lookup(l, m->sysid, m->host, m->port) < 0)
@@ -346,45 +442,34 @@ ddl_retry(struct loader *l, int (*step)(struct loader *, struct pga_err *),
 }
 
 static int
-create_custom_table(struct loader *l, const char *metric, struct pga_err *err)
-{
-	char qt[LD_QNAME_MAX], sql[LD_SQL_MAX];
-	const char *params[1] = {metric};
-	int rc = ld_qualify(l->schema, metric, qt, sizeof(qt), err);
-
-	if (rc < 0)
-		return rc;
-	snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS %s (collector_id integer NOT NULL,"
-		 " server_id integer NOT NULL, snapshot_time timestamptz NOT NULL, dbname text)"
-		 " PARTITION BY RANGE (snapshot_time)", qt);
-	rc = ld_exec(l, sql, 0, NULL, NULL, err);
-	if (rc == 0) {
-		snprintf(sql, sizeof(sql), "INSERT INTO %s.metrics (metric, kind) VALUES ($1, 'custom')"
-			 " ON CONFLICT DO NOTHING", l->qschema);
-		rc = ld_exec(l, sql, 1, params, NULL, err);
-	}
-	if (rc == 0)
-		log_info("central table '%s' created for a custom metric", metric);
-	return rc;
-}
-
-static int
 create_tables(struct loader *l, struct pga_err *err)
 {
 	int rc = ddl_begin(l, err);
 
 	for (size_t i = 0; rc == 0 && i < l->needs.ncols; i++) {
 		const struct ld_need_col *c = &l->needs.cols[i];
-		const struct metric_def *m = catalog_find(c->metric);
+		const struct ld_shape *s = needed_shape(l, c->metric);
 
 		if (c->col[0] != '\0')
 			continue;
-		rc = m ? ld_schema_ensure_metric(l, m, err) : create_custom_table(l, c->metric, err);
+		rc = s != NULL ? ld_schema_ensure_table(l, s, err)
+			       : pga_fail(err, PGA_EINTERNAL, "no shape for '%s'", c->metric);
 	}
 	return ld_tx_end(l, rc, err);
 }
 
-/* One ALTER per custom table with every new column: ACCESS EXCLUSIVE, briefly. */
+/* The delta views of the metrics whose tables or columns were made. */
+static int
+create_views(struct loader *l, struct pga_err *err)
+{
+	int rc = ddl_begin(l, err);
+
+	for (size_t i = 0; rc == 0 && i < l->needs.nshapes; i++)
+		rc = ld_schema_ensure_view(l, &l->needs.shapes[i], err);
+	return ld_tx_end(l, rc, err);
+}
+
+/* One ALTER per table with every new column: ACCESS EXCLUSIVE, briefly. */
 static int
 add_table_columns(struct loader *l, size_t first, struct pga_err *err)
 {
@@ -401,7 +486,9 @@ add_table_columns(struct loader *l, size_t first, struct pga_err *err)
 		if (c->col[0] == '\0' || strcmp(c->metric, metric) != 0)
 			continue;
 		rc = pga_pg_quote_ident(c->col, q, sizeof(q), err);
-		dynbuf_addf(&b, "%s ADD COLUMN IF NOT EXISTS %s text", any ? "," : "", q);
+		/* a type of the format's closed list (seg_col_type_valid), or text */
+		dynbuf_addf(&b, "%s ADD COLUMN IF NOT EXISTS %s %s", any ? "," : "", q,
+			    seg_col_type_valid(c->type) ? c->type : "text");
 		any = true;
 	}
 	if (rc == 0)
@@ -415,7 +502,7 @@ add_table_columns(struct loader *l, size_t first, struct pga_err *err)
 	dynbuf_free(&b);
 	rc = ld_tx_end(l, rc, err);
 	if (rc == 0)
-		log_info("central table '%s': added columns for a custom metric", metric);
+		log_info("central table '%s': added columns a block described", metric);
 	return rc;
 }
 
@@ -547,6 +634,12 @@ step_columns(struct loader *l, struct pga_err *err)
 	return add_columns(l, err);
 }
 
+static int
+step_views(struct loader *l, struct pga_err *err)
+{
+	return create_views(l, err);
+}
+
 /* Reload the tables the needs named, so the caches see what was made. */
 static int
 refresh_tables(struct loader *l, struct pga_err *err)
@@ -575,6 +668,8 @@ ld_apply_needs(struct loader *l, struct pga_err *err)
 		rc = ddl_retry(l, step_tables, err);
 	if (rc == 0 && cols)
 		rc = ddl_retry(l, step_columns, err);
+	if (rc == 0 && (tables || cols))
+		rc = ddl_retry(l, step_views, err);
 	if (rc == 0 && (tables || cols))
 		rc = refresh_tables(l, err);
 	if (rc == 0 && l->needs.nparts > 0)

@@ -78,8 +78,10 @@ struct load_seg_stats {
 /*
  * Connect and check the schema exists at the version this pga knows
  * (PGA_ENOTFOUND without it, PGA_EVERSION when older or newer); with
- * o->init, create or upgrade it instead.  Tables for catalog metrics this
- * pga knows but the database lacks are added here (additive, idempotent).
+ * o->init, create or upgrade it instead.  Tables of pga 1.0's own metrics
+ * (the frozen copy in builtin10.c) that the database lacks are added here
+ * (additive, idempotent); every other metric's table is made from the
+ * column descriptors of its first block (SCHEMA.md).
  */
 int loader_open(struct loader **out, const struct load_opts *o,
 		struct pga_err *err);

@@ -1,9 +1,11 @@
 /*
  * load_int.h - internals shared by the loader's files (not an interface)
  *
- *   schema.c   migrations, the catalog tables and delta views, names
+ *   schema.c   migrations, metric tables and delta views from shapes, names
+ *   shape.c    a metric's columns from a block's descriptors (or text)
+ *   builtin10.c  pga 1.0's own metrics' columns, frozen (minor 0 blocks)
  *   ddl.c      on-demand DDL outside the load transaction: collectors,
- *              servers, daily partitions, custom tables and columns
+ *              servers, daily partitions, metric tables, columns and views
  *   copy.c     decompressed CSV to COPY: per-row constant prefix, and the
  *              libcsv rewrite that drops unknown columns
  *   loader.c   the segment transaction (claim, ledger, blocks, commit),
@@ -79,8 +81,8 @@ void ld_add_sha(struct dynbuf *b, const uint8_t *sha);
 struct ld_table {
 	char metric[SEG_METRIC_MAX + 1];
 	char qname[LD_QNAME_MAX];
-	bool custom;
-	char **cols;			/* sorted; fixed columns excluded */
+	/* sorted by name; fixed columns excluded; each "name\0type" (format_type) */
+	char **cols;
 	size_t ncols;
 	int32_t *days;			/* existing daily partitions, sorted */
 	size_t ndays, days_cap;
@@ -98,9 +100,71 @@ struct ld_collector {
 	int32_t id;
 };
 
+/* ---- what a metric's columns are (shape.c, builtin10.c) ---- */
+
+/*
+ * A metric's columns as the central side builds them: from the block's
+ * own descriptors (format minor 1), else from pga 1.0's catalog frozen in
+ * builtin10.c (what collectors of format 1.0 wrote for their own
+ * metrics), else as text.  load/ knows no collector's catalog: a metric a
+ * newer collector introduced describes itself.
+ */
+struct ld_col {
+	char name[LD_IDENT_MAX];
+	char type[SEG_TYPE_MAX + 1];	/* as written: "timestamptz", "bigint[]" */
+	uint8_t role;			/* enum seg_col_role */
+};
+
+struct ld_shape {
+	char metric[SEG_METRIC_MAX + 1];
+	bool typed;		/* described, or a 1.0 metric: else every column text */
+	bool builtin;		/* one of pga 1.0's metrics (registered as 'catalog') */
+	bool closed;		/* an undescribed 1.0 metric: no column beyond these */
+	uint16_t ncols;
+	struct ld_col *cols;	/* ncols, owned */
+};
+
+/* The frozen 1.0 catalog: per metric its columns, as collectors wrote them. */
+struct ld_col_def { const char *name, *type; uint8_t role; };
+struct ld_builtin {
+	const char *name;
+	bool per_database;
+	const struct ld_col_def *cols;
+	size_t ncols;
+};
+const struct ld_builtin *ld_builtin_all(size_t *n);
+const struct ld_builtin *ld_builtin_find(const char *metric);
+
+/* A 1.0 metric's shape (typed, builtin, closed); PGA_ENOTFOUND if none. */
+int ld_shape_builtin(const char *metric, struct ld_shape *s, struct pga_err *err);
+/*
+ * The shape a block asks for: its descriptors, or the 1.0 catalog's, or
+ * text.  Columns a central table cannot hold (seg_column_valid, the fixed
+ * ones, a name twice) are left out: the block's plan drops them.
+ */
+int ld_shape_of_block(const struct seg_block_meta *m, struct ld_shape *s,
+		      struct pga_err *err);
+int ld_shape_copy(struct ld_shape *dst, const struct ld_shape *src, struct pga_err *err);
+void ld_shape_free(struct ld_shape *s);
+const struct ld_col *ld_shape_col(const struct ld_shape *s, const char *name);
+bool ld_shape_has_counters(const struct ld_shape *s);
+/* The spelling format_type() gives a descriptor's type ("timestamptz" ->
+ * "timestamp with time zone"), for comparing with a table's. */
+const char *ld_type_canonical(const char *type, char *buf, size_t cap);
+/*
+ * Can a column of descriptor type dtype load into a table column of
+ * ttype (format_type)?  The same type, or a text column (which takes
+ * anything: tables that older loaders made for custom metrics).
+ */
+bool ld_type_fits(const char *dtype, const char *ttype);
+
 /* Things a segment needs before its transaction can run. */
 struct ld_need_part { char metric[SEG_METRIC_MAX + 1]; int32_t day; };
-struct ld_need_col { char metric[SEG_METRIC_MAX + 1]; char col[LD_IDENT_MAX]; };
+struct ld_need_col {
+	char metric[SEG_METRIC_MAX + 1];
+	char col[LD_IDENT_MAX];		/* "": the table itself */
+	char type[SEG_TYPE_MAX + 1];
+};
 struct ld_need_srv {
 	uint64_t sysid;
 	uint16_t port;
@@ -112,8 +176,10 @@ struct ld_need_srv {
 struct ld_needs {
 	struct ld_need_part *parts;
 	size_t nparts, parts_cap;
-	struct ld_need_col *cols;	/* custom metric columns (and tables) */
+	struct ld_need_col *cols;	/* new tables and columns */
 	size_t ncols, cols_cap;
+	struct ld_shape *shapes;	/* of the metrics that need them: tables, views */
+	size_t nshapes, shapes_cap;
 	struct ld_need_srv *srvs;
 	size_t nsrvs, srvs_cap;
 };
@@ -342,12 +408,20 @@ int ld_schema_migrate(struct loader *l, struct pga_err *err);
  * already recorded.  force runs it regardless.
  */
 int ld_schema_ensure_catalog(struct loader *l, bool force, struct pga_err *err);
-struct metric_def;
-/* Table, index and delta view of one catalog metric, in the caller's transaction. */
-int ld_schema_ensure_metric(struct loader *l, const struct metric_def *m,
-			    struct pga_err *err);
-/* The DDL of one catalog metric (table, index, delta view if cumulative). */
-int ld_schema_metric_sql(const char *qschema, const struct metric_def *m,
+/*
+ * Table (with the shape's columns that are missing), index and
+ * registration of one metric, in the caller's transaction; with
+ * pg_stat_statements its companion's table.
+ */
+int ld_schema_ensure_table(struct loader *l, const struct ld_shape *s, struct pga_err *err);
+/*
+ * The delta view of a shape with counters, replaced, over the columns the
+ * table has (a counter the table holds in another type is shown as it is).
+ * 0 and nothing done for a shape without counters.
+ */
+int ld_schema_ensure_view(struct loader *l, const struct ld_shape *s, struct pga_err *err);
+/* The DDL of one metric (table, index, delta view if it has counters). */
+int ld_schema_metric_sql(const char *qschema, const struct ld_shape *s,
 			 char **sql, struct pga_err *err);
 
 /* ---- DDL and caches (ddl.c) ---- */
@@ -357,6 +431,8 @@ struct ld_table *ld_table_find(struct loader *l, const char *metric);
 int ld_table_load(struct loader *l, const char *metric, struct ld_table **t,
 		  struct pga_err *err);
 bool ld_table_has_col(const struct ld_table *t, const char *col);
+/* The column's type as format_type() spells it, or NULL. */
+const char *ld_table_col_type(const struct ld_table *t, const char *col);
 bool ld_table_has_day(const struct ld_table *t, int32_t day);
 void ld_tables_forget(struct loader *l);
 

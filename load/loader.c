@@ -72,7 +72,6 @@
 
 #include <bsd/string.h>
 
-#include "collect/catalog.h"
 #include "common/config.h"
 #include "common/fsutil.h"
 #include "common/hash.h"
@@ -354,7 +353,7 @@ static bool
 metric_refused(const char *metric)
 {
 	return !seg_metric_valid(metric) ||
-	       (catalog_find(metric) == NULL && ld_metric_reserved(metric));
+	       (ld_builtin_find(metric) == NULL && ld_metric_reserved(metric));
 }
 
 static uint64_t
@@ -869,11 +868,48 @@ refuse_reserved(struct loader *l, struct ld_job *j, const struct seg_block_meta 
 		  (int64_t)index_rows(j, m->block_no), reason);
 }
 
+/*
+ * A described column the central table holds in another type: the block
+ * is refused (SQLSTATE 42804, datatype_mismatch) rather than loaded into
+ * a column that means something else.  A text column takes anything.
+ * reason gets the first such column; false when there is none.
+ */
+static bool
+type_conflict(struct loader *l, const struct seg_block_meta *m, char *reason, size_t cap)
+{
+	const struct ld_table *t = ld_table_find(l, m->metric);
+	char esc[96];
+
+	for (uint16_t i = 0; t != NULL && m->desc != NULL && i < m->ncols; i++) {
+		const char *tt = ld_table_col_type(t, m->cols[i]);
+
+		if (tt == NULL || !seg_column_valid(m->cols[i]) || ld_fixed_col(m->cols[i]) ||
+		    ld_type_fits(m->desc[i].type, tt))
+			continue;
+		snprintf(reason, cap, "column '%s' is %s in the central table, the block says %s:"
+			 " block not loaded", utf8_text(m->cols[i], esc, sizeof(esc)), tt,
+			 m->desc[i].type);
+		return true;
+	}
+	return false;
+}
+
+static void
+refuse_conflict(struct loader *l, struct ld_job *j, const struct seg_block_meta *m,
+		const char *reason)
+{
+	j->st.blocks_refused++;
+	j->st.rows_refused += index_rows(j, m->block_no);
+	ld_refuse(l, j, "block", m->block_no, m->metric, "42804",
+		  (int64_t)index_rows(j, m->block_no), reason);
+}
+
 /* One block the reader is positioned on: skipped, refused or COPYed. */
 static int
 pass_block(struct loader *l, struct ld_job *j, struct seg_reader *r,
 	   const struct seg_block_meta *m, struct pass *ps, struct pga_err *err)
 {
+	char why[PGA_ERR_MSG_MAX];
 	int rc;
 
 	if (!in_window(l, m->snapshot_us) && !covered_before(j, m->snapshot_us))
@@ -884,6 +920,9 @@ pass_block(struct loader *l, struct ld_job *j, struct seg_reader *r,
 	}
 	if (metric_refused(m->metric)) {
 		refuse_reserved(l, j, m);
+		rc = seg_reader_skip(r, err);
+	} else if (type_conflict(l, m, why, sizeof(why))) {
+		refuse_conflict(l, j, m, why);
 		rc = seg_reader_skip(r, err);
 	} else if (j->isolate) {
 		rc = isolated_block(l, j, r, m, ps, err);

@@ -7,13 +7,15 @@
  *     refusals, block records and held forks (2).  They run in
  *     one transaction and each is recorded in schema_version.  A database
  *     at a higher version than this pga knows is refused.
- *   - Catalog tables are generated from collect/catalog.c.  A new catalog
- *     metric or column is not a new migration: the generated DDL is
- *     additive and idempotent (CREATE TABLE IF NOT EXISTS, ADD COLUMN for
- *     what is missing, the delta view recreated), and is applied at --init
- *     and whenever a loader meets a database that has not seen this
- *     catalog's fingerprint (SHA-256 of the generated DDL, recorded in
- *     catalog_applied).  So adding a metric is adding one catalog entry.
+ *   - Metric tables are generated from shapes (shape.c): what the
+ *     segments' blocks describe, or for pga 1.0's own metrics the frozen
+ *     copy of its catalog (builtin10.c).  A new metric or column is not a
+ *     new migration: the generated DDL is additive and idempotent (CREATE
+ *     TABLE IF NOT EXISTS, ADD COLUMN for what is missing, the delta view
+ *     recreated).  The 1.0 metrics' tables are made at --init and whenever
+ *     a loader meets a database that has not seen their fingerprint
+ *     (SHA-256 of the generated DDL, recorded in catalog_applied); any
+ *     other metric's when a block of it first arrives (ddl.c).
  */
 #define _GNU_SOURCE
 #include "load/load_int.h"
@@ -26,7 +28,6 @@
 
 #include <bsd/string.h>
 
-#include "collect/catalog.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/pgutil.h"
@@ -468,52 +469,58 @@ quote(const char *ident, char *buf, size_t cap, struct pga_err *err)
 	return pga_pg_quote_ident(ident, buf, cap, err);
 }
 
-static bool
-has_counters(const struct metric_def *m)
+/* The first column with the reset role, or NULL. */
+static const char *
+reset_col(const struct ld_shape *s)
 {
-	for (size_t i = 0; i < m->ncols; i++)
-		if (m->cols[i].kind == COL_COUNTER)
-			return true;
-	return false;
+	for (uint16_t i = 0; i < s->ncols; i++)
+		if (s->cols[i].role == SEG_ROLE_RESET)
+			return s->cols[i].name;
+	return NULL;
 }
 
 /* PARTITION BY list of a metric's series: fixed columns then its keys. */
 static void
-series_cols(struct dynbuf *b, const struct metric_def *m, const char *prefix)
+series_cols(struct dynbuf *b, const struct ld_shape *m, const char *prefix)
 {
 	char q[2 * LD_IDENT_MAX + 4];
 
 	dynbuf_addf(b, "%scollector_id, %sserver_id, %sdbname", prefix, prefix, prefix);
 	for (size_t i = 0; i < m->ncols; i++)
-		if (m->cols[i].kind == COL_KEY && quote(m->cols[i].name, q, sizeof(q), NULL) == 0)
+		if (m->cols[i].role == SEG_ROLE_KEY && quote(m->cols[i].name, q, sizeof(q), NULL) == 0)
 			dynbuf_addf(b, ", %s%s", prefix, q);
 }
 
+/*
+ * Every identifier is quoted and every type is one of the format's closed
+ * list (seg_col_type_valid, checked by the segment reader): what a segment
+ * says never becomes SQL any other way.
+ */
 static void
-table_sql(struct dynbuf *b, const char *qschema, const struct metric_def *m)
+table_sql(struct dynbuf *b, const char *qschema, const struct ld_shape *m)
 {
 	char q[2 * LD_IDENT_MAX + 4];
 
-	quote(m->name, q, sizeof(q), NULL);
+	quote(m->metric, q, sizeof(q), NULL);
 	dynbuf_addf(b, "CREATE TABLE IF NOT EXISTS %s.%s (collector_id integer NOT NULL,"
 	         " server_id integer NOT NULL, snapshot_time timestamptz NOT NULL, dbname text",
 	         qschema, q);
 	for (size_t i = 0; i < m->ncols; i++) {
 		quote(m->cols[i].name, q, sizeof(q), NULL);
-		dynbuf_addf(b, ", %s %s", q, m->cols[i].type);
+		dynbuf_addf(b, ", %s %s", q, m->typed ? m->cols[i].type : "text");
 	}
 	dynbuf_addf(b, ") PARTITION BY RANGE (snapshot_time);\n");
 }
 
 /* The index the delta views read series by: fixed columns, keys, time. */
 static void
-index_sql(struct dynbuf *b, const char *qschema, const struct metric_def *m)
+index_sql(struct dynbuf *b, const char *qschema, const struct ld_shape *m)
 {
 	char q[2 * LD_IDENT_MAX + 4], idx[LD_IDENT_MAX], qidx[2 * LD_IDENT_MAX + 4];
 
-	ld_derived_name(m->name, "_series", idx, sizeof(idx));
+	ld_derived_name(m->metric, "_series", idx, sizeof(idx));
 	quote(idx, qidx, sizeof(qidx), NULL);
-	quote(m->name, q, sizeof(q), NULL);
+	quote(m->metric, q, sizeof(q), NULL);
 	dynbuf_addf(b, "CREATE INDEX IF NOT EXISTS %s ON %s.%s (", qidx, qschema, q);
 	series_cols(b, m, "");
 	dynbuf_addf(b, ", snapshot_time);\n");
@@ -535,24 +542,24 @@ static const struct companion companions[] = {
 };
 
 static const struct companion *
-companion_of(const struct metric_def *m)
+companion_of(const struct ld_shape *m)
 {
 	for (size_t i = 0; i < sizeof(companions) / sizeof(companions[0]); i++)
-		if (strcmp(companions[i].metric, m->name) == 0 &&
-		    catalog_find(companions[i].from) != NULL)
+		if (strcmp(companions[i].metric, m->metric) == 0 &&
+		    ld_builtin_find(companions[i].from) != NULL)
 			return &companions[i];
 	return NULL;
 }
 
 /* FROM of the delta view's innermost select: the table, or it with its companion. */
 static void
-delta_source(struct dynbuf *b, const char *qschema, const struct metric_def *m,
+delta_source(struct dynbuf *b, const char *qschema, const struct ld_shape *m,
 	     const struct companion *c)
 {
 	char qt[2 * LD_IDENT_MAX + 4], qc[2 * LD_IDENT_MAX + 4];
 	char qr[2 * LD_IDENT_MAX + 4], qe[2 * LD_IDENT_MAX + 4];
 
-	quote(m->name, qt, sizeof(qt), NULL);
+	quote(m->metric, qt, sizeof(qt), NULL);
 	if (c == NULL) {
 		dynbuf_addf(b, "%s.%s t", qschema, qt);
 		return;
@@ -572,28 +579,29 @@ delta_source(struct dynbuf *b, const char *qschema, const struct metric_def *m,
  * interval's delta the counter itself: it counted up from zero since.
  */
 static void
-delta_view_sql(struct dynbuf *b, const char *qschema, const struct metric_def *m)
+delta_view_sql(struct dynbuf *b, const char *qschema, const struct ld_shape *m)
 {
 	char q[2 * LD_IDENT_MAX + 4], vname[LD_IDENT_MAX], qv[2 * LD_IDENT_MAX + 4];
 	char rq[2 * LD_IDENT_MAX + 4];
 	const struct companion *c = companion_of(m);
+	const char *reset = reset_col(m);
 	bool first = true;
 
-	ld_derived_name(m->name, "_delta", vname, sizeof(vname));
+	ld_derived_name(m->metric, "_delta", vname, sizeof(vname));
 	quote(vname, qv, sizeof(qv), NULL);
 	dynbuf_addf(b, "DROP VIEW IF EXISTS %s.%s;\nCREATE VIEW %s.%s AS SELECT ", qschema, qv, qschema, qv);
 	series_cols(b, m, "");
 	dynbuf_addf(b, ", lag__snapshot_time AS prev_snapshot_time, snapshot_time,"
 	         " snapshot_time - lag__snapshot_time AS elapsed, is__reset AS reset");
 	for (size_t i = 0; i < m->ncols; i++) {
-		if (m->cols[i].kind == COL_KEY)
+		if (m->cols[i].role == SEG_ROLE_KEY)
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
-		if (m->cols[i].kind == COL_COUNTER && strcmp(m->cols[i].type, "pg_lsn") == 0)
+		if (m->cols[i].role == SEG_ROLE_COUNTER && strcmp(m->cols[i].type, "pg_lsn") == 0)
 			/* a position: its delta is bytes, and bytes since 0/0 after a reset */
 			dynbuf_addf(b, ", CASE WHEN is__reset THEN %s - '0/0'::pg_lsn ELSE %s - \"lag__%s\""
 			         " END AS %s", q, q, m->cols[i].name, q);
-		else if (m->cols[i].kind == COL_COUNTER)
+		else if (m->cols[i].role == SEG_ROLE_COUNTER)
 			dynbuf_addf(b, ", CASE WHEN is__reset THEN %s ELSE %s - \"lag__%s\" END AS %s",
 			         q, q, m->cols[i].name, q);
 		else
@@ -604,27 +612,27 @@ delta_view_sql(struct dynbuf *b, const char *qschema, const struct metric_def *m
 			    " ELSE comp__evict - lag__comp_evict END AS evictions");
 	dynbuf_addf(b, " FROM (SELECT d.*, (");
 	for (size_t i = 0; i < m->ncols; i++) {
-		if (m->cols[i].kind != COL_COUNTER)
+		if (m->cols[i].role != SEG_ROLE_COUNTER)
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
 		dynbuf_addf(b, "%scoalesce(%s < \"lag__%s\", false)", first ? "" : " OR ", q,
 		         m->cols[i].name);
 		first = false;
 	}
-	if (m->reset_col != NULL) {
-		quote(m->reset_col, rq, sizeof(rq), NULL);
+	if (reset != NULL) {
+		quote(reset, rq, sizeof(rq), NULL);
 		dynbuf_addf(b, " OR %s IS DISTINCT FROM lag__reset", rq);
 	}
 	if (c != NULL)
 		dynbuf_addf(b, " OR comp__reset IS DISTINCT FROM lag__comp_reset");
 	dynbuf_addf(b, ") AS is__reset FROM (SELECT t.*, lag(snapshot_time) OVER w AS lag__snapshot_time");
 	for (size_t i = 0; i < m->ncols; i++) {
-		if (m->cols[i].kind != COL_COUNTER)
+		if (m->cols[i].role != SEG_ROLE_COUNTER)
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
 		dynbuf_addf(b, ", lag(%s) OVER w AS \"lag__%s\"", q, m->cols[i].name);
 	}
-	if (m->reset_col != NULL)
+	if (reset != NULL)
 		dynbuf_addf(b, ", lag(%s) OVER w AS lag__reset", rq);
 	if (c != NULL)
 		dynbuf_addf(b, ", lag(comp__reset) OVER w AS lag__comp_reset,"
@@ -635,18 +643,18 @@ delta_view_sql(struct dynbuf *b, const char *qschema, const struct metric_def *m
 	series_cols(b, m, "t.");
 	dynbuf_addf(b, " ORDER BY t.snapshot_time)) d) x WHERE lag__snapshot_time IS NOT NULL;\n");
 	dynbuf_addf(b, "COMMENT ON VIEW %s.%s IS 'per-interval differences of %s; a counter going"
-	         " backwards or a changed reset column counts as a reset';\n", qschema, qv, m->name);
+	         " backwards or a changed reset column counts as a reset';\n", qschema, qv, m->metric);
 }
 
 int
-ld_schema_metric_sql(const char *qschema, const struct metric_def *m, char **sql,
+ld_schema_metric_sql(const char *qschema, const struct ld_shape *m, char **sql,
 		     struct pga_err *err)
 {
 	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 
 	table_sql(&b, qschema, m);
 	index_sql(&b, qschema, m);
-	if (has_counters(m))
+	if (ld_shape_has_counters(m))
 		delta_view_sql(&b, qschema, m);
 	if (dynbuf_check(&b, "metric DDL", err) < 0) {
 		dynbuf_free(&b);
@@ -656,36 +664,36 @@ ld_schema_metric_sql(const char *qschema, const struct metric_def *m, char **sql
 	return *sql != NULL ? 0 : pga_fail(err, PGA_ENOMEM, "out of memory");
 }
 
-/* ADD COLUMN for catalog columns an older pga did not create. */
+/* ADD COLUMN for the shape's columns the table lacks (an older pga, a newer metric). */
 static int
-add_missing_columns(struct loader *l, const struct metric_def *m, struct ld_table *t,
+add_missing_columns(struct loader *l, const struct ld_shape *m, struct ld_table *t,
 		    struct pga_err *err)
 {
 	char qt[LD_QNAME_MAX], q[2 * LD_IDENT_MAX + 4], sql[LD_SQL_MAX];
-	int rc = ld_qualify(l->schema, m->name, qt, sizeof(qt), err);
+	int rc = ld_qualify(l->schema, m->metric, qt, sizeof(qt), err);
 
 	for (size_t i = 0; rc == 0 && i < m->ncols; i++) {
 		if (ld_table_has_col(t, m->cols[i].name))
 			continue;
 		quote(m->cols[i].name, q, sizeof(q), NULL);
 		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s", qt, q,
-			 m->cols[i].type);
+			 m->typed ? m->cols[i].type : "text");
 		rc = ld_exec(l, sql, 0, NULL, NULL, err);
 		if (rc == 0)
-			log_info("central table '%s': added column '%s'", m->name, m->cols[i].name);
+			log_info("central table '%s': added column '%s'", m->metric, m->cols[i].name);
 	}
 	return rc;
 }
 
 static int
-index_exists(struct loader *l, const struct metric_def *m, bool *exists, struct pga_err *err)
+index_exists(struct loader *l, const struct ld_shape *m, bool *exists, struct pga_err *err)
 {
 	char idx[LD_IDENT_MAX], qidx[LD_QNAME_MAX];
 	const char *params[1] = {qidx};
 	PGresult *res = NULL;
 	int rc;
 
-	ld_derived_name(m->name, "_series", idx, sizeof(idx));
+	ld_derived_name(m->metric, "_series", idx, sizeof(idx));
 	rc = ld_qualify(l->schema, idx, qidx, sizeof(qidx), err);
 	if (rc == 0)
 		rc = ld_exec(l, "SELECT to_regclass($1) IS NOT NULL", 1, params, &res, err);
@@ -699,18 +707,18 @@ index_exists(struct loader *l, const struct metric_def *m, bool *exists, struct 
  * CREATE INDEX IF NOT EXISTS) would lock it against loaders busy with it.
  */
 static int
-ensure_table(struct loader *l, const struct metric_def *m, struct pga_err *err)
+ensure_table(struct loader *l, const struct ld_shape *m, struct pga_err *err)
 {
 	struct ld_table *t = NULL;
 	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 	char reg[512];
-	const char *params[1] = {m->name};
+	const char *params[1] = {m->metric};
 	bool have_index = false;
 	int rc;
 
-	if (!seg_metric_valid(m->name))
-		return pga_fail(err, PGA_EINTERNAL, "catalog metric name '%s' is invalid", m->name);
-	rc = ld_table_load(l, m->name, &t, err);
+	if (!seg_metric_valid(m->metric))
+		return pga_fail(err, PGA_EINTERNAL, "metric name '%s' is invalid", m->metric);
+	rc = ld_table_load(l, m->metric, &t, err);
 	if (rc == 0 && t != NULL)
 		rc = add_missing_columns(l, m, t, err);
 	if (rc == 0)
@@ -725,40 +733,97 @@ ensure_table(struct loader *l, const struct metric_def *m, struct pga_err *err)
 		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
 	dynbuf_free(&b);
 	if (rc < 0)
-		return pga_err_prefix(err, "central table '%s'", m->name);
-	snprintf(reg, sizeof(reg), "INSERT INTO %s.metrics (metric, kind) VALUES ($1, 'catalog')"
-		 " ON CONFLICT (metric) DO UPDATE SET kind = 'catalog'", l->qschema);
+		return pga_err_prefix(err, "central table '%s'", m->metric);
+	if (t == NULL && !m->builtin)
+		log_info("central table '%s' created (%s)", m->metric,
+			 m->typed ? "typed by the segment" : "text columns");
+	if (m->builtin)
+		snprintf(reg, sizeof(reg), "INSERT INTO %s.metrics (metric, kind) VALUES ($1,"
+			 " 'catalog') ON CONFLICT (metric) DO UPDATE SET kind = 'catalog'", l->qschema);
+	else
+		snprintf(reg, sizeof(reg), "INSERT INTO %s.metrics (metric, kind) VALUES ($1,"
+			 " 'custom') ON CONFLICT DO NOTHING", l->qschema);
 	return ld_exec(l, reg, 1, params, NULL, err);
 }
 
-/* Replaced every time (loaders never lock views); after every table exists. */
+/*
+ * The shape as the table holds it: columns it has, and a counter or key
+ * the table keeps in another type (a text column an older loader made)
+ * shown as it is rather than differenced.
+ */
 static int
-ensure_view(struct loader *l, const struct metric_def *m, struct pga_err *err)
+shape_as_table(struct loader *l, const struct ld_shape *s, struct ld_shape *out,
+	       struct pga_err *err)
 {
-	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
-	int rc = 0;
+	struct ld_table *t = NULL;
+	int rc = ld_table_load(l, s->metric, &t, err);
+	uint16_t n = 0;
 
-	if (!has_counters(m))
-		return 0;
-	delta_view_sql(&b, l->qschema, m);
-	rc = dynbuf_check(&b, "view DDL", err);
 	if (rc == 0)
-		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
-	dynbuf_free(&b);
-	return rc < 0 ? pga_err_prefix(err, "delta view of '%s'", m->name) : 0;
+		rc = ld_shape_copy(out, s, err);
+	if (rc < 0 || t == NULL)
+		return rc < 0 ? rc : pga_fail(err, PGA_EINTERNAL, "no table '%s'", s->metric);
+	for (uint16_t i = 0; i < out->ncols; i++) {
+		struct ld_col c = out->cols[i];
+		const char *tt = ld_table_col_type(t, c.name);
+
+		if (tt == NULL)
+			continue;
+		if (c.role == SEG_ROLE_COUNTER && (!ld_type_fits(c.type, tt) ||
+						   strcmp(tt, "text") == 0))
+			c.role = SEG_ROLE_INFO;
+		out->cols[n++] = c;
+	}
+	out->ncols = n;
+	return 0;
 }
 
 int
-ld_schema_ensure_metric(struct loader *l, const struct metric_def *m, struct pga_err *err)
+ld_schema_ensure_view(struct loader *l, const struct ld_shape *m, struct pga_err *err)
+{
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
+	struct ld_shape s = {0};
+	int rc = 0;
+
+	if (!ld_shape_has_counters(m))
+		return 0;
+	rc = m->builtin && m->closed ? ld_shape_copy(&s, m, err) : shape_as_table(l, m, &s, err);
+	if (rc == 0 && !ld_shape_has_counters(&s)) {
+		ld_shape_free(&s);
+		return 0;
+	}
+	if (rc == 0) {
+		delta_view_sql(&b, l->qschema, &s);
+		rc = dynbuf_check(&b, "view DDL", err);
+	}
+	if (rc == 0)
+		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
+	dynbuf_free(&b);
+	ld_shape_free(&s);
+	return rc < 0 ? pga_err_prefix(err, "delta view of '%s'", m->metric) : 0;
+}
+
+int
+ld_schema_ensure_table(struct loader *l, const struct ld_shape *m, struct pga_err *err)
 {
 	const struct companion *c = companion_of(m);
+	struct ld_shape cs = {0};
 	int rc = ensure_table(l, m, err);
 
-	if (rc == 0 && c != NULL)
-		rc = ensure_table(l, catalog_find(c->from), err);
-	if (rc == 0)
-		rc = ensure_view(l, m, err);
+	if (rc == 0 && c != NULL && (rc = ld_shape_builtin(c->from, &cs, err)) == 0)
+		rc = ensure_table(l, &cs, err);
+	ld_shape_free(&cs);
 	return rc;
+}
+
+/* The i-th 1.0 metric's shape. */
+static int
+builtin_shape(size_t i, struct ld_shape *s, struct pga_err *err)
+{
+	size_t n;
+	const struct ld_builtin *all = ld_builtin_all(&n);
+
+	return ld_shape_builtin(all[i].name, s, err);
 }
 
 static int
@@ -766,17 +831,21 @@ catalog_fingerprint(const char *qschema, char hex[PGA_SHA256_HEX], struct pga_er
 {
 	struct pga_sha256 h = {0};
 	size_t n;
-	const struct metric_def *all = catalog_all(&n);
 	uint8_t d[PGA_SHA256_LEN];
 	int rc = pga_sha256_init(&h, err);
 
+	ld_builtin_all(&n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct ld_shape s = {0};
 		char *sql = NULL;
 
-		rc = ld_schema_metric_sql(qschema, &all[i], &sql, err);
+		rc = builtin_shape(i, &s, err);
+		if (rc == 0)
+			rc = ld_schema_metric_sql(qschema, &s, &sql, err);
 		if (rc == 0)
 			pga_sha256_update(&h, sql, strlen(sql) + 1);
 		free(sql);
+		ld_shape_free(&s);
 	}
 	if (rc == 0) {
 		pga_sha256_final(&h, d);
@@ -806,12 +875,12 @@ static int
 ensure_catalog_tx(struct loader *l, const char *fp, bool force, struct pga_err *err)
 {
 	size_t n;
-	const struct metric_def *all = catalog_all(&n);
 	char sql[512], lockkey[32];
 	const char *params[2] = {lockkey, fp};
 	bool known = false;
 	int rc;
 
+	ld_builtin_all(&n);
 	snprintf(lockkey, sizeof(lockkey), "%" PRId64,
 		 (int64_t)pga_fnv1a64_str(l->schema, 0xca7a1095));
 	rc = ld_exec(l, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, NULL, err);
@@ -819,10 +888,16 @@ ensure_catalog_tx(struct loader *l, const char *fp, bool force, struct pga_err *
 		rc = fingerprint_known(l, fp, &known, err);
 	if (rc < 0 || known)
 		return rc;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = ensure_table(l, &all[i], err);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = ensure_view(l, &all[i], err);
+	for (int pass = 0; pass < 2; pass++) {	/* every table first, then the views */
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			struct ld_shape s = {0};
+
+			rc = builtin_shape(i, &s, err);
+			if (rc == 0)
+				rc = pass == 0 ? ensure_table(l, &s, err) : ld_schema_ensure_view(l, &s, err);
+			ld_shape_free(&s);
+		}
+	}
 	if (rc == 0) {
 		snprintf(sql, sizeof(sql), "INSERT INTO %s.catalog_applied (fingerprint, pga_version)"
 			 " VALUES ($2, 'pga ' || $1::text) ON CONFLICT DO NOTHING", l->qschema);

@@ -42,6 +42,15 @@ if [ ! -f "$out/corpus-segment/signed.pga.zst" ]; then	# a signature frame after
 		"$pga" spool put --spool "$seed/signed/spool" --metric m --columns a,b,c 2>/dev/null
 	find "$seed/signed/spool/ready" -name '*.pga.zst' -exec cp {} "$out/corpus-segment/signed.pga.zst" \;
 fi
+if [ ! -f "$out/corpus-segment/described.pga.zst" ]; then	# minor 1: column descriptors
+	rm -rf "$seed/described"
+	mkdir -p "$seed/described"
+	echo 1,2,2026-01-01 | PGA_CONFIG=/dev/null "$pga" spool put --spool "$seed/described/spool" \
+		--metric m --columns a:bigint:key,b:bigint:counter,c:timestamptz:reset 2>/dev/null
+	find "$seed/described/spool/ready" -name '*.pga.zst' -exec cp {} "$out/corpus-segment/described.pga.zst" \;
+	# and format 1.0, as an older pga wrote it
+	find tests/fixtures/segment-1.0 -name '*.pga.zst' -exec cp {} "$out/corpus-segment/" \;
+fi
 if [ ! -d "$out/corpus-config" ]; then
 	mkdir -p "$out/corpus-config"
 	cp pga.conf.example "$out/corpus-config/example.conf"

@@ -30,7 +30,14 @@
 #include "common/edkey.h"
 
 #define SEG_FORMAT_MAJOR 1
-#define SEG_FORMAT_MINOR 0
+/*
+ * The minor version this pga writes, and the newest it reads field by
+ * field (a higher one's appended fields are skipped).  Minor 1: block
+ * headers carry column descriptors (seg_col_desc).  Readers test
+ * "minor >= 1", never equality, so later minors keep them.
+ */
+#define SEG_FORMAT_MINOR 1
+#define SEG_MINOR_DESCRIBED 1	/* first minor with column descriptors */
 #define SEG_SKIPPABLE_BASE 0x184D2A50u
 #define SEG_ZSTD_MAGIC 0xFD2FB528u
 
@@ -57,6 +64,30 @@ enum seg_kind {
 #define SEG_MAX_FOOTER (8u << 20)
 #define SEG_NAME_MAX 160	/* relative segment name */
 #define SEG_METRIC_MAX 63
+#define SEG_TYPE_MAX 31		/* a column descriptor's type name, bytes */
+
+/*
+ * What a column is for (FORMAT.md "Column descriptors"): the central side
+ * builds typed tables and delta views from these, not from a catalog.
+ */
+enum seg_col_role {
+	SEG_ROLE_INFO = 0,	/* descriptive: text, times, anything not differenced */
+	SEG_ROLE_KEY = 1,	/* identifies a series (datid, relid, queryid, ...) */
+	SEG_ROLE_COUNTER = 2,	/* cumulative: deltas are computed centrally */
+	SEG_ROLE_GAUGE = 3,	/* a level (sizes, ages, counts right now) */
+	SEG_ROLE_RESET = 4,	/* changes when the counters were reset (stats_reset) */
+};
+#define SEG_ROLE_LAST SEG_ROLE_RESET
+
+/* A column's central type (a name of the closed list, seg_col_type_valid) and role. */
+struct seg_col_desc {
+	const char *type;
+	uint8_t role;		/* enum seg_col_role */
+};
+
+/* block flags (minor 1) */
+#define SEG_BLOCK_PER_DATABASE 0x1u	/* the metric is collected once per database */
+#define SEG_BLOCK_KNOWN_FLAGS SEG_BLOCK_PER_DATABASE
 
 struct seg_header {
 	uint16_t major, minor;
@@ -83,6 +114,13 @@ struct seg_block_meta {
 	char database[256];		/* 63 bytes escaped as \xNN fit (common/utf8.h) */
 	uint16_t ncols;
 	const char **cols;
+	/*
+	 * Minor 1: ncols descriptors in column order, or NULL when the block
+	 * has none (a minor 0 segment, or a writer that knows no types: the
+	 * loader then takes its columns as text).  flags: SEG_BLOCK_*.
+	 */
+	const struct seg_col_desc *desc;
+	uint8_t flags;
 };
 
 struct seg_block_trailer {
@@ -168,6 +206,24 @@ bool seg_column_valid(const char *name);
  * catalog metrics are exempt; custom metrics may not use these names.
  */
 bool seg_metric_reserved(const char *name);
+/*
+ * A column descriptor's type: one of a closed list of PostgreSQL type
+ * names (bigint integer smallint numeric real "double precision" boolean
+ * text timestamptz date interval oid pg_lsn inet jsonb bytea uuid), or one
+ * of them followed by "[]".  These strings become DDL centrally: nothing
+ * else is ever accepted.
+ */
+bool seg_col_type_valid(const char *type);
+/* "counter" for SEG_ROLE_COUNTER...; NULL for an unknown role. */
+const char *seg_col_role_name(uint8_t role);
+/* "key", "counter", "gauge", "reset", "info" (or "text"): 0 and *role, or -1. */
+int seg_col_role_parse(const char *name, uint8_t *role);
+/*
+ * A block's descriptors (when it has them): a type of the list and a known
+ * role for every column.  PGA_ECORRUPT naming `name` and the column.
+ */
+int seg_block_desc_check(const struct seg_block_meta *m, const char *name,
+			 struct pga_err *err);
 /* len bytes of well-formed UTF-8 (no overlongs, surrogates or NUL). */
 bool seg_utf8_valid(const void *buf, size_t len);
 /* "text": well-formed UTF-8 without control characters (C0, DEL, C1). */

@@ -199,7 +199,7 @@ seg_encode_header(struct pbuf *b, const struct seg_header *h)
 }
 
 void
-seg_encode_block(struct pbuf *b, const struct seg_block_meta *m)
+seg_encode_block(struct pbuf *b, const struct seg_block_meta *m, uint16_t minor)
 {
 	put_tag(b, "PGAB");
 	pbuf_u32(b, m->block_no);
@@ -214,6 +214,16 @@ seg_encode_block(struct pbuf *b, const struct seg_block_meta *m)
 	pbuf_u16(b, m->ncols);
 	for (uint16_t i = 0; i < m->ncols; i++)
 		pbuf_str(b, m->cols[i]);
+	if (minor >= SEG_MINOR_DESCRIBED) {
+		uint8_t flags = m->flags;
+
+		pbuf_bytes(b, &flags, 1);
+		pbuf_u16(b, m->desc != NULL ? m->ncols : 0);
+		for (uint16_t i = 0; m->desc != NULL && i < m->ncols; i++) {
+			pbuf_str(b, m->desc[i].type);
+			pbuf_bytes(b, &m->desc[i].role, 1);
+		}
+	}
 	pbuf_crc(b);
 }
 
@@ -351,7 +361,7 @@ seg_decode_header(const uint8_t *p, size_t n, struct seg_header *h,
 	pcur_str(&c, h->hostname, sizeof(h->hostname));
 	pcur_str(&c, h->writer, sizeof(h->writer));
 	/* a newer minor version may append fields: they are skipped */
-	if (c.bad || (h->minor == SEG_FORMAT_MINOR && c.pos != c.len))
+	if (c.bad || (h->minor <= SEG_FORMAT_MINOR && c.pos != c.len))
 		return pga_fail(err, PGA_ECORRUPT, "'%s': malformed segment header", name);
 	if (h->seq == 0 || h->collector[0] == '\0')
 		return pga_fail(err, PGA_ECORRUPT,
@@ -362,9 +372,63 @@ seg_decode_header(const uint8_t *p, size_t n, struct seg_header *h,
 	return rc;
 }
 
+/*
+ * Minor 1's fields after the column names: flags, then no descriptor or
+ * one per column.  Types are copied after the names in colbuf.  A role or
+ * flag this pga does not know is corrupt in a minor it knows and, in a
+ * newer minor (which may add roles), read as info and ignored.
+ */
+static int
+decode_desc(struct pcur *c, uint16_t minor, struct seg_block_meta *m, char *colbuf,
+	    size_t used, size_t colcap, struct seg_col_desc *desc, const char *name,
+	    struct pga_err *err)
+{
+	uint8_t flags = 0;
+	uint16_t ndesc;
+	bool newer = minor > SEG_FORMAT_MINOR;
+
+	m->desc = NULL;
+	m->flags = 0;
+	if (minor < SEG_MINOR_DESCRIBED)
+		return 0;
+	pcur_bytes(c, &flags, 1);
+	ndesc = pcur_u16(c);
+	if (c->bad)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': malformed block header", name);
+	if ((flags & ~SEG_BLOCK_KNOWN_FLAGS) && !newer)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': unknown block flags 0x%x", name, flags);
+	m->flags = flags & SEG_BLOCK_KNOWN_FLAGS;
+	if (ndesc == 0)
+		return 0;
+	if (ndesc != m->ncols)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': %u column descriptors for %u columns",
+				name, ndesc, m->ncols);
+	for (uint16_t i = 0; i < ndesc; i++) {
+		uint16_t len;
+		const uint8_t *t = pcur_str_ref(c, &len);
+		char esc[96];
+
+		if (t == NULL)
+			return pga_fail(err, PGA_ECORRUPT, "'%s': malformed block header", name);
+		if (len > SEG_TYPE_MAX || (size_t)len + 1 > colcap - used || memchr(t, '\0', len) != NULL)
+			return pga_fail(err, PGA_ECORRUPT, "'%s': column '%s': type of %u bytes"
+					" (at most %d, no NUL)", name,
+					utf8_text(m->cols[i], esc, sizeof(esc)), len, SEG_TYPE_MAX);
+		memcpy(colbuf + used, t, len);
+		colbuf[used + len] = '\0';
+		desc[i].type = colbuf + used;
+		used += len + 1u;
+		pcur_bytes(c, &desc[i].role, 1);
+		if (desc[i].role > SEG_ROLE_LAST && newer)
+			desc[i].role = SEG_ROLE_INFO;
+	}
+	m->desc = desc;
+	return c->bad ? pga_fail(err, PGA_ECORRUPT, "'%s': malformed block header", name) : 0;
+}
+
 int
-seg_decode_block(const uint8_t *p, size_t n, struct seg_block_meta *m,
-		 char *colbuf, size_t colcap, const char **cols,
+seg_decode_block(const uint8_t *p, size_t n, uint16_t minor, struct seg_block_meta *m,
+		 char *colbuf, size_t colcap, const char **cols, struct seg_col_desc *desc,
 		 const char *name, struct pga_err *err)
 {
 	struct pcur c = {.p = p, .len = n - 4, .pos = 4};
@@ -391,9 +455,16 @@ seg_decode_block(const uint8_t *p, size_t n, struct seg_block_meta *m,
 		used += strlen(colbuf + used) + 1;
 	}
 	m->cols = cols;
-	if (c.bad || c.pos != c.len)
+	if (c.bad)
 		return pga_fail(err, PGA_ECORRUPT, "'%s': malformed block header", name);
-	return seg_block_strings_check(m, name, err);
+	rc = decode_desc(&c, minor, m, colbuf, used, colcap, desc, name, err);
+	if (rc < 0)
+		return rc;
+	/* a newer minor version may append fields: they are skipped */
+	if (minor <= SEG_FORMAT_MINOR && c.pos != c.len)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': malformed block header", name);
+	rc = seg_block_strings_check(m, name, err);
+	return rc < 0 ? rc : seg_block_desc_check(m, name, err);
 }
 
 int
@@ -640,6 +711,69 @@ in_list(const char *name, const char *const *list)
 		if (strcmp(name, *p) == 0)
 			return true;
 	return false;
+}
+
+static const char *const col_types[] = {
+	"bigint", "integer", "smallint", "numeric", "real", "double precision", "boolean",
+	"text", "timestamptz", "date", "interval", "oid", "pg_lsn", "inet", "jsonb",
+	"bytea", "uuid", NULL,
+};
+
+bool
+seg_col_type_valid(const char *type)
+{
+	size_t n = strlen(type);
+
+	if (n > SEG_TYPE_MAX)
+		return false;
+	if (n > 2 && strcmp(type + n - 2, "[]") == 0)
+		n -= 2;
+	for (const char *const *t = col_types; *t != NULL; t++)
+		if (strlen(*t) == n && strncmp(*t, type, n) == 0)
+			return true;
+	return false;
+}
+
+static const char *const role_names[] = {"info", "key", "counter", "gauge", "reset"};
+
+const char *
+seg_col_role_name(uint8_t role)
+{
+	return role <= SEG_ROLE_LAST ? role_names[role] : NULL;
+}
+
+int
+seg_col_role_parse(const char *name, uint8_t *role)
+{
+	for (uint8_t i = 0; i <= SEG_ROLE_LAST; i++)
+		if (strcmp(name, role_names[i]) == 0) {
+			*role = i;
+			return 0;
+		}
+	if (strcmp(name, "text") == 0) {
+		*role = SEG_ROLE_INFO;
+		return 0;
+	}
+	return -1;
+}
+
+int
+seg_block_desc_check(const struct seg_block_meta *m, const char *name, struct pga_err *err)
+{
+	char esc[96], tesc[96];
+
+	for (uint16_t i = 0; m->desc != NULL && i < m->ncols; i++) {
+		if (!seg_col_type_valid(m->desc[i].type))
+			return pga_fail(err, PGA_ECORRUPT, "'%s': column '%s': type '%s' is not one"
+					" pga loads", name, utf8_text(m->cols[i], esc, sizeof(esc)),
+					utf8_text(m->desc[i].type, tesc, sizeof(tesc)));
+		if (m->desc[i].role > SEG_ROLE_LAST)
+			return pga_fail(err, PGA_ECORRUPT, "'%s': column '%s': unknown role %u", name,
+					utf8_text(m->cols[i], esc, sizeof(esc)), m->desc[i].role);
+	}
+	if (m->flags & ~SEG_BLOCK_KNOWN_FLAGS)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': unknown block flags 0x%x", name, m->flags);
+	return 0;
 }
 
 bool

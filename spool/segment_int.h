@@ -57,7 +57,8 @@ put_le32(uint8_t *p, uint32_t v)
 
 /* Encoders: build the payload (without the 8-byte frame header). */
 void seg_encode_header(struct pbuf *b, const struct seg_header *h);
-void seg_encode_block(struct pbuf *b, const struct seg_block_meta *m);
+/* Minor 1 and later: with the block's flags and column descriptors. */
+void seg_encode_block(struct pbuf *b, const struct seg_block_meta *m, uint16_t minor);
 void seg_encode_trailer(struct pbuf *b, const struct seg_block_trailer *t);
 void seg_encode_footer(struct pbuf *b, const struct seg_footer *f);
 void seg_encode_signature(struct pbuf *b, const struct seg_signature *s);
@@ -68,9 +69,13 @@ void seg_encode_signature(struct pbuf *b, const struct seg_signature *s);
  */
 int seg_decode_header(const uint8_t *p, size_t n, struct seg_header *h,
 		      const char *name, struct pga_err *err);
-/* Column names are copied into colbuf (cap bytes) and cols (SEG_MAX_COLS). */
-int seg_decode_block(const uint8_t *p, size_t n, struct seg_block_meta *m,
-		     char *colbuf, size_t colcap, const char **cols,
+/*
+ * minor is the segment header's.  Column names and types are copied into
+ * colbuf (cap bytes), cols and desc (SEG_MAX_COLS each).  Fields a newer
+ * minor appended are skipped; in a minor this pga knows, none may follow.
+ */
+int seg_decode_block(const uint8_t *p, size_t n, uint16_t minor, struct seg_block_meta *m,
+		     char *colbuf, size_t colcap, const char **cols, struct seg_col_desc *desc,
 		     const char *name, struct pga_err *err);
 int seg_decode_trailer(const uint8_t *p, size_t n, struct seg_block_trailer *t,
 		       const char *name, struct pga_err *err);

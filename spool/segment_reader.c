@@ -20,7 +20,7 @@
 #include "common/grow.h"
 
 #define IBUF_SIZE (128 * 1024)
-#define COLBUF_SIZE (SEG_MAX_COLS * 64)
+#define COLBUF_SIZE (SEG_MAX_COLS * (64 + SEG_TYPE_MAX + 1))	/* names, then types */
 #define DECODE_WINDOW_LOG_MAX 23	/* caps decoder memory at 8 MiB */
 
 enum rstate { ST_BETWEEN, ST_DATA, ST_DATA_DONE, ST_END };
@@ -42,6 +42,7 @@ struct seg_reader {
 	struct seg_block_meta m;
 	char *colbuf;
 	const char **cols;
+	struct seg_col_desc *desc;
 	ZSTD_DCtx *dctx;
 	uint32_t frame_crc;
 	uint64_t frame_bytes, raw;
@@ -244,10 +245,11 @@ seg_reader_open(struct seg_reader **out, seg_read_fn fn, void *ctx,
 	r->ibuf = malloc(IBUF_SIZE);
 	r->colbuf = malloc(COLBUF_SIZE);
 	r->cols = calloc(SEG_MAX_COLS, sizeof(*r->cols));
+	r->desc = calloc(SEG_MAX_COLS, sizeof(*r->desc));
 	r->dctx = ZSTD_createDCtx();
 	r->min_snap = INT64_MAX;
 	r->max_snap = INT64_MIN;
-	if (r->ibuf == NULL || r->colbuf == NULL || r->cols == NULL || r->dctx == NULL) {
+	if (r->ibuf == NULL || r->colbuf == NULL || r->cols == NULL || r->desc == NULL || r->dctx == NULL) {
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -330,8 +332,8 @@ read_block_header(struct seg_reader *r, uint32_t len, struct pga_err *err)
 
 	if (rc < 0)
 		return rc;
-	rc = seg_decode_block(r->meta, len, &r->m, r->colbuf, COLBUF_SIZE, r->cols,
-			      r->name, err);
+	rc = seg_decode_block(r->meta, len, r->h.minor, &r->m, r->colbuf, COLBUF_SIZE, r->cols,
+			      r->desc, r->name, err);
 	if (rc < 0)
 		return name_block(r, err);
 	if (r->m.block_no != r->next_block)
@@ -693,6 +695,7 @@ seg_reader_free(struct seg_reader *r)
 	free(r->seen);
 	free(r->meta);
 	free(r->cols);
+	free(r->desc);
 	free(r->colbuf);
 	free(r->ibuf);
 	free(r);

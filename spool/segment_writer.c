@@ -177,6 +177,10 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 			return pga_fail(err, PGA_EINVAL, "'%s': invalid column name '%s'", w->path,
 					utf8_text(m->cols[i], esc, sizeof(esc)));
 	}
+	if (seg_block_desc_check(m, w->path, err) < 0)
+		return as_invalid(err);
+	if (w->h.minor < SEG_MINOR_DESCRIBED)	/* a salvaged older part: as it was */
+		meta.desc = NULL;
 	rc = flush_wbuf(w, err);	/* an abort truncates to here */
 	if (rc < 0)
 		return rc;
@@ -185,7 +189,7 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 		return pga_fail(err, rc, "out of memory");
 	w->block_start = w->off;
 	meta.block_no = w->nblocks;
-	seg_encode_block(&b, &meta);
+	seg_encode_block(&b, &meta, w->h.minor);
 	rc = write_meta_frame(w, SEG_KIND_BLOCK, &b, err);
 	pbuf_free(&b);
 	if (rc < 0)

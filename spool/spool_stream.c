@@ -15,7 +15,7 @@
 #include "common/log.h"
 
 #define SPILL_MEM_MAX (256 * 1024)
-#define COLS_BUF (SEG_MAX_COLS * 64)
+#define COLS_BUF (SEG_MAX_COLS * (64 + SEG_TYPE_MAX + 1))	/* names, then types */
 /* Small zstd windows keep a collector's many parallel streams within a few
  * MiB in total; their blocks are mostly far smaller than the window anyway. */
 #define SPILL_WINDOW_LOG 17
@@ -30,6 +30,7 @@ struct spool_stream {
 	char why[PGA_ERR_MSG_MAX];
 	struct seg_block_meta meta;
 	const char **cols;
+	struct seg_col_desc *desc;
 	char *colbuf;
 	uint8_t *mem;			/* spill: first bytes in memory */
 	size_t mem_len;
@@ -55,10 +56,11 @@ spool_stream_new(struct spool *sp, unsigned flags, struct spool_stream **out,
 	s->flags = flags;
 	s->spill_fd = -1;
 	s->cols = calloc(SEG_MAX_COLS, sizeof(*s->cols));
+	s->desc = calloc(SEG_MAX_COLS, sizeof(*s->desc));
 	s->colbuf = malloc(COLS_BUF);
 	if (!direct)
 		s->mem = malloc(SPILL_MEM_MAX);
-	if (s->cols == NULL || s->colbuf == NULL || (!direct && s->mem == NULL)) {
+	if (s->cols == NULL || s->desc == NULL || s->colbuf == NULL || (!direct && s->mem == NULL)) {
 		spool_stream_free(s);
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	}
@@ -96,6 +98,19 @@ copy_meta(struct spool_stream *s, const struct seg_block_meta *m,
 		used += n;
 	}
 	s->meta.cols = s->cols;
+	if (m->desc == NULL)
+		return 0;
+	if (seg_block_desc_check(m, "block", err) < 0)
+		return pga_fail(err, PGA_EINVAL, "%s", err->msg);
+	for (uint16_t i = 0; i < m->ncols; i++) {
+		size_t n = strlen(m->desc[i].type) + 1;
+
+		memcpy(s->colbuf + used, m->desc[i].type, n);
+		s->desc[i].type = s->colbuf + used;
+		s->desc[i].role = m->desc[i].role;
+		used += n;
+	}
+	s->meta.desc = s->desc;
 	return 0;
 }
 
@@ -387,5 +402,6 @@ spool_stream_free(struct spool_stream *s)
 	free(s->mem);
 	free(s->colbuf);
 	free(s->cols);
+	free(s->desc);
 	free(s);
 }

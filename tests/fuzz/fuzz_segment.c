@@ -52,6 +52,11 @@ read_all(const uint8_t *data, size_t size)
 	while ((rc = seg_reader_next(r, &meta, &err)) == 1) {
 		size_t got;
 
+		/* what the reader hands out becomes DDL centrally: only listed types */
+		for (uint16_t i = 0; meta->desc != NULL && i < meta->ncols; i++)
+			if (!seg_col_type_valid(meta->desc[i].type) || meta->desc[i].role > SEG_ROLE_LAST)
+				abort();
+
 		/* alternate between decompressing and skipping blocks */
 		if (n++ % 2)
 			rc = seg_reader_skip(r, &err);

@@ -143,14 +143,22 @@ helper_catalog_types(int argc, char **argv)
 	return 0;
 }
 
+static bool with_desc;	/* seg-blocks --desc */
+
 static void
 print_block(const char *seg, const struct seg_block_meta *m, uint64_t rows)
 {
 	printf("%s\t%s\t%s\t%" PRIu64 "\t%" PRId64 "\t%" PRIu64 "\t%u\t%s\t%u\t",
 	       m->metric, m->target, m->database, rows, m->snapshot_us, m->sysid,
 	       m->server_version, m->host, m->port);
-	for (uint16_t c = 0; c < m->ncols; c++)
+	for (uint16_t c = 0; c < m->ncols; c++) {
 		printf("%s%s", c ? "," : "", m->cols[c]);
+		if (with_desc && m->desc != NULL)
+			printf(":%s:%s", m->desc[c].type, seg_col_role_name(m->desc[c].role));
+	}
+	if (with_desc)
+		printf("\t%s", m->desc == NULL ? "-" : m->flags & SEG_BLOCK_PER_DATABASE ?
+		       "database" : "cluster");
 	printf("\t%s\n", seg);
 }
 
@@ -181,9 +189,12 @@ list_segment(const struct seg_item *it)
 }
 
 /*
- * seg-blocks PATH: every block of every segment under PATH (spool, tree,
- * tar or file), one per line: metric target database rows snapshot_us
- * sysid server_version host port cols segment (tab separated).
+ * seg-blocks [--desc] PATH: every block of every segment under PATH (spool,
+ * tree, tar or file), one per line: metric target database rows
+ * snapshot_us sysid server_version host port cols segment (tab
+ * separated).  --desc: each column as name:type:role, and before the
+ * segment the scope (cluster, database; "-" for a block without
+ * descriptors).
  */
 int
 helper_seg_blocks(int argc, char **argv)
@@ -193,8 +204,13 @@ helper_seg_blocks(int argc, char **argv)
 	struct pga_err err = {0};
 	int rc, status = 0;
 
+	with_desc = argc > 2 && strcmp(argv[1], "--desc") == 0;
+	if (with_desc) {
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: seg-blocks PATH\n");
+		fprintf(stderr, "usage: seg-blocks [--desc] PATH\n");
 		return 64;
 	}
 	rc = seg_source_open(&src, argv[1], &err);

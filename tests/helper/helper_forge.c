@@ -22,7 +22,7 @@
 #include "spool/segment_int.h"
 #include "tests/helper/helper.h"
 
-#define COLBUF (SEG_MAX_COLS * 64)
+#define COLBUF (SEG_MAX_COLS * (64 + SEG_TYPE_MAX + 1))
 
 struct forge {
 	uint8_t *in;
@@ -30,6 +30,10 @@ struct forge {
 	struct pbuf out;
 	char colbuf[COLBUF];
 	const char *cols[SEG_MAX_COLS];
+	struct seg_col_desc desc[SEG_MAX_COLS];
+	uint16_t minor;			/* the header's (forged) minor */
+	long ndesc;			/* block.ndesc: descriptors written, -1 as read */
+	const char *extra;		/* block.extra: hex bytes appended before the CRC */
 };
 
 static int
@@ -99,6 +103,10 @@ apply_header(struct seg_header *h, const char *k, const char *v)
 	}
 	if (strcmp(k, "created") == 0)
 		return pga_parse_time(v, 0, &h->created_us, NULL) == 0;
+	if (strcmp(k, "minor") == 0) {
+		h->minor = (uint16_t)strtoul(v, NULL, 10);
+		return true;
+	}
 	if (strcmp(k, "prev") == 0) {
 		if (strcmp(v, "zero") == 0) {
 			memset(h->prev_sha256, 0, PGA_SHA256_LEN);
@@ -109,9 +117,38 @@ apply_header(struct seg_header *h, const char *k, const char *v)
 	return strncmp(k, "block.", 6) == 0;	/* applied per block */
 }
 
+static struct forge *cur_forge;	/* apply_block's: the helper forges one file */
+
+/* block.typeN, block.roleN (a number), block.ndesc, block.extra */
+static bool
+apply_desc(struct seg_block_meta *m, const char *k, const char *v)
+{
+	struct forge *f = cur_forge;
+	long i = strtol(k + 10, NULL, 10);
+
+	if (strcmp(k, "block.ndesc") == 0) {
+		f->ndesc = strtol(v, NULL, 10);
+		return f->ndesc >= 0 && f->ndesc <= SEG_MAX_COLS;
+	}
+	if (strcmp(k, "block.extra") == 0) {
+		f->extra = v;
+		return strlen(v) % 2 == 0;
+	}
+	if (m->desc == NULL || i < 0 || i >= m->ncols)
+		return false;
+	if (strncmp(k, "block.type", 10) == 0)
+		f->desc[i].type = v;
+	else
+		f->desc[i].role = (uint8_t)strtoul(v, NULL, 10);
+	return true;
+}
+
 static bool
 apply_block(struct seg_block_meta *m, const char *k, const char *v)
 {
+	if (strncmp(k, "block.type", 10) == 0 || strncmp(k, "block.role", 10) == 0 ||
+	    strcmp(k, "block.ndesc") == 0 || strcmp(k, "block.extra") == 0)
+		return apply_desc(m, k, v);
 	if (strcmp(k, "block.metric") == 0)
 		return strlcpy(m->metric, v, sizeof(m->metric)) < sizeof(m->metric);
 	if (strcmp(k, "block.target") == 0)
@@ -149,6 +186,45 @@ apply_all(int argc, char **argv, struct seg_header *h, struct seg_block_meta *m)
 	return true;
 }
 
+/*
+ * The block header as the format's encoder writes it for the forged minor,
+ * then what a writer never does: another number of descriptors
+ * (block.ndesc, reusing the first ones) and bytes appended before the CRC.
+ */
+static void
+encode_block(struct forge *f, struct pbuf *b, struct seg_block_meta *m)
+{
+	struct seg_block_meta e = *m;
+	uint8_t flags = m->flags;
+
+	if (f->ndesc < 0 || f->minor < SEG_MINOR_DESCRIBED) {
+		seg_encode_block(b, m, f->minor);
+	} else {
+		e.desc = NULL;
+		seg_encode_block(b, &e, 0);	/* up to the column names */
+		b->len -= 4;
+		pbuf_bytes(b, &flags, 1);
+		pbuf_u16(b, (uint16_t)f->ndesc);
+		for (long i = 0; i < f->ndesc; i++) {
+			const struct seg_col_desc *d = &f->desc[i < m->ncols ? i : 0];
+
+			pbuf_str(b, m->desc != NULL ? d->type : "text");
+			pbuf_bytes(b, m->desc != NULL ? &d->role : (const uint8_t *)"", 1);
+		}
+		pbuf_crc(b);
+	}
+	if (f->extra != NULL && !b->oom) {
+		b->len -= 4;
+		for (const char *x = f->extra; x[0] && x[1]; x += 2) {
+			uint8_t byte;
+
+			pga_unhex(x, &byte, 1);
+			pbuf_bytes(b, &byte, 1);
+		}
+		pbuf_crc(b);
+	}
+}
+
 /* One block: header (re-encoded), data frame and trailer (copied). */
 static int
 forge_block(struct forge *f, const uint8_t *p, uint32_t n, int argc, char **argv,
@@ -160,12 +236,17 @@ forge_block(struct forge *f, const uint8_t *p, uint32_t n, int argc, char **argv
 	uint32_t kind, tn;
 	size_t data;
 
-	if (seg_decode_block(p, n, &m, f->colbuf, sizeof(f->colbuf), f->cols, "in", NULL) != 0 ||
-	    !apply_all(argc, argv, NULL, &m))
+	/* read as the newest minor: the input is a genuine segment */
+	if (seg_decode_block(p, n, SEG_FORMAT_MINOR, &m, f->colbuf, sizeof(f->colbuf), f->cols,
+			     f->desc, "in", NULL) != 0)
+		return -1;
+	f->ndesc = -1;
+	cur_forge = f;
+	if (!apply_all(argc, argv, NULL, &m))
 		return -1;
 	ie->offset = f->out.len;
 	strlcpy(ie->metric, m.metric, sizeof(ie->metric));
-	seg_encode_block(&b, &m);
+	encode_block(f, &b, &m);
 	put_frame(f, SEG_KIND_BLOCK, &b);
 	data = ZSTD_findFrameCompressedSize(f->in + f->pos, f->len - f->pos);
 	if (ZSTD_isError(data))
@@ -208,8 +289,12 @@ forge_all(struct forge *f, int argc, char **argv)
 	uint32_t kind, n, nb = 0;
 
 	if (!next_meta(f, &kind, &p, &n) || kind != SEG_KIND_HEADER ||
-	    seg_decode_header(p, n, &h, "in", NULL) != 0 || !apply_all(argc, argv, &h, NULL))
+	    seg_decode_header(p, n, &h, "in", NULL) != 0)
 		return -1;
+	f->minor = h.minor;
+	if (!apply_all(argc, argv, &h, NULL))
+		return -1;
+	f->minor = h.minor;
 	seg_encode_header(&b, &h);
 	put_frame(f, SEG_KIND_HEADER, &b);
 	while (next_meta(f, &kind, &p, &n)) {
@@ -224,9 +309,11 @@ forge_all(struct forge *f, int argc, char **argv)
 
 /*
  * seg-forge IN OUT [KEY=VALUE...]: re-encode IN with header fields
- * (collector, seq, created, prev=HEX|zero, host, writer) or fields of every
- * block header (block.metric, block.target, block.host, block.database,
- * block.colN) replaced.  IN and OUT may be the same file.
+ * (collector, seq, created, prev=HEX|zero, host, writer, minor) or fields of
+ * every block header (block.metric, block.target, block.host,
+ * block.database, block.colN, block.typeN, block.roleN, block.ndesc: that
+ * many descriptors, block.extra=HEX: bytes before the CRC) replaced.  IN
+ * and OUT may be the same file.
  */
 int
 helper_seg_forge(int argc, char **argv)

@@ -61,6 +61,15 @@ for m in segments collectors gaps quarantine custom_delta custom_series custom_p
 done
 refused "a target with an escape" "invalid target name 'a\\\\x1b\]0;x\\\\x07'" '1,2\n' "${C[@]}" --target $'a\e]0;x\a'
 refused "a database name not UTF-8" "invalid database name 'd\\\\xffb'" '1,2\n' "${C[@]}" --database $'d\xffb'
+# column descriptors (FORMAT.md): a type of the closed list, a known role
+refused "SQL in a type" "column 'a': unknown type 'bigint; DROP TABLE x'" '1,2\n' \
+	--metric custom --columns 'a:bigint; DROP TABLE x,b'
+refused "a type with parameters" "column 'b': unknown type 'numeric\(10'" '1,2\n' \
+	--metric custom --columns 'a:bigint,b:numeric(10,2)'
+refused "a type spelled otherwise" "column 'a': unknown type 'BIGINT'" '1\n' --metric custom --columns a:BIGINT
+refused "an unknown role" "column 'a': unknown role 'sum' \(key, counter" '1\n' --metric custom --columns a:bigint:sum
+refused "a role with a trailing part" "column 'a': unknown role 'key:x'" '1\n' --metric custom --columns a:bigint:key:x
+refused "an empty name before a type" "empty column name" '1\n' --metric custom --columns :bigint
 is "$(find "$SP/tmp" -name '*.part' | wc -l)" 0 "no part file left by any refusal"
 
 # what put accepts

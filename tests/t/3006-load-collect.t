@@ -53,6 +53,39 @@ while read -r metric _; do
 	echo "$metric $(q "SELECT count(*) FROM pga.$metric")" >>"$TEST_TMP/got"
 done <"$TEST_TMP/want"
 is "$(cat "$TEST_TMP/got")" "$(cat "$TEST_TMP/want")" "per metric: rows in the tables = rows in the segments"
+
+# every block describes its columns as the catalog has them (FORMAT.md
+# "Column descriptors"): what the loader builds the tables from
+helper seg-blocks --desc "$SP" >"$TEST_TMP/desc"
+helper catalog-types --kinds >"$TEST_TMP/kinds"
+helper catalog-cols >"$TEST_TMP/scopes"
+python3 - "$TEST_TMP/desc" "$TEST_TMP/kinds" "$TEST_TMP/scopes" >"$TEST_TMP/desc.bad" <<'PY'
+import sys
+kinds = {}
+for line in open(sys.argv[2]):
+    name, cols = line.rstrip('\n').split('\t')
+    kinds[name] = [(c.split(' ')[0], ' '.join(c.split(' ')[1:-1]), c.split(' ')[-1])
+                   for c in cols.split(',')]
+scope = {l.split('\t')[0]: l.split('\t')[2] for l in open(sys.argv[3])}
+bad = set()
+for line in open(sys.argv[1]):
+    f = line.rstrip('\n').split('\t')
+    metric, cols, sc = f[0], f[9], f[10]
+    if sc != scope.get(metric):
+        bad.add(metric + ' scope ' + sc)
+    got = [tuple(c.rsplit(':', 2)) for c in cols.split(',')]
+    if any(len(g) != 3 for g in got):
+        bad.add(metric + ' undescribed')
+        continue
+    for (n, t, r), want in zip(got, kinds.get(metric, got)):
+        if (n, t) != tuple(want[:2]) or (r != want[2] and not (r == 'reset' and want[2] == 'info')):
+            bad.add(metric + ' ' + n)
+print(' '.join(sorted(bad)))
+PY
+is "$(cat "$TEST_TMP/desc.bad")" "" "every collected block carries the catalog's types, roles and scope"
+is "$(grep -c $'\t-\t' "$TEST_TMP/desc")" 0 "no block without descriptors"
+like "$(awk -F'\t' '$1 == "pg_stat_database" { print $10; exit }' "$TEST_TMP/desc")" \
+	"datid:oid:key,.*xact_commit:bigint:counter,.*stats_reset:timestamptz:reset" "pg_stat_database: key, counters, its reset column"
 is "$(q "SELECT count(DISTINCT snapshot_time) FROM pga.pg_stat_database")" 3 "three snapshots"
 is "$(q "SELECT DISTINCT reloptions FROM pga.relation_options WHERE relname = 'p'")" "{fillfactor=70}" \
 	"array columns load as arrays (relation_options.reloptions)"

@@ -255,12 +255,14 @@ test_drop_field_count(void **state)
 static void
 test_metric_sql(void **state)
 {
-	const struct metric_def *m = catalog_find("pg_stat_database");
+	struct ld_shape m = {0};
 	char *sql = NULL;
 	struct pga_err err = {0};
 
-	assert_non_null(m);
-	assert_int_equal(ld_schema_metric_sql("\"pga\"", m, &sql, &err), 0);
+	(void)state;
+	assert_int_equal(ld_shape_builtin("pg_stat_database", &m, &err), 0);
+	assert_int_equal(ld_schema_metric_sql("\"pga\"", &m, &sql, &err), 0);
+	ld_shape_free(&m);
 	assert_non_null(strstr(sql, "CREATE TABLE IF NOT EXISTS \"pga\".\"pg_stat_database\""
 				    " (collector_id integer NOT NULL, server_id integer NOT NULL,"
 				    " snapshot_time timestamptz NOT NULL, dbname text, \"datid\" oid"));
@@ -274,6 +276,133 @@ test_metric_sql(void **state)
 	assert_non_null(strstr(sql, "CASE WHEN is__reset THEN \"xact_commit\" ELSE"
 				    " \"xact_commit\" - \"lag__xact_commit\" END"));
 	free(sql);
+}
+
+
+/* ---- shapes: what the central side builds from a segment ---- */
+
+/*
+ * The frozen 1.0 catalog (load/builtin10.c) against collect/'s: every 1.0
+ * column a metric still has keeps its type and role (a change would be a
+ * type conflict centrally), and while the catalog's descriptors are the
+ * 1.0 ones, a block that describes itself builds exactly the 1.0 DDL.
+ */
+static void
+test_builtin_is_catalog(void **state)
+{
+	size_t n;
+	const struct ld_builtin *all = ld_builtin_all(&n);
+	static const uint8_t roles[] = {
+		[COL_KEY] = SEG_ROLE_KEY, [COL_COUNTER] = SEG_ROLE_COUNTER,
+		[COL_GAUGE] = SEG_ROLE_GAUGE, [COL_INFO] = SEG_ROLE_INFO,
+	};
+	struct pga_err err = {0};
+
+	(void)state;
+	assert_true(n >= 38);
+	for (size_t i = 0; i < n; i++) {
+		const struct metric_def *m = catalog_find(all[i].name);
+		static const char *cols[SEG_MAX_COLS];
+		static struct seg_col_desc desc[SEG_MAX_COLS];
+		struct seg_block_meta b = {.cols = cols, .desc = desc};
+		struct ld_shape fs = {0}, bs = {0};
+		char *fsql = NULL, *bsql = NULL;
+
+		assert_non_null(m);
+		for (size_t k = 0; k < all[i].ncols; k++) {
+			size_t j = 0;
+
+			while (j < m->ncols && strcmp(m->cols[j].name, all[i].cols[k].name) != 0)
+				j++;
+			assert_true(j < m->ncols);
+			assert_string_equal(m->cols[j].type, all[i].cols[k].type);
+			if (all[i].cols[k].role != SEG_ROLE_RESET)
+				assert_int_equal(roles[m->cols[j].kind], all[i].cols[k].role);
+			else
+				assert_string_equal(m->reset_col, all[i].cols[k].name);
+		}
+		/* as collect describes it (cjob.c block_describe) */
+		strcpy(b.metric, m->name);
+		b.ncols = (uint16_t)m->ncols;
+		for (size_t j = 0; j < m->ncols; j++) {
+			cols[j] = m->cols[j].name;
+			desc[j].type = m->cols[j].type;
+			desc[j].role = roles[m->cols[j].kind];
+			if (m->reset_col != NULL && strcmp(m->reset_col, cols[j]) == 0)
+				desc[j].role = SEG_ROLE_RESET;
+		}
+		assert_int_equal(ld_shape_builtin(all[i].name, &fs, &err), 0);
+		assert_int_equal(ld_shape_of_block(&b, &bs, &err), 0);
+		assert_true(bs.typed && bs.builtin && !bs.closed);
+		assert_int_equal(ld_schema_metric_sql("\"pga\"", &fs, &fsql, &err), 0);
+		assert_int_equal(ld_schema_metric_sql("\"pga\"", &bs, &bsql, &err), 0);
+		if (m->ncols == all[i].ncols)
+			assert_string_equal(fsql, bsql);
+		free(fsql);
+		free(bsql);
+		ld_shape_free(&fs);
+		ld_shape_free(&bs);
+	}
+}
+
+static void
+test_shape_of_block(void **state)
+{
+	static const char *cols[] = {"id", "snapshot_time", "bad name", "hits", "id", "at"};
+	static const struct seg_col_desc desc[] = {
+		{"bigint", SEG_ROLE_KEY}, {"text", 0}, {"text", 0},
+		{"bigint", SEG_ROLE_COUNTER}, {"text", 0}, {"timestamptz", SEG_ROLE_RESET},
+	};
+	struct seg_block_meta m = {.ncols = 6, .cols = cols};
+	struct ld_shape s = {0};
+	struct pga_err err = {0};
+	char *sql = NULL;
+
+	(void)state;
+	strcpy(m.metric, "app_hits");
+	/* undescribed, not a 1.0 metric: text, no view */
+	assert_int_equal(ld_shape_of_block(&m, &s, &err), 0);
+	assert_false(s.typed || s.builtin);
+	assert_int_equal(s.ncols, 3);	/* no fixed, invalid or repeated column */
+	assert_string_equal(s.cols[1].name, "hits");
+	assert_string_equal(s.cols[1].type, "text");
+	assert_false(ld_shape_has_counters(&s));
+	ld_shape_free(&s);
+	/* described: typed, a delta view with its reset column */
+	m.desc = desc;
+	assert_int_equal(ld_shape_of_block(&m, &s, &err), 0);
+	assert_true(s.typed);
+	assert_string_equal(s.cols[2].type, "timestamptz");
+	assert_int_equal(ld_schema_metric_sql("\"pga\"", &s, &sql, &err), 0);
+	assert_non_null(strstr(sql, "\"id\" bigint, \"hits\" bigint, \"at\" timestamptz)"));
+	assert_non_null(strstr(sql, "(collector_id, server_id, dbname, \"id\", snapshot_time)"));
+	assert_non_null(strstr(sql, "CASE WHEN is__reset THEN \"hits\" ELSE \"hits\" -"));
+	assert_non_null(strstr(sql, "\"at\" IS DISTINCT FROM lag__reset"));
+	free(sql);
+	ld_shape_free(&s);
+	/* a 1.0 metric without descriptors: the frozen catalog's, closed */
+	strcpy(m.metric, "pg_stat_slru");
+	m.desc = NULL;
+	assert_int_equal(ld_shape_of_block(&m, &s, &err), 0);
+	assert_true(s.typed && s.builtin && s.closed);
+	assert_non_null(ld_shape_col(&s, "blks_hit"));
+	assert_int_equal(ld_shape_col(&s, "stats_reset")->role, SEG_ROLE_RESET);
+	ld_shape_free(&s);
+}
+
+static void
+test_type_fits(void **state)
+{
+	(void)state;
+	assert_true(ld_type_fits("bigint", "bigint"));
+	assert_true(ld_type_fits("timestamptz", "timestamp with time zone"));
+	assert_true(ld_type_fits("timestamptz[]", "timestamp with time zone[]"));
+	assert_true(ld_type_fits("integer[]", "integer[]"));
+	assert_true(ld_type_fits("bigint", "text"));	/* an older loader's custom column */
+	assert_false(ld_type_fits("text", "bigint"));
+	assert_false(ld_type_fits("timestamptz", "bigint"));
+	assert_false(ld_type_fits("integer", "bigint"));
+	assert_false(ld_type_fits("integer[]", "integer"));
 }
 
 /* ---- what stops a load, what is isolated ---- */
@@ -389,6 +518,9 @@ main(void)
 		cmocka_unit_test(test_drop_all_columns),
 		cmocka_unit_test(test_drop_field_count),
 		cmocka_unit_test(test_metric_sql),
+		cmocka_unit_test(test_builtin_is_catalog),
+		cmocka_unit_test(test_shape_of_block),
+		cmocka_unit_test(test_type_fits),
 		cmocka_unit_test(test_fatal),
 		cmocka_unit_test(test_data_error),
 		cmocka_unit_test(test_block_ends_in_quote),

@@ -1016,11 +1016,271 @@ test_key_files(void **state)
 			 PGA_EINVAL);
 }
 
+/* ---- column descriptors (format minor 1) ---- */
+
+static const struct seg_col_desc desc3[] = {
+	{"bigint", SEG_ROLE_KEY}, {"text", SEG_ROLE_INFO}, {"double precision", SEG_ROLE_COUNTER},
+};
+
+static void
+encode_meta(struct pbuf *b, const struct seg_block_meta *m, uint16_t minor)
+{
+	memset(b, 0, sizeof(*b));
+	seg_encode_block(b, m, minor);
+	assert_false(b->oom);
+}
+
+/* Re-CRC a payload after a test changed its bytes. */
+static void
+recrc(struct pbuf *b)
+{
+	b->len -= 4;
+	pbuf_crc(b);
+}
+
+struct decoded {
+	struct seg_block_meta m;
+	char colbuf[SEG_MAX_COLS * 96];
+	const char *cols[SEG_MAX_COLS];
+	struct seg_col_desc desc[SEG_MAX_COLS];
+};
+
+static int
+decode_meta(const struct pbuf *b, uint16_t minor, struct decoded *d, struct pga_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	return seg_decode_block(b->p, b->len, minor, &d->m, d->colbuf, sizeof(d->colbuf), d->cols,
+				d->desc, "x.seg", err);
+}
+
+static void
+test_desc_round_trip(void **state)
+{
+	static struct decoded d;
+	struct seg_block_meta m = {.ncols = 3, .cols = cols3, .desc = desc3,
+				   .flags = SEG_BLOCK_PER_DATABASE};
+	struct pga_err err = {0};
+	struct pbuf b;
+
+	(void)state;
+	strcpy(m.metric, "described");
+	encode_meta(&b, &m, SEG_FORMAT_MINOR);
+	assert_int_equal(decode_meta(&b, SEG_FORMAT_MINOR, &d, &err), 0);
+	assert_non_null(d.m.desc);
+	assert_int_equal(d.m.flags, SEG_BLOCK_PER_DATABASE);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(d.m.cols[i], cols3[i]);
+		assert_string_equal(d.m.desc[i].type, desc3[i].type);
+		assert_int_equal(d.m.desc[i].role, desc3[i].role);
+	}
+	pbuf_free(&b);
+	/* no descriptors: written as none, read as NULL */
+	m.desc = NULL;
+	encode_meta(&b, &m, SEG_FORMAT_MINOR);
+	assert_int_equal(decode_meta(&b, SEG_FORMAT_MINOR, &d, &err), 0);
+	assert_null(d.m.desc);
+	pbuf_free(&b);
+	/* minor 0 writes none of it, and reads exactly that */
+	m.desc = desc3;
+	encode_meta(&b, &m, 0);
+	assert_int_equal(decode_meta(&b, 0, &d, &err), 0);
+	assert_null(d.m.desc);
+	assert_int_equal(d.m.flags, 0);
+	/* bytes after a minor-0 block header's columns are refused in minor 0 */
+	pbuf_free(&b);
+	encode_meta(&b, &m, 1);
+	assert_int_equal(decode_meta(&b, 0, &d, &err), PGA_ECORRUPT);
+	assert_non_null(strstr(err.msg, "malformed block header"));
+	pbuf_free(&b);
+}
+
+/* FORMAT.md: a higher minor appends fields before the CRC; readers skip them. */
+static void
+test_desc_newer_minor(void **state)
+{
+	static struct decoded d;
+	struct seg_col_desc future[3] = {desc3[0], desc3[1], {"bigint", 7}};
+	struct seg_block_meta m = {.ncols = 3, .cols = cols3, .desc = desc3};
+	struct pga_err err = {0};
+	const uint8_t tail[] = {1, 2, 3, 4, 5};
+	struct pbuf b;
+
+	(void)state;
+	strcpy(m.metric, "described");
+	encode_meta(&b, &m, SEG_FORMAT_MINOR);
+	b.len -= 4;
+	pbuf_bytes(&b, tail, sizeof(tail));
+	pbuf_crc(&b);
+	assert_int_equal(decode_meta(&b, SEG_FORMAT_MINOR + 1, &d, &err), 0);
+	assert_string_equal(d.m.desc[2].type, "double precision");
+	/* in a minor this pga knows, trailing bytes are damage */
+	assert_int_equal(decode_meta(&b, SEG_FORMAT_MINOR, &d, &err), PGA_ECORRUPT);
+	pbuf_free(&b);
+	/* a role a newer minor added reads as info; in a known minor it is corrupt */
+	m.desc = future;
+	encode_meta(&b, &m, SEG_FORMAT_MINOR);
+	assert_int_equal(decode_meta(&b, SEG_FORMAT_MINOR + 1, &d, &err), 0);
+	assert_int_equal(d.m.desc[2].role, SEG_ROLE_INFO);
+	assert_int_equal(decode_meta(&b, SEG_FORMAT_MINOR, &d, &err), PGA_ECORRUPT);
+	assert_non_null(strstr(err.msg, "column 'value': unknown role 7"));
+	pbuf_free(&b);
+	/* the segment header: the same rule */
+	{
+		struct seg_header h = {.major = 1, .minor = SEG_FORMAT_MINOR + 1, .seq = 1};
+		struct seg_header got;
+
+		strcpy(h.collector, "c");
+		memset(&b, 0, sizeof(b));
+		seg_encode_header(&b, &h);
+		b.len -= 4;
+		pbuf_bytes(&b, tail, sizeof(tail));
+		pbuf_crc(&b);
+		assert_int_equal(seg_decode_header(b.p, b.len, &got, "x.seg", &err), 0);
+		h.minor = SEG_FORMAT_MINOR;
+		pbuf_free(&b);
+		seg_encode_header(&b, &h);
+		b.len -= 4;
+		pbuf_bytes(&b, tail, sizeof(tail));
+		pbuf_crc(&b);
+		assert_int_equal(seg_decode_header(b.p, b.len, &got, "x.seg", &err), PGA_ECORRUPT);
+		pbuf_free(&b);
+	}
+}
+
+/* A descriptor a writer would refuse, forced into the bytes. */
+static int
+decode_hostile(const char *type, uint8_t role, struct pga_err *err)
+{
+	static struct decoded d;
+	struct seg_col_desc hd[3] = {desc3[0], {type, role}, desc3[2]};
+	struct seg_block_meta m = {.ncols = 3, .cols = cols3, .desc = hd};
+	struct pbuf b;
+	int rc;
+
+	strcpy(m.metric, "hostile");
+	encode_meta(&b, &m, SEG_FORMAT_MINOR);
+	rc = decode_meta(&b, SEG_FORMAT_MINOR, &d, err);
+	pbuf_free(&b);
+	return rc;
+}
+
+static void
+test_desc_hostile(void **state)
+{
+	static const char *const bad[] = {
+		"bigint; DROP TABLE x", "text); DROP TABLE x; --", "BIGINT", "bigint ", " bigint",
+		"bigint[][]", "[]", "", "numeric(10,2)", "character varying", "int8", "text\n",
+		"bigint\"", "timestamptz[ ]", "regclass", "pg_catalog.text", NULL,
+	};
+	static const char *const good[] = {
+		"bigint", "integer", "smallint", "numeric", "real", "double precision", "boolean",
+		"text", "timestamptz", "date", "interval", "oid", "pg_lsn", "inet", "jsonb", "bytea",
+		"uuid", "integer[]", "text[]", "timestamptz[]", NULL,
+	};
+	static struct decoded d;
+	struct pga_err err = {0};
+	char longtype[64];
+	struct pbuf b;
+
+	(void)state;
+	for (const char *const *t = bad; *t; t++) {
+		assert_false(seg_col_type_valid(*t));
+		assert_int_equal(decode_hostile(*t, SEG_ROLE_GAUGE, &err), PGA_ECORRUPT);
+		assert_non_null(strstr(err.msg, "'x.seg': column 'name': type"));
+		assert_null(strchr(err.msg, '\n'));
+	}
+	for (const char *const *t = good; *t; t++) {
+		assert_true(seg_col_type_valid(*t));
+		assert_int_equal(decode_hostile(*t, SEG_ROLE_GAUGE, &err), 0);
+	}
+	/* longer than any type: refused before it is copied */
+	memset(longtype, 'a', sizeof(longtype) - 1);
+	longtype[sizeof(longtype) - 1] = '\0';
+	assert_int_equal(decode_hostile(longtype, SEG_ROLE_GAUGE, &err), PGA_ECORRUPT);
+	assert_non_null(strstr(err.msg, "type of 63 bytes (at most 31"));
+	for (unsigned r = SEG_ROLE_LAST + 1; r < 256; r += 50)
+		assert_int_equal(decode_hostile("bigint", (uint8_t)r, &err), PGA_ECORRUPT);
+	/* descriptors for another number of columns than the block has */
+	{
+		struct seg_block_meta m = {.ncols = 3, .cols = cols3, .desc = desc3};
+
+		strcpy(m.metric, "hostile");
+		encode_meta(&b, &m, SEG_FORMAT_MINOR);
+		/* the u16 count sits after the names and the flags byte */
+		{
+			size_t at = b.len - 4 - 3 * 1 - (2 + 6) - (2 + 4) - (2 + 16) - 2;
+
+			assert_int_equal(b.p[at], 3);
+			b.p[at] = 2;
+			recrc(&b);
+			assert_int_equal(decode_meta(&b, SEG_FORMAT_MINOR, &d, &err), PGA_ECORRUPT);
+			b.p[at] = 4;
+			recrc(&b);
+			assert_int_equal(decode_meta(&b, SEG_FORMAT_MINOR, &d, &err), PGA_ECORRUPT);
+			assert_non_null(strstr(err.msg, "4 column descriptors for 3 columns"));
+			/* an unknown block flag */
+			b.p[at] = 3;
+			b.p[at - 1] = 0x80;
+			recrc(&b);
+			assert_int_equal(decode_meta(&b, SEG_FORMAT_MINOR, &d, &err), PGA_ECORRUPT);
+			assert_non_null(strstr(err.msg, "unknown block flags"));
+		}
+		pbuf_free(&b);
+	}
+	/* every cut of a described block header fails cleanly */
+	{
+		struct seg_block_meta m = {.ncols = 3, .cols = cols3, .desc = desc3};
+
+		strcpy(m.metric, "cut");
+		encode_meta(&b, &m, SEG_FORMAT_MINOR);
+		for (size_t n = 8; n < b.len - 4; n++) {	/* b.len - 4: the whole payload */
+			struct pbuf c = {0};
+
+			pbuf_bytes(&c, b.p, n);
+			pbuf_crc(&c);
+			assert_int_not_equal(decode_meta(&c, SEG_FORMAT_MINOR, &d, &err), 0);
+			pbuf_free(&c);
+		}
+		pbuf_free(&b);
+	}
+}
+
+/* The writer refuses what the reader would: a bad type, an unknown role. */
+static void
+test_desc_writer_refuses(void **state)
+{
+	struct seg_header h = {.major = SEG_FORMAT_MAJOR, .minor = SEG_FORMAT_MINOR, .seq = 9,
+			       .created_us = 1};
+	struct seg_col_desc bad[3] = {desc3[0], {"bigint; DROP TABLE x", 0}, desc3[2]};
+	struct seg_block_meta m = {.ncols = 3, .cols = cols3, .desc = bad};
+	struct seg_writer *w = NULL;
+	struct pga_err err = {0};
+	char part[512];
+
+	(void)state;
+	strcpy(h.collector, "unit");
+	strcpy(m.metric, "refused");
+	snprintf(part, sizeof(part), "%s/desc.part", tmpdir);
+	assert_int_equal(seg_writer_create(&w, part, &h, &err), 0);
+	assert_int_equal(seg_writer_block_begin(w, &m, &err), PGA_EINVAL);
+	assert_non_null(strstr(err.msg, "type 'bigint; DROP TABLE x' is not one pga loads"));
+	bad[1].type = "text";
+	bad[1].role = 5;
+	assert_int_equal(seg_writer_block_begin(w, &m, &err), PGA_EINVAL);
+	bad[1].role = SEG_ROLE_RESET;
+	assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+	seg_writer_free(w, true);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_desc_round_trip),
+		cmocka_unit_test(test_desc_newer_minor),
+		cmocka_unit_test(test_desc_hostile),
+		cmocka_unit_test(test_desc_writer_refuses),
 		cmocka_unit_test(test_zstd_compatible),
 		cmocka_unit_test(test_every_truncation_fails),
 		cmocka_unit_test(test_every_bit_flip_fails),
