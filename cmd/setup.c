@@ -3,7 +3,13 @@
 
 #include "collect/collect.h"
 #include "ship/ship.h"
+#include "common/log.h"
+#include "common/xkey.h"
+#include "spool/segment.h"
 #include "spool/spool.h"
+
+static struct pga_xkey *decrypt_keys[PGA_LIST_MAX];
+static size_t ndecrypt_keys;
 
 const struct spool_counter_set *const cmd_counter_sets[CMD_COUNTER_SETS] = {
 	&spool_counters_own, &collect_counters, &ship_counters,
@@ -27,4 +33,35 @@ cmd_counters_read(struct spool *sp, struct cmd_counters *c, struct pga_err *err)
 			return rc;
 	}
 	return 0;
+}
+
+int
+cmd_decrypt_keys(const struct pga_config *cfg, struct pga_err *err)
+{
+	const struct pga_list *l = &cfg->global.decrypt_key_file;
+
+	cmd_decrypt_keys_release();
+	for (size_t i = 0; i < l->n && i < PGA_LIST_MAX; i++) {
+		char hex[17];
+		int rc = pga_xkey_load(&decrypt_keys[ndecrypt_keys], l->v[i], err);
+
+		if (rc < 0) {
+			cmd_decrypt_keys_release();
+			return pga_err_prefix(err, "decrypt-key-file");
+		}
+		seg_keyid_short(pga_xkey_id(decrypt_keys[ndecrypt_keys]), hex);
+		log_debug("decrypt-key-file '%s': key %s", l->v[i], hex);
+		ndecrypt_keys++;
+	}
+	seg_set_decrypt_keys((const struct pga_xkey *const *)decrypt_keys, ndecrypt_keys);
+	return 0;
+}
+
+void
+cmd_decrypt_keys_release(void)
+{
+	seg_set_decrypt_keys(NULL, 0);
+	for (size_t i = 0; i < ndecrypt_keys; i++)
+		pga_xkey_free(decrypt_keys[i]);
+	ndecrypt_keys = 0;
 }
