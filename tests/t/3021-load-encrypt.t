@@ -173,6 +173,11 @@ is "$(q central "SELECT sum(total_rows) FROM pga.segments")" "$WANT" "  the ledg
 is "$(q central "SELECT count(*) FROM pga.quarantine WHERE resolved_at IS NULL")" 0 "  the refusals are resolved"
 pg_psql cen central -At -c "SELECT count(*) FROM pga.pg_stat_user_tables WHERE relname = '$(echo $MARK | tr A-Z a-z)'" >"$T/m"
 ok $([ "$(cat "$T/m")" -ge 1 ]; echo $?) "  the marker table's statistics are there, decrypted"
+run_ok "restore --verify-only without the key" pga -c "$CEN" restore --verify-only --from dest:az
+like "$(last_out)" "note +4 encrypted segments checked without decrypt-key-file" "  says what it could not check"
+run_ok "restore --verify-only with the key" pga -c "$CEN" restore --verify-only --from dest:az $DK
+unlike() { if [[ "$1" =~ $2 ]]; then ok 1 "$3"; else ok 0 "$3"; fi; }
+unlike "$(last_out)" "encrypted segments checked without" "  decrypts every one"
 run_ok "restore from azurite with decrypt-key-file" \
 	pga -c "$CEN" restore --db "$(pg_conninfo cen restored)" --from dest:az $DK
 tables_rows central >"$T/rows.central"
