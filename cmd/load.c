@@ -145,7 +145,8 @@ resolve_fork(struct load_args *a, const struct pga_cmd *cmd, struct pga_err *err
 static int
 loop(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
 {
-	struct load_loop_opts o = {.ro = a->ro, .passes = ctx->cfg->args.passes, .ctx = ctx};
+	struct load_loop_opts o = {.ro = a->ro, .passes = ctx->cfg->args.passes, .ctx = ctx,
+				   .on_reload = cmd_decrypt_keys};
 
 	if (load_loop_configure(&o, ctx->cfg, err) < 0)
 		return pga_cli_error(err);

@@ -1,6 +1,8 @@
 /* What the parts cannot do alone, set up once by main(); see cmd.h. */
 #include "cmd/cmd.h"
 
+#include <string.h>
+
 #include "collect/collect.h"
 #include "ship/ship.h"
 #include "common/log.h"
@@ -35,24 +37,36 @@ cmd_counters_read(struct spool *sp, struct cmd_counters *c, struct pga_err *err)
 	return 0;
 }
 
+static void
+keys_free(struct pga_xkey **k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pga_xkey_free(k[i]);
+}
+
+/* All or nothing: the keys in use stay until every new one has loaded. */
 int
 cmd_decrypt_keys(const struct pga_config *cfg, struct pga_err *err)
 {
 	const struct pga_list *l = &cfg->global.decrypt_key_file;
+	static struct pga_xkey *fresh[PGA_LIST_MAX];
+	size_t n = 0;
 
-	cmd_decrypt_keys_release();
 	for (size_t i = 0; i < l->n && i < PGA_LIST_MAX; i++) {
 		char hex[17];
-		int rc = pga_xkey_load(&decrypt_keys[ndecrypt_keys], l->v[i], err);
+		int rc = pga_xkey_load(&fresh[n], l->v[i], err);
 
 		if (rc < 0) {
-			cmd_decrypt_keys_release();
+			keys_free(fresh, n);
 			return pga_err_prefix(err, "decrypt-key-file");
 		}
-		seg_keyid_short(pga_xkey_id(decrypt_keys[ndecrypt_keys]), hex);
+		seg_keyid_short(pga_xkey_id(fresh[n]), hex);
 		log_debug("decrypt-key-file '%s': key %s", l->v[i], hex);
-		ndecrypt_keys++;
+		n++;
 	}
+	cmd_decrypt_keys_release();
+	memcpy(decrypt_keys, fresh, n * sizeof(fresh[0]));
+	ndecrypt_keys = n;
 	seg_set_decrypt_keys((const struct pga_xkey *const *)decrypt_keys, ndecrypt_keys);
 	return 0;
 }
@@ -61,7 +75,6 @@ void
 cmd_decrypt_keys_release(void)
 {
 	seg_set_decrypt_keys(NULL, 0);
-	for (size_t i = 0; i < ndecrypt_keys; i++)
-		pga_xkey_free(decrypt_keys[i]);
+	keys_free(decrypt_keys, ndecrypt_keys);
 	ndecrypt_keys = 0;
 }

@@ -244,7 +244,8 @@ const struct pga_opt pga_opts[] = {
 	 "pga load, pga restore, pga spool verify and pga spool cat decrypt encrypted "
 	 "segments with, a comma list (the current key and those of earlier rotations). "
 	 "A segment none of them decrypts is refused and recorded; without any, spool "
-	 "verify checks all but the plaintext. Default: none."},
+	 "verify checks all but the plaintext. pga load --loop reads them again on a "
+	 "reload (SIGHUP), all or nothing. Default: none."},
 	/* ---- [global]: health ---- */
 	{.name = "status-stale-after", GLOBAL(status_stale_after), DURATION, .def = "15m",
 	 .doc = "pga status is critical (exit 2) when a target has had no complete snapshot, "

@@ -26,7 +26,7 @@ A=devstoreaccount1
 AZKEY=$AZURE_STORAGE_KEY
 AZURE_STORAGE_KEY=$AZKEY helper azure-request --query restype=container PUT "$AZURITE_URL" "/$A/pga" >/dev/null ||
 	{ echo "Bail out! azure container"; exit 1; }
-for db in central plain attack restored; do pg_psql cen postgres -c "CREATE DATABASE $db" >/dev/null; done
+for db in central plain attack restored loop; do pg_psql cen postgres -c "CREATE DATABASE $db" >/dev/null; done
 MARK=pgaSecretMarker7731
 pg_psql src postgres -c "CREATE EXTENSION pg_stat_statements" \
 	-c "CREATE TABLE $MARK (a int)" -c "SELECT count(*) AS $MARK FROM $MARK" >/dev/null
@@ -189,16 +189,38 @@ printf 'id,v\n' >/dev/null
 rows() { for i in $(seq 1 500); do echo "$i,row $i of $MARK"; done; }
 for kind in plain enc; do
 	printf '[global]\ncollector = put-%s\nspool-path = %s/sp-%s\n' "$kind" "$T" "$kind" >"$T/$kind.conf"
-	[ $kind = enc ] && echo "encrypt-to = $T/central.pub" >>"$T/$kind.conf"
+	[ $kind = enc ] && printf 'encrypt-to = %s/central.pub\nsign-key-file = %s/ed.key\n' "$T" "$T" >>"$T/$kind.conf"
 	rows | pga -c "$T/$kind.conf" spool put --metric enc_cmp --columns id,v --time 2026-01-01T00:00:00Z 2>/dev/null
 done
 grep -rqa "$MARK" "$T/sp-enc/ready"; is "$?" 1 "spool put encrypts too"
+run_ok "a signed and encrypted segment: its signature checks without the private key" \
+	pga spool verify --public-key "$T/ed.pub" "$T/sp-enc/ready"
+like "$(last_out)" "signed by key [0-9a-f]{16}, encrypted: not decrypted" "  both said"
 run_ok "load the plaintext one" pga load --init --db "$(pg_conninfo cen plain)" --from "$T/sp-plain"
 run_ok "load the encrypted one" pga load --db "$(pg_conninfo cen plain)" --from "$T/sp-enc" $DK
 is "$(q plain "SELECT count(*) FROM pga.enc_cmp GROUP BY collector_id ORDER BY 1" | tr '\n' ' ')" "500 500 " \
 	"the same row counts"
 is "$(q plain "SELECT count(*) FROM (SELECT id, v FROM pga.enc_cmp WHERE collector_id = (SELECT min(collector_id) FROM pga.enc_cmp) EXCEPT SELECT id, v FROM pga.enc_cmp WHERE collector_id = (SELECT max(collector_id) FROM pga.enc_cmp)) x")" \
 	0 "and the same rows"
+
+# ---- load --loop reads decrypt-key-file again on SIGHUP, all or nothing ----
+LC=$T/loop.conf
+printf '[global]\ncentral = %s\nload-interval = 200ms\ndecrypt-key-file = %s\n' \
+	"$(pg_conninfo cen loop)" "$T/wrong.key" >"$LC"
+pga -c "$LC" load --init >/dev/null 2>&1
+"$PGA_BIN" -c "$LC" load --loop --from "$T/sp-enc" >/dev/null 2>"$T/loop.log" &
+lpid=$!
+waitfor() { for _ in $(seq 1 100); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+waitfor 'grep -q "none of them can decrypt" "$T/loop.log"'; ok $? "load --loop with the wrong key refuses"
+sed -i "s|^decrypt-key-file = .*|decrypt-key-file = $T/none.key|" "$LC"
+kill -HUP "$lpid"
+waitfor 'grep -q "configuration not reloaded" "$T/loop.log"'; ok $? "  a reload naming a missing key is refused"
+like "$(cat "$T/loop.log")" "decrypt-key-file: could not open decryption key '$T/none.key'" "  says why"
+sed -i "s|^decrypt-key-file = .*|decrypt-key-file = $T/wrong.key,$T/central.key|" "$LC"
+kill -HUP "$lpid"
+waitfor '[ "$(q loop "SELECT count(*) FROM pga.enc_cmp" 2>/dev/null)" = 500 ]'
+ok $? "  after a reload with the right key among two, the next pass loads it"
+kill -TERM "$lpid"; wait "$lpid" 2>/dev/null
 
 # ---- attacks: each its own error, nothing of the segment loaded ----
 run_ok "init a fresh central database" pga load --init --db "$(pg_conninfo cen attack)"
