@@ -52,6 +52,16 @@ void cmd_usage_group(FILE *out, const char *group);
  */
 void cmd_setup(const struct pga_config *cfg);
 
+/*
+ * decrypt-key-file: load every key named (each 0600 or refused) and hand
+ * them to the segment readers of this process (seg_set_decrypt_keys); the
+ * commands that read segment data (load, restore, spool verify and cat)
+ * call it before reading.  cmd_decrypt_keys_release() takes them back and
+ * frees them (OpenSSL clears the key material).
+ */
+int cmd_decrypt_keys(const struct pga_config *cfg, struct pga_err *err);
+void cmd_decrypt_keys_release(void);
+
 /* Every part's counters, in the order pga status and spool ls show them. */
 #define CMD_COUNTER_SETS 3
 extern const struct spool_counter_set *const cmd_counter_sets[CMD_COUNTER_SETS];

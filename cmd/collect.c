@@ -146,6 +146,19 @@ new_collector(struct loop *l, const struct pga_config *cfg, struct collector **o
 }
 
 static bool
+lists_equal(const struct pga_list *x, const struct pga_list *y)
+{
+	size_t nx = x ? x->n : 0, ny = y ? y->n : 0;
+
+	if (nx != ny)
+		return false;
+	for (size_t i = 0; i < nx; i++)
+		if (strcmp(x->v[i], y->v[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
 spool_opts_equal(const struct spool_opts *x, const struct spool_opts *y)
 {
 	/* a new sign-key-file (or new key bytes under the same name, which a
@@ -154,7 +167,8 @@ spool_opts_equal(const struct spool_opts *x, const struct spool_opts *y)
 	       x->full == y->full && x->seg_max_size == y->seg_max_size &&
 	       x->seg_max_age_us == y->seg_max_age_us && x->level == y->level &&
 	       strcmp(x->sign_key_file ? x->sign_key_file : "",
-		      y->sign_key_file ? y->sign_key_file : "") == 0;
+		      y->sign_key_file ? y->sign_key_file : "") == 0 &&
+	       lists_equal(x->encrypt_to, y->encrypt_to);
 }
 
 /*

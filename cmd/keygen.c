@@ -1,5 +1,6 @@
 /*
- * `pga keygen -o PREFIX`: a new Ed25519 key pair for signing segments
+ * `pga keygen [--encryption] -o PREFIX`: a new key pair, Ed25519 for signing
+ * segments or X25519 for encrypting them (common/xkey.h)
  *
  * PREFIX.key (PKCS#8 PEM, 0600) and PREFIX.pub (SubjectPublicKeyInfo PEM),
  * what `openssl genpkey -algorithm ed25519` and `openssl pkey -pubout`
@@ -13,6 +14,7 @@
 #include "common/cli.h"
 #include "common/edkey.h"
 #include "common/hash.h"
+#include "common/xkey.h"
 
 int
 cmd_keygen(int argc, char **argv, struct pga_ctx *ctx)
@@ -26,6 +28,15 @@ cmd_keygen(int argc, char **argv, struct pga_ctx *ctx)
 	(void)argv;
 	if (prefix == NULL || prefix[0] == '\0')
 		return pga_cli_usage(ctx->cmd, "-o PREFIX is empty");
+	if (ctx->cfg->args.encryption) {
+		if (pga_x_keygen(prefix, id, &err) < 0)
+			return pga_cli_error(&err);
+		pga_hex(id, sizeof(id), hex);
+		printf("wrote %s.key (X25519 private key, 0600: for decrypt-key-file on the "
+		       "central side only) and %s.pub (for encrypt-to)\nkey id %s\n", prefix,
+		       prefix, hex);
+		return PGA_EXIT_OK;
+	}
 	if (pga_sign_keygen(prefix, id, &err) < 0)
 		return pga_cli_error(&err);
 	pga_hex(id, sizeof(id), hex);

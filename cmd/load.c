@@ -145,7 +145,8 @@ resolve_fork(struct load_args *a, const struct pga_cmd *cmd, struct pga_err *err
 static int
 loop(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
 {
-	struct load_loop_opts o = {.ro = a->ro, .passes = ctx->cfg->args.passes, .ctx = ctx};
+	struct load_loop_opts o = {.ro = a->ro, .passes = ctx->cfg->args.passes, .ctx = ctx,
+				   .on_reload = cmd_decrypt_keys};
 
 	if (load_loop_configure(&o, ctx->cfg, err) < 0)
 		return pga_cli_error(err);
@@ -155,19 +156,19 @@ loop(struct load_args *a, struct pga_ctx *ctx, struct pga_err *err)
 	return load_loop(&o, stdout);
 }
 
-int
-cmd_load(int argc, char **argv, struct pga_ctx *ctx)
+static int
+load_main(struct pga_ctx *ctx)
 {
 	struct load_args a;
 	struct pga_err err = {0};
 	struct stat st;
 
-	(void)argc;
-	(void)argv;
 	memset(&a, 0, sizeof(a));
 	if (resolve_args(&a, ctx, &err) < 0)
 		return err.code == PGA_EINVAL ? pga_cli_usage(ctx->cmd, "%s", err.msg)
 					      : pga_cli_error(&err);
+	if (cmd_decrypt_keys(ctx->cfg, &err) < 0)
+		return pga_cli_error(&err);
 	if (a.fork != NULL)
 		return resolve_fork(&a, ctx->cmd, &err);
 	if (a.init && a.ro.from == NULL)
@@ -187,4 +188,16 @@ cmd_load(int argc, char **argv, struct pga_ctx *ctx)
 	a.ro.progress = !a.ro.json && isatty(STDERR_FILENO);
 	pga_cli_catch_signals();
 	return load_run(&a.ro, stdout, NULL);
+}
+
+int
+cmd_load(int argc, char **argv, struct pga_ctx *ctx)
+{
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	rc = load_main(ctx);
+	cmd_decrypt_keys_release();	/* OpenSSL clears the key material it frees */
+	return rc;
 }

@@ -63,14 +63,17 @@ cmd_restore(int argc, char **argv, struct pga_ctx *ctx)
 {
 	struct restore_opts o;
 	struct pga_err err = {0};
+	int rc;
 
 	(void)argc;
 	(void)argv;
 	memset(&o, 0, sizeof(o));
 	if (resolve(&o, ctx, &err) < 0)
 		return pga_cli_usage(ctx->cmd, "%s", err.msg);
+	if (cmd_decrypt_keys(ctx->cfg, &err) < 0)
+		return pga_cli_error(&err);
 	pga_cli_catch_signals();
-	if (ctx->cfg->args.verify_only)
-		return restore_verify(&o, stdout);
-	return restore_run(&o, stdout);
+	rc = ctx->cfg->args.verify_only ? restore_verify(&o, stdout) : restore_run(&o, stdout);
+	cmd_decrypt_keys_release();
+	return rc;
 }

@@ -475,13 +475,18 @@ verify_report(struct spool *sp, const char *name, int rc, const struct seg_info 
 	if (rc == 0) {
 		char kid[17];
 
-		printf("ok       %s (%u blocks, %" PRIu64 " rows%s%s)\n", name, info->nblocks,
+		printf("ok       %s (%u blocks, %" PRIu64 " rows%s%s%s)\n", name, info->nblocks,
 		       info->rows, info->is_signed ? ", signed by key " : ", unsigned",
-		       info->is_signed ? seg_keyid_short(info->sig.key_id, kid) : "");
+		       info->is_signed ? seg_keyid_short(info->sig.key_id, kid) : "",
+		       !seg_header_encrypted(&info->header) ? "" :
+		       info->decrypted ? ", encrypted: decrypted and authenticated" :
+		       ", encrypted: not decrypted (no decrypt-key-file)");
 		return 0;
 	}
 	printf("FAILED   %s [%s]\n", err->msg, pga_err_name(rc));
-	if (sp != NULL && rc != PGA_ECHAIN && rc != PGA_EIO && rc != PGA_ENOTFOUND) {
+	/* no key that decrypts it is a question of the keys given, not damage */
+	if (sp != NULL && rc != PGA_ECHAIN && rc != PGA_EIO && rc != PGA_ENOTFOUND &&
+	    rc != PGA_EKEY) {
 		struct pga_err qerr = {0};
 
 		if (spool_quarantine(sp, name, err->msg, &qerr) < 0)
@@ -704,8 +709,18 @@ int
 cmd_spool(int argc, char **argv, struct pga_ctx *ctx)
 {
 	struct spool_args a;
+	struct pga_err err = {0};
+	int rc;
 
 	get_args(&a, ctx->cfg);
+	if (ctx->cmd->id == PGA_CMD_SPOOL_VERIFY || ctx->cmd->id == PGA_CMD_SPOOL_CAT) {
+		if (cmd_decrypt_keys(ctx->cfg, &err) < 0)
+			return pga_cli_error(&err);
+		rc = ctx->cmd->id == PGA_CMD_SPOOL_VERIFY ? spool_verify(argc, argv, &a)
+							  : spool_cat(argv, &a);
+		cmd_decrypt_keys_release();
+		return rc;
+	}
 	switch (ctx->cmd->id) {
 	case PGA_CMD_SPOOL_PUT:
 		return spool_put(&a, ctx);

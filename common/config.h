@@ -43,6 +43,13 @@
 
 enum pga_spool_full { PGA_FULL_BLOCK = 0, PGA_FULL_DROP_OLDEST = 1 };
 
+/* A list option (--target a --target b, PGA_TARGET=a,b); strings owned. */
+#define PGA_LIST_MAX 256
+struct pga_list {
+	char **v;
+	size_t n;
+};
+
 struct pga_global {
 	char *spool_path;
 	char *collector;
@@ -58,6 +65,8 @@ struct pga_global {
 	char *log_ident;
 	char *spool_retain;		/* "shipped" or a duration */
 	char *sign_key_file;		/* Ed25519 key that signs sealed segments */
+	struct pga_list encrypt_to;	/* X25519 public keys segments are encrypted to */
+	struct pga_list decrypt_key_file;	/* X25519 private keys readers decrypt with */
 	/* health */
 	int64_t status_stale_after;
 	long long status_spool_warn;	/* percent of spool-max */
@@ -142,12 +151,6 @@ struct pga_dest {
 	unsigned char key_files[PGA_OPTS_MAX];	/* and each key's */
 };
 
-/* A list option (--target a --target b, PGA_TARGET=a,b); strings owned. */
-struct pga_list {
-	char **v;
-	size_t n;
-};
-
 /* [metric:NAME]: a custom SQL metric (collect/custom.h runs it). */
 enum pga_metric_scope { PGA_METRIC_CLUSTER = 0, PGA_METRIC_DATABASE = 1 };
 
@@ -182,14 +185,12 @@ enum pga_cred_source {
 	PGA_CRED_INSTANCE, PGA_CRED_APP_SERVICE,
 };
 
-#define PGA_LIST_MAX 256	/* names in a list */
-
 /* What the command line (and the environment) says that no file key does. */
 struct pga_args {
 	char *config;			/* -c: the file it was read from is path below */
 	bool loop, json, dry_run, init, no_manifest, raw, status_central;
 	char *prometheus;		/* pga status --prometheus FILE */
-	bool example, man, man_options, verify;
+	bool example, man, man_options, verify, encryption;
 	long long cycles, block, top, points, passes;
 	int64_t retain;
 	bool verify_only, segment_by_segment;

@@ -48,8 +48,8 @@ key_id(EVP_PKEY *pkey, uint8_t id[PGA_SIGN_KEYID_LEN], const char *what,
 }
 
 /* Write data to path, refusing to replace anything: tmp file, fsync, link. */
-static int
-write_new_file(const char *path, const void *data, size_t len, mode_t mode,
+int
+pga_key_file_write(const char *path, const void *data, size_t len, unsigned mode,
 	       struct pga_err *err)
 {
 	char tmp[PATH_MAX];
@@ -80,8 +80,8 @@ write_new_file(const char *path, const void *data, size_t len, mode_t mode,
 }
 
 /* PEM text of pkey, private or public, into a BIO's memory. */
-static int
-pem_of(EVP_PKEY *pkey, bool private, char **text, size_t *len, struct pga_err *err)
+int
+pga_key_pem(EVP_PKEY *pkey, bool private, char **text, size_t *len, struct pga_err *err)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *p;
@@ -127,13 +127,13 @@ pga_sign_keygen(const char *prefix, uint8_t keyid[PGA_SIGN_KEYID_LEN],
 		return pga_fail(err, PGA_EINTERNAL, "could not generate an Ed25519 key");
 	rc = key_id(pkey, keyid, prefix, err);
 	if (rc == 0)
-		rc = pem_of(pkey, true, &priv, &privlen, err);
+		rc = pga_key_pem(pkey, true, &priv, &privlen, err);
 	if (rc == 0)
-		rc = pem_of(pkey, false, &pub, &publen, err);
+		rc = pga_key_pem(pkey, false, &pub, &publen, err);
 	if (rc == 0)
-		rc = write_new_file(keypath, priv, privlen, 0600, err);
+		rc = pga_key_file_write(keypath, priv, privlen, 0600, err);
 	if (rc == 0) {
-		rc = write_new_file(pubpath, pub, publen, 0644, err);
+		rc = pga_key_file_write(pubpath, pub, publen, 0644, err);
 		if (rc < 0)	/* a key without its public half is of no use */
 			unlink(keypath);
 	}
@@ -145,9 +145,9 @@ pga_sign_keygen(const char *prefix, uint8_t keyid[PGA_SIGN_KEYID_LEN],
 	return rc;
 }
 
-/* The strict rule for signing keys: owner only (0600 or 0400). */
+/* The strict rule for private keys: owner only (0600 or 0400). */
 static int
-key_file_check(int fd, const char *path, struct pga_err *err)
+key_file_check(int fd, const char *what, const char *path, struct pga_err *err)
 {
 	struct stat st;
 	int rc;
@@ -155,12 +155,34 @@ key_file_check(int fd, const char *path, struct pga_err *err)
 	if (fstat(fd, &st) != 0)
 		return pga_fail(err, PGA_EIO, "could not stat '%s': %m", path);
 	if (!S_ISREG(st.st_mode))
-		return pga_fail(err, PGA_EINVAL, "signing key '%s' is not a regular file", path);
+		return pga_fail(err, PGA_EINVAL, "%s '%s' is not a regular file", what, path);
 	if ((st.st_mode & 077) != 0)	/* stricter than secretfile.h's 0640 */
-		return pga_fail(err, PGA_EPERM, "signing key '%s' has mode %04o: it must be 0600 "
-				"(chmod 600): no group or other may read it", path,
+		return pga_fail(err, PGA_EPERM, "%s '%s' has mode %04o: it must be 0600 "
+				"(chmod 600): no group or other may read it", what, path,
 				(unsigned)(st.st_mode & 07777));
-	rc = pga_secret_file_check(&st, "signing key", path, err);	/* its owner */
+	rc = pga_secret_file_check(&st, what, path, err);	/* its owner */
+	return rc;
+}
+
+int
+pga_key_file_read(const char *path, const char *what, char *buf, size_t cap, size_t *got,
+		  struct pga_err *err)
+{
+	int fd, rc;
+
+	*got = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
+				"could not open %s '%s': %m", what, path);
+	rc = key_file_check(fd, what, path, err);
+	if (rc == 0)
+		rc = pga_read_full(fd, buf, cap, got, path, err);
+	close(fd);
+	if (rc == 0 && *got == cap)
+		rc = pga_fail(err, PGA_EINVAL, "%s '%s' is too long for a key", what, path);
+	if (rc < 0)
+		OPENSSL_cleanse(buf, cap);
 	return rc;
 }
 
@@ -171,19 +193,10 @@ pga_signkey_load(struct pga_signkey **out, const char *path, struct pga_err *err
 	struct pga_signkey *k = NULL;
 	size_t got = 0;
 	BIO *bio = NULL;
-	int fd, rc;
+	int rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return pga_fail(err, errno == ENOENT ? PGA_ENOTFOUND : PGA_EIO,
-				"could not open signing key '%s': %m", path);
-	rc = key_file_check(fd, path, err);
-	if (rc == 0)
-		rc = pga_read_full(fd, buf, sizeof(buf), &got, path, err);
-	close(fd);
-	if (rc == 0 && got == sizeof(buf))
-		rc = pga_fail(err, PGA_EINVAL, "signing key '%s' is too long for a key", path);
+	rc = pga_key_file_read(path, "signing key", buf, sizeof(buf), &got, err);
 	if (rc < 0)
 		goto out;
 	k = calloc(1, sizeof(*k));
@@ -267,7 +280,7 @@ pga_pubkey_parse(struct pga_pubkey **out, const char *pem, size_t len,
 		char *text = NULL;
 		size_t n = 0;
 
-		rc = pem_of(k->pkey, false, &text, &n, err);
+		rc = pga_key_pem(k->pkey, false, &text, &n, err);
 		if (rc == 0 && n >= sizeof(k->pem))
 			rc = pga_fail(err, PGA_EINVAL, "'%s' is too long for a public key", what);
 		if (rc == 0) {

@@ -31,6 +31,7 @@
 #define PGA_SIGN_PEM_MAX 4096
 
 struct pga_signkey;	/* a private key (EVP_PKEY) and its key id */
+struct evp_pkey_st;	/* OpenSSL's EVP_PKEY */
 struct pga_pubkey;	/* a public key and its key id */
 
 /* Write a new pair: prefix.key (0600, O_EXCL, fsync'd) and prefix.pub. */
@@ -55,5 +56,21 @@ const char *pga_pubkey_pem(const struct pga_pubkey *k);
 /* true when sig is k's signature of msg. */
 bool pga_pubkey_verify(const struct pga_pubkey *k, const void *msg, size_t len,
 		       const uint8_t *sig, size_t siglen);
+
+/*
+ * Key-file helpers shared with the X25519 keys (common/xkey.h):
+ * pga_key_file_write writes a new file (tmp, fsync, link: never replaces
+ * one) of the given mode; pga_key_file_read reads a private key file
+ * (owner only, 0600 or 0400, else PGA_EPERM naming `what` and the path)
+ * into buf, which it wipes on failure (the caller wipes it after use);
+ * pga_key_pem gives a key's PEM text (malloc'd; the caller wipes a
+ * private one).
+ */
+int pga_key_file_write(const char *path, const void *data, size_t len, unsigned mode,
+		       struct pga_err *err);
+int pga_key_file_read(const char *path, const char *what, char *buf, size_t cap,
+		      size_t *got, struct pga_err *err);
+int pga_key_pem(struct evp_pkey_st *pkey, bool private, char **text, size_t *len,
+		struct pga_err *err);
 
 #endif

@@ -104,7 +104,7 @@ pga_err_name(int code)
 		"ok", "internal", "nomem", "io", "nospace", "invalid", "config",
 		"format", "truncated", "checksum", "corrupt", "chain", "version",
 		"locked", "full", "notfound", "database", "network", "remote",
-		"conflict", "timeout", "cancelled", "permission",
+		"conflict", "timeout", "cancelled", "permission", "key",
 	};
 	int idx = -code;
 

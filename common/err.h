@@ -44,6 +44,7 @@ enum pga_errcode {
 	PGA_ETIMEOUT = -20,
 	PGA_ECANCEL = -21,	/* interrupted by a signal on request */
 	PGA_EPERM = -22,
+	PGA_EKEY = -23,		/* encrypted, and no key at hand decrypts it */
 };
 
 #define PGA_ERR_MSG_MAX 512

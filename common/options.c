@@ -149,6 +149,9 @@ const struct pga_opt pga_opts[] = {
 	{.name = "block", ARG(block), INT(0, 4294967295LL), .cmds = C_CAT, .metavar = "N",
 	 .usage = "only block N"},
 	{.name = "raw", ARG(raw), BOOL, .cmds = C_CAT, .usage = "the rows alone, no '#' and header lines"},
+	{.name = "encryption", ARG(encryption), BOOL, .cmds = C_KEYGEN,
+	 .usage = "an X25519 pair for encrypt-to and decrypt-key-file, not an Ed25519 one "
+	 "for signing"},
 	{.name = "output", ARG(output), STRING, .cmds = C_PACK | C_REPORT | C_KEYGEN,
 	 .required = C_PACK | C_REPORT | C_KEYGEN, .short_flag = 'o', .metavar = "FILE",
 	 .usage = "the file to write"},
@@ -231,6 +234,22 @@ const struct pga_opt pga_opts[] = {
 	 .doc = "Ed25519 private key (PEM, from pga keygen, mode 0600) that signs every sealed "
 	 "segment, crash recovery's too; register its .pub with pga collectors add. "
 	 "Default: segments are not signed."},
+	{.name = "encrypt-to", GLOBAL(encrypt_to), LIST,
+	 .doc = "X25519 public keys (PEM, from pga keygen --encryption on the central side) "
+	 "that every new segment's data is encrypted to, a comma list of files (at most 16): "
+	 "any one of their private keys decrypts it; name the old and the new key while "
+	 "rotating, or a second site's. The collector holds no key that decrypts: its "
+	 "spool, its bucket and its archives reveal no segment's contents. Crash recovery "
+	 "needs no key. Default: segments are not encrypted."},
+	{.name = "decrypt-key-file", GLOBAL(decrypt_key_file), LIST,
+	 .cmds = C_LOAD | C_RESTORE | C_VERIFY | C_CAT, .metavar = "FILE",
+	 .usage = "X25519 private key(s) that decrypt encrypted segments (repeatable)",
+	 .doc = "X25519 private keys (PEM, from pga keygen --encryption, mode 0600) that "
+	 "pga load, pga restore, pga spool verify and pga spool cat decrypt encrypted "
+	 "segments with, a comma list (the current key and those of earlier rotations). "
+	 "A segment none of them decrypts is refused and recorded; without any, spool "
+	 "verify checks all but the plaintext. pga load --loop reads them again on a "
+	 "reload (SIGHUP), all or nothing. Default: none."},
 	/* ---- [global]: health ---- */
 	{.name = "status-stale-after", GLOBAL(status_stale_after), DURATION, .def = "15m",
 	 .doc = "pga status is critical (exit 2) when a target has had no complete snapshot, "
@@ -512,10 +531,12 @@ const struct pga_cmd pga_cmds[] = {
 	 LINES("A command's options, every configuration key, every environment",
 	       "variable, or the metric catalog.  Needs no configuration."),
 	 NULL, NULL},
-	{PGA_CMD_KEYGEN, "keygen", NULL, 0, "make an Ed25519 key pair for signing segments",
+	{PGA_CMD_KEYGEN, "keygen", NULL, 0, "make a key pair for signing or encrypting segments",
 	 LINES("Write a new Ed25519 key pair: PREFIX.key (the private key, mode 0600) and",
 	       "PREFIX.pub (the public key, for pga collectors add and pga spool verify).",
-	       "Neither file may exist already.  Prints the key id."),
+	       "With --encryption, an X25519 pair instead: PREFIX.pub for the collectors'",
+	       "encrypt-to, PREFIX.key (mode 0600) for the central side's decrypt-key-file",
+	       "only.  Neither file may exist already.  Prints the key id."),
 	 LINES("Exit status: 0 written, 1 failure (nothing left behind), 64 usage."),
 	 USAGES({"output", "the files' prefix", "PREFIX"})},
 	{PGA_CMD_LOAD, "load", NULL, 0, "import segments into the central database",

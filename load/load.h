@@ -334,6 +334,9 @@ struct load_loop_opts {
 	int64_t interval_us, deadline_us, retry_max_us;
 	long long passes;		/* stop after this many (0: until a signal) */
 	struct pga_ctx *ctx;		/* for a reload */
+	/* on a reload, what the command layer sets up from the new configuration
+	 * (decrypt-key-file); refused: the reload is refused, the old one stays */
+	int (*on_reload)(const struct pga_config *cfg, struct pga_err *err);
 };
 /* Fill o from cfg (its command line included); PGA_ECONFIG when it cannot loop. */
 int load_loop_configure(struct load_loop_opts *o, const struct pga_config *cfg,

@@ -566,6 +566,11 @@ ld_prescan(struct loader *l, struct ld_job *j, struct pga_err *err)
 	const struct seg_block_meta *m;
 	int rc = seg_reader_open(&r, fd_src_read, &src, j->qname, err);
 
+	/* an encrypted segment without its key is refused before anything else
+	 * (with it, skipping a block below authenticates every chunk of it) */
+	if (rc == 0 && seg_header_encrypted(seg_reader_header(r)) && !seg_reader_can_decrypt(r))
+		rc = pga_fail(err, PGA_EKEY, "'%s' is encrypted and no decrypt-key-file is set: "
+			      "refused, nothing of it loaded", j->qname);
 	ld_needs_reset(&l->needs);
 	j->all_covered = true;
 	while (rc == 0 && (rc = seg_reader_next(r, &m, err)) == 1) {

@@ -83,7 +83,8 @@ reload(struct load_loop_opts *o, struct pga_config **owned)
 	struct pga_err err = {0};
 
 	log_info("received SIGHUP: reading the configuration again");
-	if (pga_cli_reload(o->ctx, &cfg, &err) < 0 || load_loop_configure(&next, cfg, &err) < 0) {
+	if (pga_cli_reload(o->ctx, &cfg, &err) < 0 || load_loop_configure(&next, cfg, &err) < 0 ||
+	    (o->on_reload != NULL && o->on_reload(cfg, &err) < 0)) {
 		log_error("configuration not reloaded, keeping the previous one: %s", err.msg);
 		pga_config_free(cfg);
 		return;

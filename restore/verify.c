@@ -63,6 +63,7 @@ struct vrun {
 	struct vcoll *c;
 	size_t nc, ccap;
 	uint64_t segments, refused, manifest_bad;
+	uint64_t undecrypted;		/* encrypted, checked without decrypt-key-file */
 	struct seg_manifest man;	/* a directory's MANIFEST.sha256 */
 	bool have_man;
 	struct vfinding *f;
@@ -248,6 +249,7 @@ verify_item(struct vrun *v, const struct seg_item *item)
 				       &err) < 0)
 		rc = err.code;
 	if (rc == 0) {
+		v->undecrypted += seg_header_encrypted(&info.header) && !info.decrypted;
 		count_ok(v, &info, item->name);
 		check_manifest_entry(v, item->name, &info);
 		return;
@@ -344,6 +346,10 @@ report_text(struct vrun *v)
 	}
 	if (v->f_dropped > 0)
 		fprintf(v->out, "(%" PRIu64 " more findings not shown)\n", v->f_dropped);
+	if (v->undecrypted > 0)
+		fprintf(v->out, "note     %" PRIu64 " encrypted segments checked without "
+			"decrypt-key-file: structure, checksums, chain and signatures, not their "
+			"plaintext\n", v->undecrypted);
 	fprintf(v->out, "%" PRIu64 " segments verified: %" PRIu64 " refused, %" PRIu64 " gaps, %"
 		PRIu64 " forks or chain breaks, %" PRIu64 " manifest findings; signatures: none"
 		" (unsigned segments); the source is %s\n", v->segments, v->refused, v->hc.gaps,
@@ -368,6 +374,7 @@ report_json(struct vrun *v)
 	U("missing", v->hc.missing);
 	U("forks_or_breaks", v->hc.blamed);
 	U("manifest_findings", v->manifest_bad);
+	U("encrypted_not_decrypted", v->undecrypted);
 	jsonw_key(&jw, "collectors");
 	jsonw_arr_open(&jw);
 	for (size_t i = 0; i < v->nc; i++) {

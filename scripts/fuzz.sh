@@ -51,6 +51,20 @@ if [ ! -f "$out/corpus-segment/described.pga.zst" ]; then	# minor 1: column desc
 	# and format 1.0, as an older pga wrote it
 	find tests/fixtures/segment-1.0 -name '*.pga.zst' -exec cp {} "$out/corpus-segment/" \;
 fi
+# an encrypted segment, and the key the segment target decrypts with (on
+# every other input: the keyless path is fuzzed as well)
+if [ ! -f "$out/corpus-segment/encrypted.pga.zst" ] || [ ! -f "$out/fuzz-x25519.key" ]; then
+	rm -rf "$seed/enc" "$out/fuzz-x25519.key" "$out/fuzz-x25519.pub"
+	mkdir -p "$seed/enc"
+	"$pga" keygen --encryption -o "$out/fuzz-x25519" >/dev/null
+	for i in 1 2; do
+		awk -v n=$((i * 60)) 'BEGIN { for (j = 0; j < n; j++) printf "%d,\"t %d\",%d\n", j, j, j*j }' |
+			PGA_CONFIG=/dev/null PGA_ENCRYPT_TO="$out/fuzz-x25519.pub" \
+			"$pga" spool put --spool "$seed/enc/spool" --metric m$i --columns a,b,c 2>/dev/null
+	done
+	find "$seed/enc/spool/ready" -name '*.pga.zst' | head -1 | xargs -I{} cp {} "$out/corpus-segment/encrypted.pga.zst"
+fi
+export PGA_FUZZ_DECRYPT_KEY=$PWD/$out/fuzz-x25519.key
 if [ ! -d "$out/corpus-config" ]; then
 	mkdir -p "$out/corpus-config"
 	cp pga.conf.example "$out/corpus-config/example.conf"

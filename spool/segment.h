@@ -28,16 +28,19 @@
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/edkey.h"
+#include "common/xkey.h"
 
 #define SEG_FORMAT_MAJOR 1
 /*
  * The minor version this pga writes, and the newest it reads field by
  * field (a higher one's appended fields are skipped).  Minor 1: block
- * headers carry column descriptors (seg_col_desc).  Readers test
- * "minor >= 1", never equality, so later minors keep them.
+ * headers carry column descriptors (seg_col_desc).  Minor 2: the segment
+ * header carries the envelope fields (FORMAT.md "Encryption").  Readers
+ * test "minor >= N", never equality, so later minors keep earlier fields.
  */
-#define SEG_FORMAT_MINOR 1
+#define SEG_FORMAT_MINOR 2
 #define SEG_MINOR_DESCRIBED 1	/* first minor with column descriptors */
+#define SEG_MINOR_ENVELOPE 2	/* first minor with the envelope fields */
 #define SEG_SKIPPABLE_BASE 0x184D2A50u
 #define SEG_ZSTD_MAGIC 0xFD2FB528u
 
@@ -45,15 +48,24 @@ enum seg_kind {
 	SEG_KIND_HEADER = 0,
 	SEG_KIND_BLOCK = 1,
 	SEG_KIND_TRAILER = 2,
+	SEG_KIND_SEALED = 3,		/* a chunk of an encrypted data frame */
 	SEG_KIND_SIGNATURE = 14,
 	SEG_KIND_FOOTER = 15,
 };
 
-/* header flags: encrypted is reserved (refused); signed means a signature
- * frame follows the footer */
+/* header flags: encrypted means the data frames are sealed chunks and the
+ * header holds the envelope; signed means a signature frame follows the
+ * footer */
 #define SEG_FLAG_ENCRYPTED 0x1u
 #define SEG_FLAG_SIGNED 0x2u
-#define SEG_KNOWN_FLAGS SEG_FLAG_SIGNED
+#define SEG_KNOWN_FLAGS (SEG_FLAG_SIGNED | SEG_FLAG_ENCRYPTED)
+
+/* the envelope (FORMAT.md "Encryption") */
+#define SEG_CIPHER_X25519_AES256GCM 1	/* the one suite */
+#define SEG_MAX_RECIPIENTS 16
+#define SEG_CHUNK_MAX (64u * 1024)	/* plaintext (zstd bytes) per sealed chunk */
+#define SEG_CHUNK_OVERHEAD (4 + 1 + PGA_X_KEYCHECK_LEN + PGA_X_TAG_LEN)
+#define SEG_CHUNK_LAST 0x1u
 
 /* footer flags */
 #define SEG_FOOTER_RECOVERED 0x1u
@@ -89,6 +101,14 @@ struct seg_col_desc {
 #define SEG_BLOCK_PER_DATABASE 0x1u	/* the metric is collected once per database */
 #define SEG_BLOCK_KNOWN_FLAGS SEG_BLOCK_PER_DATABASE
 
+/* One recipient of an encrypted segment's data key. */
+struct seg_recipient {
+	uint8_t key_id[PGA_X_KEYID_LEN];	/* SHA-256 of its raw X25519 public key */
+	uint8_t eph[PGA_X_RAW_LEN];		/* the ephemeral public key */
+	uint16_t wrapped_len;			/* PGA_X_WRAPPED_LEN in a sound header */
+	uint8_t wrapped[PGA_X_WRAPPED_LEN];
+};
+
 struct seg_header {
 	uint16_t major, minor;
 	uint32_t flags;
@@ -98,6 +118,14 @@ struct seg_header {
 	char collector[65];
 	char hostname[256];
 	char writer[64];
+	/* minor >= SEG_MINOR_ENVELOPE: the envelope (nrecip 0: not encrypted) */
+	uint16_t nrecip;
+	uint16_t cipher;
+	uint8_t keycheck[PGA_X_KEYCHECK_LEN];
+	struct seg_recipient recip[SEG_MAX_RECIPIENTS];
+	/* SHA-256 of the header payload before the envelope fields: what each
+	 * wrapped data key is bound to (computed, not stored) */
+	uint8_t env_aad[PGA_SHA256_LEN];
 };
 
 /* What a block header says.  cols points into memory owned by the struct's
@@ -272,6 +300,16 @@ struct seg_writer;
  */
 int seg_writer_create(struct seg_writer **out, const char *part_path,
 		      const struct seg_header *h, struct pga_err *err);
+/*
+ * The same, encrypted to nto recipients (1 to SEG_MAX_RECIPIENTS; none:
+ * seg_writer_create): a fresh data key wrapped for each goes into the
+ * header, and every block's data frame is sealed in chunks as it is
+ * written (FORMAT.md "Encryption").  The writer keeps no key but the data
+ * key's cipher context, freed with it; the keys are the caller's.
+ */
+int seg_writer_create_to(struct seg_writer **out, const char *part_path,
+			 const struct seg_header *h, const struct pga_xpub *const *to,
+			 size_t nto, struct pga_err *err);
 int seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 			   struct pga_err *err);
 /* Append bytes of the block's zstd frame (already compressed). */
@@ -350,6 +388,24 @@ void seg_encoder_free(struct seg_encoder *e);
 
 /* ---- reader ---- */
 
+/*
+ * The private keys readers decrypt with (decrypt-key-file), for the whole
+ * process: set once by the command before any reader opens (not owned;
+ * they must outlive every reader), NULL/0 for none.  A reader of an
+ * encrypted segment unwraps its data key with the first key that is one of
+ * its recipients, when it reads the header; with no keys at all it still
+ * verifies everything but the plaintext (structure, CRCs, key checks,
+ * footer, signature), refuses seg_reader_read() with PGA_EKEY, and
+ * seg_reader_skip() checks the sealed chunks' structure and CRC.  With
+ * keys of which none is a recipient, opening fails with PGA_EKEY naming
+ * both sides' key ids.  With the key, seg_reader_skip() authenticates
+ * every chunk (decrypts, discards): the loader's prescan refuses an
+ * altered block before anything is written.
+ */
+void seg_set_decrypt_keys(const struct pga_xkey *const *keys, size_t n);
+/* Whether a header says encrypted. */
+bool seg_header_encrypted(const struct seg_header *h);
+
 /* Like read(2): bytes read, 0 at end, -1 with errno on error. */
 typedef ssize_t (*seg_read_fn)(void *ctx, void *buf, size_t len);
 
@@ -361,6 +417,8 @@ int seg_reader_open(struct seg_reader **out, seg_read_fn fn, void *ctx,
 int seg_reader_open_file(struct seg_reader **out, const char *path,
 			 struct pga_err *err);
 const struct seg_header *seg_reader_header(const struct seg_reader *r);
+/* Whether r holds the data key of its (encrypted) segment. */
+bool seg_reader_can_decrypt(const struct seg_reader *r);
 
 /*
  * Advance to the next block: 1 and *meta set (valid until the next call),
@@ -410,6 +468,7 @@ struct seg_info {
 	uint8_t footer_sha256[PGA_SHA256_LEN];	/* what a signature signs */
 	bool is_signed;
 	struct seg_signature sig;	/* when is_signed */
+	bool decrypted;			/* encrypted, and every block decrypted and checked */
 };
 
 /*

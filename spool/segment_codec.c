@@ -183,7 +183,7 @@ put_tag(struct pbuf *b, const char *tag)
 }
 
 void
-seg_encode_header(struct pbuf *b, const struct seg_header *h)
+seg_encode_header_prefix(struct pbuf *b, const struct seg_header *h)
 {
 	put_tag(b, "PGAH");
 	pbuf_u16(b, h->major);
@@ -195,6 +195,35 @@ seg_encode_header(struct pbuf *b, const struct seg_header *h)
 	pbuf_str(b, h->collector);
 	pbuf_str(b, h->hostname);
 	pbuf_str(b, h->writer);
+}
+
+/* FORMAT.md "Encryption": the minor-2 fields, after the version 1.0 ones. */
+static void
+encode_envelope(struct pbuf *b, const struct seg_header *h)
+{
+	pbuf_u16(b, h->nrecip);
+	if (h->nrecip == 0)
+		return;
+	pbuf_u16(b, h->cipher);
+	pbuf_bytes(b, h->keycheck, PGA_X_KEYCHECK_LEN);
+	for (uint16_t i = 0; i < h->nrecip && i < SEG_MAX_RECIPIENTS; i++) {
+		const struct seg_recipient *rc = &h->recip[i];
+		uint16_t n = rc->wrapped_len <= PGA_X_WRAPPED_LEN ? rc->wrapped_len
+								  : PGA_X_WRAPPED_LEN;
+
+		pbuf_bytes(b, rc->key_id, PGA_X_KEYID_LEN);
+		pbuf_bytes(b, rc->eph, PGA_X_RAW_LEN);
+		pbuf_u16(b, n);
+		pbuf_bytes(b, rc->wrapped, n);
+	}
+}
+
+void
+seg_encode_header(struct pbuf *b, const struct seg_header *h)
+{
+	seg_encode_header_prefix(b, h);
+	if (h->minor >= SEG_MINOR_ENVELOPE)
+		encode_envelope(b, h);
 	pbuf_crc(b);
 }
 
@@ -333,6 +362,57 @@ seg_block_strings_check(const struct seg_block_meta *m, const char *name,
 	return 0;
 }
 
+/*
+ * The envelope fields.  Each fault has its own message: a wrapped key of
+ * the wrong length is told apart from a checksum or a missing field.
+ */
+static int
+decode_envelope(struct pcur *c, struct seg_header *h, const char *name, struct pga_err *err)
+{
+	h->nrecip = pcur_u16(c);
+	if (c->bad)
+		return 0;
+	if (h->nrecip == 0) {
+		if (h->flags & SEG_FLAG_ENCRYPTED)
+			return pga_fail(err, PGA_ECORRUPT, "'%s': segment header says encrypted "
+					"but names no recipient", name);
+		return 0;
+	}
+	if (!(h->flags & SEG_FLAG_ENCRYPTED))
+		return pga_fail(err, PGA_ECORRUPT, "'%s': segment header names recipients but "
+				"is not flagged encrypted", name);
+	if (h->nrecip > SEG_MAX_RECIPIENTS)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': segment header names %u recipients "
+				"(at most %d)", name, h->nrecip, SEG_MAX_RECIPIENTS);
+	h->cipher = pcur_u16(c);
+	if (!c->bad && h->cipher != SEG_CIPHER_X25519_AES256GCM)
+		return pga_fail(err, PGA_EVERSION, "'%s': encrypted with cipher suite %u, which "
+				"this pga does not know (it knows %d)", name, h->cipher,
+				SEG_CIPHER_X25519_AES256GCM);
+	pcur_bytes(c, h->keycheck, PGA_X_KEYCHECK_LEN);
+	for (uint16_t i = 0; i < h->nrecip && !c->bad; i++) {
+		struct seg_recipient *rc = &h->recip[i];
+		uint16_t len;
+		const uint8_t *w;
+
+		pcur_bytes(c, rc->key_id, PGA_X_KEYID_LEN);
+		pcur_bytes(c, rc->eph, PGA_X_RAW_LEN);
+		w = pcur_str_ref(c, &len);
+		if (w == NULL)
+			break;
+		if (len != PGA_X_WRAPPED_LEN) {
+			char id[17];
+
+			return pga_fail(err, PGA_ECORRUPT, "'%s': the wrapped data key for recipient "
+					"%s is %u bytes, not %d (truncated or padded)", name,
+					seg_keyid_short(rc->key_id, id), len, PGA_X_WRAPPED_LEN);
+		}
+		rc->wrapped_len = len;
+		memcpy(rc->wrapped, w, len);
+	}
+	return 0;
+}
+
 int
 seg_decode_header(const uint8_t *p, size_t n, struct seg_header *h,
 		  const char *name, struct pga_err *err)
@@ -351,18 +431,28 @@ seg_decode_header(const uint8_t *p, size_t n, struct seg_header *h,
 	h->flags = pcur_u32(&c);
 	if (h->flags & ~SEG_KNOWN_FLAGS)
 		return pga_fail(err, PGA_EVERSION,
-				"'%s': segment uses features this pga does not have (flags 0x%x: %s)",
-				name, h->flags,
-				h->flags & SEG_FLAG_ENCRYPTED ? "encrypted" : "unknown");
+				"'%s': segment uses features this pga does not have (flags 0x%x)",
+				name, h->flags);
 	h->seq = pcur_u64(&c);
 	h->created_us = (int64_t)pcur_u64(&c);
 	pcur_bytes(&c, h->prev_sha256, PGA_SHA256_LEN);
 	pcur_str(&c, h->collector, sizeof(h->collector));
 	pcur_str(&c, h->hostname, sizeof(h->hostname));
 	pcur_str(&c, h->writer, sizeof(h->writer));
+	if (!c.bad)
+		pga_sha256_buf(p, c.pos, h->env_aad);
+	h->nrecip = 0;
+	if (!c.bad && h->minor >= SEG_MINOR_ENVELOPE) {
+		rc = decode_envelope(&c, h, name, err);
+		if (rc < 0)
+			return rc;
+	}
 	/* a newer minor version may append fields: they are skipped */
 	if (c.bad || (h->minor <= SEG_FORMAT_MINOR && c.pos != c.len))
 		return pga_fail(err, PGA_ECORRUPT, "'%s': malformed segment header", name);
+	if ((h->flags & SEG_FLAG_ENCRYPTED) && h->nrecip == 0)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': segment header says encrypted but names "
+				"no recipient", name);
 	if (h->seq == 0 || h->collector[0] == '\0')
 		return pga_fail(err, PGA_ECORRUPT,
 				"'%s': segment header has no sequence number or collector", name);

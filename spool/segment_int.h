@@ -57,6 +57,8 @@ put_le32(uint8_t *p, uint32_t v)
 
 /* Encoders: build the payload (without the 8-byte frame header). */
 void seg_encode_header(struct pbuf *b, const struct seg_header *h);
+/* The header's fields before the envelope (what env_aad hashes), no CRC. */
+void seg_encode_header_prefix(struct pbuf *b, const struct seg_header *h);
 /* Minor 1 and later: with the block's flags and column descriptors. */
 void seg_encode_block(struct pbuf *b, const struct seg_block_meta *m, uint16_t minor);
 void seg_encode_trailer(struct pbuf *b, const struct seg_block_trailer *t);

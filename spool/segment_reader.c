@@ -58,7 +58,39 @@ struct seg_reader {
 	uint8_t file_sha[PGA_SHA256_LEN];
 	uint64_t good_end;
 	bool one_block;			/* seg_reader_at_block(): one block, no file hash */
+	/* encrypted segments (FORMAT.md "Encryption") */
+	bool encrypted;
+	struct pga_aead *aead;		/* the data key's cipher; NULL: no key */
+	uint8_t *bh;			/* the block header's payload: the chunks' AAD */
+	size_t bh_len, bh_cap;
+	uint8_t *plain;			/* the current chunk, decrypted and authenticated */
+	size_t ppos, plen;
+	uint32_t chunk_no;
+	bool last_chunk;		/* the block's last chunk has been read */
 };
+
+/* decrypt-key-file, for every reader of the process (segment.h) */
+static const struct pga_xkey *const *g_keys;
+static size_t g_nkeys;
+
+void
+seg_set_decrypt_keys(const struct pga_xkey *const *keys, size_t n)
+{
+	g_keys = keys;
+	g_nkeys = keys != NULL ? n : 0;
+}
+
+bool
+seg_header_encrypted(const struct seg_header *h)
+{
+	return (h->flags & SEG_FLAG_ENCRYPTED) != 0;
+}
+
+bool
+seg_reader_can_decrypt(const struct seg_reader *r)
+{
+	return r->aead != NULL;
+}
 
 static ssize_t
 fd_read(void *ctx, void *buf, size_t len)
@@ -201,6 +233,67 @@ is_pga_magic(uint32_t magic)
 	return (magic & 0xFFFFFFF0u) == SEG_SKIPPABLE_BASE;
 }
 
+/* "3f2a..., 8e1c..." of up to four key ids, for messages. */
+static const char *
+keyids(const uint8_t *const *ids, size_t n, char *buf, size_t cap)
+{
+	char one[17];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && i < 4; i++) {
+		if (i > 0)
+			strlcat(buf, ", ", cap);
+		strlcat(buf, seg_keyid_short(ids[i], one), cap);
+	}
+	if (n > 4)
+		strlcat(buf, ", ...", cap);
+	return buf;
+}
+
+/*
+ * Unwrap the data key with the first of our keys that is a recipient.
+ * No recipient among them: PGA_EKEY naming both sides (the wrong key, or a
+ * segment for another site); a wrapped key that does not open: ECHECKSUM.
+ */
+static int
+open_envelope(struct seg_reader *r, struct pga_err *err)
+{
+	const uint8_t *theirs[SEG_MAX_RECIPIENTS], *ours[SEG_MAX_RECIPIENTS];
+	uint8_t dk[PGA_X_DATAKEY_LEN], kc[PGA_X_KEYCHECK_LEN];
+	char a[96], b[96], id[17];
+	int rc;
+
+	for (uint16_t i = 0; i < r->h.nrecip; i++) {
+		const struct seg_recipient *rp = &r->h.recip[i];
+
+		theirs[i] = rp->key_id;
+		for (size_t k = 0; k < g_nkeys; k++) {
+			if (memcmp(pga_xkey_id(g_keys[k]), rp->key_id, PGA_X_KEYID_LEN) != 0)
+				continue;
+			rc = pga_x_unwrap(g_keys[k], rp->eph, rp->wrapped, rp->wrapped_len,
+					  r->h.env_aad, PGA_SHA256_LEN, dk, err);
+			if (rc == 0)
+				rc = pga_x_keycheck(dk, kc, err);
+			if (rc == 0 && memcmp(kc, r->h.keycheck, PGA_X_KEYCHECK_LEN) != 0)
+				rc = pga_fail(err, PGA_ECHECKSUM, "its key check does not match "
+					      "the data key");
+			if (rc == 0)
+				rc = pga_aead_new(&r->aead, dk, err);
+			explicit_bzero(dk, sizeof(dk));
+			if (rc < 0)
+				return pga_fail(err, rc, "'%s': recipient %s: %s", r->name,
+						seg_keyid_short(rp->key_id, id), err->msg);
+			return 0;
+		}
+	}
+	for (size_t k = 0; k < g_nkeys && k < SEG_MAX_RECIPIENTS; k++)
+		ours[k] = pga_xkey_id(g_keys[k]);
+	return pga_fail(err, PGA_EKEY, "'%s': encrypted to key %s; decrypt-key-file holds "
+			"key %s: none of them can decrypt it", r->name,
+			keyids(theirs, r->h.nrecip, a, sizeof(a)),
+			keyids(ours, g_nkeys, b, sizeof(b)));
+}
+
 static int
 read_header(struct seg_reader *r, struct pga_err *err)
 {
@@ -225,6 +318,9 @@ read_header(struct seg_reader *r, struct pga_err *err)
 		return rc;
 	rc = seg_decode_header(r->meta, len, &r->h, r->name, err);
 	r->good_end = r->off;
+	r->encrypted = rc == 0 && seg_header_encrypted(&r->h);
+	if (r->encrypted && g_nkeys > 0)
+		rc = open_envelope(r, err);
 	return rc;
 }
 
@@ -243,13 +339,15 @@ seg_reader_open(struct seg_reader **out, seg_read_fn fn, void *ctx,
 	r->ctx = ctx;
 	strlcpy(r->name, name, sizeof(r->name));
 	r->ibuf = malloc(IBUF_SIZE);
+	r->plain = malloc(SEG_CHUNK_MAX);
 	r->colbuf = malloc(COLBUF_SIZE);
 	r->cols = calloc(SEG_MAX_COLS, sizeof(*r->cols));
 	r->desc = calloc(SEG_MAX_COLS, sizeof(*r->desc));
 	r->dctx = ZSTD_createDCtx();
 	r->min_snap = INT64_MAX;
 	r->max_snap = INT64_MIN;
-	if (r->ibuf == NULL || r->colbuf == NULL || r->cols == NULL || r->desc == NULL || r->dctx == NULL) {
+	if (r->ibuf == NULL || r->plain == NULL || r->colbuf == NULL || r->cols == NULL ||
+	    r->desc == NULL || r->dctx == NULL) {
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -324,6 +422,99 @@ name_block(struct seg_reader *r, struct pga_err *err)
 	return pga_fail(err, err->code, "'%s': block %u: %s", r->name, r->next_block, what);
 }
 
+/* The block header's payload, still in r->meta: the AAD of its chunks. */
+static int
+keep_block_aad(struct seg_reader *r, uint32_t len, struct pga_err *err)
+{
+	if (len > r->bh_cap) {
+		uint8_t *p = realloc(r->bh, len);
+
+		if (p == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		r->bh = p;
+		r->bh_cap = len;
+	}
+	memcpy(r->bh, r->meta, len);
+	r->bh_len = len;
+	return 0;
+}
+
+/*
+ * The next sealed chunk of the block (FORMAT.md "Encryption"), its frame
+ * header and payload through the trailer's CRC.  Its structure and key
+ * check are checked always; with the data key it is decrypted into
+ * r->plain and authenticated before any of it is used (decrypt false:
+ * authenticated and discarded, what skipping a block with the key does).
+ */
+static int
+read_chunk(struct seg_reader *r, bool decrypt, struct pga_err *err)
+{
+	uint8_t fh[8], nonce[PGA_X_NONCE_LEN] = {0};
+	const uint8_t *ct;
+	uint32_t len;
+	size_t ctlen;
+	int rc;
+
+	if (r->last_chunk)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': block %u: data after its last chunk",
+				r->name, r->next_block);
+	rc = fill(r, 8, err);
+	if (rc == 0 && avail(r) < 8)
+		rc = truncated(r, "sealed chunk", err);
+	if (rc < 0)
+		return rc;
+	if (le32(r->ibuf + r->ipos) != SEG_SKIPPABLE_BASE + SEG_KIND_SEALED)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': block %u: chunk %u is missing at offset "
+				"%" PRIu64 " (the data ends before its last chunk)", r->name,
+				r->next_block, r->chunk_no, r->off);
+	len = le32(r->ibuf + r->ipos + 4);
+	if (len < SEG_CHUNK_OVERHEAD || len > SEG_CHUNK_OVERHEAD + SEG_CHUNK_MAX)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': block %u: chunk %u has a bad length %u",
+				r->name, r->next_block, r->chunk_no, len);
+	if (len > r->meta_cap) {
+		uint8_t *p = realloc(r->meta, len);
+
+		if (p == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		r->meta = p;
+		r->meta_cap = len;
+	}
+	rc = take_bytes(r, fh, 8, true, "sealed chunk", err);
+	if (rc == 0)
+		rc = take_bytes(r, r->meta, len, true, "sealed chunk", err);
+	if (rc < 0)
+		return rc;
+	if (memcmp(r->meta, "PGAX", 4) != 0 || (r->meta[4] & ~SEG_CHUNK_LAST) != 0)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': block %u: chunk %u is malformed",
+				r->name, r->next_block, r->chunk_no);
+	if (memcmp(r->meta + 5, r->h.keycheck, PGA_X_KEYCHECK_LEN) != 0)
+		return pga_fail(err, PGA_ECORRUPT, "'%s': block %u: chunk %u was sealed under "
+				"another segment's data key (a block moved from another segment)",
+				r->name, r->next_block, r->chunk_no);
+	r->last_chunk = (r->meta[4] & SEG_CHUNK_LAST) != 0;
+	ct = r->meta + 5 + PGA_X_KEYCHECK_LEN;
+	ctlen = len - SEG_CHUNK_OVERHEAD;
+	if (r->aead == NULL) {
+		r->chunk_no++;
+		return 0;
+	}
+	put_le32(nonce, r->next_block);
+	put_le32(nonce + 4, r->chunk_no);
+	nonce[11] = r->last_chunk ? 1 : 0;
+	rc = pga_aead_open(r->aead, nonce, r->bh, r->bh_len, ct, ctlen,
+			   decrypt ? r->plain : r->meta + 5 + PGA_X_KEYCHECK_LEN, ct + ctlen, err);
+	if (rc == PGA_ECHECKSUM)
+		return pga_fail(err, rc, "'%s': block %u: chunk %u fails authentication (its "
+				"ciphertext or the block header was altered)", r->name,
+				r->next_block, r->chunk_no);
+	if (rc < 0)
+		return rc;
+	r->chunk_no++;
+	r->ppos = 0;
+	r->plen = decrypt ? ctlen : 0;
+	return 0;
+}
+
 static int
 read_block_header(struct seg_reader *r, uint32_t len, struct pga_err *err)
 {
@@ -341,6 +532,8 @@ read_block_header(struct seg_reader *r, uint32_t len, struct pga_err *err)
 				"'%s': blocks out of order: expected block %u, found block %u at offset %" PRIu64,
 				r->name, r->next_block, r->m.block_no, start);
 	rc = r->one_block ? 0 : remember_block(r, start, err);
+	if (rc == 0 && r->encrypted)
+		rc = keep_block_aad(r, len, err);
 	if (rc < 0)
 		return rc;
 	rc = fill(r, 4, err);
@@ -348,11 +541,15 @@ read_block_header(struct seg_reader *r, uint32_t len, struct pga_err *err)
 		return rc;
 	if (avail(r) < 4)
 		return truncated(r, "data frame", err);
-	if (le32(r->ibuf + r->ipos) != SEG_ZSTD_MAGIC)
+	if (le32(r->ibuf + r->ipos) != (r->encrypted ? SEG_SKIPPABLE_BASE + SEG_KIND_SEALED
+						     : SEG_ZSTD_MAGIC))
 		return pga_fail(err, PGA_ECORRUPT,
-				"'%s': block %u has no zstd data frame at offset %" PRIu64,
-				r->name, r->next_block, r->off);
+				"'%s': block %u has no %s data frame at offset %" PRIu64,
+				r->name, r->next_block, r->encrypted ? "sealed" : "zstd", r->off);
 	ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+	r->ppos = r->plen = 0;
+	r->chunk_no = 0;
+	r->last_chunk = false;
 	r->frame_crc = 0;
 	r->frame_bytes = 0;
 	r->raw = 0;
@@ -412,6 +609,56 @@ read_trailer(struct seg_reader *r, bool decoded, struct pga_err *err)
 	return 0;
 }
 
+/*
+ * seg_reader_read() of an encrypted block: the zstd frame comes out of
+ * authenticated chunks only, and must end exactly with the last one.
+ */
+static int
+read_sealed(struct seg_reader *r, void *buf, size_t cap, size_t *got, struct pga_err *err)
+{
+	ZSTD_outBuffer out = {buf, cap, 0};
+	int rc;
+
+	if (r->aead == NULL)
+		return pga_fail(err, PGA_EKEY, "'%s': block %u is encrypted: reading it needs "
+				"its recipient's private key (decrypt-key-file)", r->name,
+				r->next_block);
+	while (out.pos == 0) {
+		ZSTD_inBuffer in;
+		size_t ret;
+
+		if (r->ppos == r->plen) {
+			if (r->last_chunk)
+				return pga_fail(err, PGA_ECHECKSUM, "'%s': block %u: its data ends "
+						"inside the zstd frame", r->name, r->next_block);
+			rc = read_chunk(r, true, err);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		in = (ZSTD_inBuffer){r->plain + r->ppos, r->plen - r->ppos, 0};
+		ret = ZSTD_decompressStream(r->dctx, &out, &in);
+		r->ppos += in.pos;
+		if (ZSTD_isError(ret))
+			return pga_fail(err, PGA_ECHECKSUM,
+					"'%s': block %u: data frame is corrupt (zstd: %s)",
+					r->name, r->next_block, ZSTD_getErrorName(ret));
+		if (ret == 0) {
+			csv_count(&r->csv, buf, out.pos);
+			r->raw += out.pos;
+			*got = out.pos;
+			if (r->ppos != r->plen || !r->last_chunk)
+				return pga_fail(err, PGA_ECORRUPT, "'%s': block %u: data after "
+						"its zstd frame", r->name, r->next_block);
+			return read_trailer(r, true, err);
+		}
+	}
+	csv_count(&r->csv, buf, out.pos);
+	r->raw += out.pos;
+	*got = out.pos;
+	return 0;
+}
+
 int
 seg_reader_read(struct seg_reader *r, void *buf, size_t cap, size_t *got,
 		struct pga_err *err)
@@ -424,6 +671,8 @@ seg_reader_read(struct seg_reader *r, void *buf, size_t cap, size_t *got,
 		return 0;
 	if (r->state != ST_DATA)
 		return pga_fail(err, PGA_EINTERNAL, "'%s': no block to read", r->name);
+	if (r->encrypted)
+		return read_sealed(r, buf, cap, got, err);
 	while (out.pos == 0) {
 		ZSTD_inBuffer in;
 		size_t ret;
@@ -466,6 +715,14 @@ seg_reader_skip(struct seg_reader *r, struct pga_err *err)
 		return 0;
 	if (r->state != ST_DATA || r->frame_bytes != 0)
 		return pga_fail(err, PGA_EINTERNAL, "'%s': cannot skip now", r->name);
+	if (r->encrypted) {	/* with the key, every chunk is authenticated */
+		while (!r->last_chunk) {
+			rc = read_chunk(r, false, err);
+			if (rc < 0)
+				return rc;
+		}
+		return read_trailer(r, false, err);
+	}
 	rc = fill(r, ZSTD_FRAMEHEADERSIZE_MAX, err);
 	if (rc < 0)
 		return rc;
@@ -511,6 +768,8 @@ drain_block(struct seg_reader *r, struct pga_err *err)
 	size_t got;
 	int rc;
 
+	if (r->encrypted && r->aead == NULL)	/* all but the plaintext is checked */
+		return seg_reader_skip(r, err);
 	do
 		rc = seg_reader_read(r, buf, sizeof(buf), &got, err);
 	while (rc == 0 && got > 0);
@@ -690,6 +949,11 @@ seg_reader_free(struct seg_reader *r)
 	if (r->own_fd >= 0)
 		close(r->own_fd);
 	pga_sha256_free(&r->sha);
+	pga_aead_free(r->aead);
+	if (r->plain != NULL)
+		explicit_bzero(r->plain, SEG_CHUNK_MAX);
+	free(r->plain);
+	free(r->bh);
 	ZSTD_freeDCtx(r->dctx);
 	free(r->footer.index);
 	free(r->seen);
@@ -776,6 +1040,7 @@ seg_verify_stream(seg_read_fn fn, void *ctx, const char *name,
 		info->is_signed = (r->h.flags & SEG_FLAG_SIGNED) != 0;
 		if (info->is_signed)
 			info->sig = r->sig;
+		info->decrypted = r->encrypted && r->aead != NULL;
 	}
 	seg_reader_free(r);
 	return rc;

@@ -40,6 +40,13 @@ struct seg_writer {
 	uint64_t total_rows, total_raw;
 	int64_t min_snap, max_snap;
 	const struct pga_signkey *signer;	/* not owned */
+	/* encrypted segments (FORMAT.md "Encryption") */
+	struct pga_aead *aead;		/* the data key's cipher; NULL: plaintext */
+	uint8_t *chunk;			/* plaintext of the chunk being filled */
+	uint8_t *sealed;		/* a sealed chunk frame being written */
+	size_t clen;
+	uint32_t chunk_no;
+	struct pbuf bh;			/* the open block's header payload: the AAD */
 };
 
 static int
@@ -109,9 +116,66 @@ as_invalid(struct pga_err *err)
 	return PGA_EINVAL;
 }
 
+/*
+ * The envelope: a fresh data key, wrapped for each recipient and bound to
+ * the header's fields before it; the writer keeps only its cipher context.
+ */
+static int
+seal_to(struct seg_writer *w, const struct pga_xpub *const *to, size_t nto,
+	struct pga_err *err)
+{
+	uint8_t dk[PGA_X_DATAKEY_LEN];
+	struct pbuf pre = {0};
+	int rc;
+
+	if (nto > SEG_MAX_RECIPIENTS)
+		return pga_fail(err, PGA_EINVAL, "'%s': %zu recipients (at most %d)", w->path,
+				nto, SEG_MAX_RECIPIENTS);
+	if (w->h.minor < SEG_MINOR_ENVELOPE)
+		w->h.minor = SEG_MINOR_ENVELOPE;
+	w->h.flags |= SEG_FLAG_ENCRYPTED;
+	w->h.nrecip = (uint16_t)nto;
+	w->h.cipher = SEG_CIPHER_X25519_AES256GCM;
+	seg_encode_header_prefix(&pre, &w->h);
+	if (pre.oom) {
+		pbuf_free(&pre);
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	pga_sha256_buf(pre.p, pre.len, w->h.env_aad);
+	pbuf_free(&pre);
+	rc = pga_x_datakey(dk, err);
+	if (rc == 0)
+		rc = pga_x_keycheck(dk, w->h.keycheck, err);
+	for (size_t i = 0; rc == 0 && i < nto; i++) {
+		struct seg_recipient *r = &w->h.recip[i];
+
+		memcpy(r->key_id, pga_xpub_id(to[i]), PGA_X_KEYID_LEN);
+		r->wrapped_len = PGA_X_WRAPPED_LEN;
+		rc = pga_x_wrap(to[i], dk, w->h.env_aad, PGA_SHA256_LEN, r->eph, r->wrapped, err);
+	}
+	if (rc == 0)
+		rc = pga_aead_new(&w->aead, dk, err);
+	explicit_bzero(dk, sizeof(dk));
+	if (rc == 0) {
+		w->chunk = malloc(SEG_CHUNK_MAX);
+		w->sealed = malloc(8 + SEG_CHUNK_MAX + SEG_CHUNK_OVERHEAD);
+		if (w->chunk == NULL || w->sealed == NULL)
+			rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	return rc;
+}
+
 int
 seg_writer_create(struct seg_writer **out, const char *part_path,
 		  const struct seg_header *h, struct pga_err *err)
+{
+	return seg_writer_create_to(out, part_path, h, NULL, 0, err);
+}
+
+int
+seg_writer_create_to(struct seg_writer **out, const char *part_path,
+		     const struct seg_header *h, const struct pga_xpub *const *to,
+		     size_t nto, struct pga_err *err)
 {
 	struct seg_writer *w = calloc(1, sizeof(*w));
 	struct pbuf b = {0};
@@ -130,10 +194,14 @@ seg_writer_create(struct seg_writer **out, const char *part_path,
 		goto out;
 	}
 	w->h = *h;
+	w->h.flags &= ~SEG_FLAG_ENCRYPTED;	/* only seal_to() makes it so */
+	w->h.nrecip = 0;
 	w->min_snap = INT64_MAX;
 	w->max_snap = INT64_MIN;
 	strlcpy(w->path, part_path, sizeof(w->path));
 	rc = pga_sha256_init(&w->sha, err);
+	if (rc == 0 && nto > 0)
+		rc = seal_to(w, to, nto, err);
 	if (rc < 0)
 		goto out;
 	w->fd = open(part_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -142,7 +210,7 @@ seg_writer_create(struct seg_writer **out, const char *part_path,
 			      part_path);
 		goto out;
 	}
-	seg_encode_header(&b, h);
+	seg_encode_header(&b, &w->h);
 	rc = write_meta_frame(w, SEG_KIND_HEADER, &b, err);
 	if (rc == 0)
 		rc = flush_wbuf(w, err);
@@ -191,9 +259,12 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 	meta.block_no = w->nblocks;
 	seg_encode_block(&b, &meta, w->h.minor);
 	rc = write_meta_frame(w, SEG_KIND_BLOCK, &b, err);
-	pbuf_free(&b);
+	pbuf_free(&w->bh);
+	w->bh = b;	/* the AAD of the block's sealed chunks */
 	if (rc < 0)
 		return rc;
+	w->clen = 0;
+	w->chunk_no = 0;
 	w->in_block = true;
 	memset(&w->cur, 0, sizeof(w->cur));
 	w->cur.block_no = w->nblocks;
@@ -207,15 +278,74 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 	return 0;
 }
 
+/* Append data-frame bytes: through the trailer's CRC and length. */
+static int
+frame_append(struct seg_writer *w, const void *buf, size_t len, struct pga_err *err)
+{
+	w->cur.frame_crc = pga_crc32c(w->cur.frame_crc, buf, len);
+	w->cur.frame_bytes += len;
+	return wappend(w, buf, len, err);
+}
+
+/*
+ * Seal the chunk filled so far into one skippable frame (kind 3): tag,
+ * flags, key check, ciphertext, GCM tag.  The nonce is the block number,
+ * the chunk number and the last flag (FORMAT.md): unique under the
+ * segment's data key, and a chunk moved, dropped or cut short fails.
+ */
+static int
+seal_chunk(struct seg_writer *w, bool last, struct pga_err *err)
+{
+	uint8_t nonce[PGA_X_NONCE_LEN] = {0};
+	uint8_t *f = w->sealed;
+	uint32_t plen = (uint32_t)(SEG_CHUNK_OVERHEAD + w->clen);
+	int rc;
+
+	put_le32(nonce, w->cur.block_no);
+	put_le32(nonce + 4, w->chunk_no);
+	nonce[11] = last ? 1 : 0;
+	put_le32(f, SEG_SKIPPABLE_BASE + SEG_KIND_SEALED);
+	put_le32(f + 4, plen);
+	memcpy(f + 8, "PGAX", 4);
+	f[12] = last ? SEG_CHUNK_LAST : 0;
+	memcpy(f + 13, w->h.keycheck, PGA_X_KEYCHECK_LEN);
+	rc = pga_aead_seal(w->aead, nonce, w->bh.p, w->bh.len, w->chunk, w->clen,
+			   f + 13 + PGA_X_KEYCHECK_LEN,
+			   f + 13 + PGA_X_KEYCHECK_LEN + w->clen, err);
+	if (rc == 0)
+		rc = frame_append(w, f, 8 + plen, err);
+	w->clen = 0;
+	w->chunk_no++;
+	return rc;
+}
+
 int
 seg_writer_data(struct seg_writer *w, const void *buf, size_t len,
 		struct pga_err *err)
 {
+	const uint8_t *p = buf;
+
 	if (!w->in_block)
 		return pga_fail(err, PGA_EINTERNAL, "'%s': no block open", w->path);
-	w->cur.frame_crc = pga_crc32c(w->cur.frame_crc, buf, len);
-	w->cur.frame_bytes += len;
-	return wappend(w, buf, len, err);
+	if (w->aead == NULL)
+		return frame_append(w, buf, len, err);
+	/* a full chunk is sealed only when more follows: the last one says so */
+	while (len > 0) {
+		size_t take;
+		int rc;
+
+		if (w->clen == SEG_CHUNK_MAX) {
+			rc = seal_chunk(w, false, err);
+			if (rc < 0)
+				return rc;
+		}
+		take = SEG_CHUNK_MAX - w->clen < len ? SEG_CHUNK_MAX - w->clen : len;
+		memcpy(w->chunk + w->clen, p, take);
+		w->clen += take;
+		p += take;
+		len -= take;
+	}
+	return 0;
 }
 
 int
@@ -227,6 +357,11 @@ seg_writer_block_end(struct seg_writer *w, uint64_t rows, uint64_t raw_bytes,
 
 	if (!w->in_block)
 		return pga_fail(err, PGA_EINTERNAL, "'%s': no block open", w->path);
+	if (w->aead != NULL) {
+		rc = seal_chunk(w, true, err);
+		if (rc < 0)
+			return rc;
+	}
 	w->cur.rows = rows;
 	w->cur.raw_bytes = raw_bytes;
 	seg_encode_trailer(&b, &w->cur);
@@ -256,6 +391,7 @@ seg_writer_block_abort(struct seg_writer *w, struct pga_err *err)
 	if (!w->in_block)
 		return 0;
 	w->wlen = 0;
+	w->clen = 0;
 	w->in_block = false;
 	if (ftruncate(w->fd, (off_t)w->block_start) != 0 ||
 	    lseek(w->fd, (off_t)w->block_start, SEEK_SET) < 0) {
@@ -377,6 +513,12 @@ seg_writer_free(struct seg_writer *w, bool discard)
 		unlink(w->path);
 	pga_sha256_free(&w->sha);
 	pga_sha256_free(&w->sha_mark);
+	pga_aead_free(w->aead);
+	if (w->chunk != NULL)
+		explicit_bzero(w->chunk, SEG_CHUNK_MAX);	/* compressed plaintext */
+	free(w->chunk);
+	free(w->sealed);
+	pbuf_free(&w->bh);
 	free(w->index);
 	free(w->wbuf);
 	free(w);
@@ -445,9 +587,13 @@ scan_part(const char *path, struct recover_scan *s, struct pga_err *err)
 		rc = seg_reader_next(r, &m, &scan_err);
 		if (rc <= 0)
 			break;
-		do
-			rc = seg_reader_read(r, buf, sizeof(buf), &got, &scan_err);
-		while (rc == 0 && got > 0);
+		/* an encrypted part is salvaged by its CRCs: no key is needed */
+		if (seg_header_encrypted(&s->h) && !seg_reader_can_decrypt(r))
+			rc = seg_reader_skip(r, &scan_err);
+		else
+			do
+				rc = seg_reader_read(r, buf, sizeof(buf), &got, &scan_err);
+			while (rc == 0 && got > 0);
 		if (rc < 0)
 			break;
 		rc = PGA_GROW(s->index, s->cap, (size_t)s->n + 1, SEG_MAX_BLOCKS, err);

@@ -38,6 +38,26 @@ spool_opts_from_config(struct spool_opts *o, const struct pga_config *cfg)
 	o->seg_max_age_us = cfg->global.segment_max_age;
 	o->level = (int)cfg->global.compress_level;
 	o->sign_key_file = cfg->global.sign_key_file;
+	o->encrypt_to = &cfg->global.encrypt_to;
+}
+
+/* The recipients of encrypt-to, each a public key file (no secret). */
+static int
+load_recipients(struct spool *sp, const struct pga_list *to, struct pga_err *err)
+{
+	if (to == NULL)
+		return 0;
+	if (to->n > SEG_MAX_RECIPIENTS)
+		return pga_fail(err, PGA_EINVAL, "encrypt-to names %zu keys: at most %d", to->n,
+				SEG_MAX_RECIPIENTS);
+	for (size_t i = 0; i < to->n; i++) {
+		int rc = pga_xpub_load(&sp->recips[i], to->v[i], err);
+
+		if (rc < 0)
+			return pga_err_prefix(err, "encrypt-to");
+		sp->nrecips++;
+	}
+	return 0;
 }
 
 static struct spool *
@@ -718,6 +738,9 @@ spool_open_writer(struct spool **out, const char *path,
 	rc = 0;
 	if (opts->sign_key_file != NULL && opts->sign_key_file[0] != '\0')
 		rc = pga_signkey_load(&sp->signer, opts->sign_key_file, err);
+	sp->opts.encrypt_to = NULL;	/* likewise */
+	if (rc == 0)
+		rc = load_recipients(sp, opts->encrypt_to, err);
 	if (rc == 0)
 		rc = make_layout(sp, err);
 	if (rc == 0)
@@ -769,7 +792,9 @@ open_segment(struct spool *sp, struct pga_err *err)
 	if (sp->signer != NULL)
 		h.flags |= SEG_FLAG_SIGNED;
 	if (rc == 0)
-		rc = seg_writer_create(&sp->seg, part, &h, err);
+		rc = seg_writer_create_to(&sp->seg, part, &h,
+					  (const struct pga_xpub *const *)sp->recips, sp->nrecips,
+					  err);
 	if (rc == 0)
 		seg_writer_set_signer(sp->seg, sp->signer);
 	return rc;
@@ -1048,6 +1073,8 @@ spool_free(struct spool *sp)
 	if (sp->seg != NULL)
 		seg_writer_free(sp->seg, false);
 	pga_signkey_free(sp->signer);
+	for (size_t i = 0; i < sp->nrecips; i++)
+		pga_xpub_free(sp->recips[i]);
 	if (sp->tags_fd >= 0)
 		close(sp->tags_fd);
 	if (sp->lock_fd >= 0)

@@ -66,6 +66,10 @@ struct spool_opts {
 	/* sign every sealed segment with this Ed25519 key (common/edkey.h):
 	 * loaded once by spool_open_writer, wiped at close; NULL: unsigned */
 	const char *sign_key_file;
+	/* encrypt every new segment to these X25519 public keys (common/xkey.h,
+	 * FORMAT.md "Encryption"): loaded once by spool_open_writer; NULL or
+	 * empty: plaintext */
+	const struct pga_list *encrypt_to;
 };
 
 /* Fill opts from the configuration's [global] section. */

@@ -27,6 +27,8 @@ struct spool {
 	int lock_fd;
 	struct spool_opts opts;
 	struct pga_signkey *signer;	/* opts.sign_key_file, or NULL */
+	struct pga_xpub *recips[SEG_MAX_RECIPIENTS];	/* opts.encrypt_to */
+	size_t nrecips;
 	char collector[PGA_NAME_MAX + 1];
 	char hostname[256];
 	pthread_mutex_t mu;		/* guards everything below */

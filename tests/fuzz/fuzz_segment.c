@@ -6,6 +6,10 @@
  * length, the footer's SHA-256), so that mutations get past the checks a
  * random byte never passes and reach what is behind them: block numbers,
  * row counts, lengths, the footer's index, the strings' rules.
+ *
+ * Encrypted segments (FORMAT.md "Encryption"): with $PGA_FUZZ_DECRYPT_KEY
+ * (scripts/fuzz.sh makes it and a seed encrypted to it) inputs of odd size
+ * are read with that key, the others without: both paths of the reader.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +18,31 @@
 #include <sys/types.h>
 
 #include "common/hash.h"
+#include "common/xkey.h"
 #include "spool/segment.h"
+
+static struct pga_xkey *fuzz_key;
+
+static void
+keys_for(size_t size)
+{
+	static bool tried;
+	static const struct pga_xkey *k[1];	/* the readers use it while they read */
+
+	if (!tried) {
+		const char *path = getenv("PGA_FUZZ_DECRYPT_KEY");
+		struct pga_err err = {0};
+
+		tried = true;
+		if (path != NULL && path[0] != '\0')
+			pga_xkey_load(&fuzz_key, path, &err);
+		k[0] = fuzz_key;
+	}
+	if (fuzz_key != NULL && size % 2)
+		seg_set_decrypt_keys(k, 1);
+	else
+		seg_set_decrypt_keys(NULL, 0);
+}
 
 struct mem {
 	const uint8_t *p;
@@ -47,6 +75,7 @@ read_all(const uint8_t *data, size_t size)
 	uint8_t out[8192];
 	int rc, n = 0;
 
+	keys_for(size);
 	if (seg_reader_open(&r, mem_read, &m, "fuzz", &err) != 0)
 		return;
 	while ((rc = seg_reader_next(r, &meta, &err)) == 1) {

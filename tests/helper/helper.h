@@ -14,10 +14,12 @@ int helper_put_kill(int argc, char **argv);
 int helper_part_blocks(int argc, char **argv);
 int helper_seg_forge(int argc, char **argv);
 int helper_seg_name(int argc, char **argv);
+int helper_seg_crypt(int argc, char **argv);
 
 #define HELPER_SPOOL_COMMANDS \
 	{"seg-forge", helper_seg_forge, "IN OUT [KEY=VALUE...]: re-encode a segment with forged fields (helper_forge.c)"}, \
 	{"seg-name", helper_seg_name, "FILE: the name its header gives it"}, \
+	{"seg-crypt", helper_seg_crypt, "flip|flip-raw|swap|cut-wrapped|chunks FILE ...: attack an encrypted segment (helper_crypt.c)"}, \
 	{"seg-corrupt", helper_seg_corrupt, "MODE FILE [ARG]: damage a segment (see helper_spool.c)"}, \
 	{"seg-info", helper_seg_info, "FILE: header fields, one per line"}, \
 	{"put-kill", helper_put_kill, "SPOOL ROWS KILL_AFTER: stream rows, SIGKILL self midway"}, \

@@ -238,7 +238,7 @@ helper_part_blocks(int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return fail("usage: part-blocks FILE");
+		return fail("usage: part-blocks FILE (an encrypted one: '-' for the first field)");
 	if (seg_reader_open_file(&r, argv[1], &err) != 0)
 		return fail(err.msg);
 	while (seg_reader_next(r, &m, &err) == 1) {
@@ -248,6 +248,13 @@ helper_part_blocks(int argc, char **argv)
 		bool done = false;
 
 		strcpy(metric, m->metric);
+		if (seg_header_encrypted(seg_reader_header(r))) {	/* no key: no first field */
+			if (seg_reader_skip(r, &err) != 0)
+				break;
+			printf("%s\t%" PRId64 "\t%" PRIu64 "\t-\n", metric, snap,
+			       seg_reader_trailer(r)->rows);
+			continue;
+		}
 		do {
 			rc = seg_reader_read(r, buf, sizeof(buf), &got, &err);
 			for (size_t i = 0; rc == 0 && !done && i < got; i++) {

@@ -53,7 +53,7 @@ value_for() {	# TYPE NAME: a value of that type, and how config-get prints it
 	log-level) echo "trace trace"; return ;; log-destination) echo "syslog syslog"; return ;;
 	log-timestamp) echo "off off"; return ;; log-facility) echo "local7 local7"; return ;; esac
 	case $1 in string) echo "v1 v1" ;; size) echo "2M 2097152" ;; duration) echo "7s 7000000us" ;;
-	int) echo "$3 $3" ;; bool) echo "on on" ;; esac
+	int) echo "$3 $3" ;; bool) echo "on on" ;; list) echo "v1,v2 v1,v2" ;; esac
 }
 bad=0 n=0
 while IFS=$'\t' read -r name scope type _ _ env _; do

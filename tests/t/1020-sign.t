@@ -105,7 +105,9 @@ like "$(last_out)" "is not signed" "  says so"
 
 # ---- tampering: a byte of the signature frame, the header's signed flag ----
 cp "$SEG" "$T/tamper.pga.zst"
-printf '\x00' | dd of="$T/tamper.pga.zst" bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
+# flip the byte (writing a constant left it unchanged when it already was that)
+b=$(od -An -tu1 -j $((size - 20)) -N1 "$SEG" | tr -d ' ')
+printf "\\$(printf %o $((b ^ 1)))" | dd of="$T/tamper.pga.zst" bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
 run_fails 1 "a flipped byte of the signature frame is refused" pga spool verify "$T/tamper.pga.zst"
 like "$(last_out)" "signature crc32c mismatch|malformed signature" "  names the signature"
 head -c "$footend" "$SEG" >"$T/stripped.pga.zst"

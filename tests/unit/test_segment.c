@@ -26,6 +26,10 @@
 static char tmpdir[256];
 /* when set, make_segment() signs with it */
 static struct pga_signkey *g_signer;
+/* recipients of the segments make_segment writes (encrypted when g_nto > 0) */
+static const struct pga_xpub *g_to[2];
+static size_t g_nto;
+static bool g_noisy;	/* rows that hardly compress: blocks of several chunks */
 
 static const char *cols3[] = {"id", "name", "value"};
 
@@ -64,7 +68,7 @@ make_segment(struct fixture *fx, const char *name, uint64_t seq,
 		h.flags |= SEG_FLAG_SIGNED;
 	snprintf(fx->path, sizeof(fx->path), "%s/%s", tmpdir, name);
 	snprintf(part, sizeof(part), "%s.part", fx->path);
-	assert_int_equal(seg_writer_create(&w, part, &h, &err), 0);
+	assert_int_equal(seg_writer_create_to(&w, part, &h, g_to, g_nto, &err), 0);
 	seg_writer_set_signer(w, g_signer);
 	assert_int_equal(seg_encoder_new(&e, 3, 0, &err), 0);
 	for (int b = 0; b < nblocks; b++) {
@@ -79,7 +83,10 @@ make_segment(struct fixture *fx, const char *name, uint64_t seq,
 		seg_encoder_begin(e, sink_to_writer, w);
 		for (int i = 0; i < rows; i++) {
 			char line[128];
-			int n = snprintf(line, sizeof(line),
+			int n = g_noisy ? snprintf(line, sizeof(line), "%d,noise %08x%08x%08x,%d.5\n",
+						   i, (unsigned)rand(), (unsigned)rand(),
+						   (unsigned)rand(), i * b)
+					: snprintf(line, sizeof(line),
 					 "%d,\"name, with \"\"quotes\"\"\nand newline\",%d.5\n", i, i * b);
 
 			assert_int_equal(seg_encoder_write(e, line, (size_t)n, &err), 0);
@@ -387,12 +394,18 @@ test_version_and_flags(void **state)
 	store(&fx, "v2.pga.zst", fx.len);
 	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_EVERSION);
 	fx.buf[12] = 1;
+	/* encrypted without an envelope: no recipient to decrypt for */
 	fx.buf[16] = SEG_FLAG_ENCRYPTED;
 	crc = pga_crc32c(0, fx.buf + 8, plen - 4);
 	memcpy(fx.buf + 8 + plen - 4, &crc, 4);
 	store(&fx, "enc.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECORRUPT);
+	assert_non_null(strstr(msg, "says encrypted but names no recipient"));
+	fx.buf[16] = 0x4;	/* a flag this version does not know */
+	crc = pga_crc32c(0, fx.buf + 8, plen - 4);
+	memcpy(fx.buf + 8 + plen - 4, &crc, 4);
+	store(&fx, "flag4.pga.zst", fx.len);
 	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_EVERSION);
-	assert_non_null(strstr(msg, "encrypted"));
 	free(fx.buf);
 }
 
@@ -1272,6 +1285,329 @@ test_desc_writer_refuses(void **state)
 	seg_writer_free(w, true);
 }
 
+/* ---- encrypted segments (FORMAT.md "Encryption") ---- */
+
+static struct pga_xkey *x_key[3];
+static struct pga_xpub *x_pub[3];
+
+static void
+crypt_keys(void)
+{
+	char prefix[300], path[320];
+	uint8_t id[PGA_X_KEYID_LEN];
+	struct pga_err err = {0};
+
+	if (x_key[0] != NULL)
+		return;
+	for (int i = 0; i < 3; i++) {
+		snprintf(prefix, sizeof(prefix), "%s/xk%d", tmpdir, i);
+		assert_int_equal(pga_x_keygen(prefix, id, &err), 0);
+		snprintf(path, sizeof(path), "%s.key", prefix);
+		assert_int_equal(pga_xkey_load(&x_key[i], path, &err), 0);
+		snprintf(path, sizeof(path), "%s.pub", prefix);
+		assert_int_equal(pga_xpub_load(&x_pub[i], path, &err), 0);
+	}
+}
+
+/* Written to recipients 0 (and 1 when nto is 2), verified without a key. */
+static void
+make_encrypted(struct fixture *fx, const char *name, size_t nto, int nblocks, int rows)
+{
+	crypt_keys();
+	g_to[0] = x_pub[0];
+	g_to[1] = x_pub[1];
+	g_nto = nto;
+	seg_set_decrypt_keys(NULL, 0);
+	make_segment(fx, name, 1, NULL, nblocks, rows);
+	g_nto = 0;
+}
+
+static void
+use_keys(int a, int b)
+{
+	static const struct pga_xkey *k[2];
+	size_t n = 0;
+
+	if (a >= 0)
+		k[n++] = x_key[a];
+	if (b >= 0)
+		k[n++] = x_key[b];
+	seg_set_decrypt_keys(k, n);
+}
+
+/* Every block's CSV of a segment, concatenated (the key in use). */
+static char *
+all_csv(const char *path, size_t *len)
+{
+	struct seg_reader *r = NULL;
+	const struct seg_block_meta *m;
+	struct pga_err err = {0};
+	char *out = NULL, buf[8192];
+	size_t got;
+	int rc;
+
+	*len = 0;
+	assert_int_equal(seg_reader_open_file(&r, path, &err), 0);
+	while ((rc = seg_reader_next(r, &m, &err)) == 1) {
+		while ((rc = seg_reader_read(r, buf, sizeof(buf), &got, &err)) == 0 && got > 0) {
+			out = realloc(out, *len + got);
+			memcpy(out + *len, buf, got);
+			*len += got;
+		}
+		assert_int_equal(rc, 0);
+	}
+	assert_int_equal(rc, 0);
+	seg_reader_free(r);
+	return out;
+}
+
+static void
+test_encrypted_round_trip(void **state)
+{
+	struct fixture enc, plain;
+	struct seg_reader *r = NULL;
+	const struct seg_block_meta *m;
+	struct pga_err err = {0};
+	struct seg_info info;
+	char buf[256], msg[PGA_ERR_MSG_MAX];
+	size_t got, elen, plen;
+	char *ecsv, *pcsv;
+
+	(void)state;
+	srand(7);
+	make_encrypted(&enc, "enc-rt.pga.zst", 1, 3, 300);
+	srand(7);
+	make_segment(&plain, "plain-rt.pga.zst", 1, NULL, 3, 300);
+	assert_true(seg_header_encrypted(&enc.info.header));
+	assert_int_equal(enc.info.header.minor, SEG_MINOR_ENVELOPE);
+	assert_int_equal(enc.info.header.nrecip, 1);
+	assert_false(enc.info.decrypted);	/* verified without a key */
+	assert_int_equal(enc.info.rows, 900);
+	/* nothing of the plaintext in the file; zstd sees skippable frames only */
+	load(&enc);
+	assert_null(memmem(enc.buf, enc.len, "quotes", 6));
+	assert_null(memmem(enc.buf, enc.len, "newline", 7));
+	assert_int_equal(ZSTD_findDecompressedSize(enc.buf, enc.len), 0);
+	free(enc.buf);
+	/* without the key the data is refused, skipping still checks it */
+	assert_int_equal(seg_reader_open_file(&r, enc.path, &err), 0);
+	assert_int_equal(seg_reader_next(r, &m, &err), 1);
+	assert_int_equal(seg_reader_read(r, buf, sizeof(buf), &got, &err), PGA_EKEY);
+	assert_non_null(strstr(err.msg, "decrypt-key-file"));
+	seg_reader_free(r);
+	/* with it: the same CSV as the same segment in plaintext */
+	use_keys(0, -1);
+	assert_int_equal(seg_verify_file(enc.path, &info, &err), 0);
+	assert_true(info.decrypted);
+	ecsv = all_csv(enc.path, &elen);
+	pcsv = all_csv(plain.path, &plen);
+	assert_int_equal(elen, plen);
+	assert_memory_equal(ecsv, pcsv, elen);
+	free(ecsv);
+	free(pcsv);
+	/* a key that is no recipient: refused, both sides' ids named */
+	use_keys(2, -1);
+	assert_int_equal(verify_code(enc.path, msg, sizeof(msg)), PGA_EKEY);
+	assert_non_null(strstr(msg, "none of them can decrypt it"));
+	/* several keys: the one that is a recipient is used */
+	use_keys(2, 0);
+	assert_int_equal(verify_code(enc.path, msg, sizeof(msg)), 0);
+	seg_set_decrypt_keys(NULL, 0);
+}
+
+static void
+test_encrypted_recipients(void **state)
+{
+	struct fixture fx;
+	char msg[PGA_ERR_MSG_MAX];
+
+	(void)state;
+	make_encrypted(&fx, "enc-two.pga.zst", 2, 2, 20);
+	assert_int_equal(fx.info.header.nrecip, 2);
+	use_keys(1, -1);	/* the second recipient (a rotation, a second site) */
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), 0);
+	use_keys(0, -1);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), 0);
+	use_keys(2, -1);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_EKEY);
+	seg_set_decrypt_keys(NULL, 0);
+}
+
+static void
+test_encrypted_chunks(void **state)
+{
+	struct fixture fx;
+	struct seg_info info;
+	struct pga_err err = {0};
+	size_t len;
+	char *csv;
+	int chunks = 0;
+
+	(void)state;
+	g_noisy = true;
+	make_encrypted(&fx, "enc-big.pga.zst", 1, 2, 6000);
+	g_noisy = false;
+	load(&fx);
+	for (size_t off = 0; off + 8 <= fx.len; off++)	/* count sealed chunk frames */
+		chunks += memcmp(fx.buf + off, "\x53\x2a\x4d\x18", 4) == 0 &&
+			  memcmp(fx.buf + off + 8, "PGAX", 4) == 0;
+	free(fx.buf);
+	assert_true(chunks >= 4);	/* blocks of more than one chunk */
+	use_keys(0, -1);
+	assert_int_equal(seg_verify_file(fx.path, &info, &err), 0);
+	assert_int_equal(info.rows, 12000);
+	csv = all_csv(fx.path, &len);
+	assert_int_equal(len, info.raw_bytes);
+	free(csv);
+	seg_set_decrypt_keys(NULL, 0);
+}
+
+static void
+test_encrypted_damage(void **state)
+{
+	struct fixture fx;
+	char msg[PGA_ERR_MSG_MAX];
+
+	(void)state;
+	make_encrypted(&fx, "enc-dmg.pga.zst", 1, 2, 5);
+	load(&fx);
+	for (int keyed = 0; keyed < 2; keyed++) {
+		if (keyed)
+			use_keys(0, -1);
+		for (size_t off = 0; off < fx.len; off++) {
+			fx.buf[off] ^= 0x04;
+			store(&fx, "enc-flipped.pga.zst", fx.len);
+			if (verify_code(fx.path, msg, sizeof(msg)) == 0)
+				fail_msg("bit flip at offset %zu went undetected (key %d)", off, keyed);
+			fx.buf[off] ^= 0x04;
+		}
+		for (size_t cut = 0; cut < fx.len; cut++) {
+			store(&fx, "enc-cut.pga.zst", cut);
+			if (verify_code(fx.path, msg, sizeof(msg)) == 0)
+				fail_msg("cut at %zu went undetected (key %d)", cut, keyed);
+		}
+	}
+	free(fx.buf);
+	seg_set_decrypt_keys(NULL, 0);
+}
+
+/* Walk to the n-th frame of kind `kind`: its offset, or 0. */
+static size_t
+nth_frame(const uint8_t *p, size_t len, uint32_t kind, int n)
+{
+	for (size_t off = 0; off + 8 <= len;) {
+		uint32_t magic = p[off] | p[off + 1] << 8 | p[off + 2] << 16 | (uint32_t)p[off + 3] << 24;
+		uint32_t flen = p[off + 4] | p[off + 5] << 8 | p[off + 6] << 16 |
+				(uint32_t)p[off + 7] << 24;
+
+		if (magic == SEG_SKIPPABLE_BASE + kind && n-- == 0)
+			return off;
+		off += 8 + (size_t)flen;
+	}
+	return 0;
+}
+
+static void
+fix_crc(uint8_t *frame)
+{
+	uint32_t plen = frame[4] | frame[5] << 8 | frame[6] << 16 | (uint32_t)frame[7] << 24;
+	uint32_t crc = pga_crc32c(0, frame + 8, plen - 4);
+
+	memcpy(frame + 8 + plen - 4, &crc, 4);
+}
+
+static void
+test_encrypted_authentication(void **state)
+{
+	struct fixture fx;
+	char msg[PGA_ERR_MSG_MAX], orig[512];
+	size_t bh, ch, tr;
+	uint32_t crc, clen;
+
+	(void)state;
+	make_encrypted(&fx, "enc-auth.pga.zst", 1, 2, 5);
+	snprintf(orig, sizeof(orig), "%s", fx.path);
+	load(&fx);
+	use_keys(0, -1);
+	/* a ciphertext bit, with the trailer's CRCs made to fit: only the tag sees it */
+	ch = nth_frame(fx.buf, fx.len, SEG_KIND_SEALED, 0);
+	tr = nth_frame(fx.buf, fx.len, SEG_KIND_TRAILER, 0);
+	assert_true(ch > 0 && tr > ch);
+	clen = fx.buf[ch + 4] | fx.buf[ch + 5] << 8;
+	fx.buf[ch + 8 + 13] ^= 0x01;
+	crc = pga_crc32c(0, fx.buf + ch, 8 + clen);
+	memcpy(fx.buf + tr + 8 + 32, &crc, 4);
+	fix_crc(fx.buf + tr);
+	store(&fx, "enc-ct.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECHECKSUM);
+	assert_non_null(strstr(msg, "block 0: chunk 0 fails authentication"));
+	free(fx.buf);
+	snprintf(fx.path, sizeof(fx.path), "%s", orig);	/* store() moved it */
+	load(&fx);
+	/* the block header (the chunks' AAD): another metric name, its CRC made to fit */
+	bh = nth_frame(fx.buf, fx.len, SEG_KIND_BLOCK, 1);
+	assert_true(bh > 0);
+	assert_non_null(memmem(fx.buf + bh, 80, "metric_1", 8));
+	((uint8_t *)memmem(fx.buf + bh, 80, "metric_1", 8))[7] = '9';
+	fix_crc(fx.buf + bh);
+	store(&fx, "enc-aad.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECHECKSUM);
+	assert_non_null(strstr(msg, "block 1: chunk 0 fails authentication"));
+	free(fx.buf);
+	snprintf(fx.path, sizeof(fx.path), "%s", orig);
+	load(&fx);
+	/* the wrapped data key (header CRC made to fit): it no longer unwraps */
+	fx.buf[8 + (fx.buf[4] | fx.buf[5] << 8) - 5] ^= 0x01;	/* its last byte */
+	fix_crc(fx.buf);
+	store(&fx, "enc-wrap.pga.zst", fx.len);
+	assert_int_equal(verify_code(fx.path, msg, sizeof(msg)), PGA_ECHECKSUM);
+	assert_non_null(strstr(msg, "does not unwrap"));
+	seg_set_decrypt_keys(NULL, 0);
+	free(fx.buf);
+}
+
+static void
+test_encrypted_recovery(void **state)
+{
+	struct fixture fx;
+	struct seg_writer *w = NULL;
+	struct pga_err err = {0};
+	struct seg_info info;
+	char part[600], final[600];
+	uint8_t sha[PGA_SHA256_LEN];
+	uint64_t torn = 0;
+	size_t tr;
+
+	(void)state;
+	make_encrypted(&fx, "enc-rec.pga.zst", 1, 3, 50);
+	load(&fx);
+	/* a part torn inside block 2: what a kill -9 leaves */
+	tr = nth_frame(fx.buf, fx.len, SEG_KIND_TRAILER, 1);
+	snprintf(part, sizeof(part), "%s/enc-rec.part", tmpdir);
+	snprintf(final, sizeof(final), "%s/enc-recovered.pga.zst", tmpdir);
+	fx.path[0] = '\0';
+	{
+		FILE *f = fopen(part, "wb");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite(fx.buf, 1, tr + 60, f), tr + 60);
+		fclose(f);
+	}
+	free(fx.buf);
+	seg_set_decrypt_keys(NULL, 0);	/* the collector has no private key */
+	assert_int_equal(seg_writer_recover(&w, part, &torn, &err), 0);
+	assert_int_equal(seg_writer_nblocks(w), 2);
+	assert_true(torn > 0);
+	assert_int_equal(seg_writer_seal(w, SEG_FOOTER_RECOVERED, torn, final, sha, &err), 0);
+	seg_writer_free(w, false);
+	use_keys(0, -1);
+	assert_int_equal(seg_verify_file(final, &info, &err), 0);
+	assert_true(info.decrypted);
+	assert_int_equal(info.nblocks, 2);
+	assert_int_equal(info.rows, 100);
+	seg_set_decrypt_keys(NULL, 0);
+}
+
 int
 main(void)
 {
@@ -1305,6 +1641,12 @@ main(void)
 		cmocka_unit_test(test_signature_on_unsigned),
 		cmocka_unit_test(test_signed_needs_key),
 		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_encrypted_round_trip),
+		cmocka_unit_test(test_encrypted_recipients),
+		cmocka_unit_test(test_encrypted_chunks),
+		cmocka_unit_test(test_encrypted_damage),
+		cmocka_unit_test(test_encrypted_authentication),
+		cmocka_unit_test(test_encrypted_recovery),
 	};
 	char tmpl[] = "/tmp/pga-unit-seg.XXXXXX";
 	int rc;
