@@ -555,7 +555,11 @@ struct seg_encoder {
 	void *sink_ctx;
 	struct csv_counter csv;
 	uint64_t raw;
+	uint8_t *in;			/* input gathered for fewer, larger calls */
+	size_t in_len;
 };
+
+#define ENC_IN_CAP (64 * 1024)
 
 int
 seg_encoder_new(struct seg_encoder **out, int level, int window_log,
@@ -569,7 +573,8 @@ seg_encoder_new(struct seg_encoder **out, int level, int window_log,
 	e->cctx = ZSTD_createCCtx();
 	e->out_cap = ZSTD_CStreamOutSize();
 	e->out = malloc(e->out_cap);
-	if (e->cctx == NULL || e->out == NULL) {
+	e->in = malloc(ENC_IN_CAP);
+	if (e->cctx == NULL || e->out == NULL || e->in == NULL) {
 		seg_encoder_free(e);
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	}
@@ -595,6 +600,7 @@ seg_encoder_begin(struct seg_encoder *e, seg_sink_fn sink, void *ctx)
 	e->sink_ctx = ctx;
 	memset(&e->csv, 0, sizeof(e->csv));
 	e->raw = 0;
+	e->in_len = 0;
 }
 
 static int
@@ -625,11 +631,26 @@ int
 seg_encoder_write(struct seg_encoder *e, const void *buf, size_t len,
 		  struct pga_err *err)
 {
+	int rc;
+
 	if (len == 0)
 		return 0;
 	csv_count(&e->csv, buf, len);
 	e->raw += len;
-	return compress(e, buf, len, ZSTD_e_continue, err);
+	if (e->in_len + len <= ENC_IN_CAP) {
+		memcpy(e->in + e->in_len, buf, len);
+		e->in_len += len;
+		return 0;
+	}
+	rc = compress(e, e->in, e->in_len, ZSTD_e_continue, err);
+	e->in_len = 0;
+	if (rc < 0)
+		return rc;
+	if (len >= ENC_IN_CAP / 2)
+		return compress(e, buf, len, ZSTD_e_continue, err);
+	memcpy(e->in, buf, len);
+	e->in_len = len;
+	return 0;
 }
 
 int
@@ -643,7 +664,13 @@ seg_encoder_finish(struct seg_encoder *e, uint64_t *rows, uint64_t *raw_bytes,
 		if (rc < 0)
 			return rc;
 	}
-	rc = compress(e, NULL, 0, ZSTD_e_end, err);
+	/* continue, then end: a frame that began with its end would tell zstd
+	 * its size, and zstd would resize its workspace to each block's (a
+	 * free and a fresh mmap, page faults and all, every few blocks) */
+	rc = compress(e, e->in, e->in_len, ZSTD_e_continue, err);
+	e->in_len = 0;
+	if (rc == 0)
+		rc = compress(e, NULL, 0, ZSTD_e_end, err);
 	if (rc < 0)
 		return rc;
 	*rows = e->csv.rows;
@@ -663,6 +690,7 @@ seg_encoder_free(struct seg_encoder *e)
 	if (e == NULL)
 		return;
 	ZSTD_freeCCtx(e->cctx);
+	free(e->in);
 	free(e->out);
 	free(e);
 }
