@@ -83,7 +83,7 @@ gcc -O2 -o "$W/floor" "$BENCH_DIR/floor.c" -I"$(pg_config --includedir)" -lpq -l
 "$PGA" collect 2>/dev/null	# first cycle: settings and all texts, state written
 floor_best="" pga_best="" floor_cpu="" pga_cpu=""
 for _ in $(seq "$RUNS"); do
-	read -r t _ _ u s < <("$W/floor" 8 "$CI" "$W/q.txt" $DBS) || exit 1
+	read -r t _ _ u s _ < <("$W/floor" 8 "$CI" "$W/q.txt" $DBS) || exit 1
 	if [ -z "$floor_best" ] || awk -v a="$t" -v b="$floor_best" 'BEGIN { exit !(a < b) }'; then
 		floor_best=$t; floor_cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }'); fi
 	/usr/bin/time -f "%e %U %S %M" -o "$W/time" "$PGA" collect 2>"$W/pga.err" || { cat "$W/pga.err"; exit 1; }

@@ -15,7 +15,8 @@
  *   and run with PQexecPrepared, text rows dropped, instead of a COPY
  *   (which cannot be prepared): the server parses and plans it once.
  * Prints one line per cycle: seconds rows bytes cpu_user_s cpu_sys_s
- * (the client CPU of that cycle, all threads).
+ * peak_rss_kib (the client CPU of that cycle, all threads; the process's
+ * peak RSS so far).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -206,10 +207,11 @@ main(int argc, char **argv)
 			pthread_join(th[i], NULL);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		getrusage(RUSAGE_SELF, &r1);
-		printf("%.3f %ld %ld %.4f %.4f\n",
+		printf("%.3f %ld %ld %.4f %.4f %ld\n",
 		       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
 		       atomic_load(&total_rows), atomic_load(&total_bytes),
-		       secs(r1.ru_utime) - secs(r0.ru_utime), secs(r1.ru_stime) - secs(r0.ru_stime));
+		       secs(r1.ru_utime) - secs(r0.ru_utime), secs(r1.ru_stime) - secs(r0.ru_stime),
+		       r1.ru_maxrss);
 		fflush(stdout);
 	}
 	for (int i = 0; i < ndbs; i++)
