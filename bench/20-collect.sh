@@ -9,10 +9,16 @@
 #   (d) postgres_exporter (auto-discovered databases, the same queries in
 #       its extended-query file) scraping with its connections kept, beside
 #       pga --loop cycles (connections kept, compressing and fsyncing)
+#   (e) the loop floor: the same queries over kept libpq connections (one
+#       per database), 8 threads, prepared once per connection (and, beside
+#       it, the same with COPY), output dropped, beside pga --loop cycles:
+#       cycle time and client CPU (bench/21-scale.sh: the curve to 400
+#       databases and where the CPU goes)
 # plus pga's peak RSS with query-stats-limit = 10000 (11000 statements in
 # pg_stat_statements, every text shipped) and its client CPU per database.
 # Targets: one-shot <= 1.3x the floor and >= 30x faster than (a); --loop no
-# slower than (d); RSS < 24 MiB; CPU < 2 ms per database per cycle.
+# slower than (d); RSS < 24 MiB; CPU < 2 ms per database per cycle; --loop
+# <= 1.2x (e) and its client CPU within 2x the loop floor's (issue 12).
 set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/lib.sh"
@@ -77,7 +83,7 @@ gcc -O2 -o "$W/floor" "$BENCH_DIR/floor.c" -I"$(pg_config --includedir)" -lpq -l
 "$PGA" collect 2>/dev/null	# first cycle: settings and all texts, state written
 floor_best="" pga_best="" floor_cpu="" pga_cpu=""
 for _ in $(seq "$RUNS"); do
-	read -r t _ _ u s < <("$W/floor" 8 "$CI" "$W/q.txt" $DBS) || exit 1
+	read -r t _ _ u s _ < <("$W/floor" 8 "$CI" "$W/q.txt" $DBS) || exit 1
 	if [ -z "$floor_best" ] || awk -v a="$t" -v b="$floor_best" 'BEGIN { exit !(a < b) }'; then
 		floor_best=$t; floor_cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }'); fi
 	/usr/bin/time -f "%e %U %S %M" -o "$W/time" "$PGA" collect 2>"$W/pga.err" || { cat "$W/pga.err"; exit 1; }
@@ -130,11 +136,34 @@ rss=$(cat "$W/rss1" "$W/rss2" | sort -n | tail -1)
 report "pga peak RSS, query-stats-limit 10000" "$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" MiB \
 	"issue limit" 24 0 1
 
-# ---- (d) pga --loop beside postgres_exporter, connections kept ----
-/usr/bin/time -f "%M" -o "$W/rss-loop" "$PGA" collect --loop --interval 1s --cycles 8 2>"$W/loop.err"
-loop_med=$(grep -o 'cycle [0-9]*:.*' "$W/loop.err" | tail -n +3 | grep -o '[0-9.]* s$' | cut -d' ' -f1 | median)
-echo "# pga --loop: cycles 3..8 median $(ms "$loop_med") ms, peak RSS $(awk '{ printf "%.1f", $1 / 1024 }' "$W/rss-loop") MiB" \
-	"($NDB connections kept open)"
+# ---- (e) pga --loop beside the loop floor, (d) postgres_exporter ----
+# cycles 3..8, alternating with the loop floor (floor.c -l: one connection
+# per database kept, 8 threads; -p: the queries prepared once per
+# connection) RUNS times; pga logs each cycle's client CPU at debug level
+loop_t="" loop_c="" fl_t="" fl_c="" fc_t=""
+for _ in $(seq "$RUNS"); do
+	"$W/floor" -l 8 -p 8 "$CI" "$W/q.txt" $DBS >"$W/floor-loop" || exit 1
+	fl_t="$fl_t $(tail -n +3 "$W/floor-loop" | cut -d' ' -f1 | median)"
+	fl_c="$fl_c $(tail -n +3 "$W/floor-loop" | awk '{ print $4 + $5 }' | median)"
+	"$W/floor" -l 8 8 "$CI" "$W/q.txt" $DBS >"$W/floor-loop" || exit 1
+	fc_t="$fc_t $(tail -n +3 "$W/floor-loop" | cut -d' ' -f1 | median)"
+	/usr/bin/time -f "%M" -o "$W/rss-loop" "$PGA" --log-level debug collect --loop --interval 1s \
+		--cycles 8 2>"$W/loop.err"
+	loop_t="$loop_t $(grep -o 'info: cycle [0-9]*:.*' "$W/loop.err" | tail -n +3 | grep -o '[0-9.]* s$' |
+		cut -d' ' -f1 | median)"
+	loop_c="$loop_c $(grep -o 'client cpu [0-9.]*' "$W/loop.err" | tail -n +3 | cut -d' ' -f3 | median)"
+done
+spread() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 * 1000 } END { printf "%.0f..%.0f", v[1], v[NR] }'; }
+echo "# pga --loop cycles 3..8, medians of $RUNS runs: $(echo $loop_t | spread) ms;" \
+	"loop floor prepared $(echo $fl_t | spread) ms, COPY $(echo $fc_t | spread) ms;" \
+	"peak RSS $(awk '{ printf "%.1f", $1 / 1024 }' "$W/rss-loop") MiB ($NDB connections kept open)"
+loop_med=$(echo $loop_t | tr ' ' '\n' | median)
+report "pga --loop cycle (kept connections), median" "$(ms "$loop_med")" ms \
+	"(e) loop floor: kept, prepared, 8 threads" "$(ms "$(echo $fl_t | tr ' ' '\n' | median)")" 0 0.83
+report "pga --loop cycle (kept connections), median" "$(ms "$loop_med")" ms \
+	"(e) loop floor: kept, COPY, 8 threads" "$(ms "$(echo $fc_t | tr ' ' '\n' | median)")" 0 0.83
+report "pga --loop client CPU per db per cycle" "$(per_db "$(echo $loop_c | tr ' ' '\n' | median)")" ms \
+	"(e) loop floor client CPU per database" "$(per_db "$(echo $fl_c | tr ' ' '\n' | median)")" 0 0.5
 
 if command -v prometheus-postgres-exporter >/dev/null; then
 	python3 - "$W/q.txt" "$HELPER" >"$W/queries.yaml" <<'PY'

@@ -1,22 +1,32 @@
 /*
- * floor.c - the bench's lower bound for a collection cycle: the same COPY
+ * floor.c - the bench's lower bound for a collection cycle: the same
  * queries as pga, over libpq from N threads, output discarded.  No
  * transaction, no compression, no spool: what the network and the server
- * cost.  Built by bench/20-collect.sh with gcc.
+ * cost.  Built by bench/20-collect.sh and bench/21-scale.sh with gcc.
  *
- * usage: floor THREADS CONNINFO QUERIES DB...
+ * usage: floor [-l CYCLES] [-p] THREADS CONNINFO QUERIES DB...
  *   QUERIES: lines "name<TAB>cluster|database<TAB>sql" (pga-test-helper
  *   catalog-sql); cluster queries run once (first database), database
  *   queries once per database.
- * Prints: seconds rows bytes cpu_user_s cpu_sys_s
+ *   -l CYCLES: loop mode, the floor of `pga collect --loop`: one
+ *   connection per database, opened in the first cycle and kept for the
+ *   next ones, CYCLES cycles.
+ *   -p: prepared: each query is prepared once per connection (PQprepare)
+ *   and run with PQexecPrepared, text rows dropped, instead of a COPY
+ *   (which cannot be prepared): the server parses and plans it once.
+ * Prints one line per cycle: seconds rows bytes cpu_user_s cpu_sys_s
+ * peak_rss_kib (the client CPU of that cycle, all threads; the process's
+ * peak RSS so far).
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -26,9 +36,18 @@ static const char *conninfo;
 static char *qsql[MAXQ];
 static int qcluster[MAXQ], nq;
 static char **dbs;
+static PGconn **conns;		/* loop mode: kept, by database */
 static int ndbs;
+static bool loop, prepared;
 static atomic_int next_db;
 static atomic_long total_rows, total_bytes;
+
+static void
+fail(PGconn *c)
+{
+	fprintf(stderr, "floor: %s", PQerrorMessage(c));
+	exit(1);
+}
 
 static void
 run_copy(PGconn *c, const char *sql)
@@ -36,22 +55,52 @@ run_copy(PGconn *c, const char *sql)
 	char buf[65536];
 	PGresult *r;
 	char *row;
+	long rows = 0, bytes = 0;
 	int n;
 
 	snprintf(buf, sizeof(buf), "COPY (%s) TO STDOUT (FORMAT csv)", sql);
 	r = PQexec(c, buf);
-	if (PQresultStatus(r) != PGRES_COPY_OUT) {
-		fprintf(stderr, "floor: %s", PQerrorMessage(c));
-		exit(1);
-	}
+	if (PQresultStatus(r) != PGRES_COPY_OUT)
+		fail(c);
 	PQclear(r);
 	while ((n = PQgetCopyData(c, &row, 0)) > 0) {
-		atomic_fetch_add(&total_rows, 1);
-		atomic_fetch_add(&total_bytes, n);
+		rows++;
+		bytes += n;
 		PQfreemem(row);
 	}
 	while ((r = PQgetResult(c)) != NULL)
 		PQclear(r);
+	atomic_fetch_add(&total_rows, rows);
+	atomic_fetch_add(&total_bytes, bytes);
+}
+
+/* The rows of a prepared query, as text; the bytes are the values'. */
+static void
+run_prepared(PGconn *c, int q, bool first)
+{
+	char name[16];
+	PGresult *r;
+	long bytes = 0;
+	int rows, cols;
+
+	snprintf(name, sizeof(name), "q%d", q);
+	if (first) {
+		r = PQprepare(c, name, qsql[q], 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			fail(c);
+		PQclear(r);
+	}
+	r = PQexecPrepared(c, name, 0, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail(c);
+	rows = PQntuples(r);
+	cols = PQnfields(r);
+	for (int i = 0; i < rows; i++)
+		for (int j = 0; j < cols; j++)
+			bytes += PQgetlength(r, i, j) + 1;
+	PQclear(r);
+	atomic_fetch_add(&total_rows, rows);
+	atomic_fetch_add(&total_bytes, bytes);
 }
 
 static void *
@@ -62,35 +111,63 @@ worker(void *arg)
 		int i = atomic_fetch_add(&next_db, 1);
 		const char *keys[] = {"dbname", "dbname", NULL};
 		const char *vals[] = {conninfo, NULL, NULL};
+		bool first = true;
 		PGconn *c;
 
 		if (i >= ndbs)
 			return NULL;
-		vals[1] = dbs[i];
-		c = PQconnectdbParams(keys, vals, 1);
-		if (PQstatus(c) != CONNECTION_OK) {
-			fprintf(stderr, "floor: %s", PQerrorMessage(c));
-			exit(1);
+		c = loop ? conns[i] : NULL;
+		if (c == NULL) {
+			vals[1] = dbs[i];
+			c = PQconnectdbParams(keys, vals, 1);
+			if (PQstatus(c) != CONNECTION_OK)
+				fail(c);
+		} else {
+			first = false;
 		}
-		for (int q = 0; q < nq; q++)
-			if (!qcluster[q] || i == 0)
+		for (int q = 0; q < nq; q++) {
+			if (qcluster[q] && i != 0)
+				continue;
+			if (prepared)
+				run_prepared(c, q, first);
+			else
 				run_copy(c, qsql[q]);
-		PQfinish(c);
+		}
+		if (loop)
+			conns[i] = c;
+		else
+			PQfinish(c);
 	}
+}
+
+static double
+secs(struct timeval t)
+{
+	return (double)t.tv_sec + (double)t.tv_usec / 1e6;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct timespec a, b;
-	struct rusage ru;
 	pthread_t th[64];
 	char line[65536];
 	FILE *f;
-	int nth;
+	int nth, cycles = 1, opt;
 
-	if (argc < 5) {
-		fprintf(stderr, "usage: floor THREADS CONNINFO QUERIES DB...\n");
+	while ((opt = getopt(argc, argv, "+l:p")) != -1) {
+		if (opt == 'l') {
+			loop = true;
+			cycles = atoi(optarg);
+		} else if (opt == 'p') {
+			prepared = true;
+		} else {
+			return 64;
+		}
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc < 5 || cycles < 1) {
+		fprintf(stderr, "usage: floor [-l CYCLES] [-p] THREADS CONNINFO QUERIES DB...\n");
 		return 64;
 	}
 	nth = atoi(argv[1]);
@@ -112,17 +189,32 @@ main(int argc, char **argv)
 	fclose(f);
 	dbs = argv + 4;
 	ndbs = argc - 4;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (int i = 0; i < nth; i++)
-		pthread_create(&th[i], NULL, worker, NULL);
-	for (int i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	getrusage(RUSAGE_SELF, &ru);
-	printf("%.3f %ld %ld %.3f %.3f\n",
-	       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
-	       atomic_load(&total_rows), atomic_load(&total_bytes),
-	       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+	conns = calloc((size_t)ndbs, sizeof(*conns));
+	if (conns == NULL)
+		return 1;
+	for (int cy = 0; cy < cycles; cy++) {
+		struct timespec a, b;
+		struct rusage r0, r1;
+
+		atomic_store(&next_db, 0);
+		atomic_store(&total_rows, 0);
+		atomic_store(&total_bytes, 0);
+		getrusage(RUSAGE_SELF, &r0);
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (int i = 0; i < nth; i++)
+			pthread_create(&th[i], NULL, worker, NULL);
+		for (int i = 0; i < nth; i++)
+			pthread_join(th[i], NULL);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		getrusage(RUSAGE_SELF, &r1);
+		printf("%.3f %ld %ld %.4f %.4f %ld\n",
+		       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
+		       atomic_load(&total_rows), atomic_load(&total_bytes),
+		       secs(r1.ru_utime) - secs(r0.ru_utime), secs(r1.ru_stime) - secs(r0.ru_stime),
+		       r1.ru_maxrss);
+		fflush(stdout);
+	}
+	for (int i = 0; i < ndbs; i++)
+		PQfinish(conns[i]);
 	return 0;
 }

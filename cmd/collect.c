@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cmd/cmd.h"
 #include "cmd/health.h"
@@ -57,6 +58,27 @@ summary(uint64_t cycle, const struct collect_stats *st)
 		 st->values_escaped, st->escaped_detail[0] ? " (" : "", st->escaped_detail,
 		 st->escaped_detail[0] ? ")" : "", (double)st->elapsed_us / 1e6,
 		 st->interrupted ? " (interrupted)" : "");
+}
+
+static double
+tv_s(struct timeval t)
+{
+	return (double)t.tv_sec + (double)t.tv_usec / 1e6;
+}
+
+/* The process's CPU since before (all threads) and its peak RSS: for the
+ * bench (bench/21-scale.sh) and whoever sizes a collector's host. */
+static void
+cpu_summary(uint64_t cycle, const struct rusage *before)
+{
+	struct rusage now;
+
+	if (getrusage(RUSAGE_SELF, &now) != 0)
+		return;
+	log_debug("cycle %" PRIu64 ": client cpu %.4f s (user %.4f, system %.4f), peak rss %ld KiB",
+		  cycle, tv_s(now.ru_utime) - tv_s(before->ru_utime) + tv_s(now.ru_stime) -
+		  tv_s(before->ru_stime), tv_s(now.ru_utime) - tv_s(before->ru_utime),
+		  tv_s(now.ru_stime) - tv_s(before->ru_stime), now.ru_maxrss);
 }
 
 /*
@@ -295,10 +317,14 @@ run_loop(struct loop *l)
 		struct collect_stats st;
 		int64_t started = pga_mono_us();
 		uint64_t next;
-		int rc = collector_cycle(l->col, &st, &err);
+		struct rusage r0;
+		int rc;
 
+		getrusage(RUSAGE_SELF, &r0);
+		rc = collector_cycle(l->col, &st, &err);
 		l->last_failed = st.failed;
 		summary(++done, &st);
+		cpu_summary(done, &r0);
 		health_write_configured(l->cfg, l->a->spool);
 		if (rc < 0)
 			return pga_cli_error(&err);
@@ -388,10 +414,13 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 		failed_counted = l.last_failed;
 	} else {
 		struct collect_stats st;
+		struct rusage r0;
 
+		getrusage(RUSAGE_SELF, &r0);
 		status = collector_cycle(l.col, &st, &err) < 0 ? pga_cli_error(&err) : cycle_status(&st);
 		failed_counted = st.failed;
 		summary(1, &st);
+		cpu_summary(1, &r0);
 	}
 	collector_free(l.col);
 	if (l.sp != NULL) {

@@ -371,7 +371,8 @@ typedef int (*seg_sink_fn)(void *ctx, const void *buf, size_t len,
 
 struct seg_encoder;
 
-/* window_log 0 keeps zstd's default for the level. */
+/* window_log 0 keeps zstd's default for the level; with a window_log (a
+ * spilled stream of mostly small blocks) levels 1-3 get small match tables. */
 int seg_encoder_new(struct seg_encoder **out, int level, int window_log,
 		    struct pga_err *err);
 /* Start a new frame; compressed bytes go to sink as they are produced. */

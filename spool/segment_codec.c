@@ -869,11 +869,16 @@ seg_block_desc_check(const struct seg_block_meta *m, const char *name, struct pg
 bool
 seg_column_valid(const char *name)
 {
-	static const char *const taken[] = {
+	static const struct {
+		const char *s;
+		size_t n;
+	} taken[] = {
+#define T(s) {s, sizeof(s) - 1}
 		/* PostgreSQL's system columns: no table may have a column so named */
-		"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid",
+		T("tableoid"), T("xmin"), T("cmin"), T("xmax"), T("cmax"), T("ctid"),
 		/* the block's constant fields in every central table */
-		"collector_id", "server_id", "snapshot_time", "dbname", NULL,
+		T("collector_id"), T("server_id"), T("snapshot_time"), T("dbname"),
+#undef T
 	};
 	size_t n = strlen(name);
 
@@ -882,7 +887,11 @@ seg_column_valid(const char *name)
 	for (size_t i = 0; i < n; i++)
 		if (!ascii_alnum(name[i]) && name[i] != '_')
 			return false;
-	return !in_list(name, taken);
+	/* every column of every block is checked, twice: lengths first */
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+		if (taken[i].n == n && memcmp(name, taken[i].s, n) == 0)
+			return false;
+	return true;
 }
 
 static bool
