@@ -20,12 +20,14 @@
  *      Then the ledger again (what committed before the locks), the
  *      conflict and chain checks (a fork is deferred, to be held);
  *   5. the blocks of the day through COPY (FREEZE into the new tables),
- *      then its ledger row and refusal records.
+ *      then its ledger row (unlinked: no ledger_no yet) and refusal records.
  * At commit, the far chain edges (seq, seq+1) of every segment whose
  * successor is not in this transaction are waited for, in ascending
  * order, and the successors read: one that committed meanwhile and does
  * not chain to ours fails the day (the caller begins again without ours,
- * which the per-segment path then holds).  Waits only happen at commit,
+ * which the per-segment path then holds); then, under the ledger lock, the
+ * day's new ledger rows are numbered and linked into the hash chain
+ * (link_ledger()), and COMMIT.  Waits only happen at commit,
  * for a lock another transaction took at one of its adds: day transactions
  * of neighbouring days wait at most for each other's commit.
  *
@@ -65,6 +67,7 @@ struct bulk_seg {
 	uint8_t sha[PGA_SHA256_LEN];
 	char collector[65];
 	char *name;
+	bool linked;			/* its new ledger row waits for its link at commit */
 };
 
 /* What the registry row of a collector gets after the commit. */
@@ -90,6 +93,9 @@ struct ld_bulk {
 	size_t nr, rcap;
 	struct dynbuf logs;		/* refusal lines, printed once committed */
 };
+
+/* Ledger links sent at commit in pieces of about this size. */
+#define BULK_LINK_PIECE ((size_t)4 << 20)
 
 /* Segments, collectors or tables one day transaction may hold. */
 #define BULK_MAX ((size_t)1 << 24)
@@ -156,6 +162,7 @@ remember(struct loader *l, const struct ld_job *j, struct pga_err *err)
 	s->seq = j->h.seq;
 	memcpy(s->sha, j->file_sha, PGA_SHA256_LEN);
 	strlcpy(s->collector, j->h.collector, sizeof(s->collector));
+	s->linked = !j->in_ledger;
 	s->name = strdup(j->name);
 	if (s->name == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
@@ -490,7 +497,8 @@ day_copy(struct loader *l, struct ld_job *j, enum load_result *res, struct pga_e
 		*res = j->in_ledger ? LOAD_DUPLICATE : LOAD_FILTERED;
 		return 0;
 	}
-	ld_segment_sql(l, j, &sb);
+	/* a new ledger row goes in unlinked: see link_ledger() */
+	ld_segment_sql(l, j, &sb, false);
 	rc = exec_sb(l, &sb, err);
 	if (rc == 0)
 		rc = remember(l, j, err);
@@ -676,6 +684,35 @@ check_far_ends(struct loader *l, const char **culprit, struct pga_err *err)
 	return rc;
 }
 
+/*
+ * The day's new ledger rows numbered and linked into the ledger's hash
+ * chain, under the ledger lock, right before COMMIT.  The lock is the one
+ * every loader shares (SCHEMA.md): taken at a day's first segment it would
+ * hold every other day transaction and every pga load off until the whole
+ * day committed, and a restore's --jobs would load one day at a time.
+ */
+static int
+link_ledger(struct loader *l, struct pga_err *err)
+{
+	struct ld_bulk *b = l->bulk;
+	struct dynbuf sb = DYNBUF_INIT(LD_TEXT_MAX);
+	int rc = 0;
+
+	dynbuf_addf(&sb, "SELECT pg_advisory_xact_lock(%" PRId64 "::bigint);\n",
+		    ld_lock_key(l->schema, "", "/ledger", 0));
+	for (size_t i = 0; rc == 0 && i < b->ns; i++) {
+		if (!b->s[i].linked)
+			continue;
+		ld_ledger_link_sql(l, &sb, b->s[i].collector_id, b->s[i].seq);
+		if (dynbuf_len(&sb) > BULK_LINK_PIECE)
+			rc = exec_sb(l, &sb, err);
+	}
+	if (rc == 0)
+		rc = exec_sb(l, &sb, err);
+	dynbuf_free(&sb);
+	return rc;
+}
+
 static void
 print_logs(struct ld_bulk *b)
 {
@@ -743,6 +780,8 @@ loader_day_commit(struct loader *l, struct load_day_table **tables, size_t *n,
 	rc = check_far_ends(l, culprit, err);
 	if (rc == 0)
 		rc = fresh_tables(b, tables, n, err);
+	if (rc == 0)
+		rc = link_ledger(l, err);
 	if (rc == 0)
 		rc = ld_exec(l, "COMMIT", 0, NULL, NULL, err);
 	if (rc < 0) {

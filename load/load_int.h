@@ -354,7 +354,14 @@ const char *ld_chain_break(const struct ld_job *j, char *buf, size_t cap);
 /* The blocks due now through COPY in the caller's transaction (stats in j->st). */
 int ld_copy_segment(struct loader *l, struct ld_job *j, struct pga_err *err);
 /* Ledger row, windows, refusals, quarantine resolution (no COMMIT). */
-void ld_segment_sql(struct loader *l, struct ld_job *j, struct dynbuf *b);
+void ld_segment_sql(struct loader *l, struct ld_job *j, struct dynbuf *b, bool link);
+/*
+ * With link false a new ledger row is written outside the hash chain
+ * (ledger_no NULL, no ledger lock); ld_ledger_link_sql() then numbers and
+ * links it, under the ledger lock the caller takes in its commit's round
+ * trip (bulk.c: a day transaction holds the lock only while it commits).
+ */
+void ld_ledger_link_sql(struct loader *l, struct dynbuf *b, int32_t collector_id, uint64_t seq);
 /* The collector's registry row after a segment of seq h->seq. */
 void ld_registry_sql(struct loader *l, struct dynbuf *b, const struct seg_header *h,
 		     int32_t collector_id, int64_t max_snapshot_us, bool no_blocks);

@@ -1088,7 +1088,7 @@ sb_time(struct dynbuf *b, int64_t us, bool open)
  * (the one lock all loaders share, taken in the commit's round trip only).
  */
 static void
-sb_ledger_chain(struct loader *l, struct dynbuf *b, const struct ld_job *j)
+sb_ledger_chain(struct loader *l, struct dynbuf *b, int32_t collector_id, uint64_t seq)
 {
 	/* the previous row may have been unloaded by --resolve-fork since: its
 	 * link lives on in held_segments */
@@ -1100,11 +1100,20 @@ sb_ledger_chain(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 		  " u.ledger_no, u.row_hash FROM %s.held_segments u WHERE u.ledger_no IS NOT NULL AND"
 		  " u.reason = 'unloaded') x ORDER BY x.n DESC LIMIT 1) AS h) p"
 		  " WHERE t.collector_id = %d AND t.seq = %" PRIu64 ";\n", l->qschema, l->qschema,
-		  l->qschema, j->collector_id, j->h.seq, l->qschema, j->collector_id, j->h.seq);
+		  l->qschema, collector_id, seq, l->qschema, collector_id, seq);
+}
+
+void
+ld_ledger_link_sql(struct loader *l, struct dynbuf *b, int32_t collector_id, uint64_t seq)
+{
+	dynbuf_addf(b, "UPDATE %s.segments SET ledger_no = nextval('%s.ledger_no') WHERE"
+		    " collector_id = %d AND seq = %" PRIu64 ";\n", l->qschema, l->qschema,
+		    collector_id, seq);
+	sb_ledger_chain(l, b, collector_id, seq);
 }
 
 static void
-sb_ledger_insert(struct loader *l, struct dynbuf *b, const struct ld_job *j)
+sb_ledger_insert(struct loader *l, struct dynbuf *b, const struct ld_job *j, bool link)
 {
 	dynbuf_addf(b, "INSERT INTO %s.segments (collector_id, seq, sha256, body_sha256, prev_sha256,"
 		  " name, size, created, min_snapshot, max_snapshot, blocks, total_rows, rows,"
@@ -1141,8 +1150,12 @@ sb_ledger_insert(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 	} else {
 		dynbuf_addf(b, ", NULL, NULL");
 	}
+	if (!link) {
+		dynbuf_addf(b, ", NULL);\n");
+		return;
+	}
 	dynbuf_addf(b, ", nextval('%s.ledger_no'));\n", l->qschema);
-	sb_ledger_chain(l, b, j);
+	sb_ledger_chain(l, b, j->collector_id, j->h.seq);
 }
 
 /* More rows, refusals and block records for a partial one, maybe completion. */
@@ -1163,12 +1176,14 @@ sb_ledger_update(struct loader *l, struct dynbuf *b, const struct ld_job *j)
 
 /* The ledger: a new row, or more rows and maybe completion for a partial one. */
 static void
-sb_ledger(struct loader *l, struct dynbuf *b, const struct ld_job *j)
+sb_ledger(struct loader *l, struct dynbuf *b, const struct ld_job *j, bool link)
 {
-	if (!j->in_ledger) {
+	if (!j->in_ledger && link) {
 		dynbuf_addf(b, "SELECT pg_advisory_xact_lock(%" PRId64 "::bigint);\n",
 			  ld_lock_key(l->schema, "", "/ledger", 0));
-		sb_ledger_insert(l, b, j);
+		sb_ledger_insert(l, b, j, true);
+	} else if (!j->in_ledger) {
+		sb_ledger_insert(l, b, j, false);
 	}
 	else
 		sb_ledger_update(l, b, j);
@@ -1212,9 +1227,9 @@ sb_unhold(struct loader *l, struct dynbuf *b, const struct ld_job *j)
  * leaves the outcome unknown: the rows are in doubt, counted apart.
  */
 void
-ld_segment_sql(struct loader *l, struct ld_job *j, struct dynbuf *b)
+ld_segment_sql(struct loader *l, struct ld_job *j, struct dynbuf *b, bool link)
 {
-	sb_ledger(l, b, j);
+	sb_ledger(l, b, j, link);
 	ld_records_sql(l, j, b);
 	sb_unhold(l, b, j);
 	dynbuf_addf(b, "UPDATE %s.quarantine SET resolved_at = now() WHERE collector = ", l->qschema);
@@ -1244,7 +1259,7 @@ finish_tx(struct loader *l, struct ld_job *j, struct pga_err *err)
 	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
 	int rc;
 
-	ld_segment_sql(l, j, &b);
+	ld_segment_sql(l, j, &b, true);
 	ld_registry_sql(l, &b, &j->h, j->collector_id, j->f.max_snapshot_us, j->f.nblocks == 0);
 	dynbuf_addf(&b, "COMMIT");
 	rc = dynbuf_check(&b, "ledger statement", err);

@@ -5,10 +5,11 @@
  * Threads: the main thread plans days (lists them, wants their segments
  * from the fetcher) a few days ahead of the workers; each worker takes the
  * next planned day and runs it as one day transaction (load.h, bulk.c) on
- * its own loader; the finisher takes committed days in commit order,
- * builds their indexes and attaches their tables, then loads through the
- * per-segment path what the day left to it; a progress thread draws the
- * line.  Everything shared is under one mutex.
+ * its own loader, then builds the day's indexes and attaches its tables
+ * (days are indexed side by side, each behind its own load, while the
+ * other workers load on); the finisher takes committed days in commit
+ * order and loads through the per-segment path what the day left to it; a
+ * progress thread draws the line.  Everything shared is under one mutex.
  *
  * A day transaction that is lost (a block refused, a deadlock, a fork found
  * at commit) is begun again without the segment at fault, which goes to
@@ -455,6 +456,8 @@ next_day(struct rs_run *r)
 	return d;
 }
 
+static int attach_day(struct rs_run *r, struct loader *l, struct rs_day *d);
+
 static void *
 worker_main(void *arg)
 {
@@ -468,9 +471,11 @@ worker_main(void *arg)
 
 		if (!run_day(wk, d, &tables, &ntables))
 			break;
-		pthread_mutex_lock(&r->mu);
-		d->tables = tables;
+		d->tables = tables;	/* the day is this worker's until committed */
 		d->ntables = ntables;
+		if (attach_day(r, wk->l, d) < 0)
+			break;
+		pthread_mutex_lock(&r->mu);
 		d->state = RS_COMMITTED;
 		r->fin_q[r->fin_len++] = (size_t)(d - r->days);
 		pthread_cond_broadcast(&r->cv);
@@ -563,25 +568,29 @@ attach_strays(struct loader *l, const struct restore_opts *o, int32_t day, bool 
 	return rc;
 }
 
+/*
+ * The day's tables indexed and attached, by whoever holds it: the worker
+ * that committed it (so days are indexed side by side, each behind its own
+ * load), else the finisher.
+ */
 static int
-attach_day(struct finisher *fn, struct rs_day *d)
+attach_day(struct rs_run *r, struct loader *l, struct rs_day *d)
 {
-	struct rs_run *r = fn->r;
 	struct pga_err err = {0};
 
-	if (attach_strays(fn->l, r->o, d->day, false, &err) < 0) {
+	if (attach_strays(l, r->o, d->day, false, &err) < 0) {
 		set_fatal(r, &err);
 		return err.code;
 	}
 	for (size_t i = 0; i < d->ntables; i++) {
-		int rc = loader_day_attach(fn->l, d->tables[i].metric, d->tables[i].day,
+		int rc = loader_day_attach(l, d->tables[i].metric, d->tables[i].day,
 					   r->o->index_mem_kb, -1, &err);
 
 		for (int again = 0; rc < 0 && !loader_error_fatal(&err) && again < 3; again++) {
 			log_info("attaching '%s' of day %d: %s: trying again", d->tables[i].metric,
 				 d->day, err.msg);
 			usleep(200000);
-			rc = loader_day_attach(fn->l, d->tables[i].metric, d->tables[i].day,
+			rc = loader_day_attach(l, d->tables[i].metric, d->tables[i].day,
 					       r->o->index_mem_kb, -1, &err);
 		}
 		if (rc < 0) {
@@ -592,6 +601,9 @@ attach_day(struct finisher *fn, struct rs_day *d)
 		r->t.tables_attached++;
 		pthread_mutex_unlock(&r->mu);
 	}
+	free(d->tables);
+	d->tables = NULL;
+	d->ntables = 0;
 	return 0;
 }
 
@@ -601,7 +613,7 @@ finish_day(struct finisher *fn, struct rs_day *d)
 {
 	struct rs_run *r = fn->r;
 
-	if (attach_day(fn, d) < 0)
+	if (attach_day(r, fn->l, d) < 0)
 		return;
 	pthread_mutex_lock(&r->mu);
 	while (d->nslow > 0 && !r->fatal) {
