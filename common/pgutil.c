@@ -118,6 +118,7 @@ pga_pg_connect(PGconn **out, const char *conninfo,
 	char timeout[32], where[512], msg[512];
 	int n = 0;
 	PGconn *conn;
+	PGresult *res;
 
 	*out = NULL;
 	keys[n] = "dbname";
@@ -154,6 +155,22 @@ pga_pg_connect(PGconn **out, const char *conninfo,
 		PQfinish(conn);
 		return pga_fail(err, PGA_ENET, "could not connect to '%s': %s", where, msg);
 	}
+	/*
+	 * pga writes E-less literals ('\x..' bytea, escaped names): they mean
+	 * what they say only with standard_conforming_strings on, whatever the
+	 * server's or the database's default.
+	 */
+	res = PQexec(conn, "SET standard_conforming_strings = on");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pga_conninfo_redact(conninfo, where, sizeof(where));
+		strlcpy(msg, PQerrorMessage(conn), sizeof(msg));
+		first_line(msg);
+		PQclear(res);
+		PQfinish(conn);
+		return pga_fail(err, PGA_EDB, "could not set standard_conforming_strings on '%s': %s",
+				where, msg);
+	}
+	PQclear(res);
 	*out = conn;
 	return 0;
 }

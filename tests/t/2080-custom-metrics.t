@@ -288,7 +288,7 @@ central = $(pg_conninfo c central)
 conninfo = $(pg_conninfo c d1) user=mon
 databases = postgres,d1,d2
 [metric:app_counts]
-sql = SELECT 'x'::text AS label, 42::bigint AS calls, 7 AS level, now() AS stats_reset
+sql = SELECT 'x'::text AS label, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS calls, 7 AS level, '2026-01-01 00:00:00+00'::timestamptz AS stats_reset, 'note' AS note
 keys = label
 counters = calls
 gauges = level
@@ -313,12 +313,21 @@ is "$(blk app_counts | grep -c .)" 4 "app_counts every cycle"
 is "$(blk per_db | grep -c .)" 12 "per_db every cycle in each of 3 databases"
 is "$(blk third | grep -c .)" 6 "every = 3: cycles 1 and 4, in each database"
 is "$(blk future | grep -c .)" 0 "min-version above the server: never"
-# the loader writes '\x..' literals: its central database needs the standard reading
-pg_psql c postgres -c "ALTER DATABASE central SET standard_conforming_strings = on" >/dev/null
+# a central database that reads literals the old way: pga's sessions set the standard reading
+pg_psql c postgres -c "ALTER DATABASE central SET standard_conforming_strings = off" >/dev/null
 run_ok "load --init" pga -c "$TEST_TMP/loop.conf" load --init
 run_ok "load the segments" pga -c "$TEST_TMP/loop.conf" load
 is "$(pg_psql c central -At -c "SELECT count(*) FROM pga.app_counts")" 4 "app_counts rows in the central table"
 is "$(pg_psql c central -At -c "SELECT count(*) FROM pga.per_db")" 12 "per_db rows too"
+# typed from the block headers alone: the loader knows nothing of app_counts
+is "$(pg_psql c central -At -c "SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY column_name)
+	FROM information_schema.columns WHERE table_schema = 'pga' AND table_name = 'app_counts'
+	AND column_name IN ('label', 'calls', 'level', 'stats_reset', 'note')")" \
+	"calls bigint,label text,level integer,note text,stats_reset timestamp with time zone" \
+	"app_counts: a typed central table, each column as the server described it"
+is "$(pg_psql c central -At -c "SELECT count(*) || ' ' || bool_and(calls > 0) || ' ' || bool_or(reset)
+	FROM pga.app_counts_delta")" "3 true false" \
+	"app_counts_delta: the counter's growth between the 4 cycles, no reset"
 is "$(pg_psql c central -At -c "SELECT count(*) FROM pga.pg_stat_database WHERE datname = 'd1'")" 4 \
 	"beside the built-in metrics"
 

@@ -47,7 +47,8 @@ printf '1,ready,10,2026-12-01 10:05:00+00\n3,new,1,2026-12-01 10:05:00+00\n' |
 	pga spool put --metric app_queue --time 2026-12-01T10:05:00Z --target main \
 	--columns queue_id:integer:key,state,jobs_done:bigint:counter,seen_at:timestamptz 2>/dev/null
 new3=$(find "$SP/ready" -name '0000000000000003-*.pga.zst')
-is "$(minor "$new3")" 1 "this pga writes minor 1"
+[ "$(minor "$new3")" -ge 1 ]
+ok $? "this pga writes minor 1 or later (column descriptors)"
 run_ok "the chain of old and new verifies" pga spool verify
 run_ok "the new segments load beside the old" pga load --from "$SP"
 like "$(last_out)" "^loaded 2 of 4 segments \(2 already loaded" "the old two once, the new two"
