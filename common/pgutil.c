@@ -188,6 +188,19 @@ pga_pg_sqlstate(const PGresult *res)
  * type bigint: \"...\"") that came from a file: escaped before it reaches a
  * log line or a terminal.  SQLSTATE goes into err for callers to branch on.
  */
+/*
+ * A server's error always has a SQLSTATE; libpq's own ("server closed the
+ * connection unexpectedly") has none, and libpq may not have marked the
+ * connection bad yet when it reports one: a socket that reads EOF is lost.
+ */
+static bool
+conn_lost(PGconn *conn, const char *state)
+{
+	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
+		return true;
+	return *state == '\0' && PQconsumeInput(conn) == 0;
+}
+
 int
 pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 	    const char *what)
@@ -203,7 +216,7 @@ pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 		strlcpy(raw, conn ? PQerrorMessage(conn) : "no connection", sizeof(raw));
 	first_line(raw);
 	utf8_escape_text(raw, msg, sizeof(msg));
-	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
+	if (conn_lost(conn, state))
 		rc = pga_fail(err, PGA_ENET, "%s: connection lost: %s", what, msg);
 	else
 		rc = pga_fail(err, PGA_EDB, "%s: %s%s%s%s", what, msg, *state ? " (SQLSTATE " : "",
