@@ -187,38 +187,52 @@ pga_key_file_read(const char *path, const char *what, char *buf, size_t cap, siz
 }
 
 int
-pga_signkey_load(struct pga_signkey **out, const char *path, struct pga_err *err)
+pga_pem_key_load(const char *path, const char *what, bool private, EVP_PKEY **out,
+		 struct pga_err *err)
 {
 	char buf[PGA_SIGN_PEM_MAX];
-	struct pga_signkey *k = NULL;
 	size_t got = 0;
-	BIO *bio = NULL;
+	BIO *bio;
 	int rc;
 
 	*out = NULL;
-	rc = pga_key_file_read(path, "signing key", buf, sizeof(buf), &got, err);
+	rc = private ? pga_key_file_read(path, what, buf, sizeof(buf), &got, err)
+		     : pga_read_small_file(path, buf, sizeof(buf), &got, err);
 	if (rc < 0)
-		goto out;
-	k = calloc(1, sizeof(*k));
+		return rc;
 	bio = BIO_new_mem_buf(buf, (int)got);
-	if (k == NULL || bio == NULL) {
+	if (bio == NULL)
 		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
-		goto out;
-	}
-	k->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	if (k->pkey == NULL)
-		rc = pga_fail(err, PGA_EINVAL, "'%s' holds no PEM private key", path);
-	if (rc == 0)
-		rc = key_id(k->pkey, k->id, path, err);
-	if (rc == 0) {
-		*out = k;
-		k = NULL;
-	}
-out:
+	else if (private)
+		*out = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	else
+		*out = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	if (rc == 0 && *out == NULL)
+		rc = pga_fail(err, PGA_EINVAL, "'%s' holds no PEM %s key", path,
+			      private ? "private" : "public");
 	BIO_free(bio);
 	OPENSSL_cleanse(buf, sizeof(buf));
-	pga_signkey_free(k);
 	return rc;
+}
+
+int
+pga_signkey_load(struct pga_signkey **out, const char *path, struct pga_err *err)
+{
+	struct pga_signkey *k = calloc(1, sizeof(*k));
+	int rc;
+
+	*out = NULL;
+	if (k == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = pga_pem_key_load(path, "signing key", true, &k->pkey, err);
+	if (rc == 0)
+		rc = key_id(k->pkey, k->id, path, err);
+	if (rc < 0) {
+		pga_signkey_free(k);
+		return rc;
+	}
+	*out = k;
+	return 0;
 }
 
 void

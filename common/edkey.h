@@ -72,5 +72,12 @@ int pga_key_file_read(const char *path, const char *what, char *buf, size_t cap,
 		      size_t *got, struct pga_err *err);
 int pga_key_pem(struct evp_pkey_st *pkey, bool private, char **text, size_t *len,
 		struct pga_err *err);
+/*
+ * The key in a PEM file: a private one read as pga_key_file_read reads
+ * (`what` names it in errors; the text is wiped after parsing), or a
+ * public one (any mode).  *out is the caller's to free (EVP_PKEY_free).
+ */
+int pga_pem_key_load(const char *path, const char *what, bool private,
+		     struct evp_pkey_st **out, struct pga_err *err);
 
 #endif

@@ -19,7 +19,6 @@
 #include "common/edkey.h"
 #include "common/fsutil.h"
 
-#define X_PEM_MAX 4096
 #define WRAP_INFO "pga-segment-wrap-v1"
 #define KEYCHECK_INFO "pga-segment-keycheck-v1"
 
@@ -99,34 +98,21 @@ pga_x_keygen(const char *prefix, uint8_t keyid[PGA_X_KEYID_LEN], struct pga_err 
 int
 pga_xpub_load(struct pga_xpub **out, const char *path, struct pga_err *err)
 {
-	char buf[X_PEM_MAX];
-	struct pga_xpub *k = NULL;
-	size_t len = 0;
-	BIO *bio = NULL;
-	int rc = pga_read_small_file(path, buf, sizeof(buf), &len, err);
+	struct pga_xpub *k = calloc(1, sizeof(*k));
+	int rc;
 
 	*out = NULL;
-	if (rc < 0)
-		return rc;
-	k = calloc(1, sizeof(*k));
-	bio = BIO_new_mem_buf(buf, (int)len);
-	if (k == NULL || bio == NULL) {
-		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
-		goto out;
-	}
-	k->pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-	if (k->pkey == NULL)
-		rc = pga_fail(err, PGA_EINVAL, "'%s' holds no PEM public key", path);
+	if (k == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = pga_pem_key_load(path, "public key", false, &k->pkey, err);
 	if (rc == 0)
 		rc = x_pub_of(k->pkey, k->raw, k->id, path, err);
-	if (rc == 0) {
-		*out = k;
-		k = NULL;
+	if (rc < 0) {
+		pga_xpub_free(k);
+		return rc;
 	}
-out:
-	BIO_free(bio);
-	pga_xpub_free(k);
-	return rc;
+	*out = k;
+	return 0;
 }
 
 void
@@ -147,36 +133,21 @@ pga_xpub_id(const struct pga_xpub *k)
 int
 pga_xkey_load(struct pga_xkey **out, const char *path, struct pga_err *err)
 {
-	char buf[X_PEM_MAX];
-	struct pga_xkey *k = NULL;
-	size_t got = 0;
-	BIO *bio = NULL;
+	struct pga_xkey *k = calloc(1, sizeof(*k));
 	int rc;
 
 	*out = NULL;
-	rc = pga_key_file_read(path, "decryption key", buf, sizeof(buf), &got, err);
-	if (rc < 0)
-		return rc;
-	k = calloc(1, sizeof(*k));
-	bio = BIO_new_mem_buf(buf, (int)got);
-	if (k == NULL || bio == NULL) {
-		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
-		goto out;
-	}
-	k->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	if (k->pkey == NULL)
-		rc = pga_fail(err, PGA_EINVAL, "'%s' holds no PEM private key", path);
+	if (k == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	rc = pga_pem_key_load(path, "decryption key", true, &k->pkey, err);
 	if (rc == 0)
 		rc = x_pub_of(k->pkey, k->raw, k->id, path, err);
-	if (rc == 0) {
-		*out = k;
-		k = NULL;
+	if (rc < 0) {
+		pga_xkey_free(k);
+		return rc;
 	}
-out:
-	BIO_free(bio);
-	OPENSSL_cleanse(buf, sizeof(buf));
-	pga_xkey_free(k);
-	return rc;
+	*out = k;
+	return 0;
 }
 
 void

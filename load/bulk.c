@@ -1007,14 +1007,16 @@ ld_bulk_free(struct loader *l)
 
 /* ---- after the day: indexes, attach ---- */
 
-/* CREATE INDEX statements on child for each index of parent. */
 /*
- * Each index named after its day table: PostgreSQL's own choice cuts a long
- * table name before its day, and two days of one metric attached at once
- * would then both take the same name (duplicate key in pg_class).
+ * CREATE INDEX statements on child for each index of parent, each named
+ * after its day table (name, unqualified).  Not PostgreSQL's own choice:
+ * it cuts a long table name to fit the columns in, the day goes with it,
+ * and two restore workers indexing two days of one metric at once cannot
+ * see each other's uncommitted names, so both chose the same one (23505
+ * on pg_class_relname_nsp_index).
  */
 static int
-child_indexes(struct loader *l, const char *name, const char *parent, const char *child,
+child_indexes(struct loader *l, const char *parent, const char *child, const char *name,
 	      struct dynbuf *sb, struct pga_err *err)
 {
 	const char *params[1] = {parent};
@@ -1027,16 +1029,15 @@ child_indexes(struct loader *l, const char *name, const char *parent, const char
 			 " ORDER BY i.indexrelid", 1, params, &res, err);
 
 	for (int r = 0; rc == 0 && r < PQntuples(res); r++) {
-		char suffix[16], iname[LD_IDENT_MAX], qi[2 * LD_IDENT_MAX + 4];
+		char suffix[16], iname[LD_IDENT_MAX], qi[LD_QNAME_MAX];
 
-		snprintf(suffix, sizeof(suffix), "_i%d", r);
+		snprintf(suffix, sizeof(suffix), "_i%d", r + 1);
 		ld_derived_name(name, suffix, iname, sizeof(iname));
 		rc = pga_pg_quote_ident(iname, qi, sizeof(qi), err);
-		if (rc < 0)
-			break;
-		dynbuf_addf(sb, "CREATE %sINDEX %s ON %s USING %s (%s);\n",
-			  strcmp(PQgetvalue(res, r, 0), "t") == 0 ? "UNIQUE " : "", qi, child,
-			  PQgetvalue(res, r, 1), PQgetvalue(res, r, 2));
+		if (rc == 0)
+			dynbuf_addf(sb, "CREATE %sINDEX %s ON %s USING %s (%s);\n",
+				    strcmp(PQgetvalue(res, r, 0), "t") == 0 ? "UNIQUE " : "", qi,
+				    child, PQgetvalue(res, r, 1), PQgetvalue(res, r, 2));
 	}
 	PQclear(res);
 	return rc;
@@ -1101,7 +1102,7 @@ loader_day_attach(struct loader *l, const char *metric, int32_t day, long index_
 		dynbuf_addf(&sb, "SET LOCAL maintenance_work_mem = '%ldkB';\n", index_mem);
 	if (workers >= 0)
 		dynbuf_addf(&sb, "SET LOCAL max_parallel_maintenance_workers = %d;\n", workers);
-	rc = child_indexes(l, name, parent, child, &sb, err);
+	rc = child_indexes(l, parent, child, name, &sb, err);
 	dynbuf_addf(&sb, "ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s');\n"
 		  "ALTER TABLE %s DROP CONSTRAINT " BULK_CONSTRAINT ";\nCOMMIT", parent, child,
 		  from, to, child);

@@ -66,6 +66,14 @@ enum seg_kind {
 #define SEG_CHUNK_MAX (64u * 1024)	/* plaintext (zstd bytes) per sealed chunk */
 #define SEG_CHUNK_OVERHEAD (4 + 1 + PGA_X_KEYCHECK_LEN + PGA_X_TAG_LEN)
 #define SEG_CHUNK_LAST 0x1u
+/*
+ * Bits 1-7 of a chunk's flags: the writer's retry number, in the nonce too.
+ * An aborted block is cut off and written again under the same block
+ * number; the retry number keeps the second attempt's nonces apart from
+ * the first's.  When it is spent the spool seals and starts a segment.
+ */
+#define SEG_CHUNK_RETRY_SHIFT 1
+#define SEG_CHUNK_RETRY_MAX 127
 
 /* footer flags */
 #define SEG_FOOTER_RECOVERED 0x1u
@@ -351,6 +359,9 @@ void seg_writer_free(struct seg_writer *w, bool discard);
 
 uint64_t seg_writer_size(const struct seg_writer *w);
 uint32_t seg_writer_nblocks(const struct seg_writer *w);
+/* An encrypted segment whose next aborted block would have no retry number
+ * left (SEG_CHUNK_RETRY_MAX): seal it before the next block. */
+bool seg_writer_retries_spent(const struct seg_writer *w);
 const struct seg_header *seg_writer_header(const struct seg_writer *w);
 const char *seg_writer_path(const struct seg_writer *w);
 bool seg_writer_in_block(const struct seg_writer *w);

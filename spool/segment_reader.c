@@ -484,7 +484,7 @@ read_chunk(struct seg_reader *r, bool decrypt, struct pga_err *err)
 		rc = take_bytes(r, r->meta, len, true, "sealed chunk", err);
 	if (rc < 0)
 		return rc;
-	if (memcmp(r->meta, "PGAX", 4) != 0 || (r->meta[4] & ~SEG_CHUNK_LAST) != 0)
+	if (memcmp(r->meta, "PGAX", 4) != 0 || (r->meta[4] & ~(SEG_CHUNK_LAST | SEG_CHUNK_RETRY_MAX << SEG_CHUNK_RETRY_SHIFT)) != 0)
 		return pga_fail(err, PGA_ECORRUPT, "'%s': block %u: chunk %u is malformed",
 				r->name, r->next_block, r->chunk_no);
 	if (memcmp(r->meta + 5, r->h.keycheck, PGA_X_KEYCHECK_LEN) != 0)
@@ -500,6 +500,7 @@ read_chunk(struct seg_reader *r, bool decrypt, struct pga_err *err)
 	}
 	put_le32(nonce, r->next_block);
 	put_le32(nonce + 4, r->chunk_no);
+	nonce[8] = (uint8_t)(r->meta[4] >> SEG_CHUNK_RETRY_SHIFT);
 	nonce[11] = r->last_chunk ? 1 : 0;
 	rc = pga_aead_open(r->aead, nonce, r->bh, r->bh_len, ct, ctlen,
 			   decrypt ? r->plain : r->meta + 5 + PGA_X_KEYCHECK_LEN, ct + ctlen, err);

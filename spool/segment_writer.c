@@ -47,6 +47,7 @@ struct seg_writer {
 	uint8_t *sealed;		/* a sealed chunk frame being written */
 	size_t clen;
 	uint32_t chunk_no;
+	unsigned retry;			/* SEG_CHUNK_RETRY_*: aborts so far */
 	struct pbuf bh;			/* the open block's header payload: the AAD */
 };
 
@@ -237,6 +238,9 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 		return pga_fail(err, PGA_EINTERNAL, "'%s': block already open", w->path);
 	if (w->nblocks >= SEG_MAX_BLOCKS)
 		return pga_fail(err, PGA_EINTERNAL, "'%s': too many blocks", w->path);
+	if (w->retry > SEG_CHUNK_RETRY_MAX)	/* the spool seals before this */
+		return pga_fail(err, PGA_EINTERNAL, "'%s': no retry number left for a block",
+				w->path);
 	if (seg_block_strings_check(m, w->path, err) < 0)
 		return as_invalid(err);
 	for (uint16_t i = 0; i < m->ncols; i++) {	/* readers let old ones through */
@@ -304,11 +308,12 @@ seal_chunk(struct seg_writer *w, bool last, struct pga_err *err)
 
 	put_le32(nonce, w->cur.block_no);
 	put_le32(nonce + 4, w->chunk_no);
+	nonce[8] = (uint8_t)w->retry;
 	nonce[11] = last ? 1 : 0;
 	put_le32(f, SEG_SKIPPABLE_BASE + SEG_KIND_SEALED);
 	put_le32(f + 4, plen);
 	memcpy(f + 8, "PGAX", 4);
-	f[12] = last ? SEG_CHUNK_LAST : 0;
+	f[12] = (uint8_t)((last ? SEG_CHUNK_LAST : 0) | w->retry << SEG_CHUNK_RETRY_SHIFT);
 	memcpy(f + 13, w->h.keycheck, PGA_X_KEYCHECK_LEN);
 	rc = pga_aead_seal(w->aead, nonce, w->bh.p, w->bh.len, w->chunk, w->clen,
 			   f + 13 + PGA_X_KEYCHECK_LEN,
@@ -394,6 +399,10 @@ seg_writer_block_abort(struct seg_writer *w, struct pga_err *err)
 	w->wlen = 0;
 	w->clen = 0;
 	w->in_block = false;
+	/* sealed chunks of this attempt may have reached the disk: the next
+	 * attempt at this block number must not use their nonces again */
+	if (w->aead != NULL)
+		w->retry++;
 	if (ftruncate(w->fd, (off_t)w->block_start) != 0 ||
 	    lseek(w->fd, (off_t)w->block_start, SEEK_SET) < 0) {
 		w->broken = true;
@@ -535,6 +544,12 @@ uint32_t
 seg_writer_nblocks(const struct seg_writer *w)
 {
 	return w->nblocks;
+}
+
+bool
+seg_writer_retries_spent(const struct seg_writer *w)
+{
+	return w->retry >= SEG_CHUNK_RETRY_MAX;
 }
 
 const struct seg_header *

@@ -814,6 +814,7 @@ spool_ensure_segment(struct spool *sp, struct pga_err *err)
 
 		if (seg_writer_size(sp->seg) < sp->opts.seg_max_size &&
 		    seg_writer_nblocks(sp->seg) < SEG_MAX_BLOCKS &&
+		    !seg_writer_retries_spent(sp->seg) &&
 		    (sp->opts.seg_max_age_us <= 0 || age < sp->opts.seg_max_age_us))
 			return 0;
 		rc = spool_seal_locked(sp, err);

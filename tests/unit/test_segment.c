@@ -23,6 +23,8 @@
 #include "load/load_int.h"
 #include "spool/segment_int.h"
 
+#define WBUF_TEST (768 * 1024)	/* three times the writer's buffer: some reaches the disk */
+
 static char tmpdir[256];
 /* when set, make_segment() signs with it */
 static struct pga_signkey *g_signer;
@@ -1433,6 +1435,98 @@ test_encrypted_recipients(void **state)
 	seg_set_decrypt_keys(NULL, 0);
 }
 
+/* The first sealed chunk's ciphertext and flags in a file (or part). */
+static void
+first_chunk(const char *path, uint8_t ct[64], uint8_t *flags)
+{
+	struct fixture fx;
+	size_t off;
+
+	snprintf(fx.path, sizeof(fx.path), "%s", path);
+	load(&fx);
+	for (off = 0; off + 8 + 13 + PGA_X_KEYCHECK_LEN + 64 <= fx.len; off++)
+		if (memcmp(fx.buf + off, "\x53\x2a\x4d\x18", 4) == 0 &&
+		    memcmp(fx.buf + off + 8, "PGAX", 4) == 0)
+			break;
+	assert_true(off + 8 + 13 + PGA_X_KEYCHECK_LEN + 64 <= fx.len);
+	*flags = fx.buf[off + 12];
+	memcpy(ct, fx.buf + off + 8 + 5 + PGA_X_KEYCHECK_LEN, 64);
+	free(fx.buf);
+}
+
+/*
+ * A block given up on after some of its chunks reached the disk, then
+ * written again under the same block number with the same bytes: the
+ * second attempt's nonces are new (the ciphertext differs, the retry
+ * number is in the flags), it decrypts, and a writer whose retry numbers
+ * are spent says so and refuses another block rather than repeat one.
+ */
+static void
+test_encrypted_retry_nonces(void **state)
+{
+	struct seg_header h = {.major = SEG_FORMAT_MAJOR, .seq = 1, .created_us = 1764100000000000LL};
+	struct seg_block_meta m = {.snapshot_us = 1764100000000000LL, .ncols = 3, .cols = cols3};
+	const struct pga_xpub *to[1];
+	static uint8_t data[WBUF_TEST];
+	uint8_t ct1[64], ct2[64], fl1, fl2, sha[PGA_SHA256_LEN];
+	struct seg_writer *w = NULL;
+	struct seg_encoder *e = NULL;
+	struct pga_err err = {0};
+	char part[600], fin[600];
+	struct seg_info info;
+	uint64_t rows, raw;
+
+	(void)state;
+	crypt_keys();
+	to[0] = x_pub[0];
+	strcpy(h.collector, "unit");
+	strcpy(m.metric, "retried");
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	snprintf(part, sizeof(part), "%s/retry.part", tmpdir);
+	snprintf(fin, sizeof(fin), "%s/retry.pga.zst", tmpdir);
+	assert_int_equal(seg_writer_create_to(&w, part, &h, to, 1, &err), 0);
+	assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+	assert_int_equal(seg_writer_data(w, data, sizeof(data), &err), 0);
+	first_chunk(part, ct1, &fl1);		/* on disk before the abort */
+	assert_int_equal(fl1 >> SEG_CHUNK_RETRY_SHIFT, 0);
+	assert_int_equal(seg_writer_block_abort(w, &err), 0);
+	assert_false(seg_writer_retries_spent(w));
+	assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+	assert_int_equal(seg_writer_data(w, data, sizeof(data), &err), 0);
+	first_chunk(part, ct2, &fl2);
+	assert_int_equal(fl2 >> SEG_CHUNK_RETRY_SHIFT, 1);
+	assert_memory_not_equal(ct1, ct2, sizeof(ct1));	/* the same bytes, a new nonce */
+	/* given up again; a third attempt with a real frame is sealed and reads back */
+	assert_int_equal(seg_writer_block_abort(w, &err), 0);
+	assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+	assert_int_equal(seg_encoder_new(&e, 3, 0, &err), 0);
+	seg_encoder_begin(e, sink_to_writer, w);
+	assert_int_equal(seg_encoder_write(e, "1,a,2.5\n", 8, &err), 0);
+	assert_int_equal(seg_encoder_finish(e, &rows, &raw, &err), 0);
+	seg_encoder_free(e);
+	assert_int_equal(seg_writer_block_end(w, rows, raw, &err), 0);
+	assert_int_equal(seg_writer_seal(w, 0, 0, fin, sha, &err), 0);
+	use_keys(0, -1);
+	assert_int_equal(seg_verify_file(fin, &info, &err), 0);
+	assert_int_equal(info.rows, 1);
+	first_chunk(fin, ct2, &fl2);
+	assert_int_equal(fl2 >> SEG_CHUNK_RETRY_SHIFT, 2);
+	seg_set_decrypt_keys(NULL, 0);
+	/* retry numbers run out: the spool is told to seal, the writer refuses */
+	assert_int_equal(seg_writer_create_to(&w, part, &h, to, 1, &err), 0);
+	for (int i = 0; i < SEG_CHUNK_RETRY_MAX; i++) {
+		assert_false(seg_writer_retries_spent(w));
+		assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);
+		assert_int_equal(seg_writer_block_abort(w, &err), 0);
+	}
+	assert_true(seg_writer_retries_spent(w));
+	assert_int_equal(seg_writer_block_begin(w, &m, &err), 0);	/* the last number */
+	assert_int_equal(seg_writer_block_abort(w, &err), 0);
+	assert_int_not_equal(seg_writer_block_begin(w, &m, &err), 0);
+	seg_writer_free(w, true);
+}
+
 static void
 test_encrypted_chunks(void **state)
 {
@@ -1735,6 +1829,7 @@ main(void)
 		cmocka_unit_test(test_encrypted_round_trip),
 		cmocka_unit_test(test_encrypted_recipients),
 		cmocka_unit_test(test_encrypted_chunks),
+		cmocka_unit_test(test_encrypted_retry_nonces),
 		cmocka_unit_test(test_encrypted_damage),
 		cmocka_unit_test(test_encrypted_authentication),
 		cmocka_unit_test(test_encrypted_recovery),
