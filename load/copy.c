@@ -63,7 +63,12 @@ out_flush(struct ld_copy *c, struct pga_err *err)
 {
 	if (c->olen == 0)
 		return 0;
-	if (c->sink != NULL) {
+	if (c->stage != NULL) {
+		int rc = c->stage->put(c->stage->ctx, c->obuf, c->olen, err);
+
+		if (rc < 0)
+			return rc;
+	} else if (c->sink != NULL) {
 		int rc = c->sink(c->sink_ctx, c->obuf, c->olen, err);
 
 		if (rc < 0)
@@ -112,12 +117,17 @@ out_char(struct ld_copy *c, char ch, struct pga_err *err)
 int
 ld_copy_begin(struct ld_copy *c, const char *sql, struct pga_err *err)
 {
-	PGresult *res = PQexec(c->conn, sql);
+	PGresult *res;
 	int rc = 0;
 
-	if (PQresultStatus(res) != PGRES_COPY_IN)
-		rc = pga_pg_fail(err, c->conn, res, "COPY");
-	PQclear(res);
+	if (c->stage != NULL) {
+		rc = c->stage->begin(c->stage->ctx, sql, err);
+	} else {
+		res = PQexec(c->conn, sql);
+		if (PQresultStatus(res) != PGRES_COPY_IN)
+			rc = pga_pg_fail(err, c->conn, res, "COPY");
+		PQclear(res);
+	}
 	if (rc == 0) {
 		c->active = true;
 		c->olen = 0;
@@ -366,6 +376,12 @@ ld_copy_end(struct ld_copy *c, uint64_t *rows, struct pga_err *err)
 		return rc;
 	}
 	c->active = false;
+	if (c->stage != NULL) {
+		/* the server's count is checked when the stage sends it */
+		c->stage->end(c->stage->ctx, c->rows_expected);
+		*rows = c->rows_expected;
+		return 0;
+	}
 	if (PQputCopyEnd(c->conn, NULL) != 1)
 		return pga_pg_fail(err, c->conn, NULL, "COPY");
 	while ((res = PQgetResult(c->conn)) != NULL) {
@@ -392,6 +408,10 @@ ld_copy_abort(struct ld_copy *c, const char *why)
 	if (!c->active)
 		return;
 	c->active = false;
+	if (c->stage != NULL) {
+		c->stage->abort(c->stage->ctx);
+		return;
+	}
 	if (PQputCopyEnd(c->conn, why) == 1)
 		while ((res = PQgetResult(c->conn)) != NULL)
 			PQclear(res);

@@ -165,7 +165,13 @@ int loader_resolve_fork(struct loader *l, const char *collector, uint64_t seq,
  *   - no index while loading: loader_day_attach() builds the indexes and
  *     attaches the table once the day has committed, while the next day
  *     loads (a day becomes queryable, indexed, at that moment);
- *   - a day partition that exists already is loaded the usual way.
+ *   - a day partition that exists already is loaded the usual way;
+ *   - the rows of all the day's segments share their COPYs: staged per
+ *     table and column shape (a capped buffer, sent between segments and
+ *     at commit), one COPY per day table instead of one per segment.  A
+ *     block the server refuses in a shared COPY cannot be told from its
+ *     neighbours: the transaction is lost and that day begins again with
+ *     one COPY per segment, which finds the segment as below.
  * Whatever a day transaction cannot do in its stride is left to the
  * per-segment path (LOAD_DEFERRED, nothing of it written): a segment
  * another loader holds, whose chain edge is busy or that forks the chain

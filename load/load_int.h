@@ -351,8 +351,14 @@ void ld_ledger_row(struct ld_job *j, const PGresult *res, int i);
 int ld_prescan(struct loader *l, struct ld_job *j, struct pga_err *err);
 /* NULL when the segment fits the chain the ledger holds, else why not. */
 const char *ld_chain_break(const struct ld_job *j, char *buf, size_t cap);
-/* The blocks due now through COPY in the caller's transaction (stats in j->st). */
-int ld_copy_segment(struct loader *l, struct ld_job *j, struct pga_err *err);
+struct ld_copy_stage;
+/*
+ * The blocks due now through COPY in the caller's transaction (stats in
+ * j->st); with stage non-NULL the COPY data is staged there instead of
+ * sent (restore's shared COPYs, bulk.c).
+ */
+int ld_copy_segment(struct loader *l, struct ld_job *j, const struct ld_copy_stage *stage,
+		    struct pga_err *err);
 /* Ledger row, windows, refusals, quarantine resolution (no COMMIT). */
 void ld_segment_sql(struct loader *l, struct ld_job *j, struct dynbuf *b, bool link);
 /*
@@ -474,8 +480,22 @@ void ld_warn_gaps(struct loader *l);
 /* Where COPY data goes: PQputCopyData by default, a buffer in the unit tests. */
 typedef int (*ld_copy_sink)(void *ctx, const char *buf, size_t len, struct pga_err *err);
 
+/*
+ * A COPY staged instead of sent: begin names the COPY statement, put
+ * takes its data, end closes it with the rows its blocks hold; abort
+ * says a begun COPY will not be ended (its staged data must not be sent).
+ */
+struct ld_copy_stage {
+	int (*begin)(void *ctx, const char *sql, struct pga_err *err);
+	int (*put)(void *ctx, const char *buf, size_t len, struct pga_err *err);
+	void (*end)(void *ctx, uint64_t rows);
+	void (*abort)(void *ctx);
+	void *ctx;
+};
+
 struct ld_copy {
 	PGconn *conn;
+	const struct ld_copy_stage *stage;	/* NULL: a COPY on conn */
 	ld_copy_sink sink;		/* NULL: PQputCopyData on conn */
 	void *sink_ctx;
 	bool active;

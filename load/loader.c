@@ -1349,7 +1349,8 @@ check_chain(struct loader *l, struct ld_job *j, struct pga_err *err)
 
 /* Every block of j due now through COPY, in the caller's transaction. */
 int
-ld_copy_segment(struct loader *l, struct ld_job *j, struct pga_err *err)
+ld_copy_segment(struct loader *l, struct ld_job *j, const struct ld_copy_stage *stage,
+		struct pga_err *err)
 {
 	struct pass *ps = calloc(1, sizeof(*ps));
 	int rc;
@@ -1358,6 +1359,7 @@ ld_copy_segment(struct loader *l, struct ld_job *j, struct pga_err *err)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	pass_reset(j);
 	rc = ld_copy_init(&ps->copy, l->conn, err);
+	ps->copy.stage = stage;
 	if (rc == 0)
 		rc = main_pass(l, j, ps, err);
 	ld_copy_abort(&ps->copy, "pga: load aborted");

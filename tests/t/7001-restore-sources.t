@@ -95,8 +95,22 @@ done
 # the days in the order asked, each queryable before the next one
 days_done() { grep -o '"day":"[0-9-]*","segments":[0-9]*,"rows":[1-9][0-9]*,"queryable_us":[0-9]*' "$OUT" |
 	sed 's/"day":"\([0-9-]*\)".*"queryable_us":\([0-9]*\)/\2 \1/' | sort -n | cut -d' ' -f2 | paste -sd,; }
+# COPY statements the server ran into a database's day tables (pg_stat_statements is
+# preloaded by pg.sh; the segments a day defers load the per-segment way, into the parents)
+pg_psql central postgres -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+copies() { pg_psql central postgres -At -c "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s
+	JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '$1'
+	AND s.query ~ '^COPY \"pga\"\.\"[a-z0-9_]+_p[0-9]{8}\" '"; }
 run_ok "restore newest first, one day at a time" pga restore --db "$(mkdb r_new)" --from "$ARCH" --jobs 1 --json
 is "$(days_done)" "2026-11-30,2026-11-29" "the newest day is queryable first"
+is "$(dump r_new)" "$WANT" "one day at a time: exactly what a direct load gives"
+# the segments of a day share their COPYs: one per day table and column shape, not one per segment
+ncopy=$(copies r_new)
+tables=$(q r_new "SELECT sum((xpath('/row/c/text()', query_to_xml(format('SELECT count(DISTINCT
+	(snapshot_time AT TIME ZONE ''UTC'')::date) AS c FROM pga.%I', metric), false, true, '')))[1]::text::int)
+	FROM pga.metrics")
+[ "$ncopy" -gt 0 ] && [ "$ncopy" -le "$tables" ]
+ok $? "a day's segments share their COPYs: $ncopy for $NSEG segments, $tables day tables with rows"
 run_ok "restore oldest first, one day at a time" pga restore --db "$(mkdb r_old)" --from "$ARCH" --jobs 1 \
 	--order oldest-first --json
 is "$(days_done)" "2026-11-29,2026-11-30" "the oldest day is queryable first"

@@ -56,6 +56,10 @@ DB=$(mkdb r)
 run_fails 2 "pga restore of the archive: partial, not a failure" pga restore --db "$DB" --from "$A" --jobs 2
 like "$(last_out)" "6 blocks refused \\(7 rows\\)" "the summary counts the refused blocks"
 like "$(last_out)" "1 held" "and the fork held"
+# the day's segments share their COPYs; the server's refusal in a shared COPY names no
+# segment, so that day begins again with one COPY per segment, which finds it
+like "$(last_err)" "a shared COPY failed \\(.*\\): the day begins again with one COPY per segment" \
+	"a refusal in a shared COPY: the day again, one COPY per segment"
 
 rec() { q "$1" "SELECT string_agg(collector || seq || ':' || block || ' ' || metric || ' ' || coalesce(sqlstate, '-') || ' ' || rows, '|'
 	      ORDER BY collector, seq, block) FROM pga.quarantine WHERE kind = 'block' AND resolved_at IS NULL"; }
