@@ -32,7 +32,10 @@ diag "$(plan "$slowest")"
 for qn in "chart: pg_stat_database" "statements" "tables" "unused indexes" "chart: pg_database"; do
 	p=$(plan "$qn")
 	like "$p" "Index (Only )?Scan using [a-z0-9_]+ on [a-z_]+_p[0-9]{8}" "'$qn' reads through the series indexes"
-	unlike=$(echo "$p" | grep -c "Seq Scan on [a-z_]*_p[0-9]")
+	# pg_stat_statements_info holds one row a snapshot: how many pages its
+	# partition of yesterday has depends on the hour the test runs, and the
+	# planner rightly scans a one-page partition whole
+	unlike=$(echo "$p" | grep "Seq Scan on [a-z_]*_p[0-9]" | grep -vc "Seq Scan on pg_stat_statements_info_p[0-9]")
 	is "$unlike" 0 "'$qn' reads no partition whole"
 done
 $PY "$TESTS_DIR/lib/report_data.py" "$TEST_TMP/r2.html" >"$TEST_TMP/d.json"
