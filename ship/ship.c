@@ -204,18 +204,27 @@ runner_save_state(struct runner *r, bool force)
 		log_warn("%s: could not save its state: %s", r->what, err.msg);
 }
 
+/*
+ * The first failure of a streak reaches the state file before the spool
+ * counters can count it (they are flushed by another thread): otherwise
+ * `pga ship --status` could show ship_errors rising beside "last error:
+ * never" (4801 saw it).  Later failures are saved at most once a second.
+ */
 static void
 runner_note_error(struct runner *r, const struct pga_err *err)
 {
-	atomic_fetch_add(&r->sh->c_errors, 1);
+	bool first;
+
 	pthread_mutex_lock(&r->mu);
 	r->st.errors++;
 	r->st.last_error_us = pga_now_us();
-	if (r->st.failing_since_us == 0)
+	first = r->st.failing_since_us == 0;
+	if (first)
 		r->st.failing_since_us = r->st.last_error_us;
 	strlcpy(r->st.last_error, err->msg, sizeof(r->st.last_error));
 	pthread_mutex_unlock(&r->mu);
-	runner_save_state(r, false);
+	runner_save_state(r, first);
+	atomic_fetch_add(&r->sh->c_errors, 1);
 }
 
 /* ---- delivering one segment ---- */
