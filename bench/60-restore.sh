@@ -25,6 +25,13 @@
 #     one stream (--jobs 1), the live loader's path (--segment-by-segment:
 #     a transaction per segment into indexed partitions), and WAL written
 #     (wal_level replica).  Each is reported against the default restore.
+#   what the client costs: user+system CPU of pga during the default
+#     restore (/usr/bin/time), of the server's backends (the postmaster's
+#     reaped children, /proc/PID/stat), of s3rver (node), beside the wall
+#     time: the 2 cores' budget.
+#   "queryable" is counted from the restore's start as the bench sees it
+#     (the process started, the database created): the restore's own clock
+#     plus what passed before it started.
 set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/lib.sh"
@@ -100,16 +107,31 @@ t_findex=$(secs findex_run) || { echo "bench: indexing the floor's tables failed
 # ---- pga restore, and the levers ----
 restore() {	# NAME [ARGS...]: a restore from s3rver into a new database; its JSON in $TEST_TMP/NAME.json
 	local db=$1; shift
-	"$PGA_BIN" -c "$CONF" restore --db "$(mkdb "$db")" --from dest:arch --json "$@" >"$TEST_TMP/$db.json" 2>"$TEST_TMP/$db.err"
+	/usr/bin/time -f '%U %S' -o "$TEST_TMP/$db.time" \
+		"$PGA_BIN" -c "$CONF" restore --db "$(mkdb "$db")" --from dest:arch --json "$@" >"$TEST_TMP/$db.json" 2>"$TEST_TMP/$db.err"
+}
+# user+system CPU seconds so far: of PID itself (self), or of its reaped children (kids)
+cpu_of() { awk -v w="$2" -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print (w == "self" ? $12 + $13 : $14 + $15) / hz }' "/proc/$1/stat"; }
+postmaster=$(head -1 "$(_pg_var DATA bench)/postmaster.pid")
+# NAME: when its newest day became queryable (ms since the bench started it) and its rows
+newest() {
+	local own rows us
+	own=$(sed 's/.*"elapsed_seconds":\([0-9.]*\).*/\1/' "$TEST_TMP/$1.json")
+	read -r rows us < <(grep -o '"day":"[0-9-]*","segments":[0-9]*,"rows":[0-9]*,"queryable_us":[0-9]*' \
+		"$TEST_TMP/$1.json" | sort -r | head -1 | sed 's/.*"rows":\([0-9]*\),"queryable_us":\([0-9]*\)/\1 \2/')
+	awk -v r="$rows" -v u="$us" -v own="$own" -v wall="$2" 'BEGIN { printf "%d %.0f", r, u / 1000 + (wall - own) * 1000 }'
 }
 elapsed() { sed 's/.*"elapsed_seconds":\([0-9.]*\).*/\1/' "$TEST_TMP/$1.json" | awk '{ printf "%.3f", $1 }'; }
+pm0=$(cpu_of "$postmaster" kids) s30=$(cpu_of "$S3SRV_PID" self)
 t_restore=$(secs restore r_default --jobs 2) || { echo "bench: restore failed: $(tail -3 "$TEST_TMP/r_default.err")"; exit 1; }
+sleep 0.5	# its backends exited and reaped
+pm1=$(cpu_of "$postmaster" kids) s31=$(cpu_of "$S3SRV_PID" self)
+read -r c_user c_sys <"$TEST_TMP/r_default.time"
 grep -q "\"rows\":$ROWS," "$TEST_TMP/r_default.json" || { echo "bench: restore row count differs"; exit 1; }
 [ "$(q r_default "SELECT count(*) FROM pg_constraint WHERE conname = 'pga_day_bound'")" = 0 ] ||
 	{ echo "bench: day tables left unattached"; exit 1; }
 # the newest day: when it became queryable, and its rows
-read -r day_rows day_us < <(grep -o '"day":"[0-9-]*","segments":[0-9]*,"rows":[0-9]*,"queryable_us":[0-9]*' \
-	"$TEST_TMP/r_default.json" | sort -r | head -1 | sed 's/.*"rows":\([0-9]*\),"queryable_us":\([0-9]*\)/\1 \2/')
+read -r day_rows day_ms < <(newest r_default "$t_restore")
 t_jobs1=$(secs restore r_jobs1 --jobs 1) || { echo "bench: restore --jobs 1 failed"; exit 1; }
 t_seg=$(secs restore r_seg --jobs 2 --segment-by-segment) || { echo "bench: restore --segment-by-segment failed"; exit 1; }
 printf 'wal_level = replica\nmax_wal_senders = 10\n' >>"$(_pg_var DATA bench)/postgresql.conf"
@@ -118,18 +140,26 @@ pg_restart bench >/dev/null 2>&1
 t_wal=$(secs restore r_wal --jobs 2) || { echo "bench: restore with WAL failed"; exit 1; }
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "restore ${t_restore}s (its own clock $(elapsed r_default)s), --jobs 1 ${t_jobs1}s, --segment-by-segment ${t_seg}s," \
-	"wal_level replica ${t_wal}s; floor ${t_floor}s, its indexes ${t_findex}s; newest day $day_rows rows queryable after $((day_us / 1000)) ms"
+	"wal_level replica ${t_wal}s; floor ${t_floor}s, its indexes ${t_findex}s; newest day $day_rows rows queryable after $day_ms ms"
+echo "CPU during the restore (${t_restore}s wall, 2 cores): pga user ${c_user}s system ${c_sys}s," \
+	"server backends $(awk -v a="$pm0" -v b="$pm1" 'BEGIN { printf "%.2f", b - a }')s, s3rver" \
+	"$(awk -v a="$s30" -v b="$s31" 'BEGIN { printf "%.2f", b - a }')s"
 
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.1f", n / t / 1000 }'; }
 report "pga restore from s3rver, indexed (krow/s)" "$(rate "$ROWS" "$t_restore")" krow/s \
 	"floor: 2 x psql \\copy, unindexed" "$(rate "$ROWS" "$t_floor")" 1 0.7
-t24=$(awk -v r="$day_rows" -v u="$day_us" -v f=$DAY_ROWS 'BEGIN { printf "%.1f", f / (r / (u / 1e6)) }')
+t24() { awk -v r="$day_rows" -v m="$1" -v f=$DAY_ROWS 'BEGIN { printf "%.1f", f / (r / (m / 1e3)) }'; }
+t24=$(t24 "$day_ms")
 t_fi=$(awk -v a="$t_floor" -v b="$t_findex" 'BEGIN { printf "%.2f", a + b }')
 report "pga restore from s3rver, indexed (s)" "$t_restore" s "floor, then its indexes built (2 sessions)" "$t_fi" 0
 report "last 24 h queryable, 69 M rows (extrap.)" "$t24" s "target: 2 minutes" 120 0 1.0
+report "last 24 h queryable, 69 M rows (extrap.)" "$t24" s "at the floor-then-indexes rate" \
+	"$(awk -v t="$t_fi" -v n="$ROWS" -v f=$DAY_ROWS 'BEGIN { printf "%.1f", t * f / n }')" 0
 full=$(awk -v t="$t_restore" -v n="$ROWS" -v f=$FULL_ROWS 'BEGIN { printf "%.0f", t * f / n }')
 ffull=$(awk -v t="$t_floor" -v n="$ROWS" -v f=$FULL_ROWS 'BEGIN { printf "%.0f", t * f / n }')
 report "whole archive, 2.1 G rows (extrap.)" "$full" s "at the floor's rate" "$ffull" 0 0.77
 report "lever: 2 day streams (--jobs 2)" "$t_restore" s "one stream (--jobs 1)" "$t_jobs1" 0
 report "lever: day txns, COPY FREEZE, index after" "$t_restore" s "per segment, indexed (live path)" "$t_seg" 0
 report "lever: wal_level minimal" "$t_restore" s "wal_level replica (WAL written)" "$t_wal" 0
+report "client: pga CPU per restored row (us)" "$(awk -v u="$c_user" -v s="$c_sys" -v n="$ROWS" 'BEGIN { printf "%.2f", (u + s) * 1e6 / n }')" us \
+	"server backends' CPU per row" "$(awk -v a="$pm0" -v b="$pm1" -v n="$ROWS" 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')" 0
