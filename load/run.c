@@ -44,10 +44,12 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/pgutil.h"
+#include "common/ticker.h"
 #include "common/units.h"
 #include "spool/source.h"
 
 #define COPY_BUF (256 * 1024)
+#define PROGRESS_EVERY_US 250000	/* the progress line on a terminal */
 
 struct work {
 	char name[SEG_NAME_MAX];
@@ -70,7 +72,6 @@ struct run {
 	struct load_errors errors;
 	struct pga_err fatal_err;
 	int64_t start_us;
-	bool progress_stop;
 	bool deadline_hit;		/* the pass stopped taking segments at ro->deadline_us */
 	struct loader *filter;		/* ro->skip_known: names the ledger holds */
 };
@@ -390,8 +391,9 @@ produce(struct run *r, struct seg_source *src, struct pga_err *err)
 /* ---- progress ---- */
 
 static void
-print_progress(struct run *r, bool final)
+print_progress(void *arg, bool final)
 {
+	struct run *r = arg;
 	char size[16], eta[24] = "";
 	int64_t el = pga_mono_us() - r->start_us;
 	double secs = el > 0 ? (double)el / 1e6 : 1e-6;
@@ -417,25 +419,6 @@ print_progress(struct run *r, bool final)
 	if (final)
 		fputc('\n', stderr);
 	fflush(stderr);
-}
-
-static void *
-progress_main(void *arg)
-{
-	struct run *r = arg;
-
-	for (;;) {
-		bool stop;
-
-		usleep(250000);
-		pthread_mutex_lock(&r->mu);
-		stop = r->progress_stop;
-		pthread_mutex_unlock(&r->mu);
-		if (stop)
-			break;
-		print_progress(r, false);
-	}
-	return NULL;
 }
 
 /* ---- summary ---- */
@@ -610,7 +593,7 @@ exit_status(const struct run *r, int rc)
 /* Close the queue, wait for the workers (they drain it) and the progress line. */
 static void
 stop_all(struct run *r, struct worker *wk, int started, bool nothing_ran,
-	 pthread_t *prog, bool prog_on)
+	 struct pga_ticker *prog)
 {
 	pthread_mutex_lock(&r->mu);
 	r->closed = true;
@@ -620,13 +603,7 @@ stop_all(struct run *r, struct worker *wk, int started, bool nothing_ran,
 	pthread_mutex_unlock(&r->mu);
 	for (int i = 0; i < started; i++)
 		pthread_join(wk[i].th, NULL);
-	if (!prog_on)
-		return;
-	pthread_mutex_lock(&r->mu);
-	r->progress_stop = true;
-	pthread_mutex_unlock(&r->mu);
-	pthread_join(*prog, NULL);
-	print_progress(r, true);
+	pga_ticker_stop(prog);
 }
 
 static void
@@ -674,8 +651,7 @@ load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 	struct run r = {.ro = ro, .qcap = (size_t)jobs * 2, .expected = -1};
 	struct seg_source *src = NULL;
 	struct pga_err err = {0};
-	pthread_t prog;
-	bool prog_on = false;
+	struct pga_ticker prog = {0};
 
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
@@ -691,12 +667,12 @@ load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 		rc = start_workers(&r, wk, jobs, &started, &err);
 	}
 	if (rc == 0 && ro->progress)
-		prog_on = pthread_create(&prog, NULL, progress_main, &r) == 0;
+		pga_ticker_start(&prog, PROGRESS_EVERY_US, print_progress, &r);
 	if (rc == 0)
 		rc = produce(&r, src, &err);
 	if (src != NULL)
 		r.t.known = seg_source_filtered(src);
-	stop_all(&r, wk, started, rc < 0 && started == 0, &prog, prog_on);
+	stop_all(&r, wk, started, rc < 0 && started == 0, &prog);
 	if (rc < 0 && started == 0) {
 		/* nothing ran: a connection, schema or source problem */
 		pga_cli_error(&err);

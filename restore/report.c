@@ -100,8 +100,9 @@ eta_text(struct rs_run *r, int64_t elapsed, char *buf, size_t cap)
 }
 
 void
-rs_progress_line(struct rs_run *r, bool final)
+rs_progress_line(void *run, bool final)
 {
+	struct rs_run *r = run;
 	int64_t el = pga_mono_us() - r->start_us, reach;
 	double secs = el > 0 ? (double)el / 1e6 : 1e-6;
 	char size[16], when[80] = "", eta[32] = "";

@@ -151,11 +151,10 @@ struct rs_run {
 	struct load_errors errors;
 	char wal_level[32];
 	int64_t start_us;
-	bool progress_stop;
 };
 
 /* report.c */
-void rs_progress_line(struct rs_run *r, bool final);
+void rs_progress_line(void *run, bool final);	/* a pga_tick_fn */
 void rs_summary(struct rs_run *r, FILE *out);
 void rs_summary_json(struct rs_run *r, FILE *out);
 /* Oldest day start every collector is queryable back to (newest first) or

@@ -30,10 +30,12 @@
 
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/ticker.h"
 #include "common/units.h"
 #include "spool/source.h"
 
 #define RS_DAY_ATTEMPTS 4
+#define RS_PROGRESS_EVERY_US 250000	/* the progress line on a terminal */
 #define RS_PLAN_AHEAD 2		/* days planned beyond the ones at work */
 
 /* ---- bookkeeping ---- */
@@ -836,28 +838,8 @@ struct threads {
 	int nwk;
 	struct finisher fin;
 	bool fin_on;
-	pthread_t prog;
-	bool prog_on;
+	struct pga_ticker prog;
 };
-
-static void *
-progress_main(void *arg)
-{
-	struct rs_run *r = arg;
-
-	for (;;) {
-		bool stop;
-
-		usleep(250000);
-		pthread_mutex_lock(&r->mu);
-		stop = r->progress_stop;
-		pthread_mutex_unlock(&r->mu);
-		if (stop)
-			break;
-		rs_progress_line(r, false);
-	}
-	return NULL;
-}
 
 static int
 open_loader(struct rs_run *r, struct loader **l, bool init, struct pga_err *err)
@@ -898,7 +880,7 @@ start_threads(struct rs_run *r, struct threads *th, struct pga_err *err)
 		rc = pga_fail(err, PGA_ENOMEM, "could not start the finisher");
 	th->fin_on = rc == 0;
 	if (rc == 0 && r->o->progress)
-		th->prog_on = pthread_create(&th->prog, NULL, progress_main, r) == 0;
+		pga_ticker_start(&th->prog, RS_PROGRESS_EVERY_US, rs_progress_line, r);
 	return rc;
 }
 
@@ -918,13 +900,7 @@ stop_threads(struct rs_run *r, struct threads *th, bool planning_failed)
 	pthread_mutex_unlock(&r->mu);
 	if (th->fin_on)
 		pthread_join(th->fin.th, NULL);
-	if (th->prog_on) {
-		pthread_mutex_lock(&r->mu);
-		r->progress_stop = true;
-		pthread_mutex_unlock(&r->mu);
-		pthread_join(th->prog, NULL);
-		rs_progress_line(r, true);
-	}
+	pga_ticker_stop(&th->prog);
 	for (int i = 0; th->wk != NULL && i < (r->o->jobs > 0 ? r->o->jobs : 1); i++) {
 		loader_close(th->wk[i].l);
 		rs_reader_close(th->wk[i].rd);

@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "common/jsonw.h"
 #include "common/pgutil.h"
+#include "common/ticker.h"
 #include "common/units.h"
 #include "common/utf8.h"
 
@@ -424,11 +425,58 @@ test_err_msg(void **state)
 	assert_true(utf8_valid_prefix(e.msg, n) == n);
 }
 
+/* The ticker: ticks at its period, stops at once (not at its next tick),
+ * and gives one last call marked final; one that never started is a no-op. */
+struct ticks {
+	int n, finals;
+	bool last_final;
+};
+
+static void
+tick(void *arg, bool final)
+{
+	struct ticks *t = arg;
+
+	t->n++;
+	t->finals += final;
+	t->last_final = final;
+}
+
+static void
+test_ticker(void **state)
+{
+	struct pga_ticker tk = {0};
+	struct ticks t = {0};
+	int64_t t0;
+
+	(void)state;
+	pga_ticker_stop(&tk);	/* never started: nothing happens */
+	assert_int_equal(t.n, 0);
+	pga_ticker_start(&tk, 10000, tick, &t);
+	assert_true(tk.on);
+	usleep(100000);
+	pga_ticker_stop(&tk);
+	assert_true(t.n >= 3);	/* about 10; a loaded machine may give fewer */
+	assert_int_equal(t.finals, 1);
+	assert_true(t.last_final);
+	/* a long period: stop wakes the thread instead of waiting it out */
+	memset(&t, 0, sizeof(t));
+	pga_ticker_start(&tk, 60 * 1000000LL, tick, &t);
+	t0 = pga_mono_us();
+	pga_ticker_stop(&tk);
+	assert_true(pga_mono_us() - t0 < 5 * 1000000LL);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.finals, 1);
+	pga_ticker_stop(&tk);	/* twice: still once */
+	assert_int_equal(t.finals, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_ticker),
 		cmocka_unit_test(test_durations_and_sizes),
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_errors),
