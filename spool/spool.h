@@ -27,6 +27,14 @@
  *     spool_stream_commit() appends it to the segment under a mutex.  This
  *     is what lets collector threads compress in parallel while the segment
  *     stays single-writer.
+ *   - With SPOOL_STREAM_BATCH (what pga collect uses) committed blocks
+ *     wait in the stream and are appended together, one lock meeting and
+ *     one write(2) for a database's session instead of one per block.
+ *     Crash semantics follow: a kill -9 keeps every block already in the
+ *     file, whole (salvage cuts a torn tail), so with batches it keeps the
+ *     sessions already appended and none of the one in progress, whose
+ *     data was no whole snapshot anyway (each snapshot's first and status
+ *     blocks are committed tagged, alone: the counters stay exact).
  *   Each stream belongs to one thread; spool_stream_commit() and
  *   spool_seal()/spool_tick() are thread-safe against each other.
  *
