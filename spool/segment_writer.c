@@ -331,35 +331,39 @@ seg_block_encode(const struct seg_block_meta *m, uint8_t **buf, size_t *len,
 		 size_t *cap, const char *name, struct pga_err *err)
 {
 	struct seg_block_meta meta = *m;
-	struct pbuf b = {0};
+	struct pbuf b = {.p = *buf, .len = *len, .cap = *cap};
 	int rc = block_meta_check(m, name, err);
 
 	if (rc < 0)
 		return rc;
+	/* encoded in place after what buf holds: its CRC (over all of buf) is
+	 * wrong here, and redone with the block number at the begin */
 	meta.block_no = 0;
 	seg_encode_block(&b, &meta, SEG_FORMAT_MINOR);
-	if (b.oom || b.len > SEG_MAX_META)
-		rc = pga_fail(err, b.oom ? PGA_ENOMEM : PGA_EINVAL,
-			      b.oom ? "out of memory" : "'%s': block header too large", name);
-	if (rc == 0)
-		rc = pga_grow((void **)buf, cap, *len + b.len, 1, SIZE_MAX, err);
-	if (rc == 0) {
-		memcpy(*buf + *len, b.p, b.len);
-		*len += b.len;
-	}
-	pbuf_free(&b);
-	return rc;
+	*buf = b.p;
+	*cap = b.cap;
+	if (b.oom || b.len - *len > SEG_MAX_META)
+		return pga_fail(err, b.oom ? PGA_ENOMEM : PGA_EINVAL,
+				b.oom ? "out of memory" : "'%s': block header too large", name);
+	*len = b.len;
+	return 0;
 }
 
 int
 seg_writer_block_begin_encoded(struct seg_writer *w, const void *hdr, size_t len,
 			       struct pga_err *err)
 {
-	struct pbuf b = {0};
+	struct pbuf b;
 
+	if (w->in_block || w->broken)	/* the open block keeps its header (AAD) */
+		return pga_fail(err, PGA_EINTERNAL, "'%s': block already open", w->path);
 	if (w->h.minor != SEG_FORMAT_MINOR)	/* only ever a part this pga began */
 		return pga_fail(err, PGA_EINTERNAL, "'%s': a header encoded for minor %d, the "
 				"segment is minor %u", w->path, SEG_FORMAT_MINOR, w->h.minor);
+	b = w->bh;	/* its buffer again: no allocation a block */
+	w->bh = (struct pbuf){0};
+	b.len = 0;
+	b.oom = false;
 	pbuf_bytes(&b, hdr, len);
 	return begin_encoded(w, &b, err);
 }

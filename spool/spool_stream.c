@@ -123,6 +123,13 @@ copy_meta(struct spool_stream *s, const struct seg_block_meta *m,
 	if (m->ncols == 0 || m->ncols > SEG_MAX_COLS)
 		return pga_fail(err, PGA_EINVAL, "a block needs 1 to %d columns", SEG_MAX_COLS);
 	s->meta = *m;
+	/* a spilled block's header is encoded (and its columns checked) at its
+	 * begin, by seg_block_encode: only the names for the log are kept */
+	if (!(s->flags & SPOOL_STREAM_DIRECT)) {
+		s->meta.cols = NULL;
+		s->meta.desc = NULL;
+		return 0;
+	}
 	for (uint16_t i = 0; i < m->ncols; i++) {
 		size_t n = strlen(m->cols[i]) + 1;
 
@@ -257,7 +264,7 @@ spool_stream_begin(struct spool_stream *s, const struct seg_block_meta *m,
 		}
 		/* checked and encoded here, outside sp->mu: the block keeps its header */
 		s->hdr_off = s->hdrs_len;
-		rc = seg_block_encode(&s->meta, &s->hdrs, &s->hdrs_len, &s->hdrs_cap, sp->path, err);
+		rc = seg_block_encode(m, &s->hdrs, &s->hdrs_len, &s->hdrs_cap, sp->path, err);
 		if (rc < 0)
 			return rc;
 		s->frame_off = s->mem_len;
