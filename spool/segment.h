@@ -384,7 +384,10 @@ void seg_writer_set_signer(struct seg_writer *w, const struct pga_signkey *k);
 /* Close without sealing; unlink the part file when discard is true. */
 void seg_writer_free(struct seg_writer *w, bool discard);
 
+/* Its size, what it holds in memory included (a hold: seg_writer_hold). */
 uint64_t seg_writer_size(const struct seg_writer *w);
+/* What of it is in the file (what a directory scan sees). */
+uint64_t seg_writer_written(const struct seg_writer *w);
 uint32_t seg_writer_nblocks(const struct seg_writer *w);
 /* An encrypted segment whose next aborted block would have no retry number
  * left (SEG_CHUNK_RETRY_MAX): seal it before the next block. */

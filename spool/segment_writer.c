@@ -706,6 +706,12 @@ seg_writer_size(const struct seg_writer *w)
 	return w->off;
 }
 
+uint64_t
+seg_writer_written(const struct seg_writer *w)
+{
+	return w->off - w->wlen;
+}
+
 uint32_t
 seg_writer_nblocks(const struct seg_writer *w)
 {

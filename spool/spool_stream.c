@@ -86,7 +86,7 @@ spool_stream_new(struct spool *sp, unsigned flags, struct spool_stream **out,
 	s->desc = calloc(SEG_MAX_COLS, sizeof(*s->desc));
 	s->colbuf = malloc(COLS_BUF);
 	if (direct && (flags & SPOOL_STREAM_BATCH)) {
-		free(s);
+		spool_stream_free(s);
 		return pga_fail(err, PGA_EINTERNAL, "a direct stream holds no batch");
 	}
 	s->maxheld = (flags & SPOOL_STREAM_BATCH) ? BATCH_BLOCKS : 1;
@@ -420,7 +420,7 @@ flush_held(struct spool_stream *s, const struct spool_counter_set *set,
 	   const struct spool_counters *tag, struct pga_err *err)
 {
 	struct spool *sp = s->sp;
-	struct seg_writer *hw = NULL;	/* the writer holding blocks [first, i) */
+	uint64_t hseq = 0;	/* the segment holding blocks [first, i), by its seq */
 	size_t i, first = 0, lost = s->nheld, refused = SIZE_MAX;
 	struct pga_err rerr = {0};
 	uint32_t dropped;
@@ -439,12 +439,13 @@ flush_held(struct spool_stream *s, const struct spool_counter_set *set,
 			rc = spool_ensure_segment(sp, err);
 		if (rc < 0)
 			break;
-		if (sp->seg != hw) {	/* the first, or the last one was sealed with its blocks */
+		if (seg_writer_header(sp->seg)->seq != hseq) {
+			/* the first, or the last one was sealed with its blocks */
 			in_writer = true;
 			rc = seg_writer_hold(sp->seg, err);
 			if (rc < 0)
 				break;
-			hw = sp->seg;
+			hseq = seg_writer_header(sp->seg)->seq;
 			first = i;
 		}
 		in_writer = true;
@@ -457,8 +458,8 @@ flush_held(struct spool_stream *s, const struct spool_counter_set *set,
 		if (rc == PGA_EFULL)
 			refused = i;	/* counted by the quota; the ones after it with it */
 	}
-	if (hw != NULL && hw == sp->seg) {
-		int rc2 = seg_writer_release(hw, rc == 0 || !in_writer, &dropped, &rerr);
+	if (hseq != 0 && sp->seg != NULL && seg_writer_header(sp->seg)->seq == hseq) {
+		int rc2 = seg_writer_release(sp->seg, rc == 0 || !in_writer, &dropped, &rerr);
 
 		if (dropped > 0 || (rc < 0 && in_writer))
 			lost = first;

@@ -788,6 +788,47 @@ test_batch_flush_on_cap(void **state)
 	free(got);
 }
 
+/*
+ * A batch the quota cannot take whole: the blocks before the one refused
+ * are in the segment, it and every one after it refused, each counted;
+ * the flush says so.
+ */
+static void
+test_batch_quota(void **state)
+{
+	struct spool_opts o = opts(80000, PGA_FULL_BLOCK);
+	struct spool *sp = NULL;
+	struct spool_stream *s = NULL;
+	struct spool_counters c;
+	struct seg_info info;
+	struct spool_list l;
+	struct pga_err err = {0};
+	char path[300], seg[700];
+
+	(void)state;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(spool_stream_new(sp, SPOOL_STREAM_BATCH, &s, &err), 0);
+	for (uint32_t seed = 1; seed <= 3; seed++)
+		batch_block(s, seed, 50000, &err);
+	assert_int_equal(spool_stream_flush(s, &err), PGA_EFULL);
+	assert_non_null(strstr(err.msg, "is full"));
+	assert_int_equal(spool_counters_read(sp, &spool_counters_own, &c, &err), 0);
+	assert_int_equal(c.v[SC_BLOCKS_REFUSED], 2);
+	assert_int_equal(c.v[SC_BLOCKS_FAILED], 0);
+	assert_int_equal(spool_stream_flush(s, &err), 0);	/* nothing held any more */
+	spool_stream_free(s);
+	assert_int_equal(spool_close(sp, &err), 0);
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(spool_ready_path(sp, l.v[0].name, seg, sizeof(seg), &err), 0);
+	spool_list_free(&l);
+	assert_int_equal(seg_verify_file(seg, &info, &err), 0);
+	assert_int_equal(info.nblocks, 1);
+	spool_free(sp);
+}
+
 int
 main(void)
 {
@@ -805,6 +846,7 @@ main(void)
 		cmocka_unit_test(test_bad_meta_refused),
 		cmocka_unit_test(test_named_counters),
 		cmocka_unit_test(test_batch_flush_on_cap),
+		cmocka_unit_test(test_batch_quota),
 	};
 	char tmpl[] = "/tmp/pga-unit-spool.XXXXXX";
 	int rc;
