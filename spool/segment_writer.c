@@ -331,13 +331,13 @@ seg_block_encode(const struct seg_block_meta *m, uint8_t **buf, size_t *len,
 		 size_t *cap, const char *name, struct pga_err *err)
 {
 	struct seg_block_meta meta = *m;
-	struct pbuf b = {.p = *buf, .len = *len, .cap = *cap};
+	struct pbuf b = {.p = *buf, .len = *len, .cap = *cap, .base = *len};
 	int rc = block_meta_check(m, name, err);
 
 	if (rc < 0)
 		return rc;
-	/* encoded in place after what buf holds: its CRC (over all of buf) is
-	 * wrong here, and redone with the block number at the begin */
+	/* encoded in place after what buf holds (its CRC is redone with the
+	 * block number at the begin) */
 	meta.block_no = 0;
 	seg_encode_block(&b, &meta, SEG_FORMAT_MINOR);
 	*buf = b.p;
