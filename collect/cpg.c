@@ -123,38 +123,39 @@ cpg_connect(PGconn **out, const char *conninfo, const char *dbname,
 
 /* ---- the mark on every statement ---- */
 
+/* A byte that continues an identifier (PostgreSQL's ident_cont, less '$'). */
+static bool
+word_byte(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
+}
+
 /* Length of the dollar-quote tag ($tag$ or $$) at p, or 0 if none starts there. */
 static size_t
 dollar_tag(const char *p, const char *start)
 {
 	size_t n = 1;
 
-	/* $1 is a parameter, x$y part of an identifier */
-	if (p > start && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+	/* $1 is a parameter, x$y (also é$y) part of an identifier */
+	if (p > start && word_byte(p[-1]))
 		return 0;
 	if (isdigit((unsigned char)p[1]))
 		return 0;
-	while (isalnum((unsigned char)p[n]) || p[n] == '_' || (unsigned char)p[n] >= 0x80)
+	while (word_byte(p[n]))
 		n++;
 	return p[n] == '$' ? n + 1 : 0;
 }
 
-/* What may start a token other than a run of ordinary characters. */
-#define TOKEN_STARTS "'\"-/$;"
-
-/* End of the token that starts at p (a quote, comment or anything else). */
-static const char *
-skip_token(const char *p, const char *start, bool after_word)
+const char *
+cpg_quoted_end(const char *p, const char *start)
 {
 	size_t tag;
 
-	if (p[0] == '\'') {
-		/* E'...' (backslash escapes): the E is the end of the run of
-		 * ordinary characters before, a word of its own */
-		bool esc = !after_word && p > start && (p[-1] == 'E' || p[-1] == 'e') &&
-			   (p - 1 == start || !(isalnum((unsigned char)p[-2]) || p[-2] == '_'));
+	if (p[0] == '\'' || ((p[0] == 'E' || p[0] == 'e') && p[1] == '\'' &&
+			     !(p > start && word_byte(p[-1])))) {
+		bool esc = p[0] != '\'';
 
-		for (p++; *p; p++) {
+		for (p += esc ? 2 : 1; *p; p++) {
 			if (esc && *p == '\\' && p[1])
 				p++;
 			else if (*p == '\'' && p[1] == '\'')
@@ -162,7 +163,7 @@ skip_token(const char *p, const char *start, bool after_word)
 			else if (*p == '\'')
 				return p + 1;
 		}
-		return p;
+		return NULL;
 	}
 	if (p[0] == '"') {
 		for (p++; *p; p++) {
@@ -171,36 +172,59 @@ skip_token(const char *p, const char *start, bool after_word)
 			else if (*p == '"')
 				return p + 1;
 		}
-		return p;
+		return NULL;
 	}
 	if (p[0] == '-' && p[1] == '-')
 		return p + strcspn(p, "\n");
 	if (p[0] == '/' && p[1] == '*') {
 		int depth = 1;
 
-		for (p += 2; *p && depth > 0; p++) {
+		for (p += 2; *p; p++) {
 			if (p[0] == '/' && p[1] == '*')
 				depth++, p++;
+			else if (p[0] == '*' && p[1] == '/' && --depth == 0)
+				return p + 2;
 			else if (p[0] == '*' && p[1] == '/')
-				depth--, p++;
+				p++;
 		}
-		return p;
+		return NULL;
 	}
 	if (p[0] == '$' && (tag = dollar_tag(p, start)) > 0) {
-		const char *end;
-
-		for (end = p + tag; *end; end++)
+		for (const char *end = p + tag; *end; end++)
 			if (strncmp(end, p, tag) == 0)
 				return end + tag;
-		return end;
+		return NULL;
 	}
-	/* an ordinary character: the run of them up to the next one that may
-	 * start a token (a ';' is a token of its own, a statement starts after
-	 * it).  The catalog's queries are long: scanned a byte a call, marking
-	 * them cost a fifth of a collector's CPU (callgrind, bench/21-scale.sh) */
+	return p;
+}
+
+/* What may start a token other than a run of ordinary characters. */
+#define TOKEN_STARTS "'\"-/$;"
+
+/*
+ * End of the token that starts at p: a quoted one (cpg_quoted_end; one not
+ * terminated runs to the end), a ';', or a run of ordinary characters up to
+ * the next byte that may start a token.  The catalog's queries are long:
+ * scanned a byte a call, marking them cost a fifth of a collector's CPU
+ * (callgrind, bench/21-scale.sh).
+ */
+static const char *
+skip_token(const char *p, const char *start)
+{
+	const char *end = cpg_quoted_end(p, start);
+	size_t n;
+
+	if (end == NULL)
+		return p + strlen(p);
+	if (end != p)
+		return end;
 	if (p[0] == ';')
 		return p + 1;
-	return p + 1 + strcspn(p + 1, TOKEN_STARTS);
+	n = 1 + strcspn(p + 1, TOKEN_STARTS);
+	/* an E'' literal starts at its E: the run ends before it */
+	if (p[n] == '\'' && n >= 2 && (p[n - 1] == 'E' || p[n - 1] == 'e') && !word_byte(p[n - 2]))
+		n--;
+	return p + n;
 }
 
 /* Copy the blanks and the first word of the statement at p, then the mark
@@ -234,8 +258,8 @@ mark_into(const char *sql, char *out)
 
 	while (*p) {
 		/* the mark stands between a statement's first word and what
-		 * follows: that word is no E of an E'' literal */
-		const char *next = skip_token(p, sql, p == word_end);
+		 * follows: that word, already copied, is no E of an E'' literal */
+		const char *next = skip_token(p, sql);
 
 		if (out != NULL)
 			memcpy(out + o, p, (size_t)(next - p));

@@ -94,6 +94,16 @@ int cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **des
  */
 char *cpg_mark(const char *sql);
 
+/*
+ * The end of the quoted token at p, as PostgreSQL's scanner sees it with
+ * standard_conforming_strings on ('...', E'...' with backslash escapes,
+ * "...", -- and nested block comments, $tag$ quotes; start is where the
+ * text begins, to tell x$y$ and xE'' from a quote): p itself when no quoted
+ * token starts there, NULL when it is not terminated.  cpg_mark and the
+ * check of a custom metric's sql both scan with it.
+ */
+const char *cpg_quoted_end(const char *p, const char *start);
+
 /* Microseconds left before deadline (0 when past). */
 int64_t cpg_left(int64_t deadline);
 

@@ -15,83 +15,6 @@
 
 /* ---- the text of the query ---- */
 
-/* Length of the dollar-quote tag ($tag$ or $$) at p, or 0 if none starts there. */
-static size_t
-dollar_tag(const char *p, const char *start)
-{
-	size_t n = 1;
-
-	if (p > start && (isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
-			  (unsigned char)p[-1] >= 0x80))
-		return 0;	/* x$y is part of an identifier */
-	if (isdigit((unsigned char)p[1]))
-		return 0;	/* $1 is a parameter */
-	while (isalnum((unsigned char)p[n]) || p[n] == '_' || (unsigned char)p[n] >= 0x80)
-		n++;
-	return p[n] == '$' ? n + 1 : 0;
-}
-
-/*
- * The end of the quoted token at p ('...', E'...', "...", --, / *, $tag$),
- * p itself when none starts there, or NULL when it is not terminated.
- * As PostgreSQL's scanner with standard_conforming_strings on (custom_prefix
- * sets it): a backslash escapes only in E'' strings.
- */
-static const char *
-quoted_end(const char *p, const char *start)
-{
-	bool word_before = p > start && (isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
-					 (unsigned char)p[-1] >= 0x80);
-	size_t tag;
-
-	if (p[0] == '\'' || ((p[0] == 'E' || p[0] == 'e') && p[1] == '\'' && !word_before)) {
-		bool esc = p[0] != '\'';
-
-		for (p += esc ? 2 : 1; *p; p++) {
-			if (esc && *p == '\\' && p[1])
-				p++;
-			else if (*p == '\'' && p[1] == '\'')
-				p++;
-			else if (*p == '\'')
-				return p + 1;
-		}
-		return NULL;
-	}
-	if (p[0] == '"') {
-		for (p++; *p; p++) {
-			if (*p == '"' && p[1] == '"')
-				p++;
-			else if (*p == '"')
-				return p + 1;
-		}
-		return NULL;
-	}
-	if (p[0] == '-' && p[1] == '-')
-		return p + strcspn(p, "\n");
-	if (p[0] == '/' && p[1] == '*') {
-		int depth = 1;
-
-		for (p += 2; *p; p++) {
-			if (p[0] == '/' && p[1] == '*')
-				depth++, p++;
-			else if (p[0] == '*' && p[1] == '/' && --depth == 0)
-				return p + 2;
-			else if (p[0] == '*' && p[1] == '/')
-				p++;
-		}
-		return NULL;
-	}
-	if (p[0] == '$' && (tag = dollar_tag(p, start)) > 0) {
-		const char *end;
-
-		for (end = p + tag; *end; end++)
-			if (strncmp(end, p, tag) == 0)
-				return end + tag;
-		return NULL;
-	}
-	return p;
-}
-
 int
 custom_sql_check(const char *sql, struct pga_err *err)
 {
@@ -99,7 +22,7 @@ custom_sql_check(const char *sql, struct pga_err *err)
 	bool words = false;
 
 	for (const char *p = sql; *p;) {
-		const char *end = quoted_end(p, sql);
+		const char *end = cpg_quoted_end(p, sql);
 
 		if (end == NULL)
 			return pga_fail(err, PGA_EINVAL, "sql has an unterminated quote, identifier,"

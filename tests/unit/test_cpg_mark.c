@@ -67,6 +67,13 @@ test_quoted_semicolons(void **state)
 	/* $1 is a parameter and x$y an identifier, not dollar quotes */
 	check("SELECT $1; SELECT x$y; SELECT 7",
 	      "SELECT /* pga */ $1; SELECT /* pga */ x$y; SELECT /* pga */ 7");
+	/* a byte above 0x7f continues an identifier too (PostgreSQL's
+	 * ident_cont): \xc3\xa9$a$ is a name, no dollar quote, and \xc3\xa9" "E'
+	 * a name and a plain literal (the marker once took both for quotes) */
+	check("SELECT 1 AS \xc3\xa9$a$; SELECT ';$a$'",
+	      "SELECT /* pga */ 1 AS \xc3\xa9$a$; SELECT /* pga */ ';$a$'");
+	check("SELECT \xc3\xa9" "E'\\'; SELECT 8",
+	      "SELECT /* pga */ \xc3\xa9" "E'\\'; SELECT /* pga */ 8");
 	check("SELECT 1 -- a; comment\n; SELECT 2",
 	      "SELECT /* pga */ 1 -- a; comment\n; SELECT /* pga */ 2");
 	check("SELECT 1 /* a; /* nested; */ b; */; SELECT 2",
@@ -144,8 +151,8 @@ ref_dollar_tag(const char *p, const char *start)
 {
 	size_t n = 1;
 
-	/* $1 is a parameter, x$y part of an identifier */
-	if (p > start && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+	/* $1 is a parameter, x$y (also é$y) part of an identifier */
+	if (p > start && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || (unsigned char)p[-1] >= 0x80))
 		return 0;
 	if (isdigit((unsigned char)p[1]))
 		return 0;
@@ -161,7 +168,8 @@ ref_skip_token(const char *p, const char *start)
 	size_t tag;
 
 	if (p[0] == '\'' || ((p[0] == 'E' || p[0] == 'e') && p[1] == '\'' &&
-			     (p == start || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')))) {
+			     (p == start || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+					      (unsigned char)p[-1] >= 0x80)))) {
 		bool esc = p[0] != '\'';
 
 		for (p += esc ? 2 : 1; *p; p++) {
