@@ -293,10 +293,13 @@ tt_clone() {
 	cp -a "$SP/." "$c/spool"
 	rm -f "$c/spool/filler"
 	# what both will seal alike: the chain, and the part the kill left (its
-	# recovery is the same bytes on both)
+	# recovery is the same bytes on both) if it holds a complete block: one
+	# without is dropped at recovery and its seq used again, by each anew
+	# (a kill between a part's header and its first batch of blocks)
 	base=$(awk '{ print $1 }' "$c/spool/chain/$TT_COLLECTOR" 2>/dev/null || echo 0)
 	for n in "$c"/spool/tmp/*.part; do
 		[ -e "$n" ] || continue
+		[ -n "$(helper part-blocks "$n" 2>/dev/null | head -1)" ] || continue
 		n=${n%.part}
 		[ $((16#${n##*.})) -gt "$base" ] && base=$((16#${n##*.}))
 	done
