@@ -131,8 +131,6 @@ struct ld_bulk {
 #define BULK_STREAM_MAX ((size_t)1 << 30)
 /* Statements one day transaction may stage (tables times column shapes). */
 #define BULK_STREAMS_MAX ((size_t)4096)
-/* Staged data goes to PQputCopyData in pieces of this size. */
-#define BULK_SEND_PIECE ((size_t)1 << 20)
 
 /* ---- the set of segments loaded in this transaction ---- */
 
@@ -589,38 +587,6 @@ stage_abort(void *ctx)
 	b->stage_broken = true;
 }
 
-/* One staged statement sent as one COPY; the server's row count checked. */
-static int
-stream_send(struct loader *l, struct bulk_stream *s, struct pga_err *err)
-{
-	PGresult *res = PQexec(l->conn, s->sql);
-	uint64_t rows = 0;
-	int rc = 0;
-
-	if (PQresultStatus(res) != PGRES_COPY_IN)
-		rc = pga_pg_fail(err, l->conn, res, "COPY");
-	PQclear(res);
-	for (size_t off = 0; rc == 0 && off < s->len; off += BULK_SEND_PIECE) {
-		size_t n = s->len - off < BULK_SEND_PIECE ? s->len - off : BULK_SEND_PIECE;
-
-		if (PQputCopyData(l->conn, s->buf + off, (int)n) != 1)
-			rc = pga_pg_fail(err, l->conn, NULL, "COPY");
-	}
-	if (rc == 0 && PQputCopyEnd(l->conn, NULL) != 1)
-		rc = pga_pg_fail(err, l->conn, NULL, "COPY");
-	while ((res = PQgetResult(l->conn)) != NULL) {
-		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
-			rc = pga_pg_fail(err, l->conn, res, "COPY");
-		else if (rc == 0)
-			rows = strtoull(PQcmdTuples(res), NULL, 10);
-		PQclear(res);
-	}
-	if (rc == 0 && rows != s->rows)
-		rc = pga_fail(err, PGA_ECORRUPT, "COPY stored %llu rows where the blocks hold %llu",
-			      (unsigned long long)rows, (unsigned long long)s->rows);
-	return rc;
-}
-
 /* Everything staged sent; a failure turns shared COPYs off for this day. */
 static int
 stage_flush(struct loader *l, struct pga_err *err)
@@ -632,7 +598,8 @@ stage_flush(struct loader *l, struct pga_err *err)
 		return pga_fail(err, PGA_EINTERNAL, "a staged COPY was left unfinished");
 	for (size_t i = 0; rc == 0 && i < b->nst; i++) {
 		if (b->st[i].len > 0)
-			rc = stream_send(l, &b->st[i], err);
+			rc = ld_copy_raw(l->conn, b->st[i].sql, b->st[i].buf, b->st[i].len,
+					 b->st[i].rows, err);
 		b->st[i].len = 0;
 		b->st[i].rows = 0;
 	}

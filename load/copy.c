@@ -114,20 +114,28 @@ out_char(struct ld_copy *c, char ch, struct pga_err *err)
 	return 0;
 }
 
+/* The COPY statement sent, the server ready for its data. */
+static int
+copy_start(PGconn *conn, const char *sql, struct pga_err *err)
+{
+	PGresult *res = PQexec(conn, sql);
+	int rc = 0;
+
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		rc = pga_pg_fail(err, conn, res, "COPY");
+	PQclear(res);
+	return rc;
+}
+
 int
 ld_copy_begin(struct ld_copy *c, const char *sql, struct pga_err *err)
 {
-	PGresult *res;
-	int rc = 0;
+	int rc;
 
-	if (c->stage != NULL) {
+	if (c->stage != NULL)
 		rc = c->stage->begin(c->stage->ctx, sql, err);
-	} else {
-		res = PQexec(c->conn, sql);
-		if (PQresultStatus(res) != PGRES_COPY_IN)
-			rc = pga_pg_fail(err, c->conn, res, "COPY");
-		PQclear(res);
-	}
+	else
+		rc = copy_start(c->conn, sql, err);
 	if (rc == 0) {
 		c->active = true;
 		c->olen = 0;
@@ -363,10 +371,70 @@ context_line(const PGresult *res)
 	return at ? strtoull(at + 7, NULL, 10) : 0;
 }
 
+/* The COPY abandoned: the server ends it with why, the connection stays usable. */
+static void
+copy_cancel(PGconn *conn, const char *why)
+{
+	PGresult *res;
+
+	if (PQputCopyEnd(conn, why) == 1)
+		while ((res = PQgetResult(conn)) != NULL)
+			PQclear(res);
+}
+
+/*
+ * The COPY ended; the server must have stored exactly the rows expected.
+ * *err_line (may be NULL): the row of the data a refusal names.
+ */
+static int
+copy_finish(PGconn *conn, uint64_t expected, uint64_t *rows, uint64_t *err_line,
+	    struct pga_err *err)
+{
+	PGresult *res;
+	int rc = 0;
+
+	*rows = 0;
+	if (PQputCopyEnd(conn, NULL) != 1)
+		return pga_pg_fail(err, conn, NULL, "COPY");
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			rc = pga_pg_fail(err, conn, res, "COPY");
+			if (err_line != NULL)
+				*err_line = context_line(res);
+		} else if (rc == 0)
+			*rows = strtoull(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+	}
+	if (rc == 0 && *rows != expected)
+		rc = pga_fail(err, PGA_ECORRUPT, "COPY stored %llu rows where the blocks hold %llu",
+			      (unsigned long long)*rows, (unsigned long long)expected);
+	return rc;
+}
+
+int
+ld_copy_raw(PGconn *conn, const char *sql, const char *buf, size_t len, uint64_t rows,
+	    struct pga_err *err)
+{
+	uint64_t stored;
+	int rc = copy_start(conn, sql, err);
+
+	if (rc < 0)
+		return rc;
+	for (size_t off = 0; off < len; off += LD_RAW_PIECE) {
+		size_t n = len - off < LD_RAW_PIECE ? len - off : LD_RAW_PIECE;
+
+		if (PQputCopyData(conn, buf + off, (int)n) != 1) {
+			rc = pga_pg_fail(err, conn, NULL, "COPY");
+			copy_cancel(conn, "pga: send failed");
+			return rc;
+		}
+	}
+	return copy_finish(conn, rows, &stored, NULL, err);
+}
+
 int
 ld_copy_end(struct ld_copy *c, uint64_t *rows, struct pga_err *err)
 {
-	PGresult *res;
 	int rc = out_flush(c, err);
 
 	*rows = 0;
@@ -382,27 +450,12 @@ ld_copy_end(struct ld_copy *c, uint64_t *rows, struct pga_err *err)
 		*rows = c->rows_expected;
 		return 0;
 	}
-	if (PQputCopyEnd(c->conn, NULL) != 1)
-		return pga_pg_fail(err, c->conn, NULL, "COPY");
-	while ((res = PQgetResult(c->conn)) != NULL) {
-		if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
-			rc = pga_pg_fail(err, c->conn, res, "COPY");
-			c->err_line = context_line(res);
-		} else if (rc == 0)
-			*rows = strtoull(PQcmdTuples(res), NULL, 10);
-		PQclear(res);
-	}
-	if (rc == 0 && *rows != c->rows_expected)
-		rc = pga_fail(err, PGA_ECORRUPT, "COPY stored %llu rows where the blocks hold %llu",
-			      (unsigned long long)*rows, (unsigned long long)c->rows_expected);
-	return rc;
+	return copy_finish(c->conn, c->rows_expected, rows, &c->err_line, err);
 }
 
 void
 ld_copy_abort(struct ld_copy *c, const char *why)
 {
-	PGresult *res;
-
 	csv_release(c);
 	c->olen = 0;
 	if (!c->active)
@@ -412,7 +465,5 @@ ld_copy_abort(struct ld_copy *c, const char *why)
 		c->stage->abort(c->stage->ctx);
 		return;
 	}
-	if (PQputCopyEnd(c->conn, why) == 1)
-		while ((res = PQgetResult(c->conn)) != NULL)
-			PQclear(res);
+	copy_cancel(c->conn, why);
 }

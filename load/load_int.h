@@ -534,5 +534,13 @@ int ld_copy_block_end(struct ld_copy *c, uint64_t rows, struct pga_err *err);
 int ld_copy_end(struct ld_copy *c, uint64_t *rows, struct pga_err *err);
 /* Abandon the COPY (the transaction is then rolled back by the caller). */
 void ld_copy_abort(struct ld_copy *c, const char *why);
+/*
+ * One COPY of data ready to send (rows of it, in COPY's format), on conn,
+ * handed to libpq LD_RAW_PIECE at a time; the server's row count checked
+ * as ld_copy_end checks it.  Restore's shared COPYs (bulk.c).
+ */
+#define LD_RAW_PIECE ((size_t)1 << 20)
+int ld_copy_raw(PGconn *conn, const char *sql, const char *buf, size_t len, uint64_t rows,
+		struct pga_err *err);
 
 #endif
