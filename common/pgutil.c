@@ -184,11 +184,6 @@ pga_pg_sqlstate(const PGresult *res)
 }
 
 /*
- * The server's message may quote a value (22P02 "invalid input syntax for
- * type bigint: \"...\"") that came from a file: escaped before it reaches a
- * log line or a terminal.  SQLSTATE goes into err for callers to branch on.
- */
-/*
  * A server's error always has a SQLSTATE; libpq's own ("server closed the
  * connection unexpectedly") has none, and libpq may not have marked the
  * connection bad yet when it reports one: a socket that reads EOF is lost.
@@ -201,6 +196,11 @@ conn_lost(PGconn *conn, const char *state)
 	return *state == '\0' && PQconsumeInput(conn) == 0;
 }
 
+/*
+ * The server's message may quote a value (22P02 "invalid input syntax for
+ * type bigint: \"...\"") that came from a file: escaped before it reaches a
+ * log line or a terminal.  SQLSTATE goes into err for callers to branch on.
+ */
 int
 pga_pg_fail(struct pga_err *err, PGconn *conn, const PGresult *res,
 	    const char *what)

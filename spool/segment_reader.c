@@ -484,7 +484,10 @@ read_chunk(struct seg_reader *r, bool decrypt, struct pga_err *err)
 		rc = take_bytes(r, r->meta, len, true, "sealed chunk", err);
 	if (rc < 0)
 		return rc;
-	if (memcmp(r->meta, "PGAX", 4) != 0 || (r->meta[4] & ~(SEG_CHUNK_LAST | SEG_CHUNK_RETRY_MAX << SEG_CHUNK_RETRY_SHIFT)) != 0)
+	/* every bit of the flags byte has a meaning (last, retry number): a
+	 * changed one fails the frame's CRC and, with the key, the GCM tag
+	 * (the nonce is made of it) */
+	if (memcmp(r->meta, "PGAX", 4) != 0)
 		return pga_fail(err, PGA_ECORRUPT, "'%s': block %u: chunk %u is malformed",
 				r->name, r->next_block, r->chunk_no);
 	if (memcmp(r->meta + 5, r->h.keycheck, PGA_X_KEYCHECK_LEN) != 0)
