@@ -587,7 +587,8 @@ ensure_stream(struct cworker *w, struct pga_err *err)
 {
 	if (w->stream != NULL)
 		return 0;
-	return spool_stream_new(w->c->sp, 0, &w->stream, err);
+	/* blocks go to the segment a session's worth at a time (flush_job) */
+	return spool_stream_new(w->c->sp, SPOOL_STREAM_BATCH, &w->stream, err);
 }
 
 /*
@@ -1381,6 +1382,23 @@ run_db_job(struct cworker *w, struct ctarget *t, struct cdb *d)
 	}
 }
 
+/*
+ * The job's blocks into the spool, in one write (SPOOL_STREAM_BATCH), before
+ * the job counts as done: the target's status block comes after every
+ * job's blocks.  The spool counted and named each block it lost; the
+ * cycle has failed then, and the snapshot is partial.
+ */
+static void
+flush_job(struct cworker *w, const struct cjob *job)
+{
+	struct pga_err err = {0};
+
+	if (w->stream == NULL || spool_stream_flush(w->stream, &err) == 0)
+		return;
+	collector_fatal(w->c, &err);
+	ctarget_fail(w->c, job->t, job->db < 0, &err);
+}
+
 void
 cjob_run(struct cworker *w, const struct cjob *job)
 {
@@ -1402,6 +1420,7 @@ cjob_run(struct cworker *w, const struct cjob *job)
 		run_cluster_job(w, job->t);
 	else
 		run_db_job(w, job->t, &job->t->dbs[job->db]);
+	flush_job(w, job);
 	log_trace("target '%s' %s%s%s: job from %.1f to %.1f ms of the target's time",
 		  job->t->cfg->name, job->db < 0 ? "cluster" : "database '",
 		  job->db < 0 ? "" : job->t->dbs[job->db].name, job->db < 0 ? "" : "'",
