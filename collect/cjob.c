@@ -1181,6 +1181,26 @@ csvlog_fill(struct cworker *w, struct csession *s, const struct metric_def *m,
 	return csvlog_read(&s->t->csvlog, write_stream, w, err);
 }
 
+/*
+ * The log's read position is saved only once its block is in the segment:
+ * the stream holds committed blocks until a flush (SPOOL_STREAM_BATCH), and
+ * a kill -9 in between would lose records the saved position has passed.
+ * A block the flush refuses (quota) leaves the position where it was: the
+ * records are read again next cycle, as when a commit alone is refused.
+ */
+static int
+csvlog_flush_done(struct cworker *w, struct csession *s, struct pga_err *err)
+{
+	int rc = spool_stream_flush(w->stream, err);
+
+	if (rc < 0) {
+		collector_fatal(w->c, err);
+		return rc;
+	}
+	csvlog_done(&s->t->csvlog);
+	return 0;
+}
+
 static int
 run_local_metrics(struct cworker *w, struct csession *s, struct pga_err *err)
 {
@@ -1195,7 +1215,7 @@ run_local_metrics(struct cworker *w, struct csession *s, struct pga_err *err)
 		else if (all[i].source == METRIC_CSVLOG && s->t->cfg->csvlog != NULL) {
 			rc = run_local(w, s, &all[i], csvlog_fill, err);
 			if (rc == 0)
-				csvlog_done(&s->t->csvlog);
+				rc = csvlog_flush_done(w, s, err);
 		}
 	}
 	return rc < 0 ? rc : 0;
