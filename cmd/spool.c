@@ -207,6 +207,7 @@ build_put_meta(const struct spool_args *a, struct put_meta *pm, struct pga_err *
 		return pga_fail(err, PGA_EINVAL, "invalid database name '%s' (UTF-8 text, at most"
 				" %zu bytes)", utf8_text(a->database, esc, sizeof(esc)),
 				sizeof(pm->m.database) - 1);
+	pm->m.flags = a->database ? SEG_BLOCK_PER_DATABASE : 0;
 	pm->m.cols = pm->cols;
 	pm->m.desc = pm->typed ? pm->desc : NULL;
 	pm->m.snapshot_us = t;

@@ -470,8 +470,8 @@ day_look(struct loader *l, struct ld_job *j, enum load_result *res, bool *done,
 		return defer(j, res, "another version of it is loaded (a fork)");
 	if (ld_chain_break(j, why, sizeof(why)) != NULL)
 		return defer(j, res, why);
-	if (l->needs.ncols > 0)
-		return defer(j, res, "it needs a new custom table or column");
+	if (l->needs.nshapes > 0)
+		return defer(j, res, "it needs a new custom table or column, or its series dbname");
 	*done = false;
 	return 0;
 }

@@ -120,16 +120,25 @@ partition_day(const char *relname, int32_t *day)
 	return true;
 }
 
+/* Columns with their types, and whether dbname is in the series index. */
 static int
 load_cols(struct loader *l, struct ld_table *t, struct pga_err *err)
 {
-	const char *params[1] = {t->qname};
+	char idx[LD_IDENT_MAX], qidx[LD_QNAME_MAX];
+	const char *params[2] = {t->qname, qidx};
 	PGresult *res = NULL;
-	int rc = ld_exec(l, "SELECT a.attname, format_type(a.atttypid, a.atttypmod)"
-			 " FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0"
-			 " AND NOT a.attisdropped", 1, params, &res, err);
-	int n = rc == 0 ? PQntuples(res) : 0;
+	int rc, n;
 
+	ld_derived_name(t->metric, "_series", idx, sizeof(idx));
+	rc = ld_qualify(l->schema, idx, qidx, sizeof(qidx), err);
+	if (rc == 0)
+		rc = ld_exec(l, "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnum ="
+			     " ANY (coalesce((SELECT i.indkey::int2[] FROM pg_index i WHERE i.indexrelid ="
+			     " to_regclass($2)), '{}')) FROM pg_attribute a WHERE a.attrelid ="
+			     " to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped", 2, params, &res,
+			     err);
+	n = rc == 0 ? PQntuples(res) : 0;
+	t->series_db = false;
 	if (rc == 0)
 		t->cols = calloc((size_t)n + 1, sizeof(char *));
 	if (rc == 0 && t->cols == NULL)
@@ -137,6 +146,8 @@ load_cols(struct loader *l, struct ld_table *t, struct pga_err *err)
 	for (int i = 0; rc == 0 && i < n; i++) {
 		const char *c = PQgetvalue(res, i, 0), *type = PQgetvalue(res, i, 1);
 
+		if (strcmp(c, "dbname") == 0)
+			t->series_db = strcmp(PQgetvalue(res, i, 2), "t") == 0;
 		if (ld_fixed_col(c))
 			continue;
 		/* "name\0type": sorted and searched by name */
@@ -277,6 +288,7 @@ shape_merge(struct ld_shape *a, const struct ld_shape *b, struct pga_err *err)
 	free(a->cols);
 	a->cols = cols;
 	a->ncols = n;
+	a->per_db |= b->per_db;
 	return 0;
 }
 
@@ -292,14 +304,19 @@ need_shape(struct loader *l, const struct ld_shape *s, struct pga_err *err)
 	struct ld_needs *n = &l->needs;
 
 	for (size_t i = 0; i < n->nshapes; i++) {
+		bool per_db = n->shapes[i].per_db || s->per_db;
+		int rc = 0;
+
 		if (strcmp(n->shapes[i].metric, s->metric) != 0)
 			continue;
-		if (!s->typed)
-			return 0;
-		if (n->shapes[i].typed)
-			return shape_merge(&n->shapes[i], s, err);
-		ld_shape_free(&n->shapes[i]);
-		return ld_shape_copy(&n->shapes[i], s, err);
+		if (n->shapes[i].typed && s->typed) {
+			rc = shape_merge(&n->shapes[i], s, err);
+		} else if (s->typed) {
+			ld_shape_free(&n->shapes[i]);
+			rc = ld_shape_copy(&n->shapes[i], s, err);
+		}
+		n->shapes[i].per_db = per_db;
+		return rc;
 	}
 	if (PGA_GROW(n->shapes, n->shapes_cap, n->nshapes + 1, SIZE_MAX, err) < 0)
 		return err->code;
@@ -365,6 +382,8 @@ need_table(struct loader *l, const struct seg_block_meta *m, struct ld_table *t,
 
 	if (rc == 0 && t == NULL)
 		rc = need_col(l, m->metric, "", "", err);
+	/* per-database blocks for a table of cluster-wide ones: its series need dbname */
+	needed |= t != NULL && s.per_db && !t->series_db;
 	for (uint16_t i = 0; rc == 0 && t != NULL && i < m->ncols; i++) {
 		const struct ld_col *c = ld_shape_col(&s, m->cols[i]);
 
@@ -458,14 +477,20 @@ create_tables(struct loader *l, struct pga_err *err)
 	return ld_tx_end(l, rc, err);
 }
 
-/* The delta views of the metrics whose tables or columns were made. */
+/*
+ * The delta views of the metrics whose tables or columns were made, or
+ * whose series now need dbname (their index first).
+ */
 static int
 create_views(struct loader *l, struct pga_err *err)
 {
 	int rc = ddl_begin(l, err);
 
-	for (size_t i = 0; rc == 0 && i < l->needs.nshapes; i++)
-		rc = ld_schema_ensure_view(l, &l->needs.shapes[i], err);
+	for (size_t i = 0; rc == 0 && i < l->needs.nshapes; i++) {
+		rc = ld_schema_ensure_series(l, &l->needs.shapes[i], err);
+		if (rc == 0)
+			rc = ld_schema_ensure_view(l, &l->needs.shapes[i], err);
+	}
 	return ld_tx_end(l, rc, err);
 }
 
@@ -649,6 +674,8 @@ refresh_tables(struct loader *l, struct pga_err *err)
 
 	for (size_t i = 0; rc == 0 && i < l->needs.ncols; i++)
 		rc = ld_table_load(l, l->needs.cols[i].metric, &t, err);
+	for (size_t i = 0; rc == 0 && i < l->needs.nshapes; i++)
+		rc = ld_table_load(l, l->needs.shapes[i].metric, &t, err);
 	for (size_t i = 0; rc == 0 && i < l->needs.nparts; i++)
 		rc = ld_table_load(l, l->needs.parts[i].metric, &t, err);
 	return rc;
@@ -668,9 +695,9 @@ ld_apply_needs(struct loader *l, struct pga_err *err)
 		rc = ddl_retry(l, step_tables, err);
 	if (rc == 0 && cols)
 		rc = ddl_retry(l, step_columns, err);
-	if (rc == 0 && (tables || cols))
+	if (rc == 0 && l->needs.nshapes > 0)
 		rc = ddl_retry(l, step_views, err);
-	if (rc == 0 && (tables || cols))
+	if (rc == 0 && l->needs.nshapes > 0)
 		rc = refresh_tables(l, err);
 	if (rc == 0 && l->needs.nparts > 0)
 		rc = ddl_retry(l, step_partitions, err);

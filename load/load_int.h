@@ -84,6 +84,7 @@ struct ld_table {
 	/* sorted by name; fixed columns excluded; each "name\0type" (format_type) */
 	char **cols;
 	size_t ncols;
+	bool series_db;			/* its series index has dbname (a per-database table) */
 	int32_t *days;			/* existing daily partitions, sorted */
 	size_t ndays, days_cap;
 };
@@ -120,6 +121,7 @@ struct ld_shape {
 	bool typed;		/* described, or a 1.0 metric: else every column text */
 	bool builtin;		/* one of pga 1.0's metrics (registered as 'catalog') */
 	bool closed;		/* an undescribed 1.0 metric: no column beyond these */
+	bool per_db;		/* collected per database: dbname is part of its series */
 	uint16_t ncols;
 	struct ld_col *cols;	/* ncols, owned */
 };
@@ -135,6 +137,9 @@ struct ld_builtin {
 const struct ld_builtin *ld_builtin_all(size_t *n);
 const struct ld_builtin *ld_builtin_find(const char *metric);
 
+/* An empty shape of metric with room for ncols columns; one column added. */
+int ld_shape_init(struct ld_shape *s, const char *metric, size_t ncols, struct pga_err *err);
+void ld_shape_add(struct ld_shape *s, const char *name, const char *type, uint8_t role);
 /* A 1.0 metric's shape (typed, builtin, closed); PGA_ENOTFOUND if none. */
 int ld_shape_builtin(const char *metric, struct ld_shape *s, struct pga_err *err);
 /*
@@ -407,7 +412,7 @@ void ld_keycache_free(struct loader *l);
 
 /* ---- schema (schema.c) ---- */
 
-#define LD_SCHEMA_VERSION 3
+#define LD_SCHEMA_VERSION 4
 
 /* Current version, 0 if the schema or its version table does not exist. */
 int ld_schema_version(struct loader *l, int *version, struct pga_err *err);
@@ -433,6 +438,12 @@ int ld_schema_ensure_table(struct loader *l, const struct ld_shape *s, struct pg
  * 0 and nothing done for a shape without counters.
  */
 int ld_schema_ensure_view(struct loader *l, const struct ld_shape *s, struct pga_err *err);
+/*
+ * A per-database shape whose table's series index has no dbname (it was
+ * made for cluster-wide blocks): the index made again with dbname, in the
+ * caller's transaction (the view follows, ld_schema_ensure_view).
+ */
+int ld_schema_ensure_series(struct loader *l, const struct ld_shape *s, struct pga_err *err);
 /* The DDL of one metric (table, index, delta view if it has counters). */
 int ld_schema_metric_sql(const char *qschema, const struct ld_shape *s,
 			 char **sql, struct pga_err *err);

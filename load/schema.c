@@ -144,7 +144,11 @@ struct migration {
 	int version;
 	const char *description;
 	const char *sql;	/* @s@ stands for the quoted schema */
+	/* then, in the same transaction, what depends on the tables there are */
+	int (*run)(struct loader *l, struct pga_err *err);
 };
+
+static int migrate_series(struct loader *l, struct pga_err *err);
 
 static const struct migration migrations[] = {
 	{1, "registry, ledger, quarantine, gaps",
@@ -344,6 +348,13 @@ static const struct migration migrations[] = {
 	 " DROP CONSTRAINT quarantine_kind_check,"
 	 " ADD CONSTRAINT quarantine_kind_check CHECK (kind IN ('conflict', 'corrupt', 'rejected',"
 	 "  'block', 'reserved', 'columns', 'chain', 'signature'));"},
+	/*
+	 * Series indexes without dbname for cluster-wide metrics and with it
+	 * after the keys for per-database ones (SCHEMA.md "Metric tables"):
+	 * each metric table's made again, its delta view partitioned the same.
+	 */
+	{4, "series indexes: keys before dbname, no dbname for cluster-wide metrics", "",
+	 migrate_series},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -416,8 +427,10 @@ apply_migration(struct loader *l, const struct migration *m, struct pga_err *err
 
 	if (sql == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
-	rc = ld_exec(l, sql, 0, NULL, NULL, err);
+	rc = sql[0] != '\0' ? ld_exec(l, sql, 0, NULL, NULL, err) : 0;
 	free(sql);
+	if (rc == 0 && m->run != NULL)
+		rc = m->run(l, err);
 	if (rc < 0)
 		return pga_err_prefix(err, "migration %d", m->version);
 	snprintf(ver, sizeof(ver), "%d", m->version);
@@ -479,16 +492,40 @@ reset_col(const struct ld_shape *s)
 	return NULL;
 }
 
-/* PARTITION BY list of a metric's series: fixed columns then its keys. */
+/*
+ * The columns that name a series of a metric, in its series index's order
+ * (also the delta view's PARTITION BY, so the window reads the index):
+ * collector, server, the keys, then dbname only for a per-database metric.
+ * A cluster-wide metric's dbname is NULL in every row, so it adds nothing
+ * to a series; in an index it makes every tuple one with a NULL, whose
+ * attributes PostgreSQL finds by a slow path.  The keys (oids, integers)
+ * come before dbname: comparisons end before a collated text comparison,
+ * and the attributes before the text one have fixed offsets (SCHEMA.md
+ * "Metric tables" has the measurements).
+ */
 static void
 series_cols(struct dynbuf *b, const struct ld_shape *m, const char *prefix)
 {
 	char q[2 * LD_IDENT_MAX + 4];
 
-	dynbuf_addf(b, "%scollector_id, %sserver_id, %sdbname", prefix, prefix, prefix);
+	dynbuf_addf(b, "%scollector_id, %sserver_id", prefix, prefix);
 	for (size_t i = 0; i < m->ncols; i++)
 		if (m->cols[i].role == SEG_ROLE_KEY && quote(m->cols[i].name, q, sizeof(q), NULL) == 0)
 			dynbuf_addf(b, ", %s%s", prefix, q);
+	if (m->per_db)
+		dynbuf_addf(b, ", %sdbname", prefix);
+}
+
+/* The delta view's first columns: the same for every metric (dbname NULL when cluster-wide). */
+static void
+view_series_cols(struct dynbuf *b, const struct ld_shape *m)
+{
+	char q[2 * LD_IDENT_MAX + 4];
+
+	dynbuf_adds(b, "collector_id, server_id, dbname");
+	for (size_t i = 0; i < m->ncols; i++)
+		if (m->cols[i].role == SEG_ROLE_KEY && quote(m->cols[i].name, q, sizeof(q), NULL) == 0)
+			dynbuf_addf(b, ", %s", q);
 }
 
 /*
@@ -512,7 +549,7 @@ table_sql(struct dynbuf *b, const char *qschema, const struct ld_shape *m)
 	dynbuf_addf(b, ") PARTITION BY RANGE (snapshot_time);\n");
 }
 
-/* The index the delta views read series by: fixed columns, keys, time. */
+/* The index the delta views read series by: the series, then time. */
 static void
 index_sql(struct dynbuf *b, const char *qschema, const struct ld_shape *m)
 {
@@ -590,7 +627,7 @@ delta_view_sql(struct dynbuf *b, const char *qschema, const struct ld_shape *m)
 	ld_derived_name(m->metric, "_delta", vname, sizeof(vname));
 	quote(vname, qv, sizeof(qv), NULL);
 	dynbuf_addf(b, "DROP VIEW IF EXISTS %s.%s;\nCREATE VIEW %s.%s AS SELECT ", qschema, qv, qschema, qv);
-	series_cols(b, m, "");
+	view_series_cols(b, m);
 	dynbuf_addf(b, ", lag__snapshot_time AS prev_snapshot_time, snapshot_time,"
 	         " snapshot_time - lag__snapshot_time AS elapsed, is__reset AS reset");
 	for (size_t i = 0; i < m->ncols; i++) {
@@ -775,7 +812,31 @@ shape_as_table(struct loader *l, const struct ld_shape *s, struct ld_shape *out,
 		out->cols[n++] = c;
 	}
 	out->ncols = n;
+	out->per_db = t->series_db;
 	return 0;
+}
+
+/*
+ * The shape a view is made from: the table's columns and, whatever the
+ * shape says, the table's scope (its series index), so a cluster-wide
+ * block never makes a per-database table's view mix databases.
+ */
+static int
+view_shape(struct loader *l, const struct ld_shape *m, struct ld_shape *s, struct pga_err *err)
+{
+	struct ld_table *t = NULL;
+	int rc;
+
+	if (!(m->builtin && m->closed))
+		return shape_as_table(l, m, s, err);
+	rc = ld_table_load(l, m->metric, &t, err);
+	if (rc == 0 && t == NULL)
+		rc = pga_fail(err, PGA_EINTERNAL, "no table '%s'", m->metric);
+	if (rc == 0)
+		rc = ld_shape_copy(s, m, err);
+	if (rc == 0)
+		s->per_db = t->series_db;
+	return rc;
 }
 
 int
@@ -787,7 +848,7 @@ ld_schema_ensure_view(struct loader *l, const struct ld_shape *m, struct pga_err
 
 	if (!ld_shape_has_counters(m))
 		return 0;
-	rc = m->builtin && m->closed ? ld_shape_copy(&s, m, err) : shape_as_table(l, m, &s, err);
+	rc = view_shape(l, m, &s, err);
 	if (rc == 0 && !ld_shape_has_counters(&s)) {
 		ld_shape_free(&s);
 		return 0;
@@ -801,6 +862,164 @@ ld_schema_ensure_view(struct loader *l, const struct ld_shape *m, struct pga_err
 	dynbuf_free(&b);
 	ld_shape_free(&s);
 	return rc < 0 ? pga_err_prefix(err, "delta view of '%s'", m->metric) : 0;
+}
+
+/*
+ * The series index of metric made again with its keys in their order and
+ * dbname only when per_db.  Keys are what the index has (the table's
+ * history), not what one block says.
+ */
+static int
+series_rebuild(struct loader *l, const char *metric, bool per_db, struct pga_err *err)
+{
+	char idx[LD_IDENT_MAX], qidx[LD_QNAME_MAX];
+	const char *params[1] = {qidx};
+	struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
+	struct ld_shape s = {0};
+	PGresult *res = NULL;
+	int rc, n;
+
+	ld_derived_name(metric, "_series", idx, sizeof(idx));
+	rc = ld_qualify(l->schema, idx, qidx, sizeof(qidx), err);
+	if (rc == 0)
+		rc = ld_exec(l, "SELECT a.attname FROM pg_index i CROSS JOIN LATERAL"
+			     " unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) JOIN pg_attribute a"
+			     " ON a.attrelid = i.indrelid AND a.attnum = k.n"
+			     " WHERE i.indexrelid = to_regclass($1) ORDER BY k.o", 1, params, &res, err);
+	n = rc == 0 ? PQntuples(res) : 0;
+	if (rc == 0)
+		rc = ld_shape_init(&s, metric, (size_t)n, err);
+	for (int i = 0; rc == 0 && i < n && s.ncols < SEG_MAX_COLS; i++)
+		if (!ld_fixed_col(PQgetvalue(res, i, 0)))
+			ld_shape_add(&s, PQgetvalue(res, i, 0), "text", SEG_ROLE_KEY);
+	PQclear(res);
+	s.per_db = per_db;
+	dynbuf_addf(&b, "DROP INDEX IF EXISTS %s;\n", qidx);
+	index_sql(&b, l->qschema, &s);
+	if (rc == 0)
+		rc = dynbuf_check(&b, "index DDL", err);
+	if (rc == 0)
+		rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
+	dynbuf_free(&b);
+	ld_shape_free(&s);
+	return rc < 0 ? pga_err_prefix(err, "series index of '%s'", metric) : 0;
+}
+
+int
+ld_schema_ensure_series(struct loader *l, const struct ld_shape *m, struct pga_err *err)
+{
+	struct ld_table *t = NULL;
+	int rc = m->per_db ? ld_table_load(l, m->metric, &t, err) : 0;
+
+	if (rc < 0 || t == NULL || t->series_db)
+		return rc;
+	rc = series_rebuild(l, m->metric, true, err);
+	if (rc < 0)
+		return rc;
+	log_info("central table '%s': series index made again with dbname (blocks per database"
+		 " arrived for a table of cluster-wide ones)", m->metric);
+	return ld_table_load(l, m->metric, &t, err);
+}
+
+/*
+ * Migration 4's view: its window partitioned as the index now orders the
+ * series.  The view is the one pga made (a custom metric's roles are in no
+ * table, only in it), so its own text is rewritten: dbname out of the
+ * PARTITION BY, or moved after the keys; CREATE OR REPLACE keeps what
+ * depends on it.
+ */
+static int
+view_repartition(struct loader *l, const char *metric, bool per_db, struct pga_err *err)
+{
+	static const char from[] = "PARTITION BY t.collector_id, t.server_id, t.dbname";
+	char v[LD_IDENT_MAX], qv[LD_QNAME_MAX];
+	const char *params[2] = {qv, from};
+	char sql[1024];
+	PGresult *res = NULL;
+	int rc;
+
+	ld_derived_name(metric, "_delta", v, sizeof(v));
+	rc = ld_qualify(l->schema, v, qv, sizeof(qv), err);
+	/* a key is a valid column name ([a-z0-9_], seg_column_valid): no ')' in it */
+	snprintf(sql, sizeof(sql), "SELECT CASE WHEN %s THEN regexp_replace(d, '%s(, [^)]*)? ORDER BY"
+		 " t\\.snapshot_time\\)', 'PARTITION BY t.collector_id, t.server_id\\1, t.dbname"
+		 " ORDER BY t.snapshot_time)') ELSE replace(d, $2, 'PARTITION BY t.collector_id,"
+		 " t.server_id') END, strpos(d, $2) > 0 FROM (SELECT pg_get_viewdef(to_regclass($1))"
+		 " AS d WHERE to_regclass($1) IS NOT NULL) x", per_db ? "true" : "false",
+		 "PARTITION BY t\\.collector_id, t\\.server_id, t\\.dbname");
+	if (rc == 0)
+		rc = ld_exec(l, sql, 2, params, &res, err);
+	if (rc < 0 || PQntuples(res) == 0) {
+		PQclear(res);
+		return rc;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+		struct dynbuf b = DYNBUF_INIT(LD_TEXT_MAX);
+
+		dynbuf_addf(&b, "CREATE OR REPLACE VIEW %s AS %s", qv, PQgetvalue(res, 0, 0));
+		rc = dynbuf_check(&b, "view DDL", err);
+		if (rc == 0)
+			rc = ld_exec(l, dynbuf_str(&b), 0, NULL, NULL, err);
+		dynbuf_free(&b);
+	} else {
+		log_warn("central view '%s' is not partitioned as pga made it: left as it is", v);
+	}
+	PQclear(res);
+	return rc < 0 ? pga_err_prefix(err, "delta view of '%s'", metric) : 0;
+}
+
+/*
+ * Whether a metric's rows are per database: 1.0's per-database metrics
+ * are; any other table is if one of its rows has a database (a custom
+ * metric's scope is nowhere else).
+ */
+static int
+table_per_db(struct loader *l, const char *metric, bool *per_db, struct pga_err *err)
+{
+	const struct ld_builtin *b = ld_builtin_find(metric);
+	char qt[LD_QNAME_MAX], sql[LD_QNAME_MAX + 128];
+	PGresult *res = NULL;
+	int rc;
+
+	*per_db = b != NULL && b->per_database;
+	if (*per_db)
+		return 0;
+	rc = ld_qualify(l->schema, metric, qt, sizeof(qt), err);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE dbname IS NOT NULL LIMIT 1", qt);
+	if (rc == 0)
+		rc = ld_exec(l, sql, 0, NULL, &res, err);
+	*per_db = rc == 0 && PQntuples(res) > 0;
+	PQclear(res);
+	return rc;
+}
+
+/* Migration 4: every metric table's series index and delta view in the new order. */
+static int
+migrate_series(struct loader *l, struct pga_err *err)
+{
+	char sql[512];
+	const char *params[1] = {l->schema};
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT m.metric FROM %s.metrics m WHERE to_regclass("
+		 "quote_ident($1) || '.' || quote_ident(m.metric)) IS NOT NULL ORDER BY 1", l->qschema);
+	rc = ld_exec(l, sql, 1, params, &res, err);
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+		const char *metric = PQgetvalue(res, i, 0);
+		bool per_db = false;
+
+		rc = table_per_db(l, metric, &per_db, err);
+		if (rc == 0)
+			rc = series_rebuild(l, metric, per_db, err);
+		if (rc == 0)
+			rc = view_repartition(l, metric, per_db, err);
+		if (rc == 0)
+			log_debug("central table '%s': series index made again (%s)", metric,
+				  per_db ? "per database" : "cluster-wide");
+	}
+	PQclear(res);
+	return rc;
 }
 
 int

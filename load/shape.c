@@ -21,8 +21,8 @@ ld_shape_free(struct ld_shape *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int
-shape_init(struct ld_shape *s, const char *metric, size_t ncols, struct pga_err *err)
+int
+ld_shape_init(struct ld_shape *s, const char *metric, size_t ncols, struct pga_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	strlcpy(s->metric, metric, sizeof(s->metric));
@@ -30,8 +30,8 @@ shape_init(struct ld_shape *s, const char *metric, size_t ncols, struct pga_err 
 	return s->cols != NULL ? 0 : pga_fail(err, PGA_ENOMEM, "out of memory");
 }
 
-static void
-shape_add(struct ld_shape *s, const char *name, const char *type, uint8_t role)
+void
+ld_shape_add(struct ld_shape *s, const char *name, const char *type, uint8_t role)
 {
 	struct ld_col *c = &s->cols[s->ncols++];
 
@@ -43,13 +43,14 @@ shape_add(struct ld_shape *s, const char *name, const char *type, uint8_t role)
 int
 ld_shape_copy(struct ld_shape *dst, const struct ld_shape *src, struct pga_err *err)
 {
-	int rc = shape_init(dst, src->metric, src->ncols, err);
+	int rc = ld_shape_init(dst, src->metric, src->ncols, err);
 
 	if (rc < 0)
 		return rc;
 	dst->typed = src->typed;
 	dst->builtin = src->builtin;
 	dst->closed = src->closed;
+	dst->per_db = src->per_db;
 	dst->ncols = src->ncols;
 	memcpy(dst->cols, src->cols, src->ncols * sizeof(*src->cols));
 	return 0;
@@ -63,10 +64,11 @@ ld_shape_builtin(const char *metric, struct ld_shape *s, struct pga_err *err)
 
 	if (b == NULL)
 		return PGA_ENOTFOUND;
-	rc = shape_init(s, metric, b->ncols, err);
+	rc = ld_shape_init(s, metric, b->ncols, err);
 	for (size_t i = 0; rc == 0 && i < b->ncols; i++)
-		shape_add(s, b->cols[i].name, b->cols[i].type, b->cols[i].role);
+		ld_shape_add(s, b->cols[i].name, b->cols[i].type, b->cols[i].role);
 	s->typed = s->builtin = s->closed = true;
+	s->per_db = b->per_database;
 	return rc;
 }
 
@@ -91,27 +93,31 @@ ld_shape_has_counters(const struct ld_shape *s)
 int
 ld_shape_of_block(const struct seg_block_meta *m, struct ld_shape *s, struct pga_err *err)
 {
+	/* a block of minor 0 has no flags: its database says it */
+	bool per_db = (m->flags & SEG_BLOCK_PER_DATABASE) != 0 || m->database[0] != '\0';
 	int rc;
 
 	if (m->desc == NULL) {
 		rc = ld_shape_builtin(m->metric, s, err);
+		s->per_db |= rc == 0 && per_db;
 		if (rc != PGA_ENOTFOUND)
 			return rc;
 	}
-	rc = shape_init(s, m->metric, m->ncols, err);
+	rc = ld_shape_init(s, m->metric, m->ncols, err);
 	if (rc < 0)
 		return rc;
 	s->typed = m->desc != NULL;
 	s->builtin = ld_builtin_find(m->metric) != NULL;
+	s->per_db = per_db;
 	for (uint16_t i = 0; i < m->ncols; i++) {
 		/* what the block's plan drops is not the table's either */
 		if (!seg_column_valid(m->cols[i]) || ld_fixed_col(m->cols[i]) ||
 		    ld_shape_col(s, m->cols[i]) != NULL)
 			continue;
 		if (m->desc != NULL)
-			shape_add(s, m->cols[i], m->desc[i].type, m->desc[i].role);
+			ld_shape_add(s, m->cols[i], m->desc[i].type, m->desc[i].role);
 		else
-			shape_add(s, m->cols[i], "text", SEG_ROLE_INFO);
+			ld_shape_add(s, m->cols[i], "text", SEG_ROLE_INFO);
 	}
 	return 0;
 }

@@ -124,9 +124,10 @@ keys_part(struct builder *w, bool before, enum col_form f)
  * before 1.9 has no toplevel): a row comparison over a NULL is NULL, so the
  * next key is the smaller of two probes, each matching the index: the same
  * leading keys and greater keys after the null one, or greater leading keys.
+ * For cluster-wide metrics only (no dbname among the keys compared).
  */
 static void
-null_step(struct builder *w, const char *sel, const char *from)
+null_step(struct builder *w, const char *sel, const char *ord, const char *from)
 {
 	struct dynbuf *b = &w->b;
 
@@ -136,13 +137,13 @@ null_step(struct builder *w, const char *sel, const char *from)
 	keys_part(w, false, F_X);
 	dynbuf_adds(b, ") > (");
 	keys_part(w, false, F_SER);
-	dynbuf_addf(b, ")" IN_WINDOW " ORDER BY %s LIMIT 1) UNION ALL (SELECT %s %s AND (", sel,
+	dynbuf_addf(b, ")" IN_WINDOW " ORDER BY %s LIMIT 1) UNION ALL (SELECT %s %s AND (", ord,
 		    sel, from);
 	keys_part(w, true, F_X);
 	dynbuf_adds(b, ") > (");
 	keys_part(w, true, F_SER);
 	dynbuf_addf(b, ") AND x.%s IS NULL" IN_WINDOW " ORDER BY %s LIMIT 1)) b ORDER BY ",
-		    w->s->null_key, sel);
+		    w->s->null_key, ord);
 	keys_part(w, true, F_PLAIN);
 	dynbuf_adds(b, ", ");
 	keys_part(w, false, F_PLAIN);
@@ -151,8 +152,10 @@ null_step(struct builder *w, const char *sel, const char *from)
 
 /*
  * The series: a loose walk of the index, or one pseudo-series without
- * keys.  sel is "x.dbname, x.k1, ...", the index's order after the
- * collector and server, so each step is one descent per partition.
+ * keys.  ord is "x.k1, ..., x.dbname" (dbname only per database), the
+ * index's order after the collector and server (load/schema.c
+ * series_cols), so each step is one descent per partition; sel is the
+ * same with a NULL dbname for a cluster-wide metric, whose index has none.
  */
 static void
 ser_cte(struct builder *w)
@@ -160,7 +163,7 @@ ser_cte(struct builder *w)
 	const struct sample_spec *s = w->s;
 	struct dynbuf *b = &w->b;
 	struct builder k = {.s = s};
-	char sel[512], from[256];
+	char ord[512], sel[512 + 32], from[256];
 
 	if (s->keys == NULL || *s->keys == '\0') {
 		/* $3 and $4 are used (their types must be known) though there is no walk */
@@ -168,22 +171,24 @@ ser_cte(struct builder *w)
 			    " $4::timestamptz)");
 		return;
 	}
-	dynbuf_init_fixed(&k.b, sel, sizeof(sel));
-	dynbuf_adds(&k.b, "x.dbname, ");
+	dynbuf_init_fixed(&k.b, ord, sizeof(ord));
 	cols(&k, s->keys, F_X);
-	snprintf(from, sizeof(from), "FROM @s@.%s x WHERE x.collector_id = $1 AND x.server_id = $2"
-		 " AND x.dbname IS %sNULL%s", s->table, s->per_db ? "NOT " : "",
-		 s->extra ? s->extra : "");
+	if (s->per_db)
+		dynbuf_adds(&k.b, ", x.dbname");
+	snprintf(sel, sizeof(sel), "%s%s", ord, s->per_db ? "" : ", NULL::text AS dbname");
+	snprintf(from, sizeof(from), "FROM @s@.%s x WHERE x.collector_id = $1 AND x.server_id = $2%s%s",
+		 s->table, s->per_db ? " AND x.dbname IS NOT NULL" : "", s->extra ? s->extra : "");
 	dynbuf_addf(b, "ser AS ((SELECT %s %s" IN_WINDOW " ORDER BY %s LIMIT 1) UNION ALL"
-		    " SELECT n.* FROM ser CROSS JOIN LATERAL (", sel, from, sel);
+		    " SELECT n.* FROM ser CROSS JOIN LATERAL (", sel, from, ord);
 	if (s->null_key != NULL) {
-		null_step(w, sel, from);
+		null_step(w, sel, ord, from);
 	} else {
-		dynbuf_addf(b, "SELECT %s %s AND (%s", sel, from, s->per_db ? "x.dbname, " : "");
+		dynbuf_addf(b, "SELECT %s %s AND (", sel, from);
 		cols(w, s->keys, F_X);
-		dynbuf_adds(b, s->per_db ? ") > (ser.dbname, " : ") > (");
+		dynbuf_adds(b, s->per_db ? ", x.dbname) > (" : ") > (");
 		cols(w, s->keys, F_SER);
-		dynbuf_addf(b, ")" IN_WINDOW " ORDER BY %s LIMIT 1", sel);
+		dynbuf_addf(b, "%s)" IN_WINDOW " ORDER BY %s LIMIT 1", s->per_db ? ", ser.dbname" : "",
+			    ord);
 	}
 	dynbuf_adds(b, ") n)");
 }
@@ -201,8 +206,8 @@ sample_sql(const struct sample_spec *s, char *buf, size_t cap, struct pga_err *e
 	dynbuf_addf(b, ", smp AS (SELECT ser.*, g.k, v.* FROM ser CROSS JOIN"
 		    " unnest($5::timestamptz[]) WITH ORDINALITY AS g(t, k) CROSS JOIN LATERAL"
 		    " (SELECT x.snapshot_time AS ts, %s FROM @s@.%s x WHERE x.collector_id = $1"
-		    " AND x.server_id = $2 AND %s", s->cols, s->table,
-		    s->per_db ? "x.dbname = ser.dbname" : "x.dbname IS NULL");
+		    " AND x.server_id = $2%s", s->cols, s->table,
+		    s->per_db ? " AND x.dbname = ser.dbname" : "");
 	cols(&w, s->keys, F_EQ);
 	dynbuf_addf(b, "%s AND x.snapshot_time = g.t LIMIT 1) v)", s->extra ? s->extra : "");
 	/* d: per series, each sample minus the one before */

@@ -174,7 +174,9 @@ build_block(struct build *b, char *spec, int64_t created, struct pga_err *err)
 	strlcpy(m.metric, metric, sizeof(m.metric));
 	strlcpy(m.target, "t1", sizeof(m.target));
 	strlcpy(m.host, "db.example", sizeof(m.host));
-	strlcpy(m.database, "app", sizeof(m.database));
+	/* as a collector writes it: a catalog metric of the cluster names no database */
+	if (ld_builtin_find(metric) == NULL || ld_builtin_find(metric)->per_database)
+		strlcpy(m.database, "app", sizeof(m.database));
 	for (char *c = strtok(clist, ","); c != NULL && m.ncols < SEG_MAX_COLS; c = strtok(NULL, ","))
 		cols[m.ncols++] = c;
 	m.snapshot_us = created;

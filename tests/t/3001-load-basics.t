@@ -34,9 +34,9 @@ run_fails 64 "no --db and no central in the config" pga load --from "$SP"
 like "$(last_err)" "no central database: give --db or set 'central'" "says where to set it"
 
 run_ok "--init creates the schema" pga load --init --db "$DB"
-is "$(q "SELECT max(version) FROM pga.schema_version")" 3 "schema version 3 recorded"
+is "$(q "SELECT max(version) FROM pga.schema_version")" 4 "schema version 4 recorded"
 run_ok "--init again is a no-op" pga load --init --db "$DB"
-is "$(q "SELECT count(*) FROM pga.schema_version")" 3 "still three migrations recorded"
+is "$(q "SELECT count(*) FROM pga.schema_version")" 4 "still four migrations recorded"
 is "$(q "SELECT count(*) FROM pga.metrics WHERE kind = 'catalog'")" \
 	"$(helper catalog-cols | cut -d' ' -f1 | sort -u | grep -c .)" "one table per catalog metric"
 ok $(q "SELECT to_regclass('pga.pg_stat_database_delta') IS NOT NULL" | grep -qx t; echo $?) \
@@ -44,7 +44,7 @@ ok $(q "SELECT to_regclass('pga.pg_stat_database_delta') IS NOT NULL" | grep -qx
 
 q "INSERT INTO pga.schema_version VALUES (99, 'from the future', 'pga 9.9')"
 run_fails 1 "a schema newer than this pga" pga load --db "$DB" --from "$SP"
-like "$(last_err)" "central schema 'pga' is at version 99, newer than this pga knows \(3\): upgrade pga" \
+like "$(last_err)" "central schema 'pga' is at version 99, newer than this pga knows \(4\): upgrade pga" \
 	"says which version"
 one_line "newer schema"
 run_fails 1 "--init refuses to touch it too" pga load --init --db "$DB"

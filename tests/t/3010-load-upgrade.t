@@ -41,11 +41,11 @@ q "INSERT INTO pga.quarantine (name, kind, collector, seq, error) VALUES
      ('up/old/corrupt.pga.zst', 'corrupt', 'up', 9, 'data frame crc32c mismatch'),
      ('${S[0]}', 'conflict', 'up', 1, 'already loaded with another sha256')" >/dev/null
 run_fails 1 "a loader refuses the old schema" pga load --db "$DB" --from "$SP"
-like "$(last_err)" "is at version 1, this pga needs 3: run 'pga load --init'" "and says what to do"
+like "$(last_err)" "is at version 1, this pga needs 4: run 'pga load --init'" "and says what to do"
 
 run_ok "--init upgrades it" pga load --init --db "$DB"
 like "$(last_err)" "applied migration 2" "applies migration 2"
-is "$(q "SELECT string_agg(version::text, ',' ORDER BY version) FROM pga.schema_version")" "1,2,3" "all recorded"
+is "$(q "SELECT string_agg(version::text, ',' ORDER BY version) FROM pga.schema_version")" "1,2,3,4" "all recorded"
 is "$(q "SELECT string_agg(seq || ':' || rows || ':' || blocks_refused || ':' || (loaded_blocks IS NOT NULL), ' ' ORDER BY seq) FROM pga.segments")" \
 	"1:4:0:false 2:4:0:false" "old ledger rows kept; new columns at their defaults"
 is "$(q "SELECT count(*) FROM pga.load_test")" 8 "old rows kept"
@@ -74,5 +74,89 @@ like "$(last_err)" "seq 1 was loaded before pga recorded blocks \(schema version
 	"says why"
 is "$(q "SELECT count(*) FROM pga.load_test")" 12 "nothing changed"
 is "$(q "SELECT count(*) FROM pga.held_segments WHERE resolved_at IS NULL")" 1 "still held"
+
+# ---- migration 4: the series indexes in their new order ----
+# A version-3 database with rows: history of built-in metrics (cluster-wide
+# and per database, with resets) and custom ones with delta views, its
+# series indexes and views put back in version 3's order, (collector_id,
+# server_id, dbname, keys..., snapshot_time).
+pg_psql central postgres -c "CREATE DATABASE c2" >/dev/null
+DB2=$(pg_conninfo central c2)
+q2() { pg_psql central c2 -At -c "$1"; }
+run_ok "a database for migration 4" pga load --init --db "$DB2"
+run_ok "a day of history in it" helper report-history "$DB2" 1 3 1800 2 10
+S2=$TEST_TMP/spool2
+printf '[global]\ncollector = up4\nspool-path = %s\n' "$S2" >"$TEST_TMP/s2.conf"
+put() {	# METRIC TIME [DATABASE] < CSV
+	pga -c "$TEST_TMP/s2.conf" spool put --metric "$1" --columns id:integer:key,n:bigint:counter \
+		--time "$2" --target main ${3:+--database "$3"} 2>/dev/null
+}
+for t in 10:00 10:05 10:10; do
+	printf '1,%s\n2,%s\n' "${t#*:}" "$((${t#*:} % 10))" | put app_cw "2026-11-20T${t}:00Z"
+	for d in a b; do printf '1,%s\n' "${#d}${t#*:}" | put app_db "2026-11-20T${t}:00Z" "$d"; done
+done
+run_ok "custom metrics, cluster-wide and per database" pga load --db "$DB2" --from "$S2"
+q2 "DO \$\$ DECLARE r record; k text; v regclass; d text; BEGIN
+	FOR r IN SELECT metric FROM pga.metrics LOOP
+		SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY o) INTO k FROM pg_index i
+		  CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY x(n, o)
+		  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.n
+		  WHERE i.indexrelid = ('pga.' || quote_ident(r.metric || '_series'))::regclass
+		  AND a.attname NOT IN ('collector_id', 'server_id', 'dbname', 'snapshot_time');
+		EXECUTE format('DROP INDEX pga.%I; CREATE INDEX %I ON pga.%I (collector_id, server_id,'
+		  ' dbname%s, snapshot_time)', r.metric || '_series', r.metric || '_series', r.metric,
+		  coalesce(', ' || k, ''));
+		v := to_regclass('pga.' || quote_ident(r.metric || '_delta'));
+		CONTINUE WHEN v IS NULL;
+		d := replace(pg_get_viewdef(v), ', t.dbname ORDER BY t.snapshot_time)', ' ORDER BY t.snapshot_time)');
+		d := replace(d, 'PARTITION BY t.collector_id, t.server_id', 'PARTITION BY t.collector_id, t.server_id, t.dbname');
+		EXECUTE format('CREATE OR REPLACE VIEW %s AS %s', v, d);
+	END LOOP;
+	DELETE FROM pga.schema_version WHERE version = 4;
+	DELETE FROM pga.catalog_applied; END \$\$" >/dev/null
+old_order() {
+	q2 "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	    JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = i.indrelid
+	    AND a.attnum = i.indkey[2] WHERE n.nspname = 'pga' AND c.relname LIKE '%series%' AND a.attname = 'dbname'"
+}
+nidx=$(q2 "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pga' AND c.relname LIKE '%series%'")
+ok $([ "$(old_order)" = "$nidx" ] && [ "$nidx" -gt 40 ]; echo $?) \
+	"every series index ($nidx, partitions' included) in version 3's order"
+views="pg_stat_statements_delta pg_stat_database_delta pg_stat_user_tables_delta app_cw_delta app_db_delta"
+rows() { for v in $views; do q2 "SELECT '$v', count(*), md5(string_agg(x::text, '|' ORDER BY x::text)) FROM pga.$v x"; done; }
+before=$(rows)
+like "$before" "pg_stat_statements_delta\|[1-9][0-9]+\|" "the old views give rows"
+like "$(q2 "SELECT pg_get_viewdef('pga.app_cw_delta'::regclass)")" \
+	"PARTITION BY t.collector_id, t.server_id, t.dbname, t.id ORDER BY" "and are version 3's"
+run_fails 1 "a loader refuses version 3" pga load --db "$DB2" --from "$S2"
+like "$(last_err)" "is at version 3, this pga needs 4" "and says so"
+run_ok "--init migrates it" pga load --init --db "$DB2"
+like "$(last_err)" "applied migration 4 \(series indexes" "applies migration 4"
+is "$(old_order)" 0 "no series index has dbname after the server any more"
+is "$(q2 "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pga' AND c.relname LIKE '%series%'")" \
+	"$nidx" "every partition has its index again"
+is "$(q2 "SELECT string_agg(regexp_replace(pg_get_indexdef(('pga.' || t || '_series')::regclass), '.* USING ', ''), ' ' ORDER BY t)
+	FROM unnest('{app_cw,app_db,pg_stat_statements,pg_stat_user_tables}'::text[]) t")" \
+	"btree (collector_id, server_id, id, snapshot_time) btree (collector_id, server_id, id, dbname, snapshot_time) btree (collector_id, server_id, userid, dbid, toplevel, queryid, snapshot_time) btree (collector_id, server_id, relid, dbname, snapshot_time)" \
+	"cluster-wide: no dbname; per database (built-in by the catalog, custom by its rows): after the keys"
+is "$(rows)" "$before" "every delta view gives the same rows as before"
+# every view's window is partitioned in its index's order (the custom ones
+# rewritten by the migration, the built-in ones made again by the catalog)
+is "$(q2 "SELECT string_agg(m.metric, ' ') FROM pga.metrics m, LATERAL (SELECT string_agg('t.' || quote_ident(a.attname), ', ' ORDER BY o) AS p
+	FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY x(n, o)
+	JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.n
+	WHERE i.indexrelid = ('pga.' || quote_ident(m.metric || '_series'))::regclass AND a.attname <> 'snapshot_time') s
+	WHERE to_regclass('pga.' || quote_ident(m.metric || '_delta')) IS NOT NULL
+	AND strpos(pg_get_viewdef(('pga.' || quote_ident(m.metric || '_delta'))::regclass), 'PARTITION BY ' || s.p || ' ORDER BY') = 0")" \
+	"" "every delta view partitions its window in its index's order"
+for v in app_cw_delta app_db_delta; do
+	p=$(q2 "SET enable_seqscan = off; SET enable_sort = off; EXPLAIN SELECT * FROM pga.$v")
+	ok $(echo "$p" | grep -q Sort; [ $? = 1 ]; echo $?) "$v: its window reads the index in order, no sort"
+	echo "$p" | grep -q "Index Scan using" || diag "$p"
+done
+run_ok "--init again is a no-op" pga load --init --db "$DB2"
+is "$(q2 "SELECT max(version) FROM pga.schema_version")" 4 "at version 4"
 
 done_testing

@@ -170,4 +170,40 @@ helper seg-forge "$W" "$SH/wide/$(helper seg-name "$W")" block.ndesc=2
 run_fails 2 "descriptors for two of three CSV columns: refused" pga -c "$SH/pga.conf" load --from "$SH/wide"
 like "$(last_err)" "block 0: 2 column descriptors for 3 columns" "says so"
 
+# ---- a custom metric that changes scope ----
+# cluster-wide blocks make a series index without dbname (it is NULL in
+# every row); per-database blocks arriving later make the index and the
+# delta view again with dbname, so databases' series never mix
+put_scope() {
+	printf '%s\n' "$1" | pga spool put --metric app_scope --columns id:integer:key,n:bigint:counter \
+		--time "$2" --target main ${3:+--database "$3"} 2>/dev/null
+}
+sidx() { q "SELECT pg_get_indexdef('pga.app_scope_series'::regclass)"; }
+sdelta() {
+	q "SELECT string_agg(coalesce(dbname, '-') || ':' || to_char(snapshot_time AT TIME ZONE 'UTC',
+	   'HH24:MI') || ':' || n || ':' || reset, ' ' ORDER BY dbname NULLS FIRST, snapshot_time)
+	   FROM pga.app_scope_delta"
+}
+put_scope 1,10 2026-12-02T10:00:00Z
+put_scope 1,15 2026-12-02T10:05:00Z
+run_ok "a cluster-wide custom metric loads" pga load --from "$SP"
+like "$(sidx)" "\(collector_id, server_id, id, snapshot_time\)$" "its series index has no dbname"
+put_scope 1,100 2026-12-02T10:10:00Z a
+put_scope 1,7 2026-12-02T10:10:00Z b
+put_scope 1,130 2026-12-02T10:15:00Z a
+put_scope 1,9 2026-12-02T10:15:00Z b
+run_ok "per-database blocks of it load" pga load --from "$SP"
+like "$(last_err)" "'app_scope': series index made again with dbname" "the log says the index was made again"
+like "$(sidx)" "\(collector_id, server_id, id, dbname, snapshot_time\)$" "with dbname after the keys"
+like "$(q "SELECT pg_get_viewdef('pga.app_scope_delta'::regclass)")" \
+	"PARTITION BY t.collector_id, t.server_id, t.id, t.dbname ORDER BY t.snapshot_time" \
+	"the delta view's window partitioned the same"
+is "$(sdelta)" "-:10:05:5:false a:10:15:30:false b:10:15:2:false" \
+	"the delta view keeps each database's series apart"
+put_scope 1,20 2026-12-02T10:20:00Z
+run_ok "a cluster-wide block again" pga load --from "$SP"
+like "$(sidx)" "\(collector_id, server_id, id, dbname, snapshot_time\)$" "the index keeps dbname"
+is "$(sdelta)" "-:10:05:5:false -:10:20:5:false a:10:15:30:false b:10:15:2:false" \
+	"and the view its series"
+
 done_testing

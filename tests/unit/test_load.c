@@ -267,14 +267,29 @@ test_metric_sql(void **state)
 				    " (collector_id integer NOT NULL, server_id integer NOT NULL,"
 				    " snapshot_time timestamptz NOT NULL, dbname text, \"datid\" oid"));
 	assert_non_null(strstr(sql, ") PARTITION BY RANGE (snapshot_time);"));
+	/* cluster-wide: no dbname in its series (index and window) */
 	assert_non_null(strstr(sql, "CREATE INDEX IF NOT EXISTS \"pg_stat_database_series\" ON"
-				    " \"pga\".\"pg_stat_database\" (collector_id, server_id, dbname,"
+				    " \"pga\".\"pg_stat_database\" (collector_id, server_id,"
 				    " \"datid\", snapshot_time)"));
+	assert_non_null(strstr(sql, "PARTITION BY t.collector_id, t.server_id, t.\"datid\""
+				    " ORDER BY t.snapshot_time"));
+	/* the view's columns stay the same for every scope */
+	assert_non_null(strstr(sql, "AS SELECT collector_id, server_id, dbname, \"datid\","));
 	assert_non_null(strstr(sql, "CREATE VIEW \"pga\".\"pg_stat_database_delta\""));
 	assert_non_null(strstr(sql, "\"stats_reset\" IS DISTINCT FROM lag__reset"));
 	assert_non_null(strstr(sql, "coalesce(\"xact_commit\" < \"lag__xact_commit\", false)"));
 	assert_non_null(strstr(sql, "CASE WHEN is__reset THEN \"xact_commit\" ELSE"
 				    " \"xact_commit\" - \"lag__xact_commit\" END"));
+	free(sql);
+	/* per database: dbname after the keys, in the index and the window */
+	assert_int_equal(ld_shape_builtin("pg_stat_user_tables", &m, &err), 0);
+	assert_true(m.per_db);
+	assert_int_equal(ld_schema_metric_sql("\"pga\"", &m, &sql, &err), 0);
+	ld_shape_free(&m);
+	assert_non_null(strstr(sql, " ON \"pga\".\"pg_stat_user_tables\" (collector_id, server_id,"
+				    " \"relid\", dbname, snapshot_time)"));
+	assert_non_null(strstr(sql, "PARTITION BY t.collector_id, t.server_id, t.\"relid\","
+				    " t.dbname ORDER BY t.snapshot_time"));
 	free(sql);
 }
 
@@ -323,6 +338,7 @@ test_builtin_is_catalog(void **state)
 		}
 		/* as collect describes it (cjob.c block_describe) */
 		strcpy(b.metric, m->name);
+		b.flags = m->scope == METRIC_DATABASE ? SEG_BLOCK_PER_DATABASE : 0;
 		b.ncols = (uint16_t)m->ncols;
 		for (size_t j = 0; j < m->ncols; j++) {
 			cols[j] = m->cols[j].name;
@@ -334,6 +350,7 @@ test_builtin_is_catalog(void **state)
 		assert_int_equal(ld_shape_builtin(all[i].name, &fs, &err), 0);
 		assert_int_equal(ld_shape_of_block(&b, &bs, &err), 0);
 		assert_true(bs.typed && bs.builtin && !bs.closed);
+		assert_int_equal(bs.per_db, fs.per_db);
 		assert_int_equal(ld_schema_metric_sql("\"pga\"", &fs, &fsql, &err), 0);
 		assert_int_equal(ld_schema_metric_sql("\"pga\"", &bs, &bsql, &err), 0);
 		if (m->ncols == all[i].ncols)
@@ -375,11 +392,32 @@ test_shape_of_block(void **state)
 	assert_string_equal(s.cols[2].type, "timestamptz");
 	assert_int_equal(ld_schema_metric_sql("\"pga\"", &s, &sql, &err), 0);
 	assert_non_null(strstr(sql, "\"id\" bigint, \"hits\" bigint, \"at\" timestamptz)"));
-	assert_non_null(strstr(sql, "(collector_id, server_id, dbname, \"id\", snapshot_time)"));
+	assert_false(s.per_db);
+	assert_non_null(strstr(sql, "(collector_id, server_id, \"id\", snapshot_time)"));
 	assert_non_null(strstr(sql, "CASE WHEN is__reset THEN \"hits\" ELSE \"hits\" -"));
 	assert_non_null(strstr(sql, "\"at\" IS DISTINCT FROM lag__reset"));
 	free(sql);
 	ld_shape_free(&s);
+	/* per database by its flag: dbname after the keys */
+	m.flags = SEG_BLOCK_PER_DATABASE;
+	assert_int_equal(ld_shape_of_block(&m, &s, &err), 0);
+	assert_true(s.per_db);
+	assert_int_equal(ld_schema_metric_sql("\"pga\"", &s, &sql, &err), 0);
+	assert_non_null(strstr(sql, "(collector_id, server_id, \"id\", dbname, snapshot_time)"));
+	free(sql);
+	ld_shape_free(&s);
+	/* a block of minor 0 has no flags: its database says it */
+	m.flags = 0;
+	m.desc = NULL;
+	strcpy(m.database, "app");
+	assert_int_equal(ld_shape_of_block(&m, &s, &err), 0);
+	assert_true(s.per_db);
+	ld_shape_free(&s);
+	strcpy(m.metric, "pg_stat_slru");
+	assert_int_equal(ld_shape_of_block(&m, &s, &err), 0);
+	assert_true(s.builtin && s.per_db);
+	ld_shape_free(&s);
+	m.database[0] = '\0';
 	/* a 1.0 metric without descriptors: the frozen catalog's, closed */
 	strcpy(m.metric, "pg_stat_slru");
 	m.desc = NULL;
