@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include <bsd/string.h>
+#include <libpq-events.h>
 
 #include "common/cli.h"
+#include "common/hash.h"
 #include "common/pgutil.h"
 #include "common/units.h"
 
@@ -473,4 +475,284 @@ cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **desc,
 		*desc = NULL;
 	}
 	return rc;
+}
+
+/* ---- rows as COPY (FORMAT csv) writes them ---- */
+
+struct csv_out {
+	char *buf;
+	size_t len, cap;
+	cpg_sink_fn sink;
+	void *ctx;
+	uint64_t *bytes;
+	struct pga_err *err;
+};
+
+static int
+csv_flush(struct csv_out *o)
+{
+	int rc = 0;
+
+	if (o->len > 0)
+		rc = o->sink(o->ctx, o->buf, o->len, o->err);
+	*o->bytes += o->len;
+	o->len = 0;
+	return rc;
+}
+
+/* n bytes on; a full buffer goes to the sink first. */
+static int
+csv_put(struct csv_out *o, const char *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = o->cap - o->len;
+
+		if (k == 0) {
+			int rc = csv_flush(o);
+
+			if (rc < 0)
+				return rc;
+			k = o->cap;
+		}
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, p, k);
+		o->len += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* A quoted value: each '"' in it doubled. */
+static int
+csv_quoted(struct csv_out *o, const char *v, size_t n)
+{
+	int rc = csv_put(o, "\"", 1);
+
+	while (rc == 0 && n > 0) {
+		const char *q = memchr(v, '"', n);
+		size_t k = q ? (size_t)(q - v) + 1 : n;
+
+		rc = csv_put(o, v, k);
+		if (rc == 0 && q != NULL)
+			rc = csv_put(o, "\"", 1);
+		v += k;
+		n -= k;
+	}
+	return rc == 0 ? csv_put(o, "\"", 1) : rc;
+}
+
+/* Whether COPY quotes the value: empty (NULL is written as nothing), or
+ * what a reader would take for a delimiter, quote, end of row, or, on a
+ * row of its own, end of data. */
+static bool
+csv_quote(const char *v, size_t n, bool single)
+{
+	if (n == 0 || (single && n == 2 && v[0] == '\\' && v[1] == '.'))
+		return true;
+	/* a text value has no NUL: PQgetvalue's ends at the value's end */
+	return strcspn(v, ",\"\r\n") < n;
+}
+
+static int
+csv_quoted_or_not(struct csv_out *o, const char *v, size_t n, bool single)
+{
+	return csv_quote(v, n, single) ? csv_quoted(o, v, n) : csv_put(o, v, n);
+}
+
+int
+cpg_csv_rows(const PGresult *r, char *buf, size_t cap, cpg_sink_fn sink, void *ctx,
+	     uint64_t *bytes, struct pga_err *err)
+{
+	struct csv_out o = {.buf = buf, .cap = cap, .sink = sink, .ctx = ctx, .bytes = bytes,
+			    .err = err};
+	int rows = PQntuples(r), cols = PQnfields(r), rc = 0;
+
+	for (int i = 0; i < rows && rc == 0; i++) {
+		for (int j = 0; j < cols && rc == 0; j++) {
+			const char *v = PQgetvalue(r, i, j);
+			size_t n = (size_t)PQgetlength(r, i, j);
+			char end = j + 1 < cols ? ',' : '\n';
+
+			/* most values: copied with their delimiter, no call per byte */
+			if (n > 0 && o.cap - o.len > n && !csv_quote(v, n, cols == 1)) {
+				memcpy(o.buf + o.len, v, n);
+				o.len += n;
+				o.buf[o.len++] = end;
+				continue;
+			}
+			if (n > 0 || !PQgetisnull(r, i, j))
+				rc = csv_quoted_or_not(&o, v, n, cols == 1);
+			if (rc == 0)
+				rc = csv_put(&o, &end, 1);
+		}
+	}
+	return rc < 0 ? rc : csv_flush(&o);
+}
+
+/* ---- prepared statements of a kept connection ---- */
+
+struct prep_stmt {
+	char *sql;		/* NULL: forgotten (its name stays taken) */
+	size_t len;
+	uint32_t crc;
+};
+
+struct preps {
+	struct prep_stmt s[CPG_PREP_MAX];
+	unsigned n;
+};
+
+static void
+preps_free(struct preps *p)
+{
+	if (p == NULL)
+		return;
+	for (unsigned i = 0; i < p->n; i++)
+		free(p->s[i].sql);
+	free(p);
+}
+
+/* The statements live and die with the connection: libpq tells us. */
+static int
+preps_event(PGEventId id, void *info, void *passthrough)
+{
+	(void)passthrough;
+	if (id == PGEVT_CONNDESTROY) {
+		PGconn *conn = ((PGEventConnDestroy *)info)->conn;
+
+		preps_free(PQinstanceData(conn, preps_event));
+	} else if (id == PGEVT_CONNRESET) {
+		/* a new session on the same PGconn: no statement survives */
+		struct preps *p = PQinstanceData(((PGEventConnReset *)info)->conn, preps_event);
+
+		for (unsigned i = 0; p != NULL && i < p->n; i++)
+			free(p->s[i].sql);
+		if (p != NULL)
+			p->n = 0;
+	}
+	return 1;
+}
+
+static struct preps *
+preps_of(PGconn *conn)
+{
+	struct preps *p = PQinstanceData(conn, preps_event);
+
+	if (p != NULL)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (p != NULL && (!PQregisterEventProc(conn, preps_event, "pga prepared", NULL) ||
+			  !PQsetInstanceData(conn, preps_event, p))) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+/* The index of sql's statement, or -1. */
+static int
+prep_find(const struct preps *p, const char *sql, size_t len, uint32_t crc)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->s[i].len == len && p->s[i].crc == crc && p->s[i].sql != NULL &&
+		    memcmp(p->s[i].sql, sql, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Parse sql as statement p->n; its index, or an error. */
+static int
+prep_add(PGconn *conn, struct preps *p, const char *sql, size_t len, uint32_t crc,
+	 int64_t deadline, struct pga_err *err)
+{
+	struct prep_stmt *s = &p->s[p->n];
+	char name[16], *m;
+	int ok, rc;
+
+	s->sql = malloc(len + 1);
+	m = cpg_mark(sql);
+	if (s->sql == NULL || m == NULL) {
+		free(s->sql);
+		free(m);
+		s->sql = NULL;
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	snprintf(name, sizeof(name), "pga_%u", p->n);
+	ok = PQsendPrepare(conn, name, m, 0, NULL);
+	free(m);
+	/* "query" as a COPY's error would say: the logs do not tell the ways apart */
+	rc = ok ? results(conn, deadline, NULL, "query", err) : pga_pg_fail(err, conn, NULL, "query");
+	if (rc < 0) {
+		free(s->sql);
+		s->sql = NULL;
+		return rc;
+	}
+	memcpy(s->sql, sql, len);
+	s->sql[len] = '\0';
+	s->len = len;
+	s->crc = crc;
+	return (int)p->n++;
+}
+
+/* Run statement i, its rows as CSV to sink, until its last result. */
+static int
+prep_run(PGconn *conn, struct preps *p, int i, int64_t deadline, cpg_sink_fn sink,
+	 void *ctx, char *buf, size_t cap, uint64_t *bytes, struct pga_err *err)
+{
+	char name[16];
+	unsigned rows = 0;
+	int first = 0, rc;
+
+	snprintf(name, sizeof(name), "pga_%d", i);
+	if (!PQsendQueryPrepared(conn, name, 0, NULL, NULL, NULL, 0))
+		return pga_pg_fail(err, conn, NULL, "query");
+	/* one row held at a time, whatever the metric returns */
+	if (!PQsetSingleRowMode(conn))
+		first = pga_fail(err, PGA_EINTERNAL, "could not set single-row mode");
+	for (;;) {
+		PGresult *r;
+		ExecStatusType st;
+
+		rc = next_result(conn, deadline, &r, err);
+		if (rc < 0 || r == NULL)
+			break;
+		st = PQresultStatus(r);
+		if ((st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) && first == 0)
+			first = cpg_csv_rows(r, buf, cap, sink, ctx, bytes, err);
+		else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && first == 0)
+			first = pga_pg_fail(err, conn, r, "query");
+		PQclear(r);
+		if ((++rows & 1023) == 0 && pga_stop_requested())
+			return pga_fail(err, PGA_ECANCEL, "query: interrupted");
+	}
+	if (rc == 0 && first == PGA_EDB && strcmp(err->sqlstate, "0A000") == 0) {
+		/* replanned into another result type: a new statement next time */
+		free(p->s[i].sql);
+		p->s[i].sql = NULL;
+	}
+	return rc < 0 ? rc : first;
+}
+
+int
+cpg_prepared(PGconn *conn, const char *sql, size_t len, int64_t deadline,
+	     cpg_sink_fn sink, void *ctx, char *buf, size_t cap, uint64_t *bytes,
+	     struct pga_err *err)
+{
+	struct preps *p = preps_of(conn);
+	uint32_t crc = pga_crc32c(0, sql, len);
+	int i;
+
+	*bytes = 0;
+	if (p == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	i = prep_find(p, sql, len, crc);
+	if (i < 0 && p->n == CPG_PREP_MAX)
+		return CPG_NOT_PREPARED;
+	if (i < 0)
+		i = prep_add(conn, p, sql, len, crc, deadline, err);
+	if (i < 0)
+		return i;
+	return prep_run(conn, p, i, deadline, sink, ctx, buf, cap, bytes, err);
 }

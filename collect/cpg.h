@@ -74,6 +74,48 @@ int cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **des
 		 struct pga_err *err);
 
 /*
+ * Prepared statements, for a connection kept across cycles (loop mode):
+ * sql (one SELECT, len bytes, unmarked) is prepared once per connection,
+ * marked, under a name of its own, and run with PQsendQueryPrepared; its
+ * text rows go to sink as COPY (FORMAT csv) would have written them
+ * (cpg_csv_rows), so a block's bytes do not depend on the way.  The server
+ * parses and plans the statement once, not every cycle: on small catalog
+ * queries that planning is most of what a COPY costs it.
+ *
+ * The statements are keyed by their text: another text (another server
+ * version, extension schema or limit) is another statement.  A statement
+ * the server can no longer run as planned (SQLSTATE 0A000, "cached plan
+ * must not change result type": an extension's view changed its columns)
+ * is forgotten and prepared again the next time.  The first run of a text
+ * costs one more round trip (Parse).  Rows come one at a time (single-row
+ * mode), so the memory held is one row, as with a COPY.
+ *
+ * Returns 0, CPG_NOT_PREPARED (the connection has CPG_PREP_MAX statements
+ * already: nothing was sent, run it as a COPY), or an error as cpg_copy.
+ * A failed Parse or run is PGA_EDB and aborts the transaction, as a failed
+ * COPY does.  The statements live as long as the connection (PQfinish
+ * frees what they hold here).  buf (cap bytes) holds the CSV on its way to
+ * sink.
+ */
+#define CPG_NOT_PREPARED 1
+#define CPG_PREP_MAX 256
+int cpg_prepared(PGconn *conn, const char *sql, size_t len, int64_t deadline,
+		 cpg_sink_fn sink, void *ctx, char *buf, size_t cap, uint64_t *bytes,
+		 struct pga_err *err);
+
+/*
+ * The rows of a text-format result as COPY (FORMAT csv) writes them
+ * (PostgreSQL's CopyAttributeOutCSV): fields separated by ',', rows ended
+ * by "\n", NULL an empty unquoted field; a value is quoted when it is
+ * empty, holds ',', '"', CR or LF, or is the only column and reads "\.";
+ * a quote inside is doubled.  The bytes go through buf (cap >= 1 bytes)
+ * to sink, which gets them all before this returns; *bytes grows by their
+ * number.  The first error of sink is returned.
+ */
+int cpg_csv_rows(const PGresult *r, char *buf, size_t cap, cpg_sink_fn sink, void *ctx,
+		 uint64_t *bytes, struct pga_err *err);
+
+/*
  * Every statement pga sends to a target carries this comment right after
  * its first word (COPY, then the comment, then "(SELECT ..."), so the
  * central side can tell pga's own statements from the server's workload:
@@ -81,7 +123,8 @@ int cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **des
  * pga report leaves those out of its rankings.  After the
  * first word rather than in front: from PostgreSQL 18 on, a comment before
  * a statement is not part of its text.  cpg_exec and cpg_copy mark each
- * statement of the SQL they are given.
+ * statement of the SQL they are given, cpg_prepared the statement it
+ * prepares.
  */
 #define CPG_MARK "/* pga */"
 
