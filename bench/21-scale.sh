@@ -235,8 +235,11 @@ profile() {
 			sort -t $'\t' -k2 -rn | head -8 | while IFS=$'\t' read -r call n f; do
 				printf '#   %-12s %7.0f  (%7.0f)\n' "$call" "$n" "$f"
 			done
-		echo "#   (write: one per block, so a killed collector keeps what it committed; futex: the"
-		echo "#   workers meeting at the spool's lock, held across that write)"
+		echo "#   (write: one per database session, not per block: a worker's blocks reach the segment"
+		echo "#   together, one meeting at the spool's lock and one write (SPOOL_STREAM_BATCH); one per"
+		echo "#   block before, 1333 a cycle here, ~1600 futex under strace; batching took 12-17% of the"
+		echo "#   loop's client CPU: medians of 6 alternating rounds at 100 databases, 97 -> 85 ms and"
+		echo "#   104 -> 87 ms a cycle, cycle time unchanged; a killed collector keeps the sessions appended)"
 	fi
 }
 

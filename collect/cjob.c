@@ -604,7 +604,8 @@ ensure_stream(struct cworker *w, struct pga_err *err)
 {
 	if (w->stream != NULL)
 		return 0;
-	return spool_stream_new(w->c->sp, 0, &w->stream, err);
+	/* blocks go to the segment a session's worth at a time (flush_job) */
+	return spool_stream_new(w->c->sp, SPOOL_STREAM_BATCH, &w->stream, err);
 }
 
 /*
@@ -1239,6 +1240,26 @@ csvlog_fill(struct cworker *w, struct csession *s, const struct metric_def *m,
 	return csvlog_read(&s->t->csvlog, write_stream, w, err);
 }
 
+/*
+ * The log's read position is saved only once its block is in the segment:
+ * the stream holds committed blocks until a flush (SPOOL_STREAM_BATCH), and
+ * a kill -9 in between would lose records the saved position has passed.
+ * A block the flush refuses (quota) leaves the position where it was: the
+ * records are read again next cycle, as when a commit alone is refused.
+ */
+static int
+csvlog_flush_done(struct cworker *w, struct csession *s, struct pga_err *err)
+{
+	int rc = spool_stream_flush(w->stream, err);
+
+	if (rc < 0) {
+		collector_fatal(w->c, err);
+		return rc;
+	}
+	csvlog_done(&s->t->csvlog);
+	return 0;
+}
+
 static int
 run_local_metrics(struct cworker *w, struct csession *s, struct pga_err *err)
 {
@@ -1253,7 +1274,7 @@ run_local_metrics(struct cworker *w, struct csession *s, struct pga_err *err)
 		else if (all[i].source == METRIC_CSVLOG && s->t->cfg->csvlog != NULL) {
 			rc = run_local(w, s, &all[i], csvlog_fill, err);
 			if (rc == 0)
-				csvlog_done(&s->t->csvlog);
+				rc = csvlog_flush_done(w, s, err);
 		}
 	}
 	return rc < 0 ? rc : 0;
@@ -1440,6 +1461,23 @@ run_db_job(struct cworker *w, struct ctarget *t, struct cdb *d)
 	}
 }
 
+/*
+ * The job's blocks into the spool, in one write (SPOOL_STREAM_BATCH), before
+ * the job counts as done: the target's status block comes after every
+ * job's blocks.  The spool counted and named each block it lost; the
+ * cycle has failed then, and the snapshot is partial.
+ */
+static void
+flush_job(struct cworker *w, const struct cjob *job)
+{
+	struct pga_err err = {0};
+
+	if (w->stream == NULL || spool_stream_flush(w->stream, &err) == 0)
+		return;
+	collector_fatal(w->c, &err);
+	ctarget_fail(w->c, job->t, job->db < 0, &err);
+}
+
 void
 cjob_run(struct cworker *w, const struct cjob *job)
 {
@@ -1461,6 +1499,7 @@ cjob_run(struct cworker *w, const struct cjob *job)
 		run_cluster_job(w, job->t);
 	else
 		run_db_job(w, job->t, &job->t->dbs[job->db]);
+	flush_job(w, job);
 	log_trace("target '%s' %s%s%s: job from %.1f to %.1f ms of the target's time",
 		  job->t->cfg->name, job->db < 0 ? "cluster" : "database '",
 		  job->db < 0 ? "" : job->t->dbs[job->db].name, job->db < 0 ? "" : "'",

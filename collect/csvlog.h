@@ -18,9 +18,10 @@
  * Parsing uses libcsv, after a quote-aware scan has found where the last
  * complete record ends, so memory stays flat (one field at a time).
  *
- * The position moves only when the caller says the block was committed
- * (csvlog_done), and is then saved to SPOOL/state/<target>.csvlog
- * atomically.  Not thread-safe: one worker per target.
+ * The position moves only when the caller says the block is in the
+ * segment file (csvlog_done: committed and, from a batching stream,
+ * flushed), and is then saved to SPOOL/state/<target>.csvlog atomically.
+ * Not thread-safe: one worker per target.
  */
 #ifndef PGA_CSVLOG_H
 #define PGA_CSVLOG_H

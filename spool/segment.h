@@ -320,6 +320,18 @@ int seg_writer_create_to(struct seg_writer **out, const char *part_path,
 			 size_t nto, struct pga_err *err);
 int seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 			   struct pga_err *err);
+/*
+ * A block header checked and encoded ahead of its block, away from the
+ * writer (and the lock that guards it): appended to *buf (*len bytes used
+ * of *cap, grown with malloc), numbered 0.  name is for messages.
+ * seg_writer_block_begin_encoded() then begins the block as
+ * seg_writer_block_begin() would with m: the same bytes, numbered there.
+ * Only for a segment of this pga's own minor (every segment it begins).
+ */
+int seg_block_encode(const struct seg_block_meta *m, uint8_t **buf, size_t *len,
+		     size_t *cap, const char *name, struct pga_err *err);
+int seg_writer_block_begin_encoded(struct seg_writer *w, const void *hdr, size_t len,
+				   struct pga_err *err);
 /* Append bytes of the block's zstd frame (already compressed). */
 int seg_writer_data(struct seg_writer *w, const void *buf, size_t len,
 		    struct pga_err *err);
@@ -327,6 +339,21 @@ int seg_writer_block_end(struct seg_writer *w, uint64_t rows, uint64_t raw_bytes
 			 struct pga_err *err);
 /* Drop the block being written: the file goes back to where it began. */
 int seg_writer_block_abort(struct seg_writer *w, struct pga_err *err);
+/*
+ * Hold: from here complete blocks stay in the writer's buffer (256 KiB;
+ * what does not fit is written as it comes) instead of each being written
+ * at its end, until seg_writer_release(): many blocks, one write(2).  Until
+ * then a killed process loses the held blocks (the part file ends, whole,
+ * before them); a reader of the part never sees half of the hold but as a
+ * torn tail, which salvage cuts off.  keep: write them; when that fails,
+ * or !keep, every block since the hold is cut off again (block numbers,
+ * totals, hash, file) and *dropped says how many; encrypted, the retry
+ * number rises (their sealed chunks may be on disk).  A seal during a hold
+ * seals the held blocks with the rest and ends it.
+ */
+int seg_writer_hold(struct seg_writer *w, struct pga_err *err);
+int seg_writer_release(struct seg_writer *w, bool keep, uint32_t *dropped,
+		       struct pga_err *err);
 /*
  * Write the footer, fsync, rename to final_path (its directory must exist),
  * fsync that directory.  file_sha receives the SHA-256 of the whole file
@@ -357,7 +384,10 @@ void seg_writer_set_signer(struct seg_writer *w, const struct pga_signkey *k);
 /* Close without sealing; unlink the part file when discard is true. */
 void seg_writer_free(struct seg_writer *w, bool discard);
 
+/* Its size, what it holds in memory included (a hold: seg_writer_hold). */
 uint64_t seg_writer_size(const struct seg_writer *w);
+/* What of it is in the file (what a directory scan sees). */
+uint64_t seg_writer_written(const struct seg_writer *w);
 uint32_t seg_writer_nblocks(const struct seg_writer *w);
 /* An encrypted segment whose next aborted block would have no retry number
  * left (SEG_CHUNK_RETRY_MAX): seal it before the next block. */

@@ -84,7 +84,7 @@ void
 pbuf_crc(struct pbuf *b)
 {
 	if (!b->oom)
-		pbuf_u32(b, pga_crc32c(0, b->p, b->len));
+		pbuf_u32(b, pga_crc32c(0, b->p + b->base, b->len - b->base));
 }
 
 void

@@ -7,11 +7,13 @@
 
 #include "spool/segment.h"
 
-/* A growable payload being encoded; oom is sticky. */
+/* A growable payload being encoded; oom is sticky.  base: where the
+ * payload starts in p (0 but for one encoded after others, in place). */
 struct pbuf {
 	uint8_t *p;
 	size_t len, cap;
 	bool oom;
+	size_t base;
 };
 
 void pbuf_u16(struct pbuf *b, uint16_t v);
@@ -20,7 +22,7 @@ void pbuf_u64(struct pbuf *b, uint64_t v);
 void pbuf_bytes(struct pbuf *b, const void *p, size_t n);
 void pbuf_str(struct pbuf *b, const char *s);
 void pbuf_free(struct pbuf *b);
-/* Append the CRC32C of the payload so far. */
+/* Append the CRC32C of the payload so far (from base). */
 void pbuf_crc(struct pbuf *b);
 
 /* A payload being decoded; bad is sticky (read past the end). */

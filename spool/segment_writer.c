@@ -49,6 +49,13 @@ struct seg_writer {
 	uint32_t chunk_no;
 	unsigned retry;			/* SEG_CHUNK_RETRY_*: aborts so far */
 	struct pbuf bh;			/* the open block's header payload: the AAD */
+	/* seg_writer_hold(): complete blocks stay in wbuf until released; the
+	 * state at the hold, for cutting them all off again */
+	bool hold;
+	struct pga_sha256 sha_hold;
+	uint64_t hold_off, hold_rows, hold_raw;
+	uint32_t hold_nblocks;
+	int64_t hold_min, hold_max;
 };
 
 static int
@@ -226,46 +233,68 @@ out:
 	return rc;
 }
 
-int
-seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
-		       struct pga_err *err)
+/* The checks that need no writer: strings, column names and descriptors. */
+static int
+block_meta_check(const struct seg_block_meta *m, const char *name, struct pga_err *err)
 {
-	struct seg_block_meta meta = *m;
-	struct pbuf b = {0};
-	int rc;
-
-	if (w->in_block || w->broken)
-		return pga_fail(err, PGA_EINTERNAL, "'%s': block already open", w->path);
-	if (w->nblocks >= SEG_MAX_BLOCKS)
-		return pga_fail(err, PGA_EINTERNAL, "'%s': too many blocks", w->path);
-	if (w->retry > SEG_CHUNK_RETRY_MAX)	/* the spool seals before this */
-		return pga_fail(err, PGA_EINTERNAL, "'%s': no retry number left for a block",
-				w->path);
-	if (seg_block_strings_check(m, w->path, err) < 0)
+	if (seg_block_strings_check(m, name, err) < 0)
 		return as_invalid(err);
 	for (uint16_t i = 0; i < m->ncols; i++) {	/* readers let old ones through */
 		char esc[96];
 
 		if (!seg_column_valid(m->cols[i]))
-			return pga_fail(err, PGA_EINVAL, "'%s': invalid column name '%s'", w->path,
+			return pga_fail(err, PGA_EINVAL, "'%s': invalid column name '%s'", name,
 					utf8_text(m->cols[i], esc, sizeof(esc)));
 	}
-	if (seg_block_desc_check(m, w->path, err) < 0)
+	if (seg_block_desc_check(m, name, err) < 0)
 		return as_invalid(err);
-	if (w->h.minor < SEG_MINOR_DESCRIBED)	/* a salvaged older part: as it was */
-		meta.desc = NULL;
-	rc = flush_wbuf(w, err);	/* an abort truncates to here */
-	if (rc < 0)
+	return 0;
+}
+
+/*
+ * Open the block whose header payload b is (checked, numbered 0; b handed
+ * over, it stays the AAD of the block's sealed chunks): numbered here, its
+ * CRC redone.  The snapshot time and metric for the footer's index are
+ * read back from the payload (FORMAT.md: tag, block number, snapshot time,
+ * system id, version, port, metric).
+ */
+static int
+begin_encoded(struct seg_writer *w, struct pbuf *b, struct pga_err *err)
+{
+	struct pcur c = {.p = b->p, .len = b->len, .pos = 8};
+	int64_t snap;
+	int rc = 0;
+
+	if (w->in_block || w->broken)
+		rc = pga_fail(err, PGA_EINTERNAL, "'%s': block already open", w->path);
+	else if (w->nblocks >= SEG_MAX_BLOCKS)
+		rc = pga_fail(err, PGA_EINTERNAL, "'%s': too many blocks", w->path);
+	else if (w->retry > SEG_CHUNK_RETRY_MAX)	/* the spool seals before this */
+		rc = pga_fail(err, PGA_EINTERNAL, "'%s': no retry number left for a block",
+			      w->path);
+	else if (b->oom)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	else if (b->len < 36 || memcmp(b->p, "PGAB", 4) != 0)
+		rc = pga_fail(err, PGA_EINTERNAL, "'%s': not an encoded block header", w->path);
+	/* an abort truncates to here; held blocks stay in the buffer */
+	if (rc == 0 && !w->hold)
+		rc = flush_wbuf(w, err);
+	if (rc == 0 && pga_sha256_copy(&w->sha_mark, &w->sha) < 0)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = PGA_GROW(w->index, w->index_cap, (size_t)w->nblocks + 1, SEG_MAX_BLOCKS, err);
+	if (rc < 0) {
+		pbuf_free(b);
 		return rc;
-	rc = pga_sha256_copy(&w->sha_mark, &w->sha);
-	if (rc < 0)
-		return pga_fail(err, rc, "out of memory");
+	}
+	snap = (int64_t)pcur_u64(&c);
 	w->block_start = w->off;
-	meta.block_no = w->nblocks;
-	seg_encode_block(&b, &meta, w->h.minor);
-	rc = write_meta_frame(w, SEG_KIND_BLOCK, &b, err);
+	put_le32(b->p + 4, w->nblocks);
+	put_le32(b->p + b->len - 4, pga_crc32c(0, b->p, b->len - 4));
+	rc = write_meta_frame(w, SEG_KIND_BLOCK, b, err);
 	pbuf_free(&w->bh);
-	w->bh = b;	/* the AAD of the block's sealed chunks */
+	w->bh = *b;	/* the AAD of the block's sealed chunks */
+	*b = (struct pbuf){0};
 	if (rc < 0)
 		return rc;
 	w->clen = 0;
@@ -273,14 +302,70 @@ seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
 	w->in_block = true;
 	memset(&w->cur, 0, sizeof(w->cur));
 	w->cur.block_no = w->nblocks;
-	w->cur_snapshot = m->snapshot_us;
-	rc = PGA_GROW(w->index, w->index_cap, (size_t)w->nblocks + 1, SEG_MAX_BLOCKS, err);
+	w->cur_snapshot = snap;
+	w->index[w->nblocks].offset = w->block_start;
+	w->index[w->nblocks].snapshot_us = snap;
+	c.pos = 30;	/* the metric */
+	pcur_str(&c, w->index[w->nblocks].metric, sizeof(w->index[0].metric));
+	return 0;
+}
+
+int
+seg_writer_block_begin(struct seg_writer *w, const struct seg_block_meta *m,
+		       struct pga_err *err)
+{
+	struct seg_block_meta meta = *m;
+	struct pbuf b = {0};
+
+	if (block_meta_check(m, w->path, err) < 0)
+		return err->code;
+	if (w->h.minor < SEG_MINOR_DESCRIBED)	/* a salvaged older part: as it was */
+		meta.desc = NULL;
+	meta.block_no = 0;
+	seg_encode_block(&b, &meta, w->h.minor);
+	return begin_encoded(w, &b, err);
+}
+
+int
+seg_block_encode(const struct seg_block_meta *m, uint8_t **buf, size_t *len,
+		 size_t *cap, const char *name, struct pga_err *err)
+{
+	struct seg_block_meta meta = *m;
+	struct pbuf b = {.p = *buf, .len = *len, .cap = *cap, .base = *len};
+	int rc = block_meta_check(m, name, err);
+
 	if (rc < 0)
 		return rc;
-	w->index[w->nblocks].offset = w->block_start;
-	w->index[w->nblocks].snapshot_us = m->snapshot_us;
-	strlcpy(w->index[w->nblocks].metric, m->metric, sizeof(w->index[0].metric));
+	/* encoded in place after what buf holds (its CRC is redone with the
+	 * block number at the begin) */
+	meta.block_no = 0;
+	seg_encode_block(&b, &meta, SEG_FORMAT_MINOR);
+	*buf = b.p;
+	*cap = b.cap;
+	if (b.oom || b.len - *len > SEG_MAX_META)
+		return pga_fail(err, b.oom ? PGA_ENOMEM : PGA_EINVAL,
+				b.oom ? "out of memory" : "'%s': block header too large", name);
+	*len = b.len;
 	return 0;
+}
+
+int
+seg_writer_block_begin_encoded(struct seg_writer *w, const void *hdr, size_t len,
+			       struct pga_err *err)
+{
+	struct pbuf b;
+
+	if (w->in_block || w->broken)	/* the open block keeps its header (AAD) */
+		return pga_fail(err, PGA_EINTERNAL, "'%s': block already open", w->path);
+	if (w->h.minor != SEG_FORMAT_MINOR)	/* only ever a part this pga began */
+		return pga_fail(err, PGA_EINTERNAL, "'%s': a header encoded for minor %d, the "
+				"segment is minor %u", w->path, SEG_FORMAT_MINOR, w->h.minor);
+	b = w->bh;	/* its buffer again: no allocation a block */
+	w->bh = (struct pbuf){0};
+	b.len = 0;
+	b.oom = false;
+	pbuf_bytes(&b, hdr, len);
+	return begin_encoded(w, &b, err);
 }
 
 /* Append data-frame bytes: through the trailer's CRC and length. */
@@ -373,9 +458,10 @@ seg_writer_block_end(struct seg_writer *w, uint64_t rows, uint64_t raw_bytes,
 	seg_encode_trailer(&b, &w->cur);
 	rc = write_meta_frame(w, SEG_KIND_TRAILER, &b, err);
 	pbuf_free(&b);
-	/* a committed block reaches the kernel now, so a killed process keeps it;
-	 * on failure the block stays open for seg_writer_block_abort() */
-	if (rc == 0)
+	/* a committed block reaches the kernel now, so a killed process keeps it
+	 * (held: at seg_writer_release()); on failure the block stays open for
+	 * seg_writer_block_abort() */
+	if (rc == 0 && !w->hold)
 		rc = flush_wbuf(w, err);
 	if (rc < 0)
 		return rc;
@@ -391,27 +477,105 @@ seg_writer_block_end(struct seg_writer *w, uint64_t rows, uint64_t raw_bytes,
 	return 0;
 }
 
+/*
+ * Forget everything after logical offset at: what is still in wbuf is
+ * dropped, what reached the file is cut off.  at is never before a point
+ * the file was flushed to whole (a block's start outside a hold, the hold).
+ */
+static int
+cut_to(struct seg_writer *w, uint64_t at, struct pga_err *err)
+{
+	uint64_t file_end = w->off - w->wlen;
+
+	if (!w->broken && at >= file_end) {
+		w->wlen = (size_t)(at - file_end);
+		w->off = at;
+		return 0;
+	}
+	w->wlen = 0;
+	if (ftruncate(w->fd, (off_t)at) != 0 || lseek(w->fd, (off_t)at, SEEK_SET) < 0) {
+		w->broken = true;
+		return pga_fail(err, PGA_EIO, "could not truncate '%s': %m", w->path);
+	}
+	w->off = at;
+	w->broken = false;
+	return 0;
+}
+
 int
 seg_writer_block_abort(struct seg_writer *w, struct pga_err *err)
 {
+	int rc;
+
 	if (!w->in_block)
 		return 0;
-	w->wlen = 0;
+	/* held blocks before this one may have been in a write that failed:
+	 * only seg_writer_release() can cut them off with it */
+	if (w->hold && w->broken)
+		return pga_fail(err, PGA_EIO, "'%s': writer failed earlier", w->path);
 	w->clen = 0;
 	w->in_block = false;
 	/* sealed chunks of this attempt may have reached the disk: the next
 	 * attempt at this block number must not use their nonces again */
 	if (w->aead != NULL)
 		w->retry++;
-	if (ftruncate(w->fd, (off_t)w->block_start) != 0 ||
-	    lseek(w->fd, (off_t)w->block_start, SEEK_SET) < 0) {
-		w->broken = true;
-		return pga_fail(err, PGA_EIO, "could not truncate '%s': %m", w->path);
-	}
-	pga_sha256_copy(&w->sha, &w->sha_mark);
-	w->off = w->block_start;
-	w->broken = false;
+	rc = cut_to(w, w->block_start, err);
+	if (rc == 0)
+		pga_sha256_copy(&w->sha, &w->sha_mark);
+	return rc;
+}
+
+int
+seg_writer_hold(struct seg_writer *w, struct pga_err *err)
+{
+	int rc;
+
+	if (w->hold || w->in_block || w->broken)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': cannot hold blocks now", w->path);
+	rc = flush_wbuf(w, err);	/* the hold starts where the file ends */
+	if (rc == 0 && pga_sha256_copy(&w->sha_hold, &w->sha) < 0)
+		rc = pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (rc < 0)
+		return rc;
+	w->hold = true;
+	w->hold_off = w->off;
+	w->hold_nblocks = w->nblocks;
+	w->hold_rows = w->total_rows;
+	w->hold_raw = w->total_raw;
+	w->hold_min = w->min_snap;
+	w->hold_max = w->max_snap;
 	return 0;
+}
+
+int
+seg_writer_release(struct seg_writer *w, bool keep, uint32_t *dropped, struct pga_err *err)
+{
+	struct pga_err cerr = {0};
+	int rc = 0;
+
+	*dropped = 0;
+	if (!w->hold)
+		return 0;
+	w->hold = false;
+	if (keep && w->in_block)
+		rc = pga_fail(err, PGA_EINTERNAL, "'%s': a block is still open", w->path);
+	if (keep && rc == 0 && (rc = flush_wbuf(w, err)) == 0)
+		return 0;
+	/* cut every held block off again, as if it never was */
+	*dropped = w->nblocks - w->hold_nblocks;
+	w->in_block = false;
+	w->clen = 0;
+	if (w->aead != NULL)	/* their sealed chunks may be on disk: see block_abort */
+		w->retry++;
+	if (cut_to(w, w->hold_off, &cerr) < 0 && rc == 0)
+		rc = pga_fail(err, cerr.code, "%s", cerr.msg);
+	pga_sha256_copy(&w->sha, &w->sha_hold);
+	w->nblocks = w->hold_nblocks;
+	w->total_rows = w->hold_rows;
+	w->total_raw = w->hold_raw;
+	w->min_snap = w->hold_min;
+	w->max_snap = w->hold_max;
+	return rc;
 }
 
 void
@@ -450,6 +614,7 @@ seg_writer_finish(struct seg_writer *w, uint32_t footer_flags, uint64_t torn_byt
 
 	if (w->in_block || w->nblocks == 0)
 		return pga_fail(err, PGA_EINTERNAL, "'%s': nothing to seal", w->path);
+	w->hold = false;	/* held blocks are sealed with the rest */
 	if ((w->h.flags & SEG_FLAG_SIGNED) && w->signer == NULL)
 		return pga_fail(err, PGA_EINVAL, "'%s' was begun signed: sealing it needs the "
 				"signing key (sign-key-file)", w->path);
@@ -523,6 +688,7 @@ seg_writer_free(struct seg_writer *w, bool discard)
 		unlink(w->path);
 	pga_sha256_free(&w->sha);
 	pga_sha256_free(&w->sha_mark);
+	pga_sha256_free(&w->sha_hold);
 	pga_aead_free(w->aead);
 	if (w->chunk != NULL)
 		explicit_bzero(w->chunk, SEG_CHUNK_MAX);	/* compressed plaintext */
@@ -538,6 +704,12 @@ uint64_t
 seg_writer_size(const struct seg_writer *w)
 {
 	return w->off;
+}
+
+uint64_t
+seg_writer_written(const struct seg_writer *w)
+{
+	return w->off - w->wlen;
 }
 
 uint32_t

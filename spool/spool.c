@@ -1019,8 +1019,11 @@ spool_make_room(struct spool *sp, uint64_t need, struct pga_err *err)
 	rc = spool_usage(sp, &sp->usage_other, err);
 	if (rc < 0)
 		return rc;
-	if (sp->seg != NULL)
-		sp->usage_other -= seg_writer_size(sp->seg);
+	if (sp->seg != NULL) {	/* what the scan saw of it: held blocks are not in the file yet */
+		uint64_t part = seg_writer_written(sp->seg);
+
+		sp->usage_other -= part < sp->usage_other ? part : sp->usage_other;
+	}
 	if (used_bytes(sp) + need < sp->opts.max_bytes)
 		return 0;
 	if (sp->opts.full == PGA_FULL_BLOCK)

@@ -27,6 +27,14 @@
  *     spool_stream_commit() appends it to the segment under a mutex.  This
  *     is what lets collector threads compress in parallel while the segment
  *     stays single-writer.
+ *   - With SPOOL_STREAM_BATCH (what pga collect uses) committed blocks
+ *     wait in the stream and are appended together, one lock meeting and
+ *     one write(2) for a database's session instead of one per block.
+ *     Crash semantics follow: a kill -9 keeps every block already in the
+ *     file, whole (salvage cuts a torn tail), so with batches it keeps the
+ *     sessions already appended and none of the one in progress, whose
+ *     data was no whole snapshot anyway (each snapshot's first and status
+ *     blocks are committed tagged, alone: the counters stay exact).
  *   Each stream belongs to one thread; spool_stream_commit() and
  *   spool_seal()/spool_tick() are thread-safe against each other.
  *
@@ -90,6 +98,23 @@ const char *spool_path(const struct spool *sp);
 #define SPOOL_STREAM_DIRECT 0x1u
 /* Let zstd compress on a helper thread (large single streams). */
 #define SPOOL_STREAM_THREADED 0x2u
+/*
+ * Not direct: committed blocks wait in the stream (up to 64 of them, and
+ * as many as its 256 KiB buffer takes) and reach the segment together at
+ * spool_stream_flush(), one lock meeting and one write(2) for all (the
+ * spool's block numbers, hash chain and, encrypted, nonces are assigned
+ * then, in that order).  A begin that finds the batch full, a tagged
+ * commit and a block that spilled to a file flush it first (with that
+ * block).  So a committed block reaches the segment at the latest at the
+ * stream's next flush, and a kill -9 before it loses the stream's batch:
+ * the collector flushes at the end of each database's session, so what
+ * a crash keeps is every database whose blocks were flushed, and the
+ * blocks of a snapshot's first and status commits (tagged).  A failure
+ * at the flush is counted and logged for each block it lost (refused or
+ * failed, as for a block committed alone) and returned by the call that
+ * flushed (begin, commit or flush).
+ */
+#define SPOOL_STREAM_BATCH 0x4u
 
 int spool_stream_new(struct spool *sp, unsigned flags,
 		     struct spool_stream **out, struct pga_err *err);
@@ -114,7 +139,10 @@ int spool_stream_commit(struct spool_stream *s, uint64_t *rows,
 int spool_stream_commit_tagged(struct spool_stream *s, uint64_t *rows,
 			       const struct spool_counter_set *set,
 			       const struct spool_counters *tag, struct pga_err *err);
-/* Forget the block in progress; nothing of it reaches the spool. */
+/* Append the blocks a SPOOL_STREAM_BATCH stream holds (no block open). */
+int spool_stream_flush(struct spool_stream *s, struct pga_err *err);
+/* Forget the block in progress; nothing of it reaches the spool (the
+ * blocks the stream holds stay). */
 void spool_stream_abort(struct spool_stream *s);
 bool spool_stream_in_quotes(const struct spool_stream *s);
 void spool_stream_free(struct spool_stream *s);

@@ -15,6 +15,17 @@
 #include "common/log.h"
 
 #define SPILL_MEM_MAX (256 * 1024)
+/*
+ * SPOOL_STREAM_BATCH: finished blocks wait in the stream (their frames one
+ * after another in mem, their headers in hdrs) and go to the segment
+ * together, one lock meeting and one write(2) for all of them.  A block
+ * begins with the batch flushed first when the batch is this full: it
+ * keeps room in mem for the next block (a bigger one spills to a file and
+ * is flushed at its commit, with the batch before it).
+ */
+#define BATCH_BLOCKS 64
+#define BATCH_ROOM (64 * 1024)		/* mem left for the next block */
+#define BATCH_HDRS (64 * 1024)		/* encoded headers held */
 #define COLS_BUF (SEG_MAX_COLS * (64 + SEG_TYPE_MAX + 1))	/* names, then types */
 /* Small zstd windows keep a collector's many parallel streams within a few
  * MiB in total; their blocks are mostly far smaller than the window anyway. */
@@ -37,6 +48,22 @@ struct spool_stream {
 	int spill_fd;			/* spill: the rest in an unlinked file */
 	uint64_t spill_len;
 	char spill_name[PATH_MAX];
+	/* spill: finished blocks not yet in the segment (one, but for BATCH) */
+	struct held *held;
+	size_t nheld, maxheld;
+	uint8_t *hdrs;			/* their headers, encoded (seg_block_encode) */
+	size_t hdrs_len, hdrs_cap;
+	size_t frame_off, hdr_off;	/* the open block's, in mem and hdrs */
+};
+
+/* A finished block waiting in the stream: where its bytes are, for the log. */
+struct held {
+	size_t hdr_off, hdr_len, frame_off, frame_len;
+	bool spilled;			/* its frame goes on in spill_fd (the last one) */
+	uint64_t rows, raw;
+	char metric[SEG_METRIC_MAX + 1];
+	char target[65];
+	char database[256];
 };
 
 int
@@ -58,9 +85,17 @@ spool_stream_new(struct spool *sp, unsigned flags, struct spool_stream **out,
 	s->cols = calloc(SEG_MAX_COLS, sizeof(*s->cols));
 	s->desc = calloc(SEG_MAX_COLS, sizeof(*s->desc));
 	s->colbuf = malloc(COLS_BUF);
-	if (!direct)
+	if (direct && (flags & SPOOL_STREAM_BATCH)) {
+		spool_stream_free(s);
+		return pga_fail(err, PGA_EINTERNAL, "a direct stream holds no batch");
+	}
+	s->maxheld = (flags & SPOOL_STREAM_BATCH) ? BATCH_BLOCKS : 1;
+	if (!direct) {
 		s->mem = malloc(SPILL_MEM_MAX);
-	if (s->cols == NULL || s->desc == NULL || s->colbuf == NULL || (!direct && s->mem == NULL)) {
+		s->held = calloc(s->maxheld, sizeof(*s->held));
+	}
+	if (s->cols == NULL || s->desc == NULL || s->colbuf == NULL ||
+	    (!direct && (s->mem == NULL || s->held == NULL))) {
 		spool_stream_free(s);
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	}
@@ -88,6 +123,13 @@ copy_meta(struct spool_stream *s, const struct seg_block_meta *m,
 	if (m->ncols == 0 || m->ncols > SEG_MAX_COLS)
 		return pga_fail(err, PGA_EINVAL, "a block needs 1 to %d columns", SEG_MAX_COLS);
 	s->meta = *m;
+	/* a spilled block's header is encoded (and its columns checked) at its
+	 * begin, by seg_block_encode: only the names for the log are kept */
+	if (!(s->flags & SPOOL_STREAM_DIRECT)) {
+		s->meta.cols = NULL;
+		s->meta.desc = NULL;
+		return 0;
+	}
 	for (uint16_t i = 0; i < m->ncols; i++) {
 		size_t n = strlen(m->cols[i]) + 1;
 
@@ -114,6 +156,9 @@ copy_meta(struct spool_stream *s, const struct seg_block_meta *m,
 	return 0;
 }
 
+static int flush_held(struct spool_stream *s, const struct spool_counter_set *set,
+		      const struct spool_counters *tag, struct pga_err *err);
+
 /* The block will not reach the spool: remember why, for abort to count. */
 static void
 lose(struct spool_stream *s, int how, const struct pga_err *err)
@@ -137,13 +182,18 @@ count_failed(struct spool *sp)
 
 /* One line per block the spool could not take: counted, and named. */
 static void
+log_lost_as(const char *metric, const char *target, const char *database, int how,
+	    const char *why)
+{
+	log_warn("block '%s'%s%s%s%s%s%s %s: %s", metric, target[0] ? " of target '" : "",
+		 target, target[0] ? "'" : "", database[0] ? " database '" : "", database,
+		 database[0] ? "'" : "", how == REFUSED ? "refused" : "not written", why);
+}
+
+static void
 log_lost(const struct spool_stream *s, int how, const char *why)
 {
-	log_warn("block '%s'%s%s%s%s%s%s %s: %s", s->meta.metric,
-		 s->meta.target[0] ? " of target '" : "", s->meta.target,
-		 s->meta.target[0] ? "'" : "", s->meta.database[0] ? " database '" : "",
-		 s->meta.database, s->meta.database[0] ? "'" : "",
-		 how == REFUSED ? "refused" : "not written", why);
+	log_lost_as(s->meta.metric, s->meta.target, s->meta.database, how, why);
 }
 
 static int
@@ -206,7 +256,18 @@ spool_stream_begin(struct spool_stream *s, const struct seg_block_meta *m,
 		return rc;
 	s->lost = KEPT;
 	if (!(s->flags & SPOOL_STREAM_DIRECT)) {
-		s->mem_len = 0;
+		if (s->nheld > 0 && (s->nheld == s->maxheld || s->hdrs_len > BATCH_HDRS ||
+				     s->mem_len > SPILL_MEM_MAX - BATCH_ROOM)) {
+			rc = flush_held(s, NULL, NULL, err);
+			if (rc < 0)
+				return rc;
+		}
+		/* checked and encoded here, outside sp->mu: the block keeps its header */
+		s->hdr_off = s->hdrs_len;
+		rc = seg_block_encode(m, &s->hdrs, &s->hdrs_len, &s->hdrs_cap, sp->path, err);
+		if (rc < 0)
+			return rc;
+		s->frame_off = s->mem_len;
 		s->spill_len = 0;
 		seg_encoder_begin(s->enc, spill_sink, s);
 		s->active = true;
@@ -246,28 +307,10 @@ spool_stream_in_quotes(const struct spool_stream *s)
 	return seg_encoder_in_quotes(s->enc);
 }
 
-/* Append the spilled frame to the open segment (sp->mu held). */
-static int
-copy_spill(struct spool_stream *s, struct pga_err *err)
-{
-	uint8_t buf[65536];
-	uint64_t done = 0;
-	int rc = seg_writer_data(s->sp->seg, s->mem, s->mem_len, err);
-
-	while (rc == 0 && done < s->spill_len) {
-		ssize_t n = pread(s->spill_fd, buf, sizeof(buf), (off_t)done);
-
-		if (n <= 0)
-			return pga_fail(err, PGA_EIO, "could not read spill file: %m");
-		rc = seg_writer_data(s->sp->seg, buf, (size_t)n, err);
-		done += (uint64_t)n;
-	}
-	return rc;
-}
-
 /*
  * End the block open in the segment (sp->mu held), its tag noted first: a
- * crash after the trailer keeps both, one before it neither.
+ * crash after the trailer keeps both, one before it neither.  (Direct
+ * streams; held blocks: append_held.)
  */
 static int
 end_block(struct spool *sp, uint64_t rows, uint64_t raw, const struct spool_counter_set *set,
@@ -287,32 +330,72 @@ end_block(struct spool *sp, uint64_t rows, uint64_t raw, const struct spool_coun
 	return rc;
 }
 
+/* The part of a held block's frame that spilled to the file (sp->mu held). */
 static int
-commit_spilled(struct spool_stream *s, uint64_t rows, uint64_t raw,
-	       const struct spool_counter_set *set, const struct spool_counters *tag,
-	       struct pga_err *err)
+copy_spill(struct spool_stream *s, struct pga_err *err)
+{
+	uint8_t buf[65536];
+	uint64_t done = 0;
+	int rc = 0;
+
+	while (rc == 0 && done < s->spill_len) {
+		ssize_t n = pread(s->spill_fd, buf, sizeof(buf), (off_t)done);
+
+		if (n <= 0)
+			return pga_fail(err, PGA_EIO, "could not read spill file: %m");
+		rc = seg_writer_data(s->sp->seg, buf, (size_t)n, err);
+		done += (uint64_t)n;
+	}
+	return rc;
+}
+
+/*
+ * One held block into the held segment (sp->mu held), its tag (if any)
+ * noted before its trailer: *noted gets its block number when it was.
+ */
+static int
+append_held(struct spool_stream *s, const struct held *h, const struct spool_counter_set *set,
+	    const struct spool_counters *tag, long *noted, struct pga_err *err)
+{
+	struct seg_writer *w = s->sp->seg;
+	int rc = seg_writer_block_begin_encoded(w, s->hdrs + h->hdr_off, h->hdr_len, err);
+
+	if (rc == 0)
+		rc = seg_writer_data(w, s->mem + h->frame_off, h->frame_len, err);
+	if (rc == 0 && h->spilled)
+		rc = copy_spill(s, err);
+	if (rc == 0 && tag != NULL) {
+		*noted = seg_writer_nblocks(w);
+		rc = spool_tags_note(s->sp, (uint32_t)*noted, set, tag, err);
+		if (rc < 0)
+			*noted = -1;
+	}
+	if (rc == 0)
+		rc = seg_writer_block_end(w, h->rows, h->raw, err);
+	return rc;
+}
+
+/*
+ * Blocks [from, nheld) did not reach the spool: each counted (refused
+ * from refused_from on, the first of them counted already by the quota)
+ * and named, with why.
+ */
+static void
+count_lost(struct spool_stream *s, size_t from, size_t refused_from, const char *why)
 {
 	struct spool *sp = s->sp;
-	int rc;
+	struct pga_err cerr = {0};
 
-	pthread_mutex_lock(&sp->mu);
-	rc = spool_make_room(sp, s->mem_len + s->spill_len + 1024, err);
-	if (rc == 0)
-		rc = spool_ensure_segment(sp, err);
-	if (rc == 0)
-		rc = seg_writer_block_begin(sp->seg, &s->meta, err);
-	if (rc == 0)
-		rc = copy_spill(s, err);
-	if (rc == 0)
-		rc = end_block(sp, rows, raw, set, tag, err);
-	if (rc < 0 && sp->seg != NULL)
-		seg_writer_block_abort(sp->seg, NULL);
-	if (rc < 0 && rc != PGA_EFULL)
-		count_failed(sp);
-	if (rc < 0)
-		log_lost(s, rc == PGA_EFULL ? REFUSED : FAILED, err->msg);
-	pthread_mutex_unlock(&sp->mu);
-	return rc;
+	for (size_t j = from; j < s->nheld; j++) {
+		bool refused = j >= refused_from;
+
+		if (j != refused_from)
+			sp->pending.v[refused ? SC_BLOCKS_REFUSED : SC_BLOCKS_FAILED]++;
+		log_lost_as(s->held[j].metric, s->held[j].target, s->held[j].database,
+			    refused ? REFUSED : FAILED, why);
+	}
+	if (from < s->nheld && spool_flush_counters_locked(sp, &cerr) < 0)
+		log_warn("%s (kept, written with the next counters)", cerr.msg);
 }
 
 static void
@@ -322,7 +405,112 @@ reset_spill(struct spool_stream *s)
 		close(s->spill_fd);
 	s->spill_fd = -1;
 	s->spill_len = 0;
-	s->mem_len = 0;
+}
+
+/*
+ * The held blocks into the segment, in order, in one meeting at sp->mu and
+ * one hold of the writer (seg_writer_hold: one write for all).  tag goes
+ * with the last one.  A block the quota refuses is refused with every one
+ * after it; a block the writer fails on cuts off the whole hold with it.
+ * Every block that did not reach the spool is counted and logged; the
+ * first failure is returned, and 0 means all of them are in the segment.
+ */
+static int
+flush_held(struct spool_stream *s, const struct spool_counter_set *set,
+	   const struct spool_counters *tag, struct pga_err *err)
+{
+	struct spool *sp = s->sp;
+	uint64_t hseq = 0;	/* the segment holding blocks [first, i), by its seq */
+	size_t i, first = 0, lost = s->nheld, refused = SIZE_MAX;
+	struct pga_err rerr = {0};
+	uint32_t dropped;
+	long noted = -1;
+	bool in_writer = false;
+	int rc = 0;
+
+	pthread_mutex_lock(&sp->mu);
+	for (i = 0; i < s->nheld && rc == 0; i++) {
+		const struct held *h = &s->held[i];
+		bool last = i + 1 == s->nheld;
+
+		rc = spool_make_room(sp, h->hdr_len + h->frame_len + (h->spilled ? s->spill_len : 0) +
+					 1024, err);
+		if (rc == 0)
+			rc = spool_ensure_segment(sp, err);
+		if (rc < 0)
+			break;
+		if (seg_writer_header(sp->seg)->seq != hseq) {
+			/* the first, or the last one was sealed with its blocks */
+			in_writer = true;
+			rc = seg_writer_hold(sp->seg, err);
+			if (rc < 0)
+				break;
+			hseq = seg_writer_header(sp->seg)->seq;
+			first = i;
+		}
+		in_writer = true;
+		rc = append_held(s, h, last ? set : NULL, last ? tag : NULL, &noted, err);
+		if (rc == 0)
+			in_writer = false;
+	}
+	if (rc < 0) {
+		lost = i;
+		if (rc == PGA_EFULL)
+			refused = i;	/* counted by the quota; the ones after it with it */
+	}
+	if (hseq != 0 && sp->seg != NULL && seg_writer_header(sp->seg)->seq == hseq) {
+		int rc2 = seg_writer_release(sp->seg, rc == 0 || !in_writer, &dropped, &rerr);
+
+		if (dropped > 0 || (rc < 0 && in_writer))
+			lost = first;
+		if (rc2 < 0 && rc == 0)
+			rc = pga_fail(err, rerr.code, "%s", rerr.msg);
+	}
+	/* the tagged block is the last: kept exactly when all of them are */
+	if (noted >= 0 && rc < 0)
+		spool_tags_cancel(sp, (uint32_t)noted);
+	else if (noted >= 0 && spool_tally_add_set(&sp->tags, set, tag, &rerr) < 0)
+		log_error("%s: the tags of block %ld counted at the next start only", rerr.msg, noted);
+	count_lost(s, lost, refused, err->msg);
+	pthread_mutex_unlock(&sp->mu);
+	s->nheld = 0;
+	s->mem_len = s->hdrs_len = 0;
+	s->frame_off = s->hdr_off = 0;
+	reset_spill(s);
+	return rc;
+}
+
+/* The block just finished joins the held ones; flushed at once unless batched. */
+static int
+commit_spilled(struct spool_stream *s, uint64_t rows, uint64_t raw,
+	       const struct spool_counter_set *set, const struct spool_counters *tag,
+	       struct pga_err *err)
+{
+	struct held *h = &s->held[s->nheld++];
+
+	h->hdr_off = s->hdr_off;
+	h->hdr_len = s->hdrs_len - s->hdr_off;
+	h->frame_off = s->frame_off;
+	h->frame_len = s->mem_len - s->frame_off;
+	h->spilled = s->spill_fd >= 0;
+	h->rows = rows;
+	h->raw = raw;
+	strlcpy(h->metric, s->meta.metric, sizeof(h->metric));
+	strlcpy(h->target, s->meta.target, sizeof(h->target));
+	strlcpy(h->database, s->meta.database, sizeof(h->database));
+	s->active = false;
+	if (!(s->flags & SPOOL_STREAM_BATCH) || tag != NULL || h->spilled ||
+	    s->nheld == s->maxheld)
+		return flush_held(s, set, tag, err);
+	return 0;
+}
+
+int
+spool_stream_flush(struct spool_stream *s, struct pga_err *err)
+{
+	if (s->active)
+		return pga_fail(err, PGA_EINTERNAL, "a block is open on this stream");
+	return s->nheld > 0 ? flush_held(s, NULL, NULL, err) : 0;
 }
 
 int
@@ -349,8 +537,6 @@ spool_stream_commit_tagged(struct spool_stream *s, uint64_t *rows,
 	}
 	if (!(s->flags & SPOOL_STREAM_DIRECT)) {
 		rc = commit_spilled(s, r, raw, set, tag, err);
-		reset_spill(s);
-		s->active = false;
 	} else {
 		rc = end_block(sp, r, raw, set, tag, err);
 		if (rc < 0) {
@@ -389,17 +575,25 @@ spool_stream_abort(struct spool_stream *s)
 	s->locked = false;
 	s->lost = KEPT;
 	reset_spill(s);
+	s->mem_len = s->frame_off;	/* the blocks held before it stay */
+	s->hdrs_len = s->hdr_off;
 	s->active = false;
 }
 
 void
 spool_stream_free(struct spool_stream *s)
 {
+	struct pga_err err = {0};
+
 	if (s == NULL)
 		return;
 	spool_stream_abort(s);
+	if (s->nheld > 0)	/* what fails is counted and named there */
+		flush_held(s, NULL, NULL, &err);
 	seg_encoder_free(s->enc);
 	free(s->mem);
+	free(s->held);
+	free(s->hdrs);
 	free(s->colbuf);
 	free(s->cols);
 	free(s->desc);

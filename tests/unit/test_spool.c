@@ -615,6 +615,220 @@ test_bad_meta_refused(void **state)
 	assert_int_equal(spool_open_writer(&sp, path, &o, &err), PGA_EINVAL);
 }
 
+/* ---- batch streams (SPOOL_STREAM_BATCH) ---- */
+
+static int
+add_part_size(void *ctx, const char *name, uint64_t size)
+{
+	(void)name;
+	*(uint64_t *)ctx += size;
+	return 0;
+}
+
+/* Bytes of the open segment on disk: what a kill -9 would keep. */
+static uint64_t
+on_disk(struct spool *sp)
+{
+	uint64_t n = 0;
+
+	assert_int_equal(spool_list_open(sp, add_part_size, &n, NULL), 0);
+	return n;
+}
+
+/* n bytes of block number `seed` that zstd cannot shrink: no newline nor quote but the last. */
+static void
+noise(uint32_t seed, uint8_t *buf, size_t n)
+{
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (uint8_t)x == '\n' || (uint8_t)x == '"' ? 'x' : (uint8_t)x;
+	}
+	buf[n - 1] = '\n';
+}
+
+static void
+batch_begin(struct spool_stream *s, uint32_t seed, struct pga_err *err)
+{
+	struct seg_block_meta m = {.ncols = 2, .cols = cols, .snapshot_us = 1000 + seed};
+
+	snprintf(m.metric, sizeof(m.metric), "b%u", seed);
+	assert_int_equal(spool_stream_begin(s, &m, err), 0);
+}
+
+static void
+batch_block(struct spool_stream *s, uint32_t seed, size_t n, struct pga_err *err)
+{
+	uint8_t *buf = malloc(n);
+	uint64_t rows = 0;
+
+	assert_non_null(buf);
+	noise(seed, buf, n);
+	batch_begin(s, seed, err);
+	assert_int_equal(spool_stream_write(s, buf, n, err), 0);
+	assert_int_equal(spool_stream_commit(s, &rows, err), 0);
+	assert_int_equal(rows, 1);
+	free(buf);
+}
+
+/*
+ * A batch stream's blocks stay in the stream until its buffer would
+ * overflow, a block spills, 64 are held, a tagged commit or a flush: the
+ * part file on disk does not grow before.  The segment then holds every
+ * block, in commit order, byte for byte (an aborted block in between not).
+ */
+static void
+test_batch_flush_on_cap(void **state)
+{
+	static const uint32_t sizes[] = {50000, 50000, 50000, 50000, 1000, 300000};
+	static const char *const batch_tag_names[] = {"unit_tagged"};
+	static const struct spool_counter_set tags = {"unit", batch_tag_names, 1};
+	struct spool_counters one = {.v = {1}};
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct spool *sp = NULL;
+	struct spool_stream *s = NULL;
+	struct seg_reader *r = NULL;
+	const struct seg_block_meta *m;
+	struct spool_list l;
+	struct pga_err err = {0};
+	char path[300], seg[700];
+	uint8_t *want = malloc(300000), *got = malloc(300000);
+	uint32_t seeds[200], nseeds = 0, seed = 1;
+	uint64_t before, rows;
+
+	(void)state;
+	assert_non_null(want);
+	assert_non_null(got);
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(spool_stream_new(sp, SPOOL_STREAM_BATCH | SPOOL_STREAM_DIRECT, &s, &err),
+			 PGA_EINTERNAL);
+	assert_int_equal(spool_stream_new(sp, SPOOL_STREAM_BATCH, &s, &err), 0);
+	/* 4 blocks of 50 kB: held, nothing written */
+	for (int i = 0; i < 4; i++, seed++) {
+		batch_block(s, seed, sizes[i], &err);
+		seeds[nseeds++] = seed;
+		assert_int_equal(on_disk(sp), 0);
+	}
+	/* the next begin finds less than 64 KiB of room: the 4 go first */
+	batch_begin(s, seed, &err);
+	before = on_disk(sp);
+	assert_true(before > 200000);
+	/* an aborted block leaves the held ones as they are */
+	assert_int_equal(spool_stream_write(s, "x,y\n", 4, &err), 0);
+	spool_stream_abort(s);
+	seed++;
+	batch_block(s, seed, 1000, &err);
+	seeds[nseeds++] = seed++;
+	assert_int_equal(on_disk(sp), before);
+	/* a block bigger than the buffer spills, and goes at once, after the held one */
+	batch_block(s, seed, 300000, &err);
+	seeds[nseeds++] = seed++;
+	assert_true(on_disk(sp) > before + 301000);
+	/* 64 small blocks: the 64th commit flushes */
+	before = on_disk(sp);
+	for (int i = 0; i < 64; i++, seed++) {
+		assert_int_equal(on_disk(sp), before);
+		batch_block(s, seed, 100, &err);
+		seeds[nseeds++] = seed;
+	}
+	assert_true(on_disk(sp) > before);
+	/* a tagged commit goes at once, with what is held before it */
+	before = on_disk(sp);
+	batch_block(s, seed, 100, &err);
+	seeds[nseeds++] = seed++;
+	assert_int_equal(on_disk(sp), before);
+	noise(seed, want, 100);
+	batch_begin(s, seed, &err);
+	assert_int_equal(spool_stream_write(s, want, 100, &err), 0);
+	assert_int_equal(spool_stream_commit_tagged(s, &rows, &tags, &one, &err), 0);
+	seeds[nseeds++] = seed++;
+	assert_true(on_disk(sp) > before);
+	/* a held block and an explicit flush */
+	before = on_disk(sp);
+	batch_block(s, seed, 100, &err);
+	seeds[nseeds++] = seed++;
+	assert_int_equal(on_disk(sp), before);
+	assert_int_equal(spool_stream_flush(s, &err), 0);
+	assert_true(on_disk(sp) > before);
+	assert_int_equal(spool_stream_flush(s, &err), 0);	/* nothing held: nothing to do */
+	spool_stream_free(s);
+	assert_int_equal(spool_close(sp, &err), 0);
+
+	/* the sealed segment: every block in order, each byte as written */
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(spool_ready_path(sp, l.v[0].name, seg, sizeof(seg), &err), 0);
+	spool_list_free(&l);
+	assert_int_equal(seg_reader_open_file(&r, seg, &err), 0);
+	for (uint32_t i = 0; i < nseeds; i++) {
+		char metric[16];
+		size_t n, len = 0;
+
+		assert_int_equal(seg_reader_next(r, &m, &err), 1);
+		snprintf(metric, sizeof(metric), "b%u", seeds[i]);
+		assert_string_equal(m->metric, metric);
+		assert_int_equal(m->block_no, i);
+		do {
+			assert_int_equal(seg_reader_read(r, got + len, 300000 - len, &n, &err), 0);
+			len += n;
+		} while (n > 0);
+		noise(seeds[i], want, len);
+		assert_memory_equal(got, want, len);
+		assert_int_equal(len, i < 4 ? 50000 : i == 4 ? 1000 : i == 5 ? 300000 : 100);
+	}
+	assert_int_equal(seg_reader_next(r, &m, &err), 0);
+	seg_reader_free(r);
+	spool_free(sp);
+	free(want);
+	free(got);
+}
+
+/*
+ * A batch the quota cannot take whole: the blocks before the one refused
+ * are in the segment, it and every one after it refused, each counted;
+ * the flush says so.
+ */
+static void
+test_batch_quota(void **state)
+{
+	struct spool_opts o = opts(80000, PGA_FULL_BLOCK);
+	struct spool *sp = NULL;
+	struct spool_stream *s = NULL;
+	struct spool_counters c;
+	struct seg_info info;
+	struct spool_list l;
+	struct pga_err err = {0};
+	char path[300], seg[700];
+
+	(void)state;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(spool_stream_new(sp, SPOOL_STREAM_BATCH, &s, &err), 0);
+	for (uint32_t seed = 1; seed <= 3; seed++)
+		batch_block(s, seed, 50000, &err);
+	assert_int_equal(spool_stream_flush(s, &err), PGA_EFULL);
+	assert_non_null(strstr(err.msg, "is full"));
+	assert_int_equal(spool_counters_read(sp, &spool_counters_own, &c, &err), 0);
+	assert_int_equal(c.v[SC_BLOCKS_REFUSED], 2);
+	assert_int_equal(c.v[SC_BLOCKS_FAILED], 0);
+	assert_int_equal(spool_stream_flush(s, &err), 0);	/* nothing held any more */
+	spool_stream_free(s);
+	assert_int_equal(spool_close(sp, &err), 0);
+	assert_int_equal(spool_open(&sp, path, &err), 0);
+	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(spool_ready_path(sp, l.v[0].name, seg, sizeof(seg), &err), 0);
+	spool_list_free(&l);
+	assert_int_equal(seg_verify_file(seg, &info, &err), 0);
+	assert_int_equal(info.nblocks, 1);
+	spool_free(sp);
+}
+
 int
 main(void)
 {
@@ -631,6 +845,8 @@ main(void)
 		cmocka_unit_test(test_crash_in_a_drop),
 		cmocka_unit_test(test_bad_meta_refused),
 		cmocka_unit_test(test_named_counters),
+		cmocka_unit_test(test_batch_flush_on_cap),
+		cmocka_unit_test(test_batch_quota),
 	};
 	char tmpl[] = "/tmp/pga-unit-spool.XXXXXX";
 	int rc;
