@@ -10,7 +10,8 @@
  * query); each metric is then one round trip, a bare COPY (...) TO STDOUT,
  * or, on a connection kept across cycles (loop mode), the catalog metric's
  * SELECT prepared once per connection (cpg_prepared: the server plans it
- * once, not every cycle; the same CSV bytes).
+ * once, not every cycle; the same CSV bytes; its rows held as one result of
+ * at most CPG_PREP_ROWS, a metric with more read by COPY from then on).
  * A metric that fails (permission, timeout) is rolled back to the savepoint
  * and the session goes on with the next one, in the same snapshot.
  *
@@ -45,8 +46,9 @@
 #include "common/units.h"
 
 #define SQL_MIN_CAP 65536
-/* The CSV of a prepared statement's rows on its way to the block. */
-#define CSV_BUF 16384
+/* The CSV of a prepared statement's rows on its way to the block: most
+ * results reach it in one piece. */
+#define CSV_BUF 65536
 #define TEXTS_NEW_LIMIT 10000000
 /* Text the server cannot convert to UTF-8 is read unconverted, then escaped. */
 #define RAW_ENCODING "SELECT set_config('client_encoding', 'SQL_ASCII', true); "
@@ -742,10 +744,16 @@ fetch_rows(struct cworker *w, struct csession *s, const struct metric_def *m, co
 	if (*prep && w->csv == NULL && (w->csv = malloc(CSV_BUF)) == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
 	if (*prep)
-		rc = cpg_prepared(s->conn, w->sql, len, s->t->deadline, sink_block, k, w->csv,
-				  CSV_BUF, bytes, err);
+		rc = cpg_prepared(s->conn, w->sql, len, CPG_PREP_ROWS, s->t->deadline, sink_block, k,
+				  w->csv, CSV_BUF, bytes, err);
+	if (rc == CPG_SWITCHED)
+		log_debug("target '%s'%s%s metric '%s': more than %u rows, by COPY from now on",
+			  s->t->cfg->name, s->database ? " database " : "",
+			  s->database ? s->database : "", m->name, CPG_PREP_ROWS);
+	if (rc == CPG_SWITCHED || rc == CPG_COPIED)
+		*prep = false;
 	if (rc != CPG_NOT_PREPARED)
-		return rc;
+		return rc < 0 ? rc : 0;
 	/* nothing was sent: the connection holds as many statements as it may */
 	rc = 0;
 	if (*prep)

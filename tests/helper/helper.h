@@ -37,7 +37,7 @@ int helper_prepared_replan(int argc, char **argv);
 	{"catalog-cols", helper_catalog_cols, ": every metric's canonical columns"}, \
 	{"catalog-types", helper_catalog_types, ": every SQL metric's columns with their types"}, \
 	{"seg-blocks", helper_seg_blocks, "PATH: one line per block of every segment"}, \
-	{"prepared-csv", helper_prepared_csv, "CONNINFO FILE: catalog-sql's metrics as COPY and prepared, compared"}, \
+	{"prepared-csv", helper_prepared_csv, "CONNINFO FILE [ROWS]: catalog-sql's metrics as COPY and prepared, compared"}, \
 	{"prepared-replan", helper_prepared_replan, "CONNINFO: a prepared statement's table changes its columns"},
 
 int helper_s3_request(int argc, char **argv);

@@ -285,14 +285,15 @@ first_diff(const struct membuf *a, const struct membuf *b)
  * value that moves within a transaction: nothing to compare); "DIFF" else.
  */
 static int
-prep_compare(PGconn *conn, const char *name, const char *sql, int *diffs)
+prep_compare(PGconn *conn, const char *name, const char *sql, unsigned rows, int *diffs)
 {
 	static char copy[1 << 20], csv[16384];
+	static const char *const ways[] = {"prepared", "not prepared", "switched", "copied"};
 	struct membuf b[4] = {{0}};
 	struct pga_err err = {0};
 	int64_t deadline = pga_mono_us() + 60 * 1000000LL;
 	uint64_t bytes;
-	int rc = 0;
+	int rc = 0, way[4] = {0};
 	const char *verdict;
 
 	snprintf(copy, sizeof(copy), "COPY (%s) TO STDOUT (FORMAT csv)", sql);
@@ -301,18 +302,18 @@ prep_compare(PGconn *conn, const char *name, const char *sql, int *diffs)
 		(*diffs)++;
 		return 0;
 	}
-	for (int i = 0; i < 4 && rc == 0; i++)
-		rc = i == 0 || i == 3 ?
+	for (int i = 0; i < 4 && rc >= 0 && rc != CPG_NOT_PREPARED; i++)
+		rc = way[i] = i == 0 || i == 3 ?
 		     cpg_copy(conn, copy, deadline, to_mem, &b[i], &bytes, &err) :
-		     cpg_prepared(conn, sql, strlen(sql), deadline, to_mem, &b[i], csv,
+		     cpg_prepared(conn, sql, strlen(sql), rows, deadline, to_mem, &b[i], csv,
 				  sizeof(csv), &bytes, &err);
-	if (rc != 0) {
+	if (rc < 0 || rc == CPG_NOT_PREPARED) {
 		printf("%s\tERROR\t%s\n", name, rc > 0 ? "not prepared" : err.msg);
 		(*diffs)++;
 	} else {
 		verdict = !same(&b[0], &b[3]) ? "volatile" :
 			  same(&b[0], &b[1]) && same(&b[0], &b[2]) ? "same" : "DIFF";
-		printf("%s\t%s\t%zu", name, verdict, b[0].len);
+		printf("%s\t%s\t%zu\t%s,%s", name, verdict, b[0].len, ways[way[1]], ways[way[2]]);
 		if (strcmp(verdict, "DIFF") == 0) {
 			const struct membuf *p = same(&b[0], &b[1]) ? &b[2] : &b[1];
 			size_t at = first_diff(&b[0], p);
@@ -325,16 +326,18 @@ prep_compare(PGconn *conn, const char *name, const char *sql, int *diffs)
 	}
 	for (int i = 0; i < 4; i++)
 		free(b[i].p);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 /*
- * prepared-csv CONNINFO FILE
+ * prepared-csv CONNINFO FILE [ROWS]
  * For each line "name TAB scope TAB sql" of FILE (catalog-sql's), in one
  * REPEATABLE READ transaction of the database CONNINFO names, the bytes of
  * the metric as COPY (FORMAT csv) and as pga's prepared statement
  * (cpg_prepared), one line per metric: name TAB same|volatile|DIFF|ERROR
- * TAB bytes.  pg_stat_statements does not track this session, so reading
+ * TAB bytes TAB how the two prepared runs went (prepared, switched: more
+ * than ROWS rows, read by COPY; copied: by COPY as switched before; ROWS
+ * is CPG_PREP_ROWS unless given).  pg_stat_statements does not track this session, so reading
  * it does not move it; clock_timestamp() is read as now() (the
  * transaction's start), so the ages of activity_top and others hold still.
  * Exit 1 on any DIFF or ERROR.
@@ -349,9 +352,10 @@ helper_prepared_csv(int argc, char **argv)
 	PGconn *conn = NULL;
 	FILE *f;
 	int diffs = 0, n;
+	unsigned rows = argc == 4 ? (unsigned)strtoul(argv[3], NULL, 10) : CPG_PREP_ROWS;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: prepared-csv CONNINFO FILE\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: prepared-csv CONNINFO FILE [ROWS]\n");
 		return 64;
 	}
 	f = fopen(argv[2], "r");
@@ -383,7 +387,7 @@ helper_prepared_csv(int argc, char **argv)
 			memcpy(c, NOW, strlen(NOW));
 			memset(c + strlen(NOW), ' ', strlen(CLOCK) - strlen(NOW));
 		}
-		if (prep_compare(conn, line, t2 + 1, &diffs) < 0 &&
+		if (prep_compare(conn, line, t2 + 1, rows, &diffs) < 0 &&
 		    cpg_exec(conn, "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 			     pga_mono_us() + 10 * 1000000LL, NULL, 0, &n, &err) < 0)
 			break;
@@ -427,7 +431,7 @@ helper_prepared_replan(int argc, char **argv)
 		struct membuf b = {0};
 		uint64_t bytes;
 		int rc = steps[i] ? cpg_exec(conn, steps[i], deadline, NULL, 0, &n, &err) :
-			 cpg_prepared(conn, sql, strlen(sql), deadline, to_mem, &b, csv,
+			 cpg_prepared(conn, sql, strlen(sql), CPG_PREP_ROWS, deadline, to_mem, &b, csv,
 				      sizeof(csv), &bytes, &err);
 
 		if (steps[i] == NULL && rc == 0)
@@ -445,8 +449,8 @@ helper_prepared_replan(int argc, char **argv)
 		int rc;
 
 		snprintf(one, sizeof(one), "SELECT %d", i);
-		rc = cpg_prepared(conn, one, strlen(one), pga_mono_us() + 10 * 1000000LL, to_mem, &b,
-				  csv, sizeof(csv), &bytes, &err);
+		rc = cpg_prepared(conn, one, strlen(one), CPG_PREP_ROWS, pga_mono_us() + 10 * 1000000LL,
+				  to_mem, &b, csv, sizeof(csv), &bytes, &err);
 		prepared += rc == 0 && b.len > 0;
 		full += rc == CPG_NOT_PREPARED && b.len == 0;
 		free(b.p);

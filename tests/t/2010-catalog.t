@@ -61,6 +61,8 @@ while read -r v; do
 	# loop mode's prepared statements against COPY, in one transaction,
 	# while the maintenance runs (activity, progress, locks have rows)
 	helper prepared-csv "$(pg_conninfo "v$v")" "$TEST_TMP/sql.$v" >"$TEST_TMP/prep.$v" 2>&1
+	# and with results of at most 2 rows: a bigger one is read by COPY
+	helper prepared-csv "$(pg_conninfo "v$v")" "$TEST_TMP/sql.$v" 2 >"$TEST_TMP/prep2.$v" 2>&1
 	maint_stop "v$v"
 done <"$TEST_TMP/versions"
 helper seg-blocks "$SP" >"$TEST_TMP/blocks"
@@ -162,6 +164,13 @@ while read -r v; do
 		"$(grep -P '\tvolatile\t' "$TEST_TMP/prep.$v" | cut -f1 | tr '\n' ' '))"
 	ok $(awk -F'\t' '$1 == "pg_stat_user_tables" && $2 == "same" && $3 > 0' "$TEST_TMP/prep.$v" |
 		grep -q .; echo $?) "PostgreSQL $v: compared with rows (a table named with a comma, quotes, LF, \\.)"
+	is "$(grep -v -P '\t(same|volatile)\t' "$TEST_TMP/prep2.$v")" "" \
+		"PostgreSQL $v: at most 2 rows a result, each metric's CSV is still COPY's, byte for byte"
+	ok $(awk -F'\t' '$1 == "pg_stat_user_tables" && $2 == "same" && $4 == "switched,copied"' \
+		"$TEST_TMP/prep2.$v" | grep -q .; echo $?) \
+		"PostgreSQL $v: more rows than a result holds: read by COPY in the same transaction, then always"
+	ok $(grep -q -P '\tsame\t[1-9][0-9]*\tprepared,prepared$' "$TEST_TMP/prep2.$v"; echo $?) \
+		"PostgreSQL $v: a metric of 1 or 2 rows stays prepared"
 	is "$(helper prepared-replan "$(pg_conninfo "v$v")" | tr '\n' ' ')" '1 1 error 0A000 1,"x,y" prepared 254, then not 12 ' \
 		"PostgreSQL $v: a statement whose result type changed fails once, then is prepared again;" \
 		"$((256 - 2)) more fill the connection's statements, the next are refused"
