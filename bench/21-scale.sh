@@ -112,6 +112,31 @@ profile() {
 	report "loop floor without the 3 definition metrics" "$(calc %.0f "$nd_t * 1000")" ms \
 		"cycle time with them" "$(calc %.0f "$all_t * 1000")" 0
 
+	# what planning costs: the loop floor's queries as COPY (parsed and
+	# planned every cycle, pga's one-shot way), as plain SELECTs (the same,
+	# rows instead of COPY's CSV), prepared (planned once per connection)
+	# and prepared in single-row mode (a result per row: one row held at a
+	# time, as a COPY holds)
+	fm=""
+	for mode in "" -s -p -1; do
+		"$W/floor" -l "$LOOP_CYCLES" $mode 8 "$CI" "$W/q.txt" $DBS >"$W/floor.out" || exit 1
+		fm="$fm $(tail -n +2 "$W/floor.out" | cut -d' ' -f1 | median)"
+		fm="$fm $(tail -n +2 "$W/floor.out" | awk '{ print $4 + $5 }' | median)"
+	done
+	read -r cp_t cp_c sel_t sel_c pr_t pr_c one_t one_c <<<"$fm"
+	report "loop floor by COPY (unprepared), cycle" "$(calc %.0f "$cp_t * 1000")" ms \
+		"prepared" "$(calc %.0f "$pr_t * 1000")" 0
+	report "loop floor by plain SELECT (unprepared)" "$(calc %.0f "$sel_t * 1000")" ms \
+		"prepared" "$(calc %.0f "$pr_t * 1000")" 0
+	report "loop floor prepared, single-row mode" "$(calc %.0f "$one_t * 1000")" ms \
+		"prepared, whole results" "$(calc %.0f "$pr_t * 1000")" 0
+	report "loop floor client CPU: COPY" "$(calc %.1f "$cp_c * 1000")" ms \
+		"prepared" "$(calc %.1f "$pr_c * 1000")" 0
+	report "loop floor client CPU: plain SELECT" "$(calc %.1f "$sel_c * 1000")" ms \
+		"prepared" "$(calc %.1f "$pr_c * 1000")" 0
+	report "loop floor client CPU: single-row mode" "$(calc %.1f "$one_c * 1000")" ms \
+		"prepared, whole results" "$(calc %.1f "$pr_c * 1000")" 0
+
 	# compression level: the same loop, level 1 against the default 3
 	pga_loop "$W/pga.conf" "$LOOP_CYCLES" || exit 1
 	c3=$loop_c

@@ -4,7 +4,7 @@
  * transaction, no compression, no spool: what the network and the server
  * cost.  Built by bench/20-collect.sh and bench/21-scale.sh with gcc.
  *
- * usage: floor [-l CYCLES] [-p] THREADS CONNINFO QUERIES DB...
+ * usage: floor [-l CYCLES] [-p | -s | -1] THREADS CONNINFO QUERIES DB...
  *   QUERIES: lines "name<TAB>cluster|database<TAB>sql" (pga-test-helper
  *   catalog-sql); cluster queries run once (first database), database
  *   queries once per database.
@@ -14,6 +14,11 @@
  *   -p: prepared: each query is prepared once per connection (PQprepare)
  *   and run with PQexecPrepared, text rows dropped, instead of a COPY
  *   (which cannot be prepared): the server parses and plans it once.
+ *   -s: each query as a plain SELECT (PQexec, text rows dropped): parsed
+ *   and planned every time, like the COPY, but sent as rows; beside the
+ *   COPY it tells COPY's output from the planning.
+ *   -1: as -p, in single-row mode (PQsetSingleRowMode): a result per row,
+ *   what holding one row at a time costs the client.
  * Prints one line per cycle: seconds rows bytes cpu_user_s cpu_sys_s
  * peak_rss_kib (the client CPU of that cycle, all threads; the process's
  * peak RSS so far).
@@ -38,7 +43,7 @@ static int qcluster[MAXQ], nq;
 static char **dbs;
 static PGconn **conns;		/* loop mode: kept, by database */
 static int ndbs;
-static bool loop, prepared;
+static bool loop, prepared, plain, single;
 static atomic_int next_db;
 static atomic_long total_rows, total_bytes;
 
@@ -74,31 +79,52 @@ run_copy(PGconn *c, const char *sql)
 	atomic_fetch_add(&total_bytes, bytes);
 }
 
-/* The rows of a prepared query, as text; the bytes are the values'. */
 static void
-run_prepared(PGconn *c, int q, bool first)
+count_rows(PGresult *r, long *rows, long *bytes)
+{
+	int cols = PQnfields(r), n = PQntuples(r);
+
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < cols; j++)
+			*bytes += PQgetlength(r, i, j) + 1;
+	*rows += n;
+}
+
+/* The rows of a query, as text; the bytes are the values'. */
+static void
+run_rows(PGconn *c, int q, bool first)
 {
 	char name[16];
 	PGresult *r;
-	long bytes = 0;
-	int rows, cols;
+	long rows = 0, bytes = 0;
 
 	snprintf(name, sizeof(name), "q%d", q);
+	if (plain) {
+		r = PQexec(c, qsql[q]);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			fail(c);
+		count_rows(r, &rows, &bytes);
+		PQclear(r);
+		goto out;
+	}
 	if (first) {
 		r = PQprepare(c, name, qsql[q], 0, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			fail(c);
 		PQclear(r);
 	}
-	r = PQexecPrepared(c, name, 0, NULL, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+	if (!PQsendQueryPrepared(c, name, 0, NULL, NULL, NULL, 0) ||
+	    (single && !PQsetSingleRowMode(c)))
 		fail(c);
-	rows = PQntuples(r);
-	cols = PQnfields(r);
-	for (int i = 0; i < rows; i++)
-		for (int j = 0; j < cols; j++)
-			bytes += PQgetlength(r, i, j) + 1;
-	PQclear(r);
+	while ((r = PQgetResult(c)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE)
+			fail(c);
+		count_rows(r, &rows, &bytes);
+		PQclear(r);
+	}
+out:
 	atomic_fetch_add(&total_rows, rows);
 	atomic_fetch_add(&total_bytes, bytes);
 }
@@ -128,8 +154,8 @@ worker(void *arg)
 		for (int q = 0; q < nq; q++) {
 			if (qcluster[q] && i != 0)
 				continue;
-			if (prepared)
-				run_prepared(c, q, first);
+			if (prepared || plain)
+				run_rows(c, q, first);
 			else
 				run_copy(c, qsql[q]);
 		}
@@ -154,12 +180,16 @@ main(int argc, char **argv)
 	FILE *f;
 	int nth, cycles = 1, opt;
 
-	while ((opt = getopt(argc, argv, "+l:p")) != -1) {
+	while ((opt = getopt(argc, argv, "+l:ps1")) != -1) {
 		if (opt == 'l') {
 			loop = true;
 			cycles = atoi(optarg);
 		} else if (opt == 'p') {
 			prepared = true;
+		} else if (opt == 's') {
+			plain = true;
+		} else if (opt == '1') {
+			prepared = single = true;
 		} else {
 			return 64;
 		}
@@ -167,7 +197,7 @@ main(int argc, char **argv)
 	argc -= optind - 1;
 	argv += optind - 1;
 	if (argc < 5 || cycles < 1) {
-		fprintf(stderr, "usage: floor [-l CYCLES] [-p] THREADS CONNINFO QUERIES DB...\n");
+		fprintf(stderr, "usage: floor [-l CYCLES] [-p | -s | -1] THREADS CONNINFO QUERIES DB...\n");
 		return 64;
 	}
 	nth = atoi(argv[1]);

@@ -7,7 +7,11 @@
  * the cluster metrics.  A database job runs the per-database metrics in its
  * own transaction on its own connection.  A session opens with one round
  * trip (settings of a new connection, BEGIN, SAVEPOINT pga, the snapshot
- * query); each metric is then one round trip, a bare COPY (...) TO STDOUT.
+ * query); each metric is then one round trip, a bare COPY (...) TO STDOUT,
+ * or, on a connection kept across cycles (loop mode), the catalog metric's
+ * SELECT prepared once per connection (cpg_prepared: the server plans it
+ * once, not every cycle; the same CSV bytes; its rows held as one result of
+ * at most CPG_PREP_ROWS, a metric with more read by COPY from then on).
  * A metric that fails (permission, timeout) is rolled back to the savepoint
  * and the session goes on with the next one, in the same snapshot.
  *
@@ -42,6 +46,9 @@
 #include "common/units.h"
 
 #define SQL_MIN_CAP 65536
+/* The CSV of a prepared statement's rows on its way to the block: most
+ * results reach it in one piece. */
+#define CSV_BUF 65536
 #define TEXTS_NEW_LIMIT 10000000
 /* Text the server cannot convert to UTF-8 is read unconverted, then escaped. */
 #define RAW_ENCODING "SELECT set_config('client_encoding', 'SQL_ASCII', true); "
@@ -582,6 +589,18 @@ build_copy_sql(struct cworker *w, const char *sql, const struct catalog_vars *v,
 	return rc;
 }
 
+/* A catalog metric's SELECT alone, expanded: what cpg_prepared prepares. */
+static int
+build_select_sql(struct cworker *w, const char *sql, const struct catalog_vars *v, size_t *len,
+		 struct pga_err *err)
+{
+	int rc = sql_reserve(w, strlen(sql) + 256, err);
+
+	if (rc == 0)
+		rc = catalog_expand(sql, v, w->sql, w->sqlcap, len, err);
+	return rc;
+}
+
 static int
 ensure_stream(struct cworker *w, struct pga_err *err)
 {
@@ -698,8 +717,54 @@ open_block(struct cworker *w, struct csession *s, const struct metric_def *m,
 }
 
 /*
- * One COPY into one block: 0, or the error (the block is aborted; a spool
- * error has stopped the cycle already).
+ * Whether the metric runs as a prepared statement (cpg_prepared): on a
+ * connection kept across cycles, a catalog metric's own SELECT.  Not the
+ * pg_stat_statements counters (their queryids are read from the COPY's
+ * CSV) nor texts (low cadence, and their encoding fallbacks are COPY's),
+ * nor a custom metric (a DBA's SQL, described anew every cycle), nor what
+ * runs after a prefix or unconverted: those stay COPYs.  In one-shot mode
+ * a new connection would gain nothing from preparing.
+ */
+static bool
+preparable(const struct csession *s, const struct metric_def *m, bool scan, const char *pre,
+	   bool raw)
+{
+	return s->prepare && !scan && pre == NULL && !raw &&
+	       !(m->flags & (METRIC_CUSTOM | METRIC_TEXTS));
+}
+
+/* The metric's rows into the open block: prepared where it may, else COPY. */
+static int
+fetch_rows(struct cworker *w, struct csession *s, const struct metric_def *m, const char *sql,
+	   const struct catalog_vars *v, bool *prep, size_t len, const char *pre, bool raw,
+	   struct csink *k, uint64_t *bytes, struct pga_err *err)
+{
+	int rc = CPG_NOT_PREPARED;
+
+	if (*prep && w->csv == NULL && (w->csv = malloc(CSV_BUF)) == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (*prep)
+		rc = cpg_prepared(s->conn, w->sql, len, CPG_PREP_ROWS, s->t->deadline, sink_block, k,
+				  w->csv, CSV_BUF, bytes, err);
+	if (rc == CPG_SWITCHED)
+		log_debug("target '%s'%s%s metric '%s': more than %u rows, by COPY from now on",
+			  s->t->cfg->name, s->database ? " database " : "",
+			  s->database ? s->database : "", m->name, CPG_PREP_ROWS);
+	if (rc == CPG_SWITCHED || rc == CPG_COPIED)
+		*prep = false;
+	if (rc != CPG_NOT_PREPARED)
+		return rc < 0 ? rc : 0;
+	/* nothing was sent: the connection holds as many statements as it may */
+	rc = 0;
+	if (*prep)
+		rc = build_copy_sql(w, sql, v, pre, raw, (m->flags & METRIC_CUSTOM) != 0, err);
+	*prep = false;
+	return rc < 0 ? rc : cpg_copy(s->conn, w->sql, s->t->deadline, sink_block, k, bytes, err);
+}
+
+/*
+ * One COPY (or prepared SELECT) into one block: 0, or the error (the block
+ * is aborted; a spool error has stopped the cycle already).
  */
 static int
 copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
@@ -708,12 +773,14 @@ copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 {
 	struct qscan q = {0};
 	struct csink k = {.w = w, .t = s->t, .q = scan ? &q : NULL};
-	size_t nids = w->nids, nnew = w->nnew;
+	size_t nids = w->nids, nnew = w->nnew, len = 0;
 	uint64_t bytes = 0, rows = 0;
+	bool prep = preparable(s, m, scan, pre, raw);
 	int64_t t0;
 	int rc;
 
-	rc = build_copy_sql(w, sql, v, pre, raw, (m->flags & METRIC_CUSTOM) != 0, err);
+	rc = prep ? build_select_sql(w, sql, v, &len, err) :
+	     build_copy_sql(w, sql, v, pre, raw, (m->flags & METRIC_CUSTOM) != 0, err);
 	if (rc < 0) {
 		collector_fatal(w->c, err);
 		return rc;
@@ -722,10 +789,10 @@ copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 	if (rc < 0)
 		return rc;
 	t0 = pga_mono_us();
-	rc = cpg_copy(s->conn, w->sql, s->t->deadline, sink_block, &k, &bytes, err);
-	log_trace("target '%s'%s%s metric '%s': %" PRIu64 " bytes in %.2f ms", s->t->cfg->name,
+	rc = fetch_rows(w, s, m, sql, v, &prep, len, pre, raw, &k, &bytes, err);
+	log_trace("target '%s'%s%s metric '%s': %" PRIu64 " bytes in %.2f ms%s", s->t->cfg->name,
 		  s->database ? " database " : "", s->database ? s->database : "", m->name, bytes,
-		  (double)(pga_mono_us() - t0) / 1000);
+		  (double)(pga_mono_us() - t0) / 1000, prep ? ", prepared" : "");
 	if (rc < 0) {
 		spool_stream_abort(w->stream);
 		w->nids = nids;	/* the ids of rows that were thrown away */
@@ -1330,7 +1397,7 @@ static void
 run_cluster_job(struct cworker *w, struct ctarget *t)
 {
 	struct collector *c = w->c;
-	struct csession s = {.t = t};
+	struct csession s = {.t = t, .prepare = c->keep};
 	struct pga_err err = {0};
 	PGresult *dbl = NULL;
 	bool mine;
@@ -1373,7 +1440,7 @@ static void
 run_db_job(struct cworker *w, struct ctarget *t, struct cdb *d)
 {
 	struct collector *c = w->c;
-	struct csession s = {.t = t, .database = d->name, .db = d};
+	struct csession s = {.t = t, .database = d->name, .db = d, .prepare = c->keep};
 	struct pga_err err = {0};
 	int rc;
 
@@ -1515,6 +1582,7 @@ cworker_free(struct cworker *w)
 {
 	spool_stream_free(w->stream);
 	free(w->sql);
+	free(w->csv);
 	free(w->ids);
 	free(w->newids);
 	memset(w, 0, sizeof(*w));

@@ -136,6 +136,7 @@ struct csession {
 	bool savepoint;			/* a SAVEPOINT pga exists */
 	bool fresh;			/* new connection: its SETs still to run */
 	bool header_counted;		/* an escaped database name was counted */
+	bool prepare;			/* kept connection: catalog SELECTs prepared */
 };
 
 struct collector;
@@ -148,6 +149,7 @@ struct cworker {
 	struct utf8_stream u8;		/* what goes into the open block */
 	char *sql;
 	size_t sqlcap;
+	char *csv;			/* CSV_BUF bytes, at the first prepared metric */
 	const char *cols[SEG_MAX_COLS];
 	struct seg_col_desc desc[SEG_MAX_COLS];	/* types and roles (block_describe) */
 	/* pg_stat_statements queryids seen in this worker's counters block */

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include <bsd/string.h>
+#include <libpq-events.h>
 
 #include "common/cli.h"
+#include "common/hash.h"
 #include "common/pgutil.h"
 #include "common/units.h"
 
@@ -473,4 +475,375 @@ cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **desc,
 		*desc = NULL;
 	}
 	return rc;
+}
+
+/* ---- rows as COPY (FORMAT csv) writes them ---- */
+
+struct csv_out {
+	char *buf;
+	size_t len, cap;
+	cpg_sink_fn sink;
+	void *ctx;
+	uint64_t *bytes;
+	struct pga_err *err;
+};
+
+static int
+csv_flush(struct csv_out *o)
+{
+	int rc = 0;
+
+	if (o->len > 0)
+		rc = o->sink(o->ctx, o->buf, o->len, o->err);
+	*o->bytes += o->len;
+	o->len = 0;
+	return rc;
+}
+
+/* n bytes on; a full buffer goes to the sink first. */
+static int
+csv_put(struct csv_out *o, const char *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = o->cap - o->len;
+
+		if (k == 0) {
+			int rc = csv_flush(o);
+
+			if (rc < 0)
+				return rc;
+			k = o->cap;
+		}
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, p, k);
+		o->len += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* A quoted value: each '"' in it doubled. */
+static int
+csv_quoted(struct csv_out *o, const char *v, size_t n)
+{
+	int rc = csv_put(o, "\"", 1);
+
+	while (rc == 0 && n > 0) {
+		const char *q = memchr(v, '"', n);
+		size_t k = q ? (size_t)(q - v) + 1 : n;
+
+		rc = csv_put(o, v, k);
+		if (rc == 0 && q != NULL)
+			rc = csv_put(o, "\"", 1);
+		v += k;
+		n -= k;
+	}
+	return rc == 0 ? csv_put(o, "\"", 1) : rc;
+}
+
+/* The bytes that make COPY quote a value: delimiter, quote, end of row. */
+static const unsigned char csv_special[256] = {[','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+
+/*
+ * A value of n > 0 bytes copied to the buffer (room for n + 1) with a ','
+ * after it, as long as nothing in it needs quoting; false (nothing kept)
+ * else.  One pass copies and checks: no strlen, no call per value.
+ */
+static inline bool
+csv_plain(struct csv_out *o, const char *v, size_t n, bool single)
+{
+	unsigned char *d = (unsigned char *)o->buf + o->len, any = 0;
+	const unsigned char *s = (const unsigned char *)v;
+
+	for (size_t k = 0; k < n; k++)
+		any |= csv_special[d[k] = s[k]];
+	/* "\." alone on a row would read as the end of data */
+	if (any || (single && n == 2 && v[0] == '\\' && v[1] == '.'))
+		return false;
+	d[n] = ',';
+	o->len += n + 1;
+	return true;
+}
+
+/* A value that is empty, needs quotes or is longer than the buffer. */
+static int
+csv_slow(struct csv_out *o, const PGresult *r, int i, int j, const char *v, size_t n,
+	 bool single)
+{
+	int rc;
+
+	if (n > 0 && memchr(v, '"', n) == NULL && strcspn(v, ",\r\n") == n &&
+	    !(single && n == 2 && v[0] == '\\' && v[1] == '.'))
+		rc = csv_put(o, v, n);
+	else if (n > 0 || !PQgetisnull(r, i, j))
+		rc = csv_quoted(o, v, n);
+	else
+		rc = 0;		/* NULL: nothing */
+	return rc == 0 ? csv_put(o, ",", 1) : rc;
+}
+
+/* One row, each value followed by ','; the last one's becomes "\n". */
+static int
+csv_row(struct csv_out *o, const PGresult *r, int i, int cols)
+{
+	for (int j = 0; j < cols; j++) {
+		const char *v = PQgetvalue(r, i, j);
+		size_t n = (size_t)PQgetlength(r, i, j);
+		int rc = o->cap - o->len > n ? 0 : csv_flush(o);
+
+		if (rc < 0)
+			return rc;
+		/* most values: plain, or NULL (nothing) */
+		if (o->cap - o->len > n &&
+		    (n > 0 ? csv_plain(o, v, n, cols == 1) : PQgetisnull(r, i, j))) {
+			if (n == 0)
+				o->buf[o->len++] = ',';
+			continue;
+		}
+		rc = csv_slow(o, r, i, j, v, n, cols == 1);
+		if (rc < 0)
+			return rc;
+	}
+	/* the last byte written is the last value's ',', still in the buffer */
+	if (cols > 0)
+		o->buf[o->len - 1] = '\n';
+	return 0;
+}
+
+int
+cpg_csv_rows(const PGresult *r, char *buf, size_t cap, cpg_sink_fn sink, void *ctx,
+	     uint64_t *bytes, struct pga_err *err)
+{
+	struct csv_out o = {.buf = buf, .cap = cap, .sink = sink, .ctx = ctx, .bytes = bytes,
+			    .err = err};
+	int rows = PQntuples(r), cols = PQnfields(r), rc = 0;
+
+	for (int i = 0; i < rows && rc == 0; i++)
+		rc = csv_row(&o, r, i, cols);
+	return rc < 0 ? rc : csv_flush(&o);
+}
+
+/* ---- prepared statements of a kept connection ---- */
+
+struct prep_stmt {
+	char *sql;		/* NULL: forgotten (its name stays taken) */
+	char *copy;		/* once it had more than rows rows: its COPY, marked */
+	size_t len;
+	uint32_t crc;
+	unsigned rows;		/* the most rows taken as one result */
+};
+
+struct preps {
+	struct prep_stmt s[CPG_PREP_MAX];
+	unsigned n;
+};
+
+static void
+stmt_forget(struct prep_stmt *s)
+{
+	free(s->sql);
+	free(s->copy);
+	s->sql = s->copy = NULL;
+}
+
+static void
+preps_free(struct preps *p)
+{
+	if (p == NULL)
+		return;
+	for (unsigned i = 0; i < p->n; i++)
+		stmt_forget(&p->s[i]);
+	free(p);
+}
+
+/* The statements live and die with the connection: libpq tells us. */
+static int
+preps_event(PGEventId id, void *info, void *passthrough)
+{
+	(void)passthrough;
+	if (id == PGEVT_CONNDESTROY) {
+		PGconn *conn = ((PGEventConnDestroy *)info)->conn;
+
+		preps_free(PQinstanceData(conn, preps_event));
+	} else if (id == PGEVT_CONNRESET) {
+		/* a new session on the same PGconn: no statement survives */
+		struct preps *p = PQinstanceData(((PGEventConnReset *)info)->conn, preps_event);
+
+		for (unsigned i = 0; p != NULL && i < p->n; i++)
+			stmt_forget(&p->s[i]);
+		if (p != NULL)
+			p->n = 0;
+	}
+	return 1;
+}
+
+static struct preps *
+preps_of(PGconn *conn)
+{
+	struct preps *p = PQinstanceData(conn, preps_event);
+
+	if (p != NULL)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (p != NULL && (!PQregisterEventProc(conn, preps_event, "pga prepared", NULL) ||
+			  !PQsetInstanceData(conn, preps_event, p))) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+/* The index of sql's statement, or -1. */
+static int
+prep_find(const struct preps *p, const char *sql, size_t len, uint32_t crc, unsigned rows)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->s[i].len == len && p->s[i].crc == crc && p->s[i].rows == rows &&
+		    p->s[i].sql != NULL && memcmp(p->s[i].sql, sql, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * head, sql, tail, marked.  Wrapped in "SELECT * FROM (sql) AS pga_q LIMIT
+ * rows + 1": a subquery with ORDER BY or LIMIT is not flattened into the
+ * outer query and a Limit over a Subquery Scan passes its rows in their
+ * order; the bound it hands a Sort below turns it into a top-N heapsort
+ * (which may order ties otherwise) only past twice the bound, where the
+ * result is too big anyway.  A SELECT the planner expects fewer rows of
+ * than the bound is planned as without it: the rows and their order are
+ * the SELECT's.  (One expected to return more may get a fast-start plan:
+ * rows without ORDER BY may then come in another order, one no COPY
+ * promised either.)
+ */
+static char *
+wrap_marked(const char *head, const char *sql, size_t len, const char *tail)
+{
+	size_t hl = strlen(head), tl = strlen(tail);
+	char *w = malloc(hl + len + tl + 1), *m;
+
+	if (w == NULL)
+		return NULL;
+	memcpy(w, head, hl);
+	memcpy(w + hl, sql, len);
+	memcpy(w + hl + len, tail, tl + 1);
+	m = cpg_mark(w);
+	free(w);
+	return m;
+}
+
+/* Parse sql as statement p->n; its index, or an error. */
+static int
+prep_add(PGconn *conn, struct preps *p, const char *sql, size_t len, uint32_t crc,
+	 unsigned rows, int64_t deadline, struct pga_err *err)
+{
+	struct prep_stmt *s = &p->s[p->n];
+	char name[16], tail[48], *m;
+	int ok, rc;
+
+	snprintf(tail, sizeof(tail), ") AS pga_q LIMIT %u", rows + 1);
+	s->sql = malloc(len + 1);
+	m = wrap_marked("SELECT * FROM (", sql, len, tail);
+	if (s->sql == NULL || m == NULL) {
+		free(m);
+		stmt_forget(s);
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	}
+	snprintf(name, sizeof(name), "pga_%u", p->n);
+	ok = PQsendPrepare(conn, name, m, 0, NULL);
+	free(m);
+	/* "query" as a COPY's error would say: the logs do not tell the ways apart */
+	rc = ok ? results(conn, deadline, NULL, "query", err) : pga_pg_fail(err, conn, NULL, "query");
+	if (rc < 0) {
+		stmt_forget(s);
+		return rc;
+	}
+	memcpy(s->sql, sql, len);
+	s->sql[len] = '\0';
+	s->len = len;
+	s->crc = crc;
+	s->rows = rows;
+	return (int)p->n++;
+}
+
+/*
+ * Run statement i as one result (at most rows + 1 of them held), its rows
+ * as CSV to sink; *over when it had more than rows rows: nothing went to
+ * sink then.
+ */
+static int
+prep_run(PGconn *conn, struct prep_stmt *s, int i, int64_t deadline, cpg_sink_fn sink,
+	 void *ctx, char *buf, size_t cap, uint64_t *bytes, bool *over, struct pga_err *err)
+{
+	char name[16];
+	int first = 0, rc;
+
+	*over = false;
+	snprintf(name, sizeof(name), "pga_%d", i);
+	if (!PQsendQueryPrepared(conn, name, 0, NULL, NULL, NULL, 0))
+		return pga_pg_fail(err, conn, NULL, "query");
+	for (;;) {
+		PGresult *r;
+
+		rc = next_result(conn, deadline, &r, err);
+		if (rc < 0 || r == NULL)
+			break;
+		if (PQresultStatus(r) != PGRES_TUPLES_OK && first == 0)
+			first = pga_pg_fail(err, conn, r, "query");
+		else if (first == 0 && (unsigned)PQntuples(r) > s->rows)
+			*over = true;
+		else if (first == 0)
+			first = cpg_csv_rows(r, buf, cap, sink, ctx, bytes, err);
+		PQclear(r);
+	}
+	if (rc == 0 && first == PGA_EDB && strcmp(err->sqlstate, "0A000") == 0)
+		/* replanned into another result type: a new statement next time */
+		stmt_forget(s);
+	return rc < 0 ? rc : first;
+}
+
+/* The statement's rows by COPY, for good: it returns more than a result may hold. */
+static int
+prep_copy(PGconn *conn, struct prep_stmt *s, int64_t deadline, cpg_sink_fn sink, void *ctx,
+	  uint64_t *bytes, struct pga_err *err)
+{
+	if (s->copy == NULL &&
+	    (s->copy = wrap_marked("COPY (", s->sql, s->len, ") TO STDOUT (FORMAT csv)")) == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	*bytes = 0;
+	return cpg_copy(conn, s->copy, deadline, sink, ctx, bytes, err);
+}
+
+int
+cpg_prepared(PGconn *conn, const char *sql, size_t len, unsigned rows, int64_t deadline,
+	     cpg_sink_fn sink, void *ctx, char *buf, size_t cap, uint64_t *bytes,
+	     struct pga_err *err)
+{
+	struct preps *p = preps_of(conn);
+	uint32_t crc = pga_crc32c(0, sql, len);
+	bool over;
+	int i, rc;
+
+	*bytes = 0;
+	if (p == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	i = prep_find(p, sql, len, crc, rows);
+	if (i < 0 && p->n == CPG_PREP_MAX)
+		return CPG_NOT_PREPARED;
+	if (i < 0)
+		i = prep_add(conn, p, sql, len, crc, rows, deadline, err);
+	if (i < 0)
+		return i;
+	if (p->s[i].copy != NULL) {
+		rc = prep_copy(conn, &p->s[i], deadline, sink, ctx, bytes, err);
+		return rc < 0 ? rc : CPG_COPIED;
+	}
+	rc = prep_run(conn, &p->s[i], i, deadline, sink, ctx, buf, cap, bytes, &over, err);
+	if (rc < 0 || !over)
+		return rc;
+	/* in the same transaction, the same snapshot: a SELECT leaves nothing to undo */
+	rc = prep_copy(conn, &p->s[i], deadline, sink, ctx, bytes, err);
+	return rc < 0 ? rc : CPG_SWITCHED;
 }

@@ -74,6 +74,66 @@ int cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **des
 		 struct pga_err *err);
 
 /*
+ * Prepared statements, for a connection kept across cycles (loop mode):
+ * sql (one SELECT, len bytes, unmarked) is prepared once per connection,
+ * as "SELECT * FROM (sql) AS pga_q LIMIT rows + 1", marked, under a name
+ * of its own, and run with PQsendQueryPrepared; its text rows go to sink
+ * as COPY (FORMAT csv) would have written them (cpg_csv_rows), so a
+ * block's bytes do not depend on the way.  The server parses and plans the
+ * statement once, not every cycle: on small catalog queries that planning
+ * is most of what a COPY costs it.
+ *
+ * Its rows come as one result, held whole (single-row mode's result per
+ * row cost more client CPU than the COPY it saves): at most rows + 1 rows.
+ * A result of rows + 1 is thrown away, nothing sent to sink, and the
+ * statement's rows are read by COPY (FORMAT csv) of sql, in the same
+ * transaction (the same snapshot; a SELECT has nothing to undo); from then
+ * on that statement on that connection is always a COPY.
+ *
+ * The statements are keyed by their text and rows: another text (another
+ * server version, extension schema or limit) is another statement.  A
+ * statement the server can no longer run as planned (SQLSTATE 0A000,
+ * "cached plan must not change result type": an extension's view changed
+ * its columns) is forgotten and prepared again the next time.  The first
+ * run of a text costs one more round trip (Parse).
+ *
+ * Returns 0 (prepared), CPG_SWITCHED (more than rows rows: read by COPY,
+ * and from now on), CPG_COPIED (by COPY, as it switched before),
+ * CPG_NOT_PREPARED (the connection has CPG_PREP_MAX statements already:
+ * nothing was sent, run it as a COPY), or an error as cpg_copy.  A failed
+ * Parse or run is PGA_EDB and aborts the transaction, as a failed COPY
+ * does.  The statements live as long as the connection (PQfinish frees
+ * what they hold here).  buf (cap bytes) holds the CSV on its way to sink.
+ *
+ * CPG_PREP_ROWS, the collector's rows: a held PGresult row costs 16 bytes
+ * a column and its text; a catalog row (25 columns or so, names, numbers)
+ * 0.5-1 kB, one with a query (left(query, 1024)) up to 3-5 kB but those
+ * are sessions_limit rows at most: 4096 rows hold 2-4 MB, per worker, for
+ * as long as the result is written.  Most metrics have far fewer rows;
+ * what has more (tables of a big schema) goes by COPY after one try.
+ */
+#define CPG_NOT_PREPARED 1
+#define CPG_SWITCHED 2
+#define CPG_COPIED 3
+#define CPG_PREP_MAX 256
+#define CPG_PREP_ROWS 4096
+int cpg_prepared(PGconn *conn, const char *sql, size_t len, unsigned rows, int64_t deadline,
+		 cpg_sink_fn sink, void *ctx, char *buf, size_t cap, uint64_t *bytes,
+		 struct pga_err *err);
+
+/*
+ * The rows of a text-format result as COPY (FORMAT csv) writes them
+ * (PostgreSQL's CopyAttributeOutCSV): fields separated by ',', rows ended
+ * by "\n", NULL an empty unquoted field; a value is quoted when it is
+ * empty, holds ',', '"', CR or LF, or is the only column and reads "\.";
+ * a quote inside is doubled.  The bytes go through buf (cap >= 1 bytes)
+ * to sink, which gets them all before this returns, a full buf at a time
+ * (a result smaller than buf: one call); *bytes grows by their number.  The first error of sink is returned.
+ */
+int cpg_csv_rows(const PGresult *r, char *buf, size_t cap, cpg_sink_fn sink, void *ctx,
+		 uint64_t *bytes, struct pga_err *err);
+
+/*
  * Every statement pga sends to a target carries this comment right after
  * its first word (COPY, then the comment, then "(SELECT ..."), so the
  * central side can tell pga's own statements from the server's workload:
@@ -81,7 +141,8 @@ int cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **des
  * pga report leaves those out of its rankings.  After the
  * first word rather than in front: from PostgreSQL 18 on, a comment before
  * a statement is not part of its text.  cpg_exec and cpg_copy mark each
- * statement of the SQL they are given.
+ * statement of the SQL they are given, cpg_prepared the statement it
+ * prepares.
  */
 #define CPG_MARK "/* pga */"
 

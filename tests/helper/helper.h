@@ -29,12 +29,16 @@ int helper_catalog_sql(int argc, char **argv);
 int helper_catalog_cols(int argc, char **argv);
 int helper_catalog_types(int argc, char **argv);
 int helper_seg_blocks(int argc, char **argv);
+int helper_prepared_csv(int argc, char **argv);
+int helper_prepared_replan(int argc, char **argv);
 
 #define HELPER_COLLECT_COMMANDS \
 	{"catalog-sql", helper_catalog_sql, "VERSION [PGSS_VERSION [LIMIT]]: catalog SQL for a server"}, \
 	{"catalog-cols", helper_catalog_cols, ": every metric's canonical columns"}, \
 	{"catalog-types", helper_catalog_types, ": every SQL metric's columns with their types"}, \
-	{"seg-blocks", helper_seg_blocks, "PATH: one line per block of every segment"},
+	{"seg-blocks", helper_seg_blocks, "PATH: one line per block of every segment"}, \
+	{"prepared-csv", helper_prepared_csv, "CONNINFO FILE [ROWS]: catalog-sql's metrics as COPY and prepared, compared"}, \
+	{"prepared-replan", helper_prepared_replan, "CONNINFO: a prepared statement's table changes its columns"},
 
 int helper_s3_request(int argc, char **argv);
 int helper_azure_request(int argc, char **argv);

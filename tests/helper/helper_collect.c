@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "collect/catalog.h"
+#include "collect/cpg.h"
 #include "common/err.h"
+#include "common/units.h"
 #include "spool/segment.h"
 #include "spool/source.h"
 #include "tests/helper/helper.h"
@@ -228,4 +230,233 @@ helper_seg_blocks(int argc, char **argv)
 		return 1;
 	}
 	return status;
+}
+
+/* ---- the prepared path's CSV against COPY's ---- */
+
+#define PREP_CSV_MAX (64u << 20)
+
+struct membuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int
+to_mem(void *ctx, const char *buf, size_t len, struct pga_err *err)
+{
+	struct membuf *b = ctx;
+
+	if (b->len + len > PREP_CSV_MAX)
+		return pga_fail(err, PGA_EINVAL, "more than %u bytes", PREP_CSV_MAX);
+	if (b->len + len > b->cap) {
+		size_t cap = (b->len + len) * 2;
+		char *p = realloc(b->p, cap);
+
+		if (p == NULL)
+			return pga_fail(err, PGA_ENOMEM, "out of memory");
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, buf, len);
+	b->len += len;
+	return 0;
+}
+
+static bool
+same(const struct membuf *a, const struct membuf *b)
+{
+	return a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
+}
+
+static size_t
+first_diff(const struct membuf *a, const struct membuf *b)
+{
+	size_t i = 0;
+
+	while (i < a->len && i < b->len && a->p[i] == b->p[i])
+		i++;
+	return i;
+}
+
+/*
+ * One metric four times in one transaction: COPY, prepared (Parse and
+ * run), prepared (run again), COPY.  "same" when the COPYs agree and both
+ * prepared runs gave their bytes; "volatile" when the COPYs differ (a
+ * value that moves within a transaction: nothing to compare); "DIFF" else.
+ */
+static int
+prep_compare(PGconn *conn, const char *name, const char *sql, unsigned rows, int *diffs)
+{
+	static char copy[1 << 20], csv[16384];
+	static const char *const ways[] = {"prepared", "not prepared", "switched", "copied"};
+	struct membuf b[4] = {{0}};
+	struct pga_err err = {0};
+	int64_t deadline = pga_mono_us() + 60 * 1000000LL;
+	uint64_t bytes;
+	int rc = 0, way[4] = {0};
+	const char *verdict;
+
+	snprintf(copy, sizeof(copy), "COPY (%s) TO STDOUT (FORMAT csv)", sql);
+	if (strlen(copy) + 1 >= sizeof(copy)) {
+		printf("%s\tERROR\ttoo long\n", name);
+		(*diffs)++;
+		return 0;
+	}
+	for (int i = 0; i < 4 && rc >= 0 && rc != CPG_NOT_PREPARED; i++)
+		rc = way[i] = i == 0 || i == 3 ?
+		     cpg_copy(conn, copy, deadline, to_mem, &b[i], &bytes, &err) :
+		     cpg_prepared(conn, sql, strlen(sql), rows, deadline, to_mem, &b[i], csv,
+				  sizeof(csv), &bytes, &err);
+	if (rc < 0 || rc == CPG_NOT_PREPARED) {
+		printf("%s\tERROR\t%s\n", name, rc > 0 ? "not prepared" : err.msg);
+		(*diffs)++;
+	} else {
+		verdict = !same(&b[0], &b[3]) ? "volatile" :
+			  same(&b[0], &b[1]) && same(&b[0], &b[2]) ? "same" : "DIFF";
+		printf("%s\t%s\t%zu\t%s,%s", name, verdict, b[0].len, ways[way[1]], ways[way[2]]);
+		if (strcmp(verdict, "DIFF") == 0) {
+			const struct membuf *p = same(&b[0], &b[1]) ? &b[2] : &b[1];
+			size_t at = first_diff(&b[0], p);
+
+			printf("\tat byte %zu: copy '%.40s' prepared '%.40s'", at, b[0].p + at,
+			       p->p + at);
+			(*diffs)++;
+		}
+		printf("\n");
+	}
+	for (int i = 0; i < 4; i++)
+		free(b[i].p);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * prepared-csv CONNINFO FILE [ROWS]
+ * For each line "name TAB scope TAB sql" of FILE (catalog-sql's), in one
+ * REPEATABLE READ transaction of the database CONNINFO names, the bytes of
+ * the metric as COPY (FORMAT csv) and as pga's prepared statement
+ * (cpg_prepared), one line per metric: name TAB same|volatile|DIFF|ERROR
+ * TAB bytes TAB how the two prepared runs went (prepared, switched: more
+ * than ROWS rows, read by COPY; copied: by COPY as switched before; ROWS
+ * is CPG_PREP_ROWS unless given).  pg_stat_statements does not track this session, so reading
+ * it does not move it; clock_timestamp() is read as now() (the
+ * transaction's start), so the ages of activity_top and others hold still.
+ * Exit 1 on any DIFF or ERROR.
+ */
+#define CLOCK "clock_timestamp()"
+#define NOW "now()"
+int
+helper_prepared_csv(int argc, char **argv)
+{
+	static char line[65536];
+	struct pga_err err = {0};
+	PGconn *conn = NULL;
+	FILE *f;
+	int diffs = 0, n;
+	unsigned rows = argc == 4 ? (unsigned)strtoul(argv[3], NULL, 10) : CPG_PREP_ROWS;
+
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: prepared-csv CONNINFO FILE [ROWS]\n");
+		return 64;
+	}
+	f = fopen(argv[2], "r");
+	if (f == NULL) {
+		fprintf(stderr, "could not open '%s'\n", argv[2]);
+		return 1;
+	}
+	if (cpg_connect(&conn, argv[1], NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0 ||
+	    cpg_exec(conn, "SET search_path = pg_catalog; SET DateStyle = ISO; SET TimeZone = UTC;"
+		     " SET pg_stat_statements.track = none; SET jit = off;"
+		     " BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+		     pga_mono_us() + 10 * 1000000LL, NULL, 0, &n, &err) < 0 ||
+	    (PQserverVersion(conn) >= 150000 &&
+	     cpg_exec(conn, "SET stats_fetch_consistency = snapshot",
+		      pga_mono_us() + 10 * 1000000LL, NULL, 0, &n, &err) < 0)) {
+		fprintf(stderr, "%s\n", err.msg);
+		fclose(f);
+		PQfinish(conn);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+
+		if (t2 == NULL)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		*t1 = '\0';
+		for (char *c = strstr(t2 + 1, CLOCK); c != NULL; c = strstr(c, CLOCK)) {
+			memcpy(c, NOW, strlen(NOW));
+			memset(c + strlen(NOW), ' ', strlen(CLOCK) - strlen(NOW));
+		}
+		if (prep_compare(conn, line, t2 + 1, rows, &diffs) < 0 &&
+		    cpg_exec(conn, "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+			     pga_mono_us() + 10 * 1000000LL, NULL, 0, &n, &err) < 0)
+			break;
+	}
+	fclose(f);
+	PQfinish(conn);
+	return diffs > 0 ? 1 : 0;
+}
+
+/*
+ * prepared-replan CONNINFO
+ * A prepared statement whose table changes its columns: the run after the
+ * change fails (SQLSTATE 0A000, the cached plan's result type), the next
+ * one prepares it again and has the new column.  Prints each run's CSV or
+ * error, one line each, then how many of CPG_PREP_MAX + 10 other
+ * statements were prepared and how many were refused (CPG_NOT_PREPARED).
+ */
+int
+helper_prepared_replan(int argc, char **argv)
+{
+	static const char *const steps[] = {
+		"DROP TABLE IF EXISTS prep_t; CREATE TABLE prep_t (a int); INSERT INTO prep_t VALUES (1)",
+		NULL, NULL, "ALTER TABLE prep_t ADD COLUMN b text DEFAULT 'x,y'", NULL, NULL,
+	};
+	static const char sql[] = "SELECT * FROM prep_t";
+	struct pga_err err = {0};
+	PGconn *conn = NULL;
+	char csv[64];
+	int n;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: prepared-replan CONNINFO\n");
+		return 64;
+	}
+	if (cpg_connect(&conn, argv[1], NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int64_t deadline = pga_mono_us() + 10 * 1000000LL;
+		struct membuf b = {0};
+		uint64_t bytes;
+		int rc = steps[i] ? cpg_exec(conn, steps[i], deadline, NULL, 0, &n, &err) :
+			 cpg_prepared(conn, sql, strlen(sql), CPG_PREP_ROWS, deadline, to_mem, &b, csv,
+				      sizeof(csv), &bytes, &err);
+
+		if (steps[i] == NULL && rc == 0)
+			printf("%.*s", (int)b.len, b.p);
+		else if (rc != 0)
+			printf("error %s\n", err.sqlstate);
+		free(b.p);
+	}
+	/* a connection holds CPG_PREP_MAX statements (the forgotten one too),
+	 * then the caller is told to COPY */
+	for (int i = 0, prepared = 0, full = 0; i < CPG_PREP_MAX + 10; i++) {
+		char one[32];
+		struct membuf b = {0};
+		uint64_t bytes;
+		int rc;
+
+		snprintf(one, sizeof(one), "SELECT %d", i);
+		rc = cpg_prepared(conn, one, strlen(one), CPG_PREP_ROWS, pga_mono_us() + 10 * 1000000LL,
+				  to_mem, &b, csv, sizeof(csv), &bytes, &err);
+		prepared += rc == 0 && b.len > 0;
+		full += rc == CPG_NOT_PREPARED && b.len == 0;
+		free(b.p);
+		if (i == CPG_PREP_MAX + 9)
+			printf("prepared %d, then not %d\n", prepared, full);
+	}
+	PQfinish(conn);
+	return 0;
 }

@@ -27,6 +27,9 @@ for v in $VERSIONS; do
 		-c "CREATE TABLE wide (a text, b text, c text, d text, e text, f text, g text, h text)" \
 		-c "INSERT INTO wide SELECT g, g, g, g, g, g, g, g FROM generate_series(1, 100) g" \
 		-c "CREATE INDEX wide_all ON wide (a, b, c, d, e, f, g, h)" \
+		-c "CREATE TABLE \"odd, \"\"name\"\"
+\\.\" (a int); INSERT INTO \"odd, \"\"name\"\"
+\\.\" VALUES (1)" \
 		-c "CREATE DATABASE other" >/dev/null
 	printf '[target:v%s]\nconninfo = %s\n' "$v" "$(pg_conninfo "v$v" '*')" >>"$TEST_TMP/pga.conf"
 	# and once with a list of databases: conditions asked in each session
@@ -55,6 +58,11 @@ while read -r v; do
 		[ "$(pg_psql "v$v" postgres -At -c "SELECT coalesce(($when), false)")" = t ] && printf '%s\t%s\t%s\n' "$m" "$scope" "$sql"
 	done <"$TEST_TMP/all.$v" >"$TEST_TMP/sql.$v"
 	cut -f1,2,4 "$TEST_TMP/all.$v" >"$TEST_TMP/probe.$v"
+	# loop mode's prepared statements against COPY, in one transaction,
+	# while the maintenance runs (activity, progress, locks have rows)
+	helper prepared-csv "$(pg_conninfo "v$v")" "$TEST_TMP/sql.$v" >"$TEST_TMP/prep.$v" 2>&1
+	# and with results of at most 2 rows: a bigger one is read by COPY
+	helper prepared-csv "$(pg_conninfo "v$v")" "$TEST_TMP/sql.$v" 2 >"$TEST_TMP/prep2.$v" 2>&1
 	maint_stop "v$v"
 done <"$TEST_TMP/versions"
 helper seg-blocks "$SP" >"$TEST_TMP/blocks"
@@ -144,6 +152,46 @@ PY
 		awk -F'\t' '$2 != $3 { print $1 ": " $2 " <> " $3 }')" "" \
 		"PostgreSQL $v: every column has the catalog's name and type"
 done <"$TEST_TMP/versions"
+
+# loop mode: the catalog's SELECTs prepared once per kept connection
+while read -r v; do
+	is "$(grep -v -P '\t(same|volatile)\t' "$TEST_TMP/prep.$v")" "" \
+		"PostgreSQL $v: each metric's CSV from a prepared statement is COPY's, byte for byte"
+	nsame=$(grep -c -P '\tsame\t' "$TEST_TMP/prep.$v")
+	nall=$(grep -c . "$TEST_TMP/sql.$v")
+	ok $([ "$nsame" -ge $((nall - 2)) ] && [ "$nsame" -gt 40 ]; echo $?) \
+		"PostgreSQL $v: $nsame of $nall metrics compared (moving within a transaction:" \
+		"$(grep -P '\tvolatile\t' "$TEST_TMP/prep.$v" | cut -f1 | tr '\n' ' '))"
+	ok $(awk -F'\t' '$1 == "pg_stat_user_tables" && $2 == "same" && $3 > 0' "$TEST_TMP/prep.$v" |
+		grep -q .; echo $?) "PostgreSQL $v: compared with rows (a table named with a comma, quotes, LF, \\.)"
+	is "$(grep -v -P '\t(same|volatile)\t' "$TEST_TMP/prep2.$v")" "" \
+		"PostgreSQL $v: at most 2 rows a result, each metric's CSV is still COPY's, byte for byte"
+	ok $(awk -F'\t' '$1 == "pg_stat_user_tables" && $2 == "same" && $4 == "switched,copied"' \
+		"$TEST_TMP/prep2.$v" | grep -q .; echo $?) \
+		"PostgreSQL $v: more rows than a result holds: read by COPY in the same transaction, then always"
+	ok $(grep -q -P '\tsame\t[1-9][0-9]*\tprepared,prepared$' "$TEST_TMP/prep2.$v"; echo $?) \
+		"PostgreSQL $v: a metric of 1 or 2 rows stays prepared"
+	is "$(helper prepared-replan "$(pg_conninfo "v$v")" | tr '\n' ' ')" '1 1 error 0A000 1,"x,y" prepared 254, then not 12 ' \
+		"PostgreSQL $v: a statement whose result type changed fails once, then is prepared again;" \
+		"$((256 - 2)) more fill the connection's statements, the next are refused"
+done <"$TEST_TMP/versions"
+rm -rf "$SP"
+run_ok "three cycles of --loop over PostgreSQL $(tr '\n' ' ' <"$TEST_TMP/versions")" \
+	pga --log-level trace collect --loop --cycles 3 --interval 0.1s
+is "$(grep -c 'cycle [0-9]*:.* 0 failed, .* 0 metric errors' "$ERR")" 3 "--loop: no target failed, not a single metric error"
+ok $(grep "warn" "$ERR" | grep -v -q "longer than the interval"; [ $? -ne 0 ]; echo $?) "--loop: no warning"
+while read -r v; do
+	is "$(cut -f1 "$TEST_TMP/sql.$v" | grep -v -x -P 'pg_stat_statements(_texts)?|pg_stat_progress_.*' |
+		while read -r m; do
+			grep -q "target 'v$v'.* metric '$m': .*, prepared\$" "$ERR" || echo "$m"
+		done)" "" "PostgreSQL $v: --loop ran each catalog metric prepared"
+	is "$(grep "target 'v$v' metric 'pg_stat_statements\(_texts\)\?': " "$ERR" | grep -c prepared)" 0 \
+		"PostgreSQL $v: but pg_stat_statements and its texts by COPY"
+done <"$TEST_TMP/versions"
+helper seg-blocks "$SP" >"$TEST_TMP/loop-blocks"
+is "$(cut -f1,2 "$TEST_TMP/blocks" | sort -u | grep -v -P '^(pg_stat_progress_|activity_top|blocking_chains)' |
+	comm -23 - <(cut -f1,2 "$TEST_TMP/loop-blocks" | sort -u))" "" \
+	"--loop: every metric of the one-shot cycle but those of the maintenance"
 
 is "$(awk -F'\t' '{ print $1 "\t" $10 }' "$TEST_TMP/blocks" | sort -u | cut -f1 | uniq -d)" "" \
 	"each metric has one column list across all versions"
