@@ -440,12 +440,20 @@ ship_one(struct runner *r, struct dest *d, const struct spool_entry *e,
 	struct prep_info info;
 	enum prep_state state;
 	char path[PATH_MAX];
-	int rc;
+	int hold = -1, rc;
 
 	rc = prep_get(sh->prep, sh->sp, e->name, &info, &state, err);
 	if (rc < 0 || state != PREP_OK)
 		return rc;	/* quarantined or dropped: nothing to ship */
 	rc = spool_ready_path(sh->sp, e->name, path, sizeof(path), err);
+	/* held, a full spool's drop-oldest passes it over: never dropped and delivered */
+	if (rc == 0)
+		rc = spool_hold(sh->sp, e->name, &hold, err);
+	if (rc == PGA_ENOTFOUND) {
+		log_debug("'%s' left the spool before shipping it", e->name);
+		pga_err_clear(err);
+		return 0;
+	}
 	if (rc < 0)
 		return rc;
 	up.path = path;
@@ -455,10 +463,12 @@ ship_one(struct runner *r, struct dest *d, const struct spool_entry *e,
 	rc = deliver(r, d, &up, err);
 	if (rc == PGA_ENOTFOUND && access(path, F_OK) != 0) {
 		log_debug("'%s' left the spool while shipping it", e->name);
-		return 0;
-	}
-	if (rc == 0)
+		pga_err_clear(err);
+		rc = 0;
+	} else if (rc == 0) {
 		rc = acknowledge(r, &up, err);
+	}
+	close(hold);
 	return rc;
 }
 

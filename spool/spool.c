@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -962,6 +963,38 @@ entry_age_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/*
+ * The drop's exclusive lock on a ready segment (*fd), or *fd = -1 when it is
+ * not to be dropped: held by a shipper (spool_hold: it is on its way out, and
+ * dropping it would count as lost a segment that is delivered), or gone
+ * already (shipped since the listing: its bytes are no longer used).
+ */
+static int
+lock_for_drop(struct spool *sp, const struct spool_entry *e, const char *path, int *fd,
+	      struct pga_err *err)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0 && errno == ENOENT) {
+		sp->usage_other -= e->size < sp->usage_other ? e->size : sp->usage_other;
+		return 0;
+	}
+	if (*fd < 0)
+		return pga_fail(err, PGA_EIO, "could not open '%s': %m", path);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK && errno != EINTR) {
+		int rc = pga_fail(err, PGA_EIO, "could not lock '%s': %m", path);
+
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	log_debug("spool full: '%s' is being shipped: the next oldest is dropped instead", e->name);
+	close(*fd);
+	*fd = -1;
+	return 0;
+}
+
 static int
 drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 {
@@ -969,10 +1002,13 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 	struct seg_info info;
 	struct pga_err perr = {0};
 	char path[PATH_MAX], moved[PATH_MAX];
-	int rc = spool_ready_path(sp, e->name, path, sizeof(path), err);
+	int fd, rc = spool_ready_path(sp, e->name, path, sizeof(path), err);
 
 	if (rc < 0)
 		return rc;
+	rc = lock_for_drop(sp, e, path, &fd, err);
+	if (rc != 0 || fd < 0)
+		return rc < 0 ? rc : 0;
 	if (seg_peek_file(path, &info, &perr) != 0)
 		memset(&info, 0, sizeof(info));	/* count the bytes at least */
 	d.v[SC_SEGMENTS_DROPPED] = 1;
@@ -980,6 +1016,7 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 	d.v[SC_ROWS_DROPPED] = info.rows;
 	d.v[SC_BYTES_DROPPED] = e->size;
 	rc = remove_counted(sp, path, strrchr(e->name, '/') + 1, &d, moved, sizeof(moved), err);
+	close(fd);	/* moved out of every reader's sight: nobody can hold it now */
 	if (rc < 0)
 		return rc;
 	say_dropped(e->name, &info, e->size, sp->removals);

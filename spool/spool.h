@@ -42,7 +42,8 @@
  * spool's size is checked against spool-max.  With spool-full = block the
  * block is refused with PGA_EFULL and nothing already in the spool changes;
  * with drop-oldest the oldest sealed segments are deleted, each counted and
- * logged.  Every drop is added to the persistent counters before it happens.
+ * logged, passing over any a shipper holds (spool_hold).  Every drop is
+ * added to the persistent counters before it happens.
  *
  * Errors: 0 or a negative PGA_E* code with err filled.  An I/O error inside a
  * block aborts just that block (counted in blocks_failed); the open segment
@@ -196,6 +197,15 @@ int spool_quarantine(struct spool *sp, const char *name, const char *why,
 		     struct pga_err *err);
 /* Delete a delivered segment (durable: directory fsync'd). */
 int spool_remove(struct spool *sp, const char *name, struct pga_err *err);
+/*
+ * Hold a ready segment while a consumer reads it to deliver it: spool-full
+ * = drop-oldest passes over a held segment and drops the next oldest (one
+ * on its way out leaves the spool soon anyway), so no segment is both
+ * counted as dropped and delivered.  *fd is the hold (a shared flock on the
+ * file, taken after the drop's exclusive one would have been): close it when
+ * done.  PGA_ENOTFOUND: the segment has left the spool (shipped or dropped).
+ */
+int spool_hold(struct spool *sp, const char *name, int *fd, struct pga_err *err);
 
 /* Bytes in ready/ and tmp/ (what spool-max limits). */
 int spool_usage(struct spool *sp, uint64_t *bytes, struct pga_err *err);

@@ -273,6 +273,35 @@ spool_remove(struct spool *sp, const char *name, struct pga_err *err)
 }
 
 int
+spool_hold(struct spool *sp, const char *name, int *fd, struct pga_err *err)
+{
+	char path[PATH_MAX];
+	struct stat held, now;
+	int rc = spool_ready_path(sp, name, path, sizeof(path), err);
+
+	*fd = -1;
+	if (rc < 0)
+		return rc;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT ? pga_fail(err, PGA_ENOTFOUND, "'%s' has left the spool", name) :
+		       pga_fail(err, PGA_EIO, "could not open '%s': %m", path);
+	while ((rc = flock(*fd, LOCK_SH)) != 0 && errno == EINTR)
+		;
+	if (rc != 0)
+		rc = pga_fail(err, PGA_EIO, "could not lock '%s': %m", path);
+	/* a drop that locked it first has moved it away (or is about to fail) */
+	else if (fstat(*fd, &held) != 0 || stat(path, &now) != 0 ||
+		 held.st_ino != now.st_ino || held.st_dev != now.st_dev)
+		rc = pga_fail(err, PGA_ENOTFOUND, "'%s' has left the spool", name);
+	if (rc < 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+int
 spool_quarantine(struct spool *sp, const char *name, const char *why,
 		 struct pga_err *err)
 {

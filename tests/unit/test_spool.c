@@ -181,6 +181,55 @@ test_rotation_by_block_count(void **state)
 	spool_free(sp);
 }
 
+/*
+ * A segment a shipper holds (spool_hold) is passed over by drop-oldest:
+ * the next oldest go instead, so none is both dropped and delivered.
+ */
+static void
+test_quota_drop_passes_held(void **state)
+{
+	struct spool_opts o = opts(200 * 1024, PGA_FULL_DROP_OLDEST);
+	struct spool *sp = NULL, *reader = NULL;
+	struct spool_counters c;
+	struct spool_list l;
+	struct pga_err err = {0};
+	char path[300], oldest[SEG_NAME_MAX + 1] = "", seg[600];
+	int fd = -1, gone = -1;
+
+	(void)state;
+	o.seg_max_size = 32 * 1024;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(put_block(sp, 0, "m", 1000, &err), 0);
+	assert_int_equal(spool_seal(sp, &err), 0);
+	assert_int_equal(spool_open(&reader, path, &err), 0);
+	assert_int_equal(spool_list_ready(reader, &l, &err), 0);
+	assert_true(l.n >= 2);
+	spool_list_sort(&l);
+	snprintf(oldest, sizeof(oldest), "%s", l.v[0].name);
+	spool_list_free(&l);
+	assert_int_equal(spool_hold(reader, oldest, &fd, &err), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(put_block(sp, 0, "m", 1000, &err), 0);
+	assert_int_equal(spool_counters_read(reader, &spool_counters_own, &c, &err), 0);
+	assert_true(c.v[SC_SEGMENTS_DROPPED] > 0);
+	snprintf(seg, sizeof(seg), "%s/ready/%s", path, oldest);
+	assert_int_equal(access(seg, F_OK), 0);
+	close(fd);
+	/* released, it is the oldest again and goes first */
+	for (int i = 0; i < 40 && gone != 0; i++) {
+		assert_int_equal(put_block(sp, 0, "m", 1000, &err), 0);
+		gone = access(seg, F_OK) != 0 ? 0 : -1;
+	}
+	assert_int_equal(gone, 0);
+	/* a segment that has left the spool cannot be held */
+	assert_int_equal(spool_hold(reader, oldest, &fd, &err), PGA_ENOTFOUND);
+	assert_int_equal(fd, -1);
+	assert_int_equal(spool_close(sp, &err), 0);
+	spool_free(reader);
+}
+
 static void
 test_quota_block(void **state)
 {
@@ -839,6 +888,7 @@ main(void)
 		cmocka_unit_test(test_rotation_by_block_count),
 		cmocka_unit_test(test_quota_block),
 		cmocka_unit_test(test_quota_drop_oldest),
+		cmocka_unit_test(test_quota_drop_passes_held),
 		cmocka_unit_test(test_recovery_on_open),
 		cmocka_unit_test(test_crash_counts_once),
 		cmocka_unit_test(test_crash_between_count_and_rename),
