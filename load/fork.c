@@ -24,6 +24,12 @@
  *     held at its seq) is loaded, in seq order: the rest of the kept
  *     branch comes in.
  *
+ * Each step commits on its own, so a resolution cut off (a kill, a lost
+ * connection) is finished by running the same command again: a seq whose
+ * held versions are all decided and whose kept one is loaded goes straight
+ * to the last step (and says it was resolved before); a seq that never was
+ * a fork is refused.
+ *
  * Locks: the unload takes the claims of the segments it unloads and their
  * chain edges, as a loader does, so no loader runs a check against a
  * ledger in the middle of being changed.
@@ -67,6 +73,7 @@ struct resolve {
 	struct version v[FORK_VERSIONS_MAX];
 	size_t nv;
 	const struct version *keep;
+	bool no_fork;			/* keep is loaded and nothing is held at seq */
 	/* what was done */
 	uint64_t unloaded, unloaded_rows, discarded, loaded;
 	FILE *out;
@@ -130,6 +137,14 @@ list_versions(struct resolve *rs, struct pga_err *err)
 }
 
 static int
+no_fork(const struct resolve *rs, struct pga_err *err)
+{
+	return pga_fail(err, PGA_ENOTFOUND, "collector '%s' seq %" PRIu64 " has no held version:"
+			" no fork to resolve there (see pga status --central)", rs->collector,
+			rs->seq);
+}
+
+static int
 pick(struct resolve *rs, const char *prefix, struct pga_err *err)
 {
 	size_t plen = strlen(prefix), held = 0;
@@ -146,10 +161,11 @@ pick(struct resolve *rs, const char *prefix, struct pga_err *err)
 					rs->collector, rs->seq);
 		rs->keep = &rs->v[i];
 	}
-	if (held == 0)
-		return pga_fail(err, PGA_ENOTFOUND, "collector '%s' seq %" PRIu64 " has no held"
-				" version: no fork to resolve there (see pga status --central)",
-				rs->collector, rs->seq);
+	/* the loaded one, and no other: a resolution that was cut off after
+	 * its discard may still have its last step (settle) to finish */
+	rs->no_fork = held == 0 && rs->keep != NULL && rs->keep->loaded;
+	if (held == 0 && !rs->no_fork)
+		return no_fork(rs, err);
 	if (rs->keep == NULL)
 		return pga_fail(err, PGA_ENOTFOUND, "no version of collector '%s' seq %" PRIu64
 				" has a sha256 starting with '%s'", rs->collector, rs->seq, prefix);
@@ -591,6 +607,36 @@ settle(struct resolve *rs, struct pga_err *err)
 	return rc;
 }
 
+/*
+ * The kept version is loaded and nothing is held at seq: the same command
+ * run again.  A seq that was a fork (held versions, all decided) is done,
+ * and what its resolution's last step had left, if it was cut off, settle
+ * has just loaded; a seq that never was one is refused, as before.
+ */
+static int
+resolved_before(struct resolve *rs, struct pga_err *err)
+{
+	char sql[256], seq[24];
+	const char *p[2] = {rs->collector, seq};
+	PGresult *res = NULL;
+	bool forked;
+	int rc;
+
+	snprintf(seq, sizeof(seq), "%" PRIu64, rs->seq);
+	snprintf(sql, sizeof(sql), "SELECT EXISTS (SELECT 1 FROM %s.held_segments WHERE"
+		 " collector = $1 AND seq = $2)", rs->l->qschema);
+	rc = ld_exec(rs->l, sql, 2, p, &res, err);
+	forked = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (rc < 0)
+		return rc;
+	if (!forked)
+		return no_fork(rs, err);
+	log_info("collector '%s' seq %" PRIu64 ": resolved before%s", rs->collector, rs->seq,
+		 rs->loaded > 0 ? "; the segments its last step had left are loaded now" : "");
+	return 0;
+}
+
 static int
 still_held(struct resolve *rs, int *n, struct pga_err *err)
 {
@@ -651,6 +697,8 @@ loader_resolve_fork(struct loader *l, const char *collector, uint64_t seq,
 		rc = collector_id(rs, err);
 	if (rc == 0)
 		rc = settle(rs, err);
+	if (rc == 0 && rs->no_fork)
+		rc = resolved_before(rs, err);
 	if (rc == 0)
 		rc = still_held(rs, &left, err);
 	if (rc == 0) {

@@ -414,8 +414,8 @@ tt_dropped() {
 }
 
 # Every seq where a fake is loaded or held unresolved: keep the genuine one.
-# KILL=1 kills the first attempt -9 at a random moment (it must change
-# nothing or everything; the second attempt finishes).
+# KILL=1 kills the first attempt -9 at a random moment; the second attempt,
+# the same command, finishes whatever the kill cut off.
 tt_resolve() {
 	local kill=${1:-0} seq sha rc pid
 	# never a loaded segment that breaks its chain with a loaded neighbour
@@ -454,8 +454,8 @@ tt_resolve() {
 			sleep "0.$((RANDOM % 5))"
 			kill -9 $pid 2>/dev/null && TT_KILLS[resolve]=$((${TT_KILLS[resolve]:-0} + 1))
 			wait $pid 2>/dev/null
-			# all or nothing: done, or still to do
-			[ "$(tt_next_fork $((seq - 1)))" = "$seq" ] || continue
+			# each step commits on its own: the same command again
+			# finishes what the kill cut off (load/fork.c)
 		fi
 		"$PGA_BIN" -c "$TT/pga.conf" load --resolve-fork "$TT_COLLECTOR:$seq" --keep "$sha" \
 			>>"$TT/resolve.log" 2>&1

@@ -58,6 +58,12 @@ run_fails 1 "A: a seq without a fork" pga load --db "$DB" --resolve-fork a:2 --k
 run_ok "A: keep the genuine one" pga load --db "$DB" --resolve-fork a:3 --keep "${ah3:0:12}"
 like "$(last_out)" "kept '$a3'.*0 segments unloaded.*1 held segments discarded.*0 still held" "A: says what it did"
 is "$(held a)" "" "A: nothing held any more"
+# the same command again (after a kill the operator cannot know how far it got)
+run_ok "A: the resolution run again: done before, nothing to do" \
+	pga load --db "$DB" --resolve-fork a:3 --keep "${ah3:0:12}"
+like "$(last_err)$(last_out)" "seq 3: resolved before" "A: says it was resolved before"
+run_fails 1 "A: a seq that never was a fork is still refused" \
+	pga load --db "$DB" --resolve-fork a:2 --keep "${ah2:0:8}"
 is "$(q "SELECT resolution || ' ' || (content IS NOT NULL) FROM pga.held_segments WHERE collector = 'a'")" \
 	"discarded by pga load --resolve-fork true" "A: the forged copy is discarded, its bytes kept"
 is "$(notes a)" "1g 2g 3g" "A: the rows did not change"
