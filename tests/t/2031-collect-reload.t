@@ -70,6 +70,9 @@ for i in 1 2 3 4 5 6; do
 	sleep 0.05
 	alive || dead=1
 done
+# the sixth taken first: sent inside the same cycle, it and the pair would
+# be one request
+wait_for 10 more_of "received SIGHUP" 6
 kill -HUP $LOOP; kill -HUP $LOOP
 sleep 0.2
 alive || dead=1
