@@ -845,6 +845,16 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 	if (sql == NULL)
 		return 0;
 	rc = copy_metric(w, s, m, sql, v, scan, pre, false, err);
+	if (rc < 0 && err->code == PGA_EDB && strcmp(err->sqlstate, "26000") == 0) {
+		/* the connection's statements are gone (cpg_prepared): said once,
+		 * and the metric read again as a COPY */
+		log_info("target '%s'%s%s: %s", s->t->cfg->name, s->database ? " database " : "",
+			 s->database ? s->database : "", err->msg);
+		rc = cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline, NULL, 0, &n,
+			      err);
+		if (rc == 0)
+			rc = copy_metric(w, s, m, sql, v, scan, pre, false, err);
+	}
 	if (rc < 0 && unconvertible(err) && (m->flags & METRIC_TEXTS)) {
 		/* pg_stat_statements converts on the server: no client setting helps */
 		rc = cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline, NULL, 0, &n,

@@ -627,6 +627,8 @@ cpg_csv_rows(const PGresult *r, char *buf, size_t cap, cpg_sink_fn sink, void *c
 
 /* ---- prepared statements of a kept connection ---- */
 
+#define CPG_GONE 4		/* a run found its statement gone (SQLSTATE 26000) */
+
 struct prep_stmt {
 	char *sql;		/* NULL: forgotten (its name stays taken) */
 	char *copy;		/* once it had more than rows rows: its COPY, marked */
@@ -638,6 +640,7 @@ struct prep_stmt {
 struct preps {
 	struct prep_stmt s[CPG_PREP_MAX];
 	unsigned n;
+	bool off;		/* statements do not last on this connection: COPY */
 };
 
 static void
@@ -801,6 +804,8 @@ prep_run(PGconn *conn, struct prep_stmt *s, int i, int64_t deadline, cpg_sink_fn
 	if (rc == 0 && first == PGA_EDB && strcmp(err->sqlstate, "0A000") == 0)
 		/* replanned into another result type: a new statement next time */
 		stmt_forget(s);
+	if (rc == 0 && first == PGA_EDB && strcmp(err->sqlstate, "26000") == 0)
+		first = CPG_GONE;	/* prepared in an earlier transaction, not here now */
 	return rc < 0 ? rc : first;
 }
 
@@ -829,6 +834,8 @@ cpg_prepared(PGconn *conn, const char *sql, size_t len, unsigned rows, int64_t d
 	*bytes = 0;
 	if (p == NULL)
 		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (p->off)
+		return CPG_NOT_PREPARED;
 	i = prep_find(p, sql, len, crc, rows);
 	if (i < 0 && p->n == CPG_PREP_MAX)
 		return CPG_NOT_PREPARED;
@@ -841,6 +848,15 @@ cpg_prepared(PGconn *conn, const char *sql, size_t len, unsigned rows, int64_t d
 		return rc < 0 ? rc : CPG_COPIED;
 	}
 	rc = prep_run(conn, &p->s[i], i, deadline, sink, ctx, buf, cap, bytes, &over, err);
+	if (rc == CPG_GONE) {
+		/* a pooler in transaction mode hands each transaction another
+		 * server session: none of ours lasts, so no more preparing here */
+		for (unsigned k = 0; k < p->n; k++)
+			stmt_forget(&p->s[k]);
+		p->off = true;
+		return pga_err_prefix(err, "prepared statements do not last on this connection"
+				      " (a connection pooler?), COPY from now on");
+	}
 	if (rc < 0 || !over)
 		return rc;
 	/* in the same transaction, the same snapshot: a SELECT leaves nothing to undo */

@@ -95,7 +95,11 @@ int cpg_describe(PGconn *conn, const char *sql, int64_t deadline, PGresult **des
  * statement the server can no longer run as planned (SQLSTATE 0A000,
  * "cached plan must not change result type": an extension's view changed
  * its columns) is forgotten and prepared again the next time.  The first
- * run of a text costs one more round trip (Parse).
+ * run of a text costs one more round trip (Parse).  A statement gone from
+ * the session (SQLSTATE 26000: a pooler in transaction mode gives each
+ * transaction another server session) fails the run as PGA_EDB with that
+ * SQLSTATE, and the connection prepares nothing more (CPG_NOT_PREPARED from
+ * then on): the caller rolls back and runs the metric again, as a COPY.
  *
  * Returns 0 (prepared), CPG_SWITCHED (more than rows rows: read by COPY,
  * and from now on), CPG_COPIED (by COPY, as it switched before),

@@ -31,6 +31,7 @@ int helper_catalog_types(int argc, char **argv);
 int helper_seg_blocks(int argc, char **argv);
 int helper_prepared_csv(int argc, char **argv);
 int helper_prepared_replan(int argc, char **argv);
+int helper_prepared_gone(int argc, char **argv);
 
 #define HELPER_COLLECT_COMMANDS \
 	{"catalog-sql", helper_catalog_sql, "VERSION [PGSS_VERSION [LIMIT]]: catalog SQL for a server"}, \
@@ -38,7 +39,8 @@ int helper_prepared_replan(int argc, char **argv);
 	{"catalog-types", helper_catalog_types, ": every SQL metric's columns with their types"}, \
 	{"seg-blocks", helper_seg_blocks, "PATH: one line per block of every segment"}, \
 	{"prepared-csv", helper_prepared_csv, "CONNINFO FILE [ROWS]: catalog-sql's metrics as COPY and prepared, compared"}, \
-	{"prepared-replan", helper_prepared_replan, "CONNINFO: a prepared statement's table changes its columns"},
+	{"prepared-replan", helper_prepared_replan, "CONNINFO: a prepared statement's table changes its columns"}, \
+	{"prepared-gone", helper_prepared_gone, "CONNINFO: the session loses its prepared statements (a pooler)"},
 
 int helper_s3_request(int argc, char **argv);
 int helper_azure_request(int argc, char **argv);

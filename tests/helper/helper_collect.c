@@ -460,3 +460,49 @@ helper_prepared_replan(int argc, char **argv)
 	PQfinish(conn);
 	return 0;
 }
+
+/*
+ * prepared-gone CONNINFO
+ * The session loses the statements it prepared (DEALLOCATE ALL: what a
+ * pooler in transaction mode looks like, another server session each
+ * transaction): the run fails with SQLSTATE 26000 and says so, and the
+ * connection prepares nothing more (CPG_NOT_PREPARED).  Prints one line a
+ * step: the CSV, "error SQLSTATE pooler|other", "copy".
+ */
+int
+helper_prepared_gone(int argc, char **argv)
+{
+	static const char sql[] = "SELECT 7 AS n";
+	struct pga_err err = {0};
+	PGconn *conn = NULL;
+	char csv[64];
+	int n;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: prepared-gone CONNINFO\n");
+		return 64;
+	}
+	if (cpg_connect(&conn, argv[1], NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	for (int i = 0; i < 4; i++) {
+		int64_t deadline = pga_mono_us() + 10 * 1000000LL;
+		struct membuf b = {0};
+		uint64_t bytes;
+		int rc = i == 1 ? cpg_exec(conn, "DEALLOCATE ALL", deadline, NULL, 0, &n, &err) :
+			 cpg_prepared(conn, sql, strlen(sql), CPG_PREP_ROWS, deadline, to_mem, &b, csv,
+				      sizeof(csv), &bytes, &err);
+
+		if (i != 1 && rc == 0)
+			printf("%.*s", (int)b.len, b.p);
+		else if (rc == CPG_NOT_PREPARED)
+			printf("copy\n");
+		else if (rc < 0)
+			printf("error %s %s\n", err.sqlstate,
+			       strstr(err.msg, "connection pooler") ? "pooler" : "other");
+		free(b.p);
+	}
+	PQfinish(conn);
+	return 0;
+}

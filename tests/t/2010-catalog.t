@@ -174,6 +174,8 @@ while read -r v; do
 	is "$(helper prepared-replan "$(pg_conninfo "v$v")" | tr '\n' ' ')" '1 1 error 0A000 1,"x,y" prepared 254, then not 12 ' \
 		"PostgreSQL $v: a statement whose result type changed fails once, then is prepared again;" \
 		"$((256 - 2)) more fill the connection's statements, the next are refused"
+	is "$(helper prepared-gone "$(pg_conninfo "v$v")" | tr '\n' ' ')" '7 error 26000 pooler copy ' \
+		"PostgreSQL $v: statements gone from the session (a pooler): said once, then COPY"
 done <"$TEST_TMP/versions"
 rm -rf "$SP"
 run_ok "three cycles of --loop over PostgreSQL $(tr '\n' ' ' <"$TEST_TMP/versions")" \
