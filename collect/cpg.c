@@ -651,13 +651,21 @@ stmt_forget(struct prep_stmt *s)
 	s->sql = s->copy = NULL;
 }
 
+/* Every statement forgotten (names too: the session holds none of them). */
+static void
+preps_clear(struct preps *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		stmt_forget(&p->s[i]);
+	p->n = 0;
+}
+
 static void
 preps_free(struct preps *p)
 {
 	if (p == NULL)
 		return;
-	for (unsigned i = 0; i < p->n; i++)
-		stmt_forget(&p->s[i]);
+	preps_clear(p);
 	free(p);
 }
 
@@ -674,10 +682,8 @@ preps_event(PGEventId id, void *info, void *passthrough)
 		/* a new session on the same PGconn: no statement survives */
 		struct preps *p = PQinstanceData(((PGEventConnReset *)info)->conn, preps_event);
 
-		for (unsigned i = 0; p != NULL && i < p->n; i++)
-			stmt_forget(&p->s[i]);
 		if (p != NULL)
-			p->n = 0;
+			preps_clear(p);
 	}
 	return 1;
 }
@@ -851,8 +857,7 @@ cpg_prepared(PGconn *conn, const char *sql, size_t len, unsigned rows, int64_t d
 	if (rc == CPG_GONE) {
 		/* a pooler in transaction mode hands each transaction another
 		 * server session: none of ours lasts, so no more preparing here */
-		for (unsigned k = 0; k < p->n; k++)
-			stmt_forget(&p->s[k]);
+		preps_clear(p);
 		p->off = true;
 		return pga_err_prefix(err, "prepared statements do not last on this connection"
 				      " (a connection pooler?), COPY from now on");

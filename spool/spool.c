@@ -953,6 +953,13 @@ used_bytes(const struct spool *sp)
 	return sp->usage_other + (sp->seg ? seg_writer_size(sp->seg) : 0);
 }
 
+/* Bytes that left the spool (or were counted twice): never below zero. */
+static void
+usage_less(struct spool *sp, uint64_t bytes)
+{
+	sp->usage_other -= bytes < sp->usage_other ? bytes : sp->usage_other;
+}
+
 static int
 entry_age_cmp(const void *a, const void *b)
 {
@@ -975,7 +982,7 @@ lock_for_drop(struct spool *sp, const struct spool_entry *e, const char *path, i
 {
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0 && errno == ENOENT) {
-		sp->usage_other -= e->size < sp->usage_other ? e->size : sp->usage_other;
+		usage_less(sp, e->size);
 		return 0;
 	}
 	if (*fd < 0)
@@ -1022,7 +1029,7 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 	say_dropped(e->name, &info, e->size, sp->removals);
 	rc = unlink_removed(moved, err);
 	if (rc == 0)
-		sp->usage_other -= e->size < sp->usage_other ? e->size : sp->usage_other;
+		usage_less(sp, e->size);
 	return rc;
 }
 
@@ -1056,11 +1063,9 @@ spool_make_room(struct spool *sp, uint64_t need, struct pga_err *err)
 	rc = spool_usage(sp, &sp->usage_other, err);
 	if (rc < 0)
 		return rc;
-	if (sp->seg != NULL) {	/* what the scan saw of it: held blocks are not in the file yet */
-		uint64_t part = seg_writer_written(sp->seg);
-
-		sp->usage_other -= part < sp->usage_other ? part : sp->usage_other;
-	}
+	/* what the scan saw of the open segment: held blocks are not in the file yet */
+	if (sp->seg != NULL)
+		usage_less(sp, seg_writer_written(sp->seg));
 	if (used_bytes(sp) + need < sp->opts.max_bytes)
 		return 0;
 	if (sp->opts.full == PGA_FULL_BLOCK)

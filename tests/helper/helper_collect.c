@@ -397,6 +397,23 @@ helper_prepared_csv(int argc, char **argv)
 	return diffs > 0 ? 1 : 0;
 }
 
+/* The one argument CONNINFO, connected: 0, or the exit code (said). */
+static int
+conninfo_arg(int argc, char **argv, const char *cmd, PGconn **conn)
+{
+	struct pga_err err = {0};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s CONNINFO\n", cmd);
+		return 64;
+	}
+	if (cpg_connect(conn, argv[1], NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * prepared-replan CONNINFO
  * A prepared statement whose table changes its columns: the run after the
@@ -418,14 +435,8 @@ helper_prepared_replan(int argc, char **argv)
 	char csv[64];
 	int n;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: prepared-replan CONNINFO\n");
-		return 64;
-	}
-	if (cpg_connect(&conn, argv[1], NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return 1;
-	}
+	if ((n = conninfo_arg(argc, argv, "prepared-replan", &conn)) != 0)
+		return n;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		int64_t deadline = pga_mono_us() + 10 * 1000000LL;
 		struct membuf b = {0};
@@ -478,14 +489,8 @@ helper_prepared_gone(int argc, char **argv)
 	char csv[64];
 	int n;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: prepared-gone CONNINFO\n");
-		return 64;
-	}
-	if (cpg_connect(&conn, argv[1], NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return 1;
-	}
+	if ((n = conninfo_arg(argc, argv, "prepared-gone", &conn)) != 0)
+		return n;
 	for (int i = 0; i < 4; i++) {
 		int64_t deadline = pga_mono_us() + 10 * 1000000LL;
 		struct membuf b = {0};

@@ -181,6 +181,19 @@ test_rotation_by_block_count(void **state)
 	spool_free(sp);
 }
 
+/* The path of the spool's one ready segment. */
+static void
+only_segment(struct spool *sp, char *seg, size_t cap)
+{
+	struct spool_list l;
+	struct pga_err err = {0};
+
+	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(spool_ready_path(sp, l.v[0].name, seg, cap, &err), 0);
+	spool_list_free(&l);
+}
+
 /*
  * A segment a shipper holds (spool_hold) is passed over by drop-oldest:
  * the next oldest go instead, so none is both dropped and delivered.
@@ -741,7 +754,6 @@ test_batch_flush_on_cap(void **state)
 	struct spool_stream *s = NULL;
 	struct seg_reader *r = NULL;
 	const struct seg_block_meta *m;
-	struct spool_list l;
 	struct pga_err err = {0};
 	char path[300], seg[700];
 	uint8_t *want = malloc(300000), *got = malloc(300000);
@@ -809,10 +821,7 @@ test_batch_flush_on_cap(void **state)
 
 	/* the sealed segment: every block in order, each byte as written */
 	assert_int_equal(spool_open(&sp, path, &err), 0);
-	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
-	assert_int_equal(l.n, 1);
-	assert_int_equal(spool_ready_path(sp, l.v[0].name, seg, sizeof(seg), &err), 0);
-	spool_list_free(&l);
+	only_segment(sp, seg, sizeof(seg));
 	assert_int_equal(seg_reader_open_file(&r, seg, &err), 0);
 	for (uint32_t i = 0; i < nseeds; i++) {
 		char metric[16];
@@ -850,7 +859,6 @@ test_batch_quota(void **state)
 	struct spool_stream *s = NULL;
 	struct spool_counters c;
 	struct seg_info info;
-	struct spool_list l;
 	struct pga_err err = {0};
 	char path[300], seg[700];
 
@@ -869,10 +877,7 @@ test_batch_quota(void **state)
 	spool_stream_free(s);
 	assert_int_equal(spool_close(sp, &err), 0);
 	assert_int_equal(spool_open(&sp, path, &err), 0);
-	assert_int_equal(spool_list_ready(sp, &l, &err), 0);
-	assert_int_equal(l.n, 1);
-	assert_int_equal(spool_ready_path(sp, l.v[0].name, seg, sizeof(seg), &err), 0);
-	spool_list_free(&l);
+	only_segment(sp, seg, sizeof(seg));
 	assert_int_equal(seg_verify_file(seg, &info, &err), 0);
 	assert_int_equal(info.nblocks, 1);
 	spool_free(sp);
