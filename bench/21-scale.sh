@@ -118,12 +118,12 @@ profile() {
 	# and prepared in single-row mode (a result per row: one row held at a
 	# time, as a COPY holds)
 	fm=""
-	for mode in "" -s -p -1; do
+	for mode in "" -s -p -1 -P; do
 		"$W/floor" -l "$LOOP_CYCLES" $mode 8 "$CI" "$W/q.txt" $DBS >"$W/floor.out" || exit 1
 		fm="$fm $(tail -n +2 "$W/floor.out" | cut -d' ' -f1 | median)"
 		fm="$fm $(tail -n +2 "$W/floor.out" | awk '{ print $4 + $5 }' | median)"
 	done
-	read -r cp_t cp_c sel_t sel_c pr_t pr_c one_t one_c <<<"$fm"
+	read -r cp_t cp_c sel_t sel_c pr_t pr_c one_t one_c pp_t pp_c <<<"$fm"
 	report "loop floor by COPY (unprepared), cycle" "$(calc %.0f "$cp_t * 1000")" ms \
 		"prepared" "$(calc %.0f "$pr_t * 1000")" 0
 	report "loop floor by plain SELECT (unprepared)" "$(calc %.0f "$sel_t * 1000")" ms \
@@ -136,6 +136,11 @@ profile() {
 		"prepared" "$(calc %.1f "$pr_c * 1000")" 0
 	report "loop floor client CPU: single-row mode" "$(calc %.1f "$one_c * 1000")" ms \
 		"prepared, whole results" "$(calc %.1f "$pr_c * 1000")" 0
+	# fewer round trips: a database's queries in one pipeline (pga's batches)
+	report "loop floor prepared, pipelined, cycle" "$(calc %.0f "$pp_t * 1000")" ms \
+		"prepared, one at a time" "$(calc %.0f "$pr_t * 1000")" 0
+	report "loop floor client CPU: pipelined" "$(calc %.1f "$pp_c * 1000")" ms \
+		"prepared, one at a time" "$(calc %.1f "$pr_c * 1000")" 0
 
 	# compression level: the same loop, level 1 against the default 3
 	pga_loop "$W/pga.conf" "$LOOP_CYCLES" || exit 1

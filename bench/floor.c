@@ -4,7 +4,7 @@
  * transaction, no compression, no spool: what the network and the server
  * cost.  Built by bench/20-collect.sh and bench/21-scale.sh with gcc.
  *
- * usage: floor [-l CYCLES] [-p | -s | -1] THREADS CONNINFO QUERIES DB...
+ * usage: floor [-l CYCLES] [-p | -s | -1 | -P] THREADS CONNINFO QUERIES DB...
  *   QUERIES: lines "name<TAB>cluster|database<TAB>sql" (pga-test-helper
  *   catalog-sql); cluster queries run once (first database), database
  *   queries once per database.
@@ -19,6 +19,8 @@
  *   COPY it tells COPY's output from the planning.
  *   -1: as -p, in single-row mode (PQsetSingleRowMode): a result per row,
  *   what holding one row at a time costs the client.
+ *   -P: as -p, each database's queries sent together in libpq's pipeline
+ *   mode, one sync: what fewer round trips per database would save.
  * Prints one line per cycle: seconds rows bytes cpu_user_s cpu_sys_s
  * peak_rss_kib (the client CPU of that cycle, all threads; the process's
  * peak RSS so far).
@@ -43,7 +45,7 @@ static int qcluster[MAXQ], nq;
 static char **dbs;
 static PGconn **conns;		/* loop mode: kept, by database */
 static int ndbs;
-static bool loop, prepared, plain, single;
+static bool loop, prepared, plain, single, piped;
 static atomic_int next_db;
 static atomic_long total_rows, total_bytes;
 
@@ -129,6 +131,50 @@ out:
 	atomic_fetch_add(&total_bytes, bytes);
 }
 
+/* A database's queries in one pipeline: sent together, one sync, then read. */
+static void
+run_piped(PGconn *c, int db, bool first)
+{
+	long rows = 0, bytes = 0;
+	PGresult *r;
+	int sent = 0;
+
+	if (!PQenterPipelineMode(c))
+		fail(c);
+	for (int q = 0; q < nq; q++) {
+		char name[16];
+
+		if (qcluster[q] && db != 0)
+			continue;
+		snprintf(name, sizeof(name), "q%d", q);
+		if (first && !PQsendPrepare(c, name, qsql[q], 0, NULL))
+			fail(c);
+		if (!PQsendQueryPrepared(c, name, 0, NULL, NULL, NULL, 0))
+			fail(c);
+		sent += first ? 2 : 1;
+	}
+	if (!PQpipelineSync(c))
+		fail(c);
+	for (int k = 0; k < sent; k++) {
+		while ((r = PQgetResult(c)) != NULL) {
+			ExecStatusType st = PQresultStatus(r);
+
+			if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+				fail(c);
+			count_rows(r, &rows, &bytes);
+			PQclear(r);
+		}
+	}
+	r = PQgetResult(c);
+	if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+		fail(c);
+	PQclear(r);
+	if (!PQexitPipelineMode(c))
+		fail(c);
+	atomic_fetch_add(&total_rows, rows);
+	atomic_fetch_add(&total_bytes, bytes);
+}
+
 static void *
 worker(void *arg)
 {
@@ -151,7 +197,9 @@ worker(void *arg)
 		} else {
 			first = false;
 		}
-		for (int q = 0; q < nq; q++) {
+		for (int q = 0; q < nq && piped; q = nq)
+			run_piped(c, i, first);
+		for (int q = 0; q < nq && !piped; q++) {
 			if (qcluster[q] && i != 0)
 				continue;
 			if (prepared || plain)
@@ -180,7 +228,7 @@ main(int argc, char **argv)
 	FILE *f;
 	int nth, cycles = 1, opt;
 
-	while ((opt = getopt(argc, argv, "+l:ps1")) != -1) {
+	while ((opt = getopt(argc, argv, "+l:ps1P")) != -1) {
 		if (opt == 'l') {
 			loop = true;
 			cycles = atoi(optarg);
@@ -188,6 +236,8 @@ main(int argc, char **argv)
 			prepared = true;
 		} else if (opt == 's') {
 			plain = true;
+		} else if (opt == 'P') {
+			prepared = piped = true;
 		} else if (opt == '1') {
 			prepared = single = true;
 		} else {
@@ -197,7 +247,7 @@ main(int argc, char **argv)
 	argc -= optind - 1;
 	argv += optind - 1;
 	if (argc < 5 || cycles < 1) {
-		fprintf(stderr, "usage: floor [-l CYCLES] [-p | -s | -1] THREADS CONNINFO QUERIES DB...\n");
+		fprintf(stderr, "usage: floor [-l CYCLES] [-p | -s | -1 | -P] THREADS CONNINFO QUERIES DB...\n");
 		return 64;
 	}
 	nth = atoi(argv[1]);

@@ -8,12 +8,16 @@
  * own transaction on its own connection.  A session opens with one round
  * trip (settings of a new connection, BEGIN, SAVEPOINT pga, the snapshot
  * query); each metric is then one round trip, a bare COPY (...) TO STDOUT,
- * or, on a connection kept across cycles (loop mode), the catalog metric's
- * SELECT prepared once per connection (cpg_prepared: the server plans it
- * once, not every cycle; the same CSV bytes; its rows held as one result of
- * at most CPG_PREP_ROWS, a metric with more read by COPY from then on).
- * A metric that fails (permission, timeout) is rolled back to the savepoint
- * and the session goes on with the next one, in the same snapshot.
+ * or, on a connection kept across cycles (loop mode), the catalog metrics'
+ * SELECTs prepared once per connection (cpg_prepared: the server plans
+ * each once, not every cycle; the same CSV bytes; rows held as one result
+ * of at most CPG_PREP_ROWS, a metric with more read by COPY from then on),
+ * all of a session's sent together and read in order (cpg_batch, libpq's
+ * pipeline mode: one round trip for the lot, a third less client CPU than
+ * one each, bench/21-scale.sh).  A metric that fails (permission, timeout)
+ * is rolled back to the savepoint and the session goes on with the next
+ * one, in the same snapshot; in a batch the server skips the rest, which
+ * go again in the next batch.
  *
  * The snapshot query also learns what the catalog's metrics need (cfacts.c):
  * the extensions of the session's database and the metrics' conditions; a
@@ -810,41 +814,57 @@ copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 
 #define METRIC_ELSEWHERE 2
 
+/* A metric due in a session: its SQL for this server and its variables. */
+struct due {
+	const struct metric_def *m;
+	const char *sql;
+	struct catalog_vars v;
+	int rc;			/* run_metric's */
+};
+
 /*
- * Stream one metric into a block.  Returns 0 (collected, or not on this
- * version), 1 (the metric failed; counted and logged), METRIC_ELSEWHERE
- * (texts that cannot be read in this database: not counted yet, see
- * texts_elsewhere), or < 0 when the session is lost or the spool failed.
+ * Whether m runs in this session, and with what SQL: not on a server
+ * without its view, nor where a condition is not met (an extension this
+ * database lacks, a standby-only view on a primary, no command in
+ * progress): no block then.
  */
-static int
-run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
-	   const struct catalog_vars *vars, bool scan, const char *pre, struct pga_err *err)
+static bool
+metric_due(struct csession *s, const struct metric_def *m, const struct catalog_vars *vars,
+	   struct due *d)
 {
 	bool pgss = m->flags & METRIC_NEEDS_PGSS;
 	int version = pgss ? catalog_pgss_version(s->snap.pgss_version) : s->snap.server_version;
-	struct catalog_vars mv = *vars;
-	const struct catalog_vars *v = &mv;
 	enum cfacts_why why;
-	const char *sql;
-	int rc, n;
 
+	d->m = m;
+	d->v = *vars;
+	d->rc = 0;
 	if (m->ext != NULL || m->when != NULL) {
-		/* not here (an extension this database lacks, a standby-only
-		 * view on a primary, no command in progress): no block */
-		why = cfacts_skip(&s->snap.facts, m, &version, &mv.ext);
+		why = cfacts_skip(&s->snap.facts, m, &version, &d->v.ext);
 		if (why != CFACTS_RUN) {
 			char text[256];
 
 			cfacts_why(&s->snap.facts, m, why, s->snap.database, text, sizeof(text));
 			log_trace("target '%s' metric '%s': skipped: %s", s->t->cfg->name, m->name,
 				  text);
-			return 0;
+			return false;
 		}
 	}
-	sql = catalog_sql_for(m, version);
-	if (sql == NULL)
-		return 0;
-	rc = copy_metric(w, s, m, sql, v, scan, pre, false, err);
+	d->sql = catalog_sql_for(m, version);
+	return d->sql != NULL;
+}
+
+/*
+ * After a metric's first try failed with rc: what follows from its error
+ * (run_metric's return values).
+ */
+static int
+metric_retry(struct cworker *w, struct csession *s, const struct due *d, bool scan,
+	     const char *pre, int rc, struct pga_err *err)
+{
+	const struct metric_def *m = d->m;
+	int n;
+
 	if (rc < 0 && err->code == PGA_EDB && strcmp(err->sqlstate, "26000") == 0) {
 		/* the connection's statements are gone (cpg_prepared): said once,
 		 * and the metric read again as a COPY */
@@ -853,7 +873,7 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 		rc = cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline, NULL, 0, &n,
 			      err);
 		if (rc == 0)
-			rc = copy_metric(w, s, m, sql, v, scan, pre, false, err);
+			rc = copy_metric(w, s, m, d->sql, &d->v, scan, pre, false, err);
 	}
 	if (rc < 0 && unconvertible(err) && (m->flags & METRIC_TEXTS)) {
 		/* pg_stat_statements converts on the server: no client setting helps */
@@ -870,7 +890,7 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 		rc = cpg_exec(s->conn, "ROLLBACK TO SAVEPOINT pga", s->t->deadline, NULL, 0, &n,
 			      err);
 		if (rc == 0)
-			rc = copy_metric(w, s, m, sql, v, scan, pre, true, err);
+			rc = copy_metric(w, s, m, d->sql, &d->v, scan, pre, true, err);
 		if (rc == 0) {
 			__atomic_add_fetch(&s->t->unconverted, 1, __ATOMIC_RELAXED);
 			/* back to the session's encoding: a COPY TO leaves nothing else
@@ -882,19 +902,214 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 	return rc < 0 ? copy_failed(w, s, m, rc, err) : 0;
 }
 
+/*
+ * Stream one metric into a block.  Returns 0 (collected, or not on this
+ * version), 1 (the metric failed; counted and logged), METRIC_ELSEWHERE
+ * (texts that cannot be read in this database: not counted yet, see
+ * texts_elsewhere), or < 0 when the session is lost or the spool failed.
+ */
+static int
+run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
+	   const struct catalog_vars *vars, bool scan, const char *pre, struct pga_err *err)
+{
+	struct due d;
+
+	if (!metric_due(s, m, vars, &d))
+		return 0;
+	return metric_retry(w, s, &d, scan, pre,
+			    copy_metric(w, s, m, d.sql, &d.v, scan, pre, false, err), err);
+}
+
+/* ---- a session's prepared metrics in one round trip (cpg_batch) ---- */
+
+/* The next batched metric's rows into its block: 0, CPG_SWITCHED or the error. */
+static int
+batch_one(struct cworker *w, struct csession *s, struct cpg_batch *b, const struct due *d,
+	  size_t nb, struct pga_err *err)
+{
+	struct csink k = {.w = w, .t = s->t};
+	uint64_t bytes = 0, rows = 0;
+	int rc = open_block(w, s, d->m, err);
+
+	if (rc < 0)
+		return rc;
+	rc = cpg_batch_next(b, sink_block, &k, w->csv, CSV_BUF, &bytes, err);
+	if (rc != 0) {
+		spool_stream_abort(w->stream);
+		if (rc == CPG_SWITCHED)
+			log_debug("target '%s'%s%s metric '%s': more than %u rows, by COPY from"
+				  " now on", s->t->cfg->name, s->database ? " database " : "",
+				  s->database ? s->database : "", d->m->name, CPG_PREP_ROWS);
+		return rc;
+	}
+	log_trace("target '%s'%s%s metric '%s': %" PRIu64 " bytes, one of a batch of %zu,"
+		  " prepared", s->t->cfg->name, s->database ? " database " : "",
+		  s->database ? s->database : "", d->m->name, bytes, nb);
+	rc = block_commit(w, s->t, d->m, NULL, &rows, err);
+	if (rc < 0) {
+		collector_fatal(w->c, err);
+		return rc;
+	}
+	tstat_add(w->c, s->t, rows, bytes, false);
+	return 0;
+}
+
+/* The connection's failure ends the session; the spool's, the cycle. */
+static int
+batch_lost(struct cworker *w, int rc, struct pga_err *err)
+{
+	if (!conn_level(rc))
+		collector_fatal(w->c, err);
+	return rc;
+}
+
+/*
+ * Queue d[0..n) in b, as many as it takes: the count looked at; later[i]
+ * for one that runs outside the batch (a COPY).
+ */
+static int
+batch_fill(struct cworker *w, struct cpg_batch *b, struct due *d, size_t n, bool *later,
+	   size_t *looked, struct pga_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t len;
+
+		rc = build_select_sql(w, d[i].sql, &d[i].v, &len, err);
+		if (rc < 0) {
+			collector_fatal(w->c, err);
+			break;
+		}
+		rc = cpg_batch_add(b, w->sql, len, err);
+		if (rc == CPG_BATCH_FULL) {
+			rc = 0;
+			break;
+		}
+		if (rc < 0)
+			break;
+		later[i] = rc != 0;
+	}
+	*looked = i;
+	return rc;
+}
+
+/*
+ * d[0..n) in one round trip, as many as a batch takes: how many were
+ * settled (each one's rc set), 0 when this connection does not batch, or
+ * < 0 when the session is lost or the spool failed.  A metric that fails
+ * ends the batch: the transaction rolls back to the savepoint (its retry,
+ * run_metric's) and the caller sends the ones after it in a new batch.
+ */
+static long
+run_batch(struct cworker *w, struct csession *s, struct due *d, size_t n, struct pga_err *err)
+{
+	struct cpg_batch b;
+	struct pga_err e2 = {0};
+	bool later[CPG_BATCH_MAX] = {0};
+	size_t looked = 0, failed = n;
+	int rc, frc = 0;
+
+	if (w->csv == NULL && (w->csv = malloc(CSV_BUF)) == NULL) {
+		pga_fail(err, PGA_ENOMEM, "out of memory");
+		collector_fatal(w->c, err);
+		return err->code;
+	}
+	rc = cpg_batch_begin(&b, s->conn, CPG_PREP_ROWS, s->t->deadline, err);
+	if (rc == CPG_NOT_PREPARED)
+		return 0;
+	if (rc == 0)
+		rc = batch_fill(w, &b, d, n < CPG_BATCH_MAX ? n : CPG_BATCH_MAX, later, &looked, err);
+	if (rc == 0)
+		rc = cpg_batch_send(&b, err);
+	if (rc < 0)	/* nothing came back: a libpq refusal is the session's end */
+		return err->code == PGA_EDB ? rc : batch_lost(w, rc, err);
+	for (size_t i = 0; i < looked && rc == 0 && failed == n; i++) {
+		if (later[i])
+			continue;
+		frc = batch_one(w, s, &b, &d[i], b.n, err);
+		if (frc == CPG_SWITCHED)
+			later[i] = true;
+		else if (frc < 0 && err->code != PGA_EDB)
+			rc = batch_lost(w, frc, err);
+		else if (frc < 0)
+			failed = i;
+	}
+	if (rc == 0 && (rc = cpg_batch_end(&b, &e2)) < 0)
+		*err = e2;
+	if (rc < 0)
+		return rc;
+	if (failed < n) {
+		/* the rest of the batch was skipped; the transaction is aborted */
+		d[failed].rc = metric_retry(w, s, &d[failed], false, NULL, frc, err);
+		if (d[failed].rc < 0)
+			return d[failed].rc;
+		looked = failed + 1;
+	}
+	for (size_t i = 0; i < looked; i++) {
+		if (!later[i])
+			continue;
+		d[i].rc = metric_retry(w, s, &d[i], false, NULL,
+				       copy_metric(w, s, d[i].m, d[i].sql, &d[i].v, false, NULL,
+						   false, err), err);
+		if (d[i].rc < 0)
+			return d[i].rc;
+	}
+	return (long)looked;
+}
+
+/* Metrics due in this session, d[0..n): in batches where the connection may. */
+static int
+run_dues(struct cworker *w, struct csession *s, struct due *d, size_t n, struct pga_err *err)
+{
+	for (size_t i = 0; i < n;) {
+		long k = s->prepare ? run_batch(w, s, d + i, n - i, err) : 0;
+
+		if (k < 0)
+			return (int)k;
+		if (k == 0) {
+			d[i].rc = metric_retry(w, s, &d[i], false, NULL,
+					       copy_metric(w, s, d[i].m, d[i].sql, &d[i].v, false,
+							   NULL, false, err), err);
+			if (d[i].rc < 0)
+				return d[i].rc;
+			k = 1;
+		}
+		i += (size_t)k;
+		if (i < n && pga_stop_requested())
+			return pga_fail(err, PGA_ECANCEL, "interrupted");
+	}
+	return 0;
+}
+
+/* The settings block was written: not again until they change. */
+static void
+dues_done(struct csession *s, const struct due *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((d[i].m->flags & METRIC_SETTINGS) && d[i].rc == 0) {
+			s->t->state.settings_cycle = s->t->state.cycle;
+			strlcpy(s->t->state.settings_hash, s->snap.settings_hash,
+				sizeof(s->t->state.settings_hash));
+		}
+	}
+}
+
 static int
 run_scope(struct cworker *w, struct csession *s, enum metric_scope scope,
 	  bool settings, struct pga_err *err)
 {
+	struct due d[CPG_BATCH_MAX];
 	struct catalog_vars v;
 	const struct metric_def *all;
-	size_t n;
+	size_t n, nd = 0;
+	int rc = 0;
 
 	catalog_vars_of(w->c, s->t, &v);
 	all = catalog_all(&n);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct metric_def *m = &all[i];
-		int rc;
 
 		if (m->source != METRIC_SQL || m->scope != scope ||
 		    (m->flags & METRIC_NEEDS_PGSS) || (!settings && (m->flags & METRIC_SETTINGS)) ||
@@ -903,16 +1118,19 @@ run_scope(struct cworker *w, struct csession *s, enum metric_scope scope,
 			continue;
 		if (pga_stop_requested())
 			return pga_fail(err, PGA_ECANCEL, "interrupted");
-		rc = run_metric(w, s, m, &v, false, NULL, err);
-		if (rc < 0)
-			return rc;
-		if ((m->flags & METRIC_SETTINGS) && rc == 0) {
-			s->t->state.settings_cycle = s->t->state.cycle;
-			strlcpy(s->t->state.settings_hash, s->snap.settings_hash,
-				sizeof(s->t->state.settings_hash));
-		}
+		if (!metric_due(s, m, &v, &d[nd]))
+			continue;
+		if (++nd < CPG_BATCH_MAX)
+			continue;
+		rc = run_dues(w, s, d, nd, err);
+		dues_done(s, d, nd);
+		nd = 0;
 	}
-	return 0;
+	if (rc == 0 && nd > 0) {
+		rc = run_dues(w, s, d, nd, err);
+		dues_done(s, d, nd);
+	}
+	return rc;
 }
 
 /* ---- custom metrics ([metric:NAME], custom.h) ---- */

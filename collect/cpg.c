@@ -635,6 +635,7 @@ struct prep_stmt {
 	size_t len;
 	uint32_t crc;
 	unsigned rows;		/* the most rows taken as one result */
+	bool live;		/* its Parse succeeded: the name is taken */
 };
 
 struct preps {
@@ -743,14 +744,18 @@ wrap_marked(const char *head, const char *sql, size_t len, const char *tail)
 	return m;
 }
 
-/* Parse sql as statement p->n; its index, or an error. */
+/*
+ * Send the Parse of sql as statement p->n, not waiting for its result: its
+ * index, or an error.  The entry is not live until its result says so
+ * (prep_parsed); one that never becomes live is dropped (preps_trim).
+ */
 static int
-prep_add(PGconn *conn, struct preps *p, const char *sql, size_t len, uint32_t crc,
-	 unsigned rows, int64_t deadline, struct pga_err *err)
+prep_send(PGconn *conn, struct preps *p, const char *sql, size_t len, uint32_t crc,
+	  unsigned rows, struct pga_err *err)
 {
 	struct prep_stmt *s = &p->s[p->n];
 	char name[16], tail[48], *m;
-	int ok, rc;
+	int ok;
 
 	snprintf(tail, sizeof(tail), ") AS pga_q LIMIT %u", rows + 1);
 	s->sql = malloc(len + 1);
@@ -763,36 +768,78 @@ prep_add(PGconn *conn, struct preps *p, const char *sql, size_t len, uint32_t cr
 	snprintf(name, sizeof(name), "pga_%u", p->n);
 	ok = PQsendPrepare(conn, name, m, 0, NULL);
 	free(m);
-	/* "query" as a COPY's error would say: the logs do not tell the ways apart */
-	rc = ok ? results(conn, deadline, NULL, "query", err) : pga_pg_fail(err, conn, NULL, "query");
-	if (rc < 0) {
+	if (!ok) {
 		stmt_forget(s);
-		return rc;
+		return pga_pg_fail(err, conn, NULL, "query");
 	}
 	memcpy(s->sql, sql, len);
 	s->sql[len] = '\0';
 	s->len = len;
 	s->crc = crc;
 	s->rows = rows;
+	s->live = false;
 	return (int)p->n++;
 }
 
-/*
- * Run statement i as one result (at most rows + 1 of them held), its rows
- * as CSV to sink; *over when it had more than rows rows: nothing went to
- * sink then.
- */
+/* The Parse's result of statement i: live, or forgotten. */
 static int
-prep_run(PGconn *conn, struct prep_stmt *s, int i, int64_t deadline, cpg_sink_fn sink,
-	 void *ctx, char *buf, size_t cap, uint64_t *bytes, bool *over, struct pga_err *err)
+prep_parsed(PGconn *conn, struct prep_stmt *s, int64_t deadline, struct pga_err *err)
+{
+	/* "query" as a COPY's error would say: the logs do not tell the ways apart */
+	int rc = results(conn, deadline, NULL, "query", err);
+
+	if (rc < 0)
+		stmt_forget(s);
+	s->live = rc == 0;
+	return rc;
+}
+
+/* Trailing statements that never became live: their names are free again. */
+static void
+preps_trim(struct preps *p)
+{
+	while (p->n > 0 && !p->s[p->n - 1].live) {
+		stmt_forget(&p->s[p->n - 1]);
+		p->n--;
+	}
+}
+
+/* Parse sql as statement p->n; its index, or an error. */
+static int
+prep_add(PGconn *conn, struct preps *p, const char *sql, size_t len, uint32_t crc,
+	 unsigned rows, int64_t deadline, struct pga_err *err)
+{
+	int i = prep_send(conn, p, sql, len, crc, rows, err);
+
+	if (i >= 0 && prep_parsed(conn, &p->s[i], deadline, err) < 0) {
+		preps_trim(p);
+		return err->code;
+	}
+	return i;
+}
+
+static int
+prep_exec(PGconn *conn, int i, struct pga_err *err)
 {
 	char name[16];
+
+	snprintf(name, sizeof(name), "pga_%d", i);
+	return PQsendQueryPrepared(conn, name, 0, NULL, NULL, NULL, 0) ? 0 :
+	       pga_pg_fail(err, conn, NULL, "query");
+}
+
+/*
+ * The result of a run of s, sent (prep_exec): held whole (at most rows + 1
+ * rows), its rows as CSV to sink; *over when it had more than rows rows:
+ * nothing went to sink then.
+ */
+static int
+prep_read(PGconn *conn, struct prep_stmt *s, int64_t deadline, cpg_sink_fn sink, void *ctx,
+	  char *buf, size_t cap, uint64_t *bytes, bool *over, struct pga_err *err)
+{
 	int first = 0, rc;
 
 	*over = false;
-	snprintf(name, sizeof(name), "pga_%d", i);
-	if (!PQsendQueryPrepared(conn, name, 0, NULL, NULL, NULL, 0))
-		return pga_pg_fail(err, conn, NULL, "query");
 	for (;;) {
 		PGresult *r;
 
@@ -813,6 +860,18 @@ prep_run(PGconn *conn, struct prep_stmt *s, int i, int64_t deadline, cpg_sink_fn
 	if (rc == 0 && first == PGA_EDB && strcmp(err->sqlstate, "26000") == 0)
 		first = CPG_GONE;	/* prepared in an earlier transaction, not here now */
 	return rc < 0 ? rc : first;
+}
+
+/* A run that found its statement gone: no more preparing here, said so. */
+static int
+preps_gone(struct preps *p, struct pga_err *err)
+{
+	/* a pooler in transaction mode hands each transaction another server
+	 * session: none of ours lasts */
+	preps_clear(p);
+	p->off = true;
+	return pga_err_prefix(err, "prepared statements do not last on this connection"
+			      " (a connection pooler?), COPY from now on");
 }
 
 /* The statement's rows by COPY, for good: it returns more than a result may hold. */
@@ -853,18 +912,132 @@ cpg_prepared(PGconn *conn, const char *sql, size_t len, unsigned rows, int64_t d
 		rc = prep_copy(conn, &p->s[i], deadline, sink, ctx, bytes, err);
 		return rc < 0 ? rc : CPG_COPIED;
 	}
-	rc = prep_run(conn, &p->s[i], i, deadline, sink, ctx, buf, cap, bytes, &over, err);
-	if (rc == CPG_GONE) {
-		/* a pooler in transaction mode hands each transaction another
-		 * server session: none of ours lasts, so no more preparing here */
-		preps_clear(p);
-		p->off = true;
-		return pga_err_prefix(err, "prepared statements do not last on this connection"
-				      " (a connection pooler?), COPY from now on");
-	}
+	rc = prep_exec(conn, i, err);
+	if (rc == 0)
+		rc = prep_read(conn, &p->s[i], deadline, sink, ctx, buf, cap, bytes, &over, err);
+	if (rc == CPG_GONE)
+		return preps_gone(p, err);
 	if (rc < 0 || !over)
 		return rc;
 	/* in the same transaction, the same snapshot: a SELECT leaves nothing to undo */
 	rc = prep_copy(conn, &p->s[i], deadline, sink, ctx, bytes, err);
 	return rc < 0 ? rc : CPG_SWITCHED;
+}
+
+/* ---- a session's statements in one round trip (pipeline mode) ---- */
+
+int
+cpg_batch_begin(struct cpg_batch *b, PGconn *conn, unsigned rows, int64_t deadline,
+		struct pga_err *err)
+{
+	*b = (struct cpg_batch){.conn = conn, .rows = rows, .deadline = deadline};
+	b->p = preps_of(conn);
+	if (b->p == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	if (b->p->off)
+		return CPG_NOT_PREPARED;
+	if (!PQenterPipelineMode(conn))
+		return pga_pg_fail(err, conn, NULL, "query");
+	b->piped = true;
+	return 0;
+}
+
+int
+cpg_batch_add(struct cpg_batch *b, const char *sql, size_t len, struct pga_err *err)
+{
+	struct preps *p = b->p;
+	uint32_t crc = pga_crc32c(0, sql, len);
+	int i = prep_find(p, sql, len, crc, b->rows);
+	bool parse = i < 0;
+
+	if (b->n == CPG_BATCH_MAX ||
+	    (parse && b->n > 0 && b->out + len > CPG_BATCH_BYTES))
+		return CPG_BATCH_FULL;
+	if (!parse && p->s[i].copy != NULL)
+		return CPG_COPIED;
+	if (parse && p->n == CPG_PREP_MAX)
+		return CPG_NOT_PREPARED;
+	if (parse) {
+		i = prep_send(b->conn, p, sql, len, crc, b->rows, err);
+		if (i < 0)
+			return i;
+		b->out += len;
+		b->queries++;
+	}
+	b->idx[b->n] = i;
+	b->parse[b->n++] = parse;
+	b->queries++;
+	return prep_exec(b->conn, i, err);
+}
+
+int
+cpg_batch_send(struct cpg_batch *b, struct pga_err *err)
+{
+	/* in blocking mode: all of it leaves now, at most CPG_BATCH_BYTES of
+	 * texts and a few dozen bytes a run, which the socket takes whole
+	 * whatever the server is doing, so it cannot wait on our reading;
+	 * nothing queued (each one a COPY): no round trip */
+	if (b->n > 0 && !PQpipelineSync(b->conn))
+		return pga_pg_fail(err, b->conn, NULL, "query");
+	return 0;
+}
+
+int
+cpg_batch_next(struct cpg_batch *b, cpg_sink_fn sink, void *ctx, char *buf, size_t cap,
+	       uint64_t *bytes, struct pga_err *err)
+{
+	size_t k = b->next++;
+	struct prep_stmt *s = &b->p->s[b->idx[k]];
+	bool over = false;
+	int rc = 0;
+
+	*bytes = 0;
+	if (b->parse[k]) {
+		rc = prep_parsed(b->conn, s, b->deadline, err);
+		b->queries--;
+	}
+	if (rc == 0) {
+		rc = prep_read(b->conn, s, b->deadline, sink, ctx, buf, cap, bytes, &over, err);
+		b->queries--;
+	}
+	if (rc != 0)
+		b->failed = true;	/* the server skips the rest, to the sync */
+	if (rc == CPG_GONE)
+		return preps_gone(b->p, err);
+	if (rc < 0)
+		return rc;
+	if (over && s->copy == NULL &&
+	    (s->copy = wrap_marked("COPY (", s->sql, s->len, ") TO STDOUT (FORMAT csv)")) == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	return over ? CPG_SWITCHED : 0;
+}
+
+int
+cpg_batch_end(struct cpg_batch *b, struct pga_err *err)
+{
+	PGresult *r = NULL;
+	int rc = 0;
+
+	if (!b->piped)
+		return 0;
+	/* what was not read: results of runs after a failure (aborted) */
+	for (; b->queries > 0 && rc == 0; b->queries--) {
+		do {
+			rc = next_result(b->conn, b->deadline, &r, err);
+			PQclear(r);
+		} while (rc == 0 && r != NULL);
+	}
+	if (rc == 0 && b->n > 0) {
+		rc = next_result(b->conn, b->deadline, &r, err);
+		if (rc == 0 && PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+			rc = pga_pg_fail(err, b->conn, r, "query");
+		PQclear(r);
+	}
+	if (rc == 0 && !PQexitPipelineMode(b->conn))
+		rc = pga_pg_fail(err, b->conn, NULL, "query");
+	/* the Parses the server skipped after a failure named nothing */
+	if (rc == 0 && !b->p->off)
+		preps_trim(b->p);
+	b->piped = rc != 0;
+	return rc;
 }

@@ -126,6 +126,58 @@ int cpg_prepared(PGconn *conn, const char *sql, size_t len, unsigned rows, int64
 		 struct pga_err *err);
 
 /*
+ * A session's prepared statements in one round trip: libpq's pipeline
+ * mode.  cpg_batch_begin enters it (CPG_NOT_PREPARED: this connection
+ * prepares nothing, run each as cpg_prepared would tell); cpg_batch_add
+ * queues one statement's run, its Parse first where the connection has not
+ * prepared it (cpg_prepared's statements: the same keys, names and cache),
+ * and returns 0, CPG_BATCH_FULL (nothing queued: send what is, the rest in
+ * the next batch), CPG_COPIED (nothing queued: this statement has more
+ * rows than a result holds, run it by cpg_prepared, a COPY, outside a
+ * batch) or CPG_NOT_PREPARED (nothing queued: the connection holds
+ * CPG_PREP_MAX statements; a COPY).  cpg_batch_send sends them and a sync
+ * and cpg_batch_next reads the queued ones' results in order, as
+ * cpg_prepared does: 0 (the rows went to sink), CPG_SWITCHED (more than
+ * rows rows: nothing went to sink, the statement is a COPY from now on; run
+ * it by cpg_prepared after cpg_batch_end), or an error.  After an error
+ * the server skips every run to the sync and the transaction is aborted:
+ * call cpg_batch_next no more, cpg_batch_end, then roll back to a
+ * savepoint and run the ones after it again (a new batch).  A statement
+ * gone from the session fails as cpg_prepared's does (SQLSTATE 26000: the
+ * connection prepares nothing more).  cpg_batch_end reads what is left to
+ * the sync and leaves pipeline mode; any error of it is the connection's
+ * (the caller closes it).
+ *
+ * What leaves at once is bounded (CPG_BATCH_BYTES of new statements' texts,
+ * CPG_BATCH_MAX runs of a few dozen bytes each): the socket takes it whole,
+ * so sending never waits on the server, which may be writing results we
+ * have not read yet.  Results are read one at a time as they come; libpq
+ * holds the one being read and what the socket handed it of the next.
+ */
+#define CPG_BATCH_FULL 4
+#define CPG_BATCH_MAX 64
+#define CPG_BATCH_BYTES 8192
+struct preps;
+struct cpg_batch {		/* cpg.c's; the caller only holds it */
+	PGconn *conn;
+	struct preps *p;
+	int64_t deadline;
+	unsigned rows;
+	size_t n, next, out;	/* queued, read; bytes of texts queued */
+	size_t queries;		/* Parses and runs whose results are unread */
+	int idx[CPG_BATCH_MAX];
+	bool parse[CPG_BATCH_MAX];
+	bool piped, failed;
+};
+int cpg_batch_begin(struct cpg_batch *b, PGconn *conn, unsigned rows, int64_t deadline,
+		    struct pga_err *err);
+int cpg_batch_add(struct cpg_batch *b, const char *sql, size_t len, struct pga_err *err);
+int cpg_batch_send(struct cpg_batch *b, struct pga_err *err);
+int cpg_batch_next(struct cpg_batch *b, cpg_sink_fn sink, void *ctx, char *buf, size_t cap,
+		   uint64_t *bytes, struct pga_err *err);
+int cpg_batch_end(struct cpg_batch *b, struct pga_err *err);
+
+/*
  * The rows of a text-format result as COPY (FORMAT csv) writes them
  * (PostgreSQL's CopyAttributeOutCSV): fields separated by ',', rows ended
  * by "\n", NULL an empty unquoted field; a value is quoted when it is

@@ -32,6 +32,8 @@ int helper_seg_blocks(int argc, char **argv);
 int helper_prepared_csv(int argc, char **argv);
 int helper_prepared_replan(int argc, char **argv);
 int helper_prepared_gone(int argc, char **argv);
+int helper_prepared_batch(int argc, char **argv);
+int helper_prepared_batch_fail(int argc, char **argv);
 
 #define HELPER_COLLECT_COMMANDS \
 	{"catalog-sql", helper_catalog_sql, "VERSION [PGSS_VERSION [LIMIT]]: catalog SQL for a server"}, \
@@ -40,7 +42,9 @@ int helper_prepared_gone(int argc, char **argv);
 	{"seg-blocks", helper_seg_blocks, "PATH: one line per block of every segment"}, \
 	{"prepared-csv", helper_prepared_csv, "CONNINFO FILE [ROWS]: catalog-sql's metrics as COPY and prepared, compared"}, \
 	{"prepared-replan", helper_prepared_replan, "CONNINFO: a prepared statement's table changes its columns"}, \
-	{"prepared-gone", helper_prepared_gone, "CONNINFO: the session loses its prepared statements (a pooler)"},
+	{"prepared-gone", helper_prepared_gone, "CONNINFO: the session loses its prepared statements (a pooler)"}, \
+	{"prepared-batch", helper_prepared_batch, "CONNINFO FILE [ROWS]: batched prepared CSV against COPY's"}, \
+	{"prepared-batch-fail", helper_prepared_batch_fail, "CONNINFO: batches that fail, switch and split"},
 
 int helper_s3_request(int argc, char **argv);
 int helper_azure_request(int argc, char **argv);

@@ -511,3 +511,281 @@ helper_prepared_gone(int argc, char **argv)
 	PQfinish(conn);
 	return 0;
 }
+
+/* ---- batches of prepared statements (cpg_batch) ---- */
+
+#define WAY_ERROR (-1)
+
+/*
+ * Run sql[0..n) as run_batch in cjob.c does: batches of what the
+ * connection prepares, a failure ending its batch (rolled back to the
+ * savepoint pga, the rest in the next one), what switched or was a COPY
+ * already by cpg_prepared after the batch, what may not be prepared by
+ * COPY.  way[i]: 0 batched, CPG_SWITCHED, CPG_COPIED, CPG_NOT_PREPARED or
+ * WAY_ERROR (err[i] its SQLSTATE and whether it named a pooler).
+ */
+static int
+batch_all(PGconn *conn, char **sql, size_t n, unsigned rows, struct membuf *out, int *way,
+	  char (*errs)[40], int *batches)
+{
+	static char csv[16384], copy[1 << 20];
+	int64_t deadline = pga_mono_us() + 60 * 1000000LL;
+	struct pga_err err = {0};
+	uint64_t bytes;
+	int rc, nr;
+
+	for (size_t i = 0; i < n;) {
+		struct cpg_batch b;
+		bool later[CPG_BATCH_MAX] = {0}, switched[CPG_BATCH_MAX] = {0};
+		size_t looked = 0, failed = n;
+
+		rc = cpg_batch_begin(&b, conn, rows, deadline, &err);
+		if (rc == CPG_NOT_PREPARED) {
+			snprintf(copy, sizeof(copy), "COPY (%s) TO STDOUT (FORMAT csv)", sql[i]);
+			way[i] = CPG_NOT_PREPARED;
+			if (cpg_copy(conn, copy, deadline, to_mem, &out[i], &bytes, &err) == PGA_EDB) {
+				way[i] = WAY_ERROR;
+				snprintf(errs[i], sizeof(errs[0]), "%s other", err.sqlstate);
+				rc = cpg_exec(conn, "ROLLBACK TO SAVEPOINT pga", deadline, NULL, 0, &nr,
+					      &err);
+			}
+			if (rc < 0 || err.code == PGA_ENET || err.code == PGA_ETIMEOUT)
+				return -1;
+			i++;
+			continue;
+		}
+		for (; rc == 0 && i + looked < n && looked < CPG_BATCH_MAX; looked++) {
+			rc = cpg_batch_add(&b, sql[i + looked], strlen(sql[i + looked]), &err);
+			later[looked] = rc == CPG_COPIED || rc == CPG_NOT_PREPARED;
+			rc = rc == CPG_BATCH_FULL ? 1 : rc < 0 ? rc : 0;
+		}
+		looked -= rc == 1;
+		rc = rc < 0 ? rc : cpg_batch_send(&b, &err);
+		(*batches)++;
+		for (size_t k = 0; k < looked && rc == 0 && failed == n; k++) {
+			if (later[k])
+				continue;
+			rc = cpg_batch_next(&b, to_mem, &out[i + k], csv, sizeof(csv), &bytes, &err);
+			if (rc == PGA_EDB) {
+				failed = k;
+				way[i + k] = WAY_ERROR;
+				snprintf(errs[i + k], sizeof(errs[0]), "%s %s", err.sqlstate,
+					 strstr(err.msg, "connection pooler") ? "pooler" : "other");
+				rc = 0;
+			} else if (rc == CPG_SWITCHED) {
+				later[k] = switched[k] = true;
+				rc = 0;
+			}
+		}
+		if (rc < 0 || cpg_batch_end(&b, &err) < 0)
+			return -1;
+		if (failed < n) {
+			if (cpg_exec(conn, "ROLLBACK TO SAVEPOINT pga", deadline, NULL, 0, &nr, &err) < 0)
+				return -1;
+			looked = failed + 1;
+		}
+		for (size_t k = 0; k < looked; k++) {
+			if (!later[k])
+				continue;
+			out[i + k].len = 0;
+			way[i + k] = cpg_prepared(conn, sql[i + k], strlen(sql[i + k]), rows, deadline,
+						  to_mem, &out[i + k], csv, sizeof(csv), &bytes, &err);
+			if (way[i + k] < 0)
+				return -1;
+			if (switched[k] && way[i + k] == CPG_COPIED)
+				way[i + k] = CPG_SWITCHED;
+		}
+		i += looked;
+	}
+	return 0;
+}
+
+static const char *const batch_ways[] = {"batched", "not prepared", "switched", "copied"};
+
+/*
+ * prepared-batch CONNINFO FILE [ROWS]
+ * As prepared-csv, the metrics of FILE in batches (cpg_batch): COPY each,
+ * all batched (Parses and runs), all batched again (runs), COPY each; one
+ * line per metric: name TAB same|volatile|DIFF|ERROR TAB bytes TAB how the
+ * two batched runs went; then "batches B1 B2".  Exit 1 on DIFF or ERROR.
+ */
+int
+helper_prepared_batch(int argc, char **argv)
+{
+	static char line[65536], copy[1 << 20];
+	char *names[CPG_PREP_MAX], *sqls[CPG_PREP_MAX], (*errs)[40];
+	struct membuf *b[4];
+	struct pga_err err = {0};
+	PGconn *conn = NULL;
+	FILE *f;
+	size_t n = 0;
+	int diffs = 0, nr, *way[2], batches[2] = {0, 0};
+	unsigned rows = argc == 4 ? (unsigned)strtoul(argv[3], NULL, 10) : CPG_PREP_ROWS;
+	uint64_t bytes;
+
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: prepared-batch CONNINFO FILE [ROWS]\n");
+		return 64;
+	}
+	f = fopen(argv[2], "r");
+	if (f == NULL) {
+		fprintf(stderr, "could not open '%s'\n", argv[2]);
+		return 1;
+	}
+	while (n < CPG_PREP_MAX && fgets(line, sizeof(line), f) != NULL) {
+		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+
+		if (t2 == NULL)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		*t1 = '\0';
+		for (char *c = strstr(t2 + 1, CLOCK); c != NULL; c = strstr(c, CLOCK)) {
+			memcpy(c, NOW, strlen(NOW));
+			memset(c + strlen(NOW), ' ', strlen(CLOCK) - strlen(NOW));
+		}
+		names[n] = strdup(line);
+		sqls[n++] = strdup(t2 + 1);
+	}
+	fclose(f);
+	for (int i = 0; i < 4; i++)
+		b[i] = calloc(n + 1, sizeof(**b));
+	way[0] = calloc(n + 1, sizeof(int));
+	way[1] = calloc(n + 1, sizeof(int));
+	errs = calloc(n + 1, sizeof(*errs));
+	if (cpg_connect(&conn, argv[1], NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0 ||
+	    cpg_exec(conn, "SET search_path = pg_catalog; SET DateStyle = ISO; SET TimeZone = UTC;"
+		     " SET pg_stat_statements.track = none; SET jit = off;"
+		     " BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SAVEPOINT pga",
+		     pga_mono_us() + 10 * 1000000LL, NULL, 0, &nr, &err) < 0 ||
+	    (PQserverVersion(conn) >= 150000 &&
+	     cpg_exec(conn, "SET stats_fetch_consistency = snapshot",
+		      pga_mono_us() + 10 * 1000000LL, NULL, 0, &nr, &err) < 0)) {
+		fprintf(stderr, "%s\n", err.msg);
+		PQfinish(conn);
+		return 1;
+	}
+	for (int pass = 0; pass < 4; pass++) {
+		if (pass == 1 || pass == 2) {
+			if (batch_all(conn, sqls, n, rows, b[pass], way[pass - 1], errs,
+				      &batches[pass - 1]) < 0) {
+				fprintf(stderr, "batch: %s\n", PQerrorMessage(conn));
+				return 1;
+			}
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			snprintf(copy, sizeof(copy), "COPY (%s) TO STDOUT (FORMAT csv)", sqls[i]);
+			if (cpg_copy(conn, copy, pga_mono_us() + 60 * 1000000LL, to_mem, &b[pass][i],
+				     &bytes, &err) < 0 &&
+			    cpg_exec(conn, "ROLLBACK TO SAVEPOINT pga", pga_mono_us() + 10 * 1000000LL,
+				     NULL, 0, &nr, &err) < 0)
+				return 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *verdict = way[0][i] == WAY_ERROR || way[1][i] == WAY_ERROR ? "ERROR" :
+				      !same(&b[0][i], &b[3][i]) ? "volatile" :
+				      same(&b[0][i], &b[1][i]) && same(&b[0][i], &b[2][i]) ? "same" :
+				      "DIFF";
+
+		printf("%s\t%s\t%zu\t%s,%s%s%s", names[i], verdict, b[0][i].len,
+		       way[0][i] < 0 ? "error" : batch_ways[way[0][i]],
+		       way[1][i] < 0 ? "error" : batch_ways[way[1][i]], *errs[i] ? "\t" : "", errs[i]);
+		if (strcmp(verdict, "DIFF") == 0) {
+			const struct membuf *p = same(&b[0][i], &b[1][i]) ? &b[2][i] : &b[1][i];
+			size_t at = first_diff(&b[0][i], p);
+
+			printf("\tbatch %d at byte %zu: copy '%.*s' batch '%.*s'", p == &b[1][i] ? 1 : 2,
+			       at, (int)(b[0][i].len - at), b[0][i].p + at, (int)(p->len - at), p->p + at);
+		}
+		printf("\n");
+		diffs += strcmp(verdict, "ERROR") == 0 || strcmp(verdict, "DIFF") == 0;
+	}
+	printf("batches %d %d\n", batches[0], batches[1]);
+	PQfinish(conn);
+	return diffs > 0 ? 1 : 0;
+}
+
+/*
+ * prepared-batch-fail CONNINFO
+ * Batches that fail and switch, three "cycles" (a transaction each, with
+ * the savepoint pga), DEALLOCATE ALL before the third: one line a cycle,
+ * each statement's CSV (a space for a newline) or what happened, then how
+ * many statements the session holds (pg_prepared_statements); then a batch
+ * of 40 new 1 kB statements: how many batches it took and whether every
+ * result was its own.
+ */
+int
+helper_prepared_batch_fail(int argc, char **argv)
+{
+	static char *sqls[] = {
+		"SELECT 1 AS a", "SELECT 1 / (SELECT count(*) - count(*) FROM pg_class)::int AS b",
+		"SELECT 2 AS c", "SELECT no_such_column FROM pg_class", "SELECT 3 AS d",
+		"SELECT g FROM generate_series(1, 5) g",
+	};
+	enum { N = sizeof(sqls) / sizeof(sqls[0]), BIG = 40 };
+	static char big[BIG][1100], *bigp[BIG];
+	struct pga_err err = {0};
+	PGconn *conn = NULL;
+	int n, ok = 0;
+
+	if ((n = conninfo_arg(argc, argv, "prepared-batch-fail", &conn)) != 0)
+		return n;
+	for (int cycle = 0; cycle < 3; cycle++) {
+		struct membuf out[N] = {{0}};
+		char errs[N][40] = {{0}};
+		int way[N] = {0}, batches = 0;
+		PGresult *r[1] = {NULL};
+		int64_t deadline = pga_mono_us() + 10 * 1000000LL;
+
+		if ((cycle == 2 && cpg_exec(conn, "DEALLOCATE ALL", deadline, NULL, 0, &n, &err) < 0) ||
+		    cpg_exec(conn, "BEGIN; SAVEPOINT pga", deadline, NULL, 0, &n, &err) < 0 ||
+		    batch_all(conn, sqls, N, 3, out, way, errs, &batches) < 0 ||
+		    cpg_exec(conn, "SELECT count(*) FROM pg_prepared_statements", deadline, r, 1, &n,
+			     &err) < 0 || cpg_exec(conn, "COMMIT", deadline, NULL, 0, &n, &err) < 0) {
+			fprintf(stderr, "cycle %d: %s %s\n", cycle, err.msg, PQerrorMessage(conn));
+			return 1;
+		}
+		for (int i = 0; i < N; i++) {
+			for (size_t k = 0; k < out[i].len; k++)
+				out[i].p[k] = out[i].p[k] == '\n' ? ' ' : out[i].p[k];
+			if (way[i] == WAY_ERROR)
+				printf("error %s|", errs[i]);
+			else
+				printf("%.*s%s|", (int)out[i].len, out[i].p,
+				       way[i] ? batch_ways[way[i]] : "");
+			free(out[i].p);
+		}
+		printf(" %s statements\n", PQgetvalue(r[0], 0, 0));
+		PQclear(r[0]);
+	}
+	PQfinish(conn);
+	if ((n = conninfo_arg(argc, argv, "prepared-batch-fail", &conn)) != 0)
+		return n;
+	for (int i = 0; i < BIG; i++) {
+		snprintf(big[i], sizeof(big[i]), "SELECT %d AS n, '%01000d' AS pad", i, 0);
+		bigp[i] = big[i];
+	}
+	{
+		struct membuf out[BIG] = {{0}};
+		char errs[BIG][40] = {{0}};
+		int way[BIG] = {0}, batches = 0;
+
+		if (cpg_exec(conn, "BEGIN; SAVEPOINT pga", pga_mono_us() + 10 * 1000000LL, NULL, 0, &n,
+			     &err) < 0 || batch_all(conn, bigp, BIG, 3, out, way, errs, &batches) < 0) {
+			fprintf(stderr, "big: %s\n", err.msg);
+			return 1;
+		}
+		for (int i = 0; i < BIG; i++) {
+			char want[16];
+			int wl = snprintf(want, sizeof(want), "%d,", i);
+
+			ok += way[i] == 0 && out[i].len == (size_t)wl + 1001 &&
+			      memcmp(out[i].p, want, (size_t)wl) == 0;
+			free(out[i].p);
+		}
+		printf("%d statements of 1 kB: %d batches, %d right\n", BIG, batches, ok);
+	}
+	PQfinish(conn);
+	return 0;
+}

@@ -63,6 +63,9 @@ while read -r v; do
 	helper prepared-csv "$(pg_conninfo "v$v")" "$TEST_TMP/sql.$v" >"$TEST_TMP/prep.$v" 2>&1
 	# and with results of at most 2 rows: a bigger one is read by COPY
 	helper prepared-csv "$(pg_conninfo "v$v")" "$TEST_TMP/sql.$v" 2 >"$TEST_TMP/prep2.$v" 2>&1
+	# and a session's metrics in batches (one round trip), both ways
+	helper prepared-batch "$(pg_conninfo "v$v")" "$TEST_TMP/sql.$v" >"$TEST_TMP/batch.$v" 2>&1
+	helper prepared-batch "$(pg_conninfo "v$v")" "$TEST_TMP/sql.$v" 2 >"$TEST_TMP/batch2.$v" 2>&1
 	maint_stop "v$v"
 done <"$TEST_TMP/versions"
 helper seg-blocks "$SP" >"$TEST_TMP/blocks"
@@ -176,6 +179,29 @@ while read -r v; do
 		"$((256 - 2)) more fill the connection's statements, the next are refused"
 	is "$(helper prepared-gone "$(pg_conninfo "v$v")" | tr '\n' ' ')" '7 error 26000 pooler copy ' \
 		"PostgreSQL $v: statements gone from the session (a pooler): said once, then COPY"
+	# the same in batches: every metric of a session in one round trip
+	is "$(grep -v -P '\t(same|volatile)\t|^batches ' "$TEST_TMP/batch.$v")" "" \
+		"PostgreSQL $v: each metric's CSV from a batch is COPY's, byte for byte"
+	# a whole pass of COPYs, then of batches: more time between the
+	# COPYs than one by one, more of them move (WAL, locks, checkpoints)
+	nsame=$(grep -c -P '\tsame\t' "$TEST_TMP/batch.$v")
+	ok $([ "$nsame" -ge $((nall - 8)) ] && [ "$nsame" -gt 35 ] &&
+		grep -q -P '^pg_stat_user_tables\tsame\t[1-9][0-9]*\tbatched,batched$' "$TEST_TMP/batch.$v"
+		echo $?) "PostgreSQL $v: batched, with rows, $nsame of $nall metrics compared (moving:" \
+		"$(grep -P '\tvolatile\t' "$TEST_TMP/batch.$v" | cut -f1 | tr '\n' ' '))"
+	ok $(awk '/^batches / { exit !($2 >= 2 && $3 == 1) }' "$TEST_TMP/batch.$v"; echo $?) \
+		"PostgreSQL $v: the new statements' texts split the first batch ($(grep '^batches' "$TEST_TMP/batch.$v")), then one batch"
+	is "$(grep -v -P '\t(same|volatile)\t|^batches ' "$TEST_TMP/batch2.$v")" "" \
+		"PostgreSQL $v: at most 2 rows a result, each batched metric's CSV is still COPY's"
+	ok $(grep -q -P '^pg_stat_user_tables\tsame\t[1-9][0-9]*\tswitched,copied$' "$TEST_TMP/batch2.$v" &&
+		grep -q -P '\tsame\t[1-9][0-9]*\tbatched,batched$' "$TEST_TMP/batch2.$v"; echo $?) \
+		"PostgreSQL $v: more rows than a result holds: out of the batch, by COPY, then always"
+	is "$(helper prepared-batch-fail "$(pg_conninfo "v$v")")" \
+"1 |error 22012 other|2 |error 42703 other|3 |1 2 3 4 5 switched| 5 statements
+1 |error 22012 other|2 |error 42703 other|3 |1 2 3 4 5 copied| 5 statements
+error 26000 pooler|error 22012 other|2 not prepared|error 42703 other|3 not prepared|1 2 3 4 5 not prepared| 0 statements
+40 statements of 1 kB: 6 batches, 40 right" \
+		"PostgreSQL $v: a failure ends its batch, the rest go in the next, no statement twice; a pooler; big texts split"
 done <"$TEST_TMP/versions"
 rm -rf "$SP"
 run_ok "three cycles of --loop over PostgreSQL $(tr '\n' ' ' <"$TEST_TMP/versions")" \

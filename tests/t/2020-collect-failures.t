@@ -163,6 +163,23 @@ ok $([ "$(grep -c . "$TEST_TMP/cluster.metrics")" -ge 10 ]; echo $?) \
 is "$(while read -r m; do awk -F'\t' -v m="$m" '$1 == m' "$TEST_TMP/b2" | grep -q . || echo "$m"; done \
 	<"$TEST_TMP/cluster.metrics")" "" "every other cluster metric is there"
 is "$(pga -c "$TEST_TMP/mon.conf" spool ls | awk '$1 == "metric_errors" { print $2 }')" 2 "counted: metric_errors 2"
+# the same in --loop, where a session's metrics go in one batch (one round
+# trip): a failure ends its batch, the rest of the session goes on
+rm -rf "$SP"
+run_ok "--loop: two cycles with the same two metric errors, in batches (counted, the loop goes on)" \
+	pga -c "$TEST_TMP/mon.conf" --log-level trace collect --loop --cycles 2 --interval 0.1s
+is "$(grep -c "target 'good' database 'g2' metric 'table_sizes': .*lock timeout" "$ERR") $(
+	grep -c "target 'good' metric 'pg_stat_archiver': .*permission denied" "$ERR") $(
+	grep -c 'cycle [12]: .* 2 metric errors' "$ERR")" "2 2 2" "--loop: both named each cycle, 2 errors a cycle"
+helper seg-blocks "$SP" >"$TEST_TMP/b3"
+is "$(awk -F'\t' '$3 == "g2" { print $1 }' "$TEST_TMP/b3" | sort | uniq -c | awk '{ print $1, $2 }' |
+	tr '\n' ' ')" "$(awk -F'\t' '$3 == "g2" { print ($1 ~ /_bloat$/ ? 1 : 2), $1 }' "$TEST_TMP/b2" |
+	sort -k2 | tr '\n' ' ')" "--loop: each of g2's other metrics in both cycles (the bloat ones at the first, of every 60th)"
+is "$(awk -F'\t' '$3 == "g2" { print $1 }' "$TEST_TMP/b2" | while read -r m; do
+	grep -q "database g2 metric '$m': [0-9]* bytes, one of a batch of [0-9]*, prepared" "$ERR" || echo "$m"
+	done)" "" "--loop: those after the failed one in a batch of their own"
+is "$(awk -F'\t' '$1 == "pg_stat_user_tables" && $3 == "g2" { print $4 }' "$TEST_TMP/b3" | tr '\n' ' ')" "2 2 " \
+	"--loop: with their rows"
 pg_psql good g2 -At -c "SELECT pg_terminate_backend(pid) FROM pg_locks
 	WHERE relation = 'busy'::regclass AND mode = 'AccessExclusiveLock'" >/dev/null
 wait $LOCKER 2>/dev/null
