@@ -65,6 +65,9 @@ spool-path = $W/spool
 collector = bench
 query-stats-limit = 1000
 compress-level = $1
+# a first cycle connects every database: at 400 on two busy cores that
+# can pass the default 30 s, and the bench measures cost, not deadlines
+target-deadline = 5min
 [target:s]
 conninfo = $CI dbname=*
 CONF
@@ -193,8 +196,11 @@ profile() {
 				done
 			tot=$(join -t $'\t' -1 2 -2 2 <(sort -t $'\t' -k2 "$W/p3") <(sort -t $'\t' -k2 "$W/p1") |
 				awk -F'\t' '{ t += ($2 - $3) / 2 } END { printf "%.0f", t }')
+			# user space only: no target here.  The issue's is the client
+			# CPU, kernel included (the curve's line): a batch's one round
+			# trip saves syscalls, which callgrind does not count
 			report "pga --loop instructions per db per cycle" "$(calc %.0f "$tot / $NDB / 1000")" k \
-				"loop floor's (prepared, kept)" "$(calc %.0f "($floor_ir - $floor1) / 2 / $NDB / 1000")" 0 0.5
+				"loop floor's (prepared, kept)" "$(calc %.0f "($floor_ir - $floor1) / 2 / $NDB / 1000")" 0
 		fi
 	else
 		echo "# valgrind not installed: no instruction profile"

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <libpq-events.h>
 
 #include "common/cli.h"
+#include "common/grow.h"
 #include "common/hash.h"
 #include "common/pgutil.h"
 #include "common/units.h"
@@ -630,7 +632,7 @@ cpg_csv_rows(const PGresult *r, char *buf, size_t cap, cpg_sink_fn sink, void *c
 #define CPG_GONE 4		/* a run found its statement gone (SQLSTATE 26000) */
 
 struct prep_stmt {
-	char *sql;		/* NULL: forgotten (its name stays taken) */
+	char *sql;		/* shared (text_get); NULL: forgotten (its name stays taken) */
 	char *copy;		/* once it had more than rows rows: its COPY, marked */
 	size_t len;
 	uint32_t crc;
@@ -639,15 +641,75 @@ struct prep_stmt {
 };
 
 struct preps {
-	struct prep_stmt s[CPG_PREP_MAX];
+	struct prep_stmt *s;	/* grown as needed: a kept connection of a
+				 * database holds a dozen, not CPG_PREP_MAX */
+	size_t cap;
 	unsigned n;
 	bool off;		/* statements do not last on this connection: COPY */
 };
 
+/*
+ * The statements' texts, one copy each for every connection: each kept
+ * connection of a target prepares the same dozen or so (10 kB of text a
+ * connection, 4 MB at 400 databases, measured with massif).  Looked up
+ * only when a statement is prepared or forgotten, never per run.
+ */
+struct shared_text {
+	char *p;
+	size_t len;
+	uint32_t crc;
+	unsigned refs;
+};
+
+static pthread_mutex_t texts_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_text *texts;
+static size_t ntexts, captexts;
+
+/* sql's shared copy, one more reference to it; NULL when out of memory. */
+static char *
+text_get(const char *sql, size_t len, uint32_t crc)
+{
+	char *p = NULL;
+
+	pthread_mutex_lock(&texts_mu);
+	for (size_t i = 0; i < ntexts && p == NULL; i++) {
+		if (texts[i].len == len && texts[i].crc == crc && memcmp(texts[i].p, sql, len) == 0) {
+			texts[i].refs++;
+			p = texts[i].p;
+		}
+	}
+	if (p == NULL && PGA_GROW(texts, captexts, ntexts + 1, SIZE_MAX, NULL) == 0 &&
+	    (p = malloc(len + 1)) != NULL) {
+		memcpy(p, sql, len);
+		p[len] = '\0';
+		texts[ntexts++] = (struct shared_text){.p = p, .len = len, .crc = crc, .refs = 1};
+	}
+	pthread_mutex_unlock(&texts_mu);
+	return p;
+}
+
+static void
+text_put(char *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&texts_mu);
+	for (size_t i = 0; i < ntexts; i++) {
+		if (texts[i].p != p)
+			continue;
+		if (--texts[i].refs == 0) {
+			free(p);
+			texts[i] = texts[--ntexts];
+		}
+		break;
+	}
+	pthread_mutex_unlock(&texts_mu);
+}
+
 static void
 stmt_forget(struct prep_stmt *s)
 {
-	free(s->sql);
+	text_put(s->sql);
 	free(s->copy);
 	s->sql = s->copy = NULL;
 }
@@ -667,6 +729,7 @@ preps_free(struct preps *p)
 	if (p == NULL)
 		return;
 	preps_clear(p);
+	free(p->s);
 	free(p);
 }
 
@@ -753,12 +816,16 @@ static int
 prep_send(PGconn *conn, struct preps *p, const char *sql, size_t len, uint32_t crc,
 	  unsigned rows, struct pga_err *err)
 {
-	struct prep_stmt *s = &p->s[p->n];
+	struct prep_stmt *s;
 	char name[16], tail[48], *m;
 	int ok;
 
+	if (PGA_GROW(p->s, p->cap, p->n + 1, CPG_PREP_MAX, err) < 0)
+		return err->code;
+	s = &p->s[p->n];
+	*s = (struct prep_stmt){0};
 	snprintf(tail, sizeof(tail), ") AS pga_q LIMIT %u", rows + 1);
-	s->sql = malloc(len + 1);
+	s->sql = text_get(sql, len, crc);
 	m = wrap_marked("SELECT * FROM (", sql, len, tail);
 	if (s->sql == NULL || m == NULL) {
 		free(m);
@@ -772,8 +839,6 @@ prep_send(PGconn *conn, struct preps *p, const char *sql, size_t len, uint32_t c
 		stmt_forget(s);
 		return pga_pg_fail(err, conn, NULL, "query");
 	}
-	memcpy(s->sql, sql, len);
-	s->sql[len] = '\0';
 	s->len = len;
 	s->crc = crc;
 	s->rows = rows;
