@@ -344,6 +344,44 @@ prep_compare(PGconn *conn, const char *name, const char *sql, unsigned rows, int
  */
 #define CLOCK "clock_timestamp()"
 #define NOW "now()"
+
+/* clock_timestamp() read as now(), in place: the ages hold still. */
+static void
+clock_to_now(char *sql)
+{
+	for (char *c = strstr(sql, CLOCK); c != NULL; c = strstr(c, CLOCK)) {
+		memcpy(c, NOW, strlen(NOW));
+		memset(c + strlen(NOW), ' ', strlen(CLOCK) - strlen(NOW));
+	}
+}
+
+/*
+ * The comparing session: the collector's settings, untracked by
+ * pg_stat_statements, one REPEATABLE READ transaction with the savepoint
+ * pga, a stats snapshot where the server has one.  NULL when it failed
+ * (said).
+ */
+static PGconn *
+compare_open(const char *conninfo)
+{
+	struct pga_err err = {0};
+	PGconn *conn = NULL;
+	int n;
+
+	if (cpg_connect(&conn, conninfo, NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0 ||
+	    cpg_exec(conn, "SET search_path = pg_catalog; SET DateStyle = ISO; SET TimeZone = UTC;"
+		     " SET pg_stat_statements.track = none; SET jit = off;"
+		     " BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SAVEPOINT pga",
+		     pga_mono_us() + 10 * 1000000LL, NULL, 0, &n, &err) < 0 ||
+	    (PQserverVersion(conn) >= 150000 &&
+	     cpg_exec(conn, "SET stats_fetch_consistency = snapshot",
+		      pga_mono_us() + 10 * 1000000LL, NULL, 0, &n, &err) < 0)) {
+		fprintf(stderr, "%s\n", err.msg);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
 int
 helper_prepared_csv(int argc, char **argv)
 {
@@ -363,17 +401,8 @@ helper_prepared_csv(int argc, char **argv)
 		fprintf(stderr, "could not open '%s'\n", argv[2]);
 		return 1;
 	}
-	if (cpg_connect(&conn, argv[1], NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0 ||
-	    cpg_exec(conn, "SET search_path = pg_catalog; SET DateStyle = ISO; SET TimeZone = UTC;"
-		     " SET pg_stat_statements.track = none; SET jit = off;"
-		     " BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-		     pga_mono_us() + 10 * 1000000LL, NULL, 0, &n, &err) < 0 ||
-	    (PQserverVersion(conn) >= 150000 &&
-	     cpg_exec(conn, "SET stats_fetch_consistency = snapshot",
-		      pga_mono_us() + 10 * 1000000LL, NULL, 0, &n, &err) < 0)) {
-		fprintf(stderr, "%s\n", err.msg);
+	if ((conn = compare_open(argv[1])) == NULL) {
 		fclose(f);
-		PQfinish(conn);
 		return 1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -383,10 +412,7 @@ helper_prepared_csv(int argc, char **argv)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		*t1 = '\0';
-		for (char *c = strstr(t2 + 1, CLOCK); c != NULL; c = strstr(c, CLOCK)) {
-			memcpy(c, NOW, strlen(NOW));
-			memset(c + strlen(NOW), ' ', strlen(CLOCK) - strlen(NOW));
-		}
+		clock_to_now(t2 + 1);
 		if (prep_compare(conn, line, t2 + 1, rows, &diffs) < 0 &&
 		    cpg_exec(conn, "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 			     pga_mono_us() + 10 * 1000000LL, NULL, 0, &n, &err) < 0)
@@ -640,10 +666,7 @@ helper_prepared_batch(int argc, char **argv)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		*t1 = '\0';
-		for (char *c = strstr(t2 + 1, CLOCK); c != NULL; c = strstr(c, CLOCK)) {
-			memcpy(c, NOW, strlen(NOW));
-			memset(c + strlen(NOW), ' ', strlen(CLOCK) - strlen(NOW));
-		}
+		clock_to_now(t2 + 1);
 		names[n] = strdup(line);
 		sqls[n++] = strdup(t2 + 1);
 	}
@@ -653,18 +676,8 @@ helper_prepared_batch(int argc, char **argv)
 	way[0] = calloc(n + 1, sizeof(int));
 	way[1] = calloc(n + 1, sizeof(int));
 	errs = calloc(n + 1, sizeof(*errs));
-	if (cpg_connect(&conn, argv[1], NULL, pga_mono_us() + 10 * 1000000LL, &err) < 0 ||
-	    cpg_exec(conn, "SET search_path = pg_catalog; SET DateStyle = ISO; SET TimeZone = UTC;"
-		     " SET pg_stat_statements.track = none; SET jit = off;"
-		     " BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SAVEPOINT pga",
-		     pga_mono_us() + 10 * 1000000LL, NULL, 0, &nr, &err) < 0 ||
-	    (PQserverVersion(conn) >= 150000 &&
-	     cpg_exec(conn, "SET stats_fetch_consistency = snapshot",
-		      pga_mono_us() + 10 * 1000000LL, NULL, 0, &nr, &err) < 0)) {
-		fprintf(stderr, "%s\n", err.msg);
-		PQfinish(conn);
+	if ((conn = compare_open(argv[1])) == NULL)
 		return 1;
-	}
 	/*
 	 * A metric can move between the passes and back (pg_stat_activity's
 	 * wait events are read live, not from the transaction's snapshot): a
