@@ -69,6 +69,10 @@ scale=$(awk -v a=$FULL_ROWS -v b="$ROWS" 'BEGIN { printf "%.0f", a / b }')
 echo "archive: $COLLECTORS collectors x $DBS databases, every $INTERVAL s, $DAYS days: $NSEG segments," \
 	"$ROWS rows, $((SEGB / 1048576)) MiB compressed, $((CSVB / 1048576)) MiB CSV (1/$scale of the issue's 2.1 G rows)"
 
+# user+system CPU seconds so far: of PID itself (self), or of its reaped children (kids)
+cpu_of() { awk -v w="$2" -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print (w == "self" ? $12 + $13 : $14 + $15) / hz }' "/proc/$1/stat"; }
+postmaster=$(head -1 "$(_pg_var DATA bench)/postmaster.pid")
+
 # ---- the floor: two \copy streams into unindexed tables ----
 FLOOR=$(mkdb floor)
 "$PGA_BIN" load --init --db "$FLOOR" >/dev/null 2>&1 || { echo "bench: init failed"; exit 1; }
@@ -84,7 +88,10 @@ for s in 0 1; do
 done
 floor_run() { pg_psql bench floor -f "$TEST_TMP/stream0.sql" & local p=$!
 	pg_psql bench floor -f "$TEST_TMP/stream1.sql" || return 1; wait $p; }
+fp0=$(cpu_of "$postmaster" kids)
 t_floor=$(secs floor_run) || { echo "bench: floor failed"; exit 1; }
+sleep 0.5	# its backends exited and reaped
+fp1=$(cpu_of "$postmaster" kids)
 [ "$(q floor "SELECT sum((xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM f.%I', m), false, true, '')))[1]::text::bigint)
 	FROM (SELECT DISTINCT table_name AS m FROM information_schema.tables WHERE table_schema = 'f') x")" = "$ROWS" ] ||
 	{ echo "bench: the floor's row count differs"; exit 1; }
@@ -101,6 +108,8 @@ done
 findex_run() { pg_psql bench floor -f "$TEST_TMP/index0.sql" & local p=$!
 	pg_psql bench floor -f "$TEST_TMP/index1.sql" || return 1; wait $p; }
 t_findex=$(secs findex_run) || { echo "bench: indexing the floor's tables failed"; exit 1; }
+sleep 0.5
+fp2=$(cpu_of "$postmaster" kids)
 [ "$(q floor "SELECT count(*) FROM pg_indexes WHERE schemaname = 'f'")" -gt 0 ] ||
 	{ echo "bench: the floor's tables got no index"; exit 1; }
 
@@ -110,9 +119,6 @@ restore() {	# NAME [ARGS...]: a restore from s3rver into a new database; its JSO
 	/usr/bin/time -f '%U %S' -o "$TEST_TMP/$db.time" \
 		"$PGA_BIN" -c "$CONF" restore --db "$(mkdb "$db")" --from dest:arch --json "$@" >"$TEST_TMP/$db.json" 2>"$TEST_TMP/$db.err"
 }
-# user+system CPU seconds so far: of PID itself (self), or of its reaped children (kids)
-cpu_of() { awk -v w="$2" -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print (w == "self" ? $12 + $13 : $14 + $15) / hz }' "/proc/$1/stat"; }
-postmaster=$(head -1 "$(_pg_var DATA bench)/postmaster.pid")
 # NAME: when its newest day became queryable (ms since the bench started it) and its rows
 newest() {
 	local own rows us
@@ -161,5 +167,12 @@ report "whole archive, 2.1 G rows (extrap.)" "$full" s "at the floor's rate" "$f
 report "lever: 2 day streams (--jobs 2)" "$t_restore" s "one stream (--jobs 1)" "$t_jobs1" 0
 report "lever: day txns, COPY FREEZE, index after" "$t_restore" s "per segment, indexed (live path)" "$t_seg" 0
 report "lever: wal_level minimal" "$t_restore" s "wal_level replica (WAL written)" "$t_wal" 0
+# where the server's time goes: its backends' CPU per row, restore
+# against the floor's COPY and the floor's COPY plus its index builds
+per_row() { awk -v a="$1" -v b="$2" -v n="$ROWS" 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }'; }
+report "server: restore's backends, CPU per row (us)" "$(per_row "$pm0" "$pm1")" us \
+	"floor's COPY backends" "$(per_row "$fp0" "$fp1")" 0
+report "server: restore's backends, CPU per row (us)" "$(per_row "$pm0" "$pm1")" us \
+	"floor's COPY, then its indexes" "$(per_row "$fp0" "$fp2")" 0
 report "client: pga CPU per restored row (us)" "$(awk -v u="$c_user" -v s="$c_sys" -v n="$ROWS" 'BEGIN { printf "%.2f", (u + s) * 1e6 / n }')" us \
 	"server backends' CPU per row" "$(awk -v a="$pm0" -v b="$pm1" -v n="$ROWS" 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')" 0
