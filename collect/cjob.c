@@ -813,13 +813,14 @@ copy_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 }
 
 #define METRIC_ELSEWHERE 2
+#define METRIC_NOT_RUN 3	/* a due metric the session did not reach */
 
 /* A metric due in a session: its SQL for this server and its variables. */
 struct due {
 	const struct metric_def *m;
 	const char *sql;
 	struct catalog_vars v;
-	int rc;			/* run_metric's */
+	int rc;			/* run_metric's, or METRIC_NOT_RUN */
 };
 
 /*
@@ -838,7 +839,7 @@ metric_due(struct csession *s, const struct metric_def *m, const struct catalog_
 
 	d->m = m;
 	d->v = *vars;
-	d->rc = 0;
+	d->rc = METRIC_NOT_RUN;
 	if (m->ext != NULL || m->when != NULL) {
 		why = cfacts_skip(&s->snap.facts, m, &version, &d->v.ext);
 		if (why != CFACTS_RUN) {
@@ -1029,7 +1030,9 @@ run_batch(struct cworker *w, struct csession *s, struct due *d, size_t n, struct
 		if (later[i])
 			continue;
 		frc = batch_one(w, s, &b, &d[i], b.n, err);
-		if (frc == CPG_SWITCHED)
+		if (frc == 0)
+			d[i].rc = 0;
+		else if (frc == CPG_SWITCHED)
 			later[i] = true;
 		else if (frc < 0 && err->code != PGA_EDB)
 			rc = batch_lost(w, frc, err);
@@ -1083,7 +1086,8 @@ run_dues(struct cworker *w, struct csession *s, struct due *d, size_t n, struct 
 	return 0;
 }
 
-/* The settings block was written: not again until they change. */
+/* The settings block was written: not again until they change (one
+ * that failed or was not reached is taken again the next cycle). */
 static void
 dues_done(struct csession *s, const struct due *d, size_t n)
 {
