@@ -921,6 +921,14 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 			    copy_metric(w, s, m, d.sql, &d.v, scan, pre, false, err), err);
 }
 
+/* A due catalog metric on its own (a COPY, or prepared): run_metric's result. */
+static int
+run_due(struct cworker *w, struct csession *s, const struct due *d, struct pga_err *err)
+{
+	return metric_retry(w, s, d, false, NULL,
+			    copy_metric(w, s, d->m, d->sql, &d->v, false, NULL, false, err), err);
+}
+
 /* ---- a session's prepared metrics in one round trip (cpg_batch) ---- */
 
 /* The next batched metric's rows into its block: 0, CPG_SWITCHED or the error. */
@@ -1053,9 +1061,7 @@ run_batch(struct cworker *w, struct csession *s, struct due *d, size_t n, struct
 	for (size_t i = 0; i < looked; i++) {
 		if (!later[i])
 			continue;
-		d[i].rc = metric_retry(w, s, &d[i], false, NULL,
-				       copy_metric(w, s, d[i].m, d[i].sql, &d[i].v, false, NULL,
-						   false, err), err);
+		d[i].rc = run_due(w, s, &d[i], err);
 		if (d[i].rc < 0)
 			return d[i].rc;
 	}
@@ -1072,9 +1078,7 @@ run_dues(struct cworker *w, struct csession *s, struct due *d, size_t n, struct 
 		if (k < 0)
 			return (int)k;
 		if (k == 0) {
-			d[i].rc = metric_retry(w, s, &d[i], false, NULL,
-					       copy_metric(w, s, d[i].m, d[i].sql, &d[i].v, false,
-							   NULL, false, err), err);
+			d[i].rc = run_due(w, s, &d[i], err);
 			if (d[i].rc < 0)
 				return d[i].rc;
 			k = 1;

@@ -1065,8 +1065,6 @@ cpg_batch_next(struct cpg_batch *b, cpg_sink_fn sink, void *ctx, char *buf, size
 		rc = prep_read(b->conn, s, b->deadline, sink, ctx, buf, cap, bytes, &over, err);
 		b->queries--;
 	}
-	if (rc != 0)
-		b->failed = true;	/* the server skips the rest, to the sync */
 	if (rc == CPG_GONE)
 		return preps_gone(b->p, err);
 	if (rc < 0)

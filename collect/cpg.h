@@ -167,7 +167,7 @@ struct cpg_batch {		/* cpg.c's; the caller only holds it */
 	size_t queries;		/* Parses and runs whose results are unread */
 	int idx[CPG_BATCH_MAX];
 	bool parse[CPG_BATCH_MAX];
-	bool piped, failed;
+	bool piped;
 };
 int cpg_batch_begin(struct cpg_batch *b, PGconn *conn, unsigned rows, int64_t deadline,
 		    struct pga_err *err);
