@@ -59,6 +59,14 @@ void cmd_setup(const struct pga_config *cfg);
  * call it before reading.  cmd_decrypt_keys_release() takes them back and
  * frees them (OpenSSL clears the key material).
  */
+/*
+ * A writer's drop-oldest asks the shipper where a segment already is
+ * (ship_where, spool_where): set on o after spool_opts_from_config().
+ * *cfgp is read at each drop, so a reload that replaces the configuration
+ * is seen; the pointer must outlive the spool.
+ */
+void cmd_spool_where(struct spool_opts *o, const struct pga_config *const *cfgp);
+
 int cmd_decrypt_keys(const struct pga_config *cfg, struct pga_err *err);
 void cmd_decrypt_keys_release(void);
 

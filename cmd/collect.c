@@ -217,12 +217,16 @@ reopen_spool(struct loop *l, const struct pga_config *old, const struct pga_conf
 		l->last_failed = true;
 	}
 	spool_opts_from_config(&so, cfg);
+	/* l->cfg becomes cfg once the reload is taken; drops before that ask
+	 * the old configuration's destinations */
+	cmd_spool_where(&so, &l->cfg);
 	rc = spool_open_writer(&l->sp, l->a->spool, &so, err);
 	if (rc == 0)
 		return 0;
 	log_error("configuration not reloaded, keeping the previous one: could not reopen "
 		  "the spool with its settings: %s", err->msg);
 	spool_opts_from_config(&so, old);
+	cmd_spool_where(&so, &l->cfg);
 	rc = spool_open_writer(&l->sp, l->a->spool, &so, err);
 	return rc < 0 ? rc : 1;
 }
@@ -355,13 +359,14 @@ run_loop(struct loop *l)
 }
 
 static int
-open_spool(const struct collect_args *a, struct pga_ctx *ctx, struct spool **sp)
+open_spool(const struct collect_args *a, struct loop *l, struct spool **sp)
 {
 	struct spool_opts so;
 	struct pga_err err = {0};
 	int rc;
 
-	spool_opts_from_config(&so, ctx->cfg);
+	spool_opts_from_config(&so, l->cfg);
+	cmd_spool_where(&so, &l->cfg);
 	rc = spool_open_writer(sp, a->spool, &so, &err);
 	if (rc == PGA_ELOCKED) {
 		log_error("another pga collect (or spool writer) is running: %s", err.msg);
@@ -396,7 +401,7 @@ cmd_collect(int argc, char **argv, struct pga_ctx *ctx)
 		count_lost_cycle(a.spool, false, false);
 		return status;
 	}
-	status = open_spool(&a, ctx, &l.sp);
+	status = open_spool(&a, &l, &l.sp);
 	if (status != 0)
 		return status;
 	pga_cli_catch_signals();

@@ -25,6 +25,21 @@ cmd_setup(const struct pga_config *cfg)
 	ship_register_url_source(cfg);
 }
 
+static enum spool_where
+where_shipped(void *arg, const struct spool *sp, const char *name, char *note, size_t cap)
+{
+	const struct pga_config *const *cfgp = arg;
+
+	return ship_where(sp, *cfgp, name, note, cap);
+}
+
+void
+cmd_spool_where(struct spool_opts *o, const struct pga_config *const *cfgp)
+{
+	o->where = where_shipped;
+	o->where_arg = (void *)cfgp;
+}
+
 int
 cmd_counters_read(struct spool *sp, struct cmd_counters *c, struct pga_err *err)
 {

@@ -275,6 +275,7 @@ spool_put(const struct spool_args *a, struct pga_ctx *ctx)
 	if (rc < 0)
 		return pga_cli_error(&err);
 	spool_opts_from_config(&o, ctx->cfg);
+	cmd_spool_where(&o, (const struct pga_config *const *)&ctx->cfg);
 	rc = spool_open_writer(&sp, a->spool, &o, &err);
 	if (rc == 0)
 		rc = spool_stream_new(sp, SPOOL_STREAM_DIRECT | SPOOL_STREAM_THREADED, &s, &err);

@@ -204,7 +204,9 @@ const struct pga_opt pga_opts[] = {
 	 .doc = "Most bytes the spool may hold (sealed and open segments)."},
 	{.name = "spool-full", GLOBAL(spool_full), ENUM(full_choices), .def = "block",
 	 .doc = "What to do when spool-max is reached: block refuses new data (exit 1), "
-	 "drop-oldest deletes the oldest sealed segments not being shipped, counted and logged."},
+	 "drop-oldest first removes segments every destination already has (kept only for "
+	 "spool-retain), then deletes the oldest sealed segments not being shipped, counted and "
+	 "logged with the destinations that had them."},
 	{.name = "segment-max-size", GLOBAL(segment_max_size), SIZE, .def = "64M",
 	 .doc = "Seal a segment once it reaches this size."},
 	{.name = "segment-max-age", GLOBAL(segment_max_age), DURATION, .def = "5m",

@@ -90,6 +90,12 @@ struct dest_set {
 	int64_t retain_us;
 };
 
+/* A removal queued for the reaper, with the hold that keeps drop-oldest off it. */
+struct reap_item {
+	char name[SEG_NAME_MAX];
+	int hold;			/* spool_hold's fd, closed once removed; or -1 */
+};
+
 struct shipper {
 	struct dest_set ds;
 	const struct ship_opts *o;
@@ -109,7 +115,7 @@ struct shipper {
 	/* removals of fully shipped segments, done off the upload path */
 	pthread_mutex_t reap_mu;
 	pthread_cond_t reap_cv;
-	char (*reap)[SEG_NAME_MAX];
+	struct reap_item *reap;
 	size_t nreap, reap_cap;
 	bool reap_busy, reap_stop, reaper_started;
 	pthread_t reaper;
@@ -326,7 +332,7 @@ maybe_remove(struct shipper *sh, const char *name)
  * the queue could not take it (the caller writes a marker instead).
  */
 static bool
-reap_later(struct shipper *sh, const char *name)
+reap_later(struct shipper *sh, const char *name, int *hold)
 {
 	bool ok = true;
 
@@ -334,7 +340,11 @@ reap_later(struct shipper *sh, const char *name)
 	if (PGA_GROW(sh->reap, sh->reap_cap, sh->nreap + 1, SIZE_MAX, NULL) < 0)
 		ok = false;
 	if (ok) {
-		strlcpy(sh->reap[sh->nreap++], name, SEG_NAME_MAX);
+		struct reap_item *it = &sh->reap[sh->nreap++];
+
+		strlcpy(it->name, name, sizeof(it->name));
+		it->hold = *hold;	/* the reaper's now */
+		*hold = -1;
 		pthread_cond_broadcast(&sh->reap_cv);	/* idle waiters share the cv */
 	}
 	pthread_mutex_unlock(&sh->reap_mu);
@@ -345,7 +355,7 @@ static void *
 reaper_main(void *arg)
 {
 	struct shipper *sh = arg;
-	char name[SEG_NAME_MAX];
+	struct reap_item it;
 
 	pthread_mutex_lock(&sh->reap_mu);
 	for (;;) {
@@ -353,10 +363,12 @@ reaper_main(void *arg)
 			pthread_cond_wait(&sh->reap_cv, &sh->reap_mu);
 		if (sh->nreap == 0)
 			break;
-		strlcpy(name, sh->reap[--sh->nreap], sizeof(name));
+		it = sh->reap[--sh->nreap];
 		sh->reap_busy = true;
 		pthread_mutex_unlock(&sh->reap_mu);
-		remove_shipped(sh, name);
+		remove_shipped(sh, it.name);
+		if (it.hold >= 0)
+			close(it.hold);
 		pthread_mutex_lock(&sh->reap_mu);
 		sh->reap_busy = false;
 		pthread_cond_broadcast(&sh->reap_cv);
@@ -381,35 +393,45 @@ reap_wait_idle(struct shipper *sh)
 
 /*
  * Record a confirmed delivery.  With spool-retain = shipped, the last
- * destination to confirm has the segment removed instead of writing a
- * marker: a marker would only live until that removal, and a crash before
- * the removal is durable costs one harmless resend.  Otherwise the marker
- * is written and fsync'd, then the others are looked at again (two
- * destinations finishing together: the later one's second look sees both).
+ * destination to confirm has the segment removed at once: its marker is
+ * written but not fsync'd (it lives only until that removal, and a power
+ * cut before the removal is durable costs one harmless resend), and the
+ * segment's hold goes to the reaper with it.  So until the removal a full
+ * spool's drop-oldest passes the segment over, and a ship killed in
+ * between leaves the marker that tells drop-oldest every destination has
+ * it (spool_where): a delivered segment is never counted as dropped.
+ * Otherwise the marker is written and fsync'd, then the others are looked
+ * at again (two destinations finishing together: the later one's second
+ * look sees both).  *hold is -1 when the reaper took it.
  */
 static int
-record_ack(struct runner *r, const struct dest_upload *up, int64_t now, struct pga_err *err)
+record_ack(struct runner *r, const struct dest_upload *up, int64_t now, int *hold,
+	   struct pga_err *err)
 {
 	struct shipper *sh = r->sh;
 	struct ship_ack ack = {.size = up->size, .acked_us = now};
+	bool last = sh->ds.retain_shipped && acked_by_all(sh, r->cfg->name, up->name);
 	int rc;
 
-	if (sh->ds.retain_shipped && acked_by_all(sh, r->cfg->name, up->name) &&
-	    reap_later(sh, up->name))
-		return 0;
 	memcpy(ack.sha256, up->sha256, PGA_SHA256_LEN);
-	rc = ship_ack_write(sh->root, r->cfg->name, up->name, &ack, err);
-	if (rc == 0 && sh->ds.retain_shipped && acked_by_all(sh, NULL, up->name))
-		reap_later(sh, up->name);
+	rc = ship_ack_write(sh->root, r->cfg->name, up->name, &ack, !last, err);
+	if (rc < 0 && last) {	/* a hint only: the removal goes on (a full disk needs it) */
+		log_debug("%s (removing it all the same)", err->msg);
+		pga_err_clear(err);
+		rc = 0;
+	}
+	if (rc == 0 && (last || (sh->ds.retain_shipped && acked_by_all(sh, NULL, up->name))) &&
+	    !reap_later(sh, up->name, hold) && last)
+		rc = ship_ack_write(sh->root, r->cfg->name, up->name, &ack, true, err);
 	return rc;
 }
 
 static int
-acknowledge(struct runner *r, const struct dest_upload *up, struct pga_err *err)
+acknowledge(struct runner *r, const struct dest_upload *up, int *hold, struct pga_err *err)
 {
 	struct shipper *sh = r->sh;
 	int64_t now = pga_now_us();
-	int rc = record_ack(r, up, now, err);
+	int rc = record_ack(r, up, now, hold, err);
 
 	if (rc < 0)
 		return rc;
@@ -466,9 +488,10 @@ ship_one(struct runner *r, struct dest *d, const struct spool_entry *e,
 		pga_err_clear(err);
 		rc = 0;
 	} else if (rc == 0) {
-		rc = acknowledge(r, &up, err);
+		rc = acknowledge(r, &up, &hold, err);
 	}
-	close(hold);
+	if (hold >= 0)
+		close(hold);
 	return rc;
 }
 
@@ -717,6 +740,51 @@ out:
 		names_free(&acks[i]);
 	spool_list_free(&ready);
 	return rc;
+}
+
+/* Append ", 'name'" (or "'name'" first) to a note; truncated at cap. */
+static void
+note_name(char *buf, size_t cap, const char *name)
+{
+	size_t len = strlen(buf);
+
+	if (len + 1 < cap)
+		snprintf(buf + len, cap - len, "%s'%s'", len ? ", " : "", name);
+}
+
+enum spool_where
+ship_where(const struct spool *sp, const struct pga_config *cfg, const char *name,
+	   char *note, size_t cap)
+{
+	char root[PATH_MAX], have[256] = "", miss[256] = "";
+	struct pga_err err = {0};
+	struct ship_ack ack;
+	size_t nhave = 0, nmiss = 0;
+
+	note[0] = '\0';
+	if (spool_part_dir(sp, SHIP_DIR, root, sizeof(root), &err) < 0)
+		return SPOOL_NOWHERE;
+	for (size_t i = 0; i < cfg->ndests; i++) {
+		const char *d = cfg->dests[i].name;
+
+		if (!cfg->dests[i].enabled)
+			continue;
+		if (ship_ack_read(root, d, name, &ack)) {
+			note_name(have, sizeof(have), d);
+			nhave++;
+		} else {
+			note_name(miss, sizeof(miss), d);
+			nmiss++;
+		}
+	}
+	if (nhave == 0)
+		return SPOOL_NOWHERE;
+	if (nmiss == 0) {
+		snprintf(note, cap, "delivered to %s", have);
+		return SPOOL_EVERYWHERE;
+	}
+	snprintf(note, cap, "delivered to %s, not to %s", have, miss);
+	return SPOOL_SOMEWHERE;
 }
 
 static const char *const counter_names[SHC__COUNT] = {

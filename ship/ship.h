@@ -39,6 +39,7 @@
 #include "common/cli.h"
 #include "common/err.h"
 #include "common/jsonw.h"
+#include "spool/spool.h"
 
 /*
  * The shipper's counters in SPOOL/counters (spool.h): segments and bytes
@@ -131,6 +132,16 @@ int ship_report(const struct pga_config *cfg, const char *spool,
  */
 int ship_check_destinations(struct pga_ctx *ctx, struct jsonw *jw, FILE *out,
 			    int *failures, struct pga_err *err);
+
+/*
+ * Where a sealed segment already is, for the writer's drop-oldest
+ * (spool_where, spool/spool.h): the enabled destinations of cfg whose
+ * marker confirms it.  note gets "delivered to 'a', not to 'b'" (or
+ * "delivered to 'a', 'b'"), "" when none has it.  No destination enabled:
+ * SPOOL_NOWHERE (a spool carried by hand has no consumer here).
+ */
+enum spool_where ship_where(const struct spool *sp, const struct pga_config *cfg,
+			    const char *name, char *note, size_t cap);
 
 /*
  * Let spool/source.h read bucket URLs (pga load --from URL, pga restore)

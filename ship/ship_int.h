@@ -62,8 +62,14 @@ int ship_ack_path(const char *root, const char *dest, const char *name,
 /* 1 and *ack filled, 0 when absent or unreadable. */
 int ship_ack_read(const char *root, const char *dest, const char *name,
 		  struct ship_ack *ack);
+/*
+ * durable: the marker and its directory fsync'd.  Not durable: written
+ * only (it survives a kill -9, not a power cut), for a segment whose
+ * removal follows at once: the marker tells a full spool's drop-oldest
+ * that this destination has it, should the removal be cut off.
+ */
 int ship_ack_write(const char *root, const char *dest, const char *name,
-		   const struct ship_ack *ack, struct pga_err *err);
+		   const struct ship_ack *ack, bool durable, struct pga_err *err);
 void ship_ack_remove(const char *root, const char *dest, const char *name);
 /* Call fn for every marker of dest (relative segment name). */
 int ship_ack_walk(const char *root, const char *dest,

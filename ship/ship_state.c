@@ -55,7 +55,7 @@ ship_ack_read(const char *root, const char *dest, const char *name,
  */
 int
 ship_ack_write(const char *root, const char *dest, const char *name,
-	       const struct ship_ack *ack, struct pga_err *err)
+	       const struct ship_ack *ack, bool durable, struct pga_err *err)
 {
 	char path[PATH_MAX], buf[ACK_MAX], hex[PGA_SHA256_HEX];
 	int fd, n, rc;
@@ -73,11 +73,11 @@ ship_ack_write(const char *root, const char *dest, const char *name,
 	if (fd < 0)
 		return pga_fail(err, pga_errno_code(errno), "could not create '%s': %m", path);
 	rc = pga_write_all(fd, buf, (size_t)n, path, err);
-	if (rc == 0)
+	if (rc == 0 && durable)
 		rc = pga_fsync_fd(fd, path, err);
 	if (close(fd) != 0 && rc == 0)
 		rc = pga_fail(err, PGA_EIO, "could not close '%s': %m", path);
-	if (rc == 0)
+	if (rc == 0 && durable)
 		rc = pga_fsync_parent(path, err);
 	return rc;
 }

@@ -471,11 +471,23 @@ drop_part(struct spool *sp, const char *part, uint64_t size, const char *why,
 	return unlink_removed(moved, err);
 }
 
+/* Where the consumers have the segment: note filled, "" when unknown. */
+static enum spool_where
+where_is(const struct spool *sp, const char *name, char *note, size_t cap)
+{
+	note[0] = '\0';
+	if (sp->opts.where == NULL)
+		return SPOOL_NOWHERE;
+	return sp->opts.where(sp->opts.where_arg, sp, name, note, cap);
+}
+
 static void
-say_dropped(const char *name, const struct seg_info *info, uint64_t size, uint64_t n)
+say_dropped(const char *name, const struct seg_info *info, uint64_t size, uint64_t n,
+	    const char *note)
 {
 	log_warn("spool full: dropped oldest segment '%s' (%u blocks, %" PRIu64 " rows, %" PRIu64
-		 " bytes) [removal %" PRIu64 "]", name, info->nblocks, info->rows, size, n);
+		 " bytes%s%s) [removal %" PRIu64 "]", name, info->nblocks, info->rows, size,
+		 note[0] ? "; " : "", note, n);
 }
 
 /* A removal a crash interrupted (tmp/N.BASE.removed): finish it, counted once. */
@@ -525,8 +537,12 @@ finish_removal(struct spool *sp, const char *moved, struct pga_err *err)
 	if (part)
 		say_part_removed(orig, (uint64_t)st.st_size,
 				 "left by a crash before any block was complete", n);
-	else
-		say_dropped(orig, &info, (uint64_t)st.st_size, n);
+	else {
+		char note[SPOOL_NOTE_MAX];
+
+		where_is(sp, orig, note, sizeof(note));
+		say_dropped(orig, &info, (uint64_t)st.st_size, n, note);
+	}
 	return unlink_removed(moved, err);
 }
 
@@ -1008,7 +1024,7 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 	struct spool_counters d = {0};
 	struct seg_info info;
 	struct pga_err perr = {0};
-	char path[PATH_MAX], moved[PATH_MAX];
+	char path[PATH_MAX], moved[PATH_MAX], note[SPOOL_NOTE_MAX];
 	int fd, rc = spool_ready_path(sp, e->name, path, sizeof(path), err);
 
 	if (rc < 0)
@@ -1016,6 +1032,7 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 	rc = lock_for_drop(sp, e, path, &fd, err);
 	if (rc != 0 || fd < 0)
 		return rc < 0 ? rc : 0;
+	where_is(sp, e->name, note, sizeof(note));
 	if (seg_peek_file(path, &info, &perr) != 0)
 		memset(&info, 0, sizeof(info));	/* count the bytes at least */
 	d.v[SC_SEGMENTS_DROPPED] = 1;
@@ -1026,10 +1043,80 @@ drop_segment(struct spool *sp, const struct spool_entry *e, struct pga_err *err)
 	close(fd);	/* moved out of every reader's sight: nobody can hold it now */
 	if (rc < 0)
 		return rc;
-	say_dropped(e->name, &info, e->size, sp->removals);
+	say_dropped(e->name, &info, e->size, sp->removals, note);
 	rc = unlink_removed(moved, err);
 	if (rc == 0)
 		usage_less(sp, e->size);
+	return rc;
+}
+
+/*
+ * A segment every consumer has, removed before its retention ends: nothing
+ * is lost, so it is not counted as dropped (and needs no removal number: a
+ * crash after the unlink leaves nothing to finish).  *gone says whether it
+ * left the spool.
+ */
+static int
+release_delivered(struct spool *sp, const struct spool_entry *e, bool *gone,
+		  struct pga_err *err)
+{
+	char path[PATH_MAX], note[SPOOL_NOTE_MAX];
+	int fd, rc = spool_ready_path(sp, e->name, path, sizeof(path), err);
+
+	*gone = false;
+	/* asked twice: a cheap look at every segment, the lock for those it picks */
+	if (rc < 0 || where_is(sp, e->name, note, sizeof(note)) != SPOOL_EVERYWHERE)
+		return rc;
+	rc = lock_for_drop(sp, e, path, &fd, err);
+	if (rc < 0)
+		return rc;
+	if (fd < 0) {
+		/* shipped meanwhile (lock_for_drop counted it off), or held */
+		*gone = access(path, F_OK) != 0;
+		return 0;
+	}
+	if (where_is(sp, e->name, note, sizeof(note)) != SPOOL_EVERYWHERE) {
+		close(fd);
+		return 0;
+	}
+	if (unlink(path) != 0 && errno != ENOENT)
+		rc = pga_fail(err, PGA_EIO, "could not remove '%s': %m", path);
+	close(fd);
+	if (rc == 0)
+		rc = pga_fsync_parent(path, err);
+	if (rc < 0)
+		return rc;
+	*gone = true;
+	usage_less(sp, e->size);
+	log_info("spool full: removed segment '%s' (%" PRIu64 " bytes; %s): every consumer has it, "
+		 "not dropped", e->name, e->size, note);
+	return 0;
+}
+
+/*
+ * Drop-oldest: first the segments every consumer has (oldest first), then
+ * the oldest of the rest, until need fits.  l is sorted oldest first; the
+ * segments released are taken out of it.
+ */
+static int
+drop_oldest(struct spool *sp, struct spool_list *l, uint64_t need, struct pga_err *err)
+{
+	size_t keep = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		bool gone = false;
+
+		if (rc == 0 && sp->opts.where != NULL &&
+		    used_bytes(sp) + need >= sp->opts.max_bytes)
+			rc = release_delivered(sp, &l->v[i], &gone, err);
+		if (!gone)
+			l->v[keep++] = l->v[i];
+	}
+	l->n = keep;
+	for (size_t i = 0; i < l->n && rc == 0 &&
+			   used_bytes(sp) + need >= sp->opts.max_bytes; i++)
+		rc = drop_segment(sp, &l->v[i], err);
 	return rc;
 }
 
@@ -1074,9 +1161,7 @@ spool_make_room(struct spool *sp, uint64_t need, struct pga_err *err)
 	if (rc < 0)
 		return rc;
 	qsort(l.v, l.n, sizeof(*l.v), entry_age_cmp);
-	for (size_t i = 0; i < l.n && rc == 0 &&
-			   used_bytes(sp) + need >= sp->opts.max_bytes; i++)
-		rc = drop_segment(sp, &l.v[i], err);
+	rc = drop_oldest(sp, &l, need, err);
 	spool_list_free(&l);
 	if (rc == 0 && used_bytes(sp) + need >= sp->opts.max_bytes)
 		rc = refuse_full(sp, need, err);

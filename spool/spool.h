@@ -42,7 +42,8 @@
  * spool's size is checked against spool-max.  With spool-full = block the
  * block is refused with PGA_EFULL and nothing already in the spool changes;
  * with drop-oldest the oldest sealed segments are deleted, each counted and
- * logged, passing over any a shipper holds (spool_hold).  Every drop is
+ * logged, passing over any a shipper holds (spool_hold); segments every
+ * consumer already has go first, uncounted (spool_where).  Every drop is
  * added to the persistent counters before it happens.
  *
  * Errors: 0 or a negative PGA_E* code with err filled.  An I/O error inside a
@@ -65,6 +66,26 @@ struct spool_stream;
 struct spool_counters;
 struct spool_counter_set;
 
+/*
+ * Where a sealed segment already is, as its consumers know it.  The spool
+ * knows no consumer: the command layer answers for them (for pga ship, the
+ * destinations that confirmed the segment).  Drop-oldest asks under the
+ * drop's exclusive lock, so no consumer holds the segment and none is
+ * between delivering and confirming it.  A segment every consumer has is
+ * kept only for retention: a full spool removes those first, oldest
+ * first, and does not count them as dropped.  Then it drops the oldest of
+ * the rest, each counted, its log line carrying the note ("delivered to
+ * 'dir', not to 's3'": the drop lost it only for the others).  A NULL
+ * where: every segment is SPOOL_NOWHERE.
+ */
+enum spool_where {
+	SPOOL_NOWHERE,		/* no consumer has it: dropping it loses it */
+	SPOOL_SOMEWHERE,	/* some have it, note says which */
+	SPOOL_EVERYWHERE,	/* every consumer has it */
+};
+typedef enum spool_where (*spool_where_fn)(void *arg, const struct spool *sp, const char *name,
+					   char *note, size_t cap);
+
 struct spool_opts {
 	const char *collector;
 	uint64_t max_bytes;		/* 0: no quota */
@@ -79,6 +100,9 @@ struct spool_opts {
 	 * FORMAT.md "Encryption"): loaded once by spool_open_writer; NULL or
 	 * empty: plaintext */
 	const struct pga_list *encrypt_to;
+	/* asked by drop-oldest where a segment already is (see spool_where) */
+	spool_where_fn where;
+	void *where_arg;
 };
 
 /* Fill opts from the configuration's [global] section. */

@@ -10,6 +10,7 @@
 /* The counters file in memory: every name it holds, in file order. */
 #define SPOOL_COUNTER_NAME_MAX 64	/* with the NUL */
 #define SPOOL_TALLY_MAX 128		/* names in one file */
+#define SPOOL_NOTE_MAX 256		/* spool_where's note, truncated beyond */
 
 struct spool_tally_entry {
 	char name[SPOOL_COUNTER_NAME_MAX];

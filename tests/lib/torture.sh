@@ -407,9 +407,11 @@ tt_next_fork() {
 		WHERE seq > $1" 2>/dev/null
 }
 
-# Did spool-full = drop-oldest drop the genuine segment of seq $1?
+# Did spool-full = drop-oldest drop the genuine segment of seq $1 before
+# any destination had it?  (A drop whose line says "delivered to" left a
+# copy at a destination: the genuine one arrives from there.)
 tt_dropped() {
-	grep -qh "dropped oldest segment '$TT_COLLECTOR/[0-9/]*/$(printf '%016x' "$1")-" \
+	grep -qhE "dropped oldest segment '$TT_COLLECTOR/[0-9/]*/$(printf '%016x' "$1")-[^']*' \([^;)]*\) \[removal" \
 		"$TT"/logs/collect.*.log 2>/dev/null
 }
 

@@ -93,20 +93,33 @@ check("the fakes are not genuine segments (the test's own bookkeeping)", not sam
 log = lines("collect.log")
 # a removal is said at least once (again when a restart finishes it), each
 # line with its number
-drop_re = re.compile(r"spool full: dropped oldest segment '([^']+)' \((\d+) blocks, (\d+) rows, (\d+) bytes\)"
+# a drop after some destinations confirmed the segment names them
+# ("; delivered to 'dir', not to 's3'"): lost only for the others
+drop_re = re.compile(r"spool full: dropped oldest segment '([^']+)' \((\d+) blocks, (\d+) rows, (\d+) bytes"
+                     r"(?:; delivered to ((?:'[^']+'(?:, )?)+)(?:, not to (?:'[^']+'(?:, )?)+)?)?\)"
                      r" \[removal (\d+)\]")
-dropped, removals = {}, {}
+dropped, removals, drop_had = {}, {}, {}
 for l in log:
     m = drop_re.search(l)
     if m:
         dropped[m.group(1)] = tuple(int(x) for x in m.groups()[1:4])
-        removals[int(m.group(5))] = m.group(1)
+        removals[int(m.group(6))] = m.group(1)
+        drop_had[m.group(1)] = set(re.findall(r"'([^']+)'", m.group(5) or ""))
+# a segment every destination had is removed, not dropped: with
+# spool-retain = shipped only after a ship was killed between its last
+# confirmation and the removal (the destination checks below hold them)
+early = [m.group(1) for m in (re.search(r"spool full: removed segment '([^']+)' .*every consumer has it", l)
+                              for l in log) if m]
+E = {by_name[n]["seq"] for n in early if n in by_name}
 dup_drop = len(removals) != len(dropped)
 check("each dropped segment has one removal number", not dup_drop,
       "%d numbers for %d names" % (len(removals), len(dropped)))
 D = {by_name[n]["seq"] for n in dropped if n in by_name}
 check("every dropped segment named in the log was sealed", len(D) == len(dropped),
       [n for n in dropped if n not in by_name][:5])
+# seq -> the destinations that had it when it was dropped (empty: lost)
+HAD = {by_name[n]["seq"]: drop_had[n] for n in dropped if n in by_name}
+DN = {s for s in D if not HAD[s]}
 torn = {}
 for l in log:
     m = re.search(r"removed part file '[^']*' \((\d+) bytes\): .* \[removal (\d+)\]", l)
@@ -153,8 +166,17 @@ lost = [s for s in range(1, N + 1)
         if not ((s in ledger and s in W and ledger[s]["sha"] == W[s]["sha"]) or s in D or s in Q)]
 check("0 lost: every sealed segment is loaded, dropped (counted and logged) or quarantined",
       N > 0 and ledger and not lost, "%d lost: seqs %s" % (len(lost), lost[:20]))
-both = sorted(D & set(ledger))
-check("no dropped segment was also delivered and loaded", not both, "seqs %s" % both[:20])
+both = sorted(DN & set(ledger))
+check("no segment dropped before any destination had it was loaded", not both, "seqs %s" % both[:20])
+unloaded = sorted(s for s in E if s not in ledger)
+check("every segment a full spool removed as delivered everywhere (%d) was sealed and loaded" % len(early),
+      len(E) == len(early) and not unloaded and not (E & D),
+      "not sealed %s, not loaded %s, also dropped %s" % ([n for n in early if n not in by_name][:3],
+                                                          unloaded[:5], sorted(E & D)[:5]))
+partial = sorted(s for s in D - DN if s not in ledger)
+check("every segment dropped after a destination had it (%d of %d drops) was loaded from there"
+      % (len(D - DN), len(D)), not partial,
+      "seqs %s" % partial[:20])
 fake_loaded = [s for s, r in ledger.items() if r["sha"] in fakes or (s in W and r["sha"] != W[s]["sha"])]
 check("0 duplicated: no forged or cloned segment in the ledger", ledger and not fake_loaded,
       fake_loaded[:10])
@@ -173,7 +195,7 @@ for l in lines("gaps.tsv"):
     a, b = map(int, l.split("\t"))
     gaps |= set(range(a, b + 1))
 eq("the central gaps of the collector are exactly the dropped and quarantined segments", sorted(gaps),
-   sorted(s for s in (D | Q) if s < max(ledger or [0])))
+   sorted(s for s in (DN | Q) if s < max(ledger or [0])))
 
 cb = [int(l) for l in lines("chain_breaks")]
 check("the ledger never held a chain break (asked %d times during the run)" % len(cb),
@@ -225,14 +247,15 @@ try:
     st_rc = int(open(os.path.join(ev, "status-central.rc")).read())
     st = json.load(open(os.path.join(ev, "status-central.json")))
     # the verdict (cmd/health.h): gaps and refused blocks are warnings (1)
-    want_rc = 0 if not (D | Q | legacy_bad) else 1
+    want_rc = 0 if not (DN | Q | legacy_bad) else 1
     eq("status --central at the end: attention only for the dropped segments' gaps", st_rc, want_rc)
 except (ValueError, OSError) as e:
     check("status --central --json", False, e)
 
 # ---- destinations ----
-want_dest = {W[s]["name"]: W[s]["sha"] for s in W if s not in D and s not in Q}
-for f, what in (("dir.tsv", "the directory"), ("s3.tsv", "S3")):
+for f, what, dest in (("dir.tsv", "the directory", "dir"), ("s3.tsv", "S3", "s3")):
+    want_dest = {W[s]["name"]: W[s]["sha"] for s in W
+                 if s not in Q and (s not in D or dest in HAD[s])}
     got, bad = summary(f)
     genuine = {n: s["sha"] for n, s in got.items() if s["sha"] not in fakes and s["collector"] == collector}
     check("%s holds every shipped segment, byte-identical, and nothing else" % what,
@@ -302,7 +325,7 @@ check("every complete snapshot has every block it claims", complete and not shor
       ["%s: status says %d blocks %d rows, sealed %s" % (k, status[k]["blocks"], status[k]["rows"],
                                                          per_snap[k]) for k in short[:3]])
 central_status = dict((l.split("\t")[0], int(l.split("\t")[1])) for l in lines("central.status"))
-dropped_complete = sum(1 for k in complete if by_name[status[k]["seg"]]["seq"] in D | Q)
+dropped_complete = sum(1 for k in complete if by_name[status[k]["seg"]]["seq"] in DN | Q)
 eq("central complete snapshots = sealed ones not dropped", central_status.get("complete", 0),
    len(complete) - dropped_complete)
 
@@ -365,9 +388,9 @@ twice = {n: len(v) for n, v in sealed_in.items() if len(v) > 1}
 check("each refused login was collected once (csvlog read exactly once)", not twice,
       "%d records collected more than once: %s" % (len(twice), sorted(twice.items())[:5]))
 central_logins = Counter(int(m) for l in lines("badlogins") for m in login_re.findall(l))
-want_logins = {n for n, v in sealed_in.items() if any(by_name[s]["seq"] not in D | Q for s, _ in v)}
+want_logins = {n for n, v in sealed_in.items() if any(by_name[s]["seq"] not in DN | Q for s, _ in v)}
 eq("every one not dropped reached the central database, as often as it was sealed",
-   dict(central_logins), {n: sum(1 for s, _ in sealed_in[n] if by_name[s]["seq"] not in D | Q)
+   dict(central_logins), {n: sum(1 for s, _ in sealed_in[n] if by_name[s]["seq"] not in DN | Q)
                           for n in want_logins})
 try:
     bt = int(lines("badtables")[0])

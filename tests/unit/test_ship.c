@@ -589,7 +589,7 @@ test_ack_and_state(void **state)
 	assert_non_null(mkdtemp(dir));
 	memset(a.sha256, 0x5a, sizeof(a.sha256));
 	assert_int_equal(ship_ack_read(dir, "d", "c/2026/x.pga.zst", &b), 0);
-	assert_int_equal(ship_ack_write(dir, "d", "c/2026/x.pga.zst", &a, &err), 0);
+	assert_int_equal(ship_ack_write(dir, "d", "c/2026/x.pga.zst", &a, true, &err), 0);
 	assert_int_equal(ship_ack_read(dir, "d", "c/2026/x.pga.zst", &b), 1);
 	assert_int_equal(b.size, 123);
 	assert_int_equal(b.acked_us, 456);

@@ -243,6 +243,86 @@ test_quota_drop_passes_held(void **state)
 	spool_free(reader);
 }
 
+/* spool_where for test_quota_where: one segment every consumer has, one some have */
+static char where_all[SEG_NAME_MAX], where_some[SEG_NAME_MAX];
+
+static enum spool_where
+fake_where(void *arg, const struct spool *sp, const char *name, char *note, size_t cap)
+{
+	(void)sp;
+	++*(int *)arg;
+	if (strcmp(name, where_all) == 0) {
+		snprintf(note, cap, "delivered to 'a', 'b'");
+		return SPOOL_EVERYWHERE;
+	}
+	if (strcmp(name, where_some) == 0) {
+		snprintf(note, cap, "delivered to 'a', not to 'b'");
+		return SPOOL_SOMEWHERE;
+	}
+	return SPOOL_NOWHERE;
+}
+
+static uint64_t
+dropped_now(struct spool *reader)
+{
+	struct spool_counters c;
+	struct pga_err err = {0};
+
+	assert_int_equal(spool_counters_read(reader, &spool_counters_own, &c, &err), 0);
+	return c.v[SC_SEGMENTS_DROPPED];
+}
+
+/*
+ * Drop-oldest asks where a segment is: one that every consumer has goes
+ * first, though it is not the oldest, and is not counted as dropped; then
+ * the oldest (one some consumers have) is dropped and counted.
+ */
+static void
+test_quota_where(void **state)
+{
+	struct spool_opts o = opts(200 * 1024, PGA_FULL_DROP_OLDEST);
+	struct spool *sp = NULL, *reader = NULL;
+	struct spool_list l;
+	struct pga_err err = {0};
+	char path[300], seg[3][600];
+	int asked = 0, i;
+
+	(void)state;
+	o.seg_max_size = 32 * 1024;
+	o.where = fake_where;
+	o.where_arg = &asked;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(put_block(sp, 0, "m", 1000, &err), 0);
+	assert_int_equal(spool_seal(sp, &err), 0);
+	assert_int_equal(spool_open(&reader, path, &err), 0);
+	assert_int_equal(spool_list_ready(reader, &l, &err), 0);
+	assert_true(l.n >= 3);
+	spool_list_sort(&l);
+	snprintf(where_some, sizeof(where_some), "%s", l.v[0].name);
+	snprintf(where_all, sizeof(where_all), "%s", l.v[2].name);
+	for (i = 0; i < 3; i++)
+		snprintf(seg[i], sizeof(seg[i]), "%s/ready/%s", path, l.v[i].name);
+	spool_list_free(&l);
+	assert_int_equal(asked, 0);	/* not full yet: nobody asked */
+	for (i = 0; i < 40 && access(seg[0], F_OK) == 0 && access(seg[1], F_OK) == 0 &&
+		    access(seg[2], F_OK) == 0; i++)
+		assert_int_equal(put_block(sp, 0, "m", 1000, &err), 0);
+	assert_true(asked > 0);
+	assert_int_not_equal(access(seg[2], F_OK), 0);	/* everywhere: first out */
+	assert_int_equal(access(seg[0], F_OK), 0);
+	assert_int_equal(access(seg[1], F_OK), 0);
+	assert_int_equal(dropped_now(reader), 0);	/* and not counted */
+	for (i = 0; i < 40 && dropped_now(reader) == 0; i++)
+		assert_int_equal(put_block(sp, 0, "m", 1000, &err), 0);
+	assert_int_equal(dropped_now(reader), 1);
+	assert_int_not_equal(access(seg[0], F_OK), 0);	/* then the oldest, counted */
+	assert_int_equal(access(seg[1], F_OK), 0);
+	assert_int_equal(spool_close(sp, &err), 0);
+	spool_free(reader);
+}
+
 static void
 test_quota_block(void **state)
 {
@@ -894,6 +974,7 @@ main(void)
 		cmocka_unit_test(test_quota_block),
 		cmocka_unit_test(test_quota_drop_oldest),
 		cmocka_unit_test(test_quota_drop_passes_held),
+		cmocka_unit_test(test_quota_where),
 		cmocka_unit_test(test_recovery_on_open),
 		cmocka_unit_test(test_crash_counts_once),
 		cmocka_unit_test(test_crash_between_count_and_rename),
