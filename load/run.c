@@ -423,8 +423,9 @@ print_progress(void *arg, bool final)
 
 /* ---- summary ---- */
 
+/* error: what stopped the run or failed it (NULL: nothing), as on stderr */
 static void
-print_json(const struct run *r, FILE *out)
+print_json(const struct run *r, const char *error, FILE *out)
 {
 	const struct load_totals *t = &r->t;
 	struct jsonw jw;
@@ -461,6 +462,11 @@ print_json(const struct run *r, FILE *out)
 #undef U
 	jsonw_key(&jw, "elapsed_seconds");
 	jsonw_seconds(&jw, t->elapsed_us);
+	jsonw_key(&jw, "error");
+	if (error != NULL)
+		jsonw_str(&jw, error);
+	else
+		jsonw_null(&jw);
 	load_errors_json(&r->errors, &jw);
 	jsonw_obj_close(&jw);
 	jsonw_end(&jw);
@@ -637,7 +643,7 @@ report(struct run *r, struct worker *wk, int rc, struct pga_err *err, FILE *out)
 	}
 	r->t.elapsed_us = pga_mono_us() - r->start_us;
 	if (r->ro->json)
-		print_json(r, out);
+		print_json(r, r->fatal ? r->fatal_err.msg : rc < 0 ? err->msg : NULL, out);
 	else
 		print_summary(r, out);
 	return exit_status(r, rc);
@@ -674,8 +680,12 @@ load_run(const struct load_run_opts *ro, FILE *out, struct load_totals *tot)
 		r.t.known = seg_source_filtered(src);
 	stop_all(&r, wk, started, rc < 0 && started == 0, &prog);
 	if (rc < 0 && started == 0) {
-		/* nothing ran: a connection, schema or source problem */
+		/* nothing ran: a connection, schema or source problem (--json
+		 * still gets its summary: a monitor reads one on every exit) */
 		pga_cli_error(&err);
+		r.t.elapsed_us = pga_mono_us() - r.start_us;
+		if (ro->json)
+			print_json(&r, err.msg, out);
 		status = PGA_EXIT_FAIL;
 	} else {
 		status = report(&r, wk, rc, &err, out);

@@ -3,6 +3,7 @@
 #include "ship/dest.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bsd/stdlib.h>
 #include <bsd/string.h>
 
 #include "common/log.h"
@@ -294,4 +296,24 @@ dest_err_wrap(struct pga_err *err, int code, const char *what)
 	pga_err_prefix(err, "%s", what);
 	err->code = code;
 	return code;
+}
+
+bool
+dest_retryable(int code)
+{
+	return code == PGA_ENET || code == PGA_ETIMEOUT;
+}
+
+int64_t
+dest_backoff_us(int attempt, int64_t cap)
+{
+	int64_t ceil = 200 * 1000;
+
+	for (int i = 1; i < attempt && ceil < cap; i++)
+		ceil *= 2;
+	if (ceil > cap)
+		ceil = cap;
+	if (ceil <= 0)
+		return 0;
+	return (int64_t)arc4random_uniform((uint32_t)(ceil > UINT32_MAX ? UINT32_MAX : ceil));
 }

@@ -166,6 +166,14 @@ void dest_close(struct dest *d);
 /* The request in flight should be abandoned (used by implementations). */
 bool dest_cancelled(const struct dest *d);
 
+/* A failure worth another attempt: the network, a 5xx, 408/429, a timeout. */
+bool dest_retryable(int code);
+/*
+ * The wait before attempt + 1, full jitter: uniform in [0, min(cap,
+ * 200 ms * 2^(attempt-1))] (the destination's retry-max-delay as cap).
+ */
+int64_t dest_backoff_us(int attempt, int64_t cap);
+
 /* ---- helpers for the implementations ---- */
 
 /*

@@ -41,7 +41,6 @@
 #include "spool/spool.h"
 
 #define SHIP_GRACE_US (10 * PGA_USEC_PER_SEC)
-#define SHIP_BACKOFF_BASE_US (200 * 1000)
 #define SHIP_FLUSH_US (200 * 1000)
 /* how soon the main thread sees a signal or the runners' end */
 #define SHIP_SUPERVISE_US (20 * 1000)
@@ -235,27 +234,6 @@ runner_note_error(struct runner *r, const struct pga_err *err)
 
 /* ---- delivering one segment ---- */
 
-static bool
-retryable(int code)
-{
-	return code == PGA_ENET || code == PGA_ETIMEOUT;
-}
-
-/* Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]. */
-static int64_t
-backoff_us(int attempt, int64_t cap)
-{
-	int64_t ceil = SHIP_BACKOFF_BASE_US;
-
-	for (int i = 1; i < attempt && ceil < cap; i++)
-		ceil *= 2;
-	if (ceil > cap)
-		ceil = cap;
-	if (ceil <= 0)
-		return 0;
-	return (int64_t)arc4random_uniform((uint32_t)(ceil > UINT32_MAX ? UINT32_MAX : ceil));
-}
-
 static int
 deliver(struct runner *r, struct dest *d, const struct dest_upload *up,
 	struct pga_err *err)
@@ -272,7 +250,7 @@ deliver(struct runner *r, struct dest *d, const struct dest_upload *up,
 		if (rc == PGA_ECANCEL)
 			return rc;
 		runner_note_error(r, err);
-		if (!retryable(rc) || a >= attempts || stopping(r->sh) ||
+		if (!dest_retryable(rc) || a >= attempts || stopping(r->sh) ||
 		    atomic_load(&r->failed))
 			return rc;
 		if (atomic_load(&r->sh->draining)) {
@@ -280,7 +258,7 @@ deliver(struct runner *r, struct dest *d, const struct dest_upload *up,
 				 err->msg, a, attempts, up->name);
 			return pga_fail(err, PGA_ECANCEL, "reloading");
 		}
-		wait = backoff_us(a, r->cfg->retry_max_delay);
+		wait = dest_backoff_us(a, r->cfg->retry_max_delay);
 		log_warn("%s (attempt %d of %lld for '%s'); retrying in %lld ms",
 			 err->msg, a, attempts, up->name, (long long)(wait / 1000));
 		if (nap(r->sh, wait))

@@ -7,10 +7,15 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bsd/string.h>
 
+#include "common/cli.h"
 #include "common/fsutil.h"
+#include "common/grow.h"
+#include "common/log.h"
+#include "common/units.h"
 #include "ship/dest.h"
 #include "ship/ship.h"
 #include "spool/source.h"
@@ -77,14 +82,94 @@ url_open(void *ctx, const char *url, void **handle, struct pga_err *err)
 	return 0;
 }
 
+/*
+ * A read that fails for a reason worth another attempt (the network, a
+ * 5xx, 408/429: dest_retryable) is tried again as the shipper would, up to
+ * the destination's retries with its backoff, each failure a warning; a
+ * stop request ends the waiting.  A listing is taken whole before the
+ * caller sees a name, so one cut off in its third page and retried adds
+ * nothing twice; a fetch starts its file again.
+ */
+static bool
+again(const struct url_source *s, int rc, int attempt, const char *what, struct pga_err *err)
+{
+	long long attempts = s->d->cfg->retries + 1;
+	int64_t wait;
+
+	if (!dest_retryable(rc) || attempt >= attempts || pga_stop_requested())
+		return false;
+	wait = dest_backoff_us(attempt, s->d->cfg->retry_max_delay);
+	log_warn("%s (attempt %d of %lld for %s); retrying in %lld ms", err->msg, attempt,
+		 attempts, what, (long long)(wait / 1000));
+	pga_err_clear(err);
+	pga_cli_sleep_until(pga_mono_us() + wait);
+	return !pga_stop_requested();
+}
+
+struct listing {
+	struct listed {
+		char *name;
+		uint64_t size;
+	} *v;
+	size_t n, cap;
+};
+
+static int
+listing_add(void *ctx, const char *name, uint64_t size, struct pga_err *err)
+{
+	struct listing *l = ctx;
+
+	if (PGA_GROW(l->v, l->cap, l->n + 1, SIZE_MAX, err) < 0)
+		return err->code;
+	l->v[l->n].name = strdup(name);
+	if (l->v[l->n].name == NULL)
+		return pga_fail(err, PGA_ENOMEM, "out of memory");
+	l->v[l->n++].size = size;
+	return 0;
+}
+
+static void
+listing_free(struct listing *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* list (dirs false) or list_dirs under prefix, retried whole, then handed on. */
+static int
+list_retried(struct url_source *s, const char *prefix, bool dirs,
+	     int (*add)(void *actx, const char *name, uint64_t size, struct pga_err *err),
+	     void *actx, struct pga_err *err)
+{
+	struct listing l = {0};
+	char what[SEG_NAME_MAX + 16];
+	int rc;
+
+	if (prefix[0] != '\0')
+		snprintf(what, sizeof(what), "the listing of '%s'", prefix);
+	else
+		snprintf(what, sizeof(what), "the listing");
+	for (int a = 1;; a++) {
+		rc = dirs ? s->d->ops->list_dirs(s->d, prefix, listing_add, &l, err)
+			  : s->d->ops->list(s->d, prefix, listing_add, &l, err);
+		if (rc == 0 || !again(s, rc, a, what, err))
+			break;
+		listing_free(&l);
+	}
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		rc = add(actx, l.v[i].name, l.v[i].size, err);
+	listing_free(&l);
+	return rc;
+}
+
 static int
 url_list(void *handle, int (*add)(void *actx, const char *name, uint64_t size,
 				  struct pga_err *err),
 	 void *actx, struct pga_err *err)
 {
-	struct url_source *s = handle;
-
-	return s->d->ops->list(s->d, "", add, actx, err);
+	return list_retried(handle, "", false, add, actx, err);
 }
 
 struct fd_sink {
@@ -105,8 +190,17 @@ url_fetch(void *handle, const char *name, int fd, struct pga_err *err)
 {
 	struct url_source *s = handle;
 	struct fd_sink k = {.fd = fd, .name = name};
+	char what[SEG_NAME_MAX + 8];
+	int rc;
 
-	return s->d->ops->get(s->d, name, to_fd, &k, err);
+	snprintf(what, sizeof(what), "'%s'", name);
+	for (int a = 1;; a++) {
+		rc = s->d->ops->get(s->d, name, to_fd, &k, err);
+		if (rc == 0 || !again(s, rc, a, what, err))
+			return rc;
+		if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+			return pga_fail(err, PGA_EIO, "could not rewind a temporary file: %m");
+	}
 }
 
 static int
@@ -123,7 +217,7 @@ url_list_under(void *handle, const char *prefix,
 		bare[n - 1] = '\0';
 	if (n >= sizeof(bare) || (bare[0] != '\0' && !dest_name_safe(bare)))
 		return pga_fail(err, PGA_EINVAL, "unsafe prefix '%s'", prefix);
-	return s->d->ops->list(s->d, prefix, add, actx, err);
+	return list_retried(s, prefix, false, add, actx, err);
 }
 
 static int
@@ -136,7 +230,7 @@ url_list_dirs(void *handle, const char *prefix,
 	if (s->d->ops->list_dirs == NULL)
 		return pga_fail(err, PGA_EINVAL, "a %s destination cannot be listed by prefix",
 				s->d->ops->kind);
-	return s->d->ops->list_dirs(s->d, prefix, add, actx, err);
+	return list_retried(s, prefix, true, add, actx, err);
 }
 
 static const struct seg_url_backend backend = {

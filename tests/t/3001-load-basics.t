@@ -129,8 +129,9 @@ is "$(q "SELECT count(*) FROM pga.app_stats_p20261120")" 1006 "daily partition o
 is "$(q "SELECT count(*) FROM pga.app_stats_p20261121")" 1 "daily partition of the 21st"
 
 run_ok "loading again" pga load --db "$DB" --from "$SP" --json
+cp "$OUT" "$TEST_TMP/again.json"
 like "$(last_out)" '"loaded":0,"duplicate":5' "adds nothing: all five already loaded"
-like "$(last_out)" '"elapsed_seconds":[0-9.]+,"errors":\[\]' "  its duration in seconds, as every JSON document says durations"
+like "$(last_out)" '"elapsed_seconds":[0-9.]+,"error":null,"errors":\[\]' "  its duration in seconds, as every JSON document says durations"
 is "$(q "SELECT count(*) FROM pga.app_stats")" 1007 "still 1007 rows"
 
 run_ok "--collector of another collector" pga load --db "$DB" --from "$SP" --collector other
@@ -186,5 +187,17 @@ run_ok "--retain 1d" pga load --db "$DB" --from "$SP" --retain 1d
 like "$(last_out)" "partitions dropped" "reports dropped partitions"
 ok $(q "SELECT to_regclass('pga.app_stats_p20261120') IS NULL" | grep -qx t; echo $?) "the old partition is gone"
 is "$(q "SELECT count(*) FROM pga.app_stats")" 0 "with its rows"
+
+# --json gets its summary on every exit, a run that could not start too
+run_fails 1 "a source that does not exist" pga load --db "$DB" --from "$TEST_TMP/no-such-spool" --json
+like "$(last_err)" "no-such-spool" "the error names it, on stderr"
+cp "$OUT" "$TEST_TMP/failed.json"
+run_ok "the summary is JSON, with the error" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["loaded"] == 0 and j["segments"] == 0, j
+assert "no-such-spool" in j["error"], j["error"]' "$TEST_TMP/failed.json"
+run_ok "a good run says no error" python3 -c '
+import json, sys; assert json.load(open(sys.argv[1]))["error"] is None' "$TEST_TMP/again.json"
 
 done_testing

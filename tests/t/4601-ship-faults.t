@@ -71,4 +71,24 @@ is "$(counter segments_shipped)" $((2 * N)) "segments_shipped counts $N deliveri
 errors=$(counter ship_errors)
 [ "$errors" -gt 0 ] && [ "$errors" -le $((s3faults + azfaults)) ]; ok $? "ship_errors ($errors) counts the failed attempts, at most one per fault"
 like "$(cat "$SP/ship/s3/state")" "delivered $N" "the s3 state records $N deliveries"
+
+# Reading back through faults (pga load --from and pga restore use the
+# same listing and fetching): restore --verify-only lists every day and
+# fetches every object through 20 % faults, and each failed read is tried
+# again, said, and the source comes out whole.
+FAULTPROXY_DIR=$S3P_DIR faultproxy_set rate=0.2 modes=drop,stall,500,503,429,reset-mid-body stall-seconds=3
+before=$(faultproxy_count faults "$S3P_DIR")
+run_ok "restore --verify-only through 20 % faults on the reads" pga -c "$CONF" restore --verify-only --from dest:s3
+read_faults=$(($(faultproxy_count faults "$S3P_DIR") - before))
+diag "faults on the reads: $read_faults"
+[ "$read_faults" -gt $((N / 20)) ]; ok $? "faults hit the listings and the fetches ($read_faults)"
+retried=$(grep -c "retrying in" "$ERR")
+[ "$retried" -gt 0 ] && [ "$retried" -le "$read_faults" ]; ok $? "each failed read is said, then tried again ($retried)"
+like "$(cat "$OUT")" "collector 'c1': $N segments \\(seq 1\\.\\.$N\\).*; whole" "every segment read back"
+like "$(cat "$OUT")" "$N segments verified: 0 refused, 0 gaps.* the source is whole" "none refused"
+FAULTPROXY_DIR=$S3P_DIR faultproxy_set rate=1 modes=503
+run_fails 1 "a bucket that stays down fails after the retries" pga -c "$CONF" restore --verify-only --from dest:s3
+like "$(grep -c "LIST 'f/': 503 SlowDown.*retrying in" "$ERR") $(cat "$OUT")" \
+	"^12 REFUSED +dest 's3': LIST 'f/': 503 SlowDown: [a-z ]*\\[network\\]"$'\n'"0 segments verified: 1 refused.*the source is NOT whole" \
+	"each of the 12 retries said, then the refusal in one line"
 done_testing
