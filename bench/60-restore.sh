@@ -23,8 +23,10 @@
 #     2.1 G rows at the floor's rate; target: within 1.3x (ratio >= 0.77).
 #   the levers, each a restore of the same archive into a new database:
 #     one stream (--jobs 1), the live loader's path (--segment-by-segment:
-#     a transaction per segment into indexed partitions), and WAL written
-#     (wal_level replica).  Each is reported against the default restore.
+#     a transaction per segment into indexed partitions), WAL written
+#     (wal_level replica), and parallel index builds (--index-workers -1:
+#     the server's max_parallel_maintenance_workers).  Each is reported
+#     against the default restore.
 #   what the client costs: user+system CPU of pga during the default
 #     restore (/usr/bin/time), of the server's backends (the postmaster's
 #     reaped children, /proc/PID/stat), of s3rver (node), beside the wall
@@ -140,6 +142,7 @@ grep -q "\"rows\":$ROWS," "$TEST_TMP/r_default.json" || { echo "bench: restore r
 read -r day_rows day_ms < <(newest r_default "$t_restore")
 t_jobs1=$(secs restore r_jobs1 --jobs 1) || { echo "bench: restore --jobs 1 failed"; exit 1; }
 t_seg=$(secs restore r_seg --jobs 2 --segment-by-segment) || { echo "bench: restore --segment-by-segment failed"; exit 1; }
+t_pw=$(secs restore r_pw --jobs 2 --index-workers -1) || { echo "bench: restore --index-workers -1 failed"; exit 1; }
 printf 'wal_level = replica\nmax_wal_senders = 10\n' >>"$(_pg_var DATA bench)/postgresql.conf"
 pg_restart bench >/dev/null 2>&1
 [ "$(q postgres "SHOW wal_level")" = replica ] || { echo "bench: could not switch to wal_level replica"; exit 1; }
@@ -167,6 +170,7 @@ report "whole archive, 2.1 G rows (extrap.)" "$full" s "at the floor's rate" "$f
 report "lever: 2 day streams (--jobs 2)" "$t_restore" s "one stream (--jobs 1)" "$t_jobs1" 0
 report "lever: day txns, COPY FREEZE, index after" "$t_restore" s "per segment, indexed (live path)" "$t_seg" 0
 report "lever: wal_level minimal" "$t_restore" s "wal_level replica (WAL written)" "$t_wal" 0
+report "lever: index builds without parallel workers" "$t_restore" s "the server's (--index-workers -1)" "$t_pw" 0
 # where the server's time goes: its backends' CPU per row, restore
 # against the floor's COPY and the floor's COPY plus its index builds
 per_row() { awk -v a="$1" -v b="$2" -v n="$ROWS" 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }'; }

@@ -37,6 +37,7 @@ resolve(struct restore_opts *o, struct pga_ctx *ctx, struct pga_err *err)
 	o->order = args->order == 1 ? RESTORE_OLDEST_FIRST : RESTORE_NEWEST_FIRST;
 	o->prefetch = args->prefetch;
 	o->index_mem_kb = (long)(args->index_memory / 1024);
+	o->index_workers = (int)args->index_workers;
 	if (o->prefetch == 0 || args->index_memory < 1024)
 		return pga_fail(err, PGA_EINVAL, "--prefetch and --index-memory must be positive");
 	/* the sequential path opens its source deep in load_run() */

@@ -191,7 +191,7 @@ struct pga_args {
 	bool loop, json, dry_run, init, no_manifest, raw, status_central;
 	char *prometheus;		/* pga status --prometheus FILE */
 	bool example, man, man_options, verify, encryption;
-	long long cycles, block, top, points, passes;
+	long long cycles, block, top, points, passes, index_workers;
 	int64_t retain;
 	bool verify_only, segment_by_segment;
 	int order;			/* restore_order: newest-first, oldest-first */

@@ -130,6 +130,10 @@ const struct pga_opt pga_opts[] = {
 	 .usage = "most bytes of segments downloaded ahead of the loaders"},
 	{.name = "index-memory", ARG(index_memory), SIZE, .def = "256M", .cmds = C_RESTORE,
 	 .metavar = "SIZE", .usage = "maintenance_work_mem of the index builds"},
+	{.name = "index-workers", ARG(index_workers), INT(-1, 64), .def = "0", .cmds = C_RESTORE,
+	 .metavar = "N", .usage = "max_parallel_maintenance_workers of each day table's index "
+	 "build; 0: none, as the --jobs streams build side by side with the loads (-1: the "
+	 "server's)"},
 	{.name = "segment-by-segment", ARG(segment_by_segment), BOOL, .cmds = C_RESTORE,
 	 .usage = "load the way pga load does (no day transactions)"},
 	{.name = "verify-only", ARG(verify_only), BOOL, .cmds = C_RESTORE,

@@ -86,6 +86,12 @@ struct restore_opts {
 	enum restore_order order;
 	uint64_t prefetch;		/* bytes downloaded ahead, at most */
 	long index_mem_kb;		/* maintenance_work_mem of index builds (0: server's) */
+	/* max_parallel_maintenance_workers of index builds (-1: server's).  0 by
+	 * default: a day table's build is small, and a parallel one starts a
+	 * worker process and merges two sorts for it, while the restore's own
+	 * streams already keep the cores busy (bench/60-restore.sh: 8-10% less
+	 * server CPU on 2 cores) */
+	int index_workers;
 	bool no_manifest;
 	bool json;
 	bool progress;

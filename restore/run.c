@@ -565,7 +565,8 @@ attach_strays(struct loader *l, const struct restore_opts *o, int32_t day, bool 
 
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (any_day || t[i].day == day)
-			rc = loader_day_attach(l, t[i].metric, t[i].day, o->index_mem_kb, -1, err);
+			rc = loader_day_attach(l, t[i].metric, t[i].day, o->index_mem_kb,
+					       o->index_workers, err);
 	free(t);
 	return rc;
 }
@@ -586,14 +587,14 @@ attach_day(struct rs_run *r, struct loader *l, struct rs_day *d)
 	}
 	for (size_t i = 0; i < d->ntables; i++) {
 		int rc = loader_day_attach(l, d->tables[i].metric, d->tables[i].day,
-					   r->o->index_mem_kb, -1, &err);
+					   r->o->index_mem_kb, r->o->index_workers, &err);
 
 		for (int again = 0; rc < 0 && !loader_error_fatal(&err) && again < 3; again++) {
 			log_info("attaching '%s' of day %d: %s: trying again", d->tables[i].metric,
 				 d->day, err.msg);
 			usleep(200000);
 			rc = loader_day_attach(l, d->tables[i].metric, d->tables[i].day,
-					       r->o->index_mem_kb, -1, &err);
+					       r->o->index_mem_kb, r->o->index_workers, &err);
 		}
 		if (rc < 0) {
 			set_fatal(r, &err);

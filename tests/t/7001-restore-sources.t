@@ -111,6 +111,19 @@ tables=$(q r_new "SELECT sum((xpath('/row/c/text()', query_to_xml(format('SELECT
 	FROM pga.metrics")
 [ "$ncopy" -gt 0 ] && [ "$ncopy" -le "$tables" ]
 ok $? "a day's segments share their COPYs: $ncopy for $NSEG segments, $tables day tables with rows"
+# index builds: no parallel workers by default (the restore's own streams
+# are its parallelism), as many as --index-workers says otherwise
+pworkers() { pg_psql central postgres -At -c "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s
+	JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '$1'
+	AND s.query ~ '^SET LOCAL max_parallel_maintenance_workers = $2'"; }
+[ "$(pworkers r_new 0)" -gt 0 ] && [ "$(pworkers r_new '[1-9]')" = 0 ]
+ok $? "each day table's index build ran without parallel workers ($(pworkers r_new 0) builds)"
+run_ok "restore --index-workers 2" pga restore --db "$(mkdb r_pw)" --from "$ARCH" --index-workers 2
+is "$(dump r_pw)" "$WANT" "--index-workers 2: exactly what a direct load gives"
+[ "$(pworkers r_pw 2)" -gt 0 ] && [ "$(pworkers r_pw 0)" = 0 ]
+ok $? "its index builds asked for 2 workers ($(pworkers r_pw 2) builds)"
+run_fails 64 "--index-workers 65 is refused" pga restore --db "$(pg_conninfo central postgres)" --from "$ARCH" --index-workers 65
+like "$(last_err)" "index-workers" "naming the option"
 run_ok "restore oldest first, one day at a time" pga restore --db "$(mkdb r_old)" --from "$ARCH" --jobs 1 \
 	--order oldest-first --json
 is "$(days_done)" "2026-11-29,2026-11-30" "the oldest day is queryable first"
