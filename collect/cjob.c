@@ -65,12 +65,16 @@ ms(int64_t us)
 	return us <= 0 ? 0 : us < 1000 ? 1 : us / 1000;
 }
 
-/* Settings of a new session, run inside its first transaction. */
+/*
+ * Settings of a new session, run inside its first transaction (local: for
+ * this transaction only, see SETTINGS_OK).
+ */
 static void
-session_settings(struct collector *c, struct ctarget *t, PGconn *conn, char *buf,
+session_settings(struct collector *c, struct ctarget *t, PGconn *conn, bool local, char *buf,
 		 size_t cap)
 {
 	const struct pga_global *g = &c->cfg->global;
+	const char *l = local ? "true" : "false";
 
 	/* search_path: our SQL names pg_catalog objects unqualified and the
 	 * extension by its schema, so nothing in public can shadow them.
@@ -83,22 +87,30 @@ session_settings(struct collector *c, struct ctarget *t, PGconn *conn, char *buf
 	 * a SQL_ASCII database has no encoding to convert from and would refuse
 	 * every value that is not UTF-8 already (22021), so it is read as it
 	 * is and common/utf8.c escapes what is not UTF-8.
+	 * extra_float_digits 1: every float8 printed exactly (shortest form; a
+	 * role's 0 would round to 15 digits), IntervalStyle and bytea_output:
+	 * what a custom metric's interval or bytea looks like, whatever the
+	 * role or database says.
 	 * One SELECT of set_config() costs the server a fraction of eight SETs;
 	 * session-level settings made in the first transaction persist after
 	 * its COMMIT (loop mode); a session that fails is closed, never reused. */
 	snprintf(buf, cap,
-		 " SELECT set_config('search_path', 'pg_catalog', false),"
+		 " SELECT set_config('search_path', 'pg_catalog', %s),"
 		 " set_config('client_encoding', CASE current_setting('server_encoding')"
-		 "  WHEN 'SQL_ASCII' THEN 'SQL_ASCII' ELSE 'UTF8' END, false),"
-		 " set_config('DateStyle', 'ISO', false), set_config('TimeZone', 'UTC', false),"
-		 " set_config('jit', 'off', false), set_config('statement_timeout', '%lld', false),"
-		 " set_config('standard_conforming_strings', 'on', false),"
-		 " set_config('lock_timeout', '%lld', false),"
-		 " set_config('idle_in_transaction_session_timeout', '%lld', false)%s;",
-		 ms(g->statement_timeout), ms(g->lock_timeout),
-		 ms(t->cfg->target_deadline > 1000000 ? t->cfg->target_deadline : 1000000),
+		 "  WHEN 'SQL_ASCII' THEN 'SQL_ASCII' ELSE 'UTF8' END, %s),"
+		 " set_config('DateStyle', 'ISO', %s), set_config('TimeZone', 'UTC', %s),"
+		 " set_config('jit', 'off', %s), set_config('statement_timeout', '%lld', %s),"
+		 " set_config('standard_conforming_strings', 'on', %s),"
+		 " set_config('lock_timeout', '%lld', %s),"
+		 " set_config('idle_in_transaction_session_timeout', '%lld', %s),"
+		 " set_config('extra_float_digits', '1', %s), set_config('IntervalStyle', 'postgres', %s),"
+		 " set_config('bytea_output', 'hex', %s)%s%s%s;",
+		 l, l, l, l, l, ms(g->statement_timeout), l, l, ms(g->lock_timeout), l,
+		 ms(t->cfg->target_deadline > 1000000 ? t->cfg->target_deadline : 1000000), l, l, l, l,
 		 PQserverVersion(conn) >= 150000 ?
-		 ", set_config('stats_fetch_consistency', 'snapshot', false)" : "");
+		 ", set_config('stats_fetch_consistency', 'snapshot', " : "",
+		 PQserverVersion(conn) >= 150000 ? l : "",
+		 PQserverVersion(conn) >= 150000 ? ")" : "");
 }
 
 static int
@@ -120,12 +132,29 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
  * it and the session goes on (the transaction's snapshot is unchanged);
  * a successful COPY leaves nothing to undo, so none is set per metric.
  */
+/*
+ * Whether the settings that decide what COPY prints (and how our SQL
+ * reads) are still ours.  A kept connection through a pooler in
+ * transaction mode (pgbouncer's pool_mode = transaction) may run each
+ * transaction on another server connection, or on one another client
+ * changed with SET: its DateStyle could print 07/12/2026 and its TimeZone
+ * another offset.  A session whose settings drifted sets them again for
+ * the transaction (session_begin).
+ */
+#define SETTINGS_OK \
+	"(current_setting('DateStyle') LIKE 'ISO,%%' AND current_setting('TimeZone') = 'UTC'" \
+	" AND current_setting('search_path') = 'pg_catalog'" \
+	" AND current_setting('standard_conforming_strings') = 'on'" \
+	" AND current_setting('jit') = 'off' AND current_setting('extra_float_digits') = '1'" \
+	" AND current_setting('IntervalStyle') = 'postgres' AND current_setting('bytea_output') = 'hex'" \
+	" AND current_setting('client_encoding') = CASE current_setting('server_encoding')" \
+	"  WHEN 'SQL_ASCII' THEN 'SQL_ASCII' ELSE 'UTF8' END)"
 #define SNAP_SQL \
 	"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;%s SAVEPOINT pga;" \
 	" SELECT extract(epoch FROM date_trunc('second', now()))::int8 * 1000000" \
 	"  + extract(microseconds FROM now())::int8 %% 1000000, %s," \
 	" current_setting('server_version_num')::int, current_database()," \
-	" pg_backend_pid(), e.extversion, quote_ident(n.nspname), %s, %s%s" \
+	" pg_backend_pid(), e.extversion, quote_ident(n.nspname), %s, %s, " SETTINGS_OK "%s" \
 	" FROM (SELECT 1) AS one LEFT JOIN pg_extension e" \
 	"  ON e.extname = 'pg_stat_statements'" \
 	" LEFT JOIN pg_namespace n ON n.oid = e.extnamespace%s"
@@ -147,7 +176,7 @@ snap_parse(struct csnap *sn, const PGresult *r)
 	const char *v;
 
 	memset(sn, 0, sizeof(*sn));
-	if (PQntuples(r) != 1 || PQnfields(r) < 9)
+	if (PQntuples(r) != 1 || PQnfields(r) < 10)
 		return;
 	sn->snapshot_us = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	sn->sysid = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
@@ -159,6 +188,7 @@ snap_parse(struct csnap *sn, const PGresult *r)
 	strlcpy(sn->settings_hash, PQgetvalue(r, 0, 7), sizeof(sn->settings_hash));
 	v = PQgetvalue(r, 0, 8);
 	strlcpy(sn->data_directory, v, sizeof(sn->data_directory));
+	sn->settings_ok = strcmp(PQgetvalue(r, 0, 9), "t") == 0;
 }
 
 /* The values of the catalog's placeholders but the extensions' schemas. */
@@ -252,6 +282,34 @@ databases_sql(struct ctarget *t, struct want_ctx *wc, struct catalog_vars *v, ch
  * (CFACTS_SQL_CAP) and the database list's (half of it) */
 #define SNAP_CAP (4096 + CFACTS_SQL_CAP * 3 / 2)
 
+/*
+ * The session's settings drifted (SETTINGS_OK): set again for this
+ * transaction, outside the savepoint (a metric that fails rolls back to
+ * it), in one round trip; the snapshot is the transaction's, unchanged.
+ * Said once per target: a pooler that does it once will do it again.
+ */
+static int
+settings_again(struct collector *c, struct csession *s, struct pga_err *err)
+{
+	char sql[1200], sets[1024];
+	PGresult *res[3];
+	int n = 0, rc;
+
+	session_settings(c, s->t, s->conn, true, sets, sizeof(sets));
+	snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT pga;%s SAVEPOINT pga", sets);
+	if (!atomic_exchange(&s->t->drift_said, true))
+		log_warn("target '%s'%s%s%s: the session's settings were not ours in this"
+			 " transaction (a pooler in transaction mode, or a SET by another client"
+			 " of it): set again for each such transaction",
+			 s->t->cfg->name, s->database ? " database '" : "",
+			 s->database ? s->database : "", s->database ? "'" : "");
+	rc = cpg_exec(s->conn, sql, s->t->deadline, res, 3, &n, err);
+	for (int i = 0; i < n; i++)
+		PQclear(res[i]);
+	s->savepoint = rc == 0;
+	return rc;
+}
+
 static int
 session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **dbl,
 	      struct pga_err *err)
@@ -287,7 +345,7 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 		return rc;
 	}
 	if (s->fresh)
-		session_settings(c, t, s->conn, sets, sizeof(sets));
+		session_settings(c, t, s->conn, false, sets, sizeof(sets));
 	if ((size_t)snprintf(sql, SNAP_CAP, SNAP_SQL, sets, cluster ? SYSID : "NULL",
 			     cluster ? SETTINGS_HASH : "NULL",
 			     cluster && t->local && t->cfg->os_stats ? DATA_DIRECTORY : "NULL",
@@ -305,7 +363,7 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 	if (rc == 0) {
 		snap_parse(&s->snap, res[base]);
 		s->snap.facts = facts;
-		cfacts_parse(&s->snap.facts, true, res[base], 0, 9);
+		cfacts_parse(&s->snap.facts, true, res[base], 0, 10);
 		if (s->db != NULL && s->db->when_known) {
 			struct cfacts known = {.nwhen = t->ndb_when};
 
@@ -321,6 +379,8 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 	for (int i = 0; i < n; i++)
 		PQclear(res[i]);
 	s->savepoint = rc == 0;
+	if (rc == 0 && !s->snap.settings_ok)
+		rc = settings_again(c, s, err);
 	s->fresh = false;
 	return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <libpq-fe.h>
 
@@ -83,6 +84,7 @@ struct csnap {
 	char pgss_schema[136];		/* quoted */
 	char settings_hash[33];
 	char data_directory[PATH_MAX];
+	bool settings_ok;		/* SETTINGS_OK (cjob.c) held at the snapshot */
 	struct cfacts facts;
 };
 
@@ -113,6 +115,7 @@ struct ctarget {
 	bool pgss_claimed;
 	unsigned ext_claimed;		/* by catalog_ext_index: cluster data taken */
 	bool bloat_due;			/* the bloat metrics run this cycle */
+	atomic_bool drift_said;		/* a session's settings drifted (settings_again) */
 	bool failed, cluster_failed;
 	bool snapshot_open;		/* the cluster session began: a snapshot exists */
 	bool queued, settled;		/* in this cycle; its last job done */

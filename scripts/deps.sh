@@ -15,7 +15,7 @@ APT_PACKAGES=(
 	postgresql-15 postgresql-client-15 postgresql-contrib
 	postgresql-15-pg-stat-kcache postgresql-15-pg-wait-sampling postgresql-15-pg-qualstats
 	zstd clang libclang-rt-14-dev scdoc openssl
-	awscli rclone python3-botocore prometheus-postgres-exporter hyperfine
+	awscli rclone python3-botocore prometheus-postgres-exporter hyperfine pgbouncer
 	chromium prometheus systemd
 )
 NPM_PREFIX=${PGA_NPM_PREFIX:-$PWD/.deps/npm}
