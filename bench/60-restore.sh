@@ -3,10 +3,15 @@
 # the ingest floor, on the same server, from one generated archive.
 #
 #   the archive: tests/helper gen-archive, the catalog's columns and value
-#     distributions; by default 2 collectors x 5 databases, a snapshot every
-#     600 s, 2 days (BENCH_RESTORE_* below), shipped to s3rver by pga ship.
-#     The full scale of the issue is 100 databases at 60 s for 30 days:
-#     about 2.1 billion rows, 69 million for the last 24 hours.
+#     distributions; by default 2 collectors x 10 databases, a snapshot
+#     every 1200 s, a segment every 5 snapshots, 2 days (BENCH_RESTORE_*
+#     below), shipped to s3rver by pga ship.  The full scale of the issue
+#     is 100 databases at 60 s for 30 days: about 2.1 billion rows, 69
+#     million for the last 24 hours; as 10 collectors of 10 databases at the
+#     defaults (segment-max-age 5 min), 23,500 rows a segment.  The bench
+#     scales down collectors and time, not the segment: a collector's
+#     snapshot and segment are as large as at full scale, so what a
+#     segment costs (its SQL, its fetch) weighs per row as it would there.
 #   the floor: the same rows as CSV, exactly as the central tables hold
 #     them, loaded by two parallel `psql \copy` streams (gen-archive's two
 #     csv streams) into unindexed, unpartitioned tables: what the server
@@ -32,8 +37,9 @@
 #     reaped children, /proc/PID/stat), of s3rver (node), beside the wall
 #     time: the 2 cores' budget.
 #   "queryable" is counted from the restore's start as the bench sees it
-#     (the process started, the database created): the restore's own clock
-#     plus what passed before it started.
+#     (the process started): the restore's own clock plus what passed
+#     before it started.  The databases are created before (createdb, the
+#     operator's step in docs/dr-runbook.md), as the floor's is.
 set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/lib.sh"
@@ -43,9 +49,12 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 PGA_BIN=${PGA_BUILD:-$BENCH_DIR/../build}/pga
 HELPER_BIN=${PGA_BUILD:-$BENCH_DIR/../build}/pga-test-helper
 COLLECTORS=${BENCH_RESTORE_COLLECTORS:-2}
-DBS=${BENCH_RESTORE_DBS:-5}
+DBS=${BENCH_RESTORE_DBS:-10}
 DAYS=${BENCH_RESTORE_DAYS:-2}
-INTERVAL=${BENCH_RESTORE_INTERVAL:-600}
+INTERVAL=${BENCH_RESTORE_INTERVAL:-1200}
+# a segment holds 5 snapshots, as a collector's does at the defaults
+# (interval 60 s, segment-max-age 5 min)
+SEG_AGE=${BENCH_RESTORE_SEG_AGE:-$((INTERVAL * 5))}
 FULL_ROWS=2100000000
 DAY_ROWS=69000000
 
@@ -61,14 +70,14 @@ secs() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || return 1; e=$(date
 SP=$TEST_TMP/spool CSV=$TEST_TMP/csv
 mkdir -p "$CSV"
 read -r _ NSEG _ ROWS _ SEGB _ CSVB < <("$HELPER_BIN" gen-archive "$SP/ready" collectors=$COLLECTORS dbs=$DBS \
-	days=$DAYS interval=$INTERVAL threads=2 csv="$CSV") || { echo "bench: gen-archive failed"; exit 1; }
+	days=$DAYS interval=$INTERVAL seg-age=$SEG_AGE threads=2 csv="$CSV") || { echo "bench: gen-archive failed"; exit 1; }
 CONF=$TEST_TMP/pga.conf
 printf '[global]\nspool-path = %s\nspool-retain = 7d\n[dest:arch]\nurl = s3://arch/p\nendpoint = %s\npath-style = on\naccess-key-id = S3RVER\nsecret-access-key = S3RVER\n' \
 	"$SP" "$S3_URL" >"$CONF"
 chmod 600 "$CONF"
 "$PGA_BIN" -c "$CONF" ship >/dev/null 2>&1 || { echo "bench: ship to s3rver failed"; exit 1; }
 scale=$(awk -v a=$FULL_ROWS -v b="$ROWS" 'BEGIN { printf "%.0f", a / b }')
-echo "archive: $COLLECTORS collectors x $DBS databases, every $INTERVAL s, $DAYS days: $NSEG segments," \
+echo "archive: $COLLECTORS collectors x $DBS databases, every $INTERVAL s, a segment every $SEG_AGE s, $DAYS days: $NSEG segments," \
 	"$ROWS rows, $((SEGB / 1048576)) MiB compressed, $((CSVB / 1048576)) MiB CSV (1/$scale of the issue's 2.1 G rows)"
 
 # user+system CPU seconds so far: of PID itself (self), or of its reaped children (kids)
@@ -116,10 +125,15 @@ fp2=$(cpu_of "$postmaster" kids)
 	{ echo "bench: the floor's tables got no index"; exit 1; }
 
 # ---- pga restore, and the levers ----
-restore() {	# NAME [ARGS...]: a restore from s3rver into a new database; its JSON in $TEST_TMP/NAME.json
+# the restores' databases, created before any is timed: createdb is the
+# operator's step before a restore (docs/dr-runbook.md), as the floor's
+# database is made before its \copy
+for db in r_default r_jobs1 r_seg r_pw r_wal; do mkdb "$db" >/dev/null; done
+restore() {	# NAME [ARGS...]: a restore from s3rver into database NAME; its JSON in $TEST_TMP/NAME.json
 	local db=$1; shift
 	/usr/bin/time -f '%U %S' -o "$TEST_TMP/$db.time" \
-		"$PGA_BIN" -c "$CONF" restore --db "$(mkdb "$db")" --from dest:arch --json "$@" >"$TEST_TMP/$db.json" 2>"$TEST_TMP/$db.err"
+		"$PGA_BIN" -c "$CONF" restore --db "$(pg_conninfo bench "$db")" --from dest:arch --json "$@" \
+		>"$TEST_TMP/$db.json" 2>"$TEST_TMP/$db.err"
 }
 # NAME: when its newest day became queryable (ms since the bench started it) and its rows
 newest() {
