@@ -1545,16 +1545,18 @@ csvlog_fill(struct cworker *w, struct csession *s, const struct metric_def *m,
 }
 
 /*
- * The log's read position is saved only once its block is in the segment:
- * the stream holds committed blocks until a flush (SPOOL_STREAM_BATCH), and
- * a kill -9 in between would lose records the saved position has passed.
- * A block the flush refuses (quota) leaves the position where it was: the
- * records are read again next cycle, as when a commit alone is refused.
+ * The log's read position is saved only once its block is durable in the
+ * segment: the stream holds committed blocks until a flush
+ * (SPOOL_STREAM_BATCH), and the part file's tail is not fsync'd until the
+ * seal, so a kill -9 or a power cut in between would lose records the saved
+ * position has passed (spool_stream_sync: one fdatasync a cycle).  A block
+ * the flush refuses (quota) leaves the position where it was: the records
+ * are read again next cycle, as when a commit alone is refused.
  */
 static int
 csvlog_flush_done(struct cworker *w, struct csession *s, struct pga_err *err)
 {
-	int rc = spool_stream_flush(w->stream, err);
+	int rc = spool_stream_sync(w->stream, err);
 
 	if (rc < 0) {
 		collector_fatal(w->c, err);

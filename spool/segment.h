@@ -352,6 +352,12 @@ int seg_writer_block_abort(struct seg_writer *w, struct pga_err *err);
  * seals the held blocks with the rest and ends it.
  */
 int seg_writer_hold(struct seg_writer *w, struct pga_err *err);
+/*
+ * Every complete block so far durable in the part file: written, fdatasync'd,
+ * and (once per part) its directory fsync'd, so a power cut keeps them for
+ * salvage.  Not during a hold or a block.
+ */
+int seg_writer_sync(struct seg_writer *w, struct pga_err *err);
 int seg_writer_release(struct seg_writer *w, bool keep, uint32_t *dropped,
 		       struct pga_err *err);
 /*

@@ -52,6 +52,7 @@ struct seg_writer {
 	/* seg_writer_hold(): complete blocks stay in wbuf until released; the
 	 * state at the hold, for cutting them all off again */
 	bool hold;
+	bool dir_synced;		/* the part's directory entry fsync'd (seg_writer_sync) */
 	struct pga_sha256 sha_hold;
 	uint64_t hold_off, hold_rows, hold_raw;
 	uint32_t hold_nblocks;
@@ -522,6 +523,23 @@ seg_writer_block_abort(struct seg_writer *w, struct pga_err *err)
 	rc = cut_to(w, w->block_start, err);
 	if (rc == 0)
 		pga_sha256_copy(&w->sha, &w->sha_mark);
+	return rc;
+}
+
+int
+seg_writer_sync(struct seg_writer *w, struct pga_err *err)
+{
+	int rc;
+
+	if (w->hold || w->in_block || w->broken)
+		return pga_fail(err, PGA_EINTERNAL, "'%s': cannot be synced now", w->path);
+	rc = flush_wbuf(w, err);
+	if (rc == 0 && fdatasync(w->fd) != 0)
+		rc = pga_fail(err, PGA_EIO, "could not sync '%s': %m", w->path);
+	if (rc == 0 && !w->dir_synced) {
+		rc = pga_fsync_parent(w->path, err);
+		w->dir_synced = rc == 0;
+	}
 	return rc;
 }
 

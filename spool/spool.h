@@ -166,6 +166,14 @@ int spool_stream_commit_tagged(struct spool_stream *s, uint64_t *rows,
 			       const struct spool_counters *tag, struct pga_err *err);
 /* Append the blocks a SPOOL_STREAM_BATCH stream holds (no block open). */
 int spool_stream_flush(struct spool_stream *s, struct pga_err *err);
+/*
+ * spool_stream_flush(), then every block of the open segment durable (its
+ * part file fdatasync'd, the tags too): for a producer that records
+ * elsewhere, durably, what its blocks hold (pga collect's csvlog
+ * position), so a power cut cannot leave the record ahead of the data.  A
+ * block already sealed is durable with its segment.
+ */
+int spool_stream_sync(struct spool_stream *s, struct pga_err *err);
 /* Forget the block in progress; nothing of it reaches the spool (the
  * blocks the stream holds stay). */
 void spool_stream_abort(struct spool_stream *s);

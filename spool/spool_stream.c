@@ -514,6 +514,23 @@ spool_stream_flush(struct spool_stream *s, struct pga_err *err)
 }
 
 int
+spool_stream_sync(struct spool_stream *s, struct pga_err *err)
+{
+	struct spool *sp = s->sp;
+	int rc = spool_stream_flush(s, err);
+
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&sp->mu);
+	if (sp->seg != NULL)
+		rc = seg_writer_sync(sp->seg, err);
+	if (rc == 0 && sp->tags_fd >= 0 && fdatasync(sp->tags_fd) != 0)
+		rc = pga_fail(err, PGA_EIO, "could not sync the open segment's tags: %m");
+	pthread_mutex_unlock(&sp->mu);
+	return rc;
+}
+
+int
 spool_stream_commit(struct spool_stream *s, uint64_t *rows, struct pga_err *err)
 {
 	return spool_stream_commit_tagged(s, rows, NULL, NULL, err);

@@ -9,7 +9,7 @@
 #   run_fails RC DESC CMD.. CMD exits with RC ('any' for any non-zero)
 #   same_files DESC WANT GOT  GOT has WANT's bytes, and WANT is not empty (two
 #                           empty files prove nothing: a check that cannot fail)
-#   diag MSG, skip_all WHY, done_testing
+#   diag MSG, skip WHY N, skip_all WHY, done_testing
 # Cleanup hooks registered with at_exit run in reverse order at exit.
 
 set -u
@@ -62,6 +62,15 @@ ok() {
 		TAP_FAILED=$((TAP_FAILED + 1))
 	fi
 	return "$status"
+}
+
+# skip WHY N: N tests that cannot run here, each reported as skipped
+skip() {
+	local why=$1 n=$2
+	for _ in $(seq 1 "$n"); do
+		TAP_N=$((TAP_N + 1))
+		echo "ok $TAP_N # skip $why"
+	done
 }
 
 is() {

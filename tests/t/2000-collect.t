@@ -244,4 +244,18 @@ ok $([ "$nlog" -ge "$(cat "$TEST_TMP/logcount")" ]; echo $?) \
 is "$(pga spool ls | awk '$1 == "cycles" || $1 == "targets_ok" || $1 == "metric_errors" { print $1 "=" $2 }' | tr '\n' ' ')" \
 	"cycles=5 targets_ok=5 metric_errors=0 " "spool counters count cycles, targets and errors"
 
+# the csvlog position is saved only once the records it passed are durable
+# in the part file (a power cut must not leave the position ahead of them)
+if command -v strace >/dev/null; then
+	for i in 1 2 3; do psqlq d05 "SELECT 1" >/dev/null; done
+	strace -f -y -e trace=fdatasync,fsync,rename -o "$TEST_TMP/st.sync" "$PGA_BIN" -c "$PGA_CONFIG" collect \
+		>/dev/null 2>&1
+	ok $? "sixth cycle, traced"
+	order=$(grep -oE 'fdatasync\([0-9]+<[^>]*/tmp/[^>]*\.part>\)|rename\([^,]*, "[^"]*state/main\.csvlog"\)' \
+		"$TEST_TMP/st.sync" | sed -E 's/^(fdatasync|rename).*/\1/' | uniq | paste -sd' ')
+	is "$order" "fdatasync rename" "the part file is synced before the csvlog position is saved"
+else
+	skip "strace is not installed" 2
+fi
+
 done_testing
