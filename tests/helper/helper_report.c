@@ -73,7 +73,8 @@ static const struct hmetric metrics[] = {
 	 "NULL, 16383 + n, 'db' || n, (8000000 + n * 100000 + i * 50 * n)::bigint,"
 	 " (i * 3 % 200000000)::int, 10, -1, true, false FROM d, generate_series(1, $6) n"},
 	{"pg_stat_wal", "in_recovery, wal_lsn, wal_records, wal_bytes, stats_reset",
-	 "NULL, false, '0/0'::pg_lsn + (x * 20000)::bigint::numeric, (x * 100)::bigint,"
+	 "NULL, false, (to_hex((x * 20000)::bigint >> 32) || '/' || to_hex((x * 20000)::bigint & 4294967295))::pg_lsn,"
+	 " (x * 100)::bigint,"
 	 " (x * 20000)::numeric, timestamptz '2026-01-01' FROM d"},
 	{"pg_stat_checkpointer", "num_timed, num_requested, write_time, sync_time, buffers_written,"
 	 " stats_reset",
