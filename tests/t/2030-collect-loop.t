@@ -46,6 +46,7 @@ before=$(pga_backends)
 is "$(echo "$before" | grep -c .)" 4 "one connection per database (postgres, l1, l2, l3)"
 wait_cycle 4
 is "$(pga_backends)" "$before" "cycles 2 to 4 used the very same backends"
+is "$(grep -c "settings were not ours" "$LOG")" 0 "a kept connection's settings stay pga's (no pooler here)"
 like "$(grep 'cycle 4:' "$LOG")" "targets 1 ok, 0 failed, 0 skipped; 4 databases" "and collected everything"
 is "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pga' AND state <> 'idle'")" 0 \
 	"between cycles they are idle, no transaction left open"
