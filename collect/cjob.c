@@ -128,11 +128,6 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
 }
 
 /*
- * One savepoint for the whole session: a metric that fails rolls back to
- * it and the session goes on (the transaction's snapshot is unchanged);
- * a successful COPY leaves nothing to undo, so none is set per metric.
- */
-/*
  * Whether the settings that decide what COPY prints (and how our SQL
  * reads) are still ours.  A kept connection through a pooler in
  * transaction mode (pgbouncer's pool_mode = transaction) may run each
@@ -149,6 +144,12 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
 	" AND current_setting('IntervalStyle') = 'postgres' AND current_setting('bytea_output') = 'hex'" \
 	" AND current_setting('client_encoding') = CASE current_setting('server_encoding')" \
 	"  WHEN 'SQL_ASCII' THEN 'SQL_ASCII' ELSE 'UTF8' END)"
+
+/*
+ * One savepoint for the whole session: a metric that fails rolls back to
+ * it and the session goes on (the transaction's snapshot is unchanged);
+ * a successful COPY leaves nothing to undo, so none is set per metric.
+ */
 #define SNAP_SQL \
 	"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;%s SAVEPOINT pga;" \
 	" SELECT extract(epoch FROM date_trunc('second', now()))::int8 * 1000000" \
@@ -296,7 +297,9 @@ settings_again(struct collector *c, struct csession *s, struct pga_err *err)
 	int n = 0, rc;
 
 	session_settings(c, s->t, s->conn, true, sets, sizeof(sets));
-	snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT pga;%s SAVEPOINT pga", sets);
+	if ((size_t)snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT pga;%s SAVEPOINT pga", sets) >=
+	    sizeof(sql))
+		return pga_fail(err, PGA_EINTERNAL, "the settings do not fit in %zu bytes", sizeof(sql));
 	if (!atomic_exchange(&s->t->drift_said, true))
 		log_warn("target '%s'%s%s%s: the session's settings were not ours in this"
 			 " transaction (a pooler in transaction mode, or a SET by another client"
