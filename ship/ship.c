@@ -285,7 +285,13 @@ remove_shipped(struct shipper *sh, const char *name)
 {
 	struct pga_err err = {0};
 
-	if (spool_remove(sh->sp, name, &err) < 0) {
+	if (spool_remove(sh->sp, name, &err) == PGA_ELOCKED) {
+		/* its markers stay: housekeeping removes it once the writer has
+		 * recorded it (or a writer that starts again chains to it) */
+		log_debug("shipped segment '%s' stays for now: %s", name, err.msg);
+		return err.code;
+	}
+	if (err.code < 0) {
 		log_error("could not remove shipped segment '%s': %s", name, err.msg);
 		return err.code;
 	}

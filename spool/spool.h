@@ -227,7 +227,13 @@ int spool_list_open(struct spool *sp, spool_open_fn fn, void *ctx, struct pga_er
 /* Move ready/<name> to quarantine/ with a .why file; counted and logged. */
 int spool_quarantine(struct spool *sp, const char *name, const char *why,
 		     struct pga_err *err);
-/* Delete a delivered segment (durable: directory fsync'd). */
+/*
+ * Delete a delivered segment (durable: directory fsync'd).  PGA_ELOCKED,
+ * nothing removed, while the segment is newer than its collector's chain
+ * state (chain/<collector>: the writer sealed it and has not recorded it
+ * yet, or was killed in between): a writer that starts again takes the
+ * newest segment in ready/ as its chain state, and must find it there.
+ */
 int spool_remove(struct spool *sp, const char *name, struct pga_err *err);
 /*
  * Hold a ready segment while a consumer reads it to deliver it: spool-full

@@ -256,14 +256,45 @@ spool_summarise(struct spool *sp, struct spool_summary *s, struct pga_err *err)
 
 /* ---- removing and quarantining ---- */
 
+/*
+ * A sealed segment newer than its collector's chain state: the writer
+ * renamed it into ready/ and has not recorded it in chain/<collector> yet
+ * (or was killed in between).  A writer that starts again takes the
+ * newest sealed segment in ready/ as its chain state: removed now, its seq
+ * would be sealed a second time, a fork of the collector with itself.
+ */
+static int
+ahead_of_chain(struct spool *sp, const char *name, bool *ahead, struct pga_err *err)
+{
+	char collector[PGA_NAME_MAX + 1];
+	uint8_t sha[PGA_SHA256_LEN];
+	uint64_t seq, chain;
+	int64_t created;
+	int rc;
+
+	*ahead = false;
+	if (seg_name_parse(name, collector, sizeof(collector), &seq, &created) != 0)
+		return 0;	/* not a segment's name: nothing to keep it for */
+	rc = spool_chain_get(sp, collector, &chain, sha, err);
+	if (rc == 0)
+		*ahead = seq > chain;
+	return rc;
+}
+
 int
 spool_remove(struct spool *sp, const char *name, struct pga_err *err)
 {
 	char path[PATH_MAX];
+	bool ahead = false;
 	int rc = spool_ready_path(sp, name, path, sizeof(path), err);
 
+	if (rc == 0)
+		rc = ahead_of_chain(sp, name, &ahead, err);
 	if (rc < 0)
 		return rc;
+	if (ahead)
+		return pga_fail(err, PGA_ELOCKED, "'%s' is newer than its collector's chain state:"
+				" kept until the writer has recorded it", name);
 	if (unlink(path) != 0) {
 		if (errno == ENOENT)
 			return 0;

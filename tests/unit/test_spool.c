@@ -323,6 +323,56 @@ test_quota_where(void **state)
 	spool_free(reader);
 }
 
+/*
+ * A segment the writer renamed into ready/ but has not recorded in its
+ * chain state (killed in between) is not removed, however delivered: a
+ * writer that starts again chains from the newest segment in ready/, and
+ * would seal its seq again.
+ */
+static void
+test_remove_waits_for_chain(void **state)
+{
+	struct spool_opts o = opts(0, PGA_FULL_BLOCK);
+	struct spool *sp = NULL, *reader = NULL;
+	struct spool_list l;
+	struct pga_err err = {0};
+	uint8_t sha[PGA_SHA256_LEN], prev[PGA_SHA256_LEN];
+	char path[300], name[SEG_NAME_MAX], seg[600];
+	uint64_t seq;
+
+	(void)state;
+	new_spool_path(path, sizeof(path));
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(put_block(sp, 0, "m", 10, &err), 0);
+	assert_int_equal(spool_seal(sp, &err), 0);
+	assert_int_equal(put_block(sp, 0, "m", 10, &err), 0);
+	assert_int_equal(spool_close(sp, &err), 0);
+	assert_int_equal(spool_open(&reader, path, &err), 0);
+	assert_int_equal(spool_list_ready(reader, &l, &err), 0);
+	assert_int_equal(l.n, 2);
+	spool_list_sort(&l);
+	snprintf(name, sizeof(name), "%s", l.v[1].name);
+	assert_int_equal(l.v[1].seq, 2);
+	spool_list_free(&l);
+	snprintf(seg, sizeof(seg), "%s/ready/%s", path, name);
+	/* the chain state as a kill between the rename and its update leaves it */
+	assert_int_equal(spool_chain_get(reader, "unit", &seq, sha, &err), 0);
+	assert_int_equal(seq, 2);
+	memset(prev, 0x5a, sizeof(prev));
+	assert_int_equal(spool_chain_set(reader, "unit", 1, prev, &err), 0);
+	assert_int_equal(spool_remove(reader, name, &err), PGA_ELOCKED);
+	assert_int_equal(access(seg, F_OK), 0);
+	/* a writer that starts again chains to it, then it may go */
+	assert_int_equal(spool_open_writer(&sp, path, &o, &err), 0);
+	assert_int_equal(spool_chain_get(reader, "unit", &seq, prev, &err), 0);
+	assert_int_equal(seq, 2);
+	assert_memory_equal(prev, sha, PGA_SHA256_LEN);
+	assert_int_equal(spool_remove(reader, name, &err), 0);
+	assert_int_not_equal(access(seg, F_OK), 0);
+	assert_int_equal(spool_close(sp, &err), 0);
+	spool_free(reader);
+}
+
 static void
 test_quota_block(void **state)
 {
@@ -975,6 +1025,7 @@ main(void)
 		cmocka_unit_test(test_quota_drop_oldest),
 		cmocka_unit_test(test_quota_drop_passes_held),
 		cmocka_unit_test(test_quota_where),
+		cmocka_unit_test(test_remove_waits_for_chain),
 		cmocka_unit_test(test_recovery_on_open),
 		cmocka_unit_test(test_crash_counts_once),
 		cmocka_unit_test(test_crash_between_count_and_rename),
