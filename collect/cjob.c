@@ -45,6 +45,7 @@
 #include "collect/custom.h"
 #include "collect/hoststats.h"
 #include "common/cli.h"
+#include "common/dynbuf.h"
 #include "common/grow.h"
 #include "common/log.h"
 #include "common/units.h"
@@ -65,52 +66,96 @@ ms(int64_t us)
 	return us <= 0 ? 0 : us < 1000 ? 1 : us / 1000;
 }
 
+#define CLIENT_ENCODING \
+	"CASE current_setting('server_encoding') WHEN 'SQL_ASCII' THEN 'SQL_ASCII' ELSE 'UTF8' END"
+
+/*
+ * The settings that decide what COPY prints and how our SQL reads, the
+ * same in every session whatever the server, the role or the database
+ * says: set in a new session's first transaction (session_settings) and
+ * checked in every transaction (settings_ok_sql), from this one list.
+ *
+ * search_path: our SQL names pg_catalog objects unqualified and the
+ * extension by its schema, so nothing in public can shadow them.
+ * client_encoding (also a connection parameter, cpg.c): the server
+ * converts from the database's encoding, and the central side is UTF8; a
+ * SQL_ASCII database has no encoding to convert from and would refuse
+ * every value that is not UTF-8 already (22021), so it is read as it is
+ * and common/utf8.c escapes what is not UTF-8.  DateStyle/TimeZone: the
+ * central side parses what COPY prints (DateStyle keeps the server's order
+ * for input, which ISO output does not use).  standard_conforming_strings:
+ * how our SQL, and the custom metrics' check (custom.h), read a backslash
+ * in a literal.  extra_float_digits 1: every float8 printed exactly
+ * (shortest form; a role's 0 would round to 15 digits).  IntervalStyle and
+ * bytea_output: what a custom metric's interval or bytea looks like.
+ */
+static const struct fixed_setting {
+	const char *name, *value;	/* value: SQL */
+	const char *shown;		/* a predicate on current_setting(name) */
+} fixed_settings[] = {
+	{"search_path", "'pg_catalog'", "= 'pg_catalog'"},
+	{"client_encoding", CLIENT_ENCODING, "= " CLIENT_ENCODING},
+	{"DateStyle", "'ISO'", "LIKE 'ISO,%'"},
+	{"TimeZone", "'UTC'", "= 'UTC'"},
+	{"jit", "'off'", "= 'off'"},
+	{"standard_conforming_strings", "'on'", "= 'on'"},
+	{"extra_float_digits", "'1'", "= '1'"},
+	{"IntervalStyle", "'postgres'", "= 'postgres'"},
+	{"bytea_output", "'hex'", "= 'hex'"},
+};
+
 /*
  * Settings of a new session, run inside its first transaction (local: for
- * this transaction only, see SETTINGS_OK).
+ * this transaction only, see settings_ok_sql): the fixed ones, the
+ * timeouts, and on 15+ a snapshot of the statistics for the transaction.
+ * One SELECT of set_config() costs the server a fraction of that many
+ * SETs; session-level settings made in the first transaction persist after
+ * its COMMIT (loop mode); a session that fails is closed, never reused.
  */
-static void
+static int
 session_settings(struct collector *c, struct ctarget *t, PGconn *conn, bool local, char *buf,
-		 size_t cap)
+		 size_t cap, struct pga_err *err)
 {
 	const struct pga_global *g = &c->cfg->global;
 	const char *l = local ? "true" : "false";
+	struct dynbuf b;
 
-	/* search_path: our SQL names pg_catalog objects unqualified and the
-	 * extension by its schema, so nothing in public can shadow them.
-	 * DateStyle/TimeZone: the central side parses what COPY prints.
-	 * standard_conforming_strings: how our SQL, and the custom metrics'
-	 * check (custom.h), read a backslash in a literal, whatever the server's
-	 * default.
-	 * client_encoding (also a connection parameter, cpg.c): the server
-	 * converts from the database's encoding, and the central side is UTF8;
-	 * a SQL_ASCII database has no encoding to convert from and would refuse
-	 * every value that is not UTF-8 already (22021), so it is read as it
-	 * is and common/utf8.c escapes what is not UTF-8.
-	 * extra_float_digits 1: every float8 printed exactly (shortest form; a
-	 * role's 0 would round to 15 digits), IntervalStyle and bytea_output:
-	 * what a custom metric's interval or bytea looks like, whatever the
-	 * role or database says.
-	 * One SELECT of set_config() costs the server a fraction of eight SETs;
-	 * session-level settings made in the first transaction persist after
-	 * its COMMIT (loop mode); a session that fails is closed, never reused. */
-	snprintf(buf, cap,
-		 " SELECT set_config('search_path', 'pg_catalog', %s),"
-		 " set_config('client_encoding', CASE current_setting('server_encoding')"
-		 "  WHEN 'SQL_ASCII' THEN 'SQL_ASCII' ELSE 'UTF8' END, %s),"
-		 " set_config('DateStyle', 'ISO', %s), set_config('TimeZone', 'UTC', %s),"
-		 " set_config('jit', 'off', %s), set_config('statement_timeout', '%lld', %s),"
-		 " set_config('standard_conforming_strings', 'on', %s),"
-		 " set_config('lock_timeout', '%lld', %s),"
-		 " set_config('idle_in_transaction_session_timeout', '%lld', %s),"
-		 " set_config('extra_float_digits', '1', %s), set_config('IntervalStyle', 'postgres', %s),"
-		 " set_config('bytea_output', 'hex', %s)%s%s%s;",
-		 l, l, l, l, l, ms(g->statement_timeout), l, l, ms(g->lock_timeout), l,
-		 ms(t->cfg->target_deadline > 1000000 ? t->cfg->target_deadline : 1000000), l, l, l, l,
-		 PQserverVersion(conn) >= 150000 ?
-		 ", set_config('stats_fetch_consistency', 'snapshot', " : "",
-		 PQserverVersion(conn) >= 150000 ? l : "",
-		 PQserverVersion(conn) >= 150000 ? ")" : "");
+	dynbuf_init_fixed(&b, buf, cap);
+	dynbuf_adds(&b, " SELECT");
+	for (size_t i = 0; i < sizeof(fixed_settings) / sizeof(fixed_settings[0]); i++)
+		dynbuf_addf(&b, " set_config('%s', %s, %s),", fixed_settings[i].name,
+			    fixed_settings[i].value, l);
+	dynbuf_addf(&b, " set_config('statement_timeout', '%lld', %s),"
+		    " set_config('lock_timeout', '%lld', %s),"
+		    " set_config('idle_in_transaction_session_timeout', '%lld', %s)",
+		    ms(g->statement_timeout), l, ms(g->lock_timeout), l,
+		    ms(t->cfg->target_deadline > 1000000 ? t->cfg->target_deadline : 1000000), l);
+	if (PQserverVersion(conn) >= 150000)
+		dynbuf_addf(&b, ", set_config('stats_fetch_consistency', 'snapshot', %s)", l);
+	dynbuf_addc(&b, ';');
+	return dynbuf_check(&b, "the session's settings", err);
+}
+
+/*
+ * Whether the fixed settings are still ours, a boolean the snapshot query
+ * returns.  A kept connection through a pooler in transaction mode
+ * (pgbouncer's pool_mode = transaction) may run each transaction on another
+ * server connection, or on one another client changed with SET: its
+ * extra_float_digits could round every float, its DateStyle print
+ * 07/12/2026.  A session whose settings drifted sets them again for the
+ * transaction (settings_again).
+ */
+static int
+settings_ok_sql(char *buf, size_t cap, struct pga_err *err)
+{
+	struct dynbuf b;
+
+	dynbuf_init_fixed(&b, buf, cap);
+	for (size_t i = 0; i < sizeof(fixed_settings) / sizeof(fixed_settings[0]); i++)
+		dynbuf_addf(&b, "%scurrent_setting('%s') %s", i ? " AND " : "(",
+			    fixed_settings[i].name, fixed_settings[i].shown);
+	dynbuf_addc(&b, ')');
+	return dynbuf_check(&b, "the settings check", err);
 }
 
 static int
@@ -128,24 +173,6 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
 }
 
 /*
- * Whether the settings that decide what COPY prints (and how our SQL
- * reads) are still ours.  A kept connection through a pooler in
- * transaction mode (pgbouncer's pool_mode = transaction) may run each
- * transaction on another server connection, or on one another client
- * changed with SET: its DateStyle could print 07/12/2026 and its TimeZone
- * another offset.  A session whose settings drifted sets them again for
- * the transaction (session_begin).
- */
-#define SETTINGS_OK \
-	"(current_setting('DateStyle') LIKE 'ISO,%%' AND current_setting('TimeZone') = 'UTC'" \
-	" AND current_setting('search_path') = 'pg_catalog'" \
-	" AND current_setting('standard_conforming_strings') = 'on'" \
-	" AND current_setting('jit') = 'off' AND current_setting('extra_float_digits') = '1'" \
-	" AND current_setting('IntervalStyle') = 'postgres' AND current_setting('bytea_output') = 'hex'" \
-	" AND current_setting('client_encoding') = CASE current_setting('server_encoding')" \
-	"  WHEN 'SQL_ASCII' THEN 'SQL_ASCII' ELSE 'UTF8' END)"
-
-/*
  * One savepoint for the whole session: a metric that fails rolls back to
  * it and the session goes on (the transaction's snapshot is unchanged);
  * a successful COPY leaves nothing to undo, so none is set per metric.
@@ -155,7 +182,7 @@ session_connect(struct collector *c, struct csession *s, const char *dbname,
 	" SELECT extract(epoch FROM date_trunc('second', now()))::int8 * 1000000" \
 	"  + extract(microseconds FROM now())::int8 %% 1000000, %s," \
 	" current_setting('server_version_num')::int, current_database()," \
-	" pg_backend_pid(), e.extversion, quote_ident(n.nspname), %s, %s, " SETTINGS_OK "%s" \
+	" pg_backend_pid(), e.extversion, quote_ident(n.nspname), %s, %s, %s%s" \
 	" FROM (SELECT 1) AS one LEFT JOIN pg_extension e" \
 	"  ON e.extname = 'pg_stat_statements'" \
 	" LEFT JOIN pg_namespace n ON n.oid = e.extnamespace%s"
@@ -284,7 +311,7 @@ databases_sql(struct ctarget *t, struct want_ctx *wc, struct catalog_vars *v, ch
 #define SNAP_CAP (4096 + CFACTS_SQL_CAP * 3 / 2)
 
 /*
- * The session's settings drifted (SETTINGS_OK): set again for this
+ * The session's settings drifted (settings_ok_sql): set again for this
  * transaction, outside the savepoint (a metric that fails rolls back to
  * it), in one round trip; the snapshot is the transaction's, unchanged.
  * Said once per target: a pooler that does it once will do it again.
@@ -296,7 +323,9 @@ settings_again(struct collector *c, struct csession *s, struct pga_err *err)
 	PGresult *res[3];
 	int n = 0, rc;
 
-	session_settings(c, s->t, s->conn, true, sets, sizeof(sets));
+	rc = session_settings(c, s->t, s->conn, true, sets, sizeof(sets), err);
+	if (rc < 0)
+		return rc;
 	if ((size_t)snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT pga;%s SAVEPOINT pga", sets) >=
 	    sizeof(sql))
 		return pga_fail(err, PGA_EINTERNAL, "the settings do not fit in %zu bytes", sizeof(sql));
@@ -323,7 +352,7 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 	struct catalog_vars v;
 	struct cfacts facts;
 	PGresult *res[3];
-	char *sql = malloc(SNAP_CAP), *extra = malloc(CFACTS_SQL_CAP), sets[1024] = "";
+	char *sql = malloc(SNAP_CAP), *extra = malloc(CFACTS_SQL_CAP), sets[1024] = "", ok[1024];
 	char *dbs = malloc(CFACTS_SQL_CAP / 2);
 	int n = 0, base = s->fresh ? 1 : 0, want, rc = 0;
 
@@ -347,12 +376,15 @@ session_begin(struct collector *c, struct csession *s, bool cluster, PGresult **
 		free(dbs);
 		return rc;
 	}
-	if (s->fresh)
-		session_settings(c, t, s->conn, false, sets, sizeof(sets));
-	if ((size_t)snprintf(sql, SNAP_CAP, SNAP_SQL, sets, cluster ? SYSID : "NULL",
-			     cluster ? SETTINGS_HASH : "NULL",
-			     cluster && t->local && t->cfg->os_stats ? DATA_DIRECTORY : "NULL",
-			     extra, dbs) >= SNAP_CAP)
+	if (rc == 0 && s->fresh)
+		rc = session_settings(c, t, s->conn, false, sets, sizeof(sets), err);
+	if (rc == 0)
+		rc = settings_ok_sql(ok, sizeof(ok), err);
+	if (rc == 0 && (size_t)snprintf(sql, SNAP_CAP, SNAP_SQL, sets, cluster ? SYSID : "NULL",
+					cluster ? SETTINGS_HASH : "NULL",
+					cluster && t->local && t->cfg->os_stats ? DATA_DIRECTORY
+										: "NULL",
+					ok, extra, dbs) >= SNAP_CAP)
 		rc = pga_fail(err, PGA_EINTERNAL, "snapshot query does not fit in %d bytes",
 			      SNAP_CAP);
 	free(extra);
@@ -966,6 +998,15 @@ metric_retry(struct cworker *w, struct csession *s, const struct due *d, bool sc
 	return rc < 0 ? copy_failed(w, s, m, rc, err) : 0;
 }
 
+/* A due metric on its own (a COPY, or prepared): run_metric's result. */
+static int
+run_due(struct cworker *w, struct csession *s, const struct due *d, bool scan, const char *pre,
+	struct pga_err *err)
+{
+	return metric_retry(w, s, d, scan, pre,
+			    copy_metric(w, s, d->m, d->sql, &d->v, scan, pre, false, err), err);
+}
+
 /*
  * Stream one metric into a block.  Returns 0 (collected, or not on this
  * version), 1 (the metric failed; counted and logged), METRIC_ELSEWHERE
@@ -980,16 +1021,7 @@ run_metric(struct cworker *w, struct csession *s, const struct metric_def *m,
 
 	if (!metric_due(s, m, vars, &d))
 		return 0;
-	return metric_retry(w, s, &d, scan, pre,
-			    copy_metric(w, s, m, d.sql, &d.v, scan, pre, false, err), err);
-}
-
-/* A due catalog metric on its own (a COPY, or prepared): run_metric's result. */
-static int
-run_due(struct cworker *w, struct csession *s, const struct due *d, struct pga_err *err)
-{
-	return metric_retry(w, s, d, false, NULL,
-			    copy_metric(w, s, d->m, d->sql, &d->v, false, NULL, false, err), err);
+	return run_due(w, s, &d, scan, pre, err);
 }
 
 /* ---- a session's prepared metrics in one round trip (cpg_batch) ---- */
@@ -1124,7 +1156,7 @@ run_batch(struct cworker *w, struct csession *s, struct due *d, size_t n, struct
 	for (size_t i = 0; i < looked; i++) {
 		if (!later[i])
 			continue;
-		d[i].rc = run_due(w, s, &d[i], err);
+		d[i].rc = run_due(w, s, &d[i], false, NULL, err);
 		if (d[i].rc < 0)
 			return d[i].rc;
 	}
@@ -1141,7 +1173,7 @@ run_dues(struct cworker *w, struct csession *s, struct due *d, size_t n, struct 
 		if (k < 0)
 			return (int)k;
 		if (k == 0) {
-			d[i].rc = run_due(w, s, &d[i], err);
+			d[i].rc = run_due(w, s, &d[i], false, NULL, err);
 			if (d[i].rc < 0)
 				return d[i].rc;
 			k = 1;

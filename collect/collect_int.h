@@ -84,7 +84,7 @@ struct csnap {
 	char pgss_schema[136];		/* quoted */
 	char settings_hash[33];
 	char data_directory[PATH_MAX];
-	bool settings_ok;		/* SETTINGS_OK (cjob.c) held at the snapshot */
+	bool settings_ok;		/* the fixed settings held (settings_ok_sql, cjob.c) */
 	struct cfacts facts;
 };
 
