@@ -404,10 +404,15 @@ record_ack(struct runner *r, const struct dest_upload *up, int64_t now, int *hol
 		pga_err_clear(err);
 		rc = 0;
 	}
-	if (rc == 0 && (last || (sh->ds.retain_shipped && acked_by_all(sh, NULL, up->name))) &&
-	    !reap_later(sh, up->name, hold) && last)
-		rc = ship_ack_write(sh->root, r->cfg->name, up->name, &ack, true, err);
-	return rc;
+	if (rc < 0)
+		return rc;
+	/* not last: another destination may have confirmed meanwhile */
+	if (!last && !(sh->ds.retain_shipped && acked_by_all(sh, NULL, up->name)))
+		return 0;
+	if (reap_later(sh, up->name, hold) || !last)
+		return 0;
+	/* the queue could not take it: housekeeping removes it, by a marker that lasts */
+	return ship_ack_write(sh->root, r->cfg->name, up->name, &ack, true, err);
 }
 
 static int
